@@ -1,0 +1,1 @@
+//! Pipes and queues between processes: Pipe, Connection, Queue, SimpleQueue, JoinableQueue and wait.

@@ -1,0 +1,1 @@
+//! A crash-proof process pool: map, imap, starmap, apply_async and friends.

@@ -1,0 +1,1 @@
+//! Examples for multiproc: see the `examples/` folder.

@@ -1,0 +1,1 @@
+//! Cross-crate tests for multiproc live in `tests/`.
