@@ -1,1 +1,99 @@
-//! Run Rust functions in child processes with typed arguments and results: fork, spawn and forkserver.
+//! Run Rust functions in child processes with typed arguments and results: fork, spawn and
+//! forkserver.
+//!
+//! This is the process layer of [multiproc](https://docs.rs/multiproc), Python's
+//! `multiprocessing` for Rust. A [`Process`] runs one function in a child process; its
+//! arguments and its return value are serde types, and [`Process::join`] gives the return
+//! value back, or says exactly how the child failed (a panic with its message and location, an
+//! exit code, a signal).
+//!
+//! ```
+//! use multiproc_process::Process;
+//!
+//! fn worker(num: u32) -> u32 {
+//!     println!("Worker {num} started");
+//!     num * 2
+//! }
+//!
+//! let mut p = Process::new(worker, (5,));
+//! p.start()?;
+//! assert_eq!(p.join()?, 10);
+//! # Ok::<(), multiproc_process::ProcessError>(())
+//! ```
+//!
+//! # How a function reaches a child
+//!
+//! Parent and child run the same executable. A target is a function item or a closure that
+//! captures nothing; the child finds it by its offset from a fixed function of this crate,
+//! through a trampoline that receives the arguments, calls, and sends the result back. Before
+//! the offset is used, the child proves that it runs the very same file as its parent.
+//!
+//! # Start methods
+//!
+//! [`StartMethod::Forkserver`] (the default, as in CPython 3.14 on Linux),
+//! [`StartMethod::Spawn`] and [`StartMethod::Fork`]; choose one per process with
+//! [`get_context`], or for the program with [`set_start_method`]. [`Process::fork`] runs any
+//! closure, captures included, in a forked child.
+//!
+//! # No set-up in `main`
+//!
+//! A re-executed child must not run the program's `main`. This crate runs the child from a
+//! constructor that runs before `main` (the [`ctor`](https://docs.rs/ctor) crate) in every
+//! binary that links it: programs, unit and integration tests, doc tests, under `cargo test`
+//! and `cargo nextest`. There is no `init()` to call. A child whose bootstrap did not run gets
+//! [`ProcessError::BootstrapNotRun`] from `start` instead of starting processes of its own.
+//!
+//! # Parent death, daemons, exit
+//!
+//! Every child asks the kernel to kill it when its parent dies (`PR_SET_PDEATHSIG`), so no
+//! child outlives a parent killed with SIGKILL. Children are started from the main thread or
+//! from a launcher thread that lives as long as the process, because the kernel ties that
+//! signal to the thread that created the child. When the program exits normally, daemon
+//! children are terminated and the others are waited for, as in Python.
+//!
+//! # Logging
+//!
+//! The crate logs through [`log`] and never installs a logger. [`log_to_stderr`] installs
+//! Python's format. Records logged in a spawn or forkserver child reach the parent's logger with
+//! the child's `process_name` and `pid` as key-values.
+//!
+//! # Feature flags
+//!
+//! None.
+//!
+//! # Platform support
+//!
+//! Linux 5.3 or later (pidfds, memfds, `PR_SET_PDEATHSIG`, `/proc`). Other platforms are not
+//! supported yet.
+//!
+//! # Examples
+//!
+//! `process_basic`, `process_args`, `logging` and `cpu_count` in the repository's `examples/`.
+
+mod bootstrap;
+mod context;
+mod cpu;
+mod error;
+mod forkserver;
+mod function;
+mod launcher;
+mod logging;
+mod process;
+mod registry;
+mod spawn;
+mod sys;
+mod target;
+mod tree;
+
+pub use self::context::{
+    Context, StartMethod, UnknownStartMethod, get_all_start_methods, get_context, get_start_method,
+    set_start_method,
+};
+pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
+pub use self::error::{PanicInfo, ProcessError};
+pub use self::function::{FunctionRef, catch_panic};
+pub use self::logging::log_to_stderr;
+pub use self::process::Process;
+pub use self::sys::ExitStatus;
+pub use self::target::{Portable, Target};
+pub use self::tree::{ProcessInfo, active_children, current_process, parent_process};

@@ -1,0 +1,93 @@
+//! The child side of the spawn and forkserver start methods.
+//!
+//! A re-executed child must never reach the program's `main`: that would run the parent's
+//! program again (and, if it starts processes, again and again). A constructor that runs before
+//! `main`, in every binary that links this crate (programs, integration tests, doc tests,
+//! under `cargo test` and `cargo nextest`), recognises a child by its environment marker and
+//! runs the child there, leaving with `exit` without ever returning.
+
+use ipc_channel::ipc::{self, IpcSender};
+
+use crate::forkserver;
+use crate::function::{ChildIo, Trampoline, resolve};
+use crate::logging;
+use crate::registry;
+use crate::spawn::{Bootstrap, ENV_CHILD, Hello};
+use crate::sys;
+
+#[ctor::ctor(unsafe)]
+fn multiproc_child_entry() {
+    let Ok(marker) = std::env::var(ENV_CHILD) else { return };
+    // SAFETY: constructors run before `main`, while the process has a single thread.
+    unsafe { sys::remove_env_before_main(ENV_CHILD) };
+    let code = run_child(&marker);
+    exit(code);
+}
+
+/// Makes sure the constructor above is linked into every binary that starts processes: it is
+/// referenced from the code that starts them.
+pub(crate) fn ensure_linked() {
+    std::hint::black_box(multiproc_child_entry as fn());
+}
+
+/// Flushes and leaves; runs the exit handlers (which wait for this child's own children).
+pub(crate) fn exit(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    std::process::exit(code)
+}
+
+fn run_child(marker: &str) -> i32 {
+    sys::ignore_sigpipe();
+    let mut parts = marker.split('\t');
+    let (Some(server), Some(token), Some(parent)) = (parts.next(), parts.next(), parts.next())
+    else {
+        eprintln!("multiproc: malformed {ENV_CHILD} marker");
+        return 70;
+    };
+    let (Ok(token), Ok(parent)) = (token.parse::<u64>(), parent.parse::<u32>()) else {
+        eprintln!("multiproc: malformed {ENV_CHILD} marker");
+        return 70;
+    };
+    if !sys::kill_me_with_parent(parent) {
+        // The parent is already gone: nobody waits for this child.
+        return 71;
+    }
+    match connect(server, token) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("multiproc: child bootstrap failed: {message}");
+            72
+        }
+    }
+}
+
+fn connect(server: &str, token: u64) -> Result<i32, String> {
+    let (to_child, from_parent) = ipc::channel::<Bootstrap>().map_err(|e| e.to_string())?;
+    let up = IpcSender::<Hello>::connect(server.to_owned()).map_err(|e| e.to_string())?;
+    let fingerprint = sys::exe_fingerprint().map_err(|e| e.to_string())?;
+    up.send(Hello { token, pid: sys::getpid(), fingerprint, to_child })
+        .map_err(|e| e.to_string())?;
+    match from_parent.recv().map_err(|e| e.to_string())? {
+        Bootstrap::Run(spec) => {
+            registry::set_child_identity(with_pid(spec.identity));
+            if let Some(sink) = spec.log {
+                logging::install_forwarder(sink);
+            }
+            // SAFETY: the parent made this offset with `offset_of` from a `Trampoline`, and
+            // checked from our hello that we run the same executable as it does.
+            let trampoline: Trampoline = unsafe { resolve(spec.trampoline) };
+            Ok(trampoline(ChildIo { args: from_parent.to_opaque(), result: up.to_opaque() }))
+        }
+        Bootstrap::Forkserver(spec) => {
+            registry::set_child_identity(with_pid(spec.identity));
+            Ok(forkserver::serve(from_parent.to_opaque().to(), up.to_opaque().to()))
+        }
+    }
+}
+
+fn with_pid(mut identity: registry::Identity) -> registry::Identity {
+    identity.pid = sys::getpid();
+    identity
+}

@@ -1,0 +1,178 @@
+//! Start methods and contexts.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::error::ProcessError;
+use crate::process::Process;
+use crate::target::{Portable, Target};
+
+/// How a child process is started.
+///
+/// | method | how | cost | what the child gets |
+/// |---|---|---|---|
+/// | [`Fork`](StartMethod::Fork) | `fork()` of this process | lowest | a copy of this process's memory; [`Process::fork`] runs any closure |
+/// | [`Spawn`](StartMethod::Spawn) | re-executes this binary | one `exec` | a fresh process; the target and its serialized arguments |
+/// | [`Forkserver`](StartMethod::Forkserver) | a fork of a fork server started once by spawn | near fork | a fresh process; never a fork of a multi-threaded parent |
+///
+/// The default is `Forkserver`, as in CPython 3.14 on Linux: forking a program that runs
+/// threads can deadlock the child (it inherits locks that other threads held), and a fork server
+/// never forks a multi-threaded process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StartMethod {
+    /// `fork()` this process.
+    Fork,
+    /// Re-execute this binary (`/proc/self/exe`).
+    Spawn,
+    /// Ask this process's fork server to fork.
+    Forkserver,
+}
+
+impl StartMethod {
+    /// Every start method, in Python's order.
+    pub const ALL: [StartMethod; 3] = [StartMethod::Fork, StartMethod::Spawn, StartMethod::Forkserver];
+
+    /// The method's name in Python: `"fork"`, `"spawn"` or `"forkserver"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartMethod::Fork => "fork",
+            StartMethod::Spawn => "spawn",
+            StartMethod::Forkserver => "forkserver",
+        }
+    }
+
+    fn to_u8(self) -> u8 {
+        match self {
+            StartMethod::Fork => 1,
+            StartMethod::Spawn => 2,
+            StartMethod::Forkserver => 3,
+        }
+    }
+
+    fn from_u8(n: u8) -> Option<StartMethod> {
+        match n {
+            1 => Some(StartMethod::Fork),
+            2 => Some(StartMethod::Spawn),
+            3 => Some(StartMethod::Forkserver),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for StartMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StartMethod {
+    type Err = UnknownStartMethod;
+
+    /// ```
+    /// use multiproc_process::StartMethod;
+    /// assert_eq!("spawn".parse::<StartMethod>().unwrap(), StartMethod::Spawn);
+    /// assert!("thread".parse::<StartMethod>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StartMethod::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| UnknownStartMethod(s.to_owned()))
+    }
+}
+
+/// A start method name that is not `fork`, `spawn` or `forkserver`.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("unknown start method {0:?} (expected fork, spawn or forkserver)")]
+pub struct UnknownStartMethod(String);
+
+/// 0 while `set_start_method` was never called.
+static DEFAULT_METHOD: AtomicU8 = AtomicU8::new(0);
+
+/// A start method to make processes with, like Python's `multiprocessing.get_context(...)`.
+///
+/// ```
+/// use multiproc_process::{get_context, StartMethod};
+/// fn square(x: u32) -> u32 { x * x }
+/// let ctx = get_context(StartMethod::Spawn);
+/// let mut p = ctx.process(square, (7,));
+/// p.start().unwrap();
+/// assert_eq!(p.join().unwrap(), 49);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[doc(alias = "multiprocessing.context.BaseContext")]
+pub struct Context {
+    method: StartMethod,
+}
+
+impl Context {
+    /// The start method of this context.
+    pub fn start_method(&self) -> StartMethod {
+        self.method
+    }
+
+    /// A process that runs `target(args...)` with this context's start method. See
+    /// [`Process::new`].
+    pub fn process<F, Args>(&self, target: F, args: Args) -> Process<F::Output>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        Process::with_method(self.method, target, args)
+    }
+}
+
+impl Default for Context {
+    /// The context of the default start method ([`get_start_method`]).
+    fn default() -> Self {
+        Context { method: get_start_method() }
+    }
+}
+
+/// The context for `method`.
+#[doc(alias = "multiprocessing.get_context")]
+pub fn get_context(method: StartMethod) -> Context {
+    Context { method }
+}
+
+/// Sets the default start method. Like Python, a second call is an error unless `force`.
+///
+/// ```
+/// use multiproc_process::{get_start_method, set_start_method, StartMethod};
+/// set_start_method(StartMethod::Spawn, false).unwrap();
+/// assert!(set_start_method(StartMethod::Fork, false).is_err());
+/// set_start_method(StartMethod::Fork, true).unwrap();
+/// assert_eq!(get_start_method(), StartMethod::Fork);
+/// ```
+#[doc(alias = "multiprocessing.set_start_method")]
+pub fn set_start_method(method: StartMethod, force: bool) -> Result<(), ProcessError> {
+    if force {
+        DEFAULT_METHOD.store(method.to_u8(), Ordering::SeqCst);
+        return Ok(());
+    }
+    DEFAULT_METHOD
+        .compare_exchange(0, method.to_u8(), Ordering::SeqCst, Ordering::SeqCst)
+        .map(drop)
+        .map_err(|current| {
+            ProcessError::ContextAlreadySet(StartMethod::from_u8(current).map_or("?", StartMethod::as_str))
+        })
+}
+
+/// The default start method: the one set by [`set_start_method`], else `Forkserver`.
+#[doc(alias = "multiprocessing.get_start_method")]
+pub fn get_start_method() -> StartMethod {
+    StartMethod::from_u8(DEFAULT_METHOD.load(Ordering::SeqCst)).unwrap_or(StartMethod::Forkserver)
+}
+
+/// The start methods available on this platform, the default first.
+///
+/// ```
+/// assert_eq!(multiproc_process::get_all_start_methods().len(), 3);
+/// ```
+#[doc(alias = "multiprocessing.get_all_start_methods")]
+pub fn get_all_start_methods() -> Vec<StartMethod> {
+    let default = get_start_method();
+    let mut all = vec![default];
+    all.extend(StartMethod::ALL.into_iter().filter(|&m| m != default));
+    all
+}

@@ -1,0 +1,165 @@
+use std::fmt;
+use std::io;
+
+use crate::sys::ExitStatus;
+
+/// Where a panic happened, and what it said.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PanicInfo {
+    /// The panic message (`"explicit panic"` when the payload was not a string).
+    pub message: String,
+    /// `file:line:column` of the panic, when known.
+    pub location: Option<String>,
+}
+
+impl fmt::Display for PanicInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(location) => write!(f, "'{}' at {location}", self.message),
+            None => write!(f, "'{}'", self.message),
+        }
+    }
+}
+
+/// Why starting, joining or controlling a [`Process`](crate::Process) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProcessError {
+    /// The target panicked in the child.
+    #[error("process {name} panicked: {panic}")]
+    Panicked {
+        /// The child's name.
+        name: String,
+        /// The panic message and location.
+        panic: PanicInfo,
+        /// How the child exited afterwards.
+        status: Option<ExitStatus>,
+    },
+    /// The child ended without returning a result: it called `exit`, or a signal (a crash,
+    /// `abort`, `kill`) ended it.
+    #[error("process {name} ended with {status} before returning a result")]
+    Died {
+        /// The child's name.
+        name: String,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// The child ended, but how could not be learnt (its parent, the fork server, was gone).
+    #[error("process {name} ended before returning a result; its exit status is unknown")]
+    Lost {
+        /// The child's name.
+        name: String,
+    },
+    /// The child died before it could receive its task.
+    #[error("process {name} died during start-up ({status}){}", detail_suffix(.detail))]
+    Bootstrap {
+        /// The child's name.
+        name: String,
+        /// How it ended.
+        status: ExitStatus,
+        /// What the child reported, if anything.
+        detail: String,
+    },
+    /// The child runs another executable than the parent, so function addresses cannot be
+    /// shared.
+    #[error("the child process runs a different executable than its parent (was the binary rebuilt or replaced?)")]
+    BinaryMismatch,
+    /// The arguments or the result could not cross the process boundary.
+    #[error("could not transfer {what}: {detail}")]
+    Transfer {
+        /// `"the arguments"` or `"the result"`.
+        what: &'static str,
+        /// The serializer's or channel's message.
+        detail: String,
+    },
+    /// `join_timeout` ran out while the child was still running. Joining again is allowed.
+    #[error("process {name} is still running after the timeout")]
+    Timeout {
+        /// The child's name.
+        name: String,
+    },
+    /// The process was already started.
+    #[error("process {name} was already started")]
+    AlreadyStarted {
+        /// The child's name.
+        name: String,
+    },
+    /// The process has not been started yet.
+    #[error("process {name} has not been started")]
+    NotStarted {
+        /// The child's name.
+        name: String,
+    },
+    /// The result was already taken by an earlier `join`.
+    #[error("process {name} was already joined")]
+    AlreadyJoined {
+        /// The child's name.
+        name: String,
+    },
+    /// `close` was called while the child was still running.
+    #[error("process {name} is still running and cannot be closed")]
+    StillRunning {
+        /// The child's name.
+        name: String,
+    },
+    /// The start method is not available on this platform or in this situation.
+    #[error("start method {0} is not available here")]
+    Unsupported(&'static str),
+    /// `set_start_method` was called a second time without `force`.
+    #[error("the start method was already set to {0}")]
+    ContextAlreadySet(&'static str),
+    /// The binary's child bootstrap did not run: this process was started as a `multiproc`
+    /// child but reached ordinary code.
+    #[error(
+        "this process was started as a multiproc child, but the child bootstrap did not run \
+         before main; make sure the executable links multiproc-process"
+    )]
+    BootstrapNotRun,
+    /// The fork server could not be started or stopped answering.
+    #[error("the fork server failed: {0}")]
+    Forkserver(String),
+    /// An operating-system call failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: &'static str,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn detail_suffix(detail: &str) -> String {
+    if detail.is_empty() { String::new() } else { format!(": {detail}") }
+}
+
+impl ProcessError {
+    pub(crate) fn io(context: &'static str) -> impl FnOnce(io::Error) -> ProcessError {
+        move |source| ProcessError::Io { context, source }
+    }
+
+    /// How the child exited, when the error is about a child that ended.
+    ///
+    /// ```
+    /// use multiproc_process::{ExitStatus, ProcessError};
+    /// let e = ProcessError::Died { name: "Process-1".into(), status: ExitStatus::Signal(9) };
+    /// assert_eq!(e.exit_status(), Some(ExitStatus::Signal(9)));
+    /// ```
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        match self {
+            ProcessError::Panicked { status, .. } => *status,
+            ProcessError::Died { status, .. } | ProcessError::Bootstrap { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// The panic, when the error is a panic in the child.
+    pub fn panic(&self) -> Option<&PanicInfo> {
+        match self {
+            ProcessError::Panicked { panic, .. } => Some(panic),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The forkserver start method: one spawned, single-threaded server that forks children on
+//! request.
+//!
+//! Forking a multi-threaded program is unsafe in general (only the forking thread survives,
+//! holding whatever locks the others held). The fork server is a fresh re-executed process that
+//! never starts a thread, so forking *it* is safe, and cheap. Its children are its own, so only
+//! it can `waitpid` them: it leaves a finished child as a zombie until the parent, which reads
+//! the zombie's exit status from `/proc`, asks it to reap.
+
+use std::collections::HashSet;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ipc_channel::ipc::{IpcReceiver, IpcSender, OpaqueIpcReceiver, OpaqueIpcSender};
+use serde::{Deserialize, Serialize};
+
+use crate::bootstrap;
+use crate::error::ProcessError;
+use crate::function::{ChildIo, Trampoline, resolve};
+use crate::logging;
+use crate::registry::{self, Identity};
+use crate::spawn::{self, Bootstrap, ChildSpec};
+use crate::sys;
+
+/// A request to the fork server.
+#[derive(Serialize, Deserialize)]
+pub(crate) enum Request {
+    /// Fork a child that runs `spec` with these channel ends.
+    Fork { spec: ChildSpec, args: OpaqueIpcReceiver, result: OpaqueIpcSender },
+    /// The parent has read this child's exit status: reap it.
+    Reap { pid: u32 },
+}
+
+/// The fork server's answer to `Fork`.
+#[derive(Serialize, Deserialize)]
+pub(crate) enum Reply {
+    Forked { pid: u32 },
+    Failed { error: String },
+}
+
+/// The fork server's main loop. Returns the exit code when the parent goes away.
+pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
+    let server_pid = sys::getpid();
+    // Children reaped on request while still running (the parent dropped them unjoined).
+    let mut unreaped: HashSet<u32> = HashSet::new();
+    loop {
+        let request = match requests.recv() {
+            Ok(request) => request,
+            // The parent is gone (or sent garbage): our children die with us.
+            Err(_) => return 0,
+        };
+        match request {
+            Request::Fork { spec, args, result } => {
+                bootstrap_flush();
+                // SAFETY: the fork server is single-threaded, so the child inherits no lock held
+                // by another thread; the child leaves through `bootstrap::exit`.
+                match unsafe { sys::fork() } {
+                    Ok(0) => {
+                        drop(requests);
+                        drop(replies);
+                        exit_child(run_forked(server_pid, spec, args, result))
+                    }
+                    Ok(pid) => {
+                        drop(args);
+                        drop(result);
+                        if replies.send(Reply::Forked { pid: pid as u32 }).is_err() {
+                            return 0;
+                        }
+                    }
+                    Err(e) => {
+                        if replies.send(Reply::Failed { error: e.to_string() }).is_err() {
+                            return 0;
+                        }
+                    }
+                }
+            }
+            Request::Reap { pid } => {
+                unreaped.insert(pid);
+            }
+        }
+        unreaped.retain(|&pid| matches!(sys::waitpid(pid, false), Ok(None)));
+    }
+}
+
+fn bootstrap_flush() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+}
+
+fn exit_child(code: i32) -> ! {
+    bootstrap::exit(code)
+}
+
+fn run_forked(server_pid: u32, spec: ChildSpec, args: OpaqueIpcReceiver, result: OpaqueIpcSender) -> i32 {
+    if !sys::kill_me_with_parent(server_pid) {
+        return 71;
+    }
+    let mut identity = spec.identity;
+    identity.pid = sys::getpid();
+    registry::set_child_identity(identity);
+    if let Some(sink) = spec.log {
+        logging::install_forwarder(sink);
+    }
+    // SAFETY: the parent made this offset with `offset_of` from a `Trampoline`; the fork server
+    // checked at its own start that it runs the parent's executable.
+    let trampoline: Trampoline = unsafe { resolve(spec.trampoline) };
+    trampoline(ChildIo { args, result })
+}
+
+/// The parent's connection to its fork server.
+pub(crate) struct ForkserverClient {
+    pid: u32,
+    pidfd: OwnedFd,
+    channel: Mutex<(IpcSender<Request>, IpcReceiver<Reply>)>,
+}
+
+impl ForkserverClient {
+    /// Starts a fork server.
+    pub(crate) fn start() -> Result<ForkserverClient, ProcessError> {
+        let spawned = spawn::spawn().map_err(|e| e.into_process_error("ForkServerProcess"))?;
+        let me = registry::state().me.clone();
+        let identity = Identity {
+            name: "ForkServerProcess".to_owned(),
+            pid: spawned.pid,
+            daemon: true,
+            path: me.path.clone(),
+            parent: Some((me.name, me.pid)),
+        };
+        let spec = ChildSpec { identity, trampoline: 0, log: None };
+        spawned
+            .to_child
+            .send(Bootstrap::Forkserver(spec))
+            .map_err(|e| ProcessError::Forkserver(e.to_string()))?;
+        let pidfd = sys::pidfd_open(spawned.pid).map_err(ProcessError::io("could not watch the fork server"))?;
+        let requests: IpcSender<Request> = spawned.to_child.to_opaque().to();
+        let replies: IpcReceiver<Reply> = spawned.from_child.to_opaque().to();
+        Ok(ForkserverClient { pid: spawned.pid, pidfd, channel: Mutex::new((requests, replies)) })
+    }
+
+    pub(crate) fn is_alive(&self) -> bool {
+        !sys::poll_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true)
+    }
+
+    /// Asks the server to fork a child; returns its pid.
+    pub(crate) fn fork(
+        &self,
+        spec: ChildSpec,
+        args: OpaqueIpcReceiver,
+        result: OpaqueIpcSender,
+    ) -> Result<u32, ProcessError> {
+        let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        let gone = |e: &dyn std::fmt::Display| ProcessError::Forkserver(format!("the fork server is gone: {e}"));
+        channel.0.send(Request::Fork { spec, args, result }).map_err(|e| gone(&e))?;
+        match channel.1.recv().map_err(|e| gone(&e))? {
+            Reply::Forked { pid } => Ok(pid),
+            Reply::Failed { error } => Err(ProcessError::Forkserver(format!("fork failed: {error}"))),
+        }
+    }
+
+    /// Tells the server that a child's exit status was read, so it may reap it.
+    pub(crate) fn reap(&self, pid: u32) {
+        let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = channel.0.send(Request::Reap { pid });
+    }
+}
+
+impl std::fmt::Debug for ForkserverClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForkserverClient").field("pid", &self.pid).finish_non_exhaustive()
+    }
+}
+
+impl Drop for ForkserverClient {
+    fn drop(&mut self) {
+        // Dropping the request channel makes the server exit; reap it.
+        let _ = sys::waitpid(self.pid, false);
+    }
+}
+
+/// The fork server of this process, started on first use (again if it died).
+pub(crate) fn client() -> Result<Arc<ForkserverClient>, ProcessError> {
+    if let Some(server) = registry::state().forkserver.clone() {
+        if server.is_alive() {
+            return Ok(server);
+        }
+    }
+    // Start outside the state lock: starting takes a while and needs the launcher thread,
+    // which takes the lock itself.
+    let server = Arc::new(ForkserverClient::start()?);
+    let mut state = registry::state();
+    match &state.forkserver {
+        Some(existing) if existing.is_alive() => Ok(existing.clone()),
+        _ => {
+            state.forkserver = Some(server.clone());
+            Ok(server)
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Naming functions across processes, calling them, and catching their panics.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PanicInfo;
+use crate::sys;
+use crate::target::{Portable, Target, assert_nameable};
+
+/// The fixed point that function offsets are measured from. Parent and child run the same
+/// executable, loaded at possibly different addresses, so the distance from this function to
+/// any other is the same in both.
+#[inline(never)]
+pub(crate) fn anchor() {
+    std::hint::black_box(());
+}
+
+fn anchor_address() -> usize {
+    anchor as fn() as usize
+}
+
+pub(crate) fn offset_of(address: usize) -> isize {
+    address.wrapping_sub(anchor_address()) as isize
+}
+
+/// Resolves an offset made by [`offset_of`] for a function of type `T` (a fn pointer type).
+///
+/// # Safety
+///
+/// `offset` must come from `offset_of` applied to a function of type `T` in a process running
+/// the same executable (checked by the bootstrap's fingerprint).
+pub(crate) unsafe fn resolve<T: Copy>(offset: isize) -> T {
+    // SAFETY: forwarded contract.
+    unsafe { sys::fn_from_offset::<T>(anchor_address(), offset) }
+}
+
+/// A function of this executable that any process running the same executable can call: the
+/// unit of work a process pool ships to its workers.
+///
+/// It is built from a [`Target`] and calls it with arguments and results encoded with
+/// [postcard](https://docs.rs/postcard): [`FunctionRef::call`] takes the encoding of a `Vec` of
+/// argument tuples and returns the encoding of a `Vec<Result<Output, PanicInfo>>`, one entry per
+/// call, each call's panic caught on its own.
+///
+/// ```
+/// use multiproc_process::{FunctionRef, PanicInfo};
+/// fn square(x: u64) -> u64 { x * x }
+/// let f = FunctionRef::new::<_, (u64,)>(square);
+/// let input = postcard::to_stdvec(&vec![(3u64,), (4,)]).unwrap();
+/// let output = f.call(&input).unwrap();
+/// let results: Vec<Result<u64, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+/// assert_eq!(results, vec![Ok(9), Ok(16)]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FunctionRef {
+    offset: isize,
+}
+
+type BatchFn = fn(&[u8]) -> Result<Vec<u8>, String>;
+
+impl FunctionRef {
+    /// Names `f`, a function item or non-capturing closure taking the tuple `Args`.
+    pub fn new<F, Args>(f: F) -> FunctionRef
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        const { assert_nameable::<F>() };
+        let _ = f;
+        let batch: BatchFn = call_batch::<F, Args>;
+        FunctionRef { offset: offset_of(batch as usize) }
+    }
+
+    /// Calls the function once per argument tuple in `input` (postcard of `Vec<Args>`) and
+    /// returns postcard of `Vec<Result<Output, PanicInfo>>`. Panics are caught per call and
+    /// not printed. `Err` means that `input` did not decode or a result did not encode.
+    ///
+    /// Only call it with a `FunctionRef` made by this executable: the bootstrap of every child
+    /// process checks that the child runs the same file as its parent.
+    pub fn call(&self, input: &[u8]) -> Result<Vec<u8>, String> {
+        // SAFETY: every `FunctionRef` holds the offset of a `call_batch` instance (a `BatchFn`)
+        // made by `FunctionRef::new` in a process running this executable; children check the
+        // executable's identity when they start.
+        let batch: BatchFn = unsafe { resolve(self.offset) };
+        batch(input)
+    }
+}
+
+fn call_batch<F, Args>(input: &[u8]) -> Result<Vec<u8>, String>
+where
+    F: Target<Args>,
+    Args: Portable,
+    F::Output: Portable,
+{
+    let calls: Vec<Args> =
+        postcard::from_bytes(input).map_err(|e| format!("could not decode the arguments: {e}"))?;
+    // SAFETY: `FunctionRef::new::<F, Args>` asserted at compile time that `F` is zero-sized,
+    // and it held a value of `F`, so `F` is inhabited; `Target` requires `Copy`.
+    let f: F = unsafe { sys::conjure_zst::<F>() };
+    let results: Vec<Result<F::Output, PanicInfo>> =
+        calls.into_iter().map(|args| catch_panic(true, move || f.call(args))).collect();
+    postcard::to_stdvec(&results).map_err(|e| format!("could not encode the results: {e}"))
+}
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<PanicInfo>> = const { RefCell::new(None) };
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that records each panic's message and location for
+/// [`catch_panic`], and then runs the previous hook unless the panic happened inside a quiet
+/// `catch_panic`.
+fn install_panic_hook() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let message = payload_message(info.payload());
+            let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            LAST_PANIC.with(|last| *last.borrow_mut() = Some(PanicInfo { message, location }));
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn payload_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "explicit panic".to_owned()
+    }
+}
+
+/// Runs `f`, turning a panic into a [`PanicInfo`] with its message and location.
+///
+/// With `quiet`, the panic is not printed to stderr (the pool reports it to the parent
+/// instead); otherwise the usual panic message is printed too, as a child process would.
+///
+/// ```
+/// let caught = multiproc_process::catch_panic(true, || -> u32 { panic!("boom") });
+/// let info = caught.unwrap_err();
+/// assert_eq!(info.message, "boom");
+/// assert!(info.location.unwrap().contains(".rs:"));
+/// ```
+pub fn catch_panic<R>(quiet: bool, f: impl FnOnce() -> R) -> Result<R, PanicInfo> {
+    install_panic_hook();
+    let was_quiet = QUIET.with(|q| q.replace(quiet));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was_quiet));
+    result.map_err(|payload| {
+        LAST_PANIC.with(|last| last.borrow_mut().take()).unwrap_or_else(|| PanicInfo {
+            message: payload_message(&*payload),
+            location: None,
+        })
+    })
+}
+
+/// What a child sends back when its target finished.
+#[derive(Serialize, Deserialize)]
+pub(crate) enum Outcome<R> {
+    Returned(R),
+    Panicked(PanicInfo),
+    /// The child could not even call the target (arguments did not decode, ...).
+    Failed(String),
+}
+
+/// The child's ends of its two channels with the parent, type-erased.
+pub(crate) struct ChildIo {
+    pub(crate) args: ipc_channel::ipc::OpaqueIpcReceiver,
+    pub(crate) result: ipc_channel::ipc::OpaqueIpcSender,
+}
+
+/// The signature of every trampoline: receives the arguments, calls, sends the outcome, and
+/// returns the exit code.
+pub(crate) type Trampoline = fn(ChildIo) -> i32;
+
+/// A target bound to its argument and result types, for a re-executed or fork-server child.
+pub(crate) struct Entry<F, Args>(PhantomData<fn(F, Args)>);
+
+impl<F, Args> Entry<F, Args>
+where
+    F: Target<Args>,
+    Args: Portable,
+    F::Output: Portable,
+{
+    pub(crate) fn offset() -> isize {
+        const { assert_nameable::<F>() };
+        let trampoline: Trampoline = Self::run;
+        offset_of(trampoline as usize)
+    }
+
+    fn run(io: ChildIo) -> i32 {
+        let result = io.result.to::<Outcome<F::Output>>();
+        let args = match io.args.to::<Args>().recv() {
+            Ok(args) => args,
+            Err(e) => {
+                let _ = result.send(Outcome::Failed(format!("could not receive the arguments: {e}")));
+                return 1;
+            }
+        };
+        // SAFETY: `Entry::offset` asserted at compile time that `F` is zero-sized, the parent
+        // held a value of it, and `Target` requires `Copy`.
+        let f: F = unsafe { sys::conjure_zst::<F>() };
+        let outcome = match catch_panic(false, move || f.call(args)) {
+            Ok(value) => Outcome::Returned(value),
+            Err(panic) => Outcome::Panicked(panic),
+        };
+        let code = if matches!(outcome, Outcome::Returned(_)) { 0 } else { 1 };
+        crate::registry::before_child_exit();
+        match result.send(outcome) {
+            Ok(()) => code,
+            // The parent dropped its handle without joining: nobody wants the result.
+            Err(ipc_channel::IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+            Err(e) => {
+                eprintln!("multiproc: could not send the result to the parent: {e}");
+                1
+            }
+        }
+    }
+}

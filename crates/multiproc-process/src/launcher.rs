@@ -1,0 +1,55 @@
+//! A thread that lives as long as the process, to start children from.
+//!
+//! A child asks the kernel to kill it when its parent goes (`PR_SET_PDEATHSIG`), so that no
+//! child outlives a parent killed with SIGKILL. The kernel sends that signal when the *thread*
+//! that created the child exits, not the process. A child started from a short-lived thread
+//! (every `cargo test` test runs on its own) would die with that thread. So children are started
+//! either from the main thread, which lives as long as the process, or from this thread.
+
+use std::sync::mpsc;
+
+use crate::registry;
+use crate::sys;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The handle to the launcher thread: a queue of jobs it runs one after another.
+#[derive(Debug)]
+pub(crate) struct Launcher {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Runs `f` on a thread that lives as long as the process (this one, if it is the main thread).
+pub(crate) fn on_long_lived_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    if sys::is_main_thread() {
+        return f();
+    }
+    let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        let _ = reply_tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    });
+    let jobs = {
+        let mut state = registry::state();
+        state
+            .launcher
+            .get_or_insert_with(|| {
+                let (jobs, queue) = mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("multiproc-launcher".into())
+                    .spawn(move || {
+                        for job in queue {
+                            job();
+                        }
+                    })
+                    .expect("could not start the multiproc launcher thread");
+                Launcher { jobs }
+            })
+            .jobs
+            .clone()
+    };
+    jobs.send(job).expect("the multiproc launcher thread is gone");
+    match reply_rx.recv().expect("the multiproc launcher thread dropped a job") {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}

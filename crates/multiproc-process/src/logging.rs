@@ -1,0 +1,201 @@
+//! Logging across processes.
+//!
+//! The crates log through the [`log`] facade and never install a logger themselves. A child
+//! that was re-executed (spawn) or forked by the fork server never ran the parent's logger
+//! setup, so it gets a logger that forwards every record to the parent, where it is logged again
+//! through the parent's logger with two key-values: `process_name` and `pid` of the child. A
+//! child forked directly (fork start method) keeps the logger it inherited.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use ipc_channel::ipc::{self, IpcSender};
+use log::{Level, LevelFilter, Log, Metadata, Record};
+use serde::{Deserialize, Serialize};
+
+use crate::registry;
+
+/// Where a child sends its log records, and which ones.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct LogSink {
+    sender: IpcSender<LogRecord>,
+    max_level: usize,
+}
+
+/// A log record on its way to the parent.
+#[derive(Serialize, Deserialize)]
+struct LogRecord {
+    level: usize,
+    target: String,
+    message: String,
+    module_path: Option<String>,
+    file: Option<String>,
+    line: Option<u32>,
+    process_name: String,
+    pid: u32,
+}
+
+/// The sender of this process's log channel: the parent's (in a forwarding child) or our own
+/// (whose receiving thread logs through our logger).
+static SINK: OnceLock<IpcSender<LogRecord>> = OnceLock::new();
+
+fn level_from(n: usize) -> Level {
+    match n {
+        1 => Level::Error,
+        2 => Level::Warn,
+        3 => Level::Info,
+        4 => Level::Debug,
+        _ => Level::Trace,
+    }
+}
+
+fn filter_from(n: usize) -> LevelFilter {
+    match n {
+        0 => LevelFilter::Off,
+        n => level_from(n).to_level_filter(),
+    }
+}
+
+/// The log sink to hand a new child, or `None` when logging is off here.
+pub(crate) fn sink_for_child() -> Option<LogSink> {
+    let max_level = log::max_level();
+    if max_level == LevelFilter::Off {
+        return None;
+    }
+    let sender = SINK.get_or_init(start_receiver).clone();
+    Some(LogSink { sender, max_level: max_level as usize })
+}
+
+/// Starts the thread that logs the records of our children through our logger.
+fn start_receiver() -> IpcSender<LogRecord> {
+    let (sender, receiver) = ipc::channel::<LogRecord>().expect("could not create the log channel");
+    std::thread::Builder::new()
+        .name("multiproc-log".into())
+        .spawn(move || {
+            while let Ok(record) = receiver.recv() {
+                relog(&record);
+            }
+        })
+        .expect("could not start the multiproc log thread");
+    sender
+}
+
+fn relog(record: &LogRecord) {
+    let pid = record.pid;
+    let key_values: [(&str, log::kv::Value<'_>); 2] = [
+        ("process_name", log::kv::Value::from(record.process_name.as_str())),
+        ("pid", log::kv::Value::from(pid)),
+    ];
+    log::logger().log(
+        &Record::builder()
+            .level(level_from(record.level))
+            .target(&record.target)
+            .args(format_args!("{}", record.message))
+            .module_path(record.module_path.as_deref())
+            .file(record.file.as_deref())
+            .line(record.line)
+            .key_values(&key_values)
+            .build(),
+    );
+}
+
+/// In a child that did not inherit the parent's logger: forward every record to the parent.
+pub(crate) fn install_forwarder(sink: LogSink) {
+    let level = filter_from(sink.max_level);
+    let sender = SINK.get_or_init(|| sink.sender).clone();
+    if log::set_boxed_logger(Box::new(Forwarder { sender, level })).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+struct Forwarder {
+    sender: IpcSender<LogRecord>,
+    level: LevelFilter,
+}
+
+impl Log for Forwarder {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= self.level
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let (process_name, pid) = record_origin(record);
+        let _ = self.sender.send(LogRecord {
+            level: record.level() as usize,
+            target: record.target().to_owned(),
+            message: record.args().to_string(),
+            module_path: record.module_path().map(str::to_owned),
+            file: record.file().map(str::to_owned),
+            line: record.line(),
+            process_name,
+            pid,
+        });
+    }
+
+    fn flush(&self) {}
+}
+
+/// The process a record comes from: the `process_name`/`pid` key-values of a forwarded record,
+/// or this process.
+fn record_origin(record: &Record<'_>) -> (String, u32) {
+    let kvs = record.key_values();
+    let name = kvs.get(log::kv::Key::from("process_name")).map(|v| v.to_string());
+    let pid = kvs.get(log::kv::Key::from("pid")).and_then(|v| v.to_u64()).map(|p| p as u32);
+    match (name, pid) {
+        (Some(name), Some(pid)) => (name, pid),
+        _ => {
+            let me = registry::state().me.clone();
+            (me.name, me.pid)
+        }
+    }
+}
+
+/// Logs to stderr in Python's `log_to_stderr` format, `[LEVEL/ProcessName] message`, and sets
+/// the maximum level. Records from child processes show the child's name.
+///
+/// Like Python's, it is meant for quick debugging; a program with its own logger (env_logger,
+/// tracing-log, ...) keeps it, and child records reach it as well, with the key-values
+/// `process_name` and `pid`.
+///
+/// Installing it a second time only changes the level. It fails if another logger is installed.
+///
+/// ```
+/// multiproc_process::log_to_stderr(log::LevelFilter::Info).unwrap();
+/// log::info!("hello");   // prints "[INFO/MainProcess] hello"
+/// ```
+#[doc(alias = "multiprocessing.log_to_stderr")]
+pub fn log_to_stderr(level: LevelFilter) -> Result<(), log::SetLoggerError> {
+    static INSTALLED: OnceLock<Result<(), ()>> = OnceLock::new();
+    let installed = INSTALLED.get_or_init(|| log::set_boxed_logger(Box::new(StderrLogger)).map_err(drop));
+    match installed {
+        Ok(()) => {
+            log::set_max_level(level);
+            Ok(())
+        }
+        Err(()) => log::set_boxed_logger(Box::new(StderrLogger)),
+    }
+}
+
+struct StderrLogger;
+
+impl Log for StderrLogger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let (name, _) = record_origin(record);
+        let line = format!("[{}/{}] {}\n", record.level(), name, record.args());
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+
+    fn flush(&self) {
+        let _ = std::io::stderr().flush();
+    }
+}

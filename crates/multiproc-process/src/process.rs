@@ -1,0 +1,593 @@
+//! `Process`: one child process running one function.
+
+use std::fmt;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ipc_channel::ipc::{self, IpcReceiver, IpcSender, OpaqueIpcSender};
+use ipc_channel::{IpcError, TryRecvError};
+
+use crate::bootstrap;
+use crate::context::{StartMethod, get_start_method};
+use crate::error::ProcessError;
+use crate::forkserver;
+use crate::function::{Entry, Outcome, catch_panic};
+use crate::launcher::on_long_lived_thread;
+use crate::logging;
+use crate::registry::{self, ChildHandle, Identity, Reaper};
+use crate::spawn::{self, Bootstrap, ChildSpec, ENV_CHILD};
+use crate::sys::{self, ExitStatus};
+use crate::target::{Portable, Target};
+
+/// How often a join re-checks that the child is still alive while it waits for the result. A
+/// copy of the child's result channel inherited by another process would hide the child's end
+/// from the channel; the check catches that.
+const LIVENESS_CHECK: Duration = Duration::from_millis(100);
+
+/// A child process running one function, like Python's `multiprocessing.Process`.
+///
+/// `Process::new(target, args)` names a function (or a closure that captures nothing) and its
+/// arguments; [`start`](Process::start) starts the child with the default start method
+/// ([`get_start_method`]); [`join`](Process::join) waits for it and gives back the function's
+/// return value, or an error that says how the child failed: a panic with its message and
+/// location, an exit code, a signal.
+///
+/// ```
+/// use multiproc_process::Process;
+///
+/// fn worker(num: u32) -> String {
+///     format!("Worker {num} started")
+/// }
+///
+/// let mut p = Process::new(worker, (5,));
+/// p.start()?;
+/// assert_eq!(p.join()?, "Worker 5 started");
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
+///
+/// Arguments and results are serde types; they travel to the child serialized, except under
+/// the fork start method, where the child simply has them in its copy of memory. A target that
+/// captures variables does not compile (its captures would not exist in a re-executed child):
+///
+/// ```compile_fail
+/// let greeting = String::from("hello");
+/// let p = multiproc_process::Process::new(move || greeting.len(), ());
+/// ```
+///
+/// and neither does an argument that serde cannot carry:
+///
+/// ```compile_fail
+/// struct NotSerde;
+/// fn worker(_: NotSerde) {}
+/// let p = multiproc_process::Process::new(worker, (NotSerde,));
+/// ```
+///
+/// Use [`Process::fork`] to run a capturing closure in a forked child.
+#[doc(alias = "multiprocessing.Process")]
+pub struct Process<R> {
+    identity: Identity,
+    method: StartMethod,
+    pid: Option<u32>,
+    state: State<R>,
+}
+
+enum State<R> {
+    Pending(Box<dyn Payload<R>>),
+    Running(Running<R>),
+    Joined(Option<ExitStatus>),
+    Closed,
+}
+
+struct Running<R> {
+    child: Arc<ChildHandle>,
+    result: IpcReceiver<Outcome<R>>,
+    outcome: Option<Outcome<R>>,
+    /// Set when the result channel closed (or broke) without an outcome.
+    result_closed: Option<String>,
+}
+
+/// What a child runs: a named function with its arguments, or a closure (fork only).
+trait Payload<R>: Send {
+    /// The trampoline's offset, for a child that does not share our memory.
+    fn trampoline(&self) -> Option<isize>;
+    /// Sends the arguments to a re-executed or fork-server child.
+    fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError>;
+    /// Runs the target here (in a forked child).
+    fn run_here(self: Box<Self>) -> R;
+}
+
+struct Call<F, Args> {
+    target: F,
+    args: Args,
+}
+
+impl<F, Args> Payload<F::Output> for Call<F, Args>
+where
+    F: Target<Args>,
+    Args: Portable,
+    F::Output: Portable,
+{
+    fn trampoline(&self) -> Option<isize> {
+        Some(Entry::<F, Args>::offset())
+    }
+
+    fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError> {
+        to.to::<Args>().send(self.args)
+    }
+
+    fn run_here(self: Box<Self>) -> F::Output {
+        self.target.call(self.args)
+    }
+}
+
+struct Closure<F>(F);
+
+impl<F, R> Payload<R> for Closure<F>
+where
+    F: FnOnce() -> R + Send,
+{
+    fn trampoline(&self) -> Option<isize> {
+        None
+    }
+
+    fn send_args(self: Box<Self>, _: OpaqueIpcSender) -> Result<(), IpcError> {
+        Err(IpcError::Io(std::io::Error::other("a closure can only run in a forked child")))
+    }
+
+    fn run_here(self: Box<Self>) -> R {
+        (self.0)()
+    }
+}
+
+impl<R: Portable> Process<R> {
+    /// A process that will run `target(args...)` with the default start method.
+    ///
+    /// `target` is a function item or a closure that captures nothing, of up to eight
+    /// arguments; `args` is the tuple of its arguments (`()` for none, `(x,)` for one).
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn multiply(a: i64, b: i64) -> i64 { a * b }
+    /// let mut p = Process::new(multiply, (6, 7));
+    /// p.start().unwrap();
+    /// assert_eq!(p.join().unwrap(), 42);
+    /// ```
+    pub fn new<F, Args>(target: F, args: Args) -> Process<R>
+    where
+        F: Target<Args, Output = R>,
+        Args: Portable,
+    {
+        Process::with_method(get_start_method(), target, args)
+    }
+
+    pub(crate) fn with_method<F, Args>(method: StartMethod, target: F, args: Args) -> Process<R>
+    where
+        F: Target<Args, Output = R>,
+        Args: Portable,
+    {
+        // Fails the build for a target that is not zero-sized (see `Target`).
+        let _ = Entry::<F, Args>::offset;
+        Process::from_payload(method, Box::new(Call { target, args }))
+    }
+
+    /// A process that runs any closure, captures included, in a forked child (the fork start
+    /// method, whatever the default). The closure's result comes back through
+    /// [`join`](Process::join) as for [`Process::new`].
+    ///
+    /// The child is a copy of this process, made by `fork()`: the closure sees the captured
+    /// data without serializing it. Forking a program that runs other threads is only as safe
+    /// as glibc makes it (the child inherits locks other threads held); prefer
+    /// [`Process::new`] with the spawn or forkserver start method in threaded programs.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// let words = vec!["fork", "captures", "anything"];
+    /// let mut p = Process::fork(move || words.join(" ").len());
+    /// p.start().unwrap();
+    /// assert_eq!(p.join().unwrap(), 23);
+    /// ```
+    pub fn fork<F>(closure: F) -> Process<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+    {
+        Process::from_payload(StartMethod::Fork, Box::new(Closure(closure)))
+    }
+
+    fn from_payload(method: StartMethod, payload: Box<dyn Payload<R>>) -> Process<R> {
+        let identity = registry::state().next_child_identity(None, false);
+        Process { identity, method, pid: None, state: State::Pending(payload) }
+    }
+
+    /// The process's name: `Process-N` unless set (`Process-1:2` for the second child of the
+    /// first child, as in Python).
+    pub fn name(&self) -> &str {
+        &self.identity.name
+    }
+
+    /// Renames the process. The child sees its name from [`current_process`]; a rename after
+    /// [`start`](Process::start) only changes this handle.
+    ///
+    /// [`current_process`]: crate::current_process
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.identity.name = name.into();
+    }
+
+    /// Builder form of [`set_name`](Process::set_name).
+    ///
+    /// ```
+    /// fn worker() {}
+    /// let p = multiproc_process::Process::new(worker, ()).with_name("Worker1");
+    /// assert_eq!(p.name(), "Worker1");
+    /// ```
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.set_name(name);
+        self
+    }
+
+    /// Whether the process is a daemon: terminated when this process exits, instead of waited
+    /// for.
+    pub fn daemon(&self) -> bool {
+        self.identity.daemon
+    }
+
+    /// Makes the process a daemon (or not). Only before [`start`](Process::start).
+    pub fn set_daemon(&mut self, daemon: bool) -> Result<(), ProcessError> {
+        if !matches!(self.state, State::Pending(_)) {
+            return Err(ProcessError::AlreadyStarted { name: self.identity.name.clone() });
+        }
+        self.identity.daemon = daemon;
+        Ok(())
+    }
+
+    /// Builder form of [`set_daemon`](Process::set_daemon), for a process not yet started.
+    pub fn with_daemon(mut self, daemon: bool) -> Self {
+        self.identity.daemon = daemon;
+        self
+    }
+
+    /// The start method this process uses.
+    pub fn start_method(&self) -> StartMethod {
+        self.method
+    }
+
+    /// Starts the child. Returns once the child exists and has its task; an error if it could
+    /// not be started, or if it was started before.
+    pub fn start(&mut self) -> Result<(), ProcessError> {
+        bootstrap::ensure_linked();
+        if std::env::var_os(ENV_CHILD).is_some() {
+            return Err(ProcessError::BootstrapNotRun);
+        }
+        let payload = match std::mem::replace(&mut self.state, State::Closed) {
+            State::Pending(payload) => payload,
+            other => {
+                self.state = other;
+                return Err(ProcessError::AlreadyStarted { name: self.identity.name.clone() });
+            }
+        };
+        let started = match (self.method, payload.trampoline()) {
+            (StartMethod::Fork, _) => self.start_fork(payload),
+            (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
+            (StartMethod::Forkserver, Some(trampoline)) => self.start_forkserver(payload, trampoline),
+            (_, None) => Err(ProcessError::Unsupported("spawn or forkserver for a closure")),
+        };
+        match started {
+            Ok(running) => {
+                self.pid = Some(running.child.pid);
+                self.state = State::Running(running);
+                Ok(())
+            }
+            Err(e) => {
+                self.state = State::Joined(None);
+                Err(e)
+            }
+        }
+    }
+
+    fn start_fork(&self, payload: Box<dyn Payload<R>>) -> Result<Running<R>, ProcessError> {
+        let (result_tx, result) =
+            ipc::channel::<Outcome<R>>().map_err(ProcessError::io("could not create the result channel"))?;
+        let mut identity = self.identity.clone();
+        let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))?;
+        Ok(Running { child, result, outcome: None, result_closed: None })
+    }
+
+    fn start_spawn(&self, payload: Box<dyn Payload<R>>, trampoline: isize) -> Result<Running<R>, ProcessError> {
+        let name = &self.identity.name;
+        let spawned = spawn::spawn().map_err(|e| e.into_process_error(name))?;
+        let child = Arc::new(
+            ChildHandle::new(spawned.pid, name.clone(), self.identity.daemon, Reaper::Direct)
+                .map_err(ProcessError::io("could not watch the child"))?,
+        );
+        registry::state().register(child.clone());
+        let spec = ChildSpec { identity: self.identity.clone(), trampoline, log: logging::sink_for_child() };
+        // A send that fails means the child died; its join tells how.
+        if spawned.to_child.send(Bootstrap::Run(spec)).is_ok() {
+            send_args(payload, spawned.to_child.to_opaque(), &child)?;
+        }
+        let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
+        Ok(Running { child, result, outcome: None, result_closed: None })
+    }
+
+    fn start_forkserver(
+        &self,
+        payload: Box<dyn Payload<R>>,
+        trampoline: isize,
+    ) -> Result<Running<R>, ProcessError> {
+        let server = forkserver::client()?;
+        let channel_error = ProcessError::io("could not create a channel");
+        let (args_tx, args_rx) = ipc::channel::<()>().map_err(channel_error)?;
+        let (result_tx, result) =
+            ipc::channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
+        let spec = ChildSpec { identity: self.identity.clone(), trampoline, log: logging::sink_for_child() };
+        let pid = server.fork(spec, args_rx.to_opaque(), result_tx.to_opaque())?;
+        let child = Arc::new(
+            ChildHandle::new(pid, self.identity.name.clone(), self.identity.daemon, Reaper::Forkserver(server))
+                .map_err(ProcessError::io("could not watch the child"))?,
+        );
+        registry::state().register(child.clone());
+        send_args(payload, args_tx.to_opaque(), &child)?;
+        Ok(Running { child, result, outcome: None, result_closed: None })
+    }
+
+    /// Waits for the child to end and returns what its target returned.
+    ///
+    /// Errors say why there is no result: [`ProcessError::Panicked`] (with the panic's message
+    /// and location), [`ProcessError::Died`] (an exit code or a signal: `exit`, `abort`, a
+    /// crash, [`kill`](Process::kill)), [`ProcessError::NotStarted`],
+    /// [`ProcessError::AlreadyJoined`].
+    ///
+    /// ```
+    /// use multiproc_process::{Process, ProcessError};
+    /// fn fail() -> u8 { panic!("out of cheese") }
+    /// let mut p = Process::new(fail, ());
+    /// p.start().unwrap();
+    /// match p.join() {
+    ///     Err(ProcessError::Panicked { panic, .. }) => assert_eq!(panic.message, "out of cheese"),
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// assert_eq!(p.exitcode(), Some(1));
+    /// ```
+    pub fn join(&mut self) -> Result<R, ProcessError> {
+        self.join_until(None)
+    }
+
+    /// Like [`join`](Process::join), but gives up after `timeout` with
+    /// [`ProcessError::Timeout`], leaving the child running; joining again is allowed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_process::{Process, ProcessError};
+    /// fn sleepy() { std::thread::sleep(Duration::from_secs(30)) }
+    /// let mut p = Process::new(sleepy, ());
+    /// p.start().unwrap();
+    /// assert!(matches!(p.join_timeout(Duration::from_millis(50)), Err(ProcessError::Timeout { .. })));
+    /// p.kill().unwrap();
+    /// assert!(matches!(p.join(), Err(ProcessError::Died { .. })));
+    /// assert_eq!(p.exitcode(), Some(-9));
+    /// ```
+    pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ProcessError> {
+        self.join_until(Some(Instant::now() + timeout))
+    }
+
+    fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
+        let name = self.identity.name.clone();
+        let running = match &mut self.state {
+            State::Running(running) => running,
+            State::Pending(_) => return Err(ProcessError::NotStarted { name }),
+            State::Joined(_) | State::Closed => return Err(ProcessError::AlreadyJoined { name }),
+        };
+        while running.outcome.is_none() && running.result_closed.is_none() {
+            let left = match deadline {
+                None => LIVENESS_CHECK,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left.min(LIVENESS_CHECK),
+                    _ => return Err(ProcessError::Timeout { name }),
+                },
+            };
+            match running.result.try_recv_timeout(left) {
+                Ok(outcome) => running.outcome = Some(outcome),
+                Err(TryRecvError::Empty) => {
+                    if running.child.has_ended() {
+                        // Ended, yet the channel is open: take what it sent, if anything.
+                        match running.result.try_recv() {
+                            Ok(outcome) => running.outcome = Some(outcome),
+                            Err(_) => running.result_closed = Some(String::new()),
+                        }
+                    }
+                }
+                Err(TryRecvError::IpcError(IpcError::Disconnected)) => {
+                    running.result_closed = Some(String::new())
+                }
+                Err(TryRecvError::IpcError(e)) => running.result_closed = Some(e.to_string()),
+            }
+        }
+        let Some(status) = running.child.wait(deadline) else {
+            return Err(ProcessError::Timeout { name });
+        };
+        let outcome = running.outcome.take();
+        let transfer_error = running.result_closed.take().filter(|e| !e.is_empty());
+        registry::forget_child(running.child.pid);
+        self.state = State::Joined(status);
+        match (outcome, status) {
+            (Some(Outcome::Returned(value)), _) => Ok(value),
+            (Some(Outcome::Panicked(panic)), status) => Err(ProcessError::Panicked { name, panic, status }),
+            (Some(Outcome::Failed(detail)), _) => Err(ProcessError::Transfer { what: "the arguments", detail }),
+            (None, _) if transfer_error.is_some() => Err(ProcessError::Transfer {
+                what: "the result",
+                detail: transfer_error.unwrap_or_default(),
+            }),
+            (None, Some(status)) => Err(ProcessError::Died { name, status }),
+            (None, None) => Err(ProcessError::Lost { name }),
+        }
+    }
+
+    /// Whether the child has been started and has not ended yet.
+    pub fn is_alive(&self) -> bool {
+        match &self.state {
+            State::Running(running) => !running.child.has_ended(),
+            _ => false,
+        }
+    }
+
+    /// The child's pid, once started.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Python's `exitcode`: `None` while the child runs (or before it started), then its exit
+    /// code, or the negated number of the signal that ended it.
+    pub fn exitcode(&self) -> Option<i32> {
+        match &self.state {
+            State::Running(running) => running.child.try_reap().flatten().map(ExitStatus::exitcode),
+            State::Joined(status) => status.map(ExitStatus::exitcode),
+            _ => None,
+        }
+    }
+
+    /// How the child ended, once it has.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        match &self.state {
+            State::Running(running) => running.child.try_reap().flatten(),
+            State::Joined(status) => *status,
+            _ => None,
+        }
+    }
+
+    /// Sends SIGTERM to the child (Python's `terminate`). A child that already ended is left
+    /// alone.
+    pub fn terminate(&self) -> Result<(), ProcessError> {
+        self.signal(libc::SIGTERM)
+    }
+
+    /// Sends SIGKILL to the child (Python's `kill`).
+    pub fn kill(&self) -> Result<(), ProcessError> {
+        self.signal(libc::SIGKILL)
+    }
+
+    fn signal(&self, signal: i32) -> Result<(), ProcessError> {
+        match &self.state {
+            State::Running(running) => {
+                running.child.signal(signal).map_err(ProcessError::io("could not signal the child"))
+            }
+            State::Pending(_) => Err(ProcessError::NotStarted { name: self.identity.name.clone() }),
+            State::Joined(_) | State::Closed => Ok(()),
+        }
+    }
+
+    /// A descriptor that becomes readable when the child ends (a pidfd), for `poll`/`epoll` or
+    /// `multiproc::channel::wait`. `None` unless the child is running.
+    pub fn sentinel(&self) -> Option<BorrowedFd<'_>> {
+        match &self.state {
+            State::Running(running) => Some(running.child.pidfd.as_fd()),
+            _ => None,
+        }
+    }
+
+    /// Releases the handle's resources (Python's `close`). An error if the child still runs.
+    pub fn close(&mut self) -> Result<(), ProcessError> {
+        if let State::Running(running) = &self.state {
+            match running.child.try_reap() {
+                None => return Err(ProcessError::StillRunning { name: self.identity.name.clone() }),
+                Some(_) => registry::forget_child(running.child.pid),
+            }
+        }
+        self.state = State::Closed;
+        Ok(())
+    }
+}
+
+/// Sends the arguments to the child; a serialization failure kills the child and is reported.
+fn send_args<R>(payload: Box<dyn Payload<R>>, to: OpaqueIpcSender, child: &ChildHandle) -> Result<(), ProcessError> {
+    match payload.send_args(to) {
+        Err(IpcError::SerializationError(e)) => {
+            let _ = child.signal(libc::SIGKILL);
+            child.wait(None);
+            registry::forget_child(child.pid);
+            Err(ProcessError::Transfer { what: "the arguments", detail: e.to_string() })
+        }
+        // Any other failure means the child died; its join tells how.
+        _ => Ok(()),
+    }
+}
+
+/// Forks a child that runs `payload` and sends its outcome on `result`. Runs on a long-lived
+/// thread, holding the state lock across the fork so that the child finds the state consistent
+/// and no other fork of this crate inherits the result channel.
+fn fork_child<R: Portable>(
+    identity: &mut Identity,
+    payload: Box<dyn Payload<R>>,
+    result: IpcSender<Outcome<R>>,
+) -> Result<Arc<ChildHandle>, ProcessError> {
+    use std::io::Write;
+    let mut state = registry::state();
+    let parent = sys::getpid();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    sys::flush_c_stdio();
+    // SAFETY: the child only runs the target and leaves with `exit_now`; it never returns
+    // into the caller. That the target itself is fork-safe in a multi-threaded parent is the
+    // documented contract of the fork start method (sound with glibc's fork handlers).
+    match unsafe { sys::fork() } {
+        Ok(0) => {
+            if !sys::kill_me_with_parent(parent) {
+                sys::exit_now(71);
+            }
+            sys::reset_signal_mask();
+            identity.pid = sys::getpid();
+            state.become_forked_child(identity.clone());
+            drop(state);
+            let outcome = match catch_panic(false, move || payload.run_here()) {
+                Ok(value) => Outcome::Returned(value),
+                Err(panic) => Outcome::Panicked(panic),
+            };
+            let code = if matches!(outcome, Outcome::Returned(_)) { 0 } else { 1 };
+            registry::before_child_exit();
+            let code = match result.send(outcome) {
+                Ok(()) => code,
+                Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+                Err(e) => {
+                    eprintln!("multiproc: could not send the result to the parent: {e}");
+                    1
+                }
+            };
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+            sys::flush_c_stdio();
+            sys::exit_now(code)
+        }
+        Ok(pid) => {
+            drop(result);
+            let child = ChildHandle::new(pid as u32, identity.name.clone(), identity.daemon, Reaper::Direct);
+            let child = match child {
+                Ok(child) => Arc::new(child),
+                Err(e) => {
+                    let _ = sys::kill(pid as u32, libc::SIGKILL);
+                    let _ = sys::waitpid(pid as u32, true);
+                    return Err(ProcessError::Io { context: "could not watch the child", source: e });
+                }
+            };
+            state.register(child.clone());
+            Ok(child)
+        }
+        Err(e) => Err(ProcessError::Io { context: "fork failed", source: e }),
+    }
+}
+
+impl<R> fmt::Debug for Process<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Pending(_) => "initial",
+            State::Running(_) => "started",
+            State::Joined(_) => "stopped",
+            State::Closed => "closed",
+        };
+        f.debug_struct("Process")
+            .field("name", &self.identity.name)
+            .field("method", &self.method)
+            .field("pid", &self.pid)
+            .field("daemon", &self.identity.daemon)
+            .field("state", &state)
+            .finish()
+    }
+}

@@ -1,0 +1,153 @@
+//! The spawn start method: re-execute this binary and hand the child its task over
+//! ipc-channel.
+//!
+//! The child connects to a one-shot server of the parent and sends a channel back, as
+//! ipc-channel requires (`IpcSender::connect` is the only way into a re-executed process).
+//! `IpcOneShotServer::accept` blocks without a timeout, so a helper thread watches the child
+//! meanwhile and unblocks the accept if the child dies first.
+
+use std::os::fd::AsFd;
+use std::process::{Command, Stdio};
+
+use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ProcessError;
+use crate::launcher::on_long_lived_thread;
+use crate::logging::LogSink;
+use crate::registry::Identity;
+use crate::sys;
+
+/// The environment variable that marks a process as a multiproc child: the one-shot server's
+/// name, the token and the parent's pid, tab-separated.
+pub(crate) const ENV_CHILD: &str = "MULTIPROC_CHILD";
+
+/// The longest socket path the kernel takes (`sun_path` holds 108 bytes with the NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// The child's first message: proof that it is the child we started, and a channel to it.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Hello {
+    pub(crate) token: u64,
+    pub(crate) pid: u32,
+    pub(crate) fingerprint: [u64; 4],
+    pub(crate) to_child: IpcSender<Bootstrap>,
+}
+
+/// What the parent tells a new child to be.
+#[derive(Serialize, Deserialize)]
+pub(crate) enum Bootstrap {
+    /// Run the trampoline at this offset; its arguments follow on the same channel.
+    Run(ChildSpec),
+    /// Become the fork server.
+    Forkserver(ChildSpec),
+}
+
+/// A child's identity, entry point and logging.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ChildSpec {
+    pub(crate) identity: Identity,
+    pub(crate) trampoline: isize,
+    pub(crate) log: Option<LogSink>,
+}
+
+/// A re-executed child that has connected and proved itself.
+pub(crate) struct Spawned {
+    pub(crate) pid: u32,
+    pub(crate) from_child: IpcReceiver<Hello>,
+    pub(crate) to_child: IpcSender<Bootstrap>,
+}
+
+/// Why a spawn failed; the caller adds the child's name.
+pub(crate) enum SpawnError {
+    Died { status: sys::ExitStatus, detail: String },
+    Mismatch,
+    Io(&'static str, std::io::Error),
+}
+
+impl SpawnError {
+    pub(crate) fn into_process_error(self, name: &str) -> ProcessError {
+        match self {
+            SpawnError::Died { status, detail } => {
+                ProcessError::Bootstrap { name: name.to_owned(), status, detail }
+            }
+            SpawnError::Mismatch => ProcessError::BinaryMismatch,
+            SpawnError::Io(context, source) => ProcessError::Io { context, source },
+        }
+    }
+}
+
+/// Re-executes this binary as a child and waits for it to connect.
+pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
+    let (server, server_name) = IpcOneShotServer::<Hello>::new()
+        .map_err(|e| SpawnError::Io("could not create the bootstrap socket", e))?;
+    if server_name.len() > MAX_SOCKET_PATH {
+        return Err(SpawnError::Io(
+            "the bootstrap socket path is too long (set TMPDIR to a shorter directory)",
+            std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        ));
+    }
+    let token = sys::random_u64();
+    let marker = format!("{server_name}\t{token}\t{}", sys::getpid());
+
+    let mut command = Command::new("/proc/self/exe");
+    if let Some(arg0) = std::env::args_os().next() {
+        std::os::unix::process::CommandExt::arg0(&mut command, arg0);
+    }
+    command.env(ENV_CHILD, marker).stdin(Stdio::null());
+    let child = on_long_lived_thread(move || command.spawn())
+        .map_err(|e| SpawnError::Io("could not re-execute the program", e))?;
+    let pid = child.id();
+    drop(child);
+
+    let pidfd = match sys::pidfd_open(pid) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = sys::kill(pid, libc::SIGKILL);
+            let _ = sys::waitpid(pid, true);
+            return Err(SpawnError::Io("could not watch the child", e));
+        }
+    };
+    let cancel = sys::eventfd().map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
+
+    let accepted = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let ready = sys::poll_first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
+            if matches!(ready, Ok(0)) {
+                // The child died before connecting: connect ourselves so that accept returns.
+                let _ = IpcSender::<Hello>::connect(server_name.clone());
+            }
+        });
+        let accepted = server.accept();
+        sys::eventfd_signal(cancel.as_fd());
+        let _ = watcher.join();
+        accepted
+    });
+
+    let (from_child, hello) = match accepted {
+        Ok(pair) => pair,
+        Err(e) => {
+            // A child that is still alive sent something that is not a hello: it is not ours
+            // to trust.
+            if !sys::poll_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO)).unwrap_or(true) {
+                let _ = sys::kill(pid, libc::SIGKILL);
+            }
+            let status = sys::waitpid(pid, true).ok().flatten().unwrap_or(sys::ExitStatus::Code(-1));
+            return Err(SpawnError::Died { status, detail: describe_early_death(&e) });
+        }
+    };
+    let fingerprint = sys::exe_fingerprint().unwrap_or_default();
+    if hello.token != token || hello.pid != pid || hello.fingerprint != fingerprint {
+        let _ = sys::kill(pid, libc::SIGKILL);
+        let _ = sys::waitpid(pid, true);
+        return Err(SpawnError::Mismatch);
+    }
+    Ok(Spawned { pid, from_child, to_child: hello.to_child })
+}
+
+fn describe_early_death(e: &ipc_channel::IpcError) -> String {
+    match e {
+        ipc_channel::IpcError::Disconnected => String::new(),
+        other => format!("bootstrap channel: {other}"),
+    }
+}

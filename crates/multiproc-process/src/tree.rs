@@ -1,0 +1,80 @@
+//! The process tree: this process, its parent, its live children.
+
+use crate::registry;
+use crate::sys;
+
+/// A snapshot of a process's identity, as [`current_process`], [`parent_process`] and
+/// [`active_children`] report it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessInfo {
+    name: String,
+    pid: u32,
+    daemon: bool,
+}
+
+impl ProcessInfo {
+    /// The process's name: `MainProcess`, `Process-N`, or the name it was given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Whether it is a daemon process.
+    pub fn daemon(&self) -> bool {
+        self.daemon
+    }
+
+    /// Whether the process still exists (`kill(pid, 0)`).
+    pub fn is_alive(&self) -> bool {
+        self.pid == sys::getpid() || sys::kill(self.pid, 0).is_ok()
+    }
+}
+
+/// This process: `MainProcess` in the program that was started by the user, the child's name
+/// in a child.
+///
+/// ```
+/// let me = multiproc_process::current_process();
+/// assert_eq!(me.name(), "MainProcess");
+/// assert_eq!(me.pid(), std::process::id());
+/// ```
+#[doc(alias = "multiprocessing.current_process")]
+pub fn current_process() -> ProcessInfo {
+    let state = registry::state();
+    ProcessInfo { name: state.me.name.clone(), pid: state.me.pid, daemon: state.me.daemon }
+}
+
+/// The process that started this one, or `None` in the main process.
+///
+/// ```
+/// assert!(multiproc_process::parent_process().is_none());
+/// ```
+#[doc(alias = "multiprocessing.parent_process")]
+pub fn parent_process() -> Option<ProcessInfo> {
+    let state = registry::state();
+    state.me.parent.as_ref().map(|(name, pid)| ProcessInfo { name: name.clone(), pid: *pid, daemon: false })
+}
+
+/// The children of this process that are still running. Finished children are reaped as a
+/// side effect, as in Python.
+///
+/// ```
+/// use multiproc_process::{active_children, Process};
+/// fn wait_for_stdin() { let _ = std::io::stdin().read_line(&mut String::new()); }
+/// let mut p = Process::new(wait_for_stdin, ());
+/// p.start().unwrap();
+/// assert!(active_children().iter().any(|c| Some(c.pid()) == p.pid()));
+/// p.join().unwrap();
+/// assert!(active_children().is_empty());
+/// ```
+#[doc(alias = "multiprocessing.active_children")]
+pub fn active_children() -> Vec<ProcessInfo> {
+    registry::live_children()
+        .iter()
+        .map(|c| ProcessInfo { name: c.name.clone(), pid: c.pid, daemon: c.daemon })
+        .collect()
+}
