@@ -1,0 +1,173 @@
+//! The crate's error type and the owner-death result of the guard-returning lock methods.
+
+use std::fmt;
+use std::io;
+
+/// Everything that can go wrong in `multiproc-shared`.
+///
+/// # Owner death
+///
+/// [`Error::OwnerDied`] is unusual: it reports a *success with a warning*. The process
+/// that held the lock died without releasing it, the lock has been taken over and **the
+/// caller now holds it**, exactly as if the acquire had succeeded. The data the lock
+/// protects may be half-updated, so the caller should repair or check it, then release
+/// the lock as usual. The guard-returning methods (`lock()`) report the same event as
+/// [`OwnerDied`], which carries the guard, like std's `PoisonError`.
+///
+/// ```
+/// use multiproc_shared::{Error, Lock};
+///
+/// let lock = Lock::new()?;
+/// match lock.acquire() {
+///     Ok(()) => {}
+///     Err(Error::OwnerDied) => { /* held now: repair the protected data */ }
+///     Err(other) => return Err(other),
+/// }
+/// lock.release()?;
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operating system refused an operation (creating, mapping or opening memory).
+    #[error("shared memory: {0}")]
+    Io(#[from] io::Error),
+    /// The previous owner of a lock died while holding it; the caller holds it now.
+    #[error(
+        "the previous owner of the lock died while holding it; the lock is now held by the caller and the data it protects may be inconsistent"
+    )]
+    OwnerDied,
+    /// `release()` was called on a lock that is not locked.
+    #[error("release of an unlocked lock")]
+    NotLocked,
+    /// An `RLock` (or a `Condition` on one) was released or waited on by a thread that
+    /// does not own it.
+    #[error("cannot release or wait on an rlock that the calling thread does not own")]
+    NotOwner,
+    /// A `BoundedSemaphore` was released more often than it was acquired.
+    #[error("bounded semaphore released too many times")]
+    TooManyReleases,
+    /// An index past the end of an `Array`.
+    #[error("index {index} out of bounds for array of length {len}")]
+    OutOfBounds {
+        /// The index asked for.
+        index: usize,
+        /// The array's length.
+        len: usize,
+    },
+    /// A slice copied into or out of an `Array` has the wrong length.
+    #[error("slice of length {found} does not match array of length {expected}")]
+    LengthMismatch {
+        /// The array's length.
+        expected: usize,
+        /// The slice's length.
+        found: usize,
+    },
+    /// The requested size overflows the address space.
+    #[error("requested shared memory size is too large")]
+    TooLarge,
+    /// The `Barrier` is broken: aborted, reset while this party waited, or a wait timed out.
+    #[error("barrier is broken")]
+    BrokenBarrier,
+    /// A name for `SharedMemory` that is empty, contains `/` or NUL, is `.` or `..`, or is
+    /// longer than the system allows.
+    #[error("invalid shared memory name {name:?}: {reason}")]
+    InvalidName {
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A `SharedMemory` of size zero was requested.
+    #[error("shared memory size must be positive")]
+    ZeroSize,
+}
+
+/// A lock was acquired, but its previous owner had died holding it.
+///
+/// Returned by the guard-returning methods (`Lock::lock`, `Value::lock`, ...). The guard
+/// is inside: the lock **is held**. Take it with [`into_inner`](OwnerDied::into_inner)
+/// to repair the data, or convert the whole thing into [`Error::OwnerDied`] with `?`,
+/// which drops the guard and so releases the lock.
+///
+/// ```
+/// use multiproc_shared::{Lock, OwnerDied};
+///
+/// let lock = Lock::new()?;
+/// let guard = lock.lock().unwrap_or_else(OwnerDied::into_inner);
+/// drop(guard);
+/// # Ok::<(), multiproc_shared::Error>(())
+/// ```
+pub struct OwnerDied<G> {
+    guard: G,
+}
+
+impl<G> OwnerDied<G> {
+    pub(crate) fn new(guard: G) -> Self {
+        OwnerDied { guard }
+    }
+
+    /// The guard: the lock is held.
+    ///
+    /// ```
+    /// # use multiproc_shared::{Lock, OwnerDied};
+    /// let lock = Lock::new()?;
+    /// let _guard = lock.lock().unwrap_or_else(OwnerDied::into_inner);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn into_inner(self) -> G {
+        self.guard
+    }
+
+    /// A reference to the guard.
+    ///
+    /// ```
+    /// # use multiproc_shared::{Lock, OwnerDied};
+    /// let lock = Lock::new()?;
+    /// if let Err(died) = lock.lock() {
+    ///     let _guard: &_ = died.get_ref();
+    /// }
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn get_ref(&self) -> &G {
+        &self.guard
+    }
+
+    /// A mutable reference to the guard (for example to repair a `Value`'s data).
+    ///
+    /// ```
+    /// # use multiproc_shared::{Value, OwnerDied};
+    /// let value = Value::new(0_u32)?;
+    /// if let Err(mut died) = value.lock() {
+    ///     **died.get_mut() = 0;
+    /// }
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn get_mut(&mut self) -> &mut G {
+        &mut self.guard
+    }
+}
+
+impl<G> fmt::Debug for OwnerDied<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnerDied").finish_non_exhaustive()
+    }
+}
+
+impl<G> fmt::Display for OwnerDied<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&Error::OwnerDied, f)
+    }
+}
+
+impl<G> std::error::Error for OwnerDied<G> {}
+
+impl<G> From<OwnerDied<G>> for Error {
+    fn from(_: OwnerDied<G>) -> Error {
+        Error::OwnerDied
+    }
+}
+
+/// What the guard-returning lock methods return: the guard, or the guard wrapped in
+/// [`OwnerDied`] when the previous owner died holding the lock.
+pub type LockResult<G> = Result<G, OwnerDied<G>>;

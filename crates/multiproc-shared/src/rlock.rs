@@ -1,0 +1,224 @@
+//! `RLock`: a recursive lock shared between processes.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{LockResult, OwnerDied};
+use crate::lock::{acquired, deadline_after};
+use crate::words::{Acquire, RLockWord};
+use crate::{Error, Segment};
+
+/// A recursive lock shared between processes (Python's `RLock`): the owning thread may
+/// acquire it again, and must release it as many times; only the owner may release it.
+///
+/// If the owning process dies, the next acquirer gets [`Error::OwnerDied`] and holds
+/// the lock (once).
+///
+/// ```
+/// use multiproc_shared::RLock;
+///
+/// let lock = RLock::new()?;
+/// lock.acquire()?;
+/// lock.acquire()?;
+/// lock.release()?;
+/// lock.release()?;
+/// assert!(lock.release().is_err());
+/// # Ok::<(), multiproc_shared::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.RLock")]
+#[derive(Clone)]
+pub struct RLock {
+    segment: Segment,
+    /// Where the word lives: a `Value` or `Array` shares its segment with its lock.
+    offset: usize,
+}
+
+impl RLock {
+    /// Creates an unlocked recursive lock in a fresh segment.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn new() -> Result<RLock, Error> {
+        Ok(RLock {
+            segment: Segment::new(size_of::<RLockWord>())?,
+            offset: 0,
+        })
+    }
+
+    /// The lock whose word sits at `offset` of `segment` (used by `Value` and `Array`).
+    pub(crate) fn in_segment(segment: Segment, offset: usize) -> RLock {
+        let lock = RLock { segment, offset };
+        let _ = lock.word();
+        lock
+    }
+
+    pub(crate) fn word(&self) -> &RLockWord {
+        self.segment.word(self.offset)
+    }
+
+    /// Acquires (or re-acquires) the lock, waiting as long as it takes.
+    /// [`Error::OwnerDied`] means the caller holds it now.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// lock.acquire()?;
+    /// lock.release()?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn acquire(&self) -> Result<(), Error> {
+        acquired(self.word().acquire(None)).map(drop)
+    }
+
+    /// Acquires the lock, waiting at most `timeout`; `Ok(false)` if it timed out.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// assert!(lock.acquire_timeout(std::time::Duration::from_millis(10))?);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        acquired(self.word().acquire(deadline_after(timeout)))
+    }
+
+    /// Acquires the lock if that needs no waiting.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// assert!(lock.try_acquire()?);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn try_acquire(&self) -> Result<bool, Error> {
+        acquired(self.word().try_acquire())
+    }
+
+    /// Releases one level; [`Error::NotOwner`] if the calling thread does not own it.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// assert!(lock.release().is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn release(&self) -> Result<(), Error> {
+        self.word().release()
+    }
+
+    /// Whether the calling thread owns the lock.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// assert!(!lock.is_owned());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn is_owned(&self) -> bool {
+        self.word().is_owned()
+    }
+
+    /// Acquires the lock and returns a guard that releases one level on drop.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// let outer = lock.lock()?;
+    /// let inner = lock.lock()?;
+    /// drop((inner, outer));
+    /// assert!(!lock.is_owned());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn lock(&self) -> LockResult<RLockGuard<'_>> {
+        let guard = RLockGuard { lock: self };
+        match self.word().acquire(None) {
+            Acquire::OwnerDied => Err(OwnerDied::new(guard)),
+            _ => Ok(guard),
+        }
+    }
+
+    /// Like [`lock`](RLock::lock), waiting at most `timeout`; `Ok(None)` if it timed out.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// assert!(lock.lock_timeout(std::time::Duration::from_millis(5))?.is_some());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<RLockGuard<'_>>> {
+        match self.word().acquire(deadline_after(timeout)) {
+            Acquire::Acquired => Ok(Some(RLockGuard { lock: self })),
+            Acquire::OwnerDied => Err(OwnerDied::new(Some(RLockGuard { lock: self }))),
+            Acquire::TimedOut => Ok(None),
+        }
+    }
+}
+
+impl RLock {
+    /// The segment the lock lives in (shared with the data of a `Value` or `Array`).
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// assert!(lock.segment().len() >= 16);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn segment(&self) -> &Segment {
+        &self.segment
+    }
+}
+
+/// Holds one level of an [`RLock`]; releases it on drop.
+///
+/// ```
+/// let lock = multiproc_shared::RLock::new()?;
+/// let guard: multiproc_shared::RLockGuard<'_> = lock.lock()?;
+/// assert!(lock.is_owned());
+/// drop(guard);
+/// # Ok::<(), multiproc_shared::Error>(())
+/// ```
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct RLockGuard<'a> {
+    lock: &'a RLock,
+}
+
+impl Drop for RLockGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.lock.release();
+    }
+}
+
+impl fmt::Debug for RLockGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RLockGuard").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for RLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = self.word();
+        f.debug_struct("RLock")
+            .field("owner", &word.lock_word().owner())
+            .field("count", &word.count())
+            .finish()
+    }
+}
+
+impl Serialize for RLock {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.segment, self.offset as u64).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RLock {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RLock, D::Error> {
+        let (segment, offset) = <(Segment, u64)>::deserialize(deserializer)?;
+        let offset = usize::try_from(offset).map_err(serde::de::Error::custom)?;
+        let fits = offset % align_of::<RLockWord>() == 0
+            && offset
+                .checked_add(size_of::<RLockWord>())
+                .is_some_and(|end| end <= segment.len());
+        if !fits {
+            return Err(serde::de::Error::custom(
+                "received rlock does not fit its shared memory",
+            ));
+        }
+        Ok(RLock { segment, offset })
+    }
+}

@@ -1,0 +1,191 @@
+//! `Lock` and `RLock` across real (forked) processes.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Signal, fork, wait_all_ok, watchdog};
+use multiproc_shared::{Error, Lock, OwnerDied, RLock};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn lock_acquired_in_one_process_is_released_in_another() {
+    watchdog(LIMIT, || {
+        let lock = Lock::new().unwrap();
+        let signal = Signal::new();
+        let child_lock = lock.clone();
+        let child = fork(|| {
+            child_lock.acquire().unwrap();
+            signal.child_send(1);
+        });
+        assert_eq!(signal.parent_recv(), 1);
+        assert_eq!(child.wait(), 0);
+        assert!(lock.is_locked());
+        lock.release().unwrap();
+        assert!(!lock.is_locked());
+
+        // And the other way round: the parent acquires, the child releases.
+        lock.acquire().unwrap();
+        let child_lock = lock.clone();
+        let child = fork(move || child_lock.release().unwrap());
+        assert_eq!(child.wait(), 0);
+        assert!(lock.try_acquire().unwrap());
+        lock.release().unwrap();
+    });
+}
+
+#[test]
+fn acquire_timeout_gives_up_while_another_process_holds_the_lock() {
+    watchdog(LIMIT, || {
+        let lock = Lock::new().unwrap();
+        let signal = Signal::new();
+        let child_lock = lock.clone();
+        let child = fork(|| {
+            child_lock.acquire().unwrap();
+            signal.child_send(1);
+            // Hold the lock until the parent says it is done.
+            signal.child_recv();
+            child_lock.release().unwrap();
+        });
+        assert_eq!(signal.parent_recv(), 1);
+        let started = Instant::now();
+        assert!(!lock.acquire_timeout(Duration::from_millis(300)).unwrap());
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(300), "gave up early: {waited:?}");
+        assert!(waited < Duration::from_secs(10), "gave up late: {waited:?}");
+        assert!(lock.lock_timeout(Duration::from_millis(50)).unwrap().is_none());
+        signal.parent_send(2);
+        assert_eq!(child.wait(), 0);
+        assert!(lock.acquire_timeout(Duration::from_secs(10)).unwrap());
+        lock.release().unwrap();
+    });
+}
+
+/// Forks a child that runs `hold` (which must acquire the lock), signals, and waits
+/// forever; SIGKILLs it and returns how long the parent's `recover` took.
+fn kill_holder(hold: impl FnOnce(), recover: impl FnOnce()) -> Duration {
+    let signal = Signal::new();
+    let child = fork(|| {
+        hold();
+        signal.child_send(1);
+        loop {
+            std::thread::park();
+        }
+    });
+    assert_eq!(signal.parent_recv(), 1);
+    assert_eq!(child.kill(), -libc::SIGKILL);
+    let started = Instant::now();
+    recover();
+    started.elapsed()
+}
+
+#[test]
+fn lock_owner_death_is_reported() {
+    watchdog(LIMIT, || {
+        let lock = Lock::new().unwrap();
+        let held = lock.clone();
+        let took = kill_holder(
+            || held.acquire().unwrap(),
+            || assert!(matches!(lock.acquire(), Err(Error::OwnerDied))),
+        );
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        // The caller holds the lock now.
+        assert!(lock.is_locked());
+        lock.release().unwrap();
+        assert!(lock.try_acquire().unwrap());
+        lock.release().unwrap();
+    });
+}
+
+#[test]
+fn lock_owner_death_is_reported_to_a_waiter_already_sleeping() {
+    watchdog(LIMIT, || {
+        let lock = Lock::new().unwrap();
+        let signal = Signal::new();
+        let held = lock.clone();
+        let holder = fork(|| {
+            held.acquire().unwrap();
+            signal.child_send(1);
+            loop {
+                std::thread::park();
+            }
+        });
+        assert_eq!(signal.parent_recv(), 1);
+        let waiter_lock = lock.clone();
+        let waiter = std::thread::spawn(move || {
+            let guard = waiter_lock.lock();
+            matches!(guard, Err(OwnerDied { .. }))
+        });
+        // Let the waiter get to sleep; its outcome does not depend on this.
+        std::thread::sleep(Duration::from_millis(100));
+        let pid = holder.pid();
+        // SIGKILL without reaping: the owner is a zombie for a while, which must count as dead.
+        // SAFETY: our own child, reaped when `holder` drops.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let started = Instant::now();
+        assert!(waiter.join().unwrap(), "waiter did not see owner death");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(holder);
+        assert!(!lock.is_locked());
+    });
+}
+
+#[test]
+fn rlock_owner_death_is_reported() {
+    watchdog(LIMIT, || {
+        let lock = RLock::new().unwrap();
+        let held = lock.clone();
+        let took = kill_holder(
+            || {
+                held.acquire().unwrap();
+                held.acquire().unwrap();
+            },
+            || assert!(matches!(lock.acquire(), Err(Error::OwnerDied))),
+        );
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        assert!(lock.is_owned());
+        // Taken over once: one release frees it.
+        lock.release().unwrap();
+        assert!(!lock.is_owned());
+        assert!(lock.try_acquire().unwrap());
+        lock.release().unwrap();
+    });
+}
+
+#[test]
+fn rlock_cannot_be_released_by_another_process() {
+    watchdog(LIMIT, || {
+        let lock = RLock::new().unwrap();
+        lock.acquire().unwrap();
+        let child_lock = lock.clone();
+        let child = fork(move || {
+            assert!(matches!(child_lock.release(), Err(Error::NotOwner)));
+            assert!(!child_lock.try_acquire().unwrap());
+        });
+        assert_eq!(child.wait(), 0);
+        lock.release().unwrap();
+    });
+}
+
+#[test]
+fn lock_excludes_across_processes() {
+    watchdog(LIMIT, || {
+        // A non-atomic counter in a RawValue, guarded by a separate Lock.
+        let lock = Lock::new().unwrap();
+        let counter = multiproc_shared::RawValue::new(0_u64).unwrap();
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                let (lock, counter) = (lock.clone(), counter.clone());
+                fork(move || {
+                    for _ in 0..100_000 {
+                        let _guard = lock.lock().unwrap();
+                        counter.set(counter.get() + 1);
+                    }
+                })
+            })
+            .collect();
+        wait_all_ok(children);
+        assert_eq!(counter.get(), 200_000);
+    });
+}
