@@ -1,1 +1,75 @@
 //! Pipes and queues between processes: Pipe, Connection, Queue, SimpleQueue, JoinableQueue and wait.
+//!
+//! The channel layer of `multiproc`, a rebuild of Python's `multiprocessing`:
+//!
+//! * [`Pipe`] and [`Connection`]: typed (serde) or raw-bytes messages between two
+//!   processes on an ipc-channel socket pair; a message may carry handles (other
+//!   connections, queues, shared memory), and a connection is itself an ordinary
+//!   `Process` argument.
+//! * [`Queue`], [`SimpleQueue`], [`JoinableQueue`]: multi-producer multi-consumer FIFO
+//!   queues for any number of processes, in one shared-memory ring each: one fd per queue,
+//!   an exact `qsize`, no feeder thread (so no CPython-style `join()` deadlock), and
+//!   repair when a process dies inside a queue operation.
+//! * [`wait`]: readiness over connections, queues and process sentinels together.
+//!
+//! ```
+//! use multiproc_channel::{Pipe, Queue};
+//!
+//! let (reader, writer) = Pipe::<String>::new()?;
+//! writer.send("over the pipe".to_owned())?;
+//! assert_eq!(reader.recv()?, "over the pipe");
+//!
+//! let queue = Queue::<u64>::bounded(100)?;
+//! for i in 0..10 {
+//!     queue.put(i)?;
+//! }
+//! assert_eq!(queue.qsize(), 10);
+//! assert_eq!((0..10).map(|_| queue.get().unwrap()).sum::<u64>(), 45);
+//! # Ok::<(), multiproc_channel::Error>(())
+//! ```
+//!
+//! # Feature flags
+//!
+//! None. The crate builds on `ipc-channel` (no features) and `multiproc-shared`.
+//!
+//! # Platform support
+//!
+//! Linux only: queues sleep on futexes in a memfd segment (`multiproc-shared`), and the
+//! pipe guards rely on ipc-channel's Unix socket backend (`SOCK_SEQPACKET`, `SCM_RIGHTS`).
+//!
+//! Sends on a connection whose peer is gone rely on `SIGPIPE` being ignored, which
+//! Rust's runtime does before `main`.
+//!
+//! # Examples
+//!
+//! A parent and a forked child exchange messages over a duplex pipe; with
+//! `multiproc::process::Process` the connection is passed as an argument instead, under
+//! any start method:
+//!
+//! ```no_run
+//! use multiproc_channel::Pipe;
+//!
+//! let (parent, child) = Pipe::<String>::duplex()?;
+//! // ... hand `child` to another process ...
+//! parent.send("ping".to_owned())?;
+//! println!("{}", parent.recv()?);
+//! # drop(child);
+//! # Ok::<(), multiproc_channel::Error>(())
+//! ```
+//!
+//! A bounded queue between producer and consumer processes: see
+//! `examples/queue_workers.rs` in the repository.
+#![cfg(target_os = "linux")]
+
+mod error;
+mod frame;
+mod pipe;
+mod queue;
+mod ring;
+mod sys;
+mod wait;
+
+pub use self::error::{Error, SendError};
+pub use self::pipe::{Connection, Pipe};
+pub use self::queue::{JoinableQueue, Queue, SimpleQueue};
+pub use self::wait::{Waitable, wait};

@@ -1,0 +1,234 @@
+//! The wire format of a [`Connection`](crate::Connection) message, and the guards around
+//! ipc-channel's handle bookkeeping.
+//!
+//! A message is the postcard tuple `(kind, payload, probe)`:
+//! * `kind` says whether `payload` is a value (`send`) or raw bytes (`send_bytes`);
+//! * a value is postcard-encoded on its own into `payload`, so the receiver can tell
+//!   "the bytes arrived" from "the bytes decode as `T`" and a receive never consumes
+//!   more than one message;
+//! * `probe` is present when the value may carry handles (see [`count_handles`]).
+//!
+//! ipc-channel serializes a channel or shared-memory handle by pushing it onto a
+//! thread-local list and writing its index; `IpcSender::send` then takes the list and
+//! passes the fds in one `SCM_RIGHTS` message. Two failure modes follow (deps.md §1.1,
+//! §1.8) and are closed here:
+//! * more than 64 fds trip an `assert!` inside `send`: we count the handles while
+//!   serializing and fail the serialization instead;
+//! * a serialization that fails after a handle was pushed leaves it on the list, and the
+//!   next send on the thread carries it to a receiver that never consumes it (an fd leak,
+//!   or a `debug_assert` panic): [`drain_stale_handles`] sends such leftovers to a
+//!   private channel and closes them.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use ipc_channel::ipc::{self, IpcSender, IpcSharedMemory, OpaqueIpcSender};
+use serde::de::{self, DeserializeOwned, SeqAccess, Visitor};
+use serde::ser::{self, SerializeTuple};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Handles one message may carry. The kernel limit in ipc-channel is 64 fds; one is
+/// reserved for the fragment channel of messages above ~208 KiB and two for the probes.
+pub(crate) const MAX_HANDLES: usize = 61;
+
+const KIND_VALUE: u8 = 0;
+const KIND_BYTES: u8 = 1;
+
+thread_local! {
+    /// The last frame serialization on this thread failed for too many handles.
+    static TOO_MANY_HANDLES: Cell<Option<usize>> = const { Cell::new(None) };
+    /// One channel sender and one shared-memory region, cloned to learn list lengths.
+    static PROBES: RefCell<Option<(IpcSender<()>, IpcSharedMemory)>> = const { RefCell::new(None) };
+}
+
+/// Takes the "too many handles" note left by the last failed serialization.
+pub(crate) fn take_too_many_handles() -> Option<usize> {
+    TOO_MANY_HANDLES.with(|cell| cell.take())
+}
+
+/// Pushes one probe onto each of ipc-channel's thread-local handle lists and returns the
+/// index each probe got, i.e. how many handles were on each list before.
+fn count_handles() -> Result<(usize, usize), String> {
+    PROBES.with(|probes| {
+        let mut probes = probes.borrow_mut();
+        if probes.is_none() {
+            let (sender, _receiver) = ipc::channel::<()>().map_err(|e| e.to_string())?;
+            *probes = Some((sender, IpcSharedMemory::from_byte(0, 1)));
+        }
+        let (sender, region) = probes.as_ref().expect("probes were just set");
+        let channels = postcard::to_stdvec(sender).map_err(|e| e.to_string())?;
+        let regions = postcard::to_stdvec(region).map_err(|e| e.to_string())?;
+        let channels: usize = postcard::from_bytes(&channels).map_err(|e| e.to_string())?;
+        let regions: usize = postcard::from_bytes(&regions).map_err(|e| e.to_string())?;
+        Ok((channels, regions))
+    })
+}
+
+/// Sends handles left on this thread's serialization lists by a failed send to a private
+/// channel and closes them on arrival.
+pub(crate) fn drain_stale_handles() {
+    let Ok((channels, regions)) = count_handles() else {
+        return;
+    };
+    let Ok((sender, receiver)) = ipc::channel::<(Vec<usize>, Vec<usize>)>() else {
+        return;
+    };
+    let message = (
+        (0..=channels).collect::<Vec<_>>(),
+        (0..=regions).collect::<Vec<_>>(),
+    );
+    if channels + regions + 2 <= 64 {
+        if sender.send(message).is_ok() {
+            let receiver = receiver
+                .to_opaque()
+                .to::<(Vec<OpaqueIpcSender>, Vec<IpcSharedMemory>)>();
+            // Receiving consumes every index, so every fd is closed when this is dropped.
+            drop(receiver.recv());
+        }
+    } else {
+        // More fds than one message can carry: ipc-channel asserts before sending, and
+        // unwinding out of its `send` drops (closes) the lists it took.
+        let _ = catch_unwind(AssertUnwindSafe(|| sender.send(message)));
+    }
+}
+
+/// Bytes serialized with `serialize_bytes` (one memcpy), not element by element.
+struct RawBytes<'a>(&'a [u8]);
+
+impl Serialize for RawBytes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
+/// An outgoing message borrowing its content.
+pub(crate) enum FrameOut<'a, T> {
+    Value(&'a T),
+    Bytes(&'a [u8]),
+}
+
+impl<T: Serialize> Serialize for FrameOut<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (kind, encoded, probe);
+        let payload: &[u8] = match self {
+            FrameOut::Bytes(bytes) => {
+                kind = KIND_BYTES;
+                probe = None;
+                bytes
+            }
+            FrameOut::Value(value) => {
+                kind = KIND_VALUE;
+                encoded = postcard::to_stdvec(value).map_err(ser::Error::custom)?;
+                // Each handle takes at least one byte of payload, so a short payload cannot
+                // carry too many; only longer ones pay for counting.
+                probe = if encoded.len() > MAX_HANDLES {
+                    let (channels, regions) = count_handles().map_err(ser::Error::custom)?;
+                    if channels + regions > MAX_HANDLES {
+                        TOO_MANY_HANDLES.with(|cell| cell.set(Some(channels + regions)));
+                        return Err(ser::Error::custom("too many handles in one message"));
+                    }
+                    Some((channels, regions))
+                } else {
+                    None
+                };
+                &encoded
+            }
+        };
+        let mut tuple = serializer.serialize_tuple(3)?;
+        tuple.serialize_element(&kind)?;
+        tuple.serialize_element(&RawBytes(payload))?;
+        tuple.serialize_element(&probe)?;
+        tuple.end()
+    }
+}
+
+/// Never used: ipc-channel's typed-sender conversion asks for it.
+impl<'de, T> Deserialize<'de> for FrameOut<'_, T> {
+    fn deserialize<D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Err(de::Error::custom("an outgoing frame is never deserialized"))
+    }
+}
+
+/// A received message.
+pub(crate) enum Received<T> {
+    Value(T),
+    Bytes(Vec<u8>),
+}
+
+impl<T> Received<T> {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Received::Value(_) => "value",
+            Received::Bytes(_) => "bytes",
+        }
+    }
+}
+
+impl<T> fmt::Debug for Received<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Received::Value(_) => f.write_str("Received::Value(..)"),
+            Received::Bytes(bytes) => write!(f, "Received::Bytes({} bytes)", bytes.len()),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Received<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Received::Value(value) => FrameOut::Value(value).serialize(serializer),
+            Received::Bytes(bytes) => FrameOut::<T>::Bytes(bytes).serialize(serializer),
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Received<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_tuple(3, FrameVisitor(PhantomData))
+    }
+}
+
+struct FrameVisitor<T>(PhantomData<fn() -> T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for FrameVisitor<T> {
+    type Value = Received<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a multiproc connection frame")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let kind: u8 = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let payload: &'de [u8] = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+        let probe: Option<(usize, usize)> = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(2, &self))?;
+        // Consume the probes first, so a payload that fails to decode still leaves them closed.
+        if let Some((channel, region)) = probe {
+            consume_probe::<OpaqueIpcSender>(channel).map_err(de::Error::custom)?;
+            consume_probe::<IpcSharedMemory>(region).map_err(de::Error::custom)?;
+        }
+        match kind {
+            KIND_BYTES => Ok(Received::Bytes(payload.to_vec())),
+            // Nested decode: ipc-channel's handle lists are still set for this message.
+            KIND_VALUE => postcard::from_bytes(payload)
+                .map(Received::Value)
+                .map_err(de::Error::custom),
+            other => Err(de::Error::custom(format!("unknown frame kind {other}"))),
+        }
+    }
+}
+
+/// Takes the probe handle at `index` off ipc-channel's receive lists and closes it.
+fn consume_probe<H: DeserializeOwned>(index: usize) -> Result<(), String> {
+    let encoded = postcard::to_stdvec(&index).map_err(|e| e.to_string())?;
+    postcard::from_bytes::<H>(&encoded)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,541 @@
+//! `Pipe` and `Connection`, on ipc-channel.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use ipc_channel::ipc::{self, IpcReceiver, OpaqueIpcSender};
+use ipc_channel::{IpcError, TryRecvError};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, SendError};
+use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
+
+/// Creates connected [`Connection`]s, like Python's `multiprocessing.Pipe`.
+///
+/// `Pipe::<T>::new()` is `Pipe(duplex=False)`: it returns `(reader, writer)`.
+/// [`Pipe::duplex`] is `Pipe()`: two ends that both send and receive.
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_channel::Pipe;
+///
+/// let (reader, writer) = Pipe::<String>::new()?;
+/// writer.send("hello".to_owned())?;
+/// assert_eq!(reader.recv()?, "hello");
+/// # Ok::<(), multiproc_channel::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.Pipe")]
+pub struct Pipe<T>(PhantomData<fn(T) -> T>);
+
+impl<T> fmt::Debug for Pipe<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pipe")
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Pipe<T> {
+    /// A one-way pipe: `(reader, writer)`, as Python's `Pipe(duplex=False)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::Pipe;
+    ///
+    /// let (reader, writer) = Pipe::<u64>::new()?;
+    /// writer.send(7)?;
+    /// assert_eq!(reader.recv()?, 7);
+    /// assert!(reader.send(1).is_err()); // the reading end cannot send
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> Result<(Connection<T>, Connection<T>), Error> {
+        let (sender, receiver) = ipc::channel::<Received<T>>()?;
+        Ok((
+            Connection::from_parts(None, Some(receiver)),
+            Connection::from_parts(Some(sender.to_opaque()), None),
+        ))
+    }
+
+    /// A two-way pipe: two connections that both send and receive, as Python's `Pipe()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::Pipe;
+    ///
+    /// let (left, right) = Pipe::<i32>::duplex()?;
+    /// left.send(1)?;
+    /// right.send(right.recv()? + 1)?;
+    /// assert_eq!(left.recv()?, 2);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn duplex() -> Result<(Connection<T>, Connection<T>), Error> {
+        let (left_sender, right_receiver) = ipc::channel::<Received<T>>()?;
+        let (right_sender, left_receiver) = ipc::channel::<Received<T>>()?;
+        Ok((
+            Connection::from_parts(Some(left_sender.to_opaque()), Some(left_receiver)),
+            Connection::from_parts(Some(right_sender.to_opaque()), Some(right_receiver)),
+        ))
+    }
+}
+
+/// One end of a [`Pipe`]: Python's `multiprocessing.connection.Connection`.
+///
+/// Messages are values of `T` ([`send`](Self::send) / [`recv`](Self::recv)) or raw bytes
+/// ([`send_bytes`](Self::send_bytes) / [`recv_bytes`](Self::recv_bytes)). A value may carry
+/// handles: another `Connection`, a `Queue`, shared memory, or raw ipc-channel ends (at
+/// most 61 per message, see [`Error::TooManyHandles`]).
+///
+/// A `Connection` is `Serialize`/`Deserialize`, so it passes to a child as a `Process`
+/// argument under every start method, or travels inside a message on another pipe.
+/// Serializing it *moves* its receiving end into the message, so serialize it once and
+/// drop the original. A plain (non-ipc) serialization, such as putting it into a
+/// [`Queue`](crate::Queue), is refused with an error because the fd cannot travel there.
+///
+/// A closed or dead peer gives [`Error::Closed`], never a hang or a panic. Sends block
+/// while the peer has ~208 KiB unread (the kernel socket buffer).
+///
+/// A `Connection` is `Send` but not `Sync`: one thread receives at a time, as with Python.
+/// It holds one fd per direction and at most one received message that
+/// [`poll`](Self::poll) or a too-small [`recv_bytes_into`](Self::recv_bytes_into) buffer
+/// left for the next receive.
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_channel::Pipe;
+///
+/// let (a, b) = Pipe::<Vec<u8>>::duplex()?;
+/// a.send_bytes(b"ping")?;
+/// assert_eq!(b.recv_bytes()?, b"ping");
+/// # Ok::<(), multiproc_channel::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.connection.Connection")]
+pub struct Connection<T> {
+    sender: Option<OpaqueIpcSender>,
+    receiver: Option<IpcReceiver<Received<T>>>,
+    /// A message taken off the socket by `poll` or kept back by `recv_bytes_into`.
+    pending: RefCell<Option<Received<T>>>,
+}
+
+impl<T> fmt::Debug for Connection<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("readable", &self.receiver.is_some())
+            .field("writable", &self.sender.is_some())
+            .field(
+                "pending",
+                &self.pending.borrow().as_ref().map(Received::kind),
+            )
+            .finish()
+    }
+}
+
+/// How long `try_recv_timeout` should wait: ipc-channel rounds down to whole
+/// milliseconds, which would turn 0.5 ms into a busy poll; round up instead.
+fn whole_millis(timeout: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(u64::MAX))
+}
+
+fn closed_or_io(err: io::Error) -> Error {
+    match err.kind() {
+        io::ErrorKind::BrokenPipe
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::NotConnected => Error::Closed,
+        _ => Error::Io(err),
+    }
+}
+
+fn from_ipc(err: IpcError) -> Error {
+    match err {
+        IpcError::Disconnected => Error::Closed,
+        IpcError::Io(err) => closed_or_io(err),
+        IpcError::SerializationError(err) => Error::Decode(err.to_string()),
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Connection<T> {
+    fn from_parts(
+        sender: Option<OpaqueIpcSender>,
+        receiver: Option<IpcReceiver<Received<T>>>,
+    ) -> Self {
+        Connection {
+            sender,
+            receiver,
+            pending: RefCell::new(None),
+        }
+    }
+
+    fn receiver(&self) -> Result<&IpcReceiver<Received<T>>, Error> {
+        match &self.receiver {
+            Some(receiver) => Ok(receiver),
+            None if self.sender.is_some() => Err(Error::WrongDirection("write-only")),
+            None => Err(Error::Closed),
+        }
+    }
+
+    fn send_frame(&self, frame: FrameOut<'_, T>) -> Result<(), Error> {
+        let sender = match &self.sender {
+            Some(sender) => sender.clone().to::<FrameOut<'_, T>>(),
+            None if self.receiver.is_some() => return Err(Error::WrongDirection("read-only")),
+            None => return Err(Error::Closed),
+        };
+        match sender.send(frame) {
+            Ok(()) => Ok(()),
+            Err(IpcError::SerializationError(err)) => {
+                frame::drain_stale_handles();
+                Err(match frame::take_too_many_handles() {
+                    Some(count) => Error::TooManyHandles {
+                        count,
+                        max: MAX_HANDLES,
+                    },
+                    None => Error::Encode(err.to_string()),
+                })
+            }
+            Err(err) => Err(from_ipc(err)),
+        }
+    }
+
+    /// Sends a value, like Python's `Connection.send`.
+    ///
+    /// Blocks while the peer has about 208 KiB unread. On failure the value comes back in
+    /// the [`SendError`] (handles inside it may already have been moved out).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::Pipe;
+    ///
+    /// let (reader, writer) = Pipe::<(u8, String)>::new()?;
+    /// writer.send((1, "one".into()))?;
+    /// drop(reader);
+    /// let err = writer.send((2, "two".into())).unwrap_err();
+    /// assert!(err.is_closed());
+    /// assert_eq!(err.into_inner().1, "two");
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        match self.send_frame(FrameOut::Value(&value)) {
+            Ok(()) => Ok(()),
+            Err(error) => Err(SendError::new(value, error)),
+        }
+    }
+
+    /// Sends raw bytes, like Python's `Connection.send_bytes`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::Pipe;
+    ///
+    /// let (reader, writer) = Pipe::<()>::new()?;
+    /// writer.send_bytes(&[1, 2, 3])?;
+    /// assert_eq!(reader.recv_bytes()?, [1, 2, 3]);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+        self.send_frame(FrameOut::Bytes(bytes))
+    }
+
+    /// Takes the next message off the socket, waiting up to `timeout` (`None`: forever).
+    /// Returns `Ok(None)` on timeout.
+    ///
+    /// A receiver has one reader, so `try_recv_timeout` (poll + blocking `recvmsg`) is
+    /// race-free here; `try_recv` is never used because it flips `O_NONBLOCK` on the open
+    /// file description, which a forked copy of this end would share (deps.md §1.7).
+    fn fetch(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, Error> {
+        let receiver = self.receiver()?;
+        // ipc-channel indexes handle lists without bounds checks on malformed input;
+        // turn such a panic into a decode error.
+        let result = catch_unwind(AssertUnwindSafe(|| match timeout {
+            None => receiver.recv().map(Some).map_err(from_ipc),
+            Some(timeout) => match receiver.try_recv_timeout(whole_millis(timeout)) {
+                Ok(message) => Ok(Some(message)),
+                Err(TryRecvError::Empty) => Ok(None),
+                Err(TryRecvError::IpcError(err)) => Err(from_ipc(err)),
+            },
+        }));
+        result.unwrap_or_else(|_| Err(Error::Decode("malformed message".into())))
+    }
+
+    fn next_message(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, Error> {
+        if let Some(message) = self.pending.borrow_mut().take() {
+            return Ok(Some(message));
+        }
+        self.fetch(timeout)
+    }
+
+    fn into_value(message: Received<T>) -> Result<T, Error> {
+        match message {
+            Received::Value(value) => Ok(value),
+            // Python's recv() unpickles whatever bytes arrive; ours decodes postcard.
+            Received::Bytes(bytes) => postcard::from_bytes(&bytes).map_err(|err| {
+                Error::Decode(format!(
+                    "{} bytes sent with send_bytes do not decode as {}: {err}",
+                    bytes.len(),
+                    std::any::type_name::<T>()
+                ))
+            }),
+        }
+    }
+
+    /// Receives a value, blocking until one arrives, like Python's `Connection.recv`.
+    ///
+    /// A message sent with [`send_bytes`](Self::send_bytes) is decoded from postcard;
+    /// bytes that do not decode give [`Error::Decode`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::Pipe;
+    ///
+    /// let (reader, writer) = Pipe::<Option<f64>>::new()?;
+    /// writer.send(Some(2.5))?;
+    /// assert_eq!(reader.recv()?, Some(2.5));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn recv(&self) -> Result<T, Error> {
+        let message = self.next_message(None)?.ok_or(Error::Closed)?;
+        Self::into_value(message)
+    }
+
+    /// Receives a value, waiting at most `timeout`; [`Error::Timeout`] if none came.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Pipe};
+    /// use std::time::Duration;
+    ///
+    /// let (reader, _writer) = Pipe::<u8>::new()?;
+    /// assert!(matches!(reader.recv_timeout(Duration::from_millis(5)), Err(Error::Timeout)));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, Error> {
+        let message = self.next_message(Some(timeout))?.ok_or(Error::Timeout)?;
+        Self::into_value(message)
+    }
+
+    /// Receives a bytes message, like Python's `Connection.recv_bytes`.
+    ///
+    /// A message sent with [`send`](Self::send) gives [`Error::UnexpectedKind`] and stays
+    /// queued for [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::Pipe;
+    ///
+    /// let (reader, writer) = Pipe::<()>::new()?;
+    /// writer.send_bytes(b"abc")?;
+    /// assert_eq!(reader.recv_bytes()?, b"abc");
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn recv_bytes(&self) -> Result<Vec<u8>, Error> {
+        match self.next_message(None)?.ok_or(Error::Closed)? {
+            Received::Bytes(bytes) => Ok(bytes),
+            other => {
+                *self.pending.borrow_mut() = Some(other);
+                Err(Error::UnexpectedKind {
+                    expected: "bytes",
+                    received: "value",
+                })
+            }
+        }
+    }
+
+    /// Receives a bytes message into `buf` and returns its length, like Python's
+    /// `Connection.recv_bytes_into`.
+    ///
+    /// If `buf` is too small, the message is kept for the next receive and the error
+    /// [`Error::BufferTooSmall`] says how many bytes it needs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Pipe};
+    ///
+    /// let (reader, writer) = Pipe::<()>::new()?;
+    /// writer.send_bytes(b"twelve bytes")?;
+    /// let mut small = [0u8; 4];
+    /// match reader.recv_bytes_into(&mut small) {
+    ///     Err(Error::BufferTooSmall { needed, .. }) => assert_eq!(needed, 12),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// let mut big = [0u8; 64];
+    /// let n = reader.recv_bytes_into(&mut big)?;
+    /// assert_eq!(&big[..n], b"twelve bytes");
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn recv_bytes_into(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        let message = self.next_message(None)?.ok_or(Error::Closed)?;
+        let error = match &message {
+            Received::Bytes(bytes) if bytes.len() <= buf.len() => {
+                buf[..bytes.len()].copy_from_slice(bytes);
+                return Ok(bytes.len());
+            }
+            Received::Bytes(bytes) => Error::BufferTooSmall {
+                needed: bytes.len(),
+                capacity: buf.len(),
+            },
+            Received::Value(_) => Error::UnexpectedKind {
+                expected: "bytes",
+                received: "value",
+            },
+        };
+        *self.pending.borrow_mut() = Some(message);
+        Err(error)
+    }
+
+    /// Whether a message is ready, waiting at most `timeout` (`None`: until one arrives or
+    /// the peer closes), like Python's `Connection.poll`.
+    ///
+    /// A closed peer counts as ready (the next receive returns [`Error::Closed`] at once),
+    /// as in Python. ipc-channel exposes no fd to poll, so this receives the message into
+    /// the connection's one-message buffer, where the next receive finds it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::Pipe;
+    /// use std::time::Duration;
+    ///
+    /// let (reader, writer) = Pipe::<u8>::new()?;
+    /// assert!(!reader.poll(Some(Duration::ZERO))?);
+    /// writer.send(1)?;
+    /// assert!(reader.poll(Some(Duration::from_secs(5)))?);
+    /// assert_eq!(reader.recv()?, 1);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        if self.pending.borrow().is_some() {
+            return Ok(true);
+        }
+        match self.fetch(timeout) {
+            Ok(Some(message)) => {
+                *self.pending.borrow_mut() = Some(message);
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(Error::Closed) => Ok(true),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Non-blocking readiness check used by [`wait`](crate::wait).
+    pub(crate) fn ready_now(&self) -> bool {
+        self.receiver.is_none() || self.poll(Some(Duration::ZERO)).unwrap_or(true)
+    }
+
+    /// Closes both directions, like Python's `Connection.close`; later calls give
+    /// [`Error::Closed`]. Dropping the connection does the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Pipe};
+    ///
+    /// let (mut reader, writer) = Pipe::<u8>::new()?;
+    /// reader.close();
+    /// assert!(writer.send(1).unwrap_err().is_closed());
+    /// assert!(matches!(reader.recv(), Err(Error::Closed)));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn close(&mut self) {
+        self.sender = None;
+        self.receiver = None;
+        self.pending.get_mut().take();
+    }
+
+    /// Whether [`close`](Self::close) was called, like Python's `Connection.closed`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::Pipe;
+    ///
+    /// let (mut reader, _writer) = Pipe::<u8>::new()?;
+    /// assert!(!reader.closed());
+    /// reader.close();
+    /// assert!(reader.closed());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn closed(&self) -> bool {
+        self.sender.is_none() && self.receiver.is_none()
+    }
+
+    /// Whether this end can receive, like Python's `Connection.readable`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (reader, writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// assert!(reader.readable() && !writer.readable());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn readable(&self) -> bool {
+        self.receiver.is_some()
+    }
+
+    /// Whether this end can send, like Python's `Connection.writable`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (reader, writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// assert!(writer.writable() && !reader.writable());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn writable(&self) -> bool {
+        self.sender.is_some()
+    }
+}
+
+/// The serialized form: both ends and the buffered message, if any.
+#[derive(Serialize)]
+struct WireOut<'a, T: Serialize> {
+    sender: &'a Option<OpaqueIpcSender>,
+    receiver: &'a Option<IpcReceiver<Received<T>>>,
+    pending: &'a Option<Received<T>>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+struct WireIn<T> {
+    sender: Option<OpaqueIpcSender>,
+    receiver: Option<IpcReceiver<Received<T>>>,
+    pending: Option<Received<T>>,
+}
+
+impl<T: Serialize + DeserializeOwned> Serialize for Connection<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if multiproc_shared::plain_serialization_active() {
+            return Err(serde::ser::Error::custom(
+                "a Connection cannot travel by plain serialization (for example through a \
+                 Queue); send it over a Pipe or pass it as a Process argument",
+            ));
+        }
+        WireOut {
+            sender: &self.sender,
+            receiver: &self.receiver,
+            pending: &self.pending.borrow(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, T: Serialize + DeserializeOwned> Deserialize<'de> for Connection<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireIn::<T>::deserialize(deserializer)?;
+        let connection = Connection::from_parts(wire.sender, wire.receiver);
+        *connection.pending.borrow_mut() = wire.pending;
+        Ok(connection)
+    }
+}

@@ -1,0 +1,635 @@
+//! `Queue`, `SimpleQueue` and `JoinableQueue`: typed views of a shared [`Ring`].
+
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, SendError};
+use crate::frame;
+use crate::ring::{DEFAULT_RING_BYTES, Ring};
+
+thread_local! {
+    /// Reused encode/decode buffer, so a small put or get allocates nothing.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    // A timeout too large to represent means "forever".
+    Instant::now().checked_add(timeout)
+}
+
+/// A multi-producer, multi-consumer FIFO queue shared by any number of processes, like
+/// Python's `multiprocessing.Queue`.
+///
+/// Items live in one shared-memory segment (one fd per queue, whatever the number of
+/// items or processes) as postcard bytes in a ring buffer guarded by a cross-process lock.
+/// A `Queue` is `Clone` (another handle to the same queue), `Send + Sync`, and
+/// `Serialize`/`Deserialize`, so it passes to children as a `Process` argument under
+/// every start method.
+///
+/// **No feeder thread.** `put` copies the item into shared memory before it returns, or
+/// blocks while the queue is full (a bounded queue, or a ring out of bytes). Nothing is
+/// buffered in the producer, so unlike CPython a producer can be joined before the queue
+/// is drained, and an item is visible to consumers (and to [`qsize`](Self::qsize)) the
+/// moment `put` returns.
+///
+/// Items larger than the ring (4 MiB by default, see [`with_capacity`](Self::with_capacity))
+/// stream through it in chunks: the producer blocks until a consumer has read them.
+///
+/// Items must not contain fd-carrying handles: shared memory and [`Connection`]s are
+/// refused with [`Error::Encode`] (they cannot travel as bytes); send them over a
+/// [`Pipe`] instead. Raw `ipc_channel` ends inside an item cannot be detected and lose
+/// their fd.
+///
+/// A process killed inside `put` or `get` does not wedge the queue: the next process to
+/// take the lock repairs it. A half-written item is dropped; a half-read one counts as
+/// taken by the dead consumer; no other item is lost.
+///
+/// [`Connection`]: crate::Connection
+/// [`Pipe`]: crate::Pipe
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_channel::Queue;
+///
+/// let queue = Queue::<(u32, String)>::new()?;
+/// queue.put((1, "one".into()))?;
+/// assert_eq!(queue.qsize(), 1);
+/// assert_eq!(queue.get()?, (1, "one".into()));
+/// # Ok::<(), multiproc_channel::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.Queue")]
+pub struct Queue<T> {
+    ring: Ring,
+    _items: PhantomData<fn(T) -> T>,
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        Queue {
+            ring: self.ring.clone(),
+            _items: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("qsize", &self.ring.len())
+            .field("maxsize", &self.ring.maxsize())
+            .field("closed", &self.ring.is_closed())
+            .finish()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Queue<T> {
+    /// An unbounded queue (bounded only by its 4 MiB ring: a full ring blocks `put`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<u8>::new()?;
+    /// assert!(queue.empty());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn new() -> Result<Self, Error> {
+        Self::with_capacity(None, DEFAULT_RING_BYTES)
+    }
+
+    /// A queue holding at most `maxsize` items (at least 1), like Python's `Queue(maxsize)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<u8>::bounded(2)?;
+    /// queue.put(1)?;
+    /// queue.put(2)?;
+    /// assert!(queue.full());
+    /// assert!(queue.put_nowait(3).unwrap_err().is_full());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn bounded(maxsize: usize) -> Result<Self, Error> {
+        Self::with_capacity(Some(maxsize), DEFAULT_RING_BYTES)
+    }
+
+    /// A queue of at most `maxsize` items (`None`: unbounded) in a ring of `ring_bytes`
+    /// bytes of shared memory. Items larger than the ring still work (they stream).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<Vec<u8>>::with_capacity(None, 64 << 20)?;
+    /// queue.put(vec![0; 16 << 20])?;
+    /// assert_eq!(queue.get()?.len(), 16 << 20);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn with_capacity(maxsize: Option<usize>, ring_bytes: usize) -> Result<Self, Error> {
+        Ok(Queue {
+            ring: Ring::new(maxsize, ring_bytes)?,
+            _items: PhantomData,
+        })
+    }
+
+    fn put_deadline(&self, item: T, deadline: Option<Instant>) -> Result<(), SendError<T>> {
+        let result = SCRATCH.with(|scratch| {
+            let mut buffer = scratch.borrow_mut();
+            buffer.clear();
+            let encoded = multiproc_shared::with_plain_serialization(|| {
+                postcard::to_io(&item, &mut *buffer).map(drop)
+            });
+            if let Err(err) = encoded {
+                // The item may have pushed ipc-channel handles before failing.
+                frame::drain_stale_handles();
+                return Err(Error::Encode(err.to_string()));
+            }
+            self.ring.put(&buffer, deadline)
+        });
+        result.map_err(|error| SendError::new(item, error))
+    }
+
+    fn get_deadline(&self, deadline: Option<Instant>) -> Result<T, Error> {
+        SCRATCH.with(|scratch| {
+            let mut buffer = scratch.borrow_mut();
+            self.ring.get(&mut buffer, deadline)?;
+            postcard::from_bytes(&buffer).map_err(|err| {
+                Error::Decode(format!(
+                    "a {}-byte item does not decode as {}: {err}",
+                    buffer.len(),
+                    std::any::type_name::<T>()
+                ))
+            })
+        })
+    }
+
+    /// Puts an item, blocking while the queue is full. Fails with [`Error::Closed`] after
+    /// [`close`](Self::close), giving the item back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<String>::new()?;
+    /// queue.put("hello".to_owned())?;
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn put(&self, item: T) -> Result<(), SendError<T>> {
+        self.put_deadline(item, None)
+    }
+
+    /// Puts an item, waiting at most `timeout` for room; [`Error::Full`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let queue = multiproc_channel::Queue::<u8>::bounded(1)?;
+    /// queue.put_timeout(1, Duration::from_millis(10))?;
+    /// assert!(queue.put_timeout(2, Duration::from_millis(10)).unwrap_err().is_full());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), SendError<T>> {
+        self.put_deadline(item, deadline_after(timeout))
+    }
+
+    /// Puts an item only if there is room now, like Python's `put_nowait`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<u8>::bounded(1)?;
+    /// queue.put_nowait(1)?;
+    /// assert!(queue.put_nowait(2).unwrap_err().is_full());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn put_nowait(&self, item: T) -> Result<(), SendError<T>> {
+        self.put_deadline(item, Some(Instant::now()))
+    }
+
+    /// Removes and returns the oldest item, blocking while the queue is empty. After
+    /// [`close`](Self::close), returns the remaining items, then [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<u8>::new()?;
+    /// queue.put(5)?;
+    /// assert_eq!(queue.get()?, 5);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn get(&self) -> Result<T, Error> {
+        self.get_deadline(None)
+    }
+
+    /// Like [`get`](Self::get), waiting at most `timeout`; [`Error::Empty`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Queue};
+    /// use std::time::Duration;
+    ///
+    /// let queue = Queue::<u8>::new()?;
+    /// assert!(matches!(queue.get_timeout(Duration::from_millis(10)), Err(Error::Empty)));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, Error> {
+        self.get_deadline(deadline_after(timeout))
+    }
+
+    /// Removes the oldest item if there is one now, like Python's `get_nowait`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Queue};
+    ///
+    /// let queue = Queue::<u8>::new()?;
+    /// assert!(matches!(queue.get_nowait(), Err(Error::Empty)));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn get_nowait(&self) -> Result<T, Error> {
+        self.get_deadline(Some(Instant::now()))
+    }
+
+    /// The number of items in the queue: exact, unlike CPython's (it counts under the
+    /// queue lock); other processes may change it right after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<u8>::new()?;
+    /// queue.put(1)?;
+    /// queue.put(2)?;
+    /// assert_eq!(queue.qsize(), 2);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn qsize(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// Whether the queue holds no item now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(multiproc_channel::Queue::<u8>::new()?.empty());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn empty(&self) -> bool {
+        self.ring.len() == 0
+    }
+
+    /// Whether a bounded queue holds `maxsize` items now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<u8>::bounded(1)?;
+    /// queue.put(0)?;
+    /// assert!(queue.full());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn full(&self) -> bool {
+        self.ring.is_full()
+    }
+
+    /// The bound given to [`bounded`](Self::bounded), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(multiproc_channel::Queue::<u8>::bounded(3)?.maxsize(), Some(3));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn maxsize(&self) -> Option<usize> {
+        self.ring.maxsize()
+    }
+
+    /// Closes the queue for every process: `put` fails with [`Error::Closed`], `get`
+    /// returns the items still queued and then [`Error::Closed`] instead of blocking, and
+    /// blocked callers wake up.
+    ///
+    /// This differs from Python, where `close()` only stops the calling process's feeder
+    /// thread: here there is no feeder, and a shared "no more items" is what consumers need
+    /// to stop without sentinel values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Queue};
+    ///
+    /// let queue = Queue::<u8>::new()?;
+    /// queue.put(1)?;
+    /// queue.close();
+    /// assert!(queue.put(2).unwrap_err().is_closed());
+    /// assert_eq!(queue.get()?, 1);
+    /// assert!(matches!(queue.get(), Err(Error::Closed)));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn close(&self) {
+        self.ring.close();
+    }
+
+    /// Whether [`close`](Self::close) was called by any process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<u8>::new()?;
+    /// queue.close();
+    /// assert!(queue.is_closed());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.ring.is_closed()
+    }
+
+    pub(crate) fn ready_now(&self) -> bool {
+        !self.empty() || self.is_closed()
+    }
+
+    pub(crate) fn ring(&self) -> &Ring {
+        &self.ring
+    }
+}
+
+impl<T> Serialize for Queue<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // The segment refuses plain serialization itself, with a clear message.
+        self.ring.segment().serialize(serializer)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Queue<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let segment = multiproc_shared::Segment::deserialize(deserializer)?;
+        Ok(Queue {
+            ring: Ring::from_segment(segment).map_err(serde::de::Error::custom)?,
+            _items: PhantomData,
+        })
+    }
+}
+
+/// A simpler unbounded queue, like Python's `multiprocessing.SimpleQueue`: `put`, `get`,
+/// `empty` and `close`.
+///
+/// It shares [`Queue`]'s implementation (CPython's `SimpleQueue` exists to skip the
+/// feeder thread, which `Queue` here does not have either).
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_channel::SimpleQueue;
+///
+/// let queue = SimpleQueue::<String>::new()?;
+/// queue.put("job".to_owned())?;
+/// assert_eq!(queue.get()?, "job");
+/// assert!(queue.empty());
+/// # Ok::<(), multiproc_channel::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.SimpleQueue")]
+#[derive(Serialize, Deserialize)]
+#[serde(transparent, bound = "")]
+pub struct SimpleQueue<T> {
+    queue: Queue<T>,
+}
+
+impl<T> Clone for SimpleQueue<T> {
+    fn clone(&self) -> Self {
+        SimpleQueue {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for SimpleQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimpleQueue")
+            .field("len", &self.queue.ring.len())
+            .finish()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
+    /// Creates an empty queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::SimpleQueue::<u8>::new()?;
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn new() -> Result<Self, Error> {
+        Ok(SimpleQueue {
+            queue: Queue::new()?,
+        })
+    }
+
+    /// Puts an item (blocks only while the ring is out of bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// multiproc_channel::SimpleQueue::<u8>::new()?.put(1)?;
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn put(&self, item: T) -> Result<(), SendError<T>> {
+        self.queue.put(item)
+    }
+
+    /// Removes the oldest item, blocking while empty; [`Error::Closed`] once closed and
+    /// drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::SimpleQueue::<u8>::new()?;
+    /// queue.put(3)?;
+    /// assert_eq!(queue.get()?, 3);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn get(&self) -> Result<T, Error> {
+        self.queue.get()
+    }
+
+    /// Whether the queue is empty now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(multiproc_channel::SimpleQueue::<u8>::new()?.empty());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn empty(&self) -> bool {
+        self.queue.empty()
+    }
+
+    /// Closes the queue for every process (see [`Queue::close`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::SimpleQueue::<u8>::new()?;
+    /// queue.close();
+    /// assert!(queue.put(1).is_err());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn close(&self) {
+        self.queue.close();
+    }
+
+    pub(crate) fn ready_now(&self) -> bool {
+        self.queue.ready_now()
+    }
+}
+
+/// A [`Queue`] that also counts unfinished tasks, like Python's
+/// `multiprocessing.JoinableQueue`: every `put` adds one, [`task_done`](Self::task_done)
+/// removes one, and [`join`](Self::join) waits for zero.
+///
+/// It derefs to [`Queue`] for `put`, `get` and the rest. A consumer that dies between
+/// `get` and `task_done` leaves its task unfinished, as in Python; use
+/// [`join_timeout`](Self::join_timeout) where that can happen.
+///
+/// # Examples
+///
+/// ```
+/// use multiproc_channel::JoinableQueue;
+///
+/// let queue = JoinableQueue::<u32>::new()?;
+/// queue.put(1)?;
+/// let job = queue.get()?;
+/// queue.task_done()?;
+/// queue.join();
+/// assert!(queue.task_done().is_err()); // one too many
+/// # let _ = job;
+/// # Ok::<(), multiproc_channel::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.JoinableQueue")]
+#[derive(Serialize, Deserialize)]
+#[serde(transparent, bound = "")]
+pub struct JoinableQueue<T> {
+    queue: Queue<T>,
+}
+
+impl<T> Clone for JoinableQueue<T> {
+    fn clone(&self) -> Self {
+        JoinableQueue {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinableQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinableQueue")
+            .field("qsize", &self.queue.ring.len())
+            .field("unfinished", &self.queue.ring.unfinished())
+            .finish()
+    }
+}
+
+impl<T> std::ops::Deref for JoinableQueue<T> {
+    type Target = Queue<T>;
+
+    fn deref(&self) -> &Queue<T> {
+        &self.queue
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
+    /// An unbounded joinable queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn new() -> Result<Self, Error> {
+        Ok(JoinableQueue {
+            queue: Queue::new()?,
+        })
+    }
+
+    /// A joinable queue holding at most `maxsize` items.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::JoinableQueue::<u8>::bounded(8)?;
+    /// assert_eq!(queue.maxsize(), Some(8));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn bounded(maxsize: usize) -> Result<Self, Error> {
+        Ok(JoinableQueue {
+            queue: Queue::bounded(maxsize)?,
+        })
+    }
+
+    /// Marks one item as processed; [`Error::TaskDoneTooOften`] if there is none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
+    /// queue.put(1)?;
+    /// queue.get()?;
+    /// queue.task_done()?;
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn task_done(&self) -> Result<(), Error> {
+        self.queue.ring().task_done()
+    }
+
+    /// Blocks until every item put has been marked done with
+    /// [`task_done`](Self::task_done).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
+    /// queue.join(); // nothing outstanding
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn join(&self) {
+        self.queue.ring().join(None);
+    }
+
+    /// Like [`join`](Self::join), giving up after `timeout`; returns whether all tasks
+    /// were done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
+    /// queue.put(1)?;
+    /// assert!(!queue.join_timeout(Duration::from_millis(10)));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> bool {
+        self.queue.ring().join(deadline_after(timeout))
+    }
+
+    /// Items put and not yet marked done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
+    /// queue.put(1)?;
+    /// assert_eq!(queue.unfinished_tasks(), 1);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn unfinished_tasks(&self) -> usize {
+        self.queue.ring().unfinished()
+    }
+}
