@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+"""CPython's multiprocessing side of the multiproc benchmark.
+
+Implements the same scenarios, with the same names and sizes, as the Rust harness in
+bench/src (see bench/src/scenario.rs). Standard library only.
+
+    python3 bench/python/bench_mp.py --scenario process/start_join_fork --n 100 --repeats 7
+    python3 bench/python/bench_mp.py --all --quick      # every scenario, one JSON line each
+
+Each sample is the raw figure the harness expects: seconds for n operations, except
+pool/cpu_bound_speedup (the speed-up itself) and pool/worker_rss (bytes).
+"""
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from array import array
+from multiprocessing import shared_memory
+
+PLATFORM_METHOD = mp.get_start_method(allow_none=False)
+LABEL = "CPython %d.%d.%d multiprocessing" % sys.version_info[:3]
+
+
+class Unavailable(Exception):
+    """The scenario has no counterpart in CPython's multiprocessing."""
+
+
+# ---------------------------------------------------------------- task functions
+
+
+def noop():
+    pass
+
+
+def square(x):
+    return x * x
+
+
+def busy(iterations):
+    acc = 0
+    for i in range(iterations):
+        acc = (acc + i * i) ^ (acc >> 7)
+    return acc
+
+
+def calibrate_busy(target_seconds):
+    iterations = 10_000
+    while True:
+        start = time.perf_counter()
+        busy(iterations)
+        elapsed = time.perf_counter() - start
+        if elapsed >= 0.02:
+            return max(1, round(iterations * target_seconds / elapsed))
+        iterations *= 2
+
+
+def self_rss_bytes():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def worker_rss(_task):
+    return os.getpid(), self_rss_bytes()
+
+
+def locked_increments(value, count):
+    for _ in range(count):
+        with value.get_lock():
+            value.value += 1
+
+
+def put_items(queue, n):
+    for i in range(n):
+        queue.put(i)
+
+
+def put_mib_items(queue, n):
+    payload = bytes(1 << 20)
+    for _ in range(n):
+        queue.put(payload)
+
+
+def send_items(conn, n):
+    for i in range(n):
+        conn.send(i)
+    conn.close()
+
+
+def send_mib_messages(conn, n):
+    payload = bytes(1 << 20)
+    for _ in range(n):
+        conn.send_bytes(payload)
+    conn.close()
+
+
+def echo(conn):
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        conn.send(message)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def timed(repeats, body):
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def check(ok, what):
+    if not ok:
+        raise RuntimeError(what)
+
+
+# ---------------------------------------------------------------- process
+
+
+def start_join(method):
+    def run(n, repeats):
+        ctx = mp.get_context(method)
+
+        def once():
+            p = ctx.Process(target=noop)
+            p.start()
+            p.join()
+            check(p.exitcode == 0, "exit code %s" % p.exitcode)
+
+        once()  # brings the forkserver up; warms the others
+
+        def body():
+            for _ in range(n):
+                once()
+
+        return timed(repeats, body), "%s (%s)" % (LABEL, method)
+
+    return run
+
+
+# ---------------------------------------------------------------- shared
+
+
+def value_locked_increments(n, repeats):
+    ctx = mp.get_context("fork")
+    per_process = n // 2
+
+    def body():
+        value = ctx.Value("q", 0)
+        workers = [ctx.Process(target=locked_increments, args=(value, per_process)) for _ in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        check(value.value == 2 * per_process, "counter %d" % value.value)
+
+    return timed(repeats, body), LABEL + " (fork), Value('q') + get_lock()"
+
+
+def lock_uncontended(n, repeats):
+    lock = mp.get_context("fork").Lock()
+
+    def body():
+        for _ in range(n):
+            lock.acquire()
+            lock.release()
+
+    return timed(repeats, body), LABEL + " Lock"
+
+
+def atomic_fetch_add(n, repeats):
+    raise Unavailable("multiprocessing has no atomic integer (Value += 1 needs its lock)")
+
+
+def array_fill_sum(n, repeats):
+    shared = mp.get_context("fork").Array("d", n)
+    expected = n * (n - 1) / 2
+
+    def body():
+        with shared.get_lock():
+            raw = shared.get_obj()
+            view = memoryview(raw).cast("B").cast("d")
+            # Fastest standard-library path: no Python-level loop for the fill.
+            view[:] = array("d", range(n))
+            total = sum(view)
+        check(total == expected, "sum %r" % total)
+
+    body()  # touch every page before timing, as the Rust side does
+    return timed(repeats, body), LABEL + " Array('d'), memoryview fill + sum()"
+
+
+def shared_memory_cycle(n, repeats):
+    counter = [0]
+
+    def once():
+        counter[0] += 1
+        name = "mpbench-py-%d-%d" % (os.getpid(), counter[0])
+        created = shared_memory.SharedMemory(name=name, create=True, size=4096)
+        attached = shared_memory.SharedMemory(name=name)
+        attached.close()
+        created.close()
+        created.unlink()
+
+    once()  # starts the resource tracker
+
+    def body():
+        for _ in range(n):
+            once()
+
+    return timed(repeats, body), LABEL + " shared_memory.SharedMemory"
+
+
+# ---------------------------------------------------------------- channel
+
+
+def queue_small_items(n, repeats):
+    ctx = mp.get_context("fork")
+
+    def body():
+        queue = ctx.Queue()
+        child = ctx.Process(target=put_items, args=(queue, n))
+        child.start()
+        total = 0
+        for _ in range(n):
+            total += queue.get()
+        child.join()
+        check(total == n * (n - 1) // 2, "checksum %d" % total)
+
+    return timed(repeats, body), LABEL + " (fork) Queue"
+
+
+def queue_1mib_items(n, repeats):
+    ctx = mp.get_context("fork")
+
+    def body():
+        queue = ctx.Queue()
+        child = ctx.Process(target=put_mib_items, args=(queue, n))
+        child.start()
+        for _ in range(n):
+            item = queue.get()
+        check(len(item) == 1 << 20, "item size %d" % len(item))
+        child.join()
+
+    return timed(repeats, body), LABEL + " (fork) Queue"
+
+
+def pipe_small_messages(n, repeats):
+    ctx = mp.get_context("fork")
+
+    def body():
+        reader, writer = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=send_items, args=(writer, n))
+        child.start()
+        writer.close()
+        total = 0
+        for _ in range(n):
+            total += reader.recv()
+        child.join()
+        reader.close()
+        check(total == n * (n - 1) // 2, "checksum %d" % total)
+
+    return timed(repeats, body), LABEL + " (fork) Pipe send/recv"
+
+
+def pipe_1mib_messages(n, repeats):
+    ctx = mp.get_context("fork")
+
+    def body():
+        reader, writer = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=send_mib_messages, args=(writer, n))
+        child.start()
+        writer.close()
+        for _ in range(n):
+            message = reader.recv_bytes()
+        check(len(message) == 1 << 20, "message size %d" % len(message))
+        child.join()
+        reader.close()
+
+    return timed(repeats, body), LABEL + " (fork) Pipe send_bytes/recv_bytes"
+
+
+def round_trip(n, repeats):
+    ctx = mp.get_context("fork")
+    ours, theirs = ctx.Pipe()
+    child = ctx.Process(target=echo, args=(theirs,))
+    child.start()
+
+    def exchange(count):
+        for i in range(count):
+            ours.send(i)
+            check(ours.recv() == i, "wrong echo")
+
+    exchange(100)
+    samples = timed(repeats, lambda: exchange(n))
+    ours.send(None)
+    child.join()
+    return samples, LABEL + " (fork) duplex Pipe"
+
+
+# ---------------------------------------------------------------- pool
+
+
+def map_auto_chunksize(n, repeats):
+    with mp.Pool(2) as pool:
+        pool.map(square, range(100))
+
+        def body():
+            result = pool.map(square, range(n))
+            check(len(result) == n, "lost results")
+
+        return timed(repeats, body), "%s (%s) Pool(2).map" % (LABEL, PLATFORM_METHOD)
+
+
+def map_chunksize_1(n, repeats):
+    with mp.Pool(2) as pool:
+        pool.map(square, range(100), chunksize=1)
+
+        def body():
+            result = pool.map(square, range(n), chunksize=1)
+            check(len(result) == n, "lost results")
+
+        return timed(repeats, body), "%s (%s) Pool(2).map" % (LABEL, PLATFORM_METHOD)
+
+
+def apply_async_round_trip(n, repeats):
+    with mp.Pool(2) as pool:
+
+        def exchange(count):
+            for i in range(count):
+                check(pool.apply_async(square, (i,)).get() == i * i, "wrong result")
+
+        exchange(100)
+        samples = timed(repeats, lambda: exchange(n))
+        return samples, "%s (%s) Pool(2).apply_async" % (LABEL, PLATFORM_METHOD)
+
+
+def cpu_bound_speedup(n, repeats):
+    iterations = calibrate_busy(0.010)
+    tasks = [iterations] * n
+    samples = []
+    with mp.Pool(2) as pool:
+        pool.map(square, range(10))
+        for _ in range(repeats):
+            start = time.perf_counter()
+            sequential = [busy(k) for k in tasks]
+            sequential_time = time.perf_counter() - start
+            start = time.perf_counter()
+            parallel = pool.map(busy, tasks, chunksize=1)
+            parallel_time = time.perf_counter() - start
+            check(sequential == parallel, "results differ")
+            samples.append(sequential_time / parallel_time)
+    return samples, "%s (%s) Pool(2).map" % (LABEL, PLATFORM_METHOD)
+
+
+def pool_create(n, repeats):
+    def body():
+        for _ in range(n):
+            pool = mp.Pool(2)
+            check(pool.map(square, range(2)) == [0, 1], "wrong squares")
+            pool.close()
+            pool.join()
+
+    return timed(repeats, body), "%s (%s) Pool(2)" % (LABEL, PLATFORM_METHOD)
+
+
+def worker_rss_scenario(n, repeats):
+    samples = []
+    for _ in range(repeats):
+        with mp.Pool(2) as pool:
+            answers = pool.map(worker_rss, range(8), chunksize=1)
+        by_worker = dict(answers)
+        samples.append(sum(by_worker.values()) / len(by_worker))
+    return samples, "%s (%s) Pool(2) worker" % (LABEL, PLATFORM_METHOD)
+
+
+SCENARIOS = {
+    "process/start_join_fork": start_join("fork"),
+    "process/start_join_spawn": start_join("spawn"),
+    "process/start_join_forkserver": start_join("forkserver"),
+    "shared/value_locked_increments": value_locked_increments,
+    "shared/lock_uncontended": lock_uncontended,
+    "shared/atomic_fetch_add": atomic_fetch_add,
+    "shared/array_fill_sum": array_fill_sum,
+    "shared/shared_memory_cycle": shared_memory_cycle,
+    "channel/queue_small_items": queue_small_items,
+    "channel/queue_1mib_items": queue_1mib_items,
+    "channel/pipe_small_messages": pipe_small_messages,
+    "channel/pipe_1mib_messages": pipe_1mib_messages,
+    "channel/round_trip": round_trip,
+    "channel/round_trip_pinned": round_trip,
+    "pool/map_auto_chunksize": map_auto_chunksize,
+    "pool/map_chunksize_1": map_chunksize_1,
+    "pool/apply_async_round_trip": apply_async_round_trip,
+    "pool/apply_async_round_trip_pinned": apply_async_round_trip,
+    "pool/cpu_bound_speedup": cpu_bound_speedup,
+    "pool/create": pool_create,
+    "pool/worker_rss": worker_rss_scenario,
+}
+
+# Sizes for --all; the harness passes its own (bench/src/scenario.rs is the reference).
+QUICK_SIZES = {
+    "process/start_join_fork": 20,
+    "process/start_join_spawn": 4,
+    "process/start_join_forkserver": 10,
+    "shared/value_locked_increments": 100_000,
+    "shared/lock_uncontended": 100_000,
+    "shared/atomic_fetch_add": 2_000_000,
+    "shared/array_fill_sum": 1_000_000,
+    "shared/shared_memory_cycle": 100,
+    "channel/queue_small_items": 10_000,
+    "channel/queue_1mib_items": 20,
+    "channel/pipe_small_messages": 10_000,
+    "channel/pipe_1mib_messages": 100,
+    "channel/round_trip": 2000,
+    "channel/round_trip_pinned": 2000,
+    "pool/map_auto_chunksize": 10_000,
+    "pool/map_chunksize_1": 2000,
+    "pool/apply_async_round_trip": 300,
+    "pool/apply_async_round_trip_pinned": 300,
+    "pool/cpu_bound_speedup": 10,
+    "pool/create": 3,
+    "pool/worker_rss": 1,
+}
+
+
+def run(name, n, repeats, pin):
+    if pin or name.endswith("_pinned"):
+        os.sched_setaffinity(0, {0})  # children inherit it
+    try:
+        samples, label = SCENARIOS[name](n, repeats)
+        return {"scenario": name, "samples": samples, "label": label}
+    except Unavailable as why:
+        return {"scenario": name, "unavailable": str(why), "label": LABEL}
+    except Exception as err:  # reported in the table, not raised
+        return {"scenario": name, "error": "%s: %s" % (type(err).__name__, err), "label": LABEL}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--all", action="store_true", help="every scenario (quick sizes)")
+    parser.add_argument("--quick", action="store_true", help="with --all: 3 repeats")
+    parser.add_argument("--n", type=int)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--pin", action="store_true", help="pin every process to CPU 0")
+    parser.add_argument("--out", help="write the JSON result here instead of stdout")
+    args = parser.parse_args()
+    if args.all:
+        repeats = 3 if args.quick else args.repeats
+        for name in SCENARIOS:
+            pid = os.fork()
+            if pid == 0:  # one process per scenario, as the harness does
+                print(json.dumps(run(name, QUICK_SIZES[name], repeats, False)), flush=True)
+                os._exit(0)
+            os.waitpid(pid, 0)
+        return
+    if args.scenario is None or args.n is None:
+        parser.error("--scenario and --n are required (or --all)")
+    line = json.dumps(run(args.scenario, args.n, args.repeats, args.pin))
+    if args.out:
+        with open(args.out, "w") as out:
+            out.write(line + "\n")
+    else:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

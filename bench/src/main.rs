@@ -1,0 +1,249 @@
+//! The multiproc benchmark: every scenario of the crates, run with our code, CPython's
+//! `multiprocessing` and the raw OS floor in one run, printed as a Markdown table and
+//! written to `bench-results/latest.md` and `bench-results/latest.json`.
+//!
+//! ```text
+//! cargo run --release -p multiproc-bench [-- --quick] [--filter <substring>] [--no-python]
+//! ```
+//!
+//! The figures are what they are: nothing here asserts on time. See `bench/README.md` for
+//! how to read the table.
+
+mod floor;
+mod measure;
+mod ours;
+mod report;
+mod runner;
+mod scenario;
+mod sys;
+mod work;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use measure::Params;
+use report::{Environment, Kind, Report, Row, ScenarioResult};
+use runner::Which;
+use scenario::SCENARIOS;
+
+/// Where the results are written: `bench-results/` at the workspace root.
+const RESULTS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench-results");
+
+const USAGE: &str = "\
+usage: cargo run --release -p multiproc-bench -- [options]
+
+  --quick             few repeats and small sizes (a smoke run, well under a minute)
+  --filter <text>     only scenarios whose name contains <text> (may be repeated)
+  --no-python         skip CPython's multiprocessing
+  --repeats <n>       samples per implementation (default 7, 3 with --quick)
+  --help              this text";
+
+/// Parsed command line.
+#[derive(Debug)]
+struct Options {
+    quick: bool,
+    filters: Vec<String>,
+    python: bool,
+    repeats: Option<usize>,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        quick: false,
+        filters: Vec::new(),
+        python: true,
+        repeats: None,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--no-python" => options.python = false,
+            "--filter" => {
+                options
+                    .filters
+                    .push(args.next().ok_or("--filter needs a value")?.clone());
+            }
+            "--repeats" => {
+                let value = args.next().ok_or("--repeats needs a value")?;
+                let repeats = value
+                    .parse()
+                    .map_err(|_| format!("bad --repeats {value}"))?;
+                if repeats == 0 {
+                    return Err("--repeats must be at least 1".into());
+                }
+                options.repeats = Some(repeats);
+            }
+            "--help" | "-h" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    // Children of this binary are routed first: a raw re-exec (the floor) and a measuring
+    // process each have their own marker. The crates' own children never get here: they
+    // are routed before `main`, on the crates' own environment variable.
+    if let Ok(mode) = std::env::var(floor::REEXEC_MARKER) {
+        floor::reexec_child(&mode);
+    }
+    if let Ok(which) = std::env::var(runner::RUN_MARKER) {
+        runner::child_main(&which);
+    }
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse_options(&args) {
+        Ok(options) => options,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("multiproc-bench: {message}");
+            }
+            eprintln!("{USAGE}");
+            return if message.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    let repeats = options.repeats.unwrap_or(if options.quick { 3 } else { 7 });
+    let python_version = if options.python {
+        python_version()
+    } else {
+        None
+    };
+    if options.python && python_version.is_none() {
+        eprintln!("multiproc-bench: python3 not found; CPython rows will say failed");
+    }
+
+    let mut command = String::from("cargo run --release -p multiproc-bench");
+    if !args.is_empty() {
+        command.push_str(" -- ");
+        command.push_str(&args.join(" "));
+    }
+    let environment = Environment {
+        date: report::utc_now(),
+        command,
+        machine: machine_description(),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        rustc: env!("MULTIPROC_BENCH_RUSTC").to_string(),
+        python: python_version,
+        quick: options.quick,
+    };
+
+    let selected: Vec<_> = SCENARIOS
+        .iter()
+        .filter(|s| {
+            options.filters.is_empty()
+                || options.filters.iter().any(|f| s.name.contains(f.as_str()))
+        })
+        .collect();
+    if selected.is_empty() {
+        eprintln!("multiproc-bench: no scenario matches the filter");
+        return ExitCode::from(2);
+    }
+
+    let mut results = Vec::new();
+    for scenario in selected {
+        let n = if options.quick {
+            scenario.n_quick
+        } else {
+            scenario.n_full
+        };
+        let params = Params { n, repeats };
+        eprintln!(
+            "multiproc-bench: {} (n = {n}, {repeats} repeats)",
+            scenario.name
+        );
+        let mut rows = Vec::new();
+        let outcome = runner::run_rust(scenario, Which::Ours, &params);
+        rows.push(Row::new(
+            scenario,
+            n,
+            Kind::Ours,
+            "multiproc".into(),
+            outcome,
+        ));
+        if options.python && scenario.python {
+            let (outcome, label) = runner::run_python(scenario, &params);
+            let label = label.unwrap_or_else(|| "CPython multiprocessing".into());
+            rows.push(Row::new(scenario, n, Kind::Cpython, label, outcome));
+        }
+        if let Some(floor) = scenario.floor {
+            let outcome = runner::run_rust(scenario, Which::Floor, &params);
+            rows.push(Row::new(
+                scenario,
+                n,
+                Kind::Floor,
+                floor.label.into(),
+                outcome,
+            ));
+        }
+        results.push(ScenarioResult::new(scenario, n, repeats, rows));
+    }
+
+    let report = Report {
+        environment,
+        scenarios: results,
+    };
+    let markdown = report.markdown();
+    print!("{markdown}");
+    match write_results(&report, &markdown) {
+        Ok(dir) => {
+            eprintln!(
+                "multiproc-bench: wrote {0}/latest.md and {0}/latest.json",
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("multiproc-bench: cannot write the results: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn write_results(report: &Report, markdown: &str) -> std::io::Result<PathBuf> {
+    let dir = PathBuf::from(RESULTS_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let dir = dir.canonicalize()?;
+    std::fs::write(dir.join("latest.md"), markdown)?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("latest.json"), json + "\n")?;
+    Ok(dir)
+}
+
+fn python_version() -> Option<String> {
+    let output = Command::new("python3").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    (output.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// CPU model, kernel release, memory and host name, from `/proc`.
+fn machine_description() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let memory_gib = read("/proc/meminfo")
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map(|kib| kib / 1_048_576.0);
+    let kernel = read("/proc/sys/kernel/osrelease");
+    let mut description = format!("{cpu}, Linux {}", kernel.trim());
+    if let Some(gib) = memory_gib {
+        description.push_str(&format!(", {gib:.0} GiB RAM"));
+    }
+    description
+}

@@ -1,0 +1,516 @@
+//! The scenarios: names (stable), what they measure, sizes, targets, and which function
+//! implements each for our code and for the floor. The Python script implements the same
+//! names.
+
+use crate::measure::{Outcome, Params};
+use crate::{floor, ours};
+
+/// One implementation of a scenario.
+pub(crate) type ImplFn = fn(&Params) -> Outcome;
+
+/// Whether a smaller or a larger figure is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Better {
+    /// Times, memory.
+    Lower,
+    /// Rates, bandwidth, speed-ups.
+    Higher,
+}
+
+/// How a raw sample (see each variant) becomes the figure shown, and in what unit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Metric {
+    /// Sample: seconds for `n` operations. Shown: time per operation, seconds × `scale`.
+    PerOp {
+        /// `"ms"`, `"µs"`, `"ns"`.
+        unit: &'static str,
+        /// 1e3, 1e6, 1e9.
+        scale: f64,
+    },
+    /// Sample: seconds for `n` operations. Shown: operations per second ÷ `scale`.
+    Rate {
+        /// e.g. `"M ops/s"`.
+        unit: &'static str,
+        /// e.g. 1e6.
+        scale: f64,
+    },
+    /// Sample: seconds for `n` operations of `bytes_per_op` bytes. Shown: GB/s (10^9).
+    Bandwidth {
+        /// Bytes moved by one operation.
+        bytes_per_op: f64,
+    },
+    /// Sample: the figure itself, divided by `scale` for display.
+    Direct {
+        /// e.g. `"×"`, `"MiB"`.
+        unit: &'static str,
+        /// e.g. 1 or 2^20.
+        scale: f64,
+        /// Whether lower or higher is better.
+        better: Better,
+    },
+}
+
+impl Metric {
+    /// The display unit.
+    pub(crate) fn unit(&self) -> &'static str {
+        match *self {
+            Metric::PerOp { unit, .. } | Metric::Rate { unit, .. } => unit,
+            Metric::Bandwidth { .. } => "GB/s",
+            Metric::Direct { unit, .. } => unit,
+        }
+    }
+
+    /// Whether lower or higher figures are better.
+    pub(crate) fn better(&self) -> Better {
+        match *self {
+            Metric::PerOp { .. } => Better::Lower,
+            Metric::Rate { .. } | Metric::Bandwidth { .. } => Better::Higher,
+            Metric::Direct { better, .. } => better,
+        }
+    }
+
+    /// A raw sample as the displayed figure, for a run of `n` operations.
+    pub(crate) fn convert(&self, sample: f64, n: u64) -> f64 {
+        let n = n as f64;
+        match *self {
+            Metric::PerOp { scale, .. } => sample / n * scale,
+            Metric::Rate { scale, .. } => n / sample / scale,
+            Metric::Bandwidth { bytes_per_op } => n * bytes_per_op / sample / 1e9,
+            Metric::Direct { scale, .. } => sample / scale,
+        }
+    }
+}
+
+/// What a target compares our median with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reference {
+    /// Ratio of our median to CPython's.
+    Python,
+    /// Ratio of our median to the floor's.
+    Floor,
+    /// Our median itself, in the scenario's unit.
+    Absolute,
+}
+
+/// A performance target from DESIGN.md or the crate issues.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    /// The compared figure must be at most this.
+    AtMost(Reference, f64),
+    /// The compared figure must be at least this.
+    AtLeast(Reference, f64),
+}
+
+impl Target {
+    /// The target as written in the table, e.g. `≤ 1.5× floor`.
+    pub(crate) fn describe(&self, unit: &str) -> String {
+        let (sign, reference, bound) = match *self {
+            Target::AtMost(reference, bound) => ("≤", reference, bound),
+            Target::AtLeast(reference, bound) => ("≥", reference, bound),
+        };
+        match reference {
+            Reference::Python => format!("{sign} {bound}× CPython"),
+            Reference::Floor => format!("{sign} {bound}× floor"),
+            Reference::Absolute => format!("{sign} {bound} {unit}"),
+        }
+    }
+
+    /// Whether `figure` (a ratio or an absolute median, per the reference) meets it.
+    pub(crate) fn met_by(&self, figure: f64) -> bool {
+        match *self {
+            Target::AtMost(_, bound) => figure <= bound,
+            Target::AtLeast(_, bound) => figure >= bound,
+        }
+    }
+
+    /// What the target compares with.
+    pub(crate) fn reference(&self) -> Reference {
+        match *self {
+            Target::AtMost(reference, _) | Target::AtLeast(reference, _) => reference,
+        }
+    }
+}
+
+/// The floor of a scenario: what it is and the function that measures it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Floor {
+    /// Shown in the implementation column.
+    pub(crate) label: &'static str,
+    /// The measurement.
+    pub(crate) run: ImplFn,
+}
+
+/// One benchmark scenario.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scenario {
+    /// Stable name, `crate/what`; the Python script uses the same.
+    pub(crate) name: &'static str,
+    /// What one operation is.
+    pub(crate) what: &'static str,
+    /// How samples become figures.
+    pub(crate) metric: Metric,
+    /// Operations per sample in a full run.
+    pub(crate) n_full: u64,
+    /// Operations per sample with `--quick`.
+    pub(crate) n_quick: u64,
+    /// Whether every implementation runs with all its processes on CPU 0.
+    pub(crate) pinned: bool,
+    /// Our implementation (it may say "not yet available").
+    pub(crate) ours: ImplFn,
+    /// Whether the Python script implements it.
+    pub(crate) python: bool,
+    /// The raw OS floor (or rayon, for the pool).
+    pub(crate) floor: Option<Floor>,
+    /// Targets for our median; all must hold.
+    pub(crate) targets: &'static [Target],
+}
+
+const MS: Metric = Metric::PerOp {
+    unit: "ms",
+    scale: 1e3,
+};
+const US: Metric = Metric::PerOp {
+    unit: "µs",
+    scale: 1e6,
+};
+const NS: Metric = Metric::PerOp {
+    unit: "ns",
+    scale: 1e9,
+};
+const M_OPS: Metric = Metric::Rate {
+    unit: "M ops/s",
+    scale: 1e6,
+};
+const K_ITEMS: Metric = Metric::Rate {
+    unit: "k items/s",
+    scale: 1e3,
+};
+const K_TASKS: Metric = Metric::Rate {
+    unit: "k tasks/s",
+    scale: 1e3,
+};
+const MIB_MESSAGES: Metric = Metric::Bandwidth {
+    bytes_per_op: 1_048_576.0,
+};
+
+const FORK_FLOOR: Floor = Floor {
+    label: "floor: fork+waitpid",
+    run: floor::fork_waitpid,
+};
+const SMALL_MESSAGE_FLOOR: Floor = Floor {
+    label: "floor: socketpair, 1 write + 1 read per 8 B message",
+    run: floor::socket_small_messages,
+};
+const MIB_FLOOR: Floor = Floor {
+    label: "floor: socketpair stream, 1 MiB messages",
+    run: floor::socket_1mib_messages,
+};
+const PING_PONG_FLOOR: Floor = Floor {
+    label: "floor: pipe ping-pong",
+    run: floor::pipe_ping_pong,
+};
+
+/// Every scenario, in table order.
+pub(crate) const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "process/start_join_fork",
+        what: "start + join of a no-op child, fork start method",
+        metric: MS,
+        n_full: 100,
+        n_quick: 20,
+        pinned: false,
+        ours: ours::process::start_join_fork,
+        python: true,
+        floor: Some(FORK_FLOOR),
+        targets: &[Target::AtMost(Reference::Floor, 1.5)],
+    },
+    Scenario {
+        name: "process/start_join_spawn",
+        what: "start + join of a no-op child, spawn start method",
+        metric: MS,
+        n_full: 20,
+        n_quick: 4,
+        pinned: false,
+        ours: ours::process::start_join_spawn,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: re-exec /proc/self/exe (std Command)",
+            run: floor::reexec,
+        }),
+        targets: &[Target::AtMost(Reference::Floor, 1.5)],
+    },
+    Scenario {
+        name: "process/start_join_forkserver",
+        what: "start + join of a no-op child, forkserver start method (server already up)",
+        metric: MS,
+        n_full: 50,
+        n_quick: 10,
+        pinned: false,
+        ours: ours::process::start_join_forkserver,
+        python: true,
+        floor: Some(FORK_FLOOR),
+        targets: &[Target::AtMost(Reference::Floor, 2.0)],
+    },
+    Scenario {
+        name: "shared/value_locked_increments",
+        what: "locked += 1 on one shared integer, 2 processes, n/2 each",
+        metric: M_OPS,
+        n_full: 1_000_000,
+        n_quick: 100_000,
+        pinned: false,
+        ours: ours::shared::value_locked_increments,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: PROCESS_SHARED pthread mutex, MAP_SHARED",
+            run: floor::pthread_mutex_increments,
+        }),
+        targets: &[
+            Target::AtLeast(Reference::Floor, 1.0),
+            Target::AtLeast(Reference::Python, 15.0),
+        ],
+    },
+    Scenario {
+        name: "shared/lock_uncontended",
+        what: "acquire + release of an uncontended Lock",
+        metric: NS,
+        n_full: 1_000_000,
+        n_quick: 100_000,
+        pinned: false,
+        ours: ours::shared::lock_uncontended,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: PROCESS_SHARED pthread mutex lock+unlock",
+            run: floor::pthread_mutex_uncontended,
+        }),
+        targets: &[],
+    },
+    Scenario {
+        name: "shared/atomic_fetch_add",
+        what: "fetch_add(1) on one shared integer, 2 processes, n/2 each",
+        metric: M_OPS,
+        n_full: 20_000_000,
+        n_quick: 2_000_000,
+        pinned: false,
+        ours: ours::shared::atomic_fetch_add,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: AtomicU64 in MAP_SHARED memory",
+            run: floor::atomic_fetch_add,
+        }),
+        targets: &[],
+    },
+    Scenario {
+        name: "shared/array_fill_sum",
+        what: "fill n f64 with 0,1,2,… then sum them (bytes written + read)",
+        metric: Metric::Bandwidth { bytes_per_op: 16.0 },
+        n_full: 10_000_000,
+        n_quick: 1_000_000,
+        pinned: false,
+        ours: ours::shared::array_fill_sum,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: private Vec<f64>",
+            run: floor::vec_fill_sum,
+        }),
+        targets: &[Target::AtLeast(Reference::Floor, 0.9)],
+    },
+    Scenario {
+        name: "shared/shared_memory_cycle",
+        what: "named shared memory of 4 KiB: create, attach, close both, unlink",
+        metric: US,
+        n_full: 1000,
+        n_quick: 100,
+        pinned: false,
+        ours: ours::shared::shared_memory_cycle,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: shm_open+ftruncate+mmap ×2, munmap, shm_unlink",
+            run: floor::posix_shm_cycle,
+        }),
+        targets: &[Target::AtMost(Reference::Python, 0.1)],
+    },
+    Scenario {
+        name: "channel/queue_small_items",
+        what: "Queue: a child puts n u64, the parent gets them (child start+join included)",
+        metric: K_ITEMS,
+        n_full: 100_000,
+        n_quick: 10_000,
+        pinned: false,
+        ours: ours::channel::queue_small_items,
+        python: true,
+        floor: Some(SMALL_MESSAGE_FLOOR),
+        targets: &[Target::AtLeast(Reference::Python, 10.0)],
+    },
+    Scenario {
+        name: "channel/queue_1mib_items",
+        what: "Queue: a child puts n items of 1 MiB, the parent gets them",
+        metric: MIB_MESSAGES,
+        n_full: 200,
+        n_quick: 20,
+        pinned: false,
+        ours: ours::channel::queue_1mib_items,
+        python: true,
+        floor: Some(MIB_FLOOR),
+        targets: &[Target::AtLeast(Reference::Python, 10.0)],
+    },
+    Scenario {
+        name: "channel/pipe_small_messages",
+        what: "Pipe: a child sends n u64, the parent receives them",
+        metric: K_ITEMS,
+        n_full: 100_000,
+        n_quick: 10_000,
+        pinned: false,
+        ours: ours::channel::pipe_small_messages,
+        python: true,
+        floor: Some(SMALL_MESSAGE_FLOOR),
+        targets: &[Target::AtLeast(Reference::Floor, 0.7)],
+    },
+    Scenario {
+        name: "channel/pipe_1mib_messages",
+        what: "Pipe: a child sends n byte messages of 1 MiB, the parent receives them",
+        metric: MIB_MESSAGES,
+        n_full: 1000,
+        n_quick: 100,
+        pinned: false,
+        ours: ours::channel::pipe_1mib_messages,
+        python: true,
+        floor: Some(MIB_FLOOR),
+        targets: &[Target::AtLeast(Reference::Floor, 0.7)],
+    },
+    Scenario {
+        name: "channel/round_trip",
+        what: "round trip of a small message to an echoing child, unpinned (2 CPUs)",
+        metric: US,
+        n_full: 10_000,
+        n_quick: 2000,
+        pinned: false,
+        ours: ours::channel::round_trip,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[Target::AtMost(Reference::Floor, 1.3)],
+    },
+    Scenario {
+        name: "channel/round_trip_pinned",
+        what: "as channel/round_trip, every process pinned to CPU 0",
+        metric: US,
+        n_full: 10_000,
+        n_quick: 2000,
+        pinned: true,
+        ours: ours::channel::round_trip,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[Target::AtMost(Reference::Floor, 1.3)],
+    },
+    Scenario {
+        name: "pool/map_auto_chunksize",
+        what: "map of square over 0..n, automatic chunksize, 2 workers",
+        metric: K_TASKS,
+        n_full: 100_000,
+        n_quick: 10_000,
+        pinned: false,
+        ours: ours::pool::map_auto_chunksize,
+        python: true,
+        floor: Some(Floor {
+            label: "rayon, 2 threads (in-process limit)",
+            run: floor::rayon_map,
+        }),
+        targets: &[Target::AtLeast(Reference::Python, 10.0)],
+    },
+    Scenario {
+        name: "pool/map_chunksize_1",
+        what: "map of square over 0..n, chunksize 1, 2 workers",
+        metric: K_TASKS,
+        n_full: 10_000,
+        n_quick: 2000,
+        pinned: false,
+        ours: ours::pool::map_chunksize_1,
+        python: true,
+        floor: Some(Floor {
+            label: "rayon, 2 threads, with_max_len(1)",
+            run: floor::rayon_map_chunk1,
+        }),
+        targets: &[Target::AtLeast(Reference::Python, 10.0)],
+    },
+    Scenario {
+        name: "pool/apply_async_round_trip",
+        what: "apply_async(square, (i,)).get(), one at a time, unpinned (2 CPUs)",
+        metric: US,
+        n_full: 2000,
+        n_quick: 300,
+        pinned: false,
+        ours: ours::pool::apply_async_round_trip,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[Target::AtMost(Reference::Floor, 1.3)],
+    },
+    Scenario {
+        name: "pool/apply_async_round_trip_pinned",
+        what: "as pool/apply_async_round_trip, every process pinned to CPU 0",
+        metric: US,
+        n_full: 2000,
+        n_quick: 300,
+        pinned: true,
+        ours: ours::pool::apply_async_round_trip,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[Target::AtMost(Reference::Floor, 1.3)],
+    },
+    Scenario {
+        name: "pool/cpu_bound_speedup",
+        what: "n CPU-bound tasks of ~10 ms on 2 workers: sequential time ÷ pool time",
+        metric: Metric::Direct {
+            unit: "× speed-up",
+            scale: 1.0,
+            better: Better::Higher,
+        },
+        n_full: 40,
+        n_quick: 10,
+        pinned: false,
+        ours: ours::pool::cpu_bound_speedup,
+        python: true,
+        floor: Some(Floor {
+            label: "rayon, 2 threads",
+            run: floor::rayon_cpu_bound,
+        }),
+        targets: &[Target::AtLeast(Reference::Absolute, 1.9)],
+    },
+    Scenario {
+        name: "pool/create",
+        what: "create a pool of 2, map 2 trivial tasks, close + join",
+        metric: MS,
+        n_full: 10,
+        n_quick: 3,
+        pinned: false,
+        ours: ours::pool::pool_create,
+        python: true,
+        floor: Some(Floor {
+            label: "rayon, 2 threads",
+            run: floor::rayon_pool_create,
+        }),
+        targets: &[],
+    },
+    Scenario {
+        name: "pool/worker_rss",
+        what: "resident set size of one idle pool worker (mean over the workers)",
+        metric: Metric::Direct {
+            unit: "MiB",
+            scale: 1_048_576.0,
+            better: Better::Lower,
+        },
+        n_full: 1,
+        n_quick: 1,
+        pinned: false,
+        ours: ours::pool::worker_rss,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: fresh process of this binary",
+            run: floor::idle_process_rss,
+        }),
+        targets: &[Target::AtMost(Reference::Absolute, 5.0)],
+    },
+];
+
+/// The scenario called `name`.
+pub(crate) fn find(name: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|scenario| scenario.name == name)
+}
