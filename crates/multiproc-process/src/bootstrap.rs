@@ -17,7 +17,9 @@ use crate::sys;
 
 #[ctor::ctor(unsafe)]
 fn multiproc_child_entry() {
-    let Ok(marker) = std::env::var(ENV_CHILD) else { return };
+    let Ok(marker) = std::env::var(ENV_CHILD) else {
+        return;
+    };
     // SAFETY: constructors run before `main`, while the process has a single thread.
     unsafe { sys::remove_env_before_main(ENV_CHILD) };
     let code = run_child(&marker);
@@ -67,8 +69,13 @@ fn connect(server: &str, token: u64) -> Result<i32, String> {
     let (to_child, from_parent) = ipc::channel::<Bootstrap>().map_err(|e| e.to_string())?;
     let up = IpcSender::<Hello>::connect(server.to_owned()).map_err(|e| e.to_string())?;
     let fingerprint = sys::exe_fingerprint().map_err(|e| e.to_string())?;
-    up.send(Hello { token, pid: sys::getpid(), fingerprint, to_child })
-        .map_err(|e| e.to_string())?;
+    up.send(Hello {
+        token,
+        pid: sys::getpid(),
+        fingerprint,
+        to_child,
+    })
+    .map_err(|e| e.to_string())?;
     match from_parent.recv().map_err(|e| e.to_string())? {
         Bootstrap::Run(spec) => {
             registry::set_child_identity(with_pid(spec.identity));
@@ -78,11 +85,17 @@ fn connect(server: &str, token: u64) -> Result<i32, String> {
             // SAFETY: the parent made this offset with `offset_of` from a `Trampoline`, and
             // checked from our hello that we run the same executable as it does.
             let trampoline: Trampoline = unsafe { resolve(spec.trampoline) };
-            Ok(trampoline(ChildIo { args: from_parent.to_opaque(), result: up.to_opaque() }))
+            Ok(trampoline(ChildIo {
+                args: from_parent.to_opaque(),
+                result: up.to_opaque(),
+            }))
         }
         Bootstrap::Forkserver(spec) => {
             registry::set_child_identity(with_pid(spec.identity));
-            Ok(forkserver::serve(from_parent.to_opaque().to(), up.to_opaque().to()))
+            Ok(forkserver::serve(
+                from_parent.to_opaque().to(),
+                up.to_opaque().to(),
+            ))
         }
     }
 }

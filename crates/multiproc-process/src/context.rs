@@ -32,7 +32,11 @@ pub enum StartMethod {
 
 impl StartMethod {
     /// Every start method, in Python's order.
-    pub const ALL: [StartMethod; 3] = [StartMethod::Fork, StartMethod::Spawn, StartMethod::Forkserver];
+    pub const ALL: [StartMethod; 3] = [
+        StartMethod::Fork,
+        StartMethod::Spawn,
+        StartMethod::Forkserver,
+    ];
 
     /// The method's name in Python: `"fork"`, `"spawn"` or `"forkserver"`.
     pub fn as_str(self) -> &'static str {
@@ -76,7 +80,10 @@ impl FromStr for StartMethod {
     /// assert!("thread".parse::<StartMethod>().is_err());
     /// ```
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        StartMethod::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| UnknownStartMethod(s.to_owned()))
+        StartMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| UnknownStartMethod(s.to_owned()))
     }
 }
 
@@ -125,7 +132,9 @@ impl Context {
 impl Default for Context {
     /// The context of the default start method ([`get_start_method`]).
     fn default() -> Self {
-        Context { method: get_start_method() }
+        Context {
+            method: get_start_method(),
+        }
     }
 }
 
@@ -137,7 +146,7 @@ pub fn get_context(method: StartMethod) -> Context {
 
 /// Sets the default start method. Like Python, a second call is an error unless `force`.
 ///
-/// ```
+/// ```standalone_crate
 /// use multiproc_process::{get_start_method, set_start_method, StartMethod};
 /// set_start_method(StartMethod::Spawn, false).unwrap();
 /// assert!(set_start_method(StartMethod::Fork, false).is_err());
@@ -154,7 +163,9 @@ pub fn set_start_method(method: StartMethod, force: bool) -> Result<(), ProcessE
         .compare_exchange(0, method.to_u8(), Ordering::SeqCst, Ordering::SeqCst)
         .map(drop)
         .map_err(|current| {
-            ProcessError::ContextAlreadySet(StartMethod::from_u8(current).map_or("?", StartMethod::as_str))
+            ProcessError::ContextAlreadySet(
+                StartMethod::from_u8(current).map_or("?", StartMethod::as_str),
+            )
         })
 }
 

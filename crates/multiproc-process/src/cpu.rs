@@ -27,7 +27,10 @@ pub fn cpu_count() -> usize {
 /// ```
 #[doc(alias = "os.process_cpu_count")]
 pub fn process_cpu_count() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(cpu_count())
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(cpu_count())
 }
 
 /// The number of physical cores (hyper-threads of one core count once), read from
@@ -41,7 +44,10 @@ pub fn process_cpu_count() -> usize {
 /// assert!(physical >= 1 && physical <= multiproc_process::cpu_count());
 /// ```
 pub fn physical_cpu_count() -> usize {
-    physical_cores().filter(|&n| n > 0).unwrap_or_else(cpu_count).min(cpu_count())
+    physical_cores()
+        .filter(|&n| n > 0)
+        .unwrap_or_else(cpu_count)
+        .min(cpu_count())
 }
 
 fn physical_cores() -> Option<usize> {
@@ -50,7 +56,9 @@ fn physical_cores() -> Option<usize> {
         let entry = entry.ok()?;
         let name = entry.file_name();
         let name = name.to_str()?;
-        let Some(index) = name.strip_prefix("cpu") else { continue };
+        let Some(index) = name.strip_prefix("cpu") else {
+            continue;
+        };
         if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }

@@ -62,7 +62,9 @@ pub enum ProcessError {
     },
     /// The child runs another executable than the parent, so function addresses cannot be
     /// shared.
-    #[error("the child process runs a different executable than its parent (was the binary rebuilt or replaced?)")]
+    #[error(
+        "the child process runs a different executable than its parent (was the binary rebuilt or replaced?)"
+    )]
     BinaryMismatch,
     /// The arguments or the result could not cross the process boundary.
     #[error("could not transfer {what}: {detail}")]
@@ -130,7 +132,11 @@ pub enum ProcessError {
 }
 
 fn detail_suffix(detail: &str) -> String {
-    if detail.is_empty() { String::new() } else { format!(": {detail}") }
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    }
 }
 
 impl ProcessError {

@@ -27,7 +27,11 @@ use crate::sys;
 #[derive(Serialize, Deserialize)]
 pub(crate) enum Request {
     /// Fork a child that runs `spec` with these channel ends.
-    Fork { spec: ChildSpec, args: OpaqueIpcReceiver, result: OpaqueIpcSender },
+    Fork {
+        spec: ChildSpec,
+        args: OpaqueIpcReceiver,
+        result: OpaqueIpcSender,
+    },
     /// The parent has read this child's exit status: reap it.
     Reap { pid: u32 },
 }
@@ -69,7 +73,12 @@ pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -
                         }
                     }
                     Err(e) => {
-                        if replies.send(Reply::Failed { error: e.to_string() }).is_err() {
+                        if replies
+                            .send(Reply::Failed {
+                                error: e.to_string(),
+                            })
+                            .is_err()
+                        {
                             return 0;
                         }
                     }
@@ -93,7 +102,12 @@ fn exit_child(code: i32) -> ! {
     bootstrap::exit(code)
 }
 
-fn run_forked(server_pid: u32, spec: ChildSpec, args: OpaqueIpcReceiver, result: OpaqueIpcSender) -> i32 {
+fn run_forked(
+    server_pid: u32,
+    spec: ChildSpec,
+    args: OpaqueIpcReceiver,
+    result: OpaqueIpcSender,
+) -> i32 {
     if !sys::kill_me_with_parent(server_pid) {
         return 71;
     }
@@ -128,15 +142,24 @@ impl ForkserverClient {
             path: me.path.clone(),
             parent: Some((me.name, me.pid)),
         };
-        let spec = ChildSpec { identity, trampoline: 0, log: None };
+        let spec = ChildSpec {
+            identity,
+            trampoline: 0,
+            log: None,
+        };
         spawned
             .to_child
             .send(Bootstrap::Forkserver(spec))
             .map_err(|e| ProcessError::Forkserver(e.to_string()))?;
-        let pidfd = sys::pidfd_open(spawned.pid).map_err(ProcessError::io("could not watch the fork server"))?;
+        let pidfd = sys::pidfd_open(spawned.pid)
+            .map_err(ProcessError::io("could not watch the fork server"))?;
         let requests: IpcSender<Request> = spawned.to_child.to_opaque().to();
         let replies: IpcReceiver<Reply> = spawned.from_child.to_opaque().to();
-        Ok(ForkserverClient { pid: spawned.pid, pidfd, channel: Mutex::new((requests, replies)) })
+        Ok(ForkserverClient {
+            pid: spawned.pid,
+            pidfd,
+            channel: Mutex::new((requests, replies)),
+        })
     }
 
     pub(crate) fn is_alive(&self) -> bool {
@@ -151,11 +174,18 @@ impl ForkserverClient {
         result: OpaqueIpcSender,
     ) -> Result<u32, ProcessError> {
         let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        let gone = |e: &dyn std::fmt::Display| ProcessError::Forkserver(format!("the fork server is gone: {e}"));
-        channel.0.send(Request::Fork { spec, args, result }).map_err(|e| gone(&e))?;
+        let gone = |e: &dyn std::fmt::Display| {
+            ProcessError::Forkserver(format!("the fork server is gone: {e}"))
+        };
+        channel
+            .0
+            .send(Request::Fork { spec, args, result })
+            .map_err(|e| gone(&e))?;
         match channel.1.recv().map_err(|e| gone(&e))? {
             Reply::Forked { pid } => Ok(pid),
-            Reply::Failed { error } => Err(ProcessError::Forkserver(format!("fork failed: {error}"))),
+            Reply::Failed { error } => {
+                Err(ProcessError::Forkserver(format!("fork failed: {error}")))
+            }
         }
     }
 
@@ -168,7 +198,9 @@ impl ForkserverClient {
 
 impl std::fmt::Debug for ForkserverClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ForkserverClient").field("pid", &self.pid).finish_non_exhaustive()
+        f.debug_struct("ForkserverClient")
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -181,10 +213,10 @@ impl Drop for ForkserverClient {
 
 /// The fork server of this process, started on first use (again if it died).
 pub(crate) fn client() -> Result<Arc<ForkserverClient>, ProcessError> {
-    if let Some(server) = registry::state().forkserver.clone() {
-        if server.is_alive() {
-            return Ok(server);
-        }
+    if let Some(server) = registry::state().forkserver.clone()
+        && server.is_alive()
+    {
+        return Ok(server);
     }
     // Start outside the state lock: starting takes a while and needs the launcher thread,
     // which takes the lock itself.

@@ -74,7 +74,9 @@ impl FunctionRef {
         const { assert_nameable::<F>() };
         let _ = f;
         let batch: BatchFn = call_batch::<F, Args>;
-        FunctionRef { offset: offset_of(batch as usize) }
+        FunctionRef {
+            offset: offset_of(batch as usize),
+        }
     }
 
     /// Calls the function once per argument tuple in `input` (postcard of `Vec<Args>`) and
@@ -103,8 +105,10 @@ where
     // SAFETY: `FunctionRef::new::<F, Args>` asserted at compile time that `F` is zero-sized,
     // and it held a value of `F`, so `F` is inhabited; `Target` requires `Copy`.
     let f: F = unsafe { sys::conjure_zst::<F>() };
-    let results: Vec<Result<F::Output, PanicInfo>> =
-        calls.into_iter().map(|args| catch_panic(true, move || f.call(args))).collect();
+    let results: Vec<Result<F::Output, PanicInfo>> = calls
+        .into_iter()
+        .map(|args| catch_panic(true, move || f.call(args)))
+        .collect();
     postcard::to_stdvec(&results).map_err(|e| format!("could not encode the results: {e}"))
 }
 
@@ -122,7 +126,9 @@ fn install_panic_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             let message = payload_message(info.payload());
-            let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
             LAST_PANIC.with(|last| *last.borrow_mut() = Some(PanicInfo { message, location }));
             if !QUIET.with(Cell::get) {
                 previous(info);
@@ -158,10 +164,12 @@ pub fn catch_panic<R>(quiet: bool, f: impl FnOnce() -> R) -> Result<R, PanicInfo
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     QUIET.with(|q| q.set(was_quiet));
     result.map_err(|payload| {
-        LAST_PANIC.with(|last| last.borrow_mut().take()).unwrap_or_else(|| PanicInfo {
-            message: payload_message(&*payload),
-            location: None,
-        })
+        LAST_PANIC
+            .with(|last| last.borrow_mut().take())
+            .unwrap_or_else(|| PanicInfo {
+                message: payload_message(&*payload),
+                location: None,
+            })
     })
 }
 
@@ -204,7 +212,9 @@ where
         let args = match io.args.to::<Args>().recv() {
             Ok(args) => args,
             Err(e) => {
-                let _ = result.send(Outcome::Failed(format!("could not receive the arguments: {e}")));
+                let _ = result.send(Outcome::Failed(format!(
+                    "could not receive the arguments: {e}"
+                )));
                 return 1;
             }
         };
@@ -215,7 +225,11 @@ where
             Ok(value) => Outcome::Returned(value),
             Err(panic) => Outcome::Panicked(panic),
         };
-        let code = if matches!(outcome, Outcome::Returned(_)) { 0 } else { 1 };
+        let code = if matches!(outcome, Outcome::Returned(_)) {
+            0
+        } else {
+            1
+        };
         crate::registry::before_child_exit();
         match result.send(outcome) {
             Ok(()) => code,

@@ -47,8 +47,12 @@ pub(crate) fn on_long_lived_thread<T: Send + 'static>(f: impl FnOnce() -> T + Se
             .jobs
             .clone()
     };
-    jobs.send(job).expect("the multiproc launcher thread is gone");
-    match reply_rx.recv().expect("the multiproc launcher thread dropped a job") {
+    jobs.send(job)
+        .expect("the multiproc launcher thread is gone");
+    match reply_rx
+        .recv()
+        .expect("the multiproc launcher thread dropped a job")
+    {
         Ok(value) => value,
         Err(panic) => std::panic::resume_unwind(panic),
     }

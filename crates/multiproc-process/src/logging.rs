@@ -63,7 +63,10 @@ pub(crate) fn sink_for_child() -> Option<LogSink> {
         return None;
     }
     let sender = SINK.get_or_init(start_receiver).clone();
-    Some(LogSink { sender, max_level: max_level as usize })
+    Some(LogSink {
+        sender,
+        max_level: max_level as usize,
+    })
 }
 
 /// Starts the thread that logs the records of our children through our logger.
@@ -83,7 +86,10 @@ fn start_receiver() -> IpcSender<LogRecord> {
 fn relog(record: &LogRecord) {
     let pid = record.pid;
     let key_values: [(&str, log::kv::Value<'_>); 2] = [
-        ("process_name", log::kv::Value::from(record.process_name.as_str())),
+        (
+            "process_name",
+            log::kv::Value::from(record.process_name.as_str()),
+        ),
         ("pid", log::kv::Value::from(pid)),
     ];
     log::logger().log(
@@ -142,8 +148,13 @@ impl Log for Forwarder {
 /// or this process.
 fn record_origin(record: &Record<'_>) -> (String, u32) {
     let kvs = record.key_values();
-    let name = kvs.get(log::kv::Key::from("process_name")).map(|v| v.to_string());
-    let pid = kvs.get(log::kv::Key::from("pid")).and_then(|v| v.to_u64()).map(|p| p as u32);
+    let name = kvs
+        .get(log::kv::Key::from("process_name"))
+        .map(|v| v.to_string());
+    let pid = kvs
+        .get(log::kv::Key::from("pid"))
+        .and_then(|v| v.to_u64())
+        .map(|p| p as u32);
     match (name, pid) {
         (Some(name), Some(pid)) => (name, pid),
         _ => {
@@ -169,7 +180,8 @@ fn record_origin(record: &Record<'_>) -> (String, u32) {
 #[doc(alias = "multiprocessing.log_to_stderr")]
 pub fn log_to_stderr(level: LevelFilter) -> Result<(), log::SetLoggerError> {
     static INSTALLED: OnceLock<Result<(), ()>> = OnceLock::new();
-    let installed = INSTALLED.get_or_init(|| log::set_boxed_logger(Box::new(StderrLogger)).map_err(drop));
+    let installed =
+        INSTALLED.get_or_init(|| log::set_boxed_logger(Box::new(StderrLogger)).map_err(drop));
     match installed {
         Ok(()) => {
             log::set_max_level(level);

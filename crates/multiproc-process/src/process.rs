@@ -132,7 +132,9 @@ where
     }
 
     fn send_args(self: Box<Self>, _: OpaqueIpcSender) -> Result<(), IpcError> {
-        Err(IpcError::Io(std::io::Error::other("a closure can only run in a forked child")))
+        Err(IpcError::Io(std::io::Error::other(
+            "a closure can only run in a forked child",
+        )))
     }
 
     fn run_here(self: Box<Self>) -> R {
@@ -185,7 +187,7 @@ impl<R: Portable> Process<R> {
     /// let words = vec!["fork", "captures", "anything"];
     /// let mut p = Process::fork(move || words.join(" ").len());
     /// p.start().unwrap();
-    /// assert_eq!(p.join().unwrap(), 23);
+    /// assert_eq!(p.join().unwrap(), 22);
     /// ```
     pub fn fork<F>(closure: F) -> Process<R>
     where
@@ -196,7 +198,12 @@ impl<R: Portable> Process<R> {
 
     fn from_payload(method: StartMethod, payload: Box<dyn Payload<R>>) -> Process<R> {
         let identity = registry::state().next_child_identity(None, false);
-        Process { identity, method, pid: None, state: State::Pending(payload) }
+        Process {
+            identity,
+            method,
+            pid: None,
+            state: State::Pending(payload),
+        }
     }
 
     /// The process's name: `Process-N` unless set (`Process-1:2` for the second child of the
@@ -234,7 +241,9 @@ impl<R: Portable> Process<R> {
     /// Makes the process a daemon (or not). Only before [`start`](Process::start).
     pub fn set_daemon(&mut self, daemon: bool) -> Result<(), ProcessError> {
         if !matches!(self.state, State::Pending(_)) {
-            return Err(ProcessError::AlreadyStarted { name: self.identity.name.clone() });
+            return Err(ProcessError::AlreadyStarted {
+                name: self.identity.name.clone(),
+            });
         }
         self.identity.daemon = daemon;
         Ok(())
@@ -262,14 +271,20 @@ impl<R: Portable> Process<R> {
             State::Pending(payload) => payload,
             other => {
                 self.state = other;
-                return Err(ProcessError::AlreadyStarted { name: self.identity.name.clone() });
+                return Err(ProcessError::AlreadyStarted {
+                    name: self.identity.name.clone(),
+                });
             }
         };
         let started = match (self.method, payload.trampoline()) {
             (StartMethod::Fork, _) => self.start_fork(payload),
             (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
-            (StartMethod::Forkserver, Some(trampoline)) => self.start_forkserver(payload, trampoline),
-            (_, None) => Err(ProcessError::Unsupported("spawn or forkserver for a closure")),
+            (StartMethod::Forkserver, Some(trampoline)) => {
+                self.start_forkserver(payload, trampoline)
+            }
+            (_, None) => Err(ProcessError::Unsupported(
+                "spawn or forkserver for a closure",
+            )),
         };
         match started {
             Ok(running) => {
@@ -285,28 +300,51 @@ impl<R: Portable> Process<R> {
     }
 
     fn start_fork(&self, payload: Box<dyn Payload<R>>) -> Result<Running<R>, ProcessError> {
-        let (result_tx, result) =
-            ipc::channel::<Outcome<R>>().map_err(ProcessError::io("could not create the result channel"))?;
+        let (result_tx, result) = ipc::channel::<Outcome<R>>()
+            .map_err(ProcessError::io("could not create the result channel"))?;
         let mut identity = self.identity.clone();
         let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))?;
-        Ok(Running { child, result, outcome: None, result_closed: None })
+        Ok(Running {
+            child,
+            result,
+            outcome: None,
+            result_closed: None,
+        })
     }
 
-    fn start_spawn(&self, payload: Box<dyn Payload<R>>, trampoline: isize) -> Result<Running<R>, ProcessError> {
+    fn start_spawn(
+        &self,
+        payload: Box<dyn Payload<R>>,
+        trampoline: isize,
+    ) -> Result<Running<R>, ProcessError> {
         let name = &self.identity.name;
         let spawned = spawn::spawn().map_err(|e| e.into_process_error(name))?;
         let child = Arc::new(
-            ChildHandle::new(spawned.pid, name.clone(), self.identity.daemon, Reaper::Direct)
-                .map_err(ProcessError::io("could not watch the child"))?,
+            ChildHandle::new(
+                spawned.pid,
+                name.clone(),
+                self.identity.daemon,
+                Reaper::Direct,
+            )
+            .map_err(ProcessError::io("could not watch the child"))?,
         );
         registry::state().register(child.clone());
-        let spec = ChildSpec { identity: self.identity.clone(), trampoline, log: logging::sink_for_child() };
+        let spec = ChildSpec {
+            identity: self.identity.clone(),
+            trampoline,
+            log: logging::sink_for_child(),
+        };
         // A send that fails means the child died; its join tells how.
         if spawned.to_child.send(Bootstrap::Run(spec)).is_ok() {
             send_args(payload, spawned.to_child.to_opaque(), &child)?;
         }
         let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
-        Ok(Running { child, result, outcome: None, result_closed: None })
+        Ok(Running {
+            child,
+            result,
+            outcome: None,
+            result_closed: None,
+        })
     }
 
     fn start_forkserver(
@@ -319,15 +357,29 @@ impl<R: Portable> Process<R> {
         let (args_tx, args_rx) = ipc::channel::<()>().map_err(channel_error)?;
         let (result_tx, result) =
             ipc::channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
-        let spec = ChildSpec { identity: self.identity.clone(), trampoline, log: logging::sink_for_child() };
+        let spec = ChildSpec {
+            identity: self.identity.clone(),
+            trampoline,
+            log: logging::sink_for_child(),
+        };
         let pid = server.fork(spec, args_rx.to_opaque(), result_tx.to_opaque())?;
         let child = Arc::new(
-            ChildHandle::new(pid, self.identity.name.clone(), self.identity.daemon, Reaper::Forkserver(server))
-                .map_err(ProcessError::io("could not watch the child"))?,
+            ChildHandle::new(
+                pid,
+                self.identity.name.clone(),
+                self.identity.daemon,
+                Reaper::Forkserver(server),
+            )
+            .map_err(ProcessError::io("could not watch the child"))?,
         );
         registry::state().register(child.clone());
         send_args(payload, args_tx.to_opaque(), &child)?;
-        Ok(Running { child, result, outcome: None, result_closed: None })
+        Ok(Running {
+            child,
+            result,
+            outcome: None,
+            result_closed: None,
+        })
     }
 
     /// Waits for the child to end and returns what its target returned.
@@ -411,8 +463,15 @@ impl<R: Portable> Process<R> {
         self.state = State::Joined(status);
         match (outcome, status) {
             (Some(Outcome::Returned(value)), _) => Ok(value),
-            (Some(Outcome::Panicked(panic)), status) => Err(ProcessError::Panicked { name, panic, status }),
-            (Some(Outcome::Failed(detail)), _) => Err(ProcessError::Transfer { what: "the arguments", detail }),
+            (Some(Outcome::Panicked(panic)), status) => Err(ProcessError::Panicked {
+                name,
+                panic,
+                status,
+            }),
+            (Some(Outcome::Failed(detail)), _) => Err(ProcessError::Transfer {
+                what: "the arguments",
+                detail,
+            }),
             (None, _) if transfer_error.is_some() => Err(ProcessError::Transfer {
                 what: "the result",
                 detail: transfer_error.unwrap_or_default(),
@@ -467,10 +526,13 @@ impl<R: Portable> Process<R> {
 
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
         match &self.state {
-            State::Running(running) => {
-                running.child.signal(signal).map_err(ProcessError::io("could not signal the child"))
-            }
-            State::Pending(_) => Err(ProcessError::NotStarted { name: self.identity.name.clone() }),
+            State::Running(running) => running
+                .child
+                .signal(signal)
+                .map_err(ProcessError::io("could not signal the child")),
+            State::Pending(_) => Err(ProcessError::NotStarted {
+                name: self.identity.name.clone(),
+            }),
             State::Joined(_) | State::Closed => Ok(()),
         }
     }
@@ -488,7 +550,11 @@ impl<R: Portable> Process<R> {
     pub fn close(&mut self) -> Result<(), ProcessError> {
         if let State::Running(running) = &self.state {
             match running.child.try_reap() {
-                None => return Err(ProcessError::StillRunning { name: self.identity.name.clone() }),
+                None => {
+                    return Err(ProcessError::StillRunning {
+                        name: self.identity.name.clone(),
+                    });
+                }
                 Some(_) => registry::forget_child(running.child.pid),
             }
         }
@@ -498,13 +564,20 @@ impl<R: Portable> Process<R> {
 }
 
 /// Sends the arguments to the child; a serialization failure kills the child and is reported.
-fn send_args<R>(payload: Box<dyn Payload<R>>, to: OpaqueIpcSender, child: &ChildHandle) -> Result<(), ProcessError> {
+fn send_args<R>(
+    payload: Box<dyn Payload<R>>,
+    to: OpaqueIpcSender,
+    child: &ChildHandle,
+) -> Result<(), ProcessError> {
     match payload.send_args(to) {
         Err(IpcError::SerializationError(e)) => {
             let _ = child.signal(libc::SIGKILL);
             child.wait(None);
             registry::forget_child(child.pid);
-            Err(ProcessError::Transfer { what: "the arguments", detail: e.to_string() })
+            Err(ProcessError::Transfer {
+                what: "the arguments",
+                detail: e.to_string(),
+            })
         }
         // Any other failure means the child died; its join tells how.
         _ => Ok(()),
@@ -541,7 +614,11 @@ fn fork_child<R: Portable>(
                 Ok(value) => Outcome::Returned(value),
                 Err(panic) => Outcome::Panicked(panic),
             };
-            let code = if matches!(outcome, Outcome::Returned(_)) { 0 } else { 1 };
+            let code = if matches!(outcome, Outcome::Returned(_)) {
+                0
+            } else {
+                1
+            };
             registry::before_child_exit();
             let code = match result.send(outcome) {
                 Ok(()) => code,
@@ -558,19 +635,30 @@ fn fork_child<R: Portable>(
         }
         Ok(pid) => {
             drop(result);
-            let child = ChildHandle::new(pid as u32, identity.name.clone(), identity.daemon, Reaper::Direct);
+            let child = ChildHandle::new(
+                pid as u32,
+                identity.name.clone(),
+                identity.daemon,
+                Reaper::Direct,
+            );
             let child = match child {
                 Ok(child) => Arc::new(child),
                 Err(e) => {
                     let _ = sys::kill(pid as u32, libc::SIGKILL);
                     let _ = sys::waitpid(pid as u32, true);
-                    return Err(ProcessError::Io { context: "could not watch the child", source: e });
+                    return Err(ProcessError::Io {
+                        context: "could not watch the child",
+                        source: e,
+                    });
                 }
             };
             state.register(child.clone());
             Ok(child)
         }
-        Err(e) => Err(ProcessError::Io { context: "fork failed", source: e }),
+        Err(e) => Err(ProcessError::Io {
+            context: "fork failed",
+            source: e,
+        }),
     }
 }
 

@@ -57,9 +57,21 @@ pub(crate) struct ChildHandle {
 }
 
 impl ChildHandle {
-    pub(crate) fn new(pid: u32, name: String, daemon: bool, reaper: Reaper) -> std::io::Result<Self> {
+    pub(crate) fn new(
+        pid: u32,
+        name: String,
+        daemon: bool,
+        reaper: Reaper,
+    ) -> std::io::Result<Self> {
         let pidfd = sys::pidfd_open(pid)?;
-        Ok(ChildHandle { pid, name, daemon, pidfd, reaper, status: Mutex::new(None) })
+        Ok(ChildHandle {
+            pid,
+            name,
+            daemon,
+            pidfd,
+            reaper,
+            status: Mutex::new(None),
+        })
     }
 
     /// The exit status if the child has ended (reaping it), `None` while it runs. The inner
@@ -147,7 +159,10 @@ pub(crate) fn state() -> StateGuard {
     let mut guard = lock(&STATE);
     if guard.is_none() {
         *guard = Some(State {
-            me: CHILD_IDENTITY.get().cloned().unwrap_or_else(Identity::main_process),
+            me: CHILD_IDENTITY
+                .get()
+                .cloned()
+                .unwrap_or_else(Identity::main_process),
             started: 0,
             children: Vec::new(),
             forkserver: None,
@@ -181,7 +196,10 @@ impl StateGuard {
         path.push(self.started);
         let default_name = format!(
             "Process-{}",
-            path.iter().map(u32::to_string).collect::<Vec<_>>().join(":")
+            path.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(":")
         );
         Identity {
             name: name.map(str::to_owned).unwrap_or(default_name),
@@ -240,10 +258,15 @@ fn cleanup_children() {
     // At exit another thread may hold the lock forever (it is being torn down): then leave the
     // children to the parent-death signal rather than hang.
     let children = match STATE.try_lock() {
-        Ok(mut guard) => guard.as_mut().map(|s| std::mem::take(&mut s.children)).unwrap_or_default(),
-        Err(std::sync::TryLockError::Poisoned(p)) => {
-            p.into_inner().as_mut().map(|s| std::mem::take(&mut s.children)).unwrap_or_default()
-        }
+        Ok(mut guard) => guard
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.children))
+            .unwrap_or_default(),
+        Err(std::sync::TryLockError::Poisoned(p)) => p
+            .into_inner()
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.children))
+            .unwrap_or_default(),
         Err(std::sync::TryLockError::WouldBlock) => return,
     };
     for child in children.iter().filter(|c| c.daemon) {

@@ -60,7 +60,10 @@ pub(crate) struct Spawned {
 
 /// Why a spawn failed; the caller adds the child's name.
 pub(crate) enum SpawnError {
-    Died { status: sys::ExitStatus, detail: String },
+    Died {
+        status: sys::ExitStatus,
+        detail: String,
+    },
     Mismatch,
     Io(&'static str, std::io::Error),
 }
@@ -68,9 +71,11 @@ pub(crate) enum SpawnError {
 impl SpawnError {
     pub(crate) fn into_process_error(self, name: &str) -> ProcessError {
         match self {
-            SpawnError::Died { status, detail } => {
-                ProcessError::Bootstrap { name: name.to_owned(), status, detail }
-            }
+            SpawnError::Died { status, detail } => ProcessError::Bootstrap {
+                name: name.to_owned(),
+                status,
+                detail,
+            },
             SpawnError::Mismatch => ProcessError::BinaryMismatch,
             SpawnError::Io(context, source) => ProcessError::Io { context, source },
         }
@@ -132,8 +137,14 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
             if !sys::poll_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO)).unwrap_or(true) {
                 let _ = sys::kill(pid, libc::SIGKILL);
             }
-            let status = sys::waitpid(pid, true).ok().flatten().unwrap_or(sys::ExitStatus::Code(-1));
-            return Err(SpawnError::Died { status, detail: describe_early_death(&e) });
+            let status = sys::waitpid(pid, true)
+                .ok()
+                .flatten()
+                .unwrap_or(sys::ExitStatus::Code(-1));
+            return Err(SpawnError::Died {
+                status,
+                detail: describe_early_death(&e),
+            });
         }
     };
     let fingerprint = sys::exe_fingerprint().unwrap_or_default();
@@ -142,7 +153,11 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         let _ = sys::waitpid(pid, true);
         return Err(SpawnError::Mismatch);
     }
-    Ok(Spawned { pid, from_child, to_child: hello.to_child })
+    Ok(Spawned {
+        pid,
+        from_child,
+        to_child: hello.to_child,
+    })
 }
 
 fn describe_early_death(e: &ipc_channel::IpcError) -> String {

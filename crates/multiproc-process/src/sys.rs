@@ -141,7 +141,15 @@ pub(crate) fn is_main_thread() -> bool {
 /// where it died before the call).
 pub(crate) fn kill_me_with_parent(expected_parent: u32) -> bool {
     // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory.
-    let ret = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+    let ret = unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    };
     ret == 0 && getppid() == expected_parent
 }
 
@@ -175,7 +183,8 @@ pub(crate) fn waitpid(pid: u32, block: bool) -> io::Result<Option<ExitStatus>> {
     let flags = if block { 0 } else { libc::WNOHANG };
     let mut status = 0;
     // SAFETY: `status` is a valid out-pointer for the duration of the call.
-    let ret = retry_eintr(|| cvt(unsafe { libc::waitpid(pid as libc::pid_t, &mut status, flags) }))?;
+    let ret =
+        retry_eintr(|| cvt(unsafe { libc::waitpid(pid as libc::pid_t, &mut status, flags) }))?;
     Ok((ret != 0).then(|| ExitStatus::from_wait_status(status)))
 }
 
@@ -195,7 +204,11 @@ pub(crate) fn poll_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io
         // Round up so that a short timeout does not become a busy loop of zero-length polls.
         Some(t) => t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
     };
-    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
     // SAFETY: `pfd` is one valid pollfd for the duration of the call.
     let n = retry_eintr(|| cvt(unsafe { libc::poll(&mut pfd, 1, millis) }))?;
     Ok(n > 0)
@@ -255,9 +268,10 @@ pub(crate) unsafe fn remove_env_before_main(key: &str) {
 /// bytes, so producing it out of nothing is the same as copying the parent's.
 pub(crate) unsafe fn conjure_zst<F: Copy>() -> F {
     const { assert!(size_of::<F>() == 0) };
-    // SAFETY: per the contract, `F` is an inhabited zero-sized type; it has no bytes to
-    // initialise, so an uninitialised value of it is a valid value.
-    unsafe { std::mem::MaybeUninit::<F>::uninit().assume_init() }
+    // SAFETY: per the contract, `F` is an inhabited zero-sized type, so it has exactly one
+    // value and no bytes; a zero-sized read through a non-null, aligned (dangling) pointer is
+    // valid (`std::ptr` docs, "Safety").
+    unsafe { std::ptr::NonNull::<F>::dangling().read() }
 }
 
 /// The address of a trampoline, given its offset from the anchor function of this binary.
@@ -295,7 +309,9 @@ pub(crate) fn zombie_exit_status(pid: u32) -> io::Result<ExitStatus> {
     // `rest` starts at field 3 (state), so field N is at index N - 3.
     let state = fields.first().copied().unwrap_or("");
     if state != "Z" && state != "X" {
-        return Err(io::Error::other(format!("process {pid} has not exited (state {state})")));
+        return Err(io::Error::other(format!(
+            "process {pid} has not exited (state {state})"
+        )));
     }
     let code: i32 = fields
         .get(52 - 3)
@@ -324,7 +340,11 @@ pub(crate) fn eventfd_signal(fd: BorrowedFd<'_>) {
 pub(crate) fn poll_first_readable(fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
     let mut pfds: Vec<libc::pollfd> = fds
         .iter()
-        .map(|fd| libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 })
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
         .collect();
     // SAFETY: `pfds` holds `pfds.len()` valid pollfds for the duration of the call.
     retry_eintr(|| cvt(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) }))?;

@@ -45,7 +45,11 @@ impl ProcessInfo {
 #[doc(alias = "multiprocessing.current_process")]
 pub fn current_process() -> ProcessInfo {
     let state = registry::state();
-    ProcessInfo { name: state.me.name.clone(), pid: state.me.pid, daemon: state.me.daemon }
+    ProcessInfo {
+        name: state.me.name.clone(),
+        pid: state.me.pid,
+        daemon: state.me.daemon,
+    }
 }
 
 /// The process that started this one, or `None` in the main process.
@@ -56,7 +60,11 @@ pub fn current_process() -> ProcessInfo {
 #[doc(alias = "multiprocessing.parent_process")]
 pub fn parent_process() -> Option<ProcessInfo> {
     let state = registry::state();
-    state.me.parent.as_ref().map(|(name, pid)| ProcessInfo { name: name.clone(), pid: *pid, daemon: false })
+    state.me.parent.as_ref().map(|(name, pid)| ProcessInfo {
+        name: name.clone(),
+        pid: *pid,
+        daemon: false,
+    })
 }
 
 /// The children of this process that are still running. Finished children are reaped as a
@@ -75,6 +83,10 @@ pub fn parent_process() -> Option<ProcessInfo> {
 pub fn active_children() -> Vec<ProcessInfo> {
     registry::live_children()
         .iter()
-        .map(|c| ProcessInfo { name: c.name.clone(), pid: c.pid, daemon: c.daemon })
+        .map(|c| ProcessInfo {
+            name: c.name.clone(),
+            pid: c.pid,
+            daemon: c.daemon,
+        })
         .collect()
 }
