@@ -16,3 +16,11 @@ pub use multiproc_process as process;
 #[cfg(feature = "shared")]
 #[doc(inline)]
 pub use multiproc_shared as shared;
+
+#[cfg(feature = "process")]
+#[doc(no_inline)]
+pub use multiproc_process::{
+    Context, Process, StartMethod, active_children, cpu_count, current_process,
+    get_all_start_methods, get_context, get_start_method, log_to_stderr, parent_process,
+    physical_cpu_count, process_cpu_count, set_start_method,
+};
