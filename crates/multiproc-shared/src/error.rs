@@ -78,6 +78,9 @@ pub enum Error {
         /// Why it was rejected.
         reason: &'static str,
     },
+    /// An argument out of range (for example a barrier of zero parties).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(&'static str),
     /// A `SharedMemory` of size zero was requested.
     #[error("shared memory size must be positive")]
     ZeroSize,

@@ -75,7 +75,7 @@ impl Lock {
         })
     }
 
-    fn word(&self) -> &LockWord {
+    pub(crate) fn word(&self) -> &LockWord {
         self.segment.word(0)
     }
 

@@ -41,7 +41,8 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The synchronisation words of this module: `repr(C)`, all atomics, valid when zero.
+/// The synchronisation words of this module (`repr(C)`, all atomics, valid when zero),
+/// and the plain `AtomicU32` and `AtomicU64`.
 /// Sealed: it is what makes [`Segment::word`](crate::Segment::word) safe.
 pub trait Word: sealed::Sealed + Sync {}
 
@@ -51,7 +52,7 @@ macro_rules! word {
         impl Word for $t {}
     )*};
 }
-word!(LockWord, RLockWord, CondvarWord, SemaphoreWord, EventWord);
+word!(LockWord, RLockWord, CondvarWord, SemaphoreWord, EventWord, AtomicU32, AtomicU64);
 
 /// The outcome of a timed lock acquisition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

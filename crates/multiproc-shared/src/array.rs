@@ -1,0 +1,606 @@
+//! `Array<T>` and `RawArray<T>`: a fixed-length slice of plain data in shared memory.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use bytemuck::Pod;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{LockResult, OwnerDied};
+use crate::lock::deadline_after;
+use crate::value::{data_offset, lock_for_access};
+use crate::words::{Acquire, RLockWord};
+use crate::{Error, RLock, Segment};
+
+/// Bytes needed for `len` elements after `offset`, or `TooLarge`.
+fn byte_len<T>(offset: usize, len: usize) -> Result<usize, Error> {
+    size_of::<T>()
+        .checked_mul(len)
+        .and_then(|bytes| bytes.checked_add(offset))
+        .ok_or(Error::TooLarge)
+}
+
+fn check_index(index: usize, len: usize) -> Result<(), Error> {
+    if index < len {
+        Ok(())
+    } else {
+        Err(Error::OutOfBounds { index, len })
+    }
+}
+
+fn check_len(expected: usize, found: usize) -> Result<(), Error> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { expected, found })
+    }
+}
+
+/// A fixed-length array of `T` in shared memory with the `RLock` that guards it
+/// (Python's `multiprocessing.Array`).
+///
+/// Element access ([`get`](Array::get), [`set`](Array::set)) and the bulk copies take
+/// the lock for the access; [`lock`](Array::lock) returns a guard that dereferences to
+/// `[T]` for longer work. Bulk copies run at memory bandwidth (`copy_nonoverlapping`).
+///
+/// ```
+/// use multiproc_shared::Array;
+///
+/// let squares = Array::<u64>::zeroed(4)?;
+/// for i in 0..4 {
+///     squares.set(i, (i * i) as u64)?;
+/// }
+/// assert_eq!(squares.to_vec(), [0, 1, 4, 9]);
+/// assert!(squares.get(4).is_err());
+/// let total: u64 = squares.lock()?.iter().sum();
+/// assert_eq!(total, 14);
+/// # Ok::<(), multiproc_shared::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.Array")]
+pub struct Array<T: Pod> {
+    lock: RLock,
+    len: usize,
+    _data: PhantomData<T>,
+}
+
+impl<T: Pod> Array<T> {
+    const DATA: usize = data_offset::<T>();
+
+    /// Creates an array of `len` zeroes (Python's `Array('d', n)`).
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::<f64>::zeroed(3)?;
+    /// assert_eq!(a.to_vec(), [0.0; 3]);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn zeroed(len: usize) -> Result<Array<T>, Error> {
+        let segment = Segment::new(byte_len::<T>(Self::DATA, len)?)?;
+        Ok(Array {
+            lock: RLock::in_segment(segment, 0),
+            len,
+            _data: PhantomData,
+        })
+    }
+
+    /// Creates an array holding a copy of `values` (Python's `Array('i', [..])`).
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::from_slice(&[1_i32, 2, 3])?;
+    /// assert_eq!(a.len(), 3);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn from_slice(values: &[T]) -> Result<Array<T>, Error> {
+        let array = Self::zeroed(values.len())?;
+        array.copy_from_slice(values)?;
+        Ok(array)
+    }
+
+    /// The number of elements.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_shared::Array::<u8>::zeroed(7)?.len(), 7);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the array has no elements.
+    ///
+    /// ```
+    /// assert!(multiproc_shared::Array::<u8>::zeroed(0)?.is_empty());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A pointer to the first element in this process's mapping. Hold
+    /// [`get_lock`](Array::get_lock) while using it.
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::<u32>::zeroed(2)?;
+    /// assert_eq!(a.as_ptr() as usize % 64, 0);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn as_ptr(&self) -> *mut T {
+        self.segment()
+            .as_ptr()
+            .wrapping_add(Self::DATA)
+            .cast::<T>()
+    }
+
+    fn word(&self) -> &RLockWord {
+        let word = self.lock.word();
+        assert!(
+            !word.is_owned(),
+            "Array accessed through get/set/copy/lock while this thread holds its lock; use the guard"
+        );
+        word
+    }
+
+    /// Reads element `index` under the lock; [`Error::OutOfBounds`] past the end.
+    ///
+    /// # Panics
+    ///
+    /// If the calling thread holds this array's lock (use the guard instead).
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::from_slice(&[5_u8, 6])?;
+    /// assert_eq!(a.get(1)?, 6);
+    /// assert!(a.get(2).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn get(&self, index: usize) -> Result<T, Error> {
+        check_index(index, self.len)?;
+        let word = self.word();
+        lock_for_access(word, "Array::get");
+        // SAFETY: index < len, so in bounds and aligned; the lock is held and this
+        // thread holds no guard; volatile since other processes write the memory.
+        let value = unsafe { self.as_ptr().add(index).read_volatile() };
+        let _ = word.release();
+        Ok(value)
+    }
+
+    /// Writes element `index` under the lock; [`Error::OutOfBounds`] past the end.
+    ///
+    /// # Panics
+    ///
+    /// If the calling thread holds this array's lock (use the guard instead).
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::<i64>::zeroed(2)?;
+    /// a.set(0, -1)?;
+    /// assert!(a.set(2, 0).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn set(&self, index: usize, value: T) -> Result<(), Error> {
+        check_index(index, self.len)?;
+        let word = self.word();
+        lock_for_access(word, "Array::set");
+        // SAFETY: as in `get`.
+        unsafe { self.as_ptr().add(index).write_volatile(value) };
+        let _ = word.release();
+        Ok(())
+    }
+
+    /// Copies the whole array into `dst` under the lock; [`Error::LengthMismatch`] if
+    /// the lengths differ.
+    ///
+    /// # Panics
+    ///
+    /// If the calling thread holds this array's lock (use the guard instead).
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::from_slice(&[1.0_f32, 2.0])?;
+    /// let mut out = [0.0; 2];
+    /// a.copy_to_slice(&mut out)?;
+    /// assert_eq!(out, [1.0, 2.0]);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
+        check_len(self.len, dst.len())?;
+        let word = self.word();
+        lock_for_access(word, "Array::copy_to_slice");
+        // SAFETY: `len` elements are in bounds; `dst` is a distinct private buffer of the
+        // same length; the lock keeps other writers out.
+        unsafe { std::ptr::copy_nonoverlapping(self.as_ptr(), dst.as_mut_ptr(), self.len) };
+        let _ = word.release();
+        Ok(())
+    }
+
+    /// Copies `src` over the whole array under the lock; [`Error::LengthMismatch`] if
+    /// the lengths differ.
+    ///
+    /// # Panics
+    ///
+    /// If the calling thread holds this array's lock (use the guard instead).
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::<u16>::zeroed(2)?;
+    /// a.copy_from_slice(&[3, 4])?;
+    /// assert!(a.copy_from_slice(&[1]).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
+        check_len(self.len, src.len())?;
+        let word = self.word();
+        lock_for_access(word, "Array::copy_from_slice");
+        // SAFETY: as in `copy_to_slice`, in the other direction.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.as_ptr(), self.len) };
+        let _ = word.release();
+        Ok(())
+    }
+
+    /// Copies the array into a new `Vec` under the lock.
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::from_slice(&[1_u8, 2])?;
+    /// assert_eq!(a.to_vec(), vec![1, 2]);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn to_vec(&self) -> Vec<T> {
+        let mut out = vec![T::zeroed(); self.len];
+        self.copy_to_slice(&mut out)
+            .expect("lengths are equal by construction");
+        out
+    }
+
+    /// The `RLock` that guards the array (Python's `get_lock()`).
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::<u8>::zeroed(1)?;
+    /// assert!(!a.get_lock().is_owned());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn get_lock(&self) -> &RLock {
+        &self.lock
+    }
+
+    /// Locks the array and returns a guard that dereferences to `[T]`.
+    ///
+    /// If the previous holder died, the guard comes inside [`OwnerDied`].
+    ///
+    /// # Panics
+    ///
+    /// If the calling thread already holds this array's lock.
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::<u32>::zeroed(3)?;
+    /// a.lock()?.fill(7);
+    /// assert_eq!(a.to_vec(), [7, 7, 7]);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn lock(&self) -> LockResult<ArrayGuard<'_, T>> {
+        let word = self.word();
+        let guard = ArrayGuard { array: self };
+        match word.acquire(None) {
+            Acquire::OwnerDied => Err(OwnerDied::new(guard)),
+            _ => Ok(guard),
+        }
+    }
+
+    /// Like [`lock`](Array::lock), waiting at most `timeout`; `Ok(None)` if it timed out.
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::<u32>::zeroed(1)?;
+    /// assert!(a.lock_timeout(std::time::Duration::from_millis(5))?.is_some());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<ArrayGuard<'_, T>>> {
+        match self.word().acquire(deadline_after(timeout)) {
+            Acquire::Acquired => Ok(Some(ArrayGuard { array: self })),
+            Acquire::OwnerDied => Err(OwnerDied::new(Some(ArrayGuard { array: self }))),
+            Acquire::TimedOut => Ok(None),
+        }
+    }
+
+    /// The segment the array and its lock live in.
+    ///
+    /// ```
+    /// let a = multiproc_shared::Array::<u8>::zeroed(10)?;
+    /// assert!(a.segment().len() >= 10);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn segment(&self) -> &Segment {
+        self.lock.segment()
+    }
+}
+
+/// Holds the lock of an [`Array`] and dereferences to its `[T]`; releases on drop.
+///
+/// ```
+/// let a = multiproc_shared::Array::from_slice(&[3_i32, 1, 2])?;
+/// let mut guard: multiproc_shared::ArrayGuard<'_, i32> = a.lock()?;
+/// guard.sort();
+/// drop(guard);
+/// assert_eq!(a.to_vec(), [1, 2, 3]);
+/// # Ok::<(), multiproc_shared::Error>(())
+/// ```
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct ArrayGuard<'a, T: Pod> {
+    array: &'a Array<T>,
+}
+
+impl<T: Pod> Deref for ArrayGuard<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        // SAFETY: `len` elements in bounds and aligned, valid for any bit pattern (Pod);
+        // the lock is held by this thread and `Array` refuses other access from it.
+        unsafe { std::slice::from_raw_parts(self.array.as_ptr(), self.array.len) }
+    }
+}
+
+impl<T: Pod> DerefMut for ArrayGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in `deref`; `&mut self` makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.array.as_ptr(), self.array.len) }
+    }
+}
+
+impl<T: Pod> Drop for ArrayGuard<'_, T> {
+    fn drop(&mut self) {
+        let _ = self.array.lock.word().release();
+    }
+}
+
+impl<T: Pod + fmt::Debug> fmt::Debug for ArrayGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ArrayGuard").field(&&**self).finish()
+    }
+}
+
+impl<T: Pod> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array {
+            lock: self.lock.clone(),
+            len: self.len,
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T: Pod> fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Array")
+            .field("type", &std::any::type_name::<T>())
+            .field("len", &self.len)
+            .field("lock", &self.lock)
+            .finish()
+    }
+}
+
+impl<T: Pod> Serialize for Array<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (self.segment(), self.len as u64).serialize(serializer)
+    }
+}
+
+impl<'de, T: Pod> Deserialize<'de> for Array<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (segment, len) = <(Segment, u64)>::deserialize(deserializer)?;
+        let len = usize::try_from(len).map_err(serde::de::Error::custom)?;
+        let needed = byte_len::<T>(Self::DATA, len).map_err(serde::de::Error::custom)?;
+        if segment.len() < needed {
+            return Err(serde::de::Error::custom(
+                "received shared memory is too small for this array",
+            ));
+        }
+        Ok(Array {
+            lock: RLock::in_segment(segment, 0),
+            len,
+            _data: PhantomData,
+        })
+    }
+}
+
+/// A fixed-length array of `T` in shared memory with no lock (Python's `RawArray`).
+///
+/// Element reads and writes are volatile; bulk copies are plain `copy_nonoverlapping`
+/// and may observe a concurrent writer's partial update. Synchronise with a separate
+/// [`Lock`](crate::Lock), an [`Event`](crate::Event) or a [`Barrier`](crate::Barrier).
+///
+/// ```
+/// use multiproc_shared::RawArray;
+///
+/// let a = RawArray::from_slice(&[1.0_f64, 2.0, 3.0])?;
+/// a.set(0, 10.0)?;
+/// assert_eq!(a.to_vec(), [10.0, 2.0, 3.0]);
+/// # Ok::<(), multiproc_shared::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.RawArray")]
+pub struct RawArray<T: Pod> {
+    segment: Segment,
+    len: usize,
+    _data: PhantomData<T>,
+}
+
+impl<T: Pod> RawArray<T> {
+    /// Creates an array of `len` zeroes.
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::<u8>::zeroed(5)?;
+    /// assert_eq!(a.to_vec(), [0; 5]);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn zeroed(len: usize) -> Result<RawArray<T>, Error> {
+        Ok(RawArray {
+            segment: Segment::new(byte_len::<T>(0, len)?)?,
+            len,
+            _data: PhantomData,
+        })
+    }
+
+    /// Creates an array holding a copy of `values`.
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::from_slice(&[1_u8])?;
+    /// assert_eq!(a.len(), 1);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn from_slice(values: &[T]) -> Result<RawArray<T>, Error> {
+        let array = Self::zeroed(values.len())?;
+        array.copy_from_slice(values)?;
+        Ok(array)
+    }
+
+    /// The number of elements.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_shared::RawArray::<u8>::zeroed(2)?.len(), 2);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the array has no elements.
+    ///
+    /// ```
+    /// assert!(multiproc_shared::RawArray::<u8>::zeroed(0)?.is_empty());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A pointer to the first element in this process's mapping (page-aligned).
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::<u64>::zeroed(1)?;
+    /// assert_eq!(a.as_ptr() as usize % 4096, 0);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn as_ptr(&self) -> *mut T {
+        self.segment.as_ptr().cast::<T>()
+    }
+
+    /// Reads element `index`; [`Error::OutOfBounds`] past the end.
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::from_slice(&[4_u8])?;
+    /// assert_eq!(a.get(0)?, 4);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn get(&self, index: usize) -> Result<T, Error> {
+        check_index(index, self.len)?;
+        // SAFETY: index < len, in bounds and aligned; any bit pattern is a valid `T`;
+        // volatile since other processes write the memory.
+        Ok(unsafe { self.as_ptr().add(index).read_volatile() })
+    }
+
+    /// Writes element `index`; [`Error::OutOfBounds`] past the end.
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::<u8>::zeroed(1)?;
+    /// a.set(0, 1)?;
+    /// assert!(a.set(1, 1).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn set(&self, index: usize, value: T) -> Result<(), Error> {
+        check_index(index, self.len)?;
+        // SAFETY: as in `get`.
+        unsafe { self.as_ptr().add(index).write_volatile(value) };
+        Ok(())
+    }
+
+    /// Copies the whole array into `dst`; [`Error::LengthMismatch`] if the lengths differ.
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::from_slice(&[1_u8, 2])?;
+    /// let mut out = [0; 2];
+    /// a.copy_to_slice(&mut out)?;
+    /// assert_eq!(out, [1, 2]);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
+        check_len(self.len, dst.len())?;
+        // SAFETY: `len` elements in bounds; `dst` is a distinct buffer of that length.
+        unsafe { std::ptr::copy_nonoverlapping(self.as_ptr(), dst.as_mut_ptr(), self.len) };
+        Ok(())
+    }
+
+    /// Copies `src` over the whole array; [`Error::LengthMismatch`] if the lengths differ.
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::<u8>::zeroed(2)?;
+    /// a.copy_from_slice(&[1, 2])?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
+        check_len(self.len, src.len())?;
+        // SAFETY: as in `copy_to_slice`, in the other direction.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.as_ptr(), self.len) };
+        Ok(())
+    }
+
+    /// Copies the array into a new `Vec`.
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::from_slice(&[1_u8])?;
+    /// assert_eq!(a.to_vec(), [1]);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn to_vec(&self) -> Vec<T> {
+        let mut out = vec![T::zeroed(); self.len];
+        self.copy_to_slice(&mut out)
+            .expect("lengths are equal by construction");
+        out
+    }
+
+    /// The segment the array lives in.
+    ///
+    /// ```
+    /// let a = multiproc_shared::RawArray::<u8>::zeroed(3)?;
+    /// assert_eq!(a.segment().len(), 3);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn segment(&self) -> &Segment {
+        &self.segment
+    }
+}
+
+impl<T: Pod> Clone for RawArray<T> {
+    fn clone(&self) -> Self {
+        RawArray {
+            segment: self.segment.clone(),
+            len: self.len,
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T: Pod> fmt::Debug for RawArray<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawArray")
+            .field("type", &std::any::type_name::<T>())
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl<T: Pod> Serialize for RawArray<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.segment, self.len as u64).serialize(serializer)
+    }
+}
+
+impl<'de, T: Pod> Deserialize<'de> for RawArray<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (segment, len) = <(Segment, u64)>::deserialize(deserializer)?;
+        let len = usize::try_from(len).map_err(serde::de::Error::custom)?;
+        let needed = byte_len::<T>(0, len).map_err(serde::de::Error::custom)?;
+        if segment.len() < needed {
+            return Err(serde::de::Error::custom(
+                "received shared memory is too small for this array",
+            ));
+        }
+        Ok(RawArray {
+            segment,
+            len,
+            _data: PhantomData,
+        })
+    }
+}

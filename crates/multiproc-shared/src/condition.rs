@@ -1,0 +1,313 @@
+//! `Condition`: a condition variable shared between processes.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{LockResult, OwnerDied};
+use crate::lock::deadline_after;
+use crate::words::{Acquire, CondvarWord};
+use crate::{Error, Lock, RLock, Segment};
+
+/// The lock a `Condition` waits with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum ConditionLock {
+    Lock(Lock),
+    RLock(RLock),
+}
+
+/// A condition variable shared between processes (Python's `multiprocessing.Condition`).
+///
+/// It owns a lock (an [`RLock`] by default, or the [`Lock`]/[`RLock`] given to
+/// [`with_lock`](Condition::with_lock)/[`with_rlock`](Condition::with_rlock)). Hold it
+/// to wait or notify. Waits may wake spuriously: prefer [`wait_for`](Condition::wait_for).
+///
+/// ```
+/// use std::time::Duration;
+/// use multiproc_shared::Condition;
+///
+/// let cond = Condition::new()?;
+/// let _held = cond.lock()?;
+/// assert!(!cond.wait_timeout(Duration::from_millis(10))?);
+/// cond.notify_all();
+/// # Ok::<(), multiproc_shared::Error>(())
+/// ```
+#[doc(alias = "multiprocessing.Condition")]
+#[derive(Clone)]
+pub struct Condition {
+    lock: ConditionLock,
+    segment: Segment,
+}
+
+impl Condition {
+    /// Creates a condition with a fresh `RLock`.
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn new() -> Result<Condition, Error> {
+        Condition::with_rlock(RLock::new()?)
+    }
+
+    /// Creates a condition that waits with `lock`.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::Lock::new()?;
+    /// let cond = multiproc_shared::Condition::with_lock(lock.clone())?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn with_lock(lock: Lock) -> Result<Condition, Error> {
+        Ok(Condition {
+            lock: ConditionLock::Lock(lock),
+            segment: Segment::new(size_of::<CondvarWord>())?,
+        })
+    }
+
+    /// Creates a condition that waits with `lock`.
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// let cond = multiproc_shared::Condition::with_rlock(lock)?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn with_rlock(lock: RLock) -> Result<Condition, Error> {
+        Ok(Condition {
+            lock: ConditionLock::RLock(lock),
+            segment: Segment::new(size_of::<CondvarWord>())?,
+        })
+    }
+
+    fn condvar(&self) -> &CondvarWord {
+        self.segment.word(0)
+    }
+
+    /// Acquires the underlying lock ([`Error::OwnerDied`]: held, previous owner died).
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// cond.acquire()?;
+    /// cond.release()?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn acquire(&self) -> Result<(), Error> {
+        match &self.lock {
+            ConditionLock::Lock(lock) => lock.acquire(),
+            ConditionLock::RLock(lock) => lock.acquire(),
+        }
+    }
+
+    /// Acquires the underlying lock, waiting at most `timeout`.
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// assert!(cond.acquire_timeout(std::time::Duration::from_millis(5))?);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        match &self.lock {
+            ConditionLock::Lock(lock) => lock.acquire_timeout(timeout),
+            ConditionLock::RLock(lock) => lock.acquire_timeout(timeout),
+        }
+    }
+
+    /// Releases the underlying lock.
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// assert!(cond.release().is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn release(&self) -> Result<(), Error> {
+        match &self.lock {
+            ConditionLock::Lock(lock) => lock.release(),
+            ConditionLock::RLock(lock) => lock.release(),
+        }
+    }
+
+    /// Acquires the underlying lock and returns a guard that releases it on drop
+    /// (Python's `with cond:`).
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// let guard = cond.lock()?;
+    /// cond.notify();
+    /// drop(guard);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn lock(&self) -> LockResult<ConditionGuard<'_>> {
+        let guard = ConditionGuard { condition: self };
+        match self.acquire() {
+            Err(Error::OwnerDied) => Err(OwnerDied::new(guard)),
+            _ => Ok(guard),
+        }
+    }
+
+    fn wait_until(&self, deadline: Option<Instant>) -> Result<bool, Error> {
+        let outcome = match &self.lock {
+            ConditionLock::Lock(lock) => {
+                if !lock.is_locked() {
+                    return Err(Error::NotLocked);
+                }
+                self.condvar().wait(lock.word(), deadline)
+            }
+            ConditionLock::RLock(lock) => lock.word().wait_on(self.condvar(), deadline)?,
+        };
+        match outcome {
+            Acquire::Acquired => Ok(true),
+            Acquire::TimedOut => Ok(false),
+            Acquire::OwnerDied => Err(Error::OwnerDied),
+        }
+    }
+
+    /// Releases the lock, waits for a notification, and re-acquires the lock.
+    ///
+    /// The lock must be held ([`Error::NotOwner`] for an `RLock` the calling thread does
+    /// not own, [`Error::NotLocked`] for an unlocked `Lock`). [`Error::OwnerDied`] means
+    /// re-acquiring took over a dead process's lock: the lock is held.
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// assert!(cond.wait().is_err()); // not held
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn wait(&self) -> Result<(), Error> {
+        self.wait_until(None).map(drop)
+    }
+
+    /// Like [`wait`](Condition::wait), for at most `timeout`; `Ok(false)` if it timed out.
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// cond.acquire()?;
+    /// assert!(!cond.wait_timeout(std::time::Duration::from_millis(5))?);
+    /// cond.release()?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        self.wait_until(deadline_after(timeout))
+    }
+
+    /// Waits until `predicate` returns true (checked under the lock, first before waiting).
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// let _held = cond.lock()?;
+    /// cond.wait_for(|| true)?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn wait_for(&self, mut predicate: impl FnMut() -> bool) -> Result<(), Error> {
+        while !predicate() {
+            self.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Like [`wait_for`](Condition::wait_for), for at most `timeout`; returns the
+    /// predicate's last value (Python's `wait_for(predicate, timeout)`).
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// let _held = cond.lock()?;
+    /// assert!(!cond.wait_for_timeout(|| false, std::time::Duration::from_millis(5))?);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn wait_for_timeout(
+        &self,
+        mut predicate: impl FnMut() -> bool,
+        timeout: Duration,
+    ) -> Result<bool, Error> {
+        let deadline = deadline_after(timeout);
+        loop {
+            if predicate() {
+                return Ok(true);
+            }
+            if !self.wait_until(deadline)? {
+                return Ok(predicate());
+            }
+        }
+    }
+
+    /// Wakes one waiter (possibly more; waits may wake spuriously anyway).
+    ///
+    /// ```
+    /// multiproc_shared::Condition::new()?.notify();
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn notify(&self) {
+        self.condvar().notify_one();
+    }
+
+    /// Wakes up to `count` waiters (Python's `notify(n)`).
+    ///
+    /// ```
+    /// multiproc_shared::Condition::new()?.notify_n(2);
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn notify_n(&self, count: u32) {
+        self.condvar()
+            .notify(i32::try_from(count).unwrap_or(i32::MAX));
+    }
+
+    /// Wakes every waiter.
+    ///
+    /// ```
+    /// multiproc_shared::Condition::new()?.notify_all();
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn notify_all(&self) {
+        self.condvar().notify_all();
+    }
+}
+
+/// Holds the lock of a [`Condition`]; releases it on drop.
+///
+/// ```
+/// let cond = multiproc_shared::Condition::new()?;
+/// let guard: multiproc_shared::ConditionGuard<'_> = cond.lock()?;
+/// drop(guard);
+/// # Ok::<(), multiproc_shared::Error>(())
+/// ```
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct ConditionGuard<'a> {
+    condition: &'a Condition,
+}
+
+impl Drop for ConditionGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.condition.release();
+    }
+}
+
+impl fmt::Debug for ConditionGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConditionGuard").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("lock", &self.lock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serialize for Condition {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.lock, &self.segment).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Condition, D::Error> {
+        let (lock, segment) = <(ConditionLock, Segment)>::deserialize(deserializer)?;
+        if segment.len() < size_of::<CondvarWord>() {
+            return Err(serde::de::Error::custom(
+                "received shared memory is too small for a condition",
+            ));
+        }
+        Ok(Condition { lock, segment })
+    }
+}

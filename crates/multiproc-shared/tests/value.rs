@@ -1,0 +1,204 @@
+//! `Value`, `RawValue`, `Array` and `RawArray` across real (forked) processes.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Signal, fork, wait_all_ok, watchdog};
+use multiproc_shared::{Array, OwnerDied, RawArray, Value};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+#[test]
+fn five_process_counter_is_exact() {
+    watchdog(LIMIT, || {
+        let counter = Value::new(0_i32).unwrap();
+        let children: Vec<_> = (0..5)
+            .map(|_| {
+                let counter = counter.clone();
+                fork(move || *counter.lock().unwrap() += 1)
+            })
+            .collect();
+        wait_all_ok(children);
+        assert_eq!(counter.get(), 5);
+    });
+}
+
+#[test]
+fn two_processes_times_100_000_locked_increments_are_exact() {
+    watchdog(LIMIT, || {
+        let counter = Value::new(0_u64).unwrap();
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                let counter = counter.clone();
+                fork(move || {
+                    for _ in 0..100_000 {
+                        *counter.lock().unwrap() += 1;
+                    }
+                })
+            })
+            .collect();
+        wait_all_ok(children);
+        assert_eq!(counter.get(), 200_000);
+    });
+}
+
+#[test]
+fn get_lock_guards_get_and_set_across_processes() {
+    watchdog(LIMIT, || {
+        let counter = Value::new(0_i64).unwrap();
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                let counter = counter.clone();
+                fork(move || {
+                    for _ in 0..10_000 {
+                        let lock = counter.get_lock();
+                        lock.acquire().unwrap();
+                        // get/set from the owning thread would panic: use the raw pointer
+                        // under the held lock instead, as documented.
+                        // SAFETY: the lock is held; the pointer is in bounds.
+                        unsafe { *counter.as_ptr() += 1 };
+                        lock.release().unwrap();
+                    }
+                })
+            })
+            .collect();
+        wait_all_ok(children);
+        assert_eq!(counter.get(), 30_000);
+    });
+}
+
+#[test]
+fn atomic_helpers_need_no_lock() {
+    watchdog(LIMIT, || {
+        let hits = Value::new(0_u32).unwrap();
+        let raw_hits = multiproc_shared::RawValue::new(0_u64).unwrap();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                let (hits, raw_hits) = (hits.clone(), raw_hits.clone());
+                fork(move || {
+                    for _ in 0..50_000 {
+                        hits.fetch_add(1);
+                        raw_hits.fetch_add(2);
+                    }
+                })
+            })
+            .collect();
+        wait_all_ok(children);
+        assert_eq!(hits.load(), 200_000);
+        assert_eq!(raw_hits.get(), 400_000);
+    });
+}
+
+#[test]
+fn value_lock_owner_death_hands_the_guard_over() {
+    watchdog(LIMIT, || {
+        let value = Value::new(0_u32).unwrap();
+        let signal = Signal::new();
+        let held = value.clone();
+        let child = fork(|| {
+            let mut guard = held.lock().unwrap();
+            *guard = 41; // half-way through an update
+            signal.child_send(1);
+            loop {
+                std::thread::park();
+            }
+        });
+        assert_eq!(signal.parent_recv(), 1);
+        assert_eq!(child.kill(), -libc::SIGKILL);
+        let started = Instant::now();
+        let mut guard = match value.lock() {
+            Err(died) => OwnerDied::into_inner(died),
+            Ok(_) => panic!("owner death not reported"),
+        };
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(*guard, 41);
+        *guard = 42; // repaired
+        drop(guard);
+        assert_eq!(value.get(), 42);
+    });
+}
+
+#[test]
+fn array_lock_owner_death_is_reported() {
+    watchdog(LIMIT, || {
+        let array = Array::<u8>::zeroed(4).unwrap();
+        let signal = Signal::new();
+        let held = array.clone();
+        let child = fork(|| {
+            let guard = held.lock().unwrap();
+            signal.child_send(1);
+            loop {
+                std::thread::park();
+            }
+            #[allow(unreachable_code)]
+            drop(guard);
+        });
+        assert_eq!(signal.parent_recv(), 1);
+        child.kill();
+        assert!(array.lock().is_err());
+        assert!(array.lock().is_ok());
+    });
+}
+
+#[test]
+fn child_fills_array_parent_sums() {
+    watchdog(LIMIT, || {
+        let data = Array::<f64>::zeroed(1000).unwrap();
+        let raw = RawArray::<f64>::zeroed(1000).unwrap();
+        let (child_data, child_raw) = (data.clone(), raw.clone());
+        let child = fork(move || {
+            let values: Vec<f64> = (0..1000).map(f64::from).collect();
+            child_data.copy_from_slice(&values).unwrap();
+            child_raw.copy_from_slice(&values).unwrap();
+            child_data.set(999, 0.5).unwrap();
+        });
+        assert_eq!(child.wait(), 0);
+        let sum: f64 = data.lock().unwrap().iter().sum();
+        assert_eq!(sum, (0..999).map(f64::from).sum::<f64>() + 0.5);
+        assert_eq!(raw.to_vec().iter().sum::<f64>(), 499_500.0);
+        assert!(matches!(
+            data.get(1000),
+            Err(multiproc_shared::Error::OutOfBounds { index: 1000, len: 1000 })
+        ));
+    });
+}
+
+#[test]
+#[should_panic(expected = "holds its lock")]
+fn second_guard_on_the_same_thread_panics() {
+    let value = Value::new(0_u8).unwrap();
+    let _first = value.lock().unwrap();
+    let _second = value.lock();
+}
+
+#[test]
+fn values_travel_through_an_ipc_channel() {
+    // The path a re-executed child takes: the memfd crosses inside an ipc-channel message.
+    let value = Value::new(1_i32).unwrap();
+    let array = Array::from_slice(&[1_u16, 2, 3]).unwrap();
+    let lock = multiproc_shared::Lock::new().unwrap();
+    let (tx, rx) = ipc_channel::ipc::channel().unwrap();
+    tx.send((value.clone(), array.clone(), lock.clone())).unwrap();
+    let (value2, array2, lock2): (Value<i32>, Array<u16>, multiproc_shared::Lock) =
+        rx.recv().unwrap();
+    assert_ne!(value.as_ptr(), value2.as_ptr(), "a second, separate mapping");
+    value2.set(7);
+    array2.set(2, 30).unwrap();
+    lock2.acquire().unwrap();
+    assert_eq!(value.get(), 7);
+    assert_eq!(array.to_vec(), [1, 2, 30]);
+    assert!(lock.is_locked());
+}
+
+#[test]
+fn byte_transports_are_refused() {
+    let value = Value::new(1_i32).unwrap();
+    assert!(multiproc_shared::with_plain_serialization(|| postcard::to_stdvec(&value)).is_err());
+    // A named SharedMemory is only a name, which survives any transport.
+    let block = multiproc_shared::SharedMemory::create_unique(8).unwrap();
+    let bytes = multiproc_shared::with_plain_serialization(|| postcard::to_stdvec(&block)).unwrap();
+    let again: multiproc_shared::SharedMemory = postcard::from_bytes(&bytes).unwrap();
+    assert_eq!(again.name(), block.name());
+    block.unlink().unwrap();
+}
