@@ -146,7 +146,15 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
             if let Err(err) = encoded {
                 // The item may have pushed ipc-channel handles before failing.
                 frame::drain_stale_handles();
-                return Err(Error::Encode(err.to_string()));
+                // postcard drops custom messages; the usual custom error here is a handle
+                // refusing plain serialization.
+                let hint = if matches!(err, postcard::Error::SerdeSerCustom) {
+                    " (shared-memory handles and Connections cannot travel through a \
+                     Queue; send them over a Pipe or pass them as Process arguments)"
+                } else {
+                    ""
+                };
+                return Err(Error::Encode(format!("{err}{hint}")));
             }
             self.ring.put(&buffer, deadline)
         });

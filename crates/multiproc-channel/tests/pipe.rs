@@ -1,0 +1,230 @@
+//! Pipes between real processes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::{LONG, fork};
+use multiproc_channel::{Connection, Error, Pipe, Queue};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum Shape {
+    Circle { radius: f64 },
+    Polygon(Vec<(i32, i32)>),
+    Empty,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Record {
+    id: u64,
+    name: String,
+    tags: BTreeMap<String, i64>,
+    shape: Shape,
+    blob: Option<Vec<u8>>,
+}
+
+fn record(id: u64) -> Record {
+    Record {
+        id,
+        name: format!("record-{id}"),
+        tags: [("a".to_owned(), -1), ("b".to_owned(), id as i64)].into(),
+        shape: match id % 3 {
+            0 => Shape::Circle { radius: id as f64 },
+            1 => Shape::Polygon(vec![(1, 2), (3, -4)]),
+            _ => Shape::Empty,
+        },
+        blob: (id % 2 == 0).then(|| vec![id as u8; 300_000]),
+    }
+}
+
+#[test]
+fn several_serde_types_cross_processes() {
+    let (parent_end, child_end) = Pipe::<Record>::duplex().unwrap();
+    let (text_reader, text_writer) = Pipe::<(String, char, bool, Vec<f32>)>::new().unwrap();
+    let child = fork(move || {
+        for _ in 0..6 {
+            let mut r = child_end.recv().unwrap();
+            r.id += 1000;
+            child_end.send(r).unwrap();
+        }
+        text_writer
+            .send(("héllo".into(), 'λ', true, vec![1.5, -2.0]))
+            .unwrap();
+    });
+    for id in 0..6 {
+        parent_end.send(record(id)).unwrap();
+        let mut expected = record(id);
+        expected.id += 1000;
+        assert_eq!(parent_end.recv_timeout(LONG).unwrap(), expected);
+    }
+    assert_eq!(
+        text_reader.recv_timeout(LONG).unwrap(),
+        ("héllo".into(), 'λ', true, vec![1.5, -2.0])
+    );
+    child.join_ok(LONG);
+}
+
+#[test]
+fn poll_with_and_without_data() {
+    let (reader, writer) = Pipe::<u32>::new().unwrap();
+    assert!(!reader.poll(Some(Duration::ZERO)).unwrap());
+    assert!(!reader.poll(Some(Duration::from_millis(20))).unwrap());
+    let (go_reader, go_writer) = Pipe::<()>::new().unwrap();
+    let child = fork(move || {
+        go_reader.recv().unwrap();
+        writer.send(42).unwrap();
+    });
+    go_writer.send(()).unwrap();
+    assert!(reader.poll(Some(LONG)).unwrap());
+    assert!(
+        reader.poll(Some(Duration::ZERO)).unwrap(),
+        "a polled message stays ready"
+    );
+    assert_eq!(reader.recv().unwrap(), 42);
+    child.join_ok(LONG);
+    // The child has exited and every writer is gone: poll reports ready, recv reports closed.
+    assert!(reader.poll(Some(LONG)).unwrap());
+    assert!(matches!(reader.recv(), Err(Error::Closed)));
+}
+
+#[test]
+fn recv_bytes_into_too_small_reports_the_size_and_keeps_the_message() {
+    let (reader, writer) = Pipe::<()>::new().unwrap();
+    let child = fork(move || {
+        writer.send_bytes(&[7u8; 1000]).unwrap();
+    });
+    let mut small = [0u8; 10];
+    match reader.recv_bytes_into(&mut small) {
+        Err(Error::BufferTooSmall { needed, capacity }) => {
+            assert_eq!((needed, capacity), (1000, 10));
+        }
+        other => panic!("expected BufferTooSmall, got {other:?}"),
+    }
+    let mut big = vec![0u8; 4096];
+    assert_eq!(reader.recv_bytes_into(&mut big).unwrap(), 1000);
+    assert!(big[..1000].iter().all(|&b| b == 7));
+    child.join_ok(LONG);
+}
+
+#[test]
+fn malformed_bytes_give_a_clear_error() {
+    let (reader, writer) = Pipe::<Record>::new().unwrap();
+    writer.send_bytes(&[0xff; 3]).unwrap();
+    let err = reader.recv().unwrap_err();
+    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    assert!(err.to_string().contains("do not decode"), "{err}");
+    // The connection keeps working.
+    writer.send(record(1)).unwrap();
+    assert_eq!(reader.recv().unwrap(), record(1));
+    // A value where bytes were expected is kept for recv().
+    writer.send(record(3)).unwrap();
+    assert!(matches!(
+        reader.recv_bytes(),
+        Err(Error::UnexpectedKind { .. })
+    ));
+    assert_eq!(reader.recv().unwrap(), record(3));
+}
+
+#[test]
+fn peer_death_gives_closed_not_a_hang() {
+    let (parent_end, child_end) = Pipe::<u8>::duplex().unwrap();
+    let child = fork(move || {
+        let _keep = &child_end;
+        // SAFETY: terminating this forked test child abruptly on purpose.
+        unsafe { libc::raise(libc::SIGKILL) };
+    });
+    // The closure (holding `child_end`) was dropped in the parent when `fork` returned:
+    // only the dead child held that end.
+    assert_eq!(child.join(LONG), -libc::SIGKILL);
+    assert!(matches!(parent_end.recv_timeout(LONG), Err(Error::Closed)));
+    assert!(parent_end.send(1).unwrap_err().is_closed());
+}
+
+#[test]
+fn connections_carry_connections_and_queues() {
+    let (carrier_reader, carrier_writer) = Pipe::<(Connection<String>, Queue<u32>)>::new().unwrap();
+    let child = fork(move || {
+        let (reply, queue) = carrier_reader.recv().unwrap();
+        reply.send("through a carried connection".into()).unwrap();
+        queue.put(99).unwrap();
+    });
+    let (reply_reader, reply_writer) = Pipe::<String>::new().unwrap();
+    let queue = Queue::<u32>::new().unwrap();
+    carrier_writer.send((reply_writer, queue.clone())).unwrap();
+    assert_eq!(
+        reply_reader.recv_timeout(LONG).unwrap(),
+        "through a carried connection"
+    );
+    assert_eq!(queue.get_timeout(LONG).unwrap(), 99);
+    child.join_ok(LONG);
+}
+
+#[test]
+fn too_many_handles_is_an_error_not_a_panic() {
+    let (reader, writer) = Pipe::<Vec<Connection<u8>>>::new().unwrap();
+    let mut ends = Vec::new();
+    for _ in 0..70 {
+        ends.push(Pipe::<u8>::new().unwrap().1);
+    }
+    let err = writer.send(ends).unwrap_err();
+    assert!(
+        matches!(err.error(), Error::TooManyHandles { count: 70, .. }),
+        "{err:?}"
+    );
+    // The thread's handle lists were drained: the next message is clean.
+    let few: Vec<_> = (0..3).map(|_| Pipe::<u8>::new().unwrap().1).collect();
+    writer.send(few).unwrap();
+    assert_eq!(reader.recv().unwrap().len(), 3);
+}
+
+/// Serializes an fd-carrying field first, then fails.
+struct FailsAfterHandle(Connection<u8>);
+
+impl Serialize for FailsAfterHandle {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeTuple};
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&self.0)?;
+        Err(S::Error::custom("deliberate failure"))
+    }
+}
+
+impl<'de> Deserialize<'de> for FailsAfterHandle {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Connection::deserialize(d).map(FailsAfterHandle)
+    }
+}
+
+#[test]
+fn a_failed_serialization_leaks_no_fd_into_the_next_message() {
+    let (reader, writer) = Pipe::<FailsAfterHandle>::new().unwrap();
+    let (plain_reader, plain_writer) = Pipe::<u64>::new().unwrap();
+    for _ in 0..20 {
+        let (_, end) = Pipe::<u8>::new().unwrap();
+        let err = writer.send(FailsAfterHandle(end)).unwrap_err();
+        assert!(matches!(err.error(), Error::Encode(_)), "{err:?}");
+        // Would carry the stale fd without the guard (a debug_assert panic on receipt).
+        plain_writer.send(5).unwrap();
+        assert_eq!(plain_reader.recv().unwrap(), 5);
+    }
+    drop(reader);
+}
+
+#[test]
+fn large_messages_cross_processes() {
+    let (parent_end, child_end) = Pipe::<Vec<u8>>::duplex().unwrap();
+    let child = fork(move || {
+        for _ in 0..3 {
+            let bytes = child_end.recv_bytes().unwrap();
+            child_end.send_bytes(&bytes).unwrap();
+        }
+    });
+    for n in [1usize, 300_000, 5 << 20] {
+        let payload: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
+        parent_end.send_bytes(&payload).unwrap();
+        assert_eq!(parent_end.recv_bytes().unwrap(), payload);
+    }
+    child.join_ok(LONG);
+}

@@ -1,0 +1,312 @@
+//! Queues between real processes.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::{Child, LONG, fork};
+use multiproc_channel::{Error, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
+
+/// Consumes until the queue is closed and drained; reports everything it took.
+fn consumer(queue: Queue<u64>, report: multiproc_channel::Connection<Vec<u64>>) {
+    let mut taken = Vec::new();
+    loop {
+        match queue.get_timeout(LONG) {
+            Ok(item) => taken.push(item),
+            Err(Error::Closed) => break,
+            Err(err) => panic!("consumer: {err}"),
+        }
+    }
+    report.send(taken).unwrap();
+}
+
+#[test]
+fn four_producers_four_consumers_exactly_once() {
+    const PER_PRODUCER: u64 = 20_000;
+    let queue = Queue::<u64>::bounded(1000).unwrap();
+    let producers: Vec<Child> = (0..4u64)
+        .map(|p| {
+            let queue = queue.clone();
+            fork(move || {
+                for i in 0..PER_PRODUCER {
+                    queue.put(p * 1_000_000 + i).unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut reports = Vec::new();
+    let mut consumers = Vec::new();
+    for _ in 0..4 {
+        let (reader, writer) = Pipe::<Vec<u64>>::new().unwrap();
+        let queue = queue.clone();
+        consumers.push(fork(move || consumer(queue, writer)));
+        reports.push(reader);
+    }
+    for producer in producers {
+        producer.join_ok(LONG);
+    }
+    queue.close();
+    let mut all = Vec::new();
+    for reader in &reports {
+        all.extend(reader.recv_timeout(LONG).unwrap());
+    }
+    for child in consumers {
+        child.join_ok(LONG);
+    }
+    let unique: BTreeSet<u64> = all.iter().copied().collect();
+    assert_eq!(all.len(), unique.len(), "an item was delivered twice");
+    let expected: BTreeSet<u64> = (0..4u64)
+        .flat_map(|p| (0..PER_PRODUCER).map(move |i| p * 1_000_000 + i))
+        .collect();
+    assert_eq!(unique, expected, "items lost");
+}
+
+#[test]
+fn bounded_put_timeout_full_and_get_timeout_empty() {
+    let queue = Queue::<String>::bounded(2).unwrap();
+    let started = Instant::now();
+    assert!(matches!(
+        queue.get_timeout(Duration::from_millis(30)),
+        Err(Error::Empty)
+    ));
+    assert!(started.elapsed() >= Duration::from_millis(30));
+    queue.put("a".into()).unwrap();
+    queue.put("b".into()).unwrap();
+    let err = queue
+        .put_timeout("c".into(), Duration::from_millis(30))
+        .unwrap_err();
+    assert!(err.is_full());
+    assert_eq!(err.into_inner(), "c");
+    assert_eq!(queue.qsize(), 2);
+    // A consumer in another process makes room.
+    let child = fork({
+        let queue = queue.clone();
+        move || assert_eq!(queue.get().unwrap(), "a")
+    });
+    queue.put_timeout("c".into(), LONG).unwrap();
+    child.join_ok(LONG);
+    assert_eq!(queue.get().unwrap(), "b");
+    assert_eq!(queue.get().unwrap(), "c");
+    assert!(matches!(queue.get_nowait(), Err(Error::Empty)));
+}
+
+#[test]
+fn killed_consumer_does_not_wedge_others_or_lose_untaken_items() {
+    const ITEMS: u64 = 200_000;
+    let queue = Queue::<u64>::new().unwrap();
+    let (victim_reader, victim_writer) = Pipe::<u64>::new().unwrap();
+    // The victim reports each item right after taking it, so at most one item it took
+    // is unreported when it dies.
+    let victim = fork({
+        let queue = queue.clone();
+        move || {
+            loop {
+                let item = queue.get().unwrap();
+                victim_writer.send(item).unwrap();
+            }
+        }
+    });
+    let (survivor_reader, survivor_writer) = Pipe::<Vec<u64>>::new().unwrap();
+    let survivor = fork({
+        let queue = queue.clone();
+        move || consumer(queue, survivor_writer)
+    });
+    let producer = fork({
+        let queue = queue.clone();
+        move || {
+            for i in 0..ITEMS {
+                queue.put(i).unwrap();
+            }
+        }
+    });
+    // Kill the victim while both consumers are busy taking items.
+    let mut taken = Vec::new();
+    for _ in 0..1000 {
+        taken.push(victim_reader.recv_timeout(LONG).unwrap());
+    }
+    victim.kill();
+    assert_eq!(victim.join(LONG), -libc::SIGKILL);
+    producer.join_ok(LONG);
+    queue.close();
+    taken.extend(survivor_reader.recv_timeout(LONG).unwrap());
+    survivor.join_ok(LONG);
+    let mut victim_taken = 1000;
+    while let Ok(item) = victim_reader.recv() {
+        taken.push(item);
+        victim_taken += 1;
+    }
+    let unique: BTreeSet<u64> = taken.iter().copied().collect();
+    assert_eq!(unique.len(), taken.len(), "an item was delivered twice");
+    let missing = ITEMS as usize - unique.len();
+    assert!(
+        missing <= 1,
+        "{missing} items missing; the victim reported {victim_taken}"
+    );
+}
+
+#[test]
+fn killed_consumer_mid_stream_of_a_large_item() {
+    // A ring of 4 KiB makes a 1 MiB item stream through it in chunks.
+    let queue = Queue::<Vec<u8>>::with_capacity(None, 4096).unwrap();
+    let (progress_reader, progress_writer) = Pipe::<()>::new().unwrap();
+    let victim = fork({
+        let queue = queue.clone();
+        move || {
+            progress_writer.send(()).unwrap();
+            let _ = queue.get();
+        }
+    });
+    progress_reader.recv_timeout(LONG).unwrap();
+    let producer = fork({
+        let queue = queue.clone();
+        move || {
+            queue.put(vec![1u8; 1 << 20]).unwrap();
+            queue.put(vec![2u8; 1 << 20]).unwrap();
+        }
+    });
+    // Wait until the victim has claimed the first item (qsize drops to 0 while streaming).
+    let deadline = Instant::now() + LONG;
+    while queue.qsize() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "watchdog: producer never started"
+        );
+        std::thread::yield_now();
+    }
+    while queue.qsize() != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "watchdog: victim never claimed the item"
+        );
+        std::thread::yield_now();
+    }
+    victim.kill();
+    let _ = victim.join(LONG);
+    // The first item went with the victim; the second arrives whole.
+    let second = queue.get_timeout(LONG).unwrap();
+    assert_eq!(second.len(), 1 << 20);
+    assert!(second.iter().all(|&b| b == 2));
+    producer.join_ok(LONG);
+}
+
+#[test]
+fn producer_joins_before_the_consumer_drains() {
+    // CPython's feeder thread makes this deadlock once ~64 KiB is buffered.
+    let queue = Queue::<Vec<u8>>::new().unwrap();
+    let producer = fork({
+        let queue = queue.clone();
+        move || {
+            for i in 0..1000u32 {
+                queue.put(vec![i as u8; 1000]).unwrap();
+            }
+        }
+    });
+    producer.join_ok(LONG);
+    assert_eq!(queue.qsize(), 1000);
+    for i in 0..1000u32 {
+        assert_eq!(queue.get_nowait().unwrap(), vec![i as u8; 1000]);
+    }
+}
+
+#[test]
+fn joinable_queue_join_returns_after_all_task_done() {
+    let queue = JoinableQueue::<u32>::new().unwrap();
+    for i in 0..100 {
+        queue.put(i).unwrap();
+    }
+    assert!(!queue.join_timeout(Duration::from_millis(10)));
+    let workers: Vec<Child> = (0..2)
+        .map(|_| {
+            let queue = queue.clone();
+            fork(move || {
+                while let Ok(_item) = queue.get_timeout(Duration::from_millis(200)) {
+                    queue.task_done().unwrap();
+                }
+            })
+        })
+        .collect();
+    assert!(queue.join_timeout(LONG), "watchdog: join did not return");
+    assert_eq!(queue.unfinished_tasks(), 0);
+    assert!(matches!(queue.task_done(), Err(Error::TaskDoneTooOften)));
+    for worker in workers {
+        worker.join_ok(LONG);
+    }
+}
+
+#[test]
+fn simple_queue_and_shared_handles_refused() {
+    let queue = SimpleQueue::<String>::new().unwrap();
+    let child = fork({
+        let queue = queue.clone();
+        move || queue.put("from the child".into()).unwrap()
+    });
+    assert_eq!(queue.get().unwrap(), "from the child");
+    child.join_ok(LONG);
+    // A connection cannot travel as plain bytes: a clear error, not a lost fd.
+    let carrier = Queue::<multiproc_channel::Connection<u8>>::new().unwrap();
+    let (_, end) = Pipe::<u8>::new().unwrap();
+    let err = carrier.put(end).unwrap_err();
+    assert!(matches!(err.error(), Error::Encode(_)), "{err:?}");
+    let inner = Queue::<Queue<u8>>::new().unwrap();
+    let err = inner.put(Queue::new().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("Pipe"), "{err}");
+}
+
+#[test]
+fn wait_over_pipes_queues_and_fds() {
+    let (reader, writer) = Pipe::<u8>::new().unwrap();
+    let queue = Queue::<u8>::new().unwrap();
+    let (go_reader, go_writer) = Pipe::<()>::new().unwrap();
+    let child = fork({
+        let queue = queue.clone();
+        move || {
+            go_reader.recv().unwrap();
+            writer.send(1).unwrap();
+            go_reader.recv().unwrap();
+            queue.put(2).unwrap();
+        }
+    });
+    let objects = [(&reader).into(), (&queue).into()];
+    assert!(
+        wait(&objects, Some(Duration::from_millis(20)))
+            .unwrap()
+            .is_empty()
+    );
+    go_writer.send(()).unwrap();
+    assert_eq!(wait(&objects, Some(LONG)).unwrap(), [0]);
+    assert_eq!(reader.recv().unwrap(), 1);
+    go_writer.send(()).unwrap();
+    let ready = wait(&objects, Some(LONG)).unwrap();
+    assert!(ready.contains(&1), "{ready:?}");
+    assert_eq!(queue.get().unwrap(), 2);
+    child.join_ok(LONG);
+    // An fd: a pipe that becomes readable when its writer closes.
+    let (fd_reader, fd_writer) = std::io::pipe().unwrap();
+    assert!(
+        wait(
+            &[multiproc_channel::Waitable::fd(&fd_reader)],
+            Some(Duration::ZERO)
+        )
+        .unwrap()
+        .is_empty()
+    );
+    drop(fd_writer);
+    assert_eq!(
+        wait(&[multiproc_channel::Waitable::fd(&fd_reader)], Some(LONG)).unwrap(),
+        [0]
+    );
+}
+
+#[test]
+fn a_thousand_live_queues() {
+    let queues: Vec<Queue<u32>> = (0..1000)
+        .map(|_| Queue::with_capacity(None, 4096).unwrap())
+        .collect();
+    for (i, queue) in queues.iter().enumerate() {
+        queue.put(i as u32).unwrap();
+    }
+    for (i, queue) in queues.iter().enumerate() {
+        assert_eq!(queue.get().unwrap(), i as u32);
+    }
+}
