@@ -102,7 +102,7 @@ impl Ring {
 
     pub(crate) fn from_segment(segment: Segment) -> Result<Ring, Error> {
         let ring = Ring { segment };
-        let capacity = ring.segment.len().checked_sub(RING).unwrap_or(0) as u64;
+        let capacity = ring.segment.len().saturating_sub(RING) as u64;
         if ring.segment.len() <= RING || ring.counter(CAPACITY).load(SeqCst) != capacity {
             return Err(Error::Decode("not a queue segment".into()));
         }

@@ -13,7 +13,7 @@ use multiproc_shared::Segment;
 ///
 /// If `offset` is unaligned or out of bounds.
 pub(crate) fn counter(segment: &Segment, offset: usize) -> &AtomicU64 {
-    assert!(offset % align_of::<AtomicU64>() == 0);
+    assert!(offset.is_multiple_of(align_of::<AtomicU64>()));
     assert!(offset + size_of::<AtomicU64>() <= segment.len());
     // SAFETY: in bounds and aligned (asserted); the segment is a zero-initialised
     // MAP_SHARED mapping that lives as long as `segment`, and every bit pattern is a valid

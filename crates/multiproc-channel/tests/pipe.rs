@@ -35,7 +35,7 @@ fn record(id: u64) -> Record {
             1 => Shape::Polygon(vec![(1, 2), (3, -4)]),
             _ => Shape::Empty,
         },
-        blob: (id % 2 == 0).then(|| vec![id as u8; 300_000]),
+        blob: id.is_multiple_of(2).then(|| vec![id as u8; 300_000]),
     }
 }
 
