@@ -76,7 +76,7 @@ fn connect(server: &str, token: u64) -> Result<i32, String> {
         to_child,
     })
     .map_err(|e| e.to_string())?;
-    match from_parent.recv().map_err(|e| e.to_string())? {
+    match crate::function::guard_decode(|| from_parent.recv())? {
         Bootstrap::Run(spec) => {
             registry::set_child_identity(with_pid(spec.identity));
             if let Some(sink) = spec.log {

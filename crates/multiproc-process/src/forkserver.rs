@@ -49,7 +49,7 @@ pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -
     // Children reaped on request while still running (the parent dropped them unjoined).
     let mut unreaped: HashSet<u32> = HashSet::new();
     loop {
-        let request = match requests.recv() {
+        let request = match crate::function::guard_decode(|| requests.recv()) {
             Ok(request) => request,
             // The parent is gone (or sent garbage): our children die with us.
             Err(_) => return 0,

@@ -173,6 +173,19 @@ pub fn catch_panic<R>(quiet: bool, f: impl FnOnce() -> R) -> Result<R, PanicInfo
     })
 }
 
+/// Runs a receive whose decoding may panic: ipc-channel 0.23 indexes its descriptor table
+/// without a bounds check when it decodes a channel from corrupt bytes (`ipc.rs`,
+/// `deserialize_os_ipc_sender`, marked FIXME upstream). A hostile or corrupt message must be an
+/// error, not a panic.
+pub(crate) fn guard_decode<T, E: std::fmt::Display>(
+    recv: impl FnOnce() -> Result<T, E>,
+) -> Result<T, String> {
+    match catch_panic(true, recv) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => Err(format!("malformed message: {}", panic.message)),
+    }
+}
+
 /// What a child sends back when its target finished.
 #[derive(Serialize, Deserialize)]
 pub(crate) enum Outcome<R> {
@@ -209,7 +222,8 @@ where
 
     fn run(io: ChildIo) -> i32 {
         let result = io.result.to::<Outcome<F::Output>>();
-        let args = match io.args.to::<Args>().recv() {
+        let args_rx = io.args.to::<Args>();
+        let args = match guard_decode(|| args_rx.recv()) {
             Ok(args) => args,
             Err(e) => {
                 let _ = result.send(Outcome::Failed(format!(

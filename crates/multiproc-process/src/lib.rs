@@ -73,6 +73,8 @@
 mod bootstrap;
 mod context;
 mod cpu;
+#[doc(hidden)]
+pub mod decode;
 mod error;
 mod forkserver;
 mod function;

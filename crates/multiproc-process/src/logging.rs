@@ -35,6 +35,13 @@ struct LogRecord {
     pid: u32,
 }
 
+pub(crate) fn decode_record(bytes: &[u8]) -> Result<(), String> {
+    ipc_channel::ipc::IpcMessage::from_data(bytes.to_vec())
+        .to::<LogRecord>()
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 /// The sender of this process's log channel: the parent's (in a forwarding child) or our own
 /// (whose receiving thread logs through our logger).
 static SINK: OnceLock<IpcSender<LogRecord>> = OnceLock::new();

@@ -437,7 +437,13 @@ impl<R: Portable> Process<R> {
                     _ => return Err(ProcessError::Timeout { name }),
                 },
             };
-            match running.result.try_recv_timeout(left) {
+            let received = catch_panic(true, || running.result.try_recv_timeout(left))
+                .unwrap_or_else(|panic| {
+                    Err(TryRecvError::IpcError(IpcError::Io(std::io::Error::other(
+                        panic.message,
+                    ))))
+                });
+            match received {
                 Ok(outcome) => running.outcome = Some(outcome),
                 Err(TryRecvError::Empty) => {
                     if running.child.has_ended() {

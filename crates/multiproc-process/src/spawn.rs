@@ -123,7 +123,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
                 let _ = IpcSender::<Hello>::connect(server_name.clone());
             }
         });
-        let accepted = server.accept();
+        let accepted = crate::function::guard_decode(|| server.accept());
         sys::eventfd_signal(cancel.as_fd());
         let _ = watcher.join();
         accepted
@@ -160,9 +160,11 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     })
 }
 
-fn describe_early_death(e: &ipc_channel::IpcError) -> String {
-    match e {
-        ipc_channel::IpcError::Disconnected => String::new(),
-        other => format!("bootstrap channel: {other}"),
+fn describe_early_death(e: &str) -> String {
+    // Disconnected: the child died (or the watcher connected for it) without a hello.
+    if e.contains("Disconnected") {
+        String::new()
+    } else {
+        format!("bootstrap channel: {e}")
     }
 }
