@@ -126,10 +126,7 @@ impl<T: Pod> Array<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
-        self.segment()
-            .as_ptr()
-            .wrapping_add(Self::DATA)
-            .cast::<T>()
+        self.segment().as_ptr().wrapping_add(Self::DATA).cast::<T>()
     }
 
     fn word(&self) -> &RLockWord {

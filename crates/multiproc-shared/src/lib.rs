@@ -1,4 +1,99 @@
 //! Shared memory for processes: Value, Array, locks, semaphores, conditions, events, barriers and named SharedMemory.
+//!
+//! This is the `multiprocessing.Value` / `Array` / `Lock` / ... part of Python's
+//! `multiprocessing`, for Rust processes. Every type is a cheap handle onto a
+//! [`Segment`] of shared memory: clone it, hand the clone to a child process (as an
+//! ordinary `Process` argument, or by letting a forked child inherit it), and both
+//! processes see the same memory and the same locks.
+//!
+//! ```
+//! use multiproc_shared::Value;
+//!
+//! let counter = Value::new(0_i32)?;
+//! let for_child = counter.clone(); // pass this to a child process
+//! *for_child.lock()? += 1;
+//! assert_eq!(counter.get(), 1);
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! What it adds to Python's version:
+//!
+//! * **Owner death is an error, never a hang.** A process killed while holding a
+//!   [`Lock`], an [`RLock`] or the lock of a [`Value`]/[`Array`] is noticed by the next
+//!   acquirer within [`words::OWNER_CHECK_INTERVAL`]; it gets [`Error::OwnerDied`] (or
+//!   [`OwnerDied`] carrying the guard) and **holds the lock**, so it can repair the data.
+//! * **Timeouts work** (`acquire_timeout`, `wait_timeout`): relative, on the monotonic clock.
+//! * **Nothing leaks.** Segments are anonymous memfds that the kernel frees when the
+//!   last process unmaps them, even after a crash. Only the named [`SharedMemory`]
+//!   (Python's `shared_memory` module) lives in `/dev/shm` until unlinked.
+//! * **Plain data only.** `Value<T>`/`Array<T>` require [`bytemuck::Pod`]: a `String`
+//!   or a `Box` holds a pointer that means nothing in another process.
+//!
+//! The synchronisation words underneath are public in [`words`], for crates that lay
+//! out their own shared structures (queues, for instance).
+//!
+//! # Why not raw_sync
+//!
+//! The design asked to use the `raw_sync` crate (0.1.5) where it passes this crate's
+//! tests. It passes none that matter, so it is not a dependency:
+//!
+//! * **Timed waits fail with `EINVAL`.** Its absolute `timespec` is not normalised
+//!   (nanoseconds are not carried into seconds), so a timeout such as 700 ms fails at
+//!   once with probability about 0.7; it also follows the wall clock.
+//!   Upstream: <https://github.com/elast0ny/raw_sync-rs/issues/39>; the fix
+//!   <https://github.com/elast0ny/raw_sync-rs/pull/38> was closed unreleased.
+//! * **No robust mutex.** A process that dies holding its mutex leaves every other
+//!   process blocked forever; a robust variant exists only as the unmerged
+//!   <https://github.com/elast0ny/raw_sync-rs/pull/17>.
+//! * **Unlock by another process is undefined.** Python's `Lock` may be released by
+//!   any process; a pthread mutex must be unlocked by the thread that locked it.
+//! * It has no semaphore, condition variable, barrier or recursive lock.
+//!
+//! What replaced it: futex words on `libc` (see [`words`]). A lock word holds the
+//! owner's pid, so an uncontended acquire is one compare-and-swap, release is one swap
+//! plus a `FUTEX_WAKE` only when someone sleeps, and a sleeping waiter checks the
+//! owner's liveness at a bounded interval. Shared (non-private) futexes key on the
+//! mapped page, so processes that map a segment at different addresses wake each other.
+//!
+//! # Feature flags
+//!
+//! None. The crate always builds everything it has.
+//!
+//! # Platform support
+//!
+//! Linux only (memfd, futex, `/proc`, `/dev/shm`). On other systems the crate compiles
+//! to nothing. Owner-death detection reads `/proc/<pid>/stat` (falling back to
+//! `kill(pid, 0)`), so all processes must share a pid namespace; a thread that dies
+//! holding a lock inside a live process is not detected (Python does not detect it
+//! either).
+//!
+//! Serializing a handle outside an ipc-channel message (plain postcard, JSON) would drop
+//! its file descriptor: byte transports run inside [`with_plain_serialization`], which
+//! makes every shared handle refuse to serialize with a clear error.
+//!
+//! # Examples
+//!
+//! A lock that another process releases (Python semantics), and a barrier:
+//!
+//! ```
+//! use multiproc_shared::{Barrier, Event, Lock};
+//!
+//! let lock = Lock::new()?;
+//! lock.acquire()?;
+//! let elsewhere = lock.clone(); // e.g. in a child process
+//! elsewhere.release()?;
+//!
+//! let ready = Event::new()?;
+//! ready.set();
+//! assert!(ready.wait_timeout(std::time::Duration::from_secs(1)));
+//!
+//! let barrier = Barrier::new(1)?;
+//! assert_eq!(barrier.wait()?, 0);
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! Across real processes, see `examples/shared_value.rs` and `examples/shared_array.rs`
+//! in the repository.
 #![cfg(target_os = "linux")]
 
 mod array;
@@ -15,14 +110,15 @@ mod sys;
 mod value;
 pub mod words;
 
-pub use self::error::{Error, LockResult, OwnerDied};
-pub use self::lock::{Lock, LockGuard};
-pub use self::segment::{Segment, plain_serialization_active, with_plain_serialization};
-pub use self::rlock::{RLock, RLockGuard};
-pub use self::value::{AtomicInteger, RawValue, Value, ValueGuard};
 pub use self::array::{Array, ArrayGuard, RawArray};
 pub use self::barrier::Barrier;
 pub use self::condition::{Condition, ConditionGuard};
+pub use self::error::{Error, LockResult, OwnerDied};
 pub use self::event::Event;
+pub use self::lock::{Lock, LockGuard};
+pub use self::rlock::{RLock, RLockGuard};
+pub use self::segment::{Segment, plain_serialization_active, with_plain_serialization};
 pub use self::semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use self::shared_memory::SharedMemory;
+pub use self::value::{AtomicInteger, RawValue, Value, ValueGuard};
+pub use bytemuck::Pod;

@@ -210,7 +210,7 @@ impl<'de> Deserialize<'de> for RLock {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RLock, D::Error> {
         let (segment, offset) = <(Segment, u64)>::deserialize(deserializer)?;
         let offset = usize::try_from(offset).map_err(serde::de::Error::custom)?;
-        let fits = offset % align_of::<RLockWord>() == 0
+        let fits = offset.is_multiple_of(align_of::<RLockWord>())
             && offset
                 .checked_add(size_of::<RLockWord>())
                 .is_some_and(|end| end <= segment.len());

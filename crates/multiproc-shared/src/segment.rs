@@ -88,8 +88,8 @@ impl Segment {
         let alloc = len.max(1);
         // ipc-channel asserts on memfd_create/ftruncate/mmap failure (e.g. EMFILE). Catch
         // that so that running out of fds is an error, not a crash.
-        let memory = std::panic::catch_unwind(|| IpcSharedMemory::from_byte(0, alloc))
-            .map_err(|_| {
+        let memory =
+            std::panic::catch_unwind(|| IpcSharedMemory::from_byte(0, alloc)).map_err(|_| {
                 Error::Io(std::io::Error::other(
                     "could not create a memfd segment (out of file descriptors or memory?)",
                 ))
@@ -153,7 +153,7 @@ impl Segment {
     /// ```
     pub fn word<W: Word>(&self, offset: usize) -> &W {
         assert!(
-            offset % align_of::<W>() == 0,
+            offset.is_multiple_of(align_of::<W>()),
             "offset {offset} is not aligned for the word"
         );
         assert!(

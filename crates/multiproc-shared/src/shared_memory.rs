@@ -274,4 +274,3 @@ impl<'de> Deserialize<'de> for SharedMemory {
         SharedMemory::attach(&name).map_err(serde::de::Error::custom)
     }
 }
-

@@ -98,10 +98,7 @@ impl<T: Pod> Value<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
-        self.segment()
-            .as_ptr()
-            .wrapping_add(Self::DATA)
-            .cast::<T>()
+        self.segment().as_ptr().wrapping_add(Self::DATA).cast::<T>()
     }
 
     /// Reads the value under its lock (Python's `v.value`).

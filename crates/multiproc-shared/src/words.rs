@@ -52,7 +52,15 @@ macro_rules! word {
         impl Word for $t {}
     )*};
 }
-word!(LockWord, RLockWord, CondvarWord, SemaphoreWord, EventWord, AtomicU32, AtomicU64);
+word!(
+    LockWord,
+    RLockWord,
+    CondvarWord,
+    SemaphoreWord,
+    EventWord,
+    AtomicU32,
+    AtomicU64
+);
 
 /// The outcome of a timed lock acquisition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,12 +71,14 @@ pub enum Acquire {
     /// the data it protects may be inconsistent.
     OwnerDied,
     /// The deadline passed (or, for `try_acquire`, the lock is held by a live owner).
+    /// From [`CondvarWord::wait`] this still means the lock is held again.
     TimedOut,
 }
 
 impl Acquire {
-    /// Whether the caller now holds the lock ([`Acquired`](Acquire::Acquired) or
-    /// [`OwnerDied`](Acquire::OwnerDied)).
+    /// Whether a lock acquisition succeeded ([`Acquired`](Acquire::Acquired) or
+    /// [`OwnerDied`](Acquire::OwnerDied)). Not meaningful for [`CondvarWord::wait`], which
+    /// always returns holding the lock.
     ///
     /// ```
     /// use multiproc_shared::words::Acquire;
@@ -495,7 +505,8 @@ impl CondvarWord {
     /// let (lock, cond) = (LockWord::new(), CondvarWord::new());
     /// lock.acquire(None);
     /// let outcome = cond.wait(&lock, Some(std::time::Instant::now()));
-    /// assert!(outcome.is_held());
+    /// assert_eq!(outcome, multiproc_shared::words::Acquire::TimedOut);
+    /// assert!(lock.is_locked()); // held again, as always after `wait`
     /// ```
     pub fn wait(&self, lock: &LockWord, deadline: Option<Instant>) -> Acquire {
         // Registered and sampled under the lock, so a notify (also under the lock)

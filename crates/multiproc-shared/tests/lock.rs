@@ -52,9 +52,16 @@ fn acquire_timeout_gives_up_while_another_process_holds_the_lock() {
         let started = Instant::now();
         assert!(!lock.acquire_timeout(Duration::from_millis(300)).unwrap());
         let waited = started.elapsed();
-        assert!(waited >= Duration::from_millis(300), "gave up early: {waited:?}");
+        assert!(
+            waited >= Duration::from_millis(300),
+            "gave up early: {waited:?}"
+        );
         assert!(waited < Duration::from_secs(10), "gave up late: {waited:?}");
-        assert!(lock.lock_timeout(Duration::from_millis(50)).unwrap().is_none());
+        assert!(
+            lock.lock_timeout(Duration::from_millis(50))
+                .unwrap()
+                .is_none()
+        );
         signal.parent_send(2);
         assert_eq!(child.wait(), 0);
         assert!(lock.acquire_timeout(Duration::from_secs(10)).unwrap());

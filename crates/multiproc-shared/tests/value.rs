@@ -126,13 +126,11 @@ fn array_lock_owner_death_is_reported() {
         let signal = Signal::new();
         let held = array.clone();
         let child = fork(|| {
-            let guard = held.lock().unwrap();
+            let _guard = held.lock().unwrap();
             signal.child_send(1);
             loop {
                 std::thread::park();
             }
-            #[allow(unreachable_code)]
-            drop(guard);
         });
         assert_eq!(signal.parent_recv(), 1);
         child.kill();
@@ -159,7 +157,10 @@ fn child_fills_array_parent_sums() {
         assert_eq!(raw.to_vec().iter().sum::<f64>(), 499_500.0);
         assert!(matches!(
             data.get(1000),
-            Err(multiproc_shared::Error::OutOfBounds { index: 1000, len: 1000 })
+            Err(multiproc_shared::Error::OutOfBounds {
+                index: 1000,
+                len: 1000
+            })
         ));
     });
 }
@@ -179,10 +180,15 @@ fn values_travel_through_an_ipc_channel() {
     let array = Array::from_slice(&[1_u16, 2, 3]).unwrap();
     let lock = multiproc_shared::Lock::new().unwrap();
     let (tx, rx) = ipc_channel::ipc::channel().unwrap();
-    tx.send((value.clone(), array.clone(), lock.clone())).unwrap();
+    tx.send((value.clone(), array.clone(), lock.clone()))
+        .unwrap();
     let (value2, array2, lock2): (Value<i32>, Array<u16>, multiproc_shared::Lock) =
         rx.recv().unwrap();
-    assert_ne!(value.as_ptr(), value2.as_ptr(), "a second, separate mapping");
+    assert_ne!(
+        value.as_ptr(),
+        value2.as_ptr(),
+        "a second, separate mapping"
+    );
     value2.set(7);
     array2.set(2, 30).unwrap();
     lock2.acquire().unwrap();

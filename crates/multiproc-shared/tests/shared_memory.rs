@@ -1,0 +1,76 @@
+//! Named `SharedMemory` across real (forked) processes.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use common::{fork, watchdog};
+use multiproc_shared::{Error, SharedMemory};
+
+#[test]
+fn child_attaches_by_name_and_parent_sees_its_writes() {
+    watchdog(Duration::from_secs(60), || {
+        let block = SharedMemory::create_unique(4096).unwrap();
+        let name = block.name().to_owned();
+        let mode = std::fs::metadata(format!("/dev/shm/{name}"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let child = fork(move || {
+            let mut attached = SharedMemory::attach(&name).unwrap();
+            assert_eq!(attached.size(), 4096);
+            attached.as_mut_slice()[..4].copy_from_slice(b"ping");
+        });
+        assert_eq!(child.wait(), 0);
+        assert_eq!(&block.as_slice()[..4], b"ping");
+        block.unlink().unwrap();
+        assert!(SharedMemory::attach(block.name()).is_err());
+        // The mapping stays usable after unlink.
+        assert_eq!(&block.as_slice()[..4], b"ping");
+    });
+}
+
+#[test]
+fn create_refuses_an_existing_name_and_zero_size() {
+    let block = SharedMemory::create_unique(1).unwrap();
+    assert!(matches!(
+        SharedMemory::create(block.name(), 1),
+        Err(Error::Io(_))
+    ));
+    assert!(matches!(
+        SharedMemory::create("multiproc-zero", 0),
+        Err(Error::ZeroSize)
+    ));
+    block.unlink().unwrap();
+}
+
+#[test]
+fn bad_names_are_rejected() {
+    let long = "x".repeat(256);
+    for name in [
+        "",
+        "a/b",
+        "/abs",
+        "..",
+        ".",
+        "../etc/passwd",
+        "nul\0byte",
+        long.as_str(),
+    ] {
+        assert!(
+            matches!(
+                SharedMemory::create(name, 8),
+                Err(Error::InvalidName { .. })
+            ),
+            "{name:?} was accepted by create"
+        );
+        assert!(
+            matches!(SharedMemory::attach(name), Err(Error::InvalidName { .. })),
+            "{name:?} was accepted by attach"
+        );
+    }
+    let message = SharedMemory::create("a/b", 8).unwrap_err().to_string();
+    assert!(message.contains("'/'"), "{message}");
+}
