@@ -23,6 +23,9 @@ from multiprocessing import shared_memory
 PLATFORM_METHOD = mp.get_start_method(allow_none=False)
 LABEL = "CPython %d.%d.%d multiprocessing" % sys.version_info[:3]
 
+# "none", "same" (every process on CPU 0) or "cross" (parent on CPU 0, echo child on CPU 1).
+PINNING = "none"
+
 
 class Unavailable(Exception):
     """The scenario has no counterpart in CPython's multiprocessing."""
@@ -99,7 +102,9 @@ def send_mib_messages(conn, n):
     conn.close()
 
 
-def echo(conn):
+def echo(conn, cross_cpu):
+    if cross_cpu:
+        os.sched_setaffinity(0, {1})
     while True:
         message = conn.recv()
         if message is None:
@@ -292,7 +297,7 @@ def pipe_1mib_messages(n, repeats):
 def round_trip(n, repeats):
     ctx = mp.get_context("fork")
     ours, theirs = ctx.Pipe()
-    child = ctx.Process(target=echo, args=(theirs,))
+    child = ctx.Process(target=echo, args=(theirs, PINNING == "cross"))
     child.start()
 
     def exchange(count):
@@ -397,11 +402,12 @@ SCENARIOS = {
     "channel/pipe_small_messages": pipe_small_messages,
     "channel/pipe_1mib_messages": pipe_1mib_messages,
     "channel/round_trip": round_trip,
-    "channel/round_trip_pinned": round_trip,
+    "channel/round_trip_same_cpu": round_trip,
+    "channel/round_trip_cross_cpu": round_trip,
     "pool/map_auto_chunksize": map_auto_chunksize,
     "pool/map_chunksize_1": map_chunksize_1,
     "pool/apply_async_round_trip": apply_async_round_trip,
-    "pool/apply_async_round_trip_pinned": apply_async_round_trip,
+    "pool/apply_async_round_trip_same_cpu": apply_async_round_trip,
     "pool/cpu_bound_speedup": cpu_bound_speedup,
     "pool/create": pool_create,
     "pool/worker_rss": worker_rss_scenario,
@@ -422,19 +428,22 @@ QUICK_SIZES = {
     "channel/pipe_small_messages": 10_000,
     "channel/pipe_1mib_messages": 100,
     "channel/round_trip": 2000,
-    "channel/round_trip_pinned": 2000,
+    "channel/round_trip_same_cpu": 2000,
+    "channel/round_trip_cross_cpu": 2000,
     "pool/map_auto_chunksize": 10_000,
     "pool/map_chunksize_1": 2000,
     "pool/apply_async_round_trip": 300,
-    "pool/apply_async_round_trip_pinned": 300,
+    "pool/apply_async_round_trip_same_cpu": 300,
     "pool/cpu_bound_speedup": 10,
     "pool/create": 3,
     "pool/worker_rss": 1,
 }
 
 
-def run(name, n, repeats, pin):
-    if pin or name.endswith("_pinned"):
+def run(name, n, repeats, pinning):
+    global PINNING
+    PINNING = pinning
+    if pinning in ("same", "cross"):
         os.sched_setaffinity(0, {0})  # children inherit it
     try:
         samples, label = SCENARIOS[name](n, repeats)
@@ -452,7 +461,12 @@ def main():
     parser.add_argument("--quick", action="store_true", help="with --all: 3 repeats")
     parser.add_argument("--n", type=int)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--pin", action="store_true", help="pin every process to CPU 0")
+    parser.add_argument(
+        "--pin",
+        choices=["none", "same", "cross"],
+        default="none",
+        help="same: every process on CPU 0; cross: parent on CPU 0, echo child on CPU 1",
+    )
     parser.add_argument("--out", help="write the JSON result here instead of stdout")
     args = parser.parse_args()
     if args.all:
@@ -460,7 +474,10 @@ def main():
         for name in SCENARIOS:
             pid = os.fork()
             if pid == 0:  # one process per scenario, as the harness does
-                print(json.dumps(run(name, QUICK_SIZES[name], repeats, False)), flush=True)
+                pinning = "same" if name.endswith("_same_cpu") else "none"
+                if name.endswith("_cross_cpu"):
+                    pinning = "cross"
+                print(json.dumps(run(name, QUICK_SIZES[name], repeats, pinning)), flush=True)
                 os._exit(0)
             os.waitpid(pid, 0)
         return

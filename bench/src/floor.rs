@@ -210,7 +210,9 @@ pub(crate) fn pipe_ping_pong(params: &Params) -> Outcome {
     (|| -> Result<Vec<f64>, BoxError> {
         let (mut to_child_read, mut to_child) = sys::pipe()?;
         let (mut from_child, mut from_child_write) = sys::pipe()?;
+        let pinning = params.pinning;
         let child = sys::fork_single_threaded(|| {
+            pinning.child_setup()?;
             let mut message = [0u8; 8];
             loop {
                 to_child_read.read_exact(&mut message)?;

@@ -151,7 +151,11 @@ fn main() -> ExitCode {
         } else {
             scenario.n_full
         };
-        let params = Params { n, repeats };
+        let params = Params {
+            n,
+            repeats,
+            pinning: scenario.pinning,
+        };
         eprintln!(
             "multiproc-bench: {} (n = {n}, {repeats} repeats)",
             scenario.name

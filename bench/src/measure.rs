@@ -11,6 +11,56 @@ pub(crate) struct Params {
     pub(crate) n: u64,
     /// Samples to take.
     pub(crate) repeats: usize,
+    /// Where the processes run.
+    pub(crate) pinning: Pinning,
+}
+
+/// Where the processes of a measurement run. The harness pins the measuring process
+/// before calling an implementation, so children inherit CPU 0; with [`Pinning::CrossCpu`]
+/// the implementation's child moves itself to CPU 1 ([`Pinning::child_setup`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pinning {
+    /// Wherever the scheduler puts them.
+    Unpinned,
+    /// Every process on CPU 0.
+    SameCpu,
+    /// The parent on CPU 0, its child on CPU 1.
+    CrossCpu,
+}
+
+impl Pinning {
+    /// The name used in environment variables and on the Python command line.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Pinning::Unpinned => "none",
+            Pinning::SameCpu => "same",
+            Pinning::CrossCpu => "cross",
+        }
+    }
+
+    /// The inverse of [`Pinning::as_str`].
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        [Pinning::Unpinned, Pinning::SameCpu, Pinning::CrossCpu]
+            .into_iter()
+            .find(|pinning| pinning.as_str() == text)
+    }
+
+    /// Called by the measuring process before the implementation runs.
+    pub(crate) fn parent_setup(self) -> io::Result<()> {
+        match self {
+            Pinning::Unpinned => Ok(()),
+            Pinning::SameCpu | Pinning::CrossCpu => crate::sys::pin_to_cpu(0),
+        }
+    }
+
+    /// Called first thing in a child whose CPU matters (an echo child): moves it to CPU 1
+    /// for [`Pinning::CrossCpu`].
+    pub(crate) fn child_setup(self) -> io::Result<()> {
+        match self {
+            Pinning::CrossCpu => crate::sys::pin_to_cpu(1),
+            Pinning::Unpinned | Pinning::SameCpu => Ok(()),
+        }
+    }
 }
 
 /// The result of running one implementation of a scenario.

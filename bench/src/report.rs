@@ -127,8 +127,9 @@ pub(crate) struct ScenarioResult {
     pub(crate) n: u64,
     /// Samples per implementation.
     pub(crate) repeats: usize,
-    /// Whether every process ran on CPU 0.
-    pub(crate) pinned: bool,
+    /// Where the processes ran: `none`, `same` (all on CPU 0) or `cross` (parent on CPU 0,
+    /// child on CPU 1).
+    pub(crate) pinning: &'static str,
     /// The targets, as text.
     pub(crate) targets: Vec<String>,
     /// `yes`, `no`, `pending` (our code not there), `unknown` (a reference missing), or
@@ -199,7 +200,7 @@ impl ScenarioResult {
             },
             n,
             repeats,
-            pinned: scenario.pinned,
+            pinning: scenario.pinning.as_str(),
             targets: scenario
                 .targets
                 .iter()

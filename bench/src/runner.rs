@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::measure::{Outcome, Params};
+use crate::measure::{Outcome, Params, Pinning};
 use crate::scenario::{self, Scenario};
 use crate::sys;
 
@@ -25,6 +25,7 @@ const SCENARIO_VAR: &str = "MULTIPROC_BENCH_SCENARIO";
 const N_VAR: &str = "MULTIPROC_BENCH_N";
 const REPEATS_VAR: &str = "MULTIPROC_BENCH_REPEATS";
 const OUT_VAR: &str = "MULTIPROC_BENCH_OUT";
+const PINNING_VAR: &str = "MULTIPROC_BENCH_PINNING";
 
 /// The Python half of the benchmark, committed beside this crate.
 pub(crate) const PYTHON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/bench_mp.py");
@@ -95,10 +96,12 @@ fn measure_here(which: &str) -> Result<Outcome, String> {
         repeats: var(REPEATS_VAR)?
             .parse()
             .map_err(|err| format!("{REPEATS_VAR}: {err}"))?,
+        pinning: Pinning::parse(&var(PINNING_VAR)?).ok_or("bad pinning")?,
     };
-    if scenario.pinned {
-        sys::pin_to_cpu0().map_err(|err| format!("pinning to CPU 0: {err}"))?;
-    }
+    params
+        .pinning
+        .parent_setup()
+        .map_err(|err| format!("pinning: {err}"))?;
     let run = match which {
         "ours" => scenario.ours,
         "floor" => scenario.floor.ok_or("this scenario has no floor")?.run,
@@ -138,6 +141,7 @@ pub(crate) fn run_rust(scenario: &Scenario, which: Which, params: &Params) -> Ou
         .env(SCENARIO_VAR, scenario.name)
         .env(N_VAR, params.n.to_string())
         .env(REPEATS_VAR, params.repeats.to_string())
+        .env(PINNING_VAR, params.pinning.as_str())
         .env(OUT_VAR, &out);
     run_measuring_process(command, &out, params).0
 }
@@ -154,9 +158,7 @@ pub(crate) fn run_python(scenario: &Scenario, params: &Params) -> (Outcome, Opti
         .args(["--repeats", &params.repeats.to_string()])
         .arg("--out")
         .arg(&out);
-    if scenario.pinned {
-        command.arg("--pin");
-    }
+    command.args(["--pin", params.pinning.as_str()]);
     run_measuring_process(command, &out, params)
 }
 

@@ -2,7 +2,7 @@
 //! implements each for our code and for the floor. The Python script implements the same
 //! names.
 
-use crate::measure::{Outcome, Params};
+use crate::measure::{Outcome, Params, Pinning};
 use crate::{floor, ours};
 
 /// One implementation of a scenario.
@@ -153,8 +153,8 @@ pub(crate) struct Scenario {
     pub(crate) n_full: u64,
     /// Operations per sample with `--quick`.
     pub(crate) n_quick: u64,
-    /// Whether every implementation runs with all its processes on CPU 0.
-    pub(crate) pinned: bool,
+    /// Where the processes run.
+    pub(crate) pinning: Pinning,
     /// Our implementation (it may say "not yet available").
     pub(crate) ours: ImplFn,
     /// Whether the Python script implements it.
@@ -218,7 +218,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: MS,
         n_full: 100,
         n_quick: 20,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::process::start_join_fork,
         python: true,
         floor: Some(FORK_FLOOR),
@@ -230,7 +230,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: MS,
         n_full: 20,
         n_quick: 4,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::process::start_join_spawn,
         python: true,
         floor: Some(Floor {
@@ -245,7 +245,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: MS,
         n_full: 50,
         n_quick: 10,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::process::start_join_forkserver,
         python: true,
         floor: Some(FORK_FLOOR),
@@ -257,7 +257,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: M_OPS,
         n_full: 1_000_000,
         n_quick: 100_000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::shared::value_locked_increments,
         python: true,
         floor: Some(Floor {
@@ -275,7 +275,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: NS,
         n_full: 1_000_000,
         n_quick: 100_000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::shared::lock_uncontended,
         python: true,
         floor: Some(Floor {
@@ -290,7 +290,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: M_OPS,
         n_full: 20_000_000,
         n_quick: 2_000_000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::shared::atomic_fetch_add,
         python: true,
         floor: Some(Floor {
@@ -305,7 +305,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: Metric::Bandwidth { bytes_per_op: 16.0 },
         n_full: 10_000_000,
         n_quick: 1_000_000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::shared::array_fill_sum,
         python: true,
         floor: Some(Floor {
@@ -320,7 +320,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: US,
         n_full: 1000,
         n_quick: 100,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::shared::shared_memory_cycle,
         python: true,
         floor: Some(Floor {
@@ -335,7 +335,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: K_ITEMS,
         n_full: 100_000,
         n_quick: 10_000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::channel::queue_small_items,
         python: true,
         floor: Some(SMALL_MESSAGE_FLOOR),
@@ -347,7 +347,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: MIB_MESSAGES,
         n_full: 200,
         n_quick: 20,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::channel::queue_1mib_items,
         python: true,
         floor: Some(MIB_FLOOR),
@@ -359,7 +359,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: K_ITEMS,
         n_full: 100_000,
         n_quick: 10_000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::channel::pipe_small_messages,
         python: true,
         floor: Some(SMALL_MESSAGE_FLOOR),
@@ -371,7 +371,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: MIB_MESSAGES,
         n_full: 1000,
         n_quick: 100,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::channel::pipe_1mib_messages,
         python: true,
         floor: Some(MIB_FLOOR),
@@ -379,23 +379,36 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "channel/round_trip",
-        what: "round trip of a small message to an echoing child, unpinned (2 CPUs)",
+        what: "round trip of a small message to an echoing child, unpinned (the scheduler \
+               puts the two on one CPU or on both, so the figure can be bimodal)",
         metric: US,
         n_full: 10_000,
         n_quick: 2000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::channel::round_trip,
         python: true,
         floor: Some(PING_PONG_FLOOR),
         targets: &[Target::AtMost(Reference::Floor, 1.3)],
     },
     Scenario {
-        name: "channel/round_trip_pinned",
+        name: "channel/round_trip_same_cpu",
         what: "as channel/round_trip, every process pinned to CPU 0",
         metric: US,
         n_full: 10_000,
         n_quick: 2000,
-        pinned: true,
+        pinning: Pinning::SameCpu,
+        ours: ours::channel::round_trip,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[Target::AtMost(Reference::Floor, 1.3)],
+    },
+    Scenario {
+        name: "channel/round_trip_cross_cpu",
+        what: "as channel/round_trip, the parent pinned to CPU 0 and the echoing child to CPU 1",
+        metric: US,
+        n_full: 10_000,
+        n_quick: 2000,
+        pinning: Pinning::CrossCpu,
         ours: ours::channel::round_trip,
         python: true,
         floor: Some(PING_PONG_FLOOR),
@@ -407,7 +420,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: K_TASKS,
         n_full: 100_000,
         n_quick: 10_000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::pool::map_auto_chunksize,
         python: true,
         floor: Some(Floor {
@@ -422,7 +435,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: K_TASKS,
         n_full: 10_000,
         n_quick: 2000,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::pool::map_chunksize_1,
         python: true,
         floor: Some(Floor {
@@ -437,19 +450,19 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: US,
         n_full: 2000,
         n_quick: 300,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::pool::apply_async_round_trip,
         python: true,
         floor: Some(PING_PONG_FLOOR),
         targets: &[Target::AtMost(Reference::Floor, 1.3)],
     },
     Scenario {
-        name: "pool/apply_async_round_trip_pinned",
+        name: "pool/apply_async_round_trip_same_cpu",
         what: "as pool/apply_async_round_trip, every process pinned to CPU 0",
         metric: US,
         n_full: 2000,
         n_quick: 300,
-        pinned: true,
+        pinning: Pinning::SameCpu,
         ours: ours::pool::apply_async_round_trip,
         python: true,
         floor: Some(PING_PONG_FLOOR),
@@ -465,7 +478,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         },
         n_full: 40,
         n_quick: 10,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::pool::cpu_bound_speedup,
         python: true,
         floor: Some(Floor {
@@ -480,7 +493,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         metric: MS,
         n_full: 10,
         n_quick: 3,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::pool::pool_create,
         python: true,
         floor: Some(Floor {
@@ -499,7 +512,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         },
         n_full: 1,
         n_quick: 1,
-        pinned: false,
+        pinning: Pinning::Unpinned,
         ours: ours::pool::worker_rss,
         python: true,
         floor: Some(Floor {

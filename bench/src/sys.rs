@@ -127,13 +127,16 @@ pub(crate) fn stream_socketpair() -> io::Result<(File, File)> {
     Ok((File::from(ends.0), File::from(ends.1)))
 }
 
-/// Pins the calling process (and so every child it starts afterwards) to CPU 0.
+/// Pins the calling process (and so every child it starts afterwards) to `cpu`.
 /// See sched_setaffinity(2).
-pub(crate) fn pin_to_cpu0() -> io::Result<()> {
+pub(crate) fn pin_to_cpu(cpu: usize) -> io::Result<()> {
     // SAFETY: an all-zero cpu_set_t is a valid empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: CPU 0 is within the set's capacity.
-    unsafe { libc::CPU_SET(0, &mut set) };
+    if cpu >= 8 * size_of::<libc::cpu_set_t>() {
+        return Err(io::Error::other(format!("CPU {cpu} is beyond cpu_set_t")));
+    }
+    // SAFETY: `cpu` is within the set's capacity (checked above).
+    unsafe { libc::CPU_SET(cpu, &mut set) };
     // SAFETY: `set` is a valid cpu_set_t of the size passed.
     check(unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) })?;
     Ok(())

@@ -12,3 +12,13 @@ pub(crate) mod channel;
 pub(crate) mod pool;
 pub(crate) mod process;
 pub(crate) mod shared;
+
+use std::fmt::Display;
+
+use crate::measure::BoxError;
+
+/// Turns any printable error (ours are generic over payloads) into the error of
+/// implementation bodies.
+pub(crate) fn fail(err: impl Display) -> BoxError {
+    err.to_string().into()
+}
