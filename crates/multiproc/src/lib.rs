@@ -24,3 +24,32 @@ pub use multiproc_process::{
     get_all_start_methods, get_context, get_start_method, log_to_stderr, parent_process,
     physical_cpu_count, process_cpu_count, set_start_method,
 };
+
+#[cfg(feature = "shared")]
+#[doc(no_inline)]
+pub use multiproc_shared::{
+    Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RawArray, RawValue, Semaphore,
+    SharedMemory, Value,
+};
+
+#[cfg(feature = "channel")]
+#[doc(no_inline)]
+pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
+
+/// The Python-named items, for `use multiproc::prelude::*;`.
+pub mod prelude {
+    #[cfg(feature = "channel")]
+    #[doc(no_inline)]
+    pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue};
+    #[cfg(feature = "process")]
+    #[doc(no_inline)]
+    pub use multiproc_process::{
+        Process, StartMethod, cpu_count, current_process, get_context, process_cpu_count,
+    };
+    #[cfg(feature = "shared")]
+    #[doc(no_inline)]
+    pub use multiproc_shared::{
+        Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RawArray, RawValue,
+        Semaphore, SharedMemory, Value,
+    };
+}

@@ -1,0 +1,1 @@
+//! A user of multiproc-channel alone, with its own fork: see `tests/`.

@@ -1,0 +1,1 @@
+//! A user of the multiproc facade alone: see `tests/`.

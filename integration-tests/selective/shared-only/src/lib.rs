@@ -1,0 +1,1 @@
+//! A user of multiproc-shared alone, with its own fork: see `tests/`.
