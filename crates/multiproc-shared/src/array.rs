@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::deadline_after;
-use crate::value::{data_offset, lock_for_access};
-use crate::words::{Acquire, RLockWord};
+use crate::value::{DataLock, data_offset};
+use crate::words::Acquire;
 use crate::{Error, RLock, Segment};
 
 /// Bytes needed for `len` elements after `offset`, or `TooLarge`.
@@ -129,20 +129,15 @@ impl<T: Pod> Array<T> {
         self.segment().as_ptr().wrapping_add(Self::DATA).cast::<T>()
     }
 
-    fn word(&self) -> &RLockWord {
-        let word = self.lock.word();
-        assert!(
-            !word.is_owned(),
-            "Array accessed through get/set/copy/lock while this thread holds its lock; use the guard"
-        );
-        word
+    fn data_lock(&self) -> DataLock<'_> {
+        DataLock::of(self.segment())
     }
 
     /// Reads element `index` under the lock; [`Error::OutOfBounds`] past the end.
     ///
     /// # Panics
     ///
-    /// If the calling thread holds this array's lock (use the guard instead).
+    /// If the calling thread holds an [`ArrayGuard`] of this array (use the guard instead).
     ///
     /// ```
     /// let a = multiproc_shared::Array::from_slice(&[5_u8, 6])?;
@@ -152,12 +147,12 @@ impl<T: Pod> Array<T> {
     /// ```
     pub fn get(&self, index: usize) -> Result<T, Error> {
         check_index(index, self.len)?;
-        let word = self.word();
-        lock_for_access(word, "Array::get");
+        let lock = self.data_lock();
+        lock.begin_access("Array::get");
         // SAFETY: index < len, so in bounds and aligned; the lock is held and this
         // thread holds no guard; volatile since other processes write the memory.
         let value = unsafe { self.as_ptr().add(index).read_volatile() };
-        let _ = word.release();
+        lock.end_access();
         Ok(value)
     }
 
@@ -165,7 +160,7 @@ impl<T: Pod> Array<T> {
     ///
     /// # Panics
     ///
-    /// If the calling thread holds this array's lock (use the guard instead).
+    /// If the calling thread holds an [`ArrayGuard`] of this array (use the guard instead).
     ///
     /// ```
     /// let a = multiproc_shared::Array::<i64>::zeroed(2)?;
@@ -175,11 +170,11 @@ impl<T: Pod> Array<T> {
     /// ```
     pub fn set(&self, index: usize, value: T) -> Result<(), Error> {
         check_index(index, self.len)?;
-        let word = self.word();
-        lock_for_access(word, "Array::set");
+        let lock = self.data_lock();
+        lock.begin_access("Array::set");
         // SAFETY: as in `get`.
         unsafe { self.as_ptr().add(index).write_volatile(value) };
-        let _ = word.release();
+        lock.end_access();
         Ok(())
     }
 
@@ -188,7 +183,7 @@ impl<T: Pod> Array<T> {
     ///
     /// # Panics
     ///
-    /// If the calling thread holds this array's lock (use the guard instead).
+    /// If the calling thread holds an [`ArrayGuard`] of this array (use the guard instead).
     ///
     /// ```
     /// let a = multiproc_shared::Array::from_slice(&[1.0_f32, 2.0])?;
@@ -199,12 +194,12 @@ impl<T: Pod> Array<T> {
     /// ```
     pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
         check_len(self.len, dst.len())?;
-        let word = self.word();
-        lock_for_access(word, "Array::copy_to_slice");
+        let lock = self.data_lock();
+        lock.begin_access("Array::copy_to_slice");
         // SAFETY: `len` elements are in bounds; `dst` is a distinct private buffer of the
         // same length; the lock keeps other writers out.
         unsafe { std::ptr::copy_nonoverlapping(self.as_ptr(), dst.as_mut_ptr(), self.len) };
-        let _ = word.release();
+        lock.end_access();
         Ok(())
     }
 
@@ -213,7 +208,7 @@ impl<T: Pod> Array<T> {
     ///
     /// # Panics
     ///
-    /// If the calling thread holds this array's lock (use the guard instead).
+    /// If the calling thread holds an [`ArrayGuard`] of this array (use the guard instead).
     ///
     /// ```
     /// let a = multiproc_shared::Array::<u16>::zeroed(2)?;
@@ -223,11 +218,11 @@ impl<T: Pod> Array<T> {
     /// ```
     pub fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
         check_len(self.len, src.len())?;
-        let word = self.word();
-        lock_for_access(word, "Array::copy_from_slice");
+        let lock = self.data_lock();
+        lock.begin_access("Array::copy_from_slice");
         // SAFETY: as in `copy_to_slice`, in the other direction.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.as_ptr(), self.len) };
-        let _ = word.release();
+        lock.end_access();
         Ok(())
     }
 
@@ -262,7 +257,7 @@ impl<T: Pod> Array<T> {
     ///
     /// # Panics
     ///
-    /// If the calling thread already holds this array's lock.
+    /// If the calling thread already holds an [`ArrayGuard`] of this array.
     ///
     /// ```
     /// let a = multiproc_shared::Array::<u32>::zeroed(3)?;
@@ -271,9 +266,8 @@ impl<T: Pod> Array<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn lock(&self) -> LockResult<ArrayGuard<'_, T>> {
-        let word = self.word();
         let guard = ArrayGuard { array: self };
-        match word.acquire(None) {
+        match self.data_lock().acquire_guard(None, "Array::lock") {
             Acquire::OwnerDied => Err(OwnerDied::new(guard)),
             _ => Ok(guard),
         }
@@ -287,7 +281,10 @@ impl<T: Pod> Array<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<ArrayGuard<'_, T>>> {
-        match self.word().acquire(deadline_after(timeout)) {
+        match self
+            .data_lock()
+            .acquire_guard(deadline_after(timeout), "Array::lock")
+        {
             Acquire::Acquired => Ok(Some(ArrayGuard { array: self })),
             Acquire::OwnerDied => Err(OwnerDied::new(Some(ArrayGuard { array: self }))),
             Acquire::TimedOut => Ok(None),
@@ -339,7 +336,7 @@ impl<T: Pod> DerefMut for ArrayGuard<'_, T> {
 
 impl<T: Pod> Drop for ArrayGuard<'_, T> {
     fn drop(&mut self) {
-        let _ = self.array.lock.word().release();
+        self.array.data_lock().release_guard();
     }
 }
 

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{self, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{self, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -24,13 +24,72 @@ pub(crate) const fn data_offset<T>() -> usize {
     }
 }
 
-/// Acquires `word` for a short internal access (get/set/copy); owner death is logged,
-/// since the access itself cannot report it.
-pub(crate) fn lock_for_access(word: &RLockWord, what: &str) {
-    if word.acquire(None) == Acquire::OwnerDied {
-        log::warn!(
-            "{what}: the previous owner of the lock died while holding it; the data may be inconsistent"
+/// Where the "a guard is out" flag of a `Value` or `Array` lives, after its `RLockWord`.
+const GUARD_FLAG: usize = size_of::<RLockWord>();
+
+/// The lock of a `Value` or `Array` as its data accessors use it.
+///
+/// The lock is an `RLock`, so Python's `with v.get_lock(): v.value += 1` works: `get`
+/// and `set` re-acquire it recursively. A guard that hands out `&mut T` is different: a
+/// second guard, or `get`/`set`, on the same thread would alias it, so the segment
+/// records that a guard is out and those calls panic instead.
+pub(crate) struct DataLock<'a> {
+    word: &'a RLockWord,
+    guard_out: &'a AtomicU32,
+}
+
+impl<'a> DataLock<'a> {
+    pub(crate) fn of(segment: &'a Segment) -> DataLock<'a> {
+        DataLock {
+            word: segment.word(0),
+            guard_out: segment.word(GUARD_FLAG),
+        }
+    }
+
+    fn assert_no_guard(&self, what: &str) {
+        // The flag is only ours to read while we own the lock.
+        assert!(
+            !(self.word.is_owned() && self.guard_out.load(Ordering::Relaxed) != 0),
+            "{what} called while this thread holds a guard of the same data; use the guard"
         );
+    }
+
+    fn acquire(&self, deadline: Option<Instant>, what: &str) -> Acquire {
+        self.assert_no_guard(what);
+        let outcome = self.word.acquire(deadline);
+        if outcome == Acquire::OwnerDied {
+            // A guard the dead owner held is gone with it.
+            self.guard_out.store(0, Ordering::Relaxed);
+        }
+        outcome
+    }
+
+    /// Takes the lock for one short access (get/set/copy). Owner death is logged, since
+    /// the access itself cannot report it.
+    pub(crate) fn begin_access(&self, what: &str) {
+        if self.acquire(None, what) == Acquire::OwnerDied {
+            log::warn!(
+                "{what}: the previous owner of the lock died while holding it; the data may be inconsistent"
+            );
+        }
+    }
+
+    pub(crate) fn end_access(&self) {
+        let _ = self.word.release();
+    }
+
+    /// Takes the lock for a guard.
+    pub(crate) fn acquire_guard(&self, deadline: Option<Instant>, what: &str) -> Acquire {
+        let outcome = self.acquire(deadline, what);
+        if outcome.is_held() {
+            self.guard_out.store(1, Ordering::Relaxed);
+        }
+        outcome
+    }
+
+    pub(crate) fn release_guard(&self) {
+        self.guard_out.store(0, Ordering::Relaxed);
+        let _ = self.word.release();
     }
 }
 
@@ -106,19 +165,19 @@ impl<T: Pod> Value<T> {
     /// # Panics
     ///
     /// If the calling thread holds a [`ValueGuard`] of this value (read through the guard).
+    /// Holding the lock through [`get_lock`](Value::get_lock) is fine, as in Python.
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Value::new(7_u64)?.get(), 7);
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn get(&self) -> T {
-        let word = self.lock.word();
-        self.assert_no_guard(word);
-        lock_for_access(word, "Value::get");
+        let lock = DataLock::of(self.segment());
+        lock.begin_access("Value::get");
         // SAFETY: in bounds and aligned; the lock is held, and no `&mut T` from a guard
         // exists on this thread (checked above); volatile since other processes write it.
         let value = unsafe { self.as_ptr().read_volatile() };
-        let _ = word.release();
+        lock.end_access();
         value
     }
 
@@ -135,19 +194,11 @@ impl<T: Pod> Value<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn set(&self, value: T) {
-        let word = self.lock.word();
-        self.assert_no_guard(word);
-        lock_for_access(word, "Value::set");
+        let lock = DataLock::of(self.segment());
+        lock.begin_access("Value::set");
         // SAFETY: as in `get`.
         unsafe { self.as_ptr().write_volatile(value) };
-        let _ = word.release();
-    }
-
-    fn assert_no_guard(&self, word: &RLockWord) {
-        assert!(
-            !word.is_owned(),
-            "Value accessed through get/set/lock while this thread holds its lock; use the guard"
-        );
+        lock.end_access();
     }
 
     /// The `RLock` that guards the value (Python's `get_lock()`).
@@ -171,8 +222,8 @@ impl<T: Pod> Value<T> {
     ///
     /// # Panics
     ///
-    /// If the calling thread already holds this value's lock: a second guard would alias
-    /// the first (`std::sync::Mutex` makes the same demand).
+    /// If the calling thread already holds a guard of this value: a second guard would
+    /// alias the first (`std::sync::Mutex` makes the same demand).
     ///
     /// ```
     /// let x = multiproc_shared::Value::new(1_u32)?;
@@ -181,10 +232,8 @@ impl<T: Pod> Value<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn lock(&self) -> LockResult<ValueGuard<'_, T>> {
-        let word = self.lock.word();
-        self.assert_no_guard(word);
         let guard = ValueGuard { value: self };
-        match word.acquire(None) {
+        match DataLock::of(self.segment()).acquire_guard(None, "Value::lock") {
             Acquire::OwnerDied => Err(OwnerDied::new(guard)),
             _ => Ok(guard),
         }
@@ -198,9 +247,7 @@ impl<T: Pod> Value<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<ValueGuard<'_, T>>> {
-        let word = self.lock.word();
-        self.assert_no_guard(word);
-        match word.acquire(deadline_after(timeout)) {
+        match DataLock::of(self.segment()).acquire_guard(deadline_after(timeout), "Value::lock") {
             Acquire::Acquired => Ok(Some(ValueGuard { value: self })),
             Acquire::OwnerDied => Err(OwnerDied::new(Some(ValueGuard { value: self }))),
             Acquire::TimedOut => Ok(None),
@@ -253,7 +300,7 @@ impl<T: Pod> DerefMut for ValueGuard<'_, T> {
 
 impl<T: Pod> Drop for ValueGuard<'_, T> {
     fn drop(&mut self) {
-        let _ = self.value.lock.word().release();
+        DataLock::of(self.value.segment()).release_guard();
     }
 }
 

@@ -52,13 +52,9 @@ fn get_lock_guards_get_and_set_across_processes() {
                 let counter = counter.clone();
                 fork(move || {
                     for _ in 0..10_000 {
-                        let lock = counter.get_lock();
-                        lock.acquire().unwrap();
-                        // get/set from the owning thread would panic: use the raw pointer
-                        // under the held lock instead, as documented.
-                        // SAFETY: the lock is held; the pointer is in bounds.
-                        unsafe { *counter.as_ptr() += 1 };
-                        lock.release().unwrap();
+                        // Python's `with v.get_lock(): v.value += 1`.
+                        let _held = counter.get_lock().lock().unwrap();
+                        counter.set(counter.get() + 1);
                     }
                 })
             })
@@ -166,11 +162,27 @@ fn child_fills_array_parent_sums() {
 }
 
 #[test]
-#[should_panic(expected = "holds its lock")]
+#[should_panic(expected = "holds a guard")]
 fn second_guard_on_the_same_thread_panics() {
     let value = Value::new(0_u8).unwrap();
     let _first = value.lock().unwrap();
     let _second = value.lock();
+}
+
+#[test]
+#[should_panic(expected = "holds a guard")]
+fn get_under_a_guard_panics() {
+    let value = Value::new(0_u8).unwrap();
+    let _guard = value.lock().unwrap();
+    value.get();
+}
+
+#[test]
+fn guard_inside_get_lock_is_allowed() {
+    let value = Value::new(1_u8).unwrap();
+    let _held = value.get_lock().lock().unwrap();
+    *value.lock().unwrap() += 1;
+    assert_eq!(value.get(), 2);
 }
 
 #[test]
