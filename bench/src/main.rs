@@ -9,6 +9,7 @@
 //! The figures are what they are: nothing here asserts on time. See `bench/README.md` for
 //! how to read the table.
 
+mod chart;
 mod floor;
 mod measure;
 mod ours;
@@ -196,7 +197,7 @@ fn main() -> ExitCode {
     match write_results(&report, &markdown) {
         Ok(dir) => {
             eprintln!(
-                "multiproc-bench: wrote {0}/latest.md and {0}/latest.json",
+                "multiproc-bench: wrote latest.md, latest.json and latest.svg in {}",
                 dir.display()
             );
             ExitCode::SUCCESS
@@ -215,6 +216,7 @@ fn write_results(report: &Report, markdown: &str) -> std::io::Result<PathBuf> {
     std::fs::write(dir.join("latest.md"), markdown)?;
     let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("latest.json"), json + "\n")?;
+    std::fs::write(dir.join("latest.svg"), chart::svg(report))?;
     Ok(dir)
 }
 
