@@ -1,1 +1,105 @@
 //! A crash-proof process pool: map, imap, starmap, apply_async and friends.
+//!
+//! This is the pool of [multiproc](https://docs.rs/multiproc), Python's `multiprocessing` for
+//! Rust: [`Pool`] fans ordinary Rust functions out over worker processes, with typed
+//! arguments and results, under the names Python uses.
+//!
+//! ```
+//! use multiproc_pool::Pool;
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! let pool = Pool::new(4)?;
+//! assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What it does that CPython's `Pool` does not
+//!
+//! * **A dying worker fails only its task.** CPython's `Pool` hangs forever when a worker is
+//!   killed (python/cpython#66587) and `ProcessPoolExecutor` breaks for every pending task.
+//!   Here the pool knows which chunk each worker is running at all times: when a worker ends
+//!   (a crash, `abort`, `exit`, SIGKILL, the OOM killer) that chunk fails with
+//!   [`TaskError::WorkerDied`] and the exit code or signal, the chunks it had queued but not
+//!   started go to other workers, a new worker takes its place, and every other task
+//!   completes. A task that panics gives [`TaskError::Panicked`] with the message and
+//!   location; the worker survives.
+//! * **Per-task timeouts** ([`Options::timeout`]): a task that runs too long has its worker
+//!   killed and replaced, and reports [`TaskError::Timeout`].
+//! * **Bounded laziness**: [`Pool::imap`] and [`Pool::imap_unordered`] read their input only
+//!   as results are consumed (a window of [`Options::buffersize`] chunks), so an endless
+//!   input runs in constant memory; dropping the iterator (`break`) discards what was not
+//!   started.
+//! * **No hang on serialization**: an argument or a result that fails to (de)serialize is an
+//!   error for that task ([`TaskError::Transfer`]).
+//! * **Progress**: [`AsyncResult::completed`] / [`AsyncResult::total`] and
+//!   [`IMap::completed`]; with the `progress` feature, an `indicatif` bar
+//!   (`Options::progress_bar`).
+//!
+//! # How it works
+//!
+//! Each worker is a [`multiproc_process::Process`] running a loop that receives chunks of
+//! tasks on its own task channel and answers on its own result channel (ipc-channel). A chunk
+//! names the function by its place in the executable
+//! ([`FunctionRef`](multiproc_process::FunctionRef)) and carries the postcard encoding of its
+//! argument tuples. In the parent, one queue holds the chunks not yet sent; a chunk goes to a
+//! worker only when it has room (a few chunks, at most 64 KiB of arguments unread), several
+//! chunks to a message, so sends never block for long and a worker never waits for its next
+//! chunk. One result thread reads every worker's results (so a large result never blocks a
+//! worker against the dispatcher), notices a worker's death when its channel closes or its
+//! pidfd says so, reaps it to learn the exit status, fails or requeues its chunks and starts
+//! a replacement. Callbacks run on that thread, as in Python: keep them short.
+//!
+//! Log records written in workers reach the parent's logger (see `multiproc-process`).
+//!
+//! # Feature flags
+//!
+//! * `progress`: [`Options::progress_bar`], a progress bar drawn on stderr with
+//!   [indicatif](https://docs.rs/indicatif) while a `map` or `imap` runs.
+//!
+//! # Platform support
+//!
+//! Linux 5.3 or later, like `multiproc-process` (pidfds, ipc-channel's Unix back end). Every
+//! start method works: fork, spawn and forkserver (the default).
+//!
+//! # Examples
+//!
+//! `pool_map`, `pool_starmap`, `pool_cpu_count` and `error_handling` in the repository's
+//! `examples/`. A worker that crashes:
+//!
+//! ```
+//! use multiproc_pool::{Pool, TaskError};
+//!
+//! fn risky(x: u32) -> u32 {
+//!     match x {
+//!         3 => panic!("three is right out"),
+//!         5 => std::process::abort(),
+//!         _ => x * 10,
+//!     }
+//! }
+//!
+//! let pool = Pool::new(2)?;
+//! let results: Vec<Result<u32, TaskError>> = pool.chunksize(1).imap(risky, 0..8).collect();
+//! assert_eq!(results[2], Ok(20));
+//! assert!(matches!(&results[3], Err(TaskError::Panicked(p)) if p.message == "three is right out"));
+//! assert!(matches!(results[5], Err(TaskError::WorkerDied { .. })));
+//! assert_eq!(results[7], Ok(70));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod async_result;
+mod chunk;
+mod error;
+mod imap;
+mod pool;
+mod progress;
+mod scheduler;
+mod worker;
+
+pub use self::async_result::AsyncResult;
+pub use self::error::TaskError;
+pub use self::imap::IMap;
+pub use self::pool::{Options, Pool, PoolBuilder, Tasks};

@@ -1,0 +1,351 @@
+//! `AsyncResult`: the result of `apply_async`, `map_async` and `starmap_async`.
+
+use std::fmt;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use multiproc_process::Portable;
+
+use crate::chunk::{Positions, Sink, decode_outputs};
+use crate::error::TaskError;
+use crate::progress::Progress;
+
+type Callback<T> = Box<dyn FnOnce(&T) + Send>;
+type ErrorCallback = Box<dyn FnOnce(&TaskError) + Send>;
+
+/// The result of a task submitted with [`Pool::apply_async`](crate::Pool::apply_async), or of
+/// a whole [`map_async`](crate::Pool::map_async) / [`starmap_async`](crate::Pool::starmap_async),
+/// like Python's `multiprocessing.pool.AsyncResult`.
+///
+/// ```
+/// use multiproc_pool::Pool;
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::new(2)?;
+/// let result = pool.apply_async(square, (7,));
+/// assert_eq!(result.get()?, 49);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The result does not borrow the pool. If the pool is terminated (or dropped) first,
+/// [`get`](AsyncResult::get) returns [`TaskError::Terminated`].
+#[doc(alias = "multiprocessing.pool.AsyncResult")]
+#[doc(alias = "MapResult")]
+pub struct AsyncResult<T> {
+    cell: Arc<Cell<T>>,
+}
+
+pub(crate) struct Cell<T> {
+    state: Mutex<CellState<T>>,
+    ready: Condvar,
+    pub(crate) progress: Progress,
+}
+
+struct CellState<T> {
+    value: Option<Result<T, TaskError>>,
+    /// `Some` once the result arrived, whether or not it was taken since.
+    succeeded: Option<bool>,
+    callback: Option<Callback<T>>,
+    error_callback: Option<ErrorCallback>,
+}
+
+impl<T> Cell<T> {
+    pub(crate) fn new(progress: Progress) -> Arc<Cell<T>> {
+        Arc::new(Cell {
+            state: Mutex::new(CellState {
+                value: None,
+                succeeded: None,
+                callback: None,
+                error_callback: None,
+            }),
+            ready: Condvar::new(),
+            progress,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CellState<T>> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Stores the result and runs the callback that matches it (under the lock, so that a
+    /// callback registered concurrently runs exactly once).
+    pub(crate) fn set(&self, value: Result<T, TaskError>) {
+        let mut state = self.lock();
+        if state.succeeded.is_some() {
+            return;
+        }
+        match &value {
+            Ok(v) => {
+                state.error_callback = None;
+                if let Some(callback) = state.callback.take() {
+                    run_callback(|| callback(v));
+                }
+            }
+            Err(e) => {
+                state.callback = None;
+                if let Some(callback) = state.error_callback.take() {
+                    run_callback(|| callback(e));
+                }
+            }
+        }
+        state.succeeded = Some(value.is_ok());
+        state.value = Some(value);
+        drop(state);
+        self.ready.notify_all();
+    }
+}
+
+/// A panicking callback must not take the pool's result thread down.
+fn run_callback(f: impl FnOnce()) {
+    if let Err(panic) = multiproc_process::catch_panic(false, f) {
+        log::error!("a pool callback panicked: {panic}");
+    }
+}
+
+impl<T> AsyncResult<T> {
+    pub(crate) fn from_cell(cell: Arc<Cell<T>>) -> AsyncResult<T> {
+        AsyncResult { cell }
+    }
+
+    /// Waits for the result and returns it: the task's return value (a `Vec` of them for a
+    /// map, in input order), or why it has none (for a map, the error of the first task that
+    /// failed, in input order).
+    pub fn get(self) -> Result<T, TaskError> {
+        let mut state = self.cell.lock();
+        while state.succeeded.is_none() {
+            state = self
+                .cell
+                .ready
+                .wait(state)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        state.value.take().unwrap_or(Err(TaskError::Taken))
+    }
+
+    /// Like [`get`](AsyncResult::get), but gives up after `timeout` with
+    /// [`TaskError::NotReady`] (Python's `multiprocessing.TimeoutError`); asking again is
+    /// allowed. Once it has returned the result, the result is gone from this handle.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn slow() -> u8 { std::thread::sleep(Duration::from_millis(300)); 1 }
+    /// let pool = Pool::new(1)?;
+    /// let result = pool.apply_async(slow, ());
+    /// assert_eq!(result.get_timeout(Duration::from_millis(10)), Err(TaskError::NotReady));
+    /// assert_eq!(result.get_timeout(Duration::from_secs(30)), Ok(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, TaskError> {
+        if !self.wait_timeout(timeout) {
+            return Err(TaskError::NotReady);
+        }
+        self.cell
+            .lock()
+            .value
+            .take()
+            .unwrap_or(Err(TaskError::Taken))
+    }
+
+    /// Waits until the result is ready (Python's `wait()`).
+    pub fn wait(&self) {
+        let mut state = self.cell.lock();
+        while state.succeeded.is_none() {
+            state = self
+                .cell
+                .ready
+                .wait(state)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Waits until the result is ready or `timeout` passes; returns whether it is ready
+    /// (Python's `wait(timeout)`).
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.cell.lock();
+        while state.succeeded.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .cell
+                .ready
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Whether the result has arrived.
+    pub fn ready(&self) -> bool {
+        self.cell.lock().succeeded.is_some()
+    }
+
+    /// Whether the task succeeded: `None` while it is not ready (where Python raises
+    /// `ValueError`).
+    ///
+    /// ```
+    /// use multiproc_pool::Pool;
+    /// fn fail() -> u8 { panic!("no") }
+    /// let pool = Pool::new(1)?;
+    /// let result = pool.apply_async(fail, ());
+    /// result.wait();
+    /// assert_eq!(result.successful(), Some(false));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn successful(&self) -> Option<bool> {
+        self.cell.lock().succeeded
+    }
+
+    /// Tasks finished so far (for a map: items; a task that failed counts as finished).
+    pub fn completed(&self) -> usize {
+        self.cell.progress.completed()
+    }
+
+    /// The number of tasks (1 for `apply_async`, the input length for a map).
+    pub fn total(&self) -> usize {
+        self.cell.progress.total().unwrap_or(0)
+    }
+}
+
+impl<T: Send + 'static> AsyncResult<T> {
+    /// Python's `callback`: `f` is called with the value when the task succeeds, on the
+    /// pool's result thread (or right here if the result is already in). It must not block
+    /// for long: other results wait meanwhile. The value stays available to
+    /// [`get`](AsyncResult::get).
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use multiproc_pool::Pool;
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let result = pool.apply_async(square, (9,)).callback(move |v| tx.send(*v).unwrap());
+    /// assert_eq!(rx.recv()?, 81);
+    /// assert_eq!(result.get()?, 81);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn callback(self, f: impl FnOnce(&T) + Send + 'static) -> Self {
+        {
+            let mut state = self.cell.lock();
+            match (&state.succeeded, &state.value) {
+                (None, _) => state.callback = Some(Box::new(f)),
+                (Some(true), Some(Ok(v))) => run_callback(|| f(v)),
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// Python's `error_callback`: `f` is called with the error when the task fails, like
+    /// [`callback`](AsyncResult::callback).
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn fail() -> u8 { panic!("no luck") }
+    /// let pool = Pool::new(1)?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let _result = pool.apply_async(fail, ()).error_callback(move |e| tx.send(e.clone()).unwrap());
+    /// assert!(matches!(rx.recv()?, TaskError::Panicked(p) if p.message == "no luck"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn error_callback(self, f: impl FnOnce(&TaskError) + Send + 'static) -> Self {
+        {
+            let mut state = self.cell.lock();
+            match (&state.succeeded, &state.value) {
+                (None, _) => state.error_callback = Some(Box::new(f)),
+                (Some(false), Some(Err(e))) => run_callback(|| f(e)),
+                _ => {}
+            }
+        }
+        self
+    }
+}
+
+impl<T> fmt::Debug for AsyncResult<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncResult")
+            .field("ready", &self.ready())
+            .field("completed", &self.completed())
+            .field("total", &self.total())
+            .finish()
+    }
+}
+
+/// Where the result of `apply_async` goes.
+pub(crate) struct ApplySink<R> {
+    pub(crate) cell: Arc<Cell<R>>,
+}
+
+impl<R: Portable> Sink for ApplySink<R> {
+    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>) {
+        let result = decode_outputs::<R>(positions, outcome).pop().map_or(
+            Err(TaskError::Transfer {
+                detail: "no result".into(),
+            }),
+            |(_, r)| r,
+        );
+        self.cell.progress.add(1);
+        self.cell.set(result);
+    }
+
+    fn task_failed(&self, _: usize, error: TaskError) {
+        self.cell.progress.add(1);
+        self.cell.set(Err(error));
+    }
+}
+
+/// Where the results of `map_async` go: one slot per input item.
+pub(crate) struct MapSink<R> {
+    slots: Mutex<(Vec<Option<Result<R, TaskError>>>, usize)>,
+    pub(crate) cell: Arc<Cell<Vec<R>>>,
+}
+
+impl<R> MapSink<R> {
+    pub(crate) fn new(len: usize, cell: Arc<Cell<Vec<R>>>) -> MapSink<R> {
+        let mut slots = Vec::with_capacity(len);
+        slots.resize_with(len, || None);
+        MapSink {
+            slots: Mutex::new((slots, len)),
+            cell,
+        }
+    }
+
+    fn store(&self, results: impl IntoIterator<Item = (usize, Result<R, TaskError>)>) {
+        let mut guard = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let (slots, remaining) = &mut *guard;
+        let mut added = 0;
+        for (position, result) in results {
+            if slots[position].replace(result).is_none() {
+                *remaining -= 1;
+                added += 1;
+            }
+        }
+        self.cell.progress.add(added);
+        if *remaining == 0 {
+            let slots = std::mem::take(slots);
+            drop(guard);
+            // The first error in input order, else every value in order.
+            let result = slots
+                .into_iter()
+                .map(|s| s.unwrap_or(Err(TaskError::Taken)))
+                .collect();
+            self.cell.set(result);
+        }
+    }
+}
+
+impl<R: Portable> Sink for MapSink<R> {
+    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>) {
+        self.store(decode_outputs::<R>(positions, outcome));
+    }
+
+    fn task_failed(&self, position: usize, error: TaskError) {
+        self.store([(position, Err(error))]);
+    }
+}

@@ -1,0 +1,164 @@
+//! Chunks: the unit of work the pool ships to a worker, and where their results go.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use multiproc_process::{FunctionRef, PanicInfo, Portable};
+
+use crate::error::TaskError;
+use crate::worker::Bytes;
+
+/// The positions (in the caller's input order) of the tasks of one chunk: `start..start + len`
+/// minus the ones whose arguments could not be encoded (reported on their own).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Positions {
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+    pub(crate) skipped: Vec<usize>,
+}
+
+impl Positions {
+    /// The positions that travelled with the chunk, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (self.start..self.start + self.len).filter(|p| !self.skipped.contains(p))
+    }
+
+    /// How many tasks travelled with the chunk.
+    pub(crate) fn count(&self) -> usize {
+        self.len - self.skipped.len()
+    }
+}
+
+/// Where the results of a submission go. Called on the pool's result thread.
+pub(crate) trait Sink: Send + Sync {
+    /// A chunk finished: `Ok` holds the postcard of `Vec<Result<R, PanicInfo>>` (one per
+    /// position), `Err` the error of every task of the chunk.
+    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>);
+    /// One task failed on its own (its arguments did not encode).
+    fn task_failed(&self, position: usize, error: TaskError);
+    /// Nobody wants the results any more: chunks not yet sent are dropped.
+    fn is_cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// A chunk waiting for, or running on, a worker.
+pub(crate) struct Chunk {
+    pub(crate) id: u64,
+    pub(crate) func: FunctionRef,
+    pub(crate) input: Bytes,
+    pub(crate) positions: Positions,
+    /// How long the whole chunk may run (the per-task timeout times the number of tasks).
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) sink: Arc<dyn Sink>,
+}
+
+impl Chunk {
+    pub(crate) fn fail(self, error: TaskError) {
+        self.sink.chunk_done(&self.positions, Err(error));
+    }
+}
+
+/// Decodes a chunk's output into one result per position.
+pub(crate) fn decode_outputs<R: Portable>(
+    positions: &Positions,
+    outcome: Result<Vec<u8>, TaskError>,
+) -> Vec<(usize, Result<R, TaskError>)> {
+    let count = positions.count();
+    let decoded = outcome.and_then(|bytes| {
+        postcard::from_bytes::<Vec<Result<R, PanicInfo>>>(&bytes)
+            .map_err(|e| TaskError::Transfer {
+                detail: format!("could not decode the results: {e}"),
+            })
+            .and_then(|results| {
+                if results.len() == count {
+                    Ok(results)
+                } else {
+                    Err(TaskError::Transfer {
+                        detail: format!("expected {count} results, received {}", results.len()),
+                    })
+                }
+            })
+    });
+    match decoded {
+        Ok(results) => positions
+            .iter()
+            .zip(results)
+            .map(|(p, r)| (p, r.map_err(TaskError::Panicked)))
+            .collect(),
+        Err(e) => positions.iter().map(|p| (p, Err(e.clone()))).collect(),
+    }
+}
+
+/// Encodes the argument tuples of one chunk (positions `start..`) as postcard of `Vec<Args>`.
+/// Arguments that fail to encode are reported to `sink` and left out.
+pub(crate) fn encode_chunk<Args: Portable>(
+    start: usize,
+    items: impl IntoIterator<Item = Args>,
+    sink: &dyn Sink,
+) -> (Bytes, Positions) {
+    let mut body = Vec::new();
+    let mut scratch = Vec::new();
+    let mut positions = Positions {
+        start,
+        len: 0,
+        skipped: Vec::new(),
+    };
+    for args in items {
+        let position = start + positions.len;
+        positions.len += 1;
+        scratch.clear();
+        match postcard::to_extend(&args, std::mem::take(&mut scratch)) {
+            Ok(encoded) => {
+                body.extend_from_slice(&encoded);
+                scratch = encoded;
+            }
+            Err(e) => {
+                positions.skipped.push(position);
+                sink.task_failed(
+                    position,
+                    TaskError::Transfer {
+                        detail: format!("could not encode the arguments: {e}"),
+                    },
+                );
+            }
+        }
+    }
+    let mut input = postcard::to_stdvec(&positions.count()).expect("a length always encodes");
+    input.extend_from_slice(&body);
+    (Bytes(input), positions)
+}
+
+/// CPython's automatic chunk size: `len / (4 * processes)`, rounded up, at least 1.
+pub(crate) fn auto_chunksize(len: usize, processes: usize) -> usize {
+    let per = 4 * processes.max(1);
+    let (chunksize, extra) = (len / per, len % per);
+    (chunksize + usize::from(extra != 0)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunksize_matches_cpython() {
+        assert_eq!(auto_chunksize(0, 4), 1);
+        assert_eq!(auto_chunksize(10, 4), 1);
+        assert_eq!(auto_chunksize(100, 2), 13);
+        assert_eq!(auto_chunksize(100_000, 2), 12_500);
+    }
+
+    struct NoSink;
+    impl Sink for NoSink {
+        fn chunk_done(&self, _: &Positions, _: Result<Vec<u8>, TaskError>) {}
+        fn task_failed(&self, _: usize, _: TaskError) {}
+    }
+
+    #[test]
+    fn chunks_encode_as_a_vec() {
+        let (input, positions) = encode_chunk(5, [(1u32, 2u8), (3, 4)], &NoSink);
+        assert_eq!(positions.iter().collect::<Vec<_>>(), vec![5, 6]);
+        let decoded: Vec<(u32, u8)> = postcard::from_bytes(&input.0).unwrap();
+        assert_eq!(decoded, vec![(1, 2), (3, 4)]);
+    }
+}

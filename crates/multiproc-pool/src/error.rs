@@ -1,0 +1,76 @@
+//! The pool's error type.
+
+use std::time::Duration;
+
+use multiproc_process::{ExitStatus, PanicInfo};
+
+/// Why a task has no result, or why the pool refused it.
+///
+/// Every task fails on its own: a panic, a crashed worker or a timeout is reported for the
+/// task (or the chunk of tasks) that was running, and the pool goes on with the others.
+///
+/// ```
+/// use multiproc_pool::TaskError;
+/// use multiproc_process::ExitStatus;
+/// let e = TaskError::WorkerDied { status: Some(ExitStatus::Signal(9)) };
+/// assert_eq!(e.to_string(), "the worker running the task died (signal 9 (SIGKILL))");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// The task panicked; the message and location of the panic.
+    #[error("the task panicked: {0}")]
+    Panicked(PanicInfo),
+    /// The worker process running the task ended before the task returned: a crash, `abort`,
+    /// `exit`, a signal (SIGKILL, the OOM killer). The worker was replaced.
+    #[error("the worker running the task died ({})", status_text(.status))]
+    WorkerDied {
+        /// How the worker ended, when it could be learnt.
+        status: Option<ExitStatus>,
+    },
+    /// The task ran longer than its timeout; its worker was killed and replaced.
+    #[error("the task did not finish within {after:?}; its worker was killed")]
+    Timeout {
+        /// The time the task was allowed.
+        after: Duration,
+    },
+    /// The task's arguments or its result could not be serialized or deserialized.
+    #[error("could not transfer the task's arguments or result: {detail}")]
+    Transfer {
+        /// The serializer's message.
+        detail: String,
+    },
+    /// The pool's initializer panicked in the worker that was to run the task.
+    #[error("the pool's initializer panicked in the worker: {0}")]
+    Initializer(PanicInfo),
+    /// No worker could be started to run the task.
+    #[error("no worker could be started: {detail}")]
+    NoWorkers {
+        /// Why the last start failed.
+        detail: String,
+    },
+    /// The pool was terminated (or dropped) before the task finished.
+    #[error("the pool was terminated before the task finished")]
+    Terminated,
+    /// The pool was closed or terminated before the task was submitted.
+    #[error("the pool is not running (closed or terminated)")]
+    Closed,
+    /// [`AsyncResult::get_timeout`](crate::AsyncResult::get_timeout) ran out before the
+    /// result arrived. Asking again is allowed.
+    #[error("the result is not ready yet")]
+    NotReady,
+    /// The result was already taken by an earlier
+    /// [`get_timeout`](crate::AsyncResult::get_timeout).
+    #[error("the result was already taken")]
+    Taken,
+    /// [`Pool::join`](crate::Pool::join) was called on a pool that is still running.
+    #[error("the pool is still running; call close or terminate before join")]
+    StillRunning,
+}
+
+fn status_text(status: &Option<ExitStatus>) -> String {
+    match status {
+        Some(status) => status.to_string(),
+        None => "exit status unknown".to_owned(),
+    }
+}

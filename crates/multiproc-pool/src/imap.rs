@@ -1,0 +1,276 @@
+//! `IMap`: the lazy, bounded iterator behind `imap` and `imap_unordered`.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use multiproc_process::{FunctionRef, Portable};
+
+use crate::chunk::{Chunk, Positions, Sink, decode_outputs, encode_chunk};
+use crate::error::TaskError;
+use crate::progress::Progress;
+use crate::scheduler::Shared;
+use crate::worker::Bytes;
+
+/// The lazy iterator returned by [`Pool::imap`](crate::Pool::imap) and
+/// [`Pool::imap_unordered`](crate::Pool::imap_unordered): one `Result` per input item.
+///
+/// It pulls items from its input only as results are consumed: at most a window of tasks
+/// (see [`Options::buffersize`](crate::Options::buffersize)) is submitted and not yet
+/// yielded, so an endless input runs in constant memory. Dropping it early (`break`)
+/// discards the tasks not yet started; those already running finish and are thrown away.
+///
+/// ```
+/// use multiproc_pool::Pool;
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::new(2)?;
+/// // An endless input: only what is consumed (plus the window) is ever computed.
+/// let firsts: Vec<u64> = pool.imap(square, 0..).take(5).map(Result::unwrap).collect();
+/// assert_eq!(firsts, [0, 1, 4, 9, 16]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[doc(alias = "multiprocessing.pool.IMapIterator")]
+pub struct IMap<'a, R> {
+    shared: &'a Shared,
+    stream: Arc<Stream<R>>,
+    source: Box<dyn ChunkSource + 'a>,
+    func: FunctionRef,
+    timeout: Option<Duration>,
+    /// Items taken from the input so far (every one gets a result).
+    submitted: usize,
+    yielded: usize,
+    /// The most items submitted and not yet yielded.
+    window: usize,
+    input_done: bool,
+}
+
+/// Produces the encoded chunks of an input, one at a time.
+pub(crate) trait ChunkSource {
+    fn next_chunk(&mut self, start: usize, sink: &dyn Sink) -> Option<(Bytes, Positions)>;
+}
+
+pub(crate) struct IterSource<I> {
+    pub(crate) iter: I,
+    pub(crate) chunksize: usize,
+}
+
+impl<I, Args> ChunkSource for IterSource<I>
+where
+    I: Iterator<Item = Args>,
+    Args: Portable,
+{
+    fn next_chunk(&mut self, start: usize, sink: &dyn Sink) -> Option<(Bytes, Positions)> {
+        let mut items = self.iter.by_ref().take(self.chunksize).peekable();
+        items.peek()?;
+        Some(encode_chunk(start, items, sink))
+    }
+}
+
+/// Results waiting to be yielded.
+pub(crate) struct Stream<R> {
+    state: Mutex<StreamState<R>>,
+    changed: Condvar,
+    cancelled: AtomicBool,
+    ordered: bool,
+    pub(crate) progress: Progress,
+}
+
+struct StreamState<R> {
+    /// Ordered: results by position, starting at `base`.
+    slots: VecDeque<Option<Result<R, TaskError>>>,
+    base: usize,
+    /// Unordered: results as they arrived.
+    arrived: VecDeque<Result<R, TaskError>>,
+}
+
+impl<R> Stream<R> {
+    pub(crate) fn new(ordered: bool, progress: Progress) -> Arc<Stream<R>> {
+        Arc::new(Stream {
+            state: Mutex::new(StreamState {
+                slots: VecDeque::new(),
+                base: 0,
+                arrived: VecDeque::new(),
+            }),
+            changed: Condvar::new(),
+            cancelled: AtomicBool::new(false),
+            ordered,
+            progress,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, StreamState<R>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn store(&self, results: impl IntoIterator<Item = (usize, Result<R, TaskError>)>) {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut state = self.lock();
+        let mut added = 0;
+        for (position, result) in results {
+            added += 1;
+            if self.ordered {
+                let index = position - state.base;
+                if index >= state.slots.len() {
+                    state.slots.resize_with(index + 1, || None);
+                }
+                state.slots[index] = Some(result);
+            } else {
+                state.arrived.push_back(result);
+            }
+        }
+        drop(state);
+        self.progress.add(added);
+        self.changed.notify_all();
+    }
+
+    fn pop(&self, state: &mut StreamState<R>) -> Option<Result<R, TaskError>> {
+        if self.ordered {
+            if matches!(state.slots.front(), Some(Some(_))) {
+                state.base += 1;
+                return state.slots.pop_front().flatten();
+            }
+            None
+        } else {
+            state.arrived.pop_front()
+        }
+    }
+}
+
+impl<R: Portable> Sink for Stream<R> {
+    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>) {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return;
+        }
+        self.store(decode_outputs::<R>(positions, outcome));
+    }
+
+    fn task_failed(&self, position: usize, error: TaskError) {
+        self.store([(position, Err(error))]);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+impl<'a, R: Portable> IMap<'a, R> {
+    pub(crate) fn new(
+        shared: &'a Shared,
+        stream: Arc<Stream<R>>,
+        source: Box<dyn ChunkSource + 'a>,
+        func: FunctionRef,
+        timeout: Option<Duration>,
+        window: usize,
+    ) -> IMap<'a, R> {
+        IMap {
+            shared,
+            stream,
+            source,
+            func,
+            timeout,
+            submitted: 0,
+            yielded: 0,
+            window,
+            input_done: false,
+        }
+    }
+
+    /// Pulls input until the window is full, and submits it.
+    fn top_up(&mut self) {
+        let mut chunks = Vec::new();
+        while !self.input_done && self.submitted - self.yielded < self.window {
+            let sink: Arc<dyn Sink> = self.stream.clone();
+            match self.source.next_chunk(self.submitted, &*sink) {
+                Some((input, positions)) => {
+                    self.submitted += positions.len;
+                    if positions.count() == 0 {
+                        continue;
+                    }
+                    let timeout = self.timeout.map(|t| t * positions.count() as u32);
+                    chunks.push(Chunk {
+                        id: 0,
+                        func: self.func,
+                        input,
+                        positions,
+                        timeout,
+                        sink,
+                    });
+                }
+                None => {
+                    self.input_done = true;
+                    self.stream.progress.set_total(self.submitted);
+                }
+            }
+        }
+        if chunks.is_empty() {
+            return;
+        }
+        if let Err(refused) = self.shared.submit(chunks) {
+            // The pool was closed or terminated: report these, and stop reading the input.
+            self.input_done = true;
+            self.stream.progress.set_total(self.submitted);
+            for chunk in refused {
+                chunk.fail(TaskError::Closed);
+            }
+        }
+    }
+
+    /// Tasks finished so far (failed ones included).
+    pub fn completed(&self) -> usize {
+        self.stream.progress.completed()
+    }
+
+    /// The number of tasks, once the input is exhausted.
+    pub fn total(&self) -> Option<usize> {
+        self.stream.progress.total()
+    }
+}
+
+impl<R: Portable> Iterator for IMap<'_, R> {
+    type Item = Result<R, TaskError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.top_up();
+            let mut state = self.stream.lock();
+            loop {
+                if let Some(item) = self.stream.pop(&mut state) {
+                    self.yielded += 1;
+                    return Some(item);
+                }
+                if self.input_done && self.yielded >= self.submitted {
+                    return None;
+                }
+                if !self.input_done && self.submitted - self.yielded < self.window {
+                    break;
+                }
+                state = self
+                    .stream
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+        }
+    }
+}
+
+impl<R> Drop for IMap<'_, R> {
+    fn drop(&mut self) {
+        self.stream.cancelled.store(true, Ordering::Relaxed);
+    }
+}
+
+impl<R> fmt::Debug for IMap<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IMap")
+            .field("ordered", &self.stream.ordered)
+            .field("submitted", &self.submitted)
+            .field("yielded", &self.yielded)
+            .field("window", &self.window)
+            .finish()
+    }
+}

@@ -1,0 +1,764 @@
+//! `Pool`, its builder, and the task options.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use multiproc_process::{
+    Context, FunctionRef, Portable, ProcessError, StartMethod, Target, get_start_method,
+    process_cpu_count,
+};
+
+use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
+use crate::chunk::{Chunk, Sink, auto_chunksize, encode_chunk};
+use crate::error::TaskError;
+use crate::imap::{IMap, IterSource, Stream};
+use crate::progress::Progress;
+use crate::scheduler::{self, RunState, Shared, WorkerSpec};
+use crate::worker::{Bytes, WorkerConfig};
+
+/// A pool of worker processes that run functions on many inputs, like Python's
+/// `multiprocessing.Pool`.
+///
+/// ```
+/// use multiproc_pool::Pool;
+///
+/// fn square(x: u64) -> u64 { x * x }
+/// fn multiply(a: i64, b: i64) -> i64 { a * b }
+///
+/// let pool = Pool::new(2)?;
+/// assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+/// assert_eq!(pool.starmap(multiply, [(1, 2), (3, 4)])?, [2, 12]);
+/// assert_eq!(pool.apply(multiply, (6, 7))?, 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Workers are persistent processes of the same executable (started with the pool's
+/// [start method](PoolBuilder::start_method)). A target is a function item or a closure that
+/// captures nothing, of up to eight arguments, whose arguments and result are serde types.
+///
+/// # Crashes, panics and timeouts
+///
+/// Each task fails on its own. A task that panics gives [`TaskError::Panicked`] with the
+/// message and location. A worker that dies (a crash, `abort`, `exit`, SIGKILL, the OOM
+/// killer) fails only the chunk it was running, with [`TaskError::WorkerDied`] and the exit
+/// code or signal; the chunks it had queued but not started run elsewhere, a new worker
+/// replaces it, and the pool goes on. With a [timeout](Options::timeout), a task that runs
+/// too long gets its worker killed and reports [`TaskError::Timeout`]. The chunk is the unit
+/// of failure: with a `chunksize` above 1, a crash fails every task of the crashed chunk.
+///
+/// # Lifetime
+///
+/// [`close`](Pool::close) stops accepting work and lets the queued work finish;
+/// [`terminate`](Pool::terminate) stops the workers at once; [`join`](Pool::join) waits for
+/// the workers to be gone. Dropping the pool terminates it, like leaving Python's
+/// `with Pool(...)` block: call `close` and `join` first to let queued work finish.
+#[doc(alias = "multiprocessing.Pool")]
+#[doc(alias = "multiprocessing.pool.Pool")]
+pub struct Pool {
+    shared: Arc<Shared>,
+    results_thread: Mutex<Option<JoinHandle<()>>>,
+    results_thread_id: std::thread::ThreadId,
+}
+
+/// Configures and starts a [`Pool`]: Python's `Pool(processes, initializer, initargs,
+/// maxtasksperchild, context)`.
+///
+/// ```
+/// use multiproc_pool::Pool;
+/// use multiproc_process::StartMethod;
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::builder()
+///     .processes(2)
+///     .maxtasksperchild(100)
+///     .start_method(StartMethod::Spawn)
+///     .build()?;
+/// assert_eq!(pool.map(square, [3, 4])?, [9, 16]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct PoolBuilder {
+    processes: Option<usize>,
+    initializer: Option<Result<(FunctionRef, Bytes), String>>,
+    max_tasks: Option<u64>,
+    method: Option<StartMethod>,
+}
+
+impl fmt::Debug for PoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolBuilder")
+            .field("processes", &self.processes)
+            .field("initializer", &self.initializer.is_some())
+            .field("maxtasksperchild", &self.max_tasks)
+            .field("start_method", &self.method)
+            .finish()
+    }
+}
+
+impl PoolBuilder {
+    /// The number of worker processes; by default [`process_cpu_count`] (the CPUs this process
+    /// may use), as in Python 3.13.
+    pub fn processes(mut self, processes: usize) -> Self {
+        self.processes = Some(processes);
+        self
+    }
+
+    /// A function every worker runs once, with `args`, before its first task (Python's
+    /// `initializer` and `initargs`): to set up per-process state such as a global, a logger
+    /// or a connection, that the tasks of that worker then see.
+    ///
+    /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`].
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use multiproc_pool::Pool;
+    /// static OFFSET: AtomicU64 = AtomicU64::new(0);
+    /// fn init(offset: u64) { OFFSET.store(offset, Ordering::Relaxed) }
+    /// fn shifted(x: u64) -> u64 { x + OFFSET.load(Ordering::Relaxed) }
+    /// let pool = Pool::builder().processes(2).initializer(init, (100,)).build()?;
+    /// assert_eq!(pool.map(shifted, [1, 2])?, [101, 102]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn initializer<F, Args>(mut self, f: F, args: Args) -> Self
+    where
+        F: Target<Args, Output = ()>,
+        Args: Portable,
+    {
+        let func = FunctionRef::new::<F, Args>(f);
+        self.initializer = Some(
+            postcard::to_stdvec(&vec![args])
+                .map(|input| (func, Bytes(input)))
+                .map_err(|e| e.to_string()),
+        );
+        self
+    }
+
+    /// Replace each worker after it has run this many chunks (Python's `maxtasksperchild`),
+    /// to bound what a leaking task can accumulate.
+    pub fn maxtasksperchild(mut self, tasks: u64) -> Self {
+        self.max_tasks = Some(tasks.max(1));
+        self
+    }
+
+    /// The start method of the workers; by default the program's
+    /// ([`get_start_method`]).
+    pub fn start_method(mut self, method: StartMethod) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// Python's `context=`: the start method of `context`.
+    pub fn context(self, context: Context) -> Self {
+        self.start_method(context.start_method())
+    }
+
+    /// Starts the workers. Fails if a worker cannot be started, if `processes` is 0, or if
+    /// the initializer's arguments cannot be serialized.
+    pub fn build(self) -> Result<Pool, ProcessError> {
+        let processes = self.processes.unwrap_or_else(process_cpu_count);
+        if processes == 0 {
+            return Err(ProcessError::Io {
+                context: "a pool needs at least one process",
+                source: std::io::ErrorKind::InvalidInput.into(),
+            });
+        }
+        let initializer = match self.initializer {
+            None => None,
+            Some(Ok(init)) => Some(init),
+            Some(Err(detail)) => {
+                return Err(ProcessError::Transfer {
+                    what: "the initializer's arguments",
+                    detail,
+                });
+            }
+        };
+        let spec = WorkerSpec {
+            method: self.method.unwrap_or_else(get_start_method),
+            config: WorkerConfig {
+                initializer,
+                max_tasks: self.max_tasks,
+            },
+        };
+        let (shared, handle) = scheduler::launch(spec, processes, self.max_tasks)?;
+        let results_thread_id = handle.thread().id();
+        Ok(Pool {
+            shared,
+            results_thread: Mutex::new(Some(handle)),
+            results_thread_id,
+        })
+    }
+}
+
+/// Options for the tasks of one call: chunk size, timeout, window, progress bar. Use them
+/// through [`Pool::with`], or the shortcuts [`Pool::chunksize`] and [`Pool::timeout`].
+///
+/// ```
+/// use std::time::Duration;
+/// use multiproc_pool::{Options, Pool};
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::new(2)?;
+/// let options = Options::new().chunksize(1).timeout(Duration::from_secs(10));
+/// assert_eq!(pool.with(options).map(square, 0..4)?, [0, 1, 4, 9]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    chunksize: Option<usize>,
+    timeout: Option<Duration>,
+    buffersize: Option<usize>,
+    progress_bar: bool,
+}
+
+impl Options {
+    /// Default options: automatic chunk size, no timeout, default window, no progress bar.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Tasks per chunk, the unit sent to a worker at once. By default CPython's automatic size
+    /// (`len / (4 × processes)`, rounded up) for `map` and `starmap`; for `imap` the same when
+    /// the input's length is known exactly, else 1.
+    pub fn chunksize(mut self, chunksize: usize) -> Options {
+        self.chunksize = Some(chunksize.max(1));
+        self
+    }
+
+    /// The most time each task may run. A chunk of `n` tasks may run `n × timeout`; past that
+    /// its worker is killed (and replaced) and its tasks fail with [`TaskError::Timeout`].
+    pub fn timeout(mut self, timeout: Duration) -> Options {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// For `imap` and `imap_unordered`: the most chunks submitted and not yet consumed
+    /// (Python 3.14's `buffersize`). By default 16 per worker.
+    pub fn buffersize(mut self, chunks: usize) -> Options {
+        self.buffersize = Some(chunks.max(1));
+        self
+    }
+
+    /// Draw a progress bar on stderr while a `map` or `imap` runs (the `progress` feature).
+    #[cfg(feature = "progress")]
+    pub fn progress_bar(mut self, show: bool) -> Options {
+        self.progress_bar = show;
+        self
+    }
+}
+
+/// A pool with [`Options`] for the next call: made by [`Pool::with`], [`Pool::chunksize`]
+/// and [`Pool::timeout`]; it has the same task methods as [`Pool`].
+///
+/// ```
+/// use multiproc_pool::Pool;
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::new(2)?;
+/// assert_eq!(pool.chunksize(3).map(square, 0..5)?, [0, 1, 4, 9, 16]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Tasks<'p> {
+    pool: &'p Pool,
+    options: Options,
+}
+
+impl Pool {
+    /// A pool of `processes` workers with the default start method, like
+    /// `multiprocessing.Pool(processes)`.
+    ///
+    /// ```
+    /// use multiproc_pool::Pool;
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(processes: usize) -> Result<Pool, ProcessError> {
+        Pool::builder().processes(processes).build()
+    }
+
+    /// A builder for a pool with an initializer, `maxtasksperchild` or a start method.
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder::default()
+    }
+
+    /// The number of worker processes.
+    pub fn processes(&self) -> usize {
+        self.shared.processes
+    }
+
+    /// The start method of the workers.
+    pub fn start_method(&self) -> StartMethod {
+        self.shared.spec.method
+    }
+
+    /// The pids of the current workers (they change as workers are replaced).
+    ///
+    /// ```
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.worker_pids().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn worker_pids(&self) -> Vec<u32> {
+        self.shared.core().worker_pids()
+    }
+
+    /// Task options for the next call. See [`Options`].
+    pub fn with(&self, options: Options) -> Tasks<'_> {
+        Tasks {
+            pool: self,
+            options,
+        }
+    }
+
+    /// Shortcut for `with(Options::new().chunksize(chunksize))`.
+    pub fn chunksize(&self, chunksize: usize) -> Tasks<'_> {
+        self.with(Options::new().chunksize(chunksize))
+    }
+
+    /// Shortcut for `with(Options::new().timeout(timeout))`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
+    /// let pool = Pool::new(1)?;
+    /// let slow = pool.timeout(Duration::from_millis(100)).apply(nap, (60_000,));
+    /// assert!(matches!(slow, Err(TaskError::Timeout { .. })));
+    /// assert_eq!(pool.apply(nap, (1,))?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeout(&self, timeout: Duration) -> Tasks<'_> {
+        self.with(Options::new().timeout(timeout))
+    }
+
+    /// Calls `f(args...)` in a worker and waits for the result (Python's `apply`).
+    ///
+    /// ```
+    /// fn multiply(a: i64, b: i64) -> i64 { a * b }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// assert_eq!(pool.apply(multiply, (6, 7))?, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, TaskError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        self.with(Options::new()).apply(f, args)
+    }
+
+    /// Submits `f(args...)` and returns at once (Python's `apply_async`). See
+    /// [`AsyncResult`] for `get`, `wait`, and the `callback`/`error_callback` hooks.
+    ///
+    /// ```
+    /// fn multiply(a: i64, b: i64) -> i64 { a * b }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let results: Vec<_> = (0..4).map(|i| pool.apply_async(multiply, (i, 10))).collect();
+    /// let values: Vec<i64> = results.into_iter().map(|r| r.get().unwrap()).collect();
+    /// assert_eq!(values, [0, 10, 20, 30]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply_async<F, Args>(&self, f: F, args: Args) -> AsyncResult<F::Output>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        self.with(Options::new()).apply_async(f, args)
+    }
+
+    /// Calls `f(item)` for every item, in the workers, and returns the results in input order,
+    /// or the first error in input order (Python's `map`). The input is read at once. For one
+    /// result per item, errors included, use [`imap`](Pool::imap).
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        self.with(Options::new()).map(f, iterable)
+    }
+
+    /// Like [`map`](Pool::map), but returns at once (Python's `map_async`).
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let result = pool.map_async(square, 0..100);
+    /// assert_eq!(result.total(), 100);
+    /// assert_eq!(result.get()?.iter().sum::<u64>(), 328_350);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn map_async<F, A, I>(&self, f: F, iterable: I) -> AsyncResult<Vec<F::Output>>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        self.with(Options::new()).map_async(f, iterable)
+    }
+
+    /// Calls `f(a, b, ...)` for every argument tuple (Python's `starmap`).
+    ///
+    /// ```
+    /// fn multiply(a: i64, b: i64) -> i64 { a * b }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.starmap(multiply, [(1, 2), (3, 4), (5, 6), (7, 8)])?, [2, 12, 30, 56]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = Args>,
+    {
+        self.with(Options::new()).starmap(f, iterable)
+    }
+
+    /// Like [`starmap`](Pool::starmap), but returns at once (Python's `starmap_async`).
+    ///
+    /// ```
+    /// fn add(a: u32, b: u32) -> u32 { a + b }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.starmap_async(add, [(1, 1), (2, 2)]).get()?, [2, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn starmap_async<F, Args, I>(&self, f: F, iterable: I) -> AsyncResult<Vec<F::Output>>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = Args>,
+    {
+        self.with(Options::new()).starmap_async(f, iterable)
+    }
+
+    /// A lazy iterator of `Result`s of `f(item)`, in input order (Python's `imap`). It reads
+    /// the input only as results are consumed (see [`IMap`]), so the input may be endless.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// for (i, result) in pool.imap(square, 0..).enumerate() {
+    ///     assert_eq!(result?, (i * i) as u64);
+    ///     if i == 100 { break; }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn imap<'a, F, A, I>(&'a self, f: F, iterable: I) -> IMap<'a, F::Output>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+        I::IntoIter: 'a,
+    {
+        self.with(Options::new()).imap(f, iterable)
+    }
+
+    /// Like [`imap`](Pool::imap), but yields results as they finish (Python's
+    /// `imap_unordered`).
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let mut all: Vec<u64> = pool.imap_unordered(square, 0..10).map(Result::unwrap).collect();
+    /// all.sort();
+    /// assert_eq!(all, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn imap_unordered<'a, F, A, I>(&'a self, f: F, iterable: I) -> IMap<'a, F::Output>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+        I::IntoIter: 'a,
+    {
+        self.with(Options::new()).imap_unordered(f, iterable)
+    }
+
+    /// Stops accepting work (Python's `close`); queued and running tasks finish, then the
+    /// workers leave. Use [`join`](Pool::join) to wait for them.
+    pub fn close(&self) {
+        let mut core = self.shared.core();
+        if core.state == RunState::Running {
+            core.state = RunState::Closing;
+        }
+        drop(core);
+        self.shared.wake();
+    }
+
+    /// Stops the workers now (Python's `terminate`: SIGTERM, then SIGKILL after a second);
+    /// queued and running tasks fail with [`TaskError::Terminated`]. Use
+    /// [`join`](Pool::join) to wait until every worker is reaped.
+    pub fn terminate(&self) {
+        self.shared.terminate();
+    }
+
+    /// Waits until every worker has left and was reaped (Python's `join`), after
+    /// [`close`](Pool::close) or [`terminate`](Pool::terminate); otherwise
+    /// [`TaskError::StillRunning`].
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let result = pool.map_async(square, 0..10);
+    /// pool.close();
+    /// pool.join()?;
+    /// assert_eq!(result.get()?[9], 81);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn join(&self) -> Result<(), TaskError> {
+        if self.shared.core().state == RunState::Running {
+            return Err(TaskError::StillRunning);
+        }
+        if std::thread::current().id() == self.results_thread_id {
+            // Called from a callback: the result thread cannot wait for itself.
+            return Ok(());
+        }
+        let handle = self
+            .results_thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+        Ok(())
+    }
+}
+
+impl Shared {
+    pub(crate) fn terminate(&self) {
+        let mut core = self.core();
+        if core.state == RunState::Terminated {
+            return;
+        }
+        core.state = RunState::Terminated;
+        core.terminate_workers();
+        drop(core);
+        self.wake();
+    }
+}
+
+impl Drop for Pool {
+    /// Terminates the pool and reaps its workers, like leaving Python's `with Pool(...)`.
+    fn drop(&mut self) {
+        self.terminate();
+        let _ = self.join();
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let core = self.shared.core();
+        f.debug_struct("Pool")
+            .field("processes", &self.shared.processes)
+            .field("start_method", &self.shared.spec.method)
+            .field("state", &core.state)
+            .field("workers", &core.worker_pids())
+            .finish()
+    }
+}
+
+impl<'p> Tasks<'p> {
+    fn shared(&self) -> &'p Shared {
+        &self.pool.shared
+    }
+
+    fn timeout_for(&self, tasks: usize) -> Option<Duration> {
+        self.options.timeout.map(|t| t * tasks as u32)
+    }
+
+    /// Encodes `items` in chunks and submits them; failures go to `sink`.
+    fn submit_all<Args: Portable>(&self, func: FunctionRef, items: Vec<Args>, sink: Arc<dyn Sink>) {
+        let chunksize = self
+            .options
+            .chunksize
+            .unwrap_or_else(|| auto_chunksize(items.len(), self.pool.processes()));
+        let mut chunks = Vec::with_capacity(items.len().div_ceil(chunksize));
+        let mut items = items.into_iter();
+        let mut start = 0;
+        loop {
+            let batch = items.by_ref().take(chunksize);
+            let (input, positions) = encode_chunk(start, batch, &*sink);
+            if positions.len == 0 {
+                break;
+            }
+            start += positions.len;
+            if positions.count() > 0 {
+                let timeout = self.timeout_for(positions.count());
+                chunks.push(Chunk {
+                    id: 0,
+                    func,
+                    input,
+                    positions,
+                    timeout,
+                    sink: sink.clone(),
+                });
+            }
+        }
+        if let Err(refused) = self.shared().submit(chunks) {
+            for chunk in refused {
+                chunk.fail(TaskError::Closed);
+            }
+        }
+    }
+
+    /// [`Pool::apply`] with these options.
+    pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, TaskError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        self.apply_async(f, args).get()
+    }
+
+    /// [`Pool::apply_async`] with these options.
+    pub fn apply_async<F, Args>(&self, f: F, args: Args) -> AsyncResult<F::Output>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        let cell = Cell::new(Progress::new(Some(1), false));
+        let sink: Arc<dyn Sink> = Arc::new(ApplySink { cell: cell.clone() });
+        self.submit_all(FunctionRef::new::<F, Args>(f), vec![args], sink);
+        AsyncResult::from_cell(cell)
+    }
+
+    /// [`Pool::map`] with these options.
+    pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        self.map_async(f, iterable).get()
+    }
+
+    /// [`Pool::map_async`] with these options.
+    pub fn map_async<F, A, I>(&self, f: F, iterable: I) -> AsyncResult<Vec<F::Output>>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        self.starmap_async(f, iterable.into_iter().map(|a| (a,)))
+    }
+
+    /// [`Pool::starmap`] with these options.
+    pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = Args>,
+    {
+        self.starmap_async(f, iterable).get()
+    }
+
+    /// [`Pool::starmap_async`] with these options.
+    pub fn starmap_async<F, Args, I>(&self, f: F, iterable: I) -> AsyncResult<Vec<F::Output>>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = Args>,
+    {
+        let items: Vec<Args> = iterable.into_iter().collect();
+        let cell = Cell::new(Progress::new(Some(items.len()), self.options.progress_bar));
+        if items.is_empty() {
+            cell.set(Ok(Vec::new()));
+            return AsyncResult::from_cell(cell);
+        }
+        let sink: Arc<dyn Sink> = Arc::new(MapSink::new(items.len(), cell.clone()));
+        self.submit_all(FunctionRef::new::<F, Args>(f), items, sink);
+        AsyncResult::from_cell(cell)
+    }
+
+    /// [`Pool::imap`] with these options.
+    pub fn imap<F, A, I>(&self, f: F, iterable: I) -> IMap<'p, F::Output>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+        I::IntoIter: 'p,
+    {
+        self.lazy(
+            true,
+            FunctionRef::new::<F, (A,)>(f),
+            iterable.into_iter().map(|a| (a,)),
+        )
+    }
+
+    /// [`Pool::imap_unordered`] with these options.
+    pub fn imap_unordered<F, A, I>(&self, f: F, iterable: I) -> IMap<'p, F::Output>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+        I::IntoIter: 'p,
+    {
+        self.lazy(
+            false,
+            FunctionRef::new::<F, (A,)>(f),
+            iterable.into_iter().map(|a| (a,)),
+        )
+    }
+
+    fn lazy<R, Args, It>(&self, ordered: bool, func: FunctionRef, iter: It) -> IMap<'p, R>
+    where
+        R: Portable,
+        Args: Portable,
+        It: Iterator<Item = Args> + 'p,
+    {
+        let exact = match iter.size_hint() {
+            (lower, Some(upper)) if lower == upper => Some(lower),
+            _ => None,
+        };
+        let processes = self.pool.processes();
+        let chunksize = self
+            .options
+            .chunksize
+            .unwrap_or_else(|| exact.map_or(1, |len| auto_chunksize(len, processes)));
+        let window = self.options.buffersize.unwrap_or(16 * processes) * chunksize;
+        let stream = Stream::new(ordered, Progress::new(exact, self.options.progress_bar));
+        let source = Box::new(IterSource { iter, chunksize });
+        let shared = self.shared();
+        if shared.core().state != RunState::Running {
+            // Yields one `Closed` error and ends.
+            let imap = IMap::new(
+                shared,
+                stream,
+                Box::new(IterSource {
+                    iter: std::iter::once(()),
+                    chunksize: 1,
+                }),
+                func,
+                None,
+                1,
+            );
+            return imap;
+        }
+        IMap::new(shared, stream, source, func, self.options.timeout, window)
+    }
+}

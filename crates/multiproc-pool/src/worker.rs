@@ -1,0 +1,146 @@
+//! The worker side: the loop each pool worker process runs, and the messages it exchanges
+//! with the pool.
+
+use std::fmt;
+
+use ipc_channel::ipc::{IpcReceiver, IpcSender};
+use multiproc_process::{FunctionRef, PanicInfo};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Encoded bytes that serialize as one byte string (a single copy), not as a sequence of
+/// `u8` values.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Bytes(pub(crate) Vec<u8>);
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                Ok(Bytes(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Bytes, A::Error> {
+                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(b) = seq.next_element()? {
+                    bytes.push(b);
+                }
+                Ok(Bytes(bytes))
+            }
+        }
+        deserializer.deserialize_byte_buf(Visitor)
+    }
+}
+
+/// One chunk of tasks as it travels to a worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct WireChunk {
+    pub(crate) id: u64,
+    pub(crate) func: FunctionRef,
+    /// postcard of `Vec<Args>`.
+    pub(crate) input: Bytes,
+}
+
+/// From the pool to a worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ToWorker {
+    /// Run these chunks, in order, and answer each with [`FromWorker::Done`].
+    Run(Vec<WireChunk>),
+    /// Leave the loop (the pool was closed and has no work left).
+    Exit,
+}
+
+/// From a worker to the pool.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum FromWorker {
+    /// A chunk finished: postcard of `Vec<Result<Output, PanicInfo>>`, or why the arguments or
+    /// results did not (de)serialize.
+    Done {
+        id: u64,
+        output: Result<Bytes, String>,
+    },
+    /// The initializer panicked; the worker leaves without running any task.
+    InitFailed(PanicInfo),
+}
+
+/// What every worker of a pool is started with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WorkerConfig {
+    /// The initializer and the postcard of `vec![initargs]`.
+    pub(crate) initializer: Option<(FunctionRef, Bytes)>,
+    /// Leave after this many chunks (Python's `maxtasksperchild`).
+    pub(crate) max_tasks: Option<u64>,
+}
+
+/// The body of a pool worker: run the initializer, then chunks until told to stop, the pool
+/// goes away, or `max_tasks` chunks are done.
+pub(crate) fn worker_main(
+    tasks: IpcReceiver<ToWorker>,
+    results: IpcSender<FromWorker>,
+    config: WorkerConfig,
+) {
+    if let Some((initializer, input)) = &config.initializer {
+        let failure = match initializer.call(&input.0) {
+            Ok(output) => match postcard::from_bytes::<Vec<Result<(), PanicInfo>>>(&output) {
+                Ok(mut outcomes) => outcomes.pop().and_then(Result::err),
+                Err(e) => Some(PanicInfo {
+                    message: format!("could not decode the initializer's result: {e}"),
+                    location: None,
+                }),
+            },
+            Err(message) => Some(PanicInfo {
+                message,
+                location: None,
+            }),
+        };
+        if let Some(panic) = failure {
+            let _ = results.send(FromWorker::InitFailed(panic));
+            return;
+        }
+    }
+    let mut done = 0u64;
+    loop {
+        let batch = match tasks.recv() {
+            Ok(ToWorker::Run(batch)) => batch,
+            // Told to leave, or the pool is gone.
+            Ok(ToWorker::Exit) | Err(_) => return,
+        };
+        for chunk in batch {
+            let output = chunk.func.call(&chunk.input.0).map(Bytes);
+            if results
+                .send(FromWorker::Done {
+                    id: chunk.id,
+                    output,
+                })
+                .is_err()
+            {
+                return;
+            }
+            done += 1;
+            if config.max_tasks.is_some_and(|max| done >= max) {
+                return;
+            }
+        }
+    }
+}
