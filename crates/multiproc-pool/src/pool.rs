@@ -6,8 +6,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use multiproc_process::{
-    Context, FunctionRef, Portable, ProcessError, StartMethod, Target, get_start_method,
-    process_cpu_count,
+    Context, FunctionRef, Portable, ProcessError, StartMethod, Target, get_context,
+    get_start_method, process_cpu_count,
 };
 
 use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
@@ -15,8 +15,8 @@ use crate::chunk::{Chunk, Sink, auto_chunksize, encode_chunk};
 use crate::error::TaskError;
 use crate::imap::{IMap, IterSource, Stream};
 use crate::progress::Progress;
-use crate::scheduler::{self, RunState, Shared, WorkerSpec};
-use crate::worker::{Bytes, WorkerConfig};
+use crate::scheduler::{self, MakeWorker, RunState, Shared, WorkerSpec};
+use crate::worker::{WorkerConfig, init_then_run};
 
 /// A pool of worker processes that run functions on many inputs, like Python's
 /// `multiprocessing.Pool`.
@@ -37,6 +37,10 @@ use crate::worker::{Bytes, WorkerConfig};
 /// Workers are persistent processes of the same executable (started with the pool's
 /// [start method](PoolBuilder::start_method)). A target is a function item or a closure that
 /// captures nothing, of up to eight arguments, whose arguments and result are serde types.
+/// The pool encodes task arguments and results itself (postcard), so they must be plain
+/// data: an ipc-channel handle (an `IpcSender`, shared memory, and the queues and shared
+/// values built on them) cannot be a task argument; give it to every worker through the
+/// [initializer](PoolBuilder::initializer) instead, as Python requires for its queues.
 ///
 /// # Crashes, panics and timeouts
 ///
@@ -80,7 +84,7 @@ pub struct Pool {
 #[derive(Default)]
 pub struct PoolBuilder {
     processes: Option<usize>,
-    initializer: Option<Result<(FunctionRef, Bytes), String>>,
+    initializer: Option<MakeWorker>,
     max_tasks: Option<u64>,
     method: Option<StartMethod>,
 }
@@ -110,6 +114,17 @@ impl PoolBuilder {
     ///
     /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`].
     ///
+    /// The arguments travel to each worker as ordinary process arguments (inside an
+    /// ipc-channel message), so they may hold channel and shared-memory handles (an
+    /// `IpcSender`, a `multiproc` `Queue` or `Value`): that is how to give every worker such a
+    /// handle, as in Python (task arguments are plain serde data, see [`Pool`]). They are
+    /// cloned once per worker started.
+    ///
+    /// The arguments travel to each worker as ordinary process arguments (inside an
+    /// ipc-channel message), so they may hold channel and shared-memory handles (an
+    /// `IpcSender`, a `multiproc` `Queue` or `Value`): the way to give every worker a handle,
+    /// as in Python. They are cloned once per worker started.
+    ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};
     /// use multiproc_pool::Pool;
@@ -123,14 +138,17 @@ impl PoolBuilder {
     pub fn initializer<F, Args>(mut self, f: F, args: Args) -> Self
     where
         F: Target<Args, Output = ()>,
-        Args: Portable,
+        Args: Portable + Clone,
     {
-        let func = FunctionRef::new::<F, Args>(f);
-        self.initializer = Some(
-            postcard::to_stdvec(&vec![args])
-                .map(|input| (func, Bytes(input)))
-                .map_err(|e| e.to_string()),
-        );
+        let args = Mutex::new(args);
+        self.initializer = Some(Box::new(move |method, tasks, results, config| {
+            // Captures only `f`, a zero-sized function item: still a valid process target.
+            let entry = move |tasks, results, config, args: Args| {
+                init_then_run(f, args, tasks, results, config)
+            };
+            let args = args.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            get_context(method).process(entry, (tasks, results, config, args))
+        }));
         self
     }
 
@@ -153,8 +171,8 @@ impl PoolBuilder {
         self.start_method(context.start_method())
     }
 
-    /// Starts the workers. Fails if a worker cannot be started, if `processes` is 0, or if
-    /// the initializer's arguments cannot be serialized.
+    /// Starts the workers. Fails if a worker cannot be started (the initializer's arguments
+    /// that cannot be serialized included), or if `processes` is 0.
     pub fn build(self) -> Result<Pool, ProcessError> {
         let processes = self.processes.unwrap_or_else(process_cpu_count);
         if processes == 0 {
@@ -163,22 +181,12 @@ impl PoolBuilder {
                 source: std::io::ErrorKind::InvalidInput.into(),
             });
         }
-        let initializer = match self.initializer {
-            None => None,
-            Some(Ok(init)) => Some(init),
-            Some(Err(detail)) => {
-                return Err(ProcessError::Transfer {
-                    what: "the initializer's arguments",
-                    detail,
-                });
-            }
-        };
         let spec = WorkerSpec {
             method: self.method.unwrap_or_else(get_start_method),
             config: WorkerConfig {
-                initializer,
                 max_tasks: self.max_tasks,
             },
+            make: self.initializer,
         };
         let (shared, handle) = scheduler::launch(spec, processes, self.max_tasks)?;
         let results_thread_id = handle.thread().id();

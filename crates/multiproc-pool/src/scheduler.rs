@@ -45,11 +45,19 @@ pub(crate) enum RunState {
     Terminated,
 }
 
+/// Makes (does not start) a worker process from its channels.
+pub(crate) type MakeWorker = Box<
+    dyn Fn(StartMethod, IpcReceiver<ToWorker>, IpcSender<FromWorker>, WorkerConfig) -> Process<()>
+        + Send
+        + Sync,
+>;
+
 /// How to start a worker.
-#[derive(Debug)]
 pub(crate) struct WorkerSpec {
     pub(crate) method: StartMethod,
     pub(crate) config: WorkerConfig,
+    /// `None`: no initializer, run [`worker_main`].
+    pub(crate) make: Option<MakeWorker>,
 }
 
 pub(crate) struct Worker {
@@ -244,8 +252,11 @@ pub(crate) fn start_worker(
         ipc::channel::<ToWorker>().map_err(io("could not create a task channel"))?;
     let (result_tx, result_rx) =
         ipc::channel::<FromWorker>().map_err(io("could not create a result channel"))?;
-    let mut process = get_context(spec.method)
-        .process(worker_main, (task_rx, result_tx, spec.config.clone()))
+    let process = match &spec.make {
+        Some(make) => make(spec.method, task_rx, result_tx, spec.config),
+        None => get_context(spec.method).process(worker_main, (task_rx, result_tx, spec.config)),
+    };
+    let mut process = process
         .with_name(format!("PoolWorker-{number}"))
         .with_daemon(true);
     process.start()?;

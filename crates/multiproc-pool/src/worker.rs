@@ -4,7 +4,7 @@
 use std::fmt;
 
 use ipc_channel::ipc::{IpcReceiver, IpcSender};
-use multiproc_process::{FunctionRef, PanicInfo};
+use multiproc_process::{FunctionRef, PanicInfo, Target, catch_panic};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Encoded bytes that serialize as one byte string (a single copy), not as a sequence of
@@ -85,40 +85,43 @@ pub(crate) enum FromWorker {
 }
 
 /// What every worker of a pool is started with.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct WorkerConfig {
-    /// The initializer and the postcard of `vec![initargs]`.
-    pub(crate) initializer: Option<(FunctionRef, Bytes)>,
     /// Leave after this many chunks (Python's `maxtasksperchild`).
     pub(crate) max_tasks: Option<u64>,
 }
 
-/// The body of a pool worker: run the initializer, then chunks until told to stop, the pool
-/// goes away, or `max_tasks` chunks are done.
+/// The body of a pool worker without an initializer.
 pub(crate) fn worker_main(
     tasks: IpcReceiver<ToWorker>,
     results: IpcSender<FromWorker>,
     config: WorkerConfig,
 ) {
-    if let Some((initializer, input)) = &config.initializer {
-        let failure = match initializer.call(&input.0) {
-            Ok(output) => match postcard::from_bytes::<Vec<Result<(), PanicInfo>>>(&output) {
-                Ok(mut outcomes) => outcomes.pop().and_then(Result::err),
-                Err(e) => Some(PanicInfo {
-                    message: format!("could not decode the initializer's result: {e}"),
-                    location: None,
-                }),
-            },
-            Err(message) => Some(PanicInfo {
-                message,
-                location: None,
-            }),
-        };
-        if let Some(panic) = failure {
-            let _ = results.send(FromWorker::InitFailed(panic));
-            return;
-        }
+    run_tasks(&tasks, &results, config);
+}
+
+/// The body of a pool worker with an initializer: run it, then the tasks. `initializer` is a
+/// zero-sized function item, so a closure that captures it is still a valid process target,
+/// and the initializer's arguments travel as ordinary (typed) process arguments: channel and
+/// shared-memory handles among them arrive intact under every start method.
+pub(crate) fn init_then_run<F, Args>(
+    initializer: F,
+    args: Args,
+    tasks: IpcReceiver<ToWorker>,
+    results: IpcSender<FromWorker>,
+    config: WorkerConfig,
+) where
+    F: Target<Args, Output = ()>,
+{
+    if let Err(panic) = catch_panic(true, move || initializer.call(args)) {
+        let _ = results.send(FromWorker::InitFailed(panic));
+        return;
     }
+    run_tasks(&tasks, &results, config);
+}
+
+/// Runs chunks until told to stop, the pool goes away, or `max_tasks` chunks are done.
+fn run_tasks(tasks: &IpcReceiver<ToWorker>, results: &IpcSender<FromWorker>, config: WorkerConfig) {
     let mut done = 0u64;
     loop {
         let batch = match tasks.recv() {
