@@ -99,3 +99,12 @@ pub fn rss_kib() -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap()
 }
+
+/// Whether worker `pid` is gone: not running, and if it is still a zombie, then one that the
+/// fork server (its parent under that start method) reaps on its own time, never ours.
+pub fn gone(pid: u32) -> bool {
+    match stat_of(pid) {
+        None => true,
+        Some((ppid, state)) => state == 'Z' && ppid != std::process::id(),
+    }
+}
