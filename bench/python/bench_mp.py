@@ -72,7 +72,15 @@ def worker_rss(_task):
     return os.getpid(), self_rss_bytes()
 
 
-def locked_increments(value, count):
+GATE_OPEN = 100
+
+
+def locked_increments(value, gate, count):
+    # Start together with the other child, as on the Rust side.
+    with gate.get_lock():
+        gate.value += 1
+    while gate.value < GATE_OPEN:
+        pass
     for _ in range(count):
         with value.get_lock():
             value.value += 1
@@ -159,17 +167,24 @@ def start_join(method):
 def value_locked_increments(n, repeats):
     ctx = mp.get_context("fork")
     per_process = n // 2
-
-    def body():
+    samples = []
+    for _ in range(repeats):
         value = ctx.Value("q", 0)
-        workers = [ctx.Process(target=locked_increments, args=(value, per_process)) for _ in range(2)]
+        gate = ctx.Value("q", 0)
+        workers = [
+            ctx.Process(target=locked_increments, args=(value, gate, per_process)) for _ in range(2)
+        ]
         for w in workers:
             w.start()
+        while gate.value < 2:
+            time.sleep(0)
+        start = time.perf_counter()
+        gate.value = GATE_OPEN
         for w in workers:
             w.join()
+        samples.append(time.perf_counter() - start)
         check(value.value == 2 * per_process, "counter %d" % value.value)
-
-    return timed(repeats, body), LABEL + " (fork), Value('q') + get_lock()"
+    return samples, LABEL + " (fork), Value('q') + get_lock()"
 
 
 def lock_uncontended(n, repeats):

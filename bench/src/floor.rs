@@ -53,26 +53,67 @@ pub(crate) fn reexec(params: &Params) -> Outcome {
     .into()
 }
 
-/// Two forked processes each take a process-shared pthread mutex `n / 2` times and
-/// increment a counter under it.
-pub(crate) fn pthread_mutex_increments(params: &Params) -> Outcome {
-    time_repeats(params, || -> Result<(), BoxError> {
-        let shared = sys::SharedMutexCounter::new()?;
-        let per_process = params.n / 2;
-        let increment = || {
-            for _ in 0..per_process {
-                shared.increment_locked();
+/// The value of a start gate that lets the children run (see [`two_children_together`]).
+pub(crate) const GATE_OPEN: u64 = 100;
+
+/// Runs `work` in two forked children that start together, so the two really contend:
+/// each child adds 1 to a shared gate and waits until the parent opens it; the parent
+/// waits for both, opens the gate and starts the clock. A sample is the time from the
+/// opening to both children's exit; `check` runs after each sample.
+fn two_children_together(
+    params: &Params,
+    work: impl Fn() + Copy,
+    mut check: impl FnMut() -> Result<(), BoxError>,
+) -> Result<Vec<f64>, BoxError> {
+    use std::sync::atomic::Ordering;
+    let mut samples = Vec::with_capacity(params.repeats);
+    for _ in 0..params.repeats {
+        let gate = sys::SharedAtomic::new()?;
+        let child = || {
+            gate.get().fetch_add(1, Ordering::AcqRel);
+            while gate.get().load(Ordering::Acquire) < GATE_OPEN {
+                std::hint::spin_loop();
             }
+            work();
             Ok(())
         };
-        let first = sys::fork_single_threaded(increment)?;
-        let second = sys::fork_single_threaded(increment)?;
+        let first = sys::fork_single_threaded(child)?;
+        let second = sys::fork_single_threaded(child)?;
+        while gate.get().load(Ordering::Acquire) < 2 {
+            std::thread::yield_now();
+        }
+        let start = Instant::now();
+        gate.get().store(GATE_OPEN, Ordering::Release);
         sys::wait_success(first)?;
         sys::wait_success(second)?;
-        let total = shared.value();
-        ensure(total == 2 * per_process, || format!("counter {total}"))?;
-        Ok(())
-    })
+        samples.push(start.elapsed().as_secs_f64());
+        check()?;
+    }
+    Ok(samples)
+}
+
+/// Two forked processes, started together, each take a process-shared pthread mutex
+/// `n / 2` times and increment a counter under it.
+pub(crate) fn pthread_mutex_increments(params: &Params) -> Outcome {
+    (|| {
+        let shared = sys::SharedMutexCounter::new()?;
+        let per_process = params.n / 2;
+        let mut expected = 0;
+        two_children_together(
+            params,
+            || {
+                for _ in 0..per_process {
+                    shared.increment_locked();
+                }
+            },
+            || {
+                expected += 2 * per_process;
+                let total = shared.value();
+                ensure(total == expected, || format!("counter {total}"))?;
+                Ok(())
+            },
+        )
+    })()
     .into()
 }
 
@@ -90,26 +131,29 @@ pub(crate) fn pthread_mutex_uncontended(params: &Params) -> Outcome {
     .into()
 }
 
-/// Two forked processes each `fetch_add(1)` `n / 2` times on one atomic in shared memory.
+/// Two forked processes, started together, each `fetch_add(1)` `n / 2` times on one
+/// atomic in shared memory.
 pub(crate) fn atomic_fetch_add(params: &Params) -> Outcome {
     use std::sync::atomic::Ordering;
-    time_repeats(params, || -> Result<(), BoxError> {
+    (|| {
         let shared = sys::SharedAtomic::new()?;
         let per_process = params.n / 2;
-        let add = || {
-            for _ in 0..per_process {
-                shared.get().fetch_add(1, Ordering::AcqRel);
-            }
-            Ok(())
-        };
-        let first = sys::fork_single_threaded(add)?;
-        let second = sys::fork_single_threaded(add)?;
-        sys::wait_success(first)?;
-        sys::wait_success(second)?;
-        let total = shared.get().load(Ordering::Acquire);
-        ensure(total == 2 * per_process, || format!("counter {total}"))?;
-        Ok(())
-    })
+        let mut expected = 0;
+        two_children_together(
+            params,
+            || {
+                for _ in 0..per_process {
+                    shared.get().fetch_add(1, Ordering::AcqRel);
+                }
+            },
+            || {
+                expected += 2 * per_process;
+                let total = shared.get().load(Ordering::Acquire);
+                ensure(total == expected, || format!("counter {total}"))?;
+                Ok(())
+            },
+        )
+    })()
     .into()
 }
 

@@ -1,15 +1,29 @@
 //! `multiproc-shared`: `Value`, `Lock`, atomics, `Array` and named `SharedMemory`.
 
-use multiproc::process::{StartMethod, get_context};
+use std::time::Instant;
+
+use multiproc::process::{StartMethod, Target, get_context};
 use multiproc::shared::{Array, Lock, SharedMemory, Value};
 
 use super::fail;
 use crate::floor;
 use crate::measure::{BoxError, Outcome, Params, ensure, time_repeats};
 
+/// The value of the start gate that lets the children run, as in the floor.
+const GATE_OPEN: i64 = crate::floor::GATE_OPEN as i64;
+
+/// First thing in a contending child: announce itself on `gate`, wait until it opens.
+fn wait_at_gate(gate: &Value<i64>) {
+    gate.fetch_add(1);
+    while gate.load() < GATE_OPEN {
+        std::hint::spin_loop();
+    }
+}
+
 /// Child target: `count` increments of `value` under its lock; false if the lock reported
 /// a dead owner.
-fn add_locked(value: Value<i64>, count: u64) -> bool {
+fn add_locked(value: Value<i64>, gate: Value<i64>, count: u64) -> bool {
+    wait_at_gate(&gate);
     for _ in 0..count {
         match value.lock() {
             Ok(mut guard) => *guard += 1,
@@ -20,32 +34,52 @@ fn add_locked(value: Value<i64>, count: u64) -> bool {
 }
 
 /// Child target: `count` lock-free `fetch_add(1)` on `value`.
-fn add_atomic(value: Value<i64>, count: u64) {
+fn add_atomic(value: Value<i64>, gate: Value<i64>, count: u64) -> bool {
+    wait_at_gate(&gate);
     for _ in 0..count {
         value.fetch_add(1);
     }
+    true
 }
 
-/// Two fork-started processes each add 1 to one `Value<i64>` `n / 2` times under
-/// `value.lock()`; a sample is the time from the first start to the second join.
-pub(crate) fn value_locked_increments(params: &Params) -> Outcome {
+/// Runs `target(value, gate, n / 2)` in two fork-started processes that start together
+/// (the protocol of the floor's `two_children_together`): a sample is the time from the
+/// opening of the gate to both joins; then `value` must hold `n` (rounded down to even).
+fn two_children_together<F>(params: &Params, target: F) -> Result<Vec<f64>, BoxError>
+where
+    // A function item (zero-sized), not a fn pointer: the child finds it by its type.
+    F: Target<(Value<i64>, Value<i64>, u64), Output = bool>,
+{
     let context = get_context(StartMethod::Fork);
     let per_process = params.n / 2;
-    time_repeats(params, || -> Result<(), BoxError> {
+    let mut samples = Vec::with_capacity(params.repeats);
+    for _ in 0..params.repeats {
         let value = Value::<i64>::new(0).map_err(fail)?;
-        let mut first = context.process(add_locked, (value.clone(), per_process));
-        let mut second = context.process(add_locked, (value.clone(), per_process));
+        let gate = Value::<i64>::new(0).map_err(fail)?;
+        let mut first = context.process(target, (value.clone(), gate.clone(), per_process));
+        let mut second = context.process(target, (value.clone(), gate.clone(), per_process));
         first.start().map_err(fail)?;
         second.start().map_err(fail)?;
+        while gate.load() < 2 {
+            std::thread::yield_now();
+        }
+        let start = Instant::now();
+        gate.store(GATE_OPEN);
         let ok = first.join().map_err(fail)? & second.join().map_err(fail)?;
+        samples.push(start.elapsed().as_secs_f64());
         ensure(ok, || "a lock owner died".into())?;
         let total = value.get();
         ensure(total == 2 * per_process as i64, || {
             format!("counter {total}")
         })?;
-        Ok(())
-    })
-    .into()
+    }
+    Ok(samples)
+}
+
+/// Two fork-started processes, started together, each add 1 to one `Value<i64>` `n / 2`
+/// times under `value.lock()`.
+pub(crate) fn value_locked_increments(params: &Params) -> Outcome {
+    two_children_together(params, add_locked).into()
 }
 
 /// `lock.acquire()` + `lock.release()` of an uncontended `Lock`, `n` times.
@@ -63,25 +97,10 @@ pub(crate) fn lock_uncontended(params: &Params) -> Outcome {
     .into()
 }
 
-/// Two fork-started processes each `fetch_add(1)` `n / 2` times on one `Value<i64>`.
+/// Two fork-started processes, started together, each `fetch_add(1)` `n / 2` times on one
+/// `Value<i64>`.
 pub(crate) fn atomic_fetch_add(params: &Params) -> Outcome {
-    let context = get_context(StartMethod::Fork);
-    let per_process = params.n / 2;
-    time_repeats(params, || -> Result<(), BoxError> {
-        let value = Value::<i64>::new(0).map_err(fail)?;
-        let mut first = context.process(add_atomic, (value.clone(), per_process));
-        let mut second = context.process(add_atomic, (value.clone(), per_process));
-        first.start().map_err(fail)?;
-        second.start().map_err(fail)?;
-        first.join().map_err(fail)?;
-        second.join().map_err(fail)?;
-        let total = value.get();
-        ensure(total == 2 * per_process as i64, || {
-            format!("counter {total}")
-        })?;
-        Ok(())
-    })
-    .into()
+    two_children_together(params, add_atomic).into()
 }
 
 /// Fill an already-touched `Array::<f64>::zeroed(n)` with `0, 1, 2, ...` through
