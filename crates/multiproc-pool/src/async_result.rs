@@ -300,9 +300,12 @@ impl<R: Portable> Sink for ApplySink<R> {
     }
 }
 
+type Slot<R> = Option<Result<R, TaskError>>;
+
 /// Where the results of `map_async` go: one slot per input item.
 pub(crate) struct MapSink<R> {
-    slots: Mutex<(Vec<Option<Result<R, TaskError>>>, usize)>,
+    /// One slot per item, and how many are still empty.
+    slots: Mutex<(Vec<Slot<R>>, usize)>,
     pub(crate) cell: Arc<Cell<Vec<R>>>,
 }
 

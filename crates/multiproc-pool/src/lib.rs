@@ -56,7 +56,7 @@
 //!
 //! # Feature flags
 //!
-//! * `progress`: [`Options::progress_bar`], a progress bar drawn on stderr with
+//! * `progress`: `Options::progress_bar(true)`, a progress bar drawn on stderr with
 //!   [indicatif](https://docs.rs/indicatif) while a `map` or `imap` runs.
 //!
 //! # Platform support

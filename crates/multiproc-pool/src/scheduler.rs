@@ -479,11 +479,8 @@ impl ResultThread {
             return;
         }
         // Everything a dead worker sent is already in its channel: read it first.
-        loop {
-            match self.set.try_select() {
-                Ok(events) => self.handle(events),
-                Err(_) => break,
-            }
+        while let Ok(events) = self.set.try_select() {
+            self.handle(events);
         }
         for slot in dead {
             let worker = self.shared.core().workers[slot].take();
