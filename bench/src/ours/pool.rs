@@ -1,37 +1,123 @@
 //! `multiproc-pool`: `Pool` throughput, latency, speed-up, creation and worker memory.
-//! Every scenario uses `Pool::new(2)`, created before timing unless creation is what is
-//! measured.
+//! Every scenario uses `Pool::new(2)` (the crate's default start method), created before
+//! timing unless creation is what is measured, and warmed up as on the Python side.
 
-use crate::measure::{Outcome, Params};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use multiproc::pool::Pool;
+
+use super::fail;
+use crate::measure::{BoxError, Outcome, Params, ensure, time_repeats};
+use crate::work::{self, square};
+
+/// A pool of two workers that has run a first small map.
+fn warm_pool() -> Result<Pool, BoxError> {
+    let pool = Pool::new(2).map_err(fail)?;
+    pool.map(square, 0..100u64).map_err(fail)?;
+    Ok(pool)
+}
 
 /// `pool.map(square, 0..n)` with the automatic chunksize.
-pub(crate) fn map_auto_chunksize(_params: &Params) -> Outcome {
-    Outcome::pending("multiproc::pool::Pool::{new, map}")
+pub(crate) fn map_auto_chunksize(params: &Params) -> Outcome {
+    (|| {
+        let pool = warm_pool()?;
+        time_repeats(params, || -> Result<(), BoxError> {
+            let squares = pool.map(square, 0..params.n).map_err(fail)?;
+            ensure(squares.len() as u64 == params.n, || "lost results".into())?;
+            Ok(())
+        })
+    })()
+    .into()
 }
 
 /// `pool.map` of `square` over `0..n` with chunksize 1.
-pub(crate) fn map_chunksize_1(_params: &Params) -> Outcome {
-    Outcome::pending("multiproc::pool::Pool::map with chunksize")
+pub(crate) fn map_chunksize_1(params: &Params) -> Outcome {
+    (|| {
+        let pool = warm_pool()?;
+        time_repeats(params, || -> Result<(), BoxError> {
+            let squares = pool.chunksize(1).map(square, 0..params.n).map_err(fail)?;
+            ensure(squares.len() as u64 == params.n, || "lost results".into())?;
+            Ok(())
+        })
+    })()
+    .into()
 }
 
 /// `pool.apply_async(square, (i,)).get()`, `n` times one after another, after a warm-up.
-pub(crate) fn apply_async_round_trip(_params: &Params) -> Outcome {
-    Outcome::pending("multiproc::pool::{Pool::apply_async, AsyncResult::get}")
+pub(crate) fn apply_async_round_trip(params: &Params) -> Outcome {
+    (|| {
+        let pool = warm_pool()?;
+        let exchange = |count: u64| -> Result<(), BoxError> {
+            for i in 0..count {
+                let result = pool.apply_async(square, (i,)).get().map_err(fail)?;
+                ensure(result == i * i, || "wrong result".into())?;
+            }
+            Ok(())
+        };
+        exchange(100)?;
+        time_repeats(params, || exchange(params.n))
+    })()
+    .into()
 }
 
 /// `n` calls of `crate::work::busy` calibrated to ~10 ms, sequentially in this process and
 /// then with `pool.map` (chunksize 1) on 2 workers; a sample is the speed-up.
-pub(crate) fn cpu_bound_speedup(_params: &Params) -> Outcome {
-    Outcome::pending("multiproc::pool::Pool::map with chunksize")
+pub(crate) fn cpu_bound_speedup(params: &Params) -> Outcome {
+    (|| {
+        let pool = warm_pool()?;
+        let iterations = work::calibrate_busy(Duration::from_millis(10));
+        let tasks = vec![iterations; params.n as usize];
+        let mut samples = Vec::with_capacity(params.repeats);
+        for _ in 0..params.repeats {
+            let start = Instant::now();
+            let sequential: Vec<u64> = tasks.iter().map(|&k| work::busy(k)).collect();
+            let sequential_time = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let parallel = pool.chunksize(1).map(work::busy, tasks.iter().copied());
+            let parallel_time = start.elapsed().as_secs_f64();
+            ensure(parallel.map_err(fail)? == sequential, || {
+                "results differ".into()
+            })?;
+            samples.push(sequential_time / parallel_time);
+        }
+        Ok::<_, BoxError>(samples)
+    })()
+    .into()
 }
 
 /// `Pool::new(2)`, `pool.map(square, 0..2)`, `close`, `join`; `n` times.
-pub(crate) fn pool_create(_params: &Params) -> Outcome {
-    Outcome::pending("multiproc::pool::Pool::{new, map, close, join}")
+pub(crate) fn pool_create(params: &Params) -> Outcome {
+    time_repeats(params, || -> Result<(), BoxError> {
+        for _ in 0..params.n {
+            let pool = Pool::new(2).map_err(fail)?;
+            ensure(pool.map(square, 0..2u64).map_err(fail)? == [0, 1], || {
+                "wrong squares".into()
+            })?;
+            pool.close();
+            pool.join().map_err(fail)?;
+        }
+        Ok(())
+    })
+    .into()
 }
 
 /// A fresh `Pool::new(2)` maps `crate::work::worker_rss` over a few items; a sample is the
 /// mean resident set size of the distinct workers that answered, in bytes.
-pub(crate) fn worker_rss(_params: &Params) -> Outcome {
-    Outcome::pending("multiproc::pool::Pool::{new, map}")
+pub(crate) fn worker_rss(params: &Params) -> Outcome {
+    (|| {
+        let mut samples = Vec::with_capacity(params.repeats);
+        for _ in 0..params.repeats {
+            let pool = Pool::new(2).map_err(fail)?;
+            let answers = pool
+                .chunksize(1)
+                .map(work::worker_rss, 0..8u64)
+                .map_err(fail)?;
+            let by_worker: HashMap<u32, u64> = answers.into_iter().collect();
+            let total: u64 = by_worker.values().sum();
+            samples.push(total as f64 / by_worker.len() as f64);
+        }
+        Ok::<_, BoxError>(samples)
+    })()
+    .into()
 }
