@@ -150,6 +150,18 @@ impl Core {
     pub(crate) fn dispatch(&mut self) {
         let n = self.workers.len();
         let depth = self.depth();
+        // Spread the queue evenly over the workers that can take work now, so that a short
+        // queue of long chunks is not piled onto one worker.
+        let takers = self
+            .workers
+            .iter()
+            .flatten()
+            .filter(|w| {
+                w.timed_out.is_none() && w.init_failed.is_none() && w.in_flight.len() <= depth / 2
+            })
+            .count()
+            .max(1);
+        let share = self.pending.len().div_ceil(takers).max(1);
         for k in 0..n {
             if self.pending.is_empty() {
                 break;
@@ -166,7 +178,7 @@ impl Core {
             if busy > depth / 2 {
                 continue;
             }
-            let mut room = depth - busy;
+            let mut room = (depth - busy).min(share);
             if let Some(max) = self.max_tasks {
                 room = room.min(max.saturating_sub(worker.sent) as usize);
             }

@@ -44,7 +44,11 @@ fn terminate_during_a_long_map_is_prompt_and_reaps_every_worker() {
             );
             assert_eq!(result.get(), Err(TaskError::Terminated));
             for pid in pids {
-                assert!(gone(pid), "{method}: worker {pid} still exists");
+                assert!(
+                    gone(pid),
+                    "{method}: worker {pid} still exists: {:?}",
+                    common::stat_of(pid)
+                );
             }
             assert!(pool.worker_pids().is_empty());
             assert_eq!(pool.map(square, [1]), Err(TaskError::Closed));
@@ -67,7 +71,11 @@ fn close_lets_queued_work_finish() {
             pool.join().unwrap();
             assert_eq!(result.get().unwrap(), vec![20; 10]);
             for pid in pids {
-                assert!(gone(pid), "{method}: worker {pid} still exists");
+                assert!(
+                    gone(pid),
+                    "{method}: worker {pid} still exists: {:?}",
+                    common::stat_of(pid)
+                );
             }
         }
     });
@@ -85,7 +93,11 @@ fn drop_terminates_like_leaving_with() {
             assert!(started.elapsed() < Duration::from_secs(5), "{method}");
             assert_eq!(pending.get(), Err(TaskError::Terminated));
             for pid in pids {
-                assert!(gone(pid), "{method}: worker {pid} still exists");
+                assert!(
+                    gone(pid),
+                    "{method}: worker {pid} still exists: {:?}",
+                    common::stat_of(pid)
+                );
             }
         }
     });

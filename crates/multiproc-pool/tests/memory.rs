@@ -49,7 +49,11 @@ fn endless_imap_is_bounded_and_break_cleans_up() {
             }
             drop(pool);
             for pid in pids {
-                assert!(gone(pid), "{method}: worker {pid} still exists");
+                assert!(
+                    gone(pid),
+                    "{method}: worker {pid} still exists: {:?}",
+                    common::stat_of(pid)
+                );
             }
         }
     });
