@@ -19,7 +19,7 @@ mod scenario;
 mod sys;
 mod work;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use measure::Params;
@@ -37,6 +37,8 @@ usage: cargo run --release -p multiproc-bench -- [options]
   --filter <text>     only scenarios whose name contains <text> (may be repeated)
   --no-python         skip CPython's multiprocessing
   --repeats <n>       samples per implementation (default 7, 3 with --quick)
+  --out <dir>         where to write latest.{md,json,svg} (default: bench-results/ at the
+                      workspace root)
   --help              this text";
 
 /// Parsed command line.
@@ -46,6 +48,7 @@ struct Options {
     filters: Vec<String>,
     python: bool,
     repeats: Option<usize>,
+    out: PathBuf,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -54,6 +57,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         filters: Vec::new(),
         python: true,
         repeats: None,
+        out: PathBuf::from(RESULTS_DIR),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -75,6 +79,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 }
                 options.repeats = Some(repeats);
             }
+            "--out" => options.out = args.next().ok_or("--out needs a directory")?.into(),
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -129,6 +134,7 @@ fn main() -> ExitCode {
         machine: machine_description(),
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         rustc: env!("MULTIPROC_BENCH_RUSTC").to_string(),
+        commit: workspace_commit(),
         python: python_version,
         quick: options.quick,
     };
@@ -194,7 +200,7 @@ fn main() -> ExitCode {
     };
     let markdown = report.markdown();
     print!("{markdown}");
-    match write_results(&report, &markdown) {
+    match write_results(&options.out, &report, &markdown) {
         Ok(dir) => {
             eprintln!(
                 "multiproc-bench: wrote latest.md, latest.json and latest.svg in {}",
@@ -209,15 +215,36 @@ fn main() -> ExitCode {
     }
 }
 
-fn write_results(report: &Report, markdown: &str) -> std::io::Result<PathBuf> {
-    let dir = PathBuf::from(RESULTS_DIR);
-    std::fs::create_dir_all(&dir)?;
+fn write_results(dir: &Path, report: &Report, markdown: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
     let dir = dir.canonicalize()?;
     std::fs::write(dir.join("latest.md"), markdown)?;
     let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("latest.json"), json + "\n")?;
     std::fs::write(dir.join("latest.svg"), chart::svg(report))?;
     Ok(dir)
+}
+
+/// The workspace's git commit, with `-dirty` when the work tree has changes.
+fn workspace_commit() -> Option<String> {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"])?;
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+        .is_some_and(|status| !status.is_empty());
+    Some(if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    })
 }
 
 fn python_version() -> Option<String> {

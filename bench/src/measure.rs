@@ -76,7 +76,10 @@ pub(crate) enum Outcome {
 
 impl Outcome {
     /// The row of one of our scenarios whose crate API has not landed yet.
-    #[allow(dead_code, reason = "every scenario has its API today; new ones start pending")]
+    #[allow(
+        dead_code,
+        reason = "every scenario has its API today; new ones start pending"
+    )]
     pub(crate) fn pending(api: &str) -> Self {
         Outcome::Unavailable(format!("not yet available: needs {api}"))
     }

@@ -225,6 +225,8 @@ pub(crate) struct Environment {
     pub(crate) cpus: usize,
     /// The compiler that built the benchmark.
     pub(crate) rustc: String,
+    /// The workspace's git commit (`-dirty` with uncommitted changes), if known.
+    pub(crate) commit: Option<String>,
     /// `python3 --version`, if Python ran.
     pub(crate) python: Option<String>,
     /// Whether this was a `--quick` run.
@@ -272,6 +274,9 @@ impl Report {
             env.machine, env.cpus
         );
         let _ = writeln!(out, "- rustc: {}", env.rustc);
+        if let Some(commit) = &env.commit {
+            let _ = writeln!(out, "- commit: {commit}");
+        }
         if let Some(python) = &env.python {
             let _ = writeln!(out, "- python: {python}");
         }
