@@ -77,6 +77,29 @@ pub enum Error {
     /// that noticed it carried on.
     #[error("a process died while holding the queue lock")]
     OwnerDied,
+    /// The `authkey` handshake of a [`Listener`](crate::Listener) or
+    /// [`Client`](crate::Client) failed: a different key, or a peer that does not speak the
+    /// protocol (Python's `multiprocessing.AuthenticationError`).
+    #[doc(alias = "multiprocessing.AuthenticationError")]
+    #[error("authentication failed: {0}")]
+    AuthenticationFailed(String),
+    /// A TCP listener or client was made without an `authkey`, or a key was empty.
+    #[error(
+        "an authkey is required: TCP connections must be authenticated and the key must not be empty"
+    )]
+    AuthkeyRequired,
+    /// The peer did not complete the `authkey` handshake in time.
+    #[error("the peer did not complete the authentication handshake within {0:?}")]
+    HandshakeTimeout(std::time::Duration),
+    /// A socket message announced more bytes than the connection's maximum message size;
+    /// nothing was allocated for it and the connection can no longer receive.
+    #[error("a {size}-byte message exceeds the maximum message size of {max} bytes")]
+    MessageTooLarge {
+        /// The size the peer announced.
+        size: u64,
+        /// The limit.
+        max: usize,
+    },
     /// An operating-system error.
     #[error("i/o error: {0}")]
     Io(#[from] io::Error),

@@ -61,8 +61,12 @@
 //! `examples/queue_workers.rs` in the repository.
 #![cfg(target_os = "linux")]
 
+mod auth;
+#[doc(hidden)]
+pub mod decode;
 mod error;
 mod frame;
+mod listener;
 mod pipe;
 mod queue;
 mod ring;
@@ -70,6 +74,10 @@ mod sys;
 mod wait;
 
 pub use self::error::{Error, SendError};
+pub use self::listener::{
+    Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, Listener,
+    SocketConnection,
+};
 pub use self::pipe::{Connection, Pipe};
 pub use self::queue::{JoinableQueue, Queue, SimpleQueue};
 pub use self::wait::{Waitable, wait};

@@ -1,0 +1,233 @@
+//! The `authkey` handshake of [`Listener`](crate::Listener) and [`Client`](crate::Client):
+//! mutual HMAC-SHA256 challenge–response, as CPython's `deliver_challenge` and
+//! `answer_challenge` (`Lib/multiprocessing/connection.py`, Python 3.12 and later).
+//!
+//! Each side proves it knows the key without sending it:
+//!
+//! 1. the challenger sends `#CHALLENGE#{sha256}` followed by 40 random bytes;
+//! 2. the answerer replies `{sha256}` followed by HMAC-SHA256(key, `{sha256}` + the random
+//!    bytes);
+//! 3. the challenger compares in constant time and replies `#WELCOME#` or `#FAILURE#`.
+//!
+//! The server challenges first, so it answers nothing before the client has proved
+//! itself. Then the roles swap. Every handshake message is one length-prefixed frame of at
+//! most [`MAX_HANDSHAKE_FRAME`] bytes, so nothing larger is read or allocated before both
+//! sides are authenticated. The wire format is CPython's, but only the HMAC-SHA256 form is
+//! accepted: the legacy HMAC-MD5 form (a bare 20-byte challenge) is refused.
+
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::error::Error;
+use crate::listener::{read_frame, write_frame};
+
+const CHALLENGE: &[u8] = b"#CHALLENGE#";
+const WELCOME: &[u8] = b"#WELCOME#";
+const FAILURE: &[u8] = b"#FAILURE#";
+const DIGEST_PREFIX: &[u8] = b"{sha256}";
+
+/// Random bytes in a challenge, as CPython's `MESSAGE_LENGTH`.
+pub(crate) const NONCE_LEN: usize = 40;
+/// Fewest random bytes accepted in a challenge from the peer (CPython's lower bound).
+const MIN_NONCE_LEN: usize = 20;
+/// Largest handshake frame read (CPython reads at most 256 bytes too).
+pub(crate) const MAX_HANDSHAKE_FRAME: usize = 256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A stream whose per-call I/O timeout can be set; the handshake turns one overall
+/// deadline into a timeout for each read and write.
+pub(crate) trait Timeouts {
+    fn set_io_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+/// Reads and writes on `stream` that fail with `TimedOut` once `deadline` has passed, so a
+/// peer that trickles one byte at a time cannot stretch the handshake either.
+struct Deadlined<'a, S> {
+    stream: &'a mut S,
+    deadline: Instant,
+}
+
+impl<S: Timeouts> Deadlined<'_, S> {
+    fn arm(&self) -> io::Result<()> {
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_io_timeout(Some(remaining))
+    }
+}
+
+impl<S: Read + Timeouts> Read for Deadlined<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.stream.read(buf)
+    }
+}
+
+impl<S: Write + Timeouts> Write for Deadlined<'_, S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+/// Which side of the connection runs the handshake; the server challenges first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Server,
+    Client,
+}
+
+/// A fresh random challenge from the operating system (getrandom(2)).
+pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN], Error> {
+    let mut nonce = [0; NONCE_LEN];
+    getrandom::fill(&mut nonce)
+        .map_err(|err| Error::Io(io::Error::other(format!("getrandom failed: {err}"))))?;
+    Ok(nonce)
+}
+
+/// Runs the whole mutual handshake within `timeout`, challenging the peer with `nonce`.
+///
+/// Leaves the stream's I/O timeouts unset on success.
+pub(crate) fn handshake<S: Read + Write + Timeouts>(
+    stream: &mut S,
+    role: Role,
+    authkey: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    timeout: Duration,
+) -> Result<(), Error> {
+    let mut deadlined = Deadlined {
+        stream: &mut *stream,
+        deadline: Instant::now() + timeout,
+    };
+    let result = match role {
+        Role::Server => deliver_challenge(&mut deadlined, authkey, nonce)
+            .and_then(|()| answer_challenge(&mut deadlined, authkey)),
+        Role::Client => answer_challenge(&mut deadlined, authkey)
+            .and_then(|()| deliver_challenge(&mut deadlined, authkey, nonce)),
+    };
+    match result {
+        Ok(()) => Ok(stream.set_io_timeout(None)?),
+        Err(Error::Io(err))
+            if matches!(
+                err.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            Err(Error::HandshakeTimeout(timeout))
+        }
+        Err(Error::Closed) => Err(Error::AuthenticationFailed(
+            "the peer closed the connection during the handshake".into(),
+        )),
+        Err(Error::MessageTooLarge { size, .. }) => Err(Error::AuthenticationFailed(format!(
+            "the peer sent a {size}-byte handshake message (at most \
+             {MAX_HANDSHAKE_FRAME} bytes are read)"
+        ))),
+        Err(err) => Err(err),
+    }
+}
+
+fn mac(authkey: &[u8], message: &[u8]) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(authkey).expect("HMAC accepts keys of any length");
+    mac.update(message);
+    mac
+}
+
+/// Challenges the peer and checks its answer; tells it the verdict either way.
+fn deliver_challenge(
+    stream: &mut (impl Read + Write),
+    authkey: &[u8],
+    nonce: &[u8; NONCE_LEN],
+) -> Result<(), Error> {
+    // The MAC covers the digest name too, so a peer cannot pick a weaker one.
+    let message = [DIGEST_PREFIX, nonce].concat();
+    write_frame(stream, &[CHALLENGE, &message].concat())?;
+    let response = read_frame(stream, MAX_HANDSHAKE_FRAME)?;
+    match verify_response(authkey, &message, &response) {
+        Ok(()) => write_frame(stream, WELCOME),
+        Err(err) => {
+            // Best effort: the peer learns it was refused rather than seeing a reset.
+            let _ = write_frame(stream, FAILURE);
+            Err(err)
+        }
+    }
+}
+
+/// Checks `{sha256}<mac>` against HMAC-SHA256(`authkey`, `message`) in constant time.
+fn verify_response(authkey: &[u8], message: &[u8], response: &[u8]) -> Result<(), Error> {
+    let digest = response.strip_prefix(DIGEST_PREFIX).ok_or_else(|| {
+        Error::AuthenticationFailed(
+            "the peer did not answer with an HMAC-SHA256 digest (legacy HMAC-MD5 peers are \
+             not supported)"
+                .into(),
+        )
+    })?;
+    mac(authkey, message).verify_slice(digest).map_err(|_| {
+        Error::AuthenticationFailed("the peer's digest is wrong (a different authkey?)".into())
+    })
+}
+
+/// Answers the peer's challenge and reads its verdict.
+fn answer_challenge(stream: &mut (impl Read + Write), authkey: &[u8]) -> Result<(), Error> {
+    let challenge = read_frame(stream, MAX_HANDSHAKE_FRAME)?;
+    let message = challenge.strip_prefix(CHALLENGE).ok_or_else(|| {
+        Error::AuthenticationFailed("the peer did not start the handshake with a challenge".into())
+    })?;
+    let nonce = message.strip_prefix(DIGEST_PREFIX).ok_or_else(|| {
+        Error::AuthenticationFailed(
+            "the peer's challenge does not ask for HMAC-SHA256 (legacy HMAC-MD5 peers are not \
+             supported)"
+                .into(),
+        )
+    })?;
+    if nonce.len() < MIN_NONCE_LEN {
+        return Err(Error::AuthenticationFailed(format!(
+            "the peer's challenge is too short: {} random bytes, at least {MIN_NONCE_LEN} \
+             expected",
+            nonce.len()
+        )));
+    }
+    let digest = mac(authkey, message).finalize().into_bytes();
+    write_frame(stream, &[DIGEST_PREFIX, &digest].concat())?;
+    let verdict = read_frame(stream, MAX_HANDSHAKE_FRAME)?;
+    if verdict == WELCOME {
+        Ok(())
+    } else if verdict == FAILURE {
+        Err(Error::AuthenticationFailed(
+            "the peer rejected our digest (a different authkey?)".into(),
+        ))
+    } else {
+        Err(Error::AuthenticationFailed(
+            "the peer answered the handshake with neither welcome nor failure".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_matches_cpython() {
+        // Computed with CPython 3.12:
+        // hmac.new(b"key", b"{sha256}" + bytes(range(40)), "sha256").hexdigest()
+        let message = [DIGEST_PREFIX, &(0..40).collect::<Vec<u8>>()].concat();
+        let digest = mac(b"key", &message).finalize().into_bytes();
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, CPYTHON_DIGEST);
+        let response = [DIGEST_PREFIX, &digest].concat();
+        assert!(verify_response(b"key", &message, &response).is_ok());
+        assert!(verify_response(b"other", &message, &response).is_err());
+        assert!(verify_response(b"key", &message, &digest).is_err());
+    }
+
+    const CPYTHON_DIGEST: &str = "05b37335205f51ff483146e965fdf576943e0e64675a64ceccba80b6704d76b8";
+}
