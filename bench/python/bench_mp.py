@@ -68,8 +68,20 @@ def self_rss_bytes():
     return 0
 
 
+def self_pss_bytes():
+    with open("/proc/self/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def worker_rss(_task):
     return os.getpid(), self_rss_bytes()
+
+
+def worker_pss(_task):
+    return os.getpid(), self_pss_bytes()
 
 
 GATE_OPEN = 100
@@ -393,14 +405,17 @@ def pool_create(n, repeats):
     return timed(repeats, body), "%s (%s) Pool(2)" % (LABEL, PLATFORM_METHOD)
 
 
-def worker_rss_scenario(n, repeats):
-    samples = []
-    for _ in range(repeats):
-        with mp.Pool(2) as pool:
-            answers = pool.map(worker_rss, range(8), chunksize=1)
-        by_worker = dict(answers)
-        samples.append(sum(by_worker.values()) / len(by_worker))
-    return samples, "%s (%s) Pool(2) worker" % (LABEL, PLATFORM_METHOD)
+def worker_memory(task):
+    def run(n, repeats):
+        samples = []
+        for _ in range(repeats):
+            with mp.Pool(2) as pool:
+                answers = pool.map(task, range(8), chunksize=1)
+            by_worker = dict(answers)
+            samples.append(sum(by_worker.values()) / len(by_worker))
+        return samples, "%s (%s) Pool(2) worker" % (LABEL, PLATFORM_METHOD)
+
+    return run
 
 
 SCENARIOS = {
@@ -425,7 +440,8 @@ SCENARIOS = {
     "pool/apply_async_round_trip_same_cpu": apply_async_round_trip,
     "pool/cpu_bound_speedup": cpu_bound_speedup,
     "pool/create": pool_create,
-    "pool/worker_rss": worker_rss_scenario,
+    "pool/worker_rss": worker_memory(worker_rss),
+    "pool/worker_pss": worker_memory(worker_pss),
 }
 
 # Sizes for --all; the harness passes its own (bench/src/scenario.rs is the reference).
@@ -452,6 +468,7 @@ QUICK_SIZES = {
     "pool/cpu_bound_speedup": 10,
     "pool/create": 3,
     "pool/worker_rss": 1,
+    "pool/worker_pss": 1,
 }
 
 

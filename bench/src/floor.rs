@@ -17,10 +17,13 @@ use crate::work;
 pub(crate) const REEXEC_MARKER: &str = "MULTIPROC_BENCH_REEXEC";
 
 /// Handles a raw re-exec of this binary, first thing in `main`: `exit` leaves at once,
-/// `rss` prints the resident set size of a fresh process of this binary.
+/// `rss` and `pss` print the resident or proportional set size of a fresh process of this
+/// binary.
 pub(crate) fn reexec_child(mode: &str) -> ! {
-    if mode == "rss" {
-        println!("{}", work::self_rss_bytes());
+    match mode {
+        "rss" => println!("{}", work::self_rss_bytes()),
+        "pss" => println!("{}", work::self_pss_bytes()),
+        _ => {}
     }
     std::process::exit(0)
 }
@@ -374,10 +377,19 @@ pub(crate) fn rayon_pool_create(params: &Params) -> Outcome {
 /// The resident set size of a fresh, idle process of this binary (re-exec'd, reporting at
 /// the top of `main`); a sample is bytes.
 pub(crate) fn idle_process_rss(params: &Params) -> Outcome {
+    idle_process_memory(params, "rss")
+}
+
+/// As [`idle_process_rss`], the proportional set size.
+pub(crate) fn idle_process_pss(params: &Params) -> Outcome {
+    idle_process_memory(params, "pss")
+}
+
+fn idle_process_memory(params: &Params, mode: &str) -> Outcome {
     let mut samples = Vec::with_capacity(params.repeats);
     for _ in 0..params.repeats {
         let output = match Command::new("/proc/self/exe")
-            .env(REEXEC_MARKER, "rss")
+            .env(REEXEC_MARKER, mode)
             .stdin(Stdio::null())
             .output()
         {
@@ -389,7 +401,7 @@ pub(crate) fn idle_process_rss(params: &Params) -> Outcome {
             .parse::<f64>()
         {
             Ok(bytes) => samples.push(bytes),
-            Err(err) => return Outcome::Failed(format!("rss child: {err}")),
+            Err(err) => return Outcome::Failed(format!("{mode} child: {err}")),
         }
     }
     Outcome::Samples(samples)

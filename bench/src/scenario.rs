@@ -521,6 +521,26 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         }),
         targets: &[Target::AtMost(Reference::Absolute, 5.0)],
     },
+    Scenario {
+        name: "pool/worker_pss",
+        what: "proportional set size of one idle pool worker: pages shared with other \
+               processes count by their share (mean over the workers)",
+        metric: Metric::Direct {
+            unit: "MiB",
+            scale: 1_048_576.0,
+            better: Better::Lower,
+        },
+        n_full: 1,
+        n_quick: 1,
+        pinning: Pinning::Unpinned,
+        ours: ours::pool::worker_pss,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: fresh process of this binary",
+            run: floor::idle_process_pss,
+        }),
+        targets: &[],
+    },
 ];
 
 /// The scenario called `name`.

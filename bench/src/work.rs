@@ -47,11 +47,26 @@ pub(crate) fn self_rss_bytes() -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
+/// The proportional set size of the calling process in bytes (each page shared with
+/// other processes counted as its share), from `/proc/self/smaps_rollup`.
+pub(crate) fn self_pss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/smaps_rollup")
+        .ok()
+        .and_then(|rollup| {
+            rollup.lines().find_map(|line| {
+                let kib = line.strip_prefix("Pss:")?.trim().strip_suffix("kB")?;
+                kib.trim().parse::<u64>().ok()
+            })
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
 /// A pool task that reports which worker ran it and that worker's resident set size.
-#[allow(
-    dead_code,
-    reason = "the task of ours::pool::worker_rss, until the pool lands"
-)]
 pub(crate) fn worker_rss(_task: u64) -> (u32, u64) {
     (std::process::id(), self_rss_bytes())
+}
+
+/// A pool task that reports which worker ran it and that worker's proportional set size.
+pub(crate) fn worker_pss(_task: u64) -> (u32, u64) {
+    (std::process::id(), self_pss_bytes())
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use multiproc::pool::Pool;
+use multiproc::process::Target;
 
 use super::fail;
 use crate::measure::{BoxError, Outcome, Params, ensure, time_repeats};
@@ -105,19 +106,25 @@ pub(crate) fn pool_create(params: &Params) -> Outcome {
 /// A fresh `Pool::new(2)` maps `crate::work::worker_rss` over a few items; a sample is the
 /// mean resident set size of the distinct workers that answered, in bytes.
 pub(crate) fn worker_rss(params: &Params) -> Outcome {
-    (|| {
-        let mut samples = Vec::with_capacity(params.repeats);
-        for _ in 0..params.repeats {
-            let pool = Pool::new(2).map_err(fail)?;
-            let answers = pool
-                .chunksize(1)
-                .map(work::worker_rss, 0..8u64)
-                .map_err(fail)?;
-            let by_worker: HashMap<u32, u64> = answers.into_iter().collect();
-            let total: u64 = by_worker.values().sum();
-            samples.push(total as f64 / by_worker.len() as f64);
-        }
-        Ok::<_, BoxError>(samples)
-    })()
-    .into()
+    worker_memory(params, work::worker_rss).into()
+}
+
+/// As [`worker_rss`], the proportional set size (`crate::work::worker_pss`).
+pub(crate) fn worker_pss(params: &Params) -> Outcome {
+    worker_memory(params, work::worker_pss).into()
+}
+
+fn worker_memory<F>(params: &Params, task: F) -> Result<Vec<f64>, BoxError>
+where
+    F: Target<(u64,), Output = (u32, u64)>,
+{
+    let mut samples = Vec::with_capacity(params.repeats);
+    for _ in 0..params.repeats {
+        let pool = Pool::new(2).map_err(fail)?;
+        let answers = pool.chunksize(1).map(task, 0..8u64).map_err(fail)?;
+        let by_worker: HashMap<u32, u64> = answers.into_iter().collect();
+        let total: u64 = by_worker.values().sum();
+        samples.push(total as f64 / by_worker.len() as f64);
+    }
+    Ok(samples)
 }
