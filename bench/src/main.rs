@@ -128,7 +128,7 @@ fn main() -> ExitCode {
         command.push_str(" -- ");
         command.push_str(&args.join(" "));
     }
-    let environment = Environment {
+    let mut environment = Environment {
         date: report::utc_now(),
         command,
         machine: machine_description(),
@@ -137,6 +137,8 @@ fn main() -> ExitCode {
         commit: workspace_commit(),
         python: python_version,
         quick: options.quick,
+        load_average_before: load_average(),
+        load_average_after: None,
     };
 
     let selected: Vec<_> = SCENARIOS
@@ -194,6 +196,7 @@ fn main() -> ExitCode {
         results.push(ScenarioResult::new(scenario, n, repeats, rows));
     }
 
+    environment.load_average_after = load_average();
     let report = Report {
         environment,
         scenarios: results,
@@ -223,6 +226,18 @@ fn write_results(dir: &Path, report: &Report, markdown: &str) -> std::io::Result
     std::fs::write(dir.join("latest.json"), json + "\n")?;
     std::fs::write(dir.join("latest.svg"), chart::svg(report))?;
     Ok(dir)
+}
+
+/// The 1, 5 and 15 minute load averages, from `/proc/loadavg`: other work on the machine
+/// during a run skews its figures.
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// The workspace's git commit, with `-dirty` when the work tree has changes.

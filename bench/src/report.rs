@@ -231,6 +231,10 @@ pub(crate) struct Environment {
     pub(crate) python: Option<String>,
     /// Whether this was a `--quick` run.
     pub(crate) quick: bool,
+    /// The load averages when the run started.
+    pub(crate) load_average_before: Option<String>,
+    /// The load averages when the run ended.
+    pub(crate) load_average_after: Option<String>,
 }
 
 /// A whole run, as written to `latest.json`.
@@ -279,6 +283,12 @@ impl Report {
         }
         if let Some(python) = &env.python {
             let _ = writeln!(out, "- python: {python}");
+        }
+        if let (Some(before), Some(after)) = (&env.load_average_before, &env.load_average_after) {
+            let _ = writeln!(
+                out,
+                "- load average (1, 5, 15 min): {before} at the start, {after} at the end"
+            );
         }
         let _ = writeln!(
             out,
