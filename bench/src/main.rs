@@ -39,6 +39,7 @@ usage: cargo run --release -p multiproc-bench -- [options]
   --repeats <n>       samples per implementation (default 7, 3 with --quick)
   --out <dir>         where to write latest.{md,json,svg} (default: bench-results/ at the
                       workspace root)
+  --list              list the scenarios and exit
   --help              this text";
 
 /// Parsed command line.
@@ -49,6 +50,7 @@ struct Options {
     python: bool,
     repeats: Option<usize>,
     out: PathBuf,
+    list: bool,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -58,6 +60,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         python: true,
         repeats: None,
         out: PathBuf::from(RESULTS_DIR),
+        list: false,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -80,6 +83,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 options.repeats = Some(repeats);
             }
             "--out" => options.out = args.next().ok_or("--out needs a directory")?.into(),
+            "--list" => options.list = true,
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -113,6 +117,17 @@ fn main() -> ExitCode {
             };
         }
     };
+    if options.list {
+        for scenario in SCENARIOS {
+            println!(
+                "{:<40} {:<12} {}",
+                scenario.name,
+                scenario.metric.unit(),
+                scenario.what
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
     let repeats = options.repeats.unwrap_or(if options.quick { 3 } else { 7 });
     let python_version = if options.python {
         python_version()

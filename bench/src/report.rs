@@ -337,6 +337,14 @@ impl Report {
                 );
             }
         }
+        let _ = writeln!(out, "\nScenarios (n operations per repeat):\n");
+        for scenario in &self.scenarios {
+            let _ = writeln!(
+                out,
+                "- `{}` (n = {}, {} repeats): {}",
+                scenario.name, scenario.n, scenario.repeats, scenario.what
+            );
+        }
         if !notes.is_empty() {
             let _ = writeln!(out, "\nNotes:\n");
             for note in notes {
