@@ -45,7 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut producers: Vec<_> = (0..PRODUCERS)
         .map(|id| Process::new(producer, (queue.clone(), id)))
         .collect();
-    for p in consumers.iter_mut().chain(producers.iter_mut()) {
+    for c in &mut consumers {
+        c.start()?;
+    }
+    for p in &mut producers {
         p.start()?;
     }
     let mut produced = 0u64;

@@ -6,7 +6,11 @@ use std::time::Duration;
 use multiproc::channel::{Connection, Error, JoinableQueue, Pipe, Queue, wait};
 use multiproc::process::{StartMethod, get_context};
 
-const METHODS: [StartMethod; 3] = [StartMethod::Fork, StartMethod::Spawn, StartMethod::Forkserver];
+const METHODS: [StartMethod; 3] = [
+    StartMethod::Fork,
+    StartMethod::Spawn,
+    StartMethod::Forkserver,
+];
 const LONG: Duration = Duration::from_secs(60);
 
 fn echo_upper(conn: Connection<String>) -> usize {
@@ -31,7 +35,11 @@ fn pipe_round_trips_under_every_start_method() {
         p.start().unwrap();
         for word in ["alpha", "beta", "gamma"] {
             parent.send(word.to_owned()).unwrap();
-            assert_eq!(parent.recv_timeout(LONG).unwrap(), word.to_uppercase(), "{method:?}");
+            assert_eq!(
+                parent.recv_timeout(LONG).unwrap(),
+                word.to_uppercase(),
+                "{method:?}"
+            );
         }
         parent.send(String::new()).unwrap();
         assert_eq!(p.join_timeout(LONG).unwrap(), 3, "{method:?}");
@@ -61,7 +69,9 @@ fn four_by_four_queue_under_every_start_method() {
     for method in METHODS {
         let ctx = get_context(method);
         let queue = Queue::<u64>::bounded(256).unwrap();
-        let mut consumers: Vec<_> = (0..4).map(|_| ctx.process(consume, (queue.clone(),))).collect();
+        let mut consumers: Vec<_> = (0..4)
+            .map(|_| ctx.process(consume, (queue.clone(),)))
+            .collect();
         let mut producers: Vec<_> = (0..4u64)
             .map(|p| ctx.process(produce, (queue.clone(), p * 1_000_000, PER_PRODUCER)))
             .collect();
@@ -82,7 +92,11 @@ fn four_by_four_queue_under_every_start_method() {
         }
         let unique: BTreeSet<u64> = all.iter().copied().collect();
         assert_eq!(unique.len(), all.len(), "{method:?}: duplicate delivery");
-        assert_eq!(unique.len() as u64, 4 * PER_PRODUCER, "{method:?}: items lost");
+        assert_eq!(
+            unique.len() as u64,
+            4 * PER_PRODUCER,
+            "{method:?}: items lost"
+        );
     }
 }
 
