@@ -4,6 +4,9 @@
 //! This crate is a facade: it re-exports the `multiproc-*` crates as modules.
 #![forbid(unsafe_code)]
 
+mod error;
+pub use self::error::Error;
+
 #[cfg(feature = "channel")]
 #[doc(inline)]
 pub use multiproc_channel as channel;
@@ -36,11 +39,18 @@ pub use multiproc_shared::{
 #[doc(no_inline)]
 pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
 
+#[cfg(feature = "pool")]
+#[doc(no_inline)]
+pub use multiproc_pool::{AsyncResult, Pool};
+
 /// The Python-named items, for `use multiproc::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "channel")]
     #[doc(no_inline)]
     pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue};
+    #[cfg(feature = "pool")]
+    #[doc(no_inline)]
+    pub use multiproc_pool::{AsyncResult, Pool};
     #[cfg(feature = "process")]
     #[doc(no_inline)]
     pub use multiproc_process::{

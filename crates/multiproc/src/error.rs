@@ -1,0 +1,48 @@
+/// Any error of the multiproc crates, so that `?` works across them in one function.
+///
+/// ```
+/// fn square(x: u32) -> u32 { x * x }
+///
+/// fn run() -> Result<u32, multiproc::Error> {
+///     let total = multiproc::Value::<u32>::new(0)?;   // a multiproc-shared error
+///     let mut p = multiproc::Process::new(square, (4,));
+///     p.start()?;                                     // a multiproc-process error
+///     *total.lock()? += p.join()?;
+///     Ok(total.get())
+/// }
+/// assert_eq!(run().unwrap(), 16);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Starting, joining or controlling a process failed.
+    #[cfg(feature = "process")]
+    #[error(transparent)]
+    Process(#[from] multiproc_process::ProcessError),
+    /// A shared-memory object or lock failed.
+    #[cfg(feature = "shared")]
+    #[error(transparent)]
+    Shared(#[from] multiproc_shared::Error),
+    /// A pipe, queue or connection failed.
+    #[cfg(feature = "channel")]
+    #[error(transparent)]
+    Channel(#[from] multiproc_channel::Error),
+    /// A pool task failed.
+    #[cfg(feature = "pool")]
+    #[error(transparent)]
+    Pool(#[from] multiproc_pool::TaskError),
+}
+
+#[cfg(feature = "shared")]
+impl<G> From<multiproc_shared::OwnerDied<G>> for Error {
+    fn from(e: multiproc_shared::OwnerDied<G>) -> Self {
+        Error::Shared(e.into())
+    }
+}
+
+#[cfg(feature = "channel")]
+impl<T> From<multiproc_channel::SendError<T>> for Error {
+    fn from(e: multiproc_channel::SendError<T>) -> Self {
+        Error::Channel(e.into_parts().1)
+    }
+}
