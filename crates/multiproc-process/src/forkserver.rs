@@ -189,6 +189,10 @@ impl ForkserverClient {
         }
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Tells the server that a child's exit status was read, so it may reap it.
     pub(crate) fn reap(&self, pid: u32) {
         let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());

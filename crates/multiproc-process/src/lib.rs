@@ -98,4 +98,6 @@ pub use self::logging::log_to_stderr;
 pub use self::process::Process;
 pub use self::sys::ExitStatus;
 pub use self::target::{Portable, Target};
-pub use self::tree::{ProcessInfo, active_children, current_process, parent_process};
+pub use self::tree::{
+    ProcessInfo, active_children, current_process, forkserver_pid, parent_process,
+};

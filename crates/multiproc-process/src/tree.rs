@@ -90,3 +90,24 @@ pub fn active_children() -> Vec<ProcessInfo> {
         })
         .collect()
 }
+
+/// The pid of this process's fork server, if one is running. The fork server is a child of this
+/// process that lives until this process exits (see [`StartMethod::Forkserver`]).
+///
+/// [`StartMethod::Forkserver`]: crate::StartMethod::Forkserver
+///
+/// ```
+/// use multiproc_process::{forkserver_pid, get_context, StartMethod};
+/// fn nothing() {}
+/// let mut p = get_context(StartMethod::Forkserver).process(nothing, ());
+/// p.start().unwrap();
+/// p.join().unwrap();
+/// assert!(forkserver_pid().is_some());
+/// ```
+pub fn forkserver_pid() -> Option<u32> {
+    registry::state()
+        .forkserver
+        .as_ref()
+        .filter(|s| s.is_alive())
+        .map(|s| s.pid())
+}
