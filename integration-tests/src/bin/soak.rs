@@ -85,7 +85,7 @@ fn main() {
             Err(other) => panic!("item {index}: {other}"),
         }
         let done = index as u64 + 1;
-        if done % report_every == 0 {
+        if done.is_multiple_of(report_every) {
             let secs = started.elapsed().as_secs_f64();
             let workers: Vec<String> = pool
                 .worker_pids()
