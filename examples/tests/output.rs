@@ -23,7 +23,7 @@ fn example_path(name: &str) -> PathBuf {
 
 /// Runs an example with a time limit; returns (stdout, stderr). Fails on a non-zero exit.
 fn run(name: &str, args: &[&str], limit: Duration) -> (String, String) {
-    let mut child = Command::new(example_path(name))
+    let child = Command::new(example_path(name))
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
