@@ -1,7 +1,189 @@
 //! Python's multiprocessing for Rust: processes with typed arguments and results, shared
 //! memory, locks, pipes, queues and a crash-proof pool.
 //!
-//! This crate is a facade: it re-exports the `multiproc-*` crates as modules.
+//! ```
+//! use multiproc::prelude::*;
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! let pool = Pool::new(2)?;
+//! assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+//! # Ok::<(), multiproc::Error>(())
+//! ```
+//!
+//! This crate is a facade over five small crates, each usable alone: [`process`]
+//! (`multiproc-process`), [`shared`] (`multiproc-shared`), [`channel`] (`multiproc-channel`)
+//! and [`pool`] (`multiproc-pool`). The Python-named items are also here at the root and in
+//! [`prelude`], and [`Error`] converts from every crate's error so that `?` works across them.
+//!
+//! # A walkthrough, in Python's order
+//!
+//! ## 1. A process
+//!
+//! A target is an ordinary function (or a closure that captures nothing). It runs in a new
+//! process; `join` waits for it.
+//!
+//! ```
+//! use multiproc::Process;
+//!
+//! fn worker() {
+//!     println!("Worker process started");
+//! }
+//!
+//! let mut p = Process::new(worker, ());
+//! p.start()?;
+//! p.join()?;
+//! # Ok::<(), multiproc::Error>(())
+//! ```
+//!
+//! ## 2. Arguments and results
+//!
+//! Arguments are a tuple of serde values; unlike Python, the function's return value comes
+//! back from `join`.
+//!
+//! ```
+//! use multiproc::Process;
+//!
+//! fn worker(num: u32) -> String {
+//!     format!("Worker {num} started")
+//! }
+//!
+//! let mut p = Process::new(worker, (5,));
+//! p.start()?;
+//! assert_eq!(p.join()?, "Worker 5 started");
+//! # Ok::<(), multiproc::Error>(())
+//! ```
+//!
+//! ## 3. Start methods
+//!
+//! `forkserver` (the default on Linux, as in CPython 3.14), `spawn` and `fork`, per process
+//! through a context or for the whole program with [`set_start_method`]. `Process::fork` runs
+//! any closure, captures included, in a forked child.
+//!
+//! ```
+//! use multiproc::{get_context, Process, StartMethod};
+//!
+//! fn pid() -> u32 { std::process::id() }
+//!
+//! let mut p = get_context(StartMethod::Spawn).process(pid, ());
+//! p.start()?;
+//! assert_ne!(p.join()?, std::process::id());
+//!
+//! let data = vec![1, 2, 3];
+//! let mut forked = Process::fork(move || data.iter().sum::<i32>());
+//! forked.start()?;
+//! assert_eq!(forked.join()?, 6);
+//! # Ok::<(), multiproc::Error>(())
+//! ```
+//!
+//! ## 4. Sharing state: `Value`, `Array` and locks
+//!
+//! A `Value` lives in shared memory and travels to children as an ordinary argument, under
+//! every start method. Its lock survives a crash: if a process dies holding it, the next
+//! `lock()` says so instead of hanging.
+//!
+//! ```
+//! use multiproc::{Process, Value};
+//!
+//! fn add_one(counter: Value<i32>) {
+//!     *counter.lock().unwrap() += 1;
+//! }
+//!
+//! let counter = Value::<i32>::new(0)?;
+//! let mut processes: Vec<_> = (0..5).map(|_| Process::new(add_one, (counter.clone(),))).collect();
+//! for p in &mut processes {
+//!     p.start()?;
+//! }
+//! for p in &mut processes {
+//!     p.join()?;
+//! }
+//! assert_eq!(counter.get(), 5);
+//! # Ok::<(), multiproc::Error>(())
+//! ```
+//!
+//! ## 5. A pool of workers
+//!
+//! `map`, `starmap`, `imap`, `imap_unordered`, `apply` and their `_async` forms. Dropping the
+//! pool terminates it, like leaving Python's `with Pool(...)` block.
+//!
+//! ```
+//! use multiproc::{cpu_count, Pool};
+//!
+//! fn multiply(a: i64, b: i64) -> i64 { a * b }
+//!
+//! let pool = Pool::new(cpu_count().saturating_sub(1).max(1))?;
+//! assert_eq!(pool.starmap(multiply, [(1, 2), (3, 4), (5, 6), (7, 8)])?, [2, 12, 30, 56]);
+//! # Ok::<(), multiproc::Error>(())
+//! ```
+//!
+//! ## 6. Pipes and queues
+//!
+//! ```
+//! use multiproc::{Pipe, Process, Queue};
+//! use multiproc::channel::Connection;
+//!
+//! fn produce(queue: Queue<u64>, done: Connection<String>) {
+//!     for i in 0..100 {
+//!         queue.put(i).unwrap();
+//!     }
+//!     done.send("produced 100 items".to_owned()).unwrap();
+//! }
+//!
+//! let queue = Queue::<u64>::bounded(10)?;
+//! let (reader, writer) = Pipe::<String>::new()?;
+//! let mut p = Process::new(produce, (queue.clone(), writer));
+//! p.start()?;
+//! let total: u64 = (0..100).map(|_| queue.get().unwrap()).sum();
+//! assert_eq!(total, 4950);
+//! assert_eq!(reader.recv()?, "produced 100 items");
+//! p.join()?;
+//! # Ok::<(), multiproc::Error>(())
+//! ```
+//!
+//! ## 7. Logging
+//!
+//! The crates log through [`log`](https://docs.rs/log). [`log_to_stderr`] prints Python's
+//! `[LEVEL/ProcessName] message`; records logged in a spawn or forkserver child reach the
+//! parent's logger, whatever logger that is, tagged with the child's name and pid.
+//!
+//! ## 8. When things go wrong
+//!
+//! A panic comes back with its message and location; a crash, `abort` or kill comes back as
+//! the signal. In a pool, only the failed task is reported; a dead worker is replaced.
+//!
+//! ```
+//! use multiproc::pool::TaskError;
+//! use multiproc::Pool;
+//!
+//! fn risky(x: u32) -> u32 {
+//!     if x == 3 { std::process::abort() }
+//!     x * 10
+//! }
+//!
+//! let pool = Pool::new(2)?;
+//! let results: Vec<_> = pool.chunksize(1).imap(risky, 0..6).collect();
+//! assert!(matches!(results[3], Err(TaskError::WorkerDied { .. })));
+//! assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
+//! # Ok::<(), multiproc::Error>(())
+//! ```
+//!
+//! # Feature flags
+//!
+//! - `process`, `shared`, `channel`, `pool` (all on by default): the sub-crates, re-exported
+//!   under the same names.
+//! - `progress`: progress bars (indicatif) for the pool's `map` and `imap` families.
+//!
+//! # Platform support
+//!
+//! Linux 5.3 or later. Other platforms are not supported yet.
+//!
+//! # Examples
+//!
+//! `quickstart` runs the whole walkthrough (`cargo run --release -p multiproc-examples
+//! --example quickstart`); the repository's `examples/` also has one program per section and
+//! the case studies `parallel_files`, `parallel_training` and `web_crawl`.
 #![forbid(unsafe_code)]
 
 mod error;
