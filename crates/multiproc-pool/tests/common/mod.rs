@@ -100,11 +100,42 @@ pub fn rss_kib() -> u64 {
         .unwrap()
 }
 
-/// Whether worker `pid` is gone: not running, and if it is still a zombie, then one that the
-/// fork server (its parent under that start method) reaps on its own time, never ours.
+/// How long [`gone`] waits for a worker to end.
+pub const GONE_LIMIT: Duration = Duration::from_secs(10);
+
+/// Whether worker `pid` is gone: it has ended (waiting up to [`GONE_LIMIT`] on its pidfd), and
+/// if it was our child, we reaped it. A worker whose parent is the fork server is reaped by
+/// the server on its own time, so it may still exist as the server's zombie; and its pidfd
+/// reports its end a moment before `/proc` shows it as a zombie. Hence the wait on the pidfd
+/// rather than one look at `/proc`.
 pub fn gone(pid: u32) -> bool {
-    match stat_of(pid) {
-        None => true,
-        Some((ppid, state)) => state == 'Z' && ppid != std::process::id(),
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: `pidfd_open` touches no memory of ours.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if raw < 0 {
+        // ESRCH: no such process (reaped); anything else: judge by /proc alone.
+        return match stat_of(pid) {
+            None => true,
+            Some((ppid, state)) => state == 'Z' && ppid != std::process::id(),
+        };
     }
+    // SAFETY: `raw` is a descriptor that was just opened for us and nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+    let deadline = std::time::Instant::now() + GONE_LIMIT;
+    let ended = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut poll = libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid `pollfd`, for the duration of the call.
+        let ready = unsafe { libc::poll(&mut poll, 1, left.as_millis() as libc::c_int) };
+        if ready < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        break ready > 0;
+    };
+    // It ended; if it still exists it must not be a zombie of ours (we reap our children).
+    ended && stat_of(pid).is_none_or(|(ppid, _)| ppid != std::process::id())
 }
