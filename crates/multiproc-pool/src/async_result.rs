@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use multiproc_process::Portable;
 
-use crate::chunk::{Positions, Sink, decode_outputs};
+use crate::chunk::{Positions, Sink, decode_each, decode_outputs};
 use crate::error::TaskError;
 use crate::progress::Progress;
 
@@ -300,55 +300,119 @@ impl<R: Portable> Sink for ApplySink<R> {
     }
 }
 
-type Slot<R> = Option<Result<R, TaskError>>;
-
-/// Where the results of `map_async` go: one slot per input item.
+/// Where the results of `map_async` go.
 pub(crate) struct MapSink<R> {
-    /// One slot per item, and how many are still empty.
-    slots: Mutex<(Vec<Slot<R>>, usize)>,
+    state: Mutex<MapState<R>>,
+    len: usize,
     pub(crate) cell: Arc<Cell<Vec<R>>>,
+}
+
+struct MapState<R> {
+    /// The values of the chunks that succeeded whole, each with its first position (kept only
+    /// while no task failed: a map with a failure returns its first error, not the values).
+    runs: Vec<(usize, Vec<R>)>,
+    /// Tasks without a result yet.
+    remaining: usize,
+    /// The failure with the lowest position so far.
+    first_error: Option<(usize, TaskError)>,
+}
+
+impl<R> MapState<R> {
+    fn fail(&mut self, position: usize, error: TaskError) {
+        if self.first_error.as_ref().is_none_or(|(p, _)| position < *p) {
+            self.first_error = Some((position, error));
+        }
+        self.runs = Vec::new();
+    }
 }
 
 impl<R> MapSink<R> {
     pub(crate) fn new(len: usize, cell: Arc<Cell<Vec<R>>>) -> MapSink<R> {
-        let mut slots = Vec::with_capacity(len);
-        slots.resize_with(len, || None);
         MapSink {
-            slots: Mutex::new((slots, len)),
+            state: Mutex::new(MapState {
+                runs: Vec::new(),
+                remaining: len,
+                first_error: None,
+            }),
+            len,
             cell,
         }
     }
 
-    fn store(&self, results: impl IntoIterator<Item = (usize, Result<R, TaskError>)>) {
-        let mut guard = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let (slots, remaining) = &mut *guard;
-        let mut added = 0;
-        for (position, result) in results {
-            if slots[position].replace(result).is_none() {
-                *remaining -= 1;
-                added += 1;
+    fn lock(&self) -> MutexGuard<'_, MapState<R>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Books `finished` more tasks in; delivers the result once every task has one.
+    fn finish(&self, mut state: MutexGuard<'_, MapState<R>>, finished: usize) {
+        let finished = finished.min(state.remaining);
+        state.remaining -= finished;
+        self.cell.progress.add(finished);
+        if state.remaining > 0 {
+            return;
+        }
+        let result = match state.first_error.take() {
+            Some((_, error)) => Err(error),
+            None => {
+                let mut runs = std::mem::take(&mut state.runs);
+                drop(state);
+                runs.sort_unstable_by_key(|(start, _)| *start);
+                if runs.len() == 1 {
+                    Ok(runs.pop().map(|(_, values)| values).unwrap_or_default())
+                } else {
+                    let mut values = Vec::with_capacity(self.len);
+                    for (_, mut run) in runs {
+                        values.append(&mut run);
+                    }
+                    Ok(values)
+                }
             }
-        }
-        self.cell.progress.add(added);
-        if *remaining == 0 {
-            let slots = std::mem::take(slots);
-            drop(guard);
-            // The first error in input order, else every value in order.
-            let result = slots
-                .into_iter()
-                .map(|s| s.unwrap_or(Err(TaskError::Taken)))
-                .collect();
-            self.cell.set(result);
-        }
+        };
+        self.cell.set(result);
     }
 }
 
 impl<R: Portable> Sink for MapSink<R> {
     fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>) {
-        self.store(decode_outputs::<R>(positions, outcome));
+        let count = positions.count();
+        // Decode outside the lock: chunks of one map may be decoded by several threads.
+        let mut values = Vec::with_capacity(count);
+        let mut panics = Vec::new();
+        let decoded = outcome.and_then(|bytes| {
+            let received = decode_each::<R>(&bytes, |index, result| match result {
+                Ok(value) => values.push(value),
+                Err(panic) => panics.push((index, panic)),
+            })?;
+            if received == count {
+                Ok(())
+            } else {
+                Err(TaskError::Transfer {
+                    detail: format!("expected {count} results, received {received}"),
+                })
+            }
+        });
+        let mut state = self.lock();
+        match decoded {
+            Err(error) => {
+                if let Some(first) = positions.iter().next() {
+                    state.fail(first, error);
+                }
+            }
+            Ok(()) => {
+                if let Some((index, panic)) = panics.into_iter().next() {
+                    let position = positions.iter().nth(index).unwrap_or(positions.start);
+                    state.fail(position, TaskError::Panicked(panic));
+                } else if positions.skipped.is_empty() && state.first_error.is_none() {
+                    state.runs.push((positions.start, values));
+                }
+            }
+        }
+        self.finish(state, count);
     }
 
     fn task_failed(&self, position: usize, error: TaskError) {
-        self.store([(position, Err(error))]);
+        let mut state = self.lock();
+        state.fail(position, error);
+        self.finish(state, 1);
     }
 }

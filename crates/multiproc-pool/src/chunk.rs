@@ -90,6 +90,34 @@ pub(crate) fn decode_outputs<R: Portable>(
     }
 }
 
+/// A postcard output that appends to a `Vec` it borrows, so that many values are encoded into
+/// one buffer without a copy or an allocation each.
+struct AppendTo<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for AppendTo<'_> {
+    type Output = ();
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// Appends the postcard encoding of `value` to `out`; on failure `out` is left as it was.
+fn encode_into<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) -> postcard::Result<()> {
+    let mark = out.len();
+    postcard::serialize_with_flavor(value, AppendTo(out)).inspect_err(|_| out.truncate(mark))
+}
+
 /// Encodes the argument tuples of one chunk (positions `start..`) as postcard of `Vec<Args>`.
 /// Arguments that fail to encode are reported to `sink` and left out.
 pub(crate) fn encode_chunk<Args: Portable>(
@@ -97,8 +125,12 @@ pub(crate) fn encode_chunk<Args: Portable>(
     items: impl IntoIterator<Item = Args>,
     sink: &dyn Sink,
 ) -> (Bytes, Positions) {
-    let mut body = Vec::new();
-    let mut scratch = Vec::new();
+    let items = items.into_iter();
+    // The length comes first: encode the expected one, and rewrite it if it turns out wrong.
+    let expected = items.size_hint().0;
+    let mut input = Vec::with_capacity(8 + 4 * expected);
+    encode_into(&expected, &mut input).expect("a length always encodes");
+    let prefix = input.len();
     let mut positions = Positions {
         start,
         len: 0,
@@ -107,26 +139,75 @@ pub(crate) fn encode_chunk<Args: Portable>(
     for args in items {
         let position = start + positions.len;
         positions.len += 1;
-        scratch.clear();
-        match postcard::to_extend(&args, std::mem::take(&mut scratch)) {
-            Ok(encoded) => {
-                body.extend_from_slice(&encoded);
-                scratch = encoded;
-            }
-            Err(e) => {
-                positions.skipped.push(position);
-                sink.task_failed(
-                    position,
-                    TaskError::Transfer {
-                        detail: format!("could not encode the arguments: {e}"),
-                    },
-                );
-            }
+        if let Err(e) = encode_into(&args, &mut input) {
+            positions.skipped.push(position);
+            sink.task_failed(
+                position,
+                TaskError::Transfer {
+                    detail: format!("could not encode the arguments: {e}"),
+                },
+            );
         }
     }
-    let mut input = postcard::to_stdvec(&positions.count()).expect("a length always encodes");
-    input.extend_from_slice(&body);
+    let count = positions.count();
+    if count != expected {
+        let mut fixed = Vec::with_capacity(input.len() + 8);
+        encode_into(&count, &mut fixed).expect("a length always encodes");
+        fixed.extend_from_slice(&input[prefix..]);
+        input = fixed;
+    }
     (Bytes(input), positions)
+}
+
+/// Decodes a chunk's output (postcard of `Vec<Result<R, PanicInfo>>`) in one pass, handing
+/// each entry to a function with its index in the chunk; returns how many there were.
+pub(crate) fn decode_each<R: Portable>(
+    bytes: &[u8],
+    each: impl FnMut(usize, Result<R, PanicInfo>),
+) -> Result<usize, TaskError> {
+    use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
+
+    struct Each<F, R>(F, std::marker::PhantomData<fn() -> R>);
+
+    impl<'de, F, R> Visitor<'de> for Each<F, R>
+    where
+        F: FnMut(usize, Result<R, PanicInfo>),
+        R: Portable,
+    {
+        type Value = usize;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a sequence of results")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<usize, A::Error> {
+            let mut index = 0;
+            while let Some(result) = seq.next_element::<Result<R, PanicInfo>>()? {
+                (self.0)(index, result);
+                index += 1;
+            }
+            Ok(index)
+        }
+    }
+
+    impl<'de, F, R> DeserializeSeed<'de> for Each<F, R>
+    where
+        F: FnMut(usize, Result<R, PanicInfo>),
+        R: Portable,
+    {
+        type Value = usize;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+            deserializer.deserialize_seq(self)
+        }
+    }
+
+    let mut deserializer = postcard::Deserializer::from_bytes(bytes);
+    Each(each, std::marker::PhantomData)
+        .deserialize(&mut deserializer)
+        .map_err(|e| TaskError::Transfer {
+            detail: format!("could not decode the results: {e}"),
+        })
 }
 
 /// CPython's automatic chunk size: `len / (4 * processes)`, rounded up, at least 1.

@@ -18,6 +18,12 @@ use crate::progress::Progress;
 use crate::scheduler::{self, MakeWorker, RunState, Shared, WorkerSpec};
 use crate::worker::{WorkerConfig, init_then_run};
 
+/// A group of encoded chunks is handed to the scheduler once it holds this many bytes of
+/// arguments...
+const SUBMIT_BYTES: usize = 16 * 1024;
+/// ... or this many chunks.
+const SUBMIT_CHUNKS: usize = 64;
+
 /// A pool of worker processes that run functions on many inputs, like Python's
 /// `multiprocessing.Pool`.
 ///
@@ -597,7 +603,10 @@ impl<'p> Tasks<'p> {
             .options
             .chunksize
             .unwrap_or_else(|| auto_chunksize(items.len(), self.pool.processes()));
-        let mut chunks = Vec::with_capacity(items.len().div_ceil(chunksize));
+        // Chunks are submitted in groups as they are encoded, so that the workers start on
+        // the first ones while the rest are encoded; a group carries several small chunks.
+        let mut group = Vec::new();
+        let mut group_bytes = 0;
         let mut items = items.into_iter();
         let mut start = 0;
         loop {
@@ -609,7 +618,8 @@ impl<'p> Tasks<'p> {
             start += positions.len;
             if positions.count() > 0 {
                 let timeout = self.timeout_for(positions.count());
-                chunks.push(Chunk {
+                group_bytes += input.0.len();
+                group.push(Chunk {
                     id: 0,
                     func,
                     input,
@@ -617,8 +627,18 @@ impl<'p> Tasks<'p> {
                     timeout,
                     sink: sink.clone(),
                 });
+                if group_bytes >= SUBMIT_BYTES || group.len() >= SUBMIT_CHUNKS {
+                    self.submit_group(std::mem::take(&mut group));
+                    group_bytes = 0;
+                }
             }
         }
+        if !group.is_empty() {
+            self.submit_group(group);
+        }
+    }
+
+    fn submit_group(&self, chunks: Vec<Chunk>) {
         if let Err(refused) = self.shared().submit(chunks) {
             for chunk in refused {
                 chunk.fail(TaskError::Closed);
