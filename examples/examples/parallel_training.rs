@@ -118,12 +118,18 @@ fn two_moons(n: usize, seed: u64) -> Vec<([f64; 2], f64)> {
         .collect()
 }
 
+/// A hidden unit: its input weights and bias, and its weight in the output.
+#[derive(Clone, Copy, Default)]
+struct Unit {
+    input: [f64; 2],
+    bias: f64,
+    output: f64,
+}
+
 /// A 2-`HIDDEN`-1 perceptron.
 struct Mlp {
-    w1: [[f64; 2]; HIDDEN],
-    b1: [f64; HIDDEN],
-    w2: [f64; HIDDEN],
-    b2: f64,
+    units: [Unit; HIDDEN],
+    output_bias: f64,
 }
 
 impl Mlp {
@@ -131,14 +137,12 @@ impl Mlp {
         let mut rng = Rng(seed);
         let mut weight = |fan_in: f64| (rng.uniform() * 2.0 - 1.0) * (3.0 / fan_in).sqrt();
         let mut mlp = Mlp {
-            w1: [[0.0; 2]; HIDDEN],
-            b1: [0.0; HIDDEN],
-            w2: [0.0; HIDDEN],
-            b2: 0.0,
+            units: [Unit::default(); HIDDEN],
+            output_bias: 0.0,
         };
-        for j in 0..HIDDEN {
-            mlp.w1[j] = [weight(2.0), weight(2.0)];
-            mlp.w2[j] = weight(HIDDEN as f64);
+        for unit in &mut mlp.units {
+            unit.input = [weight(2.0), weight(2.0)];
+            unit.output = weight(HIDDEN as f64);
         }
         mlp
     }
@@ -146,10 +150,10 @@ impl Mlp {
     /// The hidden activations and the predicted probability of label 1.
     fn forward(&self, x: &[f64; 2]) -> ([f64; HIDDEN], f64) {
         let mut hidden = [0.0; HIDDEN];
-        let mut z = self.b2;
-        for j in 0..HIDDEN {
-            hidden[j] = (self.w1[j][0] * x[0] + self.w1[j][1] * x[1] + self.b1[j]).tanh();
-            z += self.w2[j] * hidden[j];
+        let mut z = self.output_bias;
+        for (h, unit) in hidden.iter_mut().zip(&self.units) {
+            *h = (unit.input[0] * x[0] + unit.input[1] * x[1] + unit.bias).tanh();
+            z += unit.output * *h;
         }
         (hidden, 1.0 / (1.0 + (-z).exp()))
     }
@@ -159,14 +163,14 @@ impl Mlp {
         let (hidden, p) = self.forward(x);
         // d(cross-entropy)/dz for a sigmoid output.
         let dz = p - label;
-        for j in 0..HIDDEN {
-            let dh = dz * self.w2[j] * (1.0 - hidden[j] * hidden[j]);
-            self.w2[j] -= learning_rate * (dz * hidden[j] + l2 * self.w2[j]);
-            self.w1[j][0] -= learning_rate * (dh * x[0] + l2 * self.w1[j][0]);
-            self.w1[j][1] -= learning_rate * (dh * x[1] + l2 * self.w1[j][1]);
-            self.b1[j] -= learning_rate * dh;
+        for (unit, &h) in self.units.iter_mut().zip(&hidden) {
+            let dh = dz * unit.output * (1.0 - h * h);
+            unit.output -= learning_rate * (dz * h + l2 * unit.output);
+            unit.input[0] -= learning_rate * (dh * x[0] + l2 * unit.input[0]);
+            unit.input[1] -= learning_rate * (dh * x[1] + l2 * unit.input[1]);
+            unit.bias -= learning_rate * dh;
         }
-        self.b2 -= learning_rate * dz;
+        self.output_bias -= learning_rate * dz;
     }
 
     /// Mean cross-entropy and accuracy on `data`.
@@ -242,14 +246,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match arg.as_str() {
             "--quick" => quick = true,
             _ => {
-                return Err(
-                    format!("unknown argument {arg:?}; usage: parallel_training [--quick]").into(),
-                );
+                return Err(format!(
+                    "unknown argument {arg:?}; usage: parallel_training [--quick]"
+                )
+                .into());
             }
         }
     }
     let (train_size, validation_size, epochs) = if quick {
-        (300, 300, [20, 40])
+        (400, 300, [30, 60])
     } else {
         (1000, 500, [150, 300])
     };
