@@ -17,6 +17,47 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// A scratch buffer larger than this is freed after use rather than kept for the thread.
+const SCRATCH_KEEP: usize = 64 << 20;
+
+/// postcard output appended to a reused `Vec`: a `push` per byte and an
+/// `extend_from_slice` per byte string. (`postcard::to_io` on a `Vec` goes through
+/// `io::Write::write_all` for every single byte: ~4x slower on a `Vec<u8>` item.)
+struct VecFlavor<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for VecFlavor<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `body` with this thread's scratch buffer, emptied.
+fn with_scratch<R>(body: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    SCRATCH.with(|scratch| {
+        let mut buffer = scratch.borrow_mut();
+        buffer.clear();
+        let result = body(&mut buffer);
+        if buffer.capacity() > SCRATCH_KEEP {
+            *buffer = Vec::new();
+        }
+        result
+    })
+}
+
 fn deadline_after(timeout: Duration) -> Option<Instant> {
     // A timeout too large to represent means "forever".
     Instant::now().checked_add(timeout)
@@ -137,11 +178,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     fn put_deadline(&self, item: T, deadline: Option<Instant>) -> Result<(), SendError<T>> {
-        let result = SCRATCH.with(|scratch| {
-            let mut buffer = scratch.borrow_mut();
-            buffer.clear();
+        let result = with_scratch(|buffer| {
             let encoded = multiproc_shared::with_plain_serialization(|| {
-                postcard::to_io(&item, &mut *buffer).map(drop)
+                postcard::serialize_with_flavor(&item, VecFlavor(buffer))
             });
             if let Err(err) = encoded {
                 // The item may have pushed ipc-channel handles before failing.
@@ -156,16 +195,15 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
                 };
                 return Err(Error::Encode(format!("{err}{hint}")));
             }
-            self.ring.put(&buffer, deadline)
+            self.ring.put(buffer, deadline)
         });
         result.map_err(|error| SendError::new(item, error))
     }
 
     fn get_deadline(&self, deadline: Option<Instant>) -> Result<T, Error> {
-        SCRATCH.with(|scratch| {
-            let mut buffer = scratch.borrow_mut();
-            self.ring.get(&mut buffer, deadline)?;
-            postcard::from_bytes(&buffer).map_err(|err| {
+        with_scratch(|buffer| {
+            self.ring.get(buffer, deadline)?;
+            postcard::from_bytes(buffer).map_err(|err| {
                 Error::Decode(format!(
                     "a {}-byte item does not decode as {}: {err}",
                     buffer.len(),
@@ -263,6 +301,111 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     pub fn get_nowait(&self) -> Result<T, Error> {
         self.get_deadline(Some(Instant::now()))
+    }
+
+    /// Puts raw bytes as one item, like [`Connection::send_bytes`]: no serialization, one
+    /// copy into shared memory. The fast path for payloads that already are bytes (what a
+    /// Python `bytes` object is to `Queue.put`).
+    ///
+    /// The item is an ordinary queue item: [`get_bytes`](Self::get_bytes) returns it as
+    /// is, and [`get`](Self::get) decodes it as a postcard-encoded `T` (an
+    /// [`Error::Decode`] if it is not one). Conversely `get_bytes` returns a typed item's
+    /// postcard encoding. Blocking, `maxsize` and [`close`](Self::close) work as for
+    /// [`put`](Self::put).
+    ///
+    /// A typed item holding bytes is fast too when the field serializes as one byte
+    /// string: mark a `Vec<u8>` field `#[serde(with = "serde_bytes")]`, or use
+    /// `serde_bytes::ByteBuf`. A plain `Vec<u8>` (serde's default) is encoded and decoded
+    /// one element at a time, several times slower for large items.
+    ///
+    /// [`Connection::send_bytes`]: crate::Connection::send_bytes
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<Vec<u8>>::new()?;
+    /// queue.put_bytes(b"raw payload")?;
+    /// assert_eq!(queue.get_bytes()?, b"raw payload");
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+        self.ring.put(bytes, None)
+    }
+
+    /// Like [`put_bytes`](Self::put_bytes), waiting at most `timeout` for room;
+    /// [`Error::Full`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use multiproc_channel::{Error, Queue};
+    ///
+    /// let queue = Queue::<()>::bounded(1)?;
+    /// queue.put_bytes_timeout(b"a", Duration::from_millis(10))?;
+    /// let full = queue.put_bytes_timeout(b"b", Duration::ZERO);
+    /// assert!(matches!(full, Err(Error::Full)));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn put_bytes_timeout(&self, bytes: &[u8], timeout: Duration) -> Result<(), Error> {
+        self.ring.put(bytes, deadline_after(timeout))
+    }
+
+    /// Removes the oldest item and returns its bytes, blocking while the queue is empty;
+    /// like [`Connection::recv_bytes`]. See [`put_bytes`](Self::put_bytes).
+    ///
+    /// [`Connection::recv_bytes`]: crate::Connection::recv_bytes
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<u32>::new()?;
+    /// queue.put(7)?;
+    /// assert_eq!(queue.get_bytes()?, [7]); // postcard's encoding of 7u32
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn get_bytes(&self) -> Result<Vec<u8>, Error> {
+        let mut bytes = Vec::new();
+        self.ring.get(&mut bytes, None)?;
+        Ok(bytes)
+    }
+
+    /// Like [`get_bytes`](Self::get_bytes), waiting at most `timeout`;
+    /// [`Error::Empty`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Queue};
+    /// use std::time::Duration;
+    ///
+    /// let queue = Queue::<()>::new()?;
+    /// assert!(matches!(queue.get_bytes_timeout(Duration::ZERO), Err(Error::Empty)));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn get_bytes_timeout(&self, timeout: Duration) -> Result<Vec<u8>, Error> {
+        let mut bytes = Vec::new();
+        self.ring.get(&mut bytes, deadline_after(timeout))?;
+        Ok(bytes)
+    }
+
+    /// Removes the oldest item into `buf` (cleared first, grown as needed) and returns its
+    /// length: [`get_bytes`](Self::get_bytes) without a fresh allocation per item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::Queue::<()>::new()?;
+    /// queue.put_bytes(&[1, 2, 3])?;
+    /// let mut buf = Vec::new();
+    /// assert_eq!(queue.get_bytes_into(&mut buf)?, 3);
+    /// assert_eq!(buf, [1, 2, 3]);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn get_bytes_into(&self, buf: &mut Vec<u8>) -> Result<usize, Error> {
+        self.ring.get(buf, None)?;
+        Ok(buf.len())
     }
 
     /// The number of items in the queue: exact, unlike CPython's (it counts under the
@@ -464,6 +607,34 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     /// ```
     pub fn get(&self) -> Result<T, Error> {
         self.queue.get()
+    }
+
+    /// Puts raw bytes as one item (see [`Queue::put_bytes`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::SimpleQueue::<()>::new()?;
+    /// queue.put_bytes(b"abc")?;
+    /// assert_eq!(queue.get_bytes()?, b"abc");
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+        self.queue.put_bytes(bytes)
+    }
+
+    /// Removes the oldest item and returns its bytes (see [`Queue::get_bytes`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::SimpleQueue::<u8>::new()?;
+    /// queue.put(5)?;
+    /// assert_eq!(queue.get_bytes()?, [5]);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn get_bytes(&self) -> Result<Vec<u8>, Error> {
+        self.queue.get_bytes()
     }
 
     /// Whether the queue is empty now.

@@ -18,7 +18,8 @@
 //! the peer's pid: a dead writer's half item is dropped; a dead reader's item counts as
 //! taken and its remaining bytes are discarded.
 
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::time::{Duration, Instant};
 
 use multiproc_shared::Segment;
@@ -53,6 +54,11 @@ const STREAM_READER: usize = 104;
 const STREAM_WRITTEN: usize = 112;
 const STREAM_READ: usize = 120;
 const STREAM_GENERATION: usize = 128;
+/// Processes inside `wait(NOT_EMPTY)` / `wait(NOT_FULL)`: a put or get calls the condition
+/// variable (an atomic read-modify-write on a shared line, maybe a futex syscall) only
+/// when somebody sleeps on it.
+const NOT_EMPTY_WAITERS: usize = 136;
+const NOT_FULL_WAITERS: usize = 144;
 /// The ring starts on its own cache lines.
 const RING: usize = 192;
 
@@ -63,6 +69,8 @@ pub(crate) const DEFAULT_RING_BYTES: usize = 4 << 20;
 #[derive(Clone, Debug)]
 pub(crate) struct Ring {
     segment: Segment,
+    /// The ring's size in bytes (fixed at creation; also in the header, for checks).
+    capacity: u64,
 }
 
 /// The lock, held; released on drop.
@@ -89,7 +97,10 @@ impl Ring {
     pub(crate) fn new(maxsize: Option<usize>, ring_bytes: usize) -> Result<Ring, Error> {
         let ring_bytes = ring_bytes.max(64);
         let segment = Segment::new(RING + ring_bytes)?;
-        let ring = Ring { segment };
+        let ring = Ring {
+            segment,
+            capacity: ring_bytes as u64,
+        };
         ring.counter(CAPACITY).store(ring_bytes as u64, SeqCst);
         let maxsize = maxsize.map_or(u64::MAX, |n| n.max(1) as u64);
         ring.counter(MAXSIZE).store(maxsize, SeqCst);
@@ -101,8 +112,8 @@ impl Ring {
     }
 
     pub(crate) fn from_segment(segment: Segment) -> Result<Ring, Error> {
-        let ring = Ring { segment };
-        let capacity = ring.segment.len().saturating_sub(RING) as u64;
+        let capacity = segment.len().saturating_sub(RING) as u64;
+        let ring = Ring { segment, capacity };
         if ring.segment.len() <= RING || ring.counter(CAPACITY).load(SeqCst) != capacity {
             return Err(Error::Decode("not a queue segment".into()));
         }
@@ -113,12 +124,21 @@ impl Ring {
         sys::counter(&self.segment, offset)
     }
 
+    // Header words are read and written under the queue lock, whose acquire and release
+    // order them; reads outside the lock (`len`, `is_closed`...) are snapshots anyway.
+    // Relaxed accesses keep the lock hold time short (a SeqCst store is a locked `xchg`).
+
     fn load(&self, offset: usize) -> u64 {
-        self.counter(offset).load(SeqCst)
+        self.counter(offset).load(Relaxed)
     }
 
     fn store(&self, offset: usize, value: u64) {
-        self.counter(offset).store(value, SeqCst)
+        self.counter(offset).store(value, Relaxed)
+    }
+
+    /// Adds `delta` (wrapping) to a header word; only under the lock.
+    fn add(&self, offset: usize, delta: i64) {
+        self.store(offset, self.load(offset).wrapping_add_signed(delta));
     }
 
     fn lock(&self) -> &LockWord {
@@ -130,7 +150,7 @@ impl Ring {
     }
 
     fn capacity(&self) -> u64 {
-        self.load(CAPACITY)
+        self.capacity
     }
 
     fn acquire(&self, deadline: Option<Instant>) -> Option<Held<'_>> {
@@ -155,7 +175,21 @@ impl Ring {
         } else {
             deadline
         };
-        if self.cond(cond).wait(self.lock(), capped) == Acquire::OwnerDied {
+        let waiters = match cond {
+            NOT_EMPTY => Some(NOT_EMPTY_WAITERS),
+            NOT_FULL => Some(NOT_FULL_WAITERS),
+            _ => None,
+        };
+        if let Some(waiters) = waiters {
+            self.add(waiters, 1);
+        }
+        let outcome = self.cond(cond).wait(self.lock(), capped);
+        if let Some(waiters) = waiters {
+            // A waiter that died asleep left its count behind: harmless, it only costs
+            // a needless notify until the queue is dropped.
+            self.store(waiters, self.load(waiters).saturating_sub(1));
+        }
+        if outcome == Acquire::OwnerDied {
             self.repair();
         }
         if streaming {
@@ -170,6 +204,20 @@ impl Ring {
     fn notify_all(&self) {
         self.cond(NOT_EMPTY).notify_all();
         self.cond(NOT_FULL).notify_all();
+    }
+
+    /// Wakes one consumer, if one sleeps. Under the lock.
+    fn notify_not_empty(&self) {
+        if self.load(NOT_EMPTY_WAITERS) > 0 {
+            self.cond(NOT_EMPTY).notify_one();
+        }
+    }
+
+    /// Wakes every producer, if one sleeps. Under the lock.
+    fn notify_not_full(&self) {
+        if self.load(NOT_FULL_WAITERS) > 0 {
+            self.cond(NOT_FULL).notify_all();
+        }
     }
 
     /// Copies `bytes` in at position `position`, wrapping around.
@@ -191,6 +239,18 @@ impl Ring {
         sys::read_bytes(&self.segment, RING + start, &mut out[..first]);
         if first < out.len() {
             sys::read_bytes(&self.segment, RING, &mut out[first..]);
+        }
+    }
+
+    /// Appends `len` bytes from position `position` to `out`, wrapping around (no
+    /// zero-filling of `out` first).
+    fn append_out(&self, position: u64, len: usize, out: &mut Vec<u8>) {
+        let capacity = self.capacity() as usize;
+        let start = (position % capacity as u64) as usize;
+        let first = len.min(capacity - start);
+        sys::append_bytes(&self.segment, RING + start, first, out);
+        if first < len {
+            sys::append_bytes(&self.segment, RING, len - first, out);
         }
     }
 
@@ -298,9 +358,9 @@ impl Ring {
         self.copy_in(tail, &(bytes.len() as u32).to_le_bytes());
         self.copy_in(tail + RECORD_HEADER as u64, bytes);
         self.store(TAIL, tail + need);
-        self.counter(ITEMS).fetch_add(1, SeqCst);
-        self.counter(UNFINISHED).fetch_add(1, SeqCst);
-        self.cond(NOT_EMPTY).notify_one();
+        self.add(ITEMS, 1);
+        self.add(UNFINISHED, 1);
+        self.notify_not_empty();
         Ok(())
     }
 
@@ -383,11 +443,11 @@ impl Ring {
             } else if items > 0 {
                 let head = self.load(HEAD);
                 let len = self.record_len(head) as usize;
-                out.resize(len, 0);
-                self.copy_out(head + RECORD_HEADER as u64, out);
+                out.reserve_exact(len);
+                self.append_out(head + RECORD_HEADER as u64, len, out);
                 self.store(HEAD, head + (RECORD_HEADER + len) as u64);
-                self.counter(ITEMS).fetch_sub(1, SeqCst);
-                self.cond(NOT_FULL).notify_all();
+                self.add(ITEMS, -1);
+                self.notify_not_full();
                 return Ok(());
             } else if self.load(CLOSED) != 0 {
                 return Err(Error::Closed);
@@ -406,7 +466,7 @@ impl Ring {
         let total = self.load(STREAM_TOTAL);
         self.store(STREAM_READER, pid());
         self.counter(ITEMS).fetch_sub(1, SeqCst);
-        out.reserve(total as usize);
+        out.reserve_exact(total as usize);
         loop {
             if self.load(STREAM_GENERATION) != generation {
                 return false;
@@ -414,9 +474,7 @@ impl Ring {
             let (head, tail) = (self.load(HEAD), self.load(TAIL));
             let available = (tail - head) as usize;
             if available > 0 {
-                let start = out.len();
-                out.resize(start + available, 0);
-                self.copy_out(head, &mut out[start..]);
+                self.append_out(head, available, out);
                 self.store(HEAD, tail);
                 self.counter(STREAM_READ)
                     .fetch_add(available as u64, SeqCst);

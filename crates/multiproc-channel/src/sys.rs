@@ -52,6 +52,30 @@ pub(crate) fn read_bytes(segment: &Segment, offset: usize, out: &mut [u8]) {
     }
 }
 
+/// Appends `len` bytes of `segment` at `offset` to `out`, without zero-filling `out`'s
+/// new bytes first; same locking rule as [`write_bytes`].
+pub(crate) fn append_bytes(segment: &Segment, offset: usize, len: usize, out: &mut Vec<u8>) {
+    assert!(
+        offset
+            .checked_add(len)
+            .is_some_and(|end| end <= segment.len())
+    );
+    out.reserve(len);
+    let old_len = out.len();
+    // SAFETY: the source range is inside the mapping (asserted); the destination is the
+    // spare capacity of `out` (at least `len` bytes after `reserve`), private memory that
+    // cannot overlap the mapping. After the copy those `len` bytes are initialised, so the
+    // new length covers only initialised bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            segment.as_ptr().add(offset),
+            out.as_mut_ptr().add(old_len),
+            len,
+        );
+        out.set_len(old_len + len);
+    }
+}
+
 /// poll(2) for readability on `fds`; returns one flag per fd. `None` waits forever.
 pub(crate) fn poll_readable(
     fds: &[BorrowedFd<'_>],
