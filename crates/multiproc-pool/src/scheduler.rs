@@ -31,6 +31,8 @@ use crate::worker::{FromWorker, ToWorker, WireChunk, WorkerConfig, worker_main};
 
 /// At most this many bytes of arguments wait unread in a busy worker's task channel.
 pub(crate) const IN_FLIGHT_BYTES: usize = 64 * 1024;
+/// A chunk that runs at least this long is sent only to an idle worker.
+const LONG_CHUNK: Duration = Duration::from_millis(5);
 /// How often the result thread checks that workers are alive (a dead worker's result channel
 /// normally closes at once; the check covers a copy of it inherited by another process).
 const TICK: Duration = Duration::from_millis(100);
@@ -137,12 +139,15 @@ impl Core {
         self.workers.iter().flatten().map(|w| w.pid).collect()
     }
 
-    /// How many chunks to keep queued per worker: enough that a worker never waits for the
-    /// next one when chunks are short, few when they are long (so that work stays balanced).
+    /// How many chunks to keep per worker (the running one included): enough that a worker
+    /// never waits for the next one when chunks are short; only the running one when they
+    /// are long (the next one arrives a round trip after the result, a fraction of a percent
+    /// of the chunk), so that no worker sits on chunks at the end while another one is idle.
     fn depth(&self) -> usize {
         match self.chunk_time {
             None => 4,
-            Some(t) => (2_000_000 / t.as_nanos().max(1)).clamp(2, 16) as usize,
+            Some(t) if t >= LONG_CHUNK => 1,
+            Some(t) => (2_000_000 / t.as_nanos().max(1)).clamp(2, 64) as usize,
         }
     }
 
