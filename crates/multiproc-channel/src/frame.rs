@@ -29,6 +29,8 @@ use serde::de::{self, DeserializeOwned, SeqAccess, Visitor};
 use serde::ser::{self, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::sys::Sink;
+
 /// Handles one message may carry. The kernel limit in ipc-channel is 64 fds; one is
 /// reserved for the fragment channel of messages above ~208 KiB and two for the probes.
 pub(crate) const MAX_HANDLES: usize = 61;
@@ -155,13 +157,17 @@ impl<'de, T> Deserialize<'de> for FrameOut<'_, T> {
 pub(crate) enum Received<T> {
     Value(T),
     Bytes(Vec<u8>),
+    /// A bytes payload of this length, already copied into the receiving thread's
+    /// [`Sink`]. Only `recv_bytes_into` sets a sink, and it consumes this at once: never
+    /// stored, never sent.
+    Copied(usize),
 }
 
 impl<T> Received<T> {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             Received::Value(_) => "value",
-            Received::Bytes(_) => "bytes",
+            Received::Bytes(_) | Received::Copied(_) => "bytes",
         }
     }
 }
@@ -171,6 +177,7 @@ impl<T> fmt::Debug for Received<T> {
         match self {
             Received::Value(_) => f.write_str("Received::Value(..)"),
             Received::Bytes(bytes) => write!(f, "Received::Bytes({} bytes)", bytes.len()),
+            Received::Copied(len) => write!(f, "Received::Copied({len} bytes)"),
         }
     }
 }
@@ -180,6 +187,9 @@ impl<T: Serialize> Serialize for Received<T> {
         match self {
             Received::Value(value) => FrameOut::Value(value).serialize(serializer),
             Received::Bytes(bytes) => FrameOut::<T>::Bytes(bytes).serialize(serializer),
+            Received::Copied(_) => Err(ser::Error::custom(
+                "a message received into a caller's buffer cannot be re-sent",
+            )),
         }
     }
 }
@@ -200,6 +210,8 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for FrameVisitor<T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // Taken before the payload is decoded, so frames nested in a value never see it.
+        let sink = Sink::take();
         let kind: u8 = seq
             .next_element()?
             .ok_or_else(|| de::Error::invalid_length(0, &self))?;
@@ -215,7 +227,11 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for FrameVisitor<T> {
             consume_probe::<IpcSharedMemory>(region).map_err(de::Error::custom)?;
         }
         match kind {
-            KIND_BYTES => Ok(Received::Bytes(payload.to_vec())),
+            KIND_BYTES => match sink.map(|sink| sink.fill(payload)) {
+                Some(Ok(len)) => Ok(Received::Copied(len)),
+                // No sink, or too small: the caller keeps the message for later.
+                _ => Ok(Received::Bytes(payload.to_vec())),
+            },
             // Nested decode: ipc-channel's handle lists are still set for this message.
             KIND_VALUE => postcard::from_bytes(payload)
                 .map(Received::Value)

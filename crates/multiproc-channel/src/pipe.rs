@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, SendError};
 use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
+use crate::sys;
 
 /// Creates connected [`Connection`]s, like Python's `multiprocessing.Pipe`.
 ///
@@ -275,6 +276,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     fn into_value(message: Received<T>) -> Result<T, Error> {
         match message {
             Received::Value(value) => Ok(value),
+            Received::Copied(_) => Err(Error::Decode(
+                "internal: a message was received into a caller's buffer".into(),
+            )),
             // Python's recv() unpickles whatever bytes arrive; ours decodes postcard.
             Received::Bytes(bytes) => postcard::from_bytes(&bytes).map_err(|err| {
                 Error::Decode(format!(
@@ -341,6 +345,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     pub fn recv_bytes(&self) -> Result<Vec<u8>, Error> {
         match self.next_message(None)?.ok_or(Error::Closed)? {
             Received::Bytes(bytes) => Ok(bytes),
+            Received::Copied(_) => Err(Error::Decode(
+                "internal: a message was received into a caller's buffer".into(),
+            )),
             other => {
                 *self.pending.borrow_mut() = Some(other);
                 Err(Error::UnexpectedKind {
@@ -375,8 +382,15 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// # Ok::<(), multiproc_channel::Error>(())
     /// ```
     pub fn recv_bytes_into(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        let message = self.next_message(None)?.ok_or(Error::Closed)?;
+        let pending = self.pending.borrow_mut().take();
+        let message = match pending {
+            Some(message) => message,
+            // Straight off the socket: a bytes payload that fits is copied from the
+            // received message into `buf` while it is decoded (no intermediate Vec).
+            None => sys::with_sink(buf, || self.fetch(None))?.ok_or(Error::Closed)?,
+        };
         let error = match &message {
+            Received::Copied(len) => return Ok(*len),
             Received::Bytes(bytes) if bytes.len() <= buf.len() => {
                 buf[..bytes.len()].copy_from_slice(bytes);
                 return Ok(bytes.len());

@@ -1,5 +1,6 @@
 //! The crate's only `unsafe`: raw access to a queue's shared segment, and poll(2).
 
+use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::AtomicU64;
@@ -73,6 +74,60 @@ pub(crate) fn append_bytes(segment: &Segment, offset: usize, len: usize, out: &m
             len,
         );
         out.set_len(old_len + len);
+    }
+}
+
+thread_local! {
+    /// The buffer registered by [`with_sink`] on this thread: start and length.
+    static SINK: Cell<Option<(*mut u8, usize)>> = const { Cell::new(None) };
+}
+
+/// A caller's buffer that one received bytes payload may be copied into directly
+/// (`Connection::recv_bytes_into`), instead of into a fresh `Vec` first. Obtained with
+/// [`Sink::take`] inside [`with_sink`]; not `Send`, and consumed by its one use.
+pub(crate) struct Sink {
+    start: *mut u8,
+    len: usize,
+}
+
+/// Runs `body` with `buf` registered as this thread's sink; unregisters it afterwards,
+/// also on unwind.
+pub(crate) fn with_sink<R>(buf: &mut [u8], body: impl FnOnce() -> R) -> R {
+    struct Restore(Option<(*mut u8, usize)>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SINK.with(|sink| sink.set(self.0));
+        }
+    }
+    let previous = SINK.with(|sink| sink.replace(Some((buf.as_mut_ptr(), buf.len()))));
+    let _restore = Restore(previous);
+    body()
+}
+
+impl Sink {
+    /// Takes the sink registered by the enclosing [`with_sink`], if any: the first frame
+    /// decoded gets it, nested frames (a connection's pending message inside a value)
+    /// find none.
+    pub(crate) fn take() -> Option<Sink> {
+        SINK.with(|sink| sink.take())
+            .map(|(start, len)| Sink { start, len })
+    }
+
+    /// Copies `bytes` into the sink if they fit; gives the sink back otherwise.
+    pub(crate) fn fill(self, bytes: &[u8]) -> Result<usize, Sink> {
+        if bytes.len() > self.len {
+            return Err(self);
+        }
+        // SAFETY: `start..start + len` is the `&mut [u8]` that `with_sink` borrows for the
+        // whole of its `body`, and a `Sink` only exists inside that body (it is taken from
+        // the thread-local there, is not `Send`, and the registration is removed when the
+        // body ends). Nothing else touches that buffer meanwhile: its only borrower is
+        // `with_sink`. `bytes` (a received message) is a different allocation, so the
+        // ranges cannot overlap, and `bytes.len() <= len` was checked above.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.start, bytes.len());
+        }
+        Ok(bytes.len())
     }
 }
 
