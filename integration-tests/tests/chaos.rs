@@ -1,7 +1,7 @@
 //! Chaos: a pipeline of a `Pool`, a `Queue` and shared `Value`s processes 20,000 items while a
 //! chaos thread SIGKILLs random workers. Every input is accounted for exactly once — a result,
 //! or an error naming the worker's death — the shared counters agree with the results, nothing
-//! hangs, and afterwards no child process, descriptor or shared-memory file is left behind.
+//! hangs, and afterwards no child process, descriptor, shared-memory file or bootstrap socket is left behind.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -158,7 +158,7 @@ fn run_chaos(method: StartMethod) {
 fn chaos_pipeline_accounts_for_every_item() {
     watchdog(Duration::from_secs(170), "the chaos pipeline", || {
         let shm_before = dev_shm();
-        let temp_before = temp_entries();
+        let temp_before = bootstrap_sockets();
         // Warm the fork server and the lazily created state so the descriptor count is fair.
         let mut warm = Process::new(transform, (1,));
         warm.start().unwrap();
@@ -178,9 +178,9 @@ fn chaos_pipeline_accounts_for_every_item() {
         assert_eq!(fd_count(), fds_before, "descriptors leaked");
         assert_eq!(dev_shm(), shm_before, "files left in /dev/shm");
         assert_eq!(
-            temp_entries(),
+            bootstrap_sockets(),
             temp_before,
-            "files left in the temp directory"
+            "bootstrap sockets left in the temp directory"
         );
     });
 }
