@@ -44,10 +44,17 @@ fn dev_shm() -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn temp_entries() -> BTreeSet<String> {
+/// The bootstrap sockets in the temp directory: ipc-channel's one-shot servers make a
+/// `.tmpXXXXXX/socket` there for each spawn and remove it after the child connects. (Other
+/// programs' temp files are none of this test's business.)
+fn bootstrap_sockets() -> BTreeSet<String> {
     std::fs::read_dir(std::env::temp_dir())
         .map(|d| {
             d.flatten()
+                .filter(|e| {
+                    e.file_name().to_string_lossy().starts_with(".tmp")
+                        && e.path().join("socket").exists()
+                })
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect()
         })
