@@ -19,10 +19,9 @@ use crate::scheduler::{self, MakeWorker, RunState, Shared, WorkerSpec};
 use crate::worker::{WorkerConfig, init_then_run};
 
 /// A group of encoded chunks is handed to the scheduler once it holds this many bytes of
-/// arguments...
+/// arguments (small chunks go in large groups: each submission refills the workers, and
+/// refilling them a few chunks at a time costs a message and a wake-up each).
 const SUBMIT_BYTES: usize = 16 * 1024;
-/// ... or this many chunks.
-const SUBMIT_CHUNKS: usize = 64;
 
 /// A pool of worker processes that run functions on many inputs, like Python's
 /// `multiprocessing.Pool`.
@@ -604,7 +603,7 @@ impl<'p> Tasks<'p> {
             .chunksize
             .unwrap_or_else(|| auto_chunksize(items.len(), self.pool.processes()));
         // Chunks are submitted in groups as they are encoded, so that the workers start on
-        // the first ones while the rest are encoded; a group carries several small chunks.
+        // the first ones while the rest are encoded.
         let mut group = Vec::new();
         let mut group_bytes = 0;
         let mut items = items.into_iter();
@@ -627,7 +626,7 @@ impl<'p> Tasks<'p> {
                     timeout,
                     sink: sink.clone(),
                 });
-                if group_bytes >= SUBMIT_BYTES || group.len() >= SUBMIT_CHUNKS {
+                if group_bytes >= SUBMIT_BYTES {
                     self.submit_group(std::mem::take(&mut group));
                     group_bytes = 0;
                 }
