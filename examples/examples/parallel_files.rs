@@ -297,7 +297,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             sample.0.clone()
         }
     };
-    let paths: Vec<Vec<u8>> = collect_files(&root)?
+    let paths: Vec<Vec<u8>> = collect_files(&root)
+        .map_err(|err| format!("{}: {err}", root.display()))?
         .into_iter()
         .map(|p| p.into_os_string().into_vec())
         .collect();

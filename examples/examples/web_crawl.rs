@@ -543,8 +543,15 @@ fn crawl_in_parallel(
                     bar.inc(1);
                 }
                 Err(ChannelError::Empty) => {
-                    if processes.iter().all(|p| !p.is_alive()) {
-                        return Err("every crawler process has ended with URLs pending".into());
+                    // A crawler leaves only when the queue is closed: one gone now has
+                    // crashed, and the URL it held would never be answered.
+                    if let Some(gone) = processes.iter().find(|p| !p.is_alive()) {
+                        return Err(format!(
+                            "{} ended with URLs pending (exit code {:?})",
+                            gone.name(),
+                            gone.exitcode()
+                        )
+                        .into());
                     }
                 }
                 Err(err) => return Err(err.into()),
@@ -553,17 +560,32 @@ fn crawl_in_parallel(
         Ok(())
     })();
     bar.finish_and_clear();
-    if outcome.is_ok() {
-        // Every result is in; each worker calls task_done right after its put.
-        todo.join();
-    }
-    // Closed, the queue makes every worker's `get` return `Closed` once it is empty.
+    // Every result is in, and each worker calls task_done right after its put: the join
+    // returns at once unless a worker died between the two.
+    let outcome = outcome.and_then(|()| {
+        if todo.join_timeout(Duration::from_secs(30)) {
+            Ok(())
+        } else {
+            Err("a crawler never marked its URL done".into())
+        }
+    });
+    // Closed, the queue makes every worker's `get` return `Closed` once it is empty; on an
+    // error the workers stop the same way, with URLs left in the queue.
     todo.close();
     let mut per_worker = Vec::with_capacity(workers);
+    let mut first_error = None;
     for process in &mut processes {
-        per_worker.push(process.join()?);
+        match process.join() {
+            Ok(fetched) => per_worker.push(fetched),
+            Err(err) => {
+                first_error.get_or_insert(format!("{}: {err}", process.name()));
+            }
+        }
     }
     outcome?;
+    if let Some(err) = first_error {
+        return Err(err.into());
+    }
     Ok((crawl, per_worker))
 }
 
