@@ -100,16 +100,58 @@ where
     Args: Portable,
     F::Output: Portable,
 {
-    let calls: Vec<Args> =
-        postcard::from_bytes(input).map_err(|e| format!("could not decode the arguments: {e}"))?;
+    // The batch is decoded one call at a time and each result encoded straight into the
+    // output, which is byte for byte the encoding of the whole `Vec` (postcard writes a
+    // sequence as its varint length followed by its elements).
+    let decode_error = |e: postcard::Error| format!("could not decode the arguments: {e}");
+    let encode_error = |e: postcard::Error| format!("could not encode the results: {e}");
+    let (count, mut rest): (usize, &[u8]) =
+        postcard::take_from_bytes(input).map_err(decode_error)?;
+    let mut output =
+        postcard::to_extend(&count, Vec::with_capacity(input.len() + 16)).map_err(encode_error)?;
     // SAFETY: `FunctionRef::new::<F, Args>` asserted at compile time that `F` is zero-sized,
     // and it held a value of `F`, so `F` is inhabited; `Target` requires `Copy`.
     let f: F = unsafe { sys::conjure_zst::<F>() };
-    let results: Vec<Result<F::Output, PanicInfo>> = calls
-        .into_iter()
-        .map(|args| catch_panic(true, move || f.call(args)))
-        .collect();
-    postcard::to_stdvec(&results).map_err(|e| format!("could not encode the results: {e}"))
+    let _quiet = QuietPanics::begin();
+    for _ in 0..count {
+        let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
+        rest = tail;
+        let result: Result<F::Output, PanicInfo> =
+            panic::catch_unwind(AssertUnwindSafe(move || f.call(args)))
+                .map_err(|payload| take_panic(&*payload));
+        output = postcard::to_extend(&result, output).map_err(encode_error)?;
+    }
+    Ok(output)
+}
+
+/// Panics are recorded and not printed while this lives (once per batch, not per call).
+struct QuietPanics {
+    was_quiet: bool,
+}
+
+impl QuietPanics {
+    fn begin() -> QuietPanics {
+        install_panic_hook();
+        QuietPanics {
+            was_quiet: QUIET.with(|q| q.replace(true)),
+        }
+    }
+}
+
+impl Drop for QuietPanics {
+    fn drop(&mut self) {
+        QUIET.with(|q| q.set(self.was_quiet));
+    }
+}
+
+/// The message and location the hook recorded for the panic that produced `payload`.
+fn take_panic(payload: &(dyn Any + Send)) -> PanicInfo {
+    LAST_PANIC
+        .with(|last| last.borrow_mut().take())
+        .unwrap_or_else(|| PanicInfo {
+            message: payload_message(payload),
+            location: None,
+        })
 }
 
 thread_local! {
