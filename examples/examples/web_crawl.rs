@@ -28,7 +28,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -167,8 +167,17 @@ impl Server {
                 match stream {
                     Ok(stream) => {
                         std::thread::spawn(move || {
-                            if let Err(err) = serve_connection(stream, latency) {
-                                eprintln!("server: {err}");
+                            match serve_connection(stream, latency) {
+                                // A client that hung up first (a crawler stopped or killed).
+                                Err(err)
+                                    if matches!(
+                                        err.kind(),
+                                        ErrorKind::BrokenPipe
+                                            | ErrorKind::ConnectionReset
+                                            | ErrorKind::NotConnected
+                                    ) => {}
+                                Err(err) => eprintln!("server: {err}"),
+                                Ok(()) => {}
                             }
                         });
                     }
