@@ -18,13 +18,17 @@
 //!
 //! ```text
 //! $ cargo run --release -p multiproc-examples --example web_crawl -- [URL] [--workers N] [--max-pages N] [--latency-ms MS]
-//! site: 210 generated pages (200 reachable) at http://127.0.0.1:41234/, 20 ms latency per request
-//! sequential: 220 URLs fetched in 4.71 s
-//! parallel:   220 URLs fetched in 0.63 s (8 worker processes)
+//! site: 210 generated pages (200 reachable) at http://127.0.0.1:35831/, 20 ms latency per request
+//! sequential: 220 URLs fetched in 4.93 s
+//! parallel:   220 URLs fetched in 0.67 s (8 worker processes; URLs per worker: [28, 28, 27, 28, 27, 28, 27, 27])
 //! pages crawled: 200
 //! broken links: 20
+//!   404 http://127.0.0.1:35831/missing/107 (linked from http://127.0.0.1:35831/page/107)
 //! ...
-//! speed-up: 7.47x over the sequential crawl (8 worker processes)
+//! links to other hosts (not followed): 1
+//! start page: 200 "Page 0"
+//! results equal: yes
+//! speed-up: 7.39x over the sequential crawl (8 worker processes)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
