@@ -25,6 +25,12 @@ use crate::target::{Portable, Target};
 /// from the channel; the check catches that.
 const LIVENESS_CHECK: Duration = Duration::from_millis(100);
 
+/// How long a join first waits for the child's exit alone. A child that finishes quickly has
+/// sent its result (it fits in the socket buffer) and exited by then: one wake-up instead of
+/// two (the result, then the exit). A child whose large result is still streaming is read
+/// after this window.
+const EXIT_FIRST: Duration = Duration::from_millis(2);
+
 /// A child process running one function, like Python's `multiprocessing.Process`.
 ///
 /// `Process::new(target, args)` names a function (or a closure that captures nothing) and its
@@ -429,6 +435,27 @@ impl<R: Portable> Process<R> {
             State::Pending(_) => return Err(ProcessError::NotStarted { name }),
             State::Joined(_) | State::Closed => return Err(ProcessError::AlreadyJoined { name }),
         };
+        if running.outcome.is_none() && running.result_closed.is_none() {
+            let window = match deadline {
+                None => EXIT_FIRST,
+                Some(deadline) => deadline
+                    .saturating_duration_since(Instant::now())
+                    .min(EXIT_FIRST),
+            };
+            if running.child.wait_exit(window) {
+                match catch_panic(true, || running.result.try_recv()) {
+                    Ok(Ok(outcome)) => running.outcome = Some(outcome),
+                    // Nothing was sent, or the channel closed: the loop below tells which.
+                    Ok(Err(
+                        TryRecvError::Empty | TryRecvError::IpcError(IpcError::Disconnected),
+                    )) => {}
+                    Ok(Err(TryRecvError::IpcError(e))) => {
+                        running.result_closed = Some(e.to_string())
+                    }
+                    Err(panic) => running.result_closed = Some(panic.message),
+                }
+            }
+        }
         while running.outcome.is_none() && running.result_closed.is_none() {
             let left = match deadline {
                 None => LIVENESS_CHECK,

@@ -119,6 +119,11 @@ impl ChildHandle {
         }
     }
 
+    /// Waits up to `timeout` for the child to end, without reaping it; returns whether it did.
+    pub(crate) fn wait_exit(&self, timeout: Duration) -> bool {
+        sys::poll_readable(self.pidfd.as_fd(), Some(timeout)).unwrap_or(true)
+    }
+
     pub(crate) fn has_ended(&self) -> bool {
         sys::poll_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true)
     }
