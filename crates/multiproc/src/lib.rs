@@ -245,3 +245,8 @@ pub mod prelude {
         Semaphore, SharedMemory, Value,
     };
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
