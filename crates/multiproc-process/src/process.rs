@@ -56,14 +56,14 @@ const EXIT_FIRST: Duration = Duration::from_millis(2);
 /// the fork start method, where the child simply has them in its copy of memory. A target that
 /// captures variables does not compile (its captures would not exist in a re-executed child):
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let greeting = String::from("hello");
 /// let p = multiproc_process::Process::new(move || greeting.len(), ());
 /// ```
 ///
 /// and neither does an argument that serde cannot carry:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// struct NotSerde;
 /// fn worker(_: NotSerde) {}
 /// let p = multiproc_process::Process::new(worker, (NotSerde,));

@@ -1,0 +1,11 @@
+//! Type-level promises: a capturing closure, a function pointer and a non-serde argument are
+//! refused at compile time, each with its own message (`tests/ui/*.stderr`); a function item
+//! and a closure that captures nothing compile and run (`tests/ui-pass`). The passing case makes
+//! trybuild build rather than only check, so the post-monomorphisation size assertion fires.
+
+#[test]
+fn refused_targets_and_arguments() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("tests/ui-pass/*.rs");
+    cases.compile_fail("tests/ui/*.rs");
+}
