@@ -340,9 +340,9 @@ pub(crate) fn rayon_cpu_bound(params: &Params) -> Outcome {
         let tasks = vec![iterations; params.n as usize];
         let mut samples = Vec::with_capacity(params.repeats);
         for _ in 0..params.repeats {
-            let start = Instant::now();
-            let sequential: Vec<u64> = tasks.iter().map(|&k| work::busy(k)).collect();
-            let sequential_time = start.elapsed().as_secs_f64();
+            // Sequential runs before and after the parallel one, averaged: the speed of this
+            // VM's CPUs drifts, and one sequential run would carry that drift into the ratio.
+            let (sequential, before) = work::sequential_busy(&tasks);
             let start = Instant::now();
             let parallel: Vec<u64> = pool.install(|| {
                 tasks
@@ -352,6 +352,8 @@ pub(crate) fn rayon_cpu_bound(params: &Params) -> Outcome {
                     .collect()
             });
             let parallel_time = start.elapsed().as_secs_f64();
+            let (_, after) = work::sequential_busy(&tasks);
+            let sequential_time = (before + after) / 2.0;
             ensure(sequential == parallel, || "results differ".into())?;
             samples.push(sequential_time / parallel_time);
         }

@@ -34,6 +34,13 @@ pub(crate) fn calibrate_busy(target: Duration) -> u64 {
     }
 }
 
+/// Runs [`busy`] once per task in this thread, returning the results and the seconds taken.
+pub(crate) fn sequential_busy(tasks: &[u64]) -> (Vec<u64>, f64) {
+    let start = Instant::now();
+    let results = tasks.iter().map(|&k| busy(k)).collect();
+    (results, start.elapsed().as_secs_f64())
+}
+
 /// The resident set size of the calling process in bytes, from `/proc/self/status`.
 pub(crate) fn self_rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")

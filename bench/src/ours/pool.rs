@@ -62,8 +62,9 @@ pub(crate) fn apply_async_round_trip(params: &Params) -> Outcome {
     .into()
 }
 
-/// `n` calls of `crate::work::busy` calibrated to ~10 ms, sequentially in this process and
-/// then with `pool.map` (chunksize 1) on 2 workers; a sample is the speed-up.
+/// `n` calls of `crate::work::busy` calibrated to ~10 ms, sequentially in this process
+/// (before and after, averaged) and with `pool.map` (chunksize 1) on 2 workers; a sample is
+/// the speed-up.
 pub(crate) fn cpu_bound_speedup(params: &Params) -> Outcome {
     (|| {
         let pool = warm_pool()?;
@@ -71,12 +72,13 @@ pub(crate) fn cpu_bound_speedup(params: &Params) -> Outcome {
         let tasks = vec![iterations; params.n as usize];
         let mut samples = Vec::with_capacity(params.repeats);
         for _ in 0..params.repeats {
-            let start = Instant::now();
-            let sequential: Vec<u64> = tasks.iter().map(|&k| work::busy(k)).collect();
-            let sequential_time = start.elapsed().as_secs_f64();
+            // Sequential before and after, averaged, as in the floor (CPU speed drifts).
+            let (sequential, before) = work::sequential_busy(&tasks);
             let start = Instant::now();
             let parallel = pool.chunksize(1).map(work::busy, tasks.iter().copied());
             let parallel_time = start.elapsed().as_secs_f64();
+            let (_, after) = work::sequential_busy(&tasks);
+            let sequential_time = (before + after) / 2.0;
             ensure(parallel.map_err(fail)? == sequential, || {
                 "results differ".into()
             })?;
