@@ -433,6 +433,8 @@ SCENARIOS = {
     "shared/shared_memory_cycle": shared_memory_cycle,
     "channel/queue_small_items": queue_small_items,
     "channel/queue_1mib_items": queue_1mib_items,
+    # CPython's queue carries bytes objects either way: the same measurement.
+    "channel/queue_1mib_bytes": queue_1mib_items,
     "channel/pipe_small_messages": pipe_small_messages,
     "channel/pipe_1mib_messages": pipe_1mib_messages,
     "channel/round_trip": round_trip,
@@ -460,6 +462,7 @@ QUICK_SIZES = {
     "shared/shared_memory_cycle": 100,
     "channel/queue_small_items": 10_000,
     "channel/queue_1mib_items": 20,
+    "channel/queue_1mib_bytes": 20,
     "channel/pipe_small_messages": 10_000,
     "channel/pipe_1mib_messages": 100,
     "channel/round_trip": 2000,

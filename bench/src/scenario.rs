@@ -354,6 +354,18 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         targets: &[Target::AtLeast(Reference::Python, 10.0)],
     },
     Scenario {
+        name: "channel/queue_1mib_bytes",
+        what: "Queue, byte path: a child put_bytes n items of 1 MiB, the parent get_bytes them",
+        metric: MIB_MESSAGES,
+        n_full: 200,
+        n_quick: 20,
+        pinning: Pinning::Unpinned,
+        ours: ours::channel::queue_1mib_bytes,
+        python: true,
+        floor: Some(MIB_FLOOR),
+        targets: &[Target::AtLeast(Reference::Python, 10.0)],
+    },
+    Scenario {
         name: "channel/pipe_small_messages",
         what: "Pipe: a child sends n u64, the parent receives them",
         metric: K_ITEMS,

@@ -20,6 +20,12 @@ fn put_mib_items(queue: Queue<Vec<u8>>, n: u64) -> bool {
     (0..n).all(|_| queue.put(payload.clone()).is_ok())
 }
 
+/// Child target: `put_bytes` `n` items of 1 MiB.
+fn put_mib_bytes(queue: Queue<Vec<u8>>, n: u64) -> bool {
+    let payload = vec![7u8; MIB];
+    (0..n).all(|_| queue.put_bytes(&payload).is_ok())
+}
+
 /// Child target: send `0..n`.
 fn send_items(conn: Connection<u64>, n: u64) -> bool {
     (0..n).all(|i| conn.send(i).is_ok())
@@ -79,6 +85,26 @@ pub(crate) fn queue_1mib_items(params: &Params) -> Outcome {
         child.start().map_err(fail)?;
         for _ in 0..n {
             let item = queue.get().map_err(fail)?;
+            ensure(item.len() == MIB, || {
+                format!("item of {} bytes", item.len())
+            })?;
+        }
+        ensure(child.join().map_err(fail)?, || "producer failed".into())?;
+        Ok(())
+    })
+    .into()
+}
+
+/// As `queue_1mib_items`, through the byte path: the child `put_bytes`, the parent
+/// `get_bytes` (one copy in, one copy out; CPython's side puts and gets `bytes` objects).
+pub(crate) fn queue_1mib_bytes(params: &Params) -> Outcome {
+    let n = params.n;
+    time_repeats(params, || -> Result<(), BoxError> {
+        let queue = Queue::<Vec<u8>>::new().map_err(fail)?;
+        let mut child = get_context(StartMethod::Fork).process(put_mib_bytes, (queue.clone(), n));
+        child.start().map_err(fail)?;
+        for _ in 0..n {
+            let item = queue.get_bytes().map_err(fail)?;
             ensure(item.len() == MIB, || {
                 format!("item of {} bytes", item.len())
             })?;
