@@ -159,6 +159,14 @@ thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Completes, in the parent, the lazy initialisations a forked child relies on: the panic
+/// hook (a `Once`) and ipc-channel's send-buffer size (a `LazyLock`). A child forked while
+/// another thread was inside one of them would block on it forever.
+pub(crate) fn prepare_for_fork() {
+    install_panic_hook();
+    let _ = ipc_channel::platform::OsIpcSender::get_max_fragment_size();
+}
+
 /// Installs (once) a panic hook that records each panic's message and location for
 /// [`catch_panic`], and then runs the previous hook unless the panic happened inside a quiet
 /// `catch_panic`.

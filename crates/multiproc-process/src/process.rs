@@ -626,16 +626,24 @@ fn fork_child<R: Portable>(
     result: IpcSender<Outcome<R>>,
 ) -> Result<Arc<ChildHandle>, ProcessError> {
     use std::io::Write;
+    // Finish every lazy initialisation the child will need, so that no other thread can be
+    // half-way through one when we fork (the child would wait for it forever).
+    crate::function::prepare_for_fork();
     let mut state = registry::state();
     let parent = sys::getpid();
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
+    // Hold the standard streams across the fork, as glibc holds malloc's locks: the child
+    // then never inherits them locked by another thread, and can print and flush.
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    let _ = out.flush();
+    let _ = err.flush();
     sys::flush_c_stdio();
     // SAFETY: the child only runs the target and leaves with `exit_now`; it never returns
     // into the caller. That the target itself is fork-safe in a multi-threaded parent is the
     // documented contract of the fork start method (sound with glibc's fork handlers).
     match unsafe { sys::fork() } {
         Ok(0) => {
+            drop((out, err));
             if !sys::kill_me_with_parent(parent) {
                 sys::exit_now(71);
             }

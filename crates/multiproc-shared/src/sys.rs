@@ -3,8 +3,7 @@
 
 use std::fs::File;
 use std::io;
-use std::sync::Once;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::time::Duration;
 
 /// Turns the `-1` that a libc call returns on failure into the `errno` it left behind
@@ -73,22 +72,39 @@ extern "C" fn forget_pid_after_fork() {
     CACHED_PID.store(0, Ordering::Relaxed);
 }
 
+/// Whether the `pthread_atfork` handler is registered: 0 not yet, 1 being registered,
+/// 2 registered. Not a `Once`: a child forked while another thread was inside the
+/// registration would find a `Once` "running" forever and block on it. With this word the
+/// child just never caches (it sees 1) and asks the kernel each time.
+static ATFORK: AtomicU8 = AtomicU8::new(0);
+
 /// The id of the calling process (getpid(2)), as stored in lock words.
 pub(crate) fn current_pid() -> u32 {
     let pid = CACHED_PID.load(Ordering::Relaxed);
     if pid != 0 {
         return pid;
     }
-    static REGISTER_ATFORK: Once = Once::new();
-    REGISTER_ATFORK.call_once(|| {
-        // SAFETY: the handler is an `extern "C" fn()` with static lifetime that only
-        // stores to an atomic; pthread_atfork(3) merely records the pointer.
-        let ret = unsafe { libc::pthread_atfork(None, None, Some(forget_pid_after_fork)) };
-        // Without the handler a forked child would impersonate its parent as lock owner.
-        assert_eq!(ret, 0, "pthread_atfork failed");
-    });
     let pid = std::process::id();
-    CACHED_PID.store(pid, Ordering::Relaxed);
+    match ATFORK.load(Ordering::Acquire) {
+        2 => CACHED_PID.store(pid, Ordering::Relaxed),
+        0 if ATFORK
+            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok() =>
+        {
+            // SAFETY: the handler is an `extern "C" fn()` with static lifetime that only
+            // stores to an atomic; pthread_atfork(3) merely records the pointer.
+            let ret = unsafe { libc::pthread_atfork(None, None, Some(forget_pid_after_fork)) };
+            // Without the handler a forked child would impersonate its parent as lock
+            // owner, so the pid is cached only once it is registered.
+            if ret == 0 {
+                ATFORK.store(2, Ordering::Release);
+                CACHED_PID.store(pid, Ordering::Relaxed);
+            }
+        }
+        // Another thread is registering the handler (or was when this process was forked):
+        // do not cache.
+        _ => {}
+    }
     pid
 }
 
