@@ -11,7 +11,7 @@
 use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use ipc_channel::ipc::IpcMessage;
@@ -35,15 +35,22 @@ thread_local! {
 /// a bounds check when it decodes a handle from corrupt bytes) and turns the panic into an
 /// error, without printing it. Other panics still reach the previous panic hook.
 pub(crate) fn guard_decode<R>(decode: impl FnOnce() -> R) -> Result<R, String> {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
+    // 0: no hook yet, 1: being installed, 2: installed. Not a `Once`: a child forked while
+    // another thread was installing it would wait for that thread forever. Here such a child
+    // (it sees 1) only decodes without the quiet hook.
+    static HOOK: AtomicU8 = AtomicU8::new(0);
+    if HOOK
+        .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if !QUIET.with(Cell::get) {
                 previous(info);
             }
         }));
-    });
+        HOOK.store(2, Ordering::Release);
+    }
     let was_quiet = QUIET.with(|quiet| quiet.replace(true));
     let result = panic::catch_unwind(AssertUnwindSafe(decode));
     QUIET.with(|quiet| quiet.set(was_quiet));

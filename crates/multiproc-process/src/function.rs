@@ -4,7 +4,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -160,8 +160,8 @@ thread_local! {
 }
 
 /// Completes, in the parent, the lazy initialisations a forked child relies on: the panic
-/// hook (a `Once`) and ipc-channel's send-buffer size (a `LazyLock`). A child forked while
-/// another thread was inside one of them would block on it forever.
+/// hook and ipc-channel's send-buffer size (a `LazyLock`: a child forked while another thread
+/// was initialising it would block on it forever).
 pub(crate) fn prepare_for_fork() {
     install_panic_hook();
     let _ = ipc_channel::platform::OsIpcSender::get_max_fragment_size();
@@ -170,9 +170,16 @@ pub(crate) fn prepare_for_fork() {
 /// Installs (once) a panic hook that records each panic's message and location for
 /// [`catch_panic`], and then runs the previous hook unless the panic happened inside a quiet
 /// `catch_panic`.
+///
+/// A state word rather than a `Once`: a child forked (by a program's own `fork`) while another
+/// thread was installing the hook would wait on a `Once` forever. Such a child sees the state
+/// "being installed" and goes on without the hook (its panics then have no location).
 fn install_panic_hook() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
+    static HOOK: AtomicU8 = AtomicU8::new(0);
+    if HOOK
+        .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             let message = payload_message(info.payload());
@@ -184,7 +191,8 @@ fn install_panic_hook() {
                 previous(info);
             }
         }));
-    });
+        HOOK.store(2, Ordering::Release);
+    }
 }
 
 fn payload_message(payload: &(dyn Any + Send)) -> String {
