@@ -7,7 +7,9 @@
 //! child forked directly (fork start method) keeps the logger it inherited.
 
 use std::io::Write;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Duration;
 
 use ipc_channel::ipc::{self, IpcSender};
 use log::{Level, LevelFilter, Log, Metadata, Record};
@@ -18,8 +20,17 @@ use crate::registry;
 /// Where a child sends its log records, and which ones.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct LogSink {
-    sender: IpcSender<LogRecord>,
+    sender: IpcSender<LogMessage>,
     max_level: usize,
+}
+
+/// What travels on the log channel.
+#[derive(Serialize, Deserialize)]
+enum LogMessage {
+    Record(LogRecord),
+    /// Sent by the receiving process to itself: once the log thread reaches it, every record
+    /// sent before it has been logged.
+    Barrier(u64),
 }
 
 /// A log record on its way to the parent.
@@ -37,14 +48,55 @@ struct LogRecord {
 
 pub(crate) fn decode_record(bytes: &[u8]) -> Result<(), String> {
     ipc_channel::ipc::IpcMessage::from_data(bytes.to_vec())
-        .to::<LogRecord>()
+        .to::<LogMessage>()
         .map(drop)
         .map_err(|e| e.to_string())
 }
 
 /// The sender of this process's log channel: the parent's (in a forwarding child) or our own
 /// (whose receiving thread logs through our logger).
-static SINK: OnceLock<IpcSender<LogRecord>> = OnceLock::new();
+static SINK: OnceLock<IpcSender<LogMessage>> = OnceLock::new();
+
+/// Whether this process runs the log thread (it is the process whose logger children's records
+/// reach), and the last barrier that thread has passed.
+static RECEIVING: AtomicBool = AtomicBool::new(false);
+static BARRIER_SENT: AtomicU64 = AtomicU64::new(0);
+static BARRIER_PASSED: Mutex<u64> = Mutex::new(0);
+static BARRIER_CONDVAR: Condvar = Condvar::new();
+
+/// In a forked child: the log thread stayed behind in the parent.
+pub(crate) fn forget_receiver_after_fork() {
+    RECEIVING.store(false, Ordering::Release);
+}
+
+/// How long [`flush_child_records`] waits for the log thread at most.
+const FLUSH_LIMIT: Duration = Duration::from_secs(5);
+
+/// Waits until every record that children sent so far has been logged here. Called when a
+/// child has been joined, and at exit, so that a child's last records are not lost when the
+/// program ends right after `join`. Does nothing where no log thread runs.
+pub(crate) fn flush_child_records() {
+    if !RECEIVING.load(Ordering::Acquire) {
+        return;
+    }
+    let Some(sender) = SINK.get() else { return };
+    let barrier = BARRIER_SENT.fetch_add(1, Ordering::AcqRel) + 1;
+    if sender.send(LogMessage::Barrier(barrier)).is_err() {
+        return;
+    }
+    let deadline = std::time::Instant::now() + FLUSH_LIMIT;
+    let mut passed = BARRIER_PASSED.lock().unwrap_or_else(|p| p.into_inner());
+    while *passed < barrier {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        passed = BARRIER_CONDVAR
+            .wait_timeout(passed, left)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+}
 
 fn level_from(n: usize) -> Level {
     match n {
@@ -77,13 +129,22 @@ pub(crate) fn sink_for_child() -> Option<LogSink> {
 }
 
 /// Starts the thread that logs the records of our children through our logger.
-fn start_receiver() -> IpcSender<LogRecord> {
-    let (sender, receiver) = ipc::channel::<LogRecord>().expect("could not create the log channel");
+fn start_receiver() -> IpcSender<LogMessage> {
+    let (sender, receiver) =
+        ipc::channel::<LogMessage>().expect("could not create the log channel");
+    RECEIVING.store(true, Ordering::Release);
     std::thread::Builder::new()
         .name("multiproc-log".into())
         .spawn(move || {
-            while let Ok(record) = receiver.recv() {
-                relog(&record);
+            while let Ok(message) = receiver.recv() {
+                match message {
+                    LogMessage::Record(record) => relog(&record),
+                    LogMessage::Barrier(barrier) => {
+                        let mut passed = BARRIER_PASSED.lock().unwrap_or_else(|p| p.into_inner());
+                        *passed = (*passed).max(barrier);
+                        BARRIER_CONDVAR.notify_all();
+                    }
+                }
             }
         })
         .expect("could not start the multiproc log thread");
@@ -122,7 +183,7 @@ pub(crate) fn install_forwarder(sink: LogSink) {
 }
 
 struct Forwarder {
-    sender: IpcSender<LogRecord>,
+    sender: IpcSender<LogMessage>,
     level: LevelFilter,
 }
 
@@ -136,7 +197,7 @@ impl Log for Forwarder {
             return;
         }
         let (process_name, pid) = record_origin(record);
-        let _ = self.sender.send(LogRecord {
+        let _ = self.sender.send(LogMessage::Record(LogRecord {
             level: record.level() as usize,
             target: record.target().to_owned(),
             message: record.args().to_string(),
@@ -145,7 +206,7 @@ impl Log for Forwarder {
             line: record.line(),
             process_name,
             pid,
-        });
+        }));
     }
 
     fn flush(&self) {}

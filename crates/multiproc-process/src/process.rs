@@ -493,6 +493,8 @@ impl<R: Portable> Process<R> {
         let outcome = running.outcome.take();
         let transfer_error = running.result_closed.take().filter(|e| !e.is_empty());
         registry::forget_child(running.child.pid);
+        // The child's last log records may still be on their way to our logger.
+        crate::logging::flush_child_records();
         self.state = State::Joined(status);
         match (outcome, status) {
             (Some(Outcome::Returned(value)), _) => Ok(value),

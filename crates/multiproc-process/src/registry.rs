@@ -232,6 +232,7 @@ impl StateGuard {
         std::mem::forget(state.launcher.take());
         state.started = 0;
         state.me = me;
+        crate::logging::forget_receiver_after_fork();
     }
 }
 
@@ -280,6 +281,7 @@ fn cleanup_children() {
     for child in &children {
         child.wait(None);
     }
+    crate::logging::flush_child_records();
 }
 
 extern "C" fn at_exit() {
