@@ -285,8 +285,17 @@ fn cleanup_children() {
 }
 
 extern "C" fn at_exit() {
+    // By the time exit handlers run, glibc has destroyed the exiting thread's thread-locals,
+    // and ipc-channel's sends need theirs (to ask the fork server to reap, to flush child log
+    // records). A fresh thread has its own.
+    let cleanup = || {
+        let _ = std::thread::Builder::new()
+            .name("multiproc-exit".into())
+            .spawn(cleanup_children)
+            .map(|thread| thread.join());
+    };
     // Never unwind out of an `extern "C"` function.
-    let _ = std::panic::catch_unwind(cleanup_children);
+    let _ = std::panic::catch_unwind(cleanup);
 }
 
 /// Called by a child right before it leaves: its own children are handled as at exit.
