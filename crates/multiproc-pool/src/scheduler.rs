@@ -360,6 +360,7 @@ struct ResultThread {
 
 impl ResultThread {
     fn run(mut self) {
+        let _reserve = crate::worker::reserve_receive_buffer(24);
         loop {
             let timeout = {
                 let core = self.shared.core();

@@ -122,6 +122,7 @@ pub(crate) fn init_then_run<F, Args>(
 
 /// Runs chunks until told to stop, the pool goes away, or `max_tasks` chunks are done.
 fn run_tasks(tasks: &IpcReceiver<ToWorker>, results: &IpcSender<FromWorker>, config: WorkerConfig) {
+    let _reserve = reserve_receive_buffer(1);
     let mut done = 0u64;
     loop {
         let batch = match tasks.recv() {
@@ -146,4 +147,21 @@ fn run_tasks(tasks: &IpcReceiver<ToWorker>, results: &IpcSender<FromWorker>, con
             }
         }
     }
+}
+
+/// ipc-channel allocates a buffer of about 212 KiB for every message it receives. Where that
+/// buffer comes from the top of the heap, freeing it hands the memory back to the system and
+/// the next receive faults it in again (a few microseconds per message). This leaves a free
+/// block below a small live allocation, which the allocator reuses for those buffers instead;
+/// keep the returned allocation alive while receiving.
+pub(crate) fn reserve_receive_buffer(buffers: usize) -> Box<u64> {
+    // Pieces below the allocator's mmap threshold, so that they come from the heap and
+    // merge into one free block once dropped.
+    const PIECE: usize = 96 * 1024;
+    let pieces: Vec<Vec<u8>> = (0..buffers * 3)
+        .map(|_| Vec::with_capacity(PIECE))
+        .collect();
+    let pin = Box::new(std::hint::black_box(0u64));
+    drop(std::hint::black_box(pieces));
+    pin
 }
