@@ -22,6 +22,56 @@ fn byte_len<T>(offset: usize, len: usize) -> Result<usize, Error> {
         .ok_or(Error::TooLarge)
 }
 
+/// The elements of an `Array` or `RawArray`: `len` values of `T` at `ptr`, inside a segment
+/// that outlives the view. The element accesses of both types live here, once; `Array` wraps
+/// them in its lock.
+struct Elements<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _segment: PhantomData<&'a Segment>,
+}
+
+impl<'a, T: Pod> Elements<'a, T> {
+    /// The elements at byte `offset` of `segment`, which was sized by `byte_len::<T>(offset,
+    /// len)` and places them aligned.
+    fn of(segment: &'a Segment, offset: usize, len: usize) -> Self {
+        Elements {
+            ptr: segment.as_ptr().wrapping_add(offset).cast::<T>(),
+            len,
+            _segment: PhantomData,
+        }
+    }
+
+    fn get(&self, index: usize) -> Result<T, Error> {
+        check_index(index, self.len)?;
+        // SAFETY: index < len, so in bounds of the live segment and aligned (`of`); any bit
+        // pattern is a valid `T` (Pod); volatile since other processes write the memory.
+        Ok(unsafe { self.ptr.add(index).read_volatile() })
+    }
+
+    fn set(&self, index: usize, value: T) -> Result<(), Error> {
+        check_index(index, self.len)?;
+        // SAFETY: as in `get`.
+        unsafe { self.ptr.add(index).write_volatile(value) };
+        Ok(())
+    }
+
+    fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
+        check_len(self.len, dst.len())?;
+        // SAFETY: `len` elements are in bounds of the live segment; `dst` is a distinct
+        // private buffer of the same length.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr, dst.as_mut_ptr(), self.len) };
+        Ok(())
+    }
+
+    fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
+        check_len(self.len, src.len())?;
+        // SAFETY: as in `copy_to_slice`, in the other direction.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr, self.len) };
+        Ok(())
+    }
+}
+
 fn check_index(index: usize, len: usize) -> Result<(), Error> {
     if index < len {
         Ok(())
@@ -129,6 +179,10 @@ impl<T: Pod> Array<T> {
         self.segment().as_ptr().wrapping_add(Self::DATA).cast::<T>()
     }
 
+    fn elements(&self) -> Elements<'_, T> {
+        Elements::of(self.segment(), Self::DATA, self.len)
+    }
+
     fn data_lock(&self) -> DataLock<'_> {
         DataLock::of(self.segment())
     }
@@ -149,11 +203,9 @@ impl<T: Pod> Array<T> {
         check_index(index, self.len)?;
         let lock = self.data_lock();
         lock.begin_access("Array::get");
-        // SAFETY: index < len, so in bounds and aligned; the lock is held and this
-        // thread holds no guard; volatile since other processes write the memory.
-        let value = unsafe { self.as_ptr().add(index).read_volatile() };
+        let value = self.elements().get(index);
         lock.end_access();
-        Ok(value)
+        value
     }
 
     /// Writes element `index` under the lock; [`Error::OutOfBounds`] past the end.
@@ -172,10 +224,9 @@ impl<T: Pod> Array<T> {
         check_index(index, self.len)?;
         let lock = self.data_lock();
         lock.begin_access("Array::set");
-        // SAFETY: as in `get`.
-        unsafe { self.as_ptr().add(index).write_volatile(value) };
+        let done = self.elements().set(index, value);
         lock.end_access();
-        Ok(())
+        done
     }
 
     /// Copies the whole array into `dst` under the lock; [`Error::LengthMismatch`] if
@@ -196,11 +247,9 @@ impl<T: Pod> Array<T> {
         check_len(self.len, dst.len())?;
         let lock = self.data_lock();
         lock.begin_access("Array::copy_to_slice");
-        // SAFETY: `len` elements are in bounds; `dst` is a distinct private buffer of the
-        // same length; the lock keeps other writers out.
-        unsafe { std::ptr::copy_nonoverlapping(self.as_ptr(), dst.as_mut_ptr(), self.len) };
+        let done = self.elements().copy_to_slice(dst);
         lock.end_access();
-        Ok(())
+        done
     }
 
     /// Copies `src` over the whole array under the lock; [`Error::LengthMismatch`] if
@@ -220,10 +269,9 @@ impl<T: Pod> Array<T> {
         check_len(self.len, src.len())?;
         let lock = self.data_lock();
         lock.begin_access("Array::copy_from_slice");
-        // SAFETY: as in `copy_to_slice`, in the other direction.
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.as_ptr(), self.len) };
+        let done = self.elements().copy_from_slice(src);
         lock.end_access();
-        Ok(())
+        done
     }
 
     /// Copies the array into a new `Vec` under the lock.
@@ -412,6 +460,10 @@ pub struct RawArray<T: Pod> {
 }
 
 impl<T: Pod> RawArray<T> {
+    fn elements(&self) -> Elements<'_, T> {
+        Elements::of(&self.segment, 0, self.len)
+    }
+
     /// Creates an array of `len` zeroes.
     ///
     /// ```
@@ -479,10 +531,7 @@ impl<T: Pod> RawArray<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn get(&self, index: usize) -> Result<T, Error> {
-        check_index(index, self.len)?;
-        // SAFETY: index < len, in bounds and aligned; any bit pattern is a valid `T`;
-        // volatile since other processes write the memory.
-        Ok(unsafe { self.as_ptr().add(index).read_volatile() })
+        self.elements().get(index)
     }
 
     /// Writes element `index`; [`Error::OutOfBounds`] past the end.
@@ -494,10 +543,7 @@ impl<T: Pod> RawArray<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn set(&self, index: usize, value: T) -> Result<(), Error> {
-        check_index(index, self.len)?;
-        // SAFETY: as in `get`.
-        unsafe { self.as_ptr().add(index).write_volatile(value) };
-        Ok(())
+        self.elements().set(index, value)
     }
 
     /// Copies the whole array into `dst`; [`Error::LengthMismatch`] if the lengths differ.
@@ -510,10 +556,7 @@ impl<T: Pod> RawArray<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
-        check_len(self.len, dst.len())?;
-        // SAFETY: `len` elements in bounds; `dst` is a distinct buffer of that length.
-        unsafe { std::ptr::copy_nonoverlapping(self.as_ptr(), dst.as_mut_ptr(), self.len) };
-        Ok(())
+        self.elements().copy_to_slice(dst)
     }
 
     /// Copies `src` over the whole array; [`Error::LengthMismatch`] if the lengths differ.
@@ -524,10 +567,7 @@ impl<T: Pod> RawArray<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
-        check_len(self.len, src.len())?;
-        // SAFETY: as in `copy_to_slice`, in the other direction.
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.as_ptr(), self.len) };
-        Ok(())
+        self.elements().copy_from_slice(src)
     }
 
     /// Copies the array into a new `Vec`.
