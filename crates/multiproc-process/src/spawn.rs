@@ -147,8 +147,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
             });
         }
     };
-    let fingerprint = sys::exe_fingerprint().unwrap_or_default();
-    if hello.token != token || hello.pid != pid || hello.fingerprint != fingerprint {
+    if hello.token != token || hello.pid != pid || hello.fingerprint != own_fingerprint() {
         let _ = sys::kill(pid, libc::SIGKILL);
         let _ = sys::waitpid(pid, true);
         return Err(SpawnError::Mismatch);
@@ -158,6 +157,13 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         from_child,
         to_child: hello.to_child,
     })
+}
+
+/// This process's executable identity, read once: the file behind a running process's
+/// `/proc/self/exe` does not change.
+fn own_fingerprint() -> [u64; 4] {
+    static FINGERPRINT: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
+    *FINGERPRINT.get_or_init(|| sys::exe_fingerprint().unwrap_or_default())
 }
 
 fn describe_early_death(e: &str) -> String {
