@@ -149,15 +149,6 @@ fn killed_consumer_does_not_wedge_others_or_lose_untaken_items() {
 fn killed_consumer_mid_stream_of_a_large_item() {
     // A ring of 4 KiB makes a 1 MiB item stream through it in chunks.
     let queue = Queue::<Vec<u8>>::with_capacity(None, 4096).unwrap();
-    let (progress_reader, progress_writer) = Pipe::<()>::new().unwrap();
-    let victim = fork({
-        let queue = queue.clone();
-        move || {
-            progress_writer.send(()).unwrap();
-            let _ = queue.get();
-        }
-    });
-    progress_reader.recv_timeout(LONG).unwrap();
     let producer = fork({
         let queue = queue.clone();
         move || {
@@ -165,7 +156,8 @@ fn killed_consumer_mid_stream_of_a_large_item() {
             queue.put(vec![2u8; 1 << 20]).unwrap();
         }
     });
-    // Wait until the victim has claimed the first item (qsize drops to 0 while streaming).
+    // With no consumer yet, the producer fills the ring with the first chunk and sleeps
+    // until space frees; the item already counts.
     let deadline = Instant::now() + LONG;
     while queue.qsize() == 0 {
         assert!(
@@ -174,6 +166,29 @@ fn killed_consumer_mid_stream_of_a_large_item() {
         );
         std::thread::yield_now();
     }
+    // Freeze the producer where it sleeps for space (a FUTEX_WAIT, the queue's lock
+    // released): the stream cannot finish while it is stopped. Every 50 ms it wakes
+    // briefly to check its peers; a stop that lands there is undone and tried again.
+    loop {
+        match producer.stop() {
+            Some((number, _, op)) if number == libc::SYS_futex && op as i32 == libc::FUTEX_WAIT => {
+                break;
+            }
+            _ => producer.resume(),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "watchdog: producer never stopped asleep in put"
+        );
+    }
+    let victim = fork({
+        let queue = queue.clone();
+        move || {
+            let _ = queue.get();
+        }
+    });
+    // The victim claims the item (qsize drops to 0), reads the chunk in the ring and
+    // waits for the rest, which cannot come.
     while queue.qsize() != 0 {
         assert!(
             Instant::now() < deadline,
@@ -182,7 +197,12 @@ fn killed_consumer_mid_stream_of_a_large_item() {
         std::thread::yield_now();
     }
     victim.kill();
-    let _ = victim.join(LONG);
+    assert_eq!(
+        victim.join(LONG),
+        -libc::SIGKILL,
+        "the victim finished its get"
+    );
+    producer.resume();
     // The first item went with the victim; the second arrives whole.
     let second = queue.get_timeout(LONG).unwrap();
     assert_eq!(second.len(), 1 << 20);

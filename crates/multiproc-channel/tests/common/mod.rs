@@ -45,6 +45,48 @@ impl Child {
         }
     }
 
+    /// Sends SIGSTOP and waits until the kernel reports the child stopped (or gone).
+    /// Returns where it stopped: `Some((syscall number, first two arguments))` if it was
+    /// inside a system call, `None` if not (`/proc/<pid>/syscall`, see proc(5)).
+    pub fn stop(&self) -> Option<(i64, u64, u64)> {
+        // SAFETY: plain syscall on our own unreaped child's pid.
+        unsafe { libc::kill(self.pid, libc::SIGSTOP) };
+        // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is a valid out pointer; WNOWAIT leaves the child's state to be
+        // collected later. SIGSTOP cannot be caught or blocked: the child stops or exits,
+        // so this returns.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                self.pid as libc::id_t,
+                &mut info,
+                libc::WSTOPPED | libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        assert_eq!(r, 0, "waitid: {}", std::io::Error::last_os_error());
+        assert_eq!(
+            info.si_code,
+            libc::CLD_STOPPED,
+            "child {} did not stop",
+            self.pid
+        );
+        let text = std::fs::read_to_string(format!("/proc/{}/syscall", self.pid)).unwrap();
+        let mut fields = text.split_whitespace();
+        let number: i64 = fields.next()?.parse().ok()?;
+        if number < 0 {
+            return None;
+        }
+        let mut arg = || u64::from_str_radix(fields.next()?.trim_start_matches("0x"), 16).ok();
+        Some((number, arg()?, arg()?))
+    }
+
+    /// Sends SIGCONT.
+    pub fn resume(&self) {
+        // SAFETY: plain syscall on our own unreaped child's pid.
+        unsafe { libc::kill(self.pid, libc::SIGCONT) };
+    }
+
     /// Waits for the child to exit, at most `timeout` (then kills it and panics).
     /// Returns the exit code, or `-signal`.
     pub fn join(mut self, timeout: Duration) -> i32 {
