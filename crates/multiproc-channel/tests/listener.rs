@@ -277,8 +277,9 @@ fn silent_peer_times_out_and_the_listener_serves_the_next_client() {
             listener.accept::<Message>(),
             Err(Error::HandshakeTimeout(_))
         ));
+        // The trickle alone would take 2.2 s.
         assert!(
-            started.elapsed() < timeout * 3,
+            started.elapsed() < timeout * 5,
             "took {:?}",
             started.elapsed()
         );
