@@ -1,5 +1,6 @@
 //! `Queue`, `SimpleQueue` and `JoinableQueue`: typed views of a shared [`Ring`].
 
+use std::any::{Any, TypeId, type_name};
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
@@ -56,6 +57,41 @@ fn with_scratch<R>(body: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         }
         result
     })
+}
+
+/// A `Vec<u8>` item, seen through its generic type.
+///
+/// serde encodes a `Vec<u8>` one element at a time (it has no specialisation for bytes),
+/// which for a MiB-sized item costs several times the copy. A queue of `Vec<u8>` writes
+/// and reads the very same postcard bytes (a varint length, then the bytes) with one
+/// copy each way instead.
+fn as_byte_vec<T: 'static>(item: &T) -> Option<&Vec<u8>> {
+    (item as &dyn Any).downcast_ref::<Vec<u8>>()
+}
+
+/// Takes a `Vec<u8>` item (`T` is `Vec<u8>`) out of its postcard encoding without
+/// re-reading it byte by byte.
+fn decode_byte_vec<T: 'static>(mut encoded: Vec<u8>) -> Result<T, Error> {
+    match postcard::take_from_bytes::<usize>(&encoded) {
+        Ok((len, rest)) if rest.len() == len => {
+            let prefix = encoded.len() - len;
+            encoded.drain(..prefix);
+            let mut slot = Some(encoded);
+            (&mut slot as &mut dyn Any)
+                .downcast_mut::<Option<T>>()
+                .and_then(Option::take)
+                .ok_or_else(|| Error::Decode(format!("{} is not Vec<u8>", type_name::<T>())))
+        }
+        Ok((len, rest)) => Err(Error::Decode(format!(
+            "a {}-byte item does not decode as Vec<u8>: it announces {len} bytes and holds {}",
+            encoded.len(),
+            rest.len()
+        ))),
+        Err(err) => Err(Error::Decode(format!(
+            "a {}-byte item does not decode as Vec<u8>: {err}",
+            encoded.len()
+        ))),
+    }
 }
 
 fn deadline_after(timeout: Duration) -> Option<Instant> {
@@ -129,7 +165,7 @@ impl<T> fmt::Debug for Queue<T> {
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Queue<T> {
+impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// An unbounded queue (bounded only by its 4 MiB ring: a full ring blocks `put`).
     ///
     /// # Examples
@@ -179,9 +215,15 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     fn put_deadline(&self, item: T, deadline: Option<Instant>) -> Result<(), SendError<T>> {
         let result = with_scratch(|buffer| {
-            let encoded = multiproc_shared::with_plain_serialization(|| {
-                postcard::serialize_with_flavor(&item, VecFlavor(buffer))
-            });
+            let encoded = if let Some(bytes) = as_byte_vec(&item) {
+                // The postcard encoding of a sequence: its length, then the elements.
+                postcard::serialize_with_flavor(&bytes.len(), VecFlavor(buffer))
+                    .map(|()| buffer.extend_from_slice(bytes))
+            } else {
+                multiproc_shared::with_plain_serialization(|| {
+                    postcard::serialize_with_flavor(&item, VecFlavor(buffer))
+                })
+            };
             if let Err(err) = encoded {
                 // The item may have pushed ipc-channel handles before failing.
                 frame::drain_stale_handles();
@@ -201,6 +243,11 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     fn get_deadline(&self, deadline: Option<Instant>) -> Result<T, Error> {
+        if TypeId::of::<T>() == TypeId::of::<Vec<u8>>() {
+            let mut encoded = Vec::new();
+            self.ring.get(&mut encoded, deadline)?;
+            return decode_byte_vec(encoded);
+        }
         with_scratch(|buffer| {
             self.ring.get(buffer, deadline)?;
             postcard::from_bytes(buffer).map_err(|err| {
@@ -313,10 +360,11 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// postcard encoding. Blocking, `maxsize` and [`close`](Self::close) work as for
     /// [`put`](Self::put).
     ///
-    /// A typed item holding bytes is fast too when the field serializes as one byte
-    /// string: mark a `Vec<u8>` field `#[serde(with = "serde_bytes")]`, or use
-    /// `serde_bytes::ByteBuf`. A plain `Vec<u8>` (serde's default) is encoded and decoded
-    /// one element at a time, several times slower for large items.
+    /// Typed byte items are fast too. A `Queue<Vec<u8>>` copies each item in and out
+    /// whole (the same postcard bytes, without serde's element-by-element walk). Inside
+    /// your own types, serde encodes a `Vec<u8>` field one element at a time, several
+    /// times slower for large fields: mark it `#[serde(with = "serde_bytes")]`, or use
+    /// `serde_bytes::ByteBuf`.
     ///
     /// [`Connection::send_bytes`]: crate::Connection::send_bytes
     ///
@@ -567,7 +615,7 @@ impl<T> fmt::Debug for SimpleQueue<T> {
     }
 }
 
-impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
+impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     /// Creates an empty queue.
     ///
     /// # Examples
@@ -722,7 +770,7 @@ impl<T> std::ops::Deref for JoinableQueue<T> {
     }
 }
 
-impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
+impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// An unbounded joinable queue.
     ///
     /// # Examples
@@ -810,5 +858,46 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// ```
     pub fn unfinished_tasks(&self) -> usize {
         self.queue.ring().unfinished()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_vectors_keep_the_postcard_encoding() {
+        let queue = Queue::<Vec<u8>>::new().unwrap();
+        for len in [0usize, 1, 127, 128, 300, 70_000] {
+            let item: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            queue.put(item.clone()).unwrap();
+            assert_eq!(
+                queue.get_bytes().unwrap(),
+                postcard::to_stdvec(&item).unwrap()
+            );
+            queue
+                .put_bytes(&postcard::to_stdvec(&item).unwrap())
+                .unwrap();
+            assert_eq!(queue.get().unwrap(), item);
+        }
+        // Items inside other types still take serde's path, with the same bytes.
+        let nested = Queue::<(u8, Vec<u8>)>::new().unwrap();
+        nested.put((1, vec![2, 3])).unwrap();
+        assert_eq!(nested.get_bytes().unwrap(), [1, 2, 2, 3]);
+    }
+
+    #[test]
+    fn malformed_byte_vectors_are_decode_errors() {
+        let queue = Queue::<Vec<u8>>::new().unwrap();
+        for bad in [&[][..], &[5, 1, 2][..], &[1, 1, 2][..], &[0x80][..]] {
+            queue.put_bytes(bad).unwrap();
+            match queue.get() {
+                Err(Error::Decode(message)) => assert!(message.contains("Vec<u8>"), "{message}"),
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        // The queue goes on.
+        queue.put(vec![9]).unwrap();
+        assert_eq!(queue.get().unwrap(), [9]);
     }
 }

@@ -47,19 +47,19 @@ impl<T: Serialize + DeserializeOwned> Probe for Connection<T> {
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Probe for Queue<T> {
+impl<T: Serialize + DeserializeOwned + 'static> Probe for Queue<T> {
     fn ready_now(&self) -> bool {
         Queue::ready_now(self)
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Probe for SimpleQueue<T> {
+impl<T: Serialize + DeserializeOwned + 'static> Probe for SimpleQueue<T> {
     fn ready_now(&self) -> bool {
         SimpleQueue::ready_now(self)
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Probe for JoinableQueue<T> {
+impl<T: Serialize + DeserializeOwned + 'static> Probe for JoinableQueue<T> {
     fn ready_now(&self) -> bool {
         Queue::ready_now(self)
     }
@@ -101,19 +101,19 @@ impl<'a, T: Serialize + DeserializeOwned> From<&'a Connection<T>> for Waitable<'
     }
 }
 
-impl<'a, T: Serialize + DeserializeOwned> From<&'a Queue<T>> for Waitable<'a> {
+impl<'a, T: Serialize + DeserializeOwned + 'static> From<&'a Queue<T>> for Waitable<'a> {
     fn from(queue: &'a Queue<T>) -> Self {
         Waitable(Kind::Probe(queue))
     }
 }
 
-impl<'a, T: Serialize + DeserializeOwned> From<&'a SimpleQueue<T>> for Waitable<'a> {
+impl<'a, T: Serialize + DeserializeOwned + 'static> From<&'a SimpleQueue<T>> for Waitable<'a> {
     fn from(queue: &'a SimpleQueue<T>) -> Self {
         Waitable(Kind::Probe(queue))
     }
 }
 
-impl<'a, T: Serialize + DeserializeOwned> From<&'a JoinableQueue<T>> for Waitable<'a> {
+impl<'a, T: Serialize + DeserializeOwned + 'static> From<&'a JoinableQueue<T>> for Waitable<'a> {
     fn from(queue: &'a JoinableQueue<T>) -> Self {
         Waitable(Kind::Probe(queue))
     }
