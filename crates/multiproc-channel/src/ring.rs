@@ -154,7 +154,7 @@ impl Ring {
     }
 
     fn acquire(&self, deadline: Option<Instant>) -> Option<Held<'_>> {
-        match self.lock().acquire(deadline) {
+        match self.lock().acquire_spinning(deadline) {
             Acquire::Acquired => Some(Held { ring: self }),
             Acquire::OwnerDied => {
                 let held = Held { ring: self };
