@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use multiproc::pool::TaskError;
 use multiproc::process::ExitStatus;
 use multiproc::{Pool, Process, Queue, StartMethod, Value};
-use multiproc_integration_tests::{children, fd_count, send_signal, watchdog};
+use multiproc_test_support::{child_pids, fd_count, send_signal, watchdog};
 
 const ITEMS: u64 = 20_000;
 
@@ -177,7 +177,7 @@ fn chaos_pipeline_accounts_for_every_item() {
         }
 
         let forkserver = multiproc::process::forkserver_pid();
-        let left: Vec<u32> = children()
+        let left: Vec<u32> = child_pids()
             .into_iter()
             .filter(|&pid| Some(pid) != forkserver)
             .collect();

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use multiproc::StartMethod;
-use multiproc_integration_tests::{wait_gone, watchdog};
+use multiproc_test_support::{wait_gone, watchdog};
 
 #[test]
 fn daemons_are_terminated_and_others_waited_for_at_exit() {

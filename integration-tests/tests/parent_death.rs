@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use multiproc::StartMethod;
-use multiproc_integration_tests::{descendants, send_signal, wait_gone, watchdog};
+use multiproc_test_support::{descendants, send_signal, wait_gone, watchdog};
 
 enum Kill {
     Sigkill,

@@ -1,15 +1,14 @@
 //! Create/drop cycles leak no descriptors (one test per binary: fd counts are per process).
 
-mod common;
-
 use multiproc_channel::{Pipe, Queue};
+use multiproc_test_support::fd_count;
 
 #[test]
 fn ten_thousand_create_drop_cycles_leak_no_fds() {
     // Warm up lazies (ipc-channel's statics, thread-locals) before counting.
     drop(Pipe::<u8>::duplex().unwrap());
     drop(Queue::<u8>::new().unwrap());
-    let before = common::open_fds();
+    let before = fd_count();
     for i in 0..10_000u32 {
         let (a, b) = Pipe::<u32>::duplex().unwrap();
         a.send(i).unwrap();
@@ -23,16 +22,16 @@ fn ten_thousand_create_drop_cycles_leak_no_fds() {
         carrier_writer.send(a).unwrap();
         drop(carrier_reader.recv().unwrap());
     }
-    assert_eq!(common::open_fds(), before, "fds leaked");
+    assert_eq!(fd_count(), before, "fds leaked");
 
     // 10,000 items in flight cost no descriptor either.
     let queue = Queue::<u64>::new().unwrap();
-    let before = common::open_fds();
+    let before = fd_count();
     for i in 0..10_000 {
         queue.put(i).unwrap();
     }
     assert_eq!(queue.qsize(), 10_000);
-    assert_eq!(common::open_fds(), before);
+    assert_eq!(fd_count(), before);
     for i in 0..10_000 {
         assert_eq!(queue.get().unwrap(), i);
     }

@@ -13,36 +13,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use multiproc_channel::decode;
 use multiproc_channel::{Address, Client, Error, Listener, Pipe, SocketConnection};
 use multiproc_process::{StartMethod, get_context};
+use multiproc_test_support::{Rng, watchdog};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 const KEY: &[u8] = b"correct horse battery staple";
-
-/// Runs `body` on its own thread and fails the test if it takes longer than `limit`.
-fn watchdog<R: Send + 'static>(
-    name: &str,
-    limit: Duration,
-    body: impl FnOnce() -> R + Send + 'static,
-) -> R {
-    let (done, finished) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        let _ = done.send(body());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(result) => {
-            worker.join().unwrap();
-            result
-        }
-        // The body panicked: re-raise its panic.
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the body finished without a result"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("watchdog: {name} did not finish within {limit:?}")
-        }
-    }
-}
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -102,7 +77,7 @@ fn round_trip(listener: Listener, client: Client) {
 
 #[test]
 fn right_key_round_trips_over_unix() {
-    watchdog("unix round trip", LIMIT, || {
+    watchdog(LIMIT, "unix round trip", || {
         round_trip(
             Listener::bind_unix_temp(Some(KEY)).unwrap(),
             Client::new(Some(KEY)),
@@ -112,7 +87,7 @@ fn right_key_round_trips_over_unix() {
 
 #[test]
 fn right_key_round_trips_over_tcp() {
-    watchdog("tcp round trip", LIMIT, || {
+    watchdog(LIMIT, "tcp round trip", || {
         round_trip(
             Listener::bind_tcp("127.0.0.1:0", KEY).unwrap(),
             Client::new(Some(KEY)),
@@ -122,7 +97,7 @@ fn right_key_round_trips_over_tcp() {
 
 #[test]
 fn unix_without_key_round_trips() {
-    watchdog("unix round trip without key", LIMIT, || {
+    watchdog(LIMIT, "unix round trip without key", || {
         round_trip(Listener::bind_unix_temp(None).unwrap(), Client::new(None));
     });
 }
@@ -133,7 +108,7 @@ fn tcp_over_ipv6_loopback_when_available() {
         eprintln!("skipped: no IPv6 loopback here");
         return;
     };
-    watchdog("tcp6 round trip", LIMIT, move || {
+    watchdog(LIMIT, "tcp6 round trip", move || {
         round_trip(listener, Client::new(Some(KEY)));
     });
 }
@@ -167,14 +142,14 @@ fn wrong_key_is_refused(listener: Listener) {
 
 #[test]
 fn wrong_key_is_refused_on_both_sides_over_unix() {
-    watchdog("unix wrong key", LIMIT, || {
+    watchdog(LIMIT, "unix wrong key", || {
         wrong_key_is_refused(Listener::bind_unix_temp(Some(KEY)).unwrap());
     });
 }
 
 #[test]
 fn wrong_key_is_refused_on_both_sides_over_tcp() {
-    watchdog("tcp wrong key", LIMIT, || {
+    watchdog(LIMIT, "tcp wrong key", || {
         wrong_key_is_refused(Listener::bind_tcp("127.0.0.1:0", KEY).unwrap());
     });
 }
@@ -185,7 +160,7 @@ fn a_server_with_another_key_is_refused_by_the_client() {
     // the server that refuses; a client that authenticates the server still refuses a
     // server that cannot answer (scripted here: the server welcomes any answer, then
     // answers the client's challenge with garbage).
-    watchdog("rogue server", LIMIT, || {
+    watchdog(LIMIT, "rogue server", || {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = Address::Tcp(listener.local_addr().unwrap());
         let client = std::thread::spawn(move || Client::new(Some(KEY)).connect::<()>(&address));
@@ -242,7 +217,7 @@ fn tcp_without_key_is_refused_at_construction() {
 
 #[test]
 fn silent_peer_times_out_and_the_listener_serves_the_next_client() {
-    watchdog("silent peer", LIMIT, || {
+    watchdog(LIMIT, "silent peer", || {
         let timeout = Duration::from_millis(300);
         let listener = Listener::bind_tcp("127.0.0.1:0", KEY)
             .unwrap()
@@ -299,7 +274,7 @@ fn silent_peer_times_out_and_the_listener_serves_the_next_client() {
 
 #[test]
 fn a_silent_server_times_out_the_client() {
-    watchdog("silent server", LIMIT, || {
+    watchdog(LIMIT, "silent server", || {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = Address::Tcp(listener.local_addr().unwrap());
         let timeout = Duration::from_millis(200);
@@ -355,7 +330,7 @@ fn raw_authenticated_client(stream: &mut (impl Read + Write), key: &[u8]) {
 
 #[test]
 fn oversized_frames_are_refused_without_allocating() {
-    watchdog("oversized frame", LIMIT, || {
+    watchdog(LIMIT, "oversized frame", || {
         let listener = Listener::bind_tcp("127.0.0.1:0", KEY)
             .unwrap()
             .with_max_message_size(1 << 20);
@@ -405,7 +380,7 @@ fn oversized_frames_are_refused_without_allocating() {
 
 #[test]
 fn oversized_handshake_messages_are_refused() {
-    watchdog("oversized handshake", LIMIT, || {
+    watchdog(LIMIT, "oversized handshake", || {
         let listener = Listener::bind_tcp("127.0.0.1:0", KEY).unwrap();
         let Address::Tcp(addr) = listener.address().clone() else {
             unreachable!()
@@ -426,7 +401,7 @@ fn oversized_handshake_messages_are_refused() {
 
 #[test]
 fn handles_cannot_cross_a_socket() {
-    watchdog("handles", LIMIT, || {
+    watchdog(LIMIT, "handles", || {
         let listener = Listener::bind_unix_temp(None).unwrap();
         let value_client = Client::new(None)
             .connect::<multiproc_shared::Value<u64>>(listener.address())
@@ -548,7 +523,7 @@ fn remote_client(address: String, authkey: Vec<u8>, count: u32) -> Vec<String> {
 
 #[test]
 fn a_client_in_a_child_process_talks_to_the_parent() {
-    watchdog("child client", Duration::from_secs(60), || {
+    watchdog(Duration::from_secs(60), "child client", || {
         for listener in [
             Listener::bind_tcp("127.0.0.1:0", KEY).unwrap(),
             Listener::bind_unix_temp(Some(KEY)).unwrap(),
@@ -599,7 +574,7 @@ fn interoperates_with_cpython() {
         eprintln!("skipped: no Python 3.12 or later (set MULTIPROC_PYTHON)");
         return;
     };
-    watchdog("cpython interop", LIMIT, move || {
+    watchdog(LIMIT, "cpython interop", move || {
         // CPython's Client against our Listener, over TCP.
         let listener = Listener::bind_tcp("127.0.0.1:0", KEY).unwrap();
         let Address::Tcp(addr) = listener.address().clone() else {
@@ -676,23 +651,6 @@ fn interoperates_with_cpython() {
 
 // Hostile bytes for the decoders (bounded; `fuzz/` has fuzz targets for the same entry
 // points).
-
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn bytes(&mut self, max_len: usize) -> Vec<u8> {
-        let len = (self.next() as usize) % (max_len + 1);
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
 
 type Decoder = fn(&[u8]) -> Result<(), String>;
 
@@ -812,7 +770,7 @@ fn random_bytes_are_rejected_without_panicking() {
             _ => Vec::new(),
         };
         for _ in 0..5_000 {
-            let cut = (rng.next() as usize) % (prefix.len() + 1);
+            let cut = (rng.next_u64() as usize) % (prefix.len() + 1);
             let input = [&prefix[..cut], &rng.bytes(64)].concat();
             let _ = std::panic::catch_unwind(|| decoder(&input))
                 .unwrap_or_else(|_| panic!("{name} panicked on {input:?}"));

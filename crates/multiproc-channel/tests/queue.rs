@@ -5,8 +5,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{Child, LONG, fork};
+use common::{LONG, fork};
 use multiproc_channel::{Error, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
+use multiproc_test_support::Child;
 
 /// Consumes until the queue is closed and drained; reports everything it took.
 fn consumer(queue: Queue<u64>, report: multiproc_channel::Connection<Vec<u64>>) {

@@ -5,8 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{METHODS, child_pids, exists, fd_count, gone, watchdog};
+use common::{GONE_LIMIT, METHODS};
 use multiproc_pool::Pool;
+use multiproc_test_support::{child_pids, exists, fd_count, gone, watchdog};
 
 fn square(x: u64) -> u64 {
     x * x
@@ -83,7 +84,10 @@ fn hundred_pools_leak_nothing() {
                 if let Some(ps) = ps_children() {
                     assert_eq!(ps, children_before, "{method}: ps --ppid lists children");
                 }
-                let alive: Vec<u32> = all_workers.into_iter().filter(|&p| !gone(p)).collect();
+                let alive: Vec<u32> = all_workers
+                    .into_iter()
+                    .filter(|&p| !gone(p, GONE_LIMIT))
+                    .collect();
                 assert!(alive.is_empty(), "{method}: workers still exist: {alive:?}");
             }
         },

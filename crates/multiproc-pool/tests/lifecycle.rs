@@ -4,9 +4,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{METHODS, gone, watchdog};
+use common::{GONE_LIMIT, METHODS};
 use multiproc_pool::{Pool, TaskError};
 use multiproc_process::StartMethod;
+use multiproc_test_support::{gone, stat_of, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -45,9 +46,9 @@ fn terminate_during_a_long_map_is_prompt_and_reaps_every_worker() {
             assert_eq!(result.get(), Err(TaskError::Terminated));
             for pid in pids {
                 assert!(
-                    gone(pid),
+                    gone(pid, GONE_LIMIT),
                     "{method}: worker {pid} still exists: {:?}",
-                    common::stat_of(pid)
+                    stat_of(pid)
                 );
             }
             assert!(pool.worker_pids().is_empty());
@@ -72,9 +73,9 @@ fn close_lets_queued_work_finish() {
             assert_eq!(result.get().unwrap(), vec![20; 10]);
             for pid in pids {
                 assert!(
-                    gone(pid),
+                    gone(pid, GONE_LIMIT),
                     "{method}: worker {pid} still exists: {:?}",
-                    common::stat_of(pid)
+                    stat_of(pid)
                 );
             }
         }
@@ -94,9 +95,9 @@ fn drop_terminates_like_leaving_with() {
             assert_eq!(pending.get(), Err(TaskError::Terminated));
             for pid in pids {
                 assert!(
-                    gone(pid),
+                    gone(pid, GONE_LIMIT),
                     "{method}: worker {pid} still exists: {:?}",
-                    common::stat_of(pid)
+                    stat_of(pid)
                 );
             }
         }

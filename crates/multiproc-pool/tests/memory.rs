@@ -6,8 +6,9 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{METHODS, gone, rss_kib, watchdog};
+use common::{GONE_LIMIT, METHODS};
 use multiproc_pool::Pool;
+use multiproc_test_support::{gone, rss_kib, stat_of, watchdog};
 
 static PULLED: AtomicUsize = AtomicUsize::new(0);
 
@@ -50,9 +51,9 @@ fn endless_imap_is_bounded_and_break_cleans_up() {
             drop(pool);
             for pid in pids {
                 assert!(
-                    gone(pid),
+                    gone(pid, GONE_LIMIT),
                     "{method}: worker {pid} still exists: {:?}",
-                    common::stat_of(pid)
+                    stat_of(pid)
                 );
             }
         }

@@ -8,10 +8,11 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{METHODS, kill, watchdog};
+use common::METHODS;
 use ipc_channel::ipc::{self, IpcSender};
 use multiproc_pool::{Options, Pool, TaskError};
 use multiproc_process::{ExitStatus, StartMethod};
+use multiproc_test_support::{kill, watchdog};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 const LIMIT: Duration = Duration::from_secs(120);

@@ -3,23 +3,7 @@
 //! targets for the same entry points.)
 
 use multiproc_process::decode;
-
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn bytes(&mut self, max_len: usize) -> Vec<u8> {
-        let len = (self.next() as usize) % (max_len + 1);
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
+use multiproc_test_support::Rng;
 
 type Decoder = fn(&[u8]) -> Result<(), String>;
 

@@ -1,12 +1,10 @@
 //! 1,000 start/join cycles per start method leave no descriptors and no zombies behind.
 //! (Alone in its test binary: other tests running in parallel would change the counts.)
 
-mod common;
-
 use std::time::Duration;
 
-use common::{fd_count, watchdog, zombie_children};
 use multiproc_process::{StartMethod, get_context};
+use multiproc_test_support::{fd_count, watchdog, zombie_children};
 
 fn plus_one(x: u64) -> u64 {
     x + 1

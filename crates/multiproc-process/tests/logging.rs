@@ -2,8 +2,6 @@
 //! A forked child logs through the logger it inherited, as itself.
 //! (Alone in its test binary: it installs a logger.)
 
-mod common;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -59,7 +57,7 @@ fn child_records_reach_the_parent_logger() {
     FORKED_LOG.set((std::process::id(), file.clone())).unwrap();
     log::set_logger(&Capture).unwrap();
     log::set_max_level(log::LevelFilter::Info);
-    common::watchdog(Duration::from_secs(60), "log forwarding", move || {
+    multiproc_test_support::watchdog(Duration::from_secs(60), "log forwarding", move || {
         for method in StartMethod::ALL {
             let mut p = get_context(method)
                 .process(log_something, (method.to_string(),))

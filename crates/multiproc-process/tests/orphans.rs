@@ -1,12 +1,10 @@
 //! A parent killed with SIGKILL leaves no child behind, under every start method.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{wait_gone, watchdog};
 use ipc_channel::ipc::{self, IpcSender};
 use multiproc_process::{StartMethod, get_context};
+use multiproc_test_support::{wait_gone, watchdog};
 
 fn sleep_forever() {
     std::thread::sleep(Duration::from_secs(600));

@@ -1,13 +1,11 @@
 //! `Process` against real child processes, under every start method.
 
-mod common;
-
 use std::time::Duration;
 
-use common::watchdog;
 use multiproc_process::{
     ExitStatus, Process, ProcessError, StartMethod, current_process, get_context, parent_process,
 };
+use multiproc_test_support::watchdog;
 
 const LIMIT: Duration = Duration::from_secs(60);
 

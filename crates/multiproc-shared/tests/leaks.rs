@@ -1,10 +1,8 @@
 //! Creating and dropping shared objects leaves no file descriptors or mappings behind.
 //! Its own test binary: other tests' threads would disturb the counts.
 
-mod common;
-
-use common::{mappings, open_fds};
 use multiproc_shared::{Array, Lock, Value};
+use multiproc_test_support::{fd_count, mappings};
 
 #[test]
 fn ten_thousand_create_drop_cycles_leak_nothing() {
@@ -14,7 +12,7 @@ fn ten_thousand_create_drop_cycles_leak_nothing() {
         Array::<u8>::zeroed(1).unwrap(),
         Lock::new().unwrap(),
     ));
-    let (fds, maps) = (open_fds(), mappings());
+    let (fds, maps) = (fd_count(), mappings());
     for i in 0..10_000_u32 {
         let value = Value::new(i).unwrap();
         let array = Array::<u64>::zeroed(16).unwrap();
@@ -26,6 +24,6 @@ fn ten_thousand_create_drop_cycles_leak_nothing() {
         lock.release().unwrap();
         drop(clones);
     }
-    assert_eq!(open_fds(), fds, "file descriptors leaked");
+    assert_eq!(fd_count(), fds, "file descriptors leaked");
     assert_eq!(mappings(), maps, "mappings leaked");
 }

@@ -1,17 +1,15 @@
 //! `Lock` and `RLock` across real (forked) processes.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Signal, fork, wait_all_ok, watchdog};
 use multiproc_shared::{Error, Lock, OwnerDied, RLock};
+use multiproc_test_support::{Signal, fork, wait_all_ok, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn lock_acquired_in_one_process_is_released_in_another() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "lock across processes", || {
         let lock = Lock::new().unwrap();
         let signal = Signal::new();
         let child_lock = lock.clone();
@@ -37,7 +35,7 @@ fn lock_acquired_in_one_process_is_released_in_another() {
 
 #[test]
 fn acquire_timeout_gives_up_while_another_process_holds_the_lock() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "acquire_timeout while held", || {
         let lock = Lock::new().unwrap();
         let signal = Signal::new();
         let child_lock = lock.clone();
@@ -81,7 +79,8 @@ fn kill_holder(hold: impl FnOnce(), recover: impl FnOnce()) -> Duration {
         }
     });
     assert_eq!(signal.parent_recv(), 1);
-    assert_eq!(child.kill(), -libc::SIGKILL);
+    child.kill();
+    assert_eq!(child.wait(), -libc::SIGKILL);
     let started = Instant::now();
     recover();
     started.elapsed()
@@ -89,7 +88,7 @@ fn kill_holder(hold: impl FnOnce(), recover: impl FnOnce()) -> Duration {
 
 #[test]
 fn lock_owner_death_is_reported() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "lock owner death", || {
         let lock = Lock::new().unwrap();
         let held = lock.clone();
         let took = kill_holder(
@@ -107,7 +106,7 @@ fn lock_owner_death_is_reported() {
 
 #[test]
 fn lock_owner_death_is_reported_to_a_waiter_already_sleeping() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "owner death with a waiter asleep", || {
         let lock = Lock::new().unwrap();
         let signal = Signal::new();
         let held = lock.clone();
@@ -140,7 +139,7 @@ fn lock_owner_death_is_reported_to_a_waiter_already_sleeping() {
 
 #[test]
 fn rlock_owner_death_is_reported() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "rlock owner death", || {
         let lock = RLock::new().unwrap();
         let held = lock.clone();
         let took = kill_holder(
@@ -162,7 +161,7 @@ fn rlock_owner_death_is_reported() {
 
 #[test]
 fn rlock_cannot_be_released_by_another_process() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "rlock release by another process", || {
         let lock = RLock::new().unwrap();
         lock.acquire().unwrap();
         let child_lock = lock.clone();
@@ -177,7 +176,7 @@ fn rlock_cannot_be_released_by_another_process() {
 
 #[test]
 fn lock_excludes_across_processes() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "lock exclusion", || {
         // A non-atomic counter in a RawValue, guarded by a separate Lock.
         let lock = Lock::new().unwrap();
         let counter = multiproc_shared::RawValue::new(0_u64).unwrap();

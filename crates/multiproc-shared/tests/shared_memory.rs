@@ -1,16 +1,14 @@
 //! Named `SharedMemory` across real (forked) processes.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use common::{fork, watchdog};
 use multiproc_shared::{Error, SharedMemory};
+use multiproc_test_support::{fork, watchdog};
 
 #[test]
 fn child_attaches_by_name_and_parent_sees_its_writes() {
-    watchdog(Duration::from_secs(60), || {
+    watchdog(Duration::from_secs(60), "attach by name", || {
         let block = SharedMemory::create_unique(4096).unwrap();
         let name = block.name().to_owned();
         let mode = std::fs::metadata(format!("/dev/shm/{name}"))

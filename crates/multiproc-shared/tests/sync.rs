@@ -1,20 +1,18 @@
 //! `Event`, `Barrier`, `Condition` and the semaphores across real (forked) processes.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{Signal, fork, wait_all_ok, watchdog};
 use multiproc_shared::{
     Barrier, BoundedSemaphore, Condition, Error, Event, Lock, RawArray, Semaphore, Value,
 };
+use multiproc_test_support::{Signal, fork, wait_all_ok, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn event_wakes_waiters_in_other_processes() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "event wake-up", || {
         let event = Event::new().unwrap();
         let arrived = Semaphore::new(0).unwrap();
         let children: Vec<_> = (0..3)
@@ -45,7 +43,7 @@ fn event_wait_timeout_times_out() {
 
 #[test]
 fn barrier_of_three_processes() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "barrier of three", || {
         let barrier = Barrier::new(3).unwrap();
         let indexes = RawArray::<u32>::zeroed(3).unwrap();
         let children: Vec<_> = (0..2)
@@ -76,7 +74,7 @@ fn barrier_of_three_processes() {
 
 #[test]
 fn barrier_abort_and_timeout_break_it_for_other_processes() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "barrier abort and timeout", || {
         let barrier = Barrier::new(3).unwrap();
         let signal = Signal::new();
         let child_barrier = barrier.clone();
@@ -97,7 +95,7 @@ fn barrier_abort_and_timeout_break_it_for_other_processes() {
 
 #[test]
 fn condition_producer_consumer_across_processes() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "condition producer-consumer", || {
         // A one-slot buffer: `full` says whether `slot` holds an item.
         let cond = Condition::new().unwrap();
         let slot = RawArray::<u64>::zeroed(2).unwrap(); // [full, item]
@@ -142,7 +140,7 @@ fn condition_with_a_plain_lock_times_out() {
 
 #[test]
 fn semaphore_limits_concurrency_across_processes() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "semaphore concurrency", || {
         let slots = Semaphore::new(2).unwrap();
         let inside = Value::new(0_i32).unwrap();
         let most = Value::new(0_i32).unwrap();
@@ -167,7 +165,7 @@ fn semaphore_limits_concurrency_across_processes() {
 
 #[test]
 fn semaphore_acquire_timeout_and_bounded_release() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "semaphore timeouts", || {
         let sem = Semaphore::new(0).unwrap();
         assert!(!sem.acquire_timeout(Duration::from_millis(50)));
         let child_sem = sem.clone();
@@ -190,7 +188,7 @@ fn semaphore_acquire_timeout_and_bounded_release() {
 
 #[test]
 fn semaphore_waiter_death_does_not_wedge_others() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "semaphore waiter death", || {
         let sem = Semaphore::new(0).unwrap();
         let signal = Signal::new();
         let child_sem = sem.clone();
@@ -200,6 +198,7 @@ fn semaphore_waiter_death_does_not_wedge_others() {
         });
         assert_eq!(signal.parent_recv(), 1);
         doomed.kill();
+        doomed.wait();
         sem.release();
         assert!(sem.acquire_timeout(Duration::from_secs(10)));
     });

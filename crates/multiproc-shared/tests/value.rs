@@ -1,17 +1,15 @@
 //! `Value`, `RawValue`, `Array` and `RawArray` across real (forked) processes.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Signal, fork, wait_all_ok, watchdog};
 use multiproc_shared::{Array, OwnerDied, RawArray, Value};
+use multiproc_test_support::{Signal, fork, wait_all_ok, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
 #[test]
 fn five_process_counter_is_exact() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "five-process counter", || {
         let counter = Value::new(0_i32).unwrap();
         let children: Vec<_> = (0..5)
             .map(|_| {
@@ -26,7 +24,7 @@ fn five_process_counter_is_exact() {
 
 #[test]
 fn two_processes_times_100_000_locked_increments_are_exact() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "locked increments", || {
         let counter = Value::new(0_u64).unwrap();
         let children: Vec<_> = (0..2)
             .map(|_| {
@@ -45,7 +43,7 @@ fn two_processes_times_100_000_locked_increments_are_exact() {
 
 #[test]
 fn get_lock_guards_get_and_set_across_processes() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "get_lock across processes", || {
         let counter = Value::new(0_i64).unwrap();
         let children: Vec<_> = (0..3)
             .map(|_| {
@@ -66,7 +64,7 @@ fn get_lock_guards_get_and_set_across_processes() {
 
 #[test]
 fn atomic_helpers_need_no_lock() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "atomic helpers", || {
         let hits = Value::new(0_u32).unwrap();
         let raw_hits = multiproc_shared::RawValue::new(0_u64).unwrap();
         let children: Vec<_> = (0..4)
@@ -88,7 +86,7 @@ fn atomic_helpers_need_no_lock() {
 
 #[test]
 fn value_lock_owner_death_hands_the_guard_over() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "value lock owner death", || {
         let value = Value::new(0_u32).unwrap();
         let signal = Signal::new();
         let held = value.clone();
@@ -101,7 +99,8 @@ fn value_lock_owner_death_hands_the_guard_over() {
             }
         });
         assert_eq!(signal.parent_recv(), 1);
-        assert_eq!(child.kill(), -libc::SIGKILL);
+        child.kill();
+        assert_eq!(child.wait(), -libc::SIGKILL);
         let started = Instant::now();
         let mut guard = match value.lock() {
             Err(died) => OwnerDied::into_inner(died),
@@ -117,7 +116,7 @@ fn value_lock_owner_death_hands_the_guard_over() {
 
 #[test]
 fn array_lock_owner_death_is_reported() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "array lock owner death", || {
         let array = Array::<u8>::zeroed(4).unwrap();
         let signal = Signal::new();
         let held = array.clone();
@@ -130,6 +129,7 @@ fn array_lock_owner_death_is_reported() {
         });
         assert_eq!(signal.parent_recv(), 1);
         child.kill();
+        child.wait();
         assert!(array.lock().is_err());
         assert!(array.lock().is_ok());
     });
@@ -137,7 +137,7 @@ fn array_lock_owner_death_is_reported() {
 
 #[test]
 fn child_fills_array_parent_sums() {
-    watchdog(LIMIT, || {
+    watchdog(LIMIT, "child fills array", || {
         let data = Array::<f64>::zeroed(1000).unwrap();
         let raw = RawArray::<f64>::zeroed(1000).unwrap();
         let (child_data, child_raw) = (data.clone(), raw.clone());

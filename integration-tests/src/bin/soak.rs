@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use multiproc::pool::TaskError;
 use multiproc::{Pool, StartMethod};
-use multiproc_integration_tests::{fd_count, send_signal};
+use multiproc_test_support::{fd_count, send_signal};
 
 /// About 20 µs of arithmetic, so that a million tasks keep two workers busy for a while.
 fn work(x: u64) -> u64 {
