@@ -55,8 +55,12 @@ impl<'a> DataLock<'a> {
     }
 
     fn acquire(&self, deadline: Option<Instant>, what: &str) -> Acquire {
+        if self.word.acquire_if_free() {
+            // It was free, so this thread held no guard of it.
+            return Acquire::Acquired;
+        }
         self.assert_no_guard(what);
-        let outcome = self.word.acquire(deadline);
+        let outcome = self.word.acquire_held(deadline);
         if outcome == Acquire::OwnerDied {
             // A guard the dead owner held is gone with it.
             self.guard_out.store(0, Ordering::Relaxed);

@@ -173,15 +173,18 @@ impl LockWord {
 
     #[inline]
     fn acquire_with_spins(&self, deadline: Option<Instant>, spins: u32) -> Acquire {
-        let me = sys::current_pid();
-        if self
-            .state
-            .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
+        if self.acquire_if_free() {
             return Acquire::Acquired;
         }
-        self.acquire_contended(me, deadline, spins)
+        self.acquire_contended(sys::current_pid(), deadline, spins)
+    }
+
+    /// Takes the lock if it is free: one compare-and-swap, no owner check.
+    #[inline]
+    fn acquire_if_free(&self) -> bool {
+        self.state
+            .compare_exchange(0, sys::current_pid(), Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
     }
 
     #[cold]
@@ -401,15 +404,37 @@ impl RLockWord {
     /// assert_eq!(lock.acquire(None), Acquire::Acquired);
     /// ```
     pub fn acquire(&self, deadline: Option<Instant>) -> Acquire {
+        // A free lock first: one compare-and-swap, without reading the line before writing
+        // it (which costs a second transfer of the line when another process holds it).
+        if self.acquire_if_free() {
+            return Acquire::Acquired;
+        }
+        self.acquire_held(deadline)
+    }
+
+    /// [`acquire`](RLockWord::acquire) once the lock was seen held: by this thread (one
+    /// more level), or by another (wait).
+    pub(crate) fn acquire_held(&self, deadline: Option<Instant>) -> Acquire {
         if self.is_owned() {
             self.count.fetch_add(1, Ordering::Relaxed);
             return Acquire::Acquired;
         }
-        let outcome = self.lock.acquire(deadline);
+        let outcome = self.lock.acquire_contended(sys::current_pid(), deadline, 0);
         if outcome.is_held() {
             self.become_owner(1);
         }
         outcome
+    }
+
+    /// Takes the lock if it is free (then the caller did not hold it): one
+    /// compare-and-swap.
+    #[inline]
+    pub(crate) fn acquire_if_free(&self) -> bool {
+        let free = self.lock.acquire_if_free();
+        if free {
+            self.become_owner(1);
+        }
+        free
     }
 
     /// Acquires the lock if that needs no waiting (see [`LockWord::try_acquire`]).
