@@ -41,7 +41,13 @@
 //! # How it works
 //!
 //! Each worker is a [`multiproc_process::Process`] running a loop that receives chunks of
-//! tasks on its own task channel and answers on its own result channel (ipc-channel). A chunk
+//! tasks on its own task channel (ipc-channel) and answers in a ring of shared memory of its
+//! own (a `multiproc_channel::Queue`; results over 32 KiB go through a result channel
+//! instead). A result in the ring is delivered even if the worker dies right after writing
+//! it. The result thread drains the rings whenever it runs and sleeps only on the channels:
+//! before it sleeps it raises a shared flag, and the next worker to write a result lowers it
+//! and wakes the thread with a one-byte message, so a busy pool moves results without a
+//! system call on either side. A chunk
 //! names the function by its place in the executable
 //! ([`FunctionRef`](multiproc_process::FunctionRef)) and carries the postcard encoding of its
 //! argument tuples. In the parent, one queue holds the chunks not yet sent; a chunk goes to a

@@ -11,8 +11,12 @@
 //!   the core lock held.
 //! * The result thread only ever blocks in `select` (on the workers' result channels and a
 //!   wake-up channel), on the core lock (never held across a blocking call), and while it
-//!   joins a worker that already ended or starts a replacement. Workers whose results are
-//!   large are always being read.
+//!   joins a worker that already ended or starts a replacement. It reads the workers' result
+//!   rings without waiting (their items are smaller than the ring, so they never stream), and
+//!   before it sleeps it raises `asleep` and reads them once more (see [`ResultSink`]).
+//!   Workers whose results are large are always being read.
+//! * A worker's ring is drained before the worker is buried, so a result it wrote is
+//!   delivered and only the chunk it was really running is failed.
 //! * Every chunk is, at any moment, in exactly one place: the pending queue, one worker's
 //!   `in_flight` list (in the order the worker runs them), or delivered.
 
@@ -27,7 +31,12 @@ use multiproc_process::{ExitStatus, PanicInfo, Process, ProcessError, StartMetho
 
 use crate::chunk::Chunk;
 use crate::error::TaskError;
-use crate::worker::{FromWorker, ToWorker, WireChunk, WorkerConfig, worker_main};
+use multiproc_channel::Queue;
+use multiproc_shared::Value;
+
+use crate::worker::{
+    Bytes, FromWorker, RING_BYTES, ResultSink, ToWorker, WireChunk, WorkerConfig, worker_main,
+};
 
 /// At most this many bytes of arguments wait unread in a busy worker's task channel.
 pub(crate) const IN_FLIGHT_BYTES: usize = 64 * 1024;
@@ -49,7 +58,7 @@ pub(crate) enum RunState {
 
 /// Makes (does not start) a worker process from its channels.
 pub(crate) type MakeWorker = Box<
-    dyn Fn(StartMethod, IpcReceiver<ToWorker>, IpcSender<FromWorker>, WorkerConfig) -> Process<()>
+    dyn Fn(StartMethod, IpcReceiver<ToWorker>, ResultSink, WorkerConfig) -> Process<()>
         + Send
         + Sync,
 >;
@@ -66,6 +75,8 @@ pub(crate) struct Worker {
     process: Process<()>,
     pub(crate) pid: u32,
     tasks: IpcSender<ToWorker>,
+    /// Its small results, in shared memory (see [`ResultSink`]).
+    ring: Queue<()>,
     /// The id of its result channel in the result thread's select set.
     set_id: Option<u64>,
     /// Chunks sent and not answered, in the order the worker runs them: the first one is
@@ -97,6 +108,8 @@ pub(crate) struct Core {
 
 pub(crate) struct Shared {
     core: Mutex<Core>,
+    /// 1 while the result thread sleeps or is about to (see [`ResultSink`]).
+    asleep: Value<u32>,
     pub(crate) spec: WorkerSpec,
     pub(crate) processes: usize,
     /// The result thread has left (every worker is reaped).
@@ -262,6 +275,7 @@ impl Core {
 /// Starts one worker process.
 pub(crate) fn start_worker(
     spec: &WorkerSpec,
+    asleep: &Value<u32>,
     number: usize,
 ) -> Result<(Worker, IpcReceiver<FromWorker>), ProcessError> {
     let io = |context| move |source| ProcessError::Io { context, source };
@@ -269,9 +283,18 @@ pub(crate) fn start_worker(
         ipc::channel::<ToWorker>().map_err(io("could not create a task channel"))?;
     let (result_tx, result_rx) =
         ipc::channel::<FromWorker>().map_err(io("could not create a result channel"))?;
+    let ring = Queue::with_capacity(None, RING_BYTES).map_err(|e| ProcessError::Io {
+        context: "could not create a result ring",
+        source: std::io::Error::other(e),
+    })?;
+    let sink = ResultSink {
+        channel: result_tx,
+        ring: ring.clone(),
+        asleep: asleep.clone(),
+    };
     let process = match &spec.make {
-        Some(make) => make(spec.method, task_rx, result_tx, spec.config),
-        None => get_context(spec.method).process(worker_main, (task_rx, result_tx, spec.config)),
+        Some(make) => make(spec.method, task_rx, sink, spec.config),
+        None => get_context(spec.method).process(worker_main, (task_rx, sink, spec.config)),
     };
     let mut process = process
         .with_name(format!("PoolWorker-{number}"))
@@ -281,6 +304,7 @@ pub(crate) fn start_worker(
         pid: process.pid().unwrap_or(0),
         process,
         tasks: task_tx,
+        ring,
         set_id: None,
         in_flight: VecDeque::new(),
         in_flight_bytes: 0,
@@ -302,9 +326,13 @@ pub(crate) fn launch(
     let mut set = IpcReceiverSet::new().map_err(io("could not create the result selector"))?;
     let (wake, wake_rx) = ipc::channel::<()>().map_err(io("could not create a channel"))?;
     let wake_id = set.add(wake_rx).map_err(io("could not watch a channel"))?;
+    let asleep = Value::new(0u32).map_err(|e| ProcessError::Io {
+        context: "could not create the pool's shared state",
+        source: std::io::Error::other(e),
+    })?;
     let mut workers = Vec::with_capacity(processes);
     for number in 1..=processes {
-        match start_worker(&spec, number) {
+        match start_worker(&spec, &asleep, number) {
             Ok((mut worker, results)) => {
                 worker.set_id = Some(set.add(results).map_err(io("could not watch a channel"))?);
                 workers.push(Some(worker));
@@ -330,6 +358,7 @@ pub(crate) fn launch(
     };
     let shared = Arc::new(Shared {
         core: Mutex::new(core),
+        asleep,
         spec,
         processes,
         finished: AtomicBool::new(false),
@@ -368,7 +397,22 @@ impl ResultThread {
                 let until = core.next_deadline().map_or(tick, |d| d.min(tick));
                 until.saturating_duration_since(Instant::now())
             };
-            let events = self.select(timeout);
+            let events = if self.drain_rings() {
+                // Busy: look at the channels without waiting.
+                self.select(Duration::ZERO)
+            } else {
+                // Going to sleep: say so, then look at the rings once more, so that a result
+                // written in between either is seen here or makes its worker send `Ready`.
+                self.shared.asleep.store(1);
+                if self.drain_rings() {
+                    self.shared.asleep.store(0);
+                    self.select(Duration::ZERO)
+                } else {
+                    let events = self.select(timeout);
+                    self.shared.asleep.store(0);
+                    events
+                }
+            };
             self.handle(events);
             if self.last_check.elapsed() >= TICK {
                 self.last_check = Instant::now();
@@ -422,32 +466,11 @@ impl ResultThread {
                         };
                         match message.to::<FromWorker>() {
                             Ok(FromWorker::Done { id, output }) => {
+                                let core = &mut *core;
                                 let worker = core.workers[slot].as_mut().expect("slot_of found it");
-                                let Some(index) = worker.in_flight.iter().position(|c| c.id == id)
-                                else {
-                                    log::error!(
-                                        "pool worker {} answered an unknown chunk",
-                                        worker.pid
-                                    );
-                                    continue;
-                                };
-                                let chunk =
-                                    worker.in_flight.remove(index).expect("index is in range");
-                                worker.in_flight_bytes -= chunk.input.0.len();
-                                let now = Instant::now();
-                                let took = now.saturating_duration_since(worker.head_since);
-                                if index == 0 {
-                                    worker.head_since = now;
-                                }
-                                core.chunk_time = Some(match core.chunk_time {
-                                    None => took,
-                                    Some(avg) => (avg * 7 + took) / 8,
-                                });
-                                let outcome = output
-                                    .map(|bytes| bytes.0)
-                                    .map_err(|detail| TaskError::Transfer { detail });
-                                delivered.push((chunk, outcome));
+                                delivered.extend(book(worker, &mut core.chunk_time, id, output));
                             }
+                            Ok(FromWorker::Ready) => {}
                             Ok(FromWorker::InitFailed(panic)) => {
                                 let worker = core.workers[slot].as_mut().expect("slot_of found it");
                                 log::error!(
@@ -478,6 +501,27 @@ impl ResultThread {
         for worker in ended {
             self.bury(worker);
         }
+    }
+
+    /// Takes every result waiting in the workers' rings, hands out more work, and delivers
+    /// the results. Returns whether there were any.
+    fn drain_rings(&mut self) -> bool {
+        let mut delivered = Vec::new();
+        {
+            let mut core = self.shared.core();
+            let core = &mut *core;
+            for worker in core.workers.iter_mut().flatten() {
+                delivered.extend(drain_ring(worker, &mut core.chunk_time));
+            }
+            if !delivered.is_empty() && core.state != RunState::Terminated {
+                core.dispatch();
+            }
+        }
+        let any = !delivered.is_empty();
+        for (chunk, outcome) in delivered {
+            chunk.sink.chunk_done(&chunk.positions, outcome);
+        }
+        any
     }
 
     /// Finds workers that died without their channel closing (a copy of it inherited by
@@ -531,6 +575,12 @@ impl ResultThread {
     /// Reaps a worker that ended, fails the chunk it was running, puts back the chunks it had
     /// not started, and replaces it.
     fn bury(&mut self, mut worker: Worker) {
+        // What it wrote into its ring before it ended is delivered; its channel has been
+        // read to the end by now.
+        let mut chunk_time = None;
+        for (chunk, outcome) in drain_ring(&mut worker, &mut chunk_time) {
+            chunk.sink.chunk_done(&chunk.positions, outcome);
+        }
         let status = exit_status(&mut worker.process);
         let mut in_flight = std::mem::take(&mut worker.in_flight);
         if self.shared.core().state == RunState::Terminated {
@@ -589,7 +639,7 @@ impl ResultThread {
         };
         for slot in empty {
             self.started += 1;
-            match start_worker(&self.shared.spec, self.started) {
+            match start_worker(&self.shared.spec, &self.shared.asleep, self.started) {
                 Ok((mut worker, results)) => match self.set.add(results) {
                     Ok(id) => {
                         worker.set_id = Some(id);
@@ -659,6 +709,61 @@ impl ResultThread {
         drop(self);
         shared.finished.store(true, Ordering::SeqCst);
     }
+}
+
+/// What the pool hands back for a chunk: its output, or why there is none.
+type Outcome = Result<Vec<u8>, TaskError>;
+
+/// Books a worker's answer for chunk `id`: the chunk leaves its in-flight list and the
+/// running average of chunk times is updated. `None` for a chunk it does not have.
+fn book(
+    worker: &mut Worker,
+    chunk_time: &mut Option<Duration>,
+    id: u64,
+    output: Result<Bytes, String>,
+) -> Option<(Chunk, Outcome)> {
+    let Some(index) = worker.in_flight.iter().position(|c| c.id == id) else {
+        log::error!("pool worker {} answered an unknown chunk", worker.pid);
+        return None;
+    };
+    let chunk = worker.in_flight.remove(index).expect("index is in range");
+    worker.in_flight_bytes -= chunk.input.0.len();
+    let now = Instant::now();
+    let took = now.saturating_duration_since(worker.head_since);
+    if index == 0 {
+        worker.head_since = now;
+    }
+    *chunk_time = Some(match *chunk_time {
+        None => took,
+        Some(avg) => (avg * 7 + took) / 8,
+    });
+    let outcome = output
+        .map(|bytes| bytes.0)
+        .map_err(|detail| TaskError::Transfer { detail });
+    Some((chunk, outcome))
+}
+
+/// Books every result waiting in a worker's ring.
+fn drain_ring(worker: &mut Worker, chunk_time: &mut Option<Duration>) -> Vec<(Chunk, Outcome)> {
+    let mut booked = Vec::new();
+    loop {
+        let message = match worker.ring.get_bytes_timeout(Duration::ZERO) {
+            Ok(message) => message,
+            Err(multiproc_channel::Error::Empty | multiproc_channel::Error::Closed) => break,
+            Err(e) => {
+                log::error!("could not read pool worker {}'s results: {e}", worker.pid);
+                break;
+            }
+        };
+        match postcard::from_bytes::<FromWorker>(&message) {
+            Ok(FromWorker::Done { id, output }) => {
+                booked.extend(book(worker, chunk_time, id, output))
+            }
+            Ok(_) => log::error!("pool worker {} put a stray message in its ring", worker.pid),
+            Err(e) => log::error!("undecodable result from pool worker {}: {e}", worker.pid),
+        }
+    }
+    booked
 }
 
 fn slot_of(core: &Core, set_id: u64) -> Option<usize> {

@@ -2,10 +2,22 @@
 //! with the pool.
 
 use std::fmt;
+use std::time::Duration;
 
 use ipc_channel::ipc::{IpcReceiver, IpcSender};
+use multiproc_channel::{Error as ChannelError, Queue};
 use multiproc_process::{FunctionRef, PanicInfo, Target, catch_panic};
+use multiproc_shared::Value;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A result whose message is at most this long goes through the worker's ring; a longer one
+/// through its channel.
+pub(crate) const RING_MESSAGE_MAX: usize = 32 * 1024;
+/// The size of each worker's result ring.
+pub(crate) const RING_BYTES: usize = 256 * 1024;
+/// How long a worker waits for room in a full ring before it nudges the result thread (and
+/// learns whether the pool is still there).
+const RING_FULL_NUDGE: Duration = Duration::from_millis(100);
 
 /// Encoded bytes that serialize as one byte string (a single copy), not as a sequence of
 /// `u8` values.
@@ -82,6 +94,64 @@ pub(crate) enum FromWorker {
     },
     /// The initializer panicked; the worker leaves without running any task.
     InitFailed(PanicInfo),
+    /// Results wait in the worker's ring (the result thread was asleep).
+    Ready,
+}
+
+/// Where a worker's messages go.
+///
+/// A small result is written into a ring of shared memory ([`Queue`]'s byte path) that the
+/// pool's result thread drains at every turn: no system call on either side while the
+/// result thread is busy, and a result written there is delivered even if the worker dies
+/// right after (the memory outlives it). The result thread sleeps only on the channels:
+/// before it does, it sets `asleep` and looks at the rings once more; the worker that next
+/// writes a result clears `asleep` and sends [`FromWorker::Ready`].
+///
+/// Large results, and everything else, go through the channel, whose end also tells the
+/// pool at once that the worker is gone.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ResultSink {
+    pub(crate) channel: IpcSender<FromWorker>,
+    pub(crate) ring: Queue<()>,
+    /// Shared by every worker of the pool: 1 while the result thread sleeps or is about to.
+    pub(crate) asleep: Value<u32>,
+}
+
+impl ResultSink {
+    /// Sends a message; `false` once the pool is gone.
+    pub(crate) fn send(&self, message: FromWorker) -> bool {
+        self.channel.send(message).is_ok()
+    }
+
+    /// Hands a finished chunk to the pool; `false` once the pool is gone.
+    fn done(&self, id: u64, output: Result<Bytes, String>, buffer: &mut Vec<u8>) -> bool {
+        let small = match &output {
+            Ok(bytes) => bytes.0.len() < RING_MESSAGE_MAX - 64,
+            Err(detail) => detail.len() < RING_MESSAGE_MAX - 64,
+        };
+        let message = FromWorker::Done { id, output };
+        if !small {
+            return self.send(message);
+        }
+        buffer.clear();
+        match postcard::to_extend(&message, std::mem::take(buffer)) {
+            Ok(encoded) => *buffer = encoded,
+            Err(_) => return self.send(message),
+        }
+        loop {
+            match self.ring.put_bytes_timeout(buffer, RING_FULL_NUDGE) {
+                Ok(()) => break,
+                // The result thread has not drained the ring for a while: nudge it, which
+                // also finds out whether the pool is still there.
+                Err(ChannelError::Full) if self.send(FromWorker::Ready) => {}
+                Err(_) => return false,
+            }
+        }
+        if self.asleep.swap(0) == 1 {
+            return self.send(FromWorker::Ready);
+        }
+        true
+    }
 }
 
 /// What every worker of a pool is started with.
@@ -92,11 +162,7 @@ pub(crate) struct WorkerConfig {
 }
 
 /// The body of a pool worker without an initializer.
-pub(crate) fn worker_main(
-    tasks: IpcReceiver<ToWorker>,
-    results: IpcSender<FromWorker>,
-    config: WorkerConfig,
-) {
+pub(crate) fn worker_main(tasks: IpcReceiver<ToWorker>, results: ResultSink, config: WorkerConfig) {
     run_tasks(&tasks, &results, config);
 }
 
@@ -108,22 +174,23 @@ pub(crate) fn init_then_run<F, Args>(
     initializer: F,
     args: Args,
     tasks: IpcReceiver<ToWorker>,
-    results: IpcSender<FromWorker>,
+    results: ResultSink,
     config: WorkerConfig,
 ) where
     F: Target<Args, Output = ()>,
 {
     if let Err(panic) = catch_panic(true, move || initializer.call(args)) {
-        let _ = results.send(FromWorker::InitFailed(panic));
+        results.send(FromWorker::InitFailed(panic));
         return;
     }
     run_tasks(&tasks, &results, config);
 }
 
 /// Runs chunks until told to stop, the pool goes away, or `max_tasks` chunks are done.
-fn run_tasks(tasks: &IpcReceiver<ToWorker>, results: &IpcSender<FromWorker>, config: WorkerConfig) {
+fn run_tasks(tasks: &IpcReceiver<ToWorker>, results: &ResultSink, config: WorkerConfig) {
     let _reserve = reserve_receive_buffer(1);
     let mut done = 0u64;
+    let mut buffer = Vec::new();
     loop {
         let batch = match tasks.recv() {
             Ok(ToWorker::Run(batch)) => batch,
@@ -132,13 +199,7 @@ fn run_tasks(tasks: &IpcReceiver<ToWorker>, results: &IpcSender<FromWorker>, con
         };
         for chunk in batch {
             let output = chunk.func.call(&chunk.input.0).map(Bytes);
-            if results
-                .send(FromWorker::Done {
-                    id: chunk.id,
-                    output,
-                })
-                .is_err()
-            {
+            if !results.done(chunk.id, output, &mut buffer) {
                 return;
             }
             done += 1;
