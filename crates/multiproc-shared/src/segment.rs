@@ -71,6 +71,11 @@ impl Mapping {
     }
 }
 
+/// Segments from this size up start with their pages given back to the kernel (see
+/// [`sys::release_pages`](crate::sys::release_pages)): a 4 MiB queue ring costs memory only
+/// for the bytes it has held.
+const RELEASE_AT_LEAST: usize = 64 * 1024;
+
 impl Segment {
     /// Creates a zero-filled segment of `len` bytes (rounded up to whole pages by the kernel).
     ///
@@ -94,8 +99,12 @@ impl Segment {
                     "could not create a memfd segment (out of file descriptors or memory?)",
                 ))
             })?;
+        let mapping = Mapping::new(memory, len);
+        if alloc >= RELEASE_AT_LEAST {
+            crate::sys::release_pages(mapping.base.as_ptr(), alloc);
+        }
         Ok(Segment {
-            inner: Arc::new(Mapping::new(memory, len)),
+            inner: Arc::new(mapping),
         })
     }
 

@@ -145,3 +145,15 @@ pub(crate) fn process_is_alive(pid: u32) -> bool {
 pub(crate) fn map_shared(file: &File, len: usize) -> io::Result<memmap2::MmapRaw> {
     memmap2::MmapOptions::new().len(len).map_raw(file)
 }
+
+/// Gives the pages of a fresh, zero-filled shared mapping back to the kernel: they read as
+/// zeros and are allocated again when first written. ipc-channel fills a new region byte by
+/// byte, which leaves all of it resident; this undoes that for regions that are mostly
+/// untouched at first, such as a queue's ring. See madvise(2), `MADV_REMOVE` (which frees
+/// the backing store of a shared memory mapping, unlike `MADV_DONTNEED`). Failure only
+/// leaves the pages resident, so it is ignored.
+pub(crate) fn release_pages(base: *mut u8, len: usize) {
+    // SAFETY: the caller passes a page-aligned shared mapping of at least `len` bytes that
+    // nobody has a reference into; MADV_REMOVE keeps the mapping valid (it reads as zeros).
+    let _ = unsafe { libc::madvise(base.cast(), len, libc::MADV_REMOVE) };
+}
