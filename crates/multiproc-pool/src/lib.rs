@@ -42,7 +42,7 @@
 //!
 //! Each worker is a [`multiproc_process::Process`] running a loop that receives chunks of
 //! tasks on its own task channel (ipc-channel) and answers in a ring of shared memory of its
-//! own (a `multiproc_channel::Queue`; results over 32 KiB go through a result channel
+//! own (a `multiproc_channel::Queue`; results over 16 KiB go through a result channel
 //! instead). A result in the ring is delivered even if the worker dies right after writing
 //! it. The result thread drains the rings whenever it runs and sleeps only on the channels:
 //! before it sleeps it raises a shared flag, and the next worker to write a result lowers it

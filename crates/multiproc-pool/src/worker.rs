@@ -12,9 +12,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A result whose message is at most this long goes through the worker's ring; a longer one
 /// through its channel.
-pub(crate) const RING_MESSAGE_MAX: usize = 32 * 1024;
+pub(crate) const RING_MESSAGE_MAX: usize = 16 * 1024;
 /// The size of each worker's result ring.
-pub(crate) const RING_BYTES: usize = 256 * 1024;
+pub(crate) const RING_BYTES: usize = 64 * 1024;
 /// How long a worker waits for room in a full ring before it nudges the result thread (and
 /// learns whether the pool is still there).
 const RING_FULL_NUDGE: Duration = Duration::from_millis(100);
