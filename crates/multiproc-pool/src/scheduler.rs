@@ -33,6 +33,7 @@ use crate::chunk::Chunk;
 use crate::error::TaskError;
 use multiproc_channel::Queue;
 use multiproc_shared::Value;
+use multiproc_shared::words::OWNER_CHECK_INTERVAL;
 
 use crate::worker::{
     Bytes, FromWorker, RING_BYTES, ResultSink, ToWorker, WireChunk, WorkerConfig, worker_main,
@@ -511,7 +512,7 @@ impl ResultThread {
             let mut core = self.shared.core();
             let core = &mut *core;
             for worker in core.workers.iter_mut().flatten() {
-                delivered.extend(drain_ring(worker, &mut core.chunk_time));
+                delivered.extend(drain_ring(worker, &mut core.chunk_time, Duration::ZERO));
             }
             if !delivered.is_empty() && core.state != RunState::Terminated {
                 core.dispatch();
@@ -576,9 +577,12 @@ impl ResultThread {
     /// not started, and replaces it.
     fn bury(&mut self, mut worker: Worker) {
         // What it wrote into its ring before it ended is delivered; its channel has been
-        // read to the end by now.
+        // read to the end by now. If it died inside a `put`, the ring's lock is taken over
+        // from it once the lock notices (within `OWNER_CHECK_INTERVAL`), and its half
+        // written item dropped.
         let mut chunk_time = None;
-        for (chunk, outcome) in drain_ring(&mut worker, &mut chunk_time) {
+        let patience = OWNER_CHECK_INTERVAL * 2;
+        for (chunk, outcome) in drain_ring(&mut worker, &mut chunk_time, patience) {
             chunk.sink.chunk_done(&chunk.positions, outcome);
         }
         let status = exit_status(&mut worker.process);
@@ -743,11 +747,22 @@ fn book(
     Some((chunk, outcome))
 }
 
-/// Books every result waiting in a worker's ring.
-fn drain_ring(worker: &mut Worker, chunk_time: &mut Option<Duration>) -> Vec<(Chunk, Outcome)> {
+/// Books every result waiting in a worker's ring. Items that are there (`qsize` counts only
+/// whole ones) are waited for up to `patience` each, which lets a lock held by a dead
+/// worker be taken over; a live worker holds it only for a copy.
+fn drain_ring(
+    worker: &mut Worker,
+    chunk_time: &mut Option<Duration>,
+    patience: Duration,
+) -> Vec<(Chunk, Outcome)> {
     let mut booked = Vec::new();
     loop {
-        let message = match worker.ring.get_bytes_timeout(Duration::ZERO) {
+        let wait = if worker.ring.qsize() > 0 {
+            patience
+        } else {
+            Duration::ZERO
+        };
+        let message = match worker.ring.get_bytes_timeout(wait) {
             Ok(message) => message,
             Err(multiproc_channel::Error::Empty | multiproc_channel::Error::Closed) => break,
             Err(e) => {
