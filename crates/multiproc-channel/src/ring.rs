@@ -563,6 +563,38 @@ mod tests {
     }
 
     #[test]
+    fn a_dead_lock_holder_is_taken_over_and_whole_items_are_kept() {
+        let ring = Ring::new(None, 4096).unwrap();
+        ring.put(b"one", None).unwrap();
+        ring.put(b"two", None).unwrap();
+        let child = multiproc_test_support::fork({
+            let ring = ring.clone();
+            move || {
+                // A put that dies holding the lock, after writing its record and moving the
+                // tail but before counting the item.
+                assert_eq!(ring.lock().acquire(None), Acquire::Acquired);
+                let tail = ring.load(TAIL);
+                let record = [&3u32.to_le_bytes()[..], b"thr"].concat();
+                ring.copy_in(tail, &record);
+                ring.store(TAIL, tail + record.len() as u64);
+            }
+        });
+        assert_eq!(child.wait(), 0);
+        assert_eq!(ring.len(), 2, "the dead put did not count its item");
+        let mut out = Vec::new();
+        let deadline = Some(Instant::now() + Duration::from_secs(10));
+        for expected in [b"one", b"two", b"thr"] {
+            ring.get(&mut out, deadline).unwrap();
+            assert_eq!(out, expected);
+        }
+        assert_eq!(ring.len(), 0);
+        assert!(matches!(
+            ring.get(&mut out, Some(Instant::now())),
+            Err(Error::Empty)
+        ));
+    }
+
+    #[test]
     fn streams_items_larger_than_the_ring() {
         let ring = Ring::new(None, 64).unwrap();
         let item: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
