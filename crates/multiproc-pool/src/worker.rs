@@ -125,9 +125,12 @@ impl ResultSink {
 
     /// Hands a finished chunk to the pool; `false` once the pool is gone.
     fn done(&self, id: u64, output: Result<Bytes, String>, buffer: &mut Vec<u8>) -> bool {
+        // The message is the output plus a few bytes (variant, id, lengths): decide on the
+        // output's length, before encoding anything.
+        const FRAMING: usize = 64;
         let small = match &output {
-            Ok(bytes) => bytes.0.len() < RING_MESSAGE_MAX - 64,
-            Err(detail) => detail.len() < RING_MESSAGE_MAX - 64,
+            Ok(bytes) => bytes.0.len() < RING_MESSAGE_MAX - FRAMING,
+            Err(detail) => detail.len() < RING_MESSAGE_MAX - FRAMING,
         };
         let message = FromWorker::Done { id, output };
         if !small {
