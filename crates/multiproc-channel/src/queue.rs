@@ -114,7 +114,7 @@ fn deadline_after(timeout: Duration) -> Option<Instant> {
 /// is drained, and an item is visible to consumers (and to [`qsize`](Self::qsize)) the
 /// moment `put` returns.
 ///
-/// Items larger than the ring (4 MiB by default, see [`with_capacity`](Self::with_capacity))
+/// Items larger than the ring (1 MiB by default, see [`with_capacity`](Self::with_capacity))
 /// stream through it in chunks: the producer blocks until a consumer has read them.
 ///
 /// Items must not contain fd-carrying handles: shared memory and [`Connection`]s are
@@ -166,7 +166,7 @@ impl<T> fmt::Debug for Queue<T> {
 }
 
 impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
-    /// An unbounded queue (bounded only by its 4 MiB ring: a full ring blocks `put`).
+    /// An unbounded queue (bounded only by its 1 MiB ring: a full ring blocks `put`).
     ///
     /// # Examples
     ///

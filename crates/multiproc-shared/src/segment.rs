@@ -72,7 +72,7 @@ impl Mapping {
 }
 
 /// Segments from this size up start with their pages given back to the kernel (see
-/// [`sys::release_pages`](crate::sys::release_pages)): a 4 MiB queue ring costs memory only
+/// [`sys::release_pages`](crate::sys::release_pages)): a queue's ring costs memory only
 /// for the bytes it has held.
 const RELEASE_AT_LEAST: usize = 64 * 1024;
 
