@@ -1,8 +1,8 @@
 //! `multiproc-channel`: `Queue` and `Pipe` throughput, and round-trip latency. Every child
 //! is fork-started, as on the Python side.
 
-use multiproc::channel::{Connection, Pipe, Queue};
-use multiproc::process::{StartMethod, get_context};
+use multiproc::channel::{self, Connection, Pipe, Queue};
+use multiproc::process::{StartMethod, Target, get_context};
 
 use super::fail;
 use crate::measure::{BoxError, Outcome, Params, Pinning, ensure, time_repeats};
@@ -78,33 +78,30 @@ pub(crate) fn queue_small_items(params: &Params) -> Outcome {
 
 /// As [`queue_small_items`] with `n` items of 1 MiB (`Vec<u8>`).
 pub(crate) fn queue_1mib_items(params: &Params) -> Outcome {
-    let n = params.n;
-    time_repeats(params, || -> Result<(), BoxError> {
-        let queue = Queue::<Vec<u8>>::new().map_err(fail)?;
-        let mut child = get_context(StartMethod::Fork).process(put_mib_items, (queue.clone(), n));
-        child.start().map_err(fail)?;
-        for _ in 0..n {
-            let item = queue.get().map_err(fail)?;
-            ensure(item.len() == MIB, || {
-                format!("item of {} bytes", item.len())
-            })?;
-        }
-        ensure(child.join().map_err(fail)?, || "producer failed".into())?;
-        Ok(())
-    })
-    .into()
+    move_mib_items(params, put_mib_items, Queue::get)
 }
 
 /// As `queue_1mib_items`, through the byte path: the child `put_bytes`, the parent
 /// `get_bytes` (one copy in, one copy out; CPython's side puts and gets `bytes` objects).
 pub(crate) fn queue_1mib_bytes(params: &Params) -> Outcome {
+    move_mib_items(params, put_mib_bytes, Queue::get_bytes)
+}
+
+/// How the parent takes an item: `Queue::get` or `Queue::get_bytes`.
+type Take = fn(&Queue<Vec<u8>>) -> Result<Vec<u8>, channel::Error>;
+
+/// A fork-started `producer` puts `n` items of 1 MiB; the parent takes them with `get`.
+fn move_mib_items<F>(params: &Params, producer: F, get: Take) -> Outcome
+where
+    F: Target<(Queue<Vec<u8>>, u64), Output = bool> + Copy,
+{
     let n = params.n;
     time_repeats(params, || -> Result<(), BoxError> {
         let queue = Queue::<Vec<u8>>::new().map_err(fail)?;
-        let mut child = get_context(StartMethod::Fork).process(put_mib_bytes, (queue.clone(), n));
+        let mut child = get_context(StartMethod::Fork).process(producer, (queue.clone(), n));
         child.start().map_err(fail)?;
         for _ in 0..n {
-            let item = queue.get_bytes().map_err(fail)?;
+            let item = get(&queue).map_err(fail)?;
             ensure(item.len() == MIB, || {
                 format!("item of {} bytes", item.len())
             })?;
