@@ -126,6 +126,11 @@ fn deadline_after(timeout: Duration) -> Option<Instant> {
 /// take the lock repairs it. A half-written item is dropped; a half-read one counts as
 /// taken by the dead consumer; no other item is lost.
 ///
+/// The ring's shared memory is checked like input from the network: a process that
+/// scribbles bogus positions or lengths into it makes the next `put` or `get` fail with
+/// [`Error::Corrupt`], never a panic or a huge allocation, and the queue stays poisoned
+/// for this process (every later `put`, `get` and `task_done` fails the same way).
+///
 /// [`Connection`]: crate::Connection
 /// [`Pipe`]: crate::Pipe
 ///
@@ -550,7 +555,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     }
 
     pub(crate) fn ready_now(&self) -> bool {
-        !self.empty() || self.is_closed()
+        // A corrupt queue is ready: the next `get` reports it.
+        !self.empty() || self.is_closed() || self.ring.is_poisoned()
     }
 
     pub(crate) fn ring(&self) -> &Ring {
@@ -816,7 +822,8 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     }
 
     /// Blocks until every item put has been marked done with
-    /// [`task_done`](Self::task_done).
+    /// [`task_done`](Self::task_done). Returns at once on a queue found corrupt
+    /// ([`Error::Corrupt`]), whose count cannot be trusted.
     ///
     /// # Examples
     ///

@@ -17,9 +17,18 @@
 //! data, so every wait during a stream wakes at least every [`PEER_CHECK`] and checks
 //! the peer's pid: a dead writer's half item is dropped; a dead reader's item counts as
 //! taken and its remaining bytes are discarded.
+//!
+//! Hostile memory. Any process that holds the segment can write any bytes into it at any
+//! time, so every position, length and counter read from it is checked before use: head
+//! and tail must delimit at most the ring's capacity, a record must lie inside the written
+//! bytes, a stream delivers no more than it announced and a finished stream no less, and
+//! buffers grow only as bytes arrive. A violation is [`Error::Corrupt`] from that call,
+//! and poisons this process's handles on the ring: every later `put`, `get`, `task_done`
+//! fails with the same error.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use multiproc_shared::Segment;
@@ -34,24 +43,24 @@ const PEER_CHECK: Duration = Duration::from_millis(50);
 /// `stream_reader` value after the reader died: the rest of the item is discarded.
 const DISCARD: u64 = u64::MAX;
 
-const RECORD_HEADER: usize = 4;
+pub(crate) const RECORD_HEADER: usize = 4;
 
 // Header layout (byte offsets).
 const LOCK: usize = 0;
 const NOT_EMPTY: usize = 8;
 const NOT_FULL: usize = 16;
 const ALL_DONE: usize = 24;
-const HEAD: usize = 32;
-const TAIL: usize = 40;
-const ITEMS: usize = 48;
+pub(crate) const HEAD: usize = 32;
+pub(crate) const TAIL: usize = 40;
+pub(crate) const ITEMS: usize = 48;
 const MAXSIZE: usize = 56;
 const CAPACITY: usize = 64;
 const CLOSED: usize = 72;
 const UNFINISHED: usize = 80;
-const STREAM_TOTAL: usize = 88;
-const STREAM_WRITER: usize = 96;
-const STREAM_READER: usize = 104;
-const STREAM_WRITTEN: usize = 112;
+pub(crate) const STREAM_TOTAL: usize = 88;
+pub(crate) const STREAM_WRITER: usize = 96;
+pub(crate) const STREAM_READER: usize = 104;
+pub(crate) const STREAM_WRITTEN: usize = 112;
 const STREAM_READ: usize = 120;
 const STREAM_GENERATION: usize = 128;
 /// Processes inside `wait(NOT_EMPTY)` / `wait(NOT_FULL)`: a put or get calls the condition
@@ -60,7 +69,7 @@ const STREAM_GENERATION: usize = 128;
 const NOT_EMPTY_WAITERS: usize = 136;
 const NOT_FULL_WAITERS: usize = 144;
 /// The ring starts on its own cache lines.
-const RING: usize = 192;
+pub(crate) const RING: usize = 192;
 
 /// Default ring size. Larger items stream through it, which keeps pace with a copy in one
 /// piece (items of 1 MiB: 4.1-4.7 GB/s typed, 7.2-8.7 GB/s as bytes, against 4.8-5.6 and
@@ -72,8 +81,12 @@ pub(crate) const DEFAULT_RING_BYTES: usize = 1 << 20;
 #[derive(Clone, Debug)]
 pub(crate) struct Ring {
     segment: Segment,
-    /// The ring's size in bytes (fixed at creation; also in the header, for checks).
+    /// The ring's size in bytes (fixed at creation, derived from the segment's length;
+    /// also in the header, for checks). At least 1.
     capacity: u64,
+    /// What this process found wrong with the ring, once it did: every later operation on
+    /// this handle or its clones fails with it.
+    poisoned: Arc<OnceLock<String>>,
 }
 
 /// The lock, held; released on drop.
@@ -96,13 +109,23 @@ fn pid() -> u64 {
     u64::from(std::process::id())
 }
 
+/// Any failure of a segment accessor inside the ring: only a bogus position or length
+/// read from shared memory can cause one.
+fn as_corrupt(err: impl Into<Error>) -> Error {
+    match err.into() {
+        err @ Error::Corrupt(_) => err,
+        other => Error::Corrupt(other.to_string()),
+    }
+}
+
 impl Ring {
     pub(crate) fn new(maxsize: Option<usize>, ring_bytes: usize) -> Result<Ring, Error> {
         let ring_bytes = ring_bytes.max(64);
-        let segment = Segment::new(RING + ring_bytes)?;
+        let segment = Segment::new(RING.saturating_add(ring_bytes))?;
         let ring = Ring {
             segment,
             capacity: ring_bytes as u64,
+            poisoned: Arc::default(),
         };
         ring.counter(CAPACITY).store(ring_bytes as u64, SeqCst);
         let maxsize = maxsize.map_or(u64::MAX, |n| n.max(1) as u64);
@@ -115,16 +138,27 @@ impl Ring {
     }
 
     pub(crate) fn from_segment(segment: Segment) -> Result<Ring, Error> {
-        let capacity = segment.len().saturating_sub(RING) as u64;
-        let ring = Ring { segment, capacity };
-        if ring.segment.len() <= RING || ring.counter(CAPACITY).load(SeqCst) != capacity {
+        if segment.len() <= RING {
+            return Err(Error::Decode("not a queue segment".into()));
+        }
+        let capacity = (segment.len() - RING) as u64;
+        let ring = Ring {
+            segment,
+            capacity,
+            poisoned: Arc::default(),
+        };
+        if ring.counter(CAPACITY).load(SeqCst) != capacity {
             return Err(Error::Decode("not a queue segment".into()));
         }
         Ok(ring)
     }
 
+    /// The header word at `offset`, one of the constants above.
     fn counter(&self, offset: usize) -> &AtomicU64 {
-        sys::counter(&self.segment, offset)
+        // Every header offset is an aligned constant below `RING`, and both constructors
+        // make sure the segment is longer than `RING`: no value from shared memory is
+        // involved, so this cannot fail.
+        sys::atomic_u64(&self.segment, offset).expect("header words lie inside the segment")
     }
 
     // Header words are read and written under the queue lock, whose acquire and release
@@ -156,6 +190,27 @@ impl Ring {
         self.capacity
     }
 
+    /// `Err(Corrupt)` once this process found the ring corrupt.
+    fn check_poisoned(&self) -> Result<(), Error> {
+        match self.poisoned.get() {
+            Some(what) => Err(Error::Corrupt(what.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Passes `result` through, poisoning the ring if it is `Corrupt`.
+    fn poison_on_corrupt<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(Error::Corrupt(what)) = &result {
+            let _ = self.poisoned.set(what.clone());
+        }
+        result
+    }
+
+    /// Whether this process found the ring corrupt.
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned.get().is_some()
+    }
+
     fn acquire(&self, deadline: Option<Instant>) -> Option<Held<'_>> {
         match self.lock().acquire_spinning(deadline) {
             Acquire::Acquired => Some(Held { ring: self }),
@@ -168,15 +223,26 @@ impl Ring {
         }
     }
 
+    /// Head, tail and the bytes between them, checked: the tail is not behind the head
+    /// and at most the ring's capacity ahead of it.
+    fn span(&self) -> Result<(u64, u64, u64), Error> {
+        let (head, tail) = (self.load(HEAD), self.load(TAIL));
+        match tail.checked_sub(head) {
+            Some(used) if used <= self.capacity() => Ok((head, tail, used)),
+            _ => Err(Error::Corrupt(format!(
+                "head {head} and tail {tail} are not a range of the {}-byte ring",
+                self.capacity()
+            ))),
+        }
+    }
+
     /// Sleeps on `cond` until notified or `deadline`; during a stream, wakes at least
     /// every [`PEER_CHECK`] to check the stream's peers.
     fn wait(&self, cond: usize, deadline: Option<Instant>) -> Waited {
         let streaming = self.load(STREAM_TOTAL) > 0;
-        let capped = if streaming {
-            let check = Instant::now() + PEER_CHECK;
-            Some(deadline.map_or(check, |d| d.min(check)))
-        } else {
-            deadline
+        let capped = match Instant::now().checked_add(PEER_CHECK) {
+            Some(check) if streaming => Some(deadline.map_or(check, |d| d.min(check))),
+            _ => deadline,
         };
         let waiters = match cond {
             NOT_EMPTY => Some(NOT_EMPTY_WAITERS),
@@ -223,68 +289,79 @@ impl Ring {
         }
     }
 
-    /// Copies `bytes` in at position `position`, wrapping around.
-    fn copy_in(&self, position: u64, bytes: &[u8]) {
+    /// Where `len` bytes at ring position `position` start in the segment's ring area,
+    /// and how many of them come before the ring wraps.
+    fn split(&self, position: u64, len: usize) -> Result<(usize, usize), Error> {
         let capacity = self.capacity() as usize;
-        let start = (position % capacity as u64) as usize;
-        let first = bytes.len().min(capacity - start);
-        sys::write_bytes(&self.segment, RING + start, &bytes[..first]);
-        if first < bytes.len() {
-            sys::write_bytes(&self.segment, RING, &bytes[first..]);
+        if len > capacity {
+            return Err(Error::Corrupt(format!(
+                "{len} bytes do not fit in the {capacity}-byte ring"
+            )));
         }
+        // `capacity` is at least 1 and `start` below it.
+        let start = (position % self.capacity()) as usize;
+        Ok((start, len.min(capacity - start)))
+    }
+
+    /// Copies `bytes` in at position `position`, wrapping around.
+    fn copy_in(&self, position: u64, bytes: &[u8]) -> Result<(), Error> {
+        let (start, first) = self.split(position, bytes.len())?;
+        let (before, after) = bytes.split_at(first);
+        sys::write_at(&self.segment, RING + start, before).map_err(as_corrupt)?;
+        sys::write_at(&self.segment, RING, after).map_err(as_corrupt)
     }
 
     /// Copies `out.len()` bytes from position `position`, wrapping around.
-    fn copy_out(&self, position: u64, out: &mut [u8]) {
-        let capacity = self.capacity() as usize;
-        let start = (position % capacity as u64) as usize;
-        let first = out.len().min(capacity - start);
-        sys::read_bytes(&self.segment, RING + start, &mut out[..first]);
-        if first < out.len() {
-            sys::read_bytes(&self.segment, RING, &mut out[first..]);
-        }
+    fn copy_out(&self, position: u64, out: &mut [u8]) -> Result<(), Error> {
+        let (start, first) = self.split(position, out.len())?;
+        let (before, after) = out.split_at_mut(first);
+        sys::read_at(&self.segment, RING + start, before).map_err(as_corrupt)?;
+        sys::read_at(&self.segment, RING, after).map_err(as_corrupt)
     }
 
     /// Appends `len` bytes from position `position` to `out`, wrapping around (no
-    /// zero-filling of `out` first).
-    fn append_out(&self, position: u64, len: usize, out: &mut Vec<u8>) {
-        let capacity = self.capacity() as usize;
-        let start = (position % capacity as u64) as usize;
-        let first = len.min(capacity - start);
-        sys::append_bytes(&self.segment, RING + start, first, out);
-        if first < len {
-            sys::append_bytes(&self.segment, RING, len - first, out);
-        }
+    /// zero-filling of `out` first). `len` is at most the ring's capacity.
+    fn append_out(&self, position: u64, len: usize, out: &mut Vec<u8>) -> Result<(), Error> {
+        let (start, first) = self.split(position, len)?;
+        sys::append_to(&self.segment, RING + start, first, out).map_err(as_corrupt)?;
+        sys::append_to(&self.segment, RING, len - first, out).map_err(as_corrupt)
     }
 
-    fn record_len(&self, position: u64) -> u64 {
+    /// The length field of the record at `position`, as written (unchecked).
+    fn record_len(&self, position: u64) -> Result<u64, Error> {
         let mut header = [0u8; RECORD_HEADER];
-        self.copy_out(position, &mut header);
-        u64::from(u32::from_le_bytes(header))
+        self.copy_out(position, &mut header)?;
+        Ok(u64::from(u32::from_le_bytes(header)))
     }
 
     /// Restores the invariants after a process died holding the lock.
     fn repair(&self) {
-        let (head, tail) = (self.load(HEAD), self.load(TAIL));
         if self.load(STREAM_TOTAL) > 0 {
             self.check_stream_peers();
-        } else if tail < head || tail - head > self.capacity() {
-            self.store(TAIL, head);
-            self.store(ITEMS, 0);
-        } else {
+        } else if let Ok((head, tail, _)) = self.span() {
             let mut position = head;
-            let mut items = 0;
+            let mut items = 0u64;
+            // Whole records, stopping at the first one that is cut off or whose length
+            // is bogus.
             while tail - position >= RECORD_HEADER as u64 {
-                let end = position + RECORD_HEADER as u64 + self.record_len(position);
-                if end > tail {
-                    break;
+                let end = self
+                    .record_len(position)
+                    .ok()
+                    .and_then(|len| position.checked_add(RECORD_HEADER as u64 + len))
+                    .filter(|&end| end <= tail);
+                match end {
+                    Some(end) => position = end,
+                    None => break,
                 }
-                position = end;
                 items += 1;
             }
             // Whatever follows the last whole record is a half-written item: drop it.
             self.store(TAIL, position);
             self.store(ITEMS, items);
+        } else {
+            let head = self.load(HEAD);
+            self.store(TAIL, head);
+            self.store(ITEMS, 0);
         }
         self.notify_all();
     }
@@ -299,7 +376,9 @@ impl Ring {
         if writer != 0 && !sys::process_alive(writer as u32) {
             if self.load(STREAM_READER) == 0 {
                 // Nobody took it yet: it leaves the queue as if never put.
-                self.counter(ITEMS).fetch_sub(1, SeqCst);
+                let _ = self
+                    .counter(ITEMS)
+                    .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
                 let _ = self
                     .counter(UNFINISHED)
                     .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
@@ -337,30 +416,39 @@ impl Ring {
 
     /// Appends one item. `Err(Full)` when `deadline` passes first.
     pub(crate) fn put(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
-        let need = (RECORD_HEADER + bytes.len()) as u64;
+        self.check_poisoned()?;
+        let result = self.put_unpoisoned(bytes, deadline);
+        self.poison_on_corrupt(result)
+    }
+
+    fn put_unpoisoned(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
+        let need = (RECORD_HEADER as u64).saturating_add(bytes.len() as u64);
         if need > self.capacity() || u32::try_from(bytes.len()).is_err() {
             return self.put_streaming(bytes, deadline);
         }
         let _held = self.acquire(deadline).ok_or(Error::Full)?;
-        loop {
+        let tail = loop {
             if self.load(CLOSED) != 0 {
                 return Err(Error::Closed);
             }
-            let used = self.load(TAIL) - self.load(HEAD);
+            let (_, tail, used) = self.span()?;
             if self.load(STREAM_TOTAL) == 0
                 && self.load(ITEMS) < self.load(MAXSIZE)
                 && self.capacity() - used >= need
             {
-                break;
+                break tail;
             }
             if let Waited::DeadlinePassed = self.wait(NOT_FULL, deadline) {
                 return Err(Error::Full);
             }
-        }
-        let tail = self.load(TAIL);
-        self.copy_in(tail, &(bytes.len() as u32).to_le_bytes());
-        self.copy_in(tail + RECORD_HEADER as u64, bytes);
-        self.store(TAIL, tail + need);
+        };
+        let new_tail = tail
+            .checked_add(need)
+            .ok_or_else(|| Error::Corrupt(format!("tail {tail} is about to overflow")))?;
+        // `bytes.len()` fits a u32: checked above.
+        self.copy_in(tail, &(bytes.len() as u32).to_le_bytes())?;
+        self.copy_in(tail + RECORD_HEADER as u64, bytes)?;
+        self.store(TAIL, new_tail);
         self.add(ITEMS, 1);
         self.add(UNFINISHED, 1);
         self.notify_not_empty();
@@ -389,28 +477,34 @@ impl Ring {
         let generation = self.load(STREAM_GENERATION);
         self.counter(ITEMS).fetch_add(1, SeqCst);
         self.counter(UNFINISHED).fetch_add(1, SeqCst);
+        // The writer counts its own progress: `STREAM_WRITTEN` is for the reader and
+        // could have been overwritten.
+        let mut written = 0usize;
         loop {
             if self.load(STREAM_GENERATION) != generation {
                 // Ended by someone else: only a dead reader's discard ends it early.
                 return Ok(());
             }
-            let written = self.load(STREAM_WRITTEN);
             if self.load(STREAM_READER) == DISCARD {
                 // The reader died holding the item; it counts as delivered.
                 self.store(HEAD, self.load(TAIL));
                 self.end_stream();
                 return Ok(());
             }
-            let free = self.capacity() - (self.load(TAIL) - self.load(HEAD));
-            let chunk = free.min(total - written) as usize;
+            let (_, tail, used) = self.span()?;
+            let free = usize::try_from(self.capacity() - used).unwrap_or(usize::MAX);
+            let chunk = free.min(bytes.len() - written);
             if chunk > 0 {
-                let tail = self.load(TAIL);
-                self.copy_in(tail, &bytes[written as usize..written as usize + chunk]);
-                self.store(TAIL, tail + chunk as u64);
-                self.store(STREAM_WRITTEN, written + chunk as u64);
+                let new_tail = tail
+                    .checked_add(chunk as u64)
+                    .ok_or_else(|| Error::Corrupt(format!("tail {tail} is about to overflow")))?;
+                self.copy_in(tail, &bytes[written..written + chunk])?;
+                self.store(TAIL, new_tail);
+                written += chunk;
+                self.store(STREAM_WRITTEN, written as u64);
                 self.cond(NOT_EMPTY).notify_all();
             }
-            if self.load(STREAM_WRITTEN) == total {
+            if written == bytes.len() {
                 self.store(STREAM_WRITER, 0);
                 return Ok(());
             }
@@ -420,8 +514,12 @@ impl Ring {
             {
                 // Nobody has started reading: take the item back.
                 self.store(TAIL, self.load(HEAD));
-                self.counter(ITEMS).fetch_sub(1, SeqCst);
-                self.counter(UNFINISHED).fetch_sub(1, SeqCst);
+                let _ = self
+                    .counter(ITEMS)
+                    .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
+                let _ = self
+                    .counter(UNFINISHED)
+                    .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
                 self.end_stream();
                 return Err(Error::Full);
             }
@@ -432,23 +530,47 @@ impl Ring {
     /// passes first, `Err(Closed)` when the queue is closed and drained.
     pub(crate) fn get(&self, out: &mut Vec<u8>, deadline: Option<Instant>) -> Result<(), Error> {
         out.clear();
+        self.check_poisoned()?;
+        let result = self.get_unpoisoned(out, deadline);
+        if result.is_err() {
+            out.clear();
+        }
+        self.poison_on_corrupt(result)
+    }
+
+    fn get_unpoisoned(&self, out: &mut Vec<u8>, deadline: Option<Instant>) -> Result<(), Error> {
         let _held = self.acquire(deadline).ok_or(Error::Empty)?;
         loop {
             let items = self.load(ITEMS);
             if self.load(STREAM_TOTAL) > 0 {
                 if self.load(STREAM_READER) == 0 && items > 0 {
-                    if self.read_stream(out) {
+                    if self.read_stream(out)? {
                         return Ok(());
                     }
                     out.clear();
                     continue;
                 }
             } else if items > 0 {
-                let head = self.load(HEAD);
-                let len = self.record_len(head) as usize;
+                let (head, _, used) = self.span()?;
+                if used < RECORD_HEADER as u64 {
+                    return Err(Error::Corrupt(format!(
+                        "{items} items counted, but only {used} bytes are in the ring"
+                    )));
+                }
+                let len = self.record_len(head)?;
+                let record = RECORD_HEADER as u64 + len;
+                if record > used {
+                    return Err(Error::Corrupt(format!(
+                        "record length {len} at position {head} runs past the {used} bytes \
+                         in the {}-byte ring",
+                        self.capacity()
+                    )));
+                }
+                // At most the ring's capacity, checked just above.
+                let len = len as usize;
                 out.reserve_exact(len);
-                self.append_out(head + RECORD_HEADER as u64, len, out);
-                self.store(HEAD, head + (RECORD_HEADER + len) as u64);
+                self.append_out(head + RECORD_HEADER as u64, len, out)?;
+                self.store(HEAD, head + record);
                 self.add(ITEMS, -1);
                 self.notify_not_full();
                 return Ok(());
@@ -464,28 +586,56 @@ impl Ring {
     /// Claims the streaming item and reads it to the end. Returns `false` if its writer
     /// died before finishing (the half item is dropped). Once claimed, the item is read to
     /// completion whatever the caller's deadline: its producer is known to be writing.
-    fn read_stream(&self, out: &mut Vec<u8>) -> bool {
+    ///
+    /// The announced length is only a promise: `out` grows with the bytes that arrive, at
+    /// most a ring's worth at a time, and a stream that brings more than it announced, or
+    /// whose finished writer left less, is corrupt.
+    fn read_stream(&self, out: &mut Vec<u8>) -> Result<bool, Error> {
         let generation = self.load(STREAM_GENERATION);
         let total = self.load(STREAM_TOTAL);
+        if isize::try_from(total).is_err() {
+            return Err(Error::Corrupt(format!(
+                "stream length {total} exceeds the largest possible item"
+            )));
+        }
         self.store(STREAM_READER, pid());
-        self.counter(ITEMS).fetch_sub(1, SeqCst);
-        out.reserve_exact(total as usize);
+        let _ = self
+            .counter(ITEMS)
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
+        // Enough for the first ring's worth; the rest as it comes.
+        out.reserve(total.min(self.capacity()) as usize);
+        let mut read = 0u64;
         loop {
             if self.load(STREAM_GENERATION) != generation {
-                return false;
+                return Ok(false);
             }
-            let (head, tail) = (self.load(HEAD), self.load(TAIL));
-            let available = (tail - head) as usize;
+            let writer = self.load(STREAM_WRITER);
+            let (head, tail, available) = self.span()?;
+            let arrived = read
+                .checked_add(available)
+                .filter(|&arrived| arrived <= total)
+                .ok_or_else(|| {
+                    Error::Corrupt(format!(
+                        "stream length {total} is less than the {read} bytes read plus \
+                         {available} waiting"
+                    ))
+                })?;
+            if writer == 0 && arrived != total {
+                return Err(Error::Corrupt(format!(
+                    "stream length {total}, but its writer finished after {arrived} bytes"
+                )));
+            }
             if available > 0 {
-                self.append_out(head, available, out);
+                // At most the ring's capacity (checked by `span`).
+                self.append_out(head, available as usize, out)?;
                 self.store(HEAD, tail);
-                self.counter(STREAM_READ)
-                    .fetch_add(available as u64, SeqCst);
+                read = arrived;
+                self.store(STREAM_READ, read);
                 self.cond(NOT_FULL).notify_all();
             }
-            if self.load(STREAM_READ) == total {
+            if read == total {
                 self.end_stream();
-                return true;
+                return Ok(true);
             }
             self.wait(NOT_EMPTY, None);
         }
@@ -493,13 +643,13 @@ impl Ring {
 
     /// Items in the queue now (exact: updated under the lock with every put and get).
     pub(crate) fn len(&self) -> usize {
-        self.load(ITEMS) as usize
+        usize::try_from(self.load(ITEMS)).unwrap_or(usize::MAX)
     }
 
     pub(crate) fn maxsize(&self) -> Option<usize> {
         match self.load(MAXSIZE) {
             u64::MAX => None,
-            n => Some(n as usize),
+            n => Some(usize::try_from(n).unwrap_or(usize::MAX)),
         }
     }
 
@@ -519,6 +669,7 @@ impl Ring {
     }
 
     pub(crate) fn task_done(&self) -> Result<(), Error> {
+        self.check_poisoned()?;
         let _held = self.acquire(None);
         let left = self
             .counter(UNFINISHED)
@@ -531,11 +682,15 @@ impl Ring {
     }
 
     pub(crate) fn unfinished(&self) -> usize {
-        self.load(UNFINISHED) as usize
+        usize::try_from(self.load(UNFINISHED)).unwrap_or(usize::MAX)
     }
 
-    /// Waits until every item put has been marked done. Returns `false` on timeout.
+    /// Waits until every item put has been marked done. Returns `false` on timeout, and
+    /// at once on a ring found corrupt.
     pub(crate) fn join(&self, deadline: Option<Instant>) -> bool {
+        if self.is_poisoned() {
+            return false;
+        }
         let Some(_held) = self.acquire(deadline) else {
             return false;
         };
@@ -578,7 +733,7 @@ mod tests {
                 assert_eq!(ring.lock().acquire(None), Acquire::Acquired);
                 let tail = ring.load(TAIL);
                 let record = [&3u32.to_le_bytes()[..], b"thr"].concat();
-                ring.copy_in(tail, &record);
+                ring.copy_in(tail, &record).unwrap();
                 ring.store(TAIL, tail + record.len() as u64);
             }
         });
