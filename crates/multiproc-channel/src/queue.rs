@@ -806,6 +806,22 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
         })
     }
 
+    /// A joinable queue of at most `maxsize` items (`None`: unbounded) in a ring of
+    /// `ring_bytes` bytes, like [`Queue::with_capacity`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = multiproc_channel::JoinableQueue::<u8>::with_capacity(Some(4), 4096)?;
+    /// assert_eq!(queue.maxsize(), Some(4));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn with_capacity(maxsize: Option<usize>, ring_bytes: usize) -> Result<Self, Error> {
+        Ok(JoinableQueue {
+            queue: Queue::with_capacity(maxsize, ring_bytes)?,
+        })
+    }
+
     /// Marks one item as processed; [`Error::TaskDoneTooOften`] if there is none.
     ///
     /// # Examples

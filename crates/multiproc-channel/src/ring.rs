@@ -43,24 +43,32 @@ const PEER_CHECK: Duration = Duration::from_millis(50);
 /// `stream_reader` value after the reader died: the rest of the item is discarded.
 const DISCARD: u64 = u64::MAX;
 
-pub(crate) const RECORD_HEADER: usize = 4;
+/// Bytes before each record: its length, a little-endian `u32`.
+pub const RECORD_HEADER: usize = 4;
 
 // Header layout (byte offsets).
 const LOCK: usize = 0;
 const NOT_EMPTY: usize = 8;
 const NOT_FULL: usize = 16;
 const ALL_DONE: usize = 24;
-pub(crate) const HEAD: usize = 32;
-pub(crate) const TAIL: usize = 40;
-pub(crate) const ITEMS: usize = 48;
+/// Header word: the ring position of the next read (ever growing).
+pub const HEAD: usize = 32;
+/// Header word: the ring position of the next write (ever growing).
+pub const TAIL: usize = 40;
+/// Header word: items in the queue.
+pub const ITEMS: usize = 48;
 const MAXSIZE: usize = 56;
 const CAPACITY: usize = 64;
 const CLOSED: usize = 72;
 const UNFINISHED: usize = 80;
-pub(crate) const STREAM_TOTAL: usize = 88;
-pub(crate) const STREAM_WRITER: usize = 96;
-pub(crate) const STREAM_READER: usize = 104;
-pub(crate) const STREAM_WRITTEN: usize = 112;
+/// Header word: the length of the item streaming through the ring, 0 if none.
+pub const STREAM_TOTAL: usize = 88;
+/// Header word: the streaming item's writer's pid, 0 once it wrote it all.
+pub const STREAM_WRITER: usize = 96;
+/// Header word: the streaming item's reader's pid, 0 before one claims it.
+pub const STREAM_READER: usize = 104;
+/// Header word: bytes of the streaming item written so far.
+pub const STREAM_WRITTEN: usize = 112;
 const STREAM_READ: usize = 120;
 const STREAM_GENERATION: usize = 128;
 /// Processes inside `wait(NOT_EMPTY)` / `wait(NOT_FULL)`: a put or get calls the condition
@@ -68,8 +76,8 @@ const STREAM_GENERATION: usize = 128;
 /// when somebody sleeps on it.
 const NOT_EMPTY_WAITERS: usize = 136;
 const NOT_FULL_WAITERS: usize = 144;
-/// The ring starts on its own cache lines.
-pub(crate) const RING: usize = 192;
+/// Where the ring area starts (on its own cache lines).
+pub const RING: usize = 192;
 
 /// Default ring size. Larger items stream through it, which keeps pace with a copy in one
 /// piece (items of 1 MiB: 4.1-4.7 GB/s typed, 7.2-8.7 GB/s as bytes, against 4.8-5.6 and
