@@ -906,7 +906,7 @@ mod tests {
     /// the small values where records and streams almost make sense.
     #[test]
     fn fuzz_entries_survive_random_headers() {
-        let mut rng = multiproc_test_support::Rng(0x5eed_0f_41_96);
+        let mut rng = multiproc_test_support::Rng(0x5eed_0f41_96a7);
         let mut valid = 0;
         for round in 0..20_000 {
             let mut input = Vec::new();
