@@ -126,6 +126,25 @@ fn as_corrupt(err: impl Into<Error>) -> Error {
     }
 }
 
+/// The bytes between `head` and `tail`, if the tail is not behind the head and at most
+/// `capacity` ahead of it.
+fn checked_span(head: u64, tail: u64, capacity: u64) -> Option<u64> {
+    tail.checked_sub(head).filter(|&used| used <= capacity)
+}
+
+/// The size of a record whose length field says `len`, if it lies inside the `used`
+/// bytes between head and tail.
+fn checked_record(len: u64, used: u64) -> Option<u64> {
+    (RECORD_HEADER as u64)
+        .checked_add(len)
+        .filter(|&record| record <= used)
+}
+
+/// Whether a record of `need` bytes fits after `used` bytes of a `capacity`-byte ring.
+fn fits(need: u64, used: u64, capacity: u64) -> bool {
+    capacity.checked_sub(used).is_some_and(|free| free >= need)
+}
+
 impl Ring {
     pub(crate) fn new(maxsize: Option<usize>, ring_bytes: usize) -> Result<Ring, Error> {
         let ring_bytes = ring_bytes.max(64);
@@ -235,9 +254,9 @@ impl Ring {
     /// and at most the ring's capacity ahead of it.
     fn span(&self) -> Result<(u64, u64, u64), Error> {
         let (head, tail) = (self.load(HEAD), self.load(TAIL));
-        match tail.checked_sub(head) {
-            Some(used) if used <= self.capacity() => Ok((head, tail, used)),
-            _ => Err(Error::Corrupt(format!(
+        match checked_span(head, tail, self.capacity()) {
+            Some(used) => Ok((head, tail, used)),
+            None => Err(Error::Corrupt(format!(
                 "head {head} and tail {tail} are not a range of the {}-byte ring",
                 self.capacity()
             ))),
@@ -442,7 +461,7 @@ impl Ring {
             let (_, tail, used) = self.span()?;
             if self.load(STREAM_TOTAL) == 0
                 && self.load(ITEMS) < self.load(MAXSIZE)
-                && self.capacity() - used >= need
+                && fits(need, used, self.capacity())
             {
                 break tail;
             }
@@ -566,14 +585,13 @@ impl Ring {
                     )));
                 }
                 let len = self.record_len(head)?;
-                let record = RECORD_HEADER as u64 + len;
-                if record > used {
+                let Some(record) = checked_record(len, used) else {
                     return Err(Error::Corrupt(format!(
                         "record length {len} at position {head} runs past the {used} bytes \
                          in the {}-byte ring",
                         self.capacity()
                     )));
-                }
+                };
                 // At most the ring's capacity, checked just above.
                 let len = len as usize;
                 out.reserve_exact(len);
@@ -836,6 +854,9 @@ pub fn fuzz_ring_stream(bytes: &[u8]) -> Result<(), String> {
     }
     fuzz_drive(&ring)
 }
+
+#[cfg(all(test, loom))]
+mod loom_model;
 
 #[cfg(test)]
 mod tests {
