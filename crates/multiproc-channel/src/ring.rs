@@ -571,11 +571,20 @@ impl Ring {
             let items = self.load(ITEMS);
             if self.load(STREAM_TOTAL) > 0 {
                 if self.load(STREAM_READER) == 0 && items > 0 {
-                    if self.read_stream(out)? {
-                        return Ok(());
+                    match self.read_stream(out) {
+                        Ok(true) => return Ok(()),
+                        Ok(false) => {
+                            out.clear();
+                            continue;
+                        }
+                        Err(err) => {
+                            // Give up the item as a dead reader would, so that a live
+                            // writer stops waiting for room.
+                            self.store(STREAM_READER, DISCARD);
+                            self.notify_all();
+                            return Err(err);
+                        }
                     }
-                    out.clear();
-                    continue;
                 }
             } else if items > 0 {
                 let (head, _, used) = self.span()?;

@@ -229,3 +229,27 @@ fn items_counted_in_an_empty_ring_are_corrupt() {
         assert!(message.contains("but only 0 bytes"), "{message}");
     });
 }
+
+#[test]
+fn a_stream_length_cut_under_a_live_writer_is_corrupt_and_the_writer_finishes() {
+    watchdog(LIMIT, "stream length cut under a live writer", || {
+        const RING_BYTES: usize = 10_072;
+        let queue = Queue::<()>::with_capacity(None, RING_BYTES).unwrap();
+        let writer = {
+            let queue = queue.clone();
+            // Ten rings' worth: the writer fills the ring and waits for room.
+            fork(move || queue.put_bytes(&vec![7; 10 * RING_BYTES]).unwrap())
+        };
+        // The writer counts its item when it starts the stream, after announcing its length.
+        while queue.qsize() == 0 {
+            std::thread::yield_now();
+        }
+        peer_scribbles(RING_BYTES, vec![word(STREAM_TOTAL, 100)]);
+        let message = corrupt_message(get_on_a_thread(&queue), "get");
+        assert!(message.contains("stream length 100"), "{message}");
+        // The reader gave the item up as a dead reader would: the writer is not left
+        // waiting for room that never comes.
+        writer.join_ok(LONG);
+        assert_poisoned(&queue, &message);
+    });
+}
