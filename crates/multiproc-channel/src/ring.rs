@@ -145,6 +145,17 @@ fn fits(need: u64, used: u64, capacity: u64) -> bool {
     capacity.checked_sub(used).is_some_and(|free| free >= need)
 }
 
+/// Makes room in `out` for `incoming` more bytes of a `total`-byte item: doubling as a
+/// `Vec` does, but never past `total`, which the bytes that arrived show to be at least
+/// `out.len() + incoming`.
+fn grow_for(out: &mut Vec<u8>, incoming: usize, total: usize) {
+    let needed = out.len().saturating_add(incoming);
+    if needed > out.capacity() {
+        let target = out.capacity().saturating_mul(2).min(total).max(needed);
+        out.reserve_exact(target - out.len());
+    }
+}
+
 impl Ring {
     pub(crate) fn new(maxsize: Option<usize>, ring_bytes: usize) -> Result<Ring, Error> {
         let ring_bytes = ring_bytes.max(64);
@@ -637,8 +648,10 @@ impl Ring {
         let _ = self
             .counter(ITEMS)
             .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
-        // Enough for the first ring's worth; the rest as it comes.
-        out.reserve(total.min(self.capacity()) as usize);
+        // Up to two rings' worth at once (the whole of most streamed items); beyond that,
+        // room grows with the bytes that arrive.
+        let total_bytes = total as usize;
+        out.reserve_exact(total.min(self.capacity().saturating_mul(2)) as usize);
         let mut read = 0u64;
         loop {
             if self.load(STREAM_GENERATION) != generation {
@@ -662,6 +675,7 @@ impl Ring {
             }
             if available > 0 {
                 // At most the ring's capacity (checked by `span`).
+                grow_for(out, available as usize, total_bytes);
                 self.append_out(head, available as usize, out)?;
                 self.store(HEAD, tail);
                 read = arrived;
@@ -960,5 +974,18 @@ mod tests {
             }
         }
         assert!(valid > 0, "no random input was a consistent ring");
+    }
+
+    #[test]
+    fn stream_buffers_grow_with_the_bytes_and_stop_at_the_total() {
+        let mut out = Vec::new();
+        let mut capacities = Vec::new();
+        while out.len() < 1000 {
+            let incoming = 300.min(1000 - out.len());
+            grow_for(&mut out, incoming, 1000);
+            out.extend(std::iter::repeat_n(0u8, incoming));
+            capacities.push(out.capacity());
+        }
+        assert_eq!(capacities, [300, 600, 1000, 1000]);
     }
 }
