@@ -22,7 +22,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::error::Error;
-use crate::listener::{read_frame, write_frame};
+use crate::listener::framing::{read_frame, write_frame};
+
+/// How long a peer may take over the `authkey` handshake unless configured otherwise.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 const CHALLENGE: &[u8] = b"#CHALLENGE#";
 const WELCOME: &[u8] = b"#WELCOME#";
@@ -76,6 +79,15 @@ impl<S: Write + Timeouts> Write for Deadlined<'_, S> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.stream.flush()
+    }
+}
+
+/// Turns an `authkey` argument into the key to use, refusing an empty one.
+pub(crate) fn checked_key(authkey: Option<&[u8]>) -> Result<Option<Vec<u8>>, Error> {
+    match authkey {
+        Some([]) => Err(Error::AuthkeyRequired),
+        Some(key) => Ok(Some(key.to_vec())),
+        None => Ok(None),
     }
 }
 

@@ -18,7 +18,8 @@ use ipc_channel::ipc::IpcMessage;
 
 use crate::auth::{self, NONCE_LEN, Role, Timeouts};
 use crate::frame::Received;
-use crate::listener::{decode, read_frame};
+use crate::listener::codec::decode;
+use crate::listener::framing::read_frame;
 
 /// The key and challenge the handshake entry points use, so a test can script a valid peer.
 pub const FUZZ_AUTHKEY: &[u8] = b"fuzz authkey";
