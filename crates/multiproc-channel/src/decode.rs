@@ -8,16 +8,14 @@
 //! ring's own headers live in memory shared with trusted processes and have no entry point
 //! here.
 
-use std::cell::Cell;
 use std::io::{self, Read, Write};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use ipc_channel::ipc::IpcMessage;
 
-use crate::auth::{self, NONCE_LEN, Role, Timeouts};
 use crate::frame::Received;
+use crate::guard::guard_decode;
+use crate::listener::auth::{self, NONCE_LEN, Role, Timeouts};
 use crate::listener::codec::decode;
 use crate::listener::framing::read_frame;
 
@@ -27,36 +25,6 @@ pub const FUZZ_AUTHKEY: &[u8] = b"fuzz authkey";
 pub const FUZZ_NONCE: [u8; NONCE_LEN] = [7; NONCE_LEN];
 /// The maximum message size [`socket_frames`] reads with.
 pub const FUZZ_MAX_MESSAGE_SIZE: usize = 1 << 20;
-
-thread_local! {
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs a decode that may panic inside ipc-channel (it indexes its descriptor table without
-/// a bounds check when it decodes a handle from corrupt bytes) and turns the panic into an
-/// error, without printing it. Other panics still reach the previous panic hook.
-pub(crate) fn guard_decode<R>(decode: impl FnOnce() -> R) -> Result<R, String> {
-    // 0: no hook yet, 1: being installed, 2: installed. Not a `Once`: a child forked while
-    // another thread was installing it would wait for that thread forever. Here such a child
-    // (it sees 1) only decodes without the quiet hook.
-    static HOOK: AtomicU8 = AtomicU8::new(0);
-    if HOOK
-        .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
-        .is_ok()
-    {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(Cell::get) {
-                previous(info);
-            }
-        }));
-        HOOK.store(2, Ordering::Release);
-    }
-    let was_quiet = QUIET.with(|quiet| quiet.replace(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(decode));
-    QUIET.with(|quiet| quiet.set(was_quiet));
-    result.map_err(|_| "malformed message".to_owned())
-}
 
 /// A peer whose bytes come from a slice; what we write is discarded.
 struct Replay<'a> {

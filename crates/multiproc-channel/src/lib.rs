@@ -61,11 +61,11 @@
 //! `examples/queue_workers.rs` in the repository.
 #![cfg(target_os = "linux")]
 
-mod auth;
 #[doc(hidden)]
 pub mod decode;
 mod error;
 mod frame;
+mod guard;
 mod listener;
 mod pipe;
 mod queue;
@@ -73,9 +73,11 @@ mod ring;
 mod sys;
 mod wait;
 
-pub use self::auth::DEFAULT_HANDSHAKE_TIMEOUT;
 pub use self::error::{Error, SendError};
-pub use self::listener::{Address, Client, DEFAULT_MAX_MESSAGE_SIZE, Listener, SocketConnection};
+pub use self::listener::{
+    Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, Listener,
+    SocketConnection,
+};
 pub use self::pipe::{Connection, Pipe};
 pub use self::queue::{JoinableQueue, Queue, SimpleQueue};
 pub use self::wait::{Waitable, wait};

@@ -8,10 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::address::Address;
+use super::auth::{DEFAULT_HANDSHAKE_TIMEOUT, Role, checked_key};
 use super::connection::SocketConnection;
 use super::framing::DEFAULT_MAX_MESSAGE_SIZE;
 use super::stream::Stream;
-use crate::auth::{DEFAULT_HANDSHAKE_TIMEOUT, Role, checked_key};
 use crate::error::Error;
 
 /// Connects to a [`Listener`]: Python's `multiprocessing.connection.Client`.

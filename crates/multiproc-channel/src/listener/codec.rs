@@ -28,7 +28,7 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     // A type holding ipc-channel handles panics inside ipc-channel when decoded from plain
     // bytes (it indexes an empty descriptor table); that is hostile input, not a bug here.
-    let decoded = crate::decode::guard_decode(|| postcard::take_from_bytes::<T>(bytes))
+    let decoded = crate::guard::guard_decode(|| postcard::take_from_bytes::<T>(bytes))
         .map_err(Error::Decode)?;
     match decoded {
         Ok((value, [])) => Ok(value),

@@ -9,10 +9,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::auth::{self, Role};
 use super::codec::{decode, encode};
 use super::framing::{read_frame, write_frame};
 use super::stream::Stream;
-use crate::auth::{self, Role};
 use crate::error::{Error, SendError};
 
 /// An authenticated connection over a socket, from [`Listener::accept`] or

@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::address::Address;
+use super::auth::{DEFAULT_HANDSHAKE_TIMEOUT, Role, checked_key};
 use super::connection::SocketConnection;
 use super::framing::DEFAULT_MAX_MESSAGE_SIZE;
 use super::stream::Stream;
-use crate::auth::{DEFAULT_HANDSHAKE_TIMEOUT, Role, checked_key};
 use crate::error::Error;
 
 /// A random lowercase hex name of `2 * bytes` characters.

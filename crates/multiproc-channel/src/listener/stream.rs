@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use crate::auth::Timeouts;
+use super::auth::Timeouts;
 
 #[derive(Debug)]
 pub(super) enum Stream {

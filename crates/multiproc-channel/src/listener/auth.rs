@@ -1,4 +1,4 @@
-//! The `authkey` handshake of [`Listener`](crate::Listener) and [`Client`](crate::Client):
+//! The `authkey` handshake of a `Listener` and a `Client`:
 //! mutual HMAC-SHA256 challenge–response, as CPython's `deliver_challenge` and
 //! `answer_challenge` (`Lib/multiprocessing/connection.py`, Python 3.12 and later).
 //!
@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use super::framing::{read_frame, write_frame};
 use crate::error::Error;
-use crate::listener::framing::{read_frame, write_frame};
 
 /// How long a peer may take over the `authkey` handshake unless configured otherwise.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
