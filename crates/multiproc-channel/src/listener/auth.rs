@@ -101,8 +101,7 @@ pub(crate) enum Role {
 /// A fresh random challenge from the operating system (getrandom(2)).
 pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN], Error> {
     let mut nonce = [0; NONCE_LEN];
-    getrandom::fill(&mut nonce)
-        .map_err(|err| Error::Io(io::Error::other(format!("getrandom failed: {err}"))))?;
+    multiproc_sys::random::fill(&mut nonce)?;
     Ok(nonce)
 }
 

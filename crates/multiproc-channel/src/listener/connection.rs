@@ -173,8 +173,7 @@ impl<T> SocketConnection<T> {
         if !self.readable.get() {
             return Ok(true);
         }
-        let ready = crate::sys::poll_readable(&[stream.as_fd()], timeout)?;
-        Ok(ready[0])
+        Ok(multiproc_sys::poll::wait_readable(stream.as_fd(), timeout)?)
     }
 
     /// Closes the connection, like Python's `Connection.close`; later calls give

@@ -2,7 +2,6 @@
 //! connections.
 
 use std::fmt;
-use std::io;
 use std::net::{TcpListener, ToSocketAddrs};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
@@ -20,8 +19,7 @@ use crate::error::Error;
 /// A random lowercase hex name of `2 * bytes` characters.
 fn random_name(bytes: usize) -> Result<String, Error> {
     let mut random = vec![0; bytes];
-    getrandom::fill(&mut random)
-        .map_err(|err| Error::Io(io::Error::other(format!("getrandom failed: {err}"))))?;
+    multiproc_sys::random::fill(&mut random)?;
     Ok(random.iter().map(|b| format!("{b:02x}")).collect())
 }
 
