@@ -48,15 +48,18 @@ pub(crate) trait Timeouts {
 }
 
 /// Reads and writes on `stream` that fail with `TimedOut` once `deadline` has passed, so a
-/// peer that trickles one byte at a time cannot stretch the handshake either.
+/// peer that trickles one byte at a time cannot stretch the handshake either. No deadline
+/// (a timeout too large for the clock, such as `Duration::MAX`) means no limit.
 struct Deadlined<'a, S> {
     stream: &'a mut S,
-    deadline: Instant,
+    deadline: Option<Instant>,
 }
 
 impl<S: Timeouts> Deadlined<'_, S> {
     fn arm(&self) -> io::Result<()> {
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let Some(remaining) = multiproc_sys::time::remaining(self.deadline) else {
+            return Ok(());
+        };
         if remaining.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
@@ -105,7 +108,8 @@ pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN], Error> {
     Ok(nonce)
 }
 
-/// Runs the whole mutual handshake within `timeout`, challenging the peer with `nonce`.
+/// Runs the whole mutual handshake within `timeout` (`Duration::MAX`: no limit),
+/// challenging the peer with `nonce`.
 ///
 /// Leaves the stream's I/O timeouts unset on success.
 pub(crate) fn handshake<S: Read + Write + Timeouts>(
@@ -115,9 +119,13 @@ pub(crate) fn handshake<S: Read + Write + Timeouts>(
     nonce: &[u8; NONCE_LEN],
     timeout: Duration,
 ) -> Result<(), Error> {
+    let deadline = multiproc_sys::time::deadline_after(Some(timeout));
+    if deadline.is_none() {
+        stream.set_io_timeout(None)?;
+    }
     let mut deadlined = Deadlined {
         stream: &mut *stream,
-        deadline: Instant::now() + timeout,
+        deadline,
     };
     let result = match role {
         Role::Server => deliver_challenge(&mut deadlined, authkey, nonce)
@@ -146,10 +154,13 @@ pub(crate) fn handshake<S: Read + Write + Timeouts>(
     }
 }
 
-fn mac(authkey: &[u8], message: &[u8]) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(authkey).expect("HMAC accepts keys of any length");
+fn mac(authkey: &[u8], message: &[u8]) -> Result<HmacSha256, Error> {
+    // HMAC takes keys of any length (RFC 2104 hashes long ones), so this error is never
+    // seen; it is an error rather than a panic all the same.
+    let mut mac = HmacSha256::new_from_slice(authkey)
+        .map_err(|err| Error::AuthenticationFailed(format!("unusable authkey: {err}")))?;
     mac.update(message);
-    mac
+    Ok(mac)
 }
 
 /// Challenges the peer and checks its answer; tells it the verdict either way.
@@ -181,7 +192,7 @@ fn verify_response(authkey: &[u8], message: &[u8], response: &[u8]) -> Result<()
                 .into(),
         )
     })?;
-    mac(authkey, message).verify_slice(digest).map_err(|_| {
+    mac(authkey, message)?.verify_slice(digest).map_err(|_| {
         Error::AuthenticationFailed("the peer's digest is wrong (a different authkey?)".into())
     })
 }
@@ -206,7 +217,7 @@ fn answer_challenge(stream: &mut (impl Read + Write), authkey: &[u8]) -> Result<
             nonce.len()
         )));
     }
-    let digest = mac(authkey, message).finalize().into_bytes();
+    let digest = mac(authkey, message)?.finalize().into_bytes();
     write_frame(stream, &[DIGEST_PREFIX, &digest].concat())?;
     let verdict = read_frame(stream, MAX_HANDSHAKE_FRAME)?;
     if verdict == WELCOME {
@@ -231,7 +242,7 @@ mod tests {
         // Computed with CPython 3.12:
         // hmac.new(b"key", b"{sha256}" + bytes(range(40)), "sha256").hexdigest()
         let message = [DIGEST_PREFIX, &(0..40).collect::<Vec<u8>>()].concat();
-        let digest = mac(b"key", &message).finalize().into_bytes();
+        let digest = mac(b"key", &message).unwrap().finalize().into_bytes();
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, CPYTHON_DIGEST);
         let response = [DIGEST_PREFIX, &digest].concat();

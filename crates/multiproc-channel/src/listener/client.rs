@@ -126,7 +126,12 @@ impl Client {
                 if authkey.is_none() {
                     return Err(Error::AuthkeyRequired);
                 }
-                let stream = TcpStream::connect_timeout(addr, self.handshake_timeout)?;
+                // A timeout too large for the clock (`Duration::MAX`) means no limit.
+                let stream = match multiproc_sys::time::deadline_after(Some(self.handshake_timeout))
+                {
+                    Some(_) => TcpStream::connect_timeout(addr, self.handshake_timeout)?,
+                    None => TcpStream::connect(addr)?,
+                };
                 stream.set_nodelay(true)?;
                 Stream::Tcp(stream)
             }
