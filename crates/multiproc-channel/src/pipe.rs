@@ -279,14 +279,21 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             Received::Copied(_) => Err(Error::Decode(
                 "internal: a message was received into a caller's buffer".into(),
             )),
-            // Python's recv() unpickles whatever bytes arrive; ours decodes postcard.
-            Received::Bytes(bytes) => postcard::from_bytes(&bytes).map_err(|err| {
-                Error::Decode(format!(
-                    "{} bytes sent with send_bytes do not decode as {}: {err}",
-                    bytes.len(),
-                    std::any::type_name::<T>()
-                ))
-            }),
+            // Python's recv() unpickles whatever bytes arrive; ours decodes postcard. Raw
+            // bytes that claim a handle (a `T` holding a connection or a queue) make
+            // ipc-channel index an empty descriptor table: the guard turns that panic into
+            // a decode error.
+            Received::Bytes(bytes) => {
+                guard_decode(|| postcard::from_bytes(&bytes).map_err(|err| err.to_string()))
+                    .and_then(|decoded| decoded)
+                    .map_err(|err| {
+                        Error::Decode(format!(
+                            "{} bytes sent with send_bytes do not decode as {}: {err}",
+                            bytes.len(),
+                            std::any::type_name::<T>()
+                        ))
+                    })
+            }
         }
     }
 
