@@ -299,6 +299,12 @@ fn an_unlimited_handshake_timeout_means_no_limit() {
                 Client::new(Some(KEY)).with_handshake_timeout(Duration::MAX),
             );
         }
+        let listener = Listener::bind_unix_temp(None).unwrap();
+        let client = Client::new(None).connect::<u8>(listener.address()).unwrap();
+        let server_side = listener.accept::<u8>().unwrap();
+        client.send(5).unwrap();
+        assert!(server_side.poll(Some(Duration::MAX)).unwrap());
+        assert_eq!(server_side.recv().unwrap(), 5);
     });
 }
 

@@ -255,3 +255,24 @@ fn large_messages_cross_processes() {
     }
     child.join_ok(LONG);
 }
+
+#[test]
+fn duration_max_means_no_limit() {
+    // A timeout too large for the clock waits without limit; nothing adds it to `Instant`.
+    let (reader, writer) = Pipe::<u8>::new().unwrap();
+    writer.send(1).unwrap();
+    assert!(reader.poll(Some(Duration::MAX)).unwrap());
+    assert_eq!(reader.recv_timeout(Duration::MAX).unwrap(), 1);
+    writer.send(2).unwrap();
+    let queue = Queue::<u8>::new().unwrap();
+    assert_eq!(
+        multiproc_channel::wait(&[(&reader).into(), (&queue).into()], Some(Duration::MAX)).unwrap(),
+        [0]
+    );
+    assert_eq!(reader.recv().unwrap(), 2);
+    queue.put(3).unwrap();
+    assert_eq!(
+        multiproc_channel::wait(&[(&queue).into()], Some(Duration::MAX)).unwrap(),
+        [0]
+    );
+}
