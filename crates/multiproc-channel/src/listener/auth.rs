@@ -25,6 +25,15 @@ use super::framing::{read_frame, write_frame};
 use crate::error::Error;
 
 /// How long a peer may take over the `authkey` handshake unless configured otherwise.
+///
+/// ```
+/// use multiproc_channel::{Client, DEFAULT_HANDSHAKE_TIMEOUT};
+/// use std::time::Duration;
+///
+/// assert_eq!(DEFAULT_HANDSHAKE_TIMEOUT, Duration::from_secs(5));
+/// let patient = Client::new(Some(b"key")).with_handshake_timeout(DEFAULT_HANDSHAKE_TIMEOUT * 4);
+/// # drop(patient);
+/// ```
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 const CHALLENGE: &[u8] = b"#CHALLENGE#";

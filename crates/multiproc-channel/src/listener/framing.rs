@@ -7,6 +7,15 @@ use std::io::{self, Read, Write};
 use crate::error::Error;
 
 /// The largest message a connection accepts unless configured otherwise: 64 MiB.
+///
+/// ```
+/// use multiproc_channel::{DEFAULT_MAX_MESSAGE_SIZE, Listener};
+///
+/// assert_eq!(DEFAULT_MAX_MESSAGE_SIZE, 64 << 20);
+/// let listener = Listener::bind_unix_temp(None)?.with_max_message_size(2 * DEFAULT_MAX_MESSAGE_SIZE);
+/// # drop(listener);
+/// # Ok::<(), multiproc_channel::Error>(())
+/// ```
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
 
 /// Payload bytes reserved up front for a frame; larger frames grow as their bytes arrive,
