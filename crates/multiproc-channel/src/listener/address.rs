@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// Where a [`Listener`] listens: a Unix socket path or a TCP address.
+/// Where a [`Listener`](crate::Listener) listens: a Unix socket path or a TCP address.
 ///
 /// # Examples
 ///

@@ -14,7 +14,7 @@ use super::framing::DEFAULT_MAX_MESSAGE_SIZE;
 use super::stream::Stream;
 use crate::error::Error;
 
-/// Connects to a [`Listener`]: Python's `multiprocessing.connection.Client`.
+/// Connects to a [`Listener`](crate::Listener): Python's `multiprocessing.connection.Client`.
 ///
 /// `Client::new(authkey)` holds the key and the limits; [`connect`](Self::connect) opens
 /// a connection and, with a key, runs the mutual handshake. [`connect_unix`](Self::connect_unix)

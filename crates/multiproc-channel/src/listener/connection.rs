@@ -15,8 +15,8 @@ use super::framing::{read_frame, write_frame};
 use super::stream::Stream;
 use crate::error::{Error, SendError};
 
-/// An authenticated connection over a socket, from [`Listener::accept`] or
-/// [`Client::connect`]: Python's `multiprocessing.connection.Connection` on a socket.
+/// An authenticated connection over a socket, from [`Listener::accept`](crate::Listener::accept) or
+/// [`Client::connect`](crate::Client::connect): Python's `multiprocessing.connection.Connection` on a socket.
 ///
 /// Messages are values of `T` ([`send`](Self::send)/[`recv`](Self::recv), postcard) or raw
 /// bytes ([`send_bytes`](Self::send_bytes)/[`recv_bytes`](Self::recv_bytes)); both are one
@@ -26,7 +26,7 @@ use crate::error::{Error, SendError};
 /// a `Connection` is refused with [`Error::Encode`] (raw ipc-channel ends are not
 /// detected; do not send them).
 ///
-/// A message above the maximum message size ([`DEFAULT_MAX_MESSAGE_SIZE`] unless
+/// A message above the maximum message size ([`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE) unless
 /// configured) gives [`Error::MessageTooLarge`] without being allocated, and the
 /// connection then receives nothing more ([`Error::Closed`]), as with Python's
 /// `recv_bytes(maxlength)`. A peer that hangs up gives [`Error::Closed`].
