@@ -1,0 +1,401 @@
+//! The pool's result thread: it reads every worker's results, notices deaths and timeouts,
+//! replaces workers, hands out work, and leaves when the pool is closed or terminated.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ipc_channel::TrySelectError;
+use ipc_channel::ipc::{IpcReceiverSet, IpcSelectionResult};
+use multiproc_process::{ExitStatus, Process};
+use multiproc_shared::words::OWNER_CHECK_INTERVAL;
+
+use crate::chunk::Chunk;
+use crate::error::TaskError;
+use crate::worker::{FromWorker, ToWorker};
+
+use super::booking::{book, drain_ring};
+use super::start::start_worker;
+use super::state::{Core, RunState, Shared, Worker};
+
+/// How often the result thread checks that workers are alive (a dead worker's result channel
+/// normally closes at once; the check covers a copy of it inherited by another process).
+const TICK: Duration = Duration::from_millis(100);
+/// How long a terminated or closed worker gets to leave before it is killed.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// The pool's result thread.
+pub(super) struct ResultThread {
+    shared: Arc<Shared>,
+    set: IpcReceiverSet,
+    wake_id: u64,
+    /// Workers started so far, for their names.
+    started: usize,
+    last_check: Instant,
+}
+
+impl ResultThread {
+    /// Starts the result thread of a pool whose first `started` workers' result channels
+    /// are in `set`, beside the wake-up channel `wake_id`.
+    pub(super) fn spawn(
+        shared: Arc<Shared>,
+        set: IpcReceiverSet,
+        wake_id: u64,
+        started: usize,
+    ) -> std::io::Result<JoinHandle<()>> {
+        let reader = ResultThread {
+            shared,
+            set,
+            wake_id,
+            started,
+            last_check: Instant::now(),
+        };
+        std::thread::Builder::new()
+            .name("multiproc-pool-results".into())
+            .spawn(move || reader.run())
+    }
+
+    fn run(mut self) {
+        let _reserve = crate::worker::reserve_receive_buffer(24);
+        loop {
+            let timeout = {
+                let core = self.shared.core();
+                let tick = self.last_check + TICK;
+                let until = core.next_deadline().map_or(tick, |d| d.min(tick));
+                until.saturating_duration_since(Instant::now())
+            };
+            let events = if self.drain_rings() {
+                // Busy: look at the channels without waiting.
+                self.select(Duration::ZERO)
+            } else {
+                // Going to sleep: say so, then look at the rings once more, so that a result
+                // written in between either is seen here or makes its worker send `Ready`.
+                self.shared.asleep.store(1);
+                if self.drain_rings() {
+                    self.shared.asleep.store(0);
+                    self.select(Duration::ZERO)
+                } else {
+                    let events = self.select(timeout);
+                    self.shared.asleep.store(0);
+                    events
+                }
+            };
+            self.handle(events);
+            if self.last_check.elapsed() >= TICK {
+                self.last_check = Instant::now();
+                self.check_liveness();
+            }
+            self.check_timeouts();
+            let state = {
+                let mut core = self.shared.core();
+                if core.state == RunState::Closing && core.is_idle() {
+                    core.pending.clear();
+                }
+                core.state
+            };
+            self.refill_slots();
+            match state {
+                RunState::Terminated => return self.shut_down(true),
+                RunState::Closing if self.shared.core().is_idle() => return self.shut_down(false),
+                _ => {}
+            }
+        }
+    }
+
+    fn select(&mut self, timeout: Duration) -> Vec<IpcSelectionResult> {
+        match self.set.try_select_timeout(timeout) {
+            Ok(events) => events,
+            Err(TrySelectError::Empty) => Vec::new(),
+            Err(TrySelectError::IoError(e)) => {
+                log::error!("the pool could not read its workers' results: {e}");
+                std::thread::sleep(TICK);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Books results in, hands out more work, then delivers the results (outside the lock: a
+    /// callback may use the pool) and handles workers whose channel closed.
+    fn handle(&mut self, events: Vec<IpcSelectionResult>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut delivered = Vec::new();
+        let mut ended = Vec::new();
+        {
+            let mut core = self.shared.core();
+            for event in events {
+                match event {
+                    IpcSelectionResult::MessageReceived(id, _) if id == self.wake_id => {}
+                    IpcSelectionResult::MessageReceived(id, message) => {
+                        let Some(slot) = slot_of(&core, id) else {
+                            continue;
+                        };
+                        match message.to::<FromWorker>() {
+                            Ok(FromWorker::Done { id, output }) => {
+                                let core = &mut *core;
+                                let worker = core.workers[slot].as_mut().expect("slot_of found it");
+                                delivered.extend(book(worker, &mut core.chunk_time, id, output));
+                            }
+                            Ok(FromWorker::Ready) => {}
+                            Ok(FromWorker::InitFailed(panic)) => {
+                                let worker = core.workers[slot].as_mut().expect("slot_of found it");
+                                log::error!(
+                                    "the pool initializer panicked in worker {}: {panic}",
+                                    worker.pid
+                                );
+                                worker.init_failed = Some(panic);
+                            }
+                            Err(e) => log::error!("undecodable message from a pool worker: {e}"),
+                        }
+                    }
+                    IpcSelectionResult::ChannelClosed(id) => {
+                        if let Some(slot) = slot_of(&core, id) {
+                            let mut worker = core.workers[slot].take().expect("slot_of found it");
+                            worker.set_id = None;
+                            ended.push(worker);
+                        }
+                    }
+                }
+            }
+            if core.state != RunState::Terminated {
+                core.dispatch();
+            }
+        }
+        for (chunk, outcome) in delivered {
+            chunk.sink.chunk_done(&chunk.positions, outcome);
+        }
+        for worker in ended {
+            self.bury(worker);
+        }
+    }
+
+    /// Takes every result waiting in the workers' rings, hands out more work, and delivers
+    /// the results. Returns whether there were any.
+    fn drain_rings(&mut self) -> bool {
+        let mut delivered = Vec::new();
+        {
+            let mut core = self.shared.core();
+            let core = &mut *core;
+            for worker in core.workers.iter_mut().flatten() {
+                delivered.extend(drain_ring(worker, &mut core.chunk_time, Duration::ZERO));
+            }
+            if !delivered.is_empty() && core.state != RunState::Terminated {
+                core.dispatch();
+            }
+        }
+        let any = !delivered.is_empty();
+        for (chunk, outcome) in delivered {
+            chunk.sink.chunk_done(&chunk.positions, outcome);
+        }
+        any
+    }
+
+    /// Finds workers that died without their channel closing (a copy of it inherited by
+    /// another process keeps it open), after reading everything they sent.
+    fn check_liveness(&mut self) {
+        let dead: Vec<usize> = {
+            let core = self.shared.core();
+            (0..core.workers.len())
+                .filter(|&slot| {
+                    core.workers[slot]
+                        .as_ref()
+                        .is_some_and(|w| !w.process.is_alive())
+                })
+                .collect()
+        };
+        if dead.is_empty() {
+            return;
+        }
+        // Everything a dead worker sent is already in its channel: read it first.
+        while let Ok(events) = self.set.try_select() {
+            self.handle(events);
+        }
+        for slot in dead {
+            let worker = self.shared.core().workers[slot].take();
+            if let Some(worker) = worker {
+                self.bury(worker);
+            }
+        }
+    }
+
+    /// Kills the workers whose running chunk outlived its timeout; their death is handled
+    /// like any other, and the chunk reports [`TaskError::Timeout`].
+    fn check_timeouts(&mut self) {
+        let now = Instant::now();
+        let mut core = self.shared.core();
+        for worker in core.workers.iter_mut().flatten() {
+            if worker.timed_out.is_some() {
+                continue;
+            }
+            if let Some(limit) = worker.in_flight.front().and_then(|c| c.timeout)
+                && now.saturating_duration_since(worker.head_since) >= limit
+            {
+                worker.timed_out = Some(limit);
+                if let Err(e) = worker.process.kill() {
+                    log::error!("could not kill pool worker {}: {e}", worker.pid);
+                }
+            }
+        }
+    }
+
+    /// Reaps a worker that ended, fails the chunk it was running, puts back the chunks it had
+    /// not started, and replaces it.
+    fn bury(&mut self, mut worker: Worker) {
+        // What it wrote into its ring before it ended is delivered; its channel has been
+        // read to the end by now. If it died inside a `put`, the ring's lock is taken over
+        // from it once the lock notices (within `OWNER_CHECK_INTERVAL`), and its half
+        // written item dropped.
+        let mut chunk_time = None;
+        let patience = OWNER_CHECK_INTERVAL * 2;
+        for (chunk, outcome) in drain_ring(&mut worker, &mut chunk_time, patience) {
+            chunk.sink.chunk_done(&chunk.positions, outcome);
+        }
+        let status = exit_status(&mut worker.process);
+        let mut in_flight = std::mem::take(&mut worker.in_flight);
+        if self.shared.core().state == RunState::Terminated {
+            in_flight
+                .into_iter()
+                .for_each(|c| c.fail(TaskError::Terminated));
+        } else if let Some(panic) = worker.init_failed.take() {
+            for chunk in in_flight {
+                chunk.fail(TaskError::Initializer(panic.clone()));
+            }
+        } else {
+            if let Some(running) = in_flight.pop_front() {
+                let error = match worker.timed_out {
+                    Some(after) => TaskError::Timeout { after },
+                    None => TaskError::WorkerDied { status },
+                };
+                log::warn!(
+                    "pool worker {} ended ({}) while running a task",
+                    worker.pid,
+                    describe(status)
+                );
+                running.fail(error);
+            }
+            if !in_flight.is_empty() {
+                let mut core = self.shared.core();
+                if core.state == RunState::Terminated {
+                    drop(core);
+                    in_flight
+                        .into_iter()
+                        .for_each(|c| c.fail(TaskError::Terminated));
+                } else {
+                    for chunk in in_flight.into_iter().rev() {
+                        core.pending.push_front(chunk);
+                    }
+                    core.dispatch();
+                }
+            }
+        }
+    }
+
+    /// Starts workers in empty slots while there is (or may be) work for them.
+    fn refill_slots(&mut self) {
+        let empty: Vec<usize> = {
+            let core = self.shared.core();
+            let wanted = match core.state {
+                RunState::Running => true,
+                RunState::Closing => !core.is_idle(),
+                RunState::Terminated => false,
+            };
+            if !wanted {
+                return;
+            }
+            (0..core.workers.len())
+                .filter(|&s| core.workers[s].is_none())
+                .collect()
+        };
+        for slot in empty {
+            self.started += 1;
+            match start_worker(&self.shared.spec, &self.shared.asleep, self.started) {
+                Ok((mut worker, results)) => match self.set.add(results) {
+                    Ok(id) => {
+                        worker.set_id = Some(id);
+                        let mut core = self.shared.core();
+                        core.workers[slot] = Some(worker);
+                        if core.state != RunState::Terminated {
+                            core.dispatch();
+                        } else {
+                            drop(core);
+                            self.shared.wake();
+                        }
+                    }
+                    Err(e) => {
+                        log::error!("could not watch a new pool worker: {e}");
+                        let _ = worker.process.kill();
+                        let _ = worker.process.join();
+                    }
+                },
+                Err(e) => {
+                    log::error!("could not start a pool worker: {e}");
+                    let mut core = self.shared.core();
+                    if core.workers.iter().all(Option::is_none) {
+                        // Nobody can run the queue: fail it rather than hang.
+                        let detail = e.to_string();
+                        let pending: Vec<Chunk> = core.pending.drain(..).collect();
+                        drop(core);
+                        for chunk in pending {
+                            chunk.fail(TaskError::NoWorkers {
+                                detail: detail.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Leaves: after `close`, once every task is done (workers are asked to exit); after
+    /// `terminate`, at once (workers are terminated, their tasks fail).
+    fn shut_down(self, terminate: bool) {
+        let (workers, pending) = {
+            let mut core = self.shared.core();
+            let workers: Vec<Worker> = core.workers.iter_mut().filter_map(Option::take).collect();
+            (workers, core.pending.drain(..).collect::<Vec<_>>())
+        };
+        for chunk in pending {
+            chunk.fail(TaskError::Terminated);
+        }
+        for worker in &workers {
+            if terminate {
+                let _ = worker.process.terminate();
+            } else {
+                let _ = worker.tasks.send(ToWorker::Exit);
+            }
+        }
+        for mut worker in workers {
+            if worker.process.join_timeout(GRACE).is_err() && worker.process.is_alive() {
+                let _ = worker.process.kill();
+                let _ = worker.process.join();
+            }
+            for chunk in worker.in_flight.drain(..) {
+                chunk.fail(TaskError::Terminated);
+            }
+        }
+        // Close the select set's descriptors before telling anyone we are done.
+        let shared = self.shared.clone();
+        drop(self);
+        shared.finished.store(true, Ordering::SeqCst);
+    }
+}
+
+fn slot_of(core: &Core, set_id: u64) -> Option<usize> {
+    core.workers
+        .iter()
+        .position(|w| w.as_ref().is_some_and(|w| w.set_id == Some(set_id)))
+}
+
+/// Reaps a worker that ended and says how.
+fn exit_status(process: &mut Process<()>) -> Option<ExitStatus> {
+    match process.join() {
+        Ok(()) => Some(ExitStatus::Code(0)),
+        Err(e) => e.exit_status().or_else(|| process.exit_status()),
+    }
+}
+
+fn describe(status: Option<ExitStatus>) -> String {
+    status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string())
+}
