@@ -6,7 +6,7 @@ use std::time::Duration;
 use multiproc_process::{FunctionRef, PanicInfo, Portable};
 
 use crate::error::TaskError;
-use crate::worker::Bytes;
+use crate::wire::Bytes;
 
 /// The positions (in the caller's input order) of the tasks of one chunk: `start..start + len`
 /// minus the ones whose arguments could not be encoded (reported on their own).

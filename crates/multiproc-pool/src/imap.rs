@@ -12,7 +12,7 @@ use crate::chunk::{Chunk, Positions, Sink, decode_outputs, encode_chunk};
 use crate::error::TaskError;
 use crate::progress::Progress;
 use crate::scheduler::Shared;
-use crate::worker::Bytes;
+use crate::wire::Bytes;
 
 /// The lazy iterator returned by [`Pool::imap`](crate::Pool::imap) and
 /// [`Pool::imap_unordered`](crate::Pool::imap_unordered): one `Result` per input item.

@@ -103,6 +103,7 @@ mod imap;
 mod pool;
 mod progress;
 mod scheduler;
+mod wire;
 mod worker;
 
 pub use self::async_result::AsyncResult;

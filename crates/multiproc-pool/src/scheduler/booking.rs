@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::chunk::Chunk;
 use crate::error::TaskError;
-use crate::worker::{Bytes, FromWorker};
+use crate::wire::{Bytes, FromWorker, RingRead, read_ring};
 
 use super::state::Worker;
 
@@ -55,20 +55,16 @@ pub(super) fn drain_ring(
         } else {
             Duration::ZERO
         };
-        let message = match worker.ring.get_bytes_timeout(wait) {
-            Ok(message) => message,
-            Err(multiproc_channel::Error::Empty | multiproc_channel::Error::Closed) => break,
-            Err(e) => {
-                log::error!("could not read pool worker {}'s results: {e}", worker.pid);
-                break;
-            }
-        };
-        match postcard::from_bytes::<FromWorker>(&message) {
-            Ok(FromWorker::Done { id, output }) => {
+        match read_ring(&worker.ring, wait) {
+            RingRead::Message(FromWorker::Done { id, output }) => {
                 booked.extend(book(worker, chunk_time, id, output))
             }
-            Ok(_) => log::error!("pool worker {} put a stray message in its ring", worker.pid),
-            Err(e) => log::error!("undecodable result from pool worker {}: {e}", worker.pid),
+            RingRead::Message(_) => {}
+            RingRead::Empty => break,
+            RingRead::Corrupt(e) => {
+                log::error!("pool worker {}: {e}", worker.pid);
+                break;
+            }
         }
     }
     booked

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::chunk::Chunk;
-use crate::worker::{ToWorker, WireChunk};
+use crate::wire::WireChunk;
 
 use super::state::{Core, RunState, Shared};
 
@@ -115,7 +115,7 @@ impl Core {
             worker.sent += batch.len() as u64;
             worker.in_flight_bytes = bytes;
             worker.in_flight.extend(batch);
-            if let Err(e) = worker.tasks.send(ToWorker::Run(wire)) {
+            if let Err(e) = worker.tasks.run(wire) {
                 // The worker died; the result thread notices and fails or requeues its chunks.
                 log::debug!("could not send work to pool worker {}: {e}", worker.pid);
             }

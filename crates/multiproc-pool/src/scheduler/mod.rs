@@ -22,9 +22,10 @@
 
 mod booking;
 mod dispatch;
+mod launch;
 mod result_thread;
 mod start;
 mod state;
 
-pub(crate) use self::start::launch;
+pub(crate) use self::launch::launch;
 pub(crate) use self::state::{MakeWorker, RunState, Shared, WorkerSpec};

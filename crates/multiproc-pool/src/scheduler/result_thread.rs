@@ -13,7 +13,7 @@ use multiproc_shared::words::OWNER_CHECK_INTERVAL;
 
 use crate::chunk::Chunk;
 use crate::error::TaskError;
-use crate::worker::{FromWorker, ToWorker};
+use crate::wire::{FromWorker, decode_channel_message};
 
 use super::booking::{book, drain_ring};
 use super::start::start_worker;
@@ -132,7 +132,7 @@ impl ResultThread {
                         let Some(slot) = slot_of(&core, id) else {
                             continue;
                         };
-                        match message.to::<FromWorker>() {
+                        match decode_channel_message(message) {
                             Ok(FromWorker::Done { id, output }) => {
                                 let core = &mut *core;
                                 let worker = core.workers[slot].as_mut().expect("slot_of found it");
@@ -363,7 +363,7 @@ impl ResultThread {
             if terminate {
                 let _ = worker.process.terminate();
             } else {
-                let _ = worker.tasks.send(ToWorker::Exit);
+                let _ = worker.tasks.exit();
             }
         }
         for mut worker in workers {

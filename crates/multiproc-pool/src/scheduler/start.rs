@@ -1,20 +1,16 @@
-//! Starting workers, and the pool itself: the first workers, the shared state around them
-//! and the result thread.
+//! Starting one worker: its channels, its ring, its process.
 
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use ipc_channel::ipc::{self, IpcReceiver, IpcReceiverSet};
-use multiproc_channel::Queue;
+use ipc_channel::ipc::IpcReceiver;
 use multiproc_process::{ProcessError, get_context};
 use multiproc_shared::Value;
 
-use crate::worker::{FromWorker, RING_BYTES, ResultSink, ToWorker, worker_main};
+use crate::wire::{FromWorker, result_channel, task_channel};
+use crate::worker::worker_main;
 
-use super::result_thread::ResultThread;
-use super::state::{Core, RunState, Shared, Worker, WorkerSpec};
+use super::state::{Worker, WorkerSpec};
 
 /// Starts one worker process.
 pub(crate) fn start_worker(
@@ -23,19 +19,9 @@ pub(crate) fn start_worker(
     number: usize,
 ) -> Result<(Worker, IpcReceiver<FromWorker>), ProcessError> {
     let io = |context| move |source| ProcessError::Io { context, source };
-    let (task_tx, task_rx) =
-        ipc::channel::<ToWorker>().map_err(io("could not create a task channel"))?;
-    let (result_tx, result_rx) =
-        ipc::channel::<FromWorker>().map_err(io("could not create a result channel"))?;
-    let ring = Queue::with_capacity(None, RING_BYTES).map_err(|e| ProcessError::Io {
-        context: "could not create a result ring",
-        source: std::io::Error::other(e),
-    })?;
-    let sink = ResultSink {
-        channel: result_tx,
-        ring: ring.clone(),
-        asleep: asleep.clone(),
-    };
+    let (task_tx, task_rx) = task_channel().map_err(io("could not create a task channel"))?;
+    let (sink, result_rx, ring) =
+        result_channel(asleep).map_err(io("could not create a result channel and ring"))?;
     let process = match &spec.make {
         Some(make) => make(spec.method, task_rx, sink, spec.config),
         None => get_context(spec.method).process(worker_main, (task_rx, sink, spec.config)),
@@ -58,56 +44,4 @@ pub(crate) fn start_worker(
         init_failed: None,
     };
     Ok((worker, result_rx))
-}
-
-/// Builds the shared state around the first workers and starts the result thread.
-pub(crate) fn launch(
-    spec: WorkerSpec,
-    processes: usize,
-    max_tasks: Option<u64>,
-) -> Result<(Arc<Shared>, std::thread::JoinHandle<()>), ProcessError> {
-    let io = |context| move |source| ProcessError::Io { context, source };
-    let mut set = IpcReceiverSet::new().map_err(io("could not create the result selector"))?;
-    let (wake, wake_rx) = ipc::channel::<()>().map_err(io("could not create a channel"))?;
-    let wake_id = set.add(wake_rx).map_err(io("could not watch a channel"))?;
-    let asleep = Value::new(0u32).map_err(|e| ProcessError::Io {
-        context: "could not create the pool's shared state",
-        source: std::io::Error::other(e),
-    })?;
-    let mut workers = Vec::with_capacity(processes);
-    for number in 1..=processes {
-        match start_worker(&spec, &asleep, number) {
-            Ok((mut worker, results)) => {
-                worker.set_id = Some(set.add(results).map_err(io("could not watch a channel"))?);
-                workers.push(Some(worker));
-            }
-            Err(e) => {
-                for mut worker in workers.into_iter().flatten() {
-                    let _ = worker.process.kill();
-                    let _ = worker.process.join();
-                }
-                return Err(e);
-            }
-        }
-    }
-    let core = Core {
-        state: RunState::Running,
-        pending: VecDeque::new(),
-        workers,
-        next_id: 0,
-        wake,
-        chunk_time: None,
-        cursor: 0,
-        max_tasks,
-    };
-    let shared = Arc::new(Shared {
-        core: Mutex::new(core),
-        asleep,
-        spec,
-        processes,
-        finished: AtomicBool::new(false),
-    });
-    let handle = ResultThread::spawn(shared.clone(), set, wake_id, processes)
-        .map_err(io("could not start the pool's result thread"))?;
-    Ok((shared, handle))
 }

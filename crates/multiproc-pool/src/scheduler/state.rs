@@ -6,13 +6,14 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use ipc_channel::ipc::{IpcReceiver, IpcSender};
+use ipc_channel::ipc::IpcSender;
 use multiproc_channel::Queue;
 use multiproc_process::{PanicInfo, Process, StartMethod};
 use multiproc_shared::Value;
 
 use crate::chunk::Chunk;
-use crate::worker::{ResultSink, ToWorker, WorkerConfig};
+use crate::wire::{ResultSink, TaskReceiver, TaskSender};
+use crate::worker::WorkerConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RunState {
@@ -23,11 +24,8 @@ pub(crate) enum RunState {
 }
 
 /// Makes (does not start) a worker process from its channels.
-pub(crate) type MakeWorker = Box<
-    dyn Fn(StartMethod, IpcReceiver<ToWorker>, ResultSink, WorkerConfig) -> Process<()>
-        + Send
-        + Sync,
->;
+pub(crate) type MakeWorker =
+    Box<dyn Fn(StartMethod, TaskReceiver, ResultSink, WorkerConfig) -> Process<()> + Send + Sync>;
 
 /// How to start a worker.
 pub(crate) struct WorkerSpec {
@@ -40,7 +38,7 @@ pub(crate) struct WorkerSpec {
 pub(crate) struct Worker {
     pub(super) process: Process<()>,
     pub(crate) pid: u32,
-    pub(super) tasks: IpcSender<ToWorker>,
+    pub(super) tasks: TaskSender,
     /// Its small results, in shared memory (see [`ResultSink`]).
     pub(super) ring: Queue<()>,
     /// The id of its result channel in the result thread's select set.
