@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use multiproc_process::{FunctionRef, Portable};
 
-use crate::chunk::{Chunk, Positions, Sink, decode_outputs, encode_chunk};
+use crate::chunk::{Chunk, Outcome, Positions, Sink, chunk_timeout, decode_outputs, encode_chunk};
 use crate::error::TaskError;
 use crate::progress::Progress;
 use crate::scheduler::Shared;
@@ -141,7 +141,7 @@ impl<R> Stream<R> {
 }
 
 impl<R: Portable> Sink for Stream<R> {
-    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>) {
+    fn chunk_done(&self, positions: &Positions, outcome: Outcome) {
         if self.cancelled.load(Ordering::Relaxed) {
             return;
         }
@@ -190,7 +190,7 @@ impl<'a, R: Portable> IMap<'a, R> {
                     if positions.count() == 0 {
                         continue;
                     }
-                    let timeout = self.timeout.map(|t| t * positions.count() as u32);
+                    let timeout = chunk_timeout(self.timeout, positions.count());
                     chunks.push(Chunk {
                         id: 0,
                         func: self.func,
@@ -209,12 +209,12 @@ impl<'a, R: Portable> IMap<'a, R> {
         if chunks.is_empty() {
             return;
         }
-        if let Err(refused) = self.shared.submit(chunks) {
+        if let Err((refused, error)) = self.shared.submit(chunks) {
             // The pool was closed or terminated: report these, and stop reading the input.
             self.input_done = true;
             self.stream.progress.set_total(self.submitted);
             for chunk in refused {
-                chunk.fail(TaskError::Closed);
+                chunk.fail(error.clone());
             }
         }
     }

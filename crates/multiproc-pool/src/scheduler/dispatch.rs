@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::chunk::Chunk;
+use crate::error::TaskError;
 use crate::wire::WireChunk;
 
 use super::state::{Core, RunState, Shared};
@@ -15,11 +16,11 @@ const LONG_CHUNK: Duration = Duration::from_millis(5);
 
 impl Shared {
     /// Queues chunks (ids are assigned here) and hands out what the workers can take. Gives
-    /// the chunks back if the pool no longer accepts work.
-    pub(crate) fn submit(&self, chunks: Vec<Chunk>) -> Result<(), Vec<Chunk>> {
+    /// the chunks back, with the error to fail them with, if the pool no longer accepts work.
+    pub(crate) fn submit(&self, chunks: Vec<Chunk>) -> Result<(), (Vec<Chunk>, TaskError)> {
         let mut core = self.core();
         if core.state != RunState::Running {
-            return Err(chunks);
+            return Err((chunks, core.refusal()));
         }
         for mut chunk in chunks {
             chunk.id = core.next_id;
@@ -54,9 +55,7 @@ impl Core {
             .workers
             .iter()
             .flatten()
-            .filter(|w| {
-                w.timed_out.is_none() && w.init_failed.is_none() && w.in_flight.len() <= depth / 2
-            })
+            .filter(|w| w.takes_work() && w.in_flight.len() <= depth / 2)
             .count()
             .max(1);
         let share = self.pending.len().div_ceil(takers).max(1);
@@ -68,7 +67,7 @@ impl Core {
             let Some(worker) = self.workers[slot].as_mut() else {
                 continue;
             };
-            if worker.timed_out.is_some() || worker.init_failed.is_some() {
+            if !worker.takes_work() {
                 continue;
             }
             let busy = worker.in_flight.len();

@@ -52,6 +52,7 @@ pub(crate) fn launch(
         chunk_time: None,
         cursor: 0,
         max_tasks,
+        broken: None,
     };
     let shared = Arc::new(Shared {
         core: Mutex::new(core),

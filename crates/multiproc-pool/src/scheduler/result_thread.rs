@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 
 use ipc_channel::TrySelectError;
 use ipc_channel::ipc::{IpcReceiverSet, IpcSelectionResult};
-use multiproc_process::{ExitStatus, Process};
+use multiproc_process::{ExitStatus, Process, catch_panic};
 use multiproc_shared::words::OWNER_CHECK_INTERVAL;
 
 use crate::chunk::Chunk;
 use crate::error::TaskError;
-use crate::wire::{FromWorker, decode_channel_message};
+use crate::wire::decode_channel_message;
 
-use super::booking::{book, drain_ring};
+use super::booking::{drain_ring, receive};
 use super::start::start_worker;
 use super::state::{Core, RunState, Shared, Worker};
 
@@ -53,7 +53,15 @@ impl ResultThread {
         };
         std::thread::Builder::new()
             .name("multiproc-pool-results".into())
-            .spawn(move || reader.run())
+            .spawn(move || {
+                let shared = reader.shared.clone();
+                // Quiet: a library thread does not write to stderr; the cause is reported
+                // to every task instead.
+                if let Err(panic) = catch_panic(true, move || reader.run()) {
+                    log::error!("the pool's result thread panicked: {panic}");
+                    break_pool(&shared, format!("its result thread panicked: {panic}"));
+                }
+            })
     }
 
     fn run(mut self) {
@@ -129,42 +137,37 @@ impl ResultThread {
                 match event {
                     IpcSelectionResult::MessageReceived(id, _) if id == self.wake_id => {}
                     IpcSelectionResult::MessageReceived(id, message) => {
-                        let Some(slot) = slot_of(&core, id) else {
+                        let core = &mut *core;
+                        let Some(worker) = worker_of(&mut core.workers, id) else {
                             continue;
                         };
+                        if worker.corrupt.is_some() {
+                            continue;
+                        }
                         match decode_channel_message(message) {
-                            Ok(FromWorker::Done { id, output }) => {
-                                let core = &mut *core;
-                                let worker = core.workers[slot].as_mut().expect("slot_of found it");
-                                delivered.extend(book(worker, &mut core.chunk_time, id, output));
+                            Ok(message) => {
+                                delivered.extend(receive(worker, &mut core.chunk_time, message))
                             }
-                            Ok(FromWorker::Ready) => {}
-                            Ok(FromWorker::InitFailed(panic)) => {
-                                let worker = core.workers[slot].as_mut().expect("slot_of found it");
-                                log::error!(
-                                    "the pool initializer panicked in worker {}: {panic}",
-                                    worker.pid
-                                );
-                                worker.init_failed = Some(panic);
-                            }
-                            Err(e) => log::error!("undecodable message from a pool worker: {e}"),
+                            Err(corrupt) => worker.mark_corrupt(corrupt),
                         }
                     }
                     IpcSelectionResult::ChannelClosed(id) => {
-                        if let Some(slot) = slot_of(&core, id) {
-                            let mut worker = core.workers[slot].take().expect("slot_of found it");
+                        let slot = slot_of(&core, id);
+                        if let Some(mut worker) = slot.and_then(|s| core.workers.get_mut(s)?.take())
+                        {
                             worker.set_id = None;
                             ended.push(worker);
                         }
                     }
                 }
             }
+            ended.extend(take_corrupt(&mut core));
             if core.state != RunState::Terminated {
                 core.dispatch();
             }
         }
         for (chunk, outcome) in delivered {
-            chunk.sink.chunk_done(&chunk.positions, outcome);
+            chunk.deliver(outcome);
         }
         for worker in ended {
             self.bury(worker);
@@ -175,19 +178,24 @@ impl ResultThread {
     /// the results. Returns whether there were any.
     fn drain_rings(&mut self) -> bool {
         let mut delivered = Vec::new();
-        {
+        let corrupt = {
             let mut core = self.shared.core();
             let core = &mut *core;
             for worker in core.workers.iter_mut().flatten() {
                 delivered.extend(drain_ring(worker, &mut core.chunk_time, Duration::ZERO));
             }
+            let corrupt = take_corrupt(core);
             if !delivered.is_empty() && core.state != RunState::Terminated {
                 core.dispatch();
             }
-        }
-        let any = !delivered.is_empty();
+            corrupt
+        };
+        let any = !delivered.is_empty() || !corrupt.is_empty();
         for (chunk, outcome) in delivered {
-            chunk.sink.chunk_done(&chunk.positions, outcome);
+            chunk.deliver(outcome);
+        }
+        for worker in corrupt {
+            self.bury(worker);
         }
         any
     }
@@ -226,7 +234,7 @@ impl ResultThread {
         let now = Instant::now();
         let mut core = self.shared.core();
         for worker in core.workers.iter_mut().flatten() {
-            if worker.timed_out.is_some() {
+            if worker.timed_out.is_some() || worker.corrupt.is_some() {
                 continue;
             }
             if let Some(limit) = worker.in_flight.front().and_then(|c| c.timeout)
@@ -240,17 +248,18 @@ impl ResultThread {
         }
     }
 
-    /// Reaps a worker that ended, fails the chunk it was running, puts back the chunks it had
-    /// not started, and replaces it.
+    /// Reaps a worker that ended (or was killed for corrupt results), fails the chunk it was
+    /// running, puts back the chunks it had not started, and replaces it. A corrupt worker
+    /// fails every chunk in flight on it: what it sent can no longer tell which ones ran.
     fn bury(&mut self, mut worker: Worker) {
         // What it wrote into its ring before it ended is delivered; its channel has been
         // read to the end by now. If it died inside a `put`, the ring's lock is taken over
         // from it once the lock notices (within `OWNER_CHECK_INTERVAL`), and its half
-        // written item dropped.
+        // written item dropped. A corrupt ring is not read.
         let mut chunk_time = None;
-        let patience = OWNER_CHECK_INTERVAL * 2;
+        let patience = OWNER_CHECK_INTERVAL.saturating_mul(2);
         for (chunk, outcome) in drain_ring(&mut worker, &mut chunk_time, patience) {
-            chunk.sink.chunk_done(&chunk.positions, outcome);
+            chunk.deliver(outcome);
         }
         let status = exit_status(&mut worker.process);
         let mut in_flight = std::mem::take(&mut worker.in_flight);
@@ -258,6 +267,20 @@ impl ResultThread {
             in_flight
                 .into_iter()
                 .for_each(|c| c.fail(TaskError::Terminated));
+        } else if let Some(corrupt) = worker.corrupt.take() {
+            if !in_flight.is_empty() {
+                log::warn!(
+                    "pool worker {} was replaced; {} chunks in flight on it fail: {corrupt}",
+                    worker.pid,
+                    in_flight.len()
+                );
+            }
+            for chunk in in_flight {
+                chunk.fail(TaskError::CorruptResults {
+                    pid: worker.pid,
+                    detail: corrupt.to_string(),
+                });
+            }
         } else if let Some(panic) = worker.init_failed.take() {
             for chunk in in_flight {
                 chunk.fail(TaskError::Initializer(panic.clone()));
@@ -380,6 +403,49 @@ impl ResultThread {
         drop(self);
         shared.finished.store(true, Ordering::SeqCst);
     }
+}
+
+/// After the result thread died: no result can arrive any more, so every chunk queued or in
+/// flight fails with [`TaskError::PoolBroken`], later submissions are refused with it, and
+/// the workers are killed and reaped.
+fn break_pool(shared: &Shared, detail: String) {
+    let (workers, pending) = {
+        let mut core = shared.core();
+        core.broken = Some(detail.clone());
+        core.state = RunState::Terminated;
+        let workers: Vec<Worker> = core.workers.iter_mut().filter_map(Option::take).collect();
+        (workers, core.pending.drain(..).collect::<Vec<_>>())
+    };
+    let error = TaskError::PoolBroken { detail };
+    for chunk in pending {
+        chunk.fail(error.clone());
+    }
+    for mut worker in workers {
+        let _ = worker.process.kill();
+        if worker.process.join_timeout(GRACE).is_err() {
+            log::error!("could not reap pool worker {}", worker.pid);
+        }
+        for chunk in worker.in_flight.drain(..) {
+            chunk.fail(error.clone());
+        }
+    }
+    shared.finished.store(true, Ordering::SeqCst);
+}
+
+/// Takes the workers marked corrupt out of their slots, to be buried.
+fn take_corrupt(core: &mut Core) -> Vec<Worker> {
+    core.workers
+        .iter_mut()
+        .filter(|slot| slot.as_ref().is_some_and(|w| w.corrupt.is_some()))
+        .filter_map(Option::take)
+        .collect()
+}
+
+fn worker_of(workers: &mut [Option<Worker>], set_id: u64) -> Option<&mut Worker> {
+    workers
+        .iter_mut()
+        .flatten()
+        .find(|w| w.set_id == Some(set_id))
 }
 
 fn slot_of(core: &Core, set_id: u64) -> Option<usize> {

@@ -42,6 +42,7 @@ pub(crate) fn start_worker(
         sent: 0,
         timed_out: None,
         init_failed: None,
+        corrupt: None,
     };
     Ok((worker, result_rx))
 }

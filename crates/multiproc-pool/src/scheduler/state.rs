@@ -12,7 +12,8 @@ use multiproc_process::{PanicInfo, Process, StartMethod};
 use multiproc_shared::Value;
 
 use crate::chunk::Chunk;
-use crate::wire::{ResultSink, TaskReceiver, TaskSender};
+use crate::error::TaskError;
+use crate::wire::{Corrupt, ResultSink, TaskReceiver, TaskSender};
 use crate::worker::WorkerConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,28 @@ pub(crate) struct Worker {
     /// The pool killed it because its running chunk outlived this timeout.
     pub(super) timed_out: Option<Duration>,
     pub(super) init_failed: Option<PanicInfo>,
+    /// What it sent could not be trusted (see [`Corrupt`]): it was killed, and every chunk
+    /// in flight on it fails.
+    pub(super) corrupt: Option<Corrupt>,
+}
+
+impl Worker {
+    /// Stops trusting the worker: it is killed now, and the result thread buries it.
+    pub(super) fn mark_corrupt(&mut self, corrupt: Corrupt) {
+        if self.corrupt.is_some() {
+            return;
+        }
+        log::error!("pool worker {} sent corrupt results: {corrupt}", self.pid);
+        if let Err(e) = self.process.kill() {
+            log::error!("could not kill pool worker {}: {e}", self.pid);
+        }
+        self.corrupt = Some(corrupt);
+    }
+
+    /// Whether new work may go to it.
+    pub(super) fn takes_work(&self) -> bool {
+        self.timed_out.is_none() && self.init_failed.is_none() && self.corrupt.is_none()
+    }
 }
 
 /// Everything guarded by the core lock.
@@ -68,6 +91,8 @@ pub(crate) struct Core {
     pub(super) chunk_time: Option<Duration>,
     pub(super) cursor: usize,
     pub(super) max_tasks: Option<u64>,
+    /// Why the result thread stopped, if it did other than by `close` or `terminate`.
+    pub(super) broken: Option<String>,
 }
 
 pub(crate) struct Shared {
@@ -123,8 +148,18 @@ impl Core {
         self.workers
             .iter()
             .flatten()
-            .filter(|w| w.timed_out.is_none())
-            .filter_map(|w| Some(w.head_since + w.in_flight.front()?.timeout?))
+            .filter(|w| w.timed_out.is_none() && w.corrupt.is_none())
+            .filter_map(|w| w.head_since.checked_add(w.in_flight.front()?.timeout?))
             .min()
+    }
+
+    /// The error for work the pool no longer takes.
+    pub(crate) fn refusal(&self) -> TaskError {
+        match &self.broken {
+            Some(detail) => TaskError::PoolBroken {
+                detail: detail.clone(),
+            },
+            None => TaskError::Closed,
+        }
     }
 }
