@@ -293,4 +293,53 @@ mod tests {
         let decoded: Vec<(u32, u8)> = postcard::from_bytes(&input.0).unwrap();
         assert_eq!(decoded, vec![(1, 2), (3, 4)]);
     }
+
+    fn decoded(bytes: Vec<u8>) -> Vec<(usize, Result<u32, TaskError>)> {
+        let positions = Positions {
+            start: 10,
+            len: 2,
+            skipped: Vec::new(),
+        };
+        decode_outputs::<u32>(&positions, Ok(Output { bytes, worker: 42 }))
+    }
+
+    #[test]
+    fn a_chunk_decodes_one_result_per_position() {
+        let bytes = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1), Ok(2)]).unwrap();
+        let results = decoded(bytes);
+        assert_eq!(results, vec![(10, Ok(1)), (11, Ok(2))]);
+    }
+
+    #[test]
+    fn a_miscounted_chunk_fails_alone_naming_its_worker() {
+        let three = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1), Ok(2), Ok(3)]).unwrap();
+        let one = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1)]).unwrap();
+        for bytes in [three, one] {
+            let results = decoded(bytes);
+            assert_eq!(results.len(), 2);
+            for (_, result) in results {
+                match result {
+                    Err(e @ TaskError::CorruptResults { pid: 42, .. }) => {
+                        assert!(e.to_string().contains("for a chunk of 2 tasks"), "{e}")
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_output_fails_the_chunk_naming_its_worker() {
+        // A claimed count of 2^60 reserves nothing: the decoding runs out of bytes first.
+        let huge = postcard::to_stdvec(&(1u64 << 60)).unwrap();
+        for bytes in [vec![], vec![2, 0], vec![2, 9, 9, 9], vec![0xff; 16], huge] {
+            for (_, result) in decoded(bytes) {
+                assert!(
+                    matches!(&result, Err(TaskError::Transfer { detail }) if detail.contains("pool worker 42"))
+                        || matches!(result, Err(TaskError::CorruptResults { pid: 42, .. })),
+                    "{result:?}"
+                );
+            }
+        }
+    }
 }
