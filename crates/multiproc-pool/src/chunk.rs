@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use multiproc_process::{FunctionRef, PanicInfo, Portable, catch_panic};
+use multiproc_process::{FunctionRef, PanicInfo, Portable};
+use multiproc_sys::panic::catch;
 
 use crate::error::TaskError;
 use crate::wire::Bytes;
@@ -73,13 +74,13 @@ impl Chunk {
     /// Hands the chunk's outcome to its sink. A result type whose `Deserialize` panics fails
     /// the chunk instead of the pool's result thread.
     pub(crate) fn deliver(self, outcome: Outcome) {
-        let panicked = catch_panic(true, || self.sink.chunk_done(&self.positions, outcome));
+        let panicked = catch(true, || self.sink.chunk_done(&self.positions, outcome));
         if let Err(panic) = panicked {
             let error = TaskError::Transfer {
-                detail: format!("decoding the results panicked: {panic}"),
+                detail: format!("decoding the results panicked: {}", panic.message),
             };
             // A sink books nothing before its decoding is done, and a result is set once.
-            let _ = catch_panic(true, || self.sink.chunk_done(&self.positions, Err(error)));
+            let _ = catch(true, || self.sink.chunk_done(&self.positions, Err(error)));
         }
     }
 }

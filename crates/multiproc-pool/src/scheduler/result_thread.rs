@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use ipc_channel::TrySelectError;
 use ipc_channel::ipc::{IpcReceiverSet, IpcSelectionResult};
-use multiproc_process::{ExitStatus, Process, catch_panic};
+use multiproc_process::{ExitStatus, Process};
 use multiproc_shared::words::OWNER_CHECK_INTERVAL;
 
 use crate::chunk::Chunk;
@@ -57,9 +57,14 @@ impl ResultThread {
                 let shared = reader.shared.clone();
                 // Quiet: a library thread does not write to stderr; the cause is reported
                 // to every task instead.
-                if let Err(panic) = catch_panic(true, move || reader.run()) {
-                    log::error!("the pool's result thread panicked: {panic}");
-                    break_pool(&shared, format!("its result thread panicked: {panic}"));
+                if let Err(panic) = multiproc_sys::panic::catch(true, move || reader.run()) {
+                    let detail = format!(
+                        "its result thread panicked: {} ({})",
+                        panic.message,
+                        panic.location.as_deref().unwrap_or("unknown location")
+                    );
+                    log::error!("the pool stopped working: {detail}");
+                    break_pool(&shared, detail);
                 }
             })
     }

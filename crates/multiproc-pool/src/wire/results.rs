@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use ipc_channel::ipc::{self, IpcMessage, IpcReceiver, IpcSender};
 use multiproc_channel::{Error as ChannelError, Queue};
-use multiproc_process::catch_panic;
 use multiproc_shared::Value;
+use multiproc_sys::panic::catch;
 use serde::{Deserialize, Serialize};
 
 use super::{Bytes, FromWorker};
@@ -127,7 +127,7 @@ pub(crate) enum RingRead {
 /// record length or a counter that the queue refused). A panic inside the read counts the
 /// same: a peer's scribbles must not take the pool's result thread down.
 pub(crate) fn read_ring(ring: &Queue<()>, wait: Duration) -> RingRead {
-    let read = catch_panic(true, || ring.get_bytes_timeout(wait));
+    let read = catch(true, || ring.get_bytes_timeout(wait));
     match read {
         Ok(Ok(bytes)) => match decode_ring_message(&bytes) {
             Ok(message) => RingRead::Message(message),
@@ -164,7 +164,7 @@ pub(crate) fn decode_ring_message(bytes: &[u8]) -> Result<FromWorker, Corrupt> {
 /// Decodes a message received on a worker's result channel. A message that does not
 /// decode (or whose decoding panics inside ipc-channel) is an error, never a panic.
 pub(crate) fn decode_channel_message(message: IpcMessage) -> Result<FromWorker, Corrupt> {
-    match catch_panic(true, || message.to::<FromWorker>()) {
+    match catch(true, || message.to::<FromWorker>()) {
         Ok(Ok(message)) => Ok(message),
         Ok(Err(e)) => Err(Corrupt(format!(
             "an undecodable message on its result channel: {e}"
