@@ -1,5 +1,6 @@
 //! Chunks: the unit of work the pool ships to a worker, and where their results go.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,16 +65,46 @@ pub(crate) struct Chunk {
     /// How long the whole chunk may run (the per-task timeout times the number of tasks).
     pub(crate) timeout: Option<Duration>,
     pub(crate) sink: Arc<dyn Sink>,
+    /// Its outcome went to its sink (see the `Drop` impl).
+    delivered: bool,
+}
+
+/// Chunks dropped without an outcome while this thread unwound from a panic, and where
+/// their outcome should have gone.
+type Orphans = Vec<(Arc<dyn Sink>, Positions)>;
+
+thread_local! {
+    static ORPHANS: RefCell<Orphans> = const { RefCell::new(Vec::new()) };
 }
 
 impl Chunk {
+    /// A chunk not yet submitted (the pool assigns its id).
+    pub(crate) fn new(
+        func: FunctionRef,
+        input: Bytes,
+        positions: Positions,
+        timeout: Option<Duration>,
+        sink: Arc<dyn Sink>,
+    ) -> Chunk {
+        Chunk {
+            id: 0,
+            func,
+            input,
+            positions,
+            timeout,
+            sink,
+            delivered: false,
+        }
+    }
+
     pub(crate) fn fail(self, error: TaskError) {
         self.deliver(Err(error));
     }
 
     /// Hands the chunk's outcome to its sink. A result type whose `Deserialize` panics fails
     /// the chunk instead of the pool's result thread.
-    pub(crate) fn deliver(self, outcome: Outcome) {
+    pub(crate) fn deliver(mut self, outcome: Outcome) {
+        self.delivered = true;
         let panicked = catch(true, || self.sink.chunk_done(&self.positions, outcome));
         if let Err(panic) = panicked {
             let error = TaskError::Transfer {
@@ -83,6 +114,38 @@ impl Chunk {
             let _ = catch(true, || self.sink.chunk_done(&self.positions, Err(error)));
         }
     }
+}
+
+impl Drop for Chunk {
+    /// A chunk that a panic unwinds past (in the pool's result thread, say) is kept aside
+    /// rather than lost, so that whoever caught the panic can fail it ([`take_orphans`]):
+    /// otherwise its caller would wait for its results forever. Outside a panic, only
+    /// cancelled chunks are dropped without an outcome, and nobody waits for those.
+    fn drop(&mut self) {
+        if self.delivered || !std::thread::panicking() {
+            return;
+        }
+        let orphan = (self.sink.clone(), std::mem::take(&mut self.positions));
+        // Never panic here: this runs during unwinding, where a second panic aborts.
+        let _ = ORPHANS.try_with(|orphans| {
+            if let Ok(mut orphans) = orphans.try_borrow_mut() {
+                orphans.push(orphan);
+            }
+        });
+    }
+}
+
+/// Takes the chunks that a panic on this thread dropped without an outcome.
+pub(crate) fn take_orphans() -> Orphans {
+    ORPHANS
+        .try_with(|orphans| {
+            orphans
+                .try_borrow_mut()
+                .map(|mut o| std::mem::take(&mut *o))
+        })
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default()
 }
 
 /// Decodes a chunk's output into one result per position.

@@ -191,14 +191,7 @@ impl<'a, R: Portable> IMap<'a, R> {
                         continue;
                     }
                     let timeout = chunk_timeout(self.timeout, positions.count());
-                    chunks.push(Chunk {
-                        id: 0,
-                        func: self.func,
-                        input,
-                        positions,
-                        timeout,
-                        sink,
-                    });
+                    chunks.push(Chunk::new(self.func, input, positions, timeout, sink));
                 }
                 None => {
                     self.input_done = true;

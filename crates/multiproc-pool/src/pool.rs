@@ -618,14 +618,7 @@ impl<'p> Tasks<'p> {
             if positions.count() > 0 {
                 let timeout = self.timeout_for(positions.count());
                 group_bytes += input.0.len();
-                group.push(Chunk {
-                    id: 0,
-                    func,
-                    input,
-                    positions,
-                    timeout,
-                    sink: sink.clone(),
-                });
+                group.push(Chunk::new(func, input, positions, timeout, sink.clone()));
                 if group_bytes >= SUBMIT_BYTES {
                     self.submit_group(std::mem::take(&mut group));
                     group_bytes = 0;

@@ -11,7 +11,7 @@ use ipc_channel::ipc::{IpcReceiverSet, IpcSelectionResult};
 use multiproc_process::{ExitStatus, Process};
 use multiproc_shared::words::OWNER_CHECK_INTERVAL;
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, take_orphans};
 use crate::error::TaskError;
 use crate::wire::decode_channel_message;
 
@@ -72,6 +72,10 @@ impl ResultThread {
     fn run(mut self) {
         let _reserve = crate::worker::reserve_receive_buffer(24);
         loop {
+            #[cfg(test)]
+            if tests::PANIC_NEXT_TURN.swap(false, Ordering::SeqCst) {
+                panic!("a panic injected by a test");
+            }
             let timeout = {
                 let core = self.shared.core();
                 let tick = self.last_check + TICK;
@@ -422,6 +426,11 @@ fn break_pool(shared: &Shared, detail: String) {
         (workers, core.pending.drain(..).collect::<Vec<_>>())
     };
     let error = TaskError::PoolBroken { detail };
+    for (sink, positions) in take_orphans() {
+        let _ = multiproc_sys::panic::catch(true, || {
+            sink.chunk_done(&positions, Err(error.clone()));
+        });
+    }
     for chunk in pending {
         chunk.fail(error.clone());
     }
@@ -469,4 +478,85 @@ fn exit_status(process: &mut Process<()>) -> Option<ExitStatus> {
 
 fn describe(status: Option<ExitStatus>) -> String {
     status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
+
+    use multiproc_process::{FunctionRef, StartMethod};
+
+    use super::*;
+    use crate::chunk::{Outcome, Positions, Sink};
+    use crate::scheduler::launch;
+    use crate::scheduler::state::WorkerSpec;
+    use crate::wire::Bytes;
+    use crate::worker::WorkerConfig;
+
+    /// Makes the result thread panic at its next turn (one pool test uses it).
+    pub(super) static PANIC_NEXT_TURN: AtomicBool = AtomicBool::new(false);
+
+    #[derive(Default)]
+    struct Errors(Mutex<Vec<TaskError>>);
+
+    impl Sink for Errors {
+        fn chunk_done(&self, _: &Positions, outcome: Outcome) {
+            if let Err(e) = outcome {
+                self.0.lock().unwrap().push(e);
+            }
+        }
+        fn task_failed(&self, _: usize, error: TaskError) {
+            self.0.lock().unwrap().push(error);
+        }
+    }
+
+    fn double(x: u32) -> u32 {
+        x * 2
+    }
+
+    #[test]
+    fn a_dead_result_thread_fails_every_pending_and_later_task() {
+        let spec = WorkerSpec {
+            method: StartMethod::Fork,
+            config: WorkerConfig { max_tasks: None },
+            make: None,
+        };
+        // No workers: submitted chunks stay pending.
+        let (shared, handle) = launch(spec, 0, None).unwrap();
+        let errors = Arc::new(Errors::default());
+        let chunk = || {
+            let positions = Positions {
+                start: 0,
+                len: 1,
+                skipped: Vec::new(),
+            };
+            let func = FunctionRef::new::<_, (u32,)>(double);
+            Chunk::new(func, Bytes::default(), positions, None, errors.clone())
+        };
+        assert!(shared.submit(vec![chunk(), chunk()]).is_ok());
+        PANIC_NEXT_TURN.store(true, Ordering::SeqCst);
+        shared.wake();
+        handle
+            .join()
+            .expect("the result thread catches its own panic");
+        assert!(shared.finished.load(Ordering::SeqCst));
+        let failed = std::mem::take(&mut *errors.0.lock().unwrap());
+        assert_eq!(failed.len(), 2);
+        for error in failed {
+            assert!(
+                matches!(&error, TaskError::PoolBroken { detail } if detail.contains("injected")),
+                "{error}"
+            );
+        }
+        let Err((refused, error)) = shared.submit(vec![chunk()]) else {
+            panic!("a broken pool took work");
+        };
+        assert_eq!(refused.len(), 1);
+        assert!(
+            error.to_string().contains("a panic injected by a test"),
+            "{error}"
+        );
+        refused.into_iter().for_each(|c| c.fail(error.clone()));
+    }
 }
