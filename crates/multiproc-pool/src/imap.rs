@@ -113,7 +113,10 @@ impl<R> Stream<R> {
         for (position, result) in results {
             added += 1;
             if self.ordered {
-                let index = position - state.base;
+                // A position already yielded cannot come again; never index below the base.
+                let Some(index) = position.checked_sub(state.base) else {
+                    continue;
+                };
                 if index >= state.slots.len() {
                     state.slots.resize_with(index + 1, || None);
                 }

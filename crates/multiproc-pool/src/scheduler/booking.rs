@@ -96,3 +96,100 @@ pub(super) fn drain_ring(
     }
     booked
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use multiproc_channel::Queue;
+    use multiproc_process::{FunctionRef, StartMethod, get_context};
+
+    use super::*;
+    use crate::chunk::{Positions, Sink};
+    use crate::wire::task_channel;
+
+    struct Nowhere;
+    impl Sink for Nowhere {
+        fn chunk_done(&self, _: &Positions, _: Outcome) {}
+        fn task_failed(&self, _: usize, _: TaskError) {}
+    }
+
+    fn idle() {}
+
+    /// A worker record (its process never started) with chunks 3 and 4 in flight.
+    fn worker() -> Worker {
+        let (tasks, _) = task_channel().unwrap();
+        let func = FunctionRef::new::<_, ()>(idle);
+        let chunk = |id| {
+            let mut chunk = Chunk::new(
+                func,
+                Bytes(vec![0; 10]),
+                Positions::default(),
+                None,
+                Arc::new(Nowhere),
+            );
+            chunk.id = id;
+            chunk
+        };
+        Worker {
+            process: get_context(StartMethod::Spawn).process(idle, ()),
+            pid: 42,
+            tasks,
+            ring: Queue::with_capacity(None, 4096).unwrap(),
+            set_id: None,
+            in_flight: VecDeque::from([chunk(3), chunk(4)]),
+            in_flight_bytes: 20,
+            head_since: Instant::now(),
+            sent: 2,
+            timed_out: None,
+            init_failed: None,
+            corrupt: None,
+        }
+    }
+
+    fn done(id: u64) -> FromWorker {
+        FromWorker::Done {
+            id,
+            output: Ok(Bytes(vec![1])),
+        }
+    }
+
+    #[test]
+    fn answers_are_booked_once_and_only_for_chunks_in_flight() {
+        let mut worker = worker();
+        let mut chunk_time = None;
+        // Out of order is fine (a large result may come by the channel after a small one).
+        let (chunk, outcome) = receive(&mut worker, &mut chunk_time, done(4)).unwrap();
+        assert_eq!(chunk.id, 4);
+        assert!(matches!(outcome, Ok(Output { worker: 42, .. })));
+        chunk.fail(TaskError::Terminated);
+        assert_eq!(worker.in_flight_bytes, 10);
+        assert!(worker.corrupt.is_none());
+        // A second answer for chunk 4 is out of step: the worker is no longer trusted.
+        assert!(receive(&mut worker, &mut chunk_time, done(4)).is_none());
+        let corrupt = worker.corrupt.clone().expect("marked corrupt");
+        assert!(corrupt.0.contains("chunk 4"), "{corrupt}");
+        assert_eq!(
+            worker.in_flight.len(),
+            1,
+            "chunk 3 stays, to be failed on burial"
+        );
+        worker
+            .in_flight
+            .drain(..)
+            .for_each(|c| c.fail(TaskError::Terminated));
+    }
+
+    #[test]
+    fn an_answer_for_a_chunk_never_sent_marks_the_worker_corrupt() {
+        let mut worker = worker();
+        assert!(receive(&mut worker, &mut None, done(u64::MAX)).is_none());
+        assert!(worker.corrupt.is_some());
+        assert_eq!(worker.in_flight.len(), 2);
+        worker
+            .in_flight
+            .drain(..)
+            .for_each(|c| c.fail(TaskError::Terminated));
+    }
+}

@@ -32,7 +32,7 @@ pub(crate) type MakeWorker =
 pub(crate) struct WorkerSpec {
     pub(crate) method: StartMethod,
     pub(crate) config: WorkerConfig,
-    /// `None`: no initializer, run [`worker_main`].
+    /// `None`: no initializer, run [`worker_main`](crate::worker::worker_main).
     pub(crate) make: Option<MakeWorker>,
 }
 
