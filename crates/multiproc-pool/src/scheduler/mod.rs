@@ -29,8 +29,11 @@
 //!   submissions are refused with it.
 
 mod booking;
+mod broken;
 mod dispatch;
+mod ending;
 mod launch;
+mod lifecycle;
 mod result_thread;
 mod start;
 mod state;
