@@ -48,8 +48,10 @@ pub enum TaskError {
     ///
     /// ```
     /// use multiproc_pool::TaskError;
-    /// let e = TaskError::CorruptResults { pid: 42, detail: "its result ring is corrupt".into() };
-    /// assert_eq!(e.to_string(), "pool worker 42 sent corrupt results: its result ring is corrupt");
+    /// let detail = "its result ring is corrupt".to_owned();
+    /// let e = TaskError::CorruptResults { pid: 42, detail };
+    /// let text = "pool worker 42 sent corrupt results: its result ring is corrupt";
+    /// assert_eq!(e.to_string(), text);
     /// ```
     #[error("pool worker {pid} sent corrupt results: {detail}")]
     CorruptResults {

@@ -6,15 +6,16 @@
 //!
 //! * Sends to a worker never block for long. A worker's task channel is an ipc-channel socket
 //!   whose sends block once about 208 KiB are unread, so the pool keeps at most
-//!   [`IN_FLIGHT_BYTES`](dispatch::IN_FLIGHT_BYTES) of arguments unread per worker (a larger chunk is sent only to a
-//!   worker with nothing else in flight, which is reading). Sends can therefore happen with
-//!   the core lock held.
+//!   [`IN_FLIGHT_BYTES`](dispatch::IN_FLIGHT_BYTES) of arguments unread per worker (a larger
+//!   chunk is sent only to a worker with nothing else in flight, which is reading). Sends
+//!   can therefore happen with the core lock held.
 //! * The result thread only ever blocks in `select` (on the workers' result channels and a
 //!   wake-up channel), on the core lock (never held across a blocking call), and while it
 //!   joins a worker that already ended or starts a replacement. It reads the workers' result
 //!   rings without waiting (their items are smaller than the ring, so they never stream), and
-//!   before it sleeps it raises `asleep` and reads them once more (see [`ResultSink`](crate::wire::ResultSink)).
-//!   Workers whose results are large are always being read.
+//!   before it sleeps it raises `asleep` and reads them once more (see
+//!   [`ResultSink`](crate::wire::ResultSink)). Workers whose results are large are always
+//!   being read.
 //! * A worker's ring is drained before the worker is buried, so a result it wrote is
 //!   delivered and only the chunk it was really running is failed.
 //! * Every chunk is, at any moment, in exactly one place: the pending queue, one worker's

@@ -16,7 +16,7 @@ use super::state::{Core, RunState, Shared, Worker};
 
 /// How often the result thread checks that workers are alive (a dead worker's result channel
 /// normally closes at once; the check covers a copy of it inherited by another process).
-pub(super) const TICK: Duration = Duration::from_millis(100);
+const TICK: Duration = Duration::from_millis(100);
 
 /// The pool's result thread.
 pub(super) struct ResultThread {
