@@ -95,10 +95,13 @@
 //! Across real processes, see `examples/shared_value.rs` and `examples/shared_array.rs`
 //! in the repository.
 #![cfg(target_os = "linux")]
+#![deny(unsafe_code)]
 
 mod array;
 mod barrier;
+mod cell;
 mod condition;
+mod data_lock;
 mod error;
 mod event;
 mod lock;
@@ -106,6 +109,7 @@ mod rlock;
 mod segment;
 mod semaphore;
 mod shared_memory;
+#[allow(unsafe_code)]
 mod sys;
 mod value;
 pub mod words;
