@@ -226,3 +226,39 @@ impl Wait {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_writer_does_not_hang_readers_or_writers() {
+        let segment = Segment::new(128).unwrap();
+        let state: &AtomicU64 = segment.placed(0);
+        // A pid far above pid_max cannot be alive; an odd count: "writing".
+        state.store((0x3FFF_FFF0_u64 << 32) | 7, Ordering::Relaxed);
+        let lock = SeqLock::of(&segment);
+        assert_eq!(lock.read(|| 5), 5);
+        assert_eq!(state.load(Ordering::Relaxed), 8);
+        state.store((0x3FFF_FFF0_u64 << 32) | 9, Ordering::Relaxed);
+        lock.write(|| ());
+        assert_eq!(state.load(Ordering::Relaxed), 12);
+    }
+
+    #[test]
+    fn a_live_writer_is_waited_for() {
+        let segment = Segment::new(128).unwrap();
+        let state: &AtomicU64 = segment.placed(0);
+        let me = u64::from(multiproc_sys::process::pid());
+        state.store((me << 32) | 1, Ordering::Relaxed);
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(|| SeqLock::of(&segment).read(|| 1));
+            // The reader cannot finish while "this process" writes; it still runs after
+            // more than one owner-check interval.
+            std::thread::sleep(OWNER_CHECK_INTERVAL * 3);
+            assert!(!reader.is_finished());
+            state.store(2, Ordering::Release);
+            assert_eq!(reader.join().unwrap(), 1);
+        });
+    }
+}
