@@ -81,6 +81,16 @@ pub enum Error {
         /// The size of the shared memory.
         size: usize,
     },
+    /// Bytes of a segment that this process already accesses with atomics of another
+    /// size (an `AtomicU32` where 8-byte copies or an `AtomicU64` were used, or the
+    /// reverse), which Rust's memory model does not allow to race.
+    #[error("{len} bytes at offset {offset} are already accessed with atomics of another size")]
+    MixedAccess {
+        /// The start of the refused 8-byte words.
+        offset: usize,
+        /// Their length in bytes.
+        len: usize,
+    },
     /// The lock of a `Value` or `Array` was to be released (or waited on) at the level that
     /// one of its guards holds on this thread: drop the guard instead.
     #[error("the lock is held by a guard of its value or array on this thread; drop the guard")]

@@ -27,6 +27,14 @@ pub(crate) const PLAIN_SERIALIZATION_REFUSED: &str = "shared-memory handles cann
 /// `Clone` is cheap (a reference count); the mapping lives while any clone in this
 /// process does.
 ///
+/// Every safe access is atomic: [`word`](Segment::word) and
+/// [`atomic_u32`](Segment::atomic_u32) give 4-byte atomics, [`atomic_u64`](Segment::atomic_u64)
+/// and the copies ([`read_at`](Segment::read_at), [`write_at`](Segment::write_at),
+/// [`append_to`](Segment::append_to)) 8-byte ones. Rust's memory model does not allow
+/// atomics of two sizes on the same bytes to race, so the first access to each 8-byte word
+/// in this process fixes its size, and an access of the other size gives
+/// [`Error::MixedAccess`].
+///
 /// ```
 /// use multiproc_shared::Segment;
 ///
@@ -110,7 +118,7 @@ impl Segment {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
-        self.inner.word(offset)
+        self.inner.claimed_word(offset)
     }
 
     /// The `AtomicU32` at byte `offset` (4-aligned, in bounds; an error otherwise).
@@ -124,7 +132,7 @@ impl Segment {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32, Error> {
-        self.inner.atomic(offset)
+        self.inner.claimed_u32(offset)
     }
 
     /// The `AtomicU64` at byte `offset` (8-aligned, in bounds; an error otherwise).
@@ -138,7 +146,7 @@ impl Segment {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64, Error> {
-        self.inner.atomic(offset)
+        self.inner.claimed_u64(offset)
     }
 
     /// Copies `out.len()` bytes at `offset` into `out`.

@@ -52,6 +52,7 @@ pub(crate) struct Mapping {
     owner: Owner,
     base: NonNull<u8>,
     len: usize,
+    sizes: AccessSizes,
 }
 
 // SAFETY: `base` points into the mapping that `owner` keeps alive and releases on drop (in
@@ -103,6 +104,7 @@ impl Mapping {
             owner: Owner::Memfd(memory),
             base,
             len,
+            sizes: AccessSizes::new(len),
         })
     }
 
@@ -114,6 +116,7 @@ impl Mapping {
             owner: Owner::File(map),
             base,
             len,
+            sizes: AccessSizes::new(len),
         })
     }
 
@@ -150,7 +153,49 @@ impl Mapping {
         Ok(())
     }
 
-    /// The synchronisation word of type `W` at byte `offset`.
+    /// The synchronisation word of type `W` at byte `offset`, for a caller outside the
+    /// crate: its 8-byte words are claimed for the access sizes `W` uses.
+    pub(crate) fn claimed_word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
+        self.check(offset, size_of::<W>(), align_of::<W>())?;
+        let first = offset / WORD;
+        let last = (offset + size_of::<W>() - 1) / WORD;
+        for (i, index) in (first..=last).enumerate() {
+            let size = if W::WIDE_WORDS & (1 << i) != 0 {
+                Size::Wide
+            } else {
+                Size::Narrow
+            };
+            self.sizes.claim(index, 1, size)?;
+        }
+        self.word(offset)
+    }
+
+    /// The `AtomicU32` at byte `offset`, for a caller outside the crate (claimed narrow).
+    pub(crate) fn claimed_u32(&self, offset: usize) -> Result<&AtomicU32, Error> {
+        self.check(offset, 4, 4)?;
+        self.sizes.claim(offset / WORD, 1, Size::Narrow)?;
+        self.atomic(offset)
+    }
+
+    /// The `AtomicU64` at byte `offset`, for a caller outside the crate (claimed wide).
+    pub(crate) fn claimed_u64(&self, offset: usize) -> Result<&AtomicU64, Error> {
+        self.check(offset, 8, 8)?;
+        self.sizes.claim(offset / WORD, 1, Size::Wide)?;
+        self.atomic(offset)
+    }
+
+    /// Claims the words under `len` bytes at the in-bounds `offset` for 8-byte copies.
+    fn claim_bytes(&self, offset: usize, len: usize) -> Result<(), Error> {
+        if len == 0 {
+            return Ok(());
+        }
+        let first = offset / WORD;
+        let last = (offset + len - 1) / WORD;
+        self.sizes.claim(first, last - first + 1, Size::Wide)
+    }
+
+    /// The synchronisation word of type `W` at byte `offset`, for the crate's own layouts
+    /// (which never access a word with two sizes at once).
     pub(crate) fn word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
         self.check(offset, size_of::<W>(), align_of::<W>())?;
         // SAFETY: in bounds and aligned (the base is page-aligned; `align_of::<W>()` is at
@@ -199,6 +244,7 @@ impl Mapping {
     /// Copies `out.len()` bytes at `offset` out of the mapping.
     pub(crate) fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), Error> {
         self.check(offset, out.len(), 1)?;
+        self.claim_bytes(offset, out.len())?;
         let len = out.len();
         // SAFETY: `u8` and `MaybeUninit<u8>` have the same layout; `copy_out` only writes
         // initialised bytes, so `out` stays initialised.
@@ -216,6 +262,7 @@ impl Mapping {
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         self.check(offset, len, 1)?;
+        self.claim_bytes(offset, len)?;
         out.try_reserve(len).map_err(|_| Error::TooLarge)?;
         let old_len = out.len();
         let spare = &mut out.spare_capacity_mut()[..len];
@@ -268,6 +315,7 @@ impl Mapping {
     /// Copies `bytes` into the mapping at `offset`.
     pub(crate) fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
         self.check(offset, bytes.len(), 1)?;
+        self.claim_bytes(offset, bytes.len())?;
         let len = bytes.len();
         let mut done = 0;
         let head = offset % WORD;
@@ -369,6 +417,112 @@ impl Mapping {
     }
 }
 
+/// The size of atomic an 8-byte word of a mapping is accessed with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Size {
+    /// `AtomicU32` (the synchronisation words).
+    Narrow,
+    /// `AtomicU64` (counters, and the byte copies).
+    Wide,
+}
+
+/// Which size of atomic each 8-byte word of a mapping has been claimed for, by callers
+/// outside the crate, in this process. Rust's memory model does not allow atomic accesses
+/// of different sizes to the same bytes to race, and `Segment` lets safe code pick both an
+/// `AtomicU32` and an `AtomicU64` (or a byte copy) at any offset; so the first access to a
+/// word decides its size for good, and an access of the other size is an error. Claims
+/// never end, so a claim checked once stays valid without a lock.
+struct AccessSizes {
+    /// One bit per word: claimed narrow.
+    narrow: Box<[AtomicU64]>,
+    /// One bit per word: claimed wide. Never set together with the same `narrow` bit.
+    wide: Box<[AtomicU64]>,
+    /// Held while bits are set, so that the check of the other size and the setting of
+    /// one's own are one step.
+    change: std::sync::Mutex<()>,
+}
+
+impl AccessSizes {
+    fn new(len: usize) -> AccessSizes {
+        let chunks = len.div_ceil(WORD).div_ceil(64);
+        AccessSizes {
+            narrow: zeroed_bits(chunks),
+            wide: zeroed_bits(chunks),
+            change: std::sync::Mutex::new(()),
+        }
+    }
+
+    fn bits(&self, size: Size) -> &[AtomicU64] {
+        match size {
+            Size::Narrow => &self.narrow,
+            Size::Wide => &self.wide,
+        }
+    }
+
+    /// Calls `each(chunk, mask)` for the bitmap chunks covering words `first..first+count`.
+    fn chunks(first: usize, count: usize, mut each: impl FnMut(usize, u64) -> bool) -> bool {
+        let end = first + count;
+        let mut word = first;
+        while word < end {
+            let chunk = word / 64;
+            let from = word % 64;
+            let to = (end - chunk * 64).min(64);
+            let mask = if to - from == 64 {
+                u64::MAX
+            } else {
+                ((1_u64 << (to - from)) - 1) << from
+            };
+            if !each(chunk, mask) {
+                return false;
+            }
+            word = chunk * 64 + to;
+        }
+        true
+    }
+
+    /// Claims words `first..first+count` (in bounds) for `size`, or fails if one of them
+    /// was claimed for the other size.
+    fn claim(&self, first: usize, count: usize, size: Size) -> Result<(), Error> {
+        let own = self.bits(size);
+        let claimed = Self::chunks(first, count, |chunk, mask| {
+            own[chunk].load(Ordering::Acquire) & mask == mask
+        });
+        if claimed {
+            return Ok(());
+        }
+        let other = self.bits(match size {
+            Size::Narrow => Size::Wide,
+            Size::Wide => Size::Narrow,
+        });
+        let _change = self
+            .change
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let free = Self::chunks(first, count, |chunk, mask| {
+            other[chunk].load(Ordering::Acquire) & mask == 0
+        });
+        if !free {
+            return Err(Error::MixedAccess {
+                offset: first * WORD,
+                len: count * WORD,
+            });
+        }
+        Self::chunks(first, count, |chunk, mask| {
+            own[chunk].fetch_or(mask, Ordering::Release);
+            true
+        });
+        Ok(())
+    }
+}
+
+/// `count` zeroed atomics, from zeroed (lazily mapped) memory.
+fn zeroed_bits(count: usize) -> Box<[AtomicU64]> {
+    let bits: Box<[u64]> = vec![0_u64; count].into_boxed_slice();
+    // SAFETY: `AtomicU64` has the size, alignment and bit validity of `u64`, so a boxed
+    // slice of one is a boxed slice of the other (same allocation layout).
+    unsafe { Box::from_raw(Box::into_raw(bits) as *mut [AtomicU64]) }
+}
+
 /// Proof that this thread owns a `Value`/`Array` data lock (an [`RLockWord`]) and raised its
 /// "guard out" flag from 0 to 1. While the flag is up, the crate refuses every other access
 /// to the data from this process: another thread cannot own the lock, this thread's
@@ -465,6 +619,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn one_access_size_per_word() {
+        let mapping = Mapping::anonymous(4096).unwrap();
+        mapping.claimed_u32(4).unwrap();
+        mapping.claimed_word::<crate::words::LockWord>(0).unwrap();
+        assert!(matches!(
+            mapping.claimed_u64(0),
+            Err(Error::MixedAccess { offset: 0, len: 8 })
+        ));
+        assert!(mapping.read_at(6, &mut [0; 4]).is_err());
+        assert!(mapping.write_at(1, &[0]).is_err());
+        mapping.claimed_u64(8).unwrap();
+        mapping.read_at(8, &mut [0; 8]).unwrap();
+        assert!(mapping.claimed_u32(12).is_err());
+        // An RLockWord: a narrow word, then a wide one.
+        mapping.claimed_word::<crate::words::RLockWord>(16).unwrap();
+        mapping.claimed_u64(24).unwrap();
+        assert!(mapping.claimed_u32(28).is_err());
+        assert!(mapping.claimed_u64(16).is_err());
+        // Long ranges cross bitmap chunks.
+        mapping.write_at(40, &[1; 3000]).unwrap();
+        mapping.claimed_u32(4000).unwrap();
+        assert!(mapping.read_at(100, &mut [0; 3990]).is_err());
+        mapping.read_at(100, &mut [0; 3900]).unwrap();
     }
 
     #[test]

@@ -45,22 +45,30 @@ mod sealed {
 /// The synchronisation words of this module (`repr(C)`, all atomics, valid when zero),
 /// and the plain `AtomicU32` and `AtomicU64`.
 /// Sealed: it is what makes [`Segment::word`](crate::Segment::word) safe.
-pub trait Word: sealed::Sealed + Sync {}
+pub trait Word: sealed::Sealed + Sync {
+    /// Bit `i` set: the 8-byte word `i` of this type is accessed as one `AtomicU64`;
+    /// clear: as `AtomicU32`s. [`Segment`](crate::Segment) refuses to access a word with
+    /// atomics of two sizes, which Rust's memory model does not allow to race.
+    #[doc(hidden)]
+    const WIDE_WORDS: u32;
+}
 
 macro_rules! word {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $wide:expr),*) => {$(
         impl sealed::Sealed for $t {}
-        impl Word for $t {}
+        impl Word for $t {
+            const WIDE_WORDS: u32 = $wide;
+        }
     )*};
 }
 word!(
-    LockWord,
-    RLockWord,
-    CondvarWord,
-    SemaphoreWord,
-    EventWord,
-    AtomicU32,
-    AtomicU64
+    LockWord => 0,
+    RLockWord => 0b10,
+    CondvarWord => 0,
+    SemaphoreWord => 0,
+    EventWord => 0,
+    AtomicU32 => 0,
+    AtomicU64 => 1
 );
 
 /// The outcome of a timed lock acquisition.

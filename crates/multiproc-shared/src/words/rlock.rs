@@ -185,3 +185,7 @@ impl RLockWord {
         &self.lock
     }
 }
+const _: () = assert!(
+    std::mem::offset_of!(RLockWord, thread) == 8,
+    "Word::WIDE_WORDS of RLockWord"
+);
