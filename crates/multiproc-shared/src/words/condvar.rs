@@ -1,6 +1,6 @@
 //! `CondvarWord`: the condition-variable word.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use super::shim::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use super::{Acquire, LockWord, remaining, shim};

@@ -1,6 +1,6 @@
 //! `EventWord`: the event flag word.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use super::shim::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use super::{remaining, shim};

@@ -1,6 +1,6 @@
 //! `LockWord`: the mutual-exclusion word with owner-death detection.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use super::shim::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use super::{Acquire, OWNER_CHECK_INTERVAL, remaining, shim};

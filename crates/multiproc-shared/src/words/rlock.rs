@@ -1,6 +1,6 @@
 //! `RLockWord`: the recursive lock word, built on `LockWord`.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use super::shim::{AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::{Acquire, CondvarWord, LockWord, shim};

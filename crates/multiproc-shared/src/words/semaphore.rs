@@ -1,6 +1,6 @@
 //! `SemaphoreWord`: the counting-semaphore word.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use super::shim::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use super::{remaining, shim};

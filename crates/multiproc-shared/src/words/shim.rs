@@ -1,13 +1,16 @@
 //! Everything the words need from outside plain atomics: sleeping and waking on a futex,
 //! and the identity and liveness of processes and threads.
 //!
-//! The words call only these functions (and `std`'s atomics), so that a loom model can
-//! replace this one file: under `cfg(loom)` the futex becomes a loom `Condvar`-backed
-//! park/unpark keyed by address and the identities become loom thread ids.
+//! The words take their atomics and their futex from here and nowhere else, so that a
+//! loom model replaces this one file: under `cfg(loom)` the atomics become
+//! `loom::sync::atomic`'s, `futex_wait` becomes "yield to loom and report `EAGAIN`" (a
+//! futex may wake spuriously, so every caller already loops), `futex_wake` does nothing,
+//! and the pid and thread ids come from loom's thread ids.
 
 use std::io;
-use std::sync::atomic::AtomicU32;
 use std::time::Duration;
+
+pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Sleeps while `word` holds `expected`, at most `timeout`; futex(2) `FUTEX_WAIT`.
 pub(super) fn futex_wait(
