@@ -138,9 +138,10 @@
 //!
 //! # Platform support
 //!
-//! Linux only (memfd, futex, `/proc`, `/dev/shm`). On other systems the crate compiles
-//! to nothing. Owner-death detection reads `/proc/<pid>/stat` (falling back to
-//! `kill(pid, 0)`), so all processes must share a pid namespace; a thread that dies
+//! Linux only (memfd, futex, `/proc`, `/dev/shm`); on other systems the build stops in
+//! `multiproc-sys`, which makes every system call of this crate. Owner-death detection is
+//! `multiproc_sys::process::is_alive` (`/proc/<pid>/stat`, a zombie counts as dead), so
+//! all processes must share a pid namespace; a thread that dies
 //! holding a lock inside a live process is not detected (Python does not detect it
 //! either).
 //!
