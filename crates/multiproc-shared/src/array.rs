@@ -134,7 +134,7 @@ fn check_len(expected: usize, found: usize) -> Result<(), Error> {
 ///
 /// Element access ([`get`](Array::get), [`set`](Array::set)) and the bulk copies take
 /// the lock for the access; [`lock`](Array::lock) returns a guard that dereferences to
-/// `[T]` for longer work. Bulk copies run at memory bandwidth (`copy_nonoverlapping`).
+/// `[T]` for longer work. Bulk copies run near memory bandwidth (8-byte atomic copies).
 ///
 /// ```
 /// use multiproc_shared::Array;
@@ -485,8 +485,11 @@ impl<'de, T: Pod> Deserialize<'de> for Array<T> {
 
 /// A fixed-length array of `T` in shared memory with no lock (Python's `RawArray`).
 ///
-/// Element reads and writes are volatile; bulk copies are plain `copy_nonoverlapping`
-/// and may observe a concurrent writer's partial update. Synchronise with a separate
+/// Every access is atomic, as for [`RawValue`](crate::RawValue): an element of 1, 2, 4 or
+/// 8 bytes is one atomic load or store (and the bulk copies go element by element, so they
+/// may mix elements from before and after a concurrent writer's copy); for a larger
+/// element, every access, bulk copies included, runs under the array's sequence lock, so
+/// each copy is one consistent snapshot. For more than that, synchronise with a separate
 /// [`Lock`](crate::Lock), an [`Event`](crate::Event) or a [`Barrier`](crate::Barrier).
 ///
 /// ```

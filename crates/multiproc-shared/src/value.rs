@@ -38,7 +38,8 @@ fn write_data<T: Pod>(segment: &Segment, offset: usize, value: &T) {
 /// pattern), because each process maps the memory at its own address. `get` and `set`
 /// take the lock for the access, like Python's `.value`; [`lock`](Value::lock) holds it
 /// across a read-modify-write; for integers, the atomic helpers
-/// ([`fetch_add`](Value::fetch_add), ...) need no lock at all.
+/// ([`fetch_add`](Value::fetch_add), ...) do one atomic operation under the lock (a
+/// guard on another thread may hold `&mut T`; [`RawValue`] has lock-free ones).
 ///
 /// ```
 /// use multiproc_shared::Value;
@@ -419,7 +420,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// Integer types whose [`Value`] and [`RawValue`] have lock-free atomic helpers
+/// Integer types whose [`Value`] and [`RawValue`] have atomic helpers
 /// (`fetch_add`, `compare_exchange`, ...). Implemented for all primitive integers.
 ///
 /// ```
