@@ -52,3 +52,28 @@ pub fn waitpid(pid: u32, block: bool) -> io::Result<Option<WaitStatus>> {
     })?;
     Ok((ret != 0).then(|| WaitStatus::from_raw(status)))
 }
+
+/// Waits until the child `pid` has stopped (SIGSTOP) or exited, and leaves its state to be
+/// collected later (`waitid(2)` with `WSTOPPED | WEXITED | WNOWAIT`). Returns `true` if it
+/// stopped, `false` if it exited. `EINTR` is retried.
+///
+/// ```
+/// let mut child = std::process::Command::new("sleep").arg("60").spawn()?;
+/// multiproc_sys::signal::kill(child.id(), multiproc_sys::signal::number::SIGSTOP)?;
+/// assert!(multiproc_sys::wait::wait_stopped(child.id())?);
+/// child.kill()?;
+/// child.wait()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn wait_stopped(pid: u32) -> io::Result<bool> {
+    use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let options = WaitIdOptions::STOPPED | WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+    let status = crate::time::retry_eintr(None, |_| {
+        waitid(WaitId::Pid(pid), options).map_err(io::Error::from)
+    })?;
+    Ok(status.is_some_and(|status| status.stopped()))
+}
