@@ -549,8 +549,8 @@ impl GuardHeld {
 
     /// Lowers `flag` again; the caller then releases the lock.
     pub(crate) fn give_back(&mut self, flag: &AtomicU32) {
+        // The lock's release that follows orders this store for the next owner.
         flag.store(0, Ordering::Relaxed);
-        atomic::compiler_fence(Ordering::Release);
     }
 }
 
