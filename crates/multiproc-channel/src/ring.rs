@@ -217,11 +217,17 @@ impl Ring {
     }
 
     fn lock(&self) -> &LockWord {
-        self.segment.word(LOCK)
+        // The ring's header layout is fixed and its segment checked when built or received,
+        // as `Segment::word` used to assert.
+        self.segment
+            .word(LOCK)
+            .expect("the ring's lock word is in its header")
     }
 
     fn cond(&self, offset: usize) -> &CondvarWord {
-        self.segment.word(offset)
+        self.segment
+            .word(offset)
+            .expect("the ring's condition words are in its header")
     }
 
     fn capacity(&self) -> u64 {
