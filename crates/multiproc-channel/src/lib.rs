@@ -78,7 +78,7 @@ mod wait;
 pub use self::error::{Error, SendError};
 pub use self::listener::{
     Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, Listener,
-    SocketConnection,
+    MAX_PENDING_HANDSHAKES, SocketConnection,
 };
 pub use self::pipe::{Connection, Pipe};
 pub use self::queue::{JoinableQueue, Queue, SimpleQueue};

@@ -90,13 +90,18 @@ impl<T> SocketConnection<T> {
             let nonce = auth::random_nonce()?;
             auth::handshake(&mut &stream, role, authkey, &nonce, handshake_timeout)?;
         }
-        Ok(SocketConnection {
+        Ok(SocketConnection::established(stream, max_message_size))
+    }
+
+    /// Wraps a stream whose handshake is done.
+    pub(super) fn established(stream: Stream, max_message_size: usize) -> SocketConnection<T> {
+        SocketConnection {
             stream: Some(stream),
             readable: Cell::new(true),
             writable: Cell::new(true),
             max_message_size,
             _items: PhantomData,
-        })
+        }
     }
 
     fn stream(&self) -> Result<&Stream, Error> {

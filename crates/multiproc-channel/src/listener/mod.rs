@@ -6,8 +6,10 @@
 //! * [`auth`]: the handshake, a few small frames;
 //! * [`codec`]: typed payloads (postcard), behind the crate's decode guard;
 //! * [`address`], [`stream`]: where to connect, and the socket under a connection;
-//! * [`connection`]: a connection, made by the two ends on top, [`server`] and [`client`].
+//! * [`connection`]: a connection, made by the two ends on top, [`server`] and [`client`];
+//! * [`acceptor`]: the server's concurrent handshakes.
 
+mod acceptor;
 mod address;
 pub(crate) mod auth;
 mod client;
@@ -17,6 +19,7 @@ pub(crate) mod framing;
 mod server;
 mod stream;
 
+pub use self::acceptor::MAX_PENDING_HANDSHAKES;
 pub use self::address::Address;
 pub use self::auth::DEFAULT_HANDSHAKE_TIMEOUT;
 pub use self::client::Client;

@@ -3,14 +3,17 @@
 
 use std::fmt;
 use std::net::{TcpListener, ToSocketAddrs};
+use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
+use super::acceptor::{self, Acceptor};
 use super::address::Address;
-use super::auth::{DEFAULT_HANDSHAKE_TIMEOUT, Role, checked_key};
+use super::auth::{DEFAULT_HANDSHAKE_TIMEOUT, checked_key};
 use super::connection::SocketConnection;
 use super::framing::DEFAULT_MAX_MESSAGE_SIZE;
 use super::stream::Stream;
@@ -96,8 +99,19 @@ enum ListenerSocket {
 /// message is read. A peer with another key, one that does not complete the handshake
 /// within [`DEFAULT_HANDSHAKE_TIMEOUT`] (see
 /// [`with_handshake_timeout`](Self::with_handshake_timeout)), or one that sends a message
-/// above [`DEFAULT_MAX_MESSAGE_SIZE`] is refused with an error. Accepting is serial, as in
-/// Python: a silent peer delays the next `accept` by at most the handshake timeout.
+/// above [`DEFAULT_MAX_MESSAGE_SIZE`] is refused with an error.
+///
+/// Unlike Python's, a listener with a key runs the handshakes concurrently, each with its
+/// own deadline, on short-lived threads behind one acceptor thread (started by the first
+/// `accept`, ended when the listener is dropped): silent or slow peers ahead of an honest
+/// client never delay it by more than one handshake timeout. At most
+/// [`MAX_PENDING_HANDSHAKES`](crate::MAX_PENDING_HANDSHAKES) handshakes run at once;
+/// beyond that the oldest is dropped, so a flood costs bounded threads and descriptors, and
+/// an honest client is served unless that many peers arrive after it within one handshake
+/// timeout. Accept in the process that first called `accept` (a forked copy gets an
+/// error). Without a key there is no handshake: every connection is a client, served in
+/// order, and a peer that connects and stays silent is indistinguishable from a slow
+/// client (use a key where other programs of the same user may connect).
 ///
 /// The socket file of a Unix listener is removed when the listener is dropped.
 ///
@@ -126,6 +140,8 @@ pub struct Listener {
     authkey: Option<Vec<u8>>,
     handshake_timeout: Duration,
     max_message_size: usize,
+    /// The concurrent handshakes of a listener with a key, from the first `accept` on.
+    acceptor: Mutex<Option<Arc<Acceptor>>>,
 }
 
 impl fmt::Debug for Listener {
@@ -147,6 +163,7 @@ impl Listener {
             authkey,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            acceptor: Mutex::new(None),
         }
     }
 
@@ -358,21 +375,80 @@ impl Listener {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn accept<T>(&self) -> Result<SocketConnection<T>, Error> {
-        let stream = match &self.socket {
-            ListenerSocket::Unix { listener, .. } => Stream::Unix(listener.accept()?.0),
-            ListenerSocket::Tcp(listener) => {
-                let stream = listener.accept()?.0;
-                stream.set_nodelay(true)?;
-                Stream::Tcp(stream)
+        self.accept_until(None)
+    }
+
+    /// Like [`accept`](Self::accept), but gives up with [`Error::Timeout`] once `timeout`
+    /// has passed without a client (`Duration::ZERO`: take one that is already
+    /// authenticated, or give up; `Duration::MAX`: no limit).
+    ///
+    /// Without a key, a client that connects in time is returned even if another thread's
+    /// `accept` takes it first and this one then waits for the next.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Listener};
+    /// use std::time::Duration;
+    ///
+    /// let listener = Listener::bind_tcp("127.0.0.1:0", b"key")?;
+    /// let nobody = listener.accept_timeout::<()>(Duration::from_millis(10));
+    /// assert!(matches!(nobody, Err(Error::Timeout)));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn accept_timeout<T>(&self, timeout: Duration) -> Result<SocketConnection<T>, Error> {
+        self.accept_until(Some(multiproc_sys::time::deadline_after(Some(timeout))))
+    }
+
+    /// Accepts until `deadline`: `None` waits for ever, `Some(None)` is a deadline beyond
+    /// the clock (no limit either).
+    fn accept_until<T>(
+        &self,
+        deadline: Option<Option<Instant>>,
+    ) -> Result<SocketConnection<T>, Error> {
+        let deadline = deadline.flatten();
+        let Some(authkey) = &self.authkey else {
+            if let Some(remaining) = multiproc_sys::time::remaining(deadline) {
+                let fd = match &self.socket {
+                    ListenerSocket::Unix { listener, .. } => listener.as_fd(),
+                    ListenerSocket::Tcp(listener) => listener.as_fd(),
+                };
+                if !multiproc_sys::poll::wait_readable(fd, Some(remaining))? {
+                    return Err(Error::Timeout);
+                }
             }
+            let stream = match &self.socket {
+                ListenerSocket::Unix { listener, .. } => Stream::Unix(listener.accept()?.0),
+                ListenerSocket::Tcp(listener) => {
+                    let stream = listener.accept()?.0;
+                    stream.set_nodelay(true)?;
+                    Stream::Tcp(stream)
+                }
+            };
+            return Ok(SocketConnection::established(stream, self.max_message_size));
         };
-        SocketConnection::establish(
-            stream,
-            Role::Server,
-            self.authkey.as_deref(),
-            self.handshake_timeout,
-            self.max_message_size,
-        )
+        let mut slot = self.acceptor.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            let socket = match &self.socket {
+                ListenerSocket::Unix { listener, .. } => {
+                    acceptor::Socket::Unix(listener.try_clone()?)
+                }
+                ListenerSocket::Tcp(listener) => acceptor::Socket::Tcp(listener.try_clone()?),
+            };
+            *slot = Some(Arc::new(Acceptor::start(
+                socket,
+                authkey.clone(),
+                self.handshake_timeout,
+            )?));
+        }
+        let Some(acceptor) = slot.as_ref().map(Arc::clone) else {
+            return Err(Error::Closed);
+        };
+        drop(slot);
+        match acceptor.next(deadline)? {
+            Some(stream) => Ok(SocketConnection::established(stream, self.max_message_size)),
+            None => Err(Error::Timeout),
+        }
     }
 
     /// Stops listening (and removes a Unix socket file), like Python's `Listener.close`;

@@ -15,6 +15,16 @@ pub(super) enum Stream {
     Tcp(TcpStream),
 }
 
+impl Stream {
+    /// Shuts both directions down, which wakes a thread blocked on the stream.
+    pub(super) fn shutdown(&self) {
+        let _ = match self {
+            Stream::Unix(stream) => stream.shutdown(std::net::Shutdown::Both),
+            Stream::Tcp(stream) => stream.shutdown(std::net::Shutdown::Both),
+        };
+    }
+}
+
 impl Read for &Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
