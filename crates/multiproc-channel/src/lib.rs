@@ -40,6 +40,31 @@
 //! Sends on a connection whose peer is gone rely on `SIGPIPE` being ignored, which
 //! Rust's runtime does before `main`.
 //!
+//! # Limits on what a peer can make us do
+//!
+//! Bytes from another process are hostile; every length is bounded:
+//!
+//! * **Pipes** ([`Connection`]): ipc-channel 0.23 trusts the size header of a message and
+//!   reserves the size it announces, so a peer announcing 2^62 bytes would abort the
+//!   process with a failed allocation. A connection therefore peeks at each record's header
+//!   (`MSG_PEEK`) before ipc-channel reads it, and refuses a message above its maximum
+//!   ([`Connection::with_max_message_size`], default [`DEFAULT_MAX_MESSAGE_SIZE`], 64 MiB)
+//!   with [`Error::MessageTooLarge`], and a header that does not add up with
+//!   [`Error::Decode`]; the record is dropped unread and the connection keeps working.
+//!   Within the limit, what remains is ipc-channel's: a message announced within the limit
+//!   is reserved in full before its bytes arrive (at most the maximum), and a peer that
+//!   sends the first part of a large message and never the rest blocks a receive without
+//!   a timeout (ipc-channel reads the rest in blocking mode). Draining a refused large
+//!   message stops after 1 s without data or 10 s in all. ipc-channel offers no accessor
+//!   for a receiver's descriptor; it is read from its `Debug` form, pinned to 0.23 by a test.
+//! * **Sockets** ([`SocketConnection`]): frames above the maximum are refused before
+//!   anything is allocated; handshake frames are at most 256 bytes; handshakes run
+//!   concurrently, each within its timeout, at most [`MAX_PENDING_HANDSHAKES`] at once.
+//! * **Queues**: the ring's lengths and positions are checked against the segment, and a
+//!   corrupt ring poisons the queue ([`Error::Corrupt`]). Items are decoded by postcard,
+//!   which never reserves more than the input can hold (serde caps a sequence's
+//!   preallocation at 1 MiB), under the decode guard.
+//!
 //! # Examples
 //!
 //! A parent and a forked child exchange messages over a duplex pipe; with
@@ -70,6 +95,7 @@ mod guard;
 mod listener;
 mod pipe;
 mod queue;
+mod record;
 mod ring;
 #[allow(unsafe_code)] // the crate's one OS-layer module; its system calls go through multiproc-sys
 mod sys;

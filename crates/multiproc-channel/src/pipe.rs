@@ -6,15 +6,18 @@ use std::io;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use ipc_channel::IpcError;
 use ipc_channel::ipc::{self, IpcReceiver, OpaqueIpcSender};
-use ipc_channel::{IpcError, TryRecvError};
+use multiproc_sys::time::{deadline_after, remaining};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, SendError};
 use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
 use crate::guard::guard_decode;
-use crate::sys;
+use crate::listener::DEFAULT_MAX_MESSAGE_SIZE;
+use crate::record::{self, Next};
+use crate::sys::{self, Receiver};
 
 /// Creates connected [`Connection`]s, like Python's `multiprocessing.Pipe`.
 ///
@@ -120,7 +123,9 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
 #[doc(alias = "multiprocessing.connection.Connection")]
 pub struct Connection<T> {
     sender: Option<OpaqueIpcSender>,
-    receiver: Option<IpcReceiver<Received<T>>>,
+    receiver: Option<Receiver<Received<T>>>,
+    /// The largest message received, in encoded bytes.
+    max_message_size: usize,
     /// A message taken off the socket by `poll` or kept back by `recv_bytes_into`.
     pending: RefCell<Option<Received<T>>>,
 }
@@ -130,18 +135,13 @@ impl<T> fmt::Debug for Connection<T> {
         f.debug_struct("Connection")
             .field("readable", &self.receiver.is_some())
             .field("writable", &self.sender.is_some())
+            .field("max_message_size", &self.max_message_size)
             .field(
                 "pending",
                 &self.pending.borrow().as_ref().map(Received::kind),
             )
             .finish()
     }
-}
-
-/// How long `try_recv_timeout` should wait: ipc-channel rounds down to whole
-/// milliseconds, which would turn 0.5 ms into a busy poll; round up instead.
-fn whole_millis(timeout: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(u64::MAX))
 }
 
 fn closed_or_io(err: io::Error) -> Error {
@@ -169,12 +169,64 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ) -> Self {
         Connection {
             sender,
-            receiver,
+            receiver: receiver.map(Receiver::new),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             pending: RefCell::new(None),
         }
     }
 
-    fn receiver(&self) -> Result<&IpcReceiver<Received<T>>, Error> {
+    /// Sets the largest message this end receives, in encoded bytes (default
+    /// [`DEFAULT_MAX_MESSAGE_SIZE`], 64 MiB). A larger one is refused with
+    /// [`Error::MessageTooLarge`] before anything is allocated for it; it is dropped unread
+    /// and the connection stays usable. The setting travels with the connection to another
+    /// process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Pipe};
+    ///
+    /// let (reader, writer) = Pipe::<Vec<u8>>::new()?;
+    /// let reader = reader.with_max_message_size(1024);
+    /// writer.send_bytes(&[0; 4096])?;
+    /// writer.send_bytes(b"small")?;
+    /// assert!(matches!(reader.recv_bytes(), Err(Error::MessageTooLarge { max: 1024, .. })));
+    /// assert_eq!(reader.recv_bytes()?, b"small");
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Like [`with_max_message_size`](Self::with_max_message_size), in place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut reader, _writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// reader.set_max_message_size(1 << 20);
+    /// assert_eq!(reader.max_message_size(), 1 << 20);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn set_max_message_size(&mut self, bytes: usize) {
+        self.max_message_size = bytes;
+    }
+
+    /// The largest message this end receives, in encoded bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (reader, _writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// assert_eq!(reader.max_message_size(), multiproc_channel::DEFAULT_MAX_MESSAGE_SIZE);
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    fn receiver(&self) -> Result<&Receiver<Received<T>>, Error> {
         match &self.receiver {
             Some(receiver) => Ok(receiver),
             None if self.sender.is_some() => Err(Error::WrongDirection("write-only")),
@@ -245,24 +297,41 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         self.send_frame(FrameOut::Bytes(bytes))
     }
 
-    /// Takes the next message off the socket, waiting up to `timeout` (`None`: forever).
-    /// Returns `Ok(None)` on timeout.
+    /// Takes the next message off the socket, waiting up to `timeout` (`None`, or a
+    /// timeout beyond the clock such as `Duration::MAX`: forever). Returns `Ok(None)` on
+    /// timeout.
     ///
-    /// A receiver has one reader, so `try_recv_timeout` (poll + blocking `recvmsg`) is
-    /// race-free here; `try_recv` is never used because it flips `O_NONBLOCK` on the open
-    /// file description, which a forked copy of this end would share (deps.md §1.7).
+    /// The header of the next record is checked first ([`record::check_next`]): a message
+    /// above the maximum size, or a header that does not add up, is dropped unread with an
+    /// error, and only a record that passed reaches ipc-channel, whose blocking receive then
+    /// returns at once. A receiver has one reader, so nothing takes the record in between;
+    /// `try_recv` is never used because it flips `O_NONBLOCK` on the open file
+    /// description, which a forked copy of this end would share (deps.md §1.7).
     fn fetch(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, Error> {
         let receiver = self.receiver()?;
+        let Some(fd) = receiver.fd() else {
+            return Err(Error::Io(io::Error::other(
+                "this connection's receiving end was moved into a message, or its descriptor \
+                 is unknown (ipc-channel other than 0.23)",
+            )));
+        };
+        let deadline = timeout.and_then(|timeout| deadline_after(Some(timeout)));
+        loop {
+            if !multiproc_sys::poll::wait_readable(fd, remaining(deadline))? {
+                return Ok(None);
+            }
+            match record::check_next(fd, self.max_message_size, deadline)? {
+                Next::Message | Next::End => break,
+                Next::Nothing => {
+                    if remaining(deadline).is_some_and(|left| left.is_zero()) {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
         // ipc-channel indexes handle lists without bounds checks on malformed input;
         // the guard turns such a panic into a decode error, without printing it.
-        let result = guard_decode(|| match timeout {
-            None => receiver.recv().map(Some).map_err(from_ipc),
-            Some(timeout) => match receiver.try_recv_timeout(whole_millis(timeout)) {
-                Ok(message) => Ok(Some(message)),
-                Err(TryRecvError::Empty) => Ok(None),
-                Err(TryRecvError::IpcError(err)) => Err(from_ipc(err)),
-            },
-        });
+        let result = guard_decode(|| receiver.get().recv().map(Some).map_err(from_ipc));
         result.unwrap_or_else(|message| Err(Error::Decode(message)))
     }
 
@@ -523,16 +592,18 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 #[derive(Serialize)]
 struct WireOut<'a, T: Serialize> {
     sender: &'a Option<OpaqueIpcSender>,
-    receiver: &'a Option<IpcReceiver<Received<T>>>,
+    receiver: &'a Option<Receiver<Received<T>>>,
     pending: &'a Option<Received<T>>,
+    max_message_size: u64,
 }
 
 #[derive(Deserialize)]
-#[serde(bound = "T: DeserializeOwned")]
+#[serde(bound = "T: Serialize + DeserializeOwned")]
 struct WireIn<T> {
     sender: Option<OpaqueIpcSender>,
-    receiver: Option<IpcReceiver<Received<T>>>,
+    receiver: Option<Receiver<Received<T>>>,
     pending: Option<Received<T>>,
+    max_message_size: u64,
 }
 
 impl<T: Serialize + DeserializeOwned> Serialize for Connection<T> {
@@ -547,6 +618,7 @@ impl<T: Serialize + DeserializeOwned> Serialize for Connection<T> {
             sender: &self.sender,
             receiver: &self.receiver,
             pending: &self.pending.borrow(),
+            max_message_size: u64::try_from(self.max_message_size).unwrap_or(u64::MAX),
         }
         .serialize(serializer)
     }
@@ -555,8 +627,11 @@ impl<T: Serialize + DeserializeOwned> Serialize for Connection<T> {
 impl<'de, T: Serialize + DeserializeOwned> Deserialize<'de> for Connection<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let wire = WireIn::<T>::deserialize(deserializer)?;
-        let connection = Connection::from_parts(wire.sender, wire.receiver);
-        *connection.pending.borrow_mut() = wire.pending;
-        Ok(connection)
+        Ok(Connection {
+            sender: wire.sender,
+            receiver: wire.receiver,
+            max_message_size: usize::try_from(wire.max_message_size).unwrap_or(usize::MAX),
+            pending: RefCell::new(wire.pending),
+        })
     }
 }

@@ -41,6 +41,7 @@ pub mod pidfd;
 pub mod poll;
 pub mod process;
 pub mod random;
+pub mod seqpacket;
 pub mod signal;
 pub mod time;
 pub mod wait;
