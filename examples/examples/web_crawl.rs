@@ -575,12 +575,10 @@ fn crawl_in_parallel(
     bar.finish_and_clear();
     // Every result is in, and each worker calls task_done right after its put: the join
     // returns at once unless a worker died between the two.
-    let outcome = outcome.and_then(|()| {
-        if todo.join_timeout(Duration::from_secs(30)) {
-            Ok(())
-        } else {
-            Err("a crawler never marked its URL done".into())
-        }
+    let outcome = outcome.and_then(|()| match todo.join_timeout(Duration::from_secs(30)) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err("a crawler never marked its URL done".into()),
+        Err(err) => Err(err.into()),
     });
     // Closed, the queue makes every worker's `get` return `Closed` once it is empty; on an
     // error the workers stop the same way, with URLs left in the queue.

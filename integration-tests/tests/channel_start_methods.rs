@@ -115,7 +115,10 @@ fn joinable_queue_and_wait_on_sentinels_under_every_start_method() {
         }
         let mut p = get_context(method).process(work, (queue.clone(),));
         p.start().unwrap();
-        assert!(queue.join_timeout(LONG), "{method:?}: join did not return");
+        assert!(
+            queue.join_timeout(LONG).unwrap(),
+            "{method:?}: join did not return"
+        );
         let sentinel = p.sentinel().expect("a started process has a sentinel");
         let ready = wait(&[sentinel.into()], Some(LONG)).unwrap();
         assert_eq!(ready, [0], "{method:?}: sentinel never became ready");

@@ -749,21 +749,21 @@ impl Ring {
         usize::try_from(self.load(UNFINISHED)).unwrap_or(usize::MAX)
     }
 
-    /// Waits until every item put has been marked done. Returns `false` on timeout, and
-    /// at once on a ring found corrupt.
-    pub(crate) fn join(&self, deadline: Option<Instant>) -> bool {
-        if self.is_poisoned() {
-            return false;
-        }
+    /// Waits until every item put has been marked done. Returns `Ok(false)` on timeout,
+    /// and `Err(Corrupt)` at once on a ring found corrupt (its count cannot be trusted).
+    pub(crate) fn join(&self, deadline: Option<Instant>) -> Result<bool, Error> {
+        self.check_poisoned()?;
         let Some(_held) = self.acquire(deadline) else {
-            return false;
+            return Ok(false);
         };
         while self.load(UNFINISHED) > 0 {
             if let Waited::DeadlinePassed = self.wait(ALL_DONE, deadline) {
-                return self.load(UNFINISHED) == 0;
+                return Ok(self.load(UNFINISHED) == 0);
             }
+            // A process that found the ring corrupt meanwhile wakes the waiters too.
+            self.check_poisoned()?;
         }
-        true
+        Ok(true)
     }
 }
 

@@ -236,7 +236,7 @@ fn joinable_queue_join_returns_after_all_task_done() {
     for i in 0..100 {
         queue.put(i).unwrap();
     }
-    assert!(!queue.join_timeout(Duration::from_millis(10)));
+    assert!(!queue.join_timeout(Duration::from_millis(10)).unwrap());
     let workers: Vec<Child> = (0..2)
         .map(|_| {
             let queue = queue.clone();
@@ -247,7 +247,10 @@ fn joinable_queue_join_returns_after_all_task_done() {
             })
         })
         .collect();
-    assert!(queue.join_timeout(LONG), "watchdog: join did not return");
+    assert!(
+        queue.join_timeout(LONG).unwrap(),
+        "watchdog: join did not return"
+    );
     assert_eq!(queue.unfinished_tasks(), 0);
     assert!(matches!(queue.task_done(), Err(Error::TaskDoneTooOften)));
     for worker in workers {

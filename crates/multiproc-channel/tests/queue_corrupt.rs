@@ -203,7 +203,8 @@ fn a_head_beyond_the_tail_is_corrupt_for_get_and_put() {
         assert!(message.contains("head 1000 and tail 9"), "{message}");
         assert_poisoned(&queue, &message);
         corrupt_message(queue.task_done(), "task_done");
-        assert!(!queue.join_timeout(Duration::from_secs(1)));
+        corrupt_message(queue.join_timeout(Duration::from_secs(1)), "join_timeout");
+        corrupt_message(queue.join(), "join");
     });
 }
 

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 use crate::frame;
+use crate::guard::guard_decode;
 
 thread_local! {
     /// Reused encode/decode buffer, so a small put or get allocates nothing.
@@ -120,15 +121,20 @@ pub(super) fn encode_into<T: Serialize + 'static>(
     })
 }
 
-/// Decodes one item from its postcard bytes.
+/// Decodes one item from its postcard bytes, under the decode guard: a `T` holding an
+/// ipc-channel handle (which has no descriptor table here) panics inside ipc-channel on
+/// bytes that claim one, and that becomes a decode error. postcard reserves nothing
+/// beyond what the bytes hold (serde caps a sequence's preallocation at 1 MiB).
 pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    postcard::from_bytes(bytes).map_err(|err| {
-        Error::Decode(format!(
-            "a {}-byte item does not decode as {}: {err}",
-            bytes.len(),
-            type_name::<T>()
-        ))
-    })
+    guard_decode(|| postcard::from_bytes(bytes).map_err(|err| err.to_string()))
+        .and_then(|decoded| decoded)
+        .map_err(|err| {
+            Error::Decode(format!(
+                "a {}-byte item does not decode as {}: {err}",
+                bytes.len(),
+                type_name::<T>()
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use crate::error::Error;
 /// queue.put(1)?;
 /// let job = queue.get()?;
 /// queue.task_done()?;
-/// queue.join();
+/// queue.join()?;
 /// assert!(queue.task_done().is_err()); // one too many
 /// # let _ = job;
 /// # Ok::<(), multiproc_channel::Error>(())
@@ -125,22 +125,25 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     }
 
     /// Blocks until every item put has been marked done with
-    /// [`task_done`](Self::task_done). Returns at once on a queue found corrupt
-    /// ([`Error::Corrupt`]), whose count cannot be trusted.
+    /// [`task_done`](Self::task_done).
+    ///
+    /// Fails with [`Error::Corrupt`] at once on a queue found corrupt (by this call or an
+    /// earlier one in this process), whose count cannot be trusted: like `put`, `get` and
+    /// `task_done`, a wait on a poisoned queue is an error, never a silent return.
     ///
     /// # Examples
     ///
     /// ```
     /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
-    /// queue.join(); // nothing outstanding
+    /// queue.join()?; // nothing outstanding
     /// # Ok::<(), multiproc_channel::Error>(())
     /// ```
-    pub fn join(&self) {
-        self.queue.ring().join(None);
+    pub fn join(&self) -> Result<(), Error> {
+        self.queue.ring().join(None).map(|_| ())
     }
 
-    /// Like [`join`](Self::join), giving up after `timeout`; returns whether all tasks
-    /// were done.
+    /// Like [`join`](Self::join), giving up after `timeout` (`Duration::ZERO`: check once;
+    /// `Duration::MAX`: no limit); returns whether all tasks were done.
     ///
     /// # Examples
     ///
@@ -149,10 +152,10 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     ///
     /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
     /// queue.put(1)?;
-    /// assert!(!queue.join_timeout(Duration::from_millis(10)));
+    /// assert!(!queue.join_timeout(Duration::from_millis(10))?);
     /// # Ok::<(), multiproc_channel::Error>(())
     /// ```
-    pub fn join_timeout(&self, timeout: Duration) -> bool {
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, Error> {
         self.queue.ring().join(deadline_after(timeout))
     }
 

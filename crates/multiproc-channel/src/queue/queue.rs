@@ -351,6 +351,12 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// The number of items in the queue: exact, unlike CPython's (it counts under the
     /// queue lock); other processes may change it right after.
     ///
+    /// `qsize`, [`empty`](Self::empty) and [`full`](Self::full) are snapshots and cannot
+    /// fail, as in Python. On a queue found corrupt they read counters that then mean
+    /// nothing (a peer may have written any value there); the calls that move items or
+    /// wait (`put`, `get`, `task_done`, `JoinableQueue::join`) are the ones that report
+    /// [`Error::Corrupt`], every time after the first.
+    ///
     /// # Examples
     ///
     /// ```
