@@ -91,11 +91,10 @@ pub(crate) fn check_next(
     deadline: Option<Instant>,
 ) -> Result<Next, Error> {
     let mut head = [0u8; HEADER];
-    let Peeked::Record { len } = seqpacket::peek(fd, &mut head)? else {
-        return Ok(match seqpacket::peek(fd, &mut head)? {
-            Peeked::End => Next::End,
-            _ => Next::Nothing,
-        });
+    let len = match seqpacket::peek(fd, &mut head)? {
+        Peeked::Record { len } => len,
+        Peeked::End => return Ok(Next::End),
+        Peeked::Empty => return Ok(Next::Nothing),
     };
     let Some(error) = refuse(len, &head, max) else {
         return Ok(Next::Message);
