@@ -91,8 +91,11 @@ pub enum Error {
     /// The peer did not complete the `authkey` handshake in time.
     #[error("the peer did not complete the authentication handshake within {0:?}")]
     HandshakeTimeout(std::time::Duration),
-    /// A socket message announced more bytes than the connection's maximum message size;
-    /// nothing was allocated for it and the connection can no longer receive.
+    /// A message announced more bytes than the connection's maximum message size, and
+    /// nothing was allocated for it. On a [`SocketConnection`](crate::SocketConnection)
+    /// the connection can no longer receive (the stream is no longer at a frame boundary);
+    /// on a pipe's [`Connection`](crate::Connection) the message is dropped unread and the
+    /// next one can be received.
     #[error("a {size}-byte message exceeds the maximum message size of {max} bytes")]
     MessageTooLarge {
         /// The size the peer announced.
