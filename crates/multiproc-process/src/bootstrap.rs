@@ -9,11 +9,12 @@
 use ipc_channel::ipc::{self, IpcSender};
 
 use crate::forkserver;
-use crate::function::{ChildIo, Trampoline, resolve};
+use crate::function::ChildIo;
 use crate::logging;
 use crate::registry;
-use crate::spawn::{Bootstrap, ENV_CHILD, Hello};
+use crate::spawn::{Bootstrap, ENV_CHILD, Hello, Role};
 use crate::sys;
+use crate::tag;
 
 #[ctor::ctor(unsafe)]
 fn multiproc_child_entry() {
@@ -76,22 +77,29 @@ fn connect(server: &str, token: u64) -> Result<i32, String> {
         to_child,
     })
     .map_err(|e| e.to_string())?;
-    match crate::function::guard_decode(|| from_parent.recv())? {
-        Bootstrap::Run(spec) => {
+    let Bootstrap { key, role } = crate::function::guard_decode(|| from_parent.recv())?;
+    // The key came from our parent over a channel only it holds; check what it asks us to
+    // call before adopting anything.
+    if let Role::Run(spec) = &role {
+        spec.trampoline
+            .verify_with(&key)
+            .map_err(|e| e.to_string())?;
+    }
+    tag::adopt_tree_key(key)?;
+    match role {
+        Role::Run(spec) => {
+            let trampoline = sys::open(&spec.trampoline).map_err(|e| e.to_string())?;
             registry::set_child_identity(with_pid(spec.identity));
             if let Some(sink) = spec.log {
                 logging::install_forwarder(sink);
             }
-            // SAFETY: the parent made this offset with `offset_of` from a `Trampoline`, and
-            // checked from our hello that we run the same executable as it does.
-            let trampoline: Trampoline = unsafe { resolve(spec.trampoline) };
             Ok(trampoline(ChildIo {
                 args: from_parent.to_opaque(),
                 result: up.to_opaque(),
             }))
         }
-        Bootstrap::Forkserver(spec) => {
-            registry::set_child_identity(with_pid(spec.identity));
+        Role::Forkserver(identity) => {
+            registry::set_child_identity(with_pid(identity));
             Ok(forkserver::serve(
                 from_parent.to_opaque().to(),
                 up.to_opaque().to(),

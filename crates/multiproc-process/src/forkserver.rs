@@ -17,11 +17,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::bootstrap;
 use crate::error::ProcessError;
-use crate::function::{ChildIo, Trampoline, resolve};
+use crate::function::{ChildIo, Trampoline};
 use crate::logging;
 use crate::registry::{self, Identity};
-use crate::spawn::{self, Bootstrap, ChildSpec};
+use crate::spawn::{self, Bootstrap, ChildSpec, Role};
 use crate::sys;
+use crate::tag;
 
 /// A request to the fork server.
 #[derive(Serialize, Deserialize)]
@@ -56,6 +57,21 @@ pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -
         };
         match request {
             Request::Fork { spec, args, result } => {
+                // Never fork for a trampoline whose tag does not verify.
+                let trampoline = match sys::open(&spec.trampoline) {
+                    Ok(trampoline) => trampoline,
+                    Err(e) => {
+                        if replies
+                            .send(Reply::Failed {
+                                error: e.to_string(),
+                            })
+                            .is_err()
+                        {
+                            return 0;
+                        }
+                        continue;
+                    }
+                };
                 bootstrap_flush();
                 // SAFETY: the fork server is single-threaded, so the child inherits no lock held
                 // by another thread; the child leaves through `bootstrap::exit`.
@@ -63,7 +79,7 @@ pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -
                     Ok(0) => {
                         drop(requests);
                         drop(replies);
-                        exit_child(run_forked(server_pid, spec, args, result))
+                        exit_child(run_forked(server_pid, spec, trampoline, args, result))
                     }
                     Ok(pid) => {
                         drop(args);
@@ -105,6 +121,7 @@ fn exit_child(code: i32) -> ! {
 fn run_forked(
     server_pid: u32,
     spec: ChildSpec,
+    trampoline: Trampoline,
     args: OpaqueIpcReceiver,
     result: OpaqueIpcSender,
 ) -> i32 {
@@ -117,9 +134,6 @@ fn run_forked(
     if let Some(sink) = spec.log {
         logging::install_forwarder(sink);
     }
-    // SAFETY: the parent made this offset with `offset_of` from a `Trampoline`; the fork server
-    // checked at its own start that it runs the parent's executable.
-    let trampoline: Trampoline = unsafe { resolve(spec.trampoline) };
     trampoline(ChildIo { args, result })
 }
 
@@ -142,14 +156,12 @@ impl ForkserverClient {
             path: me.path.clone(),
             parent: Some((me.name, me.pid)),
         };
-        let spec = ChildSpec {
-            identity,
-            trampoline: 0,
-            log: None,
-        };
         spawned
             .to_child
-            .send(Bootstrap::Forkserver(spec))
+            .send(Bootstrap {
+                key: tag::tree_key(),
+                role: Role::Forkserver(identity),
+            })
             .map_err(|e| ProcessError::Forkserver(e.to_string()))?;
         let pidfd = sys::pidfd_open(spawned.pid)
             .map_err(ProcessError::io("could not watch the fork server"))?;

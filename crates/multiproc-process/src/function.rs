@@ -6,38 +6,12 @@ use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::PanicInfo;
 use crate::sys;
+use crate::tag::{Kind, Sealed, Verified};
 use crate::target::{Portable, Target, assert_nameable};
-
-/// The fixed point that function offsets are measured from. Parent and child run the same
-/// executable, loaded at possibly different addresses, so the distance from this function to
-/// any other is the same in both.
-#[inline(never)]
-pub(crate) fn anchor() {
-    std::hint::black_box(());
-}
-
-fn anchor_address() -> usize {
-    anchor as fn() as usize
-}
-
-pub(crate) fn offset_of(address: usize) -> isize {
-    address.wrapping_sub(anchor_address()) as isize
-}
-
-/// Resolves an offset made by [`offset_of`] for a function of type `T` (a fn pointer type).
-///
-/// # Safety
-///
-/// `offset` must come from `offset_of` applied to a function of type `T` in a process running
-/// the same executable (checked by the bootstrap's fingerprint).
-pub(crate) unsafe fn resolve<T: Copy>(offset: isize) -> T {
-    // SAFETY: forwarded contract.
-    unsafe { sys::fn_from_offset::<T>(anchor_address(), offset) }
-}
 
 /// A function of this executable that any process running the same executable can call: the
 /// unit of work a process pool ships to its workers.
@@ -56,12 +30,52 @@ pub(crate) unsafe fn resolve<T: Copy>(offset: isize) -> T {
 /// let results: Vec<Result<u64, PanicInfo>> = postcard::from_bytes(&output).unwrap();
 /// assert_eq!(results, vec![Ok(9), Ok(16)]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// # Across processes
+///
+/// A `FunctionRef` serializes to the function's offset in the binary and a keyed tag (an
+/// HMAC under a secret that only the processes started by this crate from one program share).
+/// Decoding checks the tag: bytes that do not come from a `FunctionRef::new` of this process
+/// tree fail to decode, and can never make a process call an arbitrary address.
+///
+/// ```
+/// use multiproc_process::FunctionRef;
+/// fn square(x: u64) -> u64 { x * x }
+/// let f = FunctionRef::new::<_, (u64,)>(square);
+/// let bytes = postcard::to_stdvec(&f).unwrap();
+/// assert_eq!(postcard::from_bytes::<FunctionRef>(&bytes).unwrap(), f);
+///
+/// let mut forged = bytes.clone();
+/// forged[0] ^= 2; // another offset, same tag
+/// assert!(postcard::from_bytes::<FunctionRef>(&forged).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
 pub struct FunctionRef {
-    offset: isize,
+    /// Made by `Sealed::seal` here, or verified when decoded.
+    sealed: Sealed<BatchFn>,
 }
 
-type BatchFn = fn(&[u8]) -> Result<Vec<u8>, String>;
+impl<'de> Deserialize<'de> for FunctionRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let sealed = Sealed::<BatchFn>::deserialize(deserializer)?;
+        sealed.verify().map_err(serde::de::Error::custom)?;
+        Ok(FunctionRef { sealed })
+    }
+}
+
+pub(crate) type BatchFn = fn(&[u8]) -> Result<Vec<u8>, String>;
+
+impl Kind for BatchFn {
+    fn address(self) -> usize {
+        self as usize
+    }
+
+    fn verified() -> &'static Verified {
+        static VERIFIED: Verified = Verified::new();
+        &VERIFIED
+    }
+}
 
 impl FunctionRef {
     /// Names `f`, a function item or non-capturing closure taking the tuple `Args`.
@@ -75,7 +89,7 @@ impl FunctionRef {
         let _ = f;
         let batch: BatchFn = call_batch::<F, Args>;
         FunctionRef {
-            offset: offset_of(batch as usize),
+            sealed: Sealed::seal(batch),
         }
     }
 
@@ -83,13 +97,11 @@ impl FunctionRef {
     /// returns postcard of `Vec<Result<Output, PanicInfo>>`. Panics are caught per call and
     /// not printed. `Err` means that `input` did not decode or a result did not encode.
     ///
-    /// Only call it with a `FunctionRef` made by this executable: the bootstrap of every child
-    /// process checks that the child runs the same file as its parent.
+    /// A `FunctionRef` names a function of this executable by construction: it was made by
+    /// [`FunctionRef::new`] or decoded with a tag that verified (the tag is checked again
+    /// here, against a small table of verified pairs, before the call).
     pub fn call(&self, input: &[u8]) -> Result<Vec<u8>, String> {
-        // SAFETY: every `FunctionRef` holds the offset of a `call_batch` instance (a `BatchFn`)
-        // made by `FunctionRef::new` in a process running this executable; children check the
-        // executable's identity when they start.
-        let batch: BatchFn = unsafe { resolve(self.offset) };
+        let batch: BatchFn = sys::open(&self.sealed).map_err(|e| e.to_string())?;
         batch(input)
     }
 }
@@ -164,6 +176,8 @@ thread_local! {
 /// was initialising it would block on it forever).
 pub(crate) fn prepare_for_fork() {
     install_panic_hook();
+    // The child must share this process tree's key, so it must exist before the fork.
+    let _ = crate::tag::tree_key();
     let _ = ipc_channel::platform::OsIpcSender::get_max_fragment_size();
 }
 
@@ -263,6 +277,17 @@ pub(crate) struct ChildIo {
 /// returns the exit code.
 pub(crate) type Trampoline = fn(ChildIo) -> i32;
 
+impl Kind for Trampoline {
+    fn address(self) -> usize {
+        self as usize
+    }
+
+    fn verified() -> &'static Verified {
+        static VERIFIED: Verified = Verified::new();
+        &VERIFIED
+    }
+}
+
 /// A target bound to its argument and result types, for a re-executed or fork-server child.
 pub(crate) struct Entry<F, Args>(PhantomData<fn(F, Args)>);
 
@@ -272,10 +297,9 @@ where
     Args: Portable,
     F::Output: Portable,
 {
-    pub(crate) fn offset() -> isize {
+    pub(crate) fn sealed() -> Sealed<Trampoline> {
         const { assert_nameable::<F>() };
-        let trampoline: Trampoline = Self::run;
-        offset_of(trampoline as usize)
+        Sealed::seal(Self::run as Trampoline)
     }
 
     fn run(io: ChildIo) -> i32 {

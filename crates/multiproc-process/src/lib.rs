@@ -84,6 +84,7 @@ mod process;
 mod registry;
 mod spawn;
 mod sys;
+mod tag;
 mod target;
 mod tree;
 

@@ -12,12 +12,14 @@ use crate::bootstrap;
 use crate::context::{StartMethod, get_start_method};
 use crate::error::ProcessError;
 use crate::forkserver;
+use crate::function::Trampoline;
 use crate::function::{Entry, Outcome, catch_panic};
 use crate::launcher::on_long_lived_thread;
 use crate::logging;
 use crate::registry::{self, ChildHandle, Identity, Reaper};
-use crate::spawn::{self, Bootstrap, ChildSpec, ENV_CHILD};
+use crate::spawn::{self, Bootstrap, ChildSpec, ENV_CHILD, Role};
 use crate::sys::{self, ExitStatus};
+use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
 
 /// How often a join re-checks that the child is still alive while it waits for the result. A
@@ -96,7 +98,7 @@ struct Running<R> {
 /// What a child runs: a named function with its arguments, or a closure (fork only).
 trait Payload<R>: Send {
     /// The trampoline's offset, for a child that does not share our memory.
-    fn trampoline(&self) -> Option<isize>;
+    fn trampoline(&self) -> Option<Sealed<Trampoline>>;
     /// Sends the arguments to a re-executed or fork-server child.
     fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError>;
     /// Runs the target here (in a forked child).
@@ -114,8 +116,8 @@ where
     Args: Portable,
     F::Output: Portable,
 {
-    fn trampoline(&self) -> Option<isize> {
-        Some(Entry::<F, Args>::offset())
+    fn trampoline(&self) -> Option<Sealed<Trampoline>> {
+        Some(Entry::<F, Args>::sealed())
     }
 
     fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError> {
@@ -133,7 +135,7 @@ impl<F, R> Payload<R> for Closure<F>
 where
     F: FnOnce() -> R + Send,
 {
-    fn trampoline(&self) -> Option<isize> {
+    fn trampoline(&self) -> Option<Sealed<Trampoline>> {
         None
     }
 
@@ -175,7 +177,7 @@ impl<R: Portable> Process<R> {
         Args: Portable,
     {
         // Fails the build for a target that is not zero-sized (see `Target`).
-        let _ = Entry::<F, Args>::offset;
+        let _ = Entry::<F, Args>::sealed;
         Process::from_payload(method, Box::new(Call { target, args }))
     }
 
@@ -321,7 +323,7 @@ impl<R: Portable> Process<R> {
     fn start_spawn(
         &self,
         payload: Box<dyn Payload<R>>,
-        trampoline: isize,
+        trampoline: Sealed<Trampoline>,
     ) -> Result<Running<R>, ProcessError> {
         let name = &self.identity.name;
         let spawned = spawn::spawn().map_err(|e| e.into_process_error(name))?;
@@ -341,7 +343,11 @@ impl<R: Portable> Process<R> {
             log: logging::sink_for_child(),
         };
         // A send that fails means the child died; its join tells how.
-        if spawned.to_child.send(Bootstrap::Run(spec)).is_ok() {
+        let bootstrap = Bootstrap {
+            key: tag::tree_key(),
+            role: Role::Run(spec),
+        };
+        if spawned.to_child.send(bootstrap).is_ok() {
             send_args(payload, spawned.to_child.to_opaque(), &child)?;
         }
         let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
@@ -356,7 +362,7 @@ impl<R: Portable> Process<R> {
     fn start_forkserver(
         &self,
         payload: Box<dyn Payload<R>>,
-        trampoline: isize,
+        trampoline: Sealed<Trampoline>,
     ) -> Result<Running<R>, ProcessError> {
         let server = forkserver::client()?;
         let channel_error = ProcessError::io("could not create a channel");

@@ -13,10 +13,12 @@ use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ProcessError;
+use crate::function::Trampoline;
 use crate::launcher::on_long_lived_thread;
 use crate::logging::LogSink;
 use crate::registry::Identity;
 use crate::sys;
+use crate::tag::{Sealed, TreeKey};
 
 /// The environment variable that marks a process as a multiproc child: the one-shot server's
 /// name, the token and the parent's pid, tab-separated.
@@ -34,20 +36,30 @@ pub(crate) struct Hello {
     pub(crate) to_child: IpcSender<Bootstrap>,
 }
 
-/// What the parent tells a new child to be.
+/// What the parent tells a new child: the process tree's key, and what to be.
 #[derive(Serialize, Deserialize)]
-pub(crate) enum Bootstrap {
-    /// Run the trampoline at this offset; its arguments follow on the same channel.
+pub(crate) struct Bootstrap {
+    /// The key that seals function offsets in this process tree (see `tag.rs`); the child
+    /// checks its trampoline's tag with it, then adopts it.
+    pub(crate) key: TreeKey,
+    pub(crate) role: Role,
+}
+
+/// What a new child is to be.
+#[derive(Serialize, Deserialize)]
+pub(crate) enum Role {
+    /// Run this trampoline; its arguments follow on the same channel.
     Run(ChildSpec),
     /// Become the fork server.
-    Forkserver(ChildSpec),
+    Forkserver(Identity),
 }
 
 /// A child's identity, entry point and logging.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ChildSpec {
     pub(crate) identity: Identity,
-    pub(crate) trampoline: isize,
+    /// Checked against the tree's key before the child calls it.
+    pub(crate) trampoline: Sealed<Trampoline>,
     pub(crate) log: Option<LogSink>,
 }
 

@@ -7,6 +7,8 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+use crate::tag::{Forged, Kind, Sealed, anchor_address};
+
 /// Turns a C-style `-1` return into the thread's `errno` (nix's `Errno::result`).
 pub(crate) fn cvt<T: PartialEq + From<i8>>(ret: T) -> io::Result<T> {
     if ret == T::from(-1) {
@@ -274,20 +276,21 @@ pub(crate) unsafe fn conjure_zst<F: Copy>() -> F {
     unsafe { std::ptr::NonNull::<F>::dangling().read() }
 }
 
-/// The address of a trampoline, given its offset from the anchor function of this binary.
+/// The function a sealed offset names, once its tag verified.
 ///
-/// # Safety
-///
-/// `offset` must be the difference between the addresses of a function of type `T` and of
-/// `anchor`, measured in a process running this very binary. Parent and child are checked to run
-/// the same file before the offset is used.
-pub(crate) unsafe fn fn_from_offset<T: Copy>(anchor: usize, offset: isize) -> T {
+/// A valid tag proves that the offset was made by `Sealed::seal` from a function of type `T` in
+/// a process of this process tree, and every process of the tree runs this very executable: a
+/// forked child shares its parent's image, and a re-executed child receives the tree's key
+/// only after proving, by its executable's fingerprint, that it runs the parent's file. The
+/// image is loaded at one base, so the distance between two of its functions is the same in
+/// every process that runs it.
+pub(crate) fn open<T: Kind>(sealed: &Sealed<T>) -> Result<T, Forged> {
     const { assert!(size_of::<T>() == size_of::<usize>()) };
-    let address = anchor.wrapping_add_signed(offset);
-    // SAFETY: per the contract, `address` is the address of a function of type `T` in this
-    // image (the image is loaded at one base, so offsets between its functions are the same in
-    // every process that runs it); `T` is a function pointer type of the same size as `usize`.
-    unsafe { std::mem::transmute_copy::<usize, T>(&address) }
+    sealed.verify()?;
+    let address = anchor_address().wrapping_add_signed(sealed.offset());
+    // SAFETY: the tag verified, so (see above) `address` is the address of a function of type
+    // `T` in this image; `T` is a function pointer type of the size of `usize`.
+    Ok(unsafe { std::mem::transmute_copy::<usize, T>(&address) })
 }
 
 /// Identity of the running executable (`stat(2)` of `/proc/self/exe`): device, inode, size and
