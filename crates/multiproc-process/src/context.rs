@@ -12,7 +12,7 @@ use crate::target::{Portable, Target};
 ///
 /// | method | how | cost | what the child gets |
 /// |---|---|---|---|
-/// | [`Fork`](StartMethod::Fork) | `fork()` of this process | lowest | a copy of this process's memory; [`Process::fork`] runs any closure |
+/// | [`Fork`](StartMethod::Fork) | `fork()` of this process | lowest | a copy of this process's memory; [`Process::fork`] (unsafe) runs any closure |
 /// | [`Spawn`](StartMethod::Spawn) | re-executes this binary | one `exec` | a fresh process; the target and its serialized arguments |
 /// | [`Forkserver`](StartMethod::Forkserver) | a fork of a fork server started once by spawn | near fork | a fresh process; never a fork of a multi-threaded parent |
 ///
@@ -23,6 +23,37 @@ use crate::target::{Portable, Target};
 #[non_exhaustive]
 pub enum StartMethod {
     /// `fork()` this process.
+    ///
+    /// # Why `Process::new` under this method is sound
+    ///
+    /// [`Process::fork`] runs a caller's closure in the child, so it is an `unsafe fn`. Under
+    /// this start method [`Process::new`] forks too, yet it is safe, because the library, not
+    /// the caller, decides what the child runs until the target is called:
+    ///
+    /// - Before forking, the parent finishes every lazy initialisation the child uses (the
+    ///   panic hook, ipc-channel's buffer size, the process tree's key), and it holds this
+    ///   crate's state lock and the standard stream locks across the fork, so the child finds
+    ///   them free and consistent.
+    /// - The child leaves with `_exit`: it runs none of the parent's destructors, exit handlers
+    ///   or buffered output twice.
+    /// - The target and its arguments are what the caller could equally run in a fresh
+    ///   process (a function item or a capture-free closure, serde arguments): under the spawn
+    ///   method the same code runs in a single-threaded process.
+    /// - A lock that a vanished thread held (one of a library the target uses) can make the
+    ///   child wait forever; that is a deadlock, not undefined behaviour. `std`'s locks are
+    ///   futex words in the child's copy of memory: they stay locked, they are not corrupted.
+    /// - `malloc` stays usable in the child because glibc's `fork` takes and resets its arena
+    ///   locks around the fork.
+    ///
+    /// Assumed, and not checked: glibc's `fork` (the only C library this crate is tested
+    /// with), and that no library the target calls keeps state that is
+    /// unsound (rather than just locked) when a thread vanishes mid-update, for example a
+    /// lock-free structure whose invariants a single writer restores. That is the same
+    /// assumption Python's fork method makes; prefer [`Forkserver`](StartMethod::Forkserver)
+    /// (the default) in threaded programs.
+    ///
+    /// [`Process::fork`]: crate::Process::fork
+    /// [`Process::new`]: crate::Process::new
     Fork,
     /// Re-execute this binary (`/proc/self/exe`).
     Spawn,

@@ -32,8 +32,8 @@
 //!
 //! [`StartMethod::Forkserver`] (the default, as in CPython 3.14 on Linux),
 //! [`StartMethod::Spawn`] and [`StartMethod::Fork`]; choose one per process with
-//! [`get_context`], or for the program with [`set_start_method`]. [`Process::fork`] runs any
-//! closure, captures included, in a forked child.
+//! [`get_context`], or for the program with [`set_start_method`]. [`Process::fork`], an
+//! `unsafe fn` with fork's contract, runs any closure, captures included, in a forked child.
 //!
 //! # No set-up in `main`
 //!

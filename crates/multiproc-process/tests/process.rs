@@ -245,7 +245,9 @@ fn names_and_daemon_flag() {
 #[test]
 fn fork_runs_a_capturing_closure() {
     let words = ["a".to_owned(), "captured".to_owned(), "vector".to_owned()];
-    let mut p = Process::fork(move || words.concat());
+    // SAFETY: the closure only allocates (glibc makes malloc usable after fork) and returns;
+    // it touches no lock or data of the test harness's other threads.
+    let mut p = unsafe { Process::fork(move || words.concat()) };
     p.start().unwrap();
     assert_eq!(p.join().unwrap(), "acapturedvector");
 }
@@ -253,7 +255,8 @@ fn fork_runs_a_capturing_closure() {
 #[test]
 fn a_closure_cannot_use_another_start_method() {
     // `Process::fork` always forks, whatever the default start method.
-    let mut p = Process::fork(std::process::id);
+    // SAFETY: `std::process::id` is `getpid`, async-signal-safe.
+    let mut p = unsafe { Process::fork(std::process::id) };
     assert_eq!(p.start_method(), StartMethod::Fork);
     p.start().unwrap();
     assert_ne!(p.join().unwrap(), std::process::id());
