@@ -4,13 +4,15 @@
 //! table, waits for processes to end, and counts of this process's descriptors, mappings and
 //! resident memory.
 //!
-//! Linux only: it reads `/proc` and waits on pidfds. Not published. It depends on no multiproc
-//! crate: the crates take it as a dev-dependency, and a cycle would put two copies of a crate
-//! into that crate's test builds.
+//! Linux only: it reads `/proc` and waits on pidfds. Not published. Its system calls go through
+//! `multiproc-sys`, the one multiproc crate it depends on: the others take this crate as a
+//! dev-dependency, and a cycle would put two copies of a crate into that crate's test builds.
+
+#![deny(unsafe_code)]
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::RecvTimeoutError;
@@ -30,21 +32,26 @@ pub struct Child {
 ///
 /// State that a forked child must not be the first to set up (such as ipc-channel's lazily
 /// initialised statics) is the caller's to initialise before calling this.
+#[allow(unsafe_code)]
 pub fn fork(body: impl FnOnce()) -> Child {
     // SAFETY: the child only runs `body` and then `_exit`s without unwinding past this
-    // frame; glibc makes malloc usable in the child of a threaded parent.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
-    if pid == 0 {
-        let code = match catch_unwind(AssertUnwindSafe(body)) {
-            Ok(()) => 0,
-            Err(_) => 101,
-        };
-        // SAFETY: `_exit` is async-signal-safe and never returns; skipping destructors is
-        // the point (they belong to the parent's state).
-        unsafe { libc::_exit(code) };
+    // frame; glibc makes malloc usable in the child of a threaded parent. A test that forks
+    // beside its other threads accepts the contract's remaining risk (a lock held by a
+    // vanished thread), which can only hang the child, and the watchdogs catch that.
+    match unsafe { multiproc_sys::fork::fork() }.expect("fork failed") {
+        Some(pid) => Child {
+            pid: pid as libc::pid_t,
+            reaped: false,
+        },
+        None => {
+            let code = match catch_unwind(AssertUnwindSafe(body)) {
+                Ok(()) => 0,
+                Err(_) => 101,
+            };
+            // Skipping destructors is the point: they belong to the parent's state.
+            multiproc_sys::fork::exit_now(code)
+        }
     }
-    Child { pid, reaped: false }
 }
 
 impl Child {
@@ -57,8 +64,7 @@ impl Child {
     /// [`wait`](Child::wait) or [`join`](Child::join) does.
     pub fn kill(&self) {
         if !self.reaped {
-            // SAFETY: plain syscall on our own unreaped child's pid.
-            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            send_signal(self.pid as u32, libc::SIGKILL);
         }
     }
 
@@ -66,28 +72,10 @@ impl Child {
     /// Returns where it stopped: `Some((syscall number, first two arguments))` if it was
     /// inside a system call, `None` if not (`/proc/<pid>/syscall`, see proc(5)).
     pub fn stop(&self) -> Option<(i64, u64, u64)> {
-        // SAFETY: plain syscall on our own unreaped child's pid.
-        unsafe { libc::kill(self.pid, libc::SIGSTOP) };
-        // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is a valid out pointer; WNOWAIT leaves the child's state to be
-        // collected later. SIGSTOP cannot be caught or blocked: the child stops or exits,
-        // so this returns.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.pid as libc::id_t,
-                &mut info,
-                libc::WSTOPPED | libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        assert_eq!(r, 0, "waitid: {}", std::io::Error::last_os_error());
-        assert_eq!(
-            info.si_code,
-            libc::CLD_STOPPED,
-            "child {} did not stop",
-            self.pid
-        );
+        send_signal(self.pid as u32, libc::SIGSTOP);
+        // SIGSTOP cannot be caught or blocked: the child stops or exits, so this returns.
+        let stopped = multiproc_sys::wait::wait_stopped(self.pid as u32).expect("waitid");
+        assert!(stopped, "child {} did not stop", self.pid);
         let text = std::fs::read_to_string(format!("/proc/{}/syscall", self.pid)).unwrap();
         let mut fields = text.split_whitespace();
         let number: i64 = fields.next()?.parse().ok()?;
@@ -100,24 +88,15 @@ impl Child {
 
     /// Sends SIGCONT.
     pub fn resume(&self) {
-        // SAFETY: plain syscall on our own unreaped child's pid.
-        unsafe { libc::kill(self.pid, libc::SIGCONT) };
+        send_signal(self.pid as u32, libc::SIGCONT);
     }
 
     /// Waits for the child to exit, however long it takes. Returns the exit code, or
     /// `-signal`.
     pub fn wait(mut self) -> i32 {
-        let mut status = 0;
-        loop {
-            // SAFETY: waits for our own child by pid; `status` is a valid out pointer.
-            let ret = unsafe { libc::waitpid(self.pid, &mut status, 0) };
-            if ret == self.pid {
-                break;
-            }
-            if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-                panic!("waitpid failed: {}", std::io::Error::last_os_error());
-            }
-        }
+        let status = multiproc_sys::wait::waitpid(self.pid as u32, true)
+            .expect("waitpid failed")
+            .expect("a blocking waitpid returns a status");
         self.reaped = true;
         exit_code(status)
     }
@@ -128,14 +107,12 @@ impl Child {
         let deadline = Instant::now() + timeout;
         let mut pause = Duration::from_micros(100);
         loop {
-            let mut status = 0;
-            // SAFETY: waitpid on our own child with a valid out pointer.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
-            if r == self.pid {
+            if let Some(status) =
+                multiproc_sys::wait::waitpid(self.pid as u32, false).expect("waitpid")
+            {
                 self.reaped = true;
                 return exit_code(status);
             }
-            assert!(r == 0, "waitpid: {}", std::io::Error::last_os_error());
             if Instant::now() >= deadline {
                 panic!(
                     "watchdog: child {} did not exit within {timeout:?}",
@@ -157,11 +134,10 @@ impl Child {
 }
 
 /// The exit code in a wait status, or minus the signal that ended the process.
-fn exit_code(status: libc::c_int) -> i32 {
-    if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -libc::WTERMSIG(status)
+fn exit_code(status: multiproc_sys::wait::WaitStatus) -> i32 {
+    match status {
+        multiproc_sys::wait::WaitStatus::Exited(code) => code,
+        multiproc_sys::wait::WaitStatus::Signaled(signal) => -signal,
     }
 }
 
@@ -169,11 +145,7 @@ impl Drop for Child {
     fn drop(&mut self) {
         if !self.reaped {
             self.kill();
-            let mut status = 0;
-            // SAFETY: reaping our own killed child; `status` is a valid out pointer.
-            while unsafe { libc::waitpid(self.pid, &mut status, 0) } < 0
-                && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
-            {}
+            let _ = multiproc_sys::wait::waitpid(self.pid as u32, true);
         }
     }
 }
@@ -357,8 +329,7 @@ pub fn descendants(root: u32) -> Vec<u32> {
 
 /// Sends `signal` to `pid`.
 pub fn send_signal(pid: u32, signal: i32) {
-    // SAFETY: `kill` touches no memory of ours.
-    unsafe { libc::kill(pid as libc::pid_t, signal) };
+    let _ = multiproc_sys::signal::kill(pid, signal);
 }
 
 /// SIGKILLs a process.
@@ -372,28 +343,8 @@ pub fn kill(pid: u32) {
 /// may still be a zombie), `Some(false)` if not, `None` if no pidfd could be opened (with
 /// ESRCH: there is no such process, it has been reaped).
 fn wait_on_pidfd(pid: u32, limit: Duration) -> Option<bool> {
-    // SAFETY: pidfd_open takes two integers and returns a new descriptor or -1.
-    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_long, 0) };
-    if raw < 0 {
-        return None;
-    }
-    // SAFETY: the kernel returned a fresh descriptor that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
-    let deadline = Instant::now() + limit;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let mut pfd = libc::pollfd {
-            fd: pidfd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd for the duration of the call.
-        let ready = unsafe { libc::poll(&mut pfd, 1, left.as_millis() as libc::c_int) };
-        if ready < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        return Some(ready > 0);
-    }
+    let pidfd = multiproc_sys::pidfd::open(pid).ok()?;
+    Some(multiproc_sys::poll::wait_readable(pidfd.as_fd(), Some(limit)).unwrap_or(false))
 }
 
 /// Waits until process `pid` (any process, not only a child of ours) has exited, for at most

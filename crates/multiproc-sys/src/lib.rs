@@ -1,0 +1,58 @@
+//! The operating-system layer of multiproc: every system call the workspace makes, in one place.
+//!
+//! The other multiproc crates deny `unsafe_code`; what they need from the kernel (futexes,
+//! pidfds, `poll`, `fork`, signals, `/proc`) they get here, as safe functions where the call
+//! has no memory-safety contract and as `unsafe fn` with a `# Safety` section where it does
+//! (`fork`). System calls go through [rustix] where it covers them, and through libc only
+//! where it does not (`fork`, `pthread_atfork`, `atexit`, `fflush`, signal dispositions).
+//!
+//! There is one of each policy: one liveness check ([`process::is_alive`]), one `/proc`
+//! reader ([`process::stat`]), one `poll` ([`poll::readable`]), one way of retrying `EINTR`
+//! (with the time that is left, see [`time`]), one panic hook ([`panic`]).
+//!
+//! ```
+//! let me = multiproc_sys::process::pid();
+//! assert!(multiproc_sys::process::is_alive(me));
+//! ```
+//!
+//! # Platform support
+//!
+//! Linux only (futexes, pidfds, `memfd`, `/proc`). On any other target the build stops with
+//! one `compile_error!` that says so; a port touches this crate alone.
+//!
+//! [rustix]: https://docs.rs/rustix
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "multiproc supports Linux only (it needs futexes, pidfds, memfd and /proc); \
+     a port to another system starts in the multiproc-sys crate"
+);
+
+pub mod env;
+pub mod eventfd;
+pub mod exe;
+pub mod fork;
+pub mod futex;
+pub mod mem;
+pub mod panic;
+pub mod pidfd;
+pub mod poll;
+pub mod process;
+pub mod random;
+pub mod signal;
+pub mod time;
+pub mod wait;
+
+use std::io;
+
+/// Turns the `-1` that a libc call returns on failure into the `errno` it left behind
+/// (nix's `Errno::result`). rustix calls return `io::Result` already.
+pub(crate) fn cvt<T: PartialEq + From<i8>>(ret: T) -> io::Result<T> {
+    if ret == T::from(-1) {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}

@@ -1,0 +1,203 @@
+//! Process identity, liveness and the workspace's one `/proc/<pid>/stat` reader.
+
+use std::io;
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+
+/// The process id, cached: the uncontended lock path must cost one compare-and-swap, not a
+/// system call. Zero means "not known yet"; a `pthread_atfork` child handler resets it in
+/// every child made by `fork(2)` through libc.
+static CACHED_PID: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn forget_pid_after_fork() {
+    // Runs in the child right after fork(2): only an atomic store, async-signal-safe.
+    CACHED_PID.store(0, Ordering::Relaxed);
+}
+
+/// Whether the `pthread_atfork` handler is registered: 0 not yet, 1 being registered, 2
+/// registered. Not a `Once`: a child forked while another thread was inside the registration
+/// would find a `Once` "running" forever and block on it. With this word such a child just
+/// never caches (it sees 1) and asks the kernel each time.
+static ATFORK: AtomicU8 = AtomicU8::new(0);
+
+/// The id of the calling process (getpid(2)), cached and correct in forked children.
+///
+/// ```
+/// assert_eq!(multiproc_sys::process::pid(), std::process::id());
+/// ```
+pub fn pid() -> u32 {
+    let pid = CACHED_PID.load(Ordering::Relaxed);
+    if pid != 0 {
+        return pid;
+    }
+    let pid = std::process::id();
+    match ATFORK.load(Ordering::Acquire) {
+        2 => CACHED_PID.store(pid, Ordering::Relaxed),
+        0 if ATFORK
+            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok() =>
+        {
+            // SAFETY: the handler is an `extern "C" fn()` with static lifetime that only
+            // stores to an atomic; pthread_atfork(3) merely records the pointer.
+            let ret = unsafe { libc::pthread_atfork(None, None, Some(forget_pid_after_fork)) };
+            // Without the handler a forked child would impersonate its parent as a lock
+            // owner, so the pid is cached only once it is registered.
+            if ret == 0 {
+                ATFORK.store(2, Ordering::Release);
+                CACHED_PID.store(pid, Ordering::Relaxed);
+            }
+        }
+        // Another thread is registering the handler (or was when this process was forked).
+        _ => {}
+    }
+    pid
+}
+
+/// An id of the calling thread, unique among the live threads of this process
+/// (pthread_self(3)); with the pid it names an `RLock` owner.
+///
+/// ```
+/// let here = multiproc_sys::process::thread_id();
+/// let there = std::thread::spawn(multiproc_sys::process::thread_id).join().unwrap();
+/// assert_ne!(here, there);
+/// ```
+pub fn thread_id() -> u64 {
+    // SAFETY: pthread_self has no preconditions and cannot fail.
+    let id = unsafe { libc::pthread_self() };
+    id as u64
+}
+
+/// Whether the calling thread is the process's main thread (gettid(2) equals the pid).
+///
+/// ```
+/// assert!(!std::thread::spawn(multiproc_sys::process::is_main_thread).join().unwrap());
+/// ```
+pub fn is_main_thread() -> bool {
+    rustix::thread::gettid().as_raw_nonzero().get() as u32 == std::process::id()
+}
+
+/// The parent's process id (getppid(2)); 0 when the parent is outside this pid namespace.
+///
+/// ```
+/// assert_ne!(multiproc_sys::process::parent_pid(), multiproc_sys::process::pid());
+/// ```
+pub fn parent_pid() -> u32 {
+    rustix::process::getppid().map_or(0, |pid| pid.as_raw_nonzero().get() as u32)
+}
+
+/// What the kernel says about a process in `/proc/<pid>/stat` (proc(5)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcStat {
+    /// Field 3, the state letter: `R`, `S`, `D`, `T`, `Z` (zombie), `X` (dead), ...
+    pub state: u8,
+    /// Field 22, the start time in clock ticks after boot: with the pid, it names one
+    /// process even after the pid is reused.
+    pub start_time: u64,
+    /// Field 52 (Linux 3.5), the wait status of a process that has exited, as waitpid(2)
+    /// would report it; `None` while it runs.
+    pub exit_status: Option<i32>,
+}
+
+impl ProcStat {
+    /// Whether the process has ended (a zombie, dead not yet reaped, counts as ended).
+    pub fn has_exited(&self) -> bool {
+        matches!(self.state, b'Z' | b'X' | b'x')
+    }
+
+    /// Parses the contents of a `/proc/<pid>/stat` file. The command name (field 2) may hold
+    /// spaces and parentheses, so the fields are counted after the last `)`.
+    ///
+    /// ```
+    /// use multiproc_sys::process::ProcStat;
+    /// let line = b"42 (a) b) Z 1 42 42 0 -1 4194560 90 0 0 0 0 0 0 0 20 0 1 0 1234 0 0 \
+    ///     0 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 256";
+    /// let stat = ProcStat::parse(line).unwrap();
+    /// assert!(stat.has_exited());
+    /// assert_eq!(stat.start_time, 1234);
+    /// assert_eq!(stat.exit_status, Some(256));
+    /// assert!(ProcStat::parse(b"garbage").is_none());
+    /// ```
+    pub fn parse(stat: &[u8]) -> Option<ProcStat> {
+        let after_name = stat.iter().rposition(|&b| b == b')')? + 1;
+        let rest = std::str::from_utf8(&stat[after_name..]).ok()?;
+        let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
+        // `rest` starts at field 3 (state), so field N is at index N - 3.
+        let state = *fields.first()?.as_bytes().first()?;
+        let start_time = fields.get(22 - 3)?.parse().ok()?;
+        let exited = matches!(state, b'Z' | b'X' | b'x');
+        let exit_status = if exited {
+            fields.get(52 - 3).and_then(|field| field.parse().ok())
+        } else {
+            None
+        };
+        Some(ProcStat {
+            state,
+            start_time,
+            exit_status,
+        })
+    }
+}
+
+/// Reads `/proc/<pid>/stat`: the workspace's one `/proc` reader of another process's state.
+///
+/// ```
+/// let me = multiproc_sys::process::stat(std::process::id())?;
+/// assert!(!me.has_exited());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn stat(pid: u32) -> io::Result<ProcStat> {
+    let bytes = std::fs::read(format!("/proc/{pid}/stat"))?;
+    ProcStat::parse(&bytes)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed /proc/<pid>/stat"))
+}
+
+/// Whether process `pid` still runs: the workspace's one liveness check. A zombie (dead, not
+/// yet reaped) counts as dead, since a lock it held will never be released. Reads
+/// `/proc/<pid>/stat`; where `/proc` cannot be read, asks kill(2) with signal 0.
+///
+/// ```
+/// assert!(multiproc_sys::process::is_alive(std::process::id()));
+/// assert!(!multiproc_sys::process::is_alive(0));
+/// ```
+pub fn is_alive(pid: u32) -> bool {
+    let Some(raw) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    match stat(pid) {
+        Ok(stat) => !stat.has_exited(),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => false,
+        Err(_) => match rustix::process::test_kill_process(raw) {
+            Ok(()) => true,
+            Err(err) => err != rustix::io::Errno::SRCH,
+        },
+    }
+}
+
+/// How many threads this process has now (`/proc/self/stat` field 20).
+///
+/// ```
+/// assert!(multiproc_sys::process::thread_count()? >= 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn thread_count() -> io::Result<usize> {
+    let bytes = std::fs::read("/proc/self/stat")?;
+    let after_name = bytes.iter().rposition(|&b| b == b')').map_or(0, |i| i + 1);
+    std::str::from_utf8(&bytes[after_name..])
+        .ok()
+        .and_then(|rest| rest.split_ascii_whitespace().nth(20 - 3))
+        .and_then(|field| field.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed /proc/self/stat"))
+}
+
+/// `sysconf(_SC_NPROCESSORS_ONLN)`: the number of online CPUs, if known.
+///
+/// ```
+/// assert!(multiproc_sys::process::online_cpus().unwrap() >= 1);
+/// ```
+pub fn online_cpus() -> Option<usize> {
+    // SAFETY: sysconf takes an integer name and touches no memory.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).ok().filter(|&n| n > 0)
+}

@@ -1,0 +1,91 @@
+//! Signal dispositions, and signal names for messages. Children are signalled through their
+//! pidfd ([`crate::pidfd::send_signal`]); [`kill`] is for processes that have none.
+
+use std::io;
+
+/// Ignores SIGPIPE, as the Rust runtime does before `main`: a write to a closed pipe then
+/// fails with `EPIPE` instead of killing the process. For code that runs before `main`.
+///
+/// ```
+/// multiproc_sys::signal::ignore_sigpipe();
+/// ```
+pub fn ignore_sigpipe() {
+    // SAFETY: installing SIG_IGN for SIGPIPE is always sound; no handler code is involved.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+/// Unblocks every signal of the calling thread (pthread_sigmask(3)), so that a forked child
+/// does not inherit a mask meant for one of its parent's threads.
+///
+/// ```
+/// multiproc_sys::signal::reset_mask();
+/// ```
+pub fn reset_mask() {
+    // SAFETY: `set` is initialised by sigemptyset before use; pthread_sigmask only reads it
+    // and is given no old-set pointer.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    }
+}
+
+/// `kill(2)`: sends `signal` to `pid`. Only for a process that cannot be named by a pidfd
+/// (one this process did not create); anything else uses [`crate::pidfd::send_signal`], which
+/// cannot hit a process that reused the pid.
+///
+/// ```
+/// multiproc_sys::signal::kill(std::process::id(), 0)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn kill(pid: u32, signal: i32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid)
+        .ok()
+        .filter(|&pid| pid > 0)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: kill touches no memory of ours.
+    crate::cvt(unsafe { libc::kill(pid, signal) }).map(drop)
+}
+
+/// The conventional name of a signal, for messages: `SIGKILL`, or `signal` when unknown.
+///
+/// ```
+/// assert_eq!(multiproc_sys::signal::name(9), "SIGKILL");
+/// ```
+pub fn name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGSYS => "SIGSYS",
+        _ => "signal",
+    }
+}
+
+/// Signal numbers the other crates name, so that they need no libc of their own.
+pub mod number {
+    /// `SIGTERM`.
+    pub const SIGTERM: i32 = libc::SIGTERM;
+    /// `SIGKILL`.
+    pub const SIGKILL: i32 = libc::SIGKILL;
+    /// `SIGINT`.
+    pub const SIGINT: i32 = libc::SIGINT;
+    /// `SIGSTOP`.
+    pub const SIGSTOP: i32 = libc::SIGSTOP;
+    /// `SIGCONT`.
+    pub const SIGCONT: i32 = libc::SIGCONT;
+}
