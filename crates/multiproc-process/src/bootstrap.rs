@@ -12,6 +12,7 @@ use crate::forkserver;
 use crate::function::ChildIo;
 use crate::logging;
 use crate::registry;
+use crate::rendezvous;
 use crate::spawn::{Bootstrap, ENV_CHILD, Hello, Role};
 use crate::sys;
 use crate::tag;
@@ -43,13 +44,10 @@ pub(crate) fn exit(code: i32) -> ! {
 
 fn run_child(marker: &str) -> i32 {
     sys::ignore_sigpipe();
-    let mut parts = marker.split('\t');
-    let (Some(server), Some(token), Some(parent)) = (parts.next(), parts.next(), parts.next())
+    let Some((server, parent)) = marker
+        .split_once('\t')
+        .and_then(|(server, parent)| Some((server, parent.parse::<u32>().ok()?)))
     else {
-        eprintln!("multiproc: malformed {ENV_CHILD} marker");
-        return 70;
-    };
-    let (Ok(token), Ok(parent)) = (token.parse::<u64>(), parent.parse::<u32>()) else {
         eprintln!("multiproc: malformed {ENV_CHILD} marker");
         return 70;
     };
@@ -57,7 +55,7 @@ fn run_child(marker: &str) -> i32 {
         // The parent is already gone: nobody waits for this child.
         return 71;
     }
-    match connect(server, token) {
+    match connect(server, parent) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("multiproc: child bootstrap failed: {message}");
@@ -66,7 +64,10 @@ fn run_child(marker: &str) -> i32 {
     }
 }
 
-fn connect(server: &str, token: u64) -> Result<i32, String> {
+fn connect(server: &str, parent: u32) -> Result<i32, String> {
+    let rendezvous = rendezvous::path_beside(server).map_err(|e| e.to_string())?;
+    let token = rendezvous::enter(&rendezvous, parent)
+        .map_err(|e| format!("rendezvous with the parent: {e}"))?;
     let (to_child, from_parent) = ipc::channel::<Bootstrap>().map_err(|e| e.to_string())?;
     let up = IpcSender::<Hello>::connect(server.to_owned()).map_err(|e| e.to_string())?;
     let fingerprint = sys::exe_fingerprint().map_err(|e| e.to_string())?;

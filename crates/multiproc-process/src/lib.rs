@@ -82,6 +82,7 @@ mod launcher;
 mod logging;
 mod process;
 mod registry;
+mod rendezvous;
 mod spawn;
 mod sys;
 mod tag;

@@ -17,11 +17,13 @@ use crate::function::Trampoline;
 use crate::launcher::on_long_lived_thread;
 use crate::logging::LogSink;
 use crate::registry::Identity;
+use crate::rendezvous::{Refused, Rendezvous};
 use crate::sys;
 use crate::tag::{Sealed, TreeKey};
 
 /// The environment variable that marks a process as a multiproc child: the one-shot server's
-/// name, the token and the parent's pid, tab-separated.
+/// name and the parent's pid, tab-separated. The token that proves the child's hello comes
+/// over the rendezvous socket (see `rendezvous.rs`), never through the environment.
 pub(crate) const ENV_CHILD: &str = "MULTIPROC_CHILD";
 
 /// The longest socket path the kernel takes (`sun_path` holds 108 bytes with the NUL).
@@ -104,8 +106,10 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
             std::io::Error::from(std::io::ErrorKind::InvalidInput),
         ));
     }
+    let rendezvous = Rendezvous::beside(&server_name)
+        .map_err(|e| SpawnError::Io("could not create the rendezvous socket", e))?;
     let token = sys::random_u64();
-    let marker = format!("{server_name}\t{token}\t{}", sys::getpid());
+    let marker = format!("{server_name}\t{}", sys::getpid());
 
     let mut command = Command::new("/proc/self/exe");
     if let Some(arg0) = std::env::args_os().next() {
@@ -125,6 +129,28 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
             return Err(SpawnError::Io("could not watch the child", e));
         }
     };
+    // The token goes only to the process we started, of our user, as the kernel says.
+    if let Err(refused) = rendezvous.admit(pid, pidfd.as_fd(), token) {
+        let _ = sys::kill(pid, libc::SIGKILL);
+        let status = sys::waitpid(pid, true)
+            .ok()
+            .flatten()
+            .unwrap_or(sys::ExitStatus::Code(-1));
+        return Err(match refused {
+            Refused::ChildGone { refused: 0 } => SpawnError::Died {
+                status,
+                detail: String::new(),
+            },
+            Refused::ChildGone { refused } => SpawnError::Died {
+                status,
+                detail: format!(
+                    "{refused} connection(s) from other processes were refused at the rendezvous"
+                ),
+            },
+            Refused::Io(e) => SpawnError::Io("the rendezvous with the child failed", e),
+        });
+    }
+    drop(rendezvous);
     let cancel = sys::eventfd().map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
 
     let accepted = std::thread::scope(|scope| {
