@@ -7,9 +7,8 @@
 
 use ipc_channel::ipc::IpcMessage;
 
-use crate::forkserver::{Reply, Request};
-use crate::function::{Outcome, guard_decode};
-use crate::spawn::{Bootstrap, Hello, Role};
+use crate::function::guard_decode;
+use crate::wire::{Bootstrap, Hello, Outcome, Reply, Request, Role};
 
 fn decode<T: serde::Serialize + for<'de> serde::Deserialize<'de>>(
     bytes: &[u8],

@@ -9,40 +9,21 @@
 
 use std::collections::HashSet;
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ipc_channel::ipc::{IpcReceiver, IpcSender, OpaqueIpcReceiver, OpaqueIpcSender};
-use serde::{Deserialize, Serialize};
 
-use crate::bootstrap;
 use crate::error::ProcessError;
-use crate::function::{ChildIo, Trampoline};
+use crate::exit;
+use crate::function::guard_decode;
+use crate::identity::Identity;
 use crate::logging;
-use crate::registry::{self, Identity};
-use crate::spawn::{self, Bootstrap, ChildSpec, Role};
+use crate::registry::{self, ReapOnRequest};
+use crate::spawn;
 use crate::sys;
 use crate::tag;
-
-/// A request to the fork server.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Request {
-    /// Fork a child that runs `spec` with these channel ends.
-    Fork {
-        spec: ChildSpec,
-        args: OpaqueIpcReceiver,
-        result: OpaqueIpcSender,
-    },
-    /// The parent has read this child's exit status: reap it.
-    Reap { pid: u32 },
-}
-
-/// The fork server's answer to `Fork`.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Reply {
-    Forked { pid: u32 },
-    Failed { error: String },
-}
+use crate::wire::{Bootstrap, ChildIo, ChildSpec, Reply, Request, Role, Trampoline};
 
 /// The fork server's main loop. Returns the exit code when the parent goes away.
 pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
@@ -50,7 +31,7 @@ pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -
     // Children reaped on request while still running (the parent dropped them unjoined).
     let mut unreaped: HashSet<u32> = HashSet::new();
     loop {
-        let request = match crate::function::guard_decode(|| requests.recv()) {
+        let request = match guard_decode(|| requests.recv()) {
             Ok(request) => request,
             // The parent is gone (or sent garbage): our children die with us.
             Err(_) => return 0,
@@ -115,7 +96,7 @@ fn bootstrap_flush() {
 }
 
 fn exit_child(code: i32) -> ! {
-    bootstrap::exit(code)
+    exit::exit(code)
 }
 
 fn run_forked(
@@ -227,22 +208,51 @@ impl Drop for ForkserverClient {
     }
 }
 
+impl ReapOnRequest for ForkserverClient {
+    fn reap(&self, pid: u32) {
+        ForkserverClient::reap(self, pid);
+    }
+}
+
+/// This process's fork server, once started.
+static CLIENT: Mutex<Option<Arc<ForkserverClient>>> = Mutex::new(None);
+
+/// The lock on this process's fork-server client, held across a fork by this crate so that the
+/// child never inherits it held by another thread.
+pub(crate) fn hold_for_fork() -> MutexGuard<'static, Option<Arc<ForkserverClient>>> {
+    CLIENT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// In a child just forked while `held` was held: the fork server is the parent's, not ours.
+/// Nothing is dropped: dropping would act on the parent's behalf.
+pub(crate) fn forget_after_fork(held: &mut Option<Arc<ForkserverClient>>) {
+    std::mem::forget(held.take());
+}
+
 /// The fork server of this process, started on first use (again if it died).
 pub(crate) fn client() -> Result<Arc<ForkserverClient>, ProcessError> {
-    if let Some(server) = registry::state().forkserver.clone()
+    if let Some(server) = hold_for_fork().clone()
         && server.is_alive()
     {
         return Ok(server);
     }
-    // Start outside the state lock: starting takes a while and needs the launcher thread,
-    // which takes the lock itself.
+    // Start outside the lock: starting takes a while, and needs the state lock and the
+    // launcher thread (a fork takes those before this one).
     let server = Arc::new(ForkserverClient::start()?);
-    let mut state = registry::state();
-    match &state.forkserver {
+    let mut slot = hold_for_fork();
+    match &*slot {
         Some(existing) if existing.is_alive() => Ok(existing.clone()),
         _ => {
-            state.forkserver = Some(server.clone());
+            *slot = Some(server.clone());
             Ok(server)
         }
     }
+}
+
+/// The pid of this process's fork server, if one runs.
+pub(crate) fn running_pid() -> Option<u32> {
+    hold_for_fork()
+        .as_ref()
+        .filter(|s| s.is_alive())
+        .map(|s| s.pid())
 }

@@ -2,7 +2,6 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -255,86 +254,5 @@ pub(crate) fn guard_decode<T, E: std::fmt::Display>(
     match catch_panic(true, recv) {
         Ok(result) => result.map_err(|e| e.to_string()),
         Err(panic) => Err(format!("malformed message: {}", panic.message)),
-    }
-}
-
-/// What a child sends back when its target finished.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Outcome<R> {
-    Returned(R),
-    Panicked(PanicInfo),
-    /// The child could not even call the target (arguments did not decode, ...).
-    Failed(String),
-}
-
-/// The child's ends of its two channels with the parent, type-erased.
-pub(crate) struct ChildIo {
-    pub(crate) args: ipc_channel::ipc::OpaqueIpcReceiver,
-    pub(crate) result: ipc_channel::ipc::OpaqueIpcSender,
-}
-
-/// The signature of every trampoline: receives the arguments, calls, sends the outcome, and
-/// returns the exit code.
-pub(crate) type Trampoline = fn(ChildIo) -> i32;
-
-impl Kind for Trampoline {
-    fn address(self) -> usize {
-        self as usize
-    }
-
-    fn verified() -> &'static Verified {
-        static VERIFIED: Verified = Verified::new();
-        &VERIFIED
-    }
-}
-
-/// A target bound to its argument and result types, for a re-executed or fork-server child.
-pub(crate) struct Entry<F, Args>(PhantomData<fn(F, Args)>);
-
-impl<F, Args> Entry<F, Args>
-where
-    F: Target<Args>,
-    Args: Portable,
-    F::Output: Portable,
-{
-    pub(crate) fn sealed() -> Sealed<Trampoline> {
-        const { assert_nameable::<F>() };
-        Sealed::seal(Self::run as Trampoline)
-    }
-
-    fn run(io: ChildIo) -> i32 {
-        let result = io.result.to::<Outcome<F::Output>>();
-        let args_rx = io.args.to::<Args>();
-        let args = match guard_decode(|| args_rx.recv()) {
-            Ok(args) => args,
-            Err(e) => {
-                let _ = result.send(Outcome::Failed(format!(
-                    "could not receive the arguments: {e}"
-                )));
-                return 1;
-            }
-        };
-        // SAFETY: `Entry::offset` asserted at compile time that `F` is zero-sized, the parent
-        // held a value of it, and `Target` requires `Copy`.
-        let f: F = unsafe { sys::conjure_zst::<F>() };
-        let outcome = match catch_panic(false, move || f.call(args)) {
-            Ok(value) => Outcome::Returned(value),
-            Err(panic) => Outcome::Panicked(panic),
-        };
-        let code = if matches!(outcome, Outcome::Returned(_)) {
-            0
-        } else {
-            1
-        };
-        crate::registry::before_child_exit();
-        match result.send(outcome) {
-            Ok(()) => code,
-            // The parent dropped its handle without joining: nobody wants the result.
-            Err(ipc_channel::IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
-            Err(e) => {
-                eprintln!("multiproc: could not send the result to the parent: {e}");
-                1
-            }
-        }
     }
 }

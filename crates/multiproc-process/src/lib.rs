@@ -70,16 +70,25 @@
 //!
 //! `process_basic`, `process_args`, `logging` and `cpu_count` in the repository's `examples/`.
 
-mod bootstrap;
+// The modules form layers, each using only those below it (no import cycle):
+// bottom: sys, tag, error, target, cpu, function (FunctionRef, panics), identity, method;
+// state: registry, logging; the protocol both sides speak: wire; starting a child: launcher,
+// rendezvous, spawn, exit, entry, forkserver; the child's way in: child; on top: tree,
+// process, context, decode.
+mod child;
 mod context;
 mod cpu;
 #[doc(hidden)]
 pub mod decode;
+mod entry;
 mod error;
+mod exit;
 mod forkserver;
 mod function;
+mod identity;
 mod launcher;
 mod logging;
+mod method;
 mod process;
 mod registry;
 mod rendezvous;
@@ -88,15 +97,16 @@ mod sys;
 mod tag;
 mod target;
 mod tree;
+mod wire;
 
-pub use self::context::{
-    Context, StartMethod, UnknownStartMethod, get_all_start_methods, get_context, get_start_method,
-    set_start_method,
-};
+pub use self::context::{Context, get_context};
 pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
 pub use self::error::{PanicInfo, ProcessError};
 pub use self::function::{FunctionRef, catch_panic};
 pub use self::logging::log_to_stderr;
+pub use self::method::{
+    StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
+};
 pub use self::process::Process;
 pub use self::sys::ExitStatus;
 pub use self::target::{Portable, Target};

@@ -8,19 +8,22 @@ use std::time::{Duration, Instant};
 use ipc_channel::ipc::{self, IpcReceiver, IpcSender, OpaqueIpcSender};
 use ipc_channel::{IpcError, TryRecvError};
 
-use crate::bootstrap;
-use crate::context::{StartMethod, get_start_method};
+use crate::child;
+use crate::entry::Entry;
 use crate::error::ProcessError;
+use crate::exit;
 use crate::forkserver;
-use crate::function::Trampoline;
-use crate::function::{Entry, Outcome, catch_panic};
-use crate::launcher::on_long_lived_thread;
+use crate::function::catch_panic;
+use crate::identity::Identity;
+use crate::launcher::{self, on_long_lived_thread};
 use crate::logging;
-use crate::registry::{self, ChildHandle, Identity, Reaper};
-use crate::spawn::{self, Bootstrap, ChildSpec, ENV_CHILD, Role};
+use crate::method::{StartMethod, get_start_method};
+use crate::registry::{self, ChildHandle, Reaper};
+use crate::spawn;
 use crate::sys::{self, ExitStatus};
 use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
+use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
 
 /// How often a join re-checks that the child is still alive while it waits for the result. A
 /// copy of the child's result channel inherited by another process would hide the child's end
@@ -300,7 +303,7 @@ impl<R: Portable> Process<R> {
     /// Starts the child. Returns once the child exists and has its task; an error if it could
     /// not be started, or if it was started before.
     pub fn start(&mut self) -> Result<(), ProcessError> {
-        bootstrap::ensure_linked();
+        child::ensure_linked();
         if std::env::var_os(ENV_CHILD).is_some() {
             return Err(ProcessError::BootstrapNotRun);
         }
@@ -365,7 +368,7 @@ impl<R: Portable> Process<R> {
             )
             .map_err(ProcessError::io("could not watch the child"))?,
         );
-        registry::state().register(child.clone());
+        register(child.clone());
         let spec = ChildSpec {
             identity: self.identity.clone(),
             trampoline,
@@ -413,7 +416,7 @@ impl<R: Portable> Process<R> {
             )
             .map_err(ProcessError::io("could not watch the child"))?,
         );
-        registry::state().register(child.clone());
+        register(child.clone());
         send_args(payload, args_tx.to_opaque(), &child)?;
         Ok(Running {
             child,
@@ -633,6 +636,12 @@ impl<R: Portable> Process<R> {
     }
 }
 
+/// Records a started child; the exit handler will wait for it.
+fn register(child: Arc<ChildHandle>) {
+    exit::install_handler();
+    registry::state().register(child);
+}
+
 /// Sends the arguments to the child; a serialization failure kills the child and is reported.
 fn send_args<R>(
     payload: Box<dyn Payload<R>>,
@@ -667,6 +676,8 @@ fn fork_child<R: Portable>(
     // half-way through one when we fork (the child would wait for it forever).
     crate::function::prepare_for_fork();
     let mut state = registry::state();
+    let mut forkserver = forkserver::hold_for_fork();
+    let mut launcher = launcher::hold_for_fork();
     let parent = sys::getpid();
     // Hold the standard streams across the fork, as glibc holds malloc's locks: the child
     // then never inherits them locked by another thread, and can print and flush.
@@ -687,7 +698,10 @@ fn fork_child<R: Portable>(
             sys::reset_signal_mask();
             identity.pid = sys::getpid();
             state.become_forked_child(identity.clone());
-            drop(state);
+            forkserver::forget_after_fork(&mut forkserver);
+            launcher::forget_after_fork(&mut launcher);
+            logging::forget_receiver_after_fork();
+            drop((state, forkserver, launcher));
             let outcome = match catch_panic(false, move || payload.run_here()) {
                 Ok(value) => Outcome::Returned(value),
                 Err(panic) => Outcome::Panicked(panic),
@@ -697,7 +711,7 @@ fn fork_child<R: Portable>(
             } else {
                 1
             };
-            registry::before_child_exit();
+            exit::before_child_exit();
             let code = match result.send(outcome) {
                 Ok(()) => code,
                 Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
@@ -712,6 +726,7 @@ fn fork_child<R: Portable>(
             sys::exit_now(code)
         }
         Ok(pid) => {
+            drop((forkserver, launcher));
             drop(result);
             let child = ChildHandle::new(
                 pid as u32,
@@ -730,6 +745,7 @@ fn fork_child<R: Portable>(
                     });
                 }
             };
+            exit::install_handler();
             state.register(child.clone());
             Ok(child)
         }

@@ -10,60 +10,16 @@ use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 
 use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
-use serde::{Deserialize, Serialize};
 
 use crate::error::ProcessError;
-use crate::function::Trampoline;
+use crate::function::guard_decode;
 use crate::launcher::on_long_lived_thread;
-use crate::logging::LogSink;
-use crate::registry::Identity;
 use crate::rendezvous::{Refused, Rendezvous};
 use crate::sys;
-use crate::tag::{Sealed, TreeKey};
-
-/// The environment variable that marks a process as a multiproc child: the one-shot server's
-/// name and the parent's pid, tab-separated. The token that proves the child's hello comes
-/// over the rendezvous socket (see `rendezvous.rs`), never through the environment.
-pub(crate) const ENV_CHILD: &str = "MULTIPROC_CHILD";
+use crate::wire::{Bootstrap, ENV_CHILD, Hello};
 
 /// The longest socket path the kernel takes (`sun_path` holds 108 bytes with the NUL).
 const MAX_SOCKET_PATH: usize = 107;
-
-/// The child's first message: proof that it is the child we started, and a channel to it.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Hello {
-    pub(crate) token: u64,
-    pub(crate) pid: u32,
-    pub(crate) fingerprint: [u64; 4],
-    pub(crate) to_child: IpcSender<Bootstrap>,
-}
-
-/// What the parent tells a new child: the process tree's key, and what to be.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Bootstrap {
-    /// The key that seals function offsets in this process tree (see `tag.rs`); the child
-    /// checks its trampoline's tag with it, then adopts it.
-    pub(crate) key: TreeKey,
-    pub(crate) role: Role,
-}
-
-/// What a new child is to be.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Role {
-    /// Run this trampoline; its arguments follow on the same channel.
-    Run(ChildSpec),
-    /// Become the fork server.
-    Forkserver(Identity),
-}
-
-/// A child's identity, entry point and logging.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct ChildSpec {
-    pub(crate) identity: Identity,
-    /// Checked against the tree's key before the child calls it.
-    pub(crate) trampoline: Sealed<Trampoline>,
-    pub(crate) log: Option<LogSink>,
-}
 
 /// A re-executed child that has connected and proved itself.
 pub(crate) struct Spawned {
@@ -161,7 +117,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
                 let _ = IpcSender::<Hello>::connect(server_name.clone());
             }
         });
-        let accepted = crate::function::guard_decode(|| server.accept());
+        let accepted = guard_decode(|| server.accept());
         sys::eventfd_signal(cancel.as_fd());
         let _ = watcher.join();
         accepted

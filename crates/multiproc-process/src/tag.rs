@@ -40,6 +40,11 @@ impl fmt::Debug for TreeKey {
 }
 
 impl TreeKey {
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> TreeKey {
+        TreeKey(bytes)
+    }
+
     fn random() -> TreeKey {
         let mut key = [0u8; 32];
         if getrandom::fill(&mut key).is_err() {
@@ -318,23 +323,6 @@ mod tests {
         assert_ne!(key.tag(1, "a"), key.tag(2, "a"));
         assert_ne!(key.tag(1, "a"), key.tag(1, "b"));
         assert_ne!(key.tag(1, "a"), TreeKey([8; 32]).tag(1, "a"));
-    }
-
-    fn nothing(_: crate::function::ChildIo) -> i32 {
-        0
-    }
-
-    #[test]
-    fn a_sealed_offset_verifies_only_under_its_key_and_kind() {
-        let sealed = Sealed::seal(nothing as crate::function::Trampoline);
-        assert!(sealed.verify().is_ok());
-        assert!(sealed.verify_with(&tree_key()).is_ok());
-        assert!(sealed.verify_with(&TreeKey([0; 32])).is_err());
-        // The same offset and tag, claimed to be a batch function.
-        let bytes = postcard::to_stdvec(&sealed).unwrap();
-        let relabelled: Sealed<crate::function::BatchFn> = postcard::from_bytes(&bytes).unwrap();
-        assert!(relabelled.verify().is_err());
-        assert!(crate::sys::open(&relabelled).is_err());
     }
 
     #[test]

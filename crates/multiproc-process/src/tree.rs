@@ -105,9 +105,5 @@ pub fn active_children() -> Vec<ProcessInfo> {
 /// assert!(forkserver_pid().is_some());
 /// ```
 pub fn forkserver_pid() -> Option<u32> {
-    registry::state()
-        .forkserver
-        .as_ref()
-        .filter(|s| s.is_alive())
-        .map(|s| s.pid())
+    crate::forkserver::running_pid()
 }

@@ -8,14 +8,16 @@
 
 use ipc_channel::ipc::{self, IpcSender};
 
+use crate::exit::exit;
 use crate::forkserver;
-use crate::function::ChildIo;
+use crate::function::guard_decode;
+use crate::identity::Identity;
 use crate::logging;
 use crate::registry;
 use crate::rendezvous;
-use crate::spawn::{Bootstrap, ENV_CHILD, Hello, Role};
 use crate::sys;
 use crate::tag;
+use crate::wire::{Bootstrap, ChildIo, ENV_CHILD, Hello, Role};
 
 #[ctor::ctor(unsafe)]
 fn multiproc_child_entry() {
@@ -32,14 +34,6 @@ fn multiproc_child_entry() {
 /// referenced from the code that starts them.
 pub(crate) fn ensure_linked() {
     std::hint::black_box(multiproc_child_entry as fn());
-}
-
-/// Flushes and leaves; runs the exit handlers (which wait for this child's own children).
-pub(crate) fn exit(code: i32) -> ! {
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    std::process::exit(code)
 }
 
 fn run_child(marker: &str) -> i32 {
@@ -78,7 +72,7 @@ fn connect(server: &str, parent: u32) -> Result<i32, String> {
         to_child,
     })
     .map_err(|e| e.to_string())?;
-    let Bootstrap { key, role } = crate::function::guard_decode(|| from_parent.recv())?;
+    let Bootstrap { key, role } = guard_decode(|| from_parent.recv())?;
     // The key came from our parent over a channel only it holds; check what it asks us to
     // call before adopting anything.
     if let Role::Run(spec) = &role {
@@ -109,7 +103,7 @@ fn connect(server: &str, parent: u32) -> Result<i32, String> {
     }
 }
 
-fn with_pid(mut identity: registry::Identity) -> registry::Identity {
+fn with_pid(mut identity: Identity) -> Identity {
     identity.pid = sys::getpid();
     identity
 }
