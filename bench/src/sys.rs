@@ -1,6 +1,10 @@
 //! The raw OS calls behind the floor measurements: `fork`, `waitpid`, pipes, socket pairs,
 //! `MAP_SHARED` memory, a process-shared pthread mutex, POSIX shared memory and CPU
 //! affinity. Every `unsafe` block of the benchmark lives in this file.
+//!
+//! This is the one place in the workspace outside `multiproc-sys` that calls the OS
+//! directly, on purpose: a floor measures the bare system call, so it must not go through the
+//! layer whose cost it is there to show.
 
 use std::ffi::CStr;
 use std::fs::{self, File};

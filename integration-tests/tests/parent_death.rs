@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use multiproc::StartMethod;
-use multiproc_test_support::{descendants, send_signal, wait_gone, watchdog};
+use multiproc_test_support::{descendants, send_signal, send_signal_to_group, wait_gone, watchdog};
 
 enum Kill {
     Sigkill,
@@ -48,8 +48,7 @@ fn kill_the_parent(method: StartMethod, how: Kill) {
             libc::SIGINT
         }
         Kill::SigintToGroup => {
-            // SAFETY: `kill` with a negative pid signals the process group; touches no memory.
-            unsafe { libc::kill(-(pid as i32), libc::SIGINT) };
+            send_signal_to_group(pid, libc::SIGINT);
             libc::SIGINT
         }
     };

@@ -332,6 +332,11 @@ pub fn send_signal(pid: u32, signal: i32) {
     let _ = multiproc_sys::signal::kill(pid, signal);
 }
 
+/// Sends `signal` to every process of the process group `group`.
+pub fn send_signal_to_group(group: u32, signal: i32) {
+    let _ = multiproc_sys::signal::kill_group(group, signal);
+}
+
 /// SIGKILLs a process.
 pub fn kill(pid: u32) {
     send_signal(pid, libc::SIGKILL);

@@ -47,6 +47,22 @@ pub fn kill(pid: u32, signal: i32) -> io::Result<()> {
     crate::cvt(unsafe { libc::kill(pid, signal) }).map(drop)
 }
 
+/// `kill(2)` with a negative pid: sends `signal` to every process of the process group
+/// `group`.
+///
+/// ```no_run
+/// multiproc_sys::signal::kill_group(12345, multiproc_sys::signal::number::SIGINT)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn kill_group(group: u32, signal: i32) -> io::Result<()> {
+    let group = libc::pid_t::try_from(group)
+        .ok()
+        .filter(|&group| group > 1)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: kill touches no memory of ours.
+    crate::cvt(unsafe { libc::kill(-group, signal) }).map(drop)
+}
+
 /// The conventional name of a signal, for messages: `SIGKILL`, or `signal` when unknown.
 ///
 /// ```

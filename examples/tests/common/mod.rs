@@ -31,9 +31,9 @@ pub fn run(name: &str, args: &[&str], limit: Duration) -> (String, String) {
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let watchdog = std::thread::spawn(move || {
         if done_rx.recv_timeout(limit).is_err() {
-            // SAFETY: `kill` touches no memory; `pid` is our child, not yet reaped (the
-            // main thread reaps it only after this thread was told, or has acted).
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            // `pid` is our child, not yet reaped: the main thread reaps it only after this
+            // thread was told, or has acted.
+            multiproc_test_support::kill(pid);
             true
         } else {
             false
