@@ -19,13 +19,23 @@ use crate::sys;
 use crate::tag;
 use crate::wire::{Bootstrap, ChildIo, ENV_CHILD, Hello, Role};
 
+// `ctor` puts `#[allow(unsafe_code)]` on the function it wraps (its registration in
+// `.init_array` is unsafe), so the function only calls a plain one: nothing of ours runs under
+// that allowance.
 #[ctor::ctor(unsafe)]
 fn multiproc_child_entry() {
+    from_constructor();
+}
+
+/// Runs this process as a child, if the environment marks it as one, and never returns then.
+fn from_constructor() {
     let Ok(marker) = std::env::var(ENV_CHILD) else {
         return;
     };
-    // SAFETY: constructors run before `main`, while the process has a single thread.
-    unsafe { sys::remove_env_before_main(ENV_CHILD) };
+    // Constructors run before `main`, where the process normally has one thread; should
+    // another library's constructor have started one, the marker stays (harmless: this
+    // process runs as a child and exits below, and a grandchild's bootstrap gets a new one).
+    sys::remove_env_single_threaded(ENV_CHILD);
     let code = run_child(&marker);
     exit(code);
 }
@@ -37,7 +47,7 @@ pub(crate) fn ensure_linked() {
 }
 
 fn run_child(marker: &str) -> i32 {
-    sys::ignore_sigpipe();
+    multiproc_sys::signal::ignore_sigpipe();
     let Some((server, parent)) = marker
         .split_once('\t')
         .and_then(|(server, parent)| Some((server, parent.parse::<u32>().ok()?)))
@@ -45,7 +55,7 @@ fn run_child(marker: &str) -> i32 {
         eprintln!("multiproc: malformed {ENV_CHILD} marker");
         return 70;
     };
-    if !sys::kill_me_with_parent(parent) {
+    if !multiproc_sys::fork::set_parent_death_signal(parent) {
         // The parent is already gone: nobody waits for this child.
         return 71;
     }
@@ -64,10 +74,10 @@ fn connect(server: &str, parent: u32) -> Result<i32, String> {
         .map_err(|e| format!("rendezvous with the parent: {e}"))?;
     let (to_child, from_parent) = ipc::channel::<Bootstrap>().map_err(|e| e.to_string())?;
     let up = IpcSender::<Hello>::connect(server.to_owned()).map_err(|e| e.to_string())?;
-    let fingerprint = sys::exe_fingerprint().map_err(|e| e.to_string())?;
+    let fingerprint = multiproc_sys::exe::fingerprint().map_err(|e| e.to_string())?;
     up.send(Hello {
         token,
-        pid: sys::getpid(),
+        pid: multiproc_sys::process::pid(),
         fingerprint,
         to_child,
     })
@@ -104,6 +114,6 @@ fn connect(server: &str, parent: u32) -> Result<i32, String> {
 }
 
 fn with_pid(mut identity: Identity) -> Identity {
-    identity.pid = sys::getpid();
+    identity.pid = multiproc_sys::process::pid();
     identity
 }

@@ -36,9 +36,8 @@ where
                 return 1;
             }
         };
-        // SAFETY: `Entry::offset` asserted at compile time that `F` is zero-sized, the parent
-        // held a value of it, and `Target` requires `Copy`.
-        let f: F = unsafe { sys::conjure_zst::<F>() };
+        // `Process::new`, the only code that names this trampoline, held a value of `F`.
+        let f: F = sys::conjure_target::<F, Args>();
         let outcome = match catch_panic(false, move || f.call(args)) {
             Ok(value) => Outcome::Returned(value),
             Err(panic) => Outcome::Panicked(panic),

@@ -5,12 +5,13 @@ use std::sync::Once;
 
 use crate::logging;
 use crate::registry;
-use crate::sys;
 
 /// Makes sure the exit handler runs when this process exits (once a child was started).
 pub(crate) fn install_handler() {
     static ATEXIT: Once = Once::new();
-    ATEXIT.call_once(|| sys::atexit(at_exit));
+    ATEXIT.call_once(|| {
+        let _ = multiproc_sys::fork::atexit(at_exit);
+    });
 }
 
 /// Terminates daemonic children, then waits for the others.
@@ -21,7 +22,7 @@ fn cleanup_children() {
         return;
     };
     for child in children.iter().filter(|c| c.daemon) {
-        let _ = child.signal(libc::SIGTERM);
+        let _ = child.signal(multiproc_sys::signal::number::SIGTERM);
     }
     for child in &children {
         child.wait(None);

@@ -21,71 +21,60 @@ use crate::identity::Identity;
 use crate::logging;
 use crate::registry::{self, ReapOnRequest};
 use crate::spawn;
+use crate::status;
 use crate::sys;
 use crate::tag;
 use crate::wire::{Bootstrap, ChildIo, ChildSpec, Reply, Request, Role, Trampoline};
 
 /// The fork server's main loop. Returns the exit code when the parent goes away.
 pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
-    let server_pid = sys::getpid();
+    let server_pid = multiproc_sys::process::pid();
     // Children reaped on request while still running (the parent dropped them unjoined).
     let mut unreaped: HashSet<u32> = HashSet::new();
+    let mut channels = (requests, replies);
     loop {
-        let request = match guard_decode(|| requests.recv()) {
+        let request = match guard_decode(|| channels.0.recv()) {
             Ok(request) => request,
             // The parent is gone (or sent garbage): our children die with us.
             Err(_) => return 0,
         };
-        match request {
+        let reply = match request {
             Request::Fork { spec, args, result } => {
                 // Never fork for a trampoline whose tag does not verify.
-                let trampoline = match sys::open(&spec.trampoline) {
-                    Ok(trampoline) => trampoline,
-                    Err(e) => {
-                        if replies
-                            .send(Reply::Failed {
+                match sys::open(&spec.trampoline) {
+                    Err(e) => Reply::Failed {
+                        error: e.to_string(),
+                    },
+                    Ok(trampoline) => {
+                        bootstrap_flush();
+                        let mut in_parent = Some(channels);
+                        let forked = sys::fork_single_threaded(|| {
+                            // The child must not keep the server's channels open.
+                            drop(in_parent.take());
+                            exit::exit(run_forked(server_pid, spec, trampoline, args, result))
+                        });
+                        // Here in the server, `args` and `result` went with the closure.
+                        let Some(kept) = in_parent else { return 0 };
+                        channels = kept;
+                        match forked {
+                            Ok(pid) => Reply::Forked { pid },
+                            Err(e) => Reply::Failed {
                                 error: e.to_string(),
-                            })
-                            .is_err()
-                        {
-                            return 0;
-                        }
-                        continue;
-                    }
-                };
-                bootstrap_flush();
-                // SAFETY: the fork server is single-threaded, so the child inherits no lock held
-                // by another thread; the child leaves through `bootstrap::exit`.
-                match unsafe { sys::fork() } {
-                    Ok(0) => {
-                        drop(requests);
-                        drop(replies);
-                        exit_child(run_forked(server_pid, spec, trampoline, args, result))
-                    }
-                    Ok(pid) => {
-                        drop(args);
-                        drop(result);
-                        if replies.send(Reply::Forked { pid: pid as u32 }).is_err() {
-                            return 0;
-                        }
-                    }
-                    Err(e) => {
-                        if replies
-                            .send(Reply::Failed {
-                                error: e.to_string(),
-                            })
-                            .is_err()
-                        {
-                            return 0;
+                            },
                         }
                     }
                 }
             }
             Request::Reap { pid } => {
                 unreaped.insert(pid);
+                unreaped.retain(|&pid| matches!(status::waitpid(pid, false), Ok(None)));
+                continue;
             }
+        };
+        if channels.1.send(reply).is_err() {
+            return 0;
         }
-        unreaped.retain(|&pid| matches!(sys::waitpid(pid, false), Ok(None)));
+        unreaped.retain(|&pid| matches!(status::waitpid(pid, false), Ok(None)));
     }
 }
 
@@ -95,10 +84,6 @@ fn bootstrap_flush() {
     let _ = std::io::stderr().flush();
 }
 
-fn exit_child(code: i32) -> ! {
-    exit::exit(code)
-}
-
 fn run_forked(
     server_pid: u32,
     spec: ChildSpec,
@@ -106,11 +91,11 @@ fn run_forked(
     args: OpaqueIpcReceiver,
     result: OpaqueIpcSender,
 ) -> i32 {
-    if !sys::kill_me_with_parent(server_pid) {
+    if !multiproc_sys::fork::set_parent_death_signal(server_pid) {
         return 71;
     }
     let mut identity = spec.identity;
-    identity.pid = sys::getpid();
+    identity.pid = multiproc_sys::process::pid();
     registry::set_child_identity(identity);
     if let Some(sink) = spec.log {
         logging::install_forwarder(sink);
@@ -144,7 +129,7 @@ impl ForkserverClient {
                 role: Role::Forkserver(identity),
             })
             .map_err(|e| ProcessError::Forkserver(e.to_string()))?;
-        let pidfd = sys::pidfd_open(spawned.pid)
+        let pidfd = multiproc_sys::pidfd::open(spawned.pid)
             .map_err(ProcessError::io("could not watch the fork server"))?;
         let requests: IpcSender<Request> = spawned.to_child.to_opaque().to();
         let replies: IpcReceiver<Reply> = spawned.from_child.to_opaque().to();
@@ -156,7 +141,8 @@ impl ForkserverClient {
     }
 
     pub(crate) fn is_alive(&self) -> bool {
-        !sys::poll_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true)
+        !multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(Duration::ZERO))
+            .unwrap_or(true)
     }
 
     /// Asks the server to fork a child; returns its pid.
@@ -204,7 +190,7 @@ impl std::fmt::Debug for ForkserverClient {
 impl Drop for ForkserverClient {
     fn drop(&mut self) {
         // Dropping the request channel makes the server exit; reap it.
-        let _ = sys::waitpid(self.pid, false);
+        let _ = status::waitpid(self.pid, false);
     }
 }
 

@@ -1,10 +1,5 @@
 //! Naming functions across processes, calling them, and catching their panics.
 
-use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, Ordering};
-
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::PanicInfo;
@@ -120,102 +115,25 @@ where
         postcard::take_from_bytes(input).map_err(decode_error)?;
     let mut output =
         postcard::to_extend(&count, Vec::with_capacity(input.len() + 16)).map_err(encode_error)?;
-    // SAFETY: `FunctionRef::new::<F, Args>` asserted at compile time that `F` is zero-sized,
-    // and it held a value of `F`, so `F` is inhabited; `Target` requires `Copy`.
-    let f: F = unsafe { sys::conjure_zst::<F>() };
-    let _quiet = QuietPanics::begin();
+    // `FunctionRef::new::<F, Args>`, the only code that names this function, held a value.
+    let f: F = sys::conjure_target::<F, Args>();
     for _ in 0..count {
         let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
         rest = tail;
-        let result: Result<F::Output, PanicInfo> =
-            panic::catch_unwind(AssertUnwindSafe(move || f.call(args)))
-                .map_err(|payload| take_panic(&*payload));
+        let result: Result<F::Output, PanicInfo> = catch_panic(true, move || f.call(args));
         output = postcard::to_extend(&result, output).map_err(encode_error)?;
     }
     Ok(output)
-}
-
-/// Panics are recorded and not printed while this lives (once per batch, not per call).
-struct QuietPanics {
-    was_quiet: bool,
-}
-
-impl QuietPanics {
-    fn begin() -> QuietPanics {
-        install_panic_hook();
-        QuietPanics {
-            was_quiet: QUIET.with(|q| q.replace(true)),
-        }
-    }
-}
-
-impl Drop for QuietPanics {
-    fn drop(&mut self) {
-        QUIET.with(|q| q.set(self.was_quiet));
-    }
-}
-
-/// The message and location the hook recorded for the panic that produced `payload`.
-fn take_panic(payload: &(dyn Any + Send)) -> PanicInfo {
-    LAST_PANIC
-        .with(|last| last.borrow_mut().take())
-        .unwrap_or_else(|| PanicInfo {
-            message: payload_message(payload),
-            location: None,
-        })
-}
-
-thread_local! {
-    static LAST_PANIC: RefCell<Option<PanicInfo>> = const { RefCell::new(None) };
-    static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Completes, in the parent, the lazy initialisations a forked child relies on: the panic
 /// hook and ipc-channel's send-buffer size (a `LazyLock`: a child forked while another thread
 /// was initialising it would block on it forever).
 pub(crate) fn prepare_for_fork() {
-    install_panic_hook();
+    multiproc_sys::panic::install();
     // The child must share this process tree's key, so it must exist before the fork.
     let _ = crate::tag::tree_key();
     let _ = ipc_channel::platform::OsIpcSender::get_max_fragment_size();
-}
-
-/// Installs (once) a panic hook that records each panic's message and location for
-/// [`catch_panic`], and then runs the previous hook unless the panic happened inside a quiet
-/// `catch_panic`.
-///
-/// A state word rather than a `Once`: a child forked (by a program's own `fork`) while another
-/// thread was installing the hook would wait on a `Once` forever. Such a child sees the state
-/// "being installed" and goes on without the hook (its panics then have no location).
-fn install_panic_hook() {
-    static HOOK: AtomicU8 = AtomicU8::new(0);
-    if HOOK
-        .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
-        .is_ok()
-    {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let message = payload_message(info.payload());
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-            LAST_PANIC.with(|last| *last.borrow_mut() = Some(PanicInfo { message, location }));
-            if !QUIET.with(Cell::get) {
-                previous(info);
-            }
-        }));
-        HOOK.store(2, Ordering::Release);
-    }
-}
-
-fn payload_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "explicit panic".to_owned()
-    }
 }
 
 /// Runs `f`, turning a panic into a [`PanicInfo`] with its message and location.
@@ -230,17 +148,9 @@ fn payload_message(payload: &(dyn Any + Send)) -> String {
 /// assert!(info.location.unwrap().contains(".rs:"));
 /// ```
 pub fn catch_panic<R>(quiet: bool, f: impl FnOnce() -> R) -> Result<R, PanicInfo> {
-    install_panic_hook();
-    let was_quiet = QUIET.with(|q| q.replace(quiet));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    QUIET.with(|q| q.set(was_quiet));
-    result.map_err(|payload| {
-        LAST_PANIC
-            .with(|last| last.borrow_mut().take())
-            .unwrap_or_else(|| PanicInfo {
-                message: payload_message(&*payload),
-                location: None,
-            })
+    multiproc_sys::panic::catch(quiet, f).map_err(|caught| PanicInfo {
+        message: caught.message,
+        location: caught.location,
     })
 }
 

@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sys;
-
 /// Who a process is: what [`current_process`](crate::current_process) reports.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Identity {
@@ -19,7 +17,7 @@ impl Identity {
     pub(crate) fn main_process() -> Identity {
         Identity {
             name: "MainProcess".to_owned(),
-            pid: sys::getpid(),
+            pid: multiproc_sys::process::pid(),
             daemon: false,
             path: Vec::new(),
             parent: None,

@@ -8,8 +8,6 @@
 
 use std::sync::{Mutex, MutexGuard, mpsc};
 
-use crate::sys;
-
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The handle to the launcher thread: a queue of jobs it runs one after another.
@@ -33,7 +31,7 @@ pub(crate) fn forget_after_fork(held: &mut Option<Launcher>) {
 
 /// Runs `f` on a thread that lives as long as the process (this one, if it is the main thread).
 pub(crate) fn on_long_lived_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    if sys::is_main_thread() {
+    if multiproc_sys::process::is_main_thread() {
         return f();
     }
     let (reply_tx, reply_rx) = mpsc::sync_channel(1);

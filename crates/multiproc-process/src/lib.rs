@@ -70,8 +70,11 @@
 //!
 //! `process_basic`, `process_args`, `logging` and `cpu_count` in the repository's `examples/`.
 
+#![deny(unsafe_code)]
+
 // The modules form layers, each using only those below it (no import cycle):
-// bottom: sys, tag, error, target, cpu, function (FunctionRef, panics), identity, method;
+// bottom: tag, sys, status, error, target, cpu, function (FunctionRef, panics), identity,
+// method;
 // state: registry, logging; the protocol both sides speak: wire; starting a child: launcher,
 // rendezvous, spawn, exit, entry, forkserver; the child's way in: child; on top: tree,
 // process, context, decode.
@@ -93,6 +96,8 @@ mod process;
 mod registry;
 mod rendezvous;
 mod spawn;
+mod status;
+#[allow(unsafe_code)]
 mod sys;
 mod tag;
 mod target;
@@ -108,7 +113,7 @@ pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
 };
 pub use self::process::Process;
-pub use self::sys::ExitStatus;
+pub use self::status::ExitStatus;
 pub use self::target::{Portable, Target};
 pub use self::tree::{
     ProcessInfo, active_children, current_process, forkserver_pid, parent_process,

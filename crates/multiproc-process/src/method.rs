@@ -10,7 +10,7 @@ use crate::error::ProcessError;
 ///
 /// | method | how | cost | what the child gets |
 /// |---|---|---|---|
-/// | [`Fork`](StartMethod::Fork) | `fork()` of this process | lowest | a copy of this process's memory; [`Process::fork`] (unsafe) runs any closure |
+/// | [`Fork`](StartMethod::Fork) | `fork()` of this process | lowest | a copy of this process's memory; [`Process::fork`](crate::Process::fork) (unsafe) runs any closure |
 /// | [`Spawn`](StartMethod::Spawn) | re-executes this binary | one `exec` | a fresh process; the target and its serialized arguments |
 /// | [`Forkserver`](StartMethod::Forkserver) | a fork of a fork server started once by spawn | near fork | a fresh process; never a fork of a multi-threaded parent |
 ///

@@ -20,7 +20,8 @@ use crate::logging;
 use crate::method::{StartMethod, get_start_method};
 use crate::registry::{self, ChildHandle, Reaper};
 use crate::spawn;
-use crate::sys::{self, ExitStatus};
+use crate::status::{self, ExitStatus};
+use crate::sys;
 use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
 use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
@@ -185,51 +186,10 @@ impl<R: Portable> Process<R> {
         Process::from_payload(method, Box::new(Call { target, args }))
     }
 
-    /// A process that runs any closure, captures included, in a forked child (the fork start
-    /// method, whatever the default). The closure's result comes back through
-    /// [`join`](Process::join) as for [`Process::new`].
-    ///
-    /// The child is a copy of this process, made by `fork()` when [`start`](Process::start)
-    /// is called: the closure sees the captured data without serializing it.
-    ///
-    /// ```
-    /// use multiproc_process::Process;
-    /// let words = vec!["fork", "captures", "anything"];
-    /// // SAFETY: this doc test runs no other thread, and the closure only allocates.
-    /// let mut p = unsafe { Process::fork(move || words.join(" ").len()) };
-    /// p.start().unwrap();
-    /// assert_eq!(p.join().unwrap(), 22);
-    /// ```
-    ///
-    /// # Safety
-    ///
-    /// In the forked child only the thread that called `fork()` exists (this crate forks from
-    /// the main thread or from its launcher thread). If this program runs other threads at the
-    /// time of [`start`](Process::start), the child inherits their memory in whatever state
-    /// they left it: a lock another thread held stays held forever, data it was half-way
-    /// through updating stays half-updated. So, as for `fork(2)` itself (see nix's
-    /// `unistd::fork`), in a multi-threaded program the closure may only do what is
-    /// async-signal-safe (signal-safety(7)) until it returns; the child then leaves with
-    /// `_exit` and runs no destructors or exit handlers of the parent's.
-    ///
-    /// The caller promises that one of these holds when `start` is called:
-    ///
-    /// - the program runs no other thread; or
-    /// - the closure touches no state that another thread may have been using: no lock
-    ///   (`Mutex`, `RwLock`, `OnceLock` or `LazyLock` being initialised, stdio locks, a
-    ///   logger's lock), no data another thread was mutating, and no library that keeps such
-    ///   state.
-    ///
-    /// What this crate does for the closure: it completes its own lazy initialisations before
-    /// forking, holds its own state lock and the standard stream locks across the fork (so the
-    /// child never inherits them held by another thread), and relies on glibc resetting
-    /// `malloc`'s locks in the child (glibc's `fork` does; other C libraries may not), so that
-    /// allocating, sending the result and printing are fine.
-    ///
-    /// With [`Process::new`] there is no such contract: the target runs in a fresh process
-    /// under the spawn and forkserver start methods, and under the fork method the library,
-    /// not the caller, controls what the child does (see [`StartMethod::Fork`]).
-    pub unsafe fn fork<F>(closure: F) -> Process<R>
+    /// A process whose forked child runs `closure`: the body of the `unsafe`
+    /// [`Process::fork`] (declared in the OS layer, `sys/fork_closure.rs`), whose caller
+    /// took on fork's contract. Nothing else calls it.
+    pub(crate) fn forking<F>(closure: F) -> Process<R>
     where
         F: FnOnce() -> R + Send + 'static,
     {
@@ -589,12 +549,12 @@ impl<R: Portable> Process<R> {
     /// Sends SIGTERM to the child (Python's `terminate`). A child that already ended is left
     /// alone.
     pub fn terminate(&self) -> Result<(), ProcessError> {
-        self.signal(libc::SIGTERM)
+        self.signal(multiproc_sys::signal::number::SIGTERM)
     }
 
     /// Sends SIGKILL to the child (Python's `kill`).
     pub fn kill(&self) -> Result<(), ProcessError> {
-        self.signal(libc::SIGKILL)
+        self.signal(multiproc_sys::signal::number::SIGKILL)
     }
 
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
@@ -650,7 +610,7 @@ fn send_args<R>(
 ) -> Result<(), ProcessError> {
     match payload.send_args(to) {
         Err(IpcError::SerializationError(e)) => {
-            let _ = child.signal(libc::SIGKILL);
+            let _ = child.signal(multiproc_sys::signal::number::SIGKILL);
             child.wait(None);
             registry::forget_child(child.pid);
             Err(ProcessError::Transfer {
@@ -675,85 +635,78 @@ fn fork_child<R: Portable>(
     // Finish every lazy initialisation the child will need, so that no other thread can be
     // half-way through one when we fork (the child would wait for it forever).
     crate::function::prepare_for_fork();
-    let mut state = registry::state();
-    let mut forkserver = forkserver::hold_for_fork();
-    let mut launcher = launcher::hold_for_fork();
-    let parent = sys::getpid();
+    let state = registry::state();
+    let forkserver = forkserver::hold_for_fork();
+    let launcher = launcher::hold_for_fork();
+    let parent = multiproc_sys::process::pid();
     // Hold the standard streams across the fork, as glibc holds malloc's locks: the child
     // then never inherits them locked by another thread, and can print and flush.
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
     let _ = out.flush();
     let _ = err.flush();
-    sys::flush_c_stdio();
-    // SAFETY: the child only runs the target and leaves with `exit_now`; it never returns
-    // into the caller. That the target itself is fork-safe in a multi-threaded parent is the
-    // documented contract of the fork start method (sound with glibc's fork handlers).
-    match unsafe { sys::fork() } {
-        Ok(0) => {
-            drop((out, err));
-            if !sys::kill_me_with_parent(parent) {
-                sys::exit_now(71);
-            }
-            sys::reset_signal_mask();
-            identity.pid = sys::getpid();
+    multiproc_sys::fork::flush_c_stdio();
+    let mut held = Some((state, forkserver, launcher));
+    let forked = sys::fork_child(|| {
+        drop((out, err));
+        if !multiproc_sys::fork::set_parent_death_signal(parent) {
+            return 71;
+        }
+        multiproc_sys::signal::reset_mask();
+        identity.pid = multiproc_sys::process::pid();
+        if let Some((mut state, mut forkserver, mut launcher)) = held.take() {
             state.become_forked_child(identity.clone());
             forkserver::forget_after_fork(&mut forkserver);
             launcher::forget_after_fork(&mut launcher);
-            logging::forget_receiver_after_fork();
-            drop((state, forkserver, launcher));
-            let outcome = match catch_panic(false, move || payload.run_here()) {
-                Ok(value) => Outcome::Returned(value),
-                Err(panic) => Outcome::Panicked(panic),
-            };
-            let code = if matches!(outcome, Outcome::Returned(_)) {
-                0
-            } else {
+        }
+        logging::forget_receiver_after_fork();
+        let outcome = match catch_panic(false, move || payload.run_here()) {
+            Ok(value) => Outcome::Returned(value),
+            Err(panic) => Outcome::Panicked(panic),
+        };
+        let code = if matches!(outcome, Outcome::Returned(_)) {
+            0
+        } else {
+            1
+        };
+        exit::before_child_exit();
+        let code = match result.send(outcome) {
+            Ok(()) => code,
+            Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+            Err(e) => {
+                eprintln!("multiproc: could not send the result to the parent: {e}");
                 1
-            };
-            exit::before_child_exit();
-            let code = match result.send(outcome) {
-                Ok(()) => code,
-                Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
-                Err(e) => {
-                    eprintln!("multiproc: could not send the result to the parent: {e}");
-                    1
-                }
-            };
-            let _ = std::io::stdout().flush();
-            let _ = std::io::stderr().flush();
-            sys::flush_c_stdio();
-            sys::exit_now(code)
+            }
+        };
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        multiproc_sys::fork::flush_c_stdio();
+        code
+    });
+    // In the parent: the closure, with the stdio locks and the result sender, is gone.
+    let Some((mut state, forkserver, launcher)) = held else {
+        return Err(ProcessError::Unsupported("a fork that returned twice"));
+    };
+    drop((forkserver, launcher));
+    let pid = forked.map_err(|e| ProcessError::Io {
+        context: "fork failed",
+        source: e,
+    })?;
+    let child = match ChildHandle::new(pid, identity.name.clone(), identity.daemon, Reaper::Direct)
+    {
+        Ok(child) => Arc::new(child),
+        Err(e) => {
+            let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+            let _ = status::waitpid(pid, true);
+            return Err(ProcessError::Io {
+                context: "could not watch the child",
+                source: e,
+            });
         }
-        Ok(pid) => {
-            drop((forkserver, launcher));
-            drop(result);
-            let child = ChildHandle::new(
-                pid as u32,
-                identity.name.clone(),
-                identity.daemon,
-                Reaper::Direct,
-            );
-            let child = match child {
-                Ok(child) => Arc::new(child),
-                Err(e) => {
-                    let _ = sys::kill(pid as u32, libc::SIGKILL);
-                    let _ = sys::waitpid(pid as u32, true);
-                    return Err(ProcessError::Io {
-                        context: "could not watch the child",
-                        source: e,
-                    });
-                }
-            };
-            exit::install_handler();
-            state.register(child.clone());
-            Ok(child)
-        }
-        Err(e) => Err(ProcessError::Io {
-            context: "fork failed",
-            source: e,
-        }),
-    }
+    };
+    exit::install_handler();
+    state.register(child.clone());
+    Ok(child)
 }
 
 impl<R> fmt::Debug for Process<R> {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::identity::Identity;
-use crate::sys::{self, ExitStatus};
+use crate::status::{self, ExitStatus};
 
 /// How to learn that a child ended, and how it ended.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ impl ChildHandle {
         daemon: bool,
         reaper: Reaper,
     ) -> std::io::Result<Self> {
-        let pidfd = sys::pidfd_open(pid)?;
+        let pidfd = multiproc_sys::pidfd::open(pid)?;
         Ok(ChildHandle {
             pid,
             name,
@@ -62,17 +62,19 @@ impl ChildHandle {
             return Some(known);
         }
         let reaped = match &self.reaper {
-            Reaper::Direct => match sys::waitpid(self.pid, false) {
+            Reaper::Direct => match status::waitpid(self.pid, false) {
                 Ok(Some(s)) => Some(Some(s)),
                 Ok(None) => None,
                 // ECHILD: someone else reaped it (a `waitpid(-1)` elsewhere in the program).
                 Err(_) => Some(None),
             },
             Reaper::Forkserver(server) => {
-                if !sys::poll_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true) {
+                if !multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(Duration::ZERO))
+                    .unwrap_or(true)
+                {
                     None
                 } else {
-                    let known = sys::zombie_exit_status(self.pid).ok();
+                    let known = status::zombie_exit_status(self.pid).ok();
                     server.reap(self.pid);
                     Some(known)
                 }
@@ -95,27 +97,28 @@ impl ChildHandle {
                     _ => return None,
                 },
             };
-            let _ = sys::poll_readable(self.pidfd.as_fd(), timeout);
+            let _ = multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), timeout);
         }
     }
 
     /// Waits up to `timeout` for the child to end, without reaping it; returns whether it did.
     pub(crate) fn wait_exit(&self, timeout: Duration) -> bool {
-        sys::poll_readable(self.pidfd.as_fd(), Some(timeout)).unwrap_or(true)
+        multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(timeout)).unwrap_or(true)
     }
 
     pub(crate) fn has_ended(&self) -> bool {
-        sys::poll_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true)
+        multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true)
     }
 
     pub(crate) fn signal(&self, signal: i32) -> std::io::Result<()> {
-        // The pid cannot have been reused: it stays ours until reaped, and a reaped child is
-        // not signalled.
+        // Through the pidfd, which names this child even if its pid were reused; a reaped child
+        // is not signalled.
         if lock(&self.status).is_some() {
             return Ok(());
         }
-        match sys::kill(self.pid, signal) {
-            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+        match multiproc_sys::pidfd::send_signal(self.pidfd.as_fd(), signal) {
+            // It ended meanwhile (ESRCH): nothing to signal.
+            Err(_) if self.has_ended() => Ok(()),
             other => other,
         }
     }

@@ -15,7 +15,7 @@ use crate::error::ProcessError;
 use crate::function::guard_decode;
 use crate::launcher::on_long_lived_thread;
 use crate::rendezvous::{Refused, Rendezvous};
-use crate::sys;
+use crate::status::{self, ExitStatus};
 use crate::wire::{Bootstrap, ENV_CHILD, Hello};
 
 /// The longest socket path the kernel takes (`sun_path` holds 108 bytes with the NUL).
@@ -30,10 +30,7 @@ pub(crate) struct Spawned {
 
 /// Why a spawn failed; the caller adds the child's name.
 pub(crate) enum SpawnError {
-    Died {
-        status: sys::ExitStatus,
-        detail: String,
-    },
+    Died { status: ExitStatus, detail: String },
     Mismatch,
     Io(&'static str, std::io::Error),
 }
@@ -64,8 +61,8 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     }
     let rendezvous = Rendezvous::beside(&server_name)
         .map_err(|e| SpawnError::Io("could not create the rendezvous socket", e))?;
-    let token = sys::random_u64();
-    let marker = format!("{server_name}\t{}", sys::getpid());
+    let token = multiproc_sys::random::u64();
+    let marker = format!("{server_name}\t{}", multiproc_sys::process::pid());
 
     let mut command = Command::new("/proc/self/exe");
     if let Some(arg0) = std::env::args_os().next() {
@@ -77,21 +74,21 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     let pid = child.id();
     drop(child);
 
-    let pidfd = match sys::pidfd_open(pid) {
+    let pidfd = match multiproc_sys::pidfd::open(pid) {
         Ok(fd) => fd,
         Err(e) => {
-            let _ = sys::kill(pid, libc::SIGKILL);
-            let _ = sys::waitpid(pid, true);
+            let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+            let _ = status::waitpid(pid, true);
             return Err(SpawnError::Io("could not watch the child", e));
         }
     };
     // The token goes only to the process we started, of our user, as the kernel says.
     if let Err(refused) = rendezvous.admit(pid, pidfd.as_fd(), token) {
-        let _ = sys::kill(pid, libc::SIGKILL);
-        let status = sys::waitpid(pid, true)
+        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+        let status = status::waitpid(pid, true)
             .ok()
             .flatten()
-            .unwrap_or(sys::ExitStatus::Code(-1));
+            .unwrap_or(ExitStatus::Code(-1));
         return Err(match refused {
             Refused::ChildGone { refused: 0 } => SpawnError::Died {
                 status,
@@ -107,18 +104,19 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         });
     }
     drop(rendezvous);
-    let cancel = sys::eventfd().map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
+    let cancel = multiproc_sys::eventfd::new()
+        .map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
 
     let accepted = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
-            let ready = sys::poll_first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
+            let ready = multiproc_sys::poll::first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
             if matches!(ready, Ok(0)) {
                 // The child died before connecting: connect ourselves so that accept returns.
                 let _ = IpcSender::<Hello>::connect(server_name.clone());
             }
         });
         let accepted = guard_decode(|| server.accept());
-        sys::eventfd_signal(cancel.as_fd());
+        multiproc_sys::eventfd::signal(cancel.as_fd());
         let _ = watcher.join();
         accepted
     });
@@ -128,13 +126,15 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         Err(e) => {
             // A child that is still alive sent something that is not a hello: it is not ours
             // to trust.
-            if !sys::poll_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO)).unwrap_or(true) {
-                let _ = sys::kill(pid, libc::SIGKILL);
+            if !multiproc_sys::poll::wait_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO))
+                .unwrap_or(true)
+            {
+                let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
             }
-            let status = sys::waitpid(pid, true)
+            let status = status::waitpid(pid, true)
                 .ok()
                 .flatten()
-                .unwrap_or(sys::ExitStatus::Code(-1));
+                .unwrap_or(ExitStatus::Code(-1));
             return Err(SpawnError::Died {
                 status,
                 detail: describe_early_death(&e),
@@ -142,8 +142,8 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         }
     };
     if hello.token != token || hello.pid != pid || hello.fingerprint != own_fingerprint() {
-        let _ = sys::kill(pid, libc::SIGKILL);
-        let _ = sys::waitpid(pid, true);
+        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+        let _ = status::waitpid(pid, true);
         return Err(SpawnError::Mismatch);
     }
     Ok(Spawned {
@@ -157,7 +157,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
 /// `/proc/self/exe` does not change.
 fn own_fingerprint() -> [u64; 4] {
     static FINGERPRINT: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
-    *FINGERPRINT.get_or_init(|| sys::exe_fingerprint().unwrap_or_default())
+    *FINGERPRINT.get_or_init(|| multiproc_sys::exe::fingerprint().unwrap_or_default())
 }
 
 fn describe_early_death(e: &str) -> String {

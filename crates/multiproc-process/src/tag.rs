@@ -47,7 +47,7 @@ impl TreeKey {
 
     fn random() -> TreeKey {
         let mut key = [0u8; 32];
-        if getrandom::fill(&mut key).is_err() {
+        if multiproc_sys::random::fill(&mut key).is_err() {
             // getrandom(2) exists since Linux 3.17, far below what this crate needs; should it
             // fail anyway, the hasher's per-process random keys are still unknown to others.
             use std::hash::{BuildHasher, RandomState};
