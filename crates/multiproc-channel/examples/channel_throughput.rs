@@ -11,6 +11,7 @@ use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
 use multiproc_channel::{Pipe, Queue};
+use multiproc_test_support::Child;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -19,25 +20,14 @@ const BIG: usize = 200;
 const MIB: usize = 1 << 20;
 const ROUND_TRIPS: u64 = 20_000;
 
-fn fork(body: impl FnOnce()) -> libc::pid_t {
-    // SAFETY: the child runs `body` and leaves with `_exit`, never returning into `main`.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        body();
-        // SAFETY: `_exit` never returns; the parent's destructors are not the child's.
-        unsafe { libc::_exit(0) };
-    }
-    pid
+/// Forks a producer or echo process that runs `body` and leaves with `_exit`. The example
+/// has one thread when it forks, so the child may run ordinary Rust code.
+fn fork(body: impl FnOnce()) -> Child {
+    multiproc_test_support::fork(body)
 }
 
-fn reap(pid: libc::pid_t) {
-    let mut status = 0;
-    // SAFETY: waiting for our own child.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "child failed"
-    );
+fn reap(child: Child) {
+    assert_eq!(child.wait(), 0, "child failed");
 }
 
 /// Items per second.

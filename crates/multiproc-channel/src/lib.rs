@@ -60,16 +60,18 @@
 //! A bounded queue between producer and consumer processes: see
 //! `examples/queue_workers.rs` in the repository.
 #![cfg(target_os = "linux")]
+#![deny(unsafe_code)]
 
-mod auth;
 #[doc(hidden)]
 pub mod decode;
 mod error;
 mod frame;
+mod guard;
 mod listener;
 mod pipe;
 mod queue;
 mod ring;
+#[allow(unsafe_code)] // the crate's one OS-layer module; its system calls go through multiproc-sys
 mod sys;
 mod wait;
 

@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use ipc_channel::ipc::{self, IpcReceiver, OpaqueIpcSender};
@@ -14,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, SendError};
 use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
+use crate::guard::guard_decode;
 use crate::sys;
 
 /// Creates connected [`Connection`]s, like Python's `multiprocessing.Pipe`.
@@ -254,16 +254,16 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     fn fetch(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, Error> {
         let receiver = self.receiver()?;
         // ipc-channel indexes handle lists without bounds checks on malformed input;
-        // turn such a panic into a decode error.
-        let result = catch_unwind(AssertUnwindSafe(|| match timeout {
+        // the guard turns such a panic into a decode error, without printing it.
+        let result = guard_decode(|| match timeout {
             None => receiver.recv().map(Some).map_err(from_ipc),
             Some(timeout) => match receiver.try_recv_timeout(whole_millis(timeout)) {
                 Ok(message) => Ok(Some(message)),
                 Err(TryRecvError::Empty) => Ok(None),
                 Err(TryRecvError::IpcError(err)) => Err(from_ipc(err)),
             },
-        }));
-        result.unwrap_or_else(|_| Err(Error::Decode("malformed message".into())))
+        });
+        result.unwrap_or_else(|message| Err(Error::Decode(message)))
     }
 
     fn next_message(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, Error> {
@@ -279,14 +279,21 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             Received::Copied(_) => Err(Error::Decode(
                 "internal: a message was received into a caller's buffer".into(),
             )),
-            // Python's recv() unpickles whatever bytes arrive; ours decodes postcard.
-            Received::Bytes(bytes) => postcard::from_bytes(&bytes).map_err(|err| {
-                Error::Decode(format!(
-                    "{} bytes sent with send_bytes do not decode as {}: {err}",
-                    bytes.len(),
-                    std::any::type_name::<T>()
-                ))
-            }),
+            // Python's recv() unpickles whatever bytes arrive; ours decodes postcard. Raw
+            // bytes that claim a handle (a `T` holding a connection or a queue) make
+            // ipc-channel index an empty descriptor table: the guard turns that panic into
+            // a decode error.
+            Received::Bytes(bytes) => {
+                guard_decode(|| postcard::from_bytes(&bytes).map_err(|err| err.to_string()))
+                    .and_then(|decoded| decoded)
+                    .map_err(|err| {
+                        Error::Decode(format!(
+                            "{} bytes sent with send_bytes do not decode as {}: {err}",
+                            bytes.len(),
+                            std::any::type_name::<T>()
+                        ))
+                    })
+            }
         }
     }
 

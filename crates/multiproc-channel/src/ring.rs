@@ -296,7 +296,7 @@ impl Ring {
             return;
         }
         let writer = self.load(STREAM_WRITER);
-        if writer != 0 && !sys::process_alive(writer as u32) {
+        if writer != 0 && !multiproc_sys::process::is_alive(writer as u32) {
             if self.load(STREAM_READER) == 0 {
                 // Nobody took it yet: it leaves the queue as if never put.
                 self.counter(ITEMS).fetch_sub(1, SeqCst);
@@ -309,7 +309,7 @@ impl Ring {
             return;
         }
         let reader = self.load(STREAM_READER);
-        if reader != 0 && reader != DISCARD && !sys::process_alive(reader as u32) {
+        if reader != 0 && reader != DISCARD && !multiproc_sys::process::is_alive(reader as u32) {
             // The dead reader took the item; what remains of it is garbage.
             self.store(STREAM_READER, DISCARD);
             self.store(HEAD, self.load(TAIL));

@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 use crate::pipe::Connection;
 use crate::queue::{JoinableQueue, Queue, SimpleQueue};
-use crate::sys;
 
 /// Something [`wait`] can watch: a [`Connection`], a queue, or any pollable fd such as a
 /// process sentinel (`Process::sentinel()` returns a `BorrowedFd`).
@@ -147,7 +146,7 @@ impl<'a, T: Serialize + DeserializeOwned + 'static> From<&'a JoinableQueue<T>> f
 /// ```
 #[doc(alias = "multiprocessing.connection.wait")]
 pub fn wait(objects: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<usize>, Error> {
-    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    let deadline = multiproc_sys::time::deadline_after(timeout);
     let fds: Vec<(usize, BorrowedFd<'_>)> = objects
         .iter()
         .enumerate()
@@ -167,7 +166,7 @@ pub fn wait(objects: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<u
                 _ => None,
             })
             .collect();
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let left = multiproc_sys::time::remaining(deadline);
         let slice = if !ready.is_empty() {
             Some(Duration::ZERO)
         } else if only_fds {
@@ -181,7 +180,7 @@ pub fn wait(objects: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<u
                 std::thread::sleep(slice);
             }
         } else {
-            let flags = sys::poll_readable(&borrowed, slice)?;
+            let flags = multiproc_sys::poll::readable(&borrowed, slice)?;
             ready.extend(
                 fds.iter()
                     .zip(flags)

@@ -286,6 +286,28 @@ fn a_silent_server_times_out_the_client() {
     });
 }
 
+#[test]
+fn an_unlimited_handshake_timeout_means_no_limit() {
+    // `Duration::MAX` does not fit the clock: it is "no limit", not a panic on the deadline.
+    watchdog(LIMIT, "unlimited handshake timeout", || {
+        for listener in [
+            Listener::bind_tcp("127.0.0.1:0", KEY).unwrap(),
+            Listener::bind_unix_temp(Some(KEY)).unwrap(),
+        ] {
+            round_trip(
+                listener.with_handshake_timeout(Duration::MAX),
+                Client::new(Some(KEY)).with_handshake_timeout(Duration::MAX),
+            );
+        }
+        let listener = Listener::bind_unix_temp(None).unwrap();
+        let client = Client::new(None).connect::<u8>(listener.address()).unwrap();
+        let server_side = listener.accept::<u8>().unwrap();
+        client.send(5).unwrap();
+        assert!(server_side.poll(Some(Duration::MAX)).unwrap());
+        assert_eq!(server_side.recv().unwrap(), 5);
+    });
+}
+
 // A hand-written client speaking the protocol from its description (CPython's
 // `answer_challenge` then `deliver_challenge`), to put raw bytes on an authenticated stream.
 

@@ -128,12 +128,39 @@ fn malformed_bytes_give_a_clear_error() {
 }
 
 #[test]
+fn raw_bytes_that_claim_handles_give_a_decode_error_not_a_panic() {
+    // A value holding a connection or a queue decodes handle indices; raw bytes from the
+    // peer name indices that no received descriptor backs.
+    let (reader, writer) = Pipe::<(Connection<u8>, Queue<u8>)>::new().unwrap();
+    let (only_reader, only_writer) = Pipe::<Connection<u8>>::new().unwrap();
+    for hostile in [&[1u8, 5, 0, 0][..], &[1, 0, 0, 0], &[0, 1, 3, 0]] {
+        only_writer.send_bytes(hostile).unwrap();
+        let err = only_reader.recv().unwrap_err();
+        assert!(matches!(err, Error::Decode(_)), "{hostile:?}: {err:?}");
+        assert!(err.to_string().contains("malformed message"), "{err}");
+    }
+    for hostile in [&[1u8, 2, 0, 0][..], &[0, 0, 1, 7, 0], &[0xff; 16]] {
+        writer.send_bytes(hostile).unwrap();
+        let err = reader.recv().unwrap_err();
+        assert!(matches!(err, Error::Decode(_)), "{hostile:?}: {err:?}");
+    }
+    // The connection keeps working.
+    let (inner_reader, inner_writer) = Pipe::<u8>::new().unwrap();
+    writer
+        .send((inner_writer, Queue::<u8>::new().unwrap()))
+        .unwrap();
+    let (carried, _queue) = reader.recv().unwrap();
+    carried.send(4).unwrap();
+    assert_eq!(inner_reader.recv_timeout(LONG).unwrap(), 4);
+}
+
+#[test]
 fn peer_death_gives_closed_not_a_hang() {
     let (parent_end, child_end) = Pipe::<u8>::duplex().unwrap();
     let child = fork(move || {
         let _keep = &child_end;
-        // SAFETY: terminating this forked test child abruptly on purpose.
-        unsafe { libc::raise(libc::SIGKILL) };
+        // Dies abruptly on purpose; the kill cannot fail on this very process.
+        let _ = multiproc_sys::signal::kill(std::process::id(), libc::SIGKILL);
     });
     // The closure (holding `child_end`) was dropped in the parent when `fork` returned:
     // only the dead child held that end.
@@ -227,4 +254,25 @@ fn large_messages_cross_processes() {
         assert_eq!(parent_end.recv_bytes().unwrap(), payload);
     }
     child.join_ok(LONG);
+}
+
+#[test]
+fn duration_max_means_no_limit() {
+    // A timeout too large for the clock waits without limit; nothing adds it to `Instant`.
+    let (reader, writer) = Pipe::<u8>::new().unwrap();
+    writer.send(1).unwrap();
+    assert!(reader.poll(Some(Duration::MAX)).unwrap());
+    assert_eq!(reader.recv_timeout(Duration::MAX).unwrap(), 1);
+    writer.send(2).unwrap();
+    let queue = Queue::<u8>::new().unwrap();
+    assert_eq!(
+        multiproc_channel::wait(&[(&reader).into(), (&queue).into()], Some(Duration::MAX)).unwrap(),
+        [0]
+    );
+    assert_eq!(reader.recv().unwrap(), 2);
+    queue.put(3).unwrap();
+    assert_eq!(
+        multiproc_channel::wait(&[(&queue).into()], Some(Duration::MAX)).unwrap(),
+        [0]
+    );
 }

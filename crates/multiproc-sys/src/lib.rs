@@ -8,7 +8,7 @@
 //!
 //! There is one of each policy: one liveness check ([`process::is_alive`]), one `/proc`
 //! reader ([`process::stat`]), one `poll` ([`poll::readable`]), one way of retrying `EINTR`
-//! (with the time that is left, see [`time`]), one panic hook ([`panic`]).
+//! (with the time that is left, see [`time`]), one panic hook ([`panic`](mod@panic)).
 //!
 //! ```
 //! let me = multiproc_sys::process::pid();

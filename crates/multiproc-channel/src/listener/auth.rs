@@ -1,4 +1,4 @@
-//! The `authkey` handshake of [`Listener`](crate::Listener) and [`Client`](crate::Client):
+//! The `authkey` handshake of a `Listener` and a `Client`:
 //! mutual HMAC-SHA256 challenge–response, as CPython's `deliver_challenge` and
 //! `answer_challenge` (`Lib/multiprocessing/connection.py`, Python 3.12 and later).
 //!
@@ -21,8 +21,20 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use super::framing::{read_frame, write_frame};
 use crate::error::Error;
-use crate::listener::{read_frame, write_frame};
+
+/// How long a peer may take over the `authkey` handshake unless configured otherwise.
+///
+/// ```
+/// use multiproc_channel::{Client, DEFAULT_HANDSHAKE_TIMEOUT};
+/// use std::time::Duration;
+///
+/// assert_eq!(DEFAULT_HANDSHAKE_TIMEOUT, Duration::from_secs(5));
+/// let patient = Client::new(Some(b"key")).with_handshake_timeout(DEFAULT_HANDSHAKE_TIMEOUT * 4);
+/// # drop(patient);
+/// ```
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 const CHALLENGE: &[u8] = b"#CHALLENGE#";
 const WELCOME: &[u8] = b"#WELCOME#";
@@ -45,15 +57,18 @@ pub(crate) trait Timeouts {
 }
 
 /// Reads and writes on `stream` that fail with `TimedOut` once `deadline` has passed, so a
-/// peer that trickles one byte at a time cannot stretch the handshake either.
+/// peer that trickles one byte at a time cannot stretch the handshake either. No deadline
+/// (a timeout too large for the clock, such as `Duration::MAX`) means no limit.
 struct Deadlined<'a, S> {
     stream: &'a mut S,
-    deadline: Instant,
+    deadline: Option<Instant>,
 }
 
 impl<S: Timeouts> Deadlined<'_, S> {
     fn arm(&self) -> io::Result<()> {
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let Some(remaining) = multiproc_sys::time::remaining(self.deadline) else {
+            return Ok(());
+        };
         if remaining.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
@@ -79,6 +94,15 @@ impl<S: Write + Timeouts> Write for Deadlined<'_, S> {
     }
 }
 
+/// Turns an `authkey` argument into the key to use, refusing an empty one.
+pub(crate) fn checked_key(authkey: Option<&[u8]>) -> Result<Option<Vec<u8>>, Error> {
+    match authkey {
+        Some([]) => Err(Error::AuthkeyRequired),
+        Some(key) => Ok(Some(key.to_vec())),
+        None => Ok(None),
+    }
+}
+
 /// Which side of the connection runs the handshake; the server challenges first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -89,12 +113,12 @@ pub(crate) enum Role {
 /// A fresh random challenge from the operating system (getrandom(2)).
 pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN], Error> {
     let mut nonce = [0; NONCE_LEN];
-    getrandom::fill(&mut nonce)
-        .map_err(|err| Error::Io(io::Error::other(format!("getrandom failed: {err}"))))?;
+    multiproc_sys::random::fill(&mut nonce)?;
     Ok(nonce)
 }
 
-/// Runs the whole mutual handshake within `timeout`, challenging the peer with `nonce`.
+/// Runs the whole mutual handshake within `timeout` (`Duration::MAX`: no limit),
+/// challenging the peer with `nonce`.
 ///
 /// Leaves the stream's I/O timeouts unset on success.
 pub(crate) fn handshake<S: Read + Write + Timeouts>(
@@ -104,9 +128,13 @@ pub(crate) fn handshake<S: Read + Write + Timeouts>(
     nonce: &[u8; NONCE_LEN],
     timeout: Duration,
 ) -> Result<(), Error> {
+    let deadline = multiproc_sys::time::deadline_after(Some(timeout));
+    if deadline.is_none() {
+        stream.set_io_timeout(None)?;
+    }
     let mut deadlined = Deadlined {
         stream: &mut *stream,
-        deadline: Instant::now() + timeout,
+        deadline,
     };
     let result = match role {
         Role::Server => deliver_challenge(&mut deadlined, authkey, nonce)
@@ -135,10 +163,13 @@ pub(crate) fn handshake<S: Read + Write + Timeouts>(
     }
 }
 
-fn mac(authkey: &[u8], message: &[u8]) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(authkey).expect("HMAC accepts keys of any length");
+fn mac(authkey: &[u8], message: &[u8]) -> Result<HmacSha256, Error> {
+    // HMAC takes keys of any length (RFC 2104 hashes long ones), so this error is never
+    // seen; it is an error rather than a panic all the same.
+    let mut mac = HmacSha256::new_from_slice(authkey)
+        .map_err(|err| Error::AuthenticationFailed(format!("unusable authkey: {err}")))?;
     mac.update(message);
-    mac
+    Ok(mac)
 }
 
 /// Challenges the peer and checks its answer; tells it the verdict either way.
@@ -170,7 +201,7 @@ fn verify_response(authkey: &[u8], message: &[u8], response: &[u8]) -> Result<()
                 .into(),
         )
     })?;
-    mac(authkey, message).verify_slice(digest).map_err(|_| {
+    mac(authkey, message)?.verify_slice(digest).map_err(|_| {
         Error::AuthenticationFailed("the peer's digest is wrong (a different authkey?)".into())
     })
 }
@@ -195,7 +226,7 @@ fn answer_challenge(stream: &mut (impl Read + Write), authkey: &[u8]) -> Result<
             nonce.len()
         )));
     }
-    let digest = mac(authkey, message).finalize().into_bytes();
+    let digest = mac(authkey, message)?.finalize().into_bytes();
     write_frame(stream, &[DIGEST_PREFIX, &digest].concat())?;
     let verdict = read_frame(stream, MAX_HANDSHAKE_FRAME)?;
     if verdict == WELCOME {
@@ -220,7 +251,7 @@ mod tests {
         // Computed with CPython 3.12:
         // hmac.new(b"key", b"{sha256}" + bytes(range(40)), "sha256").hexdigest()
         let message = [DIGEST_PREFIX, &(0..40).collect::<Vec<u8>>()].concat();
-        let digest = mac(b"key", &message).finalize().into_bytes();
+        let digest = mac(b"key", &message).unwrap().finalize().into_bytes();
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, CPYTHON_DIGEST);
         let response = [DIGEST_PREFIX, &digest].concat();
