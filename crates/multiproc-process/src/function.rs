@@ -1,5 +1,8 @@
 //! Naming functions across processes, calling them, and catching their panics.
 
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::PanicInfo;
@@ -117,13 +120,28 @@ where
         postcard::to_extend(&count, Vec::with_capacity(input.len() + 16)).map_err(encode_error)?;
     // `FunctionRef::new::<F, Args>`, the only code that names this function, held a value.
     let f: F = sys::conjure_target::<F, Args>();
-    for _ in 0..count {
-        let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
-        rest = tail;
-        let result: Result<F::Output, PanicInfo> = catch_panic(true, move || f.call(args));
-        output = postcard::to_extend(&result, output).map_err(encode_error)?;
+    // One quiet scope for the whole batch (panics are reported, not printed); each call's
+    // panic is caught on its own, and only a panicking call pays for fetching its record.
+    let batch = catch_panic(true, move || {
+        for _ in 0..count {
+            let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
+            rest = tail;
+            let result: Result<F::Output, PanicInfo> =
+                panic::catch_unwind(AssertUnwindSafe(move || f.call(args))).map_err(recorded);
+            output = postcard::to_extend(&result, output).map_err(encode_error)?;
+        }
+        Ok(output)
+    });
+    batch.unwrap_or_else(|panic| Err(format!("the batch panicked: {panic}")))
+}
+
+/// The message and location that the panic hook recorded for the panic that produced
+/// `payload`: unwinding it again does not run the hook, so a `catch_panic` around that hands
+/// back the record of the original panic.
+fn recorded(payload: Box<dyn Any + Send>) -> PanicInfo {
+    match catch_panic(true, move || panic::resume_unwind(payload)) {
+        Err(info) => info,
     }
-    Ok(output)
 }
 
 /// Completes, in the parent, the lazy initialisations a forked child relies on: the panic
@@ -164,5 +182,30 @@ pub(crate) fn guard_decode<T, E: std::fmt::Display>(
     match catch_panic(true, recv) {
         Ok(result) => result.map_err(|e| e.to_string()),
         Err(panic) => Err(format!("malformed message: {}", panic.message)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn half(x: u32) -> u32 {
+        if x % 2 == 1 {
+            panic!("odd: {x}");
+        }
+        x / 2
+    }
+
+    #[test]
+    fn each_call_of_a_batch_reports_its_own_panic_with_its_location() {
+        let f = FunctionRef::new::<_, (u32,)>(half);
+        let input = postcard::to_stdvec(&vec![(2u32,), (3,), (8,)]).unwrap();
+        let output = f.call(&input).unwrap();
+        let results: Vec<Result<u32, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+        assert_eq!(results[0], Ok(1));
+        assert_eq!(results[2], Ok(4));
+        let panic = results[1].clone().unwrap_err();
+        assert_eq!(panic.message, "odd: 3");
+        assert!(panic.location.unwrap().contains("function.rs:"));
     }
 }
