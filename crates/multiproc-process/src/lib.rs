@@ -26,7 +26,12 @@
 //! Parent and child run the same executable. A target is a function item or a closure that
 //! captures nothing; the child finds it by its offset from a fixed function of this crate,
 //! through a trampoline that receives the arguments, calls, and sends the result back. Before
-//! the offset is used, the child proves that it runs the very same file as its parent.
+//! the offset is used, the child proves that it runs the very same file as its parent. Every
+//! offset that crosses a process boundary carries a keyed tag (an HMAC under a secret of this
+//! process tree, which only reaches children of the same user): bytes that do not come from
+//! this program fail to decode, and never make a process jump to an address. A re-executed
+//! child's first contact is a socket in a private directory that admits only the started
+//! process, checked by the kernel's `SO_PEERCRED`.
 //!
 //! # Start methods
 //!
