@@ -100,6 +100,12 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// A queue's shared memory holds values that no queue operation writes (a length or
+    /// position out of range, counters that disagree): another process scribbled on it.
+    /// The queue is poisoned: every later operation on it in this process fails with this
+    /// error too.
+    #[error("the queue's shared memory is corrupt: {0}")]
+    Corrupt(String),
     /// An operating-system error.
     #[error("i/o error: {0}")]
     Io(#[from] io::Error),

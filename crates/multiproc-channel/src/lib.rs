@@ -83,3 +83,16 @@ pub use self::listener::{
 pub use self::pipe::{Connection, Pipe};
 pub use self::queue::{JoinableQueue, Queue, SimpleQueue};
 pub use self::wait::{Waitable, wait};
+
+#[doc(hidden)]
+pub use self::ring::{fuzz_ring_record, fuzz_ring_stream};
+
+/// The byte offsets of a queue ring's header words and ring area, for tests that play a
+/// hostile peer scribbling on a queue's shared memory. Not a stable interface.
+#[doc(hidden)]
+pub mod ring_layout {
+    pub use crate::ring::{
+        HEAD, ITEMS, RECORD_HEADER, RING, STREAM_READER, STREAM_TOTAL, STREAM_WRITER,
+        STREAM_WRITTEN, TAIL,
+    };
+}

@@ -17,9 +17,18 @@
 //! data, so every wait during a stream wakes at least every [`PEER_CHECK`] and checks
 //! the peer's pid: a dead writer's half item is dropped; a dead reader's item counts as
 //! taken and its remaining bytes are discarded.
+//!
+//! Hostile memory. Any process that holds the segment can write any bytes into it at any
+//! time, so every position, length and counter read from it is checked before use: head
+//! and tail must delimit at most the ring's capacity, a record must lie inside the written
+//! bytes, a stream delivers no more than it announced and a finished stream no less, and
+//! buffers grow only as bytes arrive. A violation is [`Error::Corrupt`] from that call,
+//! and poisons this process's handles on the ring: every later `put`, `get`, `task_done`
+//! fails with the same error.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use multiproc_shared::Segment;
@@ -34,24 +43,32 @@ const PEER_CHECK: Duration = Duration::from_millis(50);
 /// `stream_reader` value after the reader died: the rest of the item is discarded.
 const DISCARD: u64 = u64::MAX;
 
-const RECORD_HEADER: usize = 4;
+/// Bytes before each record: its length, a little-endian `u32`.
+pub const RECORD_HEADER: usize = 4;
 
 // Header layout (byte offsets).
 const LOCK: usize = 0;
 const NOT_EMPTY: usize = 8;
 const NOT_FULL: usize = 16;
 const ALL_DONE: usize = 24;
-const HEAD: usize = 32;
-const TAIL: usize = 40;
-const ITEMS: usize = 48;
+/// Header word: the ring position of the next read (ever growing).
+pub const HEAD: usize = 32;
+/// Header word: the ring position of the next write (ever growing).
+pub const TAIL: usize = 40;
+/// Header word: items in the queue.
+pub const ITEMS: usize = 48;
 const MAXSIZE: usize = 56;
 const CAPACITY: usize = 64;
 const CLOSED: usize = 72;
 const UNFINISHED: usize = 80;
-const STREAM_TOTAL: usize = 88;
-const STREAM_WRITER: usize = 96;
-const STREAM_READER: usize = 104;
-const STREAM_WRITTEN: usize = 112;
+/// Header word: the length of the item streaming through the ring, 0 if none.
+pub const STREAM_TOTAL: usize = 88;
+/// Header word: the streaming item's writer's pid, 0 once it wrote it all.
+pub const STREAM_WRITER: usize = 96;
+/// Header word: the streaming item's reader's pid, 0 before one claims it.
+pub const STREAM_READER: usize = 104;
+/// Header word: bytes of the streaming item written so far.
+pub const STREAM_WRITTEN: usize = 112;
 const STREAM_READ: usize = 120;
 const STREAM_GENERATION: usize = 128;
 /// Processes inside `wait(NOT_EMPTY)` / `wait(NOT_FULL)`: a put or get calls the condition
@@ -59,8 +76,8 @@ const STREAM_GENERATION: usize = 128;
 /// when somebody sleeps on it.
 const NOT_EMPTY_WAITERS: usize = 136;
 const NOT_FULL_WAITERS: usize = 144;
-/// The ring starts on its own cache lines.
-const RING: usize = 192;
+/// Where the ring area starts (on its own cache lines).
+pub const RING: usize = 192;
 
 /// Default ring size. Larger items stream through it, which keeps pace with a copy in one
 /// piece (items of 1 MiB: 4.1-4.7 GB/s typed, 7.2-8.7 GB/s as bytes, against 4.8-5.6 and
@@ -72,8 +89,12 @@ pub(crate) const DEFAULT_RING_BYTES: usize = 1 << 20;
 #[derive(Clone, Debug)]
 pub(crate) struct Ring {
     segment: Segment,
-    /// The ring's size in bytes (fixed at creation; also in the header, for checks).
+    /// The ring's size in bytes (fixed at creation, derived from the segment's length;
+    /// also in the header, for checks). At least 1.
     capacity: u64,
+    /// What this process found wrong with the ring, once it did: every later operation on
+    /// this handle or its clones fails with it.
+    poisoned: Arc<OnceLock<String>>,
 }
 
 /// The lock, held; released on drop.
@@ -96,13 +117,53 @@ fn pid() -> u64 {
     u64::from(std::process::id())
 }
 
+/// Any failure of a segment accessor inside the ring: only a bogus position or length
+/// read from shared memory can cause one.
+fn as_corrupt(err: impl Into<Error>) -> Error {
+    match err.into() {
+        err @ Error::Corrupt(_) => err,
+        other => Error::Corrupt(other.to_string()),
+    }
+}
+
+/// The bytes between `head` and `tail`, if the tail is not behind the head and at most
+/// `capacity` ahead of it.
+fn checked_span(head: u64, tail: u64, capacity: u64) -> Option<u64> {
+    tail.checked_sub(head).filter(|&used| used <= capacity)
+}
+
+/// The size of a record whose length field says `len`, if it lies inside the `used`
+/// bytes between head and tail.
+fn checked_record(len: u64, used: u64) -> Option<u64> {
+    (RECORD_HEADER as u64)
+        .checked_add(len)
+        .filter(|&record| record <= used)
+}
+
+/// Whether a record of `need` bytes fits after `used` bytes of a `capacity`-byte ring.
+fn fits(need: u64, used: u64, capacity: u64) -> bool {
+    capacity.checked_sub(used).is_some_and(|free| free >= need)
+}
+
+/// Makes room in `out` for `incoming` more bytes of a `total`-byte item: doubling as a
+/// `Vec` does, but never past `total`, which the bytes that arrived show to be at least
+/// `out.len() + incoming`.
+fn grow_for(out: &mut Vec<u8>, incoming: usize, total: usize) {
+    let needed = out.len().saturating_add(incoming);
+    if needed > out.capacity() {
+        let target = out.capacity().saturating_mul(2).min(total).max(needed);
+        out.reserve_exact(target - out.len());
+    }
+}
+
 impl Ring {
     pub(crate) fn new(maxsize: Option<usize>, ring_bytes: usize) -> Result<Ring, Error> {
         let ring_bytes = ring_bytes.max(64);
-        let segment = Segment::new(RING + ring_bytes)?;
+        let segment = Segment::new(RING.saturating_add(ring_bytes))?;
         let ring = Ring {
             segment,
             capacity: ring_bytes as u64,
+            poisoned: Arc::default(),
         };
         ring.counter(CAPACITY).store(ring_bytes as u64, SeqCst);
         let maxsize = maxsize.map_or(u64::MAX, |n| n.max(1) as u64);
@@ -115,16 +176,27 @@ impl Ring {
     }
 
     pub(crate) fn from_segment(segment: Segment) -> Result<Ring, Error> {
-        let capacity = segment.len().saturating_sub(RING) as u64;
-        let ring = Ring { segment, capacity };
-        if ring.segment.len() <= RING || ring.counter(CAPACITY).load(SeqCst) != capacity {
+        if segment.len() <= RING {
+            return Err(Error::Decode("not a queue segment".into()));
+        }
+        let capacity = (segment.len() - RING) as u64;
+        let ring = Ring {
+            segment,
+            capacity,
+            poisoned: Arc::default(),
+        };
+        if ring.counter(CAPACITY).load(SeqCst) != capacity {
             return Err(Error::Decode("not a queue segment".into()));
         }
         Ok(ring)
     }
 
+    /// The header word at `offset`, one of the constants above.
     fn counter(&self, offset: usize) -> &AtomicU64 {
-        sys::counter(&self.segment, offset)
+        // Every header offset is an aligned constant below `RING`, and both constructors
+        // make sure the segment is longer than `RING`: no value from shared memory is
+        // involved, so this cannot fail.
+        sys::atomic_u64(&self.segment, offset).expect("header words lie inside the segment")
     }
 
     // Header words are read and written under the queue lock, whose acquire and release
@@ -145,15 +217,42 @@ impl Ring {
     }
 
     fn lock(&self) -> &LockWord {
-        self.segment.word(LOCK)
+        // The ring's header layout is fixed and its segment checked when built or received,
+        // as `Segment::word` used to assert.
+        self.segment
+            .word(LOCK)
+            .expect("the ring's lock word is in its header")
     }
 
     fn cond(&self, offset: usize) -> &CondvarWord {
-        self.segment.word(offset)
+        self.segment
+            .word(offset)
+            .expect("the ring's condition words are in its header")
     }
 
     fn capacity(&self) -> u64 {
         self.capacity
+    }
+
+    /// `Err(Corrupt)` once this process found the ring corrupt.
+    fn check_poisoned(&self) -> Result<(), Error> {
+        match self.poisoned.get() {
+            Some(what) => Err(Error::Corrupt(what.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Passes `result` through, poisoning the ring if it is `Corrupt`.
+    fn poison_on_corrupt<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(Error::Corrupt(what)) = &result {
+            let _ = self.poisoned.set(what.clone());
+        }
+        result
+    }
+
+    /// Whether this process found the ring corrupt.
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned.get().is_some()
     }
 
     fn acquire(&self, deadline: Option<Instant>) -> Option<Held<'_>> {
@@ -168,15 +267,26 @@ impl Ring {
         }
     }
 
+    /// Head, tail and the bytes between them, checked: the tail is not behind the head
+    /// and at most the ring's capacity ahead of it.
+    fn span(&self) -> Result<(u64, u64, u64), Error> {
+        let (head, tail) = (self.load(HEAD), self.load(TAIL));
+        match checked_span(head, tail, self.capacity()) {
+            Some(used) => Ok((head, tail, used)),
+            None => Err(Error::Corrupt(format!(
+                "head {head} and tail {tail} are not a range of the {}-byte ring",
+                self.capacity()
+            ))),
+        }
+    }
+
     /// Sleeps on `cond` until notified or `deadline`; during a stream, wakes at least
     /// every [`PEER_CHECK`] to check the stream's peers.
     fn wait(&self, cond: usize, deadline: Option<Instant>) -> Waited {
         let streaming = self.load(STREAM_TOTAL) > 0;
-        let capped = if streaming {
-            let check = Instant::now() + PEER_CHECK;
-            Some(deadline.map_or(check, |d| d.min(check)))
-        } else {
-            deadline
+        let capped = match Instant::now().checked_add(PEER_CHECK) {
+            Some(check) if streaming => Some(deadline.map_or(check, |d| d.min(check))),
+            _ => deadline,
         };
         let waiters = match cond {
             NOT_EMPTY => Some(NOT_EMPTY_WAITERS),
@@ -223,68 +333,79 @@ impl Ring {
         }
     }
 
-    /// Copies `bytes` in at position `position`, wrapping around.
-    fn copy_in(&self, position: u64, bytes: &[u8]) {
+    /// Where `len` bytes at ring position `position` start in the segment's ring area,
+    /// and how many of them come before the ring wraps.
+    fn split(&self, position: u64, len: usize) -> Result<(usize, usize), Error> {
         let capacity = self.capacity() as usize;
-        let start = (position % capacity as u64) as usize;
-        let first = bytes.len().min(capacity - start);
-        sys::write_bytes(&self.segment, RING + start, &bytes[..first]);
-        if first < bytes.len() {
-            sys::write_bytes(&self.segment, RING, &bytes[first..]);
+        if len > capacity {
+            return Err(Error::Corrupt(format!(
+                "{len} bytes do not fit in the {capacity}-byte ring"
+            )));
         }
+        // `capacity` is at least 1 and `start` below it.
+        let start = (position % self.capacity()) as usize;
+        Ok((start, len.min(capacity - start)))
+    }
+
+    /// Copies `bytes` in at position `position`, wrapping around.
+    fn copy_in(&self, position: u64, bytes: &[u8]) -> Result<(), Error> {
+        let (start, first) = self.split(position, bytes.len())?;
+        let (before, after) = bytes.split_at(first);
+        sys::write_at(&self.segment, RING + start, before).map_err(as_corrupt)?;
+        sys::write_at(&self.segment, RING, after).map_err(as_corrupt)
     }
 
     /// Copies `out.len()` bytes from position `position`, wrapping around.
-    fn copy_out(&self, position: u64, out: &mut [u8]) {
-        let capacity = self.capacity() as usize;
-        let start = (position % capacity as u64) as usize;
-        let first = out.len().min(capacity - start);
-        sys::read_bytes(&self.segment, RING + start, &mut out[..first]);
-        if first < out.len() {
-            sys::read_bytes(&self.segment, RING, &mut out[first..]);
-        }
+    fn copy_out(&self, position: u64, out: &mut [u8]) -> Result<(), Error> {
+        let (start, first) = self.split(position, out.len())?;
+        let (before, after) = out.split_at_mut(first);
+        sys::read_at(&self.segment, RING + start, before).map_err(as_corrupt)?;
+        sys::read_at(&self.segment, RING, after).map_err(as_corrupt)
     }
 
     /// Appends `len` bytes from position `position` to `out`, wrapping around (no
-    /// zero-filling of `out` first).
-    fn append_out(&self, position: u64, len: usize, out: &mut Vec<u8>) {
-        let capacity = self.capacity() as usize;
-        let start = (position % capacity as u64) as usize;
-        let first = len.min(capacity - start);
-        sys::append_bytes(&self.segment, RING + start, first, out);
-        if first < len {
-            sys::append_bytes(&self.segment, RING, len - first, out);
-        }
+    /// zero-filling of `out` first). `len` is at most the ring's capacity.
+    fn append_out(&self, position: u64, len: usize, out: &mut Vec<u8>) -> Result<(), Error> {
+        let (start, first) = self.split(position, len)?;
+        sys::append_to(&self.segment, RING + start, first, out).map_err(as_corrupt)?;
+        sys::append_to(&self.segment, RING, len - first, out).map_err(as_corrupt)
     }
 
-    fn record_len(&self, position: u64) -> u64 {
+    /// The length field of the record at `position`, as written (unchecked).
+    fn record_len(&self, position: u64) -> Result<u64, Error> {
         let mut header = [0u8; RECORD_HEADER];
-        self.copy_out(position, &mut header);
-        u64::from(u32::from_le_bytes(header))
+        self.copy_out(position, &mut header)?;
+        Ok(u64::from(u32::from_le_bytes(header)))
     }
 
     /// Restores the invariants after a process died holding the lock.
     fn repair(&self) {
-        let (head, tail) = (self.load(HEAD), self.load(TAIL));
         if self.load(STREAM_TOTAL) > 0 {
             self.check_stream_peers();
-        } else if tail < head || tail - head > self.capacity() {
-            self.store(TAIL, head);
-            self.store(ITEMS, 0);
-        } else {
+        } else if let Ok((head, tail, _)) = self.span() {
             let mut position = head;
-            let mut items = 0;
+            let mut items = 0u64;
+            // Whole records, stopping at the first one that is cut off or whose length
+            // is bogus.
             while tail - position >= RECORD_HEADER as u64 {
-                let end = position + RECORD_HEADER as u64 + self.record_len(position);
-                if end > tail {
-                    break;
+                let end = self
+                    .record_len(position)
+                    .ok()
+                    .and_then(|len| position.checked_add(RECORD_HEADER as u64 + len))
+                    .filter(|&end| end <= tail);
+                match end {
+                    Some(end) => position = end,
+                    None => break,
                 }
-                position = end;
                 items += 1;
             }
             // Whatever follows the last whole record is a half-written item: drop it.
             self.store(TAIL, position);
             self.store(ITEMS, items);
+        } else {
+            let head = self.load(HEAD);
+            self.store(TAIL, head);
+            self.store(ITEMS, 0);
         }
         self.notify_all();
     }
@@ -299,7 +420,9 @@ impl Ring {
         if writer != 0 && !multiproc_sys::process::is_alive(writer as u32) {
             if self.load(STREAM_READER) == 0 {
                 // Nobody took it yet: it leaves the queue as if never put.
-                self.counter(ITEMS).fetch_sub(1, SeqCst);
+                let _ = self
+                    .counter(ITEMS)
+                    .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
                 let _ = self
                     .counter(UNFINISHED)
                     .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
@@ -337,30 +460,39 @@ impl Ring {
 
     /// Appends one item. `Err(Full)` when `deadline` passes first.
     pub(crate) fn put(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
-        let need = (RECORD_HEADER + bytes.len()) as u64;
+        self.check_poisoned()?;
+        let result = self.put_unpoisoned(bytes, deadline);
+        self.poison_on_corrupt(result)
+    }
+
+    fn put_unpoisoned(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
+        let need = (RECORD_HEADER as u64).saturating_add(bytes.len() as u64);
         if need > self.capacity() || u32::try_from(bytes.len()).is_err() {
             return self.put_streaming(bytes, deadline);
         }
         let _held = self.acquire(deadline).ok_or(Error::Full)?;
-        loop {
+        let tail = loop {
             if self.load(CLOSED) != 0 {
                 return Err(Error::Closed);
             }
-            let used = self.load(TAIL) - self.load(HEAD);
+            let (_, tail, used) = self.span()?;
             if self.load(STREAM_TOTAL) == 0
                 && self.load(ITEMS) < self.load(MAXSIZE)
-                && self.capacity() - used >= need
+                && fits(need, used, self.capacity())
             {
-                break;
+                break tail;
             }
             if let Waited::DeadlinePassed = self.wait(NOT_FULL, deadline) {
                 return Err(Error::Full);
             }
-        }
-        let tail = self.load(TAIL);
-        self.copy_in(tail, &(bytes.len() as u32).to_le_bytes());
-        self.copy_in(tail + RECORD_HEADER as u64, bytes);
-        self.store(TAIL, tail + need);
+        };
+        let new_tail = tail
+            .checked_add(need)
+            .ok_or_else(|| Error::Corrupt(format!("tail {tail} is about to overflow")))?;
+        // `bytes.len()` fits a u32: checked above.
+        self.copy_in(tail, &(bytes.len() as u32).to_le_bytes())?;
+        self.copy_in(tail + RECORD_HEADER as u64, bytes)?;
+        self.store(TAIL, new_tail);
         self.add(ITEMS, 1);
         self.add(UNFINISHED, 1);
         self.notify_not_empty();
@@ -389,28 +521,34 @@ impl Ring {
         let generation = self.load(STREAM_GENERATION);
         self.counter(ITEMS).fetch_add(1, SeqCst);
         self.counter(UNFINISHED).fetch_add(1, SeqCst);
+        // The writer counts its own progress: `STREAM_WRITTEN` is for the reader and
+        // could have been overwritten.
+        let mut written = 0usize;
         loop {
             if self.load(STREAM_GENERATION) != generation {
                 // Ended by someone else: only a dead reader's discard ends it early.
                 return Ok(());
             }
-            let written = self.load(STREAM_WRITTEN);
             if self.load(STREAM_READER) == DISCARD {
                 // The reader died holding the item; it counts as delivered.
                 self.store(HEAD, self.load(TAIL));
                 self.end_stream();
                 return Ok(());
             }
-            let free = self.capacity() - (self.load(TAIL) - self.load(HEAD));
-            let chunk = free.min(total - written) as usize;
+            let (_, tail, used) = self.span()?;
+            let free = usize::try_from(self.capacity() - used).unwrap_or(usize::MAX);
+            let chunk = free.min(bytes.len() - written);
             if chunk > 0 {
-                let tail = self.load(TAIL);
-                self.copy_in(tail, &bytes[written as usize..written as usize + chunk]);
-                self.store(TAIL, tail + chunk as u64);
-                self.store(STREAM_WRITTEN, written + chunk as u64);
+                let new_tail = tail
+                    .checked_add(chunk as u64)
+                    .ok_or_else(|| Error::Corrupt(format!("tail {tail} is about to overflow")))?;
+                self.copy_in(tail, &bytes[written..written + chunk])?;
+                self.store(TAIL, new_tail);
+                written += chunk;
+                self.store(STREAM_WRITTEN, written as u64);
                 self.cond(NOT_EMPTY).notify_all();
             }
-            if self.load(STREAM_WRITTEN) == total {
+            if written == bytes.len() {
                 self.store(STREAM_WRITER, 0);
                 return Ok(());
             }
@@ -420,8 +558,12 @@ impl Ring {
             {
                 // Nobody has started reading: take the item back.
                 self.store(TAIL, self.load(HEAD));
-                self.counter(ITEMS).fetch_sub(1, SeqCst);
-                self.counter(UNFINISHED).fetch_sub(1, SeqCst);
+                let _ = self
+                    .counter(ITEMS)
+                    .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
+                let _ = self
+                    .counter(UNFINISHED)
+                    .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
                 self.end_stream();
                 return Err(Error::Full);
             }
@@ -432,23 +574,55 @@ impl Ring {
     /// passes first, `Err(Closed)` when the queue is closed and drained.
     pub(crate) fn get(&self, out: &mut Vec<u8>, deadline: Option<Instant>) -> Result<(), Error> {
         out.clear();
+        self.check_poisoned()?;
+        let result = self.get_unpoisoned(out, deadline);
+        if result.is_err() {
+            out.clear();
+        }
+        self.poison_on_corrupt(result)
+    }
+
+    fn get_unpoisoned(&self, out: &mut Vec<u8>, deadline: Option<Instant>) -> Result<(), Error> {
         let _held = self.acquire(deadline).ok_or(Error::Empty)?;
         loop {
             let items = self.load(ITEMS);
             if self.load(STREAM_TOTAL) > 0 {
                 if self.load(STREAM_READER) == 0 && items > 0 {
-                    if self.read_stream(out) {
-                        return Ok(());
+                    match self.read_stream(out) {
+                        Ok(true) => return Ok(()),
+                        Ok(false) => {
+                            out.clear();
+                            continue;
+                        }
+                        Err(err) => {
+                            // Give up the item as a dead reader would, so that a live
+                            // writer stops waiting for room.
+                            self.store(STREAM_READER, DISCARD);
+                            self.notify_all();
+                            return Err(err);
+                        }
                     }
-                    out.clear();
-                    continue;
                 }
             } else if items > 0 {
-                let head = self.load(HEAD);
-                let len = self.record_len(head) as usize;
+                let (head, _, used) = self.span()?;
+                if used < RECORD_HEADER as u64 {
+                    return Err(Error::Corrupt(format!(
+                        "{items} items counted, but only {used} bytes are in the ring"
+                    )));
+                }
+                let len = self.record_len(head)?;
+                let Some(record) = checked_record(len, used) else {
+                    return Err(Error::Corrupt(format!(
+                        "record length {len} at position {head} runs past the {used} bytes \
+                         in the {}-byte ring",
+                        self.capacity()
+                    )));
+                };
+                // At most the ring's capacity, checked just above.
+                let len = len as usize;
                 out.reserve_exact(len);
-                self.append_out(head + RECORD_HEADER as u64, len, out);
-                self.store(HEAD, head + (RECORD_HEADER + len) as u64);
+                self.append_out(head + RECORD_HEADER as u64, len, out)?;
+                self.store(HEAD, head + record);
                 self.add(ITEMS, -1);
                 self.notify_not_full();
                 return Ok(());
@@ -464,28 +638,59 @@ impl Ring {
     /// Claims the streaming item and reads it to the end. Returns `false` if its writer
     /// died before finishing (the half item is dropped). Once claimed, the item is read to
     /// completion whatever the caller's deadline: its producer is known to be writing.
-    fn read_stream(&self, out: &mut Vec<u8>) -> bool {
+    ///
+    /// The announced length is only a promise: `out` grows with the bytes that arrive, at
+    /// most a ring's worth at a time, and a stream that brings more than it announced, or
+    /// whose finished writer left less, is corrupt.
+    fn read_stream(&self, out: &mut Vec<u8>) -> Result<bool, Error> {
         let generation = self.load(STREAM_GENERATION);
         let total = self.load(STREAM_TOTAL);
+        if isize::try_from(total).is_err() {
+            return Err(Error::Corrupt(format!(
+                "stream length {total} exceeds the largest possible item"
+            )));
+        }
         self.store(STREAM_READER, pid());
-        self.counter(ITEMS).fetch_sub(1, SeqCst);
-        out.reserve_exact(total as usize);
+        let _ = self
+            .counter(ITEMS)
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
+        // Up to two rings' worth at once (the whole of most streamed items); beyond that,
+        // room grows with the bytes that arrive.
+        let total_bytes = total as usize;
+        out.reserve_exact(total.min(self.capacity().saturating_mul(2)) as usize);
+        let mut read = 0u64;
         loop {
             if self.load(STREAM_GENERATION) != generation {
-                return false;
+                return Ok(false);
             }
-            let (head, tail) = (self.load(HEAD), self.load(TAIL));
-            let available = (tail - head) as usize;
+            let writer = self.load(STREAM_WRITER);
+            let (head, tail, available) = self.span()?;
+            let arrived = read
+                .checked_add(available)
+                .filter(|&arrived| arrived <= total)
+                .ok_or_else(|| {
+                    Error::Corrupt(format!(
+                        "stream length {total} is less than the {read} bytes read plus \
+                         {available} waiting"
+                    ))
+                })?;
+            if writer == 0 && arrived != total {
+                return Err(Error::Corrupt(format!(
+                    "stream length {total}, but its writer finished after {arrived} bytes"
+                )));
+            }
             if available > 0 {
-                self.append_out(head, available, out);
+                // At most the ring's capacity (checked by `span`).
+                grow_for(out, available as usize, total_bytes);
+                self.append_out(head, available as usize, out)?;
                 self.store(HEAD, tail);
-                self.counter(STREAM_READ)
-                    .fetch_add(available as u64, SeqCst);
+                read = arrived;
+                self.store(STREAM_READ, read);
                 self.cond(NOT_FULL).notify_all();
             }
-            if self.load(STREAM_READ) == total {
+            if read == total {
                 self.end_stream();
-                return true;
+                return Ok(true);
             }
             self.wait(NOT_EMPTY, None);
         }
@@ -493,13 +698,13 @@ impl Ring {
 
     /// Items in the queue now (exact: updated under the lock with every put and get).
     pub(crate) fn len(&self) -> usize {
-        self.load(ITEMS) as usize
+        usize::try_from(self.load(ITEMS)).unwrap_or(usize::MAX)
     }
 
     pub(crate) fn maxsize(&self) -> Option<usize> {
         match self.load(MAXSIZE) {
             u64::MAX => None,
-            n => Some(n as usize),
+            n => Some(usize::try_from(n).unwrap_or(usize::MAX)),
         }
     }
 
@@ -519,6 +724,7 @@ impl Ring {
     }
 
     pub(crate) fn task_done(&self) -> Result<(), Error> {
+        self.check_poisoned()?;
         let _held = self.acquire(None);
         let left = self
             .counter(UNFINISHED)
@@ -531,11 +737,15 @@ impl Ring {
     }
 
     pub(crate) fn unfinished(&self) -> usize {
-        self.load(UNFINISHED) as usize
+        usize::try_from(self.load(UNFINISHED)).unwrap_or(usize::MAX)
     }
 
-    /// Waits until every item put has been marked done. Returns `false` on timeout.
+    /// Waits until every item put has been marked done. Returns `false` on timeout, and
+    /// at once on a ring found corrupt.
     pub(crate) fn join(&self, deadline: Option<Instant>) -> bool {
+        if self.is_poisoned() {
+            return false;
+        }
         let Some(_held) = self.acquire(deadline) else {
             return false;
         };
@@ -547,6 +757,135 @@ impl Ring {
         true
     }
 }
+
+// Fuzz entry points: a ring whose header and bytes a peer has scribbled, read as a consumer
+// would. Not a stable interface.
+
+/// The ring size of the fuzz entry points: small, so that inputs reach every wrap.
+const FUZZ_RING_BYTES: usize = 256;
+
+thread_local! {
+    /// One segment per thread, reset for every input: a memfd and a mapping per input
+    /// would cost more than the ring operations under test.
+    static FUZZ_SEGMENT: std::cell::RefCell<Option<Segment>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Takes a little-endian `u64` off the front of `input` (missing bytes read as zero).
+fn take_u64(input: &mut &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = input.len().min(8);
+    word[..n].copy_from_slice(&input[..n]);
+    *input = &input[n..];
+    u64::from_le_bytes(word)
+}
+
+/// Takes one byte off the front of `input` (zero if none).
+fn take_u8(input: &mut &[u8]) -> u8 {
+    let (&first, rest) = input.split_first().unwrap_or((&0, &[]));
+    *input = rest;
+    first
+}
+
+/// A fresh, unpoisoned handle on this thread's fuzz ring, every header word but the lock,
+/// condition variables, capacity and bound zeroed, and `ring_bytes` in its ring area.
+fn fuzz_ring(ring_bytes: &[u8]) -> Result<Ring, Error> {
+    let segment = FUZZ_SEGMENT.with(|slot| -> Result<Segment, Error> {
+        let mut slot = slot.borrow_mut();
+        if let Some(segment) = slot.as_ref() {
+            return Ok(segment.clone());
+        }
+        let segment = Ring::new(None, FUZZ_RING_BYTES)?.segment;
+        *slot = Some(segment.clone());
+        Ok(segment)
+    })?;
+    let ring = Ring::from_segment(segment)?;
+    for offset in (HEAD..RING).step_by(8) {
+        if offset != CAPACITY && offset != MAXSIZE {
+            ring.store(offset, 0);
+        }
+    }
+    let mut area = vec![0u8; FUZZ_RING_BYTES];
+    let n = ring_bytes.len().min(FUZZ_RING_BYTES);
+    area[..n].copy_from_slice(&ring_bytes[..n]);
+    sys::write_at(&ring.segment, RING, &area)?;
+    Ok(ring)
+}
+
+/// Up to eight non-blocking gets, then a non-blocking put, as a consumer and a producer
+/// of a scribbled ring would do; `Err` with the first error other than empty, full or
+/// closed.
+fn fuzz_drive(ring: &Ring) -> Result<(), String> {
+    let mut out = Vec::new();
+    for _ in 0..8 {
+        match ring.get(&mut out, Some(Instant::now())) {
+            Ok(()) => {}
+            Err(Error::Empty | Error::Closed) => break,
+            Err(err) => return Err(err.to_string()),
+        }
+    }
+    match ring.put(b"after", Some(Instant::now())) {
+        Ok(()) | Err(Error::Full | Error::Closed) => Ok(()),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// Fuzz entry: record headers. `bytes` is head, tail and the item count (little-endian
+/// `u64`s), a flag byte (bit 0: repair first, as the next locker does after a lock
+/// holder died), then the ring's bytes. Any input must give `Ok` or `Err`: never a panic,
+/// a hang or an allocation beyond the ring's size.
+#[doc(hidden)]
+pub fn fuzz_ring_record(bytes: &[u8]) -> Result<(), String> {
+    let mut input = bytes;
+    let (head, tail, items) = (
+        take_u64(&mut input),
+        take_u64(&mut input),
+        take_u64(&mut input),
+    );
+    let flags = take_u8(&mut input);
+    let ring = fuzz_ring(input).map_err(|err| err.to_string())?;
+    ring.store(HEAD, head);
+    ring.store(TAIL, tail);
+    ring.store(ITEMS, items);
+    if flags & 1 != 0 {
+        let _held = ring.acquire(None);
+        ring.repair();
+    }
+    fuzz_drive(&ring)
+}
+
+/// Fuzz entry: stream headers. `bytes` is the announced stream length, head, tail, the
+/// item count and the bytes written so far (little-endian `u64`s), a flag byte (bit 0:
+/// the reader died, bit 1: repair first), then the ring's bytes. The writer is always
+/// done (pid 0): a live writer would make the reader wait for its bytes. Any input must
+/// give `Ok` or `Err`: never a panic, a hang or an allocation of the announced length.
+#[doc(hidden)]
+pub fn fuzz_ring_stream(bytes: &[u8]) -> Result<(), String> {
+    let mut input = bytes;
+    let (total, head, tail, items, written) = (
+        take_u64(&mut input),
+        take_u64(&mut input),
+        take_u64(&mut input),
+        take_u64(&mut input),
+        take_u64(&mut input),
+    );
+    let flags = take_u8(&mut input);
+    let ring = fuzz_ring(input).map_err(|err| err.to_string())?;
+    ring.store(STREAM_TOTAL, total);
+    ring.store(HEAD, head);
+    ring.store(TAIL, tail);
+    ring.store(ITEMS, items);
+    ring.store(STREAM_WRITTEN, written);
+    ring.store(STREAM_WRITER, 0);
+    ring.store(STREAM_READER, if flags & 1 != 0 { DISCARD } else { 0 });
+    if flags & 2 != 0 {
+        let _held = ring.acquire(None);
+        ring.repair();
+    }
+    fuzz_drive(&ring)
+}
+
+#[cfg(all(test, loom))]
+mod loom_model;
 
 #[cfg(test)]
 mod tests {
@@ -578,7 +917,7 @@ mod tests {
                 assert_eq!(ring.lock().acquire(None), Acquire::Acquired);
                 let tail = ring.load(TAIL);
                 let record = [&3u32.to_le_bytes()[..], b"thr"].concat();
-                ring.copy_in(tail, &record);
+                ring.copy_in(tail, &record).unwrap();
                 ring.store(TAIL, tail + record.len() as u64);
             }
         });
@@ -611,5 +950,48 @@ mod tests {
         };
         ring.put(&item, None).unwrap();
         assert_eq!(reader.join().unwrap(), item);
+    }
+
+    /// Bounded random input for the fuzz entry points, with header words biased towards
+    /// the small values where records and streams almost make sense.
+    #[test]
+    fn fuzz_entries_survive_random_headers() {
+        let mut rng = multiproc_test_support::Rng(0x5eed_0f41_96a7);
+        let mut valid = 0;
+        for round in 0..20_000 {
+            let mut input = Vec::new();
+            for _ in 0..5 {
+                let word = match rng.next_u64() % 4 {
+                    0 => rng.next_u64(),
+                    1 => rng.next_u64() % 8,
+                    _ => rng.next_u64() % 300,
+                };
+                input.extend_from_slice(&word.to_le_bytes());
+            }
+            input.push(rng.next_u64() as u8);
+            input.extend(rng.bytes(300));
+            let entry = if round % 2 == 0 {
+                fuzz_ring_record
+            } else {
+                fuzz_ring_stream
+            };
+            if entry(&input).is_ok() {
+                valid += 1;
+            }
+        }
+        assert!(valid > 0, "no random input was a consistent ring");
+    }
+
+    #[test]
+    fn stream_buffers_grow_with_the_bytes_and_stop_at_the_total() {
+        let mut out = Vec::new();
+        let mut capacities = Vec::new();
+        while out.len() < 1000 {
+            let incoming = 300.min(1000 - out.len());
+            grow_for(&mut out, incoming, 1000);
+            out.extend(std::iter::repeat_n(0u8, incoming));
+            capacities.push(out.capacity());
+        }
+        assert_eq!(capacities, [300, 600, 1000, 1000]);
     }
 }

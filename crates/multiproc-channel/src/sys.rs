@@ -7,65 +7,79 @@ use std::sync::atomic::AtomicU64;
 
 use multiproc_shared::Segment;
 
-/// The 64-bit counter at byte `offset` of `segment`.
-///
-/// # Panics
-///
-/// If `offset` is unaligned or out of bounds.
-pub(crate) fn counter(segment: &Segment, offset: usize) -> &AtomicU64 {
-    assert!(offset.is_multiple_of(align_of::<AtomicU64>()));
-    assert!(offset + size_of::<AtomicU64>() <= segment.len());
-    // SAFETY: in bounds and aligned (asserted); the segment is a zero-initialised
-    // MAP_SHARED mapping that lives as long as `segment`, and every bit pattern is a valid
-    // `AtomicU64`, which only allows interior mutation through atomic operations.
-    unsafe { &*segment.as_ptr().add(offset).cast::<AtomicU64>() }
+use crate::error::Error;
+
+/// Checks that `len` bytes at `offset` lie inside `segment`; the error names the range.
+fn check_range(segment: &Segment, offset: usize, len: usize) -> Result<(), Error> {
+    match offset.checked_add(len) {
+        Some(end) if end <= segment.len() => Ok(()),
+        _ => Err(Error::Corrupt(format!(
+            "{len} bytes at offset {offset} lie outside the {}-byte segment",
+            segment.len()
+        ))),
+    }
 }
 
-/// Copies `bytes` into `segment` at `offset`.
+/// The 64-bit atomic word at byte `offset` of `segment`; an error if `offset` is unaligned
+/// or the word does not lie inside the segment.
+pub(crate) fn atomic_u64(segment: &Segment, offset: usize) -> Result<&AtomicU64, Error> {
+    check_range(segment, offset, size_of::<AtomicU64>())?;
+    // The mapping is page-aligned, so an aligned offset is an aligned address.
+    if !offset.is_multiple_of(align_of::<AtomicU64>()) {
+        return Err(Error::Corrupt(format!(
+            "offset {offset} is not aligned for a 64-bit word"
+        )));
+    }
+    // SAFETY: in bounds and aligned (checked above); the segment is a zero-initialised
+    // MAP_SHARED mapping that lives as long as `segment`, and every bit pattern is a valid
+    // `AtomicU64`, which only allows interior mutation through atomic operations.
+    Ok(unsafe { &*segment.as_ptr().add(offset).cast::<AtomicU64>() })
+}
+
+/// Copies `bytes` into `segment` at `offset`; an error if the range does not lie inside
+/// the segment.
 ///
 /// Callers hold the queue lock, which orders these plain writes against every other
 /// process's reads of the same bytes.
-pub(crate) fn write_bytes(segment: &Segment, offset: usize, bytes: &[u8]) {
-    assert!(
-        offset
-            .checked_add(bytes.len())
-            .is_some_and(|end| end <= segment.len())
-    );
-    // SAFETY: the destination range is inside the mapping (asserted) and cannot overlap
-    // `bytes`, which lives in private memory; no reference to the shared bytes exists.
+pub(crate) fn write_at(segment: &Segment, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+    check_range(segment, offset, bytes.len())?;
+    // SAFETY: the destination range is inside the mapping (checked above) and cannot
+    // overlap `bytes`, which lives in private memory; no reference to the shared bytes
+    // exists.
     unsafe {
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), segment.as_ptr().add(offset), bytes.len());
     }
+    Ok(())
 }
 
 /// Copies `out.len()` bytes of `segment` at `offset` into `out`; same locking rule as
-/// [`write_bytes`].
-pub(crate) fn read_bytes(segment: &Segment, offset: usize, out: &mut [u8]) {
-    assert!(
-        offset
-            .checked_add(out.len())
-            .is_some_and(|end| end <= segment.len())
-    );
-    // SAFETY: the source range is inside the mapping (asserted); `out` is private memory.
+/// [`write_at`].
+pub(crate) fn read_at(segment: &Segment, offset: usize, out: &mut [u8]) -> Result<(), Error> {
+    check_range(segment, offset, out.len())?;
+    // SAFETY: the source range is inside the mapping (checked above); `out` is private
+    // memory.
     unsafe {
         std::ptr::copy_nonoverlapping(segment.as_ptr().add(offset), out.as_mut_ptr(), out.len());
     }
+    Ok(())
 }
 
 /// Appends `len` bytes of `segment` at `offset` to `out`, without zero-filling `out`'s
-/// new bytes first; same locking rule as [`write_bytes`].
-pub(crate) fn append_bytes(segment: &Segment, offset: usize, len: usize, out: &mut Vec<u8>) {
-    assert!(
-        offset
-            .checked_add(len)
-            .is_some_and(|end| end <= segment.len())
-    );
+/// new bytes first; same locking rule as [`write_at`]. `out` grows only after the range
+/// is known to lie inside the segment, so `len` is bounded by the mapping's size.
+pub(crate) fn append_to(
+    segment: &Segment,
+    offset: usize,
+    len: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    check_range(segment, offset, len)?;
     out.reserve(len);
     let old_len = out.len();
-    // SAFETY: the source range is inside the mapping (asserted); the destination is the
-    // spare capacity of `out` (at least `len` bytes after `reserve`), private memory that
-    // cannot overlap the mapping. After the copy those `len` bytes are initialised, so the
-    // new length covers only initialised bytes.
+    // SAFETY: the source range is inside the mapping (checked above); the destination is
+    // the spare capacity of `out` (at least `len` bytes after `reserve`), private memory
+    // that cannot overlap the mapping. After the copy those `len` bytes are initialised,
+    // so the new length covers only initialised bytes.
     unsafe {
         std::ptr::copy_nonoverlapping(
             segment.as_ptr().add(offset),
@@ -74,6 +88,7 @@ pub(crate) fn append_bytes(segment: &Segment, offset: usize, len: usize, out: &m
         );
         out.set_len(old_len + len);
     }
+    Ok(())
 }
 
 thread_local! {

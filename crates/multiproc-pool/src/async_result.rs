@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use multiproc_process::Portable;
 
-use crate::chunk::{Positions, Sink, decode_each, decode_outputs};
+use crate::chunk::{Outcome, Positions, Sink, decode_each, decode_outputs};
 use crate::error::TaskError;
 use crate::progress::Progress;
 
@@ -283,7 +283,7 @@ pub(crate) struct ApplySink<R> {
 }
 
 impl<R: Portable> Sink for ApplySink<R> {
-    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>) {
+    fn chunk_done(&self, positions: &Positions, outcome: Outcome) {
         let result = decode_outputs::<R>(positions, outcome).pop().map_or(
             Err(TaskError::Transfer {
                 detail: "no result".into(),
@@ -373,23 +373,16 @@ impl<R> MapSink<R> {
 }
 
 impl<R: Portable> Sink for MapSink<R> {
-    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>) {
+    fn chunk_done(&self, positions: &Positions, outcome: Outcome) {
         let count = positions.count();
         // Decode outside the lock: chunks of one map may be decoded by several threads.
         let mut values = Vec::with_capacity(count);
         let mut panics = Vec::new();
-        let decoded = outcome.and_then(|bytes| {
-            let received = decode_each::<R>(&bytes, |index, result| match result {
+        let decoded = outcome.and_then(|output| {
+            decode_each::<R>(&output, count, |index, result| match result {
                 Ok(value) => values.push(value),
                 Err(panic) => panics.push((index, panic)),
-            })?;
-            if received == count {
-                Ok(())
-            } else {
-                Err(TaskError::Transfer {
-                    detail: format!("expected {count} results, received {received}"),
-                })
-            }
+            })
         });
         let mut state = self.lock();
         match decoded {

@@ -1,12 +1,14 @@
 //! Chunks: the unit of work the pool ships to a worker, and where their results go.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
 use multiproc_process::{FunctionRef, PanicInfo, Portable};
+use multiproc_sys::panic::catch;
 
 use crate::error::TaskError;
-use crate::worker::Bytes;
+use crate::wire::Bytes;
 
 /// The positions (in the caller's input order) of the tasks of one chunk: `start..start + len`
 /// minus the ones whose arguments could not be encoded (reported on their own).
@@ -29,11 +31,23 @@ impl Positions {
     }
 }
 
+/// What a worker sent back for a chunk: the postcard of `Vec<Result<R, PanicInfo>>` (one per
+/// position), as yet unchecked, and who sent it.
+#[derive(Debug)]
+pub(crate) struct Output {
+    pub(crate) bytes: Vec<u8>,
+    /// The pid of the worker that sent it, for errors.
+    pub(crate) worker: u32,
+}
+
+/// What the pool hands a sink for a chunk: the worker's output, or why there is none.
+pub(crate) type Outcome = Result<Output, TaskError>;
+
 /// Where the results of a submission go. Called on the pool's result thread.
 pub(crate) trait Sink: Send + Sync {
-    /// A chunk finished: `Ok` holds the postcard of `Vec<Result<R, PanicInfo>>` (one per
-    /// position), `Err` the error of every task of the chunk.
-    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>);
+    /// A chunk finished: `Ok` holds what the worker sent (checked while decoding), `Err` the
+    /// error of every task of the chunk.
+    fn chunk_done(&self, positions: &Positions, outcome: Outcome);
     /// One task failed on its own (its arguments did not encode).
     fn task_failed(&self, position: usize, error: TaskError);
     /// Nobody wants the results any more: chunks not yet sent are dropped.
@@ -51,34 +65,99 @@ pub(crate) struct Chunk {
     /// How long the whole chunk may run (the per-task timeout times the number of tasks).
     pub(crate) timeout: Option<Duration>,
     pub(crate) sink: Arc<dyn Sink>,
+    /// Its outcome went to its sink (see the `Drop` impl).
+    delivered: bool,
+}
+
+/// Chunks dropped without an outcome while this thread unwound from a panic, and where
+/// their outcome should have gone.
+type Orphans = Vec<(Arc<dyn Sink>, Positions)>;
+
+thread_local! {
+    static ORPHANS: RefCell<Orphans> = const { RefCell::new(Vec::new()) };
 }
 
 impl Chunk {
-    pub(crate) fn fail(self, error: TaskError) {
-        self.sink.chunk_done(&self.positions, Err(error));
+    /// A chunk not yet submitted (the pool assigns its id).
+    pub(crate) fn new(
+        func: FunctionRef,
+        input: Bytes,
+        positions: Positions,
+        timeout: Option<Duration>,
+        sink: Arc<dyn Sink>,
+    ) -> Chunk {
+        Chunk {
+            id: 0,
+            func,
+            input,
+            positions,
+            timeout,
+            sink,
+            delivered: false,
+        }
     }
+
+    pub(crate) fn fail(self, error: TaskError) {
+        self.deliver(Err(error));
+    }
+
+    /// Hands the chunk's outcome to its sink. A result type whose `Deserialize` panics fails
+    /// the chunk instead of the pool's result thread.
+    pub(crate) fn deliver(mut self, outcome: Outcome) {
+        self.delivered = true;
+        let panicked = catch(true, || self.sink.chunk_done(&self.positions, outcome));
+        if let Err(panic) = panicked {
+            let error = TaskError::Transfer {
+                detail: format!("decoding the results panicked: {}", panic.message),
+            };
+            // A sink books nothing before its decoding is done, and a result is set once.
+            let _ = catch(true, || self.sink.chunk_done(&self.positions, Err(error)));
+        }
+    }
+}
+
+impl Drop for Chunk {
+    /// A chunk that a panic unwinds past (in the pool's result thread, say) is kept aside
+    /// rather than lost, so that whoever caught the panic can fail it ([`take_orphans`]):
+    /// otherwise its caller would wait for its results forever. Outside a panic, only
+    /// cancelled chunks are dropped without an outcome, and nobody waits for those.
+    fn drop(&mut self) {
+        if self.delivered || !std::thread::panicking() {
+            return;
+        }
+        let orphan = (self.sink.clone(), std::mem::take(&mut self.positions));
+        // Never panic here: this runs during unwinding, where a second panic aborts.
+        let _ = ORPHANS.try_with(|orphans| {
+            if let Ok(mut orphans) = orphans.try_borrow_mut() {
+                orphans.push(orphan);
+            }
+        });
+    }
+}
+
+/// Takes the chunks that a panic on this thread dropped without an outcome.
+pub(crate) fn take_orphans() -> Orphans {
+    ORPHANS
+        .try_with(|orphans| {
+            orphans
+                .try_borrow_mut()
+                .map(|mut o| std::mem::take(&mut *o))
+        })
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default()
 }
 
 /// Decodes a chunk's output into one result per position.
 pub(crate) fn decode_outputs<R: Portable>(
     positions: &Positions,
-    outcome: Result<Vec<u8>, TaskError>,
+    outcome: Outcome,
 ) -> Vec<(usize, Result<R, TaskError>)> {
     let count = positions.count();
-    let decoded = outcome.and_then(|bytes| {
-        postcard::from_bytes::<Vec<Result<R, PanicInfo>>>(&bytes)
-            .map_err(|e| TaskError::Transfer {
-                detail: format!("could not decode the results: {e}"),
-            })
-            .and_then(|results| {
-                if results.len() == count {
-                    Ok(results)
-                } else {
-                    Err(TaskError::Transfer {
-                        detail: format!("expected {count} results, received {}", results.len()),
-                    })
-                }
-            })
+    let decoded = outcome.and_then(|output| {
+        let mut results = Vec::with_capacity(count);
+        decode_each::<R>(&output, count, |_, result| results.push(result))?;
+        Ok(results)
     });
     match decoded {
         Ok(results) => positions
@@ -160,33 +239,51 @@ pub(crate) fn encode_chunk<Args: Portable>(
 }
 
 /// Decodes a chunk's output (postcard of `Vec<Result<R, PanicInfo>>`) in one pass, handing
-/// each entry to a function with its index in the chunk; returns how many there were.
+/// each entry to a function with its index in the chunk. The output must hold exactly
+/// `expected` entries: the worker's count is checked before any entry is decoded, so a
+/// hostile count costs nothing.
 pub(crate) fn decode_each<R: Portable>(
-    bytes: &[u8],
+    output: &Output,
+    expected: usize,
     each: impl FnMut(usize, Result<R, PanicInfo>),
-) -> Result<usize, TaskError> {
+) -> Result<(), TaskError> {
     use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
-    struct Each<F, R>(F, std::marker::PhantomData<fn() -> R>);
+    struct Each<F, R> {
+        each: F,
+        expected: usize,
+        worker: u32,
+        marker: std::marker::PhantomData<fn() -> R>,
+    }
 
     impl<'de, F, R> Visitor<'de> for Each<F, R>
     where
         F: FnMut(usize, Result<R, PanicInfo>),
         R: Portable,
     {
-        type Value = usize;
+        type Value = Result<(), TaskError>;
 
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a sequence of results")
         }
 
-        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<usize, A::Error> {
-            let mut index = 0;
-            while let Some(result) = seq.next_element::<Result<R, PanicInfo>>()? {
-                (self.0)(index, result);
-                index += 1;
+        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let miscount = |received: &str| TaskError::CorruptResults {
+                pid: self.worker,
+                detail: format!("{received} results for a chunk of {} tasks", self.expected),
+            };
+            if let Some(claimed) = seq.size_hint()
+                && claimed != self.expected
+            {
+                return Ok(Err(miscount(&claimed.to_string())));
             }
-            Ok(index)
+            for index in 0..self.expected {
+                match seq.next_element::<Result<R, PanicInfo>>()? {
+                    Some(result) => (self.each)(index, result),
+                    None => return Ok(Err(miscount(&index.to_string()))),
+                }
+            }
+            Ok(Ok(()))
         }
     }
 
@@ -195,19 +292,37 @@ pub(crate) fn decode_each<R: Portable>(
         F: FnMut(usize, Result<R, PanicInfo>),
         R: Portable,
     {
-        type Value = usize;
+        type Value = Result<(), TaskError>;
 
-        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
             deserializer.deserialize_seq(self)
         }
     }
 
-    let mut deserializer = postcard::Deserializer::from_bytes(bytes);
-    Each(each, std::marker::PhantomData)
+    let mut deserializer = postcard::Deserializer::from_bytes(&output.bytes);
+    let visitor = Each {
+        each,
+        expected,
+        worker: output.worker,
+        marker: std::marker::PhantomData,
+    };
+    visitor
         .deserialize(&mut deserializer)
         .map_err(|e| TaskError::Transfer {
-            detail: format!("could not decode the results: {e}"),
-        })
+            detail: format!(
+                "could not decode the results from pool worker {}: {e}",
+                output.worker
+            ),
+        })?
+}
+
+/// How long a chunk of `tasks` tasks may run, each allowed `per_task`; `None` (no limit)
+/// when that is beyond what a `Duration` holds.
+pub(crate) fn chunk_timeout(per_task: Option<Duration>, tasks: usize) -> Option<Duration> {
+    per_task?.checked_mul(u32::try_from(tasks).ok()?)
 }
 
 /// CPython's automatic chunk size: `len / (4 * processes)`, rounded up, at least 1.
@@ -231,7 +346,7 @@ mod tests {
 
     struct NoSink;
     impl Sink for NoSink {
-        fn chunk_done(&self, _: &Positions, _: Result<Vec<u8>, TaskError>) {}
+        fn chunk_done(&self, _: &Positions, _: Outcome) {}
         fn task_failed(&self, _: usize, _: TaskError) {}
     }
 
@@ -241,5 +356,55 @@ mod tests {
         assert_eq!(positions.iter().collect::<Vec<_>>(), vec![5, 6]);
         let decoded: Vec<(u32, u8)> = postcard::from_bytes(&input.0).unwrap();
         assert_eq!(decoded, vec![(1, 2), (3, 4)]);
+    }
+
+    fn decoded(bytes: Vec<u8>) -> Vec<(usize, Result<u32, TaskError>)> {
+        let positions = Positions {
+            start: 10,
+            len: 2,
+            skipped: Vec::new(),
+        };
+        decode_outputs::<u32>(&positions, Ok(Output { bytes, worker: 42 }))
+    }
+
+    #[test]
+    fn a_chunk_decodes_one_result_per_position() {
+        let bytes = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1), Ok(2)]).unwrap();
+        let results = decoded(bytes);
+        assert_eq!(results, vec![(10, Ok(1)), (11, Ok(2))]);
+    }
+
+    #[test]
+    fn a_miscounted_chunk_fails_alone_naming_its_worker() {
+        let three = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1), Ok(2), Ok(3)]).unwrap();
+        let one = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1)]).unwrap();
+        for bytes in [three, one] {
+            let results = decoded(bytes);
+            assert_eq!(results.len(), 2);
+            for (_, result) in results {
+                match result {
+                    Err(e @ TaskError::CorruptResults { pid: 42, .. }) => {
+                        assert!(e.to_string().contains("for a chunk of 2 tasks"), "{e}")
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_output_fails_the_chunk_naming_its_worker() {
+        // A claimed count of 2^60 reserves nothing: the decoding runs out of bytes first.
+        let huge = postcard::to_stdvec(&(1u64 << 60)).unwrap();
+        for bytes in [vec![], vec![2, 0], vec![2, 9, 9, 9], vec![0xff; 16], huge] {
+            for (_, result) in decoded(bytes) {
+                let named = match &result {
+                    Err(TaskError::Transfer { detail }) => detail.contains("pool worker 42"),
+                    Err(TaskError::CorruptResults { pid, .. }) => *pid == 42,
+                    _ => false,
+                };
+                assert!(named, "{result:?}");
+            }
+        }
     }
 }

@@ -40,6 +40,33 @@ pub enum TaskError {
         /// The serializer's message.
         detail: String,
     },
+    /// The worker that ran the task sent results the pool cannot trust. When its
+    /// shared-memory result ring is corrupt, or a message from it does not decode or answers
+    /// a chunk it was not running, every task in flight on that worker fails with this, and
+    /// the worker is killed and replaced; when one chunk's results do not match the chunk
+    /// (a wrong count), only that chunk fails.
+    ///
+    /// ```
+    /// use multiproc_pool::TaskError;
+    /// let detail = "its result ring is corrupt".to_owned();
+    /// let e = TaskError::CorruptResults { pid: 42, detail };
+    /// let text = "pool worker 42 sent corrupt results: its result ring is corrupt";
+    /// assert_eq!(e.to_string(), text);
+    /// ```
+    #[error("pool worker {pid} sent corrupt results: {detail}")]
+    CorruptResults {
+        /// The worker's process id.
+        pid: u32,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The pool's result thread stopped, so no result can arrive: every task pending then,
+    /// and every task submitted later, fails with this.
+    #[error("the pool stopped working: {detail}")]
+    PoolBroken {
+        /// Why the result thread stopped.
+        detail: String,
+    },
     /// The pool's initializer panicked in the worker that was to run the task.
     #[error("the pool's initializer panicked in the worker: {0}")]
     Initializer(PanicInfo),

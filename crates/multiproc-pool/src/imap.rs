@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use multiproc_process::{FunctionRef, Portable};
 
-use crate::chunk::{Chunk, Positions, Sink, decode_outputs, encode_chunk};
+use crate::chunk::{Chunk, Outcome, Positions, Sink, chunk_timeout, decode_outputs, encode_chunk};
 use crate::error::TaskError;
 use crate::progress::Progress;
 use crate::scheduler::Shared;
-use crate::worker::Bytes;
+use crate::wire::Bytes;
 
 /// The lazy iterator returned by [`Pool::imap`](crate::Pool::imap) and
 /// [`Pool::imap_unordered`](crate::Pool::imap_unordered): one `Result` per input item.
@@ -113,7 +113,10 @@ impl<R> Stream<R> {
         for (position, result) in results {
             added += 1;
             if self.ordered {
-                let index = position - state.base;
+                // A position already yielded cannot come again; never index below the base.
+                let Some(index) = position.checked_sub(state.base) else {
+                    continue;
+                };
                 if index >= state.slots.len() {
                     state.slots.resize_with(index + 1, || None);
                 }
@@ -141,7 +144,7 @@ impl<R> Stream<R> {
 }
 
 impl<R: Portable> Sink for Stream<R> {
-    fn chunk_done(&self, positions: &Positions, outcome: Result<Vec<u8>, TaskError>) {
+    fn chunk_done(&self, positions: &Positions, outcome: Outcome) {
         if self.cancelled.load(Ordering::Relaxed) {
             return;
         }
@@ -190,15 +193,8 @@ impl<'a, R: Portable> IMap<'a, R> {
                     if positions.count() == 0 {
                         continue;
                     }
-                    let timeout = self.timeout.map(|t| t * positions.count() as u32);
-                    chunks.push(Chunk {
-                        id: 0,
-                        func: self.func,
-                        input,
-                        positions,
-                        timeout,
-                        sink,
-                    });
+                    let timeout = chunk_timeout(self.timeout, positions.count());
+                    chunks.push(Chunk::new(self.func, input, positions, timeout, sink));
                 }
                 None => {
                     self.input_done = true;
@@ -209,12 +205,12 @@ impl<'a, R: Portable> IMap<'a, R> {
         if chunks.is_empty() {
             return;
         }
-        if let Err(refused) = self.shared.submit(chunks) {
+        if let Err((refused, error)) = self.shared.submit(chunks) {
             // The pool was closed or terminated: report these, and stop reading the input.
             self.input_done = true;
             self.stream.progress.set_total(self.submitted);
             for chunk in refused {
-                chunk.fail(TaskError::Closed);
+                chunk.fail(error.clone());
             }
         }
     }

@@ -26,6 +26,14 @@
 //!   started go to other workers, a new worker takes its place, and every other task
 //!   completes. A task that panics gives [`TaskError::Panicked`] with the message and
 //!   location; the worker survives.
+//! * **A worker's results are checked, not trusted.** Its result ring is shared memory that
+//!   the worker (or a task in it) can scribble over. A corrupt ring, or a message that does
+//!   not decode or answers a chunk the worker was not running, fails the tasks in flight on
+//!   that worker with [`TaskError::CorruptResults`] naming it and the cause; the worker is
+//!   killed and replaced, and the pool goes on. A chunk whose results are miscounted or do
+//!   not decode fails alone. No length or count that a worker writes is used unchecked, and
+//!   if the pool's result thread ever stopped, every pending and later task would fail with
+//!   [`TaskError::PoolBroken`] rather than wait forever.
 //! * **Per-task timeouts** ([`Options::timeout`]): a task that runs too long has its worker
 //!   killed and replaced, and reports [`TaskError::Timeout`].
 //! * **Bounded laziness**: [`Pool::imap`] and [`Pool::imap_unordered`] read their input only
@@ -103,6 +111,7 @@ mod imap;
 mod pool;
 mod progress;
 mod scheduler;
+mod wire;
 mod worker;
 
 pub use self::async_result::AsyncResult;

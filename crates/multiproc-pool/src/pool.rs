@@ -11,7 +11,7 @@ use multiproc_process::{
 };
 
 use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
-use crate::chunk::{Chunk, Sink, auto_chunksize, encode_chunk};
+use crate::chunk::{Chunk, Sink, auto_chunksize, chunk_timeout, encode_chunk};
 use crate::error::TaskError;
 use crate::imap::{IMap, IterSource, Stream};
 use crate::progress::Progress;
@@ -593,7 +593,7 @@ impl<'p> Tasks<'p> {
     }
 
     fn timeout_for(&self, tasks: usize) -> Option<Duration> {
-        self.options.timeout.map(|t| t * tasks as u32)
+        chunk_timeout(self.options.timeout, tasks)
     }
 
     /// Encodes `items` in chunks and submits them; failures go to `sink`.
@@ -618,14 +618,7 @@ impl<'p> Tasks<'p> {
             if positions.count() > 0 {
                 let timeout = self.timeout_for(positions.count());
                 group_bytes += input.0.len();
-                group.push(Chunk {
-                    id: 0,
-                    func,
-                    input,
-                    positions,
-                    timeout,
-                    sink: sink.clone(),
-                });
+                group.push(Chunk::new(func, input, positions, timeout, sink.clone()));
                 if group_bytes >= SUBMIT_BYTES {
                     self.submit_group(std::mem::take(&mut group));
                     group_bytes = 0;
@@ -638,9 +631,9 @@ impl<'p> Tasks<'p> {
     }
 
     fn submit_group(&self, chunks: Vec<Chunk>) {
-        if let Err(refused) = self.shared().submit(chunks) {
+        if let Err((refused, error)) = self.shared().submit(chunks) {
             for chunk in refused {
-                chunk.fail(TaskError::Closed);
+                chunk.fail(error.clone());
             }
         }
     }

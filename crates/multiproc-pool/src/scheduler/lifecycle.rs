@@ -1,0 +1,199 @@
+//! The workers' lives as the result thread sees them: it notices deaths and timeouts,
+//! buries a worker that ended (or was found corrupt), and starts replacements.
+
+use std::time::Instant;
+
+use multiproc_process::{ExitStatus, Process};
+use multiproc_shared::words::OWNER_CHECK_INTERVAL;
+
+use crate::chunk::Chunk;
+use crate::error::TaskError;
+
+use super::booking::drain_ring;
+use super::result_thread::ResultThread;
+use super::start::start_worker;
+use super::state::{RunState, Worker};
+
+impl ResultThread {
+    /// another process keeps it open), after reading everything they sent.
+    pub(super) fn check_liveness(&mut self) {
+        let dead: Vec<usize> = {
+            let core = self.shared.core();
+            (0..core.workers.len())
+                .filter(|&slot| {
+                    core.workers[slot]
+                        .as_ref()
+                        .is_some_and(|w| !w.process.is_alive())
+                })
+                .collect()
+        };
+        if dead.is_empty() {
+            return;
+        }
+        // Everything a dead worker sent is already in its channel: read it first.
+        while let Ok(events) = self.set.try_select() {
+            self.handle(events);
+        }
+        for slot in dead {
+            let worker = self.shared.core().workers[slot].take();
+            if let Some(worker) = worker {
+                self.bury(worker);
+            }
+        }
+    }
+
+    /// Kills the workers whose running chunk outlived its timeout; their death is handled
+    /// like any other, and the chunk reports [`TaskError::Timeout`].
+    pub(super) fn check_timeouts(&mut self) {
+        let now = Instant::now();
+        let mut core = self.shared.core();
+        for worker in core.workers.iter_mut().flatten() {
+            if worker.timed_out.is_some() || worker.corrupt.is_some() {
+                continue;
+            }
+            if let Some(limit) = worker.in_flight.front().and_then(|c| c.timeout)
+                && now.saturating_duration_since(worker.head_since) >= limit
+            {
+                worker.timed_out = Some(limit);
+                if let Err(e) = worker.process.kill() {
+                    log::error!("could not kill pool worker {}: {e}", worker.pid);
+                }
+            }
+        }
+    }
+
+    /// Reaps a worker that ended (or was killed for corrupt results), fails the chunk it was
+    /// running, puts back the chunks it had not started, and replaces it. A corrupt worker
+    /// fails every chunk in flight on it: what it sent can no longer tell which ones ran.
+    pub(super) fn bury(&mut self, mut worker: Worker) {
+        // What it wrote into its ring before it ended is delivered; its channel has been
+        // read to the end by now. If it died inside a `put`, the ring's lock is taken over
+        // from it once the lock notices (within `OWNER_CHECK_INTERVAL`), and its half
+        // written item dropped. A corrupt ring is not read.
+        let mut chunk_time = None;
+        let patience = OWNER_CHECK_INTERVAL.saturating_mul(2);
+        for (chunk, outcome) in drain_ring(&mut worker, &mut chunk_time, patience) {
+            chunk.deliver(outcome);
+        }
+        let status = exit_status(&mut worker.process);
+        let mut in_flight = std::mem::take(&mut worker.in_flight);
+        if self.shared.core().state == RunState::Terminated {
+            in_flight
+                .into_iter()
+                .for_each(|c| c.fail(TaskError::Terminated));
+        } else if let Some(corrupt) = worker.corrupt.take() {
+            if !in_flight.is_empty() {
+                log::warn!(
+                    "pool worker {} was replaced; {} chunks in flight on it fail: {corrupt}",
+                    worker.pid,
+                    in_flight.len()
+                );
+            }
+            for chunk in in_flight {
+                chunk.fail(TaskError::CorruptResults {
+                    pid: worker.pid,
+                    detail: corrupt.to_string(),
+                });
+            }
+        } else if let Some(panic) = worker.init_failed.take() {
+            for chunk in in_flight {
+                chunk.fail(TaskError::Initializer(panic.clone()));
+            }
+        } else {
+            if let Some(running) = in_flight.pop_front() {
+                let error = match worker.timed_out {
+                    Some(after) => TaskError::Timeout { after },
+                    None => TaskError::WorkerDied { status },
+                };
+                log::warn!(
+                    "pool worker {} ended ({}) while running a task",
+                    worker.pid,
+                    describe(status)
+                );
+                running.fail(error);
+            }
+            if !in_flight.is_empty() {
+                let mut core = self.shared.core();
+                if core.state == RunState::Terminated {
+                    drop(core);
+                    in_flight
+                        .into_iter()
+                        .for_each(|c| c.fail(TaskError::Terminated));
+                } else {
+                    for chunk in in_flight.into_iter().rev() {
+                        core.pending.push_front(chunk);
+                    }
+                    core.dispatch();
+                }
+            }
+        }
+    }
+
+    /// Starts workers in empty slots while there is (or may be) work for them.
+    pub(super) fn refill_slots(&mut self) {
+        let empty: Vec<usize> = {
+            let core = self.shared.core();
+            let wanted = match core.state {
+                RunState::Running => true,
+                RunState::Closing => !core.is_idle(),
+                RunState::Terminated => false,
+            };
+            if !wanted {
+                return;
+            }
+            (0..core.workers.len())
+                .filter(|&s| core.workers[s].is_none())
+                .collect()
+        };
+        for slot in empty {
+            self.started += 1;
+            match start_worker(&self.shared.spec, &self.shared.asleep, self.started) {
+                Ok((mut worker, results)) => match self.set.add(results) {
+                    Ok(id) => {
+                        worker.set_id = Some(id);
+                        let mut core = self.shared.core();
+                        core.workers[slot] = Some(worker);
+                        if core.state != RunState::Terminated {
+                            core.dispatch();
+                        } else {
+                            drop(core);
+                            self.shared.wake();
+                        }
+                    }
+                    Err(e) => {
+                        log::error!("could not watch a new pool worker: {e}");
+                        let _ = worker.process.kill();
+                        let _ = worker.process.join();
+                    }
+                },
+                Err(e) => {
+                    log::error!("could not start a pool worker: {e}");
+                    let mut core = self.shared.core();
+                    if core.workers.iter().all(Option::is_none) {
+                        // Nobody can run the queue: fail it rather than hang.
+                        let detail = e.to_string();
+                        let pending: Vec<Chunk> = core.pending.drain(..).collect();
+                        drop(core);
+                        for chunk in pending {
+                            chunk.fail(TaskError::NoWorkers {
+                                detail: detail.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reaps a worker that ended and says how.
+fn exit_status(process: &mut Process<()>) -> Option<ExitStatus> {
+    match process.join() {
+        Ok(()) => Some(ExitStatus::Code(0)),
+        Err(e) => e.exit_status().or_else(|| process.exit_status()),
+    }
+}
+
+fn describe(status: Option<ExitStatus>) -> String {
+    status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string())
+}

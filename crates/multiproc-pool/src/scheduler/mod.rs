@@ -1,0 +1,43 @@
+//! The parent side of a pool: the task queue, the workers and what each one is running, and
+//! the result thread that reads every worker's results, notices deaths and timeouts, replaces
+//! workers and hands out work.
+//!
+//! Invariants that keep the pool from deadlocking:
+//!
+//! * Sends to a worker never block for long. A worker's task channel is an ipc-channel socket
+//!   whose sends block once about 208 KiB are unread, so the pool keeps at most
+//!   [`IN_FLIGHT_BYTES`](dispatch::IN_FLIGHT_BYTES) of arguments unread per worker (a larger
+//!   chunk is sent only to a worker with nothing else in flight, which is reading). Sends
+//!   can therefore happen with the core lock held.
+//! * The result thread only ever blocks in `select` (on the workers' result channels and a
+//!   wake-up channel), on the core lock (never held across a blocking call), and while it
+//!   joins a worker that already ended or starts a replacement. It reads the workers' result
+//!   rings without waiting (their items are smaller than the ring, so they never stream), and
+//!   before it sleeps it raises `asleep` and reads them once more (see
+//!   [`ResultSink`](crate::wire::ResultSink)). Workers whose results are large are always
+//!   being read.
+//! * A worker's ring is drained before the worker is buried, so a result it wrote is
+//!   delivered and only the chunk it was really running is failed.
+//! * Every chunk is, at any moment, in exactly one place: the pending queue, one worker's
+//!   `in_flight` list (in the order the worker runs them), or delivered. A chunk that a panic
+//!   unwinds past is kept aside and failed (`chunk::take_orphans`).
+//! * What a worker sends is hostile input (see [`crate::wire`]): an answer is believed only
+//!   for a chunk in flight on that very worker. A worker whose ring or messages are corrupt
+//!   is marked so, killed, taken out of its slot and buried at once: its in-flight chunks
+//!   fail with `TaskError::CorruptResults`, and a new worker takes its place.
+//! * The result thread runs under a panic guard: if it ever stopped, the pool is marked
+//!   broken, every queued and in-flight chunk fails with `TaskError::PoolBroken`, and
+//!   submissions are refused with it.
+
+mod booking;
+mod broken;
+mod dispatch;
+mod ending;
+mod launch;
+mod lifecycle;
+mod result_thread;
+mod start;
+mod state;
+
+pub(crate) use self::launch::launch;
+pub(crate) use self::state::{MakeWorker, RunState, Shared, WorkerSpec};

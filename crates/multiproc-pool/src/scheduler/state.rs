@@ -1,0 +1,165 @@
+//! The pool's state: the run state, the workers and what each one is running, the queue of
+//! chunks not yet sent, and the lock around them.
+
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use ipc_channel::ipc::IpcSender;
+use multiproc_channel::Queue;
+use multiproc_process::{PanicInfo, Process, StartMethod};
+use multiproc_shared::Value;
+
+use crate::chunk::Chunk;
+use crate::error::TaskError;
+use crate::wire::{Corrupt, ResultSink, TaskReceiver, TaskSender};
+use crate::worker::WorkerConfig;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunState {
+    Running,
+    /// `close` was called: no new work; leave once the queue and the workers are empty.
+    Closing,
+    Terminated,
+}
+
+/// Makes (does not start) a worker process from its channels.
+pub(crate) type MakeWorker =
+    Box<dyn Fn(StartMethod, TaskReceiver, ResultSink, WorkerConfig) -> Process<()> + Send + Sync>;
+
+/// How to start a worker.
+pub(crate) struct WorkerSpec {
+    pub(crate) method: StartMethod,
+    pub(crate) config: WorkerConfig,
+    /// `None`: no initializer, run [`worker_main`](crate::worker::worker_main).
+    pub(crate) make: Option<MakeWorker>,
+}
+
+pub(crate) struct Worker {
+    pub(super) process: Process<()>,
+    pub(crate) pid: u32,
+    pub(super) tasks: TaskSender,
+    /// Its small results, in shared memory (see [`ResultSink`]).
+    pub(super) ring: Queue<()>,
+    /// The id of its result channel in the result thread's select set.
+    pub(super) set_id: Option<u64>,
+    /// Chunks sent and not answered, in the order the worker runs them: the first one is
+    /// running.
+    pub(super) in_flight: VecDeque<Chunk>,
+    pub(super) in_flight_bytes: usize,
+    /// Since when the first chunk of `in_flight` has been running (as far as the pool can
+    /// tell: since the previous result arrived, or since it was sent to an idle worker).
+    pub(super) head_since: Instant,
+    /// Chunks sent so far (for `maxtasksperchild`).
+    pub(super) sent: u64,
+    /// The pool killed it because its running chunk outlived this timeout.
+    pub(super) timed_out: Option<Duration>,
+    pub(super) init_failed: Option<PanicInfo>,
+    /// What it sent could not be trusted (see [`Corrupt`]): it was killed, and every chunk
+    /// in flight on it fails.
+    pub(super) corrupt: Option<Corrupt>,
+}
+
+impl Worker {
+    /// Stops trusting the worker: it is killed now, and the result thread buries it.
+    pub(super) fn mark_corrupt(&mut self, corrupt: Corrupt) {
+        if self.corrupt.is_some() {
+            return;
+        }
+        log::error!("pool worker {} sent corrupt results: {corrupt}", self.pid);
+        if let Err(e) = self.process.kill() {
+            log::error!("could not kill pool worker {}: {e}", self.pid);
+        }
+        self.corrupt = Some(corrupt);
+    }
+
+    /// Whether new work may go to it.
+    pub(super) fn takes_work(&self) -> bool {
+        self.timed_out.is_none() && self.init_failed.is_none() && self.corrupt.is_none()
+    }
+}
+
+/// Everything guarded by the core lock.
+pub(crate) struct Core {
+    pub(crate) state: RunState,
+    pub(super) pending: VecDeque<Chunk>,
+    pub(super) workers: Vec<Option<Worker>>,
+    pub(super) next_id: u64,
+    pub(super) wake: IpcSender<()>,
+    /// A running average of how long a chunk takes, to decide how many to queue per worker.
+    pub(super) chunk_time: Option<Duration>,
+    pub(super) cursor: usize,
+    pub(super) max_tasks: Option<u64>,
+    /// Why the result thread stopped, if it did other than by `close` or `terminate`.
+    pub(super) broken: Option<String>,
+}
+
+pub(crate) struct Shared {
+    pub(super) core: Mutex<Core>,
+    /// 1 while the result thread sleeps or is about to (see [`ResultSink`]).
+    pub(super) asleep: Value<u32>,
+    pub(crate) spec: WorkerSpec,
+    pub(crate) processes: usize,
+    /// The result thread has left (every worker is reaped).
+    pub(crate) finished: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn core(&self) -> MutexGuard<'_, Core> {
+        lock(&self.core)
+    }
+
+    /// Wakes the result thread up.
+    pub(crate) fn wake(&self) {
+        let _ = self.core().wake.send(());
+    }
+}
+
+impl Core {
+    pub(crate) fn worker_pids(&self) -> Vec<u32> {
+        self.workers.iter().flatten().map(|w| w.pid).collect()
+    }
+
+    /// Sends SIGTERM to every worker (the result thread reaps them).
+    pub(crate) fn terminate_workers(&self) {
+        for worker in self.workers.iter().flatten() {
+            if let Err(e) = worker.process.terminate() {
+                log::error!("could not terminate pool worker {}: {e}", worker.pid);
+            }
+        }
+    }
+
+    pub(super) fn is_idle(&self) -> bool {
+        self.pending.iter().all(|c| c.sink.is_cancelled())
+            && self
+                .workers
+                .iter()
+                .flatten()
+                .all(|w| w.in_flight.is_empty())
+    }
+
+    /// The earliest moment a running chunk times out.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.workers
+            .iter()
+            .flatten()
+            .filter(|w| w.timed_out.is_none() && w.corrupt.is_none())
+            .filter_map(|w| w.head_since.checked_add(w.in_flight.front()?.timeout?))
+            .min()
+    }
+
+    /// The error for work the pool no longer takes.
+    pub(crate) fn refusal(&self) -> TaskError {
+        match &self.broken {
+            Some(detail) => TaskError::PoolBroken {
+                detail: detail.clone(),
+            },
+            None => TaskError::Closed,
+        }
+    }
+}
