@@ -277,23 +277,16 @@ fn channels_travel_as_arguments() {
     });
 }
 
-fn readable_within(fd: i32, millis: i32) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd for the duration of the call.
-    unsafe { libc::poll(&mut pfd, 1, millis) == 1 }
+fn readable_within(fd: std::os::fd::BorrowedFd<'_>, millis: u64) -> bool {
+    multiproc_sys::poll::wait_readable(fd, Some(std::time::Duration::from_millis(millis))).unwrap()
 }
 
 #[test]
 fn sentinel_becomes_readable_when_the_child_ends() {
-    use std::os::fd::AsRawFd;
     each_method(|m| {
         let mut p = get_context(m).process(sleep_long, ());
         p.start().unwrap();
-        let fd = p.sentinel().unwrap().as_raw_fd();
+        let fd = p.sentinel().unwrap();
         assert!(!readable_within(fd, 0), "readable while running");
         p.kill().unwrap();
         assert!(readable_within(fd, 10_000), "not readable after kill");
