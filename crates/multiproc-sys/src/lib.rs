@@ -42,6 +42,7 @@ pub mod poll;
 pub mod process;
 pub mod random;
 pub mod signal;
+pub mod socket;
 pub mod time;
 pub mod wait;
 
