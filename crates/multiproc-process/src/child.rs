@@ -95,6 +95,7 @@ fn connect(server: &str, parent: u32) -> Result<i32, String> {
         Role::Run(spec) => {
             let trampoline = sys::open(&spec.trampoline).map_err(|e| e.to_string())?;
             registry::set_child_identity(with_pid(spec.identity));
+            crate::method::started_by(spec.method);
             if let Some(sink) = spec.log {
                 logging::install_forwarder(sink);
             }

@@ -28,6 +28,7 @@ fn cleanup_children() {
         child.wait(None);
     }
     logging::flush_child_records();
+    crate::forkserver::shut_down_at_exit();
 }
 
 extern "C" fn at_exit() {

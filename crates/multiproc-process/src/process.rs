@@ -319,20 +319,19 @@ impl<R: Portable> Process<R> {
     ) -> Result<Running<R>, ProcessError> {
         let name = &self.identity.name;
         let spawned = spawn::spawn().map_err(|e| e.into_process_error(name))?;
-        let child = Arc::new(
-            ChildHandle::new(
-                spawned.pid,
-                name.clone(),
-                self.identity.daemon,
-                Reaper::Direct,
-            )
-            .map_err(ProcessError::io("could not watch the child"))?,
-        );
+        let child = Arc::new(ChildHandle::with_pidfd(
+            spawned.pid,
+            spawned.pidfd,
+            name.clone(),
+            self.identity.daemon,
+            Reaper::Direct,
+        ));
         register(child.clone());
         let spec = ChildSpec {
             identity: self.identity.clone(),
             trampoline,
             log: logging::sink_for_child(),
+            method: StartMethod::Spawn,
         };
         // A send that fails means the child died; its join tells how.
         let bootstrap = Bootstrap {
@@ -365,6 +364,7 @@ impl<R: Portable> Process<R> {
             identity: self.identity.clone(),
             trampoline,
             log: logging::sink_for_child(),
+            method: StartMethod::Forkserver,
         };
         let pid = server.fork(spec, args_rx.to_opaque(), result_tx.to_opaque())?;
         let child = Arc::new(
@@ -402,7 +402,7 @@ impl<R: Portable> Process<R> {
     ///     Err(ProcessError::Panicked { panic, .. }) => assert_eq!(panic.message, "out of cheese"),
     ///     other => panic!("unexpected {other:?}"),
     /// }
-    /// assert_eq!(p.exitcode(), Some(1));
+    /// assert_eq!(p.exitcode().unwrap(), Some(1));
     /// ```
     pub fn join(&mut self) -> Result<R, ProcessError> {
         self.join_until(None)
@@ -420,10 +420,11 @@ impl<R: Portable> Process<R> {
     /// assert!(matches!(p.join_timeout(Duration::from_millis(50)), Err(ProcessError::Timeout { .. })));
     /// p.kill().unwrap();
     /// assert!(matches!(p.join(), Err(ProcessError::Died { .. })));
-    /// assert_eq!(p.exitcode(), Some(-9));
+    /// assert_eq!(p.exitcode().unwrap(), Some(-9));
     /// ```
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ProcessError> {
-        self.join_until(Some(Instant::now() + timeout))
+        // `Duration::MAX` (any timeout past the clock's end) means no limit; zero polls once.
+        self.join_until(multiproc_sys::time::deadline_after(Some(timeout)))
     }
 
     fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
@@ -431,8 +432,10 @@ impl<R: Portable> Process<R> {
         let running = match &mut self.state {
             State::Running(running) => running,
             State::Pending(_) => return Err(ProcessError::NotStarted { name }),
-            State::Joined(_) | State::Closed => return Err(ProcessError::AlreadyJoined { name }),
+            State::Joined(_) => return Err(ProcessError::AlreadyJoined { name }),
+            State::Closed => return Err(ProcessError::Closed { name }),
         };
+        check_owner(&running.child)?;
         if running.outcome.is_none() && running.result_closed.is_none() {
             let window = match deadline {
                 None => EXIT_FIRST,
@@ -489,6 +492,7 @@ impl<R: Portable> Process<R> {
             return Err(ProcessError::Timeout { name });
         };
         let outcome = running.outcome.take();
+        let taken = running.child.status_taken();
         let transfer_error = running.result_closed.take().filter(|e| !e.is_empty());
         registry::forget_child(running.child.pid);
         // The child's last log records may still be on their way to our logger.
@@ -510,14 +514,18 @@ impl<R: Portable> Process<R> {
                 detail: transfer_error.unwrap_or_default(),
             }),
             (None, Some(status)) => Err(ProcessError::Died { name, status }),
+            (None, None) if taken => Err(ProcessError::StatusTaken { name }),
             (None, None) => Err(ProcessError::Lost { name }),
         }
     }
 
-    /// Whether the child has been started and has not ended yet.
+    /// Whether the child has been started and has not ended yet (`false` in a process other
+    /// than the one that started it).
     pub fn is_alive(&self) -> bool {
         match &self.state {
-            State::Running(running) => !running.child.has_ended(),
+            State::Running(running) => {
+                check_owner(&running.child).is_ok() && !running.child.has_ended()
+            }
             _ => false,
         }
     }
@@ -528,12 +536,31 @@ impl<R: Portable> Process<R> {
     }
 
     /// Python's `exitcode`: `None` while the child runs (or before it started), then its exit
-    /// code, or the negated number of the signal that ended it.
-    pub fn exitcode(&self) -> Option<i32> {
+    /// code, or the negated number of the signal that ended it. An error after
+    /// [`close`](Process::close) (Python raises `ValueError`), or in a process other than the
+    /// one that started the child.
+    ///
+    /// ```
+    /// fn work() {}
+    /// let mut p = multiproc_process::Process::new(work, ());
+    /// assert_eq!(p.exitcode().unwrap(), None);
+    /// p.start().unwrap();
+    /// p.join().unwrap();
+    /// assert_eq!(p.exitcode().unwrap(), Some(0));
+    /// p.close().unwrap();
+    /// assert!(p.exitcode().is_err());
+    /// ```
+    pub fn exitcode(&self) -> Result<Option<i32>, ProcessError> {
         match &self.state {
-            State::Running(running) => running.child.try_reap().flatten().map(ExitStatus::exitcode),
-            State::Joined(status) => status.map(ExitStatus::exitcode),
-            _ => None,
+            State::Running(running) => {
+                check_owner(&running.child)?;
+                Ok(running.child.try_reap().flatten().map(ExitStatus::exitcode))
+            }
+            State::Joined(status) => Ok(status.map(ExitStatus::exitcode)),
+            State::Pending(_) => Ok(None),
+            State::Closed => Err(ProcessError::Closed {
+                name: self.identity.name.clone(),
+            }),
         }
     }
 
@@ -547,7 +574,10 @@ impl<R: Portable> Process<R> {
     }
 
     /// Sends SIGTERM to the child (Python's `terminate`). A child that already ended is left
-    /// alone.
+    /// alone. The signal goes through the child's pidfd, opened before the child could end,
+    /// so it never reaches another process that reused the pid, even in a program that reaps
+    /// children itself. An error after [`close`](Process::close), or in a process other than
+    /// the one that started the child.
     pub fn terminate(&self) -> Result<(), ProcessError> {
         self.signal(multiproc_sys::signal::number::SIGTERM)
     }
@@ -559,14 +589,20 @@ impl<R: Portable> Process<R> {
 
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
         match &self.state {
-            State::Running(running) => running
-                .child
-                .signal(signal)
-                .map_err(ProcessError::io("could not signal the child")),
+            State::Running(running) => {
+                check_owner(&running.child)?;
+                running
+                    .child
+                    .signal(signal)
+                    .map_err(ProcessError::io("could not signal the child"))
+            }
             State::Pending(_) => Err(ProcessError::NotStarted {
                 name: self.identity.name.clone(),
             }),
-            State::Joined(_) | State::Closed => Ok(()),
+            State::Joined(_) => Ok(()),
+            State::Closed => Err(ProcessError::Closed {
+                name: self.identity.name.clone(),
+            }),
         }
     }
 
@@ -582,6 +618,7 @@ impl<R: Portable> Process<R> {
     /// Releases the handle's resources (Python's `close`). An error if the child still runs.
     pub fn close(&mut self) -> Result<(), ProcessError> {
         if let State::Running(running) = &self.state {
+            check_owner(&running.child)?;
             match running.child.try_reap() {
                 None => {
                     return Err(ProcessError::StillRunning {
@@ -593,6 +630,21 @@ impl<R: Portable> Process<R> {
         }
         self.state = State::Closed;
         Ok(())
+    }
+}
+
+/// An error unless this process is the one that started `child` (a handle inherited by a
+/// forked child must not reap or signal its parent's children).
+fn check_owner(child: &ChildHandle) -> Result<(), ProcessError> {
+    let current = multiproc_sys::process::pid();
+    if child.owner == current {
+        Ok(())
+    } else {
+        Err(ProcessError::WrongProcess {
+            what: format!("the handle of process {}", child.name),
+            owner: child.owner,
+            current,
+        })
     }
 }
 
@@ -639,6 +691,11 @@ fn fork_child<R: Portable>(
     let forkserver = forkserver::hold_for_fork();
     let launcher = launcher::hold_for_fork();
     let parent = multiproc_sys::process::pid();
+    // The child waits for this before it does anything, so that it cannot end (and, in a
+    // program that ignores SIGCHLD or reaps with `waitpid(-1)`, be reaped and its pid reused)
+    // before the parent holds its pidfd.
+    let go =
+        multiproc_sys::eventfd::new().map_err(ProcessError::io("could not create an eventfd"))?;
     // Hold the standard streams across the fork, as glibc holds malloc's locks: the child
     // then never inherits them locked by another thread, and can print and flush.
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
@@ -652,7 +709,14 @@ fn fork_child<R: Portable>(
         if !multiproc_sys::fork::set_parent_death_signal(parent) {
             return 71;
         }
+        if !matches!(
+            multiproc_sys::poll::wait_readable(go.as_fd(), None),
+            Ok(true)
+        ) {
+            return 71;
+        }
         multiproc_sys::signal::reset_mask();
+        crate::method::started_by(StartMethod::Fork);
         identity.pid = multiproc_sys::process::pid();
         if let Some((mut state, mut forkserver, mut launcher)) = held.take() {
             state.become_forked_child(identity.clone());
@@ -692,10 +756,10 @@ fn fork_child<R: Portable>(
         context: "fork failed",
         source: e,
     })?;
-    let child = match ChildHandle::new(pid, identity.name.clone(), identity.daemon, Reaper::Direct)
-    {
-        Ok(child) => Arc::new(child),
+    let pidfd = match multiproc_sys::pidfd::open(pid) {
+        Ok(pidfd) => pidfd,
         Err(e) => {
+            // The child is still waiting for `go`: it has not ended, so `pid` is still it.
             let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
             let _ = status::waitpid(pid, true);
             return Err(ProcessError::Io {
@@ -704,6 +768,14 @@ fn fork_child<R: Portable>(
             });
         }
     };
+    multiproc_sys::eventfd::signal(go.as_fd());
+    let child = Arc::new(ChildHandle::with_pidfd(
+        pid,
+        pidfd,
+        identity.name.clone(),
+        identity.daemon,
+        Reaper::Direct,
+    ));
     exit::install_handler();
     state.register(child.clone());
     Ok(child)

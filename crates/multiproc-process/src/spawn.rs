@@ -6,7 +6,7 @@
 //! `IpcOneShotServer::accept` blocks without a timeout, so a helper thread watches the child
 //! meanwhile and unblocks the accept if the child dies first.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::process::{Command, Stdio};
 
 use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
@@ -24,6 +24,9 @@ const MAX_SOCKET_PATH: usize = 107;
 /// A re-executed child that has connected and proved itself.
 pub(crate) struct Spawned {
     pub(crate) pid: u32,
+    /// Opened right after the child was created, before it could have ended (it waits at the
+    /// rendezvous until admitted).
+    pub(crate) pidfd: OwnedFd,
     pub(crate) from_child: IpcReceiver<Hello>,
     pub(crate) to_child: IpcSender<Bootstrap>,
 }
@@ -77,18 +80,15 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     let pidfd = match multiproc_sys::pidfd::open(pid) {
         Ok(fd) => fd,
         Err(e) => {
+            // Still our unreaped child unless it died at once: it waits at the rendezvous.
             let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
-            let _ = status::waitpid(pid, true);
+            let _ = multiproc_sys::wait::waitpid(pid, true);
             return Err(SpawnError::Io("could not watch the child", e));
         }
     };
     // The token goes only to the process we started, of our user, as the kernel says.
     if let Err(refused) = rendezvous.admit(pid, pidfd.as_fd(), token) {
-        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
-        let status = status::waitpid(pid, true)
-            .ok()
-            .flatten()
-            .unwrap_or(ExitStatus::Code(-1));
+        let status = kill_and_reap(pidfd.as_fd());
         return Err(match refused {
             Refused::ChildGone { refused: 0 } => SpawnError::Died {
                 status,
@@ -126,15 +126,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         Err(e) => {
             // A child that is still alive sent something that is not a hello: it is not ours
             // to trust.
-            if !multiproc_sys::poll::wait_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO))
-                .unwrap_or(true)
-            {
-                let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
-            }
-            let status = status::waitpid(pid, true)
-                .ok()
-                .flatten()
-                .unwrap_or(ExitStatus::Code(-1));
+            let status = kill_and_reap(pidfd.as_fd());
             return Err(SpawnError::Died {
                 status,
                 detail: describe_early_death(&e),
@@ -142,15 +134,25 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         }
     };
     if hello.token != token || hello.pid != pid || hello.fingerprint != own_fingerprint() {
-        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
-        let _ = status::waitpid(pid, true);
+        kill_and_reap(pidfd.as_fd());
         return Err(SpawnError::Mismatch);
     }
     Ok(Spawned {
         pid,
+        pidfd,
         from_child,
         to_child: hello.to_child,
     })
+}
+
+/// Kills the child behind `pidfd` (a no-op once it ended) and reaps it; its status, or `-1`
+/// when it is unknown (taken by a `waitpid(-1)` elsewhere, or SIGCHLD ignored).
+fn kill_and_reap(pidfd: BorrowedFd<'_>) -> ExitStatus {
+    let _ = multiproc_sys::pidfd::send_signal(pidfd, multiproc_sys::signal::number::SIGKILL);
+    status::waitid(pidfd, true)
+        .ok()
+        .flatten()
+        .unwrap_or(ExitStatus::Code(-1))
 }
 
 /// This process's executable identity, read once: the file behind a running process's

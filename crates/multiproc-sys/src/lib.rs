@@ -30,6 +30,7 @@ compile_error!(
      a port to another system starts in the multiproc-sys crate"
 );
 
+pub mod disposition;
 pub mod env;
 pub mod eventfd;
 pub mod exe;
