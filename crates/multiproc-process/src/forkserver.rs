@@ -26,14 +26,27 @@ use crate::sys;
 use crate::tag;
 use crate::wire::{Bootstrap, ChildIo, ChildSpec, Reply, Request, Role, Trampoline};
 
-/// The fork server's main loop. Returns the exit code when the parent goes away.
+/// The fork server. Returns the exit code when the parent goes away.
+///
+/// The server is a child subreaper: a descendant that escapes its parent (a grandchild that
+/// double-forks and calls `setsid`, say) becomes the server's child, and when the parent
+/// closes the server at exit, the server kills and reaps every such descendant before it
+/// leaves. A server killed outright (its parent was SIGKILLed, and the parent-death signal
+/// took the server) cannot: escaped descendants then go to init, as in CPython.
 pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
-    let server_pid = multiproc_sys::process::pid();
     // A program that ignores SIGCHLD passed that on through exec; the server must keep its
     // children as zombies until their statuses are read, so it restores the default.
     if multiproc_sys::disposition::keep_child_exits().is_err() {
         return 73;
     }
+    let _ = multiproc_sys::subreaper::set(true);
+    let code = serve_requests(requests, replies);
+    multiproc_sys::subreaper::end_children();
+    code
+}
+
+fn serve_requests(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
+    let server_pid = multiproc_sys::process::pid();
     // Children reaped on request while still running (the parent dropped them unjoined).
     let mut unreaped: HashSet<u32> = HashSet::new();
     let mut channels = (requests, replies);

@@ -276,16 +276,25 @@ impl<R: Portable> Process<R> {
                 });
             }
         };
-        let started = match (self.method, payload.trampoline()) {
-            (StartMethod::Fork, _) => self.start_fork(payload),
-            (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
-            (StartMethod::Forkserver, Some(trampoline)) => {
-                self.start_forkserver(payload, trampoline)
-            }
-            (_, None) => Err(ProcessError::Unsupported(
-                "spawn or forkserver for a closure",
-            )),
-        };
+        // ipc-channel asserts on some failures (an exhausted descriptor table, an unusable
+        // temporary directory): those become errors here, never a panic in the caller.
+        let started =
+            multiproc_sys::panic::catch(true, || match (self.method, payload.trampoline()) {
+                (StartMethod::Fork, _) => self.start_fork(payload),
+                (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
+                (StartMethod::Forkserver, Some(trampoline)) => {
+                    self.start_forkserver(payload, trampoline)
+                }
+                (_, None) => Err(ProcessError::Unsupported(
+                    "spawn or forkserver for a closure",
+                )),
+            })
+            .unwrap_or_else(|panic| {
+                Err(ProcessError::Io {
+                    context: "could not start the child",
+                    source: std::io::Error::other(panic.message),
+                })
+            });
         match started {
             Ok(running) => {
                 self.pid = Some(running.child.pid);
@@ -300,7 +309,7 @@ impl<R: Portable> Process<R> {
     }
 
     fn start_fork(&self, payload: Box<dyn Payload<R>>) -> Result<Running<R>, ProcessError> {
-        let (result_tx, result) = ipc::channel::<Outcome<R>>()
+        let (result_tx, result) = channel::<Outcome<R>>()
             .map_err(ProcessError::io("could not create the result channel"))?;
         let mut identity = self.identity.clone();
         let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))?;
@@ -357,9 +366,9 @@ impl<R: Portable> Process<R> {
     ) -> Result<Running<R>, ProcessError> {
         let server = forkserver::client()?;
         let channel_error = ProcessError::io("could not create a channel");
-        let (args_tx, args_rx) = ipc::channel::<()>().map_err(channel_error)?;
+        let (args_tx, args_rx) = channel::<()>().map_err(channel_error)?;
         let (result_tx, result) =
-            ipc::channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
+            channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
         let spec = ChildSpec {
             identity: self.identity.clone(),
             trampoline,
@@ -646,6 +655,14 @@ fn check_owner(child: &ChildHandle) -> Result<(), ProcessError> {
             current,
         })
     }
+}
+
+/// `ipc::channel`, with a panic inside ipc-channel (it asserts on some failures, such as an
+/// exhausted descriptor table) turned into an error.
+fn channel<T: serde::Serialize + for<'de> serde::Deserialize<'de>>()
+-> std::io::Result<(IpcSender<T>, IpcReceiver<T>)> {
+    multiproc_sys::panic::catch(true, ipc::channel::<T>)
+        .unwrap_or_else(|panic| Err(std::io::Error::other(panic.message)))
 }
 
 /// Records a started child; the exit handler will wait for it.

@@ -54,7 +54,10 @@ impl SpawnError {
 
 /// Re-executes this binary as a child and waits for it to connect.
 pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
-    let (server, server_name) = IpcOneShotServer::<Hello>::new()
+    check_tmpdir()?;
+    // ipc-channel asserts on some failures (an exhausted descriptor table): an error here.
+    let (server, server_name) = multiproc_sys::panic::catch(true, IpcOneShotServer::<Hello>::new)
+        .unwrap_or_else(|panic| Err(std::io::Error::other(panic.message)))
         .map_err(|e| SpawnError::Io("could not create the bootstrap socket", e))?;
     if server_name.len() > MAX_SOCKET_PATH {
         return Err(SpawnError::Io(
@@ -143,6 +146,23 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         from_child,
         to_child: hello.to_child,
     })
+}
+
+/// The bootstrap socket lives in `TMPDIR` (or `/tmp`): an error up front, naming the
+/// variable, when that is not a directory, rather than a failure deep inside ipc-channel.
+fn check_tmpdir() -> Result<(), SpawnError> {
+    let dir = std::env::temp_dir();
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(SpawnError::Io(
+            "the temporary directory (TMPDIR, else /tmp) is not a directory",
+            std::io::Error::from(std::io::ErrorKind::NotADirectory),
+        )),
+        Err(e) => Err(SpawnError::Io(
+            "the temporary directory (TMPDIR, else /tmp) cannot be used",
+            e,
+        )),
+    }
 }
 
 /// Kills the child behind `pidfd` (a no-op once it ended) and reaps it; its status, or `-1`

@@ -44,6 +44,7 @@ pub mod process;
 pub mod random;
 pub mod signal;
 pub mod socket;
+pub mod subreaper;
 pub mod time;
 pub mod wait;
 
