@@ -312,6 +312,12 @@ impl<R: Portable> Process<R> {
         let (result_tx, result) = channel::<Outcome<R>>()
             .map_err(ProcessError::io("could not create the result channel"))?;
         let mut identity = self.identity.clone();
+        {
+            // Here, on the caller's thread: the launcher thread must not take these locks.
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+        }
         let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))?;
         Ok(Running {
             child,
@@ -713,16 +719,24 @@ fn fork_child<R: Portable>(
     // before the parent holds its pidfd.
     let go =
         multiproc_sys::eventfd::new().map_err(ProcessError::io("could not create an eventfd"))?;
-    // Hold the standard streams across the fork, as glibc holds malloc's locks: the child
-    // then never inherits them locked by another thread, and can print and flush.
+    // On the caller's own thread (the main thread), hold the standard streams across the
+    // fork, as glibc holds malloc's locks: the child then never inherits them locked by
+    // another thread, and can print and flush. On the launcher thread, never: the caller may
+    // hold them while it waits for us (it flushed them before handing over), and a library
+    // thread never takes the stdio locks. A child forked there may find a stream locked by a
+    // thread that does not exist in it (see `StartMethod::Fork`).
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
-    let _ = out.flush();
-    let _ = err.flush();
+    let mut streams =
+        multiproc_sys::process::is_main_thread().then(|| (stdout.lock(), stderr.lock()));
+    let streams_held = streams.is_some();
+    if let Some((out, err)) = streams.as_mut() {
+        let _ = out.flush();
+        let _ = err.flush();
+    }
     multiproc_sys::fork::flush_c_stdio();
     let mut held = Some((state, forkserver, launcher));
     let forked = sys::fork_child(|| {
-        drop((out, err));
+        drop(streams);
         if !multiproc_sys::fork::set_parent_death_signal(parent) {
             return 71;
         }
@@ -755,12 +769,18 @@ fn fork_child<R: Portable>(
             Ok(()) => code,
             Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
             Err(e) => {
-                eprintln!("multiproc: could not send the result to the parent: {e}");
+                exit::write_stderr_raw(&format!(
+                    "multiproc: could not send the result to the parent: {e}"
+                ));
                 1
             }
         };
-        let _ = std::io::stdout().flush();
-        let _ = std::io::stderr().flush();
+        // Only when the streams were held across the fork: otherwise another thread of the
+        // parent may have held them, and here they would stay locked for ever.
+        if streams_held {
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+        }
         multiproc_sys::fork::flush_c_stdio();
         code
     });
