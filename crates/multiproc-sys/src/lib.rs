@@ -42,6 +42,7 @@ pub mod pidfd;
 pub mod poll;
 pub mod process;
 pub mod random;
+pub mod rlimit;
 pub mod signal;
 pub mod socket;
 pub mod subreaper;
