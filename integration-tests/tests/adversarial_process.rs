@@ -33,7 +33,10 @@ impl Run {
 }
 
 fn run(scenario: &'static str, method: &'static str, env: &[(&str, String)]) -> Run {
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     watchdog(
         Duration::from_secs(60),
         &format!("{scenario} under {method}"),

@@ -99,12 +99,9 @@ fn start<R: multiproc::process::Portable>(p: &mut Process<R>) {
 }
 
 /// Under a program that reaps its own children, or ignores SIGCHLD.
-fn foreign_reaper(method: StartMethod, handler: bool) {
-    if handler {
-        multiproc_sys::disposition::reap_children_in_handler().unwrap();
-    } else {
-        multiproc_sys::disposition::ignore_child_exits().unwrap();
-    }
+/// Under a program that reaps its own children, or ignores SIGCHLD (set before anything
+/// started, the fork server included).
+fn foreign_reaper(method: StartMethod) {
     // An unrelated process that must never be signalled.
     let mut bystander = std::process::Command::new("sleep")
         .arg("60")
@@ -160,7 +157,10 @@ fn extreme_durations(method: StartMethod) {
         ),
         "{method}"
     );
-    assert!(t.elapsed() < Duration::from_secs(2), "{method}: zero waited");
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "{method}: zero waited"
+    );
     p.kill().unwrap();
     match p.join_timeout(Duration::MAX) {
         Err(ProcessError::Died { status, .. }) => assert_eq!(status, ExitStatus::Signal(9)),
@@ -184,8 +184,15 @@ fn wrong_process(method: StartMethod) {
         wrong(p.exitcode().map(drop));
         assert!(!p.is_alive());
     });
-    assert_eq!(child.wait(), 0, "{method}: the forked child's checks failed");
-    assert!(p.is_alive(), "{method}: the forked child reached the process");
+    assert_eq!(
+        child.wait(),
+        0,
+        "{method}: the forked child's checks failed"
+    );
+    assert!(
+        p.is_alive(),
+        "{method}: the forked child reached the process"
+    );
     p.kill().unwrap();
     assert!(p.join().is_err());
 }
@@ -278,6 +285,11 @@ fn escaped_grandchild(method: StartMethod) {
 
 fn inner(scenario: &str, method: StartMethod) {
     multiproc::process::set_start_method(method, true).unwrap();
+    match scenario {
+        "sigchld-ignored" => multiproc_sys::disposition::ignore_child_exits().unwrap(),
+        "sigchld-handler" => multiproc_sys::disposition::reap_children_in_handler().unwrap(),
+        _ => {}
+    }
     // Warm up: the fork server, the launcher thread and the logger exist from here on.
     if !matches!(scenario, "tmpdir" | "nofile") {
         plain(method);
@@ -286,8 +298,7 @@ fn inner(scenario: &str, method: StartMethod) {
     }
     let before = counts();
     match scenario {
-        "sigchld-ignored" => foreign_reaper(method, false),
-        "sigchld-handler" => foreign_reaper(method, true),
+        "sigchld-ignored" | "sigchld-handler" => foreign_reaper(method),
         "durations" => extreme_durations(method),
         "wrong-process" => wrong_process(method),
         "closed" => closed(method),
