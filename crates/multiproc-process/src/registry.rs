@@ -156,6 +156,9 @@ impl ChildHandle {
 
 /// Everything this crate keeps per process.
 pub(crate) struct State {
+    /// The process this state describes: a child forked by the program itself (not by this
+    /// crate) inherits it, and must not act on the parent's children.
+    pid: u32,
     pub(crate) me: Identity,
     /// Children started so far, for their default names.
     pub(crate) started: u32,
@@ -169,13 +172,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Locks the per-process state, creating it on first use.
+/// Locks the per-process state, creating it on first use (and again in a process that
+/// inherited another's through a fork this crate did not make).
 pub(crate) fn state() -> StateGuard {
     let mut guard = lock(&STATE);
+    forget_if_inherited(&mut guard);
     if guard.is_none() {
         *guard = Some(State {
+            pid: multiproc_sys::process::pid(),
             me: CHILD_IDENTITY
                 .get()
+                .filter(|me| me.pid == multiproc_sys::process::pid())
                 .cloned()
                 .unwrap_or_else(Identity::main_process),
             started: 0,
@@ -183,6 +190,17 @@ pub(crate) fn state() -> StateGuard {
         });
     }
     StateGuard(guard)
+}
+
+/// Drops (without running destructors: they would act for the parent) a state that another
+/// process made.
+fn forget_if_inherited(state: &mut Option<State>) {
+    if state
+        .as_ref()
+        .is_some_and(|s| s.pid != multiproc_sys::process::pid())
+    {
+        std::mem::forget(state.take());
+    }
 }
 
 /// The locked per-process state.
@@ -235,6 +253,7 @@ impl StateGuard {
     pub(crate) fn become_forked_child(&mut self, me: Identity) {
         let state = self.0.as_mut().expect("state is initialised by state()");
         std::mem::forget(std::mem::take(&mut state.children));
+        state.pid = multiproc_sys::process::pid();
         state.started = 0;
         state.me = me;
     }
@@ -273,8 +292,15 @@ pub(crate) fn take_children_at_exit() -> Option<Vec<Arc<ChildHandle>>> {
             .unwrap_or_default()
     };
     match STATE.try_lock() {
-        Ok(mut guard) => Some(take(&mut guard)),
-        Err(std::sync::TryLockError::Poisoned(p)) => Some(take(&mut p.into_inner())),
+        Ok(mut guard) => {
+            forget_if_inherited(&mut guard);
+            Some(take(&mut guard))
+        }
+        Err(std::sync::TryLockError::Poisoned(p)) => {
+            let mut guard = p.into_inner();
+            forget_if_inherited(&mut guard);
+            Some(take(&mut guard))
+        }
         Err(std::sync::TryLockError::WouldBlock) => None,
     }
 }

@@ -183,6 +183,13 @@ fn wrong_process(method: StartMethod) {
         wrong(p.join().map(drop));
         wrong(p.exitcode().map(drop));
         assert!(!p.is_alive());
+        // The fork server (and the rest of this crate's state) is the parent's: a process
+        // started here gets this process's own.
+        let mut own = Process::new(quick, (41,));
+        own.start().expect("a start in a forked child");
+        assert_eq!(own.join().unwrap(), 42);
+        // Leave through the exit handlers, which close a fork server started here.
+        std::process::exit(0);
     });
     assert_eq!(
         child.wait(),
