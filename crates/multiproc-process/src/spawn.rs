@@ -89,6 +89,20 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
             return Err(SpawnError::Io("could not watch the child", e));
         }
     };
+    // The child waits at the rendezvous until admitted, so it cannot have ended and been
+    // reaped (by a foreign `waitpid(-1)`, or SIGCHLD ignored) before the pidfd was opened,
+    // unless it failed at once. Then the pid may already name another process: the pidfd is
+    // ours only if that process is our child.
+    let ours = multiproc_sys::process::stat(pid)
+        .is_ok_and(|stat| stat.parent == multiproc_sys::process::pid());
+    if !ours {
+        return Err(SpawnError::Died {
+            status: ExitStatus::Code(-1),
+            detail: "the re-executed child ended at once, and its exit status was collected \
+                     by someone else (SIGCHLD ignored, or a waitpid(-1) elsewhere)"
+                .to_owned(),
+        });
+    }
     // The token goes only to the process we started, of our user, as the kernel says.
     if let Err(refused) = rendezvous.admit(pid, pidfd.as_fd(), token) {
         let status = kill_and_reap(pidfd.as_fd());
