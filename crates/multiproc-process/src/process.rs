@@ -318,7 +318,8 @@ impl<R: Portable> Process<R> {
             let _ = std::io::stdout().flush();
             let _ = std::io::stderr().flush();
         }
-        let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))?;
+        let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))
+            .map_err(ProcessError::io("could not start the launcher thread"))??;
         Ok(Running {
             child,
             result,

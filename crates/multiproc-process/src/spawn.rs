@@ -76,6 +76,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     }
     command.env(ENV_CHILD, marker).stdin(Stdio::null());
     let child = on_long_lived_thread(move || command.spawn())
+        .and_then(|spawned| spawned)
         .map_err(|e| SpawnError::Io("could not re-execute the program", e))?;
     let pid = child.id();
     drop(child);
