@@ -165,7 +165,7 @@ fn few_descriptors_give_errors() {
             run.stdout,
             run.stderr
         );
-        assert_eq!(run.leftover(), 0, "{}", run.stdout);
+        assert_eq!(run.leftover(), 0, "nofile under {method}: {}", run.stdout);
     }
 }
 

@@ -144,13 +144,18 @@ impl ForkserverClient {
             path: me.path.clone(),
             parent: Some((me.name, me.pid)),
         };
-        spawned
-            .to_child
-            .send(Bootstrap {
-                key: tag::tree_key(),
-                role: Role::Forkserver(identity),
-            })
-            .map_err(|e| ProcessError::Forkserver(e.to_string()))?;
+        if let Err(e) = spawned.to_child.send(Bootstrap {
+            key: tag::tree_key(),
+            role: Role::Forkserver(identity),
+        }) {
+            // Not left behind as a zombie: it never became our server.
+            let _ = multiproc_sys::pidfd::send_signal(
+                spawned.pidfd.as_fd(),
+                multiproc_sys::signal::number::SIGKILL,
+            );
+            let _ = status::waitid(spawned.pidfd.as_fd(), true);
+            return Err(ProcessError::Forkserver(e.to_string()));
+        }
         let pidfd = spawned.pidfd;
         let requests: IpcSender<Request> = spawned.to_child.to_opaque().to();
         let replies: IpcReceiver<Reply> = spawned.from_child.to_opaque().to();

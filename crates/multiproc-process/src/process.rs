@@ -383,15 +383,24 @@ impl<R: Portable> Process<R> {
             method: StartMethod::Forkserver,
         };
         let pid = server.fork(spec, args_rx.to_opaque(), result_tx.to_opaque())?;
-        let child = Arc::new(
-            ChildHandle::new(
-                pid,
-                self.identity.name.clone(),
-                self.identity.daemon,
-                Reaper::Forkserver(server),
-            )
-            .map_err(ProcessError::io("could not watch the child"))?,
-        );
+        // The server keeps the child unreaped until asked, so `pid` names it here.
+        let child = match ChildHandle::new(
+            pid,
+            self.identity.name.clone(),
+            self.identity.daemon,
+            Reaper::Forkserver(server.clone()),
+        ) {
+            Ok(child) => Arc::new(child),
+            Err(e) => {
+                // Without its arguments (dropped with `args_tx`) the child ends; the server
+                // reaps it then.
+                server.reap(pid);
+                return Err(ProcessError::Io {
+                    context: "could not watch the child",
+                    source: e,
+                });
+            }
+        };
         register(child.clone());
         send_args(payload, args_tx.to_opaque(), &child)?;
         Ok(Running {

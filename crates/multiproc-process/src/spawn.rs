@@ -94,8 +94,11 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     // reaped (by a foreign `waitpid(-1)`, or SIGCHLD ignored) before the pidfd was opened,
     // unless it failed at once. Then the pid may already name another process: the pidfd is
     // ours only if that process is our child.
-    let ours = multiproc_sys::process::stat(pid)
-        .is_ok_and(|stat| stat.parent == multiproc_sys::process::pid());
+    // (When `/proc` cannot be read, out of descriptors say, the check is skipped.)
+    let ours = match multiproc_sys::process::stat(pid) {
+        Ok(stat) => stat.parent == multiproc_sys::process::pid(),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    };
     if !ours {
         return Err(SpawnError::Died {
             status: ExitStatus::Code(-1),
@@ -122,8 +125,13 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         });
     }
     drop(rendezvous);
-    let cancel = multiproc_sys::eventfd::new()
-        .map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
+    let cancel = match multiproc_sys::eventfd::new() {
+        Ok(cancel) => cancel,
+        Err(e) => {
+            kill_and_reap(pidfd.as_fd());
+            return Err(SpawnError::Io("could not create an eventfd", e));
+        }
+    };
 
     let accepted = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
