@@ -79,6 +79,15 @@
 //! signal. The forkserver method keeps the statuses: the fork server restores SIGCHLD's
 //! default and is the parent of the children.
 //!
+//! # Exhausted resources and a broken environment
+//!
+//! [`Process::start`] returns an error, never panics, when descriptors or threads run out
+//! (a panic inside ipc-channel is caught and reported) or when the temporary directory
+//! (`TMPDIR`, else `/tmp`), where the spawn bootstrap socket lives, is missing or is not a
+//! directory. No thread of this crate takes the standard stream locks: a fork start made
+//! from a thread that holds the stdout lock does not wait for it, and the library's own
+//! messages are written to descriptor 2 directly.
+//!
 //! # Objects tied to their process
 //!
 //! A [`Process`] handle and the fork-server client belong to the process that made them. Used
