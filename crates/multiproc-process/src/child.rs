@@ -52,7 +52,7 @@ fn run_child(marker: &str) -> i32 {
         .split_once('\t')
         .and_then(|(server, parent)| Some((server, parent.parse::<u32>().ok()?)))
     else {
-        eprintln!("multiproc: malformed {ENV_CHILD} marker");
+        crate::exit::write_stderr_raw(&format!("multiproc: malformed {ENV_CHILD} marker"));
         return 70;
     };
     if !multiproc_sys::fork::set_parent_death_signal(parent) {
@@ -62,7 +62,7 @@ fn run_child(marker: &str) -> i32 {
     match connect(server, parent) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("multiproc: child bootstrap failed: {message}");
+            crate::exit::write_stderr_raw(&format!("multiproc: child bootstrap failed: {message}"));
             72
         }
     }
@@ -95,6 +95,7 @@ fn connect(server: &str, parent: u32) -> Result<i32, String> {
         Role::Run(spec) => {
             let trampoline = sys::open(&spec.trampoline).map_err(|e| e.to_string())?;
             registry::set_child_identity(with_pid(spec.identity));
+            crate::method::started_by(spec.method);
             if let Some(sink) = spec.log {
                 logging::install_forwarder(sink);
             }

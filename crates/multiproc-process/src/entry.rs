@@ -53,7 +53,9 @@ where
             // The parent dropped its handle without joining: nobody wants the result.
             Err(ipc_channel::IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
             Err(e) => {
-                eprintln!("multiproc: could not send the result to the parent: {e}");
+                crate::exit::write_stderr_raw(&format!(
+                    "multiproc: could not send the result to the parent: {e}"
+                ));
                 1
             }
         }

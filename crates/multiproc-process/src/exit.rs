@@ -28,6 +28,7 @@ fn cleanup_children() {
         child.wait(None);
     }
     logging::flush_child_records();
+    crate::forkserver::shut_down_at_exit();
 }
 
 extern "C" fn at_exit() {
@@ -47,6 +48,17 @@ extern "C" fn at_exit() {
 /// Called by a child right before it leaves: its own children are handled as at exit.
 pub(crate) fn before_child_exit() {
     cleanup_children();
+}
+
+/// Writes `message` and a newline straight to descriptor 2, without the standard error
+/// lock (which a thread of the parent may have held when a child was forked, and which a
+/// library thread never takes).
+pub(crate) fn write_stderr_raw(message: &str) {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+        let _ = std::fs::File::from(fd).write_all(format!("{message}\n").as_bytes());
+    }
 }
 
 /// Flushes and leaves; runs the exit handlers (which wait for this child's own children).

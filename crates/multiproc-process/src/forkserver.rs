@@ -26,8 +26,26 @@ use crate::sys;
 use crate::tag;
 use crate::wire::{Bootstrap, ChildIo, ChildSpec, Reply, Request, Role, Trampoline};
 
-/// The fork server's main loop. Returns the exit code when the parent goes away.
+/// The fork server. Returns the exit code when the parent goes away.
+///
+/// The server is a child subreaper: a descendant that escapes its parent (a grandchild that
+/// double-forks and calls `setsid`, say) becomes the server's child, and when the parent
+/// closes the server at exit, the server kills and reaps every such descendant before it
+/// leaves. A server killed outright (its parent was SIGKILLed, and the parent-death signal
+/// took the server) cannot: escaped descendants then go to init, as in CPython.
 pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
+    // A program that ignores SIGCHLD passed that on through exec; the server must keep its
+    // children as zombies until their statuses are read, so it restores the default.
+    if multiproc_sys::disposition::keep_child_exits().is_err() {
+        return 73;
+    }
+    let _ = multiproc_sys::subreaper::set(true);
+    let code = serve_requests(requests, replies);
+    multiproc_sys::subreaper::end_children();
+    code
+}
+
+fn serve_requests(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
     let server_pid = multiproc_sys::process::pid();
     // Children reaped on request while still running (the parent dropped them unjoined).
     let mut unreaped: HashSet<u32> = HashSet::new();
@@ -97,6 +115,7 @@ fn run_forked(
     let mut identity = spec.identity;
     identity.pid = multiproc_sys::process::pid();
     registry::set_child_identity(identity);
+    crate::method::started_by(spec.method);
     if let Some(sink) = spec.log {
         logging::install_forwarder(sink);
     }
@@ -107,7 +126,10 @@ fn run_forked(
 pub(crate) struct ForkserverClient {
     pid: u32,
     pidfd: OwnedFd,
-    channel: Mutex<(IpcSender<Request>, IpcReceiver<Reply>)>,
+    /// The process that started the server: the only one that may talk to it.
+    owner: u32,
+    /// `None` once shut down.
+    channel: Mutex<Option<(IpcSender<Request>, IpcReceiver<Reply>)>>,
 }
 
 impl ForkserverClient {
@@ -122,21 +144,26 @@ impl ForkserverClient {
             path: me.path.clone(),
             parent: Some((me.name, me.pid)),
         };
-        spawned
-            .to_child
-            .send(Bootstrap {
-                key: tag::tree_key(),
-                role: Role::Forkserver(identity),
-            })
-            .map_err(|e| ProcessError::Forkserver(e.to_string()))?;
-        let pidfd = multiproc_sys::pidfd::open(spawned.pid)
-            .map_err(ProcessError::io("could not watch the fork server"))?;
+        if let Err(e) = spawned.to_child.send(Bootstrap {
+            key: tag::tree_key(),
+            role: Role::Forkserver(identity),
+        }) {
+            // Not left behind as a zombie: it never became our server.
+            let _ = multiproc_sys::pidfd::send_signal(
+                spawned.pidfd.as_fd(),
+                multiproc_sys::signal::number::SIGKILL,
+            );
+            let _ = status::waitid(spawned.pidfd.as_fd(), true);
+            return Err(ProcessError::Forkserver(e.to_string()));
+        }
+        let pidfd = spawned.pidfd;
         let requests: IpcSender<Request> = spawned.to_child.to_opaque().to();
         let replies: IpcReceiver<Reply> = spawned.from_child.to_opaque().to();
         Ok(ForkserverClient {
             pid: spawned.pid,
             pidfd,
-            channel: Mutex::new((requests, replies)),
+            owner: multiproc_sys::process::pid(),
+            channel: Mutex::new(Some((requests, replies))),
         })
     }
 
@@ -152,9 +179,20 @@ impl ForkserverClient {
         args: OpaqueIpcReceiver,
         result: OpaqueIpcSender,
     ) -> Result<u32, ProcessError> {
-        let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        let current = multiproc_sys::process::pid();
+        if current != self.owner {
+            return Err(ProcessError::WrongProcess {
+                what: "the fork server client".to_owned(),
+                owner: self.owner,
+                current,
+            });
+        }
+        let guard = self.channel.lock().unwrap_or_else(|p| p.into_inner());
         let gone = |e: &dyn std::fmt::Display| {
             ProcessError::Forkserver(format!("the fork server is gone: {e}"))
+        };
+        let Some(channel) = guard.as_ref() else {
+            return Err(gone(&"it was shut down"));
         };
         channel
             .0
@@ -174,8 +212,34 @@ impl ForkserverClient {
 
     /// Tells the server that a child's exit status was read, so it may reap it.
     pub(crate) fn reap(&self, pid: u32) {
+        if multiproc_sys::process::pid() != self.owner {
+            return;
+        }
         let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = channel.0.send(Request::Reap { pid });
+        if let Some(channel) = channel.as_ref() {
+            let _ = channel.0.send(Request::Reap { pid });
+        }
+    }
+
+    /// Closes the request channel, which makes the server exit, and reaps it, so that no
+    /// zombie is left behind for PID 1. Waits up to `limit` for it, then kills it.
+    fn shut_down(&self, limit: Duration) {
+        if multiproc_sys::process::pid() != self.owner {
+            return;
+        }
+        drop(
+            self.channel
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        if !multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(limit)).unwrap_or(true) {
+            let _ = multiproc_sys::pidfd::send_signal(
+                self.pidfd.as_fd(),
+                multiproc_sys::signal::number::SIGKILL,
+            );
+        }
+        let _ = status::waitid(self.pidfd.as_fd(), true);
     }
 }
 
@@ -189,8 +253,10 @@ impl std::fmt::Debug for ForkserverClient {
 
 impl Drop for ForkserverClient {
     fn drop(&mut self) {
-        // Dropping the request channel makes the server exit; reap it.
-        let _ = status::waitpid(self.pid, false);
+        // Dropping the request channel makes the server exit; reap it if it has.
+        if multiproc_sys::process::pid() == self.owner {
+            let _ = status::waitid(self.pidfd.as_fd(), false);
+        }
     }
 }
 
@@ -217,10 +283,18 @@ pub(crate) fn forget_after_fork(held: &mut Option<Arc<ForkserverClient>>) {
 
 /// The fork server of this process, started on first use (again if it died).
 pub(crate) fn client() -> Result<Arc<ForkserverClient>, ProcessError> {
-    if let Some(server) = hold_for_fork().clone()
-        && server.is_alive()
     {
-        return Ok(server);
+        let mut slot = hold_for_fork();
+        if let Some(server) = slot.as_ref() {
+            if server.owner != multiproc_sys::process::pid() {
+                // Inherited through a fork this crate did not make: the server is the
+                // parent's. Forget it (dropping would act on the parent's behalf) and start
+                // our own.
+                std::mem::forget(slot.take());
+            } else if server.is_alive() {
+                return Ok(server.clone());
+            }
+        }
     }
     // Start outside the lock: starting takes a while, and needs the state lock and the
     // launcher thread (a fork takes those before this one).
@@ -232,6 +306,21 @@ pub(crate) fn client() -> Result<Arc<ForkserverClient>, ProcessError> {
             *slot = Some(server.clone());
             Ok(server)
         }
+    }
+}
+
+/// At exit, after the children were waited for: stops this process's fork server and reaps
+/// it.
+pub(crate) fn shut_down_at_exit() {
+    let server = match CLIENT.try_lock() {
+        Ok(mut slot) => slot.take(),
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().take(),
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
+    if let Some(server) = server {
+        server.shut_down(Duration::from_secs(2));
+        // Other handles may still hold it (never dropped at exit); forget ours either way.
+        std::mem::forget(server);
     }
 }
 

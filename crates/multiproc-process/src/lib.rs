@@ -54,7 +54,45 @@
 //! child outlives a parent killed with SIGKILL. Children are started from the main thread or
 //! from a launcher thread that lives as long as the process, because the kernel ties that
 //! signal to the thread that created the child. When the program exits normally, daemon
-//! children are terminated and the others are waited for, as in Python.
+//! children are terminated and the others are waited for, as in Python; then the fork server
+//! is closed and reaped, so that a run leaves no zombie behind.
+//!
+//! A grandchild that leaves its parent and its session (double `fork`, `setsid`) escapes the
+//! parent-death signal. Under the forkserver method the fork server is a child subreaper:
+//! such a descendant becomes its child, and it kills and reaps every one when it is closed at
+//! exit. Under fork and spawn (and when the program is killed with SIGKILL, which takes the
+//! fork server with it) an escaped descendant goes to init and lives on, as in CPython.
+//!
+//! # Programs that reap their own children
+//!
+//! Every child's pidfd is opened before the child can end, and signals and waits go through
+//! it (`pidfd_send_signal`, `waitid(P_PIDFD)`), so [`Process::terminate`] never reaches
+//! another process that reused the pid. Two SIGCHLD dispositions of the program cost the fork
+//! and spawn methods their children's exit statuses, which the kernel keeps only until
+//! someone collects them:
+//!
+//! - SIGCHLD set to `SIG_IGN` (or `SA_NOCLDWAIT`): the kernel discards every status;
+//! - a SIGCHLD handler, or another thread, calling `waitpid(-1)`: it takes every status.
+//!
+//! Results still arrive; a child that ended without one is then reported as
+//! [`ProcessError::StatusTaken`], which names the cause, instead of with its exit code or
+//! signal. The forkserver method keeps the statuses: the fork server restores SIGCHLD's
+//! default and is the parent of the children.
+//!
+//! # Exhausted resources and a broken environment
+//!
+//! [`Process::start`] returns an error, never panics, when descriptors or threads run out
+//! (a panic inside ipc-channel is caught and reported) or when the temporary directory
+//! (`TMPDIR`, else `/tmp`), where the spawn bootstrap socket lives, is missing or is not a
+//! directory. No thread of this crate takes the standard stream locks: a fork start made
+//! from a thread that holds the stdout lock does not wait for it, and the library's own
+//! messages are written to descriptor 2 directly.
+//!
+//! # Objects tied to their process
+//!
+//! A [`Process`] handle and the fork-server client belong to the process that made them. Used
+//! in another process (a child forked by the program itself), a handle gives
+//! [`ProcessError::WrongProcess`], and the fork-server client starts a new server there.
 //!
 //! # Logging
 //!

@@ -17,7 +17,7 @@ use crate::error::ProcessError;
 /// The default is `Forkserver`, as in CPython 3.14 on Linux: forking a program that runs
 /// threads can deadlock the child (it inherits locks that other threads held), and a fork server
 /// never forks a multi-threaded process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum StartMethod {
     /// `fork()` this process.
@@ -149,7 +149,15 @@ pub fn set_start_method(method: StartMethod, force: bool) -> Result<(), ProcessE
         })
 }
 
-/// The default start method: the one set by [`set_start_method`], else `Forkserver`.
+/// In a child: the method that started it becomes its default, as if set by
+/// [`set_start_method`] (CPython's spawn and forkserver children inherit the parent's context
+/// this way), so that a spawn child starts its own children with spawn.
+pub(crate) fn started_by(method: StartMethod) {
+    DEFAULT_METHOD.store(method.to_u8(), Ordering::SeqCst);
+}
+
+/// The default start method: the one set by [`set_start_method`], else `Forkserver`. In a
+/// child, the method that started it (unless the child set another).
 #[doc(alias = "multiprocessing.get_start_method")]
 pub fn get_start_method() -> StartMethod {
     StartMethod::from_u8(DEFAULT_METHOD.load(Ordering::SeqCst)).unwrap_or(StartMethod::Forkserver)

@@ -276,16 +276,25 @@ impl<R: Portable> Process<R> {
                 });
             }
         };
-        let started = match (self.method, payload.trampoline()) {
-            (StartMethod::Fork, _) => self.start_fork(payload),
-            (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
-            (StartMethod::Forkserver, Some(trampoline)) => {
-                self.start_forkserver(payload, trampoline)
-            }
-            (_, None) => Err(ProcessError::Unsupported(
-                "spawn or forkserver for a closure",
-            )),
-        };
+        // ipc-channel asserts on some failures (an exhausted descriptor table, an unusable
+        // temporary directory): those become errors here, never a panic in the caller.
+        let started =
+            multiproc_sys::panic::catch(true, || match (self.method, payload.trampoline()) {
+                (StartMethod::Fork, _) => self.start_fork(payload),
+                (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
+                (StartMethod::Forkserver, Some(trampoline)) => {
+                    self.start_forkserver(payload, trampoline)
+                }
+                (_, None) => Err(ProcessError::Unsupported(
+                    "spawn or forkserver for a closure",
+                )),
+            })
+            .unwrap_or_else(|panic| {
+                Err(ProcessError::Io {
+                    context: "could not start the child",
+                    source: std::io::Error::other(panic.message),
+                })
+            });
         match started {
             Ok(running) => {
                 self.pid = Some(running.child.pid);
@@ -300,10 +309,17 @@ impl<R: Portable> Process<R> {
     }
 
     fn start_fork(&self, payload: Box<dyn Payload<R>>) -> Result<Running<R>, ProcessError> {
-        let (result_tx, result) = ipc::channel::<Outcome<R>>()
+        let (result_tx, result) = channel::<Outcome<R>>()
             .map_err(ProcessError::io("could not create the result channel"))?;
         let mut identity = self.identity.clone();
-        let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))?;
+        {
+            // Here, on the caller's thread: the launcher thread must not take these locks.
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+        }
+        let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))
+            .map_err(ProcessError::io("could not start the launcher thread"))??;
         Ok(Running {
             child,
             result,
@@ -319,20 +335,19 @@ impl<R: Portable> Process<R> {
     ) -> Result<Running<R>, ProcessError> {
         let name = &self.identity.name;
         let spawned = spawn::spawn().map_err(|e| e.into_process_error(name))?;
-        let child = Arc::new(
-            ChildHandle::new(
-                spawned.pid,
-                name.clone(),
-                self.identity.daemon,
-                Reaper::Direct,
-            )
-            .map_err(ProcessError::io("could not watch the child"))?,
-        );
+        let child = Arc::new(ChildHandle::with_pidfd(
+            spawned.pid,
+            spawned.pidfd,
+            name.clone(),
+            self.identity.daemon,
+            Reaper::Direct,
+        ));
         register(child.clone());
         let spec = ChildSpec {
             identity: self.identity.clone(),
             trampoline,
             log: logging::sink_for_child(),
+            method: StartMethod::Spawn,
         };
         // A send that fails means the child died; its join tells how.
         let bootstrap = Bootstrap {
@@ -358,24 +373,34 @@ impl<R: Portable> Process<R> {
     ) -> Result<Running<R>, ProcessError> {
         let server = forkserver::client()?;
         let channel_error = ProcessError::io("could not create a channel");
-        let (args_tx, args_rx) = ipc::channel::<()>().map_err(channel_error)?;
+        let (args_tx, args_rx) = channel::<()>().map_err(channel_error)?;
         let (result_tx, result) =
-            ipc::channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
+            channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
         let spec = ChildSpec {
             identity: self.identity.clone(),
             trampoline,
             log: logging::sink_for_child(),
+            method: StartMethod::Forkserver,
         };
         let pid = server.fork(spec, args_rx.to_opaque(), result_tx.to_opaque())?;
-        let child = Arc::new(
-            ChildHandle::new(
-                pid,
-                self.identity.name.clone(),
-                self.identity.daemon,
-                Reaper::Forkserver(server),
-            )
-            .map_err(ProcessError::io("could not watch the child"))?,
-        );
+        // The server keeps the child unreaped until asked, so `pid` names it here.
+        let child = match ChildHandle::new(
+            pid,
+            self.identity.name.clone(),
+            self.identity.daemon,
+            Reaper::Forkserver(server.clone()),
+        ) {
+            Ok(child) => Arc::new(child),
+            Err(e) => {
+                // Without its arguments (dropped with `args_tx`) the child ends; the server
+                // reaps it then.
+                server.reap(pid);
+                return Err(ProcessError::Io {
+                    context: "could not watch the child",
+                    source: e,
+                });
+            }
+        };
         register(child.clone());
         send_args(payload, args_tx.to_opaque(), &child)?;
         Ok(Running {
@@ -402,7 +427,7 @@ impl<R: Portable> Process<R> {
     ///     Err(ProcessError::Panicked { panic, .. }) => assert_eq!(panic.message, "out of cheese"),
     ///     other => panic!("unexpected {other:?}"),
     /// }
-    /// assert_eq!(p.exitcode(), Some(1));
+    /// assert_eq!(p.exitcode().unwrap(), Some(1));
     /// ```
     pub fn join(&mut self) -> Result<R, ProcessError> {
         self.join_until(None)
@@ -420,10 +445,11 @@ impl<R: Portable> Process<R> {
     /// assert!(matches!(p.join_timeout(Duration::from_millis(50)), Err(ProcessError::Timeout { .. })));
     /// p.kill().unwrap();
     /// assert!(matches!(p.join(), Err(ProcessError::Died { .. })));
-    /// assert_eq!(p.exitcode(), Some(-9));
+    /// assert_eq!(p.exitcode().unwrap(), Some(-9));
     /// ```
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ProcessError> {
-        self.join_until(Some(Instant::now() + timeout))
+        // `Duration::MAX` (any timeout past the clock's end) means no limit; zero polls once.
+        self.join_until(multiproc_sys::time::deadline_after(Some(timeout)))
     }
 
     fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
@@ -431,8 +457,10 @@ impl<R: Portable> Process<R> {
         let running = match &mut self.state {
             State::Running(running) => running,
             State::Pending(_) => return Err(ProcessError::NotStarted { name }),
-            State::Joined(_) | State::Closed => return Err(ProcessError::AlreadyJoined { name }),
+            State::Joined(_) => return Err(ProcessError::AlreadyJoined { name }),
+            State::Closed => return Err(ProcessError::Closed { name }),
         };
+        check_owner(&running.child)?;
         if running.outcome.is_none() && running.result_closed.is_none() {
             let window = match deadline {
                 None => EXIT_FIRST,
@@ -489,6 +517,7 @@ impl<R: Portable> Process<R> {
             return Err(ProcessError::Timeout { name });
         };
         let outcome = running.outcome.take();
+        let taken = running.child.status_taken();
         let transfer_error = running.result_closed.take().filter(|e| !e.is_empty());
         registry::forget_child(running.child.pid);
         // The child's last log records may still be on their way to our logger.
@@ -510,14 +539,18 @@ impl<R: Portable> Process<R> {
                 detail: transfer_error.unwrap_or_default(),
             }),
             (None, Some(status)) => Err(ProcessError::Died { name, status }),
+            (None, None) if taken => Err(ProcessError::StatusTaken { name }),
             (None, None) => Err(ProcessError::Lost { name }),
         }
     }
 
-    /// Whether the child has been started and has not ended yet.
+    /// Whether the child has been started and has not ended yet (`false` in a process other
+    /// than the one that started it).
     pub fn is_alive(&self) -> bool {
         match &self.state {
-            State::Running(running) => !running.child.has_ended(),
+            State::Running(running) => {
+                check_owner(&running.child).is_ok() && !running.child.has_ended()
+            }
             _ => false,
         }
     }
@@ -528,12 +561,31 @@ impl<R: Portable> Process<R> {
     }
 
     /// Python's `exitcode`: `None` while the child runs (or before it started), then its exit
-    /// code, or the negated number of the signal that ended it.
-    pub fn exitcode(&self) -> Option<i32> {
+    /// code, or the negated number of the signal that ended it. An error after
+    /// [`close`](Process::close) (Python raises `ValueError`), or in a process other than the
+    /// one that started the child.
+    ///
+    /// ```
+    /// fn work() {}
+    /// let mut p = multiproc_process::Process::new(work, ());
+    /// assert_eq!(p.exitcode().unwrap(), None);
+    /// p.start().unwrap();
+    /// p.join().unwrap();
+    /// assert_eq!(p.exitcode().unwrap(), Some(0));
+    /// p.close().unwrap();
+    /// assert!(p.exitcode().is_err());
+    /// ```
+    pub fn exitcode(&self) -> Result<Option<i32>, ProcessError> {
         match &self.state {
-            State::Running(running) => running.child.try_reap().flatten().map(ExitStatus::exitcode),
-            State::Joined(status) => status.map(ExitStatus::exitcode),
-            _ => None,
+            State::Running(running) => {
+                check_owner(&running.child)?;
+                Ok(running.child.try_reap().flatten().map(ExitStatus::exitcode))
+            }
+            State::Joined(status) => Ok(status.map(ExitStatus::exitcode)),
+            State::Pending(_) => Ok(None),
+            State::Closed => Err(ProcessError::Closed {
+                name: self.identity.name.clone(),
+            }),
         }
     }
 
@@ -547,7 +599,10 @@ impl<R: Portable> Process<R> {
     }
 
     /// Sends SIGTERM to the child (Python's `terminate`). A child that already ended is left
-    /// alone.
+    /// alone. The signal goes through the child's pidfd, opened before the child could end,
+    /// so it never reaches another process that reused the pid, even in a program that reaps
+    /// children itself. An error after [`close`](Process::close), or in a process other than
+    /// the one that started the child.
     pub fn terminate(&self) -> Result<(), ProcessError> {
         self.signal(multiproc_sys::signal::number::SIGTERM)
     }
@@ -559,14 +614,20 @@ impl<R: Portable> Process<R> {
 
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
         match &self.state {
-            State::Running(running) => running
-                .child
-                .signal(signal)
-                .map_err(ProcessError::io("could not signal the child")),
+            State::Running(running) => {
+                check_owner(&running.child)?;
+                running
+                    .child
+                    .signal(signal)
+                    .map_err(ProcessError::io("could not signal the child"))
+            }
             State::Pending(_) => Err(ProcessError::NotStarted {
                 name: self.identity.name.clone(),
             }),
-            State::Joined(_) | State::Closed => Ok(()),
+            State::Joined(_) => Ok(()),
+            State::Closed => Err(ProcessError::Closed {
+                name: self.identity.name.clone(),
+            }),
         }
     }
 
@@ -582,6 +643,7 @@ impl<R: Portable> Process<R> {
     /// Releases the handle's resources (Python's `close`). An error if the child still runs.
     pub fn close(&mut self) -> Result<(), ProcessError> {
         if let State::Running(running) = &self.state {
+            check_owner(&running.child)?;
             match running.child.try_reap() {
                 None => {
                     return Err(ProcessError::StillRunning {
@@ -594,6 +656,29 @@ impl<R: Portable> Process<R> {
         self.state = State::Closed;
         Ok(())
     }
+}
+
+/// An error unless this process is the one that started `child` (a handle inherited by a
+/// forked child must not reap or signal its parent's children).
+fn check_owner(child: &ChildHandle) -> Result<(), ProcessError> {
+    let current = multiproc_sys::process::pid();
+    if child.owner == current {
+        Ok(())
+    } else {
+        Err(ProcessError::WrongProcess {
+            what: format!("the handle of process {}", child.name),
+            owner: child.owner,
+            current,
+        })
+    }
+}
+
+/// `ipc::channel`, with a panic inside ipc-channel (it asserts on some failures, such as an
+/// exhausted descriptor table) turned into an error.
+fn channel<T: serde::Serialize + for<'de> serde::Deserialize<'de>>()
+-> std::io::Result<(IpcSender<T>, IpcReceiver<T>)> {
+    multiproc_sys::panic::catch(true, ipc::channel::<T>)
+        .unwrap_or_else(|panic| Err(std::io::Error::other(panic.message)))
 }
 
 /// Records a started child; the exit handler will wait for it.
@@ -639,20 +724,40 @@ fn fork_child<R: Portable>(
     let forkserver = forkserver::hold_for_fork();
     let launcher = launcher::hold_for_fork();
     let parent = multiproc_sys::process::pid();
-    // Hold the standard streams across the fork, as glibc holds malloc's locks: the child
-    // then never inherits them locked by another thread, and can print and flush.
+    // The child waits for this before it does anything, so that it cannot end (and, in a
+    // program that ignores SIGCHLD or reaps with `waitpid(-1)`, be reaped and its pid reused)
+    // before the parent holds its pidfd.
+    let go =
+        multiproc_sys::eventfd::new().map_err(ProcessError::io("could not create an eventfd"))?;
+    // On the caller's own thread (the main thread), hold the standard streams across the
+    // fork, as glibc holds malloc's locks: the child then never inherits them locked by
+    // another thread, and can print and flush. On the launcher thread, never: the caller may
+    // hold them while it waits for us (it flushed them before handing over), and a library
+    // thread never takes the stdio locks. A child forked there may find a stream locked by a
+    // thread that does not exist in it (see `StartMethod::Fork`).
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
-    let _ = out.flush();
-    let _ = err.flush();
+    let mut streams =
+        multiproc_sys::process::is_main_thread().then(|| (stdout.lock(), stderr.lock()));
+    let streams_held = streams.is_some();
+    if let Some((out, err)) = streams.as_mut() {
+        let _ = out.flush();
+        let _ = err.flush();
+    }
     multiproc_sys::fork::flush_c_stdio();
     let mut held = Some((state, forkserver, launcher));
     let forked = sys::fork_child(|| {
-        drop((out, err));
+        drop(streams);
         if !multiproc_sys::fork::set_parent_death_signal(parent) {
             return 71;
         }
+        if !matches!(
+            multiproc_sys::poll::wait_readable(go.as_fd(), None),
+            Ok(true)
+        ) {
+            return 71;
+        }
         multiproc_sys::signal::reset_mask();
+        crate::method::started_by(StartMethod::Fork);
         identity.pid = multiproc_sys::process::pid();
         if let Some((mut state, mut forkserver, mut launcher)) = held.take() {
             state.become_forked_child(identity.clone());
@@ -674,12 +779,18 @@ fn fork_child<R: Portable>(
             Ok(()) => code,
             Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
             Err(e) => {
-                eprintln!("multiproc: could not send the result to the parent: {e}");
+                exit::write_stderr_raw(&format!(
+                    "multiproc: could not send the result to the parent: {e}"
+                ));
                 1
             }
         };
-        let _ = std::io::stdout().flush();
-        let _ = std::io::stderr().flush();
+        // Only when the streams were held across the fork: otherwise another thread of the
+        // parent may have held them, and here they would stay locked for ever.
+        if streams_held {
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+        }
         multiproc_sys::fork::flush_c_stdio();
         code
     });
@@ -692,10 +803,10 @@ fn fork_child<R: Portable>(
         context: "fork failed",
         source: e,
     })?;
-    let child = match ChildHandle::new(pid, identity.name.clone(), identity.daemon, Reaper::Direct)
-    {
-        Ok(child) => Arc::new(child),
+    let pidfd = match multiproc_sys::pidfd::open(pid) {
+        Ok(pidfd) => pidfd,
         Err(e) => {
+            // The child is still waiting for `go`: it has not ended, so `pid` is still it.
             let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
             let _ = status::waitpid(pid, true);
             return Err(ProcessError::Io {
@@ -704,6 +815,14 @@ fn fork_child<R: Portable>(
             });
         }
     };
+    multiproc_sys::eventfd::signal(go.as_fd());
+    let child = Arc::new(ChildHandle::with_pidfd(
+        pid,
+        pidfd,
+        identity.name.clone(),
+        identity.daemon,
+        Reaper::Direct,
+    ));
     exit::install_handler();
     state.register(child.clone());
     Ok(child)

@@ -3,6 +3,7 @@
 //! can reset it to describe itself.
 
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,8 @@ use crate::status::{self, ExitStatus};
 /// How to learn that a child ended, and how it ended.
 #[derive(Debug)]
 pub(crate) enum Reaper {
-    /// This process forked or spawned the child, so it can `waitpid` it.
+    /// This process forked or spawned the child, so it collects its status through its pidfd
+    /// (`waitid(P_PIDFD)`).
     Direct,
     /// The fork server forked it: read the zombie's status, then ask the server to reap it.
     Forkserver(Arc<dyn ReapOnRequest>),
@@ -32,6 +34,11 @@ pub(crate) struct ChildHandle {
     pub(crate) daemon: bool,
     pub(crate) pidfd: OwnedFd,
     pub(crate) reaper: Reaper,
+    /// The process that holds this record (the one that started the child).
+    pub(crate) owner: u32,
+    /// Set when the child ended but its exit status had been taken by someone else: SIGCHLD
+    /// ignored, or a `waitpid(-1)` elsewhere in the program.
+    taken: AtomicBool,
     /// `Some` once reaped: the status, or `None` inside when it could not be learnt.
     status: Mutex<Option<Option<ExitStatus>>>,
 }
@@ -44,14 +51,33 @@ impl ChildHandle {
         reaper: Reaper,
     ) -> std::io::Result<Self> {
         let pidfd = multiproc_sys::pidfd::open(pid)?;
-        Ok(ChildHandle {
+        Ok(ChildHandle::with_pidfd(pid, pidfd, name, daemon, reaper))
+    }
+
+    /// The record of a child whose pidfd was opened before it could have ended (so that no
+    /// reused pid can be behind it).
+    pub(crate) fn with_pidfd(
+        pid: u32,
+        pidfd: OwnedFd,
+        name: String,
+        daemon: bool,
+        reaper: Reaper,
+    ) -> Self {
+        ChildHandle {
             pid,
             name,
             daemon,
             pidfd,
             reaper,
+            owner: multiproc_sys::process::pid(),
+            taken: AtomicBool::new(false),
             status: Mutex::new(None),
-        })
+        }
+    }
+
+    /// Whether the child ended with its exit status taken by someone else.
+    pub(crate) fn status_taken(&self) -> bool {
+        self.taken.load(Ordering::Relaxed)
     }
 
     /// The exit status if the child has ended (reaping it), `None` while it runs. The inner
@@ -62,11 +88,15 @@ impl ChildHandle {
             return Some(known);
         }
         let reaped = match &self.reaper {
-            Reaper::Direct => match status::waitpid(self.pid, false) {
+            Reaper::Direct => match status::waitid(self.pidfd.as_fd(), false) {
                 Ok(Some(s)) => Some(Some(s)),
                 Ok(None) => None,
-                // ECHILD: someone else reaped it (a `waitpid(-1)` elsewhere in the program).
-                Err(_) => Some(None),
+                // ECHILD: someone else collected the status (SIGCHLD ignored, or a
+                // `waitpid(-1)` elsewhere in the program).
+                Err(_) => {
+                    self.taken.store(true, Ordering::Relaxed);
+                    Some(None)
+                }
             },
             Reaper::Forkserver(server) => {
                 if !multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(Duration::ZERO))
@@ -126,6 +156,9 @@ impl ChildHandle {
 
 /// Everything this crate keeps per process.
 pub(crate) struct State {
+    /// The process this state describes: a child forked by the program itself (not by this
+    /// crate) inherits it, and must not act on the parent's children.
+    pid: u32,
     pub(crate) me: Identity,
     /// Children started so far, for their default names.
     pub(crate) started: u32,
@@ -139,13 +172,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Locks the per-process state, creating it on first use.
+/// Locks the per-process state, creating it on first use (and again in a process that
+/// inherited another's through a fork this crate did not make).
 pub(crate) fn state() -> StateGuard {
     let mut guard = lock(&STATE);
+    forget_if_inherited(&mut guard);
     if guard.is_none() {
         *guard = Some(State {
+            pid: multiproc_sys::process::pid(),
             me: CHILD_IDENTITY
                 .get()
+                .filter(|me| me.pid == multiproc_sys::process::pid())
                 .cloned()
                 .unwrap_or_else(Identity::main_process),
             started: 0,
@@ -153,6 +190,17 @@ pub(crate) fn state() -> StateGuard {
         });
     }
     StateGuard(guard)
+}
+
+/// Drops (without running destructors: they would act for the parent) a state that another
+/// process made.
+fn forget_if_inherited(state: &mut Option<State>) {
+    if state
+        .as_ref()
+        .is_some_and(|s| s.pid != multiproc_sys::process::pid())
+    {
+        std::mem::forget(state.take());
+    }
 }
 
 /// The locked per-process state.
@@ -205,6 +253,7 @@ impl StateGuard {
     pub(crate) fn become_forked_child(&mut self, me: Identity) {
         let state = self.0.as_mut().expect("state is initialised by state()");
         std::mem::forget(std::mem::take(&mut state.children));
+        state.pid = multiproc_sys::process::pid();
         state.started = 0;
         state.me = me;
     }
@@ -243,8 +292,15 @@ pub(crate) fn take_children_at_exit() -> Option<Vec<Arc<ChildHandle>>> {
             .unwrap_or_default()
     };
     match STATE.try_lock() {
-        Ok(mut guard) => Some(take(&mut guard)),
-        Err(std::sync::TryLockError::Poisoned(p)) => Some(take(&mut p.into_inner())),
+        Ok(mut guard) => {
+            forget_if_inherited(&mut guard);
+            Some(take(&mut guard))
+        }
+        Err(std::sync::TryLockError::Poisoned(p)) => {
+            let mut guard = p.into_inner();
+            forget_if_inherited(&mut guard);
+            Some(take(&mut guard))
+        }
         Err(std::sync::TryLockError::WouldBlock) => None,
     }
 }

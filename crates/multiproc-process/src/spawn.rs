@@ -6,7 +6,7 @@
 //! `IpcOneShotServer::accept` blocks without a timeout, so a helper thread watches the child
 //! meanwhile and unblocks the accept if the child dies first.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::process::{Command, Stdio};
 
 use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
@@ -24,6 +24,9 @@ const MAX_SOCKET_PATH: usize = 107;
 /// A re-executed child that has connected and proved itself.
 pub(crate) struct Spawned {
     pub(crate) pid: u32,
+    /// Opened right after the child was created, before it could have ended (it waits at the
+    /// rendezvous until admitted).
+    pub(crate) pidfd: OwnedFd,
     pub(crate) from_child: IpcReceiver<Hello>,
     pub(crate) to_child: IpcSender<Bootstrap>,
 }
@@ -51,7 +54,10 @@ impl SpawnError {
 
 /// Re-executes this binary as a child and waits for it to connect.
 pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
-    let (server, server_name) = IpcOneShotServer::<Hello>::new()
+    check_tmpdir()?;
+    // ipc-channel asserts on some failures (an exhausted descriptor table): an error here.
+    let (server, server_name) = multiproc_sys::panic::catch(true, IpcOneShotServer::<Hello>::new)
+        .unwrap_or_else(|panic| Err(std::io::Error::other(panic.message)))
         .map_err(|e| SpawnError::Io("could not create the bootstrap socket", e))?;
     if server_name.len() > MAX_SOCKET_PATH {
         return Err(SpawnError::Io(
@@ -70,6 +76,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     }
     command.env(ENV_CHILD, marker).stdin(Stdio::null());
     let child = on_long_lived_thread(move || command.spawn())
+        .and_then(|spawned| spawned)
         .map_err(|e| SpawnError::Io("could not re-execute the program", e))?;
     let pid = child.id();
     drop(child);
@@ -77,18 +84,32 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     let pidfd = match multiproc_sys::pidfd::open(pid) {
         Ok(fd) => fd,
         Err(e) => {
+            // Still our unreaped child unless it died at once: it waits at the rendezvous.
             let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
-            let _ = status::waitpid(pid, true);
+            let _ = multiproc_sys::wait::waitpid(pid, true);
             return Err(SpawnError::Io("could not watch the child", e));
         }
     };
+    // The child waits at the rendezvous until admitted, so it cannot have ended and been
+    // reaped (by a foreign `waitpid(-1)`, or SIGCHLD ignored) before the pidfd was opened,
+    // unless it failed at once. Then the pid may already name another process: the pidfd is
+    // ours only if that process is our child.
+    // (When `/proc` cannot be read, out of descriptors say, the check is skipped.)
+    let ours = match multiproc_sys::process::stat(pid) {
+        Ok(stat) => stat.parent == multiproc_sys::process::pid(),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    };
+    if !ours {
+        return Err(SpawnError::Died {
+            status: ExitStatus::Code(-1),
+            detail: "the re-executed child ended at once, and its exit status was collected \
+                     by someone else (SIGCHLD ignored, or a waitpid(-1) elsewhere)"
+                .to_owned(),
+        });
+    }
     // The token goes only to the process we started, of our user, as the kernel says.
     if let Err(refused) = rendezvous.admit(pid, pidfd.as_fd(), token) {
-        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
-        let status = status::waitpid(pid, true)
-            .ok()
-            .flatten()
-            .unwrap_or(ExitStatus::Code(-1));
+        let status = kill_and_reap(pidfd.as_fd());
         return Err(match refused {
             Refused::ChildGone { refused: 0 } => SpawnError::Died {
                 status,
@@ -104,8 +125,13 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         });
     }
     drop(rendezvous);
-    let cancel = multiproc_sys::eventfd::new()
-        .map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
+    let cancel = match multiproc_sys::eventfd::new() {
+        Ok(cancel) => cancel,
+        Err(e) => {
+            kill_and_reap(pidfd.as_fd());
+            return Err(SpawnError::Io("could not create an eventfd", e));
+        }
+    };
 
     let accepted = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
@@ -126,15 +152,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         Err(e) => {
             // A child that is still alive sent something that is not a hello: it is not ours
             // to trust.
-            if !multiproc_sys::poll::wait_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO))
-                .unwrap_or(true)
-            {
-                let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
-            }
-            let status = status::waitpid(pid, true)
-                .ok()
-                .flatten()
-                .unwrap_or(ExitStatus::Code(-1));
+            let status = kill_and_reap(pidfd.as_fd());
             return Err(SpawnError::Died {
                 status,
                 detail: describe_early_death(&e),
@@ -142,15 +160,42 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         }
     };
     if hello.token != token || hello.pid != pid || hello.fingerprint != own_fingerprint() {
-        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
-        let _ = status::waitpid(pid, true);
+        kill_and_reap(pidfd.as_fd());
         return Err(SpawnError::Mismatch);
     }
     Ok(Spawned {
         pid,
+        pidfd,
         from_child,
         to_child: hello.to_child,
     })
+}
+
+/// The bootstrap socket lives in `TMPDIR` (or `/tmp`): an error up front, naming the
+/// variable, when that is not a directory, rather than a failure deep inside ipc-channel.
+fn check_tmpdir() -> Result<(), SpawnError> {
+    let dir = std::env::temp_dir();
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(SpawnError::Io(
+            "the temporary directory (TMPDIR, else /tmp) is not a directory",
+            std::io::Error::from(std::io::ErrorKind::NotADirectory),
+        )),
+        Err(e) => Err(SpawnError::Io(
+            "the temporary directory (TMPDIR, else /tmp) cannot be used",
+            e,
+        )),
+    }
+}
+
+/// Kills the child behind `pidfd` (a no-op once it ended) and reaps it; its status, or `-1`
+/// when it is unknown (taken by a `waitpid(-1)` elsewhere, or SIGCHLD ignored).
+fn kill_and_reap(pidfd: BorrowedFd<'_>) -> ExitStatus {
+    let _ = multiproc_sys::pidfd::send_signal(pidfd, multiproc_sys::signal::number::SIGKILL);
+    status::waitid(pidfd, true)
+        .ok()
+        .flatten()
+        .unwrap_or(ExitStatus::Code(-1))
 }
 
 /// This process's executable identity, read once: the file behind a running process's

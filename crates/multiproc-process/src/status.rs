@@ -57,9 +57,19 @@ impl From<WaitStatus> for ExitStatus {
     }
 }
 
-/// Reaps child `pid` (`block = false`: `None` while it runs).
+/// Reaps child `pid` (`block = false`: `None` while it runs). Only for the fork server, whose
+/// SIGCHLD has its default disposition and which reaps only the pids it was asked to.
 pub(crate) fn waitpid(pid: u32, block: bool) -> io::Result<Option<ExitStatus>> {
     Ok(multiproc_sys::wait::waitpid(pid, block)?.map(ExitStatus::from))
+}
+
+/// Reaps the child behind `pidfd` (`block = false`: `None` while it runs); `ECHILD` when its
+/// status was taken by someone else.
+pub(crate) fn waitid(
+    pidfd: std::os::fd::BorrowedFd<'_>,
+    block: bool,
+) -> io::Result<Option<ExitStatus>> {
+    Ok(multiproc_sys::wait::waitid_pidfd(pidfd, block)?.map(ExitStatus::from))
 }
 
 /// The exit status of a zombie: a child of the fork server, which this process cannot

@@ -50,6 +50,8 @@ pub(crate) struct ChildSpec {
     /// Checked against the tree's key before the child calls it.
     pub(crate) trampoline: Sealed<Trampoline>,
     pub(crate) log: Option<LogSink>,
+    /// The method that starts the child: its default start method.
+    pub(crate) method: crate::method::StartMethod,
 }
 
 /// A request to the fork server.

@@ -54,7 +54,7 @@ fn no_argument_target() {
         let mut p = get_context(m).process(hello, ());
         p.start().unwrap();
         assert_eq!(p.join().unwrap(), "hello from the child");
-        assert_eq!(p.exitcode(), Some(0));
+        assert_eq!(p.exitcode().unwrap(), Some(0));
     });
 }
 
@@ -89,7 +89,7 @@ fn panic_reports_message_and_location() {
             }
             other => panic!("{m}: expected a panic, got {other:?}"),
         }
-        assert_eq!(p.exitcode(), Some(1));
+        assert_eq!(p.exitcode().unwrap(), Some(1));
     });
 }
 
@@ -102,7 +102,7 @@ fn exit_code_is_reported() {
             Err(ProcessError::Died { status, .. }) => assert_eq!(status, ExitStatus::Code(3)),
             other => panic!("{m}: expected exit code 3, got {other:?}"),
         }
-        assert_eq!(p.exitcode(), Some(3));
+        assert_eq!(p.exitcode().unwrap(), Some(3));
     });
 }
 
@@ -117,7 +117,7 @@ fn abort_gives_a_negative_signal_exitcode() {
             Some(ExitStatus::Signal(libc::SIGABRT)),
             "{m}: {err}"
         );
-        assert_eq!(p.exitcode(), Some(-libc::SIGABRT));
+        assert_eq!(p.exitcode().unwrap(), Some(-libc::SIGABRT));
         assert!(err.to_string().contains("SIGABRT"), "{err}");
     });
 }
@@ -129,7 +129,7 @@ fn kill_and_terminate_a_sleeping_child() {
         assert!(!p.is_alive());
         p.start().unwrap();
         assert!(p.is_alive());
-        assert_eq!(p.exitcode(), None);
+        assert_eq!(p.exitcode().unwrap(), None);
         p.terminate().unwrap();
         assert!(matches!(
             p.join(),
@@ -138,14 +138,14 @@ fn kill_and_terminate_a_sleeping_child() {
                 ..
             })
         ));
-        assert_eq!(p.exitcode(), Some(-15));
+        assert_eq!(p.exitcode().unwrap(), Some(-15));
         assert!(!p.is_alive());
 
         let mut p = get_context(m).process(sleep_long, ());
         p.start().unwrap();
         p.kill().unwrap();
         assert!(p.join().is_err());
-        assert_eq!(p.exitcode(), Some(-9));
+        assert_eq!(p.exitcode().unwrap(), Some(-9));
     });
 }
 

@@ -33,6 +33,8 @@ compile_error!(
 );
 
 #[cfg(target_os = "linux")]
+pub mod disposition;
+#[cfg(target_os = "linux")]
 pub mod env;
 #[cfg(target_os = "linux")]
 pub mod eventfd;
@@ -55,9 +57,13 @@ pub mod process;
 #[cfg(target_os = "linux")]
 pub mod random;
 #[cfg(target_os = "linux")]
+pub mod rlimit;
+#[cfg(target_os = "linux")]
 pub mod signal;
 #[cfg(target_os = "linux")]
 pub mod socket;
+#[cfg(target_os = "linux")]
+pub mod subreaper;
 #[cfg(target_os = "linux")]
 pub mod time;
 #[cfg(target_os = "linux")]
