@@ -126,6 +126,7 @@ impl<T> AsyncResult<T> {
     /// Like [`get`](AsyncResult::get), but gives up after `timeout` with
     /// [`TaskError::NotReady`] (Python's `multiprocessing.TimeoutError`); asking again is
     /// allowed. Once it has returned the result, the result is gone from this handle.
+    /// `Duration::ZERO` looks once without waiting; `Duration::MAX` means no limit.
     ///
     /// ```
     /// use std::time::Duration;
@@ -162,10 +163,22 @@ impl<T> AsyncResult<T> {
 
     /// Waits until the result is ready or `timeout` passes; returns whether it is ready
     /// (Python's `wait(timeout)`).
+    ///
+    /// `Duration::ZERO` looks once without waiting; a timeout too long for the clock
+    /// (`Duration::MAX`) means no limit.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        // `None`: beyond what the clock can represent, so no limit.
+        let deadline = Instant::now().checked_add(timeout);
         let mut state = self.cell.lock();
         while state.succeeded.is_none() {
+            let Some(deadline) = deadline else {
+                state = self
+                    .cell
+                    .ready
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner());
+                continue;
+            };
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;

@@ -239,6 +239,8 @@ impl Options {
 
     /// The most time each task may run. A chunk of `n` tasks may run `n × timeout`; past that
     /// its worker is killed (and replaced) and its tasks fail with [`TaskError::Timeout`].
+    /// `Duration::MAX`, or any timeout whose product by the chunk size is beyond what a
+    /// `Duration` or the clock holds, means no limit.
     pub fn timeout(mut self, timeout: Duration) -> Options {
         self.timeout = Some(timeout);
         self
