@@ -38,6 +38,8 @@ pub(crate) struct Cell<T> {
     state: Mutex<CellState<T>>,
     ready: Condvar,
     pub(crate) progress: Progress,
+    /// The process whose pool delivers the result: in a forked child nothing ever will.
+    owner: u32,
 }
 
 struct CellState<T> {
@@ -59,7 +61,49 @@ impl<T> Cell<T> {
             }),
             ready: Condvar::new(),
             progress,
+            owner: multiproc_sys::process::pid(),
         })
+    }
+
+    /// `Err(TaskError::WrongProcess)` in a process other than the one that submitted the
+    /// task (a forked child), where no result can ever arrive.
+    fn check_process(&self) -> Result<(), TaskError> {
+        let current = multiproc_sys::process::pid();
+        if current == self.owner {
+            Ok(())
+        } else {
+            Err(TaskError::WrongProcess {
+                owner: self.owner,
+                current,
+            })
+        }
+    }
+
+    /// Waits until the result is in, up to `deadline` (`None`: no limit): `NotReady` when
+    /// the deadline passed, `WrongProcess` in a forked child, where nothing would ever
+    /// arrive.
+    fn wait_until(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<MutexGuard<'_, CellState<T>>, TaskError> {
+        let mut state = self.lock();
+        while state.succeeded.is_none() {
+            self.check_process()?;
+            let Some(deadline) = deadline else {
+                state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+                continue;
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(TaskError::NotReady);
+            }
+            state = self
+                .ready
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        Ok(state)
     }
 
     fn lock(&self) -> MutexGuard<'_, CellState<T>> {
@@ -111,15 +155,11 @@ impl<T> AsyncResult<T> {
     /// Waits for the result and returns it: the task's return value (a `Vec` of them for a
     /// map, in input order), or why it has none (for a map, the error of the first task that
     /// failed, in input order).
+    ///
+    /// In a child forked from the process that submitted the task, where the result can
+    /// never arrive, it returns [`TaskError::WrongProcess`] instead of waiting.
     pub fn get(self) -> Result<T, TaskError> {
-        let mut state = self.cell.lock();
-        while state.succeeded.is_none() {
-            state = self
-                .cell
-                .ready
-                .wait(state)
-                .unwrap_or_else(|p| p.into_inner());
-        }
+        let mut state = self.cell.wait_until(None)?;
         state.value.take().unwrap_or(Err(TaskError::Taken))
     }
 
@@ -139,58 +179,27 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, TaskError> {
-        if !self.wait_timeout(timeout) {
-            return Err(TaskError::NotReady);
-        }
-        self.cell
-            .lock()
-            .value
-            .take()
-            .unwrap_or(Err(TaskError::Taken))
+        let mut state = self.cell.wait_until(Instant::now().checked_add(timeout))?;
+        state.value.take().unwrap_or(Err(TaskError::Taken))
     }
 
-    /// Waits until the result is ready (Python's `wait()`).
+    /// Waits until the result is ready (Python's `wait()`). In a forked child, where it can
+    /// never arrive, it returns at once (and [`get`](AsyncResult::get) says why).
     pub fn wait(&self) {
-        let mut state = self.cell.lock();
-        while state.succeeded.is_none() {
-            state = self
-                .cell
-                .ready
-                .wait(state)
-                .unwrap_or_else(|p| p.into_inner());
-        }
+        drop(self.cell.wait_until(None));
     }
 
     /// Waits until the result is ready or `timeout` passes; returns whether it is ready
-    /// (Python's `wait(timeout)`).
+    /// (Python's `wait(timeout)`). In a forked child, where it can never arrive, `false` at
+    /// once.
     ///
     /// `Duration::ZERO` looks once without waiting; a timeout too long for the clock
     /// (`Duration::MAX`) means no limit.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        // `None`: beyond what the clock can represent, so no limit.
-        let deadline = Instant::now().checked_add(timeout);
-        let mut state = self.cell.lock();
-        while state.succeeded.is_none() {
-            let Some(deadline) = deadline else {
-                state = self
-                    .cell
-                    .ready
-                    .wait(state)
-                    .unwrap_or_else(|p| p.into_inner());
-                continue;
-            };
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .cell
-                .ready
-                .wait_timeout(state, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        // A deadline beyond what the clock can represent (`Duration::MAX`) is no limit.
+        self.cell
+            .wait_until(Instant::now().checked_add(timeout))
+            .is_ok()
     }
 
     /// Whether the result has arrived.

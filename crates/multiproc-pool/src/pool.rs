@@ -63,6 +63,15 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 /// [`terminate`](Pool::terminate) stops the workers at once; [`join`](Pool::join) waits for
 /// the workers to be gone. Dropping the pool terminates it, like leaving Python's
 /// `with Pool(...)` block: call `close` and `join` first to let queued work finish.
+///
+/// # Forked children
+///
+/// A pool belongs to the process that made it: its workers, channels and result thread
+/// exist only there. In a child forked from that process (`Process::fork`, `fork(2)`), every
+/// call on the pool, its [`AsyncResult`]s and its [`IMap`]s fails with
+/// [`TaskError::WrongProcess`] ("this pool belongs to process N") instead of waiting for a
+/// result that cannot come; `close`, `terminate` and dropping it there leave the parent's
+/// workers alone.
 #[doc(alias = "multiprocessing.Pool")]
 #[doc(alias = "multiprocessing.pool.Pool")]
 pub struct Pool {
@@ -158,9 +167,15 @@ impl PoolBuilder {
     }
 
     /// Replace each worker after it has run this many chunks (Python's `maxtasksperchild`),
-    /// to bound what a leaking task can accumulate.
+    /// to bound what a leaking task can accumulate. 0 makes [`build`](PoolBuilder::build)
+    /// fail, as Python raises `ValueError`.
+    ///
+    /// ```
+    /// let refused = multiproc_pool::Pool::builder().maxtasksperchild(0).build();
+    /// assert!(refused.unwrap_err().to_string().contains("maxtasksperchild"));
+    /// ```
     pub fn maxtasksperchild(mut self, tasks: u64) -> Self {
-        self.max_tasks = Some(tasks.max(1));
+        self.max_tasks = Some(tasks);
         self
     }
 
@@ -180,6 +195,12 @@ impl PoolBuilder {
     /// that cannot be serialized included), or if `processes` is 0.
     pub fn build(self) -> Result<Pool, ProcessError> {
         let processes = self.processes.unwrap_or_else(process_cpu_count);
+        if self.max_tasks == Some(0) {
+            return Err(ProcessError::Io {
+                context: "maxtasksperchild must be at least 1",
+                source: std::io::ErrorKind::InvalidInput.into(),
+            });
+        }
         if processes == 0 {
             return Err(ProcessError::Io {
                 context: "a pool needs at least one process",
@@ -230,10 +251,11 @@ impl Options {
     }
 
     /// Tasks per chunk, the unit sent to a worker at once. By default CPython's automatic size
-    /// (`len / (4 × processes)`, rounded up) for `map` and `starmap`; for `imap` the same when
-    /// the input's length is known exactly, else 1.
+    /// (`len / (4 × processes)`, rounded up) for `map` and `starmap`, and 1 for `imap` and
+    /// `imap_unordered`, as in CPython. 0 makes the call fail with
+    /// [`TaskError::InvalidArgument`] (Python's `ValueError`).
     pub fn chunksize(mut self, chunksize: usize) -> Options {
-        self.chunksize = Some(chunksize.max(1));
+        self.chunksize = Some(chunksize);
         self
     }
 
@@ -247,9 +269,10 @@ impl Options {
     }
 
     /// For `imap` and `imap_unordered`: the most chunks submitted and not yet consumed
-    /// (Python 3.14's `buffersize`). By default 16 per worker.
+    /// (Python 3.14's `buffersize`). By default 16 per worker. 0 makes the call fail with
+    /// [`TaskError::InvalidArgument`] (Python's `ValueError`).
     pub fn buffersize(mut self, chunks: usize) -> Options {
-        self.buffersize = Some(chunks.max(1));
+        self.buffersize = Some(chunks);
         self
     }
 
@@ -506,8 +529,12 @@ impl Pool {
     }
 
     /// Stops accepting work (Python's `close`); queued and running tasks finish, then the
-    /// workers leave. Use [`join`](Pool::join) to wait for them.
+    /// workers leave. Use [`join`](Pool::join) to wait for them. In a child forked from the
+    /// pool's process it does nothing (the workers are the parent's).
     pub fn close(&self) {
+        if self.shared.check_process().is_err() {
+            return;
+        }
         let mut core = self.shared.core();
         if core.state == RunState::Running {
             core.state = RunState::Closing;
@@ -518,14 +545,19 @@ impl Pool {
 
     /// Stops the workers now (Python's `terminate`: SIGTERM, then SIGKILL after a second);
     /// queued and running tasks fail with [`TaskError::Terminated`]. Use
-    /// [`join`](Pool::join) to wait until every worker is reaped.
+    /// [`join`](Pool::join) to wait until every worker is reaped. In a child forked from the
+    /// pool's process it does nothing (the workers are the parent's).
     pub fn terminate(&self) {
+        if self.shared.check_process().is_err() {
+            return;
+        }
         self.shared.terminate();
     }
 
     /// Waits until every worker has left and was reaped (Python's `join`), after
     /// [`close`](Pool::close) or [`terminate`](Pool::terminate); otherwise
-    /// [`TaskError::StillRunning`].
+    /// [`TaskError::StillRunning`], and [`TaskError::WrongProcess`] in a child forked from
+    /// the pool's process.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
@@ -537,6 +569,7 @@ impl Pool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn join(&self) -> Result<(), TaskError> {
+        self.shared.check_process()?;
         if self.shared.core().state == RunState::Running {
             return Err(TaskError::StillRunning);
         }
@@ -571,7 +604,22 @@ impl Shared {
 
 impl Drop for Pool {
     /// Terminates the pool and reaps its workers, like leaving Python's `with Pool(...)`.
+    ///
+    /// In a child forked from the pool's process it does nothing to the workers (they are
+    /// the parent's), and leaks the child's copy of the pool's state: dropping it would
+    /// close or signal what the parent still uses, and detach a thread that does not exist
+    /// in the child.
     fn drop(&mut self) {
+        if self.shared.check_process().is_err() {
+            std::mem::forget(self.shared.clone());
+            let handle = self
+                .results_thread
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            std::mem::forget(handle);
+            return;
+        }
         self.terminate();
         let _ = self.join();
     }
@@ -592,6 +640,21 @@ impl fmt::Debug for Pool {
 impl<'p> Tasks<'p> {
     fn shared(&self) -> &'p Shared {
         &self.pool.shared
+    }
+
+    /// Why the call cannot run: an option out of range (Python's `ValueError`), or a pool of
+    /// another process.
+    fn check(&self) -> Result<(), TaskError> {
+        let invalid = |detail: &str| TaskError::InvalidArgument {
+            detail: detail.to_owned(),
+        };
+        if self.options.chunksize == Some(0) {
+            return Err(invalid("chunksize must be at least 1"));
+        }
+        if self.options.buffersize == Some(0) {
+            return Err(invalid("buffersize must be at least 1"));
+        }
+        self.shared().check_process()
     }
 
     fn timeout_for(&self, tasks: usize) -> Option<Duration> {
@@ -658,6 +721,11 @@ impl<'p> Tasks<'p> {
         F::Output: Portable,
     {
         let cell = Cell::new(Progress::new(Some(1), false));
+        if let Err(refused) = self.check() {
+            cell.progress.add(1);
+            cell.set(Err(refused));
+            return AsyncResult::from_cell(cell);
+        }
         let sink: Arc<dyn Sink> = Arc::new(ApplySink { cell: cell.clone() });
         self.submit_all(FunctionRef::new::<F, Args>(f), vec![args], sink);
         AsyncResult::from_cell(cell)
@@ -704,6 +772,11 @@ impl<'p> Tasks<'p> {
         F::Output: Portable,
         I: IntoIterator<Item = Args>,
     {
+        if let Err(refused) = self.check() {
+            let cell = Cell::new(Progress::new(Some(0), false));
+            cell.set(Err(refused));
+            return AsyncResult::from_cell(cell);
+        }
         let items: Vec<Args> = iterable.into_iter().collect();
         let cell = Cell::new(Progress::new(Some(items.len()), self.options.progress_bar));
         if items.is_empty() {
@@ -753,34 +826,30 @@ impl<'p> Tasks<'p> {
         Args: Portable,
         It: Iterator<Item = Args> + 'p,
     {
+        let shared = self.shared();
+        let refused = self.check().err().or_else(|| {
+            let core = shared.core();
+            (core.state != RunState::Running).then(|| core.refusal())
+        });
+        if let Some(refused) = refused {
+            // Yields this one error and ends.
+            return IMap::refused(shared, func, refused);
+        }
         let exact = match iter.size_hint() {
             (lower, Some(upper)) if lower == upper => Some(lower),
             _ => None,
         };
         let processes = self.pool.processes();
-        let chunksize = self
+        // CPython's default for imap: one task per chunk, so that results stream and a
+        // worker's death costs one item.
+        let chunksize = self.options.chunksize.unwrap_or(1);
+        let window = self
             .options
-            .chunksize
-            .unwrap_or_else(|| exact.map_or(1, |len| auto_chunksize(len, processes)));
-        let window = self.options.buffersize.unwrap_or(16 * processes) * chunksize;
+            .buffersize
+            .unwrap_or(16 * processes)
+            .saturating_mul(chunksize);
         let stream = Stream::new(ordered, Progress::new(exact, self.options.progress_bar));
         let source = Box::new(IterSource { iter, chunksize });
-        let shared = self.shared();
-        if shared.core().state != RunState::Running {
-            // Yields one `Closed` error and ends.
-            let imap = IMap::new(
-                shared,
-                stream,
-                Box::new(IterSource {
-                    iter: std::iter::once(()),
-                    chunksize: 1,
-                }),
-                func,
-                None,
-                1,
-            );
-            return imap;
-        }
         IMap::new(shared, stream, source, func, self.options.timeout, window)
     }
 }

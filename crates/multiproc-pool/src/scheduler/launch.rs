@@ -60,6 +60,7 @@ pub(crate) fn launch(
         spec,
         processes,
         finished: AtomicBool::new(false),
+        owner: multiproc_sys::process::pid(),
     });
     let handle = ResultThread::spawn(shared.clone(), set, wake_id, processes)
         .map_err(io("could not start the pool's result thread"))?;

@@ -103,6 +103,9 @@ pub(crate) struct Shared {
     pub(crate) processes: usize,
     /// The result thread has left (every worker is reaped).
     pub(crate) finished: AtomicBool,
+    /// The process that made the pool: its workers, channels and result thread exist only
+    /// there (a forked child has copies of the handles and no thread behind them).
+    pub(crate) owner: u32,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,6 +115,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn core(&self) -> MutexGuard<'_, Core> {
         lock(&self.core)
+    }
+
+    /// `Err(TaskError::WrongProcess)` unless called in the process that made the pool.
+    pub(crate) fn check_process(&self) -> Result<(), TaskError> {
+        let current = multiproc_sys::process::pid();
+        if current == self.owner {
+            Ok(())
+        } else {
+            Err(TaskError::WrongProcess {
+                owner: self.owner,
+                current,
+            })
+        }
     }
 
     /// Wakes the result thread up.
