@@ -119,6 +119,13 @@ pub enum TaskError {
         /// The process that tried to use it.
         current: u32,
     },
+    /// A callback waited for a result whose own callback is queued behind it on the pool's
+    /// callback thread: that result can only be stored after the waiting callback returns.
+    #[error(
+        "a callback waited for a result whose callback runs after it on the pool's callback \
+         thread; it would wait forever"
+    )]
+    CallbackDeadlock,
     /// [`Pool::join`](crate::Pool::join) was called on a pool that is still running.
     #[error("the pool is still running; call close or terminate before join")]
     StillRunning,

@@ -64,7 +64,8 @@
 //! chunk. One result thread reads every worker's results (so a large result never blocks a
 //! worker against the dispatcher), notices a worker's death when its channel closes or its
 //! pidfd says so, reaps it to learn the exit status, fails or requeues its chunks and starts
-//! a replacement. Callbacks run on that thread, as in Python: keep them short.
+//! a replacement. Callbacks do not run on that thread (as they do in Python) but on a
+//! callback thread of the pool's own, so that a callback may use its pool.
 //!
 //! Log records written in workers reach the parent's logger (see `multiproc-process`).
 //!
@@ -105,6 +106,7 @@
 #![forbid(unsafe_code)]
 
 mod async_result;
+mod callbacks;
 mod chunk;
 mod error;
 mod imap;

@@ -11,6 +11,7 @@ use multiproc_process::{
 };
 
 use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
+use crate::callbacks::Callbacks;
 use crate::chunk::{Chunk, Sink, auto_chunksize, chunk_timeout, encode_chunk};
 use crate::error::TaskError;
 use crate::imap::{IMap, IterSource, Stream};
@@ -585,6 +586,9 @@ impl Pool {
         if let Some(handle) = handle {
             let _ = handle.join();
         }
+        // The callbacks of the last results run before `join` returns (unless it was called
+        // from one of them).
+        self.shared.callbacks.shut_down();
         Ok(())
     }
 }
@@ -657,6 +661,10 @@ impl<'p> Tasks<'p> {
         self.shared().check_process()
     }
 
+    fn callbacks(&self) -> Arc<Callbacks> {
+        self.shared().callbacks.clone()
+    }
+
     fn timeout_for(&self, tasks: usize) -> Option<Duration> {
         chunk_timeout(self.options.timeout, tasks)
     }
@@ -720,7 +728,7 @@ impl<'p> Tasks<'p> {
         Args: Portable,
         F::Output: Portable,
     {
-        let cell = Cell::new(Progress::new(Some(1), false));
+        let cell = Cell::new(Progress::new(Some(1), false), self.callbacks());
         if let Err(refused) = self.check() {
             cell.progress.add(1);
             cell.set(Err(refused));
@@ -773,12 +781,13 @@ impl<'p> Tasks<'p> {
         I: IntoIterator<Item = Args>,
     {
         if let Err(refused) = self.check() {
-            let cell = Cell::new(Progress::new(Some(0), false));
+            let cell = Cell::new(Progress::new(Some(0), false), self.callbacks());
             cell.set(Err(refused));
             return AsyncResult::from_cell(cell);
         }
         let items: Vec<Args> = iterable.into_iter().collect();
-        let cell = Cell::new(Progress::new(Some(items.len()), self.options.progress_bar));
+        let progress = Progress::new(Some(items.len()), self.options.progress_bar);
+        let cell = Cell::new(progress, self.callbacks());
         if items.is_empty() {
             cell.set(Ok(Vec::new()));
             return AsyncResult::from_cell(cell);

@@ -197,3 +197,122 @@ fn zero_chunksize_buffersize_and_maxtasksperchild_are_errors() {
         assert_eq!(pool.map(square, 0..4), Ok(vec![0, 1, 4, 9]));
     });
 }
+
+// Class 3: callbacks that use their own pool, and callbacks that panic.
+
+fn fail(_: u64) -> u64 {
+    panic!("no luck")
+}
+
+#[test]
+fn a_callback_may_use_its_own_pool() {
+    watchdog(LIMIT, "re-entrant callbacks", || {
+        use std::sync::{Arc, mpsc};
+        let pool = Arc::new(
+            Pool::builder()
+                .processes(2)
+                .start_method(StartMethod::Fork)
+                .build()
+                .unwrap(),
+        );
+        let (tx, rx) = mpsc::channel();
+        let (same, to) = (pool.clone(), tx.clone());
+        let first = pool.apply_async(square, (3,)).callback(move |&n| {
+            to.send(("map", same.map(square, 0..n).map(|v| v.len())))
+                .unwrap();
+        });
+        let (same, to) = (pool.clone(), tx.clone());
+        let failed = pool.apply_async(fail, (1,)).error_callback(move |_| {
+            to.send(("apply", same.apply(square, (4,)).map(|v| v as usize)))
+                .unwrap();
+        });
+        let (same, to) = (pool.clone(), tx.clone());
+        let mapped = pool.map_async(square, 0..100).callback(move |values| {
+            let n = values.len() as u64;
+            let nested = same.map_async(square, 0..n);
+            to.send(("map_async", nested.get().map(|v| v.len())))
+                .unwrap();
+        });
+        // A callback that waits for a result whose callback is queued behind it is told so.
+        let (same, to) = (pool.clone(), tx.clone());
+        let blocked = pool.apply_async(nap, (50,)).callback(move |_| {
+            let later = same.apply_async(square, (2,)).callback(|_| {});
+            to.send(("blocked", later.get().map(|v| v as usize)))
+                .unwrap();
+        });
+        let mut answers: Vec<_> = (0..4).map(|_| rx.recv().unwrap()).collect();
+        answers.sort_by_key(|(what, _)| *what);
+        assert_eq!(answers[0], ("apply", Ok(16)));
+        let blocked_answer = &answers[1];
+        assert!(
+            matches!(
+                blocked_answer,
+                ("blocked", Ok(4) | Err(TaskError::CallbackDeadlock))
+            ),
+            "{blocked_answer:?}"
+        );
+        assert_eq!(answers[2], ("map", Ok(9)));
+        assert_eq!(answers[3], ("map_async", Ok(100)));
+        assert_eq!(first.get(), Ok(9));
+        assert!(matches!(failed.get(), Err(TaskError::Panicked(_))));
+        assert_eq!(mapped.get().unwrap().len(), 100);
+        assert_eq!(blocked.get(), Ok(50));
+        // A callback may close and join its own pool.
+        let (same, to) = (pool.clone(), tx);
+        let _last = pool.apply_async(square, (5,)).callback(move |_| {
+            same.close();
+            to.send(("join", same.join().map(|()| 0))).unwrap();
+        });
+        assert_eq!(rx.recv().unwrap(), ("join", Ok(0)));
+        pool.join().unwrap();
+    });
+}
+
+#[test]
+fn a_panicking_callback_is_dropped_and_the_next_ones_run() {
+    watchdog(LIMIT, "panicking callbacks", || {
+        use std::sync::mpsc;
+        let pool = Pool::builder()
+            .processes(2)
+            .start_method(StartMethod::Fork)
+            .build()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let mut results = Vec::new();
+        for i in 0..20u64 {
+            let to = tx.clone();
+            let result = if i % 2 == 0 {
+                pool.apply_async(square, (i,)).callback(move |&v| {
+                    to.send(v).unwrap();
+                    panic!("callback {i} panics");
+                })
+            } else {
+                pool.apply_async(fail, (i,)).error_callback(move |_| {
+                    to.send(i).unwrap();
+                    panic!("error callback {i} panics");
+                })
+            };
+            results.push(result);
+        }
+        let mut seen: Vec<u64> = (0..20).map(|_| rx.recv().unwrap()).collect();
+        seen.sort();
+        let mut expected: Vec<u64> = (0..20)
+            .map(|i| if i % 2 == 0 { i * i } else { i })
+            .collect();
+        expected.sort();
+        assert_eq!(seen, expected);
+        for (i, result) in results.into_iter().enumerate() {
+            let i = i as u64;
+            match result.get() {
+                Ok(v) => assert_eq!(v, i * i),
+                Err(e) => assert!(i % 2 == 1 && matches!(e, TaskError::Panicked(_)), "{e}"),
+            }
+        }
+        // The pool and its callback thread still work.
+        let (to, from) = mpsc::channel();
+        let _result = pool
+            .apply_async(square, (12,))
+            .callback(move |&v| to.send(v).unwrap());
+        assert_eq!(from.recv_timeout(Duration::from_secs(30)), Ok(144));
+    });
+}

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ipc_channel::ipc::IpcSender;
@@ -11,6 +11,7 @@ use multiproc_channel::Queue;
 use multiproc_process::{PanicInfo, Process, StartMethod};
 use multiproc_shared::Value;
 
+use crate::callbacks::Callbacks;
 use crate::chunk::Chunk;
 use crate::error::TaskError;
 use crate::wire::{Corrupt, ResultSink, TaskReceiver, TaskSender};
@@ -106,6 +107,8 @@ pub(crate) struct Shared {
     /// The process that made the pool: its workers, channels and result thread exist only
     /// there (a forked child has copies of the handles and no thread behind them).
     pub(crate) owner: u32,
+    /// The thread where `callback` and `error_callback` run.
+    pub(crate) callbacks: Arc<Callbacks>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
