@@ -127,18 +127,28 @@ impl PoolBuilder {
     /// `initializer` and `initargs`): to set up per-process state such as a global, a logger
     /// or a connection, that the tasks of that worker then see.
     ///
-    /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`].
+    /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`], and
+    /// the next worker is started after a pause that doubles with each failure in a row
+    /// (from 50 ms up to 5 s), so that an initializer that always fails does not make the
+    /// pool start processes in a tight loop (CPython's does). After 5 workers in a row whose
+    /// initializer failed, with no result in between, the pool stops: every pending and
+    /// later task fails with [`TaskError::Initializer`], which carries the panic's message.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn broken_setup() { panic!("no database") }
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::builder().processes(2).initializer(broken_setup, ()).build()?;
+    /// let failed = pool.map(square, 0..10).unwrap_err();
+    /// assert!(matches!(&failed, TaskError::Initializer(p) if p.message == "no database"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// The arguments travel to each worker as ordinary process arguments (inside an
     /// ipc-channel message), so they may hold channel and shared-memory handles (an
     /// `IpcSender`, a `multiproc` `Queue` or `Value`): that is how to give every worker such a
     /// handle, as in Python (task arguments are plain serde data, see [`Pool`]). They are
     /// cloned once per worker started.
-    ///
-    /// The arguments travel to each worker as ordinary process arguments (inside an
-    /// ipc-channel message), so they may hold channel and shared-memory handles (an
-    /// `IpcSender`, a `multiproc` `Queue` or `Value`): the way to give every worker a handle,
-    /// as in Python. They are cloned once per worker started.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};

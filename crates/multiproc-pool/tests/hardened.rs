@@ -316,3 +316,71 @@ fn a_panicking_callback_is_dropped_and_the_next_ones_run() {
         assert_eq!(from.recv_timeout(Duration::from_secs(30)), Ok(144));
     });
 }
+
+// Class 4: an initializer that always fails.
+
+/// Counts its own calls in `log` (one byte each), then fails.
+fn failing_init(log: String) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    file.write_all(b"x").unwrap();
+    panic!("the initializer refuses");
+}
+
+fn starts(log: &str) -> usize {
+    std::fs::metadata(log).map_or(0, |m| m.len() as usize)
+}
+
+#[test]
+fn an_initializer_that_always_fails_breaks_the_pool_after_a_few_tries() {
+    watchdog(LIMIT, "failing initializer", || {
+        for method in common::METHODS {
+            let dir = std::env::temp_dir();
+            let log = dir.join(format!("pool-init-{}-{method:?}", std::process::id()));
+            std::fs::write(&log, b"").unwrap();
+            let log = log.to_string_lossy().into_owned();
+            let pool = Pool::builder()
+                .processes(2)
+                .start_method(method)
+                .initializer(failing_init, (log.clone(),))
+                .build()
+                .unwrap();
+            let is_init_error = |e: &TaskError| {
+                matches!(e, TaskError::Initializer(p) if p.message == "the initializer refuses")
+                    && e.to_string().contains("the initializer refuses")
+            };
+            let pending = pool.map_async(square, 0..50);
+            // Idle apart from that: the pool gives up within a few back-offs.
+            let started = std::time::Instant::now();
+            let mut broken = false;
+            while started.elapsed() < Duration::from_secs(20) {
+                if pool.join().is_ok() {
+                    broken = true;
+                    break;
+                }
+                // Polling the pool's state, not synchronising with it.
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert!(broken, "{method:?}: still starting workers after 20 s");
+            let counted = starts(&log);
+            assert!(
+                (5..=5 + 2).contains(&counted),
+                "{method:?}: {counted} workers started"
+            );
+            assert!(is_init_error(&pending.get().unwrap_err()), "{method:?}");
+            assert!(is_init_error(&pool.apply(square, (1,)).unwrap_err()));
+            assert!(is_init_error(&pool.map(square, 0..5).unwrap_err()));
+            let imapped: Vec<_> = pool.imap(square, 0..3).collect();
+            assert!(
+                imapped
+                    .iter()
+                    .all(|r| is_init_error(r.as_ref().unwrap_err()))
+            );
+            // No more starts once broken.
+            std::thread::sleep(Duration::from_millis(300));
+            assert_eq!(starts(&log), counted, "{method:?}");
+            drop(pool);
+            std::fs::remove_file(&log).unwrap();
+        }
+    });
+}

@@ -56,6 +56,9 @@ pub(crate) fn launch(
         cursor: 0,
         max_tasks,
         broken: None,
+        init_broken: None,
+        start_failures: 0,
+        restart_at: None,
     };
     let shared = Arc::new(Shared {
         core: Mutex::new(core),
