@@ -47,9 +47,9 @@ pub(crate) struct Cell<T> {
 
 struct CellState<T> {
     value: Option<Result<T, TaskError>>,
-    /// The result arrived and is with the callback thread, which runs the callback and then
-    /// stores it.
-    delivering: bool,
+    /// The result arrived (`Some(succeeded)`) and is with the callback thread, which runs
+    /// the callback and then stores it.
+    delivering: Option<bool>,
     /// `Some` once the result arrived, whether or not it was taken since.
     succeeded: Option<bool>,
     callback: Option<Callback<T>>,
@@ -62,7 +62,7 @@ impl<T> Cell<T> {
             callbacks,
             state: Mutex::new(CellState {
                 value: None,
-                delivering: false,
+                delivering: None,
                 succeeded: None,
                 callback: None,
                 error_callback: None,
@@ -97,7 +97,7 @@ impl<T> Cell<T> {
         let mut state = self.lock();
         while state.succeeded.is_none() {
             self.check_process()?;
-            if state.delivering && self.callbacks.is_current() {
+            if state.delivering.is_some() && self.callbacks.is_current() {
                 return Err(TaskError::CallbackDeadlock);
             }
             let Some(deadline) = deadline else {
@@ -130,7 +130,7 @@ impl<T: Send + 'static> Cell<T> {
     /// after the callback, as in Python): the result thread never runs user code.
     pub(crate) fn set(self: &Arc<Self>, value: Result<T, TaskError>) {
         let mut state = self.lock();
-        if state.succeeded.is_some() || state.delivering {
+        if state.succeeded.is_some() || state.delivering.is_some() {
             return;
         }
         let wanted = match &value {
@@ -141,7 +141,7 @@ impl<T: Send + 'static> Cell<T> {
             self.store(state, value);
             return;
         }
-        state.delivering = true;
+        state.delivering = Some(value.is_ok());
         drop(state);
         // A waiter on the callback thread itself must learn that it would wait forever.
         self.ready.notify_all();
@@ -178,7 +178,7 @@ impl<T: Send + 'static> Cell<T> {
     fn store(&self, mut state: MutexGuard<'_, CellState<T>>, value: Result<T, TaskError>) {
         state.callback = None;
         state.error_callback = None;
-        state.delivering = false;
+        state.delivering = None;
         state.succeeded = Some(value.is_ok());
         state.value = Some(value);
         drop(state);
@@ -241,9 +241,10 @@ impl<T> AsyncResult<T> {
             .is_ok()
     }
 
-    /// Whether the result has arrived.
+    /// Whether the result has arrived (its callback may still be running: `get` returns once
+    /// it has).
     pub fn ready(&self) -> bool {
-        self.cell.lock().succeeded.is_some()
+        self.successful().is_some()
     }
 
     /// Whether the task succeeded: `None` while it is not ready (where Python raises
@@ -259,7 +260,8 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn successful(&self) -> Option<bool> {
-        self.cell.lock().succeeded
+        let state = self.cell.lock();
+        state.succeeded.or(state.delivering)
     }
 
     /// Tasks finished so far (for a map: items; a task that failed counts as finished).

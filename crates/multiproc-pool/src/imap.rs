@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use multiproc_process::{FunctionRef, Portable};
 
-use crate::chunk::{Chunk, Outcome, Positions, Sink, chunk_timeout, decode_outputs, encode_chunk};
+use crate::chunk::{
+    Chunk, Outcome, Positions, Sink, Split, chunk_timeout, decode_outputs, encode_chunk,
+};
 use crate::error::TaskError;
 use crate::progress::Progress;
 use crate::scheduler::Shared;
@@ -39,6 +41,7 @@ pub struct IMap<'a, R> {
     stream: Arc<Stream<R>>,
     source: Box<dyn ChunkSource + 'a>,
     func: FunctionRef,
+    split: Option<Split>,
     timeout: Option<Duration>,
     /// Items taken from the input so far (every one gets a result).
     submitted: usize,
@@ -170,6 +173,7 @@ impl<'a, R: Portable> IMap<'a, R> {
         stream: Arc<Stream<R>>,
         source: Box<dyn ChunkSource + 'a>,
         func: FunctionRef,
+        split: Option<Split>,
         timeout: Option<Duration>,
         window: usize,
     ) -> IMap<'a, R> {
@@ -178,6 +182,7 @@ impl<'a, R: Portable> IMap<'a, R> {
             stream,
             source,
             func,
+            split,
             timeout,
             submitted: 0,
             yielded: 0,
@@ -195,7 +200,7 @@ impl<'a, R: Portable> IMap<'a, R> {
             iter: std::iter::empty::<()>(),
             chunksize: 1,
         });
-        let mut imap = IMap::new(shared, stream, source, func, None, 1);
+        let mut imap = IMap::new(shared, stream, source, func, None, None, 1);
         imap.submitted = 1;
         imap.input_done = true;
         imap
@@ -213,7 +218,9 @@ impl<'a, R: Portable> IMap<'a, R> {
                         continue;
                     }
                     let timeout = chunk_timeout(self.timeout, positions.count());
-                    chunks.push(Chunk::new(self.func, input, positions, timeout, sink));
+                    chunks.push(Chunk::new(
+                        self.func, input, positions, timeout, sink, self.split,
+                    ));
                 }
                 None => {
                     self.input_done = true;

@@ -12,7 +12,7 @@ use multiproc_process::{
 
 use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
 use crate::callbacks::Callbacks;
-use crate::chunk::{Chunk, Sink, auto_chunksize, chunk_timeout, encode_chunk};
+use crate::chunk::{Chunk, Sink, Split, auto_chunksize, chunk_timeout, encode_chunk, split_inputs};
 use crate::error::TaskError;
 use crate::imap::{IMap, IterSource, Stream};
 use crate::progress::Progress;
@@ -55,8 +55,14 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 /// killer) fails only the chunk it was running, with [`TaskError::WorkerDied`] and the exit
 /// code or signal; the chunks it had queued but not started run elsewhere, a new worker
 /// replaces it, and the pool goes on. With a [timeout](Options::timeout), a task that runs
-/// too long gets its worker killed and reports [`TaskError::Timeout`]. The chunk is the unit
-/// of failure: with a `chunksize` above 1, a crash fails every task of the crashed chunk.
+/// too long gets its worker killed and reports [`TaskError::Timeout`]. Whatever the
+/// `chunksize`, a death fails only the task that caused it: when a worker dies (or times
+/// out) in the middle of a chunk of several tasks, the chunk runs again one task per chunk,
+/// each with its own timeout, so the task that kills a worker again fails alone with
+/// [`TaskError::WorkerDied`] (or [`TaskError::Timeout`]) and the others get their results.
+/// The results the dead worker had computed died with it: those tasks run twice, which
+/// matters only for tasks with side effects (a death that does not repeat, such as a
+/// SIGKILL from outside, then costs no task at all).
 ///
 /// # Lifetime
 ///
@@ -701,7 +707,15 @@ impl<'p> Tasks<'p> {
             if positions.count() > 0 {
                 let timeout = self.timeout_for(positions.count());
                 group_bytes += input.0.len();
-                group.push(Chunk::new(func, input, positions, timeout, sink.clone()));
+                let split = Some(split_inputs::<Args> as Split);
+                group.push(Chunk::new(
+                    func,
+                    input,
+                    positions,
+                    timeout,
+                    sink.clone(),
+                    split,
+                ));
                 if group_bytes >= SUBMIT_BYTES {
                     self.submit_group(std::mem::take(&mut group));
                     group_bytes = 0;
@@ -869,6 +883,15 @@ impl<'p> Tasks<'p> {
             .saturating_mul(chunksize);
         let stream = Stream::new(ordered, Progress::new(exact, self.options.progress_bar));
         let source = Box::new(IterSource { iter, chunksize });
-        IMap::new(shared, stream, source, func, self.options.timeout, window)
+        let split = Some(split_inputs::<Args> as Split);
+        IMap::new(
+            shared,
+            stream,
+            source,
+            func,
+            split,
+            self.options.timeout,
+            window,
+        )
     }
 }

@@ -384,3 +384,88 @@ fn an_initializer_that_always_fails_breaks_the_pool_after_a_few_tries() {
         }
     });
 }
+
+// Class 14: a death in the middle of a chunk fails only the task that caused it.
+
+fn abort_on_13(x: u64) -> u64 {
+    if x == 13 {
+        std::process::abort();
+    }
+    x * 10
+}
+
+fn slow_on_7(x: u64) -> u64 {
+    if x == 7 {
+        std::thread::sleep(Duration::from_secs(60));
+    }
+    x
+}
+
+#[test]
+fn a_death_in_a_chunk_fails_only_its_task() {
+    watchdog(LIMIT, "death in a chunk", || {
+        let pool = Pool::builder()
+            .processes(2)
+            .start_method(StartMethod::Fork)
+            .build()
+            .unwrap();
+        for results in [
+            pool.chunksize(10)
+                .imap(abort_on_13, 0..40)
+                .collect::<Vec<_>>(),
+            pool.chunksize(7)
+                .imap_unordered(abort_on_13, 0..40)
+                .collect(),
+        ] {
+            assert_eq!(results.len(), 40);
+            let died = results
+                .iter()
+                .filter(|r| matches!(r, Err(TaskError::WorkerDied { .. })))
+                .count();
+            assert_eq!(died, 1, "{results:?}");
+            let mut values: Vec<u64> = results.into_iter().filter_map(Result::ok).collect();
+            values.sort();
+            let expected: Vec<u64> = (0..40).filter(|&x| x != 13).map(|x| x * 10).collect();
+            assert_eq!(values, expected);
+        }
+        let ordered: Vec<_> = pool.chunksize(10).imap(abort_on_13, 0..20).collect();
+        assert!(matches!(ordered[13], Err(TaskError::WorkerDied { .. })));
+        assert_eq!(ordered[12], Ok(120));
+        assert_eq!(ordered[14], Ok(140));
+        let map = pool.chunksize(40).map(abort_on_13, 0..40);
+        assert!(matches!(map, Err(TaskError::WorkerDied { .. })), "{map:?}");
+        // A chunk that times out runs again task by task: only the slow task times out.
+        let options = Options::new()
+            .chunksize(5)
+            .timeout(Duration::from_millis(400));
+        let timed: Vec<_> = pool.with(options).imap(slow_on_7, 0..10).collect();
+        assert!(
+            matches!(timed[7], Err(TaskError::Timeout { .. })),
+            "{timed:?}"
+        );
+        let fine = timed.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(fine, 9, "{timed:?}");
+        assert_eq!(pool.map(square, 0..4), Ok(vec![0, 1, 4, 9]));
+    });
+}
+
+#[test]
+fn imap_defaults_to_one_task_per_chunk() {
+    watchdog(LIMIT, "imap chunk size", || {
+        // With one task per chunk, a worker that dies costs exactly one item even before
+        // anything is run again: every result but one arrives, in order.
+        let pool = Pool::builder()
+            .processes(1)
+            .start_method(StartMethod::Fork)
+            .build()
+            .unwrap();
+        let results: Vec<_> = pool.imap(abort_on_13, 0..16).collect();
+        for (i, result) in results.iter().enumerate() {
+            if i == 13 {
+                assert!(matches!(result, Err(TaskError::WorkerDied { .. })));
+            } else {
+                assert_eq!(result, &Ok(i as u64 * 10));
+            }
+        }
+    });
+}

@@ -101,28 +101,41 @@ impl ResultThread {
             }
             self.initializer_failed(panic);
         } else {
+            // A chunk of several tasks runs again one task per chunk (see
+            // `Chunk::into_singles`): only the task that kills a worker fails.
+            let mut again = Vec::new();
             if let Some(running) = in_flight.pop_front() {
-                let error = match worker.timed_out {
-                    Some(after) => TaskError::Timeout { after },
-                    None => TaskError::WorkerDied { status },
-                };
                 log::warn!(
-                    "pool worker {} ended ({}) while running a task",
+                    "pool worker {} ended ({}) while running a chunk of {} tasks",
                     worker.pid,
-                    describe(status)
+                    describe(status),
+                    running.positions.count()
                 );
-                running.fail(error);
+                match running.into_singles() {
+                    Ok(singles) => again = singles,
+                    Err(running) => running.fail(match worker.timed_out {
+                        Some(after) => TaskError::Timeout { after },
+                        None => TaskError::WorkerDied { status },
+                    }),
+                }
             }
-            if !in_flight.is_empty() {
+            if !again.is_empty() || !in_flight.is_empty() {
                 let mut core = self.shared.core();
                 if core.state == RunState::Terminated {
+                    let error = core.end_error();
                     drop(core);
-                    in_flight
+                    again
                         .into_iter()
-                        .for_each(|c| c.fail(TaskError::Terminated));
+                        .chain(in_flight)
+                        .for_each(|c| c.fail(error.clone()));
                 } else {
                     for chunk in in_flight.into_iter().rev() {
                         core.pending.push_front(chunk);
+                    }
+                    for mut single in again.into_iter().rev() {
+                        single.id = core.next_id;
+                        core.next_id += 1;
+                        core.pending.push_front(single);
                     }
                     core.dispatch();
                 }
