@@ -469,3 +469,39 @@ fn imap_defaults_to_one_task_per_chunk() {
         }
     });
 }
+
+/// Aborts its worker the first time it sees 5 (the marker file says it did), then succeeds.
+fn abort_once_on_5(x: u64, marker: String) -> u64 {
+    if x == 5
+        && std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&marker)
+            .is_ok()
+    {
+        std::process::abort();
+    }
+    x * 10
+}
+
+#[test]
+fn a_death_that_does_not_repeat_costs_a_map_nothing() {
+    watchdog(LIMIT, "one-off death in a map chunk", || {
+        let pool = Pool::builder()
+            .processes(2)
+            .start_method(StartMethod::Fork)
+            .build()
+            .unwrap();
+        let marker = std::env::temp_dir().join(format!("pool-abort-once-{}", std::process::id()));
+        let _ = std::fs::remove_file(&marker);
+        let marker = marker.to_string_lossy().into_owned();
+        let args: Vec<(u64, String)> = (0..30).map(|x| (x, marker.clone())).collect();
+        let values = pool.chunksize(10).starmap(abort_once_on_5, args).unwrap();
+        assert_eq!(values, (0..30).map(|x| x * 10).collect::<Vec<_>>());
+        assert!(
+            std::path::Path::new(&marker).exists(),
+            "the worker never died"
+        );
+        std::fs::remove_file(&marker).unwrap();
+    });
+}
