@@ -66,7 +66,7 @@ pub(crate) struct Chunk {
     pub(crate) timeout: Option<Duration>,
     pub(crate) sink: Arc<dyn Sink>,
     /// Cuts the chunk's input into one input per task, when its worker dies in the middle
-    /// of it (see [`Chunk::into_singles`]).
+    /// of it (see [`Chunk::take_singles`]).
     split: Option<Split>,
     /// Its outcome went to its sink (see the `Drop` impl).
     delivered: bool,
@@ -106,15 +106,12 @@ impl Chunk {
     /// task, each with the per-task timeout, to run again: the task that killed the worker
     /// then fails alone when it kills the next one, and the others get their results. (The
     /// worker's results for the tasks it had finished died with it, so those run again.)
-    /// `Err(self)` for a chunk of one task, or one that cannot be cut.
-    pub(crate) fn into_singles(mut self) -> Result<Vec<Chunk>, Chunk> {
+    /// `None` for a chunk of one task, or one that cannot be cut; otherwise this chunk is
+    /// spent (dropping it is all that is left to do).
+    pub(crate) fn take_singles(&mut self) -> Option<Vec<Chunk>> {
         let count = self.positions.count();
-        let Some(split) = self.split.filter(|_| count > 1) else {
-            return Err(self);
-        };
-        let Some(inputs) = split(&self.input.0).filter(|inputs| inputs.len() == count) else {
-            return Err(self);
-        };
+        let split = self.split.filter(|_| count > 1 && !self.delivered)?;
+        let inputs = split(&self.input.0).filter(|inputs| inputs.len() == count)?;
         let timeout = self
             .timeout
             .map(|t| t / u32::try_from(count).unwrap_or(u32::MAX));
@@ -140,7 +137,7 @@ impl Chunk {
             .collect();
         // Its tasks live on in the singles.
         self.delivered = true;
-        Ok(singles)
+        Some(singles)
     }
 
     pub(crate) fn fail(self, error: TaskError) {

@@ -102,18 +102,18 @@ impl ResultThread {
             self.initializer_failed(panic);
         } else {
             // A chunk of several tasks runs again one task per chunk (see
-            // `Chunk::into_singles`): only the task that kills a worker fails.
+            // `Chunk::take_singles`): only the task that kills a worker fails.
             let mut again = Vec::new();
-            if let Some(running) = in_flight.pop_front() {
+            if let Some(mut running) = in_flight.pop_front() {
                 log::warn!(
                     "pool worker {} ended ({}) while running a chunk of {} tasks",
                     worker.pid,
                     describe(status),
                     running.positions.count()
                 );
-                match running.into_singles() {
-                    Ok(singles) => again = singles,
-                    Err(running) => running.fail(match worker.timed_out {
+                match running.take_singles() {
+                    Some(singles) => again = singles,
+                    None => running.fail(match worker.timed_out {
                         Some(after) => TaskError::Timeout { after },
                         None => TaskError::WorkerDied { status },
                     }),
