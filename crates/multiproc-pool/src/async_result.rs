@@ -285,7 +285,9 @@ impl<T: Send + 'static> AsyncResult<T> {
     /// its own pool: `apply`, `map`, `close` and `join` work there (CPython deadlocks). A
     /// callback that panics is logged (the `log` crate) and dropped; the thread goes on
     /// with the next one. A callback that waits for another result whose own callback is
-    /// queued behind it gets [`TaskError::CallbackDeadlock`] instead of waiting forever.
+    /// queued behind it gets [`TaskError::CallbackDeadlock`] instead of waiting forever. A
+    /// callback that never returns holds up the callbacks after it, and the `get` of their
+    /// results.
     ///
     /// ```
     /// use std::sync::{Arc, mpsc};
