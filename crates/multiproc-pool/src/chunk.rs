@@ -111,7 +111,12 @@ impl Chunk {
     pub(crate) fn take_singles(&mut self) -> Option<Vec<Chunk>> {
         let count = self.positions.count();
         let split = self.split.filter(|_| count > 1 && !self.delivered)?;
-        let inputs = split(&self.input.0).filter(|inputs| inputs.len() == count)?;
+        // The arguments' own serde code runs here, on the result thread: a panic in it
+        // leaves the chunk whole (it then fails as one).
+        let inputs = catch(true, || split(&self.input.0))
+            .ok()
+            .flatten()
+            .filter(|inputs| inputs.len() == count)?;
         let timeout = self
             .timeout
             .map(|t| t / u32::try_from(count).unwrap_or(u32::MAX));
