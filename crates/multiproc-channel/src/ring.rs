@@ -35,7 +35,6 @@ use multiproc_shared::Segment;
 use multiproc_shared::words::{Acquire, CondvarWord, LockWord};
 
 use crate::error::Error;
-use crate::sys;
 
 /// How often a wait during a stream checks that the peer process lives.
 const PEER_CHECK: Duration = Duration::from_millis(50);
@@ -196,7 +195,9 @@ impl Ring {
         // Every header offset is an aligned constant below `RING`, and both constructors
         // make sure the segment is longer than `RING`: no value from shared memory is
         // involved, so this cannot fail.
-        sys::atomic_u64(&self.segment, offset).expect("header words lie inside the segment")
+        self.segment
+            .atomic_u64(offset)
+            .expect("header words lie inside the segment")
     }
 
     // Header words are read and written under the queue lock, whose acquire and release
@@ -217,11 +218,17 @@ impl Ring {
     }
 
     fn lock(&self) -> &LockWord {
-        self.segment.word(LOCK)
+        // The ring's header layout is fixed and its segment checked when built or received,
+        // as `Segment::word` used to assert.
+        self.segment
+            .word(LOCK)
+            .expect("the ring's lock word is in its header")
     }
 
     fn cond(&self, offset: usize) -> &CondvarWord {
-        self.segment.word(offset)
+        self.segment
+            .word(offset)
+            .expect("the ring's condition words are in its header")
     }
 
     fn capacity(&self) -> u64 {
@@ -345,24 +352,32 @@ impl Ring {
     fn copy_in(&self, position: u64, bytes: &[u8]) -> Result<(), Error> {
         let (start, first) = self.split(position, bytes.len())?;
         let (before, after) = bytes.split_at(first);
-        sys::write_at(&self.segment, RING + start, before).map_err(as_corrupt)?;
-        sys::write_at(&self.segment, RING, after).map_err(as_corrupt)
+        self.segment
+            .write_at(RING + start, before)
+            .map_err(as_corrupt)?;
+        self.segment.write_at(RING, after).map_err(as_corrupt)
     }
 
     /// Copies `out.len()` bytes from position `position`, wrapping around.
     fn copy_out(&self, position: u64, out: &mut [u8]) -> Result<(), Error> {
         let (start, first) = self.split(position, out.len())?;
         let (before, after) = out.split_at_mut(first);
-        sys::read_at(&self.segment, RING + start, before).map_err(as_corrupt)?;
-        sys::read_at(&self.segment, RING, after).map_err(as_corrupt)
+        self.segment
+            .read_at(RING + start, before)
+            .map_err(as_corrupt)?;
+        self.segment.read_at(RING, after).map_err(as_corrupt)
     }
 
     /// Appends `len` bytes from position `position` to `out`, wrapping around (no
     /// zero-filling of `out` first). `len` is at most the ring's capacity.
     fn append_out(&self, position: u64, len: usize, out: &mut Vec<u8>) -> Result<(), Error> {
         let (start, first) = self.split(position, len)?;
-        sys::append_to(&self.segment, RING + start, first, out).map_err(as_corrupt)?;
-        sys::append_to(&self.segment, RING, len - first, out).map_err(as_corrupt)
+        self.segment
+            .append_to(RING + start, first, out)
+            .map_err(as_corrupt)?;
+        self.segment
+            .append_to(RING, len - first, out)
+            .map_err(as_corrupt)
     }
 
     /// The length field of the record at `position`, as written (unchecked).
@@ -801,7 +816,7 @@ fn fuzz_ring(ring_bytes: &[u8]) -> Result<Ring, Error> {
     let mut area = vec![0u8; FUZZ_RING_BYTES];
     let n = ring_bytes.len().min(FUZZ_RING_BYTES);
     area[..n].copy_from_slice(&ring_bytes[..n]);
-    sys::write_at(&ring.segment, RING, &area)?;
+    ring.segment.write_at(RING, &area)?;
     Ok(ring)
 }
 

@@ -1,7 +1,7 @@
 use std::fmt;
 use std::io;
 
-use crate::sys::ExitStatus;
+use crate::status::ExitStatus;
 
 /// Where a panic happened, and what it said.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

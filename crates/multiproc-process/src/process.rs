@@ -8,17 +8,23 @@ use std::time::{Duration, Instant};
 use ipc_channel::ipc::{self, IpcReceiver, IpcSender, OpaqueIpcSender};
 use ipc_channel::{IpcError, TryRecvError};
 
-use crate::bootstrap;
-use crate::context::{StartMethod, get_start_method};
+use crate::child;
+use crate::entry::Entry;
 use crate::error::ProcessError;
+use crate::exit;
 use crate::forkserver;
-use crate::function::{Entry, Outcome, catch_panic};
-use crate::launcher::on_long_lived_thread;
+use crate::function::catch_panic;
+use crate::identity::Identity;
+use crate::launcher::{self, on_long_lived_thread};
 use crate::logging;
-use crate::registry::{self, ChildHandle, Identity, Reaper};
-use crate::spawn::{self, Bootstrap, ChildSpec, ENV_CHILD};
-use crate::sys::{self, ExitStatus};
+use crate::method::{StartMethod, get_start_method};
+use crate::registry::{self, ChildHandle, Reaper};
+use crate::spawn;
+use crate::status::{self, ExitStatus};
+use crate::sys;
+use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
+use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
 
 /// How often a join re-checks that the child is still alive while it waits for the result. A
 /// copy of the child's result channel inherited by another process would hide the child's end
@@ -69,7 +75,8 @@ const EXIT_FIRST: Duration = Duration::from_millis(2);
 /// let p = multiproc_process::Process::new(worker, (NotSerde,));
 /// ```
 ///
-/// Use [`Process::fork`] to run a capturing closure in a forked child.
+/// Use [`Process::fork`] (an `unsafe fn`, with fork's contract) to run a capturing closure in
+/// a forked child.
 #[doc(alias = "multiprocessing.Process")]
 pub struct Process<R> {
     identity: Identity,
@@ -96,7 +103,7 @@ struct Running<R> {
 /// What a child runs: a named function with its arguments, or a closure (fork only).
 trait Payload<R>: Send {
     /// The trampoline's offset, for a child that does not share our memory.
-    fn trampoline(&self) -> Option<isize>;
+    fn trampoline(&self) -> Option<Sealed<Trampoline>>;
     /// Sends the arguments to a re-executed or fork-server child.
     fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError>;
     /// Runs the target here (in a forked child).
@@ -114,8 +121,8 @@ where
     Args: Portable,
     F::Output: Portable,
 {
-    fn trampoline(&self) -> Option<isize> {
-        Some(Entry::<F, Args>::offset())
+    fn trampoline(&self) -> Option<Sealed<Trampoline>> {
+        Some(Entry::<F, Args>::sealed())
     }
 
     fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError> {
@@ -133,7 +140,7 @@ impl<F, R> Payload<R> for Closure<F>
 where
     F: FnOnce() -> R + Send,
 {
-    fn trampoline(&self) -> Option<isize> {
+    fn trampoline(&self) -> Option<Sealed<Trampoline>> {
         None
     }
 
@@ -175,27 +182,14 @@ impl<R: Portable> Process<R> {
         Args: Portable,
     {
         // Fails the build for a target that is not zero-sized (see `Target`).
-        let _ = Entry::<F, Args>::offset;
+        let _ = Entry::<F, Args>::sealed;
         Process::from_payload(method, Box::new(Call { target, args }))
     }
 
-    /// A process that runs any closure, captures included, in a forked child (the fork start
-    /// method, whatever the default). The closure's result comes back through
-    /// [`join`](Process::join) as for [`Process::new`].
-    ///
-    /// The child is a copy of this process, made by `fork()`: the closure sees the captured
-    /// data without serializing it. Forking a program that runs other threads is only as safe
-    /// as glibc makes it (the child inherits locks other threads held); prefer
-    /// [`Process::new`] with the spawn or forkserver start method in threaded programs.
-    ///
-    /// ```
-    /// use multiproc_process::Process;
-    /// let words = vec!["fork", "captures", "anything"];
-    /// let mut p = Process::fork(move || words.join(" ").len());
-    /// p.start().unwrap();
-    /// assert_eq!(p.join().unwrap(), 22);
-    /// ```
-    pub fn fork<F>(closure: F) -> Process<R>
+    /// A process whose forked child runs `closure`: the body of the `unsafe`
+    /// [`Process::fork`] (declared in the OS layer, `sys/fork_closure.rs`), whose caller
+    /// took on fork's contract. Nothing else calls it.
+    pub(crate) fn forking<F>(closure: F) -> Process<R>
     where
         F: FnOnce() -> R + Send + 'static,
     {
@@ -269,7 +263,7 @@ impl<R: Portable> Process<R> {
     /// Starts the child. Returns once the child exists and has its task; an error if it could
     /// not be started, or if it was started before.
     pub fn start(&mut self) -> Result<(), ProcessError> {
-        bootstrap::ensure_linked();
+        child::ensure_linked();
         if std::env::var_os(ENV_CHILD).is_some() {
             return Err(ProcessError::BootstrapNotRun);
         }
@@ -321,7 +315,7 @@ impl<R: Portable> Process<R> {
     fn start_spawn(
         &self,
         payload: Box<dyn Payload<R>>,
-        trampoline: isize,
+        trampoline: Sealed<Trampoline>,
     ) -> Result<Running<R>, ProcessError> {
         let name = &self.identity.name;
         let spawned = spawn::spawn().map_err(|e| e.into_process_error(name))?;
@@ -334,14 +328,18 @@ impl<R: Portable> Process<R> {
             )
             .map_err(ProcessError::io("could not watch the child"))?,
         );
-        registry::state().register(child.clone());
+        register(child.clone());
         let spec = ChildSpec {
             identity: self.identity.clone(),
             trampoline,
             log: logging::sink_for_child(),
         };
         // A send that fails means the child died; its join tells how.
-        if spawned.to_child.send(Bootstrap::Run(spec)).is_ok() {
+        let bootstrap = Bootstrap {
+            key: tag::tree_key(),
+            role: Role::Run(spec),
+        };
+        if spawned.to_child.send(bootstrap).is_ok() {
             send_args(payload, spawned.to_child.to_opaque(), &child)?;
         }
         let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
@@ -356,7 +354,7 @@ impl<R: Portable> Process<R> {
     fn start_forkserver(
         &self,
         payload: Box<dyn Payload<R>>,
-        trampoline: isize,
+        trampoline: Sealed<Trampoline>,
     ) -> Result<Running<R>, ProcessError> {
         let server = forkserver::client()?;
         let channel_error = ProcessError::io("could not create a channel");
@@ -378,7 +376,7 @@ impl<R: Portable> Process<R> {
             )
             .map_err(ProcessError::io("could not watch the child"))?,
         );
-        registry::state().register(child.clone());
+        register(child.clone());
         send_args(payload, args_tx.to_opaque(), &child)?;
         Ok(Running {
             child,
@@ -551,12 +549,12 @@ impl<R: Portable> Process<R> {
     /// Sends SIGTERM to the child (Python's `terminate`). A child that already ended is left
     /// alone.
     pub fn terminate(&self) -> Result<(), ProcessError> {
-        self.signal(libc::SIGTERM)
+        self.signal(multiproc_sys::signal::number::SIGTERM)
     }
 
     /// Sends SIGKILL to the child (Python's `kill`).
     pub fn kill(&self) -> Result<(), ProcessError> {
-        self.signal(libc::SIGKILL)
+        self.signal(multiproc_sys::signal::number::SIGKILL)
     }
 
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
@@ -598,6 +596,12 @@ impl<R: Portable> Process<R> {
     }
 }
 
+/// Records a started child; the exit handler will wait for it.
+fn register(child: Arc<ChildHandle>) {
+    exit::install_handler();
+    registry::state().register(child);
+}
+
 /// Sends the arguments to the child; a serialization failure kills the child and is reported.
 fn send_args<R>(
     payload: Box<dyn Payload<R>>,
@@ -606,7 +610,7 @@ fn send_args<R>(
 ) -> Result<(), ProcessError> {
     match payload.send_args(to) {
         Err(IpcError::SerializationError(e)) => {
-            let _ = child.signal(libc::SIGKILL);
+            let _ = child.signal(multiproc_sys::signal::number::SIGKILL);
             child.wait(None);
             registry::forget_child(child.pid);
             Err(ProcessError::Transfer {
@@ -631,78 +635,78 @@ fn fork_child<R: Portable>(
     // Finish every lazy initialisation the child will need, so that no other thread can be
     // half-way through one when we fork (the child would wait for it forever).
     crate::function::prepare_for_fork();
-    let mut state = registry::state();
-    let parent = sys::getpid();
+    let state = registry::state();
+    let forkserver = forkserver::hold_for_fork();
+    let launcher = launcher::hold_for_fork();
+    let parent = multiproc_sys::process::pid();
     // Hold the standard streams across the fork, as glibc holds malloc's locks: the child
     // then never inherits them locked by another thread, and can print and flush.
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
     let _ = out.flush();
     let _ = err.flush();
-    sys::flush_c_stdio();
-    // SAFETY: the child only runs the target and leaves with `exit_now`; it never returns
-    // into the caller. That the target itself is fork-safe in a multi-threaded parent is the
-    // documented contract of the fork start method (sound with glibc's fork handlers).
-    match unsafe { sys::fork() } {
-        Ok(0) => {
-            drop((out, err));
-            if !sys::kill_me_with_parent(parent) {
-                sys::exit_now(71);
-            }
-            sys::reset_signal_mask();
-            identity.pid = sys::getpid();
+    multiproc_sys::fork::flush_c_stdio();
+    let mut held = Some((state, forkserver, launcher));
+    let forked = sys::fork_child(|| {
+        drop((out, err));
+        if !multiproc_sys::fork::set_parent_death_signal(parent) {
+            return 71;
+        }
+        multiproc_sys::signal::reset_mask();
+        identity.pid = multiproc_sys::process::pid();
+        if let Some((mut state, mut forkserver, mut launcher)) = held.take() {
             state.become_forked_child(identity.clone());
-            drop(state);
-            let outcome = match catch_panic(false, move || payload.run_here()) {
-                Ok(value) => Outcome::Returned(value),
-                Err(panic) => Outcome::Panicked(panic),
-            };
-            let code = if matches!(outcome, Outcome::Returned(_)) {
-                0
-            } else {
+            forkserver::forget_after_fork(&mut forkserver);
+            launcher::forget_after_fork(&mut launcher);
+        }
+        logging::forget_receiver_after_fork();
+        let outcome = match catch_panic(false, move || payload.run_here()) {
+            Ok(value) => Outcome::Returned(value),
+            Err(panic) => Outcome::Panicked(panic),
+        };
+        let code = if matches!(outcome, Outcome::Returned(_)) {
+            0
+        } else {
+            1
+        };
+        exit::before_child_exit();
+        let code = match result.send(outcome) {
+            Ok(()) => code,
+            Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+            Err(e) => {
+                eprintln!("multiproc: could not send the result to the parent: {e}");
                 1
-            };
-            registry::before_child_exit();
-            let code = match result.send(outcome) {
-                Ok(()) => code,
-                Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
-                Err(e) => {
-                    eprintln!("multiproc: could not send the result to the parent: {e}");
-                    1
-                }
-            };
-            let _ = std::io::stdout().flush();
-            let _ = std::io::stderr().flush();
-            sys::flush_c_stdio();
-            sys::exit_now(code)
+            }
+        };
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        multiproc_sys::fork::flush_c_stdio();
+        code
+    });
+    // In the parent: the closure, with the stdio locks and the result sender, is gone.
+    let Some((mut state, forkserver, launcher)) = held else {
+        return Err(ProcessError::Unsupported("a fork that returned twice"));
+    };
+    drop((forkserver, launcher));
+    let pid = forked.map_err(|e| ProcessError::Io {
+        context: "fork failed",
+        source: e,
+    })?;
+    let child = match ChildHandle::new(pid, identity.name.clone(), identity.daemon, Reaper::Direct)
+    {
+        Ok(child) => Arc::new(child),
+        Err(e) => {
+            let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+            let _ = status::waitpid(pid, true);
+            return Err(ProcessError::Io {
+                context: "could not watch the child",
+                source: e,
+            });
         }
-        Ok(pid) => {
-            drop(result);
-            let child = ChildHandle::new(
-                pid as u32,
-                identity.name.clone(),
-                identity.daemon,
-                Reaper::Direct,
-            );
-            let child = match child {
-                Ok(child) => Arc::new(child),
-                Err(e) => {
-                    let _ = sys::kill(pid as u32, libc::SIGKILL);
-                    let _ = sys::waitpid(pid as u32, true);
-                    return Err(ProcessError::Io {
-                        context: "could not watch the child",
-                        source: e,
-                    });
-                }
-            };
-            state.register(child.clone());
-            Ok(child)
-        }
-        Err(e) => Err(ProcessError::Io {
-            context: "fork failed",
-            source: e,
-        }),
-    }
+    };
+    exit::install_handler();
+    state.register(child.clone());
+    Ok(child)
 }
 
 impl<R> fmt::Debug for Process<R> {

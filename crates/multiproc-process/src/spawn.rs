@@ -10,46 +10,16 @@ use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 
 use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
-use serde::{Deserialize, Serialize};
 
 use crate::error::ProcessError;
+use crate::function::guard_decode;
 use crate::launcher::on_long_lived_thread;
-use crate::logging::LogSink;
-use crate::registry::Identity;
-use crate::sys;
-
-/// The environment variable that marks a process as a multiproc child: the one-shot server's
-/// name, the token and the parent's pid, tab-separated.
-pub(crate) const ENV_CHILD: &str = "MULTIPROC_CHILD";
+use crate::rendezvous::{Refused, Rendezvous};
+use crate::status::{self, ExitStatus};
+use crate::wire::{Bootstrap, ENV_CHILD, Hello};
 
 /// The longest socket path the kernel takes (`sun_path` holds 108 bytes with the NUL).
 const MAX_SOCKET_PATH: usize = 107;
-
-/// The child's first message: proof that it is the child we started, and a channel to it.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Hello {
-    pub(crate) token: u64,
-    pub(crate) pid: u32,
-    pub(crate) fingerprint: [u64; 4],
-    pub(crate) to_child: IpcSender<Bootstrap>,
-}
-
-/// What the parent tells a new child to be.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Bootstrap {
-    /// Run the trampoline at this offset; its arguments follow on the same channel.
-    Run(ChildSpec),
-    /// Become the fork server.
-    Forkserver(ChildSpec),
-}
-
-/// A child's identity, entry point and logging.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct ChildSpec {
-    pub(crate) identity: Identity,
-    pub(crate) trampoline: isize,
-    pub(crate) log: Option<LogSink>,
-}
 
 /// A re-executed child that has connected and proved itself.
 pub(crate) struct Spawned {
@@ -60,10 +30,7 @@ pub(crate) struct Spawned {
 
 /// Why a spawn failed; the caller adds the child's name.
 pub(crate) enum SpawnError {
-    Died {
-        status: sys::ExitStatus,
-        detail: String,
-    },
+    Died { status: ExitStatus, detail: String },
     Mismatch,
     Io(&'static str, std::io::Error),
 }
@@ -92,8 +59,10 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
             std::io::Error::from(std::io::ErrorKind::InvalidInput),
         ));
     }
-    let token = sys::random_u64();
-    let marker = format!("{server_name}\t{token}\t{}", sys::getpid());
+    let rendezvous = Rendezvous::beside(&server_name)
+        .map_err(|e| SpawnError::Io("could not create the rendezvous socket", e))?;
+    let token = multiproc_sys::random::u64();
+    let marker = format!("{server_name}\t{}", multiproc_sys::process::pid());
 
     let mut command = Command::new("/proc/self/exe");
     if let Some(arg0) = std::env::args_os().next() {
@@ -105,26 +74,49 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     let pid = child.id();
     drop(child);
 
-    let pidfd = match sys::pidfd_open(pid) {
+    let pidfd = match multiproc_sys::pidfd::open(pid) {
         Ok(fd) => fd,
         Err(e) => {
-            let _ = sys::kill(pid, libc::SIGKILL);
-            let _ = sys::waitpid(pid, true);
+            let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+            let _ = status::waitpid(pid, true);
             return Err(SpawnError::Io("could not watch the child", e));
         }
     };
-    let cancel = sys::eventfd().map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
+    // The token goes only to the process we started, of our user, as the kernel says.
+    if let Err(refused) = rendezvous.admit(pid, pidfd.as_fd(), token) {
+        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+        let status = status::waitpid(pid, true)
+            .ok()
+            .flatten()
+            .unwrap_or(ExitStatus::Code(-1));
+        return Err(match refused {
+            Refused::ChildGone { refused: 0 } => SpawnError::Died {
+                status,
+                detail: String::new(),
+            },
+            Refused::ChildGone { refused } => SpawnError::Died {
+                status,
+                detail: format!(
+                    "{refused} connection(s) from other processes were refused at the rendezvous"
+                ),
+            },
+            Refused::Io(e) => SpawnError::Io("the rendezvous with the child failed", e),
+        });
+    }
+    drop(rendezvous);
+    let cancel = multiproc_sys::eventfd::new()
+        .map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
 
     let accepted = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
-            let ready = sys::poll_first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
+            let ready = multiproc_sys::poll::first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
             if matches!(ready, Ok(0)) {
                 // The child died before connecting: connect ourselves so that accept returns.
                 let _ = IpcSender::<Hello>::connect(server_name.clone());
             }
         });
-        let accepted = crate::function::guard_decode(|| server.accept());
-        sys::eventfd_signal(cancel.as_fd());
+        let accepted = guard_decode(|| server.accept());
+        multiproc_sys::eventfd::signal(cancel.as_fd());
         let _ = watcher.join();
         accepted
     });
@@ -134,13 +126,15 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         Err(e) => {
             // A child that is still alive sent something that is not a hello: it is not ours
             // to trust.
-            if !sys::poll_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO)).unwrap_or(true) {
-                let _ = sys::kill(pid, libc::SIGKILL);
+            if !multiproc_sys::poll::wait_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO))
+                .unwrap_or(true)
+            {
+                let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
             }
-            let status = sys::waitpid(pid, true)
+            let status = status::waitpid(pid, true)
                 .ok()
                 .flatten()
-                .unwrap_or(sys::ExitStatus::Code(-1));
+                .unwrap_or(ExitStatus::Code(-1));
             return Err(SpawnError::Died {
                 status,
                 detail: describe_early_death(&e),
@@ -148,8 +142,8 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         }
     };
     if hello.token != token || hello.pid != pid || hello.fingerprint != own_fingerprint() {
-        let _ = sys::kill(pid, libc::SIGKILL);
-        let _ = sys::waitpid(pid, true);
+        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+        let _ = status::waitpid(pid, true);
         return Err(SpawnError::Mismatch);
     }
     Ok(Spawned {
@@ -163,7 +157,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
 /// `/proc/self/exe` does not change.
 fn own_fingerprint() -> [u64; 4] {
     static FINGERPRINT: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
-    *FINGERPRINT.get_or_init(|| sys::exe_fingerprint().unwrap_or_default())
+    *FINGERPRINT.get_or_init(|| multiproc_sys::exe::fingerprint().unwrap_or_default())
 }
 
 fn describe_early_death(e: &str) -> String {

@@ -245,7 +245,9 @@ fn names_and_daemon_flag() {
 #[test]
 fn fork_runs_a_capturing_closure() {
     let words = ["a".to_owned(), "captured".to_owned(), "vector".to_owned()];
-    let mut p = Process::fork(move || words.concat());
+    // SAFETY: the closure only allocates (glibc makes malloc usable after fork) and returns;
+    // it touches no lock or data of the test harness's other threads.
+    let mut p = unsafe { Process::fork(move || words.concat()) };
     p.start().unwrap();
     assert_eq!(p.join().unwrap(), "acapturedvector");
 }
@@ -253,7 +255,8 @@ fn fork_runs_a_capturing_closure() {
 #[test]
 fn a_closure_cannot_use_another_start_method() {
     // `Process::fork` always forks, whatever the default start method.
-    let mut p = Process::fork(std::process::id);
+    // SAFETY: `std::process::id` is `getpid`, async-signal-safe.
+    let mut p = unsafe { Process::fork(std::process::id) };
     assert_eq!(p.start_method(), StartMethod::Fork);
     p.start().unwrap();
     assert_ne!(p.join().unwrap(), std::process::id());
@@ -274,23 +277,16 @@ fn channels_travel_as_arguments() {
     });
 }
 
-fn readable_within(fd: i32, millis: i32) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd for the duration of the call.
-    unsafe { libc::poll(&mut pfd, 1, millis) == 1 }
+fn readable_within(fd: std::os::fd::BorrowedFd<'_>, millis: u64) -> bool {
+    multiproc_sys::poll::wait_readable(fd, Some(std::time::Duration::from_millis(millis))).unwrap()
 }
 
 #[test]
 fn sentinel_becomes_readable_when_the_child_ends() {
-    use std::os::fd::AsRawFd;
     each_method(|m| {
         let mut p = get_context(m).process(sleep_long, ());
         p.start().unwrap();
-        let fd = p.sentinel().unwrap().as_raw_fd();
+        let fd = p.sentinel().unwrap();
         assert!(!readable_within(fd, 0), "readable while running");
         p.kill().unwrap();
         assert!(readable_within(fd, 10_000), "not readable after kill");

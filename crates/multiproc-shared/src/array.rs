@@ -8,9 +8,11 @@ use std::time::Duration;
 use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::cell::{self, SeqLock};
+use crate::data_lock::{DataLock, GUARD_FLAG, data_offset};
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::deadline_after;
-use crate::value::{DataLock, data_offset};
+use crate::sys::GuardHeld;
 use crate::words::Acquire;
 use crate::{Error, RLock, Segment};
 
@@ -22,53 +24,92 @@ fn byte_len<T>(offset: usize, len: usize) -> Result<usize, Error> {
         .ok_or(Error::TooLarge)
 }
 
-/// The elements of an `Array` or `RawArray`: `len` values of `T` at `ptr`, inside a segment
-/// that outlives the view. The element accesses of both types live here, once; `Array` wraps
-/// them in its lock.
+/// The elements of an `Array` or `RawArray`: `len` values of `T` at byte `offset` of a
+/// segment sized by `byte_len::<T>(offset, len)`. The element accesses of both types live
+/// here, once. An `Array` calls them under its lock (`raw == false`), and they copy bytes;
+/// a `RawArray` accesses each element with one native atomic where `T` fits one, and
+/// otherwise through the array's sequence lock.
 struct Elements<'a, T> {
-    ptr: *mut T,
+    segment: &'a Segment,
+    offset: usize,
     len: usize,
-    _segment: PhantomData<&'a Segment>,
+    raw: bool,
+    _data: PhantomData<T>,
 }
 
 impl<'a, T: Pod> Elements<'a, T> {
-    /// The elements at byte `offset` of `segment`, which was sized by `byte_len::<T>(offset,
-    /// len)` and places them aligned.
-    fn of(segment: &'a Segment, offset: usize, len: usize) -> Self {
+    fn of(segment: &'a Segment, offset: usize, len: usize, raw: bool) -> Self {
         Elements {
-            ptr: segment.as_ptr().wrapping_add(offset).cast::<T>(),
+            segment,
+            offset,
             len,
-            _segment: PhantomData,
+            raw,
+            _data: PhantomData,
         }
+    }
+
+    /// Byte offset of element `index` (< len, so in bounds by the segment's sizing).
+    fn at(&self, index: usize) -> usize {
+        self.offset + index * size_of::<T>()
     }
 
     fn get(&self, index: usize) -> Result<T, Error> {
         check_index(index, self.len)?;
-        // SAFETY: index < len, so in bounds of the live segment and aligned (`of`); any bit
-        // pattern is a valid `T` (Pod); volatile since other processes write the memory.
-        Ok(unsafe { self.ptr.add(index).read_volatile() })
+        let at = self.at(index);
+        match (self.raw, cell::is_native::<T>()) {
+            (true, true) => cell::load_native(self.segment, at),
+            (true, false) => SeqLock::of(self.segment).read(|| cell::read_bytes(self.segment, at)),
+            (false, _) => cell::read_bytes(self.segment, at),
+        }
     }
 
     fn set(&self, index: usize, value: T) -> Result<(), Error> {
         check_index(index, self.len)?;
-        // SAFETY: as in `get`.
-        unsafe { self.ptr.add(index).write_volatile(value) };
-        Ok(())
+        let at = self.at(index);
+        match (self.raw, cell::is_native::<T>()) {
+            (true, true) => cell::store_native(self.segment, at, value),
+            (true, false) => SeqLock::of(self.segment)
+                .write(|| self.segment.write_at(at, bytemuck::bytes_of(&value))),
+            (false, _) => self.segment.write_at(at, bytemuck::bytes_of(&value)),
+        }
     }
 
     fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
         check_len(self.len, dst.len())?;
-        // SAFETY: `len` elements are in bounds of the live segment; `dst` is a distinct
-        // private buffer of the same length.
-        unsafe { std::ptr::copy_nonoverlapping(self.ptr, dst.as_mut_ptr(), self.len) };
-        Ok(())
+        match (self.raw, cell::is_native::<T>()) {
+            (true, true) => {
+                for (index, slot) in dst.iter_mut().enumerate() {
+                    *slot = cell::load_native(self.segment, self.at(index))?;
+                }
+                Ok(())
+            }
+            (true, false) => SeqLock::of(self.segment).read(|| {
+                self.segment
+                    .read_at(self.offset, bytemuck::cast_slice_mut(&mut *dst))
+            }),
+            (false, _) => self
+                .segment
+                .read_at(self.offset, bytemuck::cast_slice_mut(dst)),
+        }
     }
 
     fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
         check_len(self.len, src.len())?;
-        // SAFETY: as in `copy_to_slice`, in the other direction.
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr, self.len) };
-        Ok(())
+        match (self.raw, cell::is_native::<T>()) {
+            (true, true) => {
+                for (index, value) in src.iter().enumerate() {
+                    cell::store_native(self.segment, self.at(index), *value)?;
+                }
+                Ok(())
+            }
+            (true, false) => SeqLock::of(self.segment).write(|| {
+                self.segment
+                    .write_at(self.offset, bytemuck::cast_slice(src))
+            }),
+            (false, _) => self
+                .segment
+                .write_at(self.offset, bytemuck::cast_slice(src)),
+        }
     }
 }
 
@@ -93,7 +134,7 @@ fn check_len(expected: usize, found: usize) -> Result<(), Error> {
 ///
 /// Element access ([`get`](Array::get), [`set`](Array::set)) and the bulk copies take
 /// the lock for the access; [`lock`](Array::lock) returns a guard that dereferences to
-/// `[T]` for longer work. Bulk copies run at memory bandwidth (`copy_nonoverlapping`).
+/// `[T]` for longer work. Bulk copies run near memory bandwidth (8-byte atomic copies).
 ///
 /// ```
 /// use multiproc_shared::Array;
@@ -128,7 +169,7 @@ impl<T: Pod> Array<T> {
     pub fn zeroed(len: usize) -> Result<Array<T>, Error> {
         let segment = Segment::new(byte_len::<T>(Self::DATA, len)?)?;
         Ok(Array {
-            lock: RLock::in_segment(segment, 0),
+            lock: RLock::in_segment(segment, 0, GUARD_FLAG),
             len,
             _data: PhantomData,
         })
@@ -180,7 +221,7 @@ impl<T: Pod> Array<T> {
     }
 
     fn elements(&self) -> Elements<'_, T> {
-        Elements::of(self.segment(), Self::DATA, self.len)
+        Elements::of(self.segment(), Self::DATA, self.len, false)
     }
 
     fn data_lock(&self) -> DataLock<'_> {
@@ -314,10 +355,12 @@ impl<T: Pod> Array<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn lock(&self) -> LockResult<ArrayGuard<'_, T>> {
-        let guard = ArrayGuard { array: self };
         match self.data_lock().acquire_guard(None, "Array::lock") {
-            Acquire::OwnerDied => Err(OwnerDied::new(guard)),
-            _ => Ok(guard),
+            Some((held, Acquire::OwnerDied)) => {
+                Err(OwnerDied::new(ArrayGuard { array: self, held }))
+            }
+            Some((held, _)) => Ok(ArrayGuard { array: self, held }),
+            None => unreachable!("an acquire without a deadline does not time out"),
         }
     }
 
@@ -333,20 +376,16 @@ impl<T: Pod> Array<T> {
             .data_lock()
             .acquire_guard(deadline_after(timeout), "Array::lock")
         {
-            Acquire::Acquired => Ok(Some(ArrayGuard { array: self })),
-            Acquire::OwnerDied => Err(OwnerDied::new(Some(ArrayGuard { array: self }))),
-            Acquire::TimedOut => Ok(None),
+            Some((held, Acquire::OwnerDied)) => {
+                Err(OwnerDied::new(Some(ArrayGuard { array: self, held })))
+            }
+            Some((held, _)) => Ok(Some(ArrayGuard { array: self, held })),
+            None => Ok(None),
         }
     }
 
     /// The segment the array and its lock live in.
-    ///
-    /// ```
-    /// let a = multiproc_shared::Array::<u8>::zeroed(10)?;
-    /// assert!(a.segment().len() >= 10);
-    /// # Ok::<(), multiproc_shared::Error>(())
-    /// ```
-    pub fn segment(&self) -> &Segment {
+    pub(crate) fn segment(&self) -> &Segment {
         self.lock.segment()
     }
 }
@@ -364,27 +403,33 @@ impl<T: Pod> Array<T> {
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct ArrayGuard<'a, T: Pod> {
     array: &'a Array<T>,
+    held: GuardHeld,
 }
 
 impl<T: Pod> Deref for ArrayGuard<'_, T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        // SAFETY: `len` elements in bounds and aligned, valid for any bit pattern (Pod);
-        // the lock is held by this thread and `Array` refuses other access from it.
-        unsafe { std::slice::from_raw_parts(self.array.as_ptr(), self.array.len) }
+        let mapping = self.array.segment().mapping();
+        match mapping.locked_slice::<T>(Array::<T>::DATA, self.array.len, &self.held) {
+            Ok(elements) => elements,
+            Err(err) => unreachable!("the data of an array is misplaced: {err}"),
+        }
     }
 }
 
 impl<T: Pod> DerefMut for ArrayGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut [T] {
-        // SAFETY: as in `deref`; `&mut self` makes the borrow unique.
-        unsafe { std::slice::from_raw_parts_mut(self.array.as_ptr(), self.array.len) }
+        let mapping = self.array.segment().mapping();
+        match mapping.locked_slice_mut::<T>(Array::<T>::DATA, self.array.len, &mut self.held) {
+            Ok(elements) => elements,
+            Err(err) => unreachable!("the data of an array is misplaced: {err}"),
+        }
     }
 }
 
 impl<T: Pod> Drop for ArrayGuard<'_, T> {
     fn drop(&mut self) {
-        self.array.data_lock().release_guard();
+        self.array.data_lock().release_guard(&mut self.held);
     }
 }
 
@@ -431,7 +476,7 @@ impl<'de, T: Pod> Deserialize<'de> for Array<T> {
             ));
         }
         Ok(Array {
-            lock: RLock::in_segment(segment, 0),
+            lock: RLock::in_segment(segment, 0, GUARD_FLAG),
             len,
             _data: PhantomData,
         })
@@ -440,8 +485,11 @@ impl<'de, T: Pod> Deserialize<'de> for Array<T> {
 
 /// A fixed-length array of `T` in shared memory with no lock (Python's `RawArray`).
 ///
-/// Element reads and writes are volatile; bulk copies are plain `copy_nonoverlapping`
-/// and may observe a concurrent writer's partial update. Synchronise with a separate
+/// Every access is atomic, as for [`RawValue`](crate::RawValue): an element of 1, 2, 4 or
+/// 8 bytes is one atomic load or store (and the bulk copies go element by element, so they
+/// may mix elements from before and after a concurrent writer's copy); for a larger
+/// element, every access, bulk copies included, runs under the array's sequence lock, so
+/// each copy is one consistent snapshot. For more than that, synchronise with a separate
 /// [`Lock`](crate::Lock), an [`Event`](crate::Event) or a [`Barrier`](crate::Barrier).
 ///
 /// ```
@@ -460,8 +508,11 @@ pub struct RawArray<T: Pod> {
 }
 
 impl<T: Pod> RawArray<T> {
+    /// Where the elements start; the sequence word of a large `T` is at byte 0.
+    const DATA: usize = data_offset::<T>();
+
     fn elements(&self) -> Elements<'_, T> {
-        Elements::of(&self.segment, 0, self.len)
+        Elements::of(&self.segment, Self::DATA, self.len, true)
     }
 
     /// Creates an array of `len` zeroes.
@@ -473,7 +524,7 @@ impl<T: Pod> RawArray<T> {
     /// ```
     pub fn zeroed(len: usize) -> Result<RawArray<T>, Error> {
         Ok(RawArray {
-            segment: Segment::new(byte_len::<T>(0, len)?)?,
+            segment: Segment::new(byte_len::<T>(Self::DATA, len)?)?,
             len,
             _data: PhantomData,
         })
@@ -512,15 +563,15 @@ impl<T: Pod> RawArray<T> {
         self.len == 0
     }
 
-    /// A pointer to the first element in this process's mapping (page-aligned).
+    /// A pointer to the first element in this process's mapping (64-byte aligned).
     ///
     /// ```
     /// let a = multiproc_shared::RawArray::<u64>::zeroed(1)?;
-    /// assert_eq!(a.as_ptr() as usize % 4096, 0);
+    /// assert_eq!(a.as_ptr() as usize % 64, 0);
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
-        self.segment.as_ptr().cast::<T>()
+        self.segment.as_ptr().wrapping_add(Self::DATA).cast::<T>()
     }
 
     /// Reads element `index`; [`Error::OutOfBounds`] past the end.
@@ -583,17 +634,6 @@ impl<T: Pod> RawArray<T> {
             .expect("lengths are equal by construction");
         out
     }
-
-    /// The segment the array lives in.
-    ///
-    /// ```
-    /// let a = multiproc_shared::RawArray::<u8>::zeroed(3)?;
-    /// assert_eq!(a.segment().len(), 3);
-    /// # Ok::<(), multiproc_shared::Error>(())
-    /// ```
-    pub fn segment(&self) -> &Segment {
-        &self.segment
-    }
 }
 
 impl<T: Pod> Clone for RawArray<T> {
@@ -625,7 +665,7 @@ impl<'de, T: Pod> Deserialize<'de> for RawArray<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let (segment, len) = <(Segment, u64)>::deserialize(deserializer)?;
         let len = usize::try_from(len).map_err(serde::de::Error::custom)?;
-        let needed = byte_len::<T>(0, len).map_err(serde::de::Error::custom)?;
+        let needed = byte_len::<T>(Self::DATA, len).map_err(serde::de::Error::custom)?;
         if segment.len() < needed {
             return Err(serde::de::Error::custom(
                 "received shared memory is too small for this array",

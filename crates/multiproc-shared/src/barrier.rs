@@ -74,19 +74,19 @@ impl Barrier {
     }
 
     fn lock_word(&self) -> &LockWord {
-        self.segment.word(LOCK)
+        self.segment.placed(LOCK)
     }
 
     fn condvar(&self) -> &CondvarWord {
-        self.segment.word(CONDVAR)
+        self.segment.placed(CONDVAR)
     }
 
     fn u32_at(&self, offset: usize) -> &AtomicU32 {
-        self.segment.word(offset)
+        self.segment.placed(offset)
     }
 
     fn history(&self) -> &AtomicU64 {
-        self.segment.word(HISTORY)
+        self.segment.placed(HISTORY)
     }
 
     /// The number of waits needed to trip the barrier.

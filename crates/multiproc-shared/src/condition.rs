@@ -80,7 +80,7 @@ impl Condition {
     }
 
     fn condvar(&self) -> &CondvarWord {
-        self.segment.word(0)
+        self.segment.placed(0)
     }
 
     /// Acquires the underlying lock ([`Error::OwnerDied`]: held, previous owner died).
@@ -152,7 +152,7 @@ impl Condition {
                 }
                 self.condvar().wait(lock.word(), deadline)
             }
-            ConditionLock::RLock(lock) => lock.word().wait_on(self.condvar(), deadline)?,
+            ConditionLock::RLock(lock) => lock.wait_on(self.condvar(), deadline)?,
         };
         match outcome {
             Acquire::Acquired => Ok(true),
@@ -246,8 +246,7 @@ impl Condition {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn notify_n(&self, count: u32) {
-        self.condvar()
-            .notify(i32::try_from(count).unwrap_or(i32::MAX));
+        self.condvar().notify(count);
     }
 
     /// Wakes every waiter.

@@ -63,6 +63,38 @@ pub enum Error {
         /// The slice's length.
         found: usize,
     },
+    /// An offset into shared memory that is not aligned for the access.
+    #[error("offset {offset} is not aligned to {align} bytes")]
+    Unaligned {
+        /// The offset asked for.
+        offset: usize,
+        /// The alignment the access needs.
+        align: usize,
+    },
+    /// A range of shared memory that does not fit inside it.
+    #[error("{len} bytes at offset {offset} do not fit in shared memory of {size} bytes")]
+    OutOfRange {
+        /// The offset asked for.
+        offset: usize,
+        /// The length asked for.
+        len: usize,
+        /// The size of the shared memory.
+        size: usize,
+    },
+    /// Bytes of a segment that this process already accesses with atomics of another
+    /// size (an `AtomicU32` where 8-byte copies or an `AtomicU64` were used, or the
+    /// reverse), which Rust's memory model does not allow to race.
+    #[error("{len} bytes at offset {offset} are already accessed with atomics of another size")]
+    MixedAccess {
+        /// The start of the refused 8-byte words.
+        offset: usize,
+        /// Their length in bytes.
+        len: usize,
+    },
+    /// The lock of a `Value` or `Array` was to be released (or waited on) at the level that
+    /// one of its guards holds on this thread: drop the guard instead.
+    #[error("the lock is held by a guard of its value or array on this thread; drop the guard")]
+    GuardOut,
     /// The requested size overflows the address space.
     #[error("requested shared memory size is too large")]
     TooLarge,

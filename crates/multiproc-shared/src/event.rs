@@ -45,7 +45,7 @@ impl Event {
     }
 
     fn word(&self) -> &EventWord {
-        self.segment.word(0)
+        self.segment.placed(0)
     }
 
     /// Sets the flag and wakes every waiter, in every process.

@@ -49,11 +49,88 @@
 //!   any process; a pthread mutex must be unlocked by the thread that locked it.
 //! * It has no semaphore, condition variable, barrier or recursive lock.
 //!
-//! What replaced it: futex words on `libc` (see [`words`]). A lock word holds the
+//! What replaced it: futex words on `multiproc-sys` (see [`words`]). A lock word holds the
 //! owner's pid, so an uncontended acquire is one compare-and-swap, release is one swap
 //! plus a `FUTEX_WAKE` only when someone sleeps, and a sleeping waiter checks the
 //! owner's liveness at a bounded interval. Shared (non-private) futexes key on the
 //! mapped page, so processes that map a segment at different addresses wake each other.
+//!
+//! # Safety
+//!
+//! No sequence of safe calls can cause undefined behaviour, even while other processes
+//! scribble on the shared memory. All `unsafe` lives in one private module (`sys`), under
+//! three rules: only atomics are ever referenced in shared memory; bytes are copied with
+//! 8-byte atomic loads and stores ([`Segment::read_at`], [`Segment::write_at`]); and a
+//! `&mut T`/`&mut [T]` exists only inside a [`ValueGuard`]/[`ArrayGuard`], while its lock
+//! is held and its "guard out" flag is up. [`RawValue`] and [`RawArray`] use a native atomic
+//! when `T` has the size of one, and a sequence lock otherwise. The compiler enforces the
+//! rest; each of these fails to compile:
+//!
+//! A guard's `&mut` cannot outlive the guard:
+//!
+//! ```compile_fail
+//! let value = multiproc_shared::Value::new(0_u32)?;
+//! let mut guard = value.lock()?;
+//! let inner: &mut u32 = &mut *guard;
+//! drop(guard);
+//! *inner += 1;
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! Nor the `Value` it came from:
+//!
+//! ```compile_fail
+//! let slice: &mut [u8] = {
+//!     let array = multiproc_shared::Array::<u8>::zeroed(4)?;
+//!     let mut guard = array.lock()?;
+//!     &mut *guard
+//! };
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! A guard stays on the thread that holds the lock:
+//!
+//! ```compile_fail
+//! fn send<T: Send>(_: T) {}
+//! let value = multiproc_shared::Value::new(0_u32)?;
+//! send(value.lock()?);
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! Shared values hold plain data only (no pointers, every bit pattern valid):
+//!
+//! ```compile_fail
+//! let name = multiproc_shared::RawValue::new(String::from("no"))?;
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! ```compile_fail
+//! let flags = multiproc_shared::RawArray::<bool>::zeroed(4)?; // not every byte is a bool
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! The data segment of a value is not reachable from safe code (it would let `read_at`
+//! race with a guard's `&mut`):
+//!
+//! ```compile_fail
+//! let value = multiproc_shared::Value::new(0_u32)?;
+//! let _ = value.segment();
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! ```compile_fail
+//! let value = multiproc_shared::Value::new([0_u64; 4])?;
+//! let _ = value.get_lock().segment();
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
+//!
+//! A slice of named shared memory, which other processes write, needs `unsafe`:
+//!
+//! ```compile_fail
+//! let block = multiproc_shared::SharedMemory::create_unique(8)?;
+//! let bytes: &[u8] = block.as_slice();
+//! # Ok::<(), multiproc_shared::Error>(())
+//! ```
 //!
 //! # Feature flags
 //!
@@ -61,9 +138,10 @@
 //!
 //! # Platform support
 //!
-//! Linux only (memfd, futex, `/proc`, `/dev/shm`). On other systems the crate compiles
-//! to nothing. Owner-death detection reads `/proc/<pid>/stat` (falling back to
-//! `kill(pid, 0)`), so all processes must share a pid namespace; a thread that dies
+//! Linux only (memfd, futex, `/proc`, `/dev/shm`); on other systems the build stops in
+//! `multiproc-sys`, which makes every system call of this crate. Owner-death detection is
+//! `multiproc_sys::process::is_alive` (`/proc/<pid>/stat`, a zombie counts as dead), so
+//! all processes must share a pid namespace; a thread that dies
 //! holding a lock inside a live process is not detected (Python does not detect it
 //! either).
 //!
@@ -95,10 +173,13 @@
 //! Across real processes, see `examples/shared_value.rs` and `examples/shared_array.rs`
 //! in the repository.
 #![cfg(target_os = "linux")]
+#![deny(unsafe_code)]
 
 mod array;
 mod barrier;
+mod cell;
 mod condition;
+mod data_lock;
 mod error;
 mod event;
 mod lock;
@@ -106,6 +187,7 @@ mod rlock;
 mod segment;
 mod semaphore;
 mod shared_memory;
+#[allow(unsafe_code)]
 mod sys;
 mod value;
 pub mod words;

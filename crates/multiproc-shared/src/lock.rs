@@ -76,7 +76,7 @@ impl Lock {
     }
 
     pub(crate) fn word(&self) -> &LockWord {
-        self.segment.word(0)
+        self.segment.placed(0)
     }
 
     /// Acquires the lock, waiting as long as it takes.
@@ -167,17 +167,6 @@ impl Lock {
             Some(Err(died)) => Err(OwnerDied::new(Some(died.into_inner()))),
             None => Ok(None),
         }
-    }
-
-    /// The segment the lock lives in.
-    ///
-    /// ```
-    /// let lock = multiproc_shared::Lock::new()?;
-    /// assert!(lock.segment().len() >= 4);
-    /// # Ok::<(), multiproc_shared::Error>(())
-    /// ```
-    pub fn segment(&self) -> &Segment {
-        &self.segment
     }
 }
 

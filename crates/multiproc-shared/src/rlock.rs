@@ -1,13 +1,14 @@
 //! `RLock`: a recursive lock shared between processes.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::{acquired, deadline_after};
-use crate::words::{Acquire, RLockWord};
+use crate::words::{Acquire, CondvarWord, RLockWord};
 use crate::{Error, Segment};
 
 /// A recursive lock shared between processes (Python's `RLock`): the owning thread may
@@ -33,6 +34,9 @@ pub struct RLock {
     segment: Segment,
     /// Where the word lives: a `Value` or `Array` shares its segment with its lock.
     offset: usize,
+    /// Where the "a guard is out" flag of a `Value` or `Array` lives: while it is up on
+    /// the owning thread, the level the guard holds cannot be released from here.
+    guard_flag: Option<usize>,
 }
 
 impl RLock {
@@ -46,18 +50,23 @@ impl RLock {
         Ok(RLock {
             segment: Segment::new(size_of::<RLockWord>())?,
             offset: 0,
+            guard_flag: None,
         })
     }
 
     /// The lock whose word sits at `offset` of `segment` (used by `Value` and `Array`).
-    pub(crate) fn in_segment(segment: Segment, offset: usize) -> RLock {
-        let lock = RLock { segment, offset };
+    pub(crate) fn in_segment(segment: Segment, offset: usize, guard_flag: usize) -> RLock {
+        let lock = RLock {
+            segment,
+            offset,
+            guard_flag: Some(guard_flag),
+        };
         let _ = lock.word();
         lock
     }
 
     pub(crate) fn word(&self) -> &RLockWord {
-        self.segment.word(self.offset)
+        self.segment.placed(self.offset)
     }
 
     /// Acquires (or re-acquires) the lock, waiting as long as it takes.
@@ -103,7 +112,33 @@ impl RLock {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn release(&self) -> Result<(), Error> {
+        if self.guard_out() && self.word().count() <= 1 {
+            return Err(Error::GuardOut);
+        }
         self.word().release()
+    }
+
+    /// Whether this thread owns the lock and a guard of its `Value`/`Array` is out.
+    pub(crate) fn guard_out(&self) -> bool {
+        self.guard_flag.is_some_and(|flag| {
+            self.segment
+                .placed::<AtomicU32>(flag)
+                .load(Ordering::Relaxed)
+                != 0
+                && self.word().is_owned()
+        })
+    }
+
+    /// Releases the lock fully, waits on `condvar`, and takes it again (a condition wait).
+    pub(crate) fn wait_on(
+        &self,
+        condvar: &CondvarWord,
+        deadline: Option<Instant>,
+    ) -> Result<Acquire, Error> {
+        if self.guard_out() {
+            return Err(Error::GuardOut);
+        }
+        self.word().wait_on(condvar, deadline)
     }
 
     /// Whether the calling thread owns the lock.
@@ -153,13 +188,7 @@ impl RLock {
 
 impl RLock {
     /// The segment the lock lives in (shared with the data of a `Value` or `Array`).
-    ///
-    /// ```
-    /// let lock = multiproc_shared::RLock::new()?;
-    /// assert!(lock.segment().len() >= 16);
-    /// # Ok::<(), multiproc_shared::Error>(())
-    /// ```
-    pub fn segment(&self) -> &Segment {
+    pub(crate) fn segment(&self) -> &Segment {
         &self.segment
     }
 }
@@ -202,13 +231,24 @@ impl fmt::Debug for RLock {
 
 impl Serialize for RLock {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (&self.segment, self.offset as u64).serialize(serializer)
+        let guard_flag = self.guard_flag.map(|flag| flag as u64);
+        (&self.segment, self.offset as u64, guard_flag).serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for RLock {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RLock, D::Error> {
-        let (segment, offset) = <(Segment, u64)>::deserialize(deserializer)?;
+        let (segment, offset, guard_flag) =
+            <(Segment, u64, Option<u64>)>::deserialize(deserializer)?;
+        let guard_flag = guard_flag
+            .map(usize::try_from)
+            .transpose()
+            .map_err(serde::de::Error::custom)?;
+        if let Some(flag) = guard_flag {
+            segment
+                .word::<AtomicU32>(flag)
+                .map_err(serde::de::Error::custom)?;
+        }
         let offset = usize::try_from(offset).map_err(serde::de::Error::custom)?;
         let fits = offset.is_multiple_of(align_of::<RLockWord>())
             && offset
@@ -219,6 +259,10 @@ impl<'de> Deserialize<'de> for RLock {
                 "received rlock does not fit its shared memory",
             ));
         }
-        Ok(RLock { segment, offset })
+        Ok(RLock {
+            segment,
+            offset,
+            guard_flag,
+        })
     }
 }

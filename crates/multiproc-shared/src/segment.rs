@@ -2,13 +2,14 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::ptr::NonNull;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use ipc_channel::ipc::IpcSharedMemory;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Error;
+use crate::sys::Mapping;
 use crate::words::Word;
 
 /// The message a byte transport gets when it tries to serialize a segment.
@@ -26,55 +27,30 @@ pub(crate) const PLAIN_SERIALIZATION_REFUSED: &str = "shared-memory handles cann
 /// `Clone` is cheap (a reference count); the mapping lives while any clone in this
 /// process does.
 ///
+/// Every safe access is atomic: [`word`](Segment::word) and
+/// [`atomic_u32`](Segment::atomic_u32) give 4-byte atomics, [`atomic_u64`](Segment::atomic_u64)
+/// and the copies ([`read_at`](Segment::read_at), [`write_at`](Segment::write_at),
+/// [`append_to`](Segment::append_to)) 8-byte ones. Rust's memory model does not allow
+/// atomics of two sizes on the same bytes to race, so the first access to each 8-byte word
+/// in this process fixes its size, and an access of the other size gives
+/// [`Error::MixedAccess`].
+///
 /// ```
 /// use multiproc_shared::Segment;
 ///
 /// let segment = Segment::new(4096)?;
 /// assert_eq!(segment.len(), 4096);
-/// // SAFETY: in bounds; nobody else uses the segment yet.
-/// unsafe { segment.as_ptr().write(7) };
+/// segment.write_at(0, &[7])?;
 /// let same = segment.clone();
-/// // SAFETY: in bounds.
-/// assert_eq!(unsafe { same.as_ptr().read() }, 7);
+/// let mut byte = [0];
+/// same.read_at(0, &mut byte)?;
+/// assert_eq!(byte, [7]);
 /// # Ok::<(), multiproc_shared::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Segment {
     inner: Arc<Mapping>,
 }
-
-struct Mapping {
-    /// Owns the memfd and the mapping; unmapped and closed on drop.
-    memory: IpcSharedMemory,
-    /// Start of the mapping, taken once with write permission (see `Mapping::new`).
-    base: NonNull<u8>,
-    /// The length the user asked for (the memfd holds at least one byte).
-    len: usize,
-}
-
-// SAFETY: `base` points into a MAP_SHARED mapping owned by `memory`, which is Send and
-// Sync itself; the pointer is never used to create references that outlive `&self` or
-// to access memory outside `len`. Concurrent access to the bytes is governed by the
-// types built on top (atomics, locks) or by the caller of `as_ptr`.
-unsafe impl Send for Mapping {}
-// SAFETY: as above; `Mapping` has no interior state besides the shared bytes.
-unsafe impl Sync for Mapping {}
-
-impl Mapping {
-    fn new(mut memory: IpcSharedMemory, len: usize) -> Mapping {
-        // SAFETY: `deref_mut` is unsafe because the bytes may be shared; we take only the
-        // raw start pointer, while we own `memory` exclusively, and never hold the slice.
-        let bytes = unsafe { memory.deref_mut() };
-        debug_assert!(bytes.len() >= len.max(1));
-        let base = NonNull::new(bytes.as_mut_ptr()).expect("shared memory maps at non-null");
-        Mapping { memory, base, len }
-    }
-}
-
-/// Segments from this size up start with their pages given back to the kernel (see
-/// [`sys::release_pages`](crate::sys::release_pages)): a queue's ring costs memory only
-/// for the bytes it has held.
-const RELEASE_AT_LEAST: usize = 64 * 1024;
 
 impl Segment {
     /// Creates a zero-filled segment of `len` bytes (rounded up to whole pages by the kernel).
@@ -85,26 +61,8 @@ impl Segment {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn new(len: usize) -> Result<Segment, Error> {
-        if len > isize::MAX as usize {
-            return Err(Error::TooLarge);
-        }
-        // ipc-channel represents zero bytes as "no memfd"; keep one byte so every segment
-        // has a real, page-aligned mapping.
-        let alloc = len.max(1);
-        // ipc-channel asserts on memfd_create/ftruncate/mmap failure (e.g. EMFILE). Catch
-        // that so that running out of fds is an error, not a crash.
-        let memory =
-            std::panic::catch_unwind(|| IpcSharedMemory::from_byte(0, alloc)).map_err(|_| {
-                Error::Io(std::io::Error::other(
-                    "could not create a memfd segment (out of file descriptors or memory?)",
-                ))
-            })?;
-        let mapping = Mapping::new(memory, len);
-        if alloc >= RELEASE_AT_LEAST {
-            crate::sys::release_pages(mapping.base.as_ptr(), alloc);
-        }
         Ok(Segment {
-            inner: Arc::new(mapping),
+            inner: Arc::new(Mapping::anonymous(len)?),
         })
     }
 
@@ -115,7 +73,7 @@ impl Segment {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.inner.len
+        self.inner.len()
     }
 
     /// Whether the segment has zero length.
@@ -125,14 +83,15 @@ impl Segment {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner.len == 0
+        self.inner.len() == 0
     }
 
     /// The start of the mapping in this process: page-aligned, valid for [`len`](Self::len)
     /// bytes while any clone of this segment lives in this process.
     ///
-    /// Other processes may read and write the bytes at any moment: access them through
-    /// atomics, under a lock, or with volatile reads and writes.
+    /// Other processes may read and write the bytes at any moment. The safe accessors
+    /// ([`read_at`](Self::read_at), [`atomic_u64`](Self::atomic_u64), ...) use atomics
+    /// only; code that dereferences this pointer must do the same.
     ///
     /// ```
     /// let segment = multiproc_shared::Segment::new(64)?;
@@ -140,42 +99,119 @@ impl Segment {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn as_ptr(&self) -> *mut u8 {
-        self.inner.base.as_ptr()
+        self.inner.base()
     }
 
     /// A reference to the synchronisation word of type `W` at byte `offset`.
     ///
-    /// The words in [`words`](crate::words) are valid when all-zero and hold no pointers,
-    /// so any aligned, in-bounds offset of a segment is a valid place for one.
-    ///
-    /// # Panics
-    ///
-    /// If `offset` is not aligned for `W` or the word does not fit in the segment.
+    /// The words in [`words`](crate::words) are valid when all-zero and hold atomics only,
+    /// so any aligned, in-bounds offset of a segment is a valid place for one. An unaligned
+    /// or out-of-bounds offset is an error.
     ///
     /// ```
     /// use multiproc_shared::{Segment, words::LockWord};
     ///
     /// let segment = Segment::new(64)?;
-    /// let lock: &LockWord = segment.word(0);
+    /// let lock: &LockWord = segment.word(0)?;
     /// assert!(!lock.is_locked());
+    /// assert!(segment.word::<LockWord>(2).is_err());
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
-    pub fn word<W: Word>(&self, offset: usize) -> &W {
-        assert!(
-            offset.is_multiple_of(align_of::<W>()),
-            "offset {offset} is not aligned for the word"
-        );
-        assert!(
-            offset
-                .checked_add(size_of::<W>())
-                .is_some_and(|end| end <= self.len()),
-            "word at offset {offset} does not fit in a segment of {} bytes",
-            self.len()
-        );
-        // SAFETY: in bounds and aligned (checked above); `W: Word` is a sealed set of
-        // `repr(C)` structs of atomics that are valid for every bit pattern reachable
-        // from zero and use only interior mutability; the mapping outlives `&self`.
-        unsafe { &*self.as_ptr().add(offset).cast::<W>() }
+    pub fn word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
+        self.inner.claimed_word(offset)
+    }
+
+    /// The `AtomicU32` at byte `offset` (4-aligned, in bounds; an error otherwise).
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// let segment = multiproc_shared::Segment::new(8)?;
+    /// segment.atomic_u32(4)?.store(7, Ordering::Relaxed);
+    /// assert_eq!(segment.atomic_u32(4)?.load(Ordering::Relaxed), 7);
+    /// assert!(segment.atomic_u32(6).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32, Error> {
+        self.inner.claimed_u32(offset)
+    }
+
+    /// The `AtomicU64` at byte `offset` (8-aligned, in bounds; an error otherwise).
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// let segment = multiproc_shared::Segment::new(16)?;
+    /// segment.atomic_u64(8)?.fetch_add(3, Ordering::Relaxed);
+    /// assert_eq!(segment.atomic_u64(8)?.load(Ordering::Relaxed), 3);
+    /// assert!(segment.atomic_u64(16).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64, Error> {
+        self.inner.claimed_u64(offset)
+    }
+
+    /// Copies `out.len()` bytes at `offset` into `out`.
+    ///
+    /// The copy is a sequence of relaxed 8-byte atomic loads: it never races with other
+    /// threads' accesses through this API, and another process writing meanwhile can only
+    /// make the bytes a mix of old and new. Order it against writers with a lock or with
+    /// acquire/release atomics. An out-of-bounds range is an error.
+    ///
+    /// ```
+    /// let segment = multiproc_shared::Segment::new(16)?;
+    /// segment.write_at(3, b"hello")?;
+    /// let mut out = [0; 5];
+    /// segment.read_at(3, &mut out)?;
+    /// assert_eq!(&out, b"hello");
+    /// assert!(segment.read_at(12, &mut out).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), Error> {
+        self.inner.read_at(offset, out)
+    }
+
+    /// Copies `bytes` into the segment at `offset`, as relaxed 8-byte atomic stores (and
+    /// an atomic and/or on the partial words at either end, so bytes outside the range
+    /// are kept). An out-of-bounds range is an error.
+    ///
+    /// ```
+    /// let segment = multiproc_shared::Segment::new(8)?;
+    /// segment.write_at(0, &[1, 2, 3])?;
+    /// assert!(segment.write_at(6, &[0; 3]).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+        self.inner.write_at(offset, bytes)
+    }
+
+    /// Appends `len` bytes at `offset` to `out`, as [`read_at`](Self::read_at) copies
+    /// them. The range is checked before `out` grows, so a length read from the segment
+    /// (which a peer may have scribbled) never allocates more than the segment holds.
+    ///
+    /// ```
+    /// let segment = multiproc_shared::Segment::new(8)?;
+    /// segment.write_at(0, b"abcdefgh")?;
+    /// let mut out = b"<".to_vec();
+    /// segment.append_to(2, 3, &mut out)?;
+    /// assert_eq!(out, b"<cde");
+    /// assert!(segment.append_to(0, 1 << 40, &mut out).is_err());
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn append_to(&self, offset: usize, len: usize, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.inner.append_to(offset, len, out)
+    }
+
+    /// The mapping, for the typed views of this crate.
+    pub(crate) fn mapping(&self) -> &Mapping {
+        &self.inner
+    }
+
+    /// The word at an offset that the crate's own layout places in bounds and aligned
+    /// (segments are sized, and received ones checked, when a handle is built).
+    pub(crate) fn placed<W: Word>(&self, offset: usize) -> &W {
+        match self.inner.word(offset) {
+            Ok(word) => word,
+            Err(err) => unreachable!("a word of the crate's own layout is misplaced: {err}"),
+        }
     }
 }
 
@@ -247,8 +283,13 @@ impl Serialize for Segment {
         }
         // Serializing an IpcSharedMemory dups the memfd into ipc-channel's thread-local
         // list of fds for the message being built.
+        let Some(memory) = self.inner.memfd() else {
+            return Err(serde::ser::Error::custom(
+                "a segment without a memfd cannot be sent",
+            ));
+        };
         WireSegment {
-            memory: self.inner.memory.clone(),
+            memory: memory.clone(),
             len: self.len() as u64,
         }
         .serialize(serializer)
@@ -259,13 +300,9 @@ impl<'de> Deserialize<'de> for Segment {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Segment, D::Error> {
         let wire = WireSegment::deserialize(deserializer)?;
         let len = usize::try_from(wire.len).map_err(serde::de::Error::custom)?;
-        if wire.memory.len() < len.max(1) {
-            return Err(serde::de::Error::custom(
-                "received shared memory is smaller than its recorded length",
-            ));
-        }
+        let mapping = Mapping::of_memfd(wire.memory, len).map_err(serde::de::Error::custom)?;
         Ok(Segment {
-            inner: Arc::new(Mapping::new(wire.memory, len)),
+            inner: Arc::new(mapping),
         })
     }
 }
@@ -278,10 +315,9 @@ mod tests {
     fn zero_filled_and_aligned() {
         let segment = Segment::new(10_000).unwrap();
         assert_eq!(segment.as_ptr() as usize % 4096, 0);
-        for i in 0..10_000 {
-            // SAFETY: in bounds, single-threaded.
-            assert_eq!(unsafe { segment.as_ptr().add(i).read() }, 0);
-        }
+        let mut bytes = vec![1; 10_000];
+        segment.read_at(0, &mut bytes).unwrap();
+        assert!(bytes.iter().all(|&b| b == 0));
     }
 
     #[test]

@@ -16,13 +16,13 @@ const SIZE: usize = BOUND_OFFSET + size_of::<u32>();
 
 fn new_segment(value: u32, bound: u32) -> Result<Segment, Error> {
     let segment = Segment::new(SIZE)?;
-    segment.word::<SemaphoreWord>(0).init(value);
+    segment.placed::<SemaphoreWord>(0).init(value);
     bound_of(&segment).store(bound, Ordering::Relaxed);
     Ok(segment)
 }
 
 fn bound_of(segment: &Segment) -> &AtomicU32 {
-    segment.word(BOUND_OFFSET)
+    segment.placed(BOUND_OFFSET)
 }
 
 /// A counting semaphore shared between processes (Python's `multiprocessing.Semaphore`).
@@ -63,7 +63,7 @@ impl Semaphore {
     }
 
     fn word(&self) -> &SemaphoreWord {
-        self.segment.word(0)
+        self.segment.placed(0)
     }
 
     /// Takes a unit, waiting as long as it takes.
@@ -175,7 +175,7 @@ impl BoundedSemaphore {
     }
 
     fn word(&self) -> &SemaphoreWord {
-        self.segment.word(0)
+        self.segment.placed(0)
     }
 
     fn bound(&self) -> u32 {

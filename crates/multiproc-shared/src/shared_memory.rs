@@ -7,10 +7,10 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use memmap2::MmapRaw;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Error, sys};
+use crate::Error;
+use crate::sys::Mapping;
 
 /// Where POSIX shared memory lives on Linux (shm_overview(7)).
 const SHM_DIR: &str = "/dev/shm";
@@ -60,17 +60,19 @@ fn path_of(name: &str) -> PathBuf {
 /// ```
 /// use multiproc_shared::SharedMemory;
 ///
-/// let mut block = SharedMemory::create_unique(4096)?;
-/// block.as_mut_slice()[..5].copy_from_slice(b"hello");
+/// let block = SharedMemory::create_unique(4096)?;
+/// block.write_at(0, b"hello")?;
 /// let other = SharedMemory::attach(block.name())?;
-/// assert_eq!(&other.as_slice()[..5], b"hello");
+/// let mut greeting = [0; 5];
+/// other.read_at(0, &mut greeting)?;
+/// assert_eq!(&greeting, b"hello");
 /// block.unlink()?;
 /// # Ok::<(), multiproc_shared::Error>(())
 /// ```
 #[doc(alias = "multiprocessing.shared_memory.SharedMemory")]
 pub struct SharedMemory {
     name: String,
-    map: MmapRaw,
+    map: Mapping,
 }
 
 impl SharedMemory {
@@ -99,7 +101,8 @@ impl SharedMemory {
             .open(&path)?;
         let mapped = file
             .set_len(size as u64)
-            .and_then(|()| sys::map_shared(&file, size));
+            .map_err(Error::from)
+            .and_then(|()| Mapping::of_file(&file, size));
         match mapped {
             Ok(map) => Ok(SharedMemory {
                 name: name.to_owned(),
@@ -107,7 +110,7 @@ impl SharedMemory {
             }),
             Err(err) => {
                 let _ = std::fs::remove_file(&path);
-                Err(err.into())
+                Err(err)
             }
         }
     }
@@ -157,7 +160,7 @@ impl SharedMemory {
         }
         Ok(SharedMemory {
             name: name.to_owned(),
-            map: sys::map_shared(&file, size)?,
+            map: Mapping::of_file(&file, size)?,
         })
     }
 
@@ -194,38 +197,82 @@ impl SharedMemory {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn as_ptr(&self) -> *mut u8 {
-        self.map.as_mut_ptr()
+        self.map.base()
     }
 
-    /// The bytes (Python's `.buf`). Other processes may write them meanwhile; coordinate
-    /// with a lock or an event.
+    /// Copies `out.len()` bytes at `offset` out of the block (Python's `buf[a:b]`), with
+    /// 8-byte atomic loads as [`Segment::read_at`](crate::Segment::read_at) does: safe
+    /// while other processes write, which can only make the bytes a mix of old and new.
+    ///
+    /// ```
+    /// let block = multiproc_shared::SharedMemory::create_unique(8)?;
+    /// block.write_at(2, b"hi")?;
+    /// let mut out = [0; 4];
+    /// block.read_at(1, &mut out)?;
+    /// assert_eq!(&out, b"\0hi\0");
+    /// assert!(block.read_at(6, &mut out).is_err());
+    /// block.unlink()?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    pub fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), Error> {
+        self.map.read_at(offset, out)
+    }
+
+    /// Copies `bytes` into the block at `offset` (Python's `buf[a:b] = bytes`), with 8-byte
+    /// atomic stores as [`Segment::write_at`](crate::Segment::write_at) does.
     ///
     /// ```
     /// let block = multiproc_shared::SharedMemory::create_unique(4)?;
-    /// assert_eq!(block.as_slice(), [0; 4]);
+    /// block.write_at(0, &[1, 2])?;
+    /// assert!(block.write_at(3, &[1, 2]).is_err());
     /// block.unlink()?;
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
-    pub fn as_slice(&self) -> &[u8] {
-        // SAFETY: the mapping is `size` bytes, readable, and lives as long as `&self`;
-        // every byte pattern is a valid u8. Writers in other processes are the caller's
-        // to coordinate, as documented.
-        unsafe { std::slice::from_raw_parts(self.as_ptr(), self.size()) }
+    pub fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+        self.map.write_at(offset, bytes)
     }
 
-    /// The bytes, writable. Other processes may access them meanwhile; coordinate with
-    /// a lock or an event.
+    /// The bytes as a slice (Python's `.buf`).
+    ///
+    /// # Safety
+    ///
+    /// For as long as the slice lives, no one may write the block: no thread of this
+    /// process (through [`write_at`](Self::write_at), a pointer, or another mapping of the
+    /// same name) and no other process. Coordinate that with a lock or an event; otherwise
+    /// use [`read_at`](Self::read_at). A Rust `&[u8]` promises that its bytes do not change.
+    ///
+    /// ```
+    /// let block = multiproc_shared::SharedMemory::create_unique(4)?;
+    /// // SAFETY: nobody else knows the block yet.
+    /// assert_eq!(unsafe { block.as_slice() }, [0; 4]);
+    /// block.unlink()?;
+    /// # Ok::<(), multiproc_shared::Error>(())
+    /// ```
+    #[allow(unsafe_code)] // the contract is the caller's; the view is made in `sys`
+    pub unsafe fn as_slice(&self) -> &[u8] {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.map.bytes() }
+    }
+
+    /// The bytes as a writable slice.
+    ///
+    /// # Safety
+    ///
+    /// For as long as the slice lives, no one else may read or write the block: no other
+    /// thread of this process and no other process (`&mut self` covers only this handle).
+    /// Coordinate that with a lock or an event; otherwise use [`write_at`](Self::write_at).
     ///
     /// ```
     /// let mut block = multiproc_shared::SharedMemory::create_unique(4)?;
-    /// block.as_mut_slice()[0] = 1;
+    /// // SAFETY: nobody else knows the block yet.
+    /// unsafe { block.as_mut_slice()[0] = 1 };
     /// block.unlink()?;
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
-    pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`; the mapping is writable and `&mut self` makes the
-        // borrow unique within this process.
-        unsafe { std::slice::from_raw_parts_mut(self.as_ptr(), self.size()) }
+    #[allow(unsafe_code)] // the contract is the caller's; the view is made in `sys`
+    pub unsafe fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.map.bytes_mut() }
     }
 
     /// Unmaps the block in this process (the same as dropping it); the name stays.

@@ -1,159 +1,660 @@
-//! The crate's only contact with the operating system: futexes, process identity and
-//! liveness, and mapping `/dev/shm` files. Everything here is Linux-specific.
+//! The crate's only `unsafe`: the mapping of a shared segment and every typed view into it.
+//!
+//! System calls are not made here: futexes, process identity, liveness and `madvise` come
+//! from `multiproc-sys`. What this module adds is the one place where raw pointers into a
+//! `MAP_SHARED` mapping become Rust references, under three rules that make every safe
+//! function of the crate sound:
+//!
+//! 1. **Only atomics are referenced.** [`Mapping::word`] and [`Mapping::atomic`] give out
+//!    references to atomic types (and to the sealed [`Word`] structs, which hold atomics
+//!    only). Another process can change their values, never their validity.
+//! 2. **Bytes are copied with 8-byte atomics.** [`Mapping::read_at`], [`Mapping::write_at`]
+//!    and [`Mapping::append_to`] touch the mapping only through relaxed `AtomicU64` loads,
+//!    stores and read-modify-writes on whole, 8-byte-aligned words (the mapping is
+//!    page-aligned, so a word never straddles a page). Two threads copying the same bytes
+//!    therefore never data-race, and copies of neighbouring ranges never use a different
+//!    access size on the same byte.
+//! 3. **A `&mut` only under a held data lock.** [`GuardHeld`] is proof that the calling
+//!    thread owns the `RLock` of a `Value`/`Array` and has raised its "guard out" flag;
+//!    only with it does [`Mapping::locked_slice_mut`] hand out `&mut [T]`.
 
 use std::fs::File;
 use std::io;
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
-use std::time::Duration;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::ptr::NonNull;
+use std::sync::atomic::{self, AtomicU32, AtomicU64, Ordering};
 
-/// Turns the `-1` that a libc call returns on failure into the `errno` it left behind
-/// (nix's `Errno::result`).
-fn cvt<T: From<i8> + PartialEq>(ret: T) -> io::Result<T> {
-    if ret == T::from(-1) {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
+use bytemuck::Pod;
+use ipc_channel::ipc::IpcSharedMemory;
+
+use crate::Error;
+use crate::words::{RLockWord, Word};
+
+/// Segments from this size up start with their pages given back to the kernel: a queue's
+/// ring costs memory only for the bytes it has held.
+const RELEASE_AT_LEAST: usize = 64 * 1024;
+
+/// The size of the words the byte copies use.
+const WORD: usize = size_of::<u64>();
+
+/// What keeps the mapping alive.
+enum Owner {
+    /// An anonymous memfd (a `Segment`), which ipc-channel can pass to another process.
+    Memfd(IpcSharedMemory),
+    /// A mapped file (a named `SharedMemory` in `/dev/shm`).
+    File(#[allow(dead_code)] memmap2::MmapRaw),
+}
+
+/// A `MAP_SHARED` mapping: page-aligned, readable and writable, at least `len` bytes long
+/// (rounded up to whole pages), alive as long as this value.
+pub(crate) struct Mapping {
+    owner: Owner,
+    base: NonNull<u8>,
+    len: usize,
+    sizes: AccessSizes,
+}
+
+// SAFETY: `base` points into the mapping that `owner` keeps alive and releases on drop (in
+// whichever thread); it is only ever dereferenced through the atomic accesses and guarded
+// views of this module, which are race-free between threads by the rules in the module docs.
+unsafe impl Send for Mapping {}
+// SAFETY: as above; `Mapping` has no state besides the shared bytes, and `&Mapping` only
+// allows atomic access to them (or the `&mut` view that a `GuardHeld` makes exclusive).
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// A fresh, zero-filled anonymous segment of `len` bytes (at least one page).
+    pub(crate) fn anonymous(len: usize) -> Result<Mapping, Error> {
+        if len > isize::MAX as usize {
+            return Err(Error::TooLarge);
+        }
+        // ipc-channel represents zero bytes as "no memfd"; keep one byte so every segment
+        // has a real, page-aligned mapping.
+        let alloc = len.max(1);
+        // ipc-channel asserts on memfd_create/ftruncate/mmap failure (e.g. EMFILE). Catch
+        // that so that running out of fds is an error, not a crash.
+        let memory =
+            std::panic::catch_unwind(|| IpcSharedMemory::from_byte(0, alloc)).map_err(|_| {
+                Error::Io(io::Error::other(
+                    "could not create a memfd segment (out of file descriptors or memory?)",
+                ))
+            })?;
+        let mapping = Mapping::of_memfd(memory, len)?;
+        if alloc >= RELEASE_AT_LEAST {
+            // SAFETY: the whole fresh mapping, page-aligned, which nobody has used or
+            // referenced yet; its contents are zeros either way.
+            unsafe { multiproc_sys::mem::release_pages(mapping.base.as_ptr(), alloc) };
+        }
+        Ok(mapping)
     }
-}
 
-/// Sleeps while `word` still holds `expected`, for at most `timeout` (relative, measured
-/// on `CLOCK_MONOTONIC`), or until [`futex_wake`] is called on the same word.
-///
-/// The futex is shared (no `FUTEX_PRIVATE_FLAG`), so the kernel keys it on the page and
-/// offset of the mapping: processes that map the same segment at different addresses
-/// wake each other. Returns `Ok(())` on a wake-up, or the error the kernel gave:
-/// `EAGAIN` (the word had changed), `ETIMEDOUT`, `EINTR`. Callers re-check their
-/// condition in every case. See futex(2), `FUTEX_WAIT`.
-pub(crate) fn futex_wait(
-    word: &AtomicU32,
-    expected: u32,
-    timeout: Option<Duration>,
-) -> io::Result<()> {
-    let timespec = timeout.map(|t| libc::timespec {
-        tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
-        // Always below 1e9, so this never overflows and is always a normalized timespec.
-        tv_nsec: t.subsec_nanos() as libc::c_long,
-    });
-    let timespec_ptr = timespec
-        .as_ref()
-        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-    // SAFETY: `word.as_ptr()` points to a live, 4-byte aligned u32 for the duration of the
-    // call (the borrow keeps it alive); `timespec_ptr` is null or points to a local that
-    // outlives the call. FUTEX_WAIT reads both and writes neither.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT,
-            expected,
-            timespec_ptr,
-        )
-    };
-    cvt(ret).map(drop)
-}
-
-/// Wakes up to `count` processes or threads sleeping in [`futex_wait`] on `word` and
-/// returns how many were woken. See futex(2), `FUTEX_WAKE`.
-pub(crate) fn futex_wake(word: &AtomicU32, count: i32) -> usize {
-    // SAFETY: `word.as_ptr()` points to a live, aligned u32; FUTEX_WAKE only uses the
-    // address as a key and dereferences nothing else.
-    let ret = unsafe { libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, count) };
-    // FUTEX_WAKE fails only for a bad address or operation, which the types rule out.
-    usize::try_from(ret).unwrap_or(0)
-}
-
-/// The process id, cached: the uncontended lock path must cost one CAS, not a syscall.
-/// Zero means "not known yet"; a `pthread_atfork` child handler resets it in every
-/// child made by `fork(2)` through libc.
-static CACHED_PID: AtomicU32 = AtomicU32::new(0);
-
-extern "C" fn forget_pid_after_fork() {
-    // Runs in the child right after fork(2): only an atomic store, async-signal-safe.
-    CACHED_PID.store(0, Ordering::Relaxed);
-}
-
-/// Whether the `pthread_atfork` handler is registered: 0 not yet, 1 being registered,
-/// 2 registered. Not a `Once`: a child forked while another thread was inside the
-/// registration would find a `Once` "running" forever and block on it. With this word the
-/// child just never caches (it sees 1) and asks the kernel each time.
-static ATFORK: AtomicU8 = AtomicU8::new(0);
-
-/// The id of the calling process (getpid(2)), as stored in lock words.
-pub(crate) fn current_pid() -> u32 {
-    let pid = CACHED_PID.load(Ordering::Relaxed);
-    if pid != 0 {
-        return pid;
+    /// A received memfd, which must hold at least `len` bytes.
+    pub(crate) fn of_memfd(mut memory: IpcSharedMemory, len: usize) -> Result<Mapping, Error> {
+        // SAFETY: `deref_mut` is unsafe because the bytes may be shared; only the start
+        // pointer is kept, and the slice is dropped at once.
+        let bytes = unsafe { memory.deref_mut() };
+        if bytes.len() < len.max(1) {
+            return Err(Error::Io(io::Error::other(
+                "shared memory is smaller than its recorded length",
+            )));
+        }
+        let base = NonNull::new(bytes.as_mut_ptr()).ok_or(Error::TooLarge)?;
+        Ok(Mapping {
+            owner: Owner::Memfd(memory),
+            base,
+            len,
+            sizes: AccessSizes::new(len),
+        })
     }
-    let pid = std::process::id();
-    match ATFORK.load(Ordering::Acquire) {
-        2 => CACHED_PID.store(pid, Ordering::Relaxed),
-        0 if ATFORK
-            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok() =>
-        {
-            // SAFETY: the handler is an `extern "C" fn()` with static lifetime that only
-            // stores to an atomic; pthread_atfork(3) merely records the pointer.
-            let ret = unsafe { libc::pthread_atfork(None, None, Some(forget_pid_after_fork)) };
-            // Without the handler a forked child would impersonate its parent as lock
-            // owner, so the pid is cached only once it is registered.
-            if ret == 0 {
-                ATFORK.store(2, Ordering::Release);
-                CACHED_PID.store(pid, Ordering::Relaxed);
+
+    /// Maps `len` bytes of `file` shared and writable.
+    pub(crate) fn of_file(file: &File, len: usize) -> Result<Mapping, Error> {
+        let map = multiproc_sys::mem::map_shared(file, len)?;
+        let base = NonNull::new(map.as_mut_ptr()).ok_or(Error::TooLarge)?;
+        Ok(Mapping {
+            owner: Owner::File(map),
+            base,
+            len,
+            sizes: AccessSizes::new(len),
+        })
+    }
+
+    /// The memfd, to send to another process; `None` for a mapped file.
+    pub(crate) fn memfd(&self) -> Option<&IpcSharedMemory> {
+        match &self.owner {
+            Owner::Memfd(memory) => Some(memory),
+            Owner::File(_) => None,
+        }
+    }
+
+    /// The start of the mapping (page-aligned).
+    pub(crate) fn base(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+
+    /// The length asked for.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Checks that `len` bytes at `offset` lie inside the mapping, aligned to `align`.
+    fn check(&self, offset: usize, len: usize, align: usize) -> Result<(), Error> {
+        if !offset.is_multiple_of(align) {
+            return Err(Error::Unaligned { offset, align });
+        }
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(Error::OutOfRange {
+                offset,
+                len,
+                size: self.len,
+            });
+        }
+        Ok(())
+    }
+
+    /// The synchronisation word of type `W` at byte `offset`, for a caller outside the
+    /// crate: its 8-byte words are claimed for the access sizes `W` uses.
+    pub(crate) fn claimed_word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
+        self.check(offset, size_of::<W>(), align_of::<W>())?;
+        let first = offset / WORD;
+        let last = (offset + size_of::<W>() - 1) / WORD;
+        for (i, index) in (first..=last).enumerate() {
+            let size = if W::WIDE_WORDS & (1 << i) != 0 {
+                Size::Wide
+            } else {
+                Size::Narrow
+            };
+            self.sizes.claim(index, 1, size)?;
+        }
+        self.word(offset)
+    }
+
+    /// The `AtomicU32` at byte `offset`, for a caller outside the crate (claimed narrow).
+    pub(crate) fn claimed_u32(&self, offset: usize) -> Result<&AtomicU32, Error> {
+        self.check(offset, 4, 4)?;
+        self.sizes.claim(offset / WORD, 1, Size::Narrow)?;
+        self.atomic(offset)
+    }
+
+    /// The `AtomicU64` at byte `offset`, for a caller outside the crate (claimed wide).
+    pub(crate) fn claimed_u64(&self, offset: usize) -> Result<&AtomicU64, Error> {
+        self.check(offset, 8, 8)?;
+        self.sizes.claim(offset / WORD, 1, Size::Wide)?;
+        self.atomic(offset)
+    }
+
+    /// Claims the words under `len` bytes at the in-bounds `offset` for 8-byte copies.
+    fn claim_bytes(&self, offset: usize, len: usize) -> Result<(), Error> {
+        if len == 0 {
+            return Ok(());
+        }
+        let first = offset / WORD;
+        let last = (offset + len - 1) / WORD;
+        self.sizes.claim(first, last - first + 1, Size::Wide)
+    }
+
+    /// The synchronisation word of type `W` at byte `offset`, for the crate's own layouts
+    /// (which never access a word with two sizes at once).
+    pub(crate) fn word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
+        self.check(offset, size_of::<W>(), align_of::<W>())?;
+        // SAFETY: in bounds and aligned (the base is page-aligned; `align_of::<W>()` is at
+        // most 8); `W: Word` is a sealed set of `repr(C)` structs of atomics, valid for every
+        // bit pattern and mutated only through atomic operations; the mapping outlives `&self`.
+        Ok(unsafe { &*self.base().add(offset).cast::<W>() })
+    }
+
+    /// The native atomic `A` at byte `offset`.
+    pub(crate) fn atomic<A: NativeAtomic>(&self, offset: usize) -> Result<&A, Error> {
+        self.check(offset, size_of::<A>(), align_of::<A>())?;
+        // SAFETY: in bounds and aligned (checked, page-aligned base); every bit pattern is a
+        // valid integer atomic, which is mutated only through atomic operations; the mapping
+        // outlives `&self`.
+        Ok(unsafe { &*self.base().add(offset).cast::<A>() })
+    }
+
+    /// The 8-byte word with index `index` (bytes `8 * index ..`).
+    ///
+    /// The caller passes the index of a word that holds at least one in-bounds byte: the
+    /// whole word then lies in the same page as that byte, so it is mapped.
+    fn word_at(&self, index: usize) -> &AtomicU64 {
+        debug_assert!(index * WORD < self.len);
+        // SAFETY: the page-aligned mapping covers whole pages; a word with an in-bounds
+        // byte (the callers' range checks) lies in that byte's page. Aligned, any bit
+        // pattern valid, accessed only atomically.
+        unsafe { &*self.base().add(index * WORD).cast::<AtomicU64>() }
+    }
+
+    /// The whole words with indices `first .. first + count`, all in bounds.
+    fn words(&self, first: usize, count: usize) -> &[AtomicU64] {
+        debug_assert!(count == 0 || (first + count) * WORD <= self.len.next_multiple_of(WORD));
+        // SAFETY: as in `word_at`, for each word of the range (the callers derive it from a
+        // checked byte range); `AtomicU64` has the size and alignment of `u64`.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.base()
+                    .add(first * WORD)
+                    .cast::<AtomicU64>()
+                    .cast_const(),
+                count,
+            )
+        }
+    }
+
+    /// Copies `out.len()` bytes at `offset` out of the mapping.
+    pub(crate) fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), Error> {
+        self.check(offset, out.len(), 1)?;
+        self.claim_bytes(offset, out.len())?;
+        let len = out.len();
+        // SAFETY: `u8` and `MaybeUninit<u8>` have the same layout; `copy_out` only writes
+        // initialised bytes, so `out` stays initialised.
+        let out = unsafe { &mut *(std::ptr::from_mut(out) as *mut [MaybeUninit<u8>]) };
+        self.copy_out(offset, &mut out[..len]);
+        Ok(())
+    }
+
+    /// Appends `len` bytes at `offset` to `out`. The range is checked against the mapping
+    /// before `out` grows, so a claimed length never allocates more than the mapping holds.
+    pub(crate) fn append_to(
+        &self,
+        offset: usize,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        self.check(offset, len, 1)?;
+        self.claim_bytes(offset, len)?;
+        out.try_reserve(len).map_err(|_| Error::TooLarge)?;
+        let old_len = out.len();
+        let spare = &mut out.spare_capacity_mut()[..len];
+        self.copy_out(offset, spare);
+        // SAFETY: `copy_out` initialised all `len` bytes after the old length, which
+        // `try_reserve` made room for.
+        unsafe { out.set_len(old_len + len) };
+        Ok(())
+    }
+
+    /// Copies bytes from the in-bounds range at `offset` into `out` (every byte written).
+    fn copy_out(&self, offset: usize, out: &mut [MaybeUninit<u8>]) {
+        let len = out.len();
+        let mut done = 0;
+        let head = offset % WORD;
+        if head != 0 && len != 0 {
+            let bytes = self
+                .word_at(offset / WORD)
+                .load(Ordering::Relaxed)
+                .to_ne_bytes();
+            let n = (WORD - head).min(len);
+            for (dst, src) in out[..n].iter_mut().zip(&bytes[head..]) {
+                dst.write(*src);
+            }
+            done = n;
+        }
+        let full = (len - done) / WORD;
+        let dst = out[done..].as_mut_ptr().cast::<u8>();
+        for (i, word) in self.words((offset + done) / WORD, full).iter().enumerate() {
+            // SAFETY: `dst + 8 * i .. + 8` lies in `out[done..]` (i < full); unaligned write
+            // of private memory.
+            unsafe {
+                dst.add(i * WORD)
+                    .cast::<u64>()
+                    .write_unaligned(word.load(Ordering::Relaxed));
             }
         }
-        // Another thread is registering the handler (or was when this process was forked):
-        // do not cache.
-        _ => {}
-    }
-    pid
-}
-
-/// An id of the calling thread, unique among the live threads of this process
-/// (pthread_self(3)); combined with the pid it names an `RLock` owner.
-pub(crate) fn current_thread() -> u64 {
-    // SAFETY: pthread_self has no preconditions and cannot fail.
-    let id = unsafe { libc::pthread_self() };
-    id as u64
-}
-
-/// Whether process `pid` still runs. A zombie (dead, not yet reaped) counts as dead: a
-/// lock it held will never be released. Reads `/proc/<pid>/stat` (proc(5)) and falls back
-/// to `kill(pid, 0)` (kill(2)) where `/proc` is not mounted.
-pub(crate) fn process_is_alive(pid: u32) -> bool {
-    match std::fs::read(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            // The state letter follows the last ')' (the command name may contain ')').
-            let after_name = stat.iter().rposition(|&b| b == b')').map_or(0, |i| i + 1);
-            let state = stat[after_name..].iter().find(|b| !b.is_ascii_whitespace());
-            !matches!(state, Some(b'Z' | b'X' | b'x'))
+        done += full * WORD;
+        if done < len {
+            let bytes = self
+                .word_at((offset + done) / WORD)
+                .load(Ordering::Relaxed)
+                .to_ne_bytes();
+            for (dst, src) in out[done..].iter_mut().zip(&bytes) {
+                dst.write(*src);
+            }
         }
-        Err(err) if err.kind() == io::ErrorKind::NotFound => false,
-        Err(_) => {
-            let Ok(pid) = libc::pid_t::try_from(pid) else {
-                return false;
+    }
+
+    /// Copies `bytes` into the mapping at `offset`.
+    pub(crate) fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+        self.check(offset, bytes.len(), 1)?;
+        self.claim_bytes(offset, bytes.len())?;
+        let len = bytes.len();
+        let mut done = 0;
+        let head = offset % WORD;
+        if head != 0 && len != 0 {
+            let n = (WORD - head).min(len);
+            self.write_part(offset / WORD, head, &bytes[..n]);
+            done = n;
+        }
+        let full = (len - done) / WORD;
+        let src = bytes[done..].as_ptr();
+        for (i, word) in self.words((offset + done) / WORD, full).iter().enumerate() {
+            // SAFETY: `src + 8 * i .. + 8` lies in `bytes[done..]` (i < full).
+            let value = unsafe { src.add(i * WORD).cast::<u64>().read_unaligned() };
+            word.store(value, Ordering::Relaxed);
+        }
+        done += full * WORD;
+        if done < len {
+            self.write_part((offset + done) / WORD, 0, &bytes[done..]);
+        }
+        Ok(())
+    }
+
+    /// Writes `part` into the word `index` from byte `at` on, leaving its other bytes as
+    /// they are (a neighbouring copy may be writing them): clear, then set, the bytes of
+    /// `part`. Two read-modify-writes that a peer cannot make loop, unlike a CAS loop.
+    fn write_part(&self, index: usize, at: usize, part: &[u8]) {
+        let mut mask = [0_u8; WORD];
+        let mut value = [0_u8; WORD];
+        mask[at..at + part.len()].fill(0xff);
+        value[at..at + part.len()].copy_from_slice(part);
+        let word = self.word_at(index);
+        word.fetch_and(!u64::from_ne_bytes(mask), Ordering::Relaxed);
+        word.fetch_or(u64::from_ne_bytes(value), Ordering::Relaxed);
+    }
+
+    /// The `len` values of `T` at `offset`, for reading while `held` proves the data lock.
+    pub(crate) fn locked_slice<'a, T: Pod>(
+        &'a self,
+        offset: usize,
+        len: usize,
+        held: &'a GuardHeld,
+    ) -> Result<&'a [T], Error> {
+        let _ = held;
+        let ptr = self.typed::<T>(offset, len)?;
+        // SAFETY: in bounds and aligned (`typed`); any bit pattern is a valid `T` (Pod); the
+        // data lock is held by this thread with its guard flag raised (`held`), so no other
+        // thread of this process touches these bytes until the guard is dropped, which ends
+        // `'a`.
+        Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+    }
+
+    /// As [`locked_slice`](Self::locked_slice), writable: `&mut held` makes it unique.
+    pub(crate) fn locked_slice_mut<'a, T: Pod>(
+        &'a self,
+        offset: usize,
+        len: usize,
+        held: &'a mut GuardHeld,
+    ) -> Result<&'a mut [T], Error> {
+        let _ = held;
+        let ptr = self.typed::<T>(offset, len)?;
+        // SAFETY: as in `locked_slice`; the exclusive borrow of the one `GuardHeld` of this
+        // lock makes this the only reference to the data in this process.
+        Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+    }
+
+    /// All the bytes, as a slice.
+    ///
+    /// # Safety
+    ///
+    /// Nobody (no thread, no process) writes the bytes while the slice lives.
+    pub(crate) unsafe fn bytes(&self) -> &[u8] {
+        // SAFETY: `len` mapped, initialised bytes (shared memory is zero-filled or written);
+        // no concurrent writes, by this function's contract.
+        unsafe { std::slice::from_raw_parts(self.base(), self.len) }
+    }
+
+    /// All the bytes, as a writable slice.
+    ///
+    /// # Safety
+    ///
+    /// Nobody else (no thread, no process) reads or writes the bytes while the slice lives.
+    pub(crate) unsafe fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `bytes`; exclusive by this function's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.base(), self.len) }
+    }
+
+    /// A pointer to `len` values of `T` at `offset`, checked in bounds and aligned.
+    fn typed<T>(&self, offset: usize, len: usize) -> Result<*mut T, Error> {
+        let bytes = size_of::<T>().checked_mul(len).ok_or(Error::TooLarge)?;
+        self.check(offset, bytes, 1)?;
+        let ptr = self.base().wrapping_add(offset);
+        if !(ptr as usize).is_multiple_of(align_of::<T>()) {
+            return Err(Error::Unaligned {
+                offset,
+                align: align_of::<T>(),
+            });
+        }
+        Ok(ptr.cast::<T>())
+    }
+}
+
+/// The size of atomic an 8-byte word of a mapping is accessed with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Size {
+    /// `AtomicU32` (the synchronisation words).
+    Narrow,
+    /// `AtomicU64` (counters, and the byte copies).
+    Wide,
+}
+
+/// Which size of atomic each 8-byte word of a mapping has been claimed for, by callers
+/// outside the crate, in this process. Rust's memory model does not allow atomic accesses
+/// of different sizes to the same bytes to race, and `Segment` lets safe code pick both an
+/// `AtomicU32` and an `AtomicU64` (or a byte copy) at any offset; so the first access to a
+/// word decides its size for good, and an access of the other size is an error. Claims
+/// never end, so a claim checked once stays valid without a lock.
+struct AccessSizes {
+    /// One bit per word: claimed narrow.
+    narrow: Box<[AtomicU64]>,
+    /// One bit per word: claimed wide. Never set together with the same `narrow` bit.
+    wide: Box<[AtomicU64]>,
+    /// Held while bits are set, so that the check of the other size and the setting of
+    /// one's own are one step.
+    change: std::sync::Mutex<()>,
+}
+
+impl AccessSizes {
+    fn new(len: usize) -> AccessSizes {
+        let chunks = len.div_ceil(WORD).div_ceil(64);
+        AccessSizes {
+            narrow: zeroed_bits(chunks),
+            wide: zeroed_bits(chunks),
+            change: std::sync::Mutex::new(()),
+        }
+    }
+
+    fn bits(&self, size: Size) -> &[AtomicU64] {
+        match size {
+            Size::Narrow => &self.narrow,
+            Size::Wide => &self.wide,
+        }
+    }
+
+    /// Calls `each(chunk, mask)` for the bitmap chunks covering words `first..first+count`.
+    fn chunks(first: usize, count: usize, mut each: impl FnMut(usize, u64) -> bool) -> bool {
+        let end = first + count;
+        let mut word = first;
+        while word < end {
+            let chunk = word / 64;
+            let from = word % 64;
+            let to = (end - chunk * 64).min(64);
+            let mask = if to - from == 64 {
+                u64::MAX
+            } else {
+                ((1_u64 << (to - from)) - 1) << from
             };
-            // SAFETY: signal 0 performs only the existence and permission check.
-            let ret = unsafe { libc::kill(pid, 0) };
-            cvt(ret).is_ok() || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+            if !each(chunk, mask) {
+                return false;
+            }
+            word = chunk * 64 + to;
         }
+        true
+    }
+
+    /// Claims words `first..first+count` (in bounds) for `size`, or fails if one of them
+    /// was claimed for the other size.
+    fn claim(&self, first: usize, count: usize, size: Size) -> Result<(), Error> {
+        let own = self.bits(size);
+        let claimed = Self::chunks(first, count, |chunk, mask| {
+            own[chunk].load(Ordering::Acquire) & mask == mask
+        });
+        if claimed {
+            return Ok(());
+        }
+        let other = self.bits(match size {
+            Size::Narrow => Size::Wide,
+            Size::Wide => Size::Narrow,
+        });
+        let _change = self
+            .change
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let free = Self::chunks(first, count, |chunk, mask| {
+            other[chunk].load(Ordering::Acquire) & mask == 0
+        });
+        if !free {
+            return Err(Error::MixedAccess {
+                offset: first * WORD,
+                len: count * WORD,
+            });
+        }
+        Self::chunks(first, count, |chunk, mask| {
+            own[chunk].fetch_or(mask, Ordering::Release);
+            true
+        });
+        Ok(())
     }
 }
 
-/// Maps `len` bytes of `file` shared and writable (mmap(2), `MAP_SHARED`). memmap2's
-/// `map_raw` is safe because a raw mapping hands out only pointers; the truncation hazard
-/// (SIGBUS) is documented on `SharedMemory`.
-pub(crate) fn map_shared(file: &File, len: usize) -> io::Result<memmap2::MmapRaw> {
-    memmap2::MmapOptions::new().len(len).map_raw(file)
+/// `count` zeroed atomics, from zeroed (lazily mapped) memory.
+fn zeroed_bits(count: usize) -> Box<[AtomicU64]> {
+    let bits: Box<[u64]> = vec![0_u64; count].into_boxed_slice();
+    // SAFETY: `AtomicU64` has the size, alignment and bit validity of `u64`, so a boxed
+    // slice of one is a boxed slice of the other (same allocation layout).
+    unsafe { Box::from_raw(Box::into_raw(bits) as *mut [AtomicU64]) }
 }
 
-/// Gives the pages of a fresh, zero-filled shared mapping back to the kernel: they read as
-/// zeros and are allocated again when first written. ipc-channel fills a new region byte by
-/// byte, which leaves all of it resident; this undoes that for regions that are mostly
-/// untouched at first, such as a queue's ring. See madvise(2), `MADV_REMOVE` (which frees
-/// the backing store of a shared memory mapping, unlike `MADV_DONTNEED`). Failure only
-/// leaves the pages resident, so it is ignored.
-pub(crate) fn release_pages(base: *mut u8, len: usize) {
-    // SAFETY: the caller passes a page-aligned shared mapping of at least `len` bytes that
-    // nobody has a reference into; MADV_REMOVE keeps the mapping valid (it reads as zeros).
-    let _ = unsafe { libc::madvise(base.cast(), len, libc::MADV_REMOVE) };
+/// Proof that this thread owns a `Value`/`Array` data lock (an [`RLockWord`]) and raised its
+/// "guard out" flag from 0 to 1. While the flag is up, the crate refuses every other access
+/// to the data from this process: another thread cannot own the lock, this thread's
+/// `get`/`set`/atomic helpers and a second guard see the flag, and the `RLock` refuses to
+/// give up the guard's level (`release`, a condition wait). Not `Send`: the lock is the
+/// thread's.
+#[derive(Debug)]
+pub(crate) struct GuardHeld {
+    _not_send: PhantomData<*const ()>,
+}
+
+impl GuardHeld {
+    /// Raises `flag` if this thread owns `lock` and no guard is out; `None` otherwise.
+    pub(crate) fn claim(lock: &RLockWord, flag: &AtomicU32) -> Option<GuardHeld> {
+        if !lock.is_owned() {
+            return None;
+        }
+        flag.compare_exchange(0, 1, Ordering::Relaxed, Ordering::Relaxed)
+            .ok()?;
+        Some(GuardHeld {
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Lowers `flag` again; the caller then releases the lock.
+    pub(crate) fn give_back(&mut self, flag: &AtomicU32) {
+        // The lock's release that follows orders this store for the next owner.
+        flag.store(0, Ordering::Relaxed);
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The integer atomics of `std`, which [`Mapping::atomic`] may place anywhere aligned.
+pub trait NativeAtomic: sealed::Sealed + Sync {}
+
+macro_rules! native_atomic {
+    ($($t:ident),*) => {$(
+        impl sealed::Sealed for atomic::$t {}
+        impl NativeAtomic for atomic::$t {}
+    )*};
+}
+native_atomic!(
+    AtomicU8,
+    AtomicI8,
+    AtomicU16,
+    AtomicI16,
+    AtomicU32,
+    AtomicI32,
+    AtomicU64,
+    AtomicI64,
+    AtomicUsize,
+    AtomicIsize
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(len: usize) -> Mapping {
+        let mapping = Mapping::anonymous(len).unwrap();
+        let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        mapping.write_at(0, &bytes).unwrap();
+        mapping
+    }
+
+    #[test]
+    fn copies_every_alignment_and_length() {
+        let mapping = filled(100);
+        for offset in 0..40 {
+            for len in 0..40 {
+                let mut out = vec![0xee; len];
+                mapping.read_at(offset, &mut out).unwrap();
+                let expected: Vec<u8> = (offset..offset + len).map(|i| (i % 251) as u8).collect();
+                assert_eq!(out, expected, "offset {offset} len {len}");
+                let mut appended = vec![7];
+                mapping.append_to(offset, len, &mut appended).unwrap();
+                assert_eq!(appended[1..], expected);
+                // Write a different pattern and check the neighbours are untouched.
+                let pattern: Vec<u8> = (0..len).map(|i| 200 - i as u8).collect();
+                let copy = filled(100);
+                copy.write_at(offset, &pattern).unwrap();
+                let mut all = vec![0; 100];
+                copy.read_at(0, &mut all).unwrap();
+                for (i, byte) in all.iter().enumerate() {
+                    let want = if (offset..offset + len).contains(&i) {
+                        pattern[i - offset]
+                    } else {
+                        (i % 251) as u8
+                    };
+                    assert_eq!(*byte, want, "offset {offset} len {len} byte {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_access_size_per_word() {
+        let mapping = Mapping::anonymous(4096).unwrap();
+        mapping.claimed_u32(4).unwrap();
+        mapping.claimed_word::<crate::words::LockWord>(0).unwrap();
+        assert!(matches!(
+            mapping.claimed_u64(0),
+            Err(Error::MixedAccess { offset: 0, len: 8 })
+        ));
+        assert!(mapping.read_at(6, &mut [0; 4]).is_err());
+        assert!(mapping.write_at(1, &[0]).is_err());
+        mapping.claimed_u64(8).unwrap();
+        mapping.read_at(8, &mut [0; 8]).unwrap();
+        assert!(mapping.claimed_u32(12).is_err());
+        // An RLockWord: a narrow word, then a wide one.
+        mapping.claimed_word::<crate::words::RLockWord>(16).unwrap();
+        mapping.claimed_u64(24).unwrap();
+        assert!(mapping.claimed_u32(28).is_err());
+        assert!(mapping.claimed_u64(16).is_err());
+        // Long ranges cross bitmap chunks.
+        mapping.write_at(40, &[1; 3000]).unwrap();
+        mapping.claimed_u32(4000).unwrap();
+        assert!(mapping.read_at(100, &mut [0; 3990]).is_err());
+        mapping.read_at(100, &mut [0; 3900]).unwrap();
+    }
+
+    #[test]
+    fn bad_ranges_are_errors() {
+        let mapping = Mapping::anonymous(16).unwrap();
+        assert!(mapping.read_at(10, &mut [0; 7]).is_err());
+        assert!(mapping.write_at(usize::MAX, &[1]).is_err());
+        assert!(mapping.append_to(0, 1 << 62, &mut Vec::new()).is_err());
+        assert!(mapping.atomic::<AtomicU32>(2).is_err());
+        assert!(mapping.atomic::<AtomicU64>(16).is_err());
+        assert!(mapping.atomic::<AtomicU64>(8).is_ok());
+    }
 }

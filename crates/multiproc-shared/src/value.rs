@@ -3,97 +3,32 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{self, AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{self, Ordering};
+use std::time::Duration;
 
 use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::cell::{self, SeqLock};
+use crate::data_lock::{DataLock, GUARD_FLAG, data_offset};
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::{deadline_after, segment_of_len};
-use crate::words::{Acquire, RLockWord};
+use crate::sys::{GuardHeld, NativeAtomic};
+use crate::words::Acquire;
 use crate::{Error, RLock, Segment};
 
-/// Where the data of a `Value` or `Array` starts: past the lock word, on its own cache
-/// line, and aligned for `T` (the segment itself is page-aligned).
-pub(crate) const fn data_offset<T>() -> usize {
-    if align_of::<T>() > 64 {
-        align_of::<T>()
-    } else {
-        64
+/// Reads the `T` at byte `offset` of `segment`, which the crate's layout sized for it.
+fn read_data<T: Pod>(segment: &Segment, offset: usize) -> T {
+    match cell::read_bytes(segment, offset) {
+        Ok(value) => value,
+        Err(err) => unreachable!("the data of a value is misplaced: {err}"),
     }
 }
 
-/// Where the "a guard is out" flag of a `Value` or `Array` lives, after its `RLockWord`.
-const GUARD_FLAG: usize = size_of::<RLockWord>();
-
-/// The lock of a `Value` or `Array` as its data accessors use it.
-///
-/// The lock is an `RLock`, so Python's `with v.get_lock(): v.value += 1` works: `get`
-/// and `set` re-acquire it recursively. A guard that hands out `&mut T` is different: a
-/// second guard, or `get`/`set`, on the same thread would alias it, so the segment
-/// records that a guard is out and those calls panic instead.
-pub(crate) struct DataLock<'a> {
-    word: &'a RLockWord,
-    guard_out: &'a AtomicU32,
-}
-
-impl<'a> DataLock<'a> {
-    pub(crate) fn of(segment: &'a Segment) -> DataLock<'a> {
-        DataLock {
-            word: segment.word(0),
-            guard_out: segment.word(GUARD_FLAG),
-        }
-    }
-
-    fn assert_no_guard(&self, what: &str) {
-        // The flag is only ours to read while we own the lock.
-        assert!(
-            !(self.word.is_owned() && self.guard_out.load(Ordering::Relaxed) != 0),
-            "{what} called while this thread holds a guard of the same data; use the guard"
-        );
-    }
-
-    fn acquire(&self, deadline: Option<Instant>, what: &str) -> Acquire {
-        if self.word.acquire_if_free() {
-            // It was free, so this thread held no guard of it.
-            return Acquire::Acquired;
-        }
-        self.assert_no_guard(what);
-        let outcome = self.word.acquire_held(deadline);
-        if outcome == Acquire::OwnerDied {
-            // A guard the dead owner held is gone with it.
-            self.guard_out.store(0, Ordering::Relaxed);
-        }
-        outcome
-    }
-
-    /// Takes the lock for one short access (get/set/copy). Owner death is logged, since
-    /// the access itself cannot report it.
-    pub(crate) fn begin_access(&self, what: &str) {
-        if self.acquire(None, what) == Acquire::OwnerDied {
-            log::warn!(
-                "{what}: the previous owner of the lock died while holding it; the data may be inconsistent"
-            );
-        }
-    }
-
-    pub(crate) fn end_access(&self) {
-        let _ = self.word.release();
-    }
-
-    /// Takes the lock for a guard.
-    pub(crate) fn acquire_guard(&self, deadline: Option<Instant>, what: &str) -> Acquire {
-        let outcome = self.acquire(deadline, what);
-        if outcome.is_held() {
-            self.guard_out.store(1, Ordering::Relaxed);
-        }
-        outcome
-    }
-
-    pub(crate) fn release_guard(&self) {
-        self.guard_out.store(0, Ordering::Relaxed);
-        let _ = self.word.release();
+/// Writes the `T` at byte `offset` of `segment`, which the crate's layout sized for it.
+fn write_data<T: Pod>(segment: &Segment, offset: usize, value: &T) {
+    if let Err(err) = segment.write_at(offset, bytemuck::bytes_of(value)) {
+        unreachable!("the data of a value is misplaced: {err}")
     }
 }
 
@@ -103,7 +38,8 @@ impl<'a> DataLock<'a> {
 /// pattern), because each process maps the memory at its own address. `get` and `set`
 /// take the lock for the access, like Python's `.value`; [`lock`](Value::lock) holds it
 /// across a read-modify-write; for integers, the atomic helpers
-/// ([`fetch_add`](Value::fetch_add), ...) need no lock at all.
+/// ([`fetch_add`](Value::fetch_add), ...) do one atomic operation under the lock (a
+/// guard on another thread may hold `&mut T`; [`RawValue`] has lock-free ones).
 ///
 /// ```
 /// use multiproc_shared::Value;
@@ -141,13 +77,11 @@ impl<T: Pod> Value<T> {
     /// ```
     pub fn new(value: T) -> Result<Value<T>, Error> {
         let segment = Segment::new(Self::DATA + size_of::<T>())?;
-        let created: Value<T> = Value {
-            lock: RLock::in_segment(segment, 0),
+        write_data(&segment, Self::DATA, &value);
+        Ok(Value {
+            lock: RLock::in_segment(segment, 0, GUARD_FLAG),
             _data: PhantomData,
-        };
-        // SAFETY: in bounds and aligned (layout above); nobody else has the segment yet.
-        unsafe { created.as_ptr().write(value) };
-        Ok(created)
+        })
     }
 
     /// A pointer to the value in this process's mapping. Other processes may access it
@@ -178,9 +112,7 @@ impl<T: Pod> Value<T> {
     pub fn get(&self) -> T {
         let lock = DataLock::of(self.segment());
         lock.begin_access("Value::get");
-        // SAFETY: in bounds and aligned; the lock is held, and no `&mut T` from a guard
-        // exists on this thread (checked above); volatile since other processes write it.
-        let value = unsafe { self.as_ptr().read_volatile() };
+        let value = read_data(self.segment(), Self::DATA);
         lock.end_access();
         value
     }
@@ -200,8 +132,7 @@ impl<T: Pod> Value<T> {
     pub fn set(&self, value: T) {
         let lock = DataLock::of(self.segment());
         lock.begin_access("Value::set");
-        // SAFETY: as in `get`.
-        unsafe { self.as_ptr().write_volatile(value) };
+        write_data(self.segment(), Self::DATA, &value);
         lock.end_access();
     }
 
@@ -236,10 +167,12 @@ impl<T: Pod> Value<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn lock(&self) -> LockResult<ValueGuard<'_, T>> {
-        let guard = ValueGuard { value: self };
         match DataLock::of(self.segment()).acquire_guard(None, "Value::lock") {
-            Acquire::OwnerDied => Err(OwnerDied::new(guard)),
-            _ => Ok(guard),
+            Some((held, Acquire::OwnerDied)) => {
+                Err(OwnerDied::new(ValueGuard { value: self, held }))
+            }
+            Some((held, _)) => Ok(ValueGuard { value: self, held }),
+            None => unreachable!("an acquire without a deadline does not time out"),
         }
     }
 
@@ -252,20 +185,16 @@ impl<T: Pod> Value<T> {
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<ValueGuard<'_, T>>> {
         match DataLock::of(self.segment()).acquire_guard(deadline_after(timeout), "Value::lock") {
-            Acquire::Acquired => Ok(Some(ValueGuard { value: self })),
-            Acquire::OwnerDied => Err(OwnerDied::new(Some(ValueGuard { value: self }))),
-            Acquire::TimedOut => Ok(None),
+            Some((held, Acquire::OwnerDied)) => {
+                Err(OwnerDied::new(Some(ValueGuard { value: self, held })))
+            }
+            Some((held, _)) => Ok(Some(ValueGuard { value: self, held })),
+            None => Ok(None),
         }
     }
 
     /// The segment the value and its lock live in.
-    ///
-    /// ```
-    /// let x = multiproc_shared::Value::new(0_u8)?;
-    /// assert!(x.segment().len() > 0);
-    /// # Ok::<(), multiproc_shared::Error>(())
-    /// ```
-    pub fn segment(&self) -> &Segment {
+    pub(crate) fn segment(&self) -> &Segment {
         self.lock.segment()
     }
 }
@@ -283,28 +212,33 @@ impl<T: Pod> Value<T> {
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct ValueGuard<'a, T: Pod> {
     value: &'a Value<T>,
+    held: GuardHeld,
 }
 
 impl<T: Pod> Deref for ValueGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: in bounds, aligned, valid for any bit pattern (Pod); the lock is held
-        // by this thread, and `Value` refuses a second guard or get/set on this thread,
-        // so no other reference to the data exists in this process.
-        unsafe { &*self.value.as_ptr() }
+        let mapping = self.value.segment().mapping();
+        match mapping.locked_slice::<T>(Value::<T>::DATA, 1, &self.held) {
+            Ok([value]) => value,
+            _ => unreachable!("the data of a value is misplaced"),
+        }
     }
 }
 
 impl<T: Pod> DerefMut for ValueGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`; `&mut self` makes the borrow unique.
-        unsafe { &mut *self.value.as_ptr() }
+        let mapping = self.value.segment().mapping();
+        match mapping.locked_slice_mut::<T>(Value::<T>::DATA, 1, &mut self.held) {
+            Ok([value]) => value,
+            _ => unreachable!("the data of a value is misplaced"),
+        }
     }
 }
 
 impl<T: Pod> Drop for ValueGuard<'_, T> {
     fn drop(&mut self) {
-        DataLock::of(self.value.segment()).release_guard();
+        DataLock::of(self.value.segment()).release_guard(&mut self.held);
     }
 }
 
@@ -343,7 +277,7 @@ impl<'de, T: Pod> Deserialize<'de> for Value<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let segment = segment_of_len(deserializer, Self::DATA + size_of::<T>())?;
         Ok(Value {
-            lock: RLock::in_segment(segment, 0),
+            lock: RLock::in_segment(segment, 0, GUARD_FLAG),
             _data: PhantomData,
         })
     }
@@ -351,9 +285,12 @@ impl<'de, T: Pod> Deserialize<'de> for Value<T> {
 
 /// A `T` in shared memory with no lock (Python's `multiprocessing.sharedctypes.RawValue`).
 ///
-/// Reads and writes are single volatile accesses: a `T` wider than the machine word can
-/// tear when another process writes it at the same time. Use [`Value`] for a lock, or
-/// the atomic helpers for integers.
+/// Reads and writes are atomic, as crossbeam's `AtomicCell` makes them: a `T` of 1, 2, 4
+/// or 8 bytes is one atomic load or store; a larger `T` is guarded by a sequence lock in
+/// the segment, so a reader never sees half of one write and half of another. A writer
+/// process that dies in the middle of a write is noticed by the others within
+/// [`OWNER_CHECK_INTERVAL`](crate::words::OWNER_CHECK_INTERVAL), and its write abandoned.
+/// Use [`Value`] for read-modify-write sequences, or the atomic helpers for integers.
 ///
 /// ```
 /// use multiproc_shared::RawValue;
@@ -362,6 +299,10 @@ impl<'de, T: Pod> Deserialize<'de> for Value<T> {
 /// hits.fetch_add(5);
 /// hits.set(hits.get() * 2);
 /// assert_eq!(hits.get(), 10);
+///
+/// let corners = RawValue::new([1_u64; 4])?; // 32 bytes: a sequence lock
+/// corners.set([2; 4]);
+/// assert_eq!(corners.get(), [2; 4]);
 /// # Ok::<(), multiproc_shared::Error>(())
 /// ```
 #[doc(alias = "multiprocessing.RawValue")]
@@ -371,6 +312,9 @@ pub struct RawValue<T: Pod> {
 }
 
 impl<T: Pod> RawValue<T> {
+    /// Where the value lives; the sequence word of a large `T` is at byte 0.
+    const DATA: usize = data_offset::<T>();
+
     /// Creates a value in a fresh segment.
     ///
     /// ```
@@ -380,7 +324,7 @@ impl<T: Pod> RawValue<T> {
     /// ```
     pub fn new(value: T) -> Result<RawValue<T>, Error> {
         let created: RawValue<T> = RawValue {
-            segment: Segment::new(size_of::<T>())?,
+            segment: Segment::new(Self::DATA + size_of::<T>())?,
             _data: PhantomData,
         };
         created.set(value);
@@ -391,26 +335,32 @@ impl<T: Pod> RawValue<T> {
     ///
     /// ```
     /// let x = multiproc_shared::RawValue::new(0_u32)?;
-    /// assert_eq!(x.as_ptr() as usize % 4096, 0);
+    /// assert_eq!(x.as_ptr() as usize % 64, 0);
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
-        self.segment.as_ptr().cast::<T>()
+        self.segment.as_ptr().wrapping_add(Self::DATA).cast::<T>()
     }
 
-    /// Reads the value (one volatile read, no lock).
+    /// Reads the value atomically (no lock).
     ///
     /// ```
     /// assert_eq!(multiproc_shared::RawValue::new(1_u16)?.get(), 1);
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn get(&self) -> T {
-        // SAFETY: in bounds, page-aligned, any bit pattern is a valid `T` (Pod); volatile
-        // because other processes write the memory behind the compiler's back.
-        unsafe { self.as_ptr().read_volatile() }
+        let read = if cell::is_native::<T>() {
+            cell::load_native(&self.segment, Self::DATA)
+        } else {
+            SeqLock::of(&self.segment).read(|| cell::read_bytes(&self.segment, Self::DATA))
+        };
+        match read {
+            Ok(value) => value,
+            Err(err) => unreachable!("the data of a raw value is misplaced: {err}"),
+        }
     }
 
-    /// Writes the value (one volatile write, no lock).
+    /// Writes the value atomically (no lock).
     ///
     /// ```
     /// let x = multiproc_shared::RawValue::new(1_u16)?;
@@ -419,19 +369,17 @@ impl<T: Pod> RawValue<T> {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn set(&self, value: T) {
-        // SAFETY: as in `get`.
-        unsafe { self.as_ptr().write_volatile(value) }
-    }
-
-    /// The segment the value lives in.
-    ///
-    /// ```
-    /// let x = multiproc_shared::RawValue::new(0_u8)?;
-    /// assert_eq!(x.segment().len(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
-    /// ```
-    pub fn segment(&self) -> &Segment {
-        &self.segment
+        let written = if cell::is_native::<T>() {
+            cell::store_native(&self.segment, Self::DATA, value)
+        } else {
+            SeqLock::of(&self.segment).write(|| {
+                self.segment
+                    .write_at(Self::DATA, bytemuck::bytes_of(&value))
+            })
+        };
+        if let Err(err) = written {
+            unreachable!("the data of a raw value is misplaced: {err}")
+        }
     }
 }
 
@@ -462,7 +410,7 @@ impl<T: Pod> Serialize for RawValue<T> {
 impl<'de, T: Pod> Deserialize<'de> for RawValue<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(RawValue {
-            segment: segment_of_len(deserializer, size_of::<T>())?,
+            segment: segment_of_len(deserializer, Self::DATA + size_of::<T>())?,
             _data: PhantomData,
         })
     }
@@ -472,7 +420,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// Integer types whose [`Value`] and [`RawValue`] have lock-free atomic helpers
+/// Integer types whose [`Value`] and [`RawValue`] have atomic helpers
 /// (`fetch_add`, `compare_exchange`, ...). Implemented for all primitive integers.
 ///
 /// ```
@@ -484,15 +432,7 @@ mod sealed {
 pub trait AtomicInteger: Pod + sealed::Sealed {
     /// The matching `std::sync::atomic` type.
     #[doc(hidden)]
-    type Atomic: Sync;
-    /// Views `ptr` as an atomic.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` is aligned for the atomic type, valid for reads and writes for `'a`, and only
-    /// accessed atomically (or under a lock) meanwhile.
-    #[doc(hidden)]
-    unsafe fn atomic<'a>(ptr: *mut Self) -> &'a Self::Atomic;
+    type Atomic: NativeAtomic;
     #[doc(hidden)]
     fn load(atomic: &Self::Atomic) -> Self;
     #[doc(hidden)]
@@ -522,11 +462,6 @@ macro_rules! atomic_integer {
         impl sealed::Sealed for $int {}
         impl AtomicInteger for $int {
             type Atomic = $atomic;
-            unsafe fn atomic<'a>(ptr: *mut Self) -> &'a $atomic {
-                // SAFETY: forwarded from this function's contract; the atomic type has
-                // the same size as the integer, and the data offset (64) is aligned for it.
-                unsafe { <$atomic>::from_ptr(ptr) }
-            }
             fn load(a: &$atomic) -> Self { a.load(Ordering::SeqCst) }
             fn store(a: &$atomic, v: Self) { a.store(v, Ordering::SeqCst) }
             fn swap(a: &$atomic, v: Self) -> Self { a.swap(v, Ordering::SeqCst) }
@@ -553,71 +488,96 @@ atomic_integer! {
 }
 
 macro_rules! atomic_helpers {
-    ($ty:ident, $example:literal) => {
+    ($ty:ident, $example:literal, $doc:literal) => {
         impl<T: AtomicInteger> $ty<T> {
-            fn atomic(&self) -> &T::Atomic {
-                // SAFETY: the data is aligned (page or 64-byte offset), lives as long as
-                // `self`, and is only accessed atomically, under the lock, or volatilely.
-                unsafe { T::atomic(self.as_ptr()) }
+            /// Runs `op` on the value's atomic.
+            fn with_atomic<R>(&self, op: impl FnOnce(&T::Atomic) -> R) -> R {
+                self.atomic_op(|segment| match segment.mapping().atomic::<T::Atomic>(Self::DATA) {
+                    Ok(atomic) => op(atomic),
+                    Err(err) => unreachable!("the data of a value is misplaced: {err}"),
+                })
             }
 
-            #[doc = concat!("Atomically adds, returning the previous value (no lock taken).\n\n```\nlet x = multiproc_shared::", $example, "::new(1_i32)?;\nassert_eq!(x.fetch_add(2), 1);\nassert_eq!(x.load(), 3);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomically adds, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_i32)?;\nassert_eq!(x.fetch_add(2), 1);\nassert_eq!(x.load(), 3);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn fetch_add(&self, value: T) -> T {
-                T::fetch_add(self.atomic(), value)
+                self.with_atomic(|a| T::fetch_add(a, value))
             }
 
-            #[doc = concat!("Atomically subtracts, returning the previous value.\n\n```\nlet x = multiproc_shared::", $example, "::new(3_u8)?;\nassert_eq!(x.fetch_sub(1), 3);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomically subtracts, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(3_u8)?;\nassert_eq!(x.fetch_sub(1), 3);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn fetch_sub(&self, value: T) -> T {
-                T::fetch_sub(self.atomic(), value)
+                self.with_atomic(|a| T::fetch_sub(a, value))
             }
 
-            #[doc = concat!("Atomic bitwise and, returning the previous value.\n\n```\nlet x = multiproc_shared::", $example, "::new(0b110_u8)?;\nx.fetch_and(0b011);\nassert_eq!(x.load(), 0b010);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic bitwise and, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b110_u8)?;\nx.fetch_and(0b011);\nassert_eq!(x.load(), 0b010);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn fetch_and(&self, value: T) -> T {
-                T::fetch_and(self.atomic(), value)
+                self.with_atomic(|a| T::fetch_and(a, value))
             }
 
-            #[doc = concat!("Atomic bitwise or, returning the previous value.\n\n```\nlet x = multiproc_shared::", $example, "::new(0b100_u8)?;\nx.fetch_or(0b001);\nassert_eq!(x.load(), 0b101);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic bitwise or, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b100_u8)?;\nx.fetch_or(0b001);\nassert_eq!(x.load(), 0b101);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn fetch_or(&self, value: T) -> T {
-                T::fetch_or(self.atomic(), value)
+                self.with_atomic(|a| T::fetch_or(a, value))
             }
 
-            #[doc = concat!("Atomic bitwise xor, returning the previous value.\n\n```\nlet x = multiproc_shared::", $example, "::new(0b110_u8)?;\nx.fetch_xor(0b011);\nassert_eq!(x.load(), 0b101);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic bitwise xor, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b110_u8)?;\nx.fetch_xor(0b011);\nassert_eq!(x.load(), 0b101);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn fetch_xor(&self, value: T) -> T {
-                T::fetch_xor(self.atomic(), value)
+                self.with_atomic(|a| T::fetch_xor(a, value))
             }
 
-            #[doc = concat!("Atomic maximum, returning the previous value.\n\n```\nlet x = multiproc_shared::", $example, "::new(4_i64)?;\nx.fetch_max(9);\nassert_eq!(x.load(), 9);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic maximum, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(4_i64)?;\nx.fetch_max(9);\nassert_eq!(x.load(), 9);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn fetch_max(&self, value: T) -> T {
-                T::fetch_max(self.atomic(), value)
+                self.with_atomic(|a| T::fetch_max(a, value))
             }
 
-            #[doc = concat!("Atomic minimum, returning the previous value.\n\n```\nlet x = multiproc_shared::", $example, "::new(4_i64)?;\nx.fetch_min(-1);\nassert_eq!(x.load(), -1);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic minimum, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(4_i64)?;\nx.fetch_min(-1);\nassert_eq!(x.load(), -1);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn fetch_min(&self, value: T) -> T {
-                T::fetch_min(self.atomic(), value)
+                self.with_atomic(|a| T::fetch_min(a, value))
             }
 
-            #[doc = concat!("Atomically replaces the value, returning the previous one.\n\n```\nlet x = multiproc_shared::", $example, "::new(1_u16)?;\nassert_eq!(x.swap(2), 1);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomically replaces the value, returning the previous one", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_u16)?;\nassert_eq!(x.swap(2), 1);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn swap(&self, value: T) -> T {
-                T::swap(self.atomic(), value)
+                self.with_atomic(|a| T::swap(a, value))
             }
 
-            #[doc = concat!("Atomically stores `new` if the value is `current`; returns the previous value, `Err` if it was not `current`.\n\n```\nlet x = multiproc_shared::", $example, "::new(1_u32)?;\nassert_eq!(x.compare_exchange(1, 5), Ok(1));\nassert_eq!(x.compare_exchange(1, 6), Err(5));\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomically stores `new` if the value is `current`; returns the previous value, `Err` if it was not `current`", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_u32)?;\nassert_eq!(x.compare_exchange(1, 5), Ok(1));\nassert_eq!(x.compare_exchange(1, 6), Err(5));\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn compare_exchange(&self, current: T, new: T) -> Result<T, T> {
-                T::compare_exchange(self.atomic(), current, new)
+                self.with_atomic(|a| T::compare_exchange(a, current, new))
             }
 
-            #[doc = concat!("Atomic read (no lock taken).\n\n```\nlet x = multiproc_shared::", $example, "::new(8_usize)?;\nassert_eq!(x.load(), 8);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic read", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(8_usize)?;\nassert_eq!(x.load(), 8);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn load(&self) -> T {
-                T::load(self.atomic())
+                self.with_atomic(|a| T::load(a))
             }
 
-            #[doc = concat!("Atomic write (no lock taken).\n\n```\nlet x = multiproc_shared::", $example, "::new(8_usize)?;\nx.store(9);\nassert_eq!(x.load(), 9);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic write", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(8_usize)?;\nx.store(9);\nassert_eq!(x.load(), 9);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
             pub fn store(&self, value: T) {
-                T::store(self.atomic(), value)
+                self.with_atomic(|a| T::store(a, value))
             }
         }
     };
 }
 
-atomic_helpers!(Value, "Value");
-atomic_helpers!(RawValue, "RawValue");
+impl<T: Pod> Value<T> {
+    /// Runs `op` under the value's lock: a guard on another thread may hold `&mut T`, so
+    /// even an atomic access must wait for it.
+    fn atomic_op<R>(&self, op: impl FnOnce(&Segment) -> R) -> R {
+        let lock = DataLock::of(self.segment());
+        lock.begin_access("Value atomic helper");
+        let result = op(self.segment());
+        lock.end_access();
+        result
+    }
+}
+
+impl<T: Pod> RawValue<T> {
+    /// Runs `op` directly: nothing but atomics ever touches a raw value.
+    fn atomic_op<R>(&self, op: impl FnOnce(&Segment) -> R) -> R {
+        op(&self.segment)
+    }
+}
+
+atomic_helpers!(
+    Value,
+    "Value",
+    " (under the value's lock, which a `ValueGuard` on another thread holds)"
+);
+atomic_helpers!(RawValue, "RawValue", " (lock-free)");

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use multiproc_shared::{Array, OwnerDied, RawArray, Value};
+use multiproc_shared::{Array, Condition, Error, OwnerDied, RawArray, Value};
 use multiproc_test_support::{Signal, fork, wait_all_ok, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -63,7 +63,7 @@ fn get_lock_guards_get_and_set_across_processes() {
 }
 
 #[test]
-fn atomic_helpers_need_no_lock() {
+fn atomic_helpers_count_exactly_across_processes() {
     watchdog(LIMIT, "atomic helpers", || {
         let hits = Value::new(0_u32).unwrap();
         let raw_hits = multiproc_shared::RawValue::new(0_u64).unwrap();
@@ -219,4 +219,44 @@ fn byte_transports_are_refused() {
     let again: multiproc_shared::SharedMemory = postcard::from_bytes(&bytes).unwrap();
     assert_eq!(again.name(), block.name());
     block.unlink().unwrap();
+}
+
+#[test]
+fn a_guard_keeps_its_level_of_the_lock() {
+    let value = Value::new(1_u32).unwrap();
+    let mut guard = value.lock().unwrap();
+    // Releasing the guard's level through the RLock would let another thread in while
+    // the guard's `&mut` lives.
+    assert!(matches!(value.get_lock().release(), Err(Error::GuardOut)));
+    let condition = Condition::with_rlock(value.get_lock().clone()).unwrap();
+    assert!(matches!(
+        condition.wait_timeout(Duration::from_millis(1)),
+        Err(Error::GuardOut)
+    ));
+    // Other threads wait, for the value and for its atomic helpers.
+    std::thread::scope(|scope| {
+        let other =
+            scope.spawn(|| matches!(value.lock_timeout(Duration::from_millis(20)), Ok(None)));
+        assert!(
+            other.join().unwrap(),
+            "another thread took the lock of a guard"
+        );
+    });
+    *guard += 1;
+    // A level taken on top of the guard's may be given back.
+    value.get_lock().acquire().unwrap();
+    value.get_lock().release().unwrap();
+    drop(guard);
+    assert_eq!(value.fetch_add(1), 2);
+    assert_eq!(value.get(), 3);
+}
+
+#[test]
+fn array_guard_keeps_its_level_of_the_lock() {
+    let array = Array::<u16>::zeroed(3).unwrap();
+    let mut guard = array.lock().unwrap();
+    assert!(matches!(array.get_lock().release(), Err(Error::GuardOut)));
+    guard[1] = 5;
+    drop(guard);
+    assert_eq!(array.to_vec(), [0, 5, 0]);
 }

@@ -1,0 +1,98 @@
+//! The lock of a `Value` or `Array` as their accessors and guards use it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use crate::Segment;
+use crate::sys::GuardHeld;
+use crate::words::{Acquire, RLockWord};
+
+/// Where the data of a `Value` or `Array` (or the values of a `RawValue`/`RawArray`)
+/// starts: past the lock (or sequence) word, on its own cache line, and aligned for `T`
+/// (the segment itself is page-aligned).
+pub(crate) const fn data_offset<T>() -> usize {
+    if align_of::<T>() > 64 {
+        align_of::<T>()
+    } else {
+        64
+    }
+}
+
+/// Where the "a guard is out" flag of a `Value` or `Array` lives, after its `RLockWord`.
+pub(crate) const GUARD_FLAG: usize = size_of::<RLockWord>();
+
+/// The lock is an `RLock`, so Python's `with v.get_lock(): v.value += 1` works: `get`
+/// and `set` re-acquire it recursively. A guard that hands out `&mut T` is different: a
+/// second guard, or `get`/`set`, on the same thread would alias it, so the segment
+/// records that a guard is out and those calls panic instead.
+pub(crate) struct DataLock<'a> {
+    word: &'a RLockWord,
+    guard_out: &'a AtomicU32,
+}
+
+impl<'a> DataLock<'a> {
+    pub(crate) fn of(segment: &'a Segment) -> DataLock<'a> {
+        DataLock {
+            word: segment.placed(0),
+            guard_out: segment.placed(GUARD_FLAG),
+        }
+    }
+
+    fn acquire(&self, deadline: Option<Instant>, what: &str) -> Acquire {
+        // The flag is only ours to read while we own the lock.
+        assert!(
+            !(self.word.is_owned() && self.guard_out.load(Ordering::Relaxed) != 0),
+            "{what} called while this thread holds a guard of the same data; use the guard"
+        );
+        let outcome = if self.word.acquire_if_free() {
+            Acquire::Acquired
+        } else {
+            self.word.acquire_held(deadline)
+        };
+        if outcome.is_held() && self.word.count() == 1 {
+            // A first-level owner has no guard out: a raised flag was left by a dead
+            // owner (or written by a peer). A live guard keeps its level of the lock.
+            self.guard_out.store(0, Ordering::Relaxed);
+        }
+        outcome
+    }
+
+    /// Takes the lock for one short access (get/set/copy). Owner death is logged, since
+    /// the access itself cannot report it.
+    pub(crate) fn begin_access(&self, what: &str) {
+        if self.acquire(None, what) == Acquire::OwnerDied {
+            log::warn!(
+                "{what}: the previous owner of the lock died while holding it; the data may be inconsistent"
+            );
+        }
+    }
+
+    pub(crate) fn end_access(&self) {
+        let _ = self.word.release();
+    }
+
+    /// Takes the lock for a guard: `None` if the deadline passed.
+    pub(crate) fn acquire_guard(
+        &self,
+        deadline: Option<Instant>,
+        what: &str,
+    ) -> Option<(GuardHeld, Acquire)> {
+        let outcome = self.acquire(deadline, what);
+        if !outcome.is_held() {
+            return None;
+        }
+        match GuardHeld::claim(self.word, self.guard_out) {
+            Some(held) => Some((held, outcome)),
+            None => {
+                let _ = self.word.release();
+                // `acquire` checked the flag was down and this thread owns the lock.
+                unreachable!("{what}: the guard flag of a lock this thread just took is up")
+            }
+        }
+    }
+
+    pub(crate) fn release_guard(&self, held: &mut GuardHeld) {
+        held.give_back(self.guard_out);
+        let _ = self.word.release();
+    }
+}
