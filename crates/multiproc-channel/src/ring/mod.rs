@@ -29,60 +29,27 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use multiproc_shared::Segment;
 use multiproc_shared::words::{Acquire, CondvarWord, LockWord};
 
 use crate::error::Error;
 
-/// How often a wait during a stream checks that the peer process lives.
-const PEER_CHECK: Duration = Duration::from_millis(50);
+mod fuzz;
+mod layout;
+#[cfg(all(test, loom))]
+mod loom_model;
+#[cfg(test)]
+mod tests;
 
-/// `stream_reader` value after the reader died: the rest of the item is discarded.
-const DISCARD: u64 = u64::MAX;
-
-/// Bytes before each record: its length, a little-endian `u32`.
-pub const RECORD_HEADER: usize = 4;
-
-// Header layout (byte offsets).
-const LOCK: usize = 0;
-const NOT_EMPTY: usize = 8;
-const NOT_FULL: usize = 16;
-const ALL_DONE: usize = 24;
-/// Header word: the ring position of the next read (ever growing).
-pub const HEAD: usize = 32;
-/// Header word: the ring position of the next write (ever growing).
-pub const TAIL: usize = 40;
-/// Header word: items in the queue.
-pub const ITEMS: usize = 48;
-const MAXSIZE: usize = 56;
-const CAPACITY: usize = 64;
-const CLOSED: usize = 72;
-const UNFINISHED: usize = 80;
-/// Header word: the length of the item streaming through the ring, 0 if none.
-pub const STREAM_TOTAL: usize = 88;
-/// Header word: the streaming item's writer's pid, 0 once it wrote it all.
-pub const STREAM_WRITER: usize = 96;
-/// Header word: the streaming item's reader's pid, 0 before one claims it.
-pub const STREAM_READER: usize = 104;
-/// Header word: bytes of the streaming item written so far.
-pub const STREAM_WRITTEN: usize = 112;
-const STREAM_READ: usize = 120;
-const STREAM_GENERATION: usize = 128;
-/// Processes inside `wait(NOT_EMPTY)` / `wait(NOT_FULL)`: a put or get calls the condition
-/// variable (an atomic read-modify-write on a shared line, maybe a futex syscall) only
-/// when somebody sleeps on it.
-const NOT_EMPTY_WAITERS: usize = 136;
-const NOT_FULL_WAITERS: usize = 144;
-/// Where the ring area starts (on its own cache lines).
-pub const RING: usize = 192;
-
-/// Default ring size. Larger items stream through it, which keeps pace with a copy in one
-/// piece (items of 1 MiB: 4.1-4.7 GB/s typed, 7.2-8.7 GB/s as bytes, against 4.8-5.6 and
-/// 5.1-5.8 with a 4 MiB ring; 256 KiB drops to 2.1-2.7), while a new queue fills 1 MiB
-/// (about 1.3 ms) instead of 4 (`cargo run --release -p multiproc-bench -- --filter queue`).
-pub(crate) const DEFAULT_RING_BYTES: usize = 1 << 20;
+pub use self::fuzz::{fuzz_ring_record, fuzz_ring_stream};
+pub(crate) use self::layout::DEFAULT_RING_BYTES;
+use self::layout::*;
+pub use self::layout::{
+    HEAD, ITEMS, RECORD_HEADER, RING, STREAM_READER, STREAM_TOTAL, STREAM_WRITER, STREAM_WRITTEN,
+    TAIL,
+};
 
 /// A shared byte ring. Cloning shares it.
 #[derive(Clone, Debug)]
@@ -122,36 +89,6 @@ fn as_corrupt(err: impl Into<Error>) -> Error {
     match err.into() {
         err @ Error::Corrupt(_) => err,
         other => Error::Corrupt(other.to_string()),
-    }
-}
-
-/// The bytes between `head` and `tail`, if the tail is not behind the head and at most
-/// `capacity` ahead of it.
-fn checked_span(head: u64, tail: u64, capacity: u64) -> Option<u64> {
-    tail.checked_sub(head).filter(|&used| used <= capacity)
-}
-
-/// The size of a record whose length field says `len`, if it lies inside the `used`
-/// bytes between head and tail.
-fn checked_record(len: u64, used: u64) -> Option<u64> {
-    (RECORD_HEADER as u64)
-        .checked_add(len)
-        .filter(|&record| record <= used)
-}
-
-/// Whether a record of `need` bytes fits after `used` bytes of a `capacity`-byte ring.
-fn fits(need: u64, used: u64, capacity: u64) -> bool {
-    capacity.checked_sub(used).is_some_and(|free| free >= need)
-}
-
-/// Makes room in `out` for `incoming` more bytes of a `total`-byte item: doubling as a
-/// `Vec` does, but never past `total`, which the bytes that arrived show to be at least
-/// `out.len() + incoming`.
-fn grow_for(out: &mut Vec<u8>, incoming: usize, total: usize) {
-    let needed = out.len().saturating_add(incoming);
-    if needed > out.capacity() {
-        let target = out.capacity().saturating_mul(2).min(total).max(needed);
-        out.reserve_exact(target - out.len());
     }
 }
 
@@ -764,243 +701,5 @@ impl Ring {
             self.check_poisoned()?;
         }
         Ok(true)
-    }
-}
-
-// Fuzz entry points: a ring whose header and bytes a peer has scribbled, read as a consumer
-// would. Not a stable interface.
-
-/// The ring size of the fuzz entry points: small, so that inputs reach every wrap.
-const FUZZ_RING_BYTES: usize = 256;
-
-thread_local! {
-    /// One segment per thread, reset for every input: a memfd and a mapping per input
-    /// would cost more than the ring operations under test.
-    static FUZZ_SEGMENT: std::cell::RefCell<Option<Segment>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Takes a little-endian `u64` off the front of `input` (missing bytes read as zero).
-fn take_u64(input: &mut &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    let n = input.len().min(8);
-    word[..n].copy_from_slice(&input[..n]);
-    *input = &input[n..];
-    u64::from_le_bytes(word)
-}
-
-/// Takes one byte off the front of `input` (zero if none).
-fn take_u8(input: &mut &[u8]) -> u8 {
-    let (&first, rest) = input.split_first().unwrap_or((&0, &[]));
-    *input = rest;
-    first
-}
-
-/// A fresh, unpoisoned handle on this thread's fuzz ring, every header word but the lock,
-/// condition variables, capacity and bound zeroed, and `ring_bytes` in its ring area.
-fn fuzz_ring(ring_bytes: &[u8]) -> Result<Ring, Error> {
-    let segment = FUZZ_SEGMENT.with(|slot| -> Result<Segment, Error> {
-        let mut slot = slot.borrow_mut();
-        if let Some(segment) = slot.as_ref() {
-            return Ok(segment.clone());
-        }
-        let segment = Ring::new(None, FUZZ_RING_BYTES)?.segment;
-        *slot = Some(segment.clone());
-        Ok(segment)
-    })?;
-    let ring = Ring::from_segment(segment)?;
-    for offset in (HEAD..RING).step_by(8) {
-        if offset != CAPACITY && offset != MAXSIZE {
-            ring.store(offset, 0);
-        }
-    }
-    let mut area = vec![0u8; FUZZ_RING_BYTES];
-    let n = ring_bytes.len().min(FUZZ_RING_BYTES);
-    area[..n].copy_from_slice(&ring_bytes[..n]);
-    ring.segment.write_at(RING, &area)?;
-    Ok(ring)
-}
-
-/// Up to eight non-blocking gets, then a non-blocking put, as a consumer and a producer
-/// of a scribbled ring would do; `Err` with the first error other than empty, full or
-/// closed.
-fn fuzz_drive(ring: &Ring) -> Result<(), String> {
-    let mut out = Vec::new();
-    for _ in 0..8 {
-        match ring.get(&mut out, Some(Instant::now())) {
-            Ok(()) => {}
-            Err(Error::Empty | Error::Closed) => break,
-            Err(err) => return Err(err.to_string()),
-        }
-    }
-    match ring.put(b"after", Some(Instant::now())) {
-        Ok(()) | Err(Error::Full | Error::Closed) => Ok(()),
-        Err(err) => Err(err.to_string()),
-    }
-}
-
-/// Fuzz entry: record headers. `bytes` is head, tail and the item count (little-endian
-/// `u64`s), a flag byte (bit 0: repair first, as the next locker does after a lock
-/// holder died), then the ring's bytes. Any input must give `Ok` or `Err`: never a panic,
-/// a hang or an allocation beyond the ring's size.
-#[doc(hidden)]
-pub fn fuzz_ring_record(bytes: &[u8]) -> Result<(), String> {
-    let mut input = bytes;
-    let (head, tail, items) = (
-        take_u64(&mut input),
-        take_u64(&mut input),
-        take_u64(&mut input),
-    );
-    let flags = take_u8(&mut input);
-    let ring = fuzz_ring(input).map_err(|err| err.to_string())?;
-    ring.store(HEAD, head);
-    ring.store(TAIL, tail);
-    ring.store(ITEMS, items);
-    if flags & 1 != 0 {
-        let _held = ring.acquire(None);
-        ring.repair();
-    }
-    fuzz_drive(&ring)
-}
-
-/// Fuzz entry: stream headers. `bytes` is the announced stream length, head, tail, the
-/// item count and the bytes written so far (little-endian `u64`s), a flag byte (bit 0:
-/// the reader died, bit 1: repair first), then the ring's bytes. The writer is always
-/// done (pid 0): a live writer would make the reader wait for its bytes. Any input must
-/// give `Ok` or `Err`: never a panic, a hang or an allocation of the announced length.
-#[doc(hidden)]
-pub fn fuzz_ring_stream(bytes: &[u8]) -> Result<(), String> {
-    let mut input = bytes;
-    let (total, head, tail, items, written) = (
-        take_u64(&mut input),
-        take_u64(&mut input),
-        take_u64(&mut input),
-        take_u64(&mut input),
-        take_u64(&mut input),
-    );
-    let flags = take_u8(&mut input);
-    let ring = fuzz_ring(input).map_err(|err| err.to_string())?;
-    ring.store(STREAM_TOTAL, total);
-    ring.store(HEAD, head);
-    ring.store(TAIL, tail);
-    ring.store(ITEMS, items);
-    ring.store(STREAM_WRITTEN, written);
-    ring.store(STREAM_WRITER, 0);
-    ring.store(STREAM_READER, if flags & 1 != 0 { DISCARD } else { 0 });
-    if flags & 2 != 0 {
-        let _held = ring.acquire(None);
-        ring.repair();
-    }
-    fuzz_drive(&ring)
-}
-
-#[cfg(all(test, loom))]
-mod loom_model;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wraps_around() {
-        let ring = Ring::new(None, 64).unwrap();
-        let mut out = Vec::new();
-        for round in 0..100u32 {
-            let item = vec![round as u8; (round % 40) as usize];
-            ring.put(&item, None).unwrap();
-            ring.get(&mut out, None).unwrap();
-            assert_eq!(out, item);
-        }
-        assert_eq!(ring.len(), 0);
-    }
-
-    #[test]
-    fn a_dead_lock_holder_is_taken_over_and_whole_items_are_kept() {
-        let ring = Ring::new(None, 4096).unwrap();
-        ring.put(b"one", None).unwrap();
-        ring.put(b"two", None).unwrap();
-        let child = multiproc_test_support::fork({
-            let ring = ring.clone();
-            move || {
-                // A put that dies holding the lock, after writing its record and moving the
-                // tail but before counting the item.
-                assert_eq!(ring.lock().acquire(None), Acquire::Acquired);
-                let tail = ring.load(TAIL);
-                let record = [&3u32.to_le_bytes()[..], b"thr"].concat();
-                ring.copy_in(tail, &record).unwrap();
-                ring.store(TAIL, tail + record.len() as u64);
-            }
-        });
-        assert_eq!(child.wait(), 0);
-        assert_eq!(ring.len(), 2, "the dead put did not count its item");
-        let mut out = Vec::new();
-        let deadline = Some(Instant::now() + Duration::from_secs(10));
-        for expected in [b"one", b"two", b"thr"] {
-            ring.get(&mut out, deadline).unwrap();
-            assert_eq!(out, expected);
-        }
-        assert_eq!(ring.len(), 0);
-        assert!(matches!(
-            ring.get(&mut out, Some(Instant::now())),
-            Err(Error::Empty)
-        ));
-    }
-
-    #[test]
-    fn streams_items_larger_than_the_ring() {
-        let ring = Ring::new(None, 64).unwrap();
-        let item: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
-        let reader = {
-            let ring = ring.clone();
-            std::thread::spawn(move || {
-                let mut out = Vec::new();
-                ring.get(&mut out, None).unwrap();
-                out
-            })
-        };
-        ring.put(&item, None).unwrap();
-        assert_eq!(reader.join().unwrap(), item);
-    }
-
-    /// Bounded random input for the fuzz entry points, with header words biased towards
-    /// the small values where records and streams almost make sense.
-    #[test]
-    fn fuzz_entries_survive_random_headers() {
-        let mut rng = multiproc_test_support::Rng(0x5eed_0f41_96a7);
-        let mut valid = 0;
-        for round in 0..20_000 {
-            let mut input = Vec::new();
-            for _ in 0..5 {
-                let word = match rng.next_u64() % 4 {
-                    0 => rng.next_u64(),
-                    1 => rng.next_u64() % 8,
-                    _ => rng.next_u64() % 300,
-                };
-                input.extend_from_slice(&word.to_le_bytes());
-            }
-            input.push(rng.next_u64() as u8);
-            input.extend(rng.bytes(300));
-            let entry = if round % 2 == 0 {
-                fuzz_ring_record
-            } else {
-                fuzz_ring_stream
-            };
-            if entry(&input).is_ok() {
-                valid += 1;
-            }
-        }
-        assert!(valid > 0, "no random input was a consistent ring");
-    }
-
-    #[test]
-    fn stream_buffers_grow_with_the_bytes_and_stop_at_the_total() {
-        let mut out = Vec::new();
-        let mut capacities = Vec::new();
-        while out.len() < 1000 {
-            let incoming = 300.min(1000 - out.len());
-            grow_for(&mut out, incoming, 1000);
-            out.extend(std::iter::repeat_n(0u8, incoming));
-            capacities.push(out.capacity());
-        }
-        assert_eq!(capacities, [300, 600, 1000, 1000]);
     }
 }
