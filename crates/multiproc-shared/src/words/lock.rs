@@ -48,7 +48,16 @@ impl LockWord {
     /// let lock = multiproc_shared::words::LockWord::new();
     /// assert!(!lock.is_locked());
     /// ```
+    #[cfg(not(loom))]
     pub const fn new() -> LockWord {
+        LockWord {
+            state: AtomicU32::new(0),
+        }
+    }
+
+    /// Under loom (whose atomics have no `const fn new`).
+    #[cfg(loom)]
+    pub fn new() -> LockWord {
         LockWord {
             state: AtomicU32::new(0),
         }
@@ -156,14 +165,14 @@ impl LockWord {
                 current |= WAITERS;
             }
             let since_check = last_owner_check.elapsed();
-            if since_check >= OWNER_CHECK_INTERVAL {
+            if shim::OWNER_CHECKS && since_check >= OWNER_CHECK_INTERVAL {
                 last_owner_check = Instant::now();
                 if self.take_over_if_owner_dead(current, me) {
                     return Acquire::OwnerDied;
                 }
                 continue;
             }
-            let mut sleep = OWNER_CHECK_INTERVAL - since_check;
+            let mut sleep = OWNER_CHECK_INTERVAL.saturating_sub(since_check);
             if let Some(deadline) = deadline {
                 match remaining(deadline) {
                     Some(left) if !left.is_zero() => sleep = sleep.min(left),

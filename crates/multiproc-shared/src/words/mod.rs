@@ -29,6 +29,9 @@ mod rlock;
 mod semaphore;
 mod shim;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 pub use self::condvar::CondvarWord;
 pub use self::event::EventWord;
 pub use self::lock::LockWord;
