@@ -635,11 +635,12 @@ mod tests {
         mapping.claimed_u64(8).unwrap();
         mapping.read_at(8, &mut [0; 8]).unwrap();
         assert!(mapping.claimed_u32(12).is_err());
-        // An RLockWord: a narrow word, then a wide one.
+        // An RLockWord: two narrow words, then a wide one.
         mapping.claimed_word::<crate::words::RLockWord>(16).unwrap();
-        mapping.claimed_u64(24).unwrap();
-        assert!(mapping.claimed_u32(28).is_err());
+        mapping.claimed_u64(32).unwrap();
+        assert!(mapping.claimed_u32(36).is_err());
         assert!(mapping.claimed_u64(16).is_err());
+        assert!(mapping.claimed_u64(24).is_err());
         // Long ranges cross bitmap chunks.
         mapping.write_at(40, &[1; 3000]).unwrap();
         mapping.claimed_u32(4000).unwrap();

@@ -66,7 +66,7 @@ macro_rules! word {
 }
 word!(
     LockWord => 0,
-    RLockWord => 0b10,
+    RLockWord => 0b100,
     CondvarWord => 0,
     SemaphoreWord => 0,
     EventWord => 0,

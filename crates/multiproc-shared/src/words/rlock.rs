@@ -198,6 +198,6 @@ impl RLockWord {
 }
 #[cfg(not(loom))]
 const _: () = assert!(
-    std::mem::offset_of!(RLockWord, thread) == 8,
+    std::mem::offset_of!(RLockWord, thread) == 16,
     "Word::WIDE_WORDS of RLockWord"
 );

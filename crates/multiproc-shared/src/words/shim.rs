@@ -81,14 +81,59 @@ pub(super) fn current_thread() -> u64 {
         .map_or(u64::MAX, |n| n + 1)
 }
 
-/// Whether process `pid` still runs (a zombie counts as dead).
+/// A process's start time as a lock word records it: the low 32 bits of proc(5) `stat`
+/// field 22 (clock ticks after boot; they wrap after 497 days at 100 Hz, and two
+/// processes with one pid and start times exactly 2^32 ticks apart are not told apart),
+/// never 0, which means "not recorded".
 #[cfg(not(loom))]
-pub(crate) fn process_is_alive(pid: u32) -> bool {
-    multiproc_sys::process::is_alive(pid)
+fn start_tag(start_time: u64) -> u32 {
+    (start_time as u32).max(1)
+}
+
+/// The calling process's start tag, cached with the pid it belongs to (so a forked child,
+/// whose pid differs, reads its own). 0 if `/proc` cannot tell: then owners are checked by
+/// pid alone, as before.
+#[cfg(not(loom))]
+pub(super) fn current_start() -> u32 {
+    use std::sync::atomic::AtomicU64;
+    /// The pid in the high half, the start tag in the low half; 0 before the first use.
+    static CACHED: AtomicU64 = AtomicU64::new(0);
+    let pid = current_pid();
+    let cached = CACHED.load(Ordering::Relaxed);
+    if cached != 0 && (cached >> 32) as u32 == pid {
+        return cached as u32;
+    }
+    let tag = multiproc_sys::process::stat(pid).map_or(0, |stat| start_tag(stat.start_time));
+    if tag != 0 {
+        CACHED.store(u64::from(pid) << 32 | u64::from(tag), Ordering::Relaxed);
+    }
+    tag
+}
+
+/// Under loom there is no start time to record.
+#[cfg(loom)]
+pub(super) fn current_start() -> u32 {
+    0
+}
+
+/// Whether the lock owner named by `pid` and `start` (a start tag, 0 if not recorded)
+/// still runs. Dead: no such pid, a zombie, or a pid that now runs a process that started
+/// at another time (the owner died and its pid was reused).
+#[cfg(not(loom))]
+pub(super) fn owner_is_alive(pid: u32, start: u32) -> bool {
+    if start == 0 {
+        return multiproc_sys::process::is_alive(pid);
+    }
+    match multiproc_sys::process::stat(pid) {
+        Ok(stat) => !stat.has_exited() && start_tag(stat.start_time) == start,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => false,
+        // `/proc` unreadable: fall back on the pid alone.
+        Err(_) => multiproc_sys::process::is_alive(pid),
+    }
 }
 
 /// Under loom the one process is alive.
 #[cfg(loom)]
-pub(crate) fn process_is_alive(_pid: u32) -> bool {
+pub(super) fn owner_is_alive(_pid: u32, _start: u32) -> bool {
     true
 }
