@@ -33,6 +33,7 @@ compile_error!(
 pub mod env;
 pub mod eventfd;
 pub mod exe;
+pub mod file;
 pub mod fork;
 pub mod futex;
 pub mod mem;
