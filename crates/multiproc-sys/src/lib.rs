@@ -37,6 +37,7 @@ pub mod file;
 pub mod fork;
 pub mod futex;
 pub mod mem;
+pub mod memfd;
 pub mod panic;
 pub mod pidfd;
 pub mod poll;
