@@ -43,6 +43,7 @@ pub mod pidfd;
 pub mod poll;
 pub mod process;
 pub mod random;
+pub mod rlimit;
 pub mod signal;
 pub mod time;
 pub mod wait;
