@@ -16,7 +16,8 @@ use multiproc::shared::{
     Array, Barrier, BoundedSemaphore, Condition, Error, Event, Lock, RLock, Segment, Semaphore,
     SharedMemory, Value,
 };
-use multiproc_test_support::{child_pids, fd_count, rss_kib, watchdog};
+use multiproc_sys::rlimit::Limit;
+use multiproc_test_support::{child_pids, fd_count, watchdog};
 
 const METHODS: [StartMethod; 3] = [
     StartMethod::Fork,
@@ -64,6 +65,23 @@ fn resources() -> Resources {
 }
 
 fn noop() {}
+
+/// A field of `/proc/self/status`, in KiB.
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// The peak resident size of this process so far (`VmHWM`), in KiB: pages touched and
+/// given back still count.
+fn peak_kib() -> u64 {
+    status_kib("VmHWM:")
+}
 
 /// Starts (and keeps) whatever a start method sets up once per process (the forkserver),
 /// so that it does not count as a leak of the first test that uses it.
@@ -184,24 +202,33 @@ fn class7_live_owner_is_not_taken_over_and_dead_one_is() {
 // Class 10: memory that is asked for is not touched; a size the OS refuses is an error.
 
 /// Under an address-space limit of what it uses now plus 256 MiB, asks for a 1 TiB array
-/// (refused: an error, not an abort) and a 128 MiB one (granted, and untouched).
+/// (refused: an error, not an abort) and a 128 MiB one (granted, and never touched: the
+/// peak resident size does not grow by it).
 fn huge_array_under_rlimit_as() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let vm_kib: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmSize:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    multiproc_sys::rlimit::set_address_space(Some(vm_kib * 1024 + (256 << 20))).unwrap();
+    let vm = status_kib("VmSize:") * 1024;
+    multiproc_sys::rlimit::set(Limit::AddressSpace, Some(vm + (256 << 20))).unwrap();
     let huge = Array::<u8>::zeroed(1 << 40);
     assert!(huge.is_err(), "1 TiB under RLIMIT_AS was granted");
-    let rss = rss_kib();
+    let peak = peak_kib();
     let big = Array::<u64>::zeroed(16 << 20).unwrap();
     big.set(big.len() - 1, 5).unwrap();
     assert_eq!(big.get(big.len() - 1).unwrap(), 5);
-    let grown = rss_kib().saturating_sub(rss);
-    assert!(grown < 32 * 1024, "{grown} KiB resident for 128 MiB asked");
+    let grown = peak_kib().saturating_sub(peak);
+    assert!(grown < 32 * 1024, "peak grew {grown} KiB for 128 MiB asked");
+    format!("{}", huge.err().unwrap())
+}
+
+/// Under a data limit of what it uses now plus 256 MiB (private memory: the heap, not
+/// shared mappings), a 64 GiB array maps fine but its access bitmaps (1 GiB each) are
+/// refused: an error, not an allocation-failure abort.
+fn huge_array_under_rlimit_data() -> String {
+    let data = status_kib("VmData:") * 1024;
+    multiproc_sys::rlimit::set(Limit::Data, Some(data + (256 << 20))).unwrap();
+    let huge = Array::<u8>::zeroed(1 << 36);
+    assert!(
+        huge.is_err(),
+        "64 GiB of bitmaps under RLIMIT_DATA were granted"
+    );
     format!("{}", huge.err().unwrap())
 }
 
@@ -209,29 +236,35 @@ fn huge_array_under_rlimit_as() -> String {
 fn class10_huge_array_is_an_error_not_a_kill_under_every_start_method() {
     adversarial("class 10", || {
         for method in METHODS {
-            let mut child = get_context(method).process(huge_array_under_rlimit_as, ());
-            child.start().unwrap();
-            let message = child
-                .join_timeout(LONG)
-                .unwrap_or_else(|err| panic!("{method:?}: the child did not come back: {err}"));
-            assert!(!message.is_empty(), "{method:?}");
+            let ctx = get_context(method);
+            let children = [
+                ctx.process(huge_array_under_rlimit_as, ()),
+                ctx.process(huge_array_under_rlimit_data, ()),
+            ];
+            for mut child in children {
+                child.start().unwrap();
+                let message = child
+                    .join_timeout(LONG)
+                    .unwrap_or_else(|err| panic!("{method:?}: the child did not come back: {err}"));
+                assert!(!message.is_empty(), "{method:?}");
+            }
         }
     });
 }
 
 /// A 64 GiB array costs nothing until used, here and in a child it is sent to.
 fn touch_last(array: Array<u8>) -> u64 {
-    let before = rss_kib();
+    let before = peak_kib();
     array.set(array.len() - 1, 9).unwrap();
-    rss_kib().saturating_sub(before)
+    peak_kib().saturating_sub(before)
 }
 
 #[test]
 fn class10_huge_array_is_not_touched_and_travels() {
     adversarial("class 10 travel", || {
-        let before = rss_kib();
+        let before = peak_kib();
         let array = Array::<u8>::zeroed(1 << 36).unwrap();
-        let grown = rss_kib().saturating_sub(before);
+        let grown = peak_kib().saturating_sub(before);
         assert!(
             grown < 64 * 1024,
             "{grown} KiB resident after a 64 GiB array"
