@@ -562,7 +562,7 @@ fn crawl_in_parallel(
                         return Err(format!(
                             "{} ended with URLs pending (exit code {:?})",
                             gone.name(),
-                            gone.exitcode()
+                            gone.exitcode().ok().flatten()
                         )
                         .into());
                     }

@@ -4,6 +4,10 @@
 //!
 //! multiproc installs no SIGINT handler: Ctrl-C ends the program as it would without
 //! multiproc, and the children follow through their parent-death signal.
+//!
+//! The program under test gives SIGINT and SIGTERM their default action first: a test runner
+//! started with them ignored (`nohup`, a background job) would pass that on, and the program
+//! would never end. `ctrl_c_ends_the_program_even_if_started_with_sigint_ignored` starts it so.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -20,7 +24,23 @@ enum Kill {
 }
 
 fn kill_the_parent(method: StartMethod, how: Kill) {
-    let mut victim = Command::new(env!("CARGO_BIN_EXE_pool_victim"))
+    kill_the_parent_started_by(method, how, None)
+}
+
+/// `via_shell`: a shell script that sets dispositions (`trap '' INT TERM`) and execs the
+/// program, as `nohup` does.
+fn kill_the_parent_started_by(method: StartMethod, how: Kill, via_shell: Option<&str>) {
+    let mut command = match via_shell {
+        None => Command::new(env!("CARGO_BIN_EXE_pool_victim")),
+        Some(script) => {
+            let mut sh = Command::new("sh");
+            sh.arg("-c")
+                .arg(format!("{script}; exec \"$0\" \"$1\""))
+                .arg(env!("CARGO_BIN_EXE_pool_victim"));
+            sh
+        }
+    };
+    let mut victim = command
         .arg(method.as_str())
         .process_group(0)
         .stdout(Stdio::piped())
@@ -89,6 +109,15 @@ fn ctrl_c_to_the_process_group_ends_everything() {
     watchdog(Duration::from_secs(60), "group SIGINT", || {
         for method in StartMethod::ALL {
             kill_the_parent(method, Kill::SigintToGroup);
+        }
+    });
+}
+
+#[test]
+fn ctrl_c_ends_the_program_even_if_started_with_sigint_ignored() {
+    watchdog(Duration::from_secs(60), "SIGINT after nohup", || {
+        for method in StartMethod::ALL {
+            kill_the_parent_started_by(method, Kill::SigintToParent, Some("trap '' INT TERM"));
         }
     });
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use multiproc_process::Portable;
 
+use crate::callbacks::{Callbacks, run};
 use crate::chunk::{Outcome, Positions, Sink, decode_each, decode_outputs};
 use crate::error::TaskError;
 use crate::progress::Progress;
@@ -38,10 +39,17 @@ pub(crate) struct Cell<T> {
     state: Mutex<CellState<T>>,
     ready: Condvar,
     pub(crate) progress: Progress,
+    /// The process whose pool delivers the result: in a forked child nothing ever will.
+    owner: u32,
+    /// Where callbacks run: the pool's callback thread.
+    callbacks: Arc<Callbacks>,
 }
 
 struct CellState<T> {
     value: Option<Result<T, TaskError>>,
+    /// The result arrived (`Some(succeeded)`) and is with the callback thread, which runs
+    /// the callback and then stores it.
+    delivering: Option<bool>,
     /// `Some` once the result arrived, whether or not it was taken since.
     succeeded: Option<bool>,
     callback: Option<Callback<T>>,
@@ -49,17 +57,64 @@ struct CellState<T> {
 }
 
 impl<T> Cell<T> {
-    pub(crate) fn new(progress: Progress) -> Arc<Cell<T>> {
+    pub(crate) fn new(progress: Progress, callbacks: Arc<Callbacks>) -> Arc<Cell<T>> {
         Arc::new(Cell {
+            callbacks,
             state: Mutex::new(CellState {
                 value: None,
+                delivering: None,
                 succeeded: None,
                 callback: None,
                 error_callback: None,
             }),
             ready: Condvar::new(),
             progress,
+            owner: multiproc_sys::process::pid(),
         })
+    }
+
+    /// `Err(TaskError::WrongProcess)` in a process other than the one that submitted the
+    /// task (a forked child), where no result can ever arrive.
+    fn check_process(&self) -> Result<(), TaskError> {
+        let current = multiproc_sys::process::pid();
+        if current == self.owner {
+            Ok(())
+        } else {
+            Err(TaskError::WrongProcess {
+                owner: self.owner,
+                current,
+            })
+        }
+    }
+
+    /// Waits until the result is in, up to `deadline` (`None`: no limit): `NotReady` when
+    /// the deadline passed, `WrongProcess` in a forked child, where nothing would ever
+    /// arrive.
+    fn wait_until(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<MutexGuard<'_, CellState<T>>, TaskError> {
+        let mut state = self.lock();
+        while state.succeeded.is_none() {
+            self.check_process()?;
+            if state.delivering.is_some() && self.callbacks.is_current() {
+                return Err(TaskError::CallbackDeadlock);
+            }
+            let Some(deadline) = deadline else {
+                state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+                continue;
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(TaskError::NotReady);
+            }
+            state = self
+                .ready
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        Ok(state)
     }
 
     fn lock(&self) -> MutexGuard<'_, CellState<T>> {
@@ -67,39 +122,67 @@ impl<T> Cell<T> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
 
-    /// Stores the result and runs the callback that matches it (under the lock, so that a
-    /// callback registered concurrently runs exactly once).
-    pub(crate) fn set(&self, value: Result<T, TaskError>) {
+impl<T: Send + 'static> Cell<T> {
+    /// Stores the result. If a callback waits for it, the result goes to the pool's callback
+    /// thread instead, which runs the callback and then stores it (so that `get` returns
+    /// after the callback, as in Python): the result thread never runs user code.
+    pub(crate) fn set(self: &Arc<Self>, value: Result<T, TaskError>) {
         let mut state = self.lock();
-        if state.succeeded.is_some() {
+        if state.succeeded.is_some() || state.delivering.is_some() {
             return;
         }
-        match &value {
-            Ok(v) => {
-                state.error_callback = None;
-                if let Some(callback) = state.callback.take() {
-                    run_callback(|| callback(v));
-                }
-            }
-            Err(e) => {
-                state.callback = None;
-                if let Some(callback) = state.error_callback.take() {
-                    run_callback(|| callback(e));
-                }
+        let wanted = match &value {
+            Ok(_) => state.callback.is_some(),
+            Err(_) => state.error_callback.is_some(),
+        };
+        if !wanted {
+            self.store(state, value);
+            return;
+        }
+        state.delivering = Some(value.is_ok());
+        drop(state);
+        // A waiter on the callback thread itself must learn that it would wait forever.
+        self.ready.notify_all();
+        let cell = self.clone();
+        self.callbacks
+            .run_later(Box::new(move || cell.deliver_through_callbacks(value)));
+    }
+
+    /// On the callback thread: runs the callbacks that match `value` (one registered while
+    /// it ran included), then stores it.
+    fn deliver_through_callbacks(&self, value: Result<T, TaskError>) {
+        loop {
+            let mut state = self.lock();
+            match &value {
+                Ok(v) => match state.callback.take() {
+                    Some(callback) => {
+                        drop(state);
+                        run(|| callback(v));
+                    }
+                    None => return self.store(state, value),
+                },
+                Err(e) => match state.error_callback.take() {
+                    Some(callback) => {
+                        drop(state);
+                        run(|| callback(e));
+                    }
+                    None => return self.store(state, value),
+                },
             }
         }
+    }
+
+    /// Stores the result for `get` and wakes whoever waits for it.
+    fn store(&self, mut state: MutexGuard<'_, CellState<T>>, value: Result<T, TaskError>) {
+        state.callback = None;
+        state.error_callback = None;
+        state.delivering = None;
         state.succeeded = Some(value.is_ok());
         state.value = Some(value);
         drop(state);
         self.ready.notify_all();
-    }
-}
-
-/// A panicking callback must not take the pool's result thread down.
-fn run_callback(f: impl FnOnce()) {
-    if let Err(panic) = multiproc_process::catch_panic(false, f) {
-        log::error!("a pool callback panicked: {panic}");
     }
 }
 
@@ -111,21 +194,18 @@ impl<T> AsyncResult<T> {
     /// Waits for the result and returns it: the task's return value (a `Vec` of them for a
     /// map, in input order), or why it has none (for a map, the error of the first task that
     /// failed, in input order).
+    ///
+    /// In a child forked from the process that submitted the task, where the result can
+    /// never arrive, it returns [`TaskError::WrongProcess`] instead of waiting.
     pub fn get(self) -> Result<T, TaskError> {
-        let mut state = self.cell.lock();
-        while state.succeeded.is_none() {
-            state = self
-                .cell
-                .ready
-                .wait(state)
-                .unwrap_or_else(|p| p.into_inner());
-        }
+        let mut state = self.cell.wait_until(None)?;
         state.value.take().unwrap_or(Err(TaskError::Taken))
     }
 
     /// Like [`get`](AsyncResult::get), but gives up after `timeout` with
     /// [`TaskError::NotReady`] (Python's `multiprocessing.TimeoutError`); asking again is
     /// allowed. Once it has returned the result, the result is gone from this handle.
+    /// `Duration::ZERO` looks once without waiting; `Duration::MAX` means no limit.
     ///
     /// ```
     /// use std::time::Duration;
@@ -138,51 +218,33 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, TaskError> {
-        if !self.wait_timeout(timeout) {
-            return Err(TaskError::NotReady);
-        }
-        self.cell
-            .lock()
-            .value
-            .take()
-            .unwrap_or(Err(TaskError::Taken))
+        let mut state = self.cell.wait_until(Instant::now().checked_add(timeout))?;
+        state.value.take().unwrap_or(Err(TaskError::Taken))
     }
 
-    /// Waits until the result is ready (Python's `wait()`).
+    /// Waits until the result is ready (Python's `wait()`). In a forked child, where it can
+    /// never arrive, it returns at once (and [`get`](AsyncResult::get) says why).
     pub fn wait(&self) {
-        let mut state = self.cell.lock();
-        while state.succeeded.is_none() {
-            state = self
-                .cell
-                .ready
-                .wait(state)
-                .unwrap_or_else(|p| p.into_inner());
-        }
+        drop(self.cell.wait_until(None));
     }
 
     /// Waits until the result is ready or `timeout` passes; returns whether it is ready
-    /// (Python's `wait(timeout)`).
+    /// (Python's `wait(timeout)`). In a forked child, where it can never arrive, `false` at
+    /// once.
+    ///
+    /// `Duration::ZERO` looks once without waiting; a timeout too long for the clock
+    /// (`Duration::MAX`) means no limit.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.cell.lock();
-        while state.succeeded.is_none() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .cell
-                .ready
-                .wait_timeout(state, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        // A deadline beyond what the clock can represent (`Duration::MAX`) is no limit.
+        self.cell
+            .wait_until(Instant::now().checked_add(timeout))
+            .is_ok()
     }
 
-    /// Whether the result has arrived.
+    /// Whether the result has arrived (its callback may still be running: `get` returns once
+    /// it has).
     pub fn ready(&self) -> bool {
-        self.cell.lock().succeeded.is_some()
+        self.successful().is_some()
     }
 
     /// Whether the task succeeded: `None` while it is not ready (where Python raises
@@ -198,7 +260,8 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn successful(&self) -> Option<bool> {
-        self.cell.lock().succeeded
+        let state = self.cell.lock();
+        state.succeeded.or(state.delivering)
     }
 
     /// Tasks finished so far (for a map: items; a task that failed counts as finished).
@@ -214,9 +277,32 @@ impl<T> AsyncResult<T> {
 
 impl<T: Send + 'static> AsyncResult<T> {
     /// Python's `callback`: `f` is called with the value when the task succeeds, on the
-    /// pool's result thread (or right here if the result is already in). It must not block
-    /// for long: other results wait meanwhile. The value stays available to
-    /// [`get`](AsyncResult::get).
+    /// pool's callback thread (or right here if the result is already in). The value stays
+    /// available to [`get`](AsyncResult::get), which returns once the callback has run.
+    ///
+    /// The pool's callback thread runs the callbacks of a pool one at a time, in the order
+    /// their results arrived; it is not the thread that reads results, so a callback may use
+    /// its own pool: `apply`, `map`, `close` and `join` work there (CPython deadlocks). A
+    /// callback that panics is logged (the `log` crate) and dropped; the thread goes on
+    /// with the next one. A callback that waits for another result whose own callback is
+    /// queued behind it gets [`TaskError::CallbackDeadlock`] instead of waiting forever. A
+    /// callback that never returns holds up the callbacks after it, and the `get` of their
+    /// results.
+    ///
+    /// ```
+    /// use std::sync::{Arc, mpsc};
+    /// use multiproc_pool::Pool;
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Arc::new(Pool::new(2)?);
+    /// let (tx, rx) = mpsc::channel();
+    /// let same_pool = pool.clone();
+    /// let _result = pool
+    ///     .apply_async(square, (3,))
+    ///     .callback(move |&n| tx.send(same_pool.map(square, 0..n)).unwrap());
+    /// assert_eq!(rx.recv()??, [0, 1, 4, 9, 16, 25, 36, 49, 64]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     ///
     /// ```
     /// use std::sync::mpsc;
@@ -234,15 +320,16 @@ impl<T: Send + 'static> AsyncResult<T> {
             let mut state = self.cell.lock();
             match (&state.succeeded, &state.value) {
                 (None, _) => state.callback = Some(Box::new(f)),
-                (Some(true), Some(Ok(v))) => run_callback(|| f(v)),
+                (Some(true), Some(Ok(v))) => run(|| f(v)),
                 _ => {}
             }
         }
         self
     }
 
-    /// Python's `error_callback`: `f` is called with the error when the task fails, like
-    /// [`callback`](AsyncResult::callback).
+    /// Python's `error_callback`: `f` is called with the error when the task fails, on the
+    /// pool's callback thread, like [`callback`](AsyncResult::callback) (it may use the pool
+    /// too).
     ///
     /// ```
     /// use std::sync::mpsc;
@@ -259,7 +346,7 @@ impl<T: Send + 'static> AsyncResult<T> {
             let mut state = self.cell.lock();
             match (&state.succeeded, &state.value) {
                 (None, _) => state.error_callback = Some(Box::new(f)),
-                (Some(false), Some(Err(e))) => run_callback(|| f(e)),
+                (Some(false), Some(Err(e))) => run(|| f(e)),
                 _ => {}
             }
         }
@@ -326,7 +413,7 @@ impl<R> MapState<R> {
     }
 }
 
-impl<R> MapSink<R> {
+impl<R: Send + 'static> MapSink<R> {
     pub(crate) fn new(len: usize, cell: Arc<Cell<Vec<R>>>) -> MapSink<R> {
         MapSink {
             state: Mutex::new(MapState {

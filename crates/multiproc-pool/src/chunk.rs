@@ -65,6 +65,9 @@ pub(crate) struct Chunk {
     /// How long the whole chunk may run (the per-task timeout times the number of tasks).
     pub(crate) timeout: Option<Duration>,
     pub(crate) sink: Arc<dyn Sink>,
+    /// Cuts the chunk's input into one input per task, when its worker dies in the middle
+    /// of it (see [`Chunk::take_singles`]).
+    split: Option<Split>,
     /// Its outcome went to its sink (see the `Drop` impl).
     delivered: bool,
 }
@@ -85,6 +88,7 @@ impl Chunk {
         positions: Positions,
         timeout: Option<Duration>,
         sink: Arc<dyn Sink>,
+        split: Option<Split>,
     ) -> Chunk {
         Chunk {
             id: 0,
@@ -93,8 +97,52 @@ impl Chunk {
             positions,
             timeout,
             sink,
+            split,
             delivered: false,
         }
+    }
+
+    /// A chunk of several tasks whose worker died while running it becomes one chunk per
+    /// task, each with the per-task timeout, to run again: the task that killed the worker
+    /// then fails alone when it kills the next one, and the others get their results. (The
+    /// worker's results for the tasks it had finished died with it, so those run again.)
+    /// `None` for a chunk of one task, or one that cannot be cut; otherwise this chunk is
+    /// spent (dropping it is all that is left to do).
+    pub(crate) fn take_singles(&mut self) -> Option<Vec<Chunk>> {
+        let count = self.positions.count();
+        let split = self.split.filter(|_| count > 1 && !self.delivered)?;
+        // The arguments' own serde code runs here, on the result thread: a panic in it
+        // leaves the chunk whole (it then fails as one).
+        let inputs = catch(true, || split(&self.input.0))
+            .ok()
+            .flatten()
+            .filter(|inputs| inputs.len() == count)?;
+        let timeout = self
+            .timeout
+            .map(|t| t / u32::try_from(count).unwrap_or(u32::MAX));
+        let singles = self
+            .positions
+            .iter()
+            .zip(inputs)
+            .map(|(position, input)| {
+                let positions = Positions {
+                    start: position,
+                    len: 1,
+                    skipped: Vec::new(),
+                };
+                Chunk::new(
+                    self.func,
+                    input,
+                    positions,
+                    timeout,
+                    self.sink.clone(),
+                    None,
+                )
+            })
+            .collect();
+        // Its tasks live on in the singles.
+        self.delivered = true;
+        Some(singles)
     }
 
     pub(crate) fn fail(self, error: TaskError) {
@@ -146,6 +194,23 @@ pub(crate) fn take_orphans() -> Orphans {
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default()
+}
+
+/// Cuts a chunk's input (postcard of `Vec<Args>`) into one input per task.
+pub(crate) type Split = fn(&[u8]) -> Option<Vec<Bytes>>;
+
+/// The [`Split`] for argument tuples of type `Args`. It runs only when a worker died in the
+/// middle of a chunk, on bytes the pool encoded itself.
+pub(crate) fn split_inputs<Args: Portable>(input: &[u8]) -> Option<Vec<Bytes>> {
+    let items: Vec<Args> = postcard::from_bytes(input).ok()?;
+    items
+        .iter()
+        .map(|args| {
+            postcard::to_stdvec(std::slice::from_ref(args))
+                .ok()
+                .map(Bytes)
+        })
+        .collect()
 }
 
 /// Decodes a chunk's output into one result per position.

@@ -90,6 +90,42 @@ pub enum TaskError {
     /// [`get_timeout`](crate::AsyncResult::get_timeout).
     #[error("the result was already taken")]
     Taken,
+    /// An option of the call is out of range, where Python raises `ValueError`: a
+    /// [`chunksize`](crate::Options::chunksize) or
+    /// [`buffersize`](crate::Options::buffersize) of 0.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(1)?;
+    /// let refused = pool.chunksize(0).map(square, 0..4);
+    /// assert!(matches!(refused, Err(TaskError::InvalidArgument { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[error("invalid argument: {detail}")]
+    InvalidArgument {
+        /// Which argument, and why.
+        detail: String,
+    },
+    /// The pool belongs to another process: it was made in process `owner` and used in a
+    /// child forked from it, where its workers and its result thread do not exist.
+    #[error(
+        "this pool belongs to process {owner}, not to this process ({current}); a forked child \
+         must make its own pool"
+    )]
+    WrongProcess {
+        /// The process that made the pool.
+        owner: u32,
+        /// The process that tried to use it.
+        current: u32,
+    },
+    /// A callback waited for a result whose own callback is queued behind it on the pool's
+    /// callback thread: that result can only be stored after the waiting callback returns.
+    #[error(
+        "a callback waited for a result whose callback runs after it on the pool's callback \
+         thread; it would wait forever"
+    )]
+    CallbackDeadlock,
     /// [`Pool::join`](crate::Pool::join) was called on a pool that is still running.
     #[error("the pool is still running; call close or terminate before join")]
     StillRunning,

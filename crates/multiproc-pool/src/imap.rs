@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use multiproc_process::{FunctionRef, Portable};
 
-use crate::chunk::{Chunk, Outcome, Positions, Sink, chunk_timeout, decode_outputs, encode_chunk};
+use crate::chunk::{
+    Chunk, Outcome, Positions, Sink, Split, chunk_timeout, decode_outputs, encode_chunk,
+};
 use crate::error::TaskError;
 use crate::progress::Progress;
 use crate::scheduler::Shared;
@@ -21,6 +23,8 @@ use crate::wire::Bytes;
 /// (see [`Options::buffersize`](crate::Options::buffersize)) is submitted and not yet
 /// yielded, so an endless input runs in constant memory. Dropping it early (`break`)
 /// discards the tasks not yet started; those already running finish and are thrown away.
+/// Used in a child forked from the pool's process, it yields one
+/// [`TaskError::WrongProcess`] where it would wait, and ends.
 ///
 /// ```
 /// use multiproc_pool::Pool;
@@ -37,6 +41,7 @@ pub struct IMap<'a, R> {
     stream: Arc<Stream<R>>,
     source: Box<dyn ChunkSource + 'a>,
     func: FunctionRef,
+    split: Option<Split>,
     timeout: Option<Duration>,
     /// Items taken from the input so far (every one gets a result).
     submitted: usize,
@@ -44,6 +49,8 @@ pub struct IMap<'a, R> {
     /// The most items submitted and not yet yielded.
     window: usize,
     input_done: bool,
+    /// Used in a forked child: the one error was yielded, the iterator is over.
+    wrong_process: bool,
 }
 
 /// Produces the encoded chunks of an input, one at a time.
@@ -166,6 +173,7 @@ impl<'a, R: Portable> IMap<'a, R> {
         stream: Arc<Stream<R>>,
         source: Box<dyn ChunkSource + 'a>,
         func: FunctionRef,
+        split: Option<Split>,
         timeout: Option<Duration>,
         window: usize,
     ) -> IMap<'a, R> {
@@ -174,12 +182,28 @@ impl<'a, R: Portable> IMap<'a, R> {
             stream,
             source,
             func,
+            split,
             timeout,
             submitted: 0,
             yielded: 0,
             window,
             input_done: false,
+            wrong_process: false,
         }
+    }
+
+    /// An iterator that yields `error` once and ends: the call was refused.
+    pub(crate) fn refused(shared: &'a Shared, func: FunctionRef, error: TaskError) -> IMap<'a, R> {
+        let stream = Stream::new(true, Progress::new(Some(1), false));
+        stream.task_failed(0, error);
+        let source = Box::new(IterSource {
+            iter: std::iter::empty::<()>(),
+            chunksize: 1,
+        });
+        let mut imap = IMap::new(shared, stream, source, func, None, None, 1);
+        imap.submitted = 1;
+        imap.input_done = true;
+        imap
     }
 
     /// Pulls input until the window is full, and submits it.
@@ -194,7 +218,9 @@ impl<'a, R: Portable> IMap<'a, R> {
                         continue;
                     }
                     let timeout = chunk_timeout(self.timeout, positions.count());
-                    chunks.push(Chunk::new(self.func, input, positions, timeout, sink));
+                    chunks.push(Chunk::new(
+                        self.func, input, positions, timeout, sink, self.split,
+                    ));
                 }
                 None => {
                     self.input_done = true;
@@ -230,6 +256,9 @@ impl<R: Portable> Iterator for IMap<'_, R> {
     type Item = Result<R, TaskError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.wrong_process {
+            return None;
+        }
         loop {
             self.top_up();
             let mut state = self.stream.lock();
@@ -243,6 +272,11 @@ impl<R: Portable> Iterator for IMap<'_, R> {
                 }
                 if !self.input_done && self.submitted - self.yielded < self.window {
                     break;
+                }
+                if let Err(wrong) = self.shared.check_process() {
+                    // A forked child: the results are due in another process.
+                    self.wrong_process = true;
+                    return Some(Err(wrong));
                 }
                 state = self
                     .stream

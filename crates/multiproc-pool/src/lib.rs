@@ -21,10 +21,11 @@
 //! * **A dying worker fails only its task.** CPython's `Pool` hangs forever when a worker is
 //!   killed (python/cpython#66587) and `ProcessPoolExecutor` breaks for every pending task.
 //!   Here the pool knows which chunk each worker is running at all times: when a worker ends
-//!   (a crash, `abort`, `exit`, SIGKILL, the OOM killer) that chunk fails with
-//!   [`TaskError::WorkerDied`] and the exit code or signal, the chunks it had queued but not
-//!   started go to other workers, a new worker takes its place, and every other task
-//!   completes. A task that panics gives [`TaskError::Panicked`] with the message and
+//!   (a crash, `abort`, `exit`, SIGKILL, the OOM killer) the task it was running fails with
+//!   [`TaskError::WorkerDied`] and the exit code or signal (a chunk of several tasks runs
+//!   again task by task, so that only the task that kills a worker fails), the chunks it had
+//!   queued but not started go to other workers, a new worker takes its place, and every
+//!   other task completes. A task that panics gives [`TaskError::Panicked`] with the message and
 //!   location; the worker survives.
 //! * **A worker's results are checked, not trusted.** Its result ring is shared memory that
 //!   the worker (or a task in it) can scribble over. A corrupt ring, or a message that does
@@ -64,7 +65,8 @@
 //! chunk. One result thread reads every worker's results (so a large result never blocks a
 //! worker against the dispatcher), notices a worker's death when its channel closes or its
 //! pidfd says so, reaps it to learn the exit status, fails or requeues its chunks and starts
-//! a replacement. Callbacks run on that thread, as in Python: keep them short.
+//! a replacement. Callbacks do not run on that thread (as they do in Python) but on a
+//! callback thread of the pool's own, so that a callback may use its pool.
 //!
 //! Log records written in workers reach the parent's logger (see `multiproc-process`).
 //!
@@ -105,6 +107,7 @@
 #![forbid(unsafe_code)]
 
 mod async_result;
+mod callbacks;
 mod chunk;
 mod error;
 mod imap;

@@ -11,7 +11,8 @@ use multiproc_process::{
 };
 
 use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
-use crate::chunk::{Chunk, Sink, auto_chunksize, chunk_timeout, encode_chunk};
+use crate::callbacks::Callbacks;
+use crate::chunk::{Chunk, Sink, Split, auto_chunksize, chunk_timeout, encode_chunk, split_inputs};
 use crate::error::TaskError;
 use crate::imap::{IMap, IterSource, Stream};
 use crate::progress::Progress;
@@ -54,8 +55,14 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 /// killer) fails only the chunk it was running, with [`TaskError::WorkerDied`] and the exit
 /// code or signal; the chunks it had queued but not started run elsewhere, a new worker
 /// replaces it, and the pool goes on. With a [timeout](Options::timeout), a task that runs
-/// too long gets its worker killed and reports [`TaskError::Timeout`]. The chunk is the unit
-/// of failure: with a `chunksize` above 1, a crash fails every task of the crashed chunk.
+/// too long gets its worker killed and reports [`TaskError::Timeout`]. Whatever the
+/// `chunksize`, a death fails only the task that caused it: when a worker dies (or times
+/// out) in the middle of a chunk of several tasks, the chunk runs again one task per chunk,
+/// each with its own timeout, so the task that kills a worker again fails alone with
+/// [`TaskError::WorkerDied`] (or [`TaskError::Timeout`]) and the others get their results.
+/// The results the dead worker had computed died with it: those tasks run twice, which
+/// matters only for tasks with side effects (a death that does not repeat, such as a
+/// SIGKILL from outside, then costs no task at all).
 ///
 /// # Lifetime
 ///
@@ -63,6 +70,15 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 /// [`terminate`](Pool::terminate) stops the workers at once; [`join`](Pool::join) waits for
 /// the workers to be gone. Dropping the pool terminates it, like leaving Python's
 /// `with Pool(...)` block: call `close` and `join` first to let queued work finish.
+///
+/// # Forked children
+///
+/// A pool belongs to the process that made it: its workers, channels and result thread
+/// exist only there. In a child forked from that process (`Process::fork`, `fork(2)`), every
+/// call on the pool, its [`AsyncResult`]s and its [`IMap`]s fails with
+/// [`TaskError::WrongProcess`] ("this pool belongs to process N") instead of waiting for a
+/// result that cannot come; `close`, `terminate` and dropping it there leave the parent's
+/// workers alone.
 #[doc(alias = "multiprocessing.Pool")]
 #[doc(alias = "multiprocessing.pool.Pool")]
 pub struct Pool {
@@ -117,18 +133,28 @@ impl PoolBuilder {
     /// `initializer` and `initargs`): to set up per-process state such as a global, a logger
     /// or a connection, that the tasks of that worker then see.
     ///
-    /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`].
+    /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`], and
+    /// the next worker is started after a pause that doubles with each failure in a row
+    /// (from 50 ms up to 5 s), so that an initializer that always fails does not make the
+    /// pool start processes in a tight loop (CPython's does). After 5 workers in a row whose
+    /// initializer failed, with no result in between, the pool stops: every pending and
+    /// later task fails with [`TaskError::Initializer`], which carries the panic's message.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn broken_setup() { panic!("no database") }
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::builder().processes(2).initializer(broken_setup, ()).build()?;
+    /// let failed = pool.map(square, 0..10).unwrap_err();
+    /// assert!(matches!(&failed, TaskError::Initializer(p) if p.message == "no database"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// The arguments travel to each worker as ordinary process arguments (inside an
     /// ipc-channel message), so they may hold channel and shared-memory handles (an
     /// `IpcSender`, a `multiproc` `Queue` or `Value`): that is how to give every worker such a
     /// handle, as in Python (task arguments are plain serde data, see [`Pool`]). They are
     /// cloned once per worker started.
-    ///
-    /// The arguments travel to each worker as ordinary process arguments (inside an
-    /// ipc-channel message), so they may hold channel and shared-memory handles (an
-    /// `IpcSender`, a `multiproc` `Queue` or `Value`): the way to give every worker a handle,
-    /// as in Python. They are cloned once per worker started.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};
@@ -158,9 +184,15 @@ impl PoolBuilder {
     }
 
     /// Replace each worker after it has run this many chunks (Python's `maxtasksperchild`),
-    /// to bound what a leaking task can accumulate.
+    /// to bound what a leaking task can accumulate. 0 makes [`build`](PoolBuilder::build)
+    /// fail, as Python raises `ValueError`.
+    ///
+    /// ```
+    /// let refused = multiproc_pool::Pool::builder().maxtasksperchild(0).build();
+    /// assert!(refused.unwrap_err().to_string().contains("maxtasksperchild"));
+    /// ```
     pub fn maxtasksperchild(mut self, tasks: u64) -> Self {
-        self.max_tasks = Some(tasks.max(1));
+        self.max_tasks = Some(tasks);
         self
     }
 
@@ -180,6 +212,12 @@ impl PoolBuilder {
     /// that cannot be serialized included), or if `processes` is 0.
     pub fn build(self) -> Result<Pool, ProcessError> {
         let processes = self.processes.unwrap_or_else(process_cpu_count);
+        if self.max_tasks == Some(0) {
+            return Err(ProcessError::Io {
+                context: "maxtasksperchild must be at least 1",
+                source: std::io::ErrorKind::InvalidInput.into(),
+            });
+        }
         if processes == 0 {
             return Err(ProcessError::Io {
                 context: "a pool needs at least one process",
@@ -230,24 +268,28 @@ impl Options {
     }
 
     /// Tasks per chunk, the unit sent to a worker at once. By default CPython's automatic size
-    /// (`len / (4 × processes)`, rounded up) for `map` and `starmap`; for `imap` the same when
-    /// the input's length is known exactly, else 1.
+    /// (`len / (4 × processes)`, rounded up) for `map` and `starmap`, and 1 for `imap` and
+    /// `imap_unordered`, as in CPython. 0 makes the call fail with
+    /// [`TaskError::InvalidArgument`] (Python's `ValueError`).
     pub fn chunksize(mut self, chunksize: usize) -> Options {
-        self.chunksize = Some(chunksize.max(1));
+        self.chunksize = Some(chunksize);
         self
     }
 
     /// The most time each task may run. A chunk of `n` tasks may run `n × timeout`; past that
     /// its worker is killed (and replaced) and its tasks fail with [`TaskError::Timeout`].
+    /// `Duration::MAX`, or any timeout whose product by the chunk size is beyond what a
+    /// `Duration` or the clock holds, means no limit.
     pub fn timeout(mut self, timeout: Duration) -> Options {
         self.timeout = Some(timeout);
         self
     }
 
     /// For `imap` and `imap_unordered`: the most chunks submitted and not yet consumed
-    /// (Python 3.14's `buffersize`). By default 16 per worker.
+    /// (Python 3.14's `buffersize`). By default 16 per worker. 0 makes the call fail with
+    /// [`TaskError::InvalidArgument`] (Python's `ValueError`).
     pub fn buffersize(mut self, chunks: usize) -> Options {
-        self.buffersize = Some(chunks.max(1));
+        self.buffersize = Some(chunks);
         self
     }
 
@@ -504,8 +546,12 @@ impl Pool {
     }
 
     /// Stops accepting work (Python's `close`); queued and running tasks finish, then the
-    /// workers leave. Use [`join`](Pool::join) to wait for them.
+    /// workers leave. Use [`join`](Pool::join) to wait for them. In a child forked from the
+    /// pool's process it does nothing (the workers are the parent's).
     pub fn close(&self) {
+        if self.shared.check_process().is_err() {
+            return;
+        }
         let mut core = self.shared.core();
         if core.state == RunState::Running {
             core.state = RunState::Closing;
@@ -516,14 +562,19 @@ impl Pool {
 
     /// Stops the workers now (Python's `terminate`: SIGTERM, then SIGKILL after a second);
     /// queued and running tasks fail with [`TaskError::Terminated`]. Use
-    /// [`join`](Pool::join) to wait until every worker is reaped.
+    /// [`join`](Pool::join) to wait until every worker is reaped. In a child forked from the
+    /// pool's process it does nothing (the workers are the parent's).
     pub fn terminate(&self) {
+        if self.shared.check_process().is_err() {
+            return;
+        }
         self.shared.terminate();
     }
 
     /// Waits until every worker has left and was reaped (Python's `join`), after
     /// [`close`](Pool::close) or [`terminate`](Pool::terminate); otherwise
-    /// [`TaskError::StillRunning`].
+    /// [`TaskError::StillRunning`], and [`TaskError::WrongProcess`] in a child forked from
+    /// the pool's process.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
@@ -535,6 +586,7 @@ impl Pool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn join(&self) -> Result<(), TaskError> {
+        self.shared.check_process()?;
         if self.shared.core().state == RunState::Running {
             return Err(TaskError::StillRunning);
         }
@@ -550,6 +602,9 @@ impl Pool {
         if let Some(handle) = handle {
             let _ = handle.join();
         }
+        // The callbacks of the last results run before `join` returns (unless it was called
+        // from one of them).
+        self.shared.callbacks.shut_down();
         Ok(())
     }
 }
@@ -569,7 +624,22 @@ impl Shared {
 
 impl Drop for Pool {
     /// Terminates the pool and reaps its workers, like leaving Python's `with Pool(...)`.
+    ///
+    /// In a child forked from the pool's process it does nothing to the workers (they are
+    /// the parent's), and leaks the child's copy of the pool's state: dropping it would
+    /// close or signal what the parent still uses, and detach a thread that does not exist
+    /// in the child.
     fn drop(&mut self) {
+        if self.shared.check_process().is_err() {
+            std::mem::forget(self.shared.clone());
+            let handle = self
+                .results_thread
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            std::mem::forget(handle);
+            return;
+        }
         self.terminate();
         let _ = self.join();
     }
@@ -590,6 +660,25 @@ impl fmt::Debug for Pool {
 impl<'p> Tasks<'p> {
     fn shared(&self) -> &'p Shared {
         &self.pool.shared
+    }
+
+    /// Why the call cannot run: an option out of range (Python's `ValueError`), or a pool of
+    /// another process.
+    fn check(&self) -> Result<(), TaskError> {
+        let invalid = |detail: &str| TaskError::InvalidArgument {
+            detail: detail.to_owned(),
+        };
+        if self.options.chunksize == Some(0) {
+            return Err(invalid("chunksize must be at least 1"));
+        }
+        if self.options.buffersize == Some(0) {
+            return Err(invalid("buffersize must be at least 1"));
+        }
+        self.shared().check_process()
+    }
+
+    fn callbacks(&self) -> Arc<Callbacks> {
+        self.shared().callbacks.clone()
     }
 
     fn timeout_for(&self, tasks: usize) -> Option<Duration> {
@@ -618,7 +707,15 @@ impl<'p> Tasks<'p> {
             if positions.count() > 0 {
                 let timeout = self.timeout_for(positions.count());
                 group_bytes += input.0.len();
-                group.push(Chunk::new(func, input, positions, timeout, sink.clone()));
+                let split = Some(split_inputs::<Args> as Split);
+                group.push(Chunk::new(
+                    func,
+                    input,
+                    positions,
+                    timeout,
+                    sink.clone(),
+                    split,
+                ));
                 if group_bytes >= SUBMIT_BYTES {
                     self.submit_group(std::mem::take(&mut group));
                     group_bytes = 0;
@@ -655,7 +752,12 @@ impl<'p> Tasks<'p> {
         Args: Portable,
         F::Output: Portable,
     {
-        let cell = Cell::new(Progress::new(Some(1), false));
+        let cell = Cell::new(Progress::new(Some(1), false), self.callbacks());
+        if let Err(refused) = self.check() {
+            cell.progress.add(1);
+            cell.set(Err(refused));
+            return AsyncResult::from_cell(cell);
+        }
         let sink: Arc<dyn Sink> = Arc::new(ApplySink { cell: cell.clone() });
         self.submit_all(FunctionRef::new::<F, Args>(f), vec![args], sink);
         AsyncResult::from_cell(cell)
@@ -702,8 +804,14 @@ impl<'p> Tasks<'p> {
         F::Output: Portable,
         I: IntoIterator<Item = Args>,
     {
+        if let Err(refused) = self.check() {
+            let cell = Cell::new(Progress::new(Some(0), false), self.callbacks());
+            cell.set(Err(refused));
+            return AsyncResult::from_cell(cell);
+        }
         let items: Vec<Args> = iterable.into_iter().collect();
-        let cell = Cell::new(Progress::new(Some(items.len()), self.options.progress_bar));
+        let progress = Progress::new(Some(items.len()), self.options.progress_bar);
+        let cell = Cell::new(progress, self.callbacks());
         if items.is_empty() {
             cell.set(Ok(Vec::new()));
             return AsyncResult::from_cell(cell);
@@ -751,34 +859,39 @@ impl<'p> Tasks<'p> {
         Args: Portable,
         It: Iterator<Item = Args> + 'p,
     {
+        let shared = self.shared();
+        let refused = self.check().err().or_else(|| {
+            let core = shared.core();
+            (core.state != RunState::Running).then(|| core.refusal())
+        });
+        if let Some(refused) = refused {
+            // Yields this one error and ends.
+            return IMap::refused(shared, func, refused);
+        }
         let exact = match iter.size_hint() {
             (lower, Some(upper)) if lower == upper => Some(lower),
             _ => None,
         };
         let processes = self.pool.processes();
-        let chunksize = self
+        // CPython's default for imap: one task per chunk, so that results stream and a
+        // worker's death costs one item.
+        let chunksize = self.options.chunksize.unwrap_or(1);
+        let window = self
             .options
-            .chunksize
-            .unwrap_or_else(|| exact.map_or(1, |len| auto_chunksize(len, processes)));
-        let window = self.options.buffersize.unwrap_or(16 * processes) * chunksize;
+            .buffersize
+            .unwrap_or(16 * processes)
+            .saturating_mul(chunksize);
         let stream = Stream::new(ordered, Progress::new(exact, self.options.progress_bar));
         let source = Box::new(IterSource { iter, chunksize });
-        let shared = self.shared();
-        if shared.core().state != RunState::Running {
-            // Yields one `Closed` error and ends.
-            let imap = IMap::new(
-                shared,
-                stream,
-                Box::new(IterSource {
-                    iter: std::iter::once(()),
-                    chunksize: 1,
-                }),
-                func,
-                None,
-                1,
-            );
-            return imap;
-        }
-        IMap::new(shared, stream, source, func, self.options.timeout, window)
+        let split = Some(split_inputs::<Args> as Split);
+        IMap::new(
+            shared,
+            stream,
+            source,
+            func,
+            split,
+            self.options.timeout,
+            window,
+        )
     }
 }

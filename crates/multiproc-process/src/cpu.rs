@@ -2,8 +2,6 @@
 
 use std::collections::HashSet;
 
-use crate::sys;
-
 /// The number of logical CPUs in the machine, like Python's `os.cpu_count()`.
 ///
 /// This counts every online CPU, including those this process may not run on; size a pool by
@@ -14,7 +12,7 @@ use crate::sys;
 /// ```
 #[doc(alias = "multiprocessing.cpu_count")]
 pub fn cpu_count() -> usize {
-    sys::online_cpus().unwrap_or(1)
+    multiproc_sys::process::online_cpus().unwrap_or(1)
 }
 
 /// The number of CPUs this process may use: its CPU affinity mask and its cgroup CPU quota

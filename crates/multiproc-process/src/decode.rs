@@ -7,9 +7,8 @@
 
 use ipc_channel::ipc::IpcMessage;
 
-use crate::forkserver::{Reply, Request};
-use crate::function::{Outcome, guard_decode};
-use crate::spawn::{Bootstrap, Hello};
+use crate::function::guard_decode;
+use crate::wire::{Bootstrap, Hello, Outcome, Reply, Request, Role};
 
 fn decode<T: serde::Serialize + for<'de> serde::Deserialize<'de>>(
     bytes: &[u8],
@@ -22,14 +21,33 @@ pub fn hello(bytes: &[u8]) -> Result<(), String> {
     decode::<Hello>(bytes)
 }
 
-/// The parent's bootstrap message to a new child.
+/// The parent's bootstrap message to a new child, and the check of its trampoline's tag
+/// against the key it carries (what the child does before it calls anything).
 pub fn bootstrap(bytes: &[u8]) -> Result<(), String> {
-    decode::<Bootstrap>(bytes)
+    let message = guard_decode(|| IpcMessage::from_data(bytes.to_vec()).to::<Bootstrap>())?;
+    match &message.role {
+        Role::Run(spec) => spec
+            .trampoline
+            .verify_with(&message.key)
+            .map_err(|e| e.to_string()),
+        Role::Forkserver(_) => Ok(()),
+    }
 }
 
-/// A request to the fork server.
+/// A request to the fork server, and the check of a fork request's trampoline tag (what the
+/// server does before it forks).
 pub fn forkserver_request(bytes: &[u8]) -> Result<(), String> {
-    decode::<Request>(bytes)
+    match guard_decode(|| IpcMessage::from_data(bytes.to_vec()).to::<Request>())? {
+        Request::Fork { spec, .. } => spec.trampoline.verify().map_err(|e| e.to_string()),
+        Request::Reap { .. } => Ok(()),
+    }
+}
+
+/// A function reference as the pool sends it with every task.
+pub fn function_ref(bytes: &[u8]) -> Result<(), String> {
+    postcard::from_bytes::<crate::FunctionRef>(bytes)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// The fork server's reply.

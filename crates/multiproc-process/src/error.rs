@@ -1,7 +1,7 @@
 use std::fmt;
 use std::io;
 
-use crate::sys::ExitStatus;
+use crate::status::ExitStatus;
 
 /// Where a panic happened, and what it said.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,6 +47,41 @@ pub enum ProcessError {
     /// The child ended, but how could not be learnt (its parent, the fork server, was gone).
     #[error("process {name} ended before returning a result; its exit status is unknown")]
     Lost {
+        /// The child's name.
+        name: String,
+    },
+    /// The child ended, but its exit status had already been collected by someone else: this
+    /// program ignores SIGCHLD (`SIG_IGN` or `SA_NOCLDWAIT`, under which the kernel discards
+    /// every child's status), or a SIGCHLD handler or another thread calls `waitpid(-1)`.
+    /// Those dispositions cost the fork and spawn start methods their children's statuses;
+    /// the forkserver method keeps them (the fork server restores SIGCHLD's default).
+    #[error(
+        "process {name} ended before returning a result; its exit status was collected by \
+         someone else (SIGCHLD is ignored, or a SIGCHLD handler or another thread calls \
+         waitpid(-1))"
+    )]
+    StatusTaken {
+        /// The child's name.
+        name: String,
+    },
+    /// A `Process` handle (or another object tied to the process that made it) was used in
+    /// another process, such as a forked child.
+    #[error(
+        "{what} belongs to process {owner} and cannot be used in process {current} (was it \
+         inherited through fork?)"
+    )]
+    WrongProcess {
+        /// What was used.
+        what: String,
+        /// The pid of the process that made it.
+        owner: u32,
+        /// The pid of this process.
+        current: u32,
+    },
+    /// The process handle was closed with [`close`](crate::Process::close) (Python raises
+    /// `ValueError`).
+    #[error("process {name} was closed")]
+    Closed {
         /// The child's name.
         name: String,
     },

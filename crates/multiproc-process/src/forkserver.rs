@@ -9,86 +9,90 @@
 
 use std::collections::HashSet;
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ipc_channel::ipc::{IpcReceiver, IpcSender, OpaqueIpcReceiver, OpaqueIpcSender};
-use serde::{Deserialize, Serialize};
 
-use crate::bootstrap;
 use crate::error::ProcessError;
-use crate::function::{ChildIo, Trampoline, resolve};
+use crate::exit;
+use crate::function::guard_decode;
+use crate::identity::Identity;
 use crate::logging;
-use crate::registry::{self, Identity};
-use crate::spawn::{self, Bootstrap, ChildSpec};
+use crate::registry::{self, ReapOnRequest};
+use crate::spawn;
+use crate::status;
 use crate::sys;
+use crate::tag;
+use crate::wire::{Bootstrap, ChildIo, ChildSpec, Reply, Request, Role, Trampoline};
 
-/// A request to the fork server.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Request {
-    /// Fork a child that runs `spec` with these channel ends.
-    Fork {
-        spec: ChildSpec,
-        args: OpaqueIpcReceiver,
-        result: OpaqueIpcSender,
-    },
-    /// The parent has read this child's exit status: reap it.
-    Reap { pid: u32 },
-}
-
-/// The fork server's answer to `Fork`.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Reply {
-    Forked { pid: u32 },
-    Failed { error: String },
-}
-
-/// The fork server's main loop. Returns the exit code when the parent goes away.
+/// The fork server. Returns the exit code when the parent goes away.
+///
+/// The server is a child subreaper: a descendant that escapes its parent (a grandchild that
+/// double-forks and calls `setsid`, say) becomes the server's child, and when the parent
+/// closes the server at exit, the server kills and reaps every such descendant before it
+/// leaves. A server killed outright (its parent was SIGKILLed, and the parent-death signal
+/// took the server) cannot: escaped descendants then go to init, as in CPython.
 pub(crate) fn serve(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
-    let server_pid = sys::getpid();
+    // A program that ignores SIGCHLD passed that on through exec; the server must keep its
+    // children as zombies until their statuses are read, so it restores the default.
+    if multiproc_sys::disposition::keep_child_exits().is_err() {
+        return 73;
+    }
+    let _ = multiproc_sys::subreaper::set(true);
+    let code = serve_requests(requests, replies);
+    multiproc_sys::subreaper::end_children();
+    code
+}
+
+fn serve_requests(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> i32 {
+    let server_pid = multiproc_sys::process::pid();
     // Children reaped on request while still running (the parent dropped them unjoined).
     let mut unreaped: HashSet<u32> = HashSet::new();
+    let mut channels = (requests, replies);
     loop {
-        let request = match crate::function::guard_decode(|| requests.recv()) {
+        let request = match guard_decode(|| channels.0.recv()) {
             Ok(request) => request,
             // The parent is gone (or sent garbage): our children die with us.
             Err(_) => return 0,
         };
-        match request {
+        let reply = match request {
             Request::Fork { spec, args, result } => {
-                bootstrap_flush();
-                // SAFETY: the fork server is single-threaded, so the child inherits no lock held
-                // by another thread; the child leaves through `bootstrap::exit`.
-                match unsafe { sys::fork() } {
-                    Ok(0) => {
-                        drop(requests);
-                        drop(replies);
-                        exit_child(run_forked(server_pid, spec, args, result))
-                    }
-                    Ok(pid) => {
-                        drop(args);
-                        drop(result);
-                        if replies.send(Reply::Forked { pid: pid as u32 }).is_err() {
-                            return 0;
-                        }
-                    }
-                    Err(e) => {
-                        if replies
-                            .send(Reply::Failed {
+                // Never fork for a trampoline whose tag does not verify.
+                match sys::open(&spec.trampoline) {
+                    Err(e) => Reply::Failed {
+                        error: e.to_string(),
+                    },
+                    Ok(trampoline) => {
+                        bootstrap_flush();
+                        let mut in_parent = Some(channels);
+                        let forked = sys::fork_single_threaded(|| {
+                            // The child must not keep the server's channels open.
+                            drop(in_parent.take());
+                            exit::exit(run_forked(server_pid, spec, trampoline, args, result))
+                        });
+                        // Here in the server, `args` and `result` went with the closure.
+                        let Some(kept) = in_parent else { return 0 };
+                        channels = kept;
+                        match forked {
+                            Ok(pid) => Reply::Forked { pid },
+                            Err(e) => Reply::Failed {
                                 error: e.to_string(),
-                            })
-                            .is_err()
-                        {
-                            return 0;
+                            },
                         }
                     }
                 }
             }
             Request::Reap { pid } => {
                 unreaped.insert(pid);
+                unreaped.retain(|&pid| matches!(status::waitpid(pid, false), Ok(None)));
+                continue;
             }
+        };
+        if channels.1.send(reply).is_err() {
+            return 0;
         }
-        unreaped.retain(|&pid| matches!(sys::waitpid(pid, false), Ok(None)));
+        unreaped.retain(|&pid| matches!(status::waitpid(pid, false), Ok(None)));
     }
 }
 
@@ -98,28 +102,23 @@ fn bootstrap_flush() {
     let _ = std::io::stderr().flush();
 }
 
-fn exit_child(code: i32) -> ! {
-    bootstrap::exit(code)
-}
-
 fn run_forked(
     server_pid: u32,
     spec: ChildSpec,
+    trampoline: Trampoline,
     args: OpaqueIpcReceiver,
     result: OpaqueIpcSender,
 ) -> i32 {
-    if !sys::kill_me_with_parent(server_pid) {
+    if !multiproc_sys::fork::set_parent_death_signal(server_pid) {
         return 71;
     }
     let mut identity = spec.identity;
-    identity.pid = sys::getpid();
+    identity.pid = multiproc_sys::process::pid();
     registry::set_child_identity(identity);
+    crate::method::started_by(spec.method);
     if let Some(sink) = spec.log {
         logging::install_forwarder(sink);
     }
-    // SAFETY: the parent made this offset with `offset_of` from a `Trampoline`; the fork server
-    // checked at its own start that it runs the parent's executable.
-    let trampoline: Trampoline = unsafe { resolve(spec.trampoline) };
     trampoline(ChildIo { args, result })
 }
 
@@ -127,7 +126,10 @@ fn run_forked(
 pub(crate) struct ForkserverClient {
     pid: u32,
     pidfd: OwnedFd,
-    channel: Mutex<(IpcSender<Request>, IpcReceiver<Reply>)>,
+    /// The process that started the server: the only one that may talk to it.
+    owner: u32,
+    /// `None` once shut down.
+    channel: Mutex<Option<(IpcSender<Request>, IpcReceiver<Reply>)>>,
 }
 
 impl ForkserverClient {
@@ -142,28 +144,32 @@ impl ForkserverClient {
             path: me.path.clone(),
             parent: Some((me.name, me.pid)),
         };
-        let spec = ChildSpec {
-            identity,
-            trampoline: 0,
-            log: None,
-        };
-        spawned
-            .to_child
-            .send(Bootstrap::Forkserver(spec))
-            .map_err(|e| ProcessError::Forkserver(e.to_string()))?;
-        let pidfd = sys::pidfd_open(spawned.pid)
-            .map_err(ProcessError::io("could not watch the fork server"))?;
+        if let Err(e) = spawned.to_child.send(Bootstrap {
+            key: tag::tree_key(),
+            role: Role::Forkserver(identity),
+        }) {
+            // Not left behind as a zombie: it never became our server.
+            let _ = multiproc_sys::pidfd::send_signal(
+                spawned.pidfd.as_fd(),
+                multiproc_sys::signal::number::SIGKILL,
+            );
+            let _ = status::waitid(spawned.pidfd.as_fd(), true);
+            return Err(ProcessError::Forkserver(e.to_string()));
+        }
+        let pidfd = spawned.pidfd;
         let requests: IpcSender<Request> = spawned.to_child.to_opaque().to();
         let replies: IpcReceiver<Reply> = spawned.from_child.to_opaque().to();
         Ok(ForkserverClient {
             pid: spawned.pid,
             pidfd,
-            channel: Mutex::new((requests, replies)),
+            owner: multiproc_sys::process::pid(),
+            channel: Mutex::new(Some((requests, replies))),
         })
     }
 
     pub(crate) fn is_alive(&self) -> bool {
-        !sys::poll_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true)
+        !multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(Duration::ZERO))
+            .unwrap_or(true)
     }
 
     /// Asks the server to fork a child; returns its pid.
@@ -173,9 +179,20 @@ impl ForkserverClient {
         args: OpaqueIpcReceiver,
         result: OpaqueIpcSender,
     ) -> Result<u32, ProcessError> {
-        let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        let current = multiproc_sys::process::pid();
+        if current != self.owner {
+            return Err(ProcessError::WrongProcess {
+                what: "the fork server client".to_owned(),
+                owner: self.owner,
+                current,
+            });
+        }
+        let guard = self.channel.lock().unwrap_or_else(|p| p.into_inner());
         let gone = |e: &dyn std::fmt::Display| {
             ProcessError::Forkserver(format!("the fork server is gone: {e}"))
+        };
+        let Some(channel) = guard.as_ref() else {
+            return Err(gone(&"it was shut down"));
         };
         channel
             .0
@@ -195,8 +212,34 @@ impl ForkserverClient {
 
     /// Tells the server that a child's exit status was read, so it may reap it.
     pub(crate) fn reap(&self, pid: u32) {
+        if multiproc_sys::process::pid() != self.owner {
+            return;
+        }
         let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = channel.0.send(Request::Reap { pid });
+        if let Some(channel) = channel.as_ref() {
+            let _ = channel.0.send(Request::Reap { pid });
+        }
+    }
+
+    /// Closes the request channel, which makes the server exit, and reaps it, so that no
+    /// zombie is left behind for PID 1. Waits up to `limit` for it, then kills it.
+    fn shut_down(&self, limit: Duration) {
+        if multiproc_sys::process::pid() != self.owner {
+            return;
+        }
+        drop(
+            self.channel
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        if !multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(limit)).unwrap_or(true) {
+            let _ = multiproc_sys::pidfd::send_signal(
+                self.pidfd.as_fd(),
+                multiproc_sys::signal::number::SIGKILL,
+            );
+        }
+        let _ = status::waitid(self.pidfd.as_fd(), true);
     }
 }
 
@@ -210,27 +253,81 @@ impl std::fmt::Debug for ForkserverClient {
 
 impl Drop for ForkserverClient {
     fn drop(&mut self) {
-        // Dropping the request channel makes the server exit; reap it.
-        let _ = sys::waitpid(self.pid, false);
+        // Dropping the request channel makes the server exit; reap it if it has.
+        if multiproc_sys::process::pid() == self.owner {
+            let _ = status::waitid(self.pidfd.as_fd(), false);
+        }
     }
+}
+
+impl ReapOnRequest for ForkserverClient {
+    fn reap(&self, pid: u32) {
+        ForkserverClient::reap(self, pid);
+    }
+}
+
+/// This process's fork server, once started.
+static CLIENT: Mutex<Option<Arc<ForkserverClient>>> = Mutex::new(None);
+
+/// The lock on this process's fork-server client, held across a fork by this crate so that the
+/// child never inherits it held by another thread.
+pub(crate) fn hold_for_fork() -> MutexGuard<'static, Option<Arc<ForkserverClient>>> {
+    CLIENT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// In a child just forked while `held` was held: the fork server is the parent's, not ours.
+/// Nothing is dropped: dropping would act on the parent's behalf.
+pub(crate) fn forget_after_fork(held: &mut Option<Arc<ForkserverClient>>) {
+    std::mem::forget(held.take());
 }
 
 /// The fork server of this process, started on first use (again if it died).
 pub(crate) fn client() -> Result<Arc<ForkserverClient>, ProcessError> {
-    if let Some(server) = registry::state().forkserver.clone()
-        && server.is_alive()
     {
-        return Ok(server);
+        let mut slot = hold_for_fork();
+        if let Some(server) = slot.as_ref() {
+            if server.owner != multiproc_sys::process::pid() {
+                // Inherited through a fork this crate did not make: the server is the
+                // parent's. Forget it (dropping would act on the parent's behalf) and start
+                // our own.
+                std::mem::forget(slot.take());
+            } else if server.is_alive() {
+                return Ok(server.clone());
+            }
+        }
     }
-    // Start outside the state lock: starting takes a while and needs the launcher thread,
-    // which takes the lock itself.
+    // Start outside the lock: starting takes a while, and needs the state lock and the
+    // launcher thread (a fork takes those before this one).
     let server = Arc::new(ForkserverClient::start()?);
-    let mut state = registry::state();
-    match &state.forkserver {
+    let mut slot = hold_for_fork();
+    match &*slot {
         Some(existing) if existing.is_alive() => Ok(existing.clone()),
         _ => {
-            state.forkserver = Some(server.clone());
+            *slot = Some(server.clone());
             Ok(server)
         }
     }
+}
+
+/// At exit, after the children were waited for: stops this process's fork server and reaps
+/// it.
+pub(crate) fn shut_down_at_exit() {
+    let server = match CLIENT.try_lock() {
+        Ok(mut slot) => slot.take(),
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().take(),
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
+    if let Some(server) = server {
+        server.shut_down(Duration::from_secs(2));
+        // Other handles may still hold it (never dropped at exit); forget ours either way.
+        std::mem::forget(server);
+    }
+}
+
+/// The pid of this process's fork server, if one runs.
+pub(crate) fn running_pid() -> Option<u32> {
+    hold_for_fork()
+        .as_ref()
+        .filter(|s| s.is_alive())
+        .map(|s| s.pid())
 }

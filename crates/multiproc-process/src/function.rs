@@ -1,43 +1,14 @@
 //! Naming functions across processes, calling them, and catching their panics.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, Ordering};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::PanicInfo;
 use crate::sys;
+use crate::tag::{Kind, Sealed, Verified};
 use crate::target::{Portable, Target, assert_nameable};
-
-/// The fixed point that function offsets are measured from. Parent and child run the same
-/// executable, loaded at possibly different addresses, so the distance from this function to
-/// any other is the same in both.
-#[inline(never)]
-pub(crate) fn anchor() {
-    std::hint::black_box(());
-}
-
-fn anchor_address() -> usize {
-    anchor as fn() as usize
-}
-
-pub(crate) fn offset_of(address: usize) -> isize {
-    address.wrapping_sub(anchor_address()) as isize
-}
-
-/// Resolves an offset made by [`offset_of`] for a function of type `T` (a fn pointer type).
-///
-/// # Safety
-///
-/// `offset` must come from `offset_of` applied to a function of type `T` in a process running
-/// the same executable (checked by the bootstrap's fingerprint).
-pub(crate) unsafe fn resolve<T: Copy>(offset: isize) -> T {
-    // SAFETY: forwarded contract.
-    unsafe { sys::fn_from_offset::<T>(anchor_address(), offset) }
-}
 
 /// A function of this executable that any process running the same executable can call: the
 /// unit of work a process pool ships to its workers.
@@ -56,12 +27,52 @@ pub(crate) unsafe fn resolve<T: Copy>(offset: isize) -> T {
 /// let results: Vec<Result<u64, PanicInfo>> = postcard::from_bytes(&output).unwrap();
 /// assert_eq!(results, vec![Ok(9), Ok(16)]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// # Across processes
+///
+/// A `FunctionRef` serializes to the function's offset in the binary and a keyed tag (an
+/// HMAC under a secret that only the processes started by this crate from one program share).
+/// Decoding checks the tag: bytes that do not come from a `FunctionRef::new` of this process
+/// tree fail to decode, and can never make a process call an arbitrary address.
+///
+/// ```
+/// use multiproc_process::FunctionRef;
+/// fn square(x: u64) -> u64 { x * x }
+/// let f = FunctionRef::new::<_, (u64,)>(square);
+/// let bytes = postcard::to_stdvec(&f).unwrap();
+/// assert_eq!(postcard::from_bytes::<FunctionRef>(&bytes).unwrap(), f);
+///
+/// let mut forged = bytes.clone();
+/// forged[0] ^= 2; // another offset, same tag
+/// assert!(postcard::from_bytes::<FunctionRef>(&forged).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
 pub struct FunctionRef {
-    offset: isize,
+    /// Made by `Sealed::seal` here, or verified when decoded.
+    sealed: Sealed<BatchFn>,
 }
 
-type BatchFn = fn(&[u8]) -> Result<Vec<u8>, String>;
+impl<'de> Deserialize<'de> for FunctionRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let sealed = Sealed::<BatchFn>::deserialize(deserializer)?;
+        sealed.verify().map_err(serde::de::Error::custom)?;
+        Ok(FunctionRef { sealed })
+    }
+}
+
+pub(crate) type BatchFn = fn(&[u8]) -> Result<Vec<u8>, String>;
+
+impl Kind for BatchFn {
+    fn address(self) -> usize {
+        self as usize
+    }
+
+    fn verified() -> &'static Verified {
+        static VERIFIED: Verified = Verified::new();
+        &VERIFIED
+    }
+}
 
 impl FunctionRef {
     /// Names `f`, a function item or non-capturing closure taking the tuple `Args`.
@@ -75,7 +86,7 @@ impl FunctionRef {
         let _ = f;
         let batch: BatchFn = call_batch::<F, Args>;
         FunctionRef {
-            offset: offset_of(batch as usize),
+            sealed: Sealed::seal(batch),
         }
     }
 
@@ -83,13 +94,11 @@ impl FunctionRef {
     /// returns postcard of `Vec<Result<Output, PanicInfo>>`. Panics are caught per call and
     /// not printed. `Err` means that `input` did not decode or a result did not encode.
     ///
-    /// Only call it with a `FunctionRef` made by this executable: the bootstrap of every child
-    /// process checks that the child runs the same file as its parent.
+    /// A `FunctionRef` names a function of this executable by construction: it was made by
+    /// [`FunctionRef::new`] or decoded with a tag that verified (the tag is checked again
+    /// here, against a small table of verified pairs, before the call).
     pub fn call(&self, input: &[u8]) -> Result<Vec<u8>, String> {
-        // SAFETY: every `FunctionRef` holds the offset of a `call_batch` instance (a `BatchFn`)
-        // made by `FunctionRef::new` in a process running this executable; children check the
-        // executable's identity when they start.
-        let batch: BatchFn = unsafe { resolve(self.offset) };
+        let batch: BatchFn = sys::open(&self.sealed).map_err(|e| e.to_string())?;
         batch(input)
     }
 }
@@ -109,100 +118,40 @@ where
         postcard::take_from_bytes(input).map_err(decode_error)?;
     let mut output =
         postcard::to_extend(&count, Vec::with_capacity(input.len() + 16)).map_err(encode_error)?;
-    // SAFETY: `FunctionRef::new::<F, Args>` asserted at compile time that `F` is zero-sized,
-    // and it held a value of `F`, so `F` is inhabited; `Target` requires `Copy`.
-    let f: F = unsafe { sys::conjure_zst::<F>() };
-    let _quiet = QuietPanics::begin();
-    for _ in 0..count {
-        let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
-        rest = tail;
-        let result: Result<F::Output, PanicInfo> =
-            panic::catch_unwind(AssertUnwindSafe(move || f.call(args)))
-                .map_err(|payload| take_panic(&*payload));
-        output = postcard::to_extend(&result, output).map_err(encode_error)?;
-    }
-    Ok(output)
-}
-
-/// Panics are recorded and not printed while this lives (once per batch, not per call).
-struct QuietPanics {
-    was_quiet: bool,
-}
-
-impl QuietPanics {
-    fn begin() -> QuietPanics {
-        install_panic_hook();
-        QuietPanics {
-            was_quiet: QUIET.with(|q| q.replace(true)),
+    // `FunctionRef::new::<F, Args>`, the only code that names this function, held a value.
+    let f: F = sys::conjure_target::<F, Args>();
+    // One quiet scope for the whole batch (panics are reported, not printed); each call's
+    // panic is caught on its own, and only a panicking call pays for fetching its record.
+    let batch = catch_panic(true, move || {
+        for _ in 0..count {
+            let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
+            rest = tail;
+            let result: Result<F::Output, PanicInfo> =
+                panic::catch_unwind(AssertUnwindSafe(move || f.call(args))).map_err(recorded);
+            output = postcard::to_extend(&result, output).map_err(encode_error)?;
         }
+        Ok(output)
+    });
+    batch.unwrap_or_else(|panic| Err(format!("the batch panicked: {panic}")))
+}
+
+/// The message and location that the panic hook recorded for the panic that produced
+/// `payload`: unwinding it again does not run the hook, so a `catch_panic` around that hands
+/// back the record of the original panic.
+fn recorded(payload: Box<dyn Any + Send>) -> PanicInfo {
+    match catch_panic(true, move || panic::resume_unwind(payload)) {
+        Err(info) => info,
     }
-}
-
-impl Drop for QuietPanics {
-    fn drop(&mut self) {
-        QUIET.with(|q| q.set(self.was_quiet));
-    }
-}
-
-/// The message and location the hook recorded for the panic that produced `payload`.
-fn take_panic(payload: &(dyn Any + Send)) -> PanicInfo {
-    LAST_PANIC
-        .with(|last| last.borrow_mut().take())
-        .unwrap_or_else(|| PanicInfo {
-            message: payload_message(payload),
-            location: None,
-        })
-}
-
-thread_local! {
-    static LAST_PANIC: RefCell<Option<PanicInfo>> = const { RefCell::new(None) };
-    static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Completes, in the parent, the lazy initialisations a forked child relies on: the panic
 /// hook and ipc-channel's send-buffer size (a `LazyLock`: a child forked while another thread
 /// was initialising it would block on it forever).
 pub(crate) fn prepare_for_fork() {
-    install_panic_hook();
+    multiproc_sys::panic::install();
+    // The child must share this process tree's key, so it must exist before the fork.
+    let _ = crate::tag::tree_key();
     let _ = ipc_channel::platform::OsIpcSender::get_max_fragment_size();
-}
-
-/// Installs (once) a panic hook that records each panic's message and location for
-/// [`catch_panic`], and then runs the previous hook unless the panic happened inside a quiet
-/// `catch_panic`.
-///
-/// A state word rather than a `Once`: a child forked (by a program's own `fork`) while another
-/// thread was installing the hook would wait on a `Once` forever. Such a child sees the state
-/// "being installed" and goes on without the hook (its panics then have no location).
-fn install_panic_hook() {
-    static HOOK: AtomicU8 = AtomicU8::new(0);
-    if HOOK
-        .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
-        .is_ok()
-    {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let message = payload_message(info.payload());
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-            LAST_PANIC.with(|last| *last.borrow_mut() = Some(PanicInfo { message, location }));
-            if !QUIET.with(Cell::get) {
-                previous(info);
-            }
-        }));
-        HOOK.store(2, Ordering::Release);
-    }
-}
-
-fn payload_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "explicit panic".to_owned()
-    }
 }
 
 /// Runs `f`, turning a panic into a [`PanicInfo`] with its message and location.
@@ -217,17 +166,9 @@ fn payload_message(payload: &(dyn Any + Send)) -> String {
 /// assert!(info.location.unwrap().contains(".rs:"));
 /// ```
 pub fn catch_panic<R>(quiet: bool, f: impl FnOnce() -> R) -> Result<R, PanicInfo> {
-    install_panic_hook();
-    let was_quiet = QUIET.with(|q| q.replace(quiet));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    QUIET.with(|q| q.set(was_quiet));
-    result.map_err(|payload| {
-        LAST_PANIC
-            .with(|last| last.borrow_mut().take())
-            .unwrap_or_else(|| PanicInfo {
-                message: payload_message(&*payload),
-                location: None,
-            })
+    multiproc_sys::panic::catch(quiet, f).map_err(|caught| PanicInfo {
+        message: caught.message,
+        location: caught.location,
     })
 }
 
@@ -244,73 +185,27 @@ pub(crate) fn guard_decode<T, E: std::fmt::Display>(
     }
 }
 
-/// What a child sends back when its target finished.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Outcome<R> {
-    Returned(R),
-    Panicked(PanicInfo),
-    /// The child could not even call the target (arguments did not decode, ...).
-    Failed(String),
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The child's ends of its two channels with the parent, type-erased.
-pub(crate) struct ChildIo {
-    pub(crate) args: ipc_channel::ipc::OpaqueIpcReceiver,
-    pub(crate) result: ipc_channel::ipc::OpaqueIpcSender,
-}
-
-/// The signature of every trampoline: receives the arguments, calls, sends the outcome, and
-/// returns the exit code.
-pub(crate) type Trampoline = fn(ChildIo) -> i32;
-
-/// A target bound to its argument and result types, for a re-executed or fork-server child.
-pub(crate) struct Entry<F, Args>(PhantomData<fn(F, Args)>);
-
-impl<F, Args> Entry<F, Args>
-where
-    F: Target<Args>,
-    Args: Portable,
-    F::Output: Portable,
-{
-    pub(crate) fn offset() -> isize {
-        const { assert_nameable::<F>() };
-        let trampoline: Trampoline = Self::run;
-        offset_of(trampoline as usize)
+    fn half(x: u32) -> u32 {
+        if x % 2 == 1 {
+            panic!("odd: {x}");
+        }
+        x / 2
     }
 
-    fn run(io: ChildIo) -> i32 {
-        let result = io.result.to::<Outcome<F::Output>>();
-        let args_rx = io.args.to::<Args>();
-        let args = match guard_decode(|| args_rx.recv()) {
-            Ok(args) => args,
-            Err(e) => {
-                let _ = result.send(Outcome::Failed(format!(
-                    "could not receive the arguments: {e}"
-                )));
-                return 1;
-            }
-        };
-        // SAFETY: `Entry::offset` asserted at compile time that `F` is zero-sized, the parent
-        // held a value of it, and `Target` requires `Copy`.
-        let f: F = unsafe { sys::conjure_zst::<F>() };
-        let outcome = match catch_panic(false, move || f.call(args)) {
-            Ok(value) => Outcome::Returned(value),
-            Err(panic) => Outcome::Panicked(panic),
-        };
-        let code = if matches!(outcome, Outcome::Returned(_)) {
-            0
-        } else {
-            1
-        };
-        crate::registry::before_child_exit();
-        match result.send(outcome) {
-            Ok(()) => code,
-            // The parent dropped its handle without joining: nobody wants the result.
-            Err(ipc_channel::IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
-            Err(e) => {
-                eprintln!("multiproc: could not send the result to the parent: {e}");
-                1
-            }
-        }
+    #[test]
+    fn each_call_of_a_batch_reports_its_own_panic_with_its_location() {
+        let f = FunctionRef::new::<_, (u32,)>(half);
+        let input = postcard::to_stdvec(&vec![(2u32,), (3,), (8,)]).unwrap();
+        let output = f.call(&input).unwrap();
+        let results: Vec<Result<u32, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+        assert_eq!(results[0], Ok(1));
+        assert_eq!(results[2], Ok(4));
+        let panic = results[1].clone().unwrap_err();
+        assert_eq!(panic.message, "odd: 3");
+        assert!(panic.location.unwrap().contains("function.rs:"));
     }
 }

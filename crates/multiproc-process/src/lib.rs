@@ -26,14 +26,19 @@
 //! Parent and child run the same executable. A target is a function item or a closure that
 //! captures nothing; the child finds it by its offset from a fixed function of this crate,
 //! through a trampoline that receives the arguments, calls, and sends the result back. Before
-//! the offset is used, the child proves that it runs the very same file as its parent.
+//! the offset is used, the child proves that it runs the very same file as its parent. Every
+//! offset that crosses a process boundary carries a keyed tag (an HMAC under a secret of this
+//! process tree, which only reaches children of the same user): bytes that do not come from
+//! this program fail to decode, and never make a process jump to an address. A re-executed
+//! child's first contact is a socket in a private directory that admits only the started
+//! process, checked by the kernel's `SO_PEERCRED`.
 //!
 //! # Start methods
 //!
 //! [`StartMethod::Forkserver`] (the default, as in CPython 3.14 on Linux),
 //! [`StartMethod::Spawn`] and [`StartMethod::Fork`]; choose one per process with
-//! [`get_context`], or for the program with [`set_start_method`]. [`Process::fork`] runs any
-//! closure, captures included, in a forked child.
+//! [`get_context`], or for the program with [`set_start_method`]. [`Process::fork`], an
+//! `unsafe fn` with fork's contract, runs any closure, captures included, in a forked child.
 //!
 //! # No set-up in `main`
 //!
@@ -49,7 +54,45 @@
 //! child outlives a parent killed with SIGKILL. Children are started from the main thread or
 //! from a launcher thread that lives as long as the process, because the kernel ties that
 //! signal to the thread that created the child. When the program exits normally, daemon
-//! children are terminated and the others are waited for, as in Python.
+//! children are terminated and the others are waited for, as in Python; then the fork server
+//! is closed and reaped, so that a run leaves no zombie behind.
+//!
+//! A grandchild that leaves its parent and its session (double `fork`, `setsid`) escapes the
+//! parent-death signal. Under the forkserver method the fork server is a child subreaper:
+//! such a descendant becomes its child, and it kills and reaps every one when it is closed at
+//! exit. Under fork and spawn (and when the program is killed with SIGKILL, which takes the
+//! fork server with it) an escaped descendant goes to init and lives on, as in CPython.
+//!
+//! # Programs that reap their own children
+//!
+//! Every child's pidfd is opened before the child can end, and signals and waits go through
+//! it (`pidfd_send_signal`, `waitid(P_PIDFD)`), so [`Process::terminate`] never reaches
+//! another process that reused the pid. Two SIGCHLD dispositions of the program cost the fork
+//! and spawn methods their children's exit statuses, which the kernel keeps only until
+//! someone collects them:
+//!
+//! - SIGCHLD set to `SIG_IGN` (or `SA_NOCLDWAIT`): the kernel discards every status;
+//! - a SIGCHLD handler, or another thread, calling `waitpid(-1)`: it takes every status.
+//!
+//! Results still arrive; a child that ended without one is then reported as
+//! [`ProcessError::StatusTaken`], which names the cause, instead of with its exit code or
+//! signal. The forkserver method keeps the statuses: the fork server restores SIGCHLD's
+//! default and is the parent of the children.
+//!
+//! # Exhausted resources and a broken environment
+//!
+//! [`Process::start`] returns an error, never panics, when descriptors or threads run out
+//! (a panic inside ipc-channel is caught and reported) or when the temporary directory
+//! (`TMPDIR`, else `/tmp`), where the spawn bootstrap socket lives, is missing or is not a
+//! directory. No thread of this crate takes the standard stream locks: a fork start made
+//! from a thread that holds the stdout lock does not wait for it, and the library's own
+//! messages are written to descriptor 2 directly.
+//!
+//! # Objects tied to their process
+//!
+//! A [`Process`] handle and the fork-server client belong to the process that made them. Used
+//! in another process (a child forked by the program itself), a handle gives
+//! [`ProcessError::WrongProcess`], and the fork-server client starts a new server there.
 //!
 //! # Logging
 //!
@@ -70,33 +113,50 @@
 //!
 //! `process_basic`, `process_args`, `logging` and `cpu_count` in the repository's `examples/`.
 
-mod bootstrap;
+#![deny(unsafe_code)]
+
+// The modules form layers, each using only those below it (no import cycle):
+// bottom: tag, sys, status, error, target, cpu, function (FunctionRef, panics), identity,
+// method;
+// state: registry, logging; the protocol both sides speak: wire; starting a child: launcher,
+// rendezvous, spawn, exit, entry, forkserver; the child's way in: child; on top: tree,
+// process, context, decode.
+mod child;
 mod context;
 mod cpu;
 #[doc(hidden)]
 pub mod decode;
+mod entry;
 mod error;
+mod exit;
 mod forkserver;
 mod function;
+mod identity;
 mod launcher;
 mod logging;
+mod method;
 mod process;
 mod registry;
+mod rendezvous;
 mod spawn;
+mod status;
+#[allow(unsafe_code)]
 mod sys;
+mod tag;
 mod target;
 mod tree;
+mod wire;
 
-pub use self::context::{
-    Context, StartMethod, UnknownStartMethod, get_all_start_methods, get_context, get_start_method,
-    set_start_method,
-};
+pub use self::context::{Context, get_context};
 pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
 pub use self::error::{PanicInfo, ProcessError};
 pub use self::function::{FunctionRef, catch_panic};
 pub use self::logging::log_to_stderr;
+pub use self::method::{
+    StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
+};
 pub use self::process::Process;
-pub use self::sys::ExitStatus;
+pub use self::status::ExitStatus;
 pub use self::target::{Portable, Target};
 pub use self::tree::{
     ProcessInfo, active_children, current_process, forkserver_pid, parent_process,

@@ -84,10 +84,10 @@ pub(crate) fn flush_child_records() {
     if sender.send(LogMessage::Barrier(barrier)).is_err() {
         return;
     }
-    let deadline = std::time::Instant::now() + FLUSH_LIMIT;
+    let deadline = multiproc_sys::time::deadline_after(Some(FLUSH_LIMIT));
     let mut passed = BARRIER_PASSED.lock().unwrap_or_else(|p| p.into_inner());
     while *passed < barrier {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let left = multiproc_sys::time::remaining(deadline).unwrap_or(FLUSH_LIMIT);
         if left.is_zero() {
             return;
         }

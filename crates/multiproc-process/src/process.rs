@@ -8,17 +8,23 @@ use std::time::{Duration, Instant};
 use ipc_channel::ipc::{self, IpcReceiver, IpcSender, OpaqueIpcSender};
 use ipc_channel::{IpcError, TryRecvError};
 
-use crate::bootstrap;
-use crate::context::{StartMethod, get_start_method};
+use crate::child;
+use crate::entry::Entry;
 use crate::error::ProcessError;
+use crate::exit;
 use crate::forkserver;
-use crate::function::{Entry, Outcome, catch_panic};
-use crate::launcher::on_long_lived_thread;
+use crate::function::catch_panic;
+use crate::identity::Identity;
+use crate::launcher::{self, on_long_lived_thread};
 use crate::logging;
-use crate::registry::{self, ChildHandle, Identity, Reaper};
-use crate::spawn::{self, Bootstrap, ChildSpec, ENV_CHILD};
-use crate::sys::{self, ExitStatus};
+use crate::method::{StartMethod, get_start_method};
+use crate::registry::{self, ChildHandle, Reaper};
+use crate::spawn;
+use crate::status::{self, ExitStatus};
+use crate::sys;
+use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
+use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
 
 /// How often a join re-checks that the child is still alive while it waits for the result. A
 /// copy of the child's result channel inherited by another process would hide the child's end
@@ -69,7 +75,8 @@ const EXIT_FIRST: Duration = Duration::from_millis(2);
 /// let p = multiproc_process::Process::new(worker, (NotSerde,));
 /// ```
 ///
-/// Use [`Process::fork`] to run a capturing closure in a forked child.
+/// Use [`Process::fork`] (an `unsafe fn`, with fork's contract) to run a capturing closure in
+/// a forked child.
 #[doc(alias = "multiprocessing.Process")]
 pub struct Process<R> {
     identity: Identity,
@@ -96,7 +103,7 @@ struct Running<R> {
 /// What a child runs: a named function with its arguments, or a closure (fork only).
 trait Payload<R>: Send {
     /// The trampoline's offset, for a child that does not share our memory.
-    fn trampoline(&self) -> Option<isize>;
+    fn trampoline(&self) -> Option<Sealed<Trampoline>>;
     /// Sends the arguments to a re-executed or fork-server child.
     fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError>;
     /// Runs the target here (in a forked child).
@@ -114,8 +121,8 @@ where
     Args: Portable,
     F::Output: Portable,
 {
-    fn trampoline(&self) -> Option<isize> {
-        Some(Entry::<F, Args>::offset())
+    fn trampoline(&self) -> Option<Sealed<Trampoline>> {
+        Some(Entry::<F, Args>::sealed())
     }
 
     fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError> {
@@ -133,7 +140,7 @@ impl<F, R> Payload<R> for Closure<F>
 where
     F: FnOnce() -> R + Send,
 {
-    fn trampoline(&self) -> Option<isize> {
+    fn trampoline(&self) -> Option<Sealed<Trampoline>> {
         None
     }
 
@@ -175,27 +182,14 @@ impl<R: Portable> Process<R> {
         Args: Portable,
     {
         // Fails the build for a target that is not zero-sized (see `Target`).
-        let _ = Entry::<F, Args>::offset;
+        let _ = Entry::<F, Args>::sealed;
         Process::from_payload(method, Box::new(Call { target, args }))
     }
 
-    /// A process that runs any closure, captures included, in a forked child (the fork start
-    /// method, whatever the default). The closure's result comes back through
-    /// [`join`](Process::join) as for [`Process::new`].
-    ///
-    /// The child is a copy of this process, made by `fork()`: the closure sees the captured
-    /// data without serializing it. Forking a program that runs other threads is only as safe
-    /// as glibc makes it (the child inherits locks other threads held); prefer
-    /// [`Process::new`] with the spawn or forkserver start method in threaded programs.
-    ///
-    /// ```
-    /// use multiproc_process::Process;
-    /// let words = vec!["fork", "captures", "anything"];
-    /// let mut p = Process::fork(move || words.join(" ").len());
-    /// p.start().unwrap();
-    /// assert_eq!(p.join().unwrap(), 22);
-    /// ```
-    pub fn fork<F>(closure: F) -> Process<R>
+    /// A process whose forked child runs `closure`: the body of the `unsafe`
+    /// [`Process::fork`] (declared in the OS layer, `sys/fork_closure.rs`), whose caller
+    /// took on fork's contract. Nothing else calls it.
+    pub(crate) fn forking<F>(closure: F) -> Process<R>
     where
         F: FnOnce() -> R + Send + 'static,
     {
@@ -269,7 +263,7 @@ impl<R: Portable> Process<R> {
     /// Starts the child. Returns once the child exists and has its task; an error if it could
     /// not be started, or if it was started before.
     pub fn start(&mut self) -> Result<(), ProcessError> {
-        bootstrap::ensure_linked();
+        child::ensure_linked();
         if std::env::var_os(ENV_CHILD).is_some() {
             return Err(ProcessError::BootstrapNotRun);
         }
@@ -282,16 +276,25 @@ impl<R: Portable> Process<R> {
                 });
             }
         };
-        let started = match (self.method, payload.trampoline()) {
-            (StartMethod::Fork, _) => self.start_fork(payload),
-            (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
-            (StartMethod::Forkserver, Some(trampoline)) => {
-                self.start_forkserver(payload, trampoline)
-            }
-            (_, None) => Err(ProcessError::Unsupported(
-                "spawn or forkserver for a closure",
-            )),
-        };
+        // ipc-channel asserts on some failures (an exhausted descriptor table, an unusable
+        // temporary directory): those become errors here, never a panic in the caller.
+        let started =
+            multiproc_sys::panic::catch(true, || match (self.method, payload.trampoline()) {
+                (StartMethod::Fork, _) => self.start_fork(payload),
+                (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
+                (StartMethod::Forkserver, Some(trampoline)) => {
+                    self.start_forkserver(payload, trampoline)
+                }
+                (_, None) => Err(ProcessError::Unsupported(
+                    "spawn or forkserver for a closure",
+                )),
+            })
+            .unwrap_or_else(|panic| {
+                Err(ProcessError::Io {
+                    context: "could not start the child",
+                    source: std::io::Error::other(panic.message),
+                })
+            });
         match started {
             Ok(running) => {
                 self.pid = Some(running.child.pid);
@@ -306,10 +309,17 @@ impl<R: Portable> Process<R> {
     }
 
     fn start_fork(&self, payload: Box<dyn Payload<R>>) -> Result<Running<R>, ProcessError> {
-        let (result_tx, result) = ipc::channel::<Outcome<R>>()
+        let (result_tx, result) = channel::<Outcome<R>>()
             .map_err(ProcessError::io("could not create the result channel"))?;
         let mut identity = self.identity.clone();
-        let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))?;
+        {
+            // Here, on the caller's thread: the launcher thread must not take these locks.
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+        }
+        let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))
+            .map_err(ProcessError::io("could not start the launcher thread"))??;
         Ok(Running {
             child,
             result,
@@ -321,27 +331,30 @@ impl<R: Portable> Process<R> {
     fn start_spawn(
         &self,
         payload: Box<dyn Payload<R>>,
-        trampoline: isize,
+        trampoline: Sealed<Trampoline>,
     ) -> Result<Running<R>, ProcessError> {
         let name = &self.identity.name;
         let spawned = spawn::spawn().map_err(|e| e.into_process_error(name))?;
-        let child = Arc::new(
-            ChildHandle::new(
-                spawned.pid,
-                name.clone(),
-                self.identity.daemon,
-                Reaper::Direct,
-            )
-            .map_err(ProcessError::io("could not watch the child"))?,
-        );
-        registry::state().register(child.clone());
+        let child = Arc::new(ChildHandle::with_pidfd(
+            spawned.pid,
+            spawned.pidfd,
+            name.clone(),
+            self.identity.daemon,
+            Reaper::Direct,
+        ));
+        register(child.clone());
         let spec = ChildSpec {
             identity: self.identity.clone(),
             trampoline,
             log: logging::sink_for_child(),
+            method: StartMethod::Spawn,
         };
         // A send that fails means the child died; its join tells how.
-        if spawned.to_child.send(Bootstrap::Run(spec)).is_ok() {
+        let bootstrap = Bootstrap {
+            key: tag::tree_key(),
+            role: Role::Run(spec),
+        };
+        if spawned.to_child.send(bootstrap).is_ok() {
             send_args(payload, spawned.to_child.to_opaque(), &child)?;
         }
         let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
@@ -356,29 +369,39 @@ impl<R: Portable> Process<R> {
     fn start_forkserver(
         &self,
         payload: Box<dyn Payload<R>>,
-        trampoline: isize,
+        trampoline: Sealed<Trampoline>,
     ) -> Result<Running<R>, ProcessError> {
         let server = forkserver::client()?;
         let channel_error = ProcessError::io("could not create a channel");
-        let (args_tx, args_rx) = ipc::channel::<()>().map_err(channel_error)?;
+        let (args_tx, args_rx) = channel::<()>().map_err(channel_error)?;
         let (result_tx, result) =
-            ipc::channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
+            channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
         let spec = ChildSpec {
             identity: self.identity.clone(),
             trampoline,
             log: logging::sink_for_child(),
+            method: StartMethod::Forkserver,
         };
         let pid = server.fork(spec, args_rx.to_opaque(), result_tx.to_opaque())?;
-        let child = Arc::new(
-            ChildHandle::new(
-                pid,
-                self.identity.name.clone(),
-                self.identity.daemon,
-                Reaper::Forkserver(server),
-            )
-            .map_err(ProcessError::io("could not watch the child"))?,
-        );
-        registry::state().register(child.clone());
+        // The server keeps the child unreaped until asked, so `pid` names it here.
+        let child = match ChildHandle::new(
+            pid,
+            self.identity.name.clone(),
+            self.identity.daemon,
+            Reaper::Forkserver(server.clone()),
+        ) {
+            Ok(child) => Arc::new(child),
+            Err(e) => {
+                // Without its arguments (dropped with `args_tx`) the child ends; the server
+                // reaps it then.
+                server.reap(pid);
+                return Err(ProcessError::Io {
+                    context: "could not watch the child",
+                    source: e,
+                });
+            }
+        };
+        register(child.clone());
         send_args(payload, args_tx.to_opaque(), &child)?;
         Ok(Running {
             child,
@@ -404,7 +427,7 @@ impl<R: Portable> Process<R> {
     ///     Err(ProcessError::Panicked { panic, .. }) => assert_eq!(panic.message, "out of cheese"),
     ///     other => panic!("unexpected {other:?}"),
     /// }
-    /// assert_eq!(p.exitcode(), Some(1));
+    /// assert_eq!(p.exitcode().unwrap(), Some(1));
     /// ```
     pub fn join(&mut self) -> Result<R, ProcessError> {
         self.join_until(None)
@@ -422,10 +445,11 @@ impl<R: Portable> Process<R> {
     /// assert!(matches!(p.join_timeout(Duration::from_millis(50)), Err(ProcessError::Timeout { .. })));
     /// p.kill().unwrap();
     /// assert!(matches!(p.join(), Err(ProcessError::Died { .. })));
-    /// assert_eq!(p.exitcode(), Some(-9));
+    /// assert_eq!(p.exitcode().unwrap(), Some(-9));
     /// ```
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ProcessError> {
-        self.join_until(Some(Instant::now() + timeout))
+        // `Duration::MAX` (any timeout past the clock's end) means no limit; zero polls once.
+        self.join_until(multiproc_sys::time::deadline_after(Some(timeout)))
     }
 
     fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
@@ -433,8 +457,10 @@ impl<R: Portable> Process<R> {
         let running = match &mut self.state {
             State::Running(running) => running,
             State::Pending(_) => return Err(ProcessError::NotStarted { name }),
-            State::Joined(_) | State::Closed => return Err(ProcessError::AlreadyJoined { name }),
+            State::Joined(_) => return Err(ProcessError::AlreadyJoined { name }),
+            State::Closed => return Err(ProcessError::Closed { name }),
         };
+        check_owner(&running.child)?;
         if running.outcome.is_none() && running.result_closed.is_none() {
             let window = match deadline {
                 None => EXIT_FIRST,
@@ -491,6 +517,7 @@ impl<R: Portable> Process<R> {
             return Err(ProcessError::Timeout { name });
         };
         let outcome = running.outcome.take();
+        let taken = running.child.status_taken();
         let transfer_error = running.result_closed.take().filter(|e| !e.is_empty());
         registry::forget_child(running.child.pid);
         // The child's last log records may still be on their way to our logger.
@@ -512,14 +539,18 @@ impl<R: Portable> Process<R> {
                 detail: transfer_error.unwrap_or_default(),
             }),
             (None, Some(status)) => Err(ProcessError::Died { name, status }),
+            (None, None) if taken => Err(ProcessError::StatusTaken { name }),
             (None, None) => Err(ProcessError::Lost { name }),
         }
     }
 
-    /// Whether the child has been started and has not ended yet.
+    /// Whether the child has been started and has not ended yet (`false` in a process other
+    /// than the one that started it).
     pub fn is_alive(&self) -> bool {
         match &self.state {
-            State::Running(running) => !running.child.has_ended(),
+            State::Running(running) => {
+                check_owner(&running.child).is_ok() && !running.child.has_ended()
+            }
             _ => false,
         }
     }
@@ -530,12 +561,31 @@ impl<R: Portable> Process<R> {
     }
 
     /// Python's `exitcode`: `None` while the child runs (or before it started), then its exit
-    /// code, or the negated number of the signal that ended it.
-    pub fn exitcode(&self) -> Option<i32> {
+    /// code, or the negated number of the signal that ended it. An error after
+    /// [`close`](Process::close) (Python raises `ValueError`), or in a process other than the
+    /// one that started the child.
+    ///
+    /// ```
+    /// fn work() {}
+    /// let mut p = multiproc_process::Process::new(work, ());
+    /// assert_eq!(p.exitcode().unwrap(), None);
+    /// p.start().unwrap();
+    /// p.join().unwrap();
+    /// assert_eq!(p.exitcode().unwrap(), Some(0));
+    /// p.close().unwrap();
+    /// assert!(p.exitcode().is_err());
+    /// ```
+    pub fn exitcode(&self) -> Result<Option<i32>, ProcessError> {
         match &self.state {
-            State::Running(running) => running.child.try_reap().flatten().map(ExitStatus::exitcode),
-            State::Joined(status) => status.map(ExitStatus::exitcode),
-            _ => None,
+            State::Running(running) => {
+                check_owner(&running.child)?;
+                Ok(running.child.try_reap().flatten().map(ExitStatus::exitcode))
+            }
+            State::Joined(status) => Ok(status.map(ExitStatus::exitcode)),
+            State::Pending(_) => Ok(None),
+            State::Closed => Err(ProcessError::Closed {
+                name: self.identity.name.clone(),
+            }),
         }
     }
 
@@ -549,26 +599,35 @@ impl<R: Portable> Process<R> {
     }
 
     /// Sends SIGTERM to the child (Python's `terminate`). A child that already ended is left
-    /// alone.
+    /// alone. The signal goes through the child's pidfd, opened before the child could end,
+    /// so it never reaches another process that reused the pid, even in a program that reaps
+    /// children itself. An error after [`close`](Process::close), or in a process other than
+    /// the one that started the child.
     pub fn terminate(&self) -> Result<(), ProcessError> {
-        self.signal(libc::SIGTERM)
+        self.signal(multiproc_sys::signal::number::SIGTERM)
     }
 
     /// Sends SIGKILL to the child (Python's `kill`).
     pub fn kill(&self) -> Result<(), ProcessError> {
-        self.signal(libc::SIGKILL)
+        self.signal(multiproc_sys::signal::number::SIGKILL)
     }
 
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
         match &self.state {
-            State::Running(running) => running
-                .child
-                .signal(signal)
-                .map_err(ProcessError::io("could not signal the child")),
+            State::Running(running) => {
+                check_owner(&running.child)?;
+                running
+                    .child
+                    .signal(signal)
+                    .map_err(ProcessError::io("could not signal the child"))
+            }
             State::Pending(_) => Err(ProcessError::NotStarted {
                 name: self.identity.name.clone(),
             }),
-            State::Joined(_) | State::Closed => Ok(()),
+            State::Joined(_) => Ok(()),
+            State::Closed => Err(ProcessError::Closed {
+                name: self.identity.name.clone(),
+            }),
         }
     }
 
@@ -584,6 +643,7 @@ impl<R: Portable> Process<R> {
     /// Releases the handle's resources (Python's `close`). An error if the child still runs.
     pub fn close(&mut self) -> Result<(), ProcessError> {
         if let State::Running(running) = &self.state {
+            check_owner(&running.child)?;
             match running.child.try_reap() {
                 None => {
                     return Err(ProcessError::StillRunning {
@@ -598,6 +658,35 @@ impl<R: Portable> Process<R> {
     }
 }
 
+/// An error unless this process is the one that started `child` (a handle inherited by a
+/// forked child must not reap or signal its parent's children).
+fn check_owner(child: &ChildHandle) -> Result<(), ProcessError> {
+    let current = multiproc_sys::process::pid();
+    if child.owner == current {
+        Ok(())
+    } else {
+        Err(ProcessError::WrongProcess {
+            what: format!("the handle of process {}", child.name),
+            owner: child.owner,
+            current,
+        })
+    }
+}
+
+/// `ipc::channel`, with a panic inside ipc-channel (it asserts on some failures, such as an
+/// exhausted descriptor table) turned into an error.
+fn channel<T: serde::Serialize + for<'de> serde::Deserialize<'de>>()
+-> std::io::Result<(IpcSender<T>, IpcReceiver<T>)> {
+    multiproc_sys::panic::catch(true, ipc::channel::<T>)
+        .unwrap_or_else(|panic| Err(std::io::Error::other(panic.message)))
+}
+
+/// Records a started child; the exit handler will wait for it.
+fn register(child: Arc<ChildHandle>) {
+    exit::install_handler();
+    registry::state().register(child);
+}
+
 /// Sends the arguments to the child; a serialization failure kills the child and is reported.
 fn send_args<R>(
     payload: Box<dyn Payload<R>>,
@@ -606,7 +695,7 @@ fn send_args<R>(
 ) -> Result<(), ProcessError> {
     match payload.send_args(to) {
         Err(IpcError::SerializationError(e)) => {
-            let _ = child.signal(libc::SIGKILL);
+            let _ = child.signal(multiproc_sys::signal::number::SIGKILL);
             child.wait(None);
             registry::forget_child(child.pid);
             Err(ProcessError::Transfer {
@@ -631,78 +720,112 @@ fn fork_child<R: Portable>(
     // Finish every lazy initialisation the child will need, so that no other thread can be
     // half-way through one when we fork (the child would wait for it forever).
     crate::function::prepare_for_fork();
-    let mut state = registry::state();
-    let parent = sys::getpid();
-    // Hold the standard streams across the fork, as glibc holds malloc's locks: the child
-    // then never inherits them locked by another thread, and can print and flush.
+    let state = registry::state();
+    let forkserver = forkserver::hold_for_fork();
+    let launcher = launcher::hold_for_fork();
+    let parent = multiproc_sys::process::pid();
+    // The child waits for this before it does anything, so that it cannot end (and, in a
+    // program that ignores SIGCHLD or reaps with `waitpid(-1)`, be reaped and its pid reused)
+    // before the parent holds its pidfd.
+    let go =
+        multiproc_sys::eventfd::new().map_err(ProcessError::io("could not create an eventfd"))?;
+    // On the caller's own thread (the main thread), hold the standard streams across the
+    // fork, as glibc holds malloc's locks: the child then never inherits them locked by
+    // another thread, and can print and flush. On the launcher thread, never: the caller may
+    // hold them while it waits for us (it flushed them before handing over), and a library
+    // thread never takes the stdio locks. A child forked there may find a stream locked by a
+    // thread that does not exist in it (see `StartMethod::Fork`).
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
-    let _ = out.flush();
-    let _ = err.flush();
-    sys::flush_c_stdio();
-    // SAFETY: the child only runs the target and leaves with `exit_now`; it never returns
-    // into the caller. That the target itself is fork-safe in a multi-threaded parent is the
-    // documented contract of the fork start method (sound with glibc's fork handlers).
-    match unsafe { sys::fork() } {
-        Ok(0) => {
-            drop((out, err));
-            if !sys::kill_me_with_parent(parent) {
-                sys::exit_now(71);
-            }
-            sys::reset_signal_mask();
-            identity.pid = sys::getpid();
+    let mut streams =
+        multiproc_sys::process::is_main_thread().then(|| (stdout.lock(), stderr.lock()));
+    let streams_held = streams.is_some();
+    if let Some((out, err)) = streams.as_mut() {
+        let _ = out.flush();
+        let _ = err.flush();
+    }
+    multiproc_sys::fork::flush_c_stdio();
+    let mut held = Some((state, forkserver, launcher));
+    let forked = sys::fork_child(|| {
+        drop(streams);
+        if !multiproc_sys::fork::set_parent_death_signal(parent) {
+            return 71;
+        }
+        if !matches!(
+            multiproc_sys::poll::wait_readable(go.as_fd(), None),
+            Ok(true)
+        ) {
+            return 71;
+        }
+        multiproc_sys::signal::reset_mask();
+        crate::method::started_by(StartMethod::Fork);
+        identity.pid = multiproc_sys::process::pid();
+        if let Some((mut state, mut forkserver, mut launcher)) = held.take() {
             state.become_forked_child(identity.clone());
-            drop(state);
-            let outcome = match catch_panic(false, move || payload.run_here()) {
-                Ok(value) => Outcome::Returned(value),
-                Err(panic) => Outcome::Panicked(panic),
-            };
-            let code = if matches!(outcome, Outcome::Returned(_)) {
-                0
-            } else {
+            forkserver::forget_after_fork(&mut forkserver);
+            launcher::forget_after_fork(&mut launcher);
+        }
+        logging::forget_receiver_after_fork();
+        let outcome = match catch_panic(false, move || payload.run_here()) {
+            Ok(value) => Outcome::Returned(value),
+            Err(panic) => Outcome::Panicked(panic),
+        };
+        let code = if matches!(outcome, Outcome::Returned(_)) {
+            0
+        } else {
+            1
+        };
+        exit::before_child_exit();
+        let code = match result.send(outcome) {
+            Ok(()) => code,
+            Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+            Err(e) => {
+                exit::write_stderr_raw(&format!(
+                    "multiproc: could not send the result to the parent: {e}"
+                ));
                 1
-            };
-            registry::before_child_exit();
-            let code = match result.send(outcome) {
-                Ok(()) => code,
-                Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
-                Err(e) => {
-                    eprintln!("multiproc: could not send the result to the parent: {e}");
-                    1
-                }
-            };
+            }
+        };
+        // Only when the streams were held across the fork: otherwise another thread of the
+        // parent may have held them, and here they would stay locked for ever.
+        if streams_held {
             let _ = std::io::stdout().flush();
             let _ = std::io::stderr().flush();
-            sys::flush_c_stdio();
-            sys::exit_now(code)
         }
-        Ok(pid) => {
-            drop(result);
-            let child = ChildHandle::new(
-                pid as u32,
-                identity.name.clone(),
-                identity.daemon,
-                Reaper::Direct,
-            );
-            let child = match child {
-                Ok(child) => Arc::new(child),
-                Err(e) => {
-                    let _ = sys::kill(pid as u32, libc::SIGKILL);
-                    let _ = sys::waitpid(pid as u32, true);
-                    return Err(ProcessError::Io {
-                        context: "could not watch the child",
-                        source: e,
-                    });
-                }
-            };
-            state.register(child.clone());
-            Ok(child)
+        multiproc_sys::fork::flush_c_stdio();
+        code
+    });
+    // In the parent: the closure, with the stdio locks and the result sender, is gone.
+    let Some((mut state, forkserver, launcher)) = held else {
+        return Err(ProcessError::Unsupported("a fork that returned twice"));
+    };
+    drop((forkserver, launcher));
+    let pid = forked.map_err(|e| ProcessError::Io {
+        context: "fork failed",
+        source: e,
+    })?;
+    let pidfd = match multiproc_sys::pidfd::open(pid) {
+        Ok(pidfd) => pidfd,
+        Err(e) => {
+            // The child is still waiting for `go`: it has not ended, so `pid` is still it.
+            let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+            let _ = status::waitpid(pid, true);
+            return Err(ProcessError::Io {
+                context: "could not watch the child",
+                source: e,
+            });
         }
-        Err(e) => Err(ProcessError::Io {
-            context: "fork failed",
-            source: e,
-        }),
-    }
+    };
+    multiproc_sys::eventfd::signal(go.as_fd());
+    let child = Arc::new(ChildHandle::with_pidfd(
+        pid,
+        pidfd,
+        identity.name.clone(),
+        identity.daemon,
+        Reaper::Direct,
+    ));
+    exit::install_handler();
+    state.register(child.clone());
+    Ok(child)
 }
 
 impl<R> fmt::Debug for Process<R> {

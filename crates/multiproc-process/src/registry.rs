@@ -1,47 +1,29 @@
-//! Per-process state: who this process is, the children it started, the fork server and the
-//! launcher thread. One lock guards it all, and a fork by this crate holds that lock, so a
-//! forked child always finds it consistent and can reset it to describe itself.
+//! Per-process state: who this process is and the children it started. One lock guards it,
+//! and a fork by this crate holds that lock, so a forked child always finds it consistent and
+//! can reset it to describe itself.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
-use crate::forkserver::ForkserverClient;
-use crate::launcher::Launcher;
-use crate::sys::{self, ExitStatus};
-
-/// Who a process is: what [`current_process`](crate::current_process) reports.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct Identity {
-    pub(crate) name: String,
-    pub(crate) pid: u32,
-    pub(crate) daemon: bool,
-    /// Python's `_identity`: the child's index at each level, `[1, 2]` for `Process-1:2`.
-    pub(crate) path: Vec<u32>,
-    pub(crate) parent: Option<(String, u32)>,
-}
-
-impl Identity {
-    fn main_process() -> Identity {
-        Identity {
-            name: "MainProcess".to_owned(),
-            pid: sys::getpid(),
-            daemon: false,
-            path: Vec::new(),
-            parent: None,
-        }
-    }
-}
+use crate::identity::Identity;
+use crate::status::{self, ExitStatus};
 
 /// How to learn that a child ended, and how it ended.
 #[derive(Debug)]
 pub(crate) enum Reaper {
-    /// This process forked or spawned the child, so it can `waitpid` it.
+    /// This process forked or spawned the child, so it collects its status through its pidfd
+    /// (`waitid(P_PIDFD)`).
     Direct,
     /// The fork server forked it: read the zombie's status, then ask the server to reap it.
-    Forkserver(Arc<ForkserverClient>),
+    Forkserver(Arc<dyn ReapOnRequest>),
+}
+
+/// A process that reaps the children it forked for us when asked: the fork server's client.
+pub(crate) trait ReapOnRequest: Send + Sync + std::fmt::Debug {
+    /// Tells it that `pid`'s exit status was read.
+    fn reap(&self, pid: u32);
 }
 
 /// The parent's record of one started child, shared by its `Process` handle and the registry.
@@ -52,6 +34,11 @@ pub(crate) struct ChildHandle {
     pub(crate) daemon: bool,
     pub(crate) pidfd: OwnedFd,
     pub(crate) reaper: Reaper,
+    /// The process that holds this record (the one that started the child).
+    pub(crate) owner: u32,
+    /// Set when the child ended but its exit status had been taken by someone else: SIGCHLD
+    /// ignored, or a `waitpid(-1)` elsewhere in the program.
+    taken: AtomicBool,
     /// `Some` once reaped: the status, or `None` inside when it could not be learnt.
     status: Mutex<Option<Option<ExitStatus>>>,
 }
@@ -63,15 +50,34 @@ impl ChildHandle {
         daemon: bool,
         reaper: Reaper,
     ) -> std::io::Result<Self> {
-        let pidfd = sys::pidfd_open(pid)?;
-        Ok(ChildHandle {
+        let pidfd = multiproc_sys::pidfd::open(pid)?;
+        Ok(ChildHandle::with_pidfd(pid, pidfd, name, daemon, reaper))
+    }
+
+    /// The record of a child whose pidfd was opened before it could have ended (so that no
+    /// reused pid can be behind it).
+    pub(crate) fn with_pidfd(
+        pid: u32,
+        pidfd: OwnedFd,
+        name: String,
+        daemon: bool,
+        reaper: Reaper,
+    ) -> Self {
+        ChildHandle {
             pid,
             name,
             daemon,
             pidfd,
             reaper,
+            owner: multiproc_sys::process::pid(),
+            taken: AtomicBool::new(false),
             status: Mutex::new(None),
-        })
+        }
+    }
+
+    /// Whether the child ended with its exit status taken by someone else.
+    pub(crate) fn status_taken(&self) -> bool {
+        self.taken.load(Ordering::Relaxed)
     }
 
     /// The exit status if the child has ended (reaping it), `None` while it runs. The inner
@@ -82,17 +88,23 @@ impl ChildHandle {
             return Some(known);
         }
         let reaped = match &self.reaper {
-            Reaper::Direct => match sys::waitpid(self.pid, false) {
+            Reaper::Direct => match status::waitid(self.pidfd.as_fd(), false) {
                 Ok(Some(s)) => Some(Some(s)),
                 Ok(None) => None,
-                // ECHILD: someone else reaped it (a `waitpid(-1)` elsewhere in the program).
-                Err(_) => Some(None),
+                // ECHILD: someone else collected the status (SIGCHLD ignored, or a
+                // `waitpid(-1)` elsewhere in the program).
+                Err(_) => {
+                    self.taken.store(true, Ordering::Relaxed);
+                    Some(None)
+                }
             },
             Reaper::Forkserver(server) => {
-                if !sys::poll_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true) {
+                if !multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(Duration::ZERO))
+                    .unwrap_or(true)
+                {
                     None
                 } else {
-                    let known = sys::zombie_exit_status(self.pid).ok();
+                    let known = status::zombie_exit_status(self.pid).ok();
                     server.reap(self.pid);
                     Some(known)
                 }
@@ -115,27 +127,28 @@ impl ChildHandle {
                     _ => return None,
                 },
             };
-            let _ = sys::poll_readable(self.pidfd.as_fd(), timeout);
+            let _ = multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), timeout);
         }
     }
 
     /// Waits up to `timeout` for the child to end, without reaping it; returns whether it did.
     pub(crate) fn wait_exit(&self, timeout: Duration) -> bool {
-        sys::poll_readable(self.pidfd.as_fd(), Some(timeout)).unwrap_or(true)
+        multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(timeout)).unwrap_or(true)
     }
 
     pub(crate) fn has_ended(&self) -> bool {
-        sys::poll_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true)
+        multiproc_sys::poll::wait_readable(self.pidfd.as_fd(), Some(Duration::ZERO)).unwrap_or(true)
     }
 
     pub(crate) fn signal(&self, signal: i32) -> std::io::Result<()> {
-        // The pid cannot have been reused: it stays ours until reaped, and a reaped child is
-        // not signalled.
+        // Through the pidfd, which names this child even if its pid were reused; a reaped child
+        // is not signalled.
         if lock(&self.status).is_some() {
             return Ok(());
         }
-        match sys::kill(self.pid, signal) {
-            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+        match multiproc_sys::pidfd::send_signal(self.pidfd.as_fd(), signal) {
+            // It ended meanwhile (ESRCH): nothing to signal.
+            Err(_) if self.has_ended() => Ok(()),
             other => other,
         }
     }
@@ -143,38 +156,51 @@ impl ChildHandle {
 
 /// Everything this crate keeps per process.
 pub(crate) struct State {
+    /// The process this state describes: a child forked by the program itself (not by this
+    /// crate) inherits it, and must not act on the parent's children.
+    pid: u32,
     pub(crate) me: Identity,
     /// Children started so far, for their default names.
     pub(crate) started: u32,
     /// Children started and not yet reaped.
     pub(crate) children: Vec<Arc<ChildHandle>>,
-    pub(crate) forkserver: Option<Arc<ForkserverClient>>,
-    pub(crate) launcher: Option<Launcher>,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
-static ATEXIT: Once = Once::new();
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Locks the per-process state, creating it on first use.
+/// Locks the per-process state, creating it on first use (and again in a process that
+/// inherited another's through a fork this crate did not make).
 pub(crate) fn state() -> StateGuard {
     let mut guard = lock(&STATE);
+    forget_if_inherited(&mut guard);
     if guard.is_none() {
         *guard = Some(State {
+            pid: multiproc_sys::process::pid(),
             me: CHILD_IDENTITY
                 .get()
+                .filter(|me| me.pid == multiproc_sys::process::pid())
                 .cloned()
                 .unwrap_or_else(Identity::main_process),
             started: 0,
             children: Vec::new(),
-            forkserver: None,
-            launcher: None,
         });
     }
     StateGuard(guard)
+}
+
+/// Drops (without running destructors: they would act for the parent) a state that another
+/// process made.
+fn forget_if_inherited(state: &mut Option<State>) {
+    if state
+        .as_ref()
+        .is_some_and(|s| s.pid != multiproc_sys::process::pid())
+    {
+        std::mem::forget(state.take());
+    }
 }
 
 /// The locked per-process state.
@@ -215,9 +241,8 @@ impl StateGuard {
         }
     }
 
-    /// Records a started child and makes sure the exit handler will see it.
+    /// Records a started child (the exit handler, `exit.rs`, waits for it).
     pub(crate) fn register(&mut self, child: Arc<ChildHandle>) {
-        ATEXIT.call_once(|| sys::atexit(at_exit));
         self.children.retain(|c| c.try_reap().is_none());
         self.children.push(child);
     }
@@ -228,11 +253,9 @@ impl StateGuard {
     pub(crate) fn become_forked_child(&mut self, me: Identity) {
         let state = self.0.as_mut().expect("state is initialised by state()");
         std::mem::forget(std::mem::take(&mut state.children));
-        std::mem::forget(state.forkserver.take());
-        std::mem::forget(state.launcher.take());
+        state.pid = multiproc_sys::process::pid();
         state.started = 0;
         state.me = me;
-        crate::logging::forget_receiver_after_fork();
     }
 }
 
@@ -259,46 +282,25 @@ pub(crate) fn live_children() -> Vec<Arc<ChildHandle>> {
     state.children.clone()
 }
 
-/// What Python does at interpreter exit: terminate daemonic children, then wait for the others.
-fn cleanup_children() {
-    // At exit another thread may hold the lock forever (it is being torn down): then leave the
-    // children to the parent-death signal rather than hang.
-    let children = match STATE.try_lock() {
-        Ok(mut guard) => guard
+/// The children left at exit, taken out of the state; `None` if another thread holds the
+/// lock (at exit it may hold it forever, being torn down).
+pub(crate) fn take_children_at_exit() -> Option<Vec<Arc<ChildHandle>>> {
+    let take = |state: &mut Option<State>| {
+        state
             .as_mut()
             .map(|s| std::mem::take(&mut s.children))
-            .unwrap_or_default(),
-        Err(std::sync::TryLockError::Poisoned(p)) => p
-            .into_inner()
-            .as_mut()
-            .map(|s| std::mem::take(&mut s.children))
-            .unwrap_or_default(),
-        Err(std::sync::TryLockError::WouldBlock) => return,
+            .unwrap_or_default()
     };
-    for child in children.iter().filter(|c| c.daemon) {
-        let _ = child.signal(libc::SIGTERM);
+    match STATE.try_lock() {
+        Ok(mut guard) => {
+            forget_if_inherited(&mut guard);
+            Some(take(&mut guard))
+        }
+        Err(std::sync::TryLockError::Poisoned(p)) => {
+            let mut guard = p.into_inner();
+            forget_if_inherited(&mut guard);
+            Some(take(&mut guard))
+        }
+        Err(std::sync::TryLockError::WouldBlock) => None,
     }
-    for child in &children {
-        child.wait(None);
-    }
-    crate::logging::flush_child_records();
-}
-
-extern "C" fn at_exit() {
-    // By the time exit handlers run, glibc has destroyed the exiting thread's thread-locals,
-    // and ipc-channel's sends need theirs (to ask the fork server to reap, to flush child log
-    // records). A fresh thread has its own.
-    let cleanup = || {
-        let _ = std::thread::Builder::new()
-            .name("multiproc-exit".into())
-            .spawn(cleanup_children)
-            .map(|thread| thread.join());
-    };
-    // Never unwind out of an `extern "C"` function.
-    let _ = std::panic::catch_unwind(cleanup);
-}
-
-/// Called by a child right before it leaves: its own children are handled as at exit.
-pub(crate) fn before_child_exit() {
-    cleanup_children();
 }

@@ -6,64 +6,34 @@
 //! `IpcOneShotServer::accept` blocks without a timeout, so a helper thread watches the child
 //! meanwhile and unblocks the accept if the child dies first.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::process::{Command, Stdio};
 
 use ipc_channel::ipc::{IpcOneShotServer, IpcReceiver, IpcSender};
-use serde::{Deserialize, Serialize};
 
 use crate::error::ProcessError;
+use crate::function::guard_decode;
 use crate::launcher::on_long_lived_thread;
-use crate::logging::LogSink;
-use crate::registry::Identity;
-use crate::sys;
-
-/// The environment variable that marks a process as a multiproc child: the one-shot server's
-/// name, the token and the parent's pid, tab-separated.
-pub(crate) const ENV_CHILD: &str = "MULTIPROC_CHILD";
+use crate::rendezvous::{Refused, Rendezvous};
+use crate::status::{self, ExitStatus};
+use crate::wire::{Bootstrap, ENV_CHILD, Hello};
 
 /// The longest socket path the kernel takes (`sun_path` holds 108 bytes with the NUL).
 const MAX_SOCKET_PATH: usize = 107;
 
-/// The child's first message: proof that it is the child we started, and a channel to it.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Hello {
-    pub(crate) token: u64,
-    pub(crate) pid: u32,
-    pub(crate) fingerprint: [u64; 4],
-    pub(crate) to_child: IpcSender<Bootstrap>,
-}
-
-/// What the parent tells a new child to be.
-#[derive(Serialize, Deserialize)]
-pub(crate) enum Bootstrap {
-    /// Run the trampoline at this offset; its arguments follow on the same channel.
-    Run(ChildSpec),
-    /// Become the fork server.
-    Forkserver(ChildSpec),
-}
-
-/// A child's identity, entry point and logging.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct ChildSpec {
-    pub(crate) identity: Identity,
-    pub(crate) trampoline: isize,
-    pub(crate) log: Option<LogSink>,
-}
-
 /// A re-executed child that has connected and proved itself.
 pub(crate) struct Spawned {
     pub(crate) pid: u32,
+    /// Opened right after the child was created, before it could have ended (it waits at the
+    /// rendezvous until admitted).
+    pub(crate) pidfd: OwnedFd,
     pub(crate) from_child: IpcReceiver<Hello>,
     pub(crate) to_child: IpcSender<Bootstrap>,
 }
 
 /// Why a spawn failed; the caller adds the child's name.
 pub(crate) enum SpawnError {
-    Died {
-        status: sys::ExitStatus,
-        detail: String,
-    },
+    Died { status: ExitStatus, detail: String },
     Mismatch,
     Io(&'static str, std::io::Error),
 }
@@ -84,7 +54,10 @@ impl SpawnError {
 
 /// Re-executes this binary as a child and waits for it to connect.
 pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
-    let (server, server_name) = IpcOneShotServer::<Hello>::new()
+    check_tmpdir()?;
+    // ipc-channel asserts on some failures (an exhausted descriptor table): an error here.
+    let (server, server_name) = multiproc_sys::panic::catch(true, IpcOneShotServer::<Hello>::new)
+        .unwrap_or_else(|panic| Err(std::io::Error::other(panic.message)))
         .map_err(|e| SpawnError::Io("could not create the bootstrap socket", e))?;
     if server_name.len() > MAX_SOCKET_PATH {
         return Err(SpawnError::Io(
@@ -92,8 +65,10 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
             std::io::Error::from(std::io::ErrorKind::InvalidInput),
         ));
     }
-    let token = sys::random_u64();
-    let marker = format!("{server_name}\t{token}\t{}", sys::getpid());
+    let rendezvous = Rendezvous::beside(&server_name)
+        .map_err(|e| SpawnError::Io("could not create the rendezvous socket", e))?;
+    let token = multiproc_sys::random::u64();
+    let marker = format!("{server_name}\t{}", multiproc_sys::process::pid());
 
     let mut command = Command::new("/proc/self/exe");
     if let Some(arg0) = std::env::args_os().next() {
@@ -101,30 +76,73 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     }
     command.env(ENV_CHILD, marker).stdin(Stdio::null());
     let child = on_long_lived_thread(move || command.spawn())
+        .and_then(|spawned| spawned)
         .map_err(|e| SpawnError::Io("could not re-execute the program", e))?;
     let pid = child.id();
     drop(child);
 
-    let pidfd = match sys::pidfd_open(pid) {
+    let pidfd = match multiproc_sys::pidfd::open(pid) {
         Ok(fd) => fd,
         Err(e) => {
-            let _ = sys::kill(pid, libc::SIGKILL);
-            let _ = sys::waitpid(pid, true);
+            // Still our unreaped child unless it died at once: it waits at the rendezvous.
+            let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+            let _ = multiproc_sys::wait::waitpid(pid, true);
             return Err(SpawnError::Io("could not watch the child", e));
         }
     };
-    let cancel = sys::eventfd().map_err(|e| SpawnError::Io("could not create an eventfd", e))?;
+    // The child waits at the rendezvous until admitted, so it cannot have ended and been
+    // reaped (by a foreign `waitpid(-1)`, or SIGCHLD ignored) before the pidfd was opened,
+    // unless it failed at once. Then the pid may already name another process: the pidfd is
+    // ours only if that process is our child.
+    // (When `/proc` cannot be read, out of descriptors say, the check is skipped.)
+    let ours = match multiproc_sys::process::stat(pid) {
+        Ok(stat) => stat.parent == multiproc_sys::process::pid(),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    };
+    if !ours {
+        return Err(SpawnError::Died {
+            status: ExitStatus::Code(-1),
+            detail: "the re-executed child ended at once, and its exit status was collected \
+                     by someone else (SIGCHLD ignored, or a waitpid(-1) elsewhere)"
+                .to_owned(),
+        });
+    }
+    // The token goes only to the process we started, of our user, as the kernel says.
+    if let Err(refused) = rendezvous.admit(pid, pidfd.as_fd(), token) {
+        let status = kill_and_reap(pidfd.as_fd());
+        return Err(match refused {
+            Refused::ChildGone { refused: 0 } => SpawnError::Died {
+                status,
+                detail: String::new(),
+            },
+            Refused::ChildGone { refused } => SpawnError::Died {
+                status,
+                detail: format!(
+                    "{refused} connection(s) from other processes were refused at the rendezvous"
+                ),
+            },
+            Refused::Io(e) => SpawnError::Io("the rendezvous with the child failed", e),
+        });
+    }
+    drop(rendezvous);
+    let cancel = match multiproc_sys::eventfd::new() {
+        Ok(cancel) => cancel,
+        Err(e) => {
+            kill_and_reap(pidfd.as_fd());
+            return Err(SpawnError::Io("could not create an eventfd", e));
+        }
+    };
 
     let accepted = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
-            let ready = sys::poll_first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
+            let ready = multiproc_sys::poll::first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
             if matches!(ready, Ok(0)) {
                 // The child died before connecting: connect ourselves so that accept returns.
                 let _ = IpcSender::<Hello>::connect(server_name.clone());
             }
         });
-        let accepted = crate::function::guard_decode(|| server.accept());
-        sys::eventfd_signal(cancel.as_fd());
+        let accepted = guard_decode(|| server.accept());
+        multiproc_sys::eventfd::signal(cancel.as_fd());
         let _ = watcher.join();
         accepted
     });
@@ -134,13 +152,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         Err(e) => {
             // A child that is still alive sent something that is not a hello: it is not ours
             // to trust.
-            if !sys::poll_readable(pidfd.as_fd(), Some(std::time::Duration::ZERO)).unwrap_or(true) {
-                let _ = sys::kill(pid, libc::SIGKILL);
-            }
-            let status = sys::waitpid(pid, true)
-                .ok()
-                .flatten()
-                .unwrap_or(sys::ExitStatus::Code(-1));
+            let status = kill_and_reap(pidfd.as_fd());
             return Err(SpawnError::Died {
                 status,
                 detail: describe_early_death(&e),
@@ -148,22 +160,49 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         }
     };
     if hello.token != token || hello.pid != pid || hello.fingerprint != own_fingerprint() {
-        let _ = sys::kill(pid, libc::SIGKILL);
-        let _ = sys::waitpid(pid, true);
+        kill_and_reap(pidfd.as_fd());
         return Err(SpawnError::Mismatch);
     }
     Ok(Spawned {
         pid,
+        pidfd,
         from_child,
         to_child: hello.to_child,
     })
+}
+
+/// The bootstrap socket lives in `TMPDIR` (or `/tmp`): an error up front, naming the
+/// variable, when that is not a directory, rather than a failure deep inside ipc-channel.
+fn check_tmpdir() -> Result<(), SpawnError> {
+    let dir = std::env::temp_dir();
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(SpawnError::Io(
+            "the temporary directory (TMPDIR, else /tmp) is not a directory",
+            std::io::Error::from(std::io::ErrorKind::NotADirectory),
+        )),
+        Err(e) => Err(SpawnError::Io(
+            "the temporary directory (TMPDIR, else /tmp) cannot be used",
+            e,
+        )),
+    }
+}
+
+/// Kills the child behind `pidfd` (a no-op once it ended) and reaps it; its status, or `-1`
+/// when it is unknown (taken by a `waitpid(-1)` elsewhere, or SIGCHLD ignored).
+fn kill_and_reap(pidfd: BorrowedFd<'_>) -> ExitStatus {
+    let _ = multiproc_sys::pidfd::send_signal(pidfd, multiproc_sys::signal::number::SIGKILL);
+    status::waitid(pidfd, true)
+        .ok()
+        .flatten()
+        .unwrap_or(ExitStatus::Code(-1))
 }
 
 /// This process's executable identity, read once: the file behind a running process's
 /// `/proc/self/exe` does not change.
 fn own_fingerprint() -> [u64; 4] {
     static FINGERPRINT: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
-    *FINGERPRINT.get_or_init(|| sys::exe_fingerprint().unwrap_or_default())
+    *FINGERPRINT.get_or_init(|| multiproc_sys::exe::fingerprint().unwrap_or_default())
 }
 
 fn describe_early_death(e: &str) -> String {

@@ -1,7 +1,6 @@
 //! The process tree: this process, its parent, its live children.
 
 use crate::registry;
-use crate::sys;
 
 /// A snapshot of a process's identity, as [`current_process`], [`parent_process`] and
 /// [`active_children`] report it.
@@ -28,9 +27,9 @@ impl ProcessInfo {
         self.daemon
     }
 
-    /// Whether the process still exists (`kill(pid, 0)`).
+    /// Whether the process still runs (a zombie, ended but not yet reaped, does not).
     pub fn is_alive(&self) -> bool {
-        self.pid == sys::getpid() || sys::kill(self.pid, 0).is_ok()
+        self.pid == multiproc_sys::process::pid() || multiproc_sys::process::is_alive(self.pid)
     }
 }
 
@@ -105,9 +104,5 @@ pub fn active_children() -> Vec<ProcessInfo> {
 /// assert!(forkserver_pid().is_some());
 /// ```
 pub fn forkserver_pid() -> Option<u32> {
-    registry::state()
-        .forkserver
-        .as_ref()
-        .filter(|s| s.is_alive())
-        .map(|s| s.pid())
+    crate::forkserver::running_pid()
 }

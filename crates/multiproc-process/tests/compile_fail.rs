@@ -1,6 +1,9 @@
 //! Type-level promises: a capturing closure, a function pointer and a non-serde argument are
-//! refused at compile time, each with its own message (`tests/ui/*.stderr`); a function item
-//! and a closure that captures nothing compile and run (`tests/ui-pass`). The passing case makes
+//! refused at compile time, each with its own message (`tests/ui/*.stderr`); calling
+//! `Process::fork` without `unsafe`, and building a `FunctionRef` other than through
+//! `FunctionRef::new` (its field is private), do not compile either (forging one from bytes is
+//! a decode error, `tests/hostile.rs`); a function item and a closure that captures nothing
+//! compile and run (`tests/ui-pass`). The passing case makes
 //! trybuild build rather than only check, so the post-monomorphisation size assertion fires.
 
 #[test]

@@ -7,7 +7,7 @@ use multiproc_test_support::Rng;
 
 type Decoder = fn(&[u8]) -> Result<(), String>;
 
-const DECODERS: [(&str, Decoder); 7] = [
+const DECODERS: [(&str, Decoder); 8] = [
     ("hello", decode::hello),
     ("bootstrap", decode::bootstrap),
     ("forkserver_request", decode::forkserver_request),
@@ -15,6 +15,7 @@ const DECODERS: [(&str, Decoder); 7] = [
     ("outcome", decode::outcome),
     ("log_record", decode::log_record),
     ("function_call", decode::function_call),
+    ("function_ref", decode::function_ref),
 ];
 
 #[test]
@@ -66,4 +67,50 @@ fn empty_input_is_rejected() {
     for (name, decoder) in DECODERS {
         assert!(decoder(&[]).is_err(), "{name} accepted empty input");
     }
+}
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+#[test]
+fn a_forged_function_ref_does_not_decode() {
+    use multiproc_process::FunctionRef;
+    // The two bytes: offset 1 (zigzag varint 2), then no tag.
+    assert!(postcard::from_bytes::<FunctionRef>(&[2, 0]).is_err());
+    // Offset 1 with a tag of zeros, and with random tags.
+    let mut forged = vec![2u8];
+    forged.extend_from_slice(&[0; 16]);
+    assert!(postcard::from_bytes::<FunctionRef>(&forged).is_err());
+    let mut rng = Rng(7);
+    for _ in 0..1000 {
+        forged.truncate(1);
+        forged.extend((0..16).map(|_| rng.next_u64() as u8));
+        assert!(postcard::from_bytes::<FunctionRef>(&forged).is_err());
+    }
+
+    // A real one round-trips; the same tag with any other offset, or any flipped tag bit,
+    // does not.
+    let real = FunctionRef::new::<_, (u64,)>(square);
+    let bytes = postcard::to_stdvec(&real).unwrap();
+    assert_eq!(postcard::from_bytes::<FunctionRef>(&bytes).unwrap(), real);
+    let offset: i64 = postcard::from_bytes(&bytes).unwrap();
+    let tag = &bytes[bytes.len() - 16..];
+    for delta in [-64i64, -1, 1, 2, 16, 4096] {
+        let mut moved = postcard::to_stdvec(&(offset + delta)).unwrap();
+        moved.extend_from_slice(tag);
+        assert!(
+            postcard::from_bytes::<FunctionRef>(&moved).is_err(),
+            "moved by {delta}"
+        );
+    }
+    for bit in 0..128 {
+        let mut flipped = bytes.clone();
+        let at = bytes.len() - 16 + bit / 8;
+        flipped[at] ^= 1 << (bit % 8);
+        assert!(postcard::from_bytes::<FunctionRef>(&flipped).is_err());
+    }
+    // And the real one still calls.
+    let input = postcard::to_stdvec(&vec![(5u64,)]).unwrap();
+    assert!(real.call(&input).is_ok());
 }

@@ -24,34 +24,61 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The modules below are compiled on Linux only, so that this is the one error another
+// target sees.
 #[cfg(not(target_os = "linux"))]
 compile_error!(
     "multiproc supports Linux only (it needs futexes, pidfds, memfd and /proc); \
      a port to another system starts in the multiproc-sys crate"
 );
 
+#[cfg(target_os = "linux")]
+pub mod disposition;
+#[cfg(target_os = "linux")]
 pub mod env;
+#[cfg(target_os = "linux")]
 pub mod eventfd;
+#[cfg(target_os = "linux")]
 pub mod exe;
+#[cfg(target_os = "linux")]
 pub mod file;
+#[cfg(target_os = "linux")]
 pub mod fork;
+#[cfg(target_os = "linux")]
 pub mod futex;
+#[cfg(target_os = "linux")]
 pub mod mem;
+#[cfg(target_os = "linux")]
 pub mod memfd;
+#[cfg(target_os = "linux")]
 pub mod panic;
+#[cfg(target_os = "linux")]
 pub mod pidfd;
+#[cfg(target_os = "linux")]
 pub mod poll;
+#[cfg(target_os = "linux")]
 pub mod process;
+#[cfg(target_os = "linux")]
 pub mod random;
+#[cfg(target_os = "linux")]
 pub mod rlimit;
+#[cfg(target_os = "linux")]
 pub mod signal;
+#[cfg(target_os = "linux")]
+pub mod socket;
+#[cfg(target_os = "linux")]
+pub mod subreaper;
+#[cfg(target_os = "linux")]
 pub mod time;
+#[cfg(target_os = "linux")]
 pub mod wait;
 
+#[cfg(target_os = "linux")]
 use std::io;
 
 /// Turns the `-1` that a libc call returns on failure into the `errno` it left behind
 /// (nix's `Errno::result`). rustix calls return `io::Result` already.
+#[cfg(target_os = "linux")]
 pub(crate) fn cvt<T: PartialEq + From<i8>>(ret: T) -> io::Result<T> {
     if ret == T::from(-1) {
         Err(io::Error::last_os_error())

@@ -89,6 +89,8 @@ pub fn parent_pid() -> u32 {
 pub struct ProcStat {
     /// Field 3, the state letter: `R`, `S`, `D`, `T`, `Z` (zombie), `X` (dead), ...
     pub state: u8,
+    /// Field 4, the parent's pid.
+    pub parent: u32,
     /// Field 22, the start time in clock ticks after boot: with the pid, it names one
     /// process even after the pid is reused.
     pub start_time: u64,
@@ -113,6 +115,7 @@ impl ProcStat {
     /// let stat = ProcStat::parse(line).unwrap();
     /// assert!(stat.has_exited());
     /// assert_eq!(stat.start_time, 1234);
+    /// assert_eq!(stat.parent, 1);
     /// assert_eq!(stat.exit_status, Some(256));
     /// assert!(ProcStat::parse(b"garbage").is_none());
     /// ```
@@ -122,6 +125,7 @@ impl ProcStat {
         let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
         // `rest` starts at field 3 (state), so field N is at index N - 3.
         let state = *fields.first()?.as_bytes().first()?;
+        let parent = fields.get(4 - 3)?.parse().ok()?;
         let start_time = fields.get(22 - 3)?.parse().ok()?;
         let exited = matches!(state, b'Z' | b'X' | b'x');
         let exit_status = if exited {
@@ -131,6 +135,7 @@ impl ProcStat {
         };
         Some(ProcStat {
             state,
+            parent,
             start_time,
             exit_status,
         })

@@ -77,3 +77,38 @@ pub fn wait_stopped(pid: u32) -> io::Result<bool> {
     })?;
     Ok(status.is_some_and(|status| status.stopped()))
 }
+
+/// `waitid(2)` with `P_PIDFD` (Linux 5.4): reaps the child behind `pidfd`, which no reused pid
+/// can alias. With `block == false` (`WNOHANG`) it returns `None` while the child runs.
+/// `EINTR` is retried. Fails with `ECHILD` when the exit status is gone: SIGCHLD is ignored
+/// (`SIG_IGN`, or `SA_NOCLDWAIT`), so the kernel discarded it, or another part of the program
+/// (a SIGCHLD handler, another thread) reaped the child with `waitpid(-1)` first.
+///
+/// ```
+/// # use std::os::fd::AsFd;
+/// let child = std::process::Command::new("true").spawn()?;
+/// let pidfd = multiproc_sys::pidfd::open(child.id())?;
+/// let status = multiproc_sys::wait::waitid_pidfd(pidfd.as_fd(), true)?;
+/// assert_eq!(status, Some(multiproc_sys::wait::WaitStatus::Exited(0)));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn waitid_pidfd(
+    pidfd: std::os::fd::BorrowedFd<'_>,
+    block: bool,
+) -> io::Result<Option<WaitStatus>> {
+    use rustix::process::{WaitId, WaitIdOptions, waitid};
+    let mut options = WaitIdOptions::EXITED;
+    if !block {
+        options |= WaitIdOptions::NOHANG;
+    }
+    let status = crate::time::retry_eintr(None, |_| {
+        waitid(WaitId::PidFd(pidfd), options).map_err(io::Error::from)
+    })?;
+    Ok(status.and_then(|status| {
+        if let Some(signal) = status.terminating_signal() {
+            Some(WaitStatus::Signaled(signal))
+        } else {
+            status.exit_status().map(WaitStatus::Exited)
+        }
+    }))
+}

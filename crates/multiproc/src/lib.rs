@@ -59,8 +59,8 @@
 //! ## 3. Start methods
 //!
 //! `forkserver` (the default on Linux, as in CPython 3.14), `spawn` and `fork`, per process
-//! through a context or for the whole program with [`set_start_method`]. `Process::fork` runs
-//! any closure, captures included, in a forked child.
+//! through a context or for the whole program with [`set_start_method`]. `Process::fork` (an
+//! `unsafe fn` with fork's contract) runs any closure, captures included, in a forked child.
 //!
 //! ```
 //! use multiproc::{get_context, Process, StartMethod};
@@ -72,7 +72,9 @@
 //! assert_ne!(p.join()?, std::process::id());
 //!
 //! let data = vec![1, 2, 3];
-//! let mut forked = Process::fork(move || data.iter().sum::<i32>());
+//! // SAFETY: `fork` forks this process; the closure only reads its captures and allocates,
+//! // so it needs no lock that another thread could hold (see `Process::fork`).
+//! let mut forked = unsafe { Process::fork(move || data.iter().sum::<i32>()) };
 //! forked.start()?;
 //! assert_eq!(forked.join()?, 6);
 //! # Ok::<(), multiproc::Error>(())

@@ -128,6 +128,7 @@ mod tests {
                 Positions::default(),
                 None,
                 Arc::new(Nowhere),
+                None,
             );
             chunk.id = id;
             chunk

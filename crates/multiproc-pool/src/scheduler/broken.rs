@@ -92,7 +92,14 @@ mod tests {
                 skipped: Vec::new(),
             };
             let func = FunctionRef::new::<_, (u32,)>(double);
-            Chunk::new(func, Bytes::default(), positions, None, errors.clone())
+            Chunk::new(
+                func,
+                Bytes::default(),
+                positions,
+                None,
+                errors.clone(),
+                None,
+            )
         };
         assert!(shared.submit(vec![chunk(), chunk()]).is_ok());
         crate::scheduler::result_thread::PANIC_NEXT_TURN.store(true, Ordering::SeqCst);

@@ -16,8 +16,12 @@ const LONG_CHUNK: Duration = Duration::from_millis(5);
 
 impl Shared {
     /// Queues chunks (ids are assigned here) and hands out what the workers can take. Gives
-    /// the chunks back, with the error to fail them with, if the pool no longer accepts work.
+    /// the chunks back, with the error to fail them with, if the pool no longer accepts work
+    /// or belongs to another process.
     pub(crate) fn submit(&self, chunks: Vec<Chunk>) -> Result<(), (Vec<Chunk>, TaskError)> {
+        if let Err(wrong) = self.check_process() {
+            return Err((chunks, wrong));
+        }
         let mut core = self.core();
         if core.state != RunState::Running {
             return Err((chunks, core.refusal()));

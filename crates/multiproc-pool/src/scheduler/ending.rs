@@ -3,8 +3,6 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::error::TaskError;
-
 use super::broken::GRACE;
 use super::result_thread::ResultThread;
 use super::state::Worker;
@@ -13,13 +11,14 @@ impl ResultThread {
     /// Leaves: after `close`, once every task is done (workers are asked to exit); after
     /// `terminate`, at once (workers are terminated, their tasks fail).
     pub(super) fn shut_down(self, terminate: bool) {
-        let (workers, pending) = {
+        let (workers, pending, error) = {
             let mut core = self.shared.core();
             let workers: Vec<Worker> = core.workers.iter_mut().filter_map(Option::take).collect();
-            (workers, core.pending.drain(..).collect::<Vec<_>>())
+            let error = core.end_error();
+            (workers, core.pending.drain(..).collect::<Vec<_>>(), error)
         };
         for chunk in pending {
-            chunk.fail(TaskError::Terminated);
+            chunk.fail(error.clone());
         }
         for worker in &workers {
             if terminate {
@@ -34,7 +33,7 @@ impl ResultThread {
                 let _ = worker.process.join();
             }
             for chunk in worker.in_flight.drain(..) {
-                chunk.fail(TaskError::Terminated);
+                chunk.fail(error.clone());
             }
         }
         // Close the select set's descriptors before telling anyone we are done.

@@ -9,6 +9,8 @@ use ipc_channel::ipc::{self, IpcReceiverSet};
 use multiproc_process::ProcessError;
 use multiproc_shared::Value;
 
+use crate::callbacks::Callbacks;
+
 use super::result_thread::ResultThread;
 use super::start::start_worker;
 use super::state::{Core, RunState, Shared, WorkerSpec};
@@ -20,6 +22,7 @@ pub(crate) fn launch(
     max_tasks: Option<u64>,
 ) -> Result<(Arc<Shared>, std::thread::JoinHandle<()>), ProcessError> {
     let io = |context| move |source| ProcessError::Io { context, source };
+    let callbacks = Callbacks::start().map_err(io("could not start the pool's callback thread"))?;
     let mut set = IpcReceiverSet::new().map_err(io("could not create the result selector"))?;
     let (wake, wake_rx) = ipc::channel::<()>().map_err(io("could not create a channel"))?;
     let wake_id = set.add(wake_rx).map_err(io("could not watch a channel"))?;
@@ -53,6 +56,9 @@ pub(crate) fn launch(
         cursor: 0,
         max_tasks,
         broken: None,
+        init_broken: None,
+        start_failures: 0,
+        restart_at: None,
     };
     let shared = Arc::new(Shared {
         core: Mutex::new(core),
@@ -60,6 +66,8 @@ pub(crate) fn launch(
         spec,
         processes,
         finished: AtomicBool::new(false),
+        owner: multiproc_sys::process::pid(),
+        callbacks,
     });
     let handle = ResultThread::spawn(shared.clone(), set, wake_id, processes)
         .map_err(io("could not start the pool's result thread"))?;

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use multiproc_process::{ExitStatus, Process};
+use multiproc_process::{ExitStatus, PanicInfo, Process};
 use multiproc_shared::words::OWNER_CHECK_INTERVAL;
 
 use crate::chunk::Chunk;
@@ -12,7 +12,7 @@ use crate::error::TaskError;
 use super::booking::drain_ring;
 use super::result_thread::ResultThread;
 use super::start::start_worker;
-use super::state::{RunState, Worker};
+use super::state::{INIT_FAILURES_TO_BREAK, RunState, Worker};
 
 impl ResultThread {
     /// another process keeps it open), after reading everything they sent.
@@ -99,29 +99,43 @@ impl ResultThread {
             for chunk in in_flight {
                 chunk.fail(TaskError::Initializer(panic.clone()));
             }
+            self.initializer_failed(panic);
         } else {
-            if let Some(running) = in_flight.pop_front() {
-                let error = match worker.timed_out {
-                    Some(after) => TaskError::Timeout { after },
-                    None => TaskError::WorkerDied { status },
-                };
+            // A chunk of several tasks runs again one task per chunk (see
+            // `Chunk::take_singles`): only the task that kills a worker fails.
+            let mut again = Vec::new();
+            if let Some(mut running) = in_flight.pop_front() {
                 log::warn!(
-                    "pool worker {} ended ({}) while running a task",
+                    "pool worker {} ended ({}) while running a chunk of {} tasks",
                     worker.pid,
-                    describe(status)
+                    describe(status),
+                    running.positions.count()
                 );
-                running.fail(error);
+                match running.take_singles() {
+                    Some(singles) => again = singles,
+                    None => running.fail(match worker.timed_out {
+                        Some(after) => TaskError::Timeout { after },
+                        None => TaskError::WorkerDied { status },
+                    }),
+                }
             }
-            if !in_flight.is_empty() {
+            if !again.is_empty() || !in_flight.is_empty() {
                 let mut core = self.shared.core();
                 if core.state == RunState::Terminated {
+                    let error = core.end_error();
                     drop(core);
-                    in_flight
+                    again
                         .into_iter()
-                        .for_each(|c| c.fail(TaskError::Terminated));
+                        .chain(in_flight)
+                        .for_each(|c| c.fail(error.clone()));
                 } else {
                     for chunk in in_flight.into_iter().rev() {
                         core.pending.push_front(chunk);
+                    }
+                    for mut single in again.into_iter().rev() {
+                        single.id = core.next_id;
+                        core.next_id += 1;
+                        core.pending.push_front(single);
                     }
                     core.dispatch();
                 }
@@ -129,10 +143,39 @@ impl ResultThread {
         }
     }
 
-    /// Starts workers in empty slots while there is (or may be) work for them.
+    /// Books a worker whose initializer failed: the next start backs off, and after
+    /// [`INIT_FAILURES_TO_BREAK`] in a row the pool gives up, failing every pending and later
+    /// task with the initializer's error rather than starting processes forever.
+    fn initializer_failed(&mut self, panic: PanicInfo) {
+        let mut core = self.shared.core();
+        let failures = core.start_failed();
+        if failures < INIT_FAILURES_TO_BREAK || core.state == RunState::Terminated {
+            return;
+        }
+        log::error!(
+            "the pool initializer failed in {failures} workers in a row; the pool stops: {panic}"
+        );
+        core.broken = Some(format!(
+            "its initializer failed in {failures} workers in a row: {panic}"
+        ));
+        core.init_broken = Some(panic.clone());
+        core.state = RunState::Terminated;
+        core.terminate_workers();
+        let pending: Vec<Chunk> = core.pending.drain(..).collect();
+        drop(core);
+        for chunk in pending {
+            chunk.fail(TaskError::Initializer(panic.clone()));
+        }
+    }
+
+    /// Starts workers in empty slots while there is (or may be) work for them, unless a
+    /// failed start asked to wait.
     pub(super) fn refill_slots(&mut self) {
         let empty: Vec<usize> = {
             let core = self.shared.core();
+            if core.restart_at.is_some_and(|at| Instant::now() < at) {
+                return;
+            }
             let wanted = match core.state {
                 RunState::Running => true,
                 RunState::Closing => !core.is_idle(),
@@ -169,6 +212,7 @@ impl ResultThread {
                 Err(e) => {
                     log::error!("could not start a pool worker: {e}");
                     let mut core = self.shared.core();
+                    core.start_failed();
                     if core.workers.iter().all(Option::is_none) {
                         // Nobody can run the queue: fail it rather than hang.
                         let detail = e.to_string();
@@ -180,6 +224,8 @@ impl ResultThread {
                             });
                         }
                     }
+                    // The other slots wait for the back-off too.
+                    break;
                 }
             }
         }

@@ -169,6 +169,9 @@ impl ResultThread {
                 }
             }
             ended.extend(take_corrupt(&mut core));
+            if !delivered.is_empty() {
+                core.start_succeeded();
+            }
             if core.state != RunState::Terminated {
                 core.dispatch();
             }
@@ -192,6 +195,9 @@ impl ResultThread {
                 delivered.extend(drain_ring(worker, &mut core.chunk_time, Duration::ZERO));
             }
             let corrupt = take_corrupt(core);
+            if !delivered.is_empty() {
+                core.start_succeeded();
+            }
             if !delivered.is_empty() && core.state != RunState::Terminated {
                 core.dispatch();
             }

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ipc_channel::ipc::IpcSender;
@@ -11,6 +11,7 @@ use multiproc_channel::Queue;
 use multiproc_process::{PanicInfo, Process, StartMethod};
 use multiproc_shared::Value;
 
+use crate::callbacks::Callbacks;
 use crate::chunk::Chunk;
 use crate::error::TaskError;
 use crate::wire::{Corrupt, ResultSink, TaskReceiver, TaskSender};
@@ -93,7 +94,24 @@ pub(crate) struct Core {
     pub(super) max_tasks: Option<u64>,
     /// Why the result thread stopped, if it did other than by `close` or `terminate`.
     pub(super) broken: Option<String>,
+    /// The initializer failed in [`INIT_FAILURES_TO_BREAK`] workers in a row: every task
+    /// fails with its error.
+    pub(super) init_broken: Option<PanicInfo>,
+    /// Workers in a row whose initializer failed or that could not be started, since the
+    /// last result arrived.
+    pub(super) start_failures: u32,
+    /// No worker is started before this moment (the back-off after a failed start).
+    pub(super) restart_at: Option<Instant>,
 }
+
+/// After this many workers in a row whose initializer failed (no result arrived in
+/// between), the pool gives up: every pending and later task fails with the initializer's
+/// error.
+pub(crate) const INIT_FAILURES_TO_BREAK: u32 = 5;
+/// The first pause before a worker is started again after a failed start; it doubles with
+/// each failure in a row, up to [`RESTART_BACKOFF_MAX`].
+const RESTART_BACKOFF_FIRST: Duration = Duration::from_millis(50);
+const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 pub(crate) struct Shared {
     pub(super) core: Mutex<Core>,
@@ -103,6 +121,11 @@ pub(crate) struct Shared {
     pub(crate) processes: usize,
     /// The result thread has left (every worker is reaped).
     pub(crate) finished: AtomicBool,
+    /// The process that made the pool: its workers, channels and result thread exist only
+    /// there (a forked child has copies of the handles and no thread behind them).
+    pub(crate) owner: u32,
+    /// The thread where `callback` and `error_callback` run.
+    pub(crate) callbacks: Arc<Callbacks>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,6 +135,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn core(&self) -> MutexGuard<'_, Core> {
         lock(&self.core)
+    }
+
+    /// `Err(TaskError::WrongProcess)` unless called in the process that made the pool.
+    pub(crate) fn check_process(&self) -> Result<(), TaskError> {
+        let current = multiproc_sys::process::pid();
+        if current == self.owner {
+            Ok(())
+        } else {
+            Err(TaskError::WrongProcess {
+                owner: self.owner,
+                current,
+            })
+        }
     }
 
     /// Wakes the result thread up.
@@ -153,8 +189,39 @@ impl Core {
             .min()
     }
 
+    /// Books a failed start (an initializer that failed, or a worker that could not be
+    /// started): the next start waits, exponentially longer with each failure in a row.
+    /// Returns how many failures in a row there have been.
+    pub(super) fn start_failed(&mut self) -> u32 {
+        self.start_failures = self.start_failures.saturating_add(1);
+        let doublings = self.start_failures.saturating_sub(1).min(16);
+        let backoff = RESTART_BACKOFF_FIRST
+            .saturating_mul(1 << doublings)
+            .min(RESTART_BACKOFF_MAX);
+        self.restart_at = Instant::now().checked_add(backoff);
+        self.start_failures
+    }
+
+    /// A result arrived: the workers do start, so failures no longer count.
+    pub(super) fn start_succeeded(&mut self) {
+        self.start_failures = 0;
+        self.restart_at = None;
+    }
+
+    /// The error for tasks that can no longer run: the initializer's once it has failed too
+    /// often, else [`TaskError::Terminated`].
+    pub(super) fn end_error(&self) -> TaskError {
+        match &self.init_broken {
+            Some(panic) => TaskError::Initializer(panic.clone()),
+            None => TaskError::Terminated,
+        }
+    }
+
     /// The error for work the pool no longer takes.
     pub(crate) fn refusal(&self) -> TaskError {
+        if let Some(panic) = &self.init_broken {
+            return TaskError::Initializer(panic.clone());
+        }
         match &self.broken {
             Some(detail) => TaskError::PoolBroken {
                 detail: detail.clone(),

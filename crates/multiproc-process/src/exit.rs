@@ -1,0 +1,70 @@
+//! How a process of ours ends: what Python does at interpreter exit (terminate daemonic
+//! children, wait for the others), and a child's way out.
+
+use std::sync::Once;
+
+use crate::logging;
+use crate::registry;
+
+/// Makes sure the exit handler runs when this process exits (once a child was started).
+pub(crate) fn install_handler() {
+    static ATEXIT: Once = Once::new();
+    ATEXIT.call_once(|| {
+        let _ = multiproc_sys::fork::atexit(at_exit);
+    });
+}
+
+/// Terminates daemonic children, then waits for the others.
+fn cleanup_children() {
+    // At exit another thread may hold the lock forever (it is being torn down): then leave the
+    // children to the parent-death signal rather than hang.
+    let Some(children) = registry::take_children_at_exit() else {
+        return;
+    };
+    for child in children.iter().filter(|c| c.daemon) {
+        let _ = child.signal(multiproc_sys::signal::number::SIGTERM);
+    }
+    for child in &children {
+        child.wait(None);
+    }
+    logging::flush_child_records();
+    crate::forkserver::shut_down_at_exit();
+}
+
+extern "C" fn at_exit() {
+    // By the time exit handlers run, glibc has destroyed the exiting thread's thread-locals,
+    // and ipc-channel's sends need theirs (to ask the fork server to reap, to flush child log
+    // records). A fresh thread has its own.
+    let cleanup = || {
+        let _ = std::thread::Builder::new()
+            .name("multiproc-exit".into())
+            .spawn(cleanup_children)
+            .map(|thread| thread.join());
+    };
+    // Never unwind out of an `extern "C"` function.
+    let _ = std::panic::catch_unwind(cleanup);
+}
+
+/// Called by a child right before it leaves: its own children are handled as at exit.
+pub(crate) fn before_child_exit() {
+    cleanup_children();
+}
+
+/// Writes `message` and a newline straight to descriptor 2, without the standard error
+/// lock (which a thread of the parent may have held when a child was forked, and which a
+/// library thread never takes).
+pub(crate) fn write_stderr_raw(message: &str) {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+        let _ = std::fs::File::from(fd).write_all(format!("{message}\n").as_bytes());
+    }
+}
+
+/// Flushes and leaves; runs the exit handlers (which wait for this child's own children).
+pub(crate) fn exit(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    std::process::exit(code)
+}

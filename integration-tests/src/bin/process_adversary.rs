@@ -1,0 +1,353 @@
+//! Hostile and careless uses of `Process`, one scenario per run, for
+//! `tests/adversarial_process.rs`.
+//!
+//! Usage: `process_adversary outer <scenario> <fork|spawn|forkserver>`. The outer process makes
+//! itself a child subreaper, runs `process_adversary inner <scenario> <method>` (the program
+//! under test), and after it ended adopts whatever it left behind: it prints `leftover <n>`
+//! for the processes that outlived the program (an unreaped fork server, an escaped
+//! grandchild), ends them, and exits with the inner program's code. The inner program counts
+//! its children, descriptors and threads around the scenario and fails on a leak; it prints
+//! `ok` when the scenario passed.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use multiproc::process::{ExitStatus, Process, ProcessError, StartMethod};
+
+fn sleep_long() {
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+fn quick(x: u32) -> u32 {
+    x + 1
+}
+
+fn fail() -> u32 {
+    panic!("on purpose")
+}
+
+fn own_method() -> String {
+    multiproc::process::get_start_method().as_str().to_owned()
+}
+
+/// This process's default start method, and that of a child it starts with the default.
+fn report_methods() -> (String, String) {
+    let mut grandchild = Process::new(own_method, ());
+    let theirs = grandchild
+        .start()
+        .and_then(|()| grandchild.join())
+        .unwrap_or_else(|e| format!("error: {e}"));
+    (own_method(), theirs)
+}
+
+/// Starts a grandchild that leaves its parent and its session (`setsid`) and lives on;
+/// returns its pid.
+fn escape() -> u32 {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $!")
+        .stderr(std::process::Stdio::null())
+        .output()
+        .expect("sh");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+struct Counts {
+    children: usize,
+    fds: usize,
+    threads: usize,
+}
+
+fn counts() -> Counts {
+    Counts {
+        children: multiproc_sys::subreaper::children().len(),
+        fds: multiproc_test_support::fd_count(),
+        threads: multiproc_sys::process::thread_count().unwrap_or(0),
+    }
+}
+
+fn check_no_leak(before: &Counts, what: &str) {
+    // Children and threads end a moment after their handles report them ended.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let after = counts();
+        let leaked = after.children > before.children
+            || after.fds > before.fds
+            || after.threads > before.threads;
+        if !leaked {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: leak: children {} -> {}, fds {} -> {}, threads {} -> {}",
+            before.children,
+            after.children,
+            before.fds,
+            after.fds,
+            before.threads,
+            after.threads
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn start<R: multiproc::process::Portable>(p: &mut Process<R>) {
+    p.start().expect("start");
+}
+
+/// Under a program that reaps its own children, or ignores SIGCHLD.
+/// Under a program that reaps its own children, or ignores SIGCHLD (set before anything
+/// started, the fork server included).
+fn foreign_reaper(method: StartMethod) {
+    // An unrelated process that must never be signalled.
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let bystander_pid = bystander.id();
+
+    let mut p = Process::new(quick, (1,));
+    start(&mut p);
+    assert_eq!(p.join().expect("a result despite the foreign reaper"), 2);
+
+    let mut p = Process::new(fail, ());
+    start(&mut p);
+    let e = p.join().unwrap_err();
+    assert!(e.panic().is_some(), "{method}: {e}");
+
+    let mut p = Process::new(sleep_long, ());
+    start(&mut p);
+    p.terminate().unwrap();
+    let e = p.join().unwrap_err();
+    match (&e, method) {
+        (ProcessError::Died { status, .. }, _) => {
+            assert_eq!(*status, ExitStatus::Signal(15), "{method}: {e}")
+        }
+        (ProcessError::StatusTaken { .. }, StartMethod::Fork | StartMethod::Spawn) => {
+            assert!(e.to_string().contains("SIGCHLD"), "{e}")
+        }
+        _ => panic!("{method}: unexpected {e:?} ({e})"),
+    }
+    // Signalling again (the child is gone, its pid may be anyone's) is harmless.
+    p.terminate().unwrap();
+    p.kill().unwrap();
+    assert!(
+        multiproc_sys::process::is_alive(bystander_pid),
+        "{method}: the bystander was hit"
+    );
+    bystander.kill().unwrap();
+    let _ = bystander.wait();
+}
+
+fn extreme_durations(method: StartMethod) {
+    let mut p = Process::new(quick, (1,));
+    start(&mut p);
+    assert_eq!(p.join_timeout(Duration::MAX).unwrap(), 2, "{method}");
+
+    let mut p = Process::new(sleep_long, ());
+    start(&mut p);
+    let t = Instant::now();
+    assert!(
+        matches!(
+            p.join_timeout(Duration::ZERO),
+            Err(ProcessError::Timeout { .. })
+        ),
+        "{method}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "{method}: zero waited"
+    );
+    p.kill().unwrap();
+    match p.join_timeout(Duration::MAX) {
+        Err(ProcessError::Died { status, .. }) => assert_eq!(status, ExitStatus::Signal(9)),
+        other => panic!("{method}: {other:?}"),
+    }
+}
+
+fn wrong_process(method: StartMethod) {
+    let mut p = Process::new(sleep_long, ());
+    start(&mut p);
+    let child = multiproc_test_support::fork(|| {
+        let wrong = |r: Result<(), ProcessError>| {
+            assert!(
+                matches!(r, Err(ProcessError::WrongProcess { .. })),
+                "in a forked child: {r:?}"
+            )
+        };
+        wrong(p.terminate());
+        wrong(p.kill());
+        wrong(p.join().map(drop));
+        wrong(p.exitcode().map(drop));
+        assert!(!p.is_alive());
+        // The fork server (and the rest of this crate's state) is the parent's: a process
+        // started here gets this process's own.
+        let mut own = Process::new(quick, (41,));
+        own.start().expect("a start in a forked child");
+        assert_eq!(own.join().unwrap(), 42);
+        // Leave through the exit handlers, which close a fork server started here.
+        std::process::exit(0);
+    });
+    assert_eq!(
+        child.wait(),
+        0,
+        "{method}: the forked child's checks failed"
+    );
+    assert!(
+        p.is_alive(),
+        "{method}: the forked child reached the process"
+    );
+    p.kill().unwrap();
+    assert!(p.join().is_err());
+}
+
+fn closed(method: StartMethod) {
+    let mut p = Process::new(quick, (1,));
+    start(&mut p);
+    p.join().unwrap();
+    p.close().unwrap();
+    assert!(
+        matches!(p.terminate(), Err(ProcessError::Closed { .. })),
+        "{method}"
+    );
+    assert!(
+        matches!(p.kill(), Err(ProcessError::Closed { .. })),
+        "{method}"
+    );
+    assert!(
+        matches!(p.exitcode(), Err(ProcessError::Closed { .. })),
+        "{method}"
+    );
+}
+
+fn start_methods(method: StartMethod) {
+    let mut p = Process::new(report_methods, ());
+    start(&mut p);
+    let (own, grandchild) = p.join().unwrap();
+    assert_eq!(own, method.as_str(), "the child's get_start_method");
+    assert_eq!(grandchild, method.as_str(), "the grandchild's start method");
+}
+
+fn broken_environment(method: StartMethod) {
+    // TMPDIR was set (by the test) to a file or a missing directory: an error, or (fork,
+    // which needs no socket file) a child; never a panic.
+    let mut p = Process::new(quick, (1,));
+    match p.start() {
+        Ok(()) => assert_eq!(p.join().unwrap(), 2),
+        Err(e) => {
+            assert!(method != StartMethod::Fork, "{e}");
+            assert!(e.to_string().contains("TMPDIR"), "{method}: {e}");
+        }
+    }
+}
+
+fn few_descriptors(method: StartMethod) {
+    multiproc_sys::rlimit::set_open_files(64).unwrap();
+    let mut started = Vec::new();
+    let mut refused = 0;
+    for _ in 0..40 {
+        let mut p = Process::new(sleep_long, ());
+        match p.start() {
+            Ok(()) => started.push(p),
+            Err(_) => refused += 1,
+        }
+    }
+    assert!(refused > 0, "{method}: 40 children in 64 descriptors?");
+    for p in &mut started {
+        p.kill().unwrap();
+        assert!(p.join().is_err());
+    }
+}
+
+fn stdout_locked(method: StartMethod) {
+    let value = std::thread::spawn(move || {
+        let stdout = std::io::stdout();
+        let mut held = stdout.lock();
+        let mut p = Process::new(quick, (1,));
+        start(&mut p);
+        let value = p.join().unwrap();
+        let _ = held.flush();
+        value
+    })
+    .join()
+    .unwrap();
+    assert_eq!(value, 2, "{method}");
+}
+
+fn plain(_: StartMethod) {
+    let mut p = Process::new(quick, (1,));
+    start(&mut p);
+    assert_eq!(p.join().unwrap(), 2);
+}
+
+fn escaped_grandchild(method: StartMethod) {
+    let mut p = Process::new(escape, ());
+    start(&mut p);
+    let pid = p.join().unwrap();
+    println!("escaped {pid} under {method}");
+}
+
+fn inner(scenario: &str, method: StartMethod) {
+    multiproc::process::set_start_method(method, true).unwrap();
+    match scenario {
+        "sigchld-ignored" => multiproc_sys::disposition::ignore_child_exits().unwrap(),
+        "sigchld-handler" => multiproc_sys::disposition::reap_children_in_handler().unwrap(),
+        _ => {}
+    }
+    // Warm up: the fork server, the launcher thread and the logger exist from here on.
+    if !matches!(scenario, "tmpdir" | "nofile") {
+        plain(method);
+        // From another thread too: the launcher thread exists from here on.
+        std::thread::spawn(move || plain(method)).join().unwrap();
+    }
+    let before = counts();
+    match scenario {
+        "sigchld-ignored" | "sigchld-handler" => foreign_reaper(method),
+        "durations" => extreme_durations(method),
+        "wrong-process" => wrong_process(method),
+        "closed" => closed(method),
+        "start-method" => start_methods(method),
+        "tmpdir" => broken_environment(method),
+        "nofile" => few_descriptors(method),
+        "stdout-locked" => stdout_locked(method),
+        "zombie" => plain(method),
+        "escape" => escaped_grandchild(method),
+        other => panic!("unknown scenario {other}"),
+    }
+    if !matches!(scenario, "tmpdir" | "nofile" | "escape") {
+        check_no_leak(&before, scenario);
+    }
+    println!("ok");
+}
+
+fn outer(scenario: &str, method: &str) -> i32 {
+    multiproc_sys::subreaper::set(true).unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["inner", scenario, method])
+        .status()
+        .unwrap();
+    let leftover = multiproc_sys::subreaper::end_children();
+    println!("leftover {leftover}");
+    status.code().unwrap_or(1)
+}
+
+fn main() {
+    for signal in [
+        multiproc_sys::signal::number::SIGINT,
+        multiproc_sys::signal::number::SIGTERM,
+    ] {
+        multiproc_sys::disposition::set_default(signal).unwrap();
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let [_, role, scenario, method] = &args[..] else {
+        eprintln!("usage: process_adversary <outer|inner> <scenario> <method>");
+        std::process::exit(2);
+    };
+    match role.as_str() {
+        "outer" => std::process::exit(outer(scenario, method)),
+        _ => inner(scenario, method.parse().expect("a start method")),
+    }
+}
