@@ -88,7 +88,12 @@ impl Mapping {
         // The `IpcSharedMemory` still carries the memfd to other processes, which map the
         // file's full size when they receive it.
         let memory = new_memfd(1)?;
-        let file = multiproc_sys::memfd::reopen_mapped(memory.as_ptr() as usize)?;
+        let file = match multiproc_sys::memfd::reopen_mapped(memory.as_ptr() as usize) {
+            Ok(file) => file,
+            // No /proc to find it through: fill the memfd as ipc-channel does, then give
+            // the pages back (they are touched once).
+            Err(_) => return Mapping::touched_then_released(len, alloc),
+        };
         let file_len = u64::try_from(alloc).map_err(|_| Error::TooLarge)?;
         file.set_len(file_len)?;
         let map = multiproc_sys::mem::map_shared(&file, alloc)?;
@@ -99,6 +104,16 @@ impl Mapping {
             base,
             len,
         })
+    }
+
+    /// The fallback of [`Mapping::anonymous`]: a memfd that ipc-channel fills (touching
+    /// every page), whose pages are then given back to the kernel.
+    fn touched_then_released(len: usize, alloc: usize) -> Result<Mapping, Error> {
+        let mapping = Mapping::of_memfd(new_memfd(alloc)?, len)?;
+        // SAFETY: the whole fresh mapping, page-aligned, which nobody has used or
+        // referenced yet; its contents are zeros either way.
+        unsafe { multiproc_sys::mem::release_pages(mapping.base.as_ptr(), alloc) };
+        Ok(mapping)
     }
 
     /// A received memfd, which must hold at least `len` bytes.

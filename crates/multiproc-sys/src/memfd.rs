@@ -6,10 +6,10 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 
-/// Opens again the file that is mapped at `address` (the start of a mapping), found in
-/// `/proc/self/maps` and matched by device and inode among this process's open files in
+/// Opens again the memfd that is mapped at `address` (the start of a mapping), found in
+/// `/proc/self/maps` and matched by device and inode among this process's open memfds in
 /// `/proc/self/fd` (opening `/proc/self/fd/<n>` gives a new description of the same
-/// file). For a memfd that some library created and mapped but whose fd it keeps private:
+/// file; only links to `/memfd:...` are opened). For a memfd that some library created and mapped but whose fd it keeps private:
 /// the caller can then grow it with `File::set_len` (ftruncate(2)), which allocates
 /// nothing, and map it whole.
 ///
@@ -17,13 +17,13 @@ use std::os::unix::fs::MetadataExt;
 ///
 /// ```
 /// use std::os::unix::fs::MetadataExt;
+/// // A /dev/shm file is not a memfd: not found, even while mapped.
 /// let path = format!("/dev/shm/multiproc-sys-doc-memfd-{}", std::process::id());
 /// let file = std::fs::OpenOptions::new().read(true).write(true).create(true).open(&path)?;
 /// std::fs::remove_file(&path)?;
 /// file.set_len(4096)?;
 /// let map = multiproc_sys::mem::map_shared(&file, 4096)?;
-/// let again = multiproc_sys::memfd::reopen_mapped(map.as_ptr() as usize)?;
-/// assert_eq!(again.metadata()?.ino(), file.metadata()?.ino());
+/// assert!(multiproc_sys::memfd::reopen_mapped(map.as_ptr() as usize).is_err());
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn reopen_mapped(address: usize) -> io::Result<File> {
@@ -34,6 +34,17 @@ pub fn reopen_mapped(address: usize) -> io::Result<File> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no file mapped there"))?;
     for entry in std::fs::read_dir("/proc/self/fd")? {
         let path = entry?.path();
+        // Only memfds are opened again: opening a device, a FIFO or a terminal through
+        // its /proc link could have side effects.
+        let is_memfd = std::fs::read_link(&path).is_ok_and(|target| {
+            target
+                .as_os_str()
+                .as_encoded_bytes()
+                .starts_with(b"/memfd:")
+        });
+        if !is_memfd {
+            continue;
+        }
         // Another thread may close or reuse the fd meanwhile: the inode check decides.
         let Ok(file) = File::options().read(true).write(true).open(&path) else {
             continue;

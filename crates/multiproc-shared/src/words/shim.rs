@@ -96,7 +96,8 @@ fn start_tag(start_time: u64) -> u32 {
 #[cfg(not(loom))]
 pub(super) fn current_start() -> u32 {
     use std::sync::atomic::AtomicU64;
-    /// The pid in the high half, the start tag in the low half; 0 before the first use.
+    /// The pid in the high half, the start tag (maybe 0) in the low half; 0 before the
+    /// first use.
     static CACHED: AtomicU64 = AtomicU64::new(0);
     let pid = current_pid();
     let cached = CACHED.load(Ordering::Relaxed);
@@ -104,9 +105,8 @@ pub(super) fn current_start() -> u32 {
         return cached as u32;
     }
     let tag = multiproc_sys::process::stat(pid).map_or(0, |stat| start_tag(stat.start_time));
-    if tag != 0 {
-        CACHED.store(u64::from(pid) << 32 | u64::from(tag), Ordering::Relaxed);
-    }
+    // Cached even when unknown (0): the pid, never 0, keeps the cache word non-zero.
+    CACHED.store(u64::from(pid) << 32 | u64::from(tag), Ordering::Relaxed);
     tag
 }
 
