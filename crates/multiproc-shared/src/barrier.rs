@@ -12,14 +12,14 @@ use crate::{Error, Segment};
 
 // Layout of the segment. All fields but the lock and condvar are changed only under the lock.
 const LOCK: usize = 0;
-const CONDVAR: usize = 4;
-const PARTIES: usize = 12;
+const CONDVAR: usize = 8;
+const PARTIES: usize = 16;
 /// Parties waiting in the current generation.
-const COUNT: usize = 16;
+const COUNT: usize = 20;
 /// Non-zero while the barrier is broken.
-const BROKEN: usize = 20;
+const BROKEN: usize = 24;
 /// Incremented each time a generation ends, by a trip or a reset.
-const GENERATION: usize = 24;
+const GENERATION: usize = 28;
 /// Outcome of the last 64 generations, newest in bit 0: 1 tripped, 0 broken by reset.
 /// A waiter that wakes late reads its own generation's outcome here.
 const HISTORY: usize = 32;

@@ -32,6 +32,15 @@ pub enum Error {
     /// The operating system refused an operation (creating, mapping or opening memory).
     #[error("shared memory: {0}")]
     Io(#[from] io::Error),
+    /// A named shared-memory block that this process will not use: a symbolic link, not a
+    /// regular file, owned by another user, or open to other users (mode wider than 0600).
+    #[error("refused shared memory block {name:?}: {reason}")]
+    Refused {
+        /// The block's name.
+        name: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// The previous owner of a lock died while holding it; the caller holds it now.
     #[error(
         "the previous owner of the lock died while holding it; the lock is now held by the caller and the data it protects may be inconsistent"

@@ -50,7 +50,8 @@
 //! * It has no semaphore, condition variable, barrier or recursive lock.
 //!
 //! What replaced it: futex words on `multiproc-sys` (see [`words`]). A lock word holds the
-//! owner's pid, so an uncontended acquire is one compare-and-swap, release is one swap
+//! owner's pid, with the owner's start time beside it (so a reused pid cannot pass for a
+//! dead owner), so an uncontended acquire is one compare-and-swap, release is one swap
 //! plus a `FUTEX_WAKE` only when someone sleeps, and a sleeping waiter checks the
 //! owner's liveness at a bounded interval. Shared (non-private) futexes key on the
 //! mapped page, so processes that map a segment at different addresses wake each other.

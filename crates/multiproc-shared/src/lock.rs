@@ -11,7 +11,7 @@ use crate::{Error, Segment};
 
 /// Deadline `timeout` from now; `None` (wait forever) if that overflows `Instant`.
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
+    multiproc_sys::time::deadline_after(Some(timeout))
 }
 
 /// Turns a word-level outcome into the `Result<bool, Error>` of the Python-style methods.

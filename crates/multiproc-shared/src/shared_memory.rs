@@ -1,9 +1,8 @@
 //! Named shared memory in `/dev/shm` (Python's `multiprocessing.shared_memory`).
 
 use std::fmt;
-use std::fs::OpenOptions;
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -41,6 +40,44 @@ fn validate(name: &str) -> Result<(), Error> {
 
 fn path_of(name: &str) -> PathBuf {
     PathBuf::from(SHM_DIR).join(name)
+}
+
+/// Opens block `name` without following a symbolic link (`O_NOFOLLOW | O_CLOEXEC`, plus
+/// `O_CREAT | O_EXCL` and mode 0600 on `create`), then refuses, with [`Error::Refused`], a
+/// file that is not a regular file, is owned by another user, or is open to others (a
+/// mode wider than 0600): `/dev/shm` is writable by every user, and any of them may plant
+/// a link to one of our files or a block of their own under a name we use.
+fn open_own(name: &str, create: bool) -> Result<File, Error> {
+    let refuse = |reason: String| Error::Refused {
+        name: name.to_owned(),
+        reason,
+    };
+    let file = match multiproc_sys::file::open_no_follow(&path_of(name), create) {
+        Ok(file) => file,
+        Err(err) if multiproc_sys::file::is_symlink_refusal(&err) => {
+            return Err(refuse(format!(
+                "{SHM_DIR}/{name} is a symbolic link, which is never followed"
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let info = multiproc_sys::file::ownership(&file)?;
+    let me = multiproc_sys::file::effective_uid();
+    if !info.regular {
+        Err(refuse("not a regular file".to_owned()))
+    } else if info.uid != me {
+        Err(refuse(format!(
+            "owned by user {}, not by this process's user {me}",
+            info.uid
+        )))
+    } else if info.mode & !0o600 != 0 {
+        Err(refuse(format!(
+            "mode {:04o} is wider than 0600 (other users could read or write it)",
+            info.mode
+        )))
+    } else {
+        Ok(file)
+    }
 }
 
 /// A block of shared memory that other processes find by name
@@ -93,12 +130,7 @@ impl SharedMemory {
             return Err(Error::ZeroSize);
         }
         let path = path_of(name);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)?;
+        let file = open_own(name, true)?;
         let mapped = file
             .set_len(size as u64)
             .map_err(Error::from)
@@ -145,15 +177,16 @@ impl SharedMemory {
 
     /// Attaches to the existing block `name` (Python's `SharedMemory(name)`).
     ///
+    /// The file is opened without following a symbolic link, and refused
+    /// ([`Error::Refused`]) unless it is a regular file of this process's user with a mode
+    /// no wider than 0600 (blocks that [`create`](SharedMemory::create) makes are).
+    ///
     /// ```
     /// assert!(multiproc_shared::SharedMemory::attach("multiproc-no-such-block").is_err());
     /// ```
     pub fn attach(name: &str) -> Result<SharedMemory, Error> {
         validate(name)?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path_of(name))?;
+        let file = open_own(name, false)?;
         let size = usize::try_from(file.metadata()?.len()).map_err(|_| Error::TooLarge)?;
         if size == 0 {
             return Err(Error::ZeroSize);
@@ -319,5 +352,51 @@ impl<'de> Deserialize<'de> for SharedMemory {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SharedMemory, D::Error> {
         let name = String::deserialize(deserializer)?;
         SharedMemory::attach(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn unique(what: &str) -> String {
+        format!("multiproc-test-{what}-{}", std::process::id())
+    }
+
+    #[test]
+    fn planted_symlink_is_refused() {
+        let victim = std::env::temp_dir().join(unique("victim"));
+        std::fs::write(&victim, b"precious").unwrap();
+        let name = unique("link");
+        std::os::unix::fs::symlink(&victim, path_of(&name)).unwrap();
+        let attached = SharedMemory::attach(&name);
+        let created = SharedMemory::create(&name, 4096);
+        let _ = std::fs::remove_file(path_of(&name));
+        let contents = std::fs::read(&victim).unwrap();
+        let _ = std::fs::remove_file(&victim);
+        assert!(
+            matches!(attached, Err(Error::Refused { .. })),
+            "{attached:?}"
+        );
+        assert!(created.is_err());
+        assert_eq!(contents, b"precious");
+    }
+
+    #[test]
+    fn block_open_to_others_is_refused() {
+        let block = SharedMemory::create_unique(4096).unwrap();
+        let path = path_of(block.name());
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let attached = SharedMemory::attach(block.name());
+        block.unlink().unwrap();
+        let Err(Error::Refused { reason, .. }) = attached else {
+            panic!("{attached:?}")
+        };
+        assert!(reason.contains("0666"), "{reason}");
     }
 }

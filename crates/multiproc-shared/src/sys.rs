@@ -31,17 +31,22 @@ use ipc_channel::ipc::IpcSharedMemory;
 use crate::Error;
 use crate::words::{RLockWord, Word};
 
-/// Segments from this size up start with their pages given back to the kernel: a queue's
-/// ring costs memory only for the bytes it has held.
-const RELEASE_AT_LEAST: usize = 64 * 1024;
+/// Segments from this size up are made without touching their pages: a queue's ring costs
+/// memory only for the bytes it has held, and a huge `Array` costs nothing until used.
+const UNTOUCHED_AT_LEAST: usize = 64 * 1024;
 
 /// The size of the words the byte copies use.
 const WORD: usize = size_of::<u64>();
 
 /// What keeps the mapping alive.
 enum Owner {
-    /// An anonymous memfd (a `Segment`), which ipc-channel can pass to another process.
-    Memfd(IpcSharedMemory),
+    /// An anonymous memfd (a `Segment`), which ipc-channel can pass to another process;
+    /// with the mapping this process uses when ipc-channel's own covers only its first
+    /// page (see [`Mapping::anonymous`]).
+    Memfd(
+        IpcSharedMemory,
+        #[allow(dead_code)] Option<memmap2::MmapRaw>,
+    ),
     /// A mapped file (a named `SharedMemory` in `/dev/shm`).
     File(#[allow(dead_code)] memmap2::MmapRaw),
 }
@@ -72,20 +77,42 @@ impl Mapping {
         // ipc-channel represents zero bytes as "no memfd"; keep one byte so every segment
         // has a real, page-aligned mapping.
         let alloc = len.max(1);
-        // ipc-channel asserts on memfd_create/ftruncate/mmap failure (e.g. EMFILE). Catch
-        // that so that running out of fds is an error, not a crash.
-        let memory =
-            std::panic::catch_unwind(|| IpcSharedMemory::from_byte(0, alloc)).map_err(|_| {
-                Error::Io(io::Error::other(
-                    "could not create a memfd segment (out of file descriptors or memory?)",
-                ))
-            })?;
-        let mapping = Mapping::of_memfd(memory, len)?;
-        if alloc >= RELEASE_AT_LEAST {
-            // SAFETY: the whole fresh mapping, page-aligned, which nobody has used or
-            // referenced yet; its contents are zeros either way.
-            unsafe { multiproc_sys::mem::release_pages(mapping.base.as_ptr(), alloc) };
+        if alloc < UNTOUCHED_AT_LEAST {
+            return Mapping::of_memfd(new_memfd(alloc)?, len);
         }
+        // ipc-channel's `from_byte` writes every byte of the memory it creates, which costs
+        // the whole size in RAM (a huge `Array` gets the process OOM-killed), and it has no
+        // way to wrap a memfd made elsewhere. So: let it make a one-byte memfd (one page
+        // touched), find that memfd's file through /proc, grow it with ftruncate (the new
+        // pages read as zeros and cost nothing until written), and map all of it here.
+        // The `IpcSharedMemory` still carries the memfd to other processes, which map the
+        // file's full size when they receive it.
+        let memory = new_memfd(1)?;
+        let file = match multiproc_sys::memfd::reopen_mapped(memory.as_ptr() as usize) {
+            Ok(file) => file,
+            // No /proc to find it through: fill the memfd as ipc-channel does, then give
+            // the pages back (they are touched once).
+            Err(_) => return Mapping::touched_then_released(len, alloc),
+        };
+        let file_len = u64::try_from(alloc).map_err(|_| Error::TooLarge)?;
+        file.set_len(file_len)?;
+        let map = multiproc_sys::mem::map_shared(&file, alloc)?;
+        let base = NonNull::new(map.as_mut_ptr()).ok_or(Error::TooLarge)?;
+        Ok(Mapping {
+            sizes: AccessSizes::new(len)?,
+            owner: Owner::Memfd(memory, Some(map)),
+            base,
+            len,
+        })
+    }
+
+    /// The fallback of [`Mapping::anonymous`]: a memfd that ipc-channel fills (touching
+    /// every page), whose pages are then given back to the kernel.
+    fn touched_then_released(len: usize, alloc: usize) -> Result<Mapping, Error> {
+        let mapping = Mapping::of_memfd(new_memfd(alloc)?, len)?;
+        // SAFETY: the whole fresh mapping, page-aligned, which nobody has used or
+        // referenced yet; its contents are zeros either way.
+        unsafe { multiproc_sys::mem::release_pages(mapping.base.as_ptr(), alloc) };
         Ok(mapping)
     }
 
@@ -101,10 +128,10 @@ impl Mapping {
         }
         let base = NonNull::new(bytes.as_mut_ptr()).ok_or(Error::TooLarge)?;
         Ok(Mapping {
-            owner: Owner::Memfd(memory),
+            sizes: AccessSizes::new(len)?,
+            owner: Owner::Memfd(memory, None),
             base,
             len,
-            sizes: AccessSizes::new(len),
         })
     }
 
@@ -113,17 +140,17 @@ impl Mapping {
         let map = multiproc_sys::mem::map_shared(file, len)?;
         let base = NonNull::new(map.as_mut_ptr()).ok_or(Error::TooLarge)?;
         Ok(Mapping {
+            sizes: AccessSizes::new(len)?,
             owner: Owner::File(map),
             base,
             len,
-            sizes: AccessSizes::new(len),
         })
     }
 
     /// The memfd, to send to another process; `None` for a mapped file.
     pub(crate) fn memfd(&self) -> Option<&IpcSharedMemory> {
         match &self.owner {
-            Owner::Memfd(memory) => Some(memory),
+            Owner::Memfd(memory, _) => Some(memory),
             Owner::File(_) => None,
         }
     }
@@ -443,13 +470,15 @@ struct AccessSizes {
 }
 
 impl AccessSizes {
-    fn new(len: usize) -> AccessSizes {
+    /// The bitmaps for `len` bytes; [`Error::TooLarge`] if they cannot be allocated (a
+    /// segment of 1 TiB needs 2 GiB of each, which stay untouched until words are used).
+    fn new(len: usize) -> Result<AccessSizes, Error> {
         let chunks = len.div_ceil(WORD).div_ceil(64);
-        AccessSizes {
-            narrow: zeroed_bits(chunks),
-            wide: zeroed_bits(chunks),
+        Ok(AccessSizes {
+            narrow: zeroed_bits(chunks)?,
+            wide: zeroed_bits(chunks)?,
             change: std::sync::Mutex::new(()),
-        }
+        })
     }
 
     fn bits(&self, size: Size) -> &[AtomicU64] {
@@ -515,12 +544,32 @@ impl AccessSizes {
     }
 }
 
-/// `count` zeroed atomics, from zeroed (lazily mapped) memory.
-fn zeroed_bits(count: usize) -> Box<[AtomicU64]> {
-    let bits: Box<[u64]> = vec![0_u64; count].into_boxed_slice();
-    // SAFETY: `AtomicU64` has the size, alignment and bit validity of `u64`, so a boxed
-    // slice of one is a boxed slice of the other (same allocation layout).
-    unsafe { Box::from_raw(Box::into_raw(bits) as *mut [AtomicU64]) }
+/// `count` zeroed atomics, from zeroed (lazily mapped) memory; an error, not an abort,
+/// when the allocator refuses.
+fn zeroed_bits(count: usize) -> Result<Box<[AtomicU64]>, Error> {
+    if count == 0 {
+        return Ok(Box::new([]));
+    }
+    let layout = std::alloc::Layout::array::<AtomicU64>(count).map_err(|_| Error::TooLarge)?;
+    // SAFETY: `layout` has a non-zero size (count > 0).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<AtomicU64>();
+    if ptr.is_null() {
+        return Err(Error::TooLarge);
+    }
+    // SAFETY: `ptr` is a fresh allocation from the global allocator with the layout of
+    // `[AtomicU64; count]`, zeroed, and all-zero bytes are a valid `AtomicU64`; the box
+    // takes ownership and frees it with the same layout.
+    Ok(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, count)) })
+}
+
+/// A memfd of `len` bytes (at least 1) from ipc-channel, which asserts on failure
+/// (memfd_create, ftruncate or mmap refused, e.g. out of fds): caught as an error.
+fn new_memfd(len: usize) -> Result<IpcSharedMemory, Error> {
+    std::panic::catch_unwind(|| IpcSharedMemory::from_byte(0, len)).map_err(|_| {
+        Error::Io(io::Error::other(
+            "could not create a memfd segment (out of file descriptors or memory?)",
+        ))
+    })
 }
 
 /// Proof that this thread owns a `Value`/`Array` data lock (an [`RLockWord`]) and raised its
@@ -635,16 +684,44 @@ mod tests {
         mapping.claimed_u64(8).unwrap();
         mapping.read_at(8, &mut [0; 8]).unwrap();
         assert!(mapping.claimed_u32(12).is_err());
-        // An RLockWord: a narrow word, then a wide one.
+        // An RLockWord: two narrow words, then a wide one.
         mapping.claimed_word::<crate::words::RLockWord>(16).unwrap();
-        mapping.claimed_u64(24).unwrap();
-        assert!(mapping.claimed_u32(28).is_err());
+        mapping.claimed_u64(32).unwrap();
+        assert!(mapping.claimed_u32(36).is_err());
         assert!(mapping.claimed_u64(16).is_err());
+        assert!(mapping.claimed_u64(24).is_err());
         // Long ranges cross bitmap chunks.
         mapping.write_at(40, &[1; 3000]).unwrap();
         mapping.claimed_u32(4000).unwrap();
         assert!(mapping.read_at(100, &mut [0; 3990]).is_err());
         mapping.read_at(100, &mut [0; 3900]).unwrap();
+    }
+
+    fn resident_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// 64 GiB of segment cost no memory until used, and the grown memfd is the one that
+    /// ipc-channel sends (its file has the full size).
+    #[test]
+    fn huge_segment_touches_nothing() {
+        let before = resident_kib();
+        let mapping = Mapping::anonymous(1 << 36).unwrap();
+        mapping.write_at((1 << 36) - 8, &[7; 8]).unwrap();
+        let mut last = [0; 8];
+        mapping.read_at((1 << 36) - 8, &mut last).unwrap();
+        assert_eq!(last, [7; 8]);
+        let grown = resident_kib().saturating_sub(before);
+        assert!(
+            grown < 64 * 1024,
+            "{grown} KiB resident after a 64 GiB segment"
+        );
+        let memory = mapping.memfd().unwrap().clone();
+        assert_eq!(memory.len(), 1, "ipc-channel's own view stays one byte");
+        let file = multiproc_sys::memfd::reopen_mapped(memory.as_ptr() as usize).unwrap();
+        assert_eq!(file.metadata().unwrap().len(), 1 << 36);
     }
 
     #[test]

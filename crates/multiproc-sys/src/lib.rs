@@ -41,11 +41,15 @@ pub mod eventfd;
 #[cfg(target_os = "linux")]
 pub mod exe;
 #[cfg(target_os = "linux")]
+pub mod file;
+#[cfg(target_os = "linux")]
 pub mod fork;
 #[cfg(target_os = "linux")]
 pub mod futex;
 #[cfg(target_os = "linux")]
 pub mod mem;
+#[cfg(target_os = "linux")]
+pub mod memfd;
 #[cfg(target_os = "linux")]
 pub mod panic;
 #[cfg(target_os = "linux")]

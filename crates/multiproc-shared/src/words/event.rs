@@ -28,7 +28,17 @@ impl EventWord {
     /// ```
     /// assert!(!multiproc_shared::words::EventWord::new().is_set());
     /// ```
+    #[cfg(not(loom))]
     pub const fn new() -> EventWord {
+        EventWord {
+            flag: AtomicU32::new(0),
+            waiters: AtomicU32::new(0),
+        }
+    }
+
+    /// Under loom (whose atomics have no `const fn new`).
+    #[cfg(loom)]
+    pub fn new() -> EventWord {
         EventWord {
             flag: AtomicU32::new(0),
             waiters: AtomicU32::new(0),

@@ -17,18 +17,21 @@ const SPIN_LIMIT: u32 = 100;
 /// A mutual-exclusion lock word with owner-death detection (Python's `Lock` semantics:
 /// any process or thread may release it).
 ///
-/// The word holds the owner's pid, plus a bit saying someone may sleep on it. An
-/// uncontended acquire is one compare-and-swap; a release is one swap, plus a futex wake
-/// only when someone waits. A waiter on a held lock checks every
-/// [`OWNER_CHECK_INTERVAL`] whether the owner process still lives (a zombie counts as
-/// dead); if not, it takes the lock over and gets [`Acquire::OwnerDied`]. Death of a
-/// *thread* that holds the lock in a live process is not detected. A pid reused by a new
-/// process within the check interval would hide the death (pids cycle slowly on Linux).
+/// The word holds the owner's pid, plus a bit saying someone may sleep on it; a second
+/// word beside it holds the owner's start time (proc(5) `stat` field 22, its low 32 bits),
+/// so that pid and start time name one process even after the pid is reused. An
+/// uncontended acquire is one compare-and-swap (plus a plain store of the start time,
+/// cached per process); a release is one swap, plus a futex wake only when someone waits.
+/// A waiter on a held lock checks every [`OWNER_CHECK_INTERVAL`] whether the owner
+/// process still lives: a zombie, a vanished pid, or a pid that now runs a process with
+/// another start time count as dead. Then it takes the lock over and gets
+/// [`Acquire::OwnerDied`]. Death of a *thread* that holds the lock in a live process is
+/// not detected.
 ///
 /// ```
 /// use multiproc_shared::{Segment, words::{Acquire, LockWord}};
 ///
-/// let segment = Segment::new(4)?;
+/// let segment = Segment::new(8)?;
 /// let lock: &LockWord = segment.word(0)?;
 /// assert_eq!(lock.try_acquire(), Acquire::Acquired);
 /// assert_eq!(lock.try_acquire(), Acquire::TimedOut);
@@ -39,6 +42,10 @@ const SPIN_LIMIT: u32 = 100;
 #[derive(Debug, Default)]
 pub struct LockWord {
     state: AtomicU32,
+    /// The owner's start time (low 32 bits, never 0), stored after the compare-and-swap
+    /// that took the lock and cleared before the swap that frees it; 0 while unknown,
+    /// when only the pid is checked.
+    start: AtomicU32,
 }
 
 impl LockWord {
@@ -48,9 +55,20 @@ impl LockWord {
     /// let lock = multiproc_shared::words::LockWord::new();
     /// assert!(!lock.is_locked());
     /// ```
+    #[cfg(not(loom))]
     pub const fn new() -> LockWord {
         LockWord {
             state: AtomicU32::new(0),
+            start: AtomicU32::new(0),
+        }
+    }
+
+    /// Under loom (whose atomics have no `const fn new`).
+    #[cfg(loom)]
+    pub fn new() -> LockWord {
+        LockWord {
+            state: AtomicU32::new(0),
+            start: AtomicU32::new(0),
         }
     }
 
@@ -102,9 +120,27 @@ impl LockWord {
     /// Takes the lock if it is free: one compare-and-swap, no owner check.
     #[inline]
     pub(super) fn acquire_if_free(&self) -> bool {
-        self.state
+        let free = self
+            .state
             .compare_exchange(0, shim::current_pid(), Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .is_ok();
+        if free {
+            self.record_start();
+        }
+        free
+    }
+
+    /// Records the new owner's start time, right after the compare-and-swap that made the
+    /// calling process the owner.
+    #[inline]
+    fn record_start(&self) {
+        self.start.store(shim::current_start(), Ordering::Relaxed);
+    }
+
+    /// Whether the owner named by `owner` (a pid) still lives, judged with the start time
+    /// recorded beside it.
+    fn owner_is_alive(&self, owner: u32) -> bool {
+        shim::owner_is_alive(owner, self.start.load(Ordering::Relaxed))
     }
 
     #[cold]
@@ -122,6 +158,7 @@ impl LockWord {
                     .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             {
+                self.record_start();
                 return Acquire::Acquired;
             }
         }
@@ -136,7 +173,10 @@ impl LockWord {
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 ) {
-                    Ok(_) => return Acquire::Acquired,
+                    Ok(_) => {
+                        self.record_start();
+                        return Acquire::Acquired;
+                    }
                     Err(_) => continue,
                 }
             }
@@ -156,14 +196,14 @@ impl LockWord {
                 current |= WAITERS;
             }
             let since_check = last_owner_check.elapsed();
-            if since_check >= OWNER_CHECK_INTERVAL {
+            if shim::OWNER_CHECKS && since_check >= OWNER_CHECK_INTERVAL {
                 last_owner_check = Instant::now();
                 if self.take_over_if_owner_dead(current, me) {
                     return Acquire::OwnerDied;
                 }
                 continue;
             }
-            let mut sleep = OWNER_CHECK_INTERVAL - since_check;
+            let mut sleep = OWNER_CHECK_INTERVAL.saturating_sub(since_check);
             if let Some(deadline) = deadline {
                 match remaining(deadline) {
                     Some(left) if !left.is_zero() => sleep = sleep.min(left),
@@ -178,17 +218,24 @@ impl LockWord {
     /// If `observed` names a dead owner, replaces it with `me` (keeping the waiters bit).
     fn take_over_if_owner_dead(&self, observed: u32, me: u32) -> bool {
         let owner = observed & OWNER_MASK;
-        if owner == 0 || owner == me || shim::process_is_alive(owner) {
+        if owner == 0 || owner == me || self.owner_is_alive(owner) {
             return false;
         }
-        self.state
+        // The compare-and-swap fails if the lock changed hands since `observed` (then the
+        // start time read above may have been the next owner's).
+        let taken = self
+            .state
             .compare_exchange(
                 observed,
                 me | (observed & WAITERS),
                 Ordering::Acquire,
                 Ordering::Relaxed,
             )
-            .is_ok()
+            .is_ok();
+        if taken {
+            self.record_start();
+        }
+        taken
     }
 
     /// Acquires the lock if it is free, or if its owner has died (then
@@ -205,7 +252,10 @@ impl LockWord {
             .state
             .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
         {
-            Ok(_) => Acquire::Acquired,
+            Ok(_) => {
+                self.record_start();
+                Acquire::Acquired
+            }
             Err(observed) if self.take_over_if_owner_dead(observed, me) => Acquire::OwnerDied,
             Err(_) => Acquire::TimedOut,
         }
@@ -222,6 +272,8 @@ impl LockWord {
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn release(&self) -> Result<(), Error> {
+        // Cleared first: a waiter that reads 0 checks only the pid, never a stale time.
+        self.start.store(0, Ordering::Relaxed);
         let previous = self.state.swap(0, Ordering::Release);
         if previous == 0 {
             return Err(Error::NotLocked);
@@ -296,5 +348,39 @@ mod tests {
         assert_eq!(lock.owner(), Some(std::process::id()));
         lock.state.store(0x3FFF_FFF0, Ordering::Relaxed);
         assert_eq!(lock.acquire(None), Acquire::OwnerDied);
+    }
+
+    #[test]
+    fn records_and_clears_the_owner_start() {
+        let lock = LockWord::new();
+        lock.acquire(None);
+        assert_ne!(lock.start.load(Ordering::Relaxed), 0);
+        assert_eq!(lock.start.load(Ordering::Relaxed), shim::current_start());
+        lock.release().unwrap();
+        assert_eq!(lock.start.load(Ordering::Relaxed), 0);
+    }
+
+    /// A live process whose start time differs from the recorded one is a reused pid:
+    /// the owner is dead. With the right start time it is alive.
+    #[test]
+    fn reused_owner_pid_is_dead() {
+        let mut sleeper = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = sleeper.id();
+        let real = multiproc_sys::process::stat(pid).unwrap().start_time as u32;
+        let lock = LockWord::new();
+        lock.state.store(pid, Ordering::Relaxed);
+        lock.start.store(real.max(1), Ordering::Relaxed);
+        let alive = lock.try_acquire();
+        lock.start
+            .store(real.max(1).wrapping_add(1).max(1), Ordering::Relaxed);
+        let reused = lock.try_acquire();
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+        assert_eq!(alive, Acquire::TimedOut);
+        assert_eq!(reused, Acquire::OwnerDied);
+        assert_eq!(lock.owner(), Some(std::process::id()));
     }
 }

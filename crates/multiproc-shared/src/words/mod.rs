@@ -29,6 +29,9 @@ mod rlock;
 mod semaphore;
 mod shim;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 pub use self::condvar::CondvarWord;
 pub use self::event::EventWord;
 pub use self::lock::LockWord;
@@ -63,7 +66,7 @@ macro_rules! word {
 }
 word!(
     LockWord => 0,
-    RLockWord => 0b10,
+    RLockWord => 0b100,
     CondvarWord => 0,
     SemaphoreWord => 0,
     EventWord => 0,
