@@ -125,7 +125,8 @@
 //! # Ok::<(), multiproc_shared::Error>(())
 //! ```
 //!
-//! A slice of named shared memory, which other processes write, needs `unsafe`:
+//! Named shared memory, which other processes write, is read and written by copies
+//! (`read_at`/`write_at`, 8-byte atomics); it has no safe slice view:
 //!
 //! ```compile_fail
 //! let block = multiproc_shared::SharedMemory::create_unique(8)?;

@@ -265,49 +265,6 @@ impl SharedMemory {
         self.map.write_at(offset, bytes)
     }
 
-    /// The bytes as a slice (Python's `.buf`).
-    ///
-    /// # Safety
-    ///
-    /// For as long as the slice lives, no one may write the block: no thread of this
-    /// process (through [`write_at`](Self::write_at), a pointer, or another mapping of the
-    /// same name) and no other process. Coordinate that with a lock or an event; otherwise
-    /// use [`read_at`](Self::read_at). A Rust `&[u8]` promises that its bytes do not change.
-    ///
-    /// ```
-    /// let block = multiproc_shared::SharedMemory::create_unique(4)?;
-    /// // SAFETY: nobody else knows the block yet.
-    /// assert_eq!(unsafe { block.as_slice() }, [0; 4]);
-    /// block.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
-    /// ```
-    #[allow(unsafe_code)] // the contract is the caller's; the view is made in `sys`
-    pub unsafe fn as_slice(&self) -> &[u8] {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { self.map.bytes() }
-    }
-
-    /// The bytes as a writable slice.
-    ///
-    /// # Safety
-    ///
-    /// For as long as the slice lives, no one else may read or write the block: no other
-    /// thread of this process and no other process (`&mut self` covers only this handle).
-    /// Coordinate that with a lock or an event; otherwise use [`write_at`](Self::write_at).
-    ///
-    /// ```
-    /// let mut block = multiproc_shared::SharedMemory::create_unique(4)?;
-    /// // SAFETY: nobody else knows the block yet.
-    /// unsafe { block.as_mut_slice()[0] = 1 };
-    /// block.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
-    /// ```
-    #[allow(unsafe_code)] // the contract is the caller's; the view is made in `sys`
-    pub unsafe fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { self.map.bytes_mut() }
-    }
-
     /// Unmaps the block in this process (the same as dropping it); the name stays.
     ///
     /// ```

@@ -408,27 +408,6 @@ impl Mapping {
         Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
     }
 
-    /// All the bytes, as a slice.
-    ///
-    /// # Safety
-    ///
-    /// Nobody (no thread, no process) writes the bytes while the slice lives.
-    pub(crate) unsafe fn bytes(&self) -> &[u8] {
-        // SAFETY: `len` mapped, initialised bytes (shared memory is zero-filled or written);
-        // no concurrent writes, by this function's contract.
-        unsafe { std::slice::from_raw_parts(self.base(), self.len) }
-    }
-
-    /// All the bytes, as a writable slice.
-    ///
-    /// # Safety
-    ///
-    /// Nobody else (no thread, no process) reads or writes the bytes while the slice lives.
-    pub(crate) unsafe fn bytes_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `bytes`; exclusive by this function's contract.
-        unsafe { std::slice::from_raw_parts_mut(self.base(), self.len) }
-    }
-
     /// A pointer to `len` values of `T` at `offset`, checked in bounds and aligned.
     fn typed<T>(&self, offset: usize, len: usize) -> Result<*mut T, Error> {
         let bytes = size_of::<T>().checked_mul(len).ok_or(Error::TooLarge)?;
