@@ -107,10 +107,12 @@
 #![forbid(unsafe_code)]
 
 mod async_result;
+mod builder;
 mod callbacks;
 mod chunk;
 mod error;
 mod imap;
+mod options;
 mod pool;
 mod progress;
 mod scheduler;
@@ -118,6 +120,8 @@ mod wire;
 mod worker;
 
 pub use self::async_result::AsyncResult;
+pub use self::builder::PoolBuilder;
 pub use self::error::TaskError;
 pub use self::imap::IMap;
-pub use self::pool::{Options, Pool, PoolBuilder, Tasks};
+pub use self::options::Options;
+pub use self::pool::{Pool, Tasks};

@@ -5,19 +5,16 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use multiproc_process::{
-    Context, FunctionRef, Portable, ProcessError, StartMethod, Target, get_context,
-    get_start_method, process_cpu_count,
-};
+use multiproc_process::{FunctionRef, Portable, ProcessError, StartMethod, Target};
 
 use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
 use crate::callbacks::Callbacks;
 use crate::chunk::{Chunk, Sink, Split, auto_chunksize, chunk_timeout, encode_chunk, split_inputs};
 use crate::error::TaskError;
 use crate::imap::{IMap, IterSource, Stream};
+use crate::options::Options;
 use crate::progress::Progress;
-use crate::scheduler::{self, MakeWorker, RunState, Shared, WorkerSpec};
-use crate::worker::{WorkerConfig, init_then_run};
+use crate::scheduler::{self, RunState, Shared, WorkerSpec};
 
 /// A group of encoded chunks is handed to the scheduler once it holds this many bytes of
 /// arguments (small chunks go in large groups: each submission refills the workers, and
@@ -41,12 +38,12 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 /// ```
 ///
 /// Workers are persistent processes of the same executable (started with the pool's
-/// [start method](PoolBuilder::start_method)). A target is a function item or a closure that
+/// [start method](crate::PoolBuilder::start_method)). A target is a function item or a closure that
 /// captures nothing, of up to eight arguments, whose arguments and result are serde types.
 /// The pool encodes task arguments and results itself (postcard), so they must be plain
 /// data: an ipc-channel handle (an `IpcSender`, shared memory, and the queues and shared
 /// values built on them) cannot be a task argument; give it to every worker through the
-/// [initializer](PoolBuilder::initializer) instead, as Python requires for its queues.
+/// [initializer](crate::PoolBuilder::initializer) instead, as Python requires for its queues.
 ///
 /// # Crashes, panics and timeouts
 ///
@@ -87,221 +84,7 @@ pub struct Pool {
     results_thread_id: std::thread::ThreadId,
 }
 
-/// Configures and starts a [`Pool`]: Python's `Pool(processes, initializer, initargs,
-/// maxtasksperchild, context)`.
-///
-/// ```
-/// use multiproc_pool::Pool;
-/// use multiproc_process::StartMethod;
-/// fn square(x: u64) -> u64 { x * x }
-/// let pool = Pool::builder()
-///     .processes(2)
-///     .maxtasksperchild(100)
-///     .start_method(StartMethod::Spawn)
-///     .build()?;
-/// assert_eq!(pool.map(square, [3, 4])?, [9, 16]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Default)]
-pub struct PoolBuilder {
-    processes: Option<usize>,
-    initializer: Option<MakeWorker>,
-    max_tasks: Option<u64>,
-    method: Option<StartMethod>,
-}
-
-impl fmt::Debug for PoolBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolBuilder")
-            .field("processes", &self.processes)
-            .field("initializer", &self.initializer.is_some())
-            .field("maxtasksperchild", &self.max_tasks)
-            .field("start_method", &self.method)
-            .finish()
-    }
-}
-
-impl PoolBuilder {
-    /// The number of worker processes; by default [`process_cpu_count`] (the CPUs this process
-    /// may use), as in Python 3.13.
-    pub fn processes(mut self, processes: usize) -> Self {
-        self.processes = Some(processes);
-        self
-    }
-
-    /// A function every worker runs once, with `args`, before its first task (Python's
-    /// `initializer` and `initargs`): to set up per-process state such as a global, a logger
-    /// or a connection, that the tasks of that worker then see.
-    ///
-    /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`], and
-    /// the next worker is started after a pause that doubles with each failure in a row
-    /// (from 50 ms up to 5 s), so that an initializer that always fails does not make the
-    /// pool start processes in a tight loop (CPython's does). After 5 workers in a row whose
-    /// initializer failed, with no result in between, the pool stops: every pending and
-    /// later task fails with [`TaskError::Initializer`], which carries the panic's message.
-    ///
-    /// ```
-    /// use multiproc_pool::{Pool, TaskError};
-    /// fn broken_setup() { panic!("no database") }
-    /// fn square(x: u64) -> u64 { x * x }
-    /// let pool = Pool::builder().processes(2).initializer(broken_setup, ()).build()?;
-    /// let failed = pool.map(square, 0..10).unwrap_err();
-    /// assert!(matches!(&failed, TaskError::Initializer(p) if p.message == "no database"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// The arguments travel to each worker as ordinary process arguments (inside an
-    /// ipc-channel message), so they may hold channel and shared-memory handles (an
-    /// `IpcSender`, a `multiproc` `Queue` or `Value`): that is how to give every worker such a
-    /// handle, as in Python (task arguments are plain serde data, see [`Pool`]). They are
-    /// cloned once per worker started.
-    ///
-    /// ```
-    /// use std::sync::atomic::{AtomicU64, Ordering};
-    /// use multiproc_pool::Pool;
-    /// static OFFSET: AtomicU64 = AtomicU64::new(0);
-    /// fn init(offset: u64) { OFFSET.store(offset, Ordering::Relaxed) }
-    /// fn shifted(x: u64) -> u64 { x + OFFSET.load(Ordering::Relaxed) }
-    /// let pool = Pool::builder().processes(2).initializer(init, (100,)).build()?;
-    /// assert_eq!(pool.map(shifted, [1, 2])?, [101, 102]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn initializer<F, Args>(mut self, f: F, args: Args) -> Self
-    where
-        F: Target<Args, Output = ()>,
-        Args: Portable + Clone,
-    {
-        let args = Mutex::new(args);
-        self.initializer = Some(Box::new(move |method, tasks, results, config| {
-            // Captures only `f`, a zero-sized function item: still a valid process target.
-            let entry = move |tasks, results, config, args: Args| {
-                init_then_run(f, args, tasks, results, config)
-            };
-            let args = args.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            get_context(method).process(entry, (tasks, results, config, args))
-        }));
-        self
-    }
-
-    /// Replace each worker after it has run this many chunks (Python's `maxtasksperchild`),
-    /// to bound what a leaking task can accumulate. 0 makes [`build`](PoolBuilder::build)
-    /// fail, as Python raises `ValueError`.
-    ///
-    /// ```
-    /// let refused = multiproc_pool::Pool::builder().maxtasksperchild(0).build();
-    /// assert!(refused.unwrap_err().to_string().contains("maxtasksperchild"));
-    /// ```
-    pub fn maxtasksperchild(mut self, tasks: u64) -> Self {
-        self.max_tasks = Some(tasks);
-        self
-    }
-
-    /// The start method of the workers; by default the program's
-    /// ([`get_start_method`]).
-    pub fn start_method(mut self, method: StartMethod) -> Self {
-        self.method = Some(method);
-        self
-    }
-
-    /// Python's `context=`: the start method of `context`.
-    pub fn context(self, context: Context) -> Self {
-        self.start_method(context.start_method())
-    }
-
-    /// Starts the workers. Fails if a worker cannot be started (the initializer's arguments
-    /// that cannot be serialized included), or if `processes` is 0.
-    pub fn build(self) -> Result<Pool, ProcessError> {
-        let processes = self.processes.unwrap_or_else(process_cpu_count);
-        if self.max_tasks == Some(0) {
-            return Err(ProcessError::Io {
-                context: "maxtasksperchild must be at least 1",
-                source: std::io::ErrorKind::InvalidInput.into(),
-            });
-        }
-        if processes == 0 {
-            return Err(ProcessError::Io {
-                context: "a pool needs at least one process",
-                source: std::io::ErrorKind::InvalidInput.into(),
-            });
-        }
-        let spec = WorkerSpec {
-            method: self.method.unwrap_or_else(get_start_method),
-            config: WorkerConfig {
-                max_tasks: self.max_tasks,
-            },
-            make: self.initializer,
-        };
-        let (shared, handle) = scheduler::launch(spec, processes, self.max_tasks)?;
-        let results_thread_id = handle.thread().id();
-        Ok(Pool {
-            shared,
-            results_thread: Mutex::new(Some(handle)),
-            results_thread_id,
-        })
-    }
-}
-
-/// Options for the tasks of one call: chunk size, timeout, window, progress bar. Use them
-/// through [`Pool::with`], or the shortcuts [`Pool::chunksize`] and [`Pool::timeout`].
-///
-/// ```
-/// use std::time::Duration;
-/// use multiproc_pool::{Options, Pool};
-/// fn square(x: u64) -> u64 { x * x }
-/// let pool = Pool::new(2)?;
-/// let options = Options::new().chunksize(1).timeout(Duration::from_secs(10));
-/// assert_eq!(pool.with(options).map(square, 0..4)?, [0, 1, 4, 9]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Options {
-    chunksize: Option<usize>,
-    timeout: Option<Duration>,
-    buffersize: Option<usize>,
-    progress_bar: bool,
-}
-
-impl Options {
-    /// Default options: automatic chunk size, no timeout, default window, no progress bar.
-    pub fn new() -> Options {
-        Options::default()
-    }
-
-    /// Tasks per chunk, the unit sent to a worker at once. By default CPython's automatic size
-    /// (`len / (4 × processes)`, rounded up) for `map` and `starmap`, and 1 for `imap` and
-    /// `imap_unordered`, as in CPython. 0 makes the call fail with
-    /// [`TaskError::InvalidArgument`] (Python's `ValueError`).
-    pub fn chunksize(mut self, chunksize: usize) -> Options {
-        self.chunksize = Some(chunksize);
-        self
-    }
-
-    /// The most time each task may run. A chunk of `n` tasks may run `n × timeout`; past that
-    /// its worker is killed (and replaced) and its tasks fail with [`TaskError::Timeout`].
-    /// `Duration::MAX`, or any timeout whose product by the chunk size is beyond what a
-    /// `Duration` or the clock holds, means no limit.
-    pub fn timeout(mut self, timeout: Duration) -> Options {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// For `imap` and `imap_unordered`: the most chunks submitted and not yet consumed
-    /// (Python 3.14's `buffersize`). By default 16 per worker. 0 makes the call fail with
-    /// [`TaskError::InvalidArgument`] (Python's `ValueError`).
-    pub fn buffersize(mut self, chunks: usize) -> Options {
-        self.buffersize = Some(chunks);
-        self
-    }
-
-    /// Draw a progress bar on stderr while a `map` or `imap` runs (the `progress` feature).
-    #[cfg(feature = "progress")]
-    pub fn progress_bar(mut self, show: bool) -> Options {
-        self.progress_bar = show;
-        self
-    }
-}
-
-/// A pool with [`Options`] for the next call: made by [`Pool::with`], [`Pool::chunksize`]
+/// A pool with [`Options`](crate::Options) for the next call: made by [`Pool::with`], [`Pool::chunksize`]
 /// and [`Pool::timeout`]; it has the same task methods as [`Pool`].
 ///
 /// ```
@@ -318,6 +101,21 @@ pub struct Tasks<'p> {
 }
 
 impl Pool {
+    /// Starts the workers and the result thread of a pool that [`PoolBuilder::build`](crate::PoolBuilder::build) checked.
+    pub(crate) fn launch(
+        spec: WorkerSpec,
+        processes: usize,
+        max_tasks: Option<u64>,
+    ) -> Result<Pool, ProcessError> {
+        let (shared, handle) = scheduler::launch(spec, processes, max_tasks)?;
+        let results_thread_id = handle.thread().id();
+        Ok(Pool {
+            shared,
+            results_thread: Mutex::new(Some(handle)),
+            results_thread_id,
+        })
+    }
+
     /// A pool of `processes` workers with the default start method, like
     /// `multiprocessing.Pool(processes)`.
     ///
@@ -330,11 +128,6 @@ impl Pool {
     /// ```
     pub fn new(processes: usize) -> Result<Pool, ProcessError> {
         Pool::builder().processes(processes).build()
-    }
-
-    /// A builder for a pool with an initializer, `maxtasksperchild` or a start method.
-    pub fn builder() -> PoolBuilder {
-        PoolBuilder::default()
     }
 
     /// The number of worker processes.
@@ -358,7 +151,7 @@ impl Pool {
         self.shared.core().worker_pids()
     }
 
-    /// Task options for the next call. See [`Options`].
+    /// Task options for the next call. See [`Options`](crate::Options).
     pub fn with(&self, options: Options) -> Tasks<'_> {
         Tasks {
             pool: self,

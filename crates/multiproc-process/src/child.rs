@@ -8,10 +8,10 @@
 
 use ipc_channel::ipc::{self, IpcSender};
 
-use crate::exit::exit;
 use crate::forkserver;
 use crate::function::guard_decode;
 use crate::identity::Identity;
+use crate::leave::exit;
 use crate::logging;
 use crate::registry;
 use crate::rendezvous;
@@ -52,7 +52,7 @@ fn run_child(marker: &str) -> i32 {
         .split_once('\t')
         .and_then(|(server, parent)| Some((server, parent.parse::<u32>().ok()?)))
     else {
-        crate::exit::write_stderr_raw(&format!("multiproc: malformed {ENV_CHILD} marker"));
+        crate::leave::write_stderr_raw(&format!("multiproc: malformed {ENV_CHILD} marker"));
         return 70;
     };
     if !multiproc_sys::fork::set_parent_death_signal(parent) {
@@ -62,7 +62,9 @@ fn run_child(marker: &str) -> i32 {
     match connect(server, parent) {
         Ok(code) => code,
         Err(message) => {
-            crate::exit::write_stderr_raw(&format!("multiproc: child bootstrap failed: {message}"));
+            crate::leave::write_stderr_raw(&format!(
+                "multiproc: child bootstrap failed: {message}"
+            ));
             72
         }
     }

@@ -53,7 +53,7 @@ where
             // The parent dropped its handle without joining: nobody wants the result.
             Err(ipc_channel::IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
             Err(e) => {
-                crate::exit::write_stderr_raw(&format!(
+                crate::leave::write_stderr_raw(&format!(
                     "multiproc: could not send the result to the parent: {e}"
                 ));
                 1

@@ -1,5 +1,5 @@
-//! How a process of ours ends: what Python does at interpreter exit (terminate daemonic
-//! children, wait for the others), and a child's way out.
+//! What Python does at interpreter exit: terminate daemonic children, wait for the others,
+//! and close the fork server. A child's way out is in `leave`.
 
 use std::sync::Once;
 
@@ -48,23 +48,4 @@ extern "C" fn at_exit() {
 /// Called by a child right before it leaves: its own children are handled as at exit.
 pub(crate) fn before_child_exit() {
     cleanup_children();
-}
-
-/// Writes `message` and a newline straight to descriptor 2, without the standard error
-/// lock (which a thread of the parent may have held when a child was forked, and which a
-/// library thread never takes).
-pub(crate) fn write_stderr_raw(message: &str) {
-    use std::io::Write;
-    use std::os::fd::AsFd;
-    if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
-        let _ = std::fs::File::from(fd).write_all(format!("{message}\n").as_bytes());
-    }
-}
-
-/// Flushes and leaves; runs the exit handlers (which wait for this child's own children).
-pub(crate) fn exit(code: i32) -> ! {
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    std::process::exit(code)
 }

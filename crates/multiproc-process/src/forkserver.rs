@@ -15,7 +15,6 @@ use std::time::Duration;
 use ipc_channel::ipc::{IpcReceiver, IpcSender, OpaqueIpcReceiver, OpaqueIpcSender};
 
 use crate::error::ProcessError;
-use crate::exit;
 use crate::function::guard_decode;
 use crate::identity::Identity;
 use crate::logging;
@@ -69,7 +68,9 @@ fn serve_requests(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> 
                         let forked = sys::fork_single_threaded(|| {
                             // The child must not keep the server's channels open.
                             drop(in_parent.take());
-                            exit::exit(run_forked(server_pid, spec, trampoline, args, result))
+                            crate::leave::exit(run_forked(
+                                server_pid, spec, trampoline, args, result,
+                            ))
                         });
                         // Here in the server, `args` and `result` went with the closure.
                         let Some(kept) = in_parent else { return 0 };

@@ -84,14 +84,13 @@ impl<T: Pod> Value<T> {
         })
     }
 
-    /// A pointer to the value in this process's mapping. Other processes may access it
-    /// concurrently; hold [`get_lock`](Value::get_lock) while using it.
+    /// A pointer to the value in this process's mapping, for foreign code. Other processes
+    /// may access it concurrently: reading or writing through it is `unsafe` and needs
+    /// [`get_lock`](Value::get_lock) held; safe code uses [`lock`](Value::lock) instead.
     ///
     /// ```
-    /// let x = multiproc_shared::Value::new(3_u8)?;
-    /// let _guard = x.get_lock().lock()?;
-    /// // SAFETY: the lock is held; the pointer is valid while `x` lives.
-    /// assert_eq!(unsafe { x.as_ptr().read() }, 3);
+    /// let x = multiproc_shared::Value::new(3_u64)?;
+    /// assert_eq!(x.as_ptr() as usize % align_of::<u64>(), 0);
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {

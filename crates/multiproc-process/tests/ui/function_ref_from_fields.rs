@@ -3,5 +3,5 @@
 use multiproc_process::FunctionRef;
 
 fn main() {
-    let _f = FunctionRef { sealed: todo!() };
+    let _f = FunctionRef { sealed: std::process::abort() };
 }

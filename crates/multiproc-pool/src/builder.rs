@@ -1,0 +1,169 @@
+//! `PoolBuilder`: the number of workers, their initializer, their task limit and their start
+//! method, checked before the pool starts.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use multiproc_process::{
+    Context, Portable, ProcessError, StartMethod, Target, get_context, get_start_method,
+    process_cpu_count,
+};
+
+use crate::pool::Pool;
+use crate::scheduler::{MakeWorker, WorkerSpec};
+use crate::worker::{WorkerConfig, init_then_run};
+
+/// Configures and starts a [`Pool`]: Python's `Pool(processes, initializer, initargs,
+/// maxtasksperchild, context)`.
+///
+/// ```
+/// use multiproc_pool::Pool;
+/// use multiproc_process::StartMethod;
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::builder()
+///     .processes(2)
+///     .maxtasksperchild(100)
+///     .start_method(StartMethod::Spawn)
+///     .build()?;
+/// assert_eq!(pool.map(square, [3, 4])?, [9, 16]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct PoolBuilder {
+    processes: Option<usize>,
+    initializer: Option<MakeWorker>,
+    max_tasks: Option<u64>,
+    method: Option<StartMethod>,
+}
+
+impl fmt::Debug for PoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolBuilder")
+            .field("processes", &self.processes)
+            .field("initializer", &self.initializer.is_some())
+            .field("maxtasksperchild", &self.max_tasks)
+            .field("start_method", &self.method)
+            .finish()
+    }
+}
+
+impl PoolBuilder {
+    /// The number of worker processes; by default [`process_cpu_count`] (the CPUs this process
+    /// may use), as in Python 3.13.
+    pub fn processes(mut self, processes: usize) -> Self {
+        self.processes = Some(processes);
+        self
+    }
+
+    /// A function every worker runs once, with `args`, before its first task (Python's
+    /// `initializer` and `initargs`): to set up per-process state such as a global, a logger
+    /// or a connection, that the tasks of that worker then see.
+    ///
+    /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`](crate::TaskError::Initializer), and
+    /// the next worker is started after a pause that doubles with each failure in a row
+    /// (from 50 ms up to 5 s), so that an initializer that always fails does not make the
+    /// pool start processes in a tight loop (CPython's does). After 5 workers in a row whose
+    /// initializer failed, with no result in between, the pool stops: every pending and
+    /// later task fails with [`TaskError::Initializer`](crate::TaskError::Initializer), which carries the panic's message.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn broken_setup() { panic!("no database") }
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::builder().processes(2).initializer(broken_setup, ()).build()?;
+    /// let failed = pool.map(square, 0..10).unwrap_err();
+    /// assert!(matches!(&failed, TaskError::Initializer(p) if p.message == "no database"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// The arguments travel to each worker as ordinary process arguments (inside an
+    /// ipc-channel message), so they may hold channel and shared-memory handles (an
+    /// `IpcSender`, a `multiproc` `Queue` or `Value`): that is how to give every worker such a
+    /// handle, as in Python (task arguments are plain serde data, see [`Pool`]). They are
+    /// cloned once per worker started.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use multiproc_pool::Pool;
+    /// static OFFSET: AtomicU64 = AtomicU64::new(0);
+    /// fn init(offset: u64) { OFFSET.store(offset, Ordering::Relaxed) }
+    /// fn shifted(x: u64) -> u64 { x + OFFSET.load(Ordering::Relaxed) }
+    /// let pool = Pool::builder().processes(2).initializer(init, (100,)).build()?;
+    /// assert_eq!(pool.map(shifted, [1, 2])?, [101, 102]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn initializer<F, Args>(mut self, f: F, args: Args) -> Self
+    where
+        F: Target<Args, Output = ()>,
+        Args: Portable + Clone,
+    {
+        let args = Mutex::new(args);
+        self.initializer = Some(Box::new(move |method, tasks, results, config| {
+            // Captures only `f`, a zero-sized function item: still a valid process target.
+            let entry = move |tasks, results, config, args: Args| {
+                init_then_run(f, args, tasks, results, config)
+            };
+            let args = args.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            get_context(method).process(entry, (tasks, results, config, args))
+        }));
+        self
+    }
+
+    /// Replace each worker after it has run this many chunks (Python's `maxtasksperchild`),
+    /// to bound what a leaking task can accumulate. 0 makes [`build`](PoolBuilder::build)
+    /// fail, as Python raises `ValueError`.
+    ///
+    /// ```
+    /// let refused = multiproc_pool::Pool::builder().maxtasksperchild(0).build();
+    /// assert!(refused.unwrap_err().to_string().contains("maxtasksperchild"));
+    /// ```
+    pub fn maxtasksperchild(mut self, tasks: u64) -> Self {
+        self.max_tasks = Some(tasks);
+        self
+    }
+
+    /// The start method of the workers; by default the program's
+    /// ([`get_start_method`]).
+    pub fn start_method(mut self, method: StartMethod) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// Python's `context=`: the start method of `context`.
+    pub fn context(self, context: Context) -> Self {
+        self.start_method(context.start_method())
+    }
+
+    /// Starts the workers. Fails if a worker cannot be started (the initializer's arguments
+    /// that cannot be serialized included), or if `processes` is 0.
+    pub fn build(self) -> Result<Pool, ProcessError> {
+        let processes = self.processes.unwrap_or_else(process_cpu_count);
+        if self.max_tasks == Some(0) {
+            return Err(ProcessError::Io {
+                context: "maxtasksperchild must be at least 1",
+                source: std::io::ErrorKind::InvalidInput.into(),
+            });
+        }
+        if processes == 0 {
+            return Err(ProcessError::Io {
+                context: "a pool needs at least one process",
+                source: std::io::ErrorKind::InvalidInput.into(),
+            });
+        }
+        let spec = WorkerSpec {
+            method: self.method.unwrap_or_else(get_start_method),
+            config: WorkerConfig {
+                max_tasks: self.max_tasks,
+            },
+            make: self.initializer,
+        };
+        Pool::launch(spec, processes, self.max_tasks)
+    }
+}
+
+impl Pool {
+    /// A builder for a pool with an initializer, `maxtasksperchild` or a start method.
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder::default()
+    }
+}
