@@ -36,7 +36,7 @@ fn five_process_counter_under_every_start_method() {
 
 fn hold_forever(value: Value<u64>, holding: Event) {
     let mut guard = value.lock().unwrap();
-    *guard = 7;
+    *guard = 7; // an update the guard would write back when dropped, which never happens
     holding.set();
     loop {
         std::thread::park();
@@ -69,7 +69,8 @@ fn owner_death_is_reported_under_every_start_method() {
             "{method:?}: took {:?}",
             started.elapsed()
         );
-        assert_eq!(*guard, 7, "{method:?}");
+        // A guard works on a copy: the dead owner's unfinished update never reached memory.
+        assert_eq!(*guard, 0, "{method:?}");
     }
 }
 

@@ -21,30 +21,40 @@ pub(crate) const fn is_native<T>() -> bool {
 
 /// Loads the `T` at `offset` with one atomic load of its size (`is_native::<T>()`).
 pub(crate) fn load_native<T: Pod>(segment: &Segment, offset: usize) -> Result<T, Error> {
+    load_native_ordered(segment, offset, Ordering::SeqCst)
+}
+
+/// [`load_native`] with the given ordering (`Relaxed` under a lock, whose acquire and
+/// release order the access).
+pub(crate) fn load_native_ordered<T: Pod>(
+    segment: &Segment,
+    offset: usize,
+    order: Ordering,
+) -> Result<T, Error> {
     let mapping = segment.mapping();
     let value = match size_of::<T>() {
         1 => bytemuck::pod_read_unaligned(
             &mapping
                 .atomic::<AtomicU8>(offset)?
-                .load(Ordering::SeqCst)
+                .load(order)
                 .to_ne_bytes(),
         ),
         2 => bytemuck::pod_read_unaligned(
             &mapping
                 .atomic::<AtomicU16>(offset)?
-                .load(Ordering::SeqCst)
+                .load(order)
                 .to_ne_bytes(),
         ),
         4 => bytemuck::pod_read_unaligned(
             &mapping
                 .atomic::<AtomicU32>(offset)?
-                .load(Ordering::SeqCst)
+                .load(order)
                 .to_ne_bytes(),
         ),
         8 => bytemuck::pod_read_unaligned(
             &mapping
                 .atomic::<AtomicU64>(offset)?
-                .load(Ordering::SeqCst)
+                .load(order)
                 .to_ne_bytes(),
         ),
         _ => {
@@ -63,21 +73,31 @@ pub(crate) fn store_native<T: Pod>(
     offset: usize,
     value: T,
 ) -> Result<(), Error> {
+    store_native_ordered(segment, offset, value, Ordering::SeqCst)
+}
+
+/// [`store_native`] with the given ordering (`Relaxed` under a lock).
+pub(crate) fn store_native_ordered<T: Pod>(
+    segment: &Segment,
+    offset: usize,
+    value: T,
+    order: Ordering,
+) -> Result<(), Error> {
     let mapping = segment.mapping();
     let bytes = bytemuck::bytes_of(&value);
     match size_of::<T>() {
         1 => mapping
             .atomic::<AtomicU8>(offset)?
-            .store(u8::from_ne_bytes(bits(bytes)), Ordering::SeqCst),
+            .store(u8::from_ne_bytes(bits(bytes)), order),
         2 => mapping
             .atomic::<AtomicU16>(offset)?
-            .store(u16::from_ne_bytes(bits(bytes)), Ordering::SeqCst),
+            .store(u16::from_ne_bytes(bits(bytes)), order),
         4 => mapping
             .atomic::<AtomicU32>(offset)?
-            .store(u32::from_ne_bytes(bits(bytes)), Ordering::SeqCst),
+            .store(u32::from_ne_bytes(bits(bytes)), order),
         8 => mapping
             .atomic::<AtomicU64>(offset)?
-            .store(u64::from_ne_bytes(bits(bytes)), Ordering::SeqCst),
+            .store(u64::from_ne_bytes(bits(bytes)), order),
         _ => {
             return Err(Error::Unaligned {
                 offset,

@@ -18,16 +18,37 @@ use crate::words::Acquire;
 use crate::{Error, RLock, Segment};
 
 /// Reads the `T` at byte `offset` of `segment`, which the crate's layout sized for it.
+///
+/// A value of 1, 2, 4 or 8 bytes is read with one atomic load of its own size, the size the
+/// lock-free atomic helpers use, so that no two accesses to its bytes ever differ in size.
+/// Callers hold the value's lock, whose acquire and release order the access: `Relaxed`.
 fn read_data<T: Pod>(segment: &Segment, offset: usize) -> T {
-    match cell::read_bytes(segment, offset) {
+    let read = if cell::is_native::<T>() {
+        cell::load_native_ordered(segment, offset, std::sync::atomic::Ordering::Relaxed)
+    } else {
+        cell::read_bytes(segment, offset)
+    };
+    match read {
         Ok(value) => value,
         Err(err) => unreachable!("the data of a value is misplaced: {err}"),
     }
 }
 
 /// Writes the `T` at byte `offset` of `segment`, which the crate's layout sized for it.
+///
+/// Sizes as in [`read_data`].
 fn write_data<T: Pod>(segment: &Segment, offset: usize, value: &T) {
-    if let Err(err) = segment.write_at(offset, bytemuck::bytes_of(value)) {
+    let written = if cell::is_native::<T>() {
+        cell::store_native_ordered(
+            segment,
+            offset,
+            *value,
+            std::sync::atomic::Ordering::Relaxed,
+        )
+    } else {
+        segment.write_at(offset, bytemuck::bytes_of(value))
+    };
+    if let Err(err) = written {
         unreachable!("the data of a value is misplaced: {err}")
     }
 }
@@ -38,8 +59,8 @@ fn write_data<T: Pod>(segment: &Segment, offset: usize, value: &T) {
 /// pattern), because each process maps the memory at its own address. `get` and `set`
 /// take the lock for the access, like Python's `.value`; [`lock`](Value::lock) holds it
 /// across a read-modify-write; for integers, the atomic helpers
-/// ([`fetch_add`](Value::fetch_add), ...) do one atomic operation under the lock (a
-/// guard on another thread may hold `&mut T`; [`RawValue`] has lock-free ones).
+/// ([`fetch_add`](Value::fetch_add), ...) do one lock-free atomic operation, without the
+/// lock. A [`ValueGuard`] works on a copy of the value that it writes back when dropped.
 ///
 /// ```
 /// use multiproc_shared::Value;
@@ -167,10 +188,8 @@ impl<T: Pod> Value<T> {
     /// ```
     pub fn lock(&self) -> LockResult<ValueGuard<'_, T>> {
         match DataLock::of(self.segment()).acquire_guard(None, "Value::lock") {
-            Some((held, Acquire::OwnerDied)) => {
-                Err(OwnerDied::new(ValueGuard { value: self, held }))
-            }
-            Some((held, _)) => Ok(ValueGuard { value: self, held }),
+            Some((held, Acquire::OwnerDied)) => Err(OwnerDied::new(ValueGuard::new(self, held))),
+            Some((held, _)) => Ok(ValueGuard::new(self, held)),
             None => unreachable!("an acquire without a deadline does not time out"),
         }
     }
@@ -185,9 +204,9 @@ impl<T: Pod> Value<T> {
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<ValueGuard<'_, T>>> {
         match DataLock::of(self.segment()).acquire_guard(deadline_after(timeout), "Value::lock") {
             Some((held, Acquire::OwnerDied)) => {
-                Err(OwnerDied::new(Some(ValueGuard { value: self, held })))
+                Err(OwnerDied::new(Some(ValueGuard::new(self, held))))
             }
-            Some((held, _)) => Ok(Some(ValueGuard { value: self, held })),
+            Some((held, _)) => Ok(Some(ValueGuard::new(self, held))),
             None => Ok(None),
         }
     }
@@ -212,31 +231,45 @@ impl<T: Pod> Value<T> {
 pub struct ValueGuard<'a, T: Pod> {
     value: &'a Value<T>,
     held: GuardHeld,
+    /// The value as it was read when the lock was taken; the guard derefs to this copy and
+    /// writes it back when it is dropped, if it was borrowed mutably. No reference ever
+    /// points into the shared memory itself, so the lock-free atomic helpers cannot race
+    /// with a guard.
+    copy: T,
+    dirty: bool,
+}
+
+impl<'a, T: Pod> ValueGuard<'a, T> {
+    fn new(value: &'a Value<T>, held: GuardHeld) -> ValueGuard<'a, T> {
+        let copy = read_data(value.segment(), Value::<T>::DATA);
+        ValueGuard {
+            value,
+            held,
+            copy,
+            dirty: false,
+        }
+    }
 }
 
 impl<T: Pod> Deref for ValueGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        let mapping = self.value.segment().mapping();
-        match mapping.locked_slice::<T>(Value::<T>::DATA, 1, &self.held) {
-            Ok([value]) => value,
-            _ => unreachable!("the data of a value is misplaced"),
-        }
+        &self.copy
     }
 }
 
 impl<T: Pod> DerefMut for ValueGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        let mapping = self.value.segment().mapping();
-        match mapping.locked_slice_mut::<T>(Value::<T>::DATA, 1, &mut self.held) {
-            Ok([value]) => value,
-            _ => unreachable!("the data of a value is misplaced"),
-        }
+        self.dirty = true;
+        &mut self.copy
     }
 }
 
 impl<T: Pod> Drop for ValueGuard<'_, T> {
     fn drop(&mut self) {
+        if self.dirty {
+            write_data(self.value.segment(), Value::<T>::DATA, &self.copy);
+        }
         DataLock::of(self.value.segment()).release_guard(&mut self.held);
     }
 }
@@ -556,14 +589,10 @@ macro_rules! atomic_helpers {
 }
 
 impl<T: Pod> Value<T> {
-    /// Runs `op` under the value's lock: a guard on another thread may hold `&mut T`, so
-    /// even an atomic access must wait for it.
+    /// Runs `op` directly: a guard works on a copy, and every access to the data is an
+    /// atomic of the value's own size, so nothing can race with it.
     fn atomic_op<R>(&self, op: impl FnOnce(&Segment) -> R) -> R {
-        let lock = DataLock::of(self.segment());
-        lock.begin_access("Value atomic helper");
-        let result = op(self.segment());
-        lock.end_access();
-        result
+        op(self.segment())
     }
 }
 
@@ -577,6 +606,6 @@ impl<T: Pod> RawValue<T> {
 atomic_helpers!(
     Value,
     "Value",
-    " (under the value's lock, which a `ValueGuard` on another thread holds)"
+    " (lock-free: it does not take the value's lock, and a `ValueGuard` that is written back later overwrites it)"
 );
 atomic_helpers!(RawValue, "RawValue", " (lock-free)");

@@ -92,7 +92,7 @@ fn value_lock_owner_death_hands_the_guard_over() {
         let held = value.clone();
         let child = fork(|| {
             let mut guard = held.lock().unwrap();
-            *guard = 41; // half-way through an update
+            *guard = 41; // half-way through an update, never written back
             signal.child_send(1);
             loop {
                 std::thread::park();
@@ -107,7 +107,9 @@ fn value_lock_owner_death_hands_the_guard_over() {
             Ok(_) => panic!("owner death not reported"),
         };
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(*guard, 41);
+        // A guard works on a copy that it writes back when dropped: the dead owner's
+        // unfinished update never reached shared memory.
+        assert_eq!(*guard, 0);
         *guard = 42; // repaired
         drop(guard);
         assert_eq!(value.get(), 42);
