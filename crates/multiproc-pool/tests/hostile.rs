@@ -10,7 +10,7 @@
 mod common;
 
 use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::time::Duration;
 
 use multiproc_pool::{Pool, TaskError};
@@ -54,9 +54,15 @@ fn own_result_ring() -> File {
         let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
             continue;
         };
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if size == RING_HEADER + RING_BYTES && read_u64(&file, CAPACITY) == RING_BYTES {
-            rings.push(file);
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        if meta.len() == RING_HEADER + RING_BYTES && read_u64(&file, CAPACITY) == RING_BYTES {
+            // Two descriptors may name the same memfd (the one a message carried and the one
+            // the segment was mapped through): one ring, counted once.
+            if !rings.iter().any(|(ino, _)| *ino == meta.ino()) {
+                rings.push((meta.ino(), file));
+            }
         }
     }
     assert_eq!(
@@ -64,7 +70,7 @@ fn own_result_ring() -> File {
         1,
         "exactly one result ring among the worker's fds"
     );
-    rings.pop().unwrap()
+    rings.pop().map(|(_, file)| file).unwrap()
 }
 
 /// Appends a record `[u32 length][body]` to the ring behind the pool's back.
