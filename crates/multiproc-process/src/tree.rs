@@ -71,11 +71,12 @@ pub fn parent_process() -> Option<ProcessInfo> {
 ///
 /// ```
 /// use multiproc_process::{active_children, Process};
-/// fn wait_for_stdin() { let _ = std::io::stdin().read_line(&mut String::new()); }
-/// let mut p = Process::new(wait_for_stdin, ());
+/// fn forever() { loop { std::thread::park(); } }
+/// let mut p = Process::new(forever, ());
 /// p.start().unwrap();
 /// assert!(active_children().iter().any(|c| Some(c.pid()) == p.pid()));
-/// p.join().unwrap();
+/// p.terminate().unwrap();
+/// assert!(p.join().is_err()); // ended by SIGTERM
 /// assert!(active_children().is_empty());
 /// ```
 #[doc(alias = "multiprocessing.active_children")]
