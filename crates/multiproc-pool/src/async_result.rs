@@ -76,15 +76,7 @@ impl<T> Cell<T> {
     /// `Err(TaskError::WrongProcess)` in a process other than the one that submitted the
     /// task (a forked child), where no result can ever arrive.
     fn check_process(&self) -> Result<(), TaskError> {
-        let current = multiproc_sys::process::pid();
-        if current == self.owner {
-            Ok(())
-        } else {
-            Err(TaskError::WrongProcess {
-                owner: self.owner,
-                current,
-            })
-        }
+        crate::error::check_owner(self.owner)
     }
 
     /// Waits until the result is in, up to `deadline` (`None`: no limit): `NotReady` when

@@ -137,3 +137,14 @@ fn status_text(status: &Option<ExitStatus>) -> String {
         None => "exit status unknown".to_owned(),
     }
 }
+
+/// `Err(TaskError::WrongProcess)` unless the calling process is `owner`, the process that
+/// made the pool or submitted the task: a forked child has the object but never its results.
+pub(crate) fn check_owner(owner: u32) -> Result<(), TaskError> {
+    let current = multiproc_sys::process::pid();
+    if current == owner {
+        Ok(())
+    } else {
+        Err(TaskError::WrongProcess { owner, current })
+    }
+}

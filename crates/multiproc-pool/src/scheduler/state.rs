@@ -139,15 +139,7 @@ impl Shared {
 
     /// `Err(TaskError::WrongProcess)` unless called in the process that made the pool.
     pub(crate) fn check_process(&self) -> Result<(), TaskError> {
-        let current = multiproc_sys::process::pid();
-        if current == self.owner {
-            Ok(())
-        } else {
-            Err(TaskError::WrongProcess {
-                owner: self.owner,
-                current,
-            })
-        }
+        crate::error::check_owner(self.owner)
     }
 
     /// Wakes the result thread up.
