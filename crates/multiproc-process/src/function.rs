@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::error::PanicInfo;
 use crate::sys;
 use crate::tag::{Kind, Sealed, Verified};
-use crate::target::{Portable, Target, assert_nameable};
+use crate::target::{Portable, Target, TargetMustCaptureNothing};
 
 /// A function of this executable that any process running the same executable can call: the
 /// unit of work a process pool ships to its workers.
@@ -82,7 +82,7 @@ impl FunctionRef {
         Args: Portable,
         F::Output: Portable,
     {
-        const { assert_nameable::<F>() };
+        let () = TargetMustCaptureNothing::<F>::CHECK;
         let _ = f;
         let batch: BatchFn = call_batch::<F, Args>;
         FunctionRef {
