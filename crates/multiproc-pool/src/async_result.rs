@@ -473,7 +473,7 @@ impl<R: Portable> Sink for MapSink<R> {
             Ok(()) => {
                 if let Some((index, panic)) = panics.into_iter().next() {
                     let position = positions.iter().nth(index).unwrap_or(positions.start);
-                    state.fail(position, TaskError::Panicked(panic));
+                    state.fail(position, TaskError::from_call(panic, position));
                 } else if positions.skipped.is_empty() && state.first_error.is_none() {
                     state.runs.push((positions.start, values));
                 }

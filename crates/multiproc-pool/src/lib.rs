@@ -125,3 +125,5 @@ pub use self::error::TaskError;
 pub use self::imap::IMap;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
+#[doc(no_inline)]
+pub use multiproc_process::{Fallible, fallible};

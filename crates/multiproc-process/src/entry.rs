@@ -38,8 +38,9 @@ where
         };
         // `Process::new`, the only code that names this trampoline, held a value of `F`.
         let f: F = sys::conjure_target::<F, Args>();
-        let outcome = match catch_panic(false, move || f.call(args)) {
-            Ok(value) => Outcome::Returned(value),
+        let outcome = match catch_panic(false, move || f.try_call(args)) {
+            Ok(Ok(value)) => Outcome::Returned(value),
+            Ok(Err(chain)) => Outcome::Error(chain),
             Err(panic) => Outcome::Panicked(panic),
         };
         let code = if matches!(outcome, Outcome::Returned(_)) {

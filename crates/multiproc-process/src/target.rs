@@ -71,6 +71,23 @@ pub trait Target<Args>: Copy + Send + Sync + 'static {
     type Output;
     /// Calls the function with the tuple's elements as its arguments.
     fn call(self, args: Args) -> Self::Output;
+
+    /// Calls the function, splitting a failure off its result: `Err` holds the error chain
+    /// of a [`fallible`](crate::fallible) target's `Err`; every other target returns `Ok`.
+    /// This is what a child runs.
+    ///
+    /// ```
+    /// use multiproc_process::{Target, fallible};
+    /// fn half(x: u32) -> Result<u32, String> {
+    ///     if x % 2 == 0 { Ok(x / 2) } else { Err(format!("{x} is odd")) }
+    /// }
+    /// assert_eq!(fallible(half).try_call((4,)), Ok(2));
+    /// assert_eq!(fallible(half).try_call((3,)), Err("3 is odd".to_owned()));
+    /// assert_eq!(half.try_call((3,)), Ok(Err("3 is odd".to_owned())));
+    /// ```
+    fn try_call(self, args: Args) -> Result<Self::Output, String> {
+        Ok(self.call(args))
+    }
 }
 
 macro_rules! impl_target {

@@ -207,7 +207,7 @@ pub use multiproc_shared as shared;
 #[cfg(feature = "process")]
 #[doc(no_inline)]
 pub use multiproc_process::{
-    Context, Process, StartMethod, active_children, cpu_count, current_process,
+    Context, Process, StartMethod, active_children, cpu_count, current_process, fallible,
     get_all_start_methods, get_context, get_start_method, log_to_stderr, parent_process,
     physical_cpu_count, process_cpu_count, set_start_method,
 };
@@ -238,7 +238,7 @@ pub mod prelude {
     #[cfg(feature = "process")]
     #[doc(no_inline)]
     pub use multiproc_process::{
-        Process, StartMethod, cpu_count, current_process, get_context, process_cpu_count,
+        Process, StartMethod, cpu_count, current_process, fallible, get_context, process_cpu_count,
     };
     #[cfg(feature = "shared")]
     #[doc(no_inline)]
