@@ -62,7 +62,7 @@ const CHAIN: &str = "parsing: invalid digit found in string";
 
 /// Fails on multiples of 7 (other than 0) with a three-link chain.
 fn sevens(x: u32) -> Result<u32, Outer> {
-    if x % 7 == 0 && x != 0 {
+    if x.is_multiple_of(7) && x != 0 {
         let inner = Inner("x".parse::<u32>().unwrap_err());
         return Err(Outer { item: x, inner });
     }

@@ -17,6 +17,16 @@ use serde::de::DeserializeOwned;
 /// arguments instead, or use [`Process::fork`](crate::Process::fork), which runs any closure in a
 /// forked child.
 ///
+/// ```
+/// use multiproc_process::Target;
+/// fn add(a: i32, b: i32) -> i32 { a + b }
+/// assert_eq!(Target::call(add, (2, 3)), 5);
+/// assert_eq!(Target::call(|| "hi", ()), "hi");
+/// ```
+///
+/// A target that returns `Result<T, E>` returns it as a value; wrapped in
+/// [`fallible`](crate::fallible), its `Err` is reported as the call's failure instead.
+///
 /// # When a capturing closure is refused
 ///
 /// A closure that captures something that is not `Copy` (a `String`, a `Vec`, a reference to a
@@ -58,14 +68,6 @@ use serde::de::DeserializeOwned;
 ///   `#[diagnostic::on_unimplemented]` only rewords a bound that fails.
 /// * `cargo check` does not evaluate the constants of generic functions (it stops before
 ///   monomorphization), so no form of the size assertion can fire there.
-///
-
-/// ```
-/// use multiproc_process::Target;
-/// fn add(a: i32, b: i32) -> i32 { a + b }
-/// assert_eq!(Target::call(add, (2, 3)), 5);
-/// assert_eq!(Target::call(|| "hi", ()), "hi");
-/// ```
 pub trait Target<Args>: Copy + Send + Sync + 'static {
     /// The function's return type.
     type Output;
