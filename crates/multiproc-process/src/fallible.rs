@@ -79,6 +79,9 @@ pub fn fallible<F>(f: F) -> Fallible<F> {
     Fallible(f)
 }
 
+// Not offered in the error for a target that fails its bounds (a capturing closure): wrapping
+// it in `fallible` is never the fix.
+#[diagnostic::do_not_recommend]
 impl<F, Args, T, E> Target<Args> for Fallible<F>
 where
     F: Target<Args, Output = Result<T, E>>,

@@ -68,6 +68,14 @@ use serde::de::DeserializeOwned;
 ///   `#[diagnostic::on_unimplemented]` only rewords a bound that fails.
 /// * `cargo check` does not evaluate the constants of generic functions (it stops before
 ///   monomorphization), so no form of the size assertion can fire there.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a process target for the arguments given",
+    label = "not a target for these arguments",
+    note = "a target is a function item or a closure that captures nothing, of up to eight \
+            serde arguments, given as a tuple: `()`, `(x,)`, `(x, y)`...",
+    note = "`fallible(f)` is a target when `f` is one and returns `Result<T, E>` with `E: \
+            Into<Box<dyn Error + Send + Sync>>`"
+)]
 pub trait Target<Args>: Copy + Send + Sync + 'static {
     /// The function's return type.
     type Output;
