@@ -10,7 +10,8 @@
 //! are refused by that size assertion, at build time only (the `Target` docs say why no
 //! design refuses them at `cargo check` without reversing Python's argument order): their
 //! `.stderr` pins one error, whose "evaluation of `TargetMustCaptureNothing::<..>::CHECK`" line
-//! names the user's closure with its file and line.
+//! names the user's closure with its file and line (inside `Fallible<..>` when wrapped in
+//! `fallible`). `fallible` of a target that does not return a `Result` fails `cargo check`.
 
 #[test]
 fn refused_targets_and_arguments() {
