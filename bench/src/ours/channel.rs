@@ -88,7 +88,7 @@ pub(crate) fn queue_1mib_bytes(params: &Params) -> Outcome {
 }
 
 /// How the parent takes an item: `Queue::get` or `Queue::get_bytes`.
-type Take = fn(&Queue<Vec<u8>>) -> Result<Vec<u8>, channel::Error>;
+type Take = fn(&Queue<Vec<u8>>) -> Result<Vec<u8>, channel::QueueError>;
 
 /// A fork-started `producer` puts `n` items of 1 MiB; the parent takes them with `get`.
 fn move_mib_items<F>(params: &Params, producer: F, get: Take) -> Outcome

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::error::PipeError;
 use crate::pipe::Connection;
 use crate::queue::{JoinableQueue, Queue, SimpleQueue};
 
@@ -26,7 +26,7 @@ use crate::queue::{JoinableQueue, Queue, SimpleQueue};
 /// let stdin = std::io::stdin();
 /// let objects: [Waitable<'_>; 3] = [(&reader).into(), (&queue).into(), Waitable::fd(&stdin)];
 /// # let _ = objects;
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Waitable<'a>(Kind<'a>);
 
@@ -142,10 +142,10 @@ impl<'a, T: Serialize + DeserializeOwned + 'static> From<&'a JoinableQueue<T>> f
 /// queue.put(1)?;
 /// assert_eq!(wait(&[(&reader).into(), (&queue).into()], None)?, [1]);
 /// # drop(writer);
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[doc(alias = "multiprocessing.connection.wait")]
-pub fn wait(objects: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<usize>, Error> {
+pub fn wait(objects: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<usize>, PipeError> {
     let deadline = multiproc_sys::time::deadline_after(timeout);
     let fds: Vec<(usize, BorrowedFd<'_>)> = objects
         .iter()

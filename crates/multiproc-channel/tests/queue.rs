@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::{LONG, fork};
-use multiproc_channel::{Error, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
+use multiproc_channel::{JoinableQueue, Pipe, Queue, QueueError, SimpleQueue, wait};
 use multiproc_test_support::Child;
 
 /// Consumes until the queue is closed and drained; reports everything it took.
@@ -15,7 +15,7 @@ fn consumer(queue: Queue<u64>, report: multiproc_channel::Connection<Vec<u64>>) 
     loop {
         match queue.get_timeout(LONG) {
             Ok(item) => taken.push(item),
-            Err(Error::Closed) => break,
+            Err(QueueError::Closed) => break,
             Err(err) => panic!("consumer: {err}"),
         }
     }
@@ -69,7 +69,7 @@ fn bounded_put_timeout_full_and_get_timeout_empty() {
     let started = Instant::now();
     assert!(matches!(
         queue.get_timeout(Duration::from_millis(30)),
-        Err(Error::Empty)
+        Err(QueueError::Empty)
     ));
     assert!(started.elapsed() >= Duration::from_millis(30));
     queue.put("a".into()).unwrap();
@@ -89,7 +89,7 @@ fn bounded_put_timeout_full_and_get_timeout_empty() {
     child.join_ok(LONG);
     assert_eq!(queue.get().unwrap(), "b");
     assert_eq!(queue.get().unwrap(), "c");
-    assert!(matches!(queue.get_nowait(), Err(Error::Empty)));
+    assert!(matches!(queue.get_nowait(), Err(QueueError::Empty)));
 }
 
 #[test]
@@ -252,7 +252,10 @@ fn joinable_queue_join_returns_after_all_task_done() {
         "watchdog: join did not return"
     );
     assert_eq!(queue.unfinished_tasks(), 0);
-    assert!(matches!(queue.task_done(), Err(Error::TaskDoneTooOften)));
+    assert!(matches!(
+        queue.task_done(),
+        Err(QueueError::TaskDoneTooOften)
+    ));
     for worker in workers {
         worker.join_ok(LONG);
     }
@@ -271,7 +274,7 @@ fn simple_queue_and_shared_handles_refused() {
     let carrier = Queue::<multiproc_channel::Connection<u8>>::new().unwrap();
     let (_, end) = Pipe::<u8>::new().unwrap();
     let err = carrier.put(end).unwrap_err();
-    assert!(matches!(err.error(), Error::Encode(_)), "{err:?}");
+    assert!(matches!(err.error(), QueueError::Encode(_)), "{err:?}");
     let inner = Queue::<Queue<u8>>::new().unwrap();
     let err = inner.put(Queue::new().unwrap()).unwrap_err();
     assert!(err.to_string().contains("Pipe"), "{err}");

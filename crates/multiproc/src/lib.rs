@@ -156,7 +156,7 @@
 //! the signal. In a pool, only the failed task is reported; a dead worker is replaced.
 //!
 //! ```
-//! use multiproc::pool::TaskError;
+//! use multiproc::pool::PoolError;
 //! use multiproc::Pool;
 //!
 //! fn risky(x: u32) -> u32 {
@@ -166,7 +166,7 @@
 //!
 //! let pool = Pool::new(2)?;
 //! let results: Vec<_> = pool.chunksize(1).imap(risky, 0..6).collect();
-//! assert!(matches!(results[3], Err(TaskError::WorkerDied { .. })));
+//! assert!(matches!(results[3], Err(PoolError::WorkerDied { .. })));
 //! assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
 //! # Ok::<(), multiproc::Error>(())
 //! ```
