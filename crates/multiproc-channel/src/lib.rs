@@ -23,7 +23,7 @@
 //! for i in 0..10 {
 //!     queue.put(i)?;
 //! }
-//! assert_eq!(queue.qsize(), 10);
+//! assert_eq!(queue.len(), 10);
 //! assert_eq!((0..10).map(|_| queue.get().unwrap()).sum::<u64>(), 45);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

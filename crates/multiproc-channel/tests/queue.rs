@@ -79,7 +79,7 @@ fn bounded_put_timeout_full_and_get_timeout_empty() {
         .unwrap_err();
     assert!(err.is_full());
     assert_eq!(err.into_inner(), "c");
-    assert_eq!(queue.qsize(), 2);
+    assert_eq!(queue.len(), 2);
     // A consumer in another process makes room.
     let child = fork({
         let queue = queue.clone();
@@ -160,7 +160,7 @@ fn killed_consumer_mid_stream_of_a_large_item() {
     // With no consumer yet, the producer fills the ring with the first chunk and sleeps
     // until space frees; the item already counts.
     let deadline = Instant::now() + LONG;
-    while queue.qsize() == 0 {
+    while queue.is_empty() {
         assert!(
             Instant::now() < deadline,
             "watchdog: producer never started"
@@ -190,7 +190,7 @@ fn killed_consumer_mid_stream_of_a_large_item() {
     });
     // The victim claims the item (qsize drops to 0), reads the chunk in the ring and
     // waits for the rest, which cannot come.
-    while queue.qsize() != 0 {
+    while !queue.is_empty() {
         assert!(
             Instant::now() < deadline,
             "watchdog: victim never claimed the item"
@@ -224,7 +224,7 @@ fn producer_joins_before_the_consumer_drains() {
         }
     });
     producer.join_ok(LONG);
-    assert_eq!(queue.qsize(), 1000);
+    assert_eq!(queue.len(), 1000);
     for i in 0..1000u32 {
         assert_eq!(queue.get_nowait().unwrap(), vec![i as u8; 1000]);
     }

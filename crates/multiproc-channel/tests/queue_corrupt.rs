@@ -242,7 +242,7 @@ fn a_stream_length_cut_under_a_live_writer_is_corrupt_and_the_writer_finishes() 
             fork(move || queue.put_bytes(&vec![7; 10 * RING_BYTES]).unwrap())
         };
         // The writer counts its item when it starts the stream, after announcing its length.
-        while queue.qsize() == 0 {
+        while queue.is_empty() {
             std::thread::yield_now();
         }
         peer_scribbles(RING_BYTES, vec![word(STREAM_TOTAL, 100)]);

@@ -235,8 +235,9 @@ impl<T> AsyncResult<T> {
 
     /// Whether the result has arrived (its callback may still be running: `get` returns once
     /// it has).
-    pub fn ready(&self) -> bool {
-        self.successful().is_some()
+    #[doc(alias = "ready")]
+    pub fn is_ready(&self) -> bool {
+        self.is_successful().is_some()
     }
 
     /// Whether the task succeeded: `None` while it is not ready (where Python raises
@@ -248,10 +249,11 @@ impl<T> AsyncResult<T> {
     /// let pool = Pool::new(1)?;
     /// let result = pool.apply_async(fail, ());
     /// result.wait();
-    /// assert_eq!(result.successful(), Some(false));
+    /// assert_eq!(result.is_successful(), Some(false));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn successful(&self) -> Option<bool> {
+    #[doc(alias = "successful")]
+    pub fn is_successful(&self) -> Option<bool> {
         let state = self.cell.lock();
         state.succeeded.or(state.delivering)
     }
@@ -349,7 +351,7 @@ impl<T: Send + 'static> AsyncResult<T> {
 impl<T> fmt::Debug for AsyncResult<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncResult")
-            .field("ready", &self.ready())
+            .field("ready", &self.is_ready())
             .field("completed", &self.completed())
             .field("total", &self.total())
             .finish()

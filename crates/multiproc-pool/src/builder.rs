@@ -5,10 +5,10 @@ use std::fmt;
 use std::sync::Mutex;
 
 use multiproc_process::{
-    Context, Portable, ProcessError, StartMethod, Target, get_context, get_start_method,
-    process_cpu_count,
+    Context, Portable, StartMethod, Target, get_context, get_start_method, process_cpu_count,
 };
 
+use crate::error::PoolError;
 use crate::pool::Pool;
 use crate::scheduler::{MakeWorker, WorkerSpec};
 use crate::worker::{WorkerConfig, init_then_run};
@@ -136,18 +136,16 @@ impl PoolBuilder {
 
     /// Starts the workers. Fails if a worker cannot be started (the initializer's arguments
     /// that cannot be serialized included), or if `processes` is 0.
-    pub fn build(self) -> Result<Pool, ProcessError> {
+    pub fn build(self) -> Result<Pool, PoolError> {
         let processes = self.processes.unwrap_or_else(process_cpu_count);
         if self.max_tasks == Some(0) {
-            return Err(ProcessError::Io {
-                context: "maxtasksperchild must be at least 1",
-                source: std::io::ErrorKind::InvalidInput.into(),
+            return Err(PoolError::InvalidArgument {
+                detail: "maxtasksperchild must be at least 1".into(),
             });
         }
         if processes == 0 {
-            return Err(ProcessError::Io {
-                context: "a pool needs at least one process",
-                source: std::io::ErrorKind::InvalidInput.into(),
+            return Err(PoolError::InvalidArgument {
+                detail: "a pool needs at least one process".into(),
             });
         }
         let spec = WorkerSpec {

@@ -70,6 +70,22 @@ pub enum PoolError {
     /// The pool's initializer panicked in the worker that was to run the task.
     #[error("the pool's initializer panicked in the worker: {0}")]
     Initializer(PanicInfo),
+    /// The pool could not start: a worker or the result thread failed to start.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError};
+    /// // Not an error of this kind, but the shape of a match on it:
+    /// match Pool::new(1) {
+    ///     Ok(_) => {}
+    ///     Err(PoolError::Start { detail }) => eprintln!("no pool: {detail}"),
+    ///     Err(other) => eprintln!("{other}"),
+    /// }
+    /// ```
+    #[error("the pool could not start: {detail}")]
+    Start {
+        /// The start's error, with its causes.
+        detail: String,
+    },
     /// No worker could be started to run the task.
     #[error("no worker could be started: {detail}")]
     NoWorkers {
@@ -146,5 +162,18 @@ pub(crate) fn check_owner(owner: u32) -> Result<(), PoolError> {
         Ok(())
     } else {
         Err(PoolError::WrongProcess { owner, current })
+    }
+}
+
+impl From<multiproc_process::ProcessError> for PoolError {
+    fn from(err: multiproc_process::ProcessError) -> PoolError {
+        let mut detail = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            detail.push_str(": ");
+            detail.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        PoolError::Start { detail }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use multiproc_process::{FunctionRef, Portable, ProcessError, StartMethod, Target};
+use multiproc_process::{FunctionRef, Portable, StartMethod, Target};
 
 use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
 use crate::callbacks::Callbacks;
@@ -106,7 +106,7 @@ impl Pool {
         spec: WorkerSpec,
         processes: usize,
         max_tasks: Option<u64>,
-    ) -> Result<Pool, ProcessError> {
+    ) -> Result<Pool, PoolError> {
         let (shared, handle) = scheduler::launch(spec, processes, max_tasks)?;
         let results_thread_id = handle.thread().id();
         Ok(Pool {
@@ -126,7 +126,7 @@ impl Pool {
     /// assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new(processes: usize) -> Result<Pool, ProcessError> {
+    pub fn new(processes: usize) -> Result<Pool, PoolError> {
         Pool::builder().processes(processes).build()
     }
 

@@ -127,8 +127,8 @@ fn apply_async_callbacks_and_get_timeout() {
                 .apply_async(multiply, (6, 7))
                 .callback(move |v| tx.send(*v).unwrap());
             assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), 42);
-            assert!(ok.ready());
-            assert_eq!(ok.successful(), Some(true));
+            assert!(ok.is_ready());
+            assert_eq!(ok.is_successful(), Some(true));
             assert_eq!(ok.get(), Ok(42));
 
             let (tx, rx) = std::sync::mpsc::channel();
@@ -141,15 +141,15 @@ fn apply_async_callbacks_and_get_timeout() {
                 matches!(&error, PoolError::Panicked(p) if p.message == "three is right out"),
                 "{error}"
             );
-            assert_eq!(failed.successful(), Some(false));
+            assert_eq!(failed.is_successful(), Some(false));
 
             let slow = pool.apply_async(nap, (400,));
             assert_eq!(
                 slow.get_timeout(Duration::from_millis(10)),
                 Err(PoolError::NotReady)
             );
-            assert!(!slow.ready());
-            assert_eq!(slow.successful(), None);
+            assert!(!slow.is_ready());
+            assert_eq!(slow.is_successful(), None);
             assert_eq!(slow.get_timeout(Duration::from_secs(30)), Ok(400));
             assert_eq!(
                 slow.get_timeout(Duration::from_secs(1)),

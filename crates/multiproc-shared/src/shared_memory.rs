@@ -119,7 +119,7 @@ impl SharedMemory {
     /// ```
     /// # let name = format!("multiproc-doc-create-{}", std::process::id());
     /// let block = multiproc_shared::SharedMemory::create(&name, 100)?;
-    /// assert_eq!(block.size(), 100);
+    /// assert_eq!(block.len(), 100);
     /// block.unlink()?;
     /// assert!(multiproc_shared::SharedMemory::create("../etc", 1).is_err());
     /// # Ok::<(), multiproc_shared::SharedError>(())
@@ -213,12 +213,25 @@ impl SharedMemory {
     ///
     /// ```
     /// let block = multiproc_shared::SharedMemory::create_unique(9)?;
-    /// assert_eq!(block.size(), 9);
+    /// assert_eq!(block.len(), 9);
     /// block.unlink()?;
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn size(&self) -> usize {
+    #[doc(alias = "size")]
+    pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// `true` if the block has no bytes (a block attached to a name whose segment is empty).
+    ///
+    /// ```
+    /// let block = multiproc_shared::SharedMemory::create_unique(9)?;
+    /// assert!(!block.is_empty());
+    /// block.unlink()?;
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The start of the mapping in this process (page-aligned).
@@ -294,7 +307,7 @@ impl fmt::Debug for SharedMemory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedMemory")
             .field("name", &self.name)
-            .field("size", &self.size())
+            .field("size", &self.len())
             .finish()
     }
 }

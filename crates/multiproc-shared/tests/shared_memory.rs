@@ -18,7 +18,7 @@ fn child_attaches_by_name_and_parent_sees_its_writes() {
         assert_eq!(mode & 0o777, 0o600);
         let child = fork(move || {
             let attached = SharedMemory::attach(&name).unwrap();
-            assert_eq!(attached.size(), 4096);
+            assert_eq!(attached.len(), 4096);
             attached.write_at(0, b"ping").unwrap();
         });
         assert_eq!(child.wait(), 0);

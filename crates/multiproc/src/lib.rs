@@ -207,25 +207,28 @@ pub use multiproc_shared as shared;
 #[cfg(feature = "process")]
 #[doc(no_inline)]
 pub use multiproc_process::{
-    Context, Process, StartMethod, active_children, cpu_count, current_process,
-    get_all_start_methods, get_context, get_start_method, log_to_stderr, parent_process,
-    physical_cpu_count, process_cpu_count, set_start_method,
+    Context, ExitReason, PanicInfo, Process, ProcessError, StartMethod, active_children, cpu_count,
+    current_process, get_all_start_methods, get_context, get_start_method, log_to_stderr,
+    parent_process, physical_cpu_count, process_cpu_count, set_start_method,
 };
 
 #[cfg(feature = "shared")]
 #[doc(no_inline)]
 pub use multiproc_shared::{
     Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RawArray, RawValue, Semaphore,
-    SharedMemory, Value,
+    SharedError, SharedMemory, Value,
 };
 
 #[cfg(feature = "channel")]
 #[doc(no_inline)]
-pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
+pub use multiproc_channel::{
+    Connection, JoinableQueue, ListenerError, Pipe, PipeError, Queue, QueueError, SendError,
+    SimpleQueue, wait,
+};
 
 #[cfg(feature = "pool")]
 #[doc(no_inline)]
-pub use multiproc_pool::{AsyncResult, Pool};
+pub use multiproc_pool::{AsyncResult, Pool, PoolError};
 
 /// The Python-named items, for `use multiproc::prelude::*;`.
 pub mod prelude {

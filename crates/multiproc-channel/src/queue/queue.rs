@@ -55,7 +55,7 @@ use crate::ring::{DEFAULT_RING_BYTES, Ring};
 ///
 /// let queue = Queue::<(u32, String)>::new()?;
 /// queue.put((1, "one".into()))?;
-/// assert_eq!(queue.qsize(), 1);
+/// assert_eq!(queue.len(), 1);
 /// assert_eq!(queue.get()?, (1, "one".into()));
 /// # Ok::<(), multiproc_channel::QueueError>(())
 /// ```
@@ -91,7 +91,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     ///
     /// ```
     /// let queue = multiproc_channel::Queue::<u8>::new()?;
-    /// assert!(queue.empty());
+    /// assert!(queue.is_empty());
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn new() -> Result<Self, QueueError> {
@@ -106,7 +106,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u8>::bounded(2)?;
     /// queue.put(1)?;
     /// queue.put(2)?;
-    /// assert!(queue.full());
+    /// assert!(queue.is_full());
     /// assert!(queue.put_nowait(3).unwrap_err().is_full());
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
@@ -363,10 +363,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u8>::new()?;
     /// queue.put(1)?;
     /// queue.put(2)?;
-    /// assert_eq!(queue.qsize(), 2);
+    /// assert_eq!(queue.len(), 2);
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn qsize(&self) -> usize {
+    #[doc(alias = "qsize")]
+    pub fn len(&self) -> usize {
         self.ring.len()
     }
 
@@ -375,10 +376,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(multiproc_channel::Queue::<u8>::new()?.empty());
+    /// assert!(multiproc_channel::Queue::<u8>::new()?.is_empty());
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn empty(&self) -> bool {
+    #[doc(alias = "empty")]
+    pub fn is_empty(&self) -> bool {
         self.ring.len() == 0
     }
 
@@ -389,10 +391,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// ```
     /// let queue = multiproc_channel::Queue::<u8>::bounded(1)?;
     /// queue.put(0)?;
-    /// assert!(queue.full());
+    /// assert!(queue.is_full());
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn full(&self) -> bool {
+    #[doc(alias = "full")]
+    pub fn is_full(&self) -> bool {
         self.ring.is_full()
     }
 
@@ -449,7 +452,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
 
     pub(crate) fn ready_now(&self) -> bool {
         // A corrupt queue is ready: the next `get` reports it.
-        !self.empty() || self.is_closed() || self.ring.is_poisoned()
+        !self.is_empty() || self.is_closed() || self.ring.is_poisoned()
     }
 }
 

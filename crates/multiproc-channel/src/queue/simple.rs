@@ -22,7 +22,7 @@ use crate::error::{QueueError, SendError};
 /// let queue = SimpleQueue::<String>::new()?;
 /// queue.put("job".to_owned())?;
 /// assert_eq!(queue.get()?, "job");
-/// assert!(queue.empty());
+/// assert!(queue.is_empty());
 /// # Ok::<(), multiproc_channel::QueueError>(())
 /// ```
 #[doc(alias = "multiprocessing.SimpleQueue")]
@@ -123,11 +123,12 @@ impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(multiproc_channel::SimpleQueue::<u8>::new()?.empty());
+    /// assert!(multiproc_channel::SimpleQueue::<u8>::new()?.is_empty());
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn empty(&self) -> bool {
-        self.queue.empty()
+    #[doc(alias = "empty")]
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
     }
 
     /// Closes the queue for every process (see [`Queue::close`]).

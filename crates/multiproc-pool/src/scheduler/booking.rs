@@ -83,7 +83,7 @@ pub(super) fn drain_ring(
 ) -> Vec<(Chunk, Outcome)> {
     let mut booked = Vec::new();
     while worker.corrupt.is_none() {
-        let wait = if worker.ring.qsize() > 0 {
+        let wait = if !worker.ring.is_empty() {
             patience
         } else {
             Duration::ZERO
