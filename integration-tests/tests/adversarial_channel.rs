@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use multiproc::channel::{
     Address, Client, Connection, JoinableQueue, Listener, ListenerError, MAX_PENDING_HANDSHAKES,
-    Pipe, PipeError, Queue, QueueError, SimpleQueue, wait,
+    Pipe, PipeError, PipeWriter, Queue, QueueError, SimpleQueue, wait,
 };
 use multiproc::process::{StartMethod, get_context};
 use multiproc_test_support::{child_pids, fd_count, watchdog};
@@ -308,10 +308,10 @@ fn raw_record(socket: &OwnedFd, total: usize, attach: &OwnedFd) {
 
 /// A child holding a pipe's writing end: it announces a 2^62-byte message on the raw
 /// socket, then sends an honest one.
-fn hostile_writer(writer: Connection<Vec<u8>>) -> bool {
+fn hostile_writer(writer: PipeWriter<Vec<u8>>) -> bool {
     // The writer's descriptor, found by moving it through a pipe of our own: it is the one
     // socket the receive installs.
-    let (carrier_rx, carrier_tx) = Pipe::<Connection<Vec<u8>>>::new().unwrap();
+    let (carrier_rx, carrier_tx) = Pipe::<PipeWriter<Vec<u8>>>::new().unwrap();
     carrier_tx.send(writer).unwrap();
     let (writer, found) = with_new_sockets(|| carrier_rx.recv().unwrap());
     assert_eq!(found.len(), 1, "the writer's socket");

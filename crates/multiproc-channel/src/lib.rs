@@ -94,6 +94,7 @@ mod frame;
 mod guard;
 mod listener;
 mod pipe;
+mod pipe_end;
 mod queue;
 mod record;
 mod ring;
@@ -107,6 +108,7 @@ pub use self::listener::{
     MAX_PENDING_HANDSHAKES, SocketConnection,
 };
 pub use self::pipe::{Connection, Pipe};
+pub use self::pipe_end::{PipeReader, PipeWriter};
 pub use self::queue::{JoinableQueue, Queue, SimpleQueue};
 pub use self::wait::{Waitable, wait};
 

@@ -16,13 +16,15 @@ use crate::error::{PipeError, SendError};
 use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
 use crate::guard::guard_decode;
 use crate::listener::DEFAULT_MAX_MESSAGE_SIZE;
+use crate::pipe_end::{PipeReader, PipeWriter};
 use crate::record::{self, Next};
 use crate::sys::{self, Receiver};
 
-/// Creates connected [`Connection`]s, like Python's `multiprocessing.Pipe`.
+/// Creates connected pipe ends, like Python's `multiprocessing.Pipe`.
 ///
-/// `Pipe::<T>::new()` is `Pipe(duplex=False)`: it returns `(reader, writer)`.
-/// [`Pipe::duplex`] is `Pipe()`: two ends that both send and receive.
+/// `Pipe::<T>::new()` is `Pipe(duplex=False)`: it returns a typed `(PipeReader, PipeWriter)`,
+/// so the two ends cannot be swapped by mistake. [`Pipe::duplex`] is `Pipe()`: two
+/// [`Connection`]s that both send and receive.
 ///
 /// # Examples
 ///
@@ -44,7 +46,8 @@ impl<T> fmt::Debug for Pipe<T> {
 }
 
 impl<T: Serialize + DeserializeOwned> Pipe<T> {
-    /// A one-way pipe: `(reader, writer)`, as Python's `Pipe(duplex=False)`.
+    /// A one-way pipe: `(reader, writer)`, as Python's `Pipe(duplex=False)`. The ends are
+    /// typed: a [`PipeReader`] only receives and a [`PipeWriter`] only sends.
     ///
     /// # Examples
     ///
@@ -54,15 +57,14 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     /// let (reader, writer) = Pipe::<u64>::new()?;
     /// writer.send(7)?;
     /// assert_eq!(reader.recv()?, 7);
-    /// assert!(reader.send(1).is_err()); // the reading end cannot send
     /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
     #[allow(clippy::new_ret_no_self)]
-    pub fn new() -> Result<(Connection<T>, Connection<T>), PipeError> {
+    pub fn new() -> Result<(PipeReader<T>, PipeWriter<T>), PipeError> {
         let (sender, receiver) = ipc::channel::<Received<T>>()?;
         Ok((
-            Connection::from_parts(None, Some(receiver)),
-            Connection::from_parts(Some(sender.to_opaque()), None),
+            PipeReader::new(Connection::from_parts(None, Some(receiver))),
+            PipeWriter::new(Connection::from_parts(Some(sender.to_opaque()), None)),
         ))
     }
 

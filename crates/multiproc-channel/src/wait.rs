@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::PipeError;
 use crate::pipe::Connection;
+use crate::pipe_end::PipeReader;
 use crate::queue::{JoinableQueue, Queue, SimpleQueue};
 
 /// Something [`wait`] can watch: a [`Connection`], a queue, or any pollable fd such as a
@@ -97,6 +98,12 @@ impl<'a> From<BorrowedFd<'a>> for Waitable<'a> {
 impl<'a, T: Serialize + DeserializeOwned> From<&'a Connection<T>> for Waitable<'a> {
     fn from(connection: &'a Connection<T>) -> Self {
         Waitable(Kind::Probe(connection))
+    }
+}
+
+impl<'a, T: Serialize + DeserializeOwned> From<&'a PipeReader<T>> for Waitable<'a> {
+    fn from(reader: &'a PipeReader<T>) -> Self {
+        reader.as_connection().into()
     }
 }
 

@@ -17,7 +17,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use multiproc_channel::{Connection, Pipe, PipeError, Queue, QueueError};
+use multiproc_channel::{Pipe, PipeError, PipeReader, PipeWriter, Queue, QueueError};
 use multiproc_test_support::{fd_count, rss_kib, watchdog};
 use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
 
@@ -87,7 +87,7 @@ fn raw_record(
     let _ = rustix::net::sendmsg(socket, &iov, &mut control, SendFlags::DONTWAIT);
 }
 
-fn hostile_pipe() -> (Connection<Vec<u8>>, Connection<Vec<u8>>, Vec<OwnedFd>) {
+fn hostile_pipe() -> (PipeReader<Vec<u8>>, PipeWriter<Vec<u8>>, Vec<OwnedFd>) {
     let ((reader, writer), sockets) = with_new_sockets(|| Pipe::<Vec<u8>>::new().unwrap());
     assert_eq!(sockets.len(), 2, "a pipe is one socket pair");
     (reader, writer, sockets)
@@ -160,7 +160,7 @@ fn the_maximum_is_configurable_and_travels_with_the_connection() {
         let (reader, writer) = Pipe::<Vec<u8>>::new().unwrap();
         let reader = reader.with_max_message_size(1000);
         // Across a message: the limit comes along.
-        let (carrier_rx, carrier_tx) = Pipe::<Connection<Vec<u8>>>::new().unwrap();
+        let (carrier_rx, carrier_tx) = Pipe::<PipeReader<Vec<u8>>>::new().unwrap();
         carrier_tx.send(reader).unwrap();
         let reader = carrier_rx.recv().unwrap();
         assert_eq!(reader.max_message_size(), 1000);

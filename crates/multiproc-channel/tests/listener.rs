@@ -440,7 +440,7 @@ fn handles_cannot_cross_a_socket() {
         );
 
         let pipe_client = Client::new(None)
-            .connect::<multiproc_channel::Connection<u8>>(listener.address())
+            .connect::<multiproc_channel::PipeReader<u8>>(listener.address())
             .unwrap();
         let (reader, _writer) = Pipe::<u8>::new().unwrap();
         let err = pipe_client.send(reader).unwrap_err();
@@ -448,12 +448,12 @@ fn handles_cannot_cross_a_socket() {
 
         // A receiver of such a type gets a decode error from plain bytes, not a panic.
         let server_side = listener
-            .accept::<multiproc_channel::Connection<u8>>()
+            .accept::<multiproc_channel::PipeReader<u8>>()
             .unwrap();
         let _ = listener.accept::<()>().unwrap();
         let raw = Client::new(None).connect::<()>(listener.address()).unwrap();
         let hostile = listener
-            .accept::<multiproc_channel::Connection<u8>>()
+            .accept::<multiproc_channel::PipeReader<u8>>()
             .unwrap();
         raw.send_bytes(&[1, 0, 0, 0]).unwrap();
         assert!(matches!(hostile.recv(), Err(PipeError::Decode(_))));

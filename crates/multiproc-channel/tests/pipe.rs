@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{LONG, fork};
-use multiproc_channel::{Connection, Pipe, PipeError, Queue};
+use multiproc_channel::{Pipe, PipeError, PipeWriter, Queue};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,8 +131,8 @@ fn malformed_bytes_give_a_clear_error() {
 fn raw_bytes_that_claim_handles_give_a_decode_error_not_a_panic() {
     // A value holding a connection or a queue decodes handle indices; raw bytes from the
     // peer name indices that no received descriptor backs.
-    let (reader, writer) = Pipe::<(Connection<u8>, Queue<u8>)>::new().unwrap();
-    let (only_reader, only_writer) = Pipe::<Connection<u8>>::new().unwrap();
+    let (reader, writer) = Pipe::<(PipeWriter<u8>, Queue<u8>)>::new().unwrap();
+    let (only_reader, only_writer) = Pipe::<PipeWriter<u8>>::new().unwrap();
     for hostile in [&[1u8, 5, 0, 0][..], &[1, 0, 0, 0], &[0, 1, 3, 0]] {
         only_writer.send_bytes(hostile).unwrap();
         let err = only_reader.recv().unwrap_err();
@@ -174,7 +174,7 @@ fn peer_death_gives_closed_not_a_hang() {
 
 #[test]
 fn connections_carry_connections_and_queues() {
-    let (carrier_reader, carrier_writer) = Pipe::<(Connection<String>, Queue<u32>)>::new().unwrap();
+    let (carrier_reader, carrier_writer) = Pipe::<(PipeWriter<String>, Queue<u32>)>::new().unwrap();
     let child = fork(move || {
         let (reply, queue) = carrier_reader.recv().unwrap();
         reply.send("through a carried connection".into()).unwrap();
@@ -193,7 +193,7 @@ fn connections_carry_connections_and_queues() {
 
 #[test]
 fn too_many_handles_is_an_error_not_a_panic() {
-    let (reader, writer) = Pipe::<Vec<Connection<u8>>>::new().unwrap();
+    let (reader, writer) = Pipe::<Vec<PipeWriter<u8>>>::new().unwrap();
     let mut ends = Vec::new();
     for _ in 0..70 {
         ends.push(Pipe::<u8>::new().unwrap().1);
@@ -210,7 +210,7 @@ fn too_many_handles_is_an_error_not_a_panic() {
 }
 
 /// Serializes an fd-carrying field first, then fails.
-struct FailsAfterHandle(Connection<u8>);
+struct FailsAfterHandle(PipeWriter<u8>);
 
 impl Serialize for FailsAfterHandle {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -223,7 +223,7 @@ impl Serialize for FailsAfterHandle {
 
 impl<'de> Deserialize<'de> for FailsAfterHandle {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Connection::deserialize(d).map(FailsAfterHandle)
+        PipeWriter::deserialize(d).map(FailsAfterHandle)
     }
 }
 

@@ -10,7 +10,7 @@ use multiproc_channel::{JoinableQueue, Pipe, Queue, QueueError, SimpleQueue, wai
 use multiproc_test_support::Child;
 
 /// Consumes until the queue is closed and drained; reports everything it took.
-fn consumer(queue: Queue<u64>, report: multiproc_channel::Connection<Vec<u64>>) {
+fn consumer(queue: Queue<u64>, report: multiproc_channel::PipeWriter<Vec<u64>>) {
     let mut taken = Vec::new();
     loop {
         match queue.get_timeout(LONG) {
@@ -271,7 +271,7 @@ fn simple_queue_and_shared_handles_refused() {
     assert_eq!(queue.get().unwrap(), "from the child");
     child.join_ok(LONG);
     // A connection cannot travel as plain bytes: a clear error, not a lost fd.
-    let carrier = Queue::<multiproc_channel::Connection<u8>>::new().unwrap();
+    let carrier = Queue::<multiproc_channel::PipeWriter<u8>>::new().unwrap();
     let (_, end) = Pipe::<u8>::new().unwrap();
     let err = carrier.put(end).unwrap_err();
     assert!(matches!(err.error(), QueueError::Encode(_)), "{err:?}");

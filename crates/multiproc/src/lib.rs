@@ -124,9 +124,9 @@
 //!
 //! ```
 //! use multiproc::{Pipe, Process, Queue};
-//! use multiproc::channel::Connection;
+//! use multiproc::PipeWriter;
 //!
-//! fn produce(queue: Queue<u64>, done: Connection<String>) {
+//! fn produce(queue: Queue<u64>, done: PipeWriter<String>) {
 //!     for i in 0..100 {
 //!         queue.put(i).unwrap();
 //!     }
@@ -222,8 +222,8 @@ pub use multiproc_shared::{
 #[cfg(feature = "channel")]
 #[doc(no_inline)]
 pub use multiproc_channel::{
-    Connection, JoinableQueue, ListenerError, Pipe, PipeError, Queue, QueueError, SendError,
-    SimpleQueue, wait,
+    Connection, JoinableQueue, ListenerError, Pipe, PipeError, PipeReader, PipeWriter, Queue,
+    QueueError, SendError, SimpleQueue, wait,
 };
 
 #[cfg(feature = "pool")]
@@ -234,7 +234,9 @@ pub use multiproc_pool::{AsyncResult, Pool, PoolError};
 pub mod prelude {
     #[cfg(feature = "channel")]
     #[doc(no_inline)]
-    pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue};
+    pub use multiproc_channel::{
+        Connection, JoinableQueue, Pipe, PipeReader, PipeWriter, Queue, SimpleQueue,
+    };
     #[cfg(feature = "pool")]
     #[doc(no_inline)]
     pub use multiproc_pool::{AsyncResult, Pool};
