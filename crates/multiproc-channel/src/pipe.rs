@@ -206,7 +206,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// # Examples
     ///
     /// ```
-    /// let (mut reader, _writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// let (mut reader, _writer) = multiproc_channel::Pipe::<u8>::duplex()?;
     /// reader.set_max_message_size(1 << 20);
     /// assert_eq!(reader.max_message_size(), 1 << 20);
     /// # Ok::<(), multiproc_channel::PipeError>(())
@@ -571,6 +571,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// ```
     /// let (reader, writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// let (reader, writer) = (reader.into_connection(), writer.into_connection());
     /// assert!(reader.readable() && !writer.readable());
     /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
@@ -584,6 +585,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// ```
     /// let (reader, writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// let (reader, writer) = (reader.into_connection(), writer.into_connection());
     /// assert!(writer.writable() && !reader.writable());
     /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
