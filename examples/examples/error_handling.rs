@@ -1,5 +1,5 @@
 //! One task panics, one crashes its worker (`abort`) and one returns `Err`: each is reported
-//! for its own item (the `Err` as `TaskError::Failed`, because the target is passed as
+//! for its own item (the `Err` as `PoolError::Failed`, because the target is passed as
 //! `fallible(risky)`), the crashed worker is replaced, and every other result arrives.
 //!
 //! ```text

@@ -1,6 +1,6 @@
 //! Fallible targets in a pool, under every start method: an `Err` becomes
-//! `TaskError::Failed` with the error's whole chain and the position of the failed item in the
-//! input, with chunks of several tasks too; a panic stays `TaskError::Panicked`; the pool goes
+//! `PoolError::Failed` with the error's whole chain and the position of the failed item in the
+//! input, with chunks of several tasks too; a panic stays `PoolError::Panicked`; the pool goes
 //! on serving.
 
 mod common;
@@ -10,7 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use common::METHODS;
-use multiproc_pool::{Pool, TaskError, fallible};
+use multiproc_pool::{Pool, PoolError, fallible};
 use multiproc_process::StartMethod;
 use multiproc_test_support::watchdog;
 
@@ -95,7 +95,7 @@ fn map_names_the_failed_item_with_its_chain_at_every_chunksize() {
                 let failed = pool.chunksize(chunksize).map(fallible(sevens), 0..20);
                 assert_eq!(
                     failed,
-                    Err(TaskError::Failed {
+                    Err(PoolError::Failed {
                         message: format!("item 7: {CHAIN}"),
                         index: 7
                     }),
@@ -104,7 +104,7 @@ fn map_names_the_failed_item_with_its_chain_at_every_chunksize() {
                 let failed = pool.chunksize(chunksize).map(fallible(boxed), 8..20);
                 assert_eq!(
                     failed,
-                    Err(TaskError::Failed {
+                    Err(PoolError::Failed {
                         message: format!("item 14: {CHAIN}"),
                         index: 6
                     }),
@@ -125,33 +125,33 @@ fn imap_apply_and_starmap_report_each_failure_apart_from_panics() {
     watchdog(LIMIT, "fallible imap", || {
         for method in METHODS {
             let pool = pool(method);
-            let results: Vec<Result<u32, TaskError>> =
+            let results: Vec<Result<u32, PoolError>> =
                 pool.chunksize(4).imap(fallible(sevens), 0..16).collect();
             for (x, result) in results.iter().enumerate() {
                 if x == 7 || x == 14 {
                     let message = format!("item {x}: {CHAIN}");
                     assert_eq!(
                         result,
-                        &Err(TaskError::Failed { message, index: x }),
+                        &Err(PoolError::Failed { message, index: x }),
                         "{method}"
                     );
                 } else {
                     assert_eq!(result, &Ok(x as u32 * 10), "{method}");
                 }
             }
-            let mut unordered: Vec<Result<u32, TaskError>> = pool
+            let mut unordered: Vec<Result<u32, PoolError>> = pool
                 .chunksize(3)
                 .imap_unordered(fallible(boxed), 5..10)
                 .collect();
             unordered.sort_by_key(|r| r.clone().unwrap_or(u32::MAX));
             assert_eq!(unordered[..4], [Ok(50), Ok(60), Ok(80), Ok(90)]);
             let message = format!("item 7: {CHAIN}");
-            assert_eq!(unordered[4], Err(TaskError::Failed { message, index: 2 }));
+            assert_eq!(unordered[4], Err(PoolError::Failed { message, index: 2 }));
 
             let message = "4294967295 + 1 overflows".to_owned();
             assert_eq!(
                 pool.apply(fallible(add_or_fail), (u32::MAX, 1)),
-                Err(TaskError::Failed {
+                Err(PoolError::Failed {
                     message: message.clone(),
                     index: 0
                 })
@@ -160,15 +160,15 @@ fn imap_apply_and_starmap_report_each_failure_apart_from_panics() {
             assert_eq!(
                 pool.chunksize(2)
                     .starmap(fallible(add_or_fail), [(1, 1), (2, 2), (u32::MAX, 1)]),
-                Err(TaskError::Failed { message, index: 2 })
+                Err(PoolError::Failed { message, index: 2 })
             );
 
-            let results: Vec<Result<u32, TaskError>> = pool
+            let results: Vec<Result<u32, PoolError>> = pool
                 .chunksize(2)
                 .imap(fallible(panics_on_three), 0..5)
                 .collect();
             assert!(
-                matches!(&results[3], Err(TaskError::Panicked(p)) if p.message == "three"),
+                matches!(&results[3], Err(PoolError::Panicked(p)) if p.message == "three"),
                 "{method}: {results:?}"
             );
             assert_eq!(results[4], Ok(4));

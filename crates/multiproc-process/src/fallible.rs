@@ -14,7 +14,7 @@ const MAX_CHAIN: usize = 32;
 /// `Fallible(f)` is a [`Target`] whose output is `T` when `f` returns `Result<T, E>`: its `Ok`
 /// is the result, and its `Err` reaches the caller as
 /// [`ProcessError::Failed`](crate::ProcessError::Failed) from
-/// [`Process::join`](crate::Process::join), or as `TaskError::Failed` from a pool, with the
+/// [`Process::join`](crate::Process::join), or as `PoolError::Failed` from a pool, with the
 /// error's chain as the message. It is zero-sized when `f` is, so it is a valid target exactly
 /// when `f` is.
 ///
@@ -42,7 +42,7 @@ pub struct Fallible<F>(F);
 /// Without it, a target returning a `Result` is a target like any other, and its `Result`
 /// (when `T` and `E` are serde types) comes back as the value. With it, the caller gets `T`,
 /// and an `Err` becomes [`ProcessError::Failed`](crate::ProcessError::Failed) (or a pool's
-/// `TaskError::Failed`), whose message is the error's chain written as anyhow's `{:#}` does:
+/// `PoolError::Failed`), whose message is the error's chain written as anyhow's `{:#}` does:
 /// the error, then each `source()`, separated by `": "`.
 ///
 /// `E` is any type that converts into `Box<dyn Error + Send + Sync>`: every error type that is

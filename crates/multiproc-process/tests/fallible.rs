@@ -6,7 +6,7 @@ use std::error::Error;
 use std::fmt;
 use std::time::Duration;
 
-use multiproc_process::{ExitStatus, ProcessError, StartMethod, fallible, get_context};
+use multiproc_process::{ExitReason, ProcessError, StartMethod, fallible, get_context};
 use multiproc_test_support::watchdog;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -83,7 +83,7 @@ fn an_error_arrives_with_its_chain() {
                     message,
                     "loading app.toml: bad port: invalid digit found in string"
                 );
-                assert_eq!(status, Some(ExitStatus::Code(1)));
+                assert_eq!(status, Some(ExitReason::Code(1)));
             }
             other => panic!("{method}: {other:?}"),
         }
