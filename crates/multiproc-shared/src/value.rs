@@ -161,8 +161,9 @@ impl<T: Pod> Value<T> {
     /// ```
     /// let x = multiproc_shared::Value::new(0_i32)?;
     /// let lock = x.get_lock().clone();
-    /// lock.acquire()?;
-    /// lock.release()?;
+    /// let _held = lock.acquire()?;
+    /// x.set(x.get() + 1); // `get`/`set` take the same lock again
+    /// assert_eq!(x.get(), 1);
     /// # Ok::<(), multiproc_shared::Error>(())
     /// ```
     pub fn get_lock(&self) -> &RLock {

@@ -205,7 +205,7 @@ fn values_travel_through_an_ipc_channel() {
     );
     value2.set(7);
     array2.set(2, 30).unwrap();
-    lock2.acquire().unwrap();
+    lock2.acquire().unwrap().forget();
     assert_eq!(value.get(), 7);
     assert_eq!(array.to_vec(), [1, 2, 30]);
     assert!(lock.is_locked());
@@ -229,7 +229,10 @@ fn a_guard_keeps_its_level_of_the_lock() {
     let mut guard = value.lock().unwrap();
     // Releasing the guard's level through the RLock would let another thread in while
     // the guard's `&mut` lives.
-    assert!(matches!(value.get_lock().release(), Err(Error::GuardOut)));
+    assert!(matches!(
+        value.get_lock().release_unowned(),
+        Err(Error::GuardOut)
+    ));
     let condition = Condition::with_rlock(value.get_lock().clone()).unwrap();
     assert!(matches!(
         condition.wait_timeout(Duration::from_millis(1)),
@@ -246,8 +249,9 @@ fn a_guard_keeps_its_level_of_the_lock() {
     });
     *guard += 1;
     // A level taken on top of the guard's may be given back.
-    value.get_lock().acquire().unwrap();
-    value.get_lock().release().unwrap();
+    value.get_lock().acquire().unwrap().forget();
+    value.get_lock().release_unowned().unwrap();
+    drop(value.get_lock().acquire().unwrap());
     drop(guard);
     assert_eq!(value.fetch_add(1), 2);
     assert_eq!(value.get(), 3);
@@ -257,7 +261,10 @@ fn a_guard_keeps_its_level_of_the_lock() {
 fn array_guard_keeps_its_level_of_the_lock() {
     let array = Array::<u16>::zeroed(3).unwrap();
     let mut guard = array.lock().unwrap();
-    assert!(matches!(array.get_lock().release(), Err(Error::GuardOut)));
+    assert!(matches!(
+        array.get_lock().release_unowned(),
+        Err(Error::GuardOut)
+    ));
     guard[1] = 5;
     drop(guard);
     assert_eq!(array.to_vec(), [0, 5, 0]);
