@@ -1,5 +1,6 @@
 //! The workspace's one panic hook: it records the message and location of each panic for
-//! [`catch`], and keeps quiet about panics that a quiet [`catch`] turns into errors.
+//! [`catch`], keeps quiet about panics that a quiet [`catch`] turns into errors, and reports
+//! the panics inside [`catch_reported`] under the process's name.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -18,6 +19,8 @@ pub struct Caught {
 thread_local! {
     static LAST_PANIC: RefCell<Option<Caught>> = const { RefCell::new(None) };
     static QUIET: Cell<bool> = const { Cell::new(false) };
+    /// The process name that [`catch_reported`] prints panics under.
+    static REPORT_AS: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// Installs the hook, once per process. It records each panic for [`catch`] and then runs
@@ -43,13 +46,21 @@ pub fn install() {
             let location = info
                 .location()
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            let quiet = QUIET.try_with(Cell::get).unwrap_or(false);
+            let report_as = REPORT_AS
+                .try_with(|name| name.try_borrow().ok().and_then(|name| name.clone()))
+                .ok()
+                .flatten();
+            if !quiet && let Some(process) = &report_as {
+                report(process, &message, location.as_deref());
+            }
             // `try_with`: a panic while thread-locals are being torn down records nothing.
             let _ = LAST_PANIC.try_with(|last| {
                 if let Ok(mut last) = last.try_borrow_mut() {
                     *last = Some(Caught { message, location });
                 }
             });
-            if !QUIET.try_with(Cell::get).unwrap_or(false) {
+            if !quiet && report_as.is_none() {
                 previous(info);
             }
         }));
@@ -94,4 +105,52 @@ pub fn catch<R>(quiet: bool, f: impl FnOnce() -> R) -> Result<R, Caught> {
                 location: None,
             })
     })
+}
+
+/// Like [`catch`] (not quiet), for the target of a child process: a panic is printed to
+/// stderr under the process's name, as `process 'name' (pid N) panicked at file:line:col:`
+/// and the message, in place of std's `thread '<unnamed>' panicked at ...`. A backtrace
+/// follows only when `RUST_BACKTRACE` is set (and not `0`), as with std's hook; without
+/// it, no backtrace and no note about one.
+///
+/// ```
+/// let caught = multiproc_sys::panic::catch_reported("Process-1", || -> u32 {
+///     panic!("boom")
+/// });
+/// assert_eq!(caught.unwrap_err().message, "boom");
+/// ```
+pub fn catch_reported<R>(process: &str, f: impl FnOnce() -> R) -> Result<R, Caught> {
+    install();
+    let outer = REPORT_AS.with(|name| name.replace(Some(process.to_owned())));
+    let result = catch(false, f);
+    REPORT_AS.with(|name| *name.borrow_mut() = outer);
+    result
+}
+
+/// Prints a panic under the process's name, on a duplicate of the stderr descriptor (a
+/// panic hook must not take the stdio lock: the panicking thread may hold it).
+fn report(process: &str, message: &str, location: Option<&str>) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+    use std::os::fd::AsFd;
+
+    let mut text = format!(
+        "process '{process}' (pid {}) panicked",
+        crate::process::pid()
+    );
+    if let Some(location) = location {
+        let _ = write!(text, " at {location}");
+    }
+    let _ = writeln!(text, ":\n{message}");
+    let wanted = std::env::var_os("RUST_BACKTRACE").is_some_and(|value| value != "0");
+    if wanted {
+        let _ = writeln!(
+            text,
+            "stack backtrace:\n{}",
+            std::backtrace::Backtrace::force_capture()
+        );
+    }
+    if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+        let _ = std::fs::File::from(fd).write_all(text.as_bytes());
+    }
 }
