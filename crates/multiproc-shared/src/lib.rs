@@ -269,7 +269,10 @@ pub use self::error::{Error, LockResult, OwnerDied};
 pub use self::event::Event;
 pub use self::lock::{Lock, LockGuard};
 pub use self::rlock::{RLock, RLockGuard};
-pub use self::segment::{Segment, plain_serialization_active, with_plain_serialization};
+pub use self::segment::{
+    Segment, plain_serialization_active, refuse_plain_serialization, with_plain_serialization,
+    with_plain_serialization_refusals,
+};
 pub use self::semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use self::shared_memory::SharedMemory;
 pub use self::value::{AtomicInteger, RawValue, Value, ValueGuard};
