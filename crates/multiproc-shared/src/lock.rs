@@ -31,9 +31,12 @@ pub(crate) fn segment_of_len<'de, D: Deserializer<'de>>(
 /// A lock shared between processes, with Python's semantics: not recursive, and any
 /// process or thread may release it.
 ///
-/// Pass a clone to a child process as an ordinary argument (or let a forked child
-/// inherit it). If the holder dies, the next acquirer gets [`Error::OwnerDied`] (or
-/// [`OwnerDied`] from [`lock`](Lock::lock)) and holds the lock: never a hang.
+/// [`acquire`](Lock::acquire) returns a guard that releases the lock when dropped; a
+/// lock to be released elsewhere is kept held with [`LockGuard::forget`] and released
+/// with [`release_unowned`](Lock::release_unowned). Pass a clone to a child process as an
+/// ordinary argument (or let a forked child inherit it). If the holder dies, the next
+/// acquirer gets [`OwnerDied`], which carries the guard (`?` makes it
+/// [`Error::OwnerDied`]): it holds the lock, never a hang.
 ///
 /// ```
 /// use multiproc_shared::Lock;

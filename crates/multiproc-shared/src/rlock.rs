@@ -14,8 +14,9 @@ use crate::{Error, Segment};
 /// A recursive lock shared between processes (Python's `RLock`): the owning thread may
 /// acquire it again, and must release it as many times; only the owner may release it.
 ///
-/// If the owning process dies, the next acquirer gets [`Error::OwnerDied`] and holds
-/// the lock (once).
+/// [`acquire`](RLock::acquire) returns a guard that releases one level when dropped. If
+/// the owning process dies, the next acquirer gets [`OwnerDied`] (`?` makes it
+/// [`Error::OwnerDied`]) and holds the lock (once).
 ///
 /// ```
 /// use multiproc_shared::RLock;

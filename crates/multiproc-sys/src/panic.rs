@@ -142,15 +142,71 @@ fn report(process: &str, message: &str, location: Option<&str>) {
         let _ = write!(text, " at {location}");
     }
     let _ = writeln!(text, ":\n{message}");
-    let wanted = std::env::var_os("RUST_BACKTRACE").is_some_and(|value| value != "0");
-    if wanted {
-        let _ = writeln!(
-            text,
-            "stack backtrace:\n{}",
-            std::backtrace::Backtrace::force_capture()
-        );
+    let style = std::env::var_os("RUST_BACKTRACE");
+    if style.as_ref().is_some_and(|value| value != "0") {
+        let backtrace = std::backtrace::Backtrace::force_capture().to_string();
+        if style.is_some_and(|value| value == "full") {
+            let _ = write!(text, "stack backtrace:\n{backtrace}");
+        } else {
+            let _ = write!(text, "stack backtrace:\n{}", short_backtrace(&backtrace));
+            text.push_str(
+                "note: some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.\n",
+            );
+        }
     }
     if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
         let _ = std::fs::File::from(fd).write_all(text.as_bytes());
+    }
+}
+
+/// The frames of a printed backtrace between the panic machinery and the start of the
+/// thread (std's `__rust_end_short_backtrace` and `__rust_begin_short_backtrace` markers)
+/// or this module's [`catch`], as std's hook shows them without `RUST_BACKTRACE=full`; all
+/// of them if the markers are missing.
+fn short_backtrace(full: &str) -> String {
+    // A frame is a line `  N: symbol` and the `at file:line` lines under it.
+    let mut frames: Vec<String> = Vec::new();
+    for line in full.lines() {
+        let numbered = line
+            .trim_start()
+            .split_once(": ")
+            .is_some_and(|(index, _)| {
+                !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit())
+            });
+        match frames.last_mut() {
+            Some(frame) if !numbered => {
+                frame.push_str(line);
+                frame.push('\n');
+            }
+            _ => frames.push(format!("{line}\n")),
+        }
+    }
+    let start = frames
+        .iter()
+        .rposition(|frame| frame.contains("__rust_end_short_backtrace"))
+        .map_or(0, |end| end + 1);
+    let stop = frames
+        .iter()
+        .skip(start)
+        .position(|frame| {
+            frame.contains("__rust_begin_short_backtrace")
+                || frame.contains("multiproc_sys::panic::catch")
+        })
+        .map_or(frames.len(), |at| start + at);
+    frames[start..stop].concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_backtrace;
+
+    #[test]
+    fn a_short_backtrace_keeps_the_frames_between_the_markers() {
+        let full = "   0: std::panicking::begin_panic\n             at std/src/panicking.rs:1:1\n   1: std::sys::backtrace::__rust_end_short_backtrace\n   2: user::boom\n             at src/main.rs:3:5\n   3: user::run\n   4: std::sys::backtrace::__rust_begin_short_backtrace\n   5: main\n";
+        assert_eq!(
+            short_backtrace(full),
+            "   2: user::boom\n             at src/main.rs:3:5\n   3: user::run\n"
+        );
+        assert_eq!(short_backtrace("   0: a\n   1: b\n"), "   0: a\n   1: b\n");
     }
 }
