@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use multiproc::process::{StartMethod, get_context};
 use multiproc::shared::words::{Acquire, LockWord};
 use multiproc::shared::{
-    Array, Barrier, BoundedSemaphore, Condition, ConditionGuard, Error, Event, Lock, LockGuard,
-    RLock, Segment, Semaphore, SemaphoreGuard, SharedMemory, Value,
+    Array, Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock, LockGuard, RLock,
+    Segment, Semaphore, SemaphoreGuard, SharedError, SharedMemory, Value,
 };
 use multiproc_sys::rlimit::Limit;
 use multiproc_test_support::{child_pids, fd_count, watchdog};
@@ -307,7 +307,7 @@ fn class11_planted_symlink_is_refused() {
         let contents = std::fs::read(&victim).unwrap();
         std::fs::remove_file(&victim).unwrap();
         match attached {
-            Err(Error::Refused { reason, .. }) => assert!(reason.contains("symbolic link")),
+            Err(SharedError::Refused { reason, .. }) => assert!(reason.contains("symbolic link")),
             other => panic!("attach through a symlink: {other:?}"),
         }
         assert!(created.is_err(), "create over a symlink: {created:?}");
@@ -331,7 +331,9 @@ fn class11_block_of_another_user_is_refused() {
         let attached = SharedMemory::attach(&name);
         std::fs::remove_file(&path).unwrap();
         match attached {
-            Err(Error::Refused { reason, .. }) => assert!(reason.contains("65534"), "{reason}"),
+            Err(SharedError::Refused { reason, .. }) => {
+                assert!(reason.contains("65534"), "{reason}")
+            }
             other => panic!("attach to another user's block: {other:?}"),
         }
     });
@@ -339,7 +341,10 @@ fn class11_block_of_another_user_is_refused() {
 
 /// A block passed to a child after a symlink replaced it: the child refuses to attach.
 fn attach_in_child(name: String) -> bool {
-    matches!(SharedMemory::attach(&name), Err(Error::Refused { .. }))
+    matches!(
+        SharedMemory::attach(&name),
+        Err(SharedError::Refused { .. })
+    )
 }
 
 #[test]

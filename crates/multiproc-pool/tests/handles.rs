@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::METHODS;
 use multiproc_channel::Queue;
-use multiproc_pool::{Pool, TaskError};
+use multiproc_pool::{Pool, PoolError};
 use multiproc_shared::{Array, Lock, Value};
 use multiproc_test_support::watchdog;
 
@@ -28,7 +28,7 @@ fn is_locked(lock: Lock) -> bool {
 }
 
 fn queue_len(queue: Queue<u32>) -> usize {
-    queue.qsize()
+    queue.len()
 }
 
 fn square(x: u64) -> u64 {
@@ -36,9 +36,9 @@ fn square(x: u64) -> u64 {
 }
 
 /// The advice, and that it came from the caller's encoding, not from a worker's decoding.
-fn assert_refused_at_submit<R: std::fmt::Debug>(what: &str, outcome: Result<R, TaskError>) {
+fn assert_refused_at_submit<R: std::fmt::Debug>(what: &str, outcome: Result<R, PoolError>) {
     match outcome {
-        Err(TaskError::Transfer { detail }) => {
+        Err(PoolError::Transfer { detail }) => {
             assert!(
                 detail.contains("cannot be a pool task argument"),
                 "{what}: {detail}"

@@ -13,14 +13,14 @@
 //! let for_child = counter.clone(); // pass this to a child process
 //! *for_child.lock()? += 1;
 //! assert_eq!(counter.get(), 1);
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! What it adds to Python's version:
 //!
 //! * **Owner death is an error, never a hang.** A process killed while holding a
 //!   [`Lock`], an [`RLock`] or the lock of a [`Value`]/[`Array`] is noticed by the next
-//!   acquirer within [`words::OWNER_CHECK_INTERVAL`]; it gets [`Error::OwnerDied`] (or
+//!   acquirer within [`words::OWNER_CHECK_INTERVAL`]; it gets [`SharedError::OwnerDied`] (or
 //!   [`OwnerDied`] carrying the guard) and **holds the lock**, so it can repair the data.
 //! * **Timeouts work** (`acquire_timeout`, `wait_timeout`): relative, on the monotonic clock.
 //! * **Nothing leaks.** Segments are anonymous memfds that the kernel frees when the
@@ -89,7 +89,7 @@
 //! let items = Semaphore::new(0)?;
 //! items.release_unowned(); // a producer signals
 //! items.acquire().forget(); // a consumer takes the item for good
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! A guard that is not kept is a warning (`unused_must_use`), so the Python-shaped line
@@ -97,7 +97,7 @@
 //!
 //! ```compile_fail
 //! #![deny(unused_must_use)]
-//! fn critical(lock: &multiproc_shared::Lock) -> Result<(), multiproc_shared::Error> {
+//! fn critical(lock: &multiproc_shared::Lock) -> Result<(), multiproc_shared::SharedError> {
 //!     lock.acquire()?; // warns: the guard is dropped here, releasing at once
 //!     Ok(())
 //! }
@@ -107,21 +107,21 @@
 //! #![deny(unused_must_use)]
 //! let units = multiproc_shared::Semaphore::new(1)?;
 //! units.acquire(); // warns: the unit is given back at once
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! The same lines with the guard bound to a name compile under the same lint:
 //!
 //! ```
 //! #![deny(unused_must_use)]
-//! fn critical(lock: &multiproc_shared::Lock) -> Result<(), multiproc_shared::Error> {
+//! fn critical(lock: &multiproc_shared::Lock) -> Result<(), multiproc_shared::SharedError> {
 //!     let _guard = lock.acquire()?;
 //!     Ok(())
 //! }
 //! let units = multiproc_shared::Semaphore::new(1)?;
 //! let _unit = units.acquire();
 //! critical(&multiproc_shared::Lock::new()?)?;
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! # Safety
@@ -143,7 +143,7 @@
 //! let inner: &mut u32 = &mut *guard;
 //! drop(guard);
 //! *inner += 1;
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! Nor the `Value` it came from:
@@ -154,7 +154,7 @@
 //!     let mut guard = array.lock()?;
 //!     &mut *guard
 //! };
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! A guard stays on the thread that holds the lock:
@@ -163,19 +163,19 @@
 //! fn send<T: Send>(_: T) {}
 //! let value = multiproc_shared::Value::new(0_u32)?;
 //! send(value.lock()?);
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! Shared values hold plain data only (no pointers, every bit pattern valid):
 //!
 //! ```compile_fail
 //! let name = multiproc_shared::RawValue::new(String::from("no"))?;
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! ```compile_fail
 //! let flags = multiproc_shared::RawArray::<bool>::zeroed(4)?; // not every byte is a bool
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! The data segment of a value is not reachable from safe code (it would let `read_at`
@@ -184,13 +184,13 @@
 //! ```compile_fail
 //! let value = multiproc_shared::Value::new(0_u32)?;
 //! let _ = value.segment();
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! ```compile_fail
 //! let value = multiproc_shared::Value::new([0_u64; 4])?;
 //! let _ = value.get_lock().segment();
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! Named shared memory, which other processes write, is read and written by copies
@@ -199,7 +199,7 @@
 //! ```compile_fail
 //! let block = multiproc_shared::SharedMemory::create_unique(8)?;
 //! let bytes: &[u8] = block.as_slice();
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! # Feature flags
@@ -237,7 +237,7 @@
 //!
 //! let barrier = Barrier::new(1)?;
 //! assert_eq!(barrier.wait()?, 0);
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! Across real processes, see `examples/shared_value.rs` and `examples/shared_array.rs`
@@ -265,7 +265,7 @@ pub mod words;
 pub use self::array::{Array, ArrayGuard, RawArray};
 pub use self::barrier::Barrier;
 pub use self::condition::{Condition, ConditionGuard};
-pub use self::error::{Error, LockResult, OwnerDied};
+pub use self::error::{LockResult, OwnerDied, SharedError};
 pub use self::event::Event;
 pub use self::lock::{Lock, LockGuard};
 pub use self::rlock::{RLock, RLockGuard};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{LockResult, OwnerDied};
 use crate::words::{Acquire, LockWord};
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 /// Deadline `timeout` from now; `None` (wait forever) if that overflows `Instant`.
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
@@ -36,7 +36,7 @@ pub(crate) fn segment_of_len<'de, D: Deserializer<'de>>(
 /// with [`release_unowned`](Lock::release_unowned). Pass a clone to a child process as an
 /// ordinary argument (or let a forked child inherit it). If the holder dies, the next
 /// acquirer gets [`OwnerDied`], which carries the guard (`?` makes it
-/// [`Error::OwnerDied`]): it holds the lock, never a hang.
+/// [`SharedError::OwnerDied`]): it holds the lock, never a hang.
 ///
 /// ```
 /// use multiproc_shared::Lock;
@@ -48,7 +48,7 @@ pub(crate) fn segment_of_len<'de, D: Deserializer<'de>>(
 /// }
 /// // Released where `_guard` went out of scope.
 /// assert!(lock.try_acquire()?.is_some());
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Lock")]
 #[derive(Clone)]
@@ -61,9 +61,9 @@ impl Lock {
     ///
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new() -> Result<Lock, Error> {
+    pub fn new() -> Result<Lock, SharedError> {
         Ok(Lock {
             segment: Segment::new(size_of::<LockWord>())?,
         })
@@ -79,7 +79,7 @@ impl Lock {
     /// Python's `lock.acquire()` ... `lock.release()` is `let _guard = lock.acquire()?;`:
     /// the lock is released where `_guard` goes out of scope. [`OwnerDied`] means the
     /// previous holder died holding it: the caller holds it now, and the error carries the
-    /// guard (`?` turns it into [`Error::OwnerDied`], dropping the guard). To keep the lock
+    /// guard (`?` turns it into [`SharedError::OwnerDied`], dropping the guard). To keep the lock
     /// held past the guard, for another process to release, see [`LockGuard::forget`] and
     /// [`release_unowned`](Lock::release_unowned).
     ///
@@ -90,7 +90,7 @@ impl Lock {
     ///     assert!(lock.is_locked());
     /// }
     /// assert!(!lock.is_locked());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn acquire(&self) -> LockResult<LockGuard<'_>> {
         self.lock()
@@ -105,7 +105,7 @@ impl Lock {
     /// let held = lock.acquire_timeout(Duration::from_millis(10))?;
     /// assert!(held.is_some());
     /// assert!(lock.acquire_timeout(Duration::from_millis(10))?.is_none());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the lock is released when the guard is dropped"]
     pub fn acquire_timeout(&self, timeout: Duration) -> LockResult<Option<LockGuard<'_>>> {
@@ -120,7 +120,7 @@ impl Lock {
     /// let held = lock.try_acquire()?;
     /// assert!(held.is_some());
     /// assert!(lock.try_acquire()?.is_none());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the lock is released when the guard is dropped"]
     pub fn try_acquire(&self) -> LockResult<Option<LockGuard<'_>>> {
@@ -133,7 +133,7 @@ impl Lock {
 
     /// Releases the lock although no guard of this process holds it: Python's
     /// cross-process `release()`, for a lock that another process (or a
-    /// [forgotten](LockGuard::forget) guard) acquired. [`Error::NotLocked`] if it is not
+    /// [forgotten](LockGuard::forget) guard) acquired. [`SharedError::NotLocked`] if it is not
     /// locked.
     ///
     /// Never call it for a lock that a live guard holds: that guard would release the
@@ -144,10 +144,10 @@ impl Lock {
     /// lock.acquire()?.forget(); // e.g. in one process
     /// lock.clone().release_unowned()?; // e.g. in another
     /// assert!(lock.release_unowned().is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[doc(alias = "release")]
-    pub fn release_unowned(&self) -> Result<(), Error> {
+    pub fn release_unowned(&self) -> Result<(), SharedError> {
         self.word().release()
     }
 
@@ -156,7 +156,7 @@ impl Lock {
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
     /// assert!(!lock.is_locked());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn is_locked(&self) -> bool {
         self.word().is_locked()
@@ -168,7 +168,7 @@ impl Lock {
     /// let lock = multiproc_shared::Lock::new()?;
     /// let guard = lock.lock()?;
     /// drop(guard);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock(&self) -> LockResult<LockGuard<'_>> {
         guard_for(self, self.word().acquire(None)).expect("untimed acquire cannot time out")
@@ -181,7 +181,7 @@ impl Lock {
     /// let lock = multiproc_shared::Lock::new()?;
     /// let guard = lock.lock_timeout(Duration::from_millis(10))?;
     /// assert!(guard.is_some());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<LockGuard<'_>>> {
         match guard_for(self, self.word().acquire(deadline_after(timeout))) {
@@ -208,7 +208,7 @@ fn guard_for(lock: &Lock, outcome: Acquire) -> Option<LockResult<LockGuard<'_>>>
 /// assert!(lock.is_locked());
 /// drop(guard);
 /// assert!(!lock.is_locked());
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct LockGuard<'a> {
@@ -225,7 +225,7 @@ impl LockGuard<'_> {
     /// lock.acquire()?.forget();
     /// assert!(lock.is_locked());
     /// lock.release_unowned()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn forget(self) {
         std::mem::forget(self);

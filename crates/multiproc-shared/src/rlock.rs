@@ -9,14 +9,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::deadline_after;
 use crate::words::{Acquire, CondvarWord, RLockWord};
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 /// A recursive lock shared between processes (Python's `RLock`): the owning thread may
 /// acquire it again, and must release it as many times; only the owner may release it.
 ///
 /// [`acquire`](RLock::acquire) returns a guard that releases one level when dropped. If
 /// the owning process dies, the next acquirer gets [`OwnerDied`] (`?` makes it
-/// [`Error::OwnerDied`]) and holds the lock (once).
+/// [`SharedError::OwnerDied`]) and holds the lock (once).
 ///
 /// ```
 /// use multiproc_shared::RLock;
@@ -28,7 +28,7 @@ use crate::{Error, Segment};
 ///     assert!(lock.is_owned());
 /// }
 /// assert!(!lock.is_owned());
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.RLock")]
 #[derive(Clone)]
@@ -46,9 +46,9 @@ impl RLock {
     ///
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new() -> Result<RLock, Error> {
+    pub fn new() -> Result<RLock, SharedError> {
         Ok(RLock {
             segment: Segment::new(size_of::<RLockWord>())?,
             offset: 0,
@@ -83,7 +83,7 @@ impl RLock {
     ///     assert!(lock.is_owned());
     /// }
     /// assert!(!lock.is_owned());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn acquire(&self) -> LockResult<RLockGuard<'_>> {
         self.lock()
@@ -96,7 +96,7 @@ impl RLock {
     /// let lock = multiproc_shared::RLock::new()?;
     /// let held = lock.acquire_timeout(std::time::Duration::from_millis(10))?;
     /// assert!(held.is_some());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the lock is released when the guard is dropped"]
     pub fn acquire_timeout(&self, timeout: Duration) -> LockResult<Option<RLockGuard<'_>>> {
@@ -110,7 +110,7 @@ impl RLock {
     /// let lock = multiproc_shared::RLock::new()?;
     /// let held = lock.try_acquire()?;
     /// assert!(held.is_some());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the lock is released when the guard is dropped"]
     pub fn try_acquire(&self) -> LockResult<Option<RLockGuard<'_>>> {
@@ -123,7 +123,7 @@ impl RLock {
 
     /// Releases one level that no guard holds (one whose guard was
     /// [forgotten](RLockGuard::forget)): Python's `release()`. As in Python, only the
-    /// owning thread may release an `RLock`: [`Error::NotOwner`] otherwise.
+    /// owning thread may release an `RLock`: [`SharedError::NotOwner`] otherwise.
     ///
     /// Never call it for a level that a live guard holds: that guard would release
     /// again when dropped.
@@ -134,17 +134,17 @@ impl RLock {
     /// assert!(lock.is_owned());
     /// lock.release_unowned()?;
     /// assert!(lock.release_unowned().is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[doc(alias = "release")]
-    pub fn release_unowned(&self) -> Result<(), Error> {
+    pub fn release_unowned(&self) -> Result<(), SharedError> {
         self.release_level()
     }
 
     /// Releases one level, unless it is the level a `Value`/`Array` guard holds.
-    fn release_level(&self) -> Result<(), Error> {
+    fn release_level(&self) -> Result<(), SharedError> {
         if self.guard_out() && self.word().count() <= 1 {
-            return Err(Error::GuardOut);
+            return Err(SharedError::GuardOut);
         }
         self.word().release()
     }
@@ -165,9 +165,9 @@ impl RLock {
         &self,
         condvar: &CondvarWord,
         deadline: Option<Instant>,
-    ) -> Result<Acquire, Error> {
+    ) -> Result<Acquire, SharedError> {
         if self.guard_out() {
-            return Err(Error::GuardOut);
+            return Err(SharedError::GuardOut);
         }
         self.word().wait_on(condvar, deadline)
     }
@@ -177,7 +177,7 @@ impl RLock {
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// assert!(!lock.is_owned());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn is_owned(&self) -> bool {
         self.word().is_owned()
@@ -191,7 +191,7 @@ impl RLock {
     /// let inner = lock.lock()?;
     /// drop((inner, outer));
     /// assert!(!lock.is_owned());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock(&self) -> LockResult<RLockGuard<'_>> {
         let guard = RLockGuard { lock: self };
@@ -206,7 +206,7 @@ impl RLock {
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// assert!(lock.lock_timeout(std::time::Duration::from_millis(5))?.is_some());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<RLockGuard<'_>>> {
         match self.word().acquire(deadline_after(timeout)) {
@@ -231,7 +231,7 @@ impl RLock {
 /// let guard: multiproc_shared::RLockGuard<'_> = lock.lock()?;
 /// assert!(lock.is_owned());
 /// drop(guard);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct RLockGuard<'a> {
@@ -247,7 +247,7 @@ impl RLockGuard<'_> {
     /// lock.acquire()?.forget();
     /// assert!(lock.is_owned());
     /// lock.release_unowned()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn forget(self) {
         std::mem::forget(self);

@@ -8,13 +8,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::lock::{deadline_after, segment_of_len};
 use crate::words::SemaphoreWord;
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 /// Layout: the semaphore word, then the bound (0 for unbounded).
 const BOUND_OFFSET: usize = size_of::<SemaphoreWord>();
 const SIZE: usize = BOUND_OFFSET + size_of::<u32>();
 
-fn new_segment(value: u32, bound: u32) -> Result<Segment, Error> {
+fn new_segment(value: u32, bound: u32) -> Result<Segment, SharedError> {
     let segment = Segment::new(SIZE)?;
     segment.placed::<SemaphoreWord>(0).init(value);
     bound_of(&segment).store(bound, Ordering::Relaxed);
@@ -48,7 +48,7 @@ fn bound_of(segment: &Segment) -> &AtomicU32 {
 /// items.release_unowned(); // producer
 /// items.acquire().forget(); // consumer
 /// assert_eq!(items.value(), 0);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Semaphore")]
 #[derive(Clone)]
@@ -62,9 +62,9 @@ impl Semaphore {
     /// ```
     /// let s = multiproc_shared::Semaphore::new(3)?;
     /// assert_eq!(s.value(), 3);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new(value: u32) -> Result<Semaphore, Error> {
+    pub fn new(value: u32) -> Result<Semaphore, SharedError> {
         Ok(Semaphore {
             segment: new_segment(value, 0)?,
         })
@@ -85,7 +85,7 @@ impl Semaphore {
     ///     assert_eq!(s.value(), 0);
     /// }
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
     pub fn acquire(&self) -> SemaphoreGuard<'_> {
@@ -98,7 +98,7 @@ impl Semaphore {
     /// ```
     /// let s = multiproc_shared::Semaphore::new(0)?;
     /// assert!(s.acquire_timeout(std::time::Duration::from_millis(10)).is_none());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
@@ -114,7 +114,7 @@ impl Semaphore {
     /// let unit = s.try_acquire();
     /// assert!(unit.is_some());
     /// assert!(s.try_acquire().is_none());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
@@ -130,7 +130,7 @@ impl Semaphore {
     /// let s = multiproc_shared::Semaphore::new(0)?;
     /// s.release_unowned();
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[doc(alias = "release")]
     pub fn release_unowned(&self) {
@@ -148,7 +148,7 @@ impl Semaphore {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Semaphore::new(4)?.value(), 4);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[doc(alias = "get_value")]
     pub fn value(&self) -> u32 {
@@ -164,7 +164,7 @@ impl Semaphore {
     ///     assert_eq!(s.value(), 0);
     /// }
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn guard(&self) -> SemaphoreGuard<'_> {
         self.acquire()
@@ -175,13 +175,13 @@ impl Semaphore {
 /// (Python's `multiprocessing.BoundedSemaphore`).
 ///
 /// ```
-/// use multiproc_shared::{BoundedSemaphore, Error};
+/// use multiproc_shared::{BoundedSemaphore, SharedError};
 ///
 /// let s = BoundedSemaphore::new(1)?;
-/// assert!(matches!(s.release_unowned(), Err(Error::TooManyReleases)));
+/// assert!(matches!(s.release_unowned(), Err(SharedError::TooManyReleases)));
 /// s.acquire().forget();
 /// s.release_unowned()?;
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.BoundedSemaphore")]
 #[derive(Clone)]
@@ -195,9 +195,9 @@ impl BoundedSemaphore {
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(2)?;
     /// assert_eq!(s.value(), 2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new(value: u32) -> Result<BoundedSemaphore, Error> {
+    pub fn new(value: u32) -> Result<BoundedSemaphore, SharedError> {
         Ok(BoundedSemaphore {
             segment: new_segment(value, value)?,
         })
@@ -222,7 +222,7 @@ impl BoundedSemaphore {
     ///     assert_eq!(s.value(), 0);
     /// }
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
     pub fn acquire(&self) -> SemaphoreGuard<'_> {
@@ -235,7 +235,7 @@ impl BoundedSemaphore {
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(0)?;
     /// assert!(s.acquire_timeout(std::time::Duration::from_millis(10)).is_none());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
@@ -251,7 +251,7 @@ impl BoundedSemaphore {
     /// let unit = s.try_acquire();
     /// assert!(unit.is_some());
     /// assert!(s.try_acquire().is_none());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
@@ -259,7 +259,7 @@ impl BoundedSemaphore {
     }
 
     /// Gives a unit that no guard holds (Python's `release()`), from any process;
-    /// [`Error::TooManyReleases`] if that would exceed the bound. Never call it for a unit
+    /// [`SharedError::TooManyReleases`] if that would exceed the bound. Never call it for a unit
     /// a live guard holds: the guard gives it back too when dropped.
     ///
     /// ```
@@ -267,14 +267,14 @@ impl BoundedSemaphore {
     /// assert!(s.release_unowned().is_err());
     /// s.acquire().forget();
     /// s.release_unowned()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[doc(alias = "release")]
-    pub fn release_unowned(&self) -> Result<(), Error> {
+    pub fn release_unowned(&self) -> Result<(), SharedError> {
         if self.word().release_bounded(self.bound()) {
             Ok(())
         } else {
-            Err(Error::TooManyReleases)
+            Err(SharedError::TooManyReleases)
         }
     }
 
@@ -289,7 +289,7 @@ impl BoundedSemaphore {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::BoundedSemaphore::new(2)?.value(), 2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[doc(alias = "get_value")]
     pub fn value(&self) -> u32 {
@@ -302,7 +302,7 @@ impl BoundedSemaphore {
     /// let s = multiproc_shared::BoundedSemaphore::new(1)?;
     /// drop(s.guard());
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn guard(&self) -> SemaphoreGuard<'_> {
         self.acquire()
@@ -315,7 +315,7 @@ impl BoundedSemaphore {
 /// let s = multiproc_shared::Semaphore::new(1)?;
 /// let unit: multiproc_shared::SemaphoreGuard<'_> = s.guard();
 /// drop(unit);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the unit is given back when the guard is dropped"]
 pub struct SemaphoreGuard<'a> {
@@ -335,7 +335,7 @@ impl SemaphoreGuard<'_> {
     /// assert_eq!(s.value(), 0);
     /// s.release_unowned();
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn forget(self) {
         std::mem::forget(self);

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use multiproc_shared::{Error, Lock, OwnerDied, RLock};
+use multiproc_shared::{Lock, OwnerDied, RLock, SharedError};
 use multiproc_test_support::{Signal, fork, wait_all_ok, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -177,7 +177,10 @@ fn rlock_cannot_be_released_by_another_process() {
         let held = lock.acquire().unwrap();
         let child_lock = lock.clone();
         let child = fork(move || {
-            assert!(matches!(child_lock.release_unowned(), Err(Error::NotOwner)));
+            assert!(matches!(
+                child_lock.release_unowned(),
+                Err(SharedError::NotOwner)
+            ));
             assert!(child_lock.try_acquire().unwrap().is_none());
         });
         assert_eq!(child.wait(), 0);
@@ -212,7 +215,10 @@ fn lock_excludes_across_processes() {
 /// scope: ten children take the lock in turn, and none finds it held by a dead process.
 #[test]
 fn a_guard_from_acquire_releases_at_scope_end() {
-    fn take_in_turn(lock: &Lock, counter: &multiproc_shared::RawValue<u32>) -> Result<(), Error> {
+    fn take_in_turn(
+        lock: &Lock,
+        counter: &multiproc_shared::RawValue<u32>,
+    ) -> Result<(), SharedError> {
         let _g = lock.acquire()?;
         counter.set(counter.get() + 1);
         Ok(())
@@ -226,7 +232,7 @@ fn a_guard_from_acquire_releases_at_scope_end() {
             // the child before it (exit code 3 would mean it saw OwnerDied).
             let child = fork(move || match take_in_turn(&child_lock, &child_counter) {
                 Ok(()) => {}
-                Err(Error::OwnerDied) => std::process::exit(3),
+                Err(SharedError::OwnerDied) => std::process::exit(3),
                 Err(other) => panic!("{other}"),
             });
             assert_eq!(child.wait(), 0, "a child saw OwnerDied or failed");
