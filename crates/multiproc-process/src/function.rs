@@ -176,6 +176,16 @@ pub fn catch_panic<R>(quiet: bool, f: impl FnOnce() -> R) -> Result<R, PanicInfo
     })
 }
 
+/// Runs the target of child process `process`, turning a panic into a [`PanicInfo`]; the
+/// panic is also printed to stderr under the process's name (not `thread '<unnamed>'`),
+/// with a backtrace only when `RUST_BACKTRACE` is set.
+pub(crate) fn catch_child_panic<R>(process: &str, f: impl FnOnce() -> R) -> Result<R, PanicInfo> {
+    multiproc_sys::panic::catch_reported(process, f).map_err(|caught| PanicInfo {
+        message: caught.message,
+        location: caught.location,
+    })
+}
+
 /// Runs a receive whose decoding may panic: ipc-channel 0.23 indexes its descriptor table
 /// without a bounds check when it decodes a channel from corrupt bytes (`ipc.rs`,
 /// `deserialize_os_ipc_sender`, marked FIXME upstream). A hostile or corrupt message must be an
