@@ -133,6 +133,7 @@ mod fallible;
 mod fork_start;
 mod forkserver;
 mod function;
+mod function_key;
 mod identity;
 mod launcher;
 mod leave;
@@ -155,6 +156,7 @@ pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
 pub use self::error::{CallError, PanicInfo, ProcessError};
 pub use self::fallible::{Fallible, fallible};
 pub use self::function::{FunctionRef, catch_panic};
+pub use self::function_key::{adopt_function_key, function_key};
 pub use self::logging::log_to_stderr;
 pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,

@@ -104,4 +104,6 @@ pub mod number {
     pub const SIGSTOP: i32 = libc::SIGSTOP;
     /// `SIGCONT`.
     pub const SIGCONT: i32 = libc::SIGCONT;
+    /// `SIGSEGV`.
+    pub const SIGSEGV: i32 = libc::SIGSEGV;
 }
