@@ -30,7 +30,12 @@
 //!
 //! # Feature flags
 //!
-//! None. The crate builds on `ipc-channel` (no features) and `multiproc-shared`.
+//! - `listener` (on by default): [`Listener`], [`Client`] and [`SocketConnection`],
+//!   Python's `multiprocessing.connection` over Unix or TCP sockets, with the `authkey`
+//!   handshake (HMAC-SHA256, hence the `hmac` and `sha2` dependencies). Pipes, queues and
+//!   [`wait`] do not need it; `multiproc-pool` depends on this crate without it.
+//!
+//! The crate builds on `ipc-channel` (no features) and `multiproc-shared`.
 //!
 //! # Platform support
 //!
@@ -85,6 +90,7 @@
 //! A bounded queue between producer and consumer processes: see
 //! `examples/queue_workers.rs` in the repository.
 #![cfg(target_os = "linux")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 #[doc(hidden)]
@@ -102,9 +108,11 @@ mod sys;
 mod wait;
 
 pub use self::error::{Error, SendError};
+pub use self::listener::DEFAULT_MAX_MESSAGE_SIZE;
+#[cfg(feature = "listener")]
+#[cfg_attr(docsrs, doc(cfg(feature = "listener")))]
 pub use self::listener::{
-    Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, Listener,
-    MAX_PENDING_HANDSHAKES, SocketConnection,
+    Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, Listener, MAX_PENDING_HANDSHAKES, SocketConnection,
 };
 pub use self::pipe::{Connection, Pipe};
 pub use self::queue::{JoinableQueue, Queue, SimpleQueue};

@@ -104,6 +104,7 @@
 //! assert_eq!(results[7], Ok(70));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod async_result;
@@ -125,3 +126,12 @@ pub use self::error::TaskError;
 pub use self::imap::IMap;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
+
+/// The `multiproc-process` items this crate's signatures name, so that a user of the pool
+/// alone needs no second dependency: `Pool::new` fails with a [`ProcessError`], a task error
+/// carries an [`ExitStatus`] or a [`PanicInfo`], a [`PoolBuilder`] takes a [`StartMethod`] or a
+/// [`Context`], and the functions it runs are [`Target`]s with [`Portable`] arguments.
+#[doc(no_inline)]
+pub use multiproc_process::{
+    Context, ExitStatus, PanicInfo, Portable, ProcessError, StartMethod, Target,
+};

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::progress::Choice;
+
 /// Options for the tasks of one call: chunk size, timeout, window, progress bar. Use them
 /// through [`Pool::with`](crate::Pool::with), or the shortcuts [`Pool::chunksize`](crate::Pool::chunksize) and [`Pool::timeout`](crate::Pool::timeout).
 ///
@@ -14,12 +16,15 @@ use std::time::Duration;
 /// assert_eq!(pool.with(options).map(square, 0..4)?, [0, 1, 4, 9]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// `Options` is `Clone` but not `Copy`: with the `progress` feature it may hold an
+/// `indicatif::ProgressBar`.
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     pub(crate) chunksize: Option<usize>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) buffersize: Option<usize>,
-    pub(crate) progress_bar: bool,
+    pub(crate) progress: Choice,
 }
 
 impl Options {
@@ -54,10 +59,72 @@ impl Options {
         self
     }
 
-    /// Draw a progress bar on stderr while a `map` or `imap` runs (the `progress` feature).
+    /// Draw a progress bar on stderr while a `map`, `starmap`, `imap` or `imap_unordered`
+    /// runs (the `progress` feature). The bar counts tasks, not chunks: its position is the
+    /// number of tasks whose results have arrived, its length the number of tasks (for an
+    /// `imap`, once its input is exhausted). A worker reports a chunk's results together, so
+    /// with chunks of `n` tasks the bar moves `n` at a time; `chunksize(1)` moves it by one.
+    /// indicatif draws only on a terminal.
+    ///
+    /// ```
+    /// use multiproc_pool::{Options, Pool};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// let squares = pool.with(Options::new().progress_bar(true)).map(square, 0..100)?;
+    /// assert_eq!(squares[9], 81);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg(feature = "progress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
     pub fn progress_bar(mut self, show: bool) -> Options {
-        self.progress_bar = show;
+        self.progress = Choice::from(show);
+        self
+    }
+
+    /// Like [`progress_bar(true)`](Options::progress_bar), with a style of your own (the
+    /// `progress` feature).
+    ///
+    /// ```
+    /// use indicatif::ProgressStyle;
+    /// use multiproc_pool::{Options, Pool};
+    /// fn double(x: u64) -> u64 { 2 * x }
+    /// let pool = Pool::new(2)?;
+    /// let style = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")?;
+    /// let options = Options::new().chunksize(1).progress_style(style);
+    /// let doubled: Vec<u64> = pool.with(options).imap(double, 0..10).collect::<Result<_, _>>()?;
+    /// assert_eq!(doubled[9], 18);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "progress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
+    pub fn progress_style(mut self, style: indicatif::ProgressStyle) -> Options {
+        self.progress = Choice::Style(style);
+        self
+    }
+
+    /// Drive a progress bar of your own (the `progress` feature): one in a
+    /// `MultiProgress`, one with a message or a draw target of your choice. The pool sets
+    /// its length to the number of tasks (when known), advances it as results arrive and
+    /// finishes it at the end; it keeps your style and message. A bar already advanced
+    /// starts from its position.
+    ///
+    /// ```
+    /// use indicatif::{ProgressBar, ProgressDrawTarget};
+    /// use multiproc_pool::{Options, Pool};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    /// let options = Options::new().chunksize(1).progress(bar.clone());
+    /// let squares: Vec<u64> = pool.with(options).imap_unordered(square, 0..20).collect::<Result<_, _>>()?;
+    /// assert_eq!(squares.len(), 20);
+    /// assert_eq!((bar.position(), bar.length()), (20, Some(20)));
+    /// assert!(bar.is_finished());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "progress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
+    pub fn progress(mut self, bar: indicatif::ProgressBar) -> Options {
+        self.progress = Choice::Bar(bar);
         self
     }
 }

@@ -94,7 +94,7 @@ pub struct Pool {
 /// assert_eq!(pool.chunksize(3).map(square, 0..5)?, [0, 1, 4, 9, 16]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Tasks<'p> {
     pool: &'p Pool,
     options: Options,
@@ -603,7 +603,7 @@ impl<'p> Tasks<'p> {
             return AsyncResult::from_cell(cell);
         }
         let items: Vec<Args> = iterable.into_iter().collect();
-        let progress = Progress::new(Some(items.len()), self.options.progress_bar);
+        let progress = Progress::new(Some(items.len()), self.options.progress.clone());
         let cell = Cell::new(progress, self.callbacks());
         if items.is_empty() {
             cell.set(Ok(Vec::new()));
@@ -674,7 +674,7 @@ impl<'p> Tasks<'p> {
             .buffersize
             .unwrap_or(16 * processes)
             .saturating_mul(chunksize);
-        let stream = Stream::new(ordered, Progress::new(exact, self.options.progress_bar));
+        let stream = Stream::new(ordered, Progress::new(exact, self.options.progress.clone()));
         let source = Box::new(IterSource { iter, chunksize });
         let split = Some(split_inputs::<Args> as Split);
         IMap::new(
