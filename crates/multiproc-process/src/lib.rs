@@ -96,9 +96,12 @@
 //!
 //! # Logging
 //!
-//! The crate logs through [`log`] and never installs a logger. [`log_to_stderr`] installs
-//! Python's format. Records logged in a spawn or forkserver child reach the parent's logger with
-//! the child's `process_name` and `pid` as key-values.
+//! The crate logs through [`log`] and never installs a logger unless asked. [`log_to_stderr`]
+//! prints multiproc's own records (targets under [`LOG_TARGET`]) in Python's format, and
+//! leaves a logger of yours in place. Records logged in a spawn or forkserver child reach the
+//! parent's logger with the child's `process_name` and `pid` as key-values (env_logger shows
+//! them with its `kv` feature). Lifecycle records at `debug` level, under the target
+//! `multiproc::process`: a process started (pid, start method) and exited (its status).
 //!
 //! # Feature flags
 //!
@@ -153,7 +156,8 @@ pub use self::context::{Context, get_context};
 pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
 pub use self::error::{PanicInfo, ProcessError};
 pub use self::function::{FunctionRef, catch_panic};
-pub use self::logging::log_to_stderr;
+pub use self::logging::{LOG_TARGET, log_to_stderr};
+
 pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
 };
@@ -163,3 +167,12 @@ pub use self::target::{Portable, Target};
 pub use self::tree::{
     ProcessInfo, active_children, current_process, forkserver_pid, parent_process,
 };
+/// The level argument of [`log_to_stderr`], re-exported from the `log` crate so that naming
+/// a level needs no dependency on `log`.
+///
+/// ```
+/// use multiproc_process::LevelFilter;
+/// assert!(LevelFilter::Debug > LevelFilter::Info);
+/// ```
+#[doc(no_inline)]
+pub use log::LevelFilter;

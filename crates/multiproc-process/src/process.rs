@@ -242,6 +242,13 @@ impl<R: Portable> Process<R> {
             });
         match started {
             Ok(running) => {
+                log::debug!(
+                    target: crate::logging::PROCESS_TARGET,
+                    "process {} started: pid {}, start method {}",
+                    self.identity.name,
+                    running.child.pid,
+                    self.method
+                );
                 self.pid = Some(running.child.pid);
                 self.state = State::Running(running);
                 Ok(())

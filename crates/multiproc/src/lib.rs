@@ -147,8 +147,25 @@
 //! ## 7. Logging
 //!
 //! The crates log through [`log`](https://docs.rs/log). [`log_to_stderr`] prints Python's
-//! `[LEVEL/ProcessName] message`; records logged in a spawn or forkserver child reach the
-//! parent's logger, whatever logger that is, tagged with the child's name and pid.
+//! `[LEVEL/ProcessName] message` for multiproc's own targets ([`LOG_TARGET`] and below, like
+//! Python's `multiprocessing` logger) and never replaces a logger you installed; records
+//! logged in a spawn or forkserver child reach the parent's logger, whatever logger that is,
+//! tagged with the child's name and pid. At `debug` level the crates record each process
+//! started and exited and each pool worker replaced.
+//!
+//! ```
+//! use multiproc::{LOG_TARGET, LevelFilter, Process};
+//!
+//! fn worker() {
+//!     log::info!(target: LOG_TARGET, "Worker started"); // [INFO/Worker1] Worker started
+//! }
+//!
+//! multiproc::log_to_stderr(LevelFilter::Info).expect("no other logger is installed");
+//! let mut p = Process::new(worker, ()).with_name("Worker1");
+//! p.start()?;
+//! p.join()?;
+//! # Ok::<(), multiproc::Error>(())
+//! ```
 //!
 //! ## 8. When things go wrong
 //!
@@ -207,9 +224,9 @@ pub use multiproc_shared as shared;
 #[cfg(feature = "process")]
 #[doc(no_inline)]
 pub use multiproc_process::{
-    Context, Process, StartMethod, active_children, cpu_count, current_process,
-    get_all_start_methods, get_context, get_start_method, log_to_stderr, parent_process,
-    physical_cpu_count, process_cpu_count, set_start_method,
+    Context, LOG_TARGET, LevelFilter, Process, StartMethod, active_children, cpu_count,
+    current_process, get_all_start_methods, get_context, get_start_method, log_to_stderr,
+    parent_process, physical_cpu_count, process_cpu_count, set_start_method,
 };
 
 #[cfg(feature = "shared")]
