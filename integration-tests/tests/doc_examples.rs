@@ -130,14 +130,20 @@ fn inner_docs_have_example(source: &str) -> bool {
 
 /// The file of `pub mod name;` declared in `file`.
 fn module_file(file: &Path, name: &str) -> Option<PathBuf> {
-    let dir = if file.file_name().is_some_and(|n| n == "lib.rs" || n == "mod.rs") {
+    let dir = if file
+        .file_name()
+        .is_some_and(|n| n == "lib.rs" || n == "mod.rs")
+    {
         file.parent()?.to_path_buf()
     } else {
         file.with_extension("")
     };
-    [dir.join(format!("{name}.rs")), dir.join(name).join("mod.rs")]
-        .into_iter()
-        .find(|p| p.exists())
+    [
+        dir.join(format!("{name}.rs")),
+        dir.join(name).join("mod.rs"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
 }
 
 fn items_of(krate: &str) -> Vec<Item> {
@@ -202,11 +208,26 @@ fn the_checker_recognises_items_and_examples() {
     assert!(!is_public_item("pub(crate) fn helper() {"));
     assert!(!is_public_item("pub name: String,"));
     assert!(!is_public_item("pub use self::pool::Pool;"));
-    let documented = ["/// Doc.", "///", "/// ```", "/// x", "/// ```", "#[inline]", "pub fn a() {}"];
+    let documented = [
+        "/// Doc.",
+        "///",
+        "/// ```",
+        "/// x",
+        "/// ```",
+        "#[inline]",
+        "pub fn a() {}",
+    ];
     assert!(outer_docs_have_example(&documented, 6));
     let bare = ["}", "/// Doc only.", "#[must_use]", "pub fn b() {}"];
     assert!(!outer_docs_have_example(&bare, 3));
-    let attribute = ["/// ```", "/// ```", "#[cfg_attr(", "    docsrs,", ")]", "pub fn c() {}"];
+    let attribute = [
+        "/// ```",
+        "/// ```",
+        "#[cfg_attr(",
+        "    docsrs,",
+        ")]",
+        "pub fn c() {}",
+    ];
     assert!(outer_docs_have_example(&attribute, 5));
 }
 
@@ -217,12 +238,26 @@ fn every_public_item_has_a_doc_example() {
     for krate in CRATES {
         let items = items_of(krate);
         let with = items.iter().filter(|i| i.has_example).count();
-        eprintln!("{krate}: {with} of {} public items have a doc example", items.len());
+        eprintln!(
+            "{krate}: {with} of {} public items have a doc example",
+            items.len()
+        );
         for item in items.iter().filter(|i| !i.has_example) {
             missing += 1;
-            let file = item.file.strip_prefix(workspace_root()).unwrap_or(&item.file);
-            report.push_str(&format!("  {}:{}: {}\n", file.display(), item.line, item.text));
+            let file = item
+                .file
+                .strip_prefix(workspace_root())
+                .unwrap_or(&item.file);
+            report.push_str(&format!(
+                "  {}:{}: {}\n",
+                file.display(),
+                item.line,
+                item.text
+            ));
         }
     }
-    assert!(missing == 0, "{missing} public items have no doc example:\n{report}");
+    assert!(
+        missing == 0,
+        "{missing} public items have no doc example:\n{report}"
+    );
 }

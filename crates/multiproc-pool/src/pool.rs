@@ -131,11 +131,24 @@ impl Pool {
     }
 
     /// The number of worker processes.
+    ///
+    /// ```
+    /// let pool = multiproc_pool::Pool::new(3)?;
+    /// assert_eq!(pool.processes(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn processes(&self) -> usize {
         self.shared.processes
     }
 
     /// The start method of the workers.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, StartMethod};
+    /// let pool = Pool::builder().processes(1).start_method(StartMethod::Spawn).build()?;
+    /// assert_eq!(pool.start_method(), StartMethod::Spawn);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start_method(&self) -> StartMethod {
         self.shared.spec.method
     }
@@ -152,6 +165,15 @@ impl Pool {
     }
 
     /// Task options for the next call. See [`Options`](crate::Options).
+    ///
+    /// ```
+    /// use multiproc_pool::{Options, Pool};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// let squares = pool.with(Options::new().chunksize(2)).map(square, 0..6)?;
+    /// assert_eq!(squares, [0, 1, 4, 9, 16, 25]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with(&self, options: Options) -> Tasks<'_> {
         Tasks {
             pool: self,
@@ -160,6 +182,14 @@ impl Pool {
     }
 
     /// Shortcut for `with(Options::new().chunksize(chunksize))`.
+    ///
+    /// ```
+    /// fn double(x: u64) -> u64 { 2 * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let doubled: Vec<u64> = pool.chunksize(4).imap(double, 0..8).collect::<Result<_, _>>()?;
+    /// assert_eq!(doubled, [0, 2, 4, 6, 8, 10, 12, 14]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn chunksize(&self, chunksize: usize) -> Tasks<'_> {
         self.with(Options::new().chunksize(chunksize))
     }
@@ -341,6 +371,18 @@ impl Pool {
     /// Stops accepting work (Python's `close`); queued and running tasks finish, then the
     /// workers leave. Use [`join`](Pool::join) to wait for them. In a child forked from the
     /// pool's process it does nothing (the workers are the parent's).
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// let pending = pool.map_async(square, 0..4);
+    /// pool.close();
+    /// assert!(matches!(pool.apply(square, (2,)), Err(TaskError::Closed)));
+    /// pool.join()?;
+    /// assert_eq!(pending.get()?, [0, 1, 4, 9]); // submitted before `close`: it finishes
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close(&self) {
         if self.shared.check_process().is_err() {
             return;
@@ -357,6 +399,18 @@ impl Pool {
     /// queued and running tasks fail with [`TaskError::Terminated`]. Use
     /// [`join`](Pool::join) to wait until every worker is reaped. In a child forked from the
     /// pool's process it does nothing (the workers are the parent's).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::{Pool, TaskError};
+    /// fn forever() { loop { std::thread::sleep(Duration::from_secs(1)) } }
+    /// let pool = Pool::new(1)?;
+    /// let stuck = pool.apply_async(forever, ());
+    /// pool.terminate();
+    /// pool.join()?;
+    /// assert!(matches!(stuck.get(), Err(TaskError::Terminated)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn terminate(&self) {
         if self.shared.check_process().is_err() {
             return;
@@ -529,6 +583,14 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::apply`] with these options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// assert_eq!(pool.timeout(Duration::from_secs(30)).apply(add, (2, 3))?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, TaskError>
     where
         F: Target<Args>,
@@ -539,6 +601,15 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::apply_async`] with these options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// let sum = pool.timeout(Duration::from_secs(30)).apply_async(add, (2, 3));
+    /// assert_eq!(sum.get()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply_async<F, Args>(&self, f: F, args: Args) -> AsyncResult<F::Output>
     where
         F: Target<Args>,
@@ -557,6 +628,13 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::map`] with these options.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.chunksize(1).map(square, 0..4)?, [0, 1, 4, 9]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
     where
         F: Target<(A,)>,
@@ -568,6 +646,15 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::map_async`] with these options.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let squares = pool.chunksize(1).map_async(square, 0..4);
+    /// assert_eq!(squares.total(), 4);
+    /// assert_eq!(squares.get()?, [0, 1, 4, 9]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map_async<F, A, I>(&self, f: F, iterable: I) -> AsyncResult<Vec<F::Output>>
     where
         F: Target<(A,)>,
@@ -579,6 +666,13 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::starmap`] with these options.
+    ///
+    /// ```
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.chunksize(1).starmap(add, [(1, 2), (3, 4)])?, [3, 7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
     where
         F: Target<Args>,
@@ -590,6 +684,14 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::starmap_async`] with these options.
+    ///
+    /// ```
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let sums = pool.chunksize(1).starmap_async(add, [(1, 2), (3, 4)]);
+    /// assert_eq!(sums.get()?, [3, 7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn starmap_async<F, Args, I>(&self, f: F, iterable: I) -> AsyncResult<Vec<F::Output>>
     where
         F: Target<Args>,
@@ -615,6 +717,14 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::imap`] with these options.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let squares: Vec<u64> = pool.chunksize(2).imap(square, 0..5).collect::<Result<_, _>>()?;
+    /// assert_eq!(squares, [0, 1, 4, 9, 16]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn imap<F, A, I>(&self, f: F, iterable: I) -> IMap<'p, F::Output>
     where
         F: Target<(A,)>,
@@ -631,6 +741,16 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::imap_unordered`] with these options.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let mut squares: Vec<u64> =
+    ///     pool.chunksize(2).imap_unordered(square, 0..5).collect::<Result<_, _>>()?;
+    /// squares.sort();
+    /// assert_eq!(squares, [0, 1, 4, 9, 16]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn imap_unordered<F, A, I>(&self, f: F, iterable: I) -> IMap<'p, F::Output>
     where
         F: Target<(A,)>,
