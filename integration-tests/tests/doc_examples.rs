@@ -10,8 +10,11 @@
 //!   items, struct fields (`pub name: T`), enum variants, trait-impl methods and `pub use`
 //!   re-exports are not items. The workspace denies `unreachable_pub` (clippy with `-D
 //!   warnings`), so a `pub` item in the source is reachable by users; `#[doc(hidden)]` items
-//!   count too.
-//! * its docs are the `///` lines above it (attributes in between are skipped); for
+//!   count too. Not counted: the `Sealed` traits of `mod sealed { ... }` (the sealed-trait
+//!   pattern: no user can name them) and `#[cfg(doctest)]` items (they exist only to run
+//!   doc tests).
+//! * its docs are the `///` lines above it and `#[doc = ...]` attributes on one line
+//!   (other attributes in between are skipped); for
 //!   `pub mod x;` the `//!` lines at the top of the module's file; the crate itself counts
 //!   as one item with the `//!` docs of `lib.rs`.
 //! * it has an example when those docs contain a line that starts with ```` ``` ````.
@@ -105,6 +108,10 @@ fn outer_docs_have_example(lines: &[&str], index: usize) -> bool {
             }
             continue;
         }
+        // `#[doc = concat!(...)]`, as macros that generate items write their docs.
+        if line.starts_with("#[doc") && line.contains("```") {
+            return true;
+        }
         // Attributes (one or several lines) and plain comments between docs and item.
         let in_attribute = line.starts_with("#[")
             || line.starts_with("//")
@@ -161,8 +168,28 @@ fn items_of(krate: &str) -> Vec<Item> {
     for file in files {
         let source = fs::read_to_string(&file).unwrap();
         let lines: Vec<&str> = source.lines().collect();
+        // The closing line of the `mod sealed` being skipped.
+        let mut skip_until: Option<String> = None;
         for (index, raw) in lines.iter().enumerate() {
             let line = raw.trim();
+            if let Some(end) = &skip_until {
+                if *raw == end.as_str() {
+                    skip_until = None;
+                }
+                continue;
+            }
+            if line == "mod sealed {" || line == "pub(crate) mod sealed {" {
+                let indent = &raw[..raw.len() - raw.trim_start().len()];
+                skip_until = Some(format!("{indent}}}"));
+                continue;
+            }
+            let mut attributes = lines[..index]
+                .iter()
+                .rev()
+                .take_while(|l| l.trim().starts_with("#["));
+            if attributes.any(|l| l.trim() == "#[cfg(doctest)]") {
+                continue;
+            }
             // Unit tests sit at the end of a file.
             if line == "#[cfg(test)]"
                 && lines

@@ -103,9 +103,22 @@
 //! them with its `kv` feature). Lifecycle records at `debug` level, under the target
 //! `multiproc::process`: a process started (pid, start method) and exited (its status).
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Feature flags
 //!
-//! None.
+//! None. `hmac` and `sha2` are not optional here: every function reference sent to a child
+//! carries an HMAC-SHA256 tag under a key of the process tree, checked before the child
+//! calls it.
 //!
 //! # Platform support
 //!
@@ -116,6 +129,7 @@
 //!
 //! `process_basic`, `process_args`, `logging` and `cpu_count` in the repository's `examples/`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 // The modules form layers, each using only those below it (no import cycle):

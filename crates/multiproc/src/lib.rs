@@ -188,11 +188,25 @@
 //! # Ok::<(), multiproc::Error>(())
 //! ```
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Feature flags
 //!
 //! - `process`, `shared`, `channel`, `pool` (all on by default): the sub-crates, re-exported
 //!   under the same names.
-//! - `progress`: progress bars (indicatif) for the pool's `map` and `imap` families.
+//! - `listener` (on by default): the channel crate's TCP/Unix-socket `Listener` and `Client`
+//!   with the `authkey` handshake, which brings in `hmac` and `sha2`.
+//! - `progress`: progress bars (indicatif) for the pool's `map` and `imap` families
+//!   (`Options::progress_bar`, `progress_style`, `progress`).
 //!
 //! # Platform support
 //!
@@ -203,25 +217,31 @@
 //! `quickstart` runs the whole walkthrough (`cargo run --release -p multiproc-examples
 //! --example quickstart`); the repository's `examples/` also has one program per section and
 //! the case studies `parallel_files`, `parallel_training` and `web_crawl`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod error;
 pub use self::error::Error;
 
 #[cfg(feature = "channel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
 #[doc(inline)]
 pub use multiproc_channel as channel;
 #[cfg(feature = "pool")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
 #[doc(inline)]
 pub use multiproc_pool as pool;
 #[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 #[doc(inline)]
 pub use multiproc_process as process;
 #[cfg(feature = "shared")]
+#[cfg_attr(docsrs, doc(cfg(feature = "shared")))]
 #[doc(inline)]
 pub use multiproc_shared as shared;
 
 #[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 #[doc(no_inline)]
 pub use multiproc_process::{
     Context, LOG_TARGET, LevelFilter, Process, StartMethod, active_children, cpu_count,
@@ -230,6 +250,7 @@ pub use multiproc_process::{
 };
 
 #[cfg(feature = "shared")]
+#[cfg_attr(docsrs, doc(cfg(feature = "shared")))]
 #[doc(no_inline)]
 pub use multiproc_shared::{
     Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RawArray, RawValue, Semaphore,
@@ -237,27 +258,48 @@ pub use multiproc_shared::{
 };
 
 #[cfg(feature = "channel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
 #[doc(no_inline)]
 pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
 
 #[cfg(feature = "pool")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
 #[doc(no_inline)]
 pub use multiproc_pool::{AsyncResult, Pool};
 
 /// The Python-named items, for `use multiproc::prelude::*;`.
+///
+/// ```
+/// use multiproc::prelude::*;
+///
+/// fn square(x: u64) -> u64 { x * x }
+///
+/// let pool = Pool::new(2)?;
+/// assert_eq!(pool.map(square, 0..4)?, [0, 1, 4, 9]);
+/// let counter = Value::<u64>::new(0)?;
+/// let mut p = Process::new(square, (3,));
+/// p.start()?;
+/// *counter.lock()? += p.join()?;
+/// assert_eq!(counter.get(), 9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub mod prelude {
     #[cfg(feature = "channel")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
     #[doc(no_inline)]
     pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue};
     #[cfg(feature = "pool")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
     #[doc(no_inline)]
     pub use multiproc_pool::{AsyncResult, Pool};
     #[cfg(feature = "process")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
     #[doc(no_inline)]
     pub use multiproc_process::{
         Process, StartMethod, cpu_count, current_process, get_context, process_cpu_count,
     };
     #[cfg(feature = "shared")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "shared")))]
     #[doc(no_inline)]
     pub use multiproc_shared::{
         Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RawArray, RawValue,
