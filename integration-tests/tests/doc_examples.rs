@@ -11,8 +11,8 @@
 //!   re-exports are not items. The workspace denies `unreachable_pub` (clippy with `-D
 //!   warnings`), so a `pub` item in the source is reachable by users; `#[doc(hidden)]` items
 //!   count too. Not counted: the `Sealed` traits of `mod sealed { ... }` (the sealed-trait
-//!   pattern: no user can name them) and `#[cfg(doctest)]` items (they exist only to run
-//!   doc tests).
+//!   pattern: no user can name them), `#[cfg(doctest)]` items (they exist only to run doc
+//!   tests) and `#[cfg(loom)]` items (the loom models' variants of items counted once).
 //! * its docs are the `///` lines above it and `#[doc = ...]` attributes on one line
 //!   (other attributes in between are skipped); for
 //!   `pub mod x;` the `//!` lines at the top of the module's file; the crate itself counts
@@ -187,7 +187,7 @@ fn items_of(krate: &str) -> Vec<Item> {
                 .iter()
                 .rev()
                 .take_while(|l| l.trim().starts_with("#["));
-            if attributes.any(|l| l.trim() == "#[cfg(doctest)]") {
+            if attributes.any(|l| matches!(l.trim(), "#[cfg(doctest)]" | "#[cfg(loom)]")) {
                 continue;
             }
             // Unit tests sit at the end of a file.

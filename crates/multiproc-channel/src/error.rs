@@ -145,26 +145,71 @@ impl<T> SendError<T> {
     }
 
     /// Gives the value back.
+    ///
+    /// ```
+    /// use multiproc_channel::SimpleQueue;
+    /// let queue = SimpleQueue::<String>::new()?;
+    /// queue.close();
+    /// let err = queue.put("kept".to_owned()).unwrap_err();
+    /// assert_eq!(err.into_inner(), "kept");
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
     pub fn into_inner(self) -> T {
         self.value
     }
 
     /// Why it failed.
+    ///
+    /// ```
+    /// use multiproc_channel::{Error, Queue};
+    /// let queue = Queue::<u8>::bounded(1)?;
+    /// queue.close();
+    /// assert!(matches!(queue.put(1).unwrap_err().error(), Error::Closed));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
     pub fn error(&self) -> &Error {
         &self.error
     }
 
     /// Splits into the value and the reason.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_channel::{Error, Queue};
+    /// let queue = Queue::<u8>::bounded(1)?;
+    /// queue.put(1)?;
+    /// let (value, why) = queue.put_timeout(2, Duration::ZERO).unwrap_err().into_parts();
+    /// assert_eq!(value, 2);
+    /// assert!(matches!(why, Error::Full));
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
     pub fn into_parts(self) -> (T, Error) {
         (self.value, self.error)
     }
 
     /// `true` if the queue had no room in time ([`Error::Full`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_channel::Queue;
+    /// let queue = Queue::<u8>::bounded(1)?;
+    /// queue.put(1)?;
+    /// assert!(queue.put_timeout(2, Duration::ZERO).unwrap_err().is_full());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self.error, Error::Full)
     }
 
     /// `true` if the peer or the queue is closed ([`Error::Closed`]).
+    ///
+    /// ```
+    /// use multiproc_channel::Queue;
+    /// let queue = Queue::<u8>::bounded(4)?;
+    /// queue.close();
+    /// assert!(queue.put(1).unwrap_err().is_closed());
+    /// # Ok::<(), multiproc_channel::Error>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self.error, Error::Closed)
     }

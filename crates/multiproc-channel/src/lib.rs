@@ -134,6 +134,11 @@ pub use self::ring::{fuzz_ring_record, fuzz_ring_stream};
 
 /// The byte offsets of a queue ring's header words and ring area, for tests that play a
 /// hostile peer scribbling on a queue's shared memory. Not a stable interface.
+///
+/// ```
+/// use multiproc_channel::ring_layout::{HEAD, ITEMS, RING, TAIL};
+/// assert!(HEAD < TAIL && TAIL < ITEMS && ITEMS < RING);
+/// ```
 #[doc(hidden)]
 pub mod ring_layout {
     pub use crate::ring::{
