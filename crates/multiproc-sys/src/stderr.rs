@@ -4,6 +4,11 @@
 //! locks: a thread of the user's may hold one across a `fork`, and the child would wait on
 //! it forever. These writes go to descriptor 2 with `write(2)`, one call per line where the
 //! kernel takes it whole.
+//!
+//! ```
+//! multiproc_sys::stderr::write_all(b"[DEBUG/MainProcess] written without the stderr lock\n")?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 
