@@ -45,7 +45,7 @@
 //!   error for that task ([`TaskError::Transfer`]).
 //! * **Progress**: [`AsyncResult::completed`] / [`AsyncResult::total`] and
 //!   [`IMap::completed`]; with the `progress` feature, an `indicatif` bar
-//!   (`Options::progress_bar`, `Options::progress`).
+//!   (`Options::progress_bar`, `Tasks::progress`).
 //!
 //! # How it works
 //!
@@ -85,8 +85,8 @@
 //!
 //! * `progress`: a progress bar drawn on stderr with [indicatif](https://docs.rs/indicatif)
 //!   while a `map`, `starmap`, `imap` or `imap_unordered` runs: `Options::progress_bar(true)`
-//!   for the default bar, `Options::progress_style(style)` for your style,
-//!   `Options::progress(bar)` for a bar of your own (in a `MultiProgress`, say). It counts
+//!   for the default bar, `pool.chunksize(n).progress_style(style)` for your style,
+//!   `pool.with(options).progress(bar)` for a bar of your own (in a `MultiProgress`, say). It counts
 //!   tasks, not chunks.
 //!
 //! The pool depends on `multiproc-channel` without its `listener` feature: no TCP listener.

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use crate::progress::Choice;
-
 /// Options for the tasks of one call: chunk size, timeout, window, progress bar. Use them
 /// through [`Pool::with`](crate::Pool::with), or the shortcuts [`Pool::chunksize`](crate::Pool::chunksize) and [`Pool::timeout`](crate::Pool::timeout).
 ///
@@ -17,14 +15,14 @@ use crate::progress::Choice;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// `Options` is `Clone` but not `Copy`: with the `progress` feature it may hold an
-/// `indicatif::ProgressBar`.
-#[derive(Debug, Clone, Default)]
+/// `Options` is `Copy`; a progress bar or style of your own goes on the call instead
+/// ([`Tasks::progress`](crate::Tasks::progress), the `progress` feature).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
     pub(crate) chunksize: Option<usize>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) buffersize: Option<usize>,
-    pub(crate) progress: Choice,
+    pub(crate) progress_bar: bool,
 }
 
 impl Options {
@@ -106,7 +104,9 @@ impl Options {
     /// number of tasks whose results have arrived, its length the number of tasks (for an
     /// `imap`, once its input is exhausted). A worker reports a chunk's results together, so
     /// with chunks of `n` tasks the bar moves `n` at a time; `chunksize(1)` moves it by one.
-    /// indicatif draws only on a terminal.
+    /// indicatif draws only on a terminal. For a style or a bar of your own, see
+    /// [`Tasks::progress_style`](crate::Tasks::progress_style) and
+    /// [`Tasks::progress`](crate::Tasks::progress).
     ///
     /// ```
     /// use multiproc_pool::{Options, Pool};
@@ -119,54 +119,7 @@ impl Options {
     #[cfg(feature = "progress")]
     #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
     pub fn progress_bar(mut self, show: bool) -> Options {
-        self.progress = Choice::from(show);
-        self
-    }
-
-    /// Like [`progress_bar(true)`](Options::progress_bar), with a style of your own (the
-    /// `progress` feature).
-    ///
-    /// ```
-    /// use indicatif::ProgressStyle;
-    /// use multiproc_pool::{Options, Pool};
-    /// fn double(x: u64) -> u64 { 2 * x }
-    /// let pool = Pool::new(2)?;
-    /// let style = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")?;
-    /// let options = Options::new().chunksize(1).progress_style(style);
-    /// let doubled: Vec<u64> = pool.with(options).imap(double, 0..10).collect::<Result<_, _>>()?;
-    /// assert_eq!(doubled[9], 18);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[cfg(feature = "progress")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
-    pub fn progress_style(mut self, style: indicatif::ProgressStyle) -> Options {
-        self.progress = Choice::Style(style);
-        self
-    }
-
-    /// Drive a progress bar of your own (the `progress` feature): one in a
-    /// `MultiProgress`, one with a message or a draw target of your choice. The pool sets
-    /// its length to the number of tasks (when known), advances it as results arrive and
-    /// finishes it at the end; it keeps your style and message. A bar already advanced
-    /// starts from its position.
-    ///
-    /// ```
-    /// use indicatif::{ProgressBar, ProgressDrawTarget};
-    /// use multiproc_pool::{Options, Pool};
-    /// fn square(x: u64) -> u64 { x * x }
-    /// let pool = Pool::new(2)?;
-    /// let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    /// let options = Options::new().chunksize(1).progress(bar.clone());
-    /// let squares: Vec<u64> = pool.with(options).imap_unordered(square, 0..20).collect::<Result<_, _>>()?;
-    /// assert_eq!(squares.len(), 20);
-    /// assert_eq!((bar.position(), bar.length()), (20, Some(20)));
-    /// assert!(bar.is_finished());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[cfg(feature = "progress")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
-    pub fn progress(mut self, bar: indicatif::ProgressBar) -> Options {
-        self.progress = Choice::Bar(bar);
+        self.progress_bar = show;
         self
     }
 }

@@ -13,7 +13,7 @@ use crate::chunk::{Chunk, Sink, Split, auto_chunksize, chunk_timeout, encode_chu
 use crate::error::TaskError;
 use crate::imap::{IMap, IterSource, Stream};
 use crate::options::Options;
-use crate::progress::Progress;
+use crate::progress::{Choice, Progress};
 use crate::scheduler::{self, RunState, Shared, WorkerSpec};
 
 /// A group of encoded chunks is handed to the scheduler once it holds this many bytes of
@@ -94,10 +94,14 @@ pub struct Pool {
 /// assert_eq!(pool.chunksize(3).map(square, 0..5)?, [0, 1, 4, 9, 16]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// `Tasks` is `Clone`, not `Copy`: with the `progress` feature it may hold a progress bar.
 #[derive(Debug, Clone)]
 pub struct Tasks<'p> {
     pool: &'p Pool,
     options: Options,
+    /// A bar or style of the caller's (the `progress` feature); else `options.progress_bar`.
+    progress: Choice,
 }
 
 impl Pool {
@@ -178,6 +182,7 @@ impl Pool {
         Tasks {
             pool: self,
             options,
+            progress: Choice::default(),
         }
     }
 
@@ -505,6 +510,63 @@ impl fmt::Debug for Pool {
 }
 
 impl<'p> Tasks<'p> {
+    /// The bar these tasks draw: the caller's, or the default one if
+    /// [`Options::progress_bar`] asked for it.
+    fn progress_choice(&self) -> Choice {
+        match self.progress {
+            Choice::Hidden => Choice::from(self.options.progress_bar),
+            ref chosen => chosen.clone(),
+        }
+    }
+
+    /// Draw the default progress bar with a style of your own while this call runs (the
+    /// `progress` feature); see [`Options::progress_bar`] for what the bar counts.
+    ///
+    /// ```
+    /// use indicatif::ProgressStyle;
+    /// fn double(x: u64) -> u64 { 2 * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let style = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")?;
+    /// let doubled: Vec<u64> =
+    ///     pool.chunksize(1).progress_style(style).imap(double, 0..10).collect::<Result<_, _>>()?;
+    /// assert_eq!(doubled[9], 18);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "progress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
+    pub fn progress_style(mut self, style: indicatif::ProgressStyle) -> Tasks<'p> {
+        self.progress = Choice::Style(style);
+        self
+    }
+
+    /// Drive a progress bar of your own while this call runs (the `progress` feature): one in
+    /// a `MultiProgress`, one with a message or a draw target of your choice. The pool sets
+    /// its length to the number of tasks (for an `imap`, once the input is exhausted),
+    /// advances it by one per task whose result arrived, and finishes it at the end; your
+    /// style and message stay. A bar already advanced starts from its position.
+    ///
+    /// ```
+    /// use indicatif::{ProgressBar, ProgressDrawTarget};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    /// let squares: Vec<u64> = pool
+    ///     .chunksize(1)
+    ///     .progress(bar.clone())
+    ///     .imap_unordered(square, 0..20)
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(squares.len(), 20);
+    /// assert_eq!((bar.position(), bar.length()), (20, Some(20)));
+    /// assert!(bar.is_finished());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "progress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
+    pub fn progress(mut self, bar: indicatif::ProgressBar) -> Tasks<'p> {
+        self.progress = Choice::Bar(bar);
+        self
+    }
+
     fn shared(&self) -> &'p Shared {
         &self.pool.shared
     }
@@ -705,7 +767,7 @@ impl<'p> Tasks<'p> {
             return AsyncResult::from_cell(cell);
         }
         let items: Vec<Args> = iterable.into_iter().collect();
-        let progress = Progress::new(Some(items.len()), self.options.progress.clone());
+        let progress = Progress::new(Some(items.len()), self.progress_choice());
         let cell = Cell::new(progress, self.callbacks());
         if items.is_empty() {
             cell.set(Ok(Vec::new()));
@@ -794,7 +856,7 @@ impl<'p> Tasks<'p> {
             .buffersize
             .unwrap_or(16 * processes)
             .saturating_mul(chunksize);
-        let stream = Stream::new(ordered, Progress::new(exact, self.options.progress.clone()));
+        let stream = Stream::new(ordered, Progress::new(exact, self.progress_choice()));
         let source = Box::new(IterSource { iter, chunksize });
         let split = Some(split_inputs::<Args> as Split);
         IMap::new(

@@ -206,7 +206,7 @@
 //! - `listener` (on by default): the channel crate's TCP/Unix-socket `Listener` and `Client`
 //!   with the `authkey` handshake, which brings in `hmac` and `sha2`.
 //! - `progress`: progress bars (indicatif) for the pool's `map` and `imap` families
-//!   (`Options::progress_bar`, `progress_style`, `progress`).
+//!   (`Options::progress_bar`, `Tasks::progress_style`, `Tasks::progress`).
 //!
 //! # Platform support
 //!
