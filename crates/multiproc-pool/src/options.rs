@@ -42,15 +42,15 @@ impl Options {
     /// Tasks per chunk, the unit sent to a worker at once. By default CPython's automatic size
     /// (`len / (4 × processes)`, rounded up) for `map` and `starmap`, and 1 for `imap` and
     /// `imap_unordered`, as in CPython. 0 makes the call fail with
-    /// [`TaskError::InvalidArgument`](crate::TaskError::InvalidArgument) (Python's `ValueError`).
+    /// [`PoolError::InvalidArgument`](crate::PoolError::InvalidArgument) (Python's `ValueError`).
     ///
     /// ```
-    /// use multiproc_pool::{Options, Pool, TaskError};
+    /// use multiproc_pool::{Options, Pool, PoolError};
     /// fn square(x: u64) -> u64 { x * x }
     /// let pool = Pool::new(2)?;
     /// assert_eq!(pool.with(Options::new().chunksize(3)).map(square, 0..4)?, [0, 1, 4, 9]);
     /// let zero = pool.with(Options::new().chunksize(0)).map(square, 0..4);
-    /// assert!(matches!(zero, Err(TaskError::InvalidArgument { .. })));
+    /// assert!(matches!(zero, Err(PoolError::InvalidArgument { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn chunksize(mut self, chunksize: usize) -> Options {
@@ -59,19 +59,19 @@ impl Options {
     }
 
     /// The most time each task may run. A chunk of `n` tasks may run `n × timeout`; past that
-    /// its worker is killed (and replaced) and its tasks fail with [`TaskError::Timeout`](crate::TaskError::Timeout).
+    /// its worker is killed (and replaced) and its tasks fail with [`PoolError::Timeout`](crate::PoolError::Timeout).
     /// `Duration::MAX`, or any timeout whose product by the chunk size is beyond what a
     /// `Duration` or the clock holds, means no limit.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_pool::{Options, Pool, TaskError};
+    /// use multiproc_pool::{Options, Pool, PoolError};
     /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
     /// let pool = Pool::new(1)?;
     /// let options = Options::new().chunksize(1).timeout(Duration::from_millis(200));
     /// let results: Vec<_> = pool.with(options).imap(nap, [0, 60_000, 1]).collect();
     /// assert_eq!(results[0], Ok(0));
-    /// assert!(matches!(results[1], Err(TaskError::Timeout { .. })));
+    /// assert!(matches!(results[1], Err(PoolError::Timeout { .. })));
     /// assert_eq!(results[2], Ok(1)); // the killed worker was replaced
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -82,7 +82,7 @@ impl Options {
 
     /// For `imap` and `imap_unordered`: the most chunks submitted and not yet consumed
     /// (Python 3.14's `buffersize`). By default 16 per worker. 0 makes the call fail with
-    /// [`TaskError::InvalidArgument`](crate::TaskError::InvalidArgument) (Python's `ValueError`).
+    /// [`PoolError::InvalidArgument`](crate::PoolError::InvalidArgument) (Python's `ValueError`).
     ///
     /// ```
     /// use multiproc_pool::{Options, Pool};

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use log::{LevelFilter, Log, Metadata, Record};
-use multiproc_pool::{Pool, TaskError};
+use multiproc_pool::{Pool, PoolError};
 
 static SEEN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 static ROOT: AtomicU32 = AtomicU32::new(0);
@@ -42,7 +42,7 @@ fn a_replaced_worker_is_logged_with_both_pids_and_the_cause() {
         let pool = Pool::new(1).unwrap();
         let old = pool.worker_pids();
         let results: Vec<_> = pool.chunksize(1).imap(abort_on_two, 0..4).collect();
-        assert!(matches!(results[2], Err(TaskError::WorkerDied { .. })));
+        assert!(matches!(results[2], Err(PoolError::WorkerDied { .. })));
         assert_eq!(results[3], Ok(3));
         let new = pool.worker_pids();
         pool.close();

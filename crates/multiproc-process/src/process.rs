@@ -21,7 +21,7 @@ use crate::logging;
 use crate::method::{StartMethod, get_start_method};
 use crate::registry::{self, ChildHandle, Reaper};
 use crate::spawn;
-use crate::status::ExitStatus;
+use crate::status::ExitReason;
 use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
 use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
@@ -88,7 +88,7 @@ pub struct Process<R> {
 enum State<R> {
     Pending(Box<dyn Payload<R>>),
     Running(Running<R>),
-    Joined(Option<ExitStatus>),
+    Joined(Option<ExitReason>),
     Closed,
 }
 
@@ -617,9 +617,9 @@ impl<R: Portable> Process<R> {
         match &self.state {
             State::Running(running) => {
                 check_owner(&running.child)?;
-                Ok(running.child.try_reap().flatten().map(ExitStatus::exitcode))
+                Ok(running.child.try_reap().flatten().map(ExitReason::exitcode))
             }
-            State::Joined(status) => Ok(status.map(ExitStatus::exitcode)),
+            State::Joined(status) => Ok(status.map(ExitReason::exitcode)),
             State::Pending(_) => Ok(None),
             State::Closed => Err(ProcessError::Closed {
                 name: self.identity.name.clone(),
@@ -630,15 +630,15 @@ impl<R: Portable> Process<R> {
     /// How the child ended, once it has.
     ///
     /// ```
-    /// use multiproc_process::{ExitStatus, Process};
+    /// use multiproc_process::{ExitReason, Process};
     /// fn leave() { std::process::exit(3) }
     /// let mut p = Process::new(leave, ());
     /// p.start()?;
     /// assert!(p.join().is_err());
-    /// assert_eq!(p.exit_status(), Some(ExitStatus::Code(3)));
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Code(3)));
     /// # Ok::<(), multiproc_process::ProcessError>(())
     /// ```
-    pub fn exit_status(&self) -> Option<ExitStatus> {
+    pub fn exit_status(&self) -> Option<ExitReason> {
         match &self.state {
             State::Running(running) => running.child.try_reap().flatten(),
             State::Joined(status) => *status,
@@ -653,13 +653,13 @@ impl<R: Portable> Process<R> {
     /// the one that started the child.
     ///
     /// ```
-    /// use multiproc_process::{ExitStatus, Process};
+    /// use multiproc_process::{ExitReason, Process};
     /// fn nap() { std::thread::sleep(std::time::Duration::from_secs(30)) }
     /// let mut p = Process::new(nap, ());
     /// p.start()?;
     /// p.terminate()?;
     /// assert!(p.join().is_err());
-    /// assert_eq!(p.exit_status(), Some(ExitStatus::Signal(15)));
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Signal(15)));
     /// # Ok::<(), multiproc_process::ProcessError>(())
     /// ```
     pub fn terminate(&self) -> Result<(), ProcessError> {
@@ -669,13 +669,13 @@ impl<R: Portable> Process<R> {
     /// Sends SIGKILL to the child (Python's `kill`).
     ///
     /// ```
-    /// use multiproc_process::{ExitStatus, Process};
+    /// use multiproc_process::{ExitReason, Process};
     /// fn nap() { std::thread::sleep(std::time::Duration::from_secs(30)) }
     /// let mut p = Process::new(nap, ());
     /// p.start()?;
     /// p.kill()?;
     /// assert!(p.join().is_err());
-    /// assert_eq!(p.exit_status(), Some(ExitStatus::Signal(9)));
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Signal(9)));
     /// # Ok::<(), multiproc_process::ProcessError>(())
     /// ```
     pub fn kill(&self) -> Result<(), ProcessError> {

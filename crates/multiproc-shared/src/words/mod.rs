@@ -16,7 +16,7 @@
 //! let lock: &LockWord = segment.word(0)?;
 //! assert_eq!(lock.acquire(None), Acquire::Acquired);
 //! lock.release()?;
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 
 use std::sync::atomic::{AtomicU32, AtomicU64};
@@ -58,14 +58,14 @@ mod sealed {
 /// ```
 /// use multiproc_shared::Segment;
 /// use multiproc_shared::words::{EventWord, Word};
-/// fn place<W: Word>(segment: &Segment, offset: usize) -> Result<&W, multiproc_shared::Error> {
+/// fn place<W: Word>(segment: &Segment, offset: usize) -> Result<&W, multiproc_shared::SharedError> {
 ///     segment.word::<W>(offset)
 /// }
 /// let segment = Segment::new(64)?;
 /// let event: &EventWord = place(&segment, 0)?;
 /// event.set();
 /// assert!(event.is_set());
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 pub trait Word: sealed::Sealed + Sync {
     /// Bit `i` set: the 8-byte word `i` of this type is accessed as one `AtomicU64`;
@@ -103,7 +103,7 @@ word!(
 /// let soon = Instant::now() + Duration::from_millis(10);
 /// assert_eq!(lock.acquire(Some(soon)), Acquire::TimedOut); // held by us: not re-entrant
 /// lock.release()?;
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Acquire {

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use multiproc_pool::{ExitStatus, PanicInfo, Pool, ProcessError, StartMethod, TaskError};
+use multiproc_pool::{ExitReason, PanicInfo, Pool, PoolError, ProcessError, StartMethod};
 
 fn crash(x: u32) -> u32 {
     match x {
@@ -17,20 +17,22 @@ fn crash(x: u32) -> u32 {
 #[test]
 fn every_type_in_a_pool_signature_is_named_through_the_pool() {
     for method in StartMethod::ALL {
-        let built: Result<Pool, ProcessError> =
+        let built: Result<Pool, PoolError> =
             Pool::builder().processes(2).start_method(method).build();
         let pool = built.unwrap();
-        let results: Vec<Result<u32, TaskError>> = pool.chunksize(1).imap(crash, 0..4).collect();
+        // A process's error converts into the pool's.
+        let _: fn(ProcessError) -> PoolError = PoolError::from;
+        let results: Vec<Result<u32, PoolError>> = pool.chunksize(1).imap(crash, 0..4).collect();
         assert_eq!(results[0], Ok(0), "{method}");
         let panic: &PanicInfo = match &results[1] {
-            Err(TaskError::Panicked(panic)) => panic,
+            Err(PoolError::Panicked(panic)) => panic,
             other => panic!("{method}: expected a panic, got {other:?}"),
         };
         assert_eq!(panic.message, "one");
         match &results[2] {
-            Err(TaskError::WorkerDied { status }) => {
-                let status: Option<ExitStatus> = *status;
-                assert_eq!(status, Some(ExitStatus::Signal(6)), "{method}");
+            Err(PoolError::WorkerDied { status }) => {
+                let status: Option<ExitReason> = *status;
+                assert_eq!(status, Some(ExitReason::Signal(6)), "{method}");
             }
             other => panic!("{method}: expected a dead worker, got {other:?}"),
         }
