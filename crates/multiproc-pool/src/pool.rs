@@ -519,8 +519,9 @@ impl<'p> Tasks<'p> {
         }
     }
 
-    /// Draw the default progress bar with a style of your own while this call runs (the
-    /// `progress` feature); see [`Options::progress_bar`] for what the bar counts.
+    /// Draw the default progress bar with a style of your own while this `map`, `starmap`,
+    /// `imap` or `imap_unordered` runs (the `progress` feature); see
+    /// [`Options::progress_bar`] for what the bar counts.
     ///
     /// ```
     /// use indicatif::ProgressStyle;
