@@ -540,11 +540,13 @@ impl<'p> Tasks<'p> {
         self
     }
 
-    /// Drive a progress bar of your own while this call runs (the `progress` feature): one in
-    /// a `MultiProgress`, one with a message or a draw target of your choice. The pool sets
-    /// its length to the number of tasks (for an `imap`, once the input is exhausted),
-    /// advances it by one per task whose result arrived, and finishes it at the end; your
-    /// style and message stay. A bar already advanced starts from its position.
+    /// Drive a progress bar of your own while this `map`, `starmap`, `imap` or
+    /// `imap_unordered` runs (the `progress` feature; `apply` has no bar): one in a
+    /// `MultiProgress`, one with a message or a draw target of your choice. The pool sets its
+    /// length to the number of tasks (for an `imap`, once the input is exhausted), advances
+    /// it by one per task whose result arrived (a chunk's tasks arrive together), and
+    /// finishes it at the end; your style and message stay. A bar already advanced starts
+    /// from its position.
     ///
     /// ```
     /// use indicatif::{ProgressBar, ProgressDrawTarget};
