@@ -105,14 +105,10 @@ impl Sink {
     }
 }
 
-/// The descriptor an ipc-channel receiver holds, read from its `Debug` form (ipc-channel
-/// 0.23 offers no accessor): `OsIpcReceiver { fd: Cell { value: N } }`. `None` if the form
-/// is not that one (another ipc-channel version).
+/// The descriptor an ipc-channel receiver holds (see
+/// [`multiproc_sys::ipc_record::receiver_fd_from_debug`]).
 fn parse_receiver_fd(debug: &str) -> Option<RawFd> {
-    const MARK: &str = "OsIpcReceiver { fd: Cell { value: ";
-    let start = debug.find(MARK)? + MARK.len();
-    let digits = debug[start..].split(' ').next()?;
-    digits.parse().ok().filter(|fd| *fd >= 0)
+    multiproc_sys::ipc_record::receiver_fd_from_debug(debug)
 }
 
 /// An ipc-channel receiver together with its descriptor, which [`fd`](Self::fd) lends out

@@ -140,6 +140,7 @@ mod method;
 mod process;
 mod registry;
 mod rendezvous;
+mod result_channel;
 mod spawn;
 mod status;
 #[allow(unsafe_code)]
@@ -157,7 +158,7 @@ pub use self::logging::log_to_stderr;
 pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
 };
-pub use self::process::Process;
+pub use self::process::{DEFAULT_MAX_RESULT_SIZE, Process};
 pub use self::status::ExitStatus;
 pub use self::target::{Portable, Target};
 pub use self::tree::{
