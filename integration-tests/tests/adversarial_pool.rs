@@ -276,3 +276,53 @@ fn sizes_and_deaths_in_a_chunk_follow_cpython() {
         }
     });
 }
+
+/// Starts a sleeper that leaves its parent and its session (`setsid`) and lives on; returns
+/// its pid, once its parent (the shell) is gone and it was adopted.
+fn escape(_: u64) -> u32 {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $!")
+        .stderr(std::process::Stdio::null())
+        .output()
+        .expect("sh");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+/// Class 13: a task's descendant that double-forks and calls `setsid` does not outlive the
+/// pool, whether the pool is terminated or closed and joined: each worker is a child
+/// subreaper, the pool ends a worker's descendants before it signals the worker, and a
+/// worker that leaves ends its own.
+#[test]
+fn escaped_descendants_do_not_outlive_the_pool() {
+    case("escaped descendants", || {
+        for method in METHODS {
+            for terminate in [true, false] {
+                let pool = pool(method, 1);
+                let sleeper = pool.apply(escape, (0,)).unwrap();
+                assert!(
+                    multiproc_sys::process::is_alive(sleeper),
+                    "{method:?}: the sleeper did not start"
+                );
+                if terminate {
+                    pool.terminate();
+                } else {
+                    pool.close();
+                }
+                let _ = pool.join();
+                drop(pool);
+                let gone = multiproc_test_support::wait_gone(sleeper, Duration::from_secs(10));
+                if !gone {
+                    multiproc_test_support::kill(sleeper);
+                }
+                assert!(
+                    gone,
+                    "{method:?}: the escaped sleeper outlived the pool (terminate: {terminate})"
+                );
+            }
+        }
+    });
+}

@@ -61,7 +61,9 @@
 //! parent-death signal. Under the forkserver method the fork server is a child subreaper:
 //! such a descendant becomes its child, and it kills and reaps every one when it is closed at
 //! exit. Under fork and spawn (and when the program is killed with SIGKILL, which takes the
-//! fork server with it) an escaped descendant goes to init and lives on, as in CPython.
+//! fork server with it) an escaped descendant goes to init and lives on, as in CPython; a
+//! target that may leave such descendants can call `multiproc_sys::subreaper::set(true)`
+//! and end them itself. A pool's workers do that (see `multiproc-pool`).
 //!
 //! # Programs that reap their own children
 //!

@@ -33,7 +33,7 @@ pub(super) fn break_pool(shared: &Shared, detail: String) {
         chunk.fail(error.clone());
     }
     for mut worker in workers {
-        let _ = worker.process.kill();
+        let _ = worker.kill();
         if worker.process.join_timeout(GRACE).is_err() {
             log::error!("could not reap pool worker {}", worker.pid);
         }

@@ -39,7 +39,7 @@ pub(crate) fn launch(
             }
             Err(e) => {
                 for mut worker in workers.into_iter().flatten() {
-                    let _ = worker.process.kill();
+                    let _ = worker.kill();
                     let _ = worker.process.join();
                 }
                 return Err(e);

@@ -55,7 +55,7 @@ impl ResultThread {
                 && now.saturating_duration_since(worker.head_since) >= limit
             {
                 worker.timed_out = Some(limit);
-                if let Err(e) = worker.process.kill() {
+                if let Err(e) = worker.kill() {
                     log::error!("could not kill pool worker {}: {e}", worker.pid);
                 }
             }
@@ -205,7 +205,7 @@ impl ResultThread {
                     }
                     Err(e) => {
                         log::error!("could not watch a new pool worker: {e}");
-                        let _ = worker.process.kill();
+                        let _ = worker.kill();
                         let _ = worker.process.join();
                     }
                 },
