@@ -22,10 +22,10 @@ use crate::registry::{self, ChildHandle, Reaper};
 use crate::result_channel::{Received, receive};
 use crate::spawn;
 use crate::status::ExitStatus;
-use crate::sys::WatchedReceiver;
 use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
 use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
+use multiproc_sys::ipc_receiver::WatchedReceiver;
 
 /// How often a join re-checks that the child is still alive while it waits for the result. A
 /// copy of the child's result channel inherited by another process would hide the child's end

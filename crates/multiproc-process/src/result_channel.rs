@@ -16,7 +16,7 @@ use multiproc_sys::ipc_record::{self, Next};
 use multiproc_sys::time::{deadline_after, remaining};
 
 use crate::function::catch_panic;
-use crate::sys::WatchedReceiver;
+use multiproc_sys::ipc_receiver::WatchedReceiver;
 
 /// What one look at the result channel found.
 pub(crate) enum Received<T> {

@@ -9,9 +9,6 @@ use crate::tag::{Forged, Kind, Sealed, anchor_address};
 use crate::target::Target;
 
 mod fork_closure;
-mod watched_receiver;
-
-pub(crate) use self::watched_receiver::WatchedReceiver;
 
 /// The function a sealed offset names, once its tag verified.
 ///
