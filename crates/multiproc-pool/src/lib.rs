@@ -132,3 +132,4 @@ pub use self::error::TaskError;
 pub use self::imap::IMap;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
+pub use self::scheduler::DEFAULT_MAX_RESULT_SIZE;

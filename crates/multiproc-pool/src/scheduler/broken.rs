@@ -81,6 +81,7 @@ mod tests {
             method: StartMethod::Fork,
             config: WorkerConfig { max_tasks: None },
             make: None,
+            max_result_size: crate::DEFAULT_MAX_RESULT_SIZE,
         };
         // No workers: submitted chunks stay pending.
         let (shared, handle) = launch(spec, 0, None).unwrap();

@@ -31,7 +31,11 @@ impl ResultThread {
             return;
         }
         // Everything a dead worker sent is already in its channel: read it first.
-        while let Ok(events) = self.set.try_select() {
+        loop {
+            let events = self.select(std::time::Duration::ZERO);
+            if events.is_empty() {
+                break;
+            }
             self.handle(events);
         }
         for slot in dead {

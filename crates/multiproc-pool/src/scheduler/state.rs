@@ -35,6 +35,8 @@ pub(crate) struct WorkerSpec {
     pub(crate) config: WorkerConfig,
     /// `None`: no initializer, run [`worker_main`](crate::worker::worker_main).
     pub(crate) make: Option<MakeWorker>,
+    /// The largest message a worker may send on its result channel.
+    pub(crate) max_result_size: usize,
 }
 
 pub(crate) struct Worker {
