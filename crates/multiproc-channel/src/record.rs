@@ -21,7 +21,7 @@ use std::time::Instant;
 use ipc_channel::platform::OsIpcSender;
 use multiproc_sys::ipc_record::{self, Refusal};
 
-use crate::error::Error;
+use crate::error::PipeError;
 
 pub(crate) use multiproc_sys::ipc_record::Next;
 
@@ -32,10 +32,10 @@ pub(crate) fn check_next(
     fd: BorrowedFd<'_>,
     max: usize,
     deadline: Option<Instant>,
-) -> Result<Next, Error> {
+) -> Result<Next, PipeError> {
     let max_fragment = OsIpcSender::get_max_fragment_size();
     ipc_record::check_next(fd, max, max_fragment, deadline)?.map_err(|refusal| match refusal {
-        Refusal::Malformed(detail) => Error::Decode(detail),
-        Refusal::TooLarge { size, max } => Error::MessageTooLarge { size, max },
+        Refusal::Malformed(detail) => PipeError::Decode(detail),
+        Refusal::TooLarge { size, max } => PipeError::MessageTooLarge { size, max },
     })
 }
