@@ -219,6 +219,9 @@ impl<R: Portable> Process<R> {
     /// announces 2^62 bytes) is dropped unread, and [`join`](Process::join) returns
     /// [`ProcessError::Transfer`] naming the sizes: never an allocation of the claimed size.
     /// Takes effect at the next `join`, so it may be set after [`start`](Process::start).
+    /// The rest of a refused result is read and dropped for up to 10 seconds, so that the
+    /// child can finish sending and exit; a child still sending after that stays blocked
+    /// (ipc-channel gives its sender no way out), and `join` waits for it.
     ///
     /// ```
     /// use multiproc_process::{Process, ProcessError};

@@ -56,7 +56,10 @@ where
             Ok(false) => return Received::Empty,
             Err(e) => return Received::Failed(format!("could not wait for the result: {e}")),
         }
-        match ipc_record::check_next(fd, max, max_fragment, deadline) {
+        // No deadline for the drain of a refused message (its own limits apply): cut short,
+        // it would leave the child blocked on the rest of its message, and `join` waiting
+        // for the child.
+        match ipc_record::check_next(fd, max, max_fragment, None) {
             Ok(Ok(Next::Message | Next::End)) => break,
             Ok(Ok(Next::Nothing)) => {
                 if remaining(deadline).is_some_and(|left| left.is_zero()) {

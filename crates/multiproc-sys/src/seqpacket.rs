@@ -85,7 +85,8 @@ pub fn discard(fd: BorrowedFd<'_>) -> io::Result<bool> {
     loop {
         match rustix::net::recv(fd, &mut byte[..], RecvFlags::DONTWAIT) {
             Ok(_) => return Ok(true),
-            Err(rustix::io::Errno::INTR) => continue,
+            // Reported once, ahead of the records still queued (see `peek`).
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::CONNRESET) => continue,
             Err(rustix::io::Errno::AGAIN) => return Ok(false),
             Err(err) => return Err(err.into()),
         }
@@ -115,7 +116,8 @@ pub fn take_fds(fd: BorrowedFd<'_>) -> io::Result<Option<Vec<OwnedFd>>> {
     loop {
         match rustix::net::recvmsg(fd, &mut iov, &mut control, flags) {
             Ok(_) => break,
-            Err(rustix::io::Errno::INTR) => continue,
+            // Reported once, ahead of the records still queued (see `peek`).
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::CONNRESET) => continue,
             Err(rustix::io::Errno::AGAIN) => return Ok(None),
             Err(err) => return Err(err.into()),
         }
