@@ -21,6 +21,9 @@ pub(super) struct ResultThread {
     /// Workers started so far, for their names.
     pub(super) started: usize,
     pub(super) last_check: Instant,
+    /// Workers buried and not yet replaced, oldest first: pid and why it ended, for the
+    /// `worker replaced` debug record.
+    pub(super) buried: std::collections::VecDeque<(u32, String)>,
 }
 
 /// Makes the result thread panic at its next turn (one test of a broken pool uses it).
@@ -41,6 +44,7 @@ impl ResultThread {
             set,
             started,
             last_check: Instant::now(),
+            buried: std::collections::VecDeque::new(),
         };
         std::thread::Builder::new()
             .name("multiproc-pool-results".into())
