@@ -90,6 +90,12 @@ pub struct Process<R> {
 
 /// The largest result a child may send back unless
 /// [`Process::set_max_result_size`] says otherwise: 64 MiB, as a pipe's largest message.
+///
+/// ```
+/// fn nothing() {}
+/// let p = multiproc_process::Process::new(nothing, ());
+/// assert_eq!(p.max_result_size(), multiproc_process::DEFAULT_MAX_RESULT_SIZE);
+/// ```
 pub const DEFAULT_MAX_RESULT_SIZE: usize = multiproc_sys::ipc_record::DEFAULT_MAX_MESSAGE_SIZE;
 
 enum State<R> {
@@ -255,6 +261,12 @@ impl<R: Portable> Process<R> {
 
     /// The largest result the child may send back, in bytes of its encoded form
     /// ([`DEFAULT_MAX_RESULT_SIZE`], 64 MiB, unless set).
+    ///
+    /// ```
+    /// fn nothing() {}
+    /// let p = multiproc_process::Process::new(nothing, ()).with_max_result_size(4096);
+    /// assert_eq!(p.max_result_size(), 4096);
+    /// ```
     pub fn max_result_size(&self) -> usize {
         self.max_result_size
     }

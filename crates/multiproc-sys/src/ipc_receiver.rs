@@ -2,6 +2,14 @@
 //! check of each record's header ([`ipc_record`](crate::ipc_record)) before ipc-channel
 //! reads it: the one such wrapper for every crate that receives from another process through
 //! ipc-channel (a pipe's connection, a child's result channel, a pool worker's results).
+//!
+//! ```
+//! let (tx, rx) = ipc_channel::ipc::channel::<String>()?;
+//! let rx = multiproc_sys::ipc_receiver::WatchedReceiver::new(rx);
+//! tx.send("hi".into()).unwrap();
+//! assert_eq!(rx.recv().unwrap(), "hi");
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::cell::Cell;
 use std::os::fd::{BorrowedFd, RawFd};
@@ -44,6 +52,13 @@ where
 {
     /// Wraps `inner`, learning its descriptor from its `Debug` form
     /// ([`receiver_fd_from_debug`](crate::ipc_record::receiver_fd_from_debug)).
+    ///
+    /// ```
+    /// let (_tx, rx) = ipc_channel::ipc::channel::<u8>()?;
+    /// let rx = multiproc_sys::ipc_receiver::WatchedReceiver::new(rx);
+    /// assert!(rx.fd().is_some());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(inner: IpcReceiver<T>) -> WatchedReceiver<T> {
         // The opaque form's `Debug` needs no `T: Debug`; the round trip moves no descriptor.
         let opaque = inner.to_opaque();
@@ -57,6 +72,14 @@ where
 
     /// ipc-channel's blocking receive: after a check of the next record's header, it returns
     /// at once.
+    ///
+    /// ```
+    /// let (tx, rx) = ipc_channel::ipc::channel::<u8>()?;
+    /// let rx = multiproc_sys::ipc_receiver::WatchedReceiver::new(rx);
+    /// drop(tx);
+    /// assert!(matches!(rx.recv(), Err(ipc_channel::IpcError::Disconnected)));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn recv(&self) -> Result<T, IpcError> {
         self.inner.recv()
     }
@@ -64,6 +87,14 @@ where
     /// ipc-channel's receive with a timeout, unchecked: for a receiver whose descriptor is
     /// unknown. It flips `O_NONBLOCK` on the open file description, which a forked copy of
     /// the descriptor shares.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (_tx, rx) = ipc_channel::ipc::channel::<u8>()?;
+    /// let rx = multiproc_sys::ipc_receiver::WatchedReceiver::new(rx);
+    /// assert!(rx.try_recv_timeout(Duration::from_millis(1)).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn try_recv_timeout(&self, timeout: Duration) -> Result<T, TryRecvError> {
         self.inner.try_recv_timeout(timeout)
     }
@@ -72,6 +103,16 @@ where
 impl<T> WatchedReceiver<T> {
     /// The receiver's descriptor, unless it is unknown (an ipc-channel other than 0.23) or
     /// was moved out by serialization.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, rx) = ipc_channel::ipc::channel::<u8>()?;
+    /// let rx = multiproc_sys::ipc_receiver::WatchedReceiver::new(rx);
+    /// tx.send(1).unwrap();
+    /// let fd = rx.fd().unwrap();
+    /// assert!(multiproc_sys::poll::wait_readable(fd, Some(Duration::ZERO))?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         if self.moved.get() {
             return None;

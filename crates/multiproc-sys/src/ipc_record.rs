@@ -18,6 +18,16 @@
 //!
 //! ipc-channel offers no accessor for a receiver's descriptor; [`receiver_fd_from_debug`]
 //! reads it from the receiver's `Debug` form.
+//!
+//! ```
+//! use multiproc_sys::ipc_record::{Next, check_next};
+//! use std::os::fd::AsFd;
+//! let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+//! a.send(&[0; 3])?; // shorter than a header: refused and dropped
+//! assert!(check_next(b.as_fd(), 1024, 4096, None)?.is_err());
+//! assert_eq!(check_next(b.as_fd(), 1024, 4096, None)?, Ok(Next::Nothing));
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::fmt;
 use std::io;
@@ -28,18 +38,43 @@ use crate::seqpacket::{self, Peeked};
 
 const WORD: usize = std::mem::size_of::<usize>();
 /// The record header: the record's length, then the message's.
+///
+/// ```
+/// assert_eq!(multiproc_sys::ipc_record::HEADER, 2 * size_of::<usize>());
+/// ```
 pub const HEADER: usize = 2 * WORD;
 
 /// The default largest message a receiver accepts: 64 MiB.
+///
+/// ```
+/// assert_eq!(multiproc_sys::ipc_record::DEFAULT_MAX_MESSAGE_SIZE, 64 << 20);
+/// ```
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
 
 /// How long a refused message's sender may pause between fragments before the rest is
 /// abandoned (the sender then blocks: ipc-channel gives it no way out).
+///
+/// ```
+/// use multiproc_sys::ipc_record::{DRAIN_IDLE, DRAIN_LIMIT};
+/// assert!(DRAIN_IDLE < DRAIN_LIMIT);
+/// ```
 pub const DRAIN_IDLE: Duration = Duration::from_secs(1);
 /// How long a refused message is drained at most.
+///
+/// ```
+/// assert_eq!(multiproc_sys::ipc_record::DRAIN_LIMIT.as_secs(), 10);
+/// ```
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// What is at the head of the socket.
+///
+/// ```
+/// use multiproc_sys::ipc_record::{Next, check_next};
+/// use std::os::fd::AsFd;
+/// let (_a, b) = std::os::unix::net::UnixDatagram::pair()?;
+/// assert_eq!(check_next(b.as_fd(), 1024, 4096, None)?, Ok(Next::Nothing));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
     /// A record whose header passed the checks: ipc-channel may read it.
@@ -51,6 +86,12 @@ pub enum Next {
 }
 
 /// Why a record was refused.
+///
+/// ```
+/// use multiproc_sys::ipc_record::Refusal;
+/// let refusal = Refusal::TooLarge { size: 1 << 62, max: 1024 };
+/// assert!(refusal.to_string().contains("larger than the maximum of 1024 bytes"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// The header does not add up (the text says how).

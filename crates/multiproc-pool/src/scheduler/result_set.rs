@@ -23,6 +23,10 @@ use crate::wire::{Corrupt, FromWorker};
 /// The largest message a worker may send on its result channel unless
 /// [`PoolBuilder::max_result_size`](crate::PoolBuilder::max_result_size) says otherwise:
 /// 1 GiB. A chunk's results travel as one message.
+///
+/// ```
+/// assert_eq!(multiproc_pool::DEFAULT_MAX_RESULT_SIZE, 1 << 30);
+/// ```
 pub const DEFAULT_MAX_RESULT_SIZE: usize = 1 << 30;
 
 /// The largest wake-up message (they are empty).
