@@ -26,13 +26,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The published crates.
-const CRATES: [&str; 6] = [
+const CRATES: [&str; 7] = [
     "multiproc-sys",
     "multiproc-shared",
     "multiproc-channel",
     "multiproc-process",
     "multiproc-pool",
     "multiproc",
+    "multiproc-mpi",
 ];
 
 const ITEM_KINDS: [&str; 9] = [
@@ -116,6 +117,8 @@ fn outer_docs_have_example(lines: &[&str], index: usize) -> bool {
         let in_attribute = line.starts_with("#[")
             || line.starts_with("//")
             || line.ends_with(',')
+            || line.ends_with('\\')
+            || line.ends_with('"')
             || line.ends_with('(')
             || line.starts_with(')');
         if line.is_empty() || !in_attribute {

@@ -144,5 +144,9 @@ pub mod number {
     /// ```
     pub const SIGCONT: i32 = libc::SIGCONT;
     /// `SIGSEGV`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::name(multiproc_sys::signal::number::SIGSEGV), "SIGSEGV");
+    /// ```
     pub const SIGSEGV: i32 = libc::SIGSEGV;
 }
