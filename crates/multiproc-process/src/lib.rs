@@ -135,13 +135,16 @@ mod function;
 mod identity;
 mod launcher;
 mod leave;
+mod limits;
 mod logging;
 mod method;
 mod process;
 mod registry;
 mod rendezvous;
+mod settings;
 mod spawn;
 mod status;
+mod stdio;
 #[allow(unsafe_code)]
 mod sys;
 mod tag;
@@ -153,12 +156,14 @@ pub use self::context::{Context, get_context};
 pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
 pub use self::error::{PanicInfo, ProcessError};
 pub use self::function::{FunctionRef, catch_panic};
+pub use self::limits::{LimitExceeded, Limits};
 pub use self::logging::log_to_stderr;
 pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
 };
 pub use self::process::Process;
 pub use self::status::ExitStatus;
+pub use self::stdio::{ChildInput, ChildOutput, Stdio};
 pub use self::target::{Portable, Target};
 pub use self::tree::{
     ProcessInfo, active_children, current_process, forkserver_pid, parent_process,

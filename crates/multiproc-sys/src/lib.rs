@@ -69,6 +69,8 @@ pub mod signal;
 #[cfg(target_os = "linux")]
 pub mod socket;
 #[cfg(target_os = "linux")]
+pub mod stdio;
+#[cfg(target_os = "linux")]
 pub mod subreaper;
 #[cfg(target_os = "linux")]
 pub mod time;

@@ -80,3 +80,60 @@ pub fn set(limit: Limit, bytes: Option<u64>) -> io::Result<()> {
 pub fn get(limit: Limit) -> io::Result<Option<u64>> {
     Ok(rustix::process::getrlimit(limit.resource()).current)
 }
+
+/// Sets this process's soft limit on CPU time (`RLIMIT_CPU`) to `seconds` (capped at the hard
+/// limit), keeping the hard limit; `None` removes it. Past it the kernel sends `SIGXCPU`
+/// (which ends the process unless handled) once a second, and `SIGKILL` at the hard limit.
+/// The limit counts the process's whole CPU time, user and system. setrlimit(2).
+///
+/// ```
+/// let before = multiproc_sys::rlimit::cpu_seconds()?;
+/// multiproc_sys::rlimit::set_cpu_seconds(before)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_cpu_seconds(seconds: Option<u64>) -> io::Result<()> {
+    let hard = rustix::process::getrlimit(Resource::Cpu).maximum;
+    let new = Rlimit {
+        current: match (seconds, hard) {
+            (Some(seconds), Some(hard)) => Some(seconds.min(hard)),
+            (seconds, _) => seconds,
+        },
+        maximum: hard,
+    };
+    rustix::process::setrlimit(Resource::Cpu, new).map_err(Into::into)
+}
+
+/// This process's soft limit on CPU time in seconds, `None` if unlimited. getrlimit(2).
+///
+/// ```
+/// let _ = multiproc_sys::rlimit::cpu_seconds()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn cpu_seconds() -> io::Result<Option<u64>> {
+    Ok(rustix::process::getrlimit(Resource::Cpu).current)
+}
+
+/// Sets this process's nice value (from -20, most favoured, to 19) with setpriority(2). Values
+/// outside that range are clamped by the kernel; lowering the value below the current one
+/// needs `CAP_SYS_NICE` (or `RLIMIT_NICE`) and fails with `EACCES` otherwise.
+///
+/// ```
+/// let now = multiproc_sys::rlimit::nice()?;
+/// multiproc_sys::rlimit::set_nice(now)?;
+/// assert_eq!(multiproc_sys::rlimit::nice()?, now);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_nice(value: i32) -> io::Result<()> {
+    rustix::process::setpriority_process(None, value).map_err(Into::into)
+}
+
+/// This process's nice value. getpriority(2).
+///
+/// ```
+/// let now = multiproc_sys::rlimit::nice()?;
+/// assert!((-20..=19).contains(&now));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn nice() -> io::Result<i32> {
+    rustix::process::getpriority_process(None).map_err(Into::into)
+}

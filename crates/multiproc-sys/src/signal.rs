@@ -104,4 +104,8 @@ pub mod number {
     pub const SIGSTOP: i32 = libc::SIGSTOP;
     /// `SIGCONT`.
     pub const SIGCONT: i32 = libc::SIGCONT;
+    /// `SIGABRT`.
+    pub const SIGABRT: i32 = libc::SIGABRT;
+    /// `SIGXCPU`.
+    pub const SIGXCPU: i32 = libc::SIGXCPU;
 }
