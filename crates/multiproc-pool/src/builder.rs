@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Mutex;
 
 use multiproc_process::{
-    Context, Portable, ProcessError, StartMethod, Target, get_context, get_start_method,
+    Context, Limits, Portable, ProcessError, StartMethod, Target, get_context, get_start_method,
     process_cpu_count,
 };
 
@@ -34,6 +34,7 @@ pub struct PoolBuilder {
     initializer: Option<MakeWorker>,
     max_tasks: Option<u64>,
     method: Option<StartMethod>,
+    limits: Limits,
 }
 
 impl fmt::Debug for PoolBuilder {
@@ -43,6 +44,7 @@ impl fmt::Debug for PoolBuilder {
             .field("initializer", &self.initializer.is_some())
             .field("maxtasksperchild", &self.max_tasks)
             .field("start_method", &self.method)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -129,6 +131,36 @@ impl PoolBuilder {
         self
     }
 
+    /// Resource limits for every worker (see [`Limits`]), set by the worker on itself before
+    /// its initializer and its first task: a memory cap, a CPU time cap, a `nice` value.
+    ///
+    /// A task that hits one fails alone with [`TaskError::LimitExceeded`](crate::TaskError::LimitExceeded),
+    /// which names the limit; its worker is replaced and the pool goes on. The CPU time cap
+    /// counts per chunk (one task, unless `chunksize` groups several): the worker gives each
+    /// chunk that much CPU time from where it starts. The memory cap (`RLIMIT_DATA`) counts
+    /// what the worker holds, tasks and all, at any moment. cgroup v2's `memory.max` is not
+    /// used (it needs a delegated cgroup subtree per worker, which most programs lack).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_process::{LimitExceeded, Limits};
+    /// fn spin_or_square(x: u64) -> u64 {
+    ///     if x == 0 { loop { std::hint::black_box(x); } }
+    ///     x * x
+    /// }
+    /// let limits = Limits::new().cpu_time(Duration::from_secs(1)).nice(10);
+    /// let pool = Pool::builder().processes(1).limits(limits).build()?;
+    /// let err = pool.apply(spin_or_square, (0,)).unwrap_err();
+    /// assert!(matches!(err, TaskError::LimitExceeded { limit: LimitExceeded::CpuTime { .. }, .. }));
+    /// assert_eq!(pool.apply(spin_or_square, (3,))?, 9);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Python's `context=`: the start method of `context`.
     pub fn context(self, context: Context) -> Self {
         self.start_method(context.start_method())
@@ -154,8 +186,10 @@ impl PoolBuilder {
             method: self.method.unwrap_or_else(get_start_method),
             config: WorkerConfig {
                 max_tasks: self.max_tasks,
+                cpu_per_chunk: self.limits.cpu_time_limit(),
             },
             make: self.initializer,
+            limits: self.limits,
         };
         Pool::launch(spec, processes, self.max_tasks)
     }

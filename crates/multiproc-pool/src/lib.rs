@@ -125,3 +125,4 @@ pub use self::error::TaskError;
 pub use self::imap::IMap;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
+pub use multiproc_process::{LimitExceeded, Limits};

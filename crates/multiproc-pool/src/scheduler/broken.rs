@@ -79,8 +79,12 @@ mod tests {
     fn a_dead_result_thread_fails_every_pending_and_later_task() {
         let spec = WorkerSpec {
             method: StartMethod::Fork,
-            config: WorkerConfig { max_tasks: None },
+            config: WorkerConfig {
+                max_tasks: None,
+                cpu_per_chunk: None,
+            },
             make: None,
+            limits: Default::default(),
         };
         // No workers: submitted chunks stay pending.
         let (shared, handle) = launch(spec, 0, None).unwrap();

@@ -115,7 +115,10 @@ impl ResultThread {
                     Some(singles) => again = singles,
                     None => running.fail(match worker.timed_out {
                         Some(after) => TaskError::Timeout { after },
-                        None => TaskError::WorkerDied { status },
+                        None => match status.and_then(|s| self.shared.spec.limits.explain(s)) {
+                            Some(limit) => TaskError::LimitExceeded { limit, status },
+                            None => TaskError::WorkerDied { status },
+                        },
                     }),
                 }
             }

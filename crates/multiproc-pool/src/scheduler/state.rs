@@ -35,6 +35,8 @@ pub(crate) struct WorkerSpec {
     pub(crate) config: WorkerConfig,
     /// `None`: no initializer, run [`worker_main`](crate::worker::worker_main).
     pub(crate) make: Option<MakeWorker>,
+    /// Every worker's resource limits.
+    pub(crate) limits: multiproc_process::Limits,
 }
 
 pub(crate) struct Worker {
