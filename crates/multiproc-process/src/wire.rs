@@ -58,6 +58,8 @@ pub(crate) struct ChildSpec {
 }
 
 /// A request to the fork server.
+// One is built per fork and sent at once: its size on the stack does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 pub(crate) enum Request {
     /// Fork a child that runs `spec` with these channel ends.
