@@ -13,6 +13,8 @@ use crate::status::ExitStatus;
 /// - [`memory`](Limits::memory): `RLIMIT_DATA`, the heap and private writable mappings, so
 ///   every large allocation counts; an allocation past it fails, and Rust's allocation-failure
 ///   handler prints `memory allocation of N bytes failed` and aborts the child.
+///   Under the fork start method the child starts with a copy of the parent's memory, which
+///   counts too: a cap below what the parent holds fails the child's first allocation.
 /// - [`address_space`](Limits::address_space): `RLIMIT_AS`, all mappings (thread stacks and
 ///   reserved arenas included, so it needs more headroom than `memory`).
 /// - [`cpu_time`](Limits::cpu_time): `RLIMIT_CPU`, in whole seconds (rounded up): the kernel

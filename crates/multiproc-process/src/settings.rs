@@ -277,8 +277,8 @@ impl<R: Portable> Process<R> {
         self
     }
 
-    /// Sets the child's standard input (by default `/dev/null` under spawn, the parent's
-    /// under fork and forkserver).
+    /// Sets the child's standard input (by default `/dev/null` under spawn and forkserver,
+    /// the parent's under fork).
     ///
     /// ```
     /// use multiproc_process::{Process, Stdio};
