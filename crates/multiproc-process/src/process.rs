@@ -224,7 +224,7 @@ impl<R: Portable> Process<R> {
             return Err(ProcessError::BootstrapNotRun);
         }
         if matches!(self.state, State::Pending(_))
-            && let Err(detail) = self.settings.check()
+            && let Err(detail) = self.settings.prepare()
         {
             return Err(ProcessError::Setting {
                 name: self.identity.name.clone(),

@@ -41,8 +41,10 @@ const STREAMS: [multiproc_sys::stdio::StdStream; 3] = [
 const STREAM_NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
 
 impl ChildSettings {
-    /// An error for settings no child could apply, found before starting one.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    /// An error for settings no child could apply, found before starting one. Makes a
+    /// relative working directory absolute, against this process's directory now: the fork
+    /// server's may differ.
+    pub(crate) fn prepare(&mut self) -> Result<(), String> {
         for op in &self.env {
             let (key, value) = match op {
                 EnvOp::Set(key, value) => (key, Some(value)),
@@ -59,8 +61,11 @@ impl ChildSettings {
                 return Err(format!("env: the value of {shown} holds a NUL byte"));
             }
         }
-        if let Some(dir) = &self.cwd {
-            let dir = Path::new(OsStr::from_bytes(dir));
+        if let Some(dir) = &mut self.cwd {
+            let absolute = std::path::absolute(Path::new(OsStr::from_bytes(dir)))
+                .map_err(|e| format!("current_dir {}: {e}", String::from_utf8_lossy(dir)))?;
+            *dir = bytes(&absolute);
+            let dir = absolute.as_path();
             match std::fs::metadata(dir) {
                 Ok(meta) if meta.is_dir() => {}
                 Ok(_) => return Err(format!("current_dir {}: not a directory", dir.display())),

@@ -200,3 +200,36 @@ fn a_cpu_cap_is_named_when_the_child_hits_it() {
         assert!(e.to_string().contains("CPU time limit"), "{e}");
     });
 }
+
+fn niceness() -> i32 {
+    multiproc_sys::rlimit::nice().unwrap()
+}
+
+#[test]
+fn a_setting_the_child_cannot_apply_is_reported_by_join() {
+    if multiproc_sys::file::effective_uid() == 0 {
+        // Root may lower its nice value: nothing here fails in the child.
+        println!("skipped: running as root, a nice value of -20 is allowed");
+        return;
+    }
+    each_method(|method| {
+        let mut p = get_context(method)
+            .process(niceness, ())
+            .limits(Limits::new().nice(-20));
+        p.start().unwrap();
+        let e = p.join().unwrap_err();
+        assert!(matches!(e, ProcessError::Setting { .. }), "{method}: {e:?}");
+        assert!(e.to_string().contains("nice -20"), "{e}");
+        assert!(e.to_string().contains(method.as_str()), "{e}");
+    });
+}
+
+#[test]
+fn a_relative_directory_is_the_parent_s() {
+    each_method(|method| {
+        let here = std::env::current_dir().unwrap();
+        let mut p = get_context(method).process(cwd, ()).current_dir("src");
+        p.start().unwrap();
+        assert_eq!(p.join().unwrap(), here.join("src"), "{method}");
+    });
+}
