@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use multiproc_pool::{LimitExceeded, Limits, Pool, TaskError};
+use multiproc_pool::{LimitExceeded, Limits, Pool, PoolError};
 use multiproc_process::StartMethod;
 use multiproc_test_support::watchdog;
 
@@ -61,7 +61,7 @@ fn a_task_over_the_memory_cap_fails_alone_and_the_pool_goes_on() {
         let before = pool.worker_pids();
         let err = pool.apply(hog_memory, (1024,)).unwrap_err();
         assert!(
-            matches!(err, TaskError::LimitExceeded { limit: LimitExceeded::Memory { limit }, .. } if limit == cap),
+            matches!(err, PoolError::LimitExceeded { limit: LimitExceeded::Memory { limit }, .. } if limit == cap),
             "{method}: {err:?}"
         );
         assert!(
@@ -91,11 +91,11 @@ fn a_task_over_the_cpu_cap_fails_alone_and_the_pool_goes_on() {
         let err = pool.apply(spin, ()).unwrap_err();
         assert_eq!(
             err,
-            TaskError::LimitExceeded {
+            PoolError::LimitExceeded {
                 limit: LimitExceeded::CpuTime {
                     limit: Duration::from_secs(1)
                 },
-                status: Some(multiproc_process::ExitStatus::Signal(24)),
+                status: Some(multiproc_process::ExitReason::Signal(24)),
             },
             "{method}"
         );

@@ -1,7 +1,7 @@
 use std::fmt;
 use std::io;
 
-use crate::status::ExitStatus;
+use crate::status::ExitReason;
 
 /// Where a panic happened, and what it said.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,7 +33,7 @@ pub enum ProcessError {
         /// The panic message and location.
         panic: PanicInfo,
         /// How the child exited afterwards.
-        status: Option<ExitStatus>,
+        status: Option<ExitReason>,
     },
     /// The child ended without returning a result: it called `exit`, or a signal (a crash,
     /// `abort`, `kill`) ended it.
@@ -42,18 +42,18 @@ pub enum ProcessError {
         /// The child's name.
         name: String,
         /// How it ended.
-        status: ExitStatus,
+        status: ExitReason,
     },
     /// The child ended in a way one of its [`Limits`](crate::Limits) explains: `SIGXCPU` under
     /// a CPU time cap, or an abort (as when an allocation fails) under a memory cap.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_process::{ExitStatus, LimitExceeded, ProcessError};
+    /// use multiproc_process::{ExitReason, LimitExceeded, ProcessError};
     /// let e = ProcessError::LimitExceeded {
     ///     name: "Process-1".into(),
     ///     limit: LimitExceeded::CpuTime { limit: Duration::from_secs(1) },
-    ///     status: ExitStatus::Signal(24),
+    ///     status: ExitReason::Signal(24),
     /// };
     /// assert!(e.to_string().contains("the CPU time limit of 1s"));
     /// ```
@@ -64,7 +64,7 @@ pub enum ProcessError {
         /// The limit.
         limit: crate::LimitExceeded,
         /// How it ended.
-        status: ExitStatus,
+        status: ExitReason,
     },
     /// The child's environment, working directory, standard streams or limits (see
     /// [`Process::env`](crate::Process::env) and its siblings) could not be applied: found by
@@ -137,7 +137,7 @@ pub enum ProcessError {
         /// The child's name.
         name: String,
         /// How it ended.
-        status: ExitStatus,
+        status: ExitReason,
         /// What the child reported, if anything.
         detail: String,
     },
@@ -228,16 +228,16 @@ impl ProcessError {
     /// How the child exited, when the error is about a child that ended.
     ///
     /// ```
-    /// use multiproc_process::{ExitStatus, ProcessError};
-    /// let e = ProcessError::Died { name: "Process-1".into(), status: ExitStatus::Signal(9) };
-    /// assert_eq!(e.exit_status(), Some(ExitStatus::Signal(9)));
+    /// use multiproc_process::{ExitReason, ProcessError};
+    /// let e = ProcessError::Died { name: "Process-1".into(), status: ExitReason::Signal(9) };
+    /// assert_eq!(e.exit_status(), Some(ExitReason::Signal(9)));
     /// ```
-    pub fn exit_status(&self) -> Option<ExitStatus> {
+    pub fn exit_status(&self) -> Option<ExitReason> {
         match self {
             ProcessError::Panicked { status, .. } => *status,
-            ProcessError::Died { status, .. } | ProcessError::Bootstrap { status, .. } => {
-                Some(*status)
-            }
+            ProcessError::Died { status, .. }
+            | ProcessError::Bootstrap { status, .. }
+            | ProcessError::LimitExceeded { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::status::ExitStatus;
+use crate::status::ExitReason;
 
 /// Resource limits for a child process (or for every worker of a pool), set by the child on
 /// itself (setrlimit(2), setpriority(2)) before its target runs, under every start method.
@@ -164,19 +164,19 @@ impl Limits {
     /// `abort` for another reason looks the same from outside.
     ///
     /// ```
-    /// use multiproc_process::{ExitStatus, LimitExceeded, Limits};
+    /// use multiproc_process::{ExitReason, LimitExceeded, Limits};
     /// let limits = Limits::new().memory(256 << 20);
-    /// let sigabrt = ExitStatus::Signal(6);
+    /// let sigabrt = ExitReason::Signal(6);
     /// assert_eq!(limits.explain(sigabrt), Some(LimitExceeded::Memory { limit: 256 << 20 }));
-    /// assert_eq!(limits.explain(ExitStatus::Code(1)), None);
+    /// assert_eq!(limits.explain(ExitReason::Code(1)), None);
     /// ```
-    pub fn explain(&self, status: ExitStatus) -> Option<LimitExceeded> {
+    pub fn explain(&self, status: ExitReason) -> Option<LimitExceeded> {
         use multiproc_sys::signal::number::{SIGABRT, SIGXCPU};
         match status {
-            ExitStatus::Signal(signal) if signal == SIGXCPU => {
+            ExitReason::Signal(signal) if signal == SIGXCPU => {
                 self.cpu_time.map(|limit| LimitExceeded::CpuTime { limit })
             }
-            ExitStatus::Signal(signal) if signal == SIGABRT => {
+            ExitReason::Signal(signal) if signal == SIGABRT => {
                 match (self.memory, self.address_space) {
                     (Some(limit), _) => Some(LimitExceeded::Memory { limit }),
                     (None, Some(limit)) => Some(LimitExceeded::AddressSpace { limit }),
