@@ -13,6 +13,12 @@ pub unsafe fn remove_before_main(key: &str) {
 }
 
 /// One change to the environment of a child before it runs its target.
+///
+/// ```
+/// use multiproc_sys::env::EnvChange;
+/// let changes = [EnvChange::Clear, EnvChange::Set("LANG".into(), "C".into())];
+/// assert_ne!(changes[0], changes[1]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EnvChange {
     /// Set the variable (the key, the value).

@@ -4,6 +4,11 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 /// One of the three standard streams.
+///
+/// ```
+/// use multiproc_sys::stdio::StdStream;
+/// assert_eq!(StdStream::Stdin.fd(), 0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StdStream {
     /// Descriptor 0.
