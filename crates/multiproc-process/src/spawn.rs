@@ -82,9 +82,14 @@ pub(crate) fn spawn(settings: &ChildSettings) -> Result<Spawned, SpawnError> {
     settings.configure(&mut command);
     // After the user's changes: `env_clear` must not remove it.
     command.env(ENV_CHILD, marker);
+    let context = if settings.cwd.is_some() {
+        "could not re-execute the program in the directory given with current_dir"
+    } else {
+        "could not re-execute the program"
+    };
     let mut child = on_long_lived_thread(move || command.spawn())
         .and_then(|spawned| spawned)
-        .map_err(|e| SpawnError::Io("could not re-execute the program", e))?;
+        .map_err(|e| SpawnError::Io(context, e))?;
     let pid = child.id();
     let ends = [
         child.stdin.take().map(OwnedFd::from),

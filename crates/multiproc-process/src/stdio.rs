@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Under the test harness, `print!` in a child forked from a test thread writes to the
 /// harness's output capture of that thread, which the child inherited, not to descriptor 1;
-/// `std::io::stdout().write_all` writes to the stream.
+/// `std::io::stdout().write_all` writes to the stream. A child forked from a thread other
+/// than the main one does not flush `std::io::stdout()` when it ends (the stream's lock may
+/// have been held by a thread that does not exist in the child): flush it in the target.
 ///
 /// ```
 /// use std::io::Read;
