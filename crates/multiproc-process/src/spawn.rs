@@ -36,9 +36,14 @@ pub(crate) struct Spawned {
 
 /// Why a spawn failed; the caller adds the child's name.
 pub(crate) enum SpawnError {
-    Died { status: ExitReason, detail: String },
+    Died {
+        status: ExitReason,
+        detail: String,
+    },
     Mismatch,
     Io(&'static str, std::io::Error),
+    /// A setting the re-executed program could not be started with.
+    Setting(String),
 }
 
 impl SpawnError {
@@ -51,6 +56,11 @@ impl SpawnError {
             },
             SpawnError::Mismatch => ProcessError::BinaryMismatch,
             SpawnError::Io(context, source) => ProcessError::Io { context, source },
+            SpawnError::Setting(detail) => ProcessError::Setting {
+                name: name.to_owned(),
+                method: crate::StartMethod::Spawn,
+                detail,
+            },
         }
     }
 }
@@ -82,14 +92,19 @@ pub(crate) fn spawn(settings: &ChildSettings) -> Result<Spawned, SpawnError> {
     settings.configure(&mut command);
     // After the user's changes: `env_clear` must not remove it.
     command.env(ENV_CHILD, marker);
-    let context = if settings.cwd.is_some() {
-        "could not re-execute the program in the directory given with current_dir"
-    } else {
-        "could not re-execute the program"
-    };
+    let cwd = settings.cwd.clone();
     let mut child = on_long_lived_thread(move || command.spawn())
         .and_then(|spawned| spawned)
-        .map_err(|e| SpawnError::Io(context, e))?;
+        .map_err(|e| {
+            use std::io::ErrorKind::{NotADirectory, NotFound, PermissionDenied};
+            match (cwd, e.kind()) {
+                // `/proc/self/exe` is there to execute: these come from the `chdir` before.
+                (Some(dir), NotFound | PermissionDenied | NotADirectory) => SpawnError::Setting(
+                    format!("current_dir {}: {e}", String::from_utf8_lossy(&dir)),
+                ),
+                _ => SpawnError::Io("could not re-execute the program", e),
+            }
+        })?;
     let pid = child.id();
     let ends = [
         child.stdin.take().map(OwnedFd::from),

@@ -233,3 +233,32 @@ fn a_relative_directory_is_the_parent_s() {
         assert_eq!(p.join().unwrap(), here.join("src"), "{method}");
     });
 }
+
+#[test]
+fn a_directory_the_child_cannot_enter_is_reported_naming_the_setting() {
+    // The parent's main thread's directory under `/proc/self/task`: there in the parent when
+    // `start` checks it, absent in the child, whose `/proc/self` is another process.
+    let dir = format!("/proc/self/task/{}", std::process::id());
+    assert!(std::path::Path::new(&dir).is_dir());
+    each_method(|method| {
+        let dir = format!("/proc/self/task/{}", std::process::id());
+        let mut p = get_context(method).process(cwd, ()).current_dir(&dir);
+        // Spawn finds it when it starts the program; fork and forkserver in the child.
+        let e = match p.start() {
+            Err(e) => e,
+            Ok(()) => p.join().unwrap_err(),
+        };
+        match &e {
+            ProcessError::Setting {
+                method: m, detail, ..
+            } => {
+                assert_eq!(*m, method);
+                assert!(
+                    detail.starts_with(&format!("current_dir {dir}: ")),
+                    "{detail}"
+                );
+            }
+            other => panic!("{method}: {other:?}"),
+        }
+    });
+}
