@@ -241,6 +241,7 @@ struct PanicInfo {
 enum Outcome {
     Returned(Vec<String>),
     Panicked(PanicInfo),
+    Error(String),
     Failed(String),
     Setting(String),
 }

@@ -44,6 +44,9 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 /// data: an ipc-channel handle (an `IpcSender`, shared memory, and the queues and shared
 /// values built on them) cannot be a task argument; give it to every worker through the
 /// [initializer](crate::PoolBuilder::initializer) instead, as Python requires for its queues.
+/// A `multiproc` shared-memory or channel handle (`Value`, `Array`, `Lock`, `Queue`,
+/// `Connection`, ...) passed as a task argument fails that task at submit, in the caller,
+/// with a [`PoolError::Transfer`] that says so.
 ///
 /// # Crashes, panics and timeouts
 ///

@@ -129,9 +129,11 @@ pub mod decode;
 mod entry;
 mod error;
 mod exit;
+mod fallible;
 mod fork_start;
 mod forkserver;
 mod function;
+mod function_key;
 mod identity;
 mod launcher;
 mod leave;
@@ -154,8 +156,10 @@ mod wire;
 
 pub use self::context::{Context, get_context};
 pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
-pub use self::error::{PanicInfo, ProcessError};
+pub use self::error::{CallError, PanicInfo, ProcessError};
+pub use self::fallible::{Fallible, fallible};
 pub use self::function::{FunctionRef, catch_panic};
+pub use self::function_key::{adopt_function_key, function_key};
 pub use self::limits::{LimitExceeded, Limits};
 pub use self::logging::log_to_stderr;
 pub use self::method::{

@@ -11,19 +11,21 @@ use std::io;
 /// that held the lock died without releasing it, the lock has been taken over and **the
 /// caller now holds it**, exactly as if the acquire had succeeded. The data the lock
 /// protects may be half-updated, so the caller should repair or check it, then release
-/// the lock as usual. The guard-returning methods (`lock()`) report the same event as
-/// [`OwnerDied`], which carries the guard, like std's `PoisonError`.
+/// the lock as usual. The guard-returning methods (`acquire()`, `lock()`) report the same
+/// event as [`OwnerDied`], which carries the guard, like std's `PoisonError`; `?` turns it
+/// into this variant (and drops the guard, releasing the lock).
 ///
 /// ```
 /// use multiproc_shared::{SharedError, Lock};
 ///
 /// let lock = Lock::new()?;
-/// match lock.acquire() {
-///     Ok(()) => {}
-///     Err(SharedError::OwnerDied) => { /* held now: repair the protected data */ }
-///     Err(other) => return Err(other),
-/// }
-/// lock.release()?;
+/// let _guard = match lock.acquire() {
+///     Ok(guard) => guard,
+///     Err(died) => {
+///         let guard = died.into_inner(); // held now: repair the protected data
+///         guard
+///     }
+/// };
 /// # Ok::<(), SharedError>(())
 /// ```
 #[derive(Debug, thiserror::Error)]

@@ -108,4 +108,6 @@ pub mod number {
     pub const SIGABRT: i32 = libc::SIGABRT;
     /// `SIGXCPU`.
     pub const SIGXCPU: i32 = libc::SIGXCPU;
+    /// `SIGSEGV`.
+    pub const SIGSEGV: i32 = libc::SIGSEGV;
 }

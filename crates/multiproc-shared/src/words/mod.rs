@@ -75,7 +75,11 @@ word!(
 );
 
 /// The outcome of a timed lock acquisition.
+///
+/// `#[must_use]`: a word has no guard, so the outcome says whether the caller now holds
+/// the lock (and must release it) or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[must_use = "the outcome says whether the lock is held now (and must be released)"]
 pub enum Acquire {
     /// The caller holds the lock.
     Acquired,
