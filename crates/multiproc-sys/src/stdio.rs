@@ -1,4 +1,12 @@
 //! A child's standard streams: dup2(2) of a descriptor onto 0, 1 or 2, and `/dev/null`.
+//!
+//! ```
+//! use multiproc_sys::stdio::{StdStream, redirect_to_null};
+//! // What a child does for `Stdio::null()` on its standard input.
+//! redirect_to_null(StdStream::Stdin)?;
+//! assert_eq!(std::io::read_to_string(std::io::stdin())?, "");
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
