@@ -10,6 +10,8 @@ use crate::wire::{Bytes, FromWorker, ResultSink, TaskReceiver};
 pub(crate) struct WorkerConfig {
     /// Leave after this many chunks (Python's `maxtasksperchild`).
     pub(crate) max_tasks: Option<u64>,
+    /// The CPU time each chunk may use (`Limits::cpu_time`), given afresh before each one.
+    pub(crate) cpu_per_chunk: Option<std::time::Duration>,
 }
 
 /// The body of a pool worker without an initializer.
@@ -83,6 +85,11 @@ fn run_tasks(tasks: &TaskReceiver, results: &ResultSink, config: WorkerConfig) {
     // `None`: told to leave, or the pool is gone.
     while let Some(batch) = tasks.next_batch() {
         for chunk in batch {
+            if let Some(budget) = config.cpu_per_chunk
+                && let Err(e) = multiproc_sys::rlimit::set_cpu_budget(budget)
+            {
+                log::warn!("pool worker could not renew its CPU time limit: {e}");
+            }
             let output = chunk.func.call(&chunk.input.0).map(Bytes);
             if !results.done(chunk.id, output, &mut buffer) {
                 return;

@@ -120,7 +120,10 @@ impl ResultThread {
                     Some(singles) => again = singles,
                     None => running.fail(match worker.timed_out {
                         Some(after) => PoolError::Timeout { after },
-                        None => PoolError::WorkerDied { status },
+                        None => match status.and_then(|s| self.shared.spec.limits.explain(s)) {
+                            Some(limit) => PoolError::LimitExceeded { limit, status },
+                            None => PoolError::WorkerDied { status },
+                        },
                     }),
                 }
             }

@@ -37,6 +37,8 @@ pub(crate) struct WorkerSpec {
     pub(crate) make: Option<MakeWorker>,
     /// The largest message a worker may send on its result channel.
     pub(crate) max_result_size: usize,
+    /// Every worker's resource limits.
+    pub(crate) limits: multiproc_process::Limits,
 }
 
 pub(crate) struct Worker {
