@@ -3,7 +3,8 @@
 use multiproc_process::{Target, catch_panic};
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{Bytes, FromWorker, ResultSink, TaskReceiver};
+use crate::partial::Partial;
+use crate::wire::{FromWorker, ResultSink, TaskReceiver};
 
 /// What every worker of a pool is started with.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -45,8 +46,17 @@ fn run_tasks(tasks: &TaskReceiver, results: &ResultSink, config: WorkerConfig) {
     // `None`: told to leave, or the pool is gone.
     while let Some(batch) = tasks.next_batch() {
         for chunk in batch {
-            let output = chunk.func.call(&chunk.input.0).map(Bytes);
-            if !results.done(chunk.id, output, &mut buffer) {
+            // A chunk the pool took back (to give it to an idle worker) is skipped.
+            if !tasks.claims.start(chunk.seq) {
+                continue;
+            }
+            let mut partial = Partial::new(chunk.id, results, &tasks.claims, &mut buffer);
+            let output = chunk
+                .func
+                .call_observed(&chunk.input.0, &mut |encoded, done| {
+                    partial.task_done(encoded, done)
+                });
+            if !partial.finish(output) {
                 return;
             }
             done += 1;

@@ -72,8 +72,8 @@ impl ResultThread {
         // written item dropped. A corrupt ring is not read.
         let mut chunk_time = None;
         let patience = OWNER_CHECK_INTERVAL.saturating_mul(2);
-        for (chunk, outcome) in drain_ring(&mut worker, &mut chunk_time, patience) {
-            chunk.deliver(outcome);
+        for booked in drain_ring(&mut worker, &mut chunk_time, patience) {
+            booked.deliver();
         }
         let status = exit_status(&mut worker.process);
         let mut in_flight = std::mem::take(&mut worker.in_flight);
@@ -101,23 +101,24 @@ impl ResultThread {
             }
             self.initializer_failed(panic);
         } else {
-            // A chunk of several tasks runs again one task per chunk (see
-            // `Chunk::take_singles`): only the task that kills a worker fails.
+            // Only the task that was running fails; the chunk's other tasks not delivered
+            // yet run again, one task per chunk (see `Chunk::take_singles`).
             let mut again = Vec::new();
-            if let Some(mut running) = in_flight.pop_front() {
+            let started = worker.tasks.claims.started();
+            let running = in_flight.front().is_some_and(|c| c.seq < started);
+            if let Some(running) = in_flight.pop_front().filter(|_| running) {
                 log::warn!(
                     "pool worker {} ended ({}) while running a chunk of {} tasks",
                     worker.pid,
                     describe(status),
                     running.positions.count()
                 );
-                match running.take_singles() {
-                    Some(singles) => again = singles,
-                    None => running.fail(match worker.timed_out {
-                        Some(after) => TaskError::Timeout { after },
-                        None => TaskError::WorkerDied { status },
-                    }),
-                }
+                let error = match worker.timed_out {
+                    Some(after) => TaskError::Timeout { after },
+                    None => TaskError::WorkerDied { status },
+                };
+                let task = worker.tasks.claims.running_task();
+                again = fail_running_task(running, task, error);
             }
             if !again.is_empty() || !in_flight.is_empty() {
                 let mut core = self.shared.core();
@@ -228,6 +229,31 @@ impl ResultThread {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Fails the task that was running in `chunk` (index `task` in the chunk, as its worker
+/// said) with `error`, and returns the chunk's other tasks not delivered yet as single-task
+/// chunks, to run again. A chunk that cannot be cut fails whole; an index out of the range
+/// of tasks not delivered (the worker finished them all, or lied) fails none of them.
+fn fail_running_task(mut chunk: Chunk, task: u64, error: TaskError) -> Vec<Chunk> {
+    let first = chunk.done as u64;
+    let count = chunk.positions.count() as u64;
+    let culprit = task
+        .checked_sub(first)
+        .filter(|&i| i < count)
+        .and_then(|i| usize::try_from(i).ok());
+    match chunk.take_singles() {
+        Some(mut singles) => {
+            if let Some(culprit) = culprit.filter(|&i| i < singles.len()) {
+                singles.remove(culprit).fail(error);
+            }
+            singles
+        }
+        None => {
+            chunk.fail(error);
+            Vec::new()
         }
     }
 }

@@ -19,7 +19,10 @@
 //! * A worker's ring is drained before the worker is buried, so a result it wrote is
 //!   delivered and only the chunk it was really running is failed.
 //! * Every chunk is, at any moment, in exactly one place: the pending queue, one worker's
-//!   `in_flight` list (in the order the worker runs them), or delivered. A chunk that a panic
+//!   `in_flight` list (in the order the worker runs them), or delivered. A chunk sent to a
+//!   worker runs there only if the worker claims it first; the pool may take back the ones
+//!   it has not claimed (`steal`, through `wire::Claims`), and they are queued again. Their
+//!   bytes count against the worker's task channel until it has read past them. A chunk that a panic
 //!   unwinds past is kept aside and failed (`chunk::take_orphans`).
 //! * What a worker sends is hostile input (see [`crate::wire`]): an answer is believed only
 //!   for a chunk in flight on that very worker. A worker whose ring or messages are corrupt
@@ -38,6 +41,7 @@ mod lifecycle;
 mod result_thread;
 mod start;
 mod state;
+mod steal;
 
 pub(crate) use self::launch::launch;
 pub(crate) use self::state::{MakeWorker, RunState, Shared, WorkerSpec};

@@ -151,6 +151,12 @@ impl ResultThread {
                         if worker.corrupt.is_some() {
                             continue;
                         }
+                        // What the worker wrote into its ring before this message comes
+                        // first: a chunk's first results may be there.
+                        delivered.extend(drain_ring(worker, &mut core.chunk_time, Duration::ZERO));
+                        if worker.corrupt.is_some() {
+                            continue;
+                        }
                         match decode_channel_message(message) {
                             Ok(message) => {
                                 delivered.extend(receive(worker, &mut core.chunk_time, message))
@@ -176,8 +182,8 @@ impl ResultThread {
                 core.dispatch();
             }
         }
-        for (chunk, outcome) in delivered {
-            chunk.deliver(outcome);
+        for booked in delivered {
+            booked.deliver();
         }
         for worker in ended {
             self.bury(worker);
@@ -204,8 +210,8 @@ impl ResultThread {
             corrupt
         };
         let any = !delivered.is_empty() || !corrupt.is_empty();
-        for (chunk, outcome) in delivered {
-            chunk.deliver(outcome);
+        for booked in delivered {
+            booked.deliver();
         }
         for worker in corrupt {
             self.bury(worker);
