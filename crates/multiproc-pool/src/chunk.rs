@@ -483,6 +483,27 @@ mod tests {
     }
 
     #[test]
+    fn positions_split_at_the_front_with_their_skipped_ones() {
+        let mut positions = Positions {
+            start: 10,
+            len: 6,
+            skipped: vec![11, 14],
+        };
+        // Travelled: 10, 12, 13, 15.
+        let front = positions.split_front(2);
+        assert_eq!(front.iter().collect::<Vec<_>>(), vec![10, 12]);
+        assert_eq!(front.skipped, vec![11]);
+        assert_eq!(positions.iter().collect::<Vec<_>>(), vec![13, 15]);
+        assert_eq!(positions.count(), 2);
+        let none = positions.split_front(0);
+        assert_eq!(none.count(), 0);
+        let rest = positions.split_front(9);
+        assert_eq!(rest.iter().collect::<Vec<_>>(), vec![13, 15]);
+        assert_eq!(positions.count(), 0);
+        assert_eq!(positions.len, 0);
+    }
+
+    #[test]
     fn chunks_encode_as_a_vec() {
         let (input, positions) = encode_chunk(5, [(1u32, 2u8), (3, 4)], &NoSink);
         assert_eq!(positions.iter().collect::<Vec<_>>(), vec![5, 6]);

@@ -153,7 +153,7 @@ mod tests {
     use std::sync::Arc;
 
     use multiproc_channel::Queue;
-    use multiproc_process::{FunctionRef, StartMethod, get_context};
+    use multiproc_process::{FunctionRef, PanicInfo, StartMethod, get_context};
 
     use super::*;
     use crate::chunk::{Positions, Sink};
@@ -235,6 +235,59 @@ mod tests {
             .in_flight
             .drain(..)
             .for_each(|c| c.fail(TaskError::Terminated));
+    }
+
+    fn partial(id: u64, count: usize) -> FromWorker {
+        let mut output = postcard::to_stdvec(&count).unwrap();
+        for _ in 0..count {
+            output.extend(postcard::to_stdvec(&Ok::<u8, PanicInfo>(1)).unwrap());
+        }
+        FromWorker::Partial {
+            id,
+            output: Bytes(output),
+        }
+    }
+
+    #[test]
+    fn partial_results_are_believed_only_within_the_tasks_left() {
+        let mut worker = worker();
+        for chunk in &mut worker.in_flight {
+            chunk.positions = Positions {
+                start: 0,
+                len: 3,
+                skipped: Vec::new(),
+            };
+        }
+        let Some(Booked::Part(part)) = receive(&mut worker, &mut None, partial(3, 2)) else {
+            panic!("two of three tasks are booked");
+        };
+        part.deliver();
+        assert_eq!(worker.in_flight[0].done, 2);
+        assert_eq!(
+            worker.in_flight[0].positions.iter().collect::<Vec<_>>(),
+            [2]
+        );
+        assert!(worker.corrupt.is_none());
+        // Two more: only one is left.
+        assert!(receive(&mut worker, &mut None, partial(3, 2)).is_none());
+        assert!(worker.corrupt.as_ref().unwrap().0.contains("do not fit"));
+        worker
+            .in_flight
+            .drain(..)
+            .for_each(|c| c.fail(TaskError::Terminated));
+    }
+
+    #[test]
+    fn a_partial_result_of_no_tasks_or_for_no_chunk_is_corrupt() {
+        for message in [partial(3, 0), partial(9, 1)] {
+            let mut worker = worker();
+            assert!(receive(&mut worker, &mut None, message).is_none());
+            assert!(worker.corrupt.is_some());
+            worker
+                .in_flight
+                .drain(..)
+                .for_each(|c| c.fail(TaskError::Terminated));
+        }
     }
 
     #[test]
