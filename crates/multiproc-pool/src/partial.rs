@@ -1,19 +1,21 @@
 //! Worker side: handing a running chunk's finished results to the pool while the chunk runs,
-//! so that a worker's death loses at most the last moments of work, and says which task was
-//! running.
+//! so that a worker's death loses at most the last moments of work.
 //!
-//! After each task the worker records which task runs next (one store into shared memory,
-//! see [`Claims`]). Finished results are sent as a [`FromWorker::Partial`] once
-//! [`FLUSH_EVERY`] has passed since the last send: a chunk of slow tasks hands over every
-//! result as it is done, while a chunk of tiny ones (a `map` with a large chunk size) sends a
-//! few messages, not one per task. The clock is read only every `stride` tasks, a stride that
-//! doubles while tasks are fast, so fast tasks do not pay for it either.
+//! Finished results are sent as a [`FromWorker::Partial`] once [`FLUSH_EVERY`] has passed
+//! since the last send: a chunk of slow tasks hands over every result as it is done, while a
+//! chunk of tiny ones (a `map` with a large chunk size) sends a few messages, not one per
+//! task. The worker looks at the clock only every `stride` tasks, a stride that doubles while
+//! tasks are fast (under an eighth of [`FLUSH_EVERY`]), so that tiny tasks do not pay for it.
+//!
+//! When a worker dies, what it sent is delivered; its chunk's other tasks run again one by
+//! one (see `Chunk::take_singles`), so the task that killed it fails alone if it kills
+//! again, whatever the chunk size and however fast the tasks.
 //!
 //! [`FromWorker::Partial`]: crate::wire::FromWorker::Partial
 
 use std::time::{Duration, Instant};
 
-use crate::wire::{Bytes, Claims, ResultSink};
+use crate::wire::{Bytes, ResultSink};
 
 /// How long finished results may wait in a worker before they are sent.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(1);
@@ -23,13 +25,16 @@ const MAX_STRIDE: usize = 1024;
 /// The results of one running chunk that are not sent yet.
 pub(crate) struct Partial<'a> {
     id: u64,
+    /// How many tasks the chunk has (the last one's result goes with the chunk's `Done`).
+    tasks: usize,
     results: &'a ResultSink,
-    claims: &'a Claims,
     buffer: &'a mut Vec<u8>,
     /// Tasks whose results were sent, and the length of their encodings.
     sent_tasks: usize,
     sent_bytes: usize,
-    last_sent: Instant,
+    /// When results were last sent (or the chunk started); `None` for a chunk of one task,
+    /// which never sends any before its end.
+    last_sent: Option<Instant>,
     stride: usize,
     /// The task count at the next read of the clock.
     next_check: usize,
@@ -40,21 +45,22 @@ pub(crate) struct Partial<'a> {
 }
 
 impl<'a> Partial<'a> {
-    /// Starts following chunk `id`.
+    /// Starts following chunk `id`, whose input (postcard of `Vec<Args>`) is `input`.
     pub(crate) fn new(
         id: u64,
+        input: &[u8],
         results: &'a ResultSink,
-        claims: &'a Claims,
         buffer: &'a mut Vec<u8>,
     ) -> Partial<'a> {
+        let tasks = postcard::take_from_bytes::<usize>(input).map_or(0, |(tasks, _)| tasks);
         Partial {
             id,
+            tasks,
             results,
-            claims,
             buffer,
             sent_tasks: 0,
             sent_bytes: 0,
-            last_sent: Instant::now(),
+            last_sent: (tasks > 1).then(Instant::now),
             stride: 1,
             next_check: 1,
             channel_only: false,
@@ -64,12 +70,15 @@ impl<'a> Partial<'a> {
 
     /// Task `tasks - 1` finished; `encoded` holds the encodings of the first `tasks` results.
     pub(crate) fn task_done(&mut self, encoded: &[u8], tasks: usize) {
-        self.claims.running(tasks);
         if tasks < self.next_check || self.gone {
             return;
         }
+        let Some(last_sent) = self.last_sent.filter(|_| tasks < self.tasks) else {
+            // The last task is done (its result goes with `Done`), or the chunk has one.
+            return;
+        };
         let now = Instant::now();
-        let since = now.saturating_duration_since(self.last_sent);
+        let since = now.saturating_duration_since(last_sent);
         if since < FLUSH_EVERY {
             // Fast tasks: look at the clock less often.
             if since < FLUSH_EVERY / 8 {
@@ -98,7 +107,7 @@ impl<'a> Partial<'a> {
         }
         self.sent_tasks = tasks;
         self.sent_bytes = encoded.len();
-        self.last_sent = now;
+        self.last_sent = Some(now);
     }
 
     /// Sends the chunk's results not sent yet, given its whole output (postcard of

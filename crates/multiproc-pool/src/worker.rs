@@ -50,7 +50,7 @@ fn run_tasks(tasks: &TaskReceiver, results: &ResultSink, config: WorkerConfig) {
             if !tasks.claims.start(chunk.seq) {
                 continue;
             }
-            let mut partial = Partial::new(chunk.id, results, &tasks.claims, &mut buffer);
+            let mut partial = Partial::new(chunk.id, &chunk.input.0, results, &mut buffer);
             let output = chunk
                 .func
                 .call_observed(&chunk.input.0, &mut |encoded, done| {

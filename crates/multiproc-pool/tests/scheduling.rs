@@ -1,7 +1,7 @@
 //! How the pool places work, under fork, spawn and forkserver: short tasks never wait behind
 //! a long one while a worker is idle (issue 16, item 3), and a worker that dies in the middle
-//! of a chunk fails only the task it was running, while the tasks it had finished keep their
-//! results (issue 13, class 14).
+//! of a chunk costs only the task that killed it: the tasks it had finished keep their
+//! results, the others run again (issue 13, class 14).
 
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -74,18 +74,20 @@ impl Core {
             .count()
             .max(1);
         let share = self.pending.len().div_ceil(takers).max(1);
-        // Idle workers first: a chunk should not queue behind a running one while another
-        // worker has nothing to do.
-        let mut order: Vec<usize> = (0..n).map(|k| (self.cursor + k) % n).collect();
-        order.sort_by_key(|&slot| self.workers[slot].as_ref().map_or(0, |w| w.in_flight.len()));
-        for slot in order {
+        // Idle workers first (the first pass), then the busy ones: a chunk should not queue
+        // behind a running one while another worker has nothing to do.
+        for (idle_pass, k) in [true, false]
+            .into_iter()
+            .flat_map(|p| (0..n).map(move |k| (p, k)))
+        {
             if self.pending.is_empty() {
                 break;
             }
+            let slot = (self.cursor + k) % n;
             let Some(worker) = self.workers[slot].as_mut() else {
                 continue;
             };
-            if !worker.takes_work() {
+            if !worker.takes_work() || worker.in_flight.is_empty() != idle_pass {
                 continue;
             }
             let busy = worker.in_flight.len();

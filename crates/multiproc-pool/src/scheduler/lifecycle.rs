@@ -101,24 +101,26 @@ impl ResultThread {
             }
             self.initializer_failed(panic);
         } else {
-            // Only the task that was running fails; the chunk's other tasks not delivered
-            // yet run again, one task per chunk (see `Chunk::take_singles`).
+            // A chunk of several tasks runs again one task per chunk (see
+            // `Chunk::take_singles`): only the task that kills a worker fails. A chunk the
+            // worker had not started (see `Claims`) is queued again whole.
             let mut again = Vec::new();
             let started = worker.tasks.claims.started();
             let running = in_flight.front().is_some_and(|c| c.seq < started);
-            if let Some(running) = in_flight.pop_front().filter(|_| running) {
+            if let Some(mut running) = in_flight.pop_front().filter(|_| running) {
                 log::warn!(
                     "pool worker {} ended ({}) while running a chunk of {} tasks",
                     worker.pid,
                     describe(status),
                     running.positions.count()
                 );
-                let error = match worker.timed_out {
-                    Some(after) => TaskError::Timeout { after },
-                    None => TaskError::WorkerDied { status },
-                };
-                let task = worker.tasks.claims.running_task();
-                again = fail_running_task(running, task, error);
+                match running.take_singles() {
+                    Some(singles) => again = singles,
+                    None => running.fail(match worker.timed_out {
+                        Some(after) => TaskError::Timeout { after },
+                        None => TaskError::WorkerDied { status },
+                    }),
+                }
             }
             if !again.is_empty() || !in_flight.is_empty() {
                 let mut core = self.shared.core();
@@ -229,31 +231,6 @@ impl ResultThread {
                     break;
                 }
             }
-        }
-    }
-}
-
-/// Fails the task that was running in `chunk` (index `task` in the chunk, as its worker
-/// said) with `error`, and returns the chunk's other tasks not delivered yet as single-task
-/// chunks, to run again. A chunk that cannot be cut fails whole; an index out of the range
-/// of tasks not delivered (the worker finished them all, or lied) fails none of them.
-fn fail_running_task(mut chunk: Chunk, task: u64, error: TaskError) -> Vec<Chunk> {
-    let first = chunk.done as u64;
-    let count = chunk.positions.count() as u64;
-    let culprit = task
-        .checked_sub(first)
-        .filter(|&i| i < count)
-        .and_then(|i| usize::try_from(i).ok());
-    match chunk.take_singles() {
-        Some(mut singles) => {
-            if let Some(culprit) = culprit.filter(|&i| i < singles.len()) {
-                singles.remove(culprit).fail(error);
-            }
-            singles
-        }
-        None => {
-            chunk.fail(error);
-            Vec::new()
         }
     }
 }

@@ -62,8 +62,10 @@ impl Core {
         // The chunks taken back are contiguous in `in_flight` (it is in sequence order).
         let mut taken = Vec::new();
         let mut kept = std::collections::VecDeque::with_capacity(victim.in_flight.len());
+        // Never one it started (a worker that moved its cursor back would have it run twice).
+        let first = first.max(started);
         for chunk in victim.in_flight.drain(..) {
-            if (first..until).contains(&chunk.seq) {
+            if (first..until).contains(&chunk.seq) && chunk.done == 0 {
                 taken.push(chunk);
             } else {
                 kept.push_back(chunk);

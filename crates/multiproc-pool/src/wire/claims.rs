@@ -1,5 +1,5 @@
-//! Claims: two words of shared memory per worker that say which of the chunks sent to it the
-//! worker has started, and which task of its chunk is running.
+//! Claims: a word of shared memory per worker that says which of the chunks sent to it the
+//! worker has started.
 //!
 //! Every chunk sent to a worker carries a sequence number (0, 1, 2... per worker). The
 //! worker starts chunk `seq` only by moving the `cursor` word from `seq` to `seq + 1`; the
@@ -7,65 +7,45 @@
 //! the cursor past them. Whoever moves the cursor first owns the chunk, so a chunk runs on
 //! exactly one worker: an idle worker need never wait behind a busy one's queue.
 //!
-//! The `task` word is the index (in its chunk) of the task the worker is running: when a
-//! worker dies, it tells which task killed it.
-//!
-//! Both words are written by the worker, so the pool reads them as hostile input: a worker
-//! that lies can only make itself look corrupt (an answer for a chunk taken back is refused,
-//! see `scheduler::booking`) or blame a task of its own chunk.
+//! The worker writes the word too, so the pool reads it as hostile input: a worker that lies
+//! can only make itself look corrupt (an answer for a chunk taken back is refused, see
+//! `scheduler::booking`), or have its own chunks run again elsewhere.
 
 use multiproc_shared::RawValue;
 use serde::{Deserialize, Serialize};
 
-/// The claim words of one worker; the pool and the worker each hold a handle.
+/// The claim word of one worker; the pool and the worker each hold a handle.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Claims {
     /// The sequence number of the next chunk the worker may start.
     cursor: RawValue<u64>,
-    /// The index of the running task in the last chunk started.
-    task: RawValue<u64>,
 }
 
 impl Claims {
-    /// Fresh claim words: no chunk started.
+    /// A fresh claim word: no chunk started.
     pub(crate) fn new() -> std::io::Result<Claims> {
-        let word = || RawValue::new(0_u64).map_err(std::io::Error::other);
-        Ok(Claims {
-            cursor: word()?,
-            task: word()?,
-        })
+        let cursor = RawValue::new(0_u64).map_err(std::io::Error::other)?;
+        Ok(Claims { cursor })
     }
 
-    /// Another handle on the same words.
+    /// Another handle on the same word.
     pub(crate) fn handle(&self) -> Claims {
         Claims {
             cursor: self.cursor.clone(),
-            task: self.task.clone(),
         }
     }
 
     /// Worker side: starts chunk `seq`; `false` if the pool took it back.
     pub(crate) fn start(&self, seq: u64) -> bool {
-        self.task.store(0);
         self.cursor
             .compare_exchange(seq, seq.wrapping_add(1))
             .is_ok()
-    }
-
-    /// Worker side: task `index` of the running chunk starts.
-    pub(crate) fn running(&self, index: usize) {
-        self.task.store(index as u64);
     }
 
     /// Pool side: how many chunks the worker has started (or had taken back): chunks with a
     /// lower sequence number are not the pool's to take any more.
     pub(crate) fn started(&self) -> u64 {
         self.cursor.load()
-    }
-
-    /// Pool side: the index of the task running in the last chunk started.
-    pub(crate) fn running_task(&self) -> u64 {
-        self.task.load()
     }
 
     /// Pool side: takes back the chunks from the next one the worker would start up to (not
@@ -96,8 +76,6 @@ mod tests {
         let pool = Claims::new().unwrap();
         let worker = pool.handle();
         assert!(worker.start(0));
-        worker.running(3);
-        assert_eq!(pool.running_task(), 3);
         // Chunks 1, 2 and 3 were sent; the pool takes 1 and 2 back.
         assert_eq!(pool.take_back(3), Some(1));
         assert!(!worker.start(1), "taken back");
@@ -105,10 +83,5 @@ mod tests {
         assert!(worker.start(3));
         assert_eq!(pool.started(), 4);
         assert_eq!(pool.take_back(4), None, "nothing left to take");
-        assert_eq!(
-            pool.running_task(),
-            0,
-            "a new chunk starts at its first task"
-        );
     }
 }
