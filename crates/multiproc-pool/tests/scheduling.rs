@@ -134,9 +134,9 @@ fn a_death_in_a_chunk_keeps_the_results_before_it_and_runs_the_rest_again() {
                 "{:?} ({method:?})",
                 results[5]
             );
-            for x in 6..8 {
-                let Ok(pid) = results[x] else {
-                    panic!("task {x} failed ({method:?}): {:?}", results[x]);
+            for (x, result) in results.iter().enumerate().skip(6) {
+                let Ok(pid) = *result else {
+                    panic!("task {x} failed ({method:?}): {result:?}");
                 };
                 assert_ne!(pid, dead, "task {x} ran on the dead worker ({method:?})");
             }

@@ -19,7 +19,7 @@ impl Core {
     /// tell), half of them otherwise (the two workers then share what is left). Returns
     /// whether anything was taken back (it is queued again, at the front).
     pub(super) fn take_back_for_idle(&mut self) -> bool {
-        if self.state != super::state::RunState::Running
+        if self.state == super::state::RunState::Terminated
             || self.pending.iter().any(|c| !c.sink.is_cancelled())
         {
             return false;
