@@ -6,8 +6,8 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use multiproc_pool::{Pool, TaskError};
-use multiproc_process::{ExitStatus, StartMethod};
+use multiproc_pool::{Pool, PoolError};
+use multiproc_process::{ExitReason, StartMethod};
 use multiproc_shared::Event;
 use multiproc_test_support::{send_signal, watchdog};
 
@@ -84,7 +84,10 @@ fn short_tasks_do_not_wait_behind_a_long_one() {
                 assert_eq!(mapped.get_timeout(PATIENCE), Ok(vec![1, 2, 3, 4]));
                 let streamed: Vec<_> = pool.imap(short_task, 10..14).collect();
                 assert_eq!(streamed, vec![Ok(11), Ok(12), Ok(13), Ok(14)]);
-                assert!(!long.ready(), "the long task ended before it was released");
+                assert!(
+                    !long.is_ready(),
+                    "the long task ended before it was released"
+                );
                 release.set();
                 assert_eq!(long.get_timeout(PATIENCE), Ok(true));
             },
@@ -127,8 +130,8 @@ fn a_death_in_a_chunk_keeps_the_results_before_it_and_runs_the_rest_again() {
             assert!(
                 matches!(
                     results[5],
-                    Err(TaskError::WorkerDied {
-                        status: Some(ExitStatus::Signal(11))
+                    Err(PoolError::WorkerDied {
+                        status: Some(ExitReason::Signal(11))
                     })
                 ),
                 "{:?} ({method:?})",
@@ -143,7 +146,7 @@ fn a_death_in_a_chunk_keeps_the_results_before_it_and_runs_the_rest_again() {
             // `map` fails as a whole, with the task's own error.
             let mapped = pool.chunksize(8).map(segfault_on_5, 0..8);
             assert!(
-                matches!(mapped, Err(TaskError::WorkerDied { .. })),
+                matches!(mapped, Err(PoolError::WorkerDied { .. })),
                 "{mapped:?}"
             );
         });

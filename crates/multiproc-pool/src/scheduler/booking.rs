@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::chunk::{Chunk, Outcome, Output, Part};
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::wire::{Bytes, Corrupt, FromWorker, RingRead, read_ring};
 
 use super::state::Worker;
@@ -87,7 +87,7 @@ pub(super) fn book(
             bytes: bytes.0,
             worker: pid,
         })
-        .map_err(|detail| TaskError::Transfer { detail });
+        .map_err(|detail| PoolError::Transfer { detail });
     Ok((chunk, outcome))
 }
 
@@ -122,7 +122,7 @@ pub(super) fn receive(
     }
 }
 
-/// Books every result waiting in a worker's ring. Items that are there (`qsize` counts only
+/// Books every result waiting in a worker's ring. Items that are there (`is_empty` counts only
 /// whole ones) are waited for up to `patience` each, which lets a lock held by a dead
 /// worker be taken over; a live worker holds it only for a copy. A corrupt ring marks the
 /// worker corrupt, and is not read again.
@@ -133,7 +133,7 @@ pub(super) fn drain_ring(
 ) -> Vec<Booked> {
     let mut booked = Vec::new();
     while worker.corrupt.is_none() {
-        let wait = if worker.ring.qsize() > 0 {
+        let wait = if !worker.ring.is_empty() {
             patience
         } else {
             Duration::ZERO
@@ -162,7 +162,7 @@ mod tests {
     struct Nowhere;
     impl Sink for Nowhere {
         fn chunk_done(&self, _: &Positions, _: Outcome) {}
-        fn task_failed(&self, _: usize, _: TaskError) {}
+        fn task_failed(&self, _: usize, _: PoolError) {}
     }
 
     fn idle() {}
@@ -219,7 +219,7 @@ mod tests {
         };
         assert_eq!(chunk.id, 4);
         assert!(matches!(outcome, Ok(Output { worker: 42, .. })));
-        chunk.fail(TaskError::Terminated);
+        chunk.fail(PoolError::Terminated);
         assert_eq!(worker.in_flight_bytes, 10);
         assert!(worker.corrupt.is_none());
         // A second answer for chunk 4 is out of step: the worker is no longer trusted.
@@ -234,7 +234,7 @@ mod tests {
         worker
             .in_flight
             .drain(..)
-            .for_each(|c| c.fail(TaskError::Terminated));
+            .for_each(|c| c.fail(PoolError::Terminated));
     }
 
     fn partial(id: u64, count: usize) -> FromWorker {
@@ -274,7 +274,7 @@ mod tests {
         worker
             .in_flight
             .drain(..)
-            .for_each(|c| c.fail(TaskError::Terminated));
+            .for_each(|c| c.fail(PoolError::Terminated));
     }
 
     #[test]
@@ -286,7 +286,7 @@ mod tests {
             worker
                 .in_flight
                 .drain(..)
-                .for_each(|c| c.fail(TaskError::Terminated));
+                .for_each(|c| c.fail(PoolError::Terminated));
         }
     }
 
@@ -299,6 +299,6 @@ mod tests {
         worker
             .in_flight
             .drain(..)
-            .for_each(|c| c.fail(TaskError::Terminated));
+            .for_each(|c| c.fail(PoolError::Terminated));
     }
 }
