@@ -107,7 +107,8 @@ impl ResultThread {
             let mut again = Vec::new();
             let started = worker.tasks.claims.started();
             let running = in_flight.front().is_some_and(|c| c.seq < started);
-            if let Some(mut running) = in_flight.pop_front().filter(|_| running) {
+            // (Only a chunk it started leaves the list here: the others are queued again.)
+            if let Some(mut running) = running.then(|| in_flight.pop_front()).flatten() {
                 log::warn!(
                     "pool worker {} ended ({}) while running a chunk of {} tasks",
                     worker.pid,
