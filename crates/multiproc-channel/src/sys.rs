@@ -3,7 +3,10 @@
 //! receiver so its next message can be checked before ipc-channel reads it. System calls are made by `multiproc-sys`, and a queue's shared memory
 //! is read and written through `multiproc_shared::Segment`'s bounds-checked atomic access.
 
+use std::any::TypeId;
 use std::cell::Cell;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::os::fd::{BorrowedFd, RawFd};
 
 use ipc_channel::ipc::IpcReceiver;
@@ -105,6 +108,59 @@ impl Sink {
     }
 }
 
+/// A type's `TypeId` with its lifetimes erased, for a type that need not be `'static`
+/// (the technique of the `typeid` crate, which erased-serde relies on): a `Connection<T>`
+/// does not require `T: 'static`, yet wants to know whether `T` is `Vec<u8>`.
+trait ErasedTypeId {
+    fn erased_type_id(&self) -> TypeId
+    where
+        Self: 'static;
+}
+
+impl<T: ?Sized> ErasedTypeId for PhantomData<T> {
+    fn erased_type_id(&self) -> TypeId
+    where
+        Self: 'static,
+    {
+        TypeId::of::<T>()
+    }
+}
+
+/// Whether `T`, its lifetimes aside, is `Vec<u8>`. Since `Vec<u8>` has no lifetime, a `T`
+/// for which this holds is `Vec<u8>` exactly.
+fn is_byte_vec<T>() -> bool {
+    let marker = PhantomData::<T>;
+    let short: &dyn ErasedTypeId = &marker;
+    // SAFETY: only the trait object's lifetime bound changes; lifetimes do not exist at
+    // run time, so the vtable and data pointer stay valid. The one method it enables
+    // (`erased_type_id`) reads no data and returns `TypeId::of` of `T` with its lifetimes
+    // erased, which is all we compare; nothing of `T` is used beyond this call.
+    let erased: &(dyn ErasedTypeId + 'static) = unsafe { std::mem::transmute(short) };
+    erased.erased_type_id() == TypeId::of::<Vec<u8>>()
+}
+
+/// `value` as a `Vec<u8>`, if `T` is `Vec<u8>`: lets a `Connection<Vec<u8>>` send its
+/// items in one copy instead of serde's element-by-element sequence.
+pub(crate) fn as_byte_vec<T>(value: &T) -> Option<&Vec<u8>> {
+    if !is_byte_vec::<T>() {
+        return None;
+    }
+    // SAFETY: `T` is `Vec<u8>` (see `is_byte_vec`: equal erased type ids and no lifetime
+    // in `Vec<u8>`), so the reference points to a valid `Vec<u8>` for the same lifetime.
+    Some(unsafe { &*(value as *const T).cast::<Vec<u8>>() })
+}
+
+/// `bytes` as a `T`, if `T` is `Vec<u8>`; gives them back otherwise.
+pub(crate) fn byte_vec_into<T>(bytes: Vec<u8>) -> Result<T, Vec<u8>> {
+    if !is_byte_vec::<T>() {
+        return Err(bytes);
+    }
+    let bytes = ManuallyDrop::new(bytes);
+    // SAFETY: `T` is `Vec<u8>` (see `is_byte_vec`), so this reads a valid `Vec<u8>` as
+    // its own type; the original is never dropped (`ManuallyDrop`), so ownership moves.
+    Ok(unsafe { std::ptr::read((&*bytes as *const Vec<u8>).cast::<T>()) })
+}
+
 /// The descriptor an ipc-channel receiver holds, read from its `Debug` form (ipc-channel
 /// 0.23 offers no accessor): `OsIpcReceiver { fd: Cell { value: N } }`. `None` if the form
 /// is not that one (another ipc-channel version).
@@ -198,6 +254,24 @@ mod receiver_tests {
             None
         );
         assert_eq!(parse_receiver_fd("something else"), None);
+    }
+}
+
+#[cfg(test)]
+mod byte_vec_tests {
+    use super::*;
+
+    #[test]
+    fn only_byte_vectors_are_recognised() {
+        assert_eq!(as_byte_vec(&vec![1u8, 2]), Some(&vec![1u8, 2]));
+        assert!(as_byte_vec(&vec![1i8]).is_none());
+        assert!(as_byte_vec(&String::from("x")).is_none());
+        assert!(as_byte_vec(&[1u8; 2]).is_none());
+        let borrowed: &[u8] = &[1];
+        assert!(as_byte_vec(&borrowed).is_none());
+        assert_eq!(byte_vec_into::<Vec<u8>>(vec![3]), Ok(vec![3]));
+        assert_eq!(byte_vec_into::<Vec<i8>>(vec![3]), Err(vec![3]));
+        assert_eq!(byte_vec_into::<(u8,)>(vec![3]), Err(vec![3]));
     }
 }
 
