@@ -101,6 +101,42 @@ pub(crate) fn drain_stale_handles() {
     }
 }
 
+/// A bytes frame whose payload can be received straight into its own buffer (see
+/// [`crate::direct`]): where the payload sits in the frame and what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BytesLayout {
+    /// A `send_bytes` payload (`false`: a `Vec<u8>` value).
+    pub(crate) raw: bool,
+    /// Bytes before the payload: the kind and the payload's length.
+    pub(crate) prefix: usize,
+    /// The payload's length.
+    pub(crate) payload: usize,
+}
+
+/// The layout of a frame of `frame_len` bytes that starts with `start`, if it is a bytes
+/// or byte-vector frame without a probe: kind, varint length, payload, `None`. Anything
+/// else (a value, a probe, numbers that do not add up) gives `None` and is left to the
+/// general decoder, which reports what is wrong.
+pub(crate) fn bytes_layout(start: &[u8], frame_len: usize) -> Option<BytesLayout> {
+    let (&kind, rest) = start.split_first()?;
+    let raw = match kind {
+        KIND_BYTES => true,
+        KIND_BYTE_VEC => false,
+        _ => return None,
+    };
+    let (payload, after) = postcard::take_from_bytes::<usize>(rest).ok()?;
+    let prefix = 1 + rest.len() - after.len();
+    let expected = prefix.checked_add(payload)?.checked_add(1)?;
+    (expected == frame_len).then_some(BytesLayout {
+        raw,
+        prefix,
+        payload,
+    })
+}
+
+/// The last byte of a bytes frame: no probe.
+pub(crate) const NO_PROBE: u8 = 0;
+
 /// Bytes serialized with `serialize_bytes` (one memcpy), not element by element.
 struct RawBytes<'a>(&'a [u8]);
 
@@ -267,4 +303,42 @@ fn consume_probe<H: DeserializeOwned>(index: usize) -> Result<(), String> {
     postcard::from_bytes::<H>(&encoded)
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn bytes_frames_are_laid_out_as_postcard_writes_them() {
+        for (frame, raw) in [
+            (FrameOut::<()>::Bytes(&[5; 300]), true),
+            (FrameOut::<()>::Bytes(&[]), true),
+        ] {
+            let encoded = postcard::to_stdvec(&frame).unwrap();
+            let layout = bytes_layout(&encoded[..encoded.len().min(11)], encoded.len()).unwrap();
+            assert!(layout.raw == raw);
+            assert_eq!(layout.prefix + layout.payload + 1, encoded.len());
+            assert_eq!(encoded[encoded.len() - 1], NO_PROBE);
+        }
+        let value = vec![1u8, 2, 3];
+        let encoded = postcard::to_stdvec(&FrameOut::Value(&value)).unwrap();
+        let layout = bytes_layout(&encoded, encoded.len()).unwrap();
+        assert!(!layout.raw);
+        assert_eq!(&encoded[layout.prefix..][..layout.payload], &value[..]);
+        // A value, a wrong length, a truncated varint: left to the general decoder.
+        let other = postcard::to_stdvec(&FrameOut::Value(&7u32)).unwrap();
+        assert!(bytes_layout(&other, other.len()).is_none());
+        assert!(bytes_layout(&encoded, encoded.len() + 1).is_none());
+        assert!(bytes_layout(&[KIND_BYTES, 0x80], 3).is_none());
+        assert!(
+            bytes_layout(
+                &[
+                    KIND_BYTES, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01
+                ],
+                usize::MAX
+            )
+            .is_none()
+        );
+    }
 }

@@ -18,19 +18,28 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use ipc_channel::platform::OsIpcSender;
-use multiproc_sys::seqpacket::{self, Peeked};
+use multiproc_sys::seqpacket::{self, Head, Peeked};
 
 use crate::error::Error;
 
 const WORD: usize = std::mem::size_of::<usize>();
 /// The record header: the record's length, then the message's.
-const HEADER: usize = 2 * WORD;
+pub(crate) const HEADER: usize = 2 * WORD;
+/// How much of a record [`check_next`] looks at: the header, then the frame's kind byte and
+/// the payload length (a postcard varint, at most 10 bytes), for [`crate::direct`].
+pub(crate) const HEAD: usize = HEADER + 1 + 10;
 
 /// What is at the head of the socket.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Next {
-    /// A record whose header passed the checks: ipc-channel may read it.
-    Message,
+    /// A record whose header passed the checks, `len` bytes long and starting with `head`
+    /// (the first [`HEAD`] bytes, or fewer if the record is shorter): ipc-channel may read
+    /// it, or [`crate::direct`] if `fds` is false and the whole message is in this record.
+    Message {
+        len: usize,
+        fds: bool,
+        head: [u8; HEAD],
+    },
     /// The peer closed the socket: ipc-channel reports it.
     End,
     /// Nothing (the readiness was spurious).
@@ -77,7 +86,8 @@ pub(crate) fn refuse(record_len: usize, head: &[u8; HEADER], max: usize) -> Opti
 }
 
 /// Checks the next record on `fd` against `max` (the largest message, in bytes), dropping
-/// it unread if it is refused.
+/// it unread if it is refused. With `wait`, blocks until a record or the end arrives (no
+/// poll needed first).
 ///
 /// A refused message that continues on a dedicated channel is drained from that channel
 /// too, record by record without keeping anything: ipc-channel's sender keeps the
@@ -89,15 +99,22 @@ pub(crate) fn check_next(
     fd: BorrowedFd<'_>,
     max: usize,
     deadline: Option<Instant>,
+    wait: bool,
 ) -> Result<Next, Error> {
-    let mut head = [0u8; HEADER];
-    let len = match seqpacket::peek(fd, &mut head)? {
-        Peeked::Record { len } => len,
-        Peeked::End => return Ok(Next::End),
-        Peeked::Empty => return Ok(Next::Nothing),
+    let mut whole = [0u8; HEAD];
+    let (len, fds) = match seqpacket::peek_head(fd, &mut whole, wait)? {
+        Head::Record { len, fds } => (len, fds),
+        Head::End => return Ok(Next::End),
+        Head::Empty => return Ok(Next::Nothing),
     };
+    let mut head = [0u8; HEADER];
+    head.copy_from_slice(&whole[..HEADER]);
     let Some(error) = refuse(len, &head, max) else {
-        return Ok(Next::Message);
+        return Ok(Next::Message {
+            len,
+            fds,
+            head: whole,
+        });
     };
     let continues = len >= HEADER && word(&head[WORD..]) > len - HEADER;
     if !continues {

@@ -84,6 +84,32 @@ impl Sink {
             .map(|registration| Sink { registration })
     }
 
+    /// Lends the first `len` bytes of the sink's buffer to `body` (to receive a payload
+    /// straight into it) if they fit and its [`with_sink`] body still runs; gives the sink
+    /// back otherwise.
+    pub(crate) fn with_buffer<R>(
+        self,
+        len: usize,
+        body: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<R, Sink> {
+        let Registration {
+            start,
+            len: capacity,
+            id,
+        } = self.registration;
+        let active = ACTIVE.try_with(Cell::get).unwrap_or(0);
+        if len > capacity || active != id {
+            return Err(self);
+        }
+        // SAFETY: as in `fill`: `start..start + capacity` is the `&mut [u8]` that the
+        // running `with_sink` body holds for us (checked through `ACTIVE` above), nothing
+        // else reaches it meanwhile, and the sink is consumed, so this is the only
+        // reference made from it; `len <= capacity` was checked above. The slice does not
+        // outlive `body`, which runs inside the `with_sink` body.
+        let buffer = unsafe { std::slice::from_raw_parts_mut(start, len) };
+        Ok(body(buffer))
+    }
+
     /// Copies `bytes` into the sink if they fit and its [`with_sink`] body still runs;
     /// gives the sink back otherwise.
     pub(crate) fn fill(self, bytes: &[u8]) -> Result<usize, Sink> {
