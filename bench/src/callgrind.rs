@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
 use multiproc::channel::{Pipe, Queue};
-use multiproc::shared::Lock;
+use multiproc::shared::{Lock, Value};
 
 /// The environment variable that makes this binary run one path `n` times and exit.
 pub(crate) const MARKER: &str = "MULTIPROC_BENCH_CALLGRIND";
@@ -91,6 +91,12 @@ fn run_path(spec: &str) -> Result<(), Box<dyn std::error::Error>> {
             for _ in 0..n {
                 lock.acquire().map_err(|err| err.to_string())?;
                 lock.release().map_err(|err| err.to_string())?;
+            }
+        }
+        "value_locked_increment" => {
+            let value = Value::<i64>::new(0)?;
+            for _ in 0..n {
+                *value.lock().map_err(|_| "owner died")? += 1;
             }
         }
         other => return Err(format!("unknown path {other}").into()),
