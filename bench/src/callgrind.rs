@@ -37,6 +37,10 @@ const PATHS: &[(&str, &str)] = &[
         "lock_uncontended",
         "acquire + release of an uncontended Lock",
     ),
+    (
+        "value_locked_increment",
+        "*value.lock()? += 1 on a Value<i64>, uncontended",
+    ),
 ];
 
 /// In the re-exec'd child: runs path `spec` (`name:n`) and exits.
