@@ -3,7 +3,7 @@
 //! Each scenario is one instantiation of a generic function (payload type × size), so the
 //! table names the size in the scenario and the code has one body per transport.
 
-use multiproc::channel::{Connection, Pipe, Queue};
+use multiproc::channel::{Pipe, PipeWriter, Queue};
 use multiproc::process::{StartMethod, get_context};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,7 @@ impl Payload for Sample {
 }
 
 /// Child target: `send` `n` items of about `size` bytes.
-fn send_typed<P: Payload>(conn: Connection<P>, n: u64, size: u64) -> bool {
+fn send_typed<P: Payload>(conn: PipeWriter<P>, n: u64, size: u64) -> bool {
     let item = P::make(size as usize);
     (0..n).all(|_| conn.send(item.clone()).is_ok())
 }
@@ -86,7 +86,7 @@ fn put_typed<P: Payload>(queue: Queue<P>, n: u64, size: u64) -> bool {
 }
 
 /// Child target: `send_bytes` `n` messages of `size` bytes.
-fn send_byte_messages(conn: Connection<()>, n: u64, size: u64) -> bool {
+fn send_byte_messages(conn: PipeWriter<()>, n: u64, size: u64) -> bool {
     let payload = vec![7u8; size as usize];
     (0..n).all(|_| conn.send_bytes(&payload).is_ok())
 }

@@ -18,7 +18,7 @@ use multiproc_sys::seqpacket;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::error::PipeError;
 use crate::frame::{self, NO_PROBE, Received};
 use crate::guard::guard_decode;
 use crate::record::{HEAD, HEADER};
@@ -31,7 +31,7 @@ pub(crate) fn recv<T: Serialize + DeserializeOwned>(
     fd: BorrowedFd<'_>,
     len: usize,
     head: &[u8; HEAD],
-) -> Result<Option<Received<T>>, Error> {
+) -> Result<Option<Received<T>>, PipeError> {
     let mut total = [0u8; HEADER / 2];
     total.copy_from_slice(&head[HEADER / 2..HEADER]);
     let frame_len = len - HEADER; // check_next refused records shorter than the header
@@ -45,7 +45,7 @@ pub(crate) fn recv<T: Serialize + DeserializeOwned>(
     let prefix_len = HEADER + layout.prefix;
     let mut prefix = [0u8; HEAD];
     let mut tail = [0u8; 1];
-    let mut read = |payload: &mut [u8]| -> Result<(), Error> {
+    let mut read = |payload: &mut [u8]| -> Result<(), PipeError> {
         let mut parts = [
             IoSliceMut::new(&mut prefix[..prefix_len]),
             IoSliceMut::new(payload),
@@ -76,7 +76,7 @@ pub(crate) fn recv<T: Serialize + DeserializeOwned>(
     sys::byte_vec_into(payload)
         .map(|value| Some(Received::Value(value)))
         .map_err(|_| {
-            Error::Decode(format!(
+            PipeError::Decode(format!(
                 "a byte-vector value arrived for a connection of {}",
                 std::any::type_name::<T>()
             ))
@@ -88,7 +88,7 @@ pub(crate) fn recv<T: Serialize + DeserializeOwned>(
 fn recv_value<T: Serialize + DeserializeOwned>(
     fd: BorrowedFd<'_>,
     len: usize,
-) -> Result<Received<T>, Error> {
+) -> Result<Received<T>, PipeError> {
     let mut header = [0u8; HEADER];
     let mut data = vec![0u8; len - HEADER];
     let mut parts = [IoSliceMut::new(&mut header), IoSliceMut::new(&mut data)];
@@ -104,12 +104,12 @@ fn recv_value<T: Serialize + DeserializeOwned>(
             .map_err(|err| err.to_string())
     })
     .and_then(|decoded| decoded)
-    .map_err(Error::Decode)
+    .map_err(PipeError::Decode)
 }
 
 /// The record read differs from the one checked: another process reads this end too.
-fn vanished() -> Error {
-    Error::Io(io::Error::other(
+fn vanished() -> PipeError {
+    PipeError::Io(io::Error::other(
         "the message changed between its check and its receipt (does another process \
          receive on this end?)",
     ))

@@ -8,11 +8,11 @@ use multiproc_process::Portable;
 
 use crate::callbacks::{Callbacks, run};
 use crate::chunk::{Outcome, Positions, Sink, decode_each, decode_outputs};
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::progress::Progress;
 
 type Callback<T> = Box<dyn FnOnce(&T) + Send>;
-type ErrorCallback = Box<dyn FnOnce(&TaskError) + Send>;
+type ErrorCallback = Box<dyn FnOnce(&PoolError) + Send>;
 
 /// The result of a task submitted with [`Pool::apply_async`](crate::Pool::apply_async), or of
 /// a whole [`map_async`](crate::Pool::map_async) / [`starmap_async`](crate::Pool::starmap_async),
@@ -28,7 +28,7 @@ type ErrorCallback = Box<dyn FnOnce(&TaskError) + Send>;
 /// ```
 ///
 /// The result does not borrow the pool. If the pool is terminated (or dropped) first,
-/// [`get`](AsyncResult::get) returns [`TaskError::Terminated`].
+/// [`get`](AsyncResult::get) returns [`PoolError::Terminated`].
 #[doc(alias = "multiprocessing.pool.AsyncResult")]
 #[doc(alias = "MapResult")]
 pub struct AsyncResult<T> {
@@ -46,7 +46,7 @@ pub(crate) struct Cell<T> {
 }
 
 struct CellState<T> {
-    value: Option<Result<T, TaskError>>,
+    value: Option<Result<T, PoolError>>,
     /// The result arrived (`Some(succeeded)`) and is with the callback thread, which runs
     /// the callback and then stores it.
     delivering: Option<bool>,
@@ -73,9 +73,9 @@ impl<T> Cell<T> {
         })
     }
 
-    /// `Err(TaskError::WrongProcess)` in a process other than the one that submitted the
+    /// `Err(PoolError::WrongProcess)` in a process other than the one that submitted the
     /// task (a forked child), where no result can ever arrive.
-    fn check_process(&self) -> Result<(), TaskError> {
+    fn check_process(&self) -> Result<(), PoolError> {
         crate::error::check_owner(self.owner)
     }
 
@@ -85,12 +85,12 @@ impl<T> Cell<T> {
     fn wait_until(
         &self,
         deadline: Option<Instant>,
-    ) -> Result<MutexGuard<'_, CellState<T>>, TaskError> {
+    ) -> Result<MutexGuard<'_, CellState<T>>, PoolError> {
         let mut state = self.lock();
         while state.succeeded.is_none() {
             self.check_process()?;
             if state.delivering.is_some() && self.callbacks.is_current() {
-                return Err(TaskError::CallbackDeadlock);
+                return Err(PoolError::CallbackDeadlock);
             }
             let Some(deadline) = deadline else {
                 state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
@@ -98,7 +98,7 @@ impl<T> Cell<T> {
             };
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(TaskError::NotReady);
+                return Err(PoolError::NotReady);
             }
             state = self
                 .ready
@@ -120,7 +120,7 @@ impl<T: Send + 'static> Cell<T> {
     /// Stores the result. If a callback waits for it, the result goes to the pool's callback
     /// thread instead, which runs the callback and then stores it (so that `get` returns
     /// after the callback, as in Python): the result thread never runs user code.
-    pub(crate) fn set(self: &Arc<Self>, value: Result<T, TaskError>) {
+    pub(crate) fn set(self: &Arc<Self>, value: Result<T, PoolError>) {
         let mut state = self.lock();
         if state.succeeded.is_some() || state.delivering.is_some() {
             return;
@@ -144,7 +144,7 @@ impl<T: Send + 'static> Cell<T> {
 
     /// On the callback thread: runs the callbacks that match `value` (one registered while
     /// it ran included), then stores it.
-    fn deliver_through_callbacks(&self, value: Result<T, TaskError>) {
+    fn deliver_through_callbacks(&self, value: Result<T, PoolError>) {
         loop {
             let mut state = self.lock();
             match &value {
@@ -167,7 +167,7 @@ impl<T: Send + 'static> Cell<T> {
     }
 
     /// Stores the result for `get` and wakes whoever waits for it.
-    fn store(&self, mut state: MutexGuard<'_, CellState<T>>, value: Result<T, TaskError>) {
+    fn store(&self, mut state: MutexGuard<'_, CellState<T>>, value: Result<T, PoolError>) {
         state.callback = None;
         state.error_callback = None;
         state.delivering = None;
@@ -188,30 +188,30 @@ impl<T> AsyncResult<T> {
     /// failed, in input order).
     ///
     /// In a child forked from the process that submitted the task, where the result can
-    /// never arrive, it returns [`TaskError::WrongProcess`] instead of waiting.
-    pub fn get(self) -> Result<T, TaskError> {
+    /// never arrive, it returns [`PoolError::WrongProcess`] instead of waiting.
+    pub fn get(self) -> Result<T, PoolError> {
         let mut state = self.cell.wait_until(None)?;
-        state.value.take().unwrap_or(Err(TaskError::Taken))
+        state.value.take().unwrap_or(Err(PoolError::Taken))
     }
 
     /// Like [`get`](AsyncResult::get), but gives up after `timeout` with
-    /// [`TaskError::NotReady`] (Python's `multiprocessing.TimeoutError`); asking again is
+    /// [`PoolError::NotReady`] (Python's `multiprocessing.TimeoutError`); asking again is
     /// allowed. Once it has returned the result, the result is gone from this handle.
     /// `Duration::ZERO` looks once without waiting; `Duration::MAX` means no limit.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn slow() -> u8 { std::thread::sleep(Duration::from_millis(300)); 1 }
     /// let pool = Pool::new(1)?;
     /// let result = pool.apply_async(slow, ());
-    /// assert_eq!(result.get_timeout(Duration::from_millis(10)), Err(TaskError::NotReady));
+    /// assert_eq!(result.get_timeout(Duration::from_millis(10)), Err(PoolError::NotReady));
     /// assert_eq!(result.get_timeout(Duration::from_secs(30)), Ok(1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn get_timeout(&self, timeout: Duration) -> Result<T, TaskError> {
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, PoolError> {
         let mut state = self.cell.wait_until(Instant::now().checked_add(timeout))?;
-        state.value.take().unwrap_or(Err(TaskError::Taken))
+        state.value.take().unwrap_or(Err(PoolError::Taken))
     }
 
     /// Waits until the result is ready (Python's `wait()`). In a forked child, where it can
@@ -235,8 +235,9 @@ impl<T> AsyncResult<T> {
 
     /// Whether the result has arrived (its callback may still be running: `get` returns once
     /// it has).
-    pub fn ready(&self) -> bool {
-        self.successful().is_some()
+    #[doc(alias = "ready")]
+    pub fn is_ready(&self) -> bool {
+        self.is_successful().is_some()
     }
 
     /// Whether the task succeeded: `None` while it is not ready (where Python raises
@@ -248,10 +249,11 @@ impl<T> AsyncResult<T> {
     /// let pool = Pool::new(1)?;
     /// let result = pool.apply_async(fail, ());
     /// result.wait();
-    /// assert_eq!(result.successful(), Some(false));
+    /// assert_eq!(result.is_successful(), Some(false));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn successful(&self) -> Option<bool> {
+    #[doc(alias = "successful")]
+    pub fn is_successful(&self) -> Option<bool> {
         let state = self.cell.lock();
         state.succeeded.or(state.delivering)
     }
@@ -277,7 +279,7 @@ impl<T: Send + 'static> AsyncResult<T> {
     /// its own pool: `apply`, `map`, `close` and `join` work there (CPython deadlocks). A
     /// callback that panics is logged (the `log` crate) and dropped; the thread goes on
     /// with the next one. A callback that waits for another result whose own callback is
-    /// queued behind it gets [`TaskError::CallbackDeadlock`] instead of waiting forever. A
+    /// queued behind it gets [`PoolError::CallbackDeadlock`] instead of waiting forever. A
     /// callback that never returns holds up the callbacks after it, and the `get` of their
     /// results.
     ///
@@ -325,15 +327,15 @@ impl<T: Send + 'static> AsyncResult<T> {
     ///
     /// ```
     /// use std::sync::mpsc;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn fail() -> u8 { panic!("no luck") }
     /// let pool = Pool::new(1)?;
     /// let (tx, rx) = mpsc::channel();
     /// let _result = pool.apply_async(fail, ()).error_callback(move |e| tx.send(e.clone()).unwrap());
-    /// assert!(matches!(rx.recv()?, TaskError::Panicked(p) if p.message == "no luck"));
+    /// assert!(matches!(rx.recv()?, PoolError::Panicked(p) if p.message == "no luck"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn error_callback(self, f: impl FnOnce(&TaskError) + Send + 'static) -> Self {
+    pub fn error_callback(self, f: impl FnOnce(&PoolError) + Send + 'static) -> Self {
         {
             let mut state = self.cell.lock();
             match (&state.succeeded, &state.value) {
@@ -349,7 +351,7 @@ impl<T: Send + 'static> AsyncResult<T> {
 impl<T> fmt::Debug for AsyncResult<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncResult")
-            .field("ready", &self.ready())
+            .field("ready", &self.is_ready())
             .field("completed", &self.completed())
             .field("total", &self.total())
             .finish()
@@ -364,7 +366,7 @@ pub(crate) struct ApplySink<R> {
 impl<R: Portable> Sink for ApplySink<R> {
     fn chunk_done(&self, positions: &Positions, outcome: Outcome) {
         let result = decode_outputs::<R>(positions, outcome).pop().map_or(
-            Err(TaskError::Transfer {
+            Err(PoolError::Transfer {
                 detail: "no result".into(),
             }),
             |(_, r)| r,
@@ -373,7 +375,7 @@ impl<R: Portable> Sink for ApplySink<R> {
         self.cell.set(result);
     }
 
-    fn task_failed(&self, _: usize, error: TaskError) {
+    fn task_failed(&self, _: usize, error: PoolError) {
         self.cell.progress.add(1);
         self.cell.set(Err(error));
     }
@@ -393,11 +395,11 @@ struct MapState<R> {
     /// Tasks without a result yet.
     remaining: usize,
     /// The failure with the lowest position so far.
-    first_error: Option<(usize, TaskError)>,
+    first_error: Option<(usize, PoolError)>,
 }
 
 impl<R> MapState<R> {
-    fn fail(&mut self, position: usize, error: TaskError) {
+    fn fail(&mut self, position: usize, error: PoolError) {
         if self.first_error.as_ref().is_none_or(|(p, _)| position < *p) {
             self.first_error = Some((position, error));
         }
@@ -473,7 +475,7 @@ impl<R: Portable> Sink for MapSink<R> {
             Ok(()) => {
                 if let Some((index, panic)) = panics.into_iter().next() {
                     let position = positions.iter().nth(index).unwrap_or(positions.start);
-                    state.fail(position, TaskError::Panicked(panic));
+                    state.fail(position, PoolError::Panicked(panic));
                 } else if positions.skipped.is_empty() && state.first_error.is_none() {
                     state.runs.push((positions.start, values));
                 }
@@ -482,7 +484,7 @@ impl<R: Portable> Sink for MapSink<R> {
         self.finish(state, count);
     }
 
-    fn task_failed(&self, position: usize, error: TaskError) {
+    fn task_failed(&self, position: usize, error: PoolError) {
         let mut state = self.lock();
         state.fail(position, error);
         self.finish(state, 1);
