@@ -172,7 +172,9 @@ impl<T: Serialize> Serialize for FrameOut<'_, T> {
                     encoded = postcard::to_stdvec(value).map_err(ser::Error::custom)?;
                     // Each handle takes at least one byte of payload, so a short payload cannot
                     // carry too many; only longer ones pay for counting.
-                    probe = if encoded.len() > MAX_HANDLES {
+                    // Counting pushes two probe handles into the message (two descriptors to
+                    // send, receive and close): types known to hold no handle skip it.
+                    probe = if encoded.len() > MAX_HANDLES && !sys::is_handle_free::<T>() {
                         let (channels, regions) = count_handles().map_err(ser::Error::custom)?;
                         if channels + regions > MAX_HANDLES {
                             TOO_MANY_HANDLES.with(|cell| cell.set(Some(channels + regions)));

@@ -155,6 +155,36 @@ impl<T: ?Sized> ErasedTypeId for PhantomData<T> {
 /// Whether `T`, its lifetimes aside, is `Vec<u8>`. Since `Vec<u8>` has no lifetime, a `T`
 /// for which this holds is `Vec<u8>` exactly.
 fn is_byte_vec<T>() -> bool {
+    erased_type_id::<T>() == TypeId::of::<Vec<u8>>()
+}
+
+/// Whether `T` is one of a few common types that cannot hold an ipc-channel handle
+/// (strings, vectors and options of numbers): a message of such a value needs no count of
+/// its handles. A type only compared here, never cast, so the erased lifetimes do not
+/// matter.
+pub(crate) fn is_handle_free<T>() -> bool {
+    let id = erased_type_id::<T>();
+    [
+        TypeId::of::<String>(),
+        TypeId::of::<Vec<u8>>(),
+        TypeId::of::<Vec<String>>(),
+        TypeId::of::<Vec<f64>>(),
+        TypeId::of::<Vec<f32>>(),
+        TypeId::of::<Vec<u64>>(),
+        TypeId::of::<Vec<i64>>(),
+        TypeId::of::<Vec<u32>>(),
+        TypeId::of::<Vec<i32>>(),
+        TypeId::of::<Vec<usize>>(),
+        TypeId::of::<Vec<(f64, f64)>>(),
+        TypeId::of::<Vec<Vec<f64>>>(),
+        TypeId::of::<Vec<Vec<u8>>>(),
+        TypeId::of::<Option<String>>(),
+    ]
+    .contains(&id)
+}
+
+/// `TypeId::of::<T>()` with `T`'s lifetimes erased.
+fn erased_type_id<T>() -> TypeId {
     let marker = PhantomData::<T>;
     let short: &dyn ErasedTypeId = &marker;
     // SAFETY: only the trait object's lifetime bound changes; lifetimes do not exist at
@@ -162,7 +192,7 @@ fn is_byte_vec<T>() -> bool {
     // (`erased_type_id`) reads no data and returns `TypeId::of` of `T` with its lifetimes
     // erased, which is all we compare; nothing of `T` is used beyond this call.
     let erased: &(dyn ErasedTypeId + 'static) = unsafe { std::mem::transmute(short) };
-    erased.erased_type_id() == TypeId::of::<Vec<u8>>()
+    erased.erased_type_id()
 }
 
 /// `value` as a `Vec<u8>`, if `T` is `Vec<u8>`: lets a `Connection<Vec<u8>>` send its
@@ -298,6 +328,8 @@ mod byte_vec_tests {
         assert_eq!(byte_vec_into::<Vec<u8>>(vec![3]), Ok(vec![3]));
         assert_eq!(byte_vec_into::<Vec<i8>>(vec![3]), Err(vec![3]));
         assert_eq!(byte_vec_into::<(u8,)>(vec![3]), Err(vec![3]));
+        assert!(is_handle_free::<String>() && is_handle_free::<Vec<f64>>());
+        assert!(!is_handle_free::<(String,)>() && !is_handle_free::<Vec<i8>>());
     }
 }
 
