@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
-use multiproc_process::{FunctionRef, PanicInfo, Portable};
+use multiproc_process::{CallError, FunctionRef, Portable};
 use multiproc_sys::panic::catch;
 
 use crate::error::PoolError;
@@ -31,7 +31,7 @@ impl Positions {
     }
 }
 
-/// What a worker sent back for a chunk: the postcard of `Vec<Result<R, PanicInfo>>` (one per
+/// What a worker sent back for a chunk: the postcard of `Vec<Result<R, CallError>>` (one per
 /// position), as yet unchecked, and who sent it.
 #[derive(Debug)]
 pub(crate) struct Output {
@@ -228,7 +228,7 @@ pub(crate) fn decode_outputs<R: Portable>(
         Ok(results) => positions
             .iter()
             .zip(results)
-            .map(|(p, r)| (p, r.map_err(PoolError::Panicked)))
+            .map(|(p, r)| (p, r.map_err(|e| PoolError::from_call(e, p))))
             .collect(),
         Err(e) => positions.iter().map(|p| (p, Err(e.clone()))).collect(),
     }
@@ -262,6 +262,13 @@ fn encode_into<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) -> postcard::R
     postcard::serialize_with_flavor(value, AppendTo(out)).inspect_err(|_| out.truncate(mark))
 }
 
+/// What a task whose arguments hold a shared-memory or channel handle fails with.
+pub(crate) const HANDLE_ARGUMENT: &str = "a shared-memory or channel handle (Value, Array, \
+    Lock, Semaphore, Queue, Connection, ...) cannot be a pool task argument: task arguments \
+    travel as bytes, which cannot carry its file descriptor. Give it to every worker through \
+    the pool's initializer instead (PoolBuilder::initializer, Python's initargs) and keep it \
+    in a global there, or pass it to a Process, whose arguments carry file descriptors";
+
 /// Encodes the argument tuples of one chunk (positions `start..`) as postcard of `Vec<Args>`.
 /// Arguments that fail to encode are reported to `sink` and left out.
 pub(crate) fn encode_chunk<Args: Portable>(
@@ -283,14 +290,18 @@ pub(crate) fn encode_chunk<Args: Portable>(
     for args in items {
         let position = start + positions.len;
         positions.len += 1;
-        if let Err(e) = encode_into(&args, &mut input) {
+        // Arguments are bytes (postcard), which cannot carry the file descriptor of a
+        // shared-memory or channel handle: such a handle refuses here, in the caller.
+        let (encoded, refused) =
+            multiproc_shared::with_plain_serialization_refusals(|| encode_into(&args, &mut input));
+        if let Err(e) = encoded {
             positions.skipped.push(position);
-            sink.task_failed(
-                position,
-                PoolError::Transfer {
-                    detail: format!("could not encode the arguments: {e}"),
-                },
-            );
+            let detail = if refused {
+                HANDLE_ARGUMENT.to_owned()
+            } else {
+                format!("could not encode the arguments: {e}")
+            };
+            sink.task_failed(position, PoolError::Transfer { detail });
         }
     }
     let count = positions.count();
@@ -303,14 +314,14 @@ pub(crate) fn encode_chunk<Args: Portable>(
     (Bytes(input), positions)
 }
 
-/// Decodes a chunk's output (postcard of `Vec<Result<R, PanicInfo>>`) in one pass, handing
+/// Decodes a chunk's output (postcard of `Vec<Result<R, CallError>>`) in one pass, handing
 /// each entry to a function with its index in the chunk. The output must hold exactly
 /// `expected` entries: the worker's count is checked before any entry is decoded, so a
 /// hostile count costs nothing.
 pub(crate) fn decode_each<R: Portable>(
     output: &Output,
     expected: usize,
-    each: impl FnMut(usize, Result<R, PanicInfo>),
+    each: impl FnMut(usize, Result<R, CallError>),
 ) -> Result<(), PoolError> {
     use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
@@ -323,7 +334,7 @@ pub(crate) fn decode_each<R: Portable>(
 
     impl<'de, F, R> Visitor<'de> for Each<F, R>
     where
-        F: FnMut(usize, Result<R, PanicInfo>),
+        F: FnMut(usize, Result<R, CallError>),
         R: Portable,
     {
         type Value = Result<(), PoolError>;
@@ -343,7 +354,7 @@ pub(crate) fn decode_each<R: Portable>(
                 return Ok(Err(miscount(&claimed.to_string())));
             }
             for index in 0..self.expected {
-                match seq.next_element::<Result<R, PanicInfo>>()? {
+                match seq.next_element::<Result<R, CallError>>()? {
                     Some(result) => (self.each)(index, result),
                     None => return Ok(Err(miscount(&index.to_string()))),
                 }
@@ -354,7 +365,7 @@ pub(crate) fn decode_each<R: Portable>(
 
     impl<'de, F, R> DeserializeSeed<'de> for Each<F, R>
     where
-        F: FnMut(usize, Result<R, PanicInfo>),
+        F: FnMut(usize, Result<R, CallError>),
         R: Portable,
     {
         type Value = Result<(), PoolError>;
@@ -434,15 +445,15 @@ mod tests {
 
     #[test]
     fn a_chunk_decodes_one_result_per_position() {
-        let bytes = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1), Ok(2)]).unwrap();
+        let bytes = postcard::to_stdvec(&vec![Ok::<u32, CallError>(1), Ok(2)]).unwrap();
         let results = decoded(bytes);
         assert_eq!(results, vec![(10, Ok(1)), (11, Ok(2))]);
     }
 
     #[test]
     fn a_miscounted_chunk_fails_alone_naming_its_worker() {
-        let three = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1), Ok(2), Ok(3)]).unwrap();
-        let one = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1)]).unwrap();
+        let three = postcard::to_stdvec(&vec![Ok::<u32, CallError>(1), Ok(2), Ok(3)]).unwrap();
+        let one = postcard::to_stdvec(&vec![Ok::<u32, CallError>(1)]).unwrap();
         for bytes in [three, one] {
             let results = decoded(bytes);
             assert_eq!(results.len(), 2);

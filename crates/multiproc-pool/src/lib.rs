@@ -27,6 +27,9 @@
 //!   queued but not started go to other workers, a new worker takes its place, and every
 //!   other task completes. A task that panics gives [`PoolError::Panicked`] with the message and
 //!   location; the worker survives.
+//! * **A task can fail without panicking.** A target returning `Result<T, E>`, passed as
+//!   [`fallible`]`(f)`, gives `T`, or [`PoolError::Failed`] with the error's `source()` chain
+//!   and the position of the failed item in the input (CPython re-raises the exception).
 //! * **A worker's results are checked, not trusted.** Its result ring is shared memory that
 //!   the worker (or a task in it) can scribble over. A corrupt ring, or a message that does
 //!   not decode or answers a chunk the worker was not running, fails the tasks in flight on
@@ -45,7 +48,7 @@
 //!   error for that task ([`PoolError::Transfer`]).
 //! * **Progress**: [`AsyncResult::completed`] / [`AsyncResult::total`] and
 //!   [`IMap::completed`]; with the `progress` feature, an `indicatif` bar
-//!   (`Options::progress_bar`).
+//!   (`Options::progress_bar`, `Tasks::progress`).
 //!
 //! # How it works
 //!
@@ -70,10 +73,28 @@
 //!
 //! Log records written in workers reach the parent's logger (see `multiproc-process`).
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Feature flags
 //!
-//! * `progress`: `Options::progress_bar(true)`, a progress bar drawn on stderr with
-//!   [indicatif](https://docs.rs/indicatif) while a `map` or `imap` runs.
+//! * `progress`: a progress bar drawn on stderr with [indicatif](https://docs.rs/indicatif)
+//!   while a `map`, `starmap`, `imap` or `imap_unordered` runs: `Options::progress_bar(true)`
+//!   for the default bar, `pool.chunksize(n).progress_style(style)` for your style,
+//!   `pool.with(options).progress(bar)` for a bar of your own (in a `MultiProgress`, say). It counts
+//!   tasks, not chunks.
+//!
+//! The pool depends on `multiproc-channel` without its `listener` feature: no TCP listener.
+//! `hmac` and `sha2` still come in through `multiproc-process`, which tags every function
+//! reference it sends to a child with an HMAC-SHA256 under a key of the process tree.
 //!
 //! # Platform support
 //!
@@ -104,6 +125,7 @@
 //! assert_eq!(results[7], Ok(70));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod async_result;
@@ -125,3 +147,15 @@ pub use self::error::PoolError;
 pub use self::imap::IMap;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
+#[doc(no_inline)]
+pub use multiproc_process::{Fallible, fallible};
+
+/// The `multiproc-process` items this crate's signatures name, so that a user of the pool
+/// alone needs no second dependency: a [`PoolError`] carries an [`ExitReason`] or a
+/// [`PanicInfo`] and converts from a [`ProcessError`], a [`PoolBuilder`] takes a
+/// [`StartMethod`] or a [`Context`], and the functions it runs are [`Target`]s with
+/// [`Portable`] arguments.
+#[doc(no_inline)]
+pub use multiproc_process::{
+    Context, ExitReason, PanicInfo, Portable, ProcessError, StartMethod, Target,
+};

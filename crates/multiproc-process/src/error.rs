@@ -4,6 +4,18 @@ use std::io;
 use crate::status::ExitReason;
 
 /// Where a panic happened, and what it said.
+///
+/// ```
+/// use multiproc_process::{PanicInfo, Process};
+/// fn fail() { panic!("out of cheese") }
+/// let mut p = Process::new(fail, ());
+/// p.start()?;
+/// let err = p.join().unwrap_err();
+/// let panic: &PanicInfo = err.panic().unwrap();
+/// assert_eq!(panic.message, "out of cheese");
+/// assert!(panic.location.as_deref().is_some_and(|l| l.contains(".rs:")));
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PanicInfo {
     /// The panic message (`"explicit panic"` when the payload was not a string).
@@ -21,7 +33,40 @@ impl fmt::Display for PanicInfo {
     }
 }
 
+/// Why one call of a target gave no value: it panicked, or a [`fallible`](crate::fallible)
+/// target returned `Err`. One entry of a [`FunctionRef::call`](crate::FunctionRef::call)
+/// output is a `Result<Output, CallError>`.
+///
+/// ```
+/// use multiproc_process::{CallError, PanicInfo};
+/// let failed = CallError::Failed("bad port: invalid digit found in string".into());
+/// assert_eq!(failed.to_string(), "bad port: invalid digit found in string");
+/// let panicked = CallError::Panicked(PanicInfo { message: "boom".into(), location: None });
+/// assert_eq!(panicked.to_string(), "panicked: 'boom'");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+pub enum CallError {
+    /// The call panicked.
+    #[error("panicked: {0}")]
+    Panicked(PanicInfo),
+    /// A fallible target returned `Err`: the error and its `source()` chain.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Why starting, joining or controlling a [`Process`](crate::Process) failed.
+///
+/// ```
+/// use multiproc_process::{ExitReason, Process, ProcessError};
+/// fn leave() { std::process::exit(2) }
+/// let mut p = Process::new(leave, ()).with_name("Leaver");
+/// p.start()?;
+/// match p.join() {
+///     Err(err @ ProcessError::Died { .. }) => assert_eq!(err.exit_status(), Some(ExitReason::Code(2))),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), ProcessError>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProcessError {
@@ -32,6 +77,29 @@ pub enum ProcessError {
         name: String,
         /// The panic message and location.
         panic: PanicInfo,
+        /// How the child exited afterwards.
+        status: Option<ExitReason>,
+    },
+    /// The target, made [`fallible`](crate::fallible), returned `Err` in the child: the
+    /// error and its `source()` chain, `"error: source: ..."`. The child exited with code 1.
+    ///
+    /// ```
+    /// use multiproc_process::{Process, ProcessError, fallible};
+    /// fn check(x: i32) -> Result<i32, String> {
+    ///     if x < 0 { Err(format!("{x} is negative")) } else { Ok(x) }
+    /// }
+    /// let mut p = Process::new(fallible(check), (-1,));
+    /// p.start()?;
+    /// let error = p.join().unwrap_err();
+    /// assert_eq!(error.to_string(), format!("process {} failed: -1 is negative", p.name()));
+    /// # Ok::<(), ProcessError>(())
+    /// ```
+    #[error("process {name} failed: {message}")]
+    Failed {
+        /// The child's name.
+        name: String,
+        /// The error and its chain.
+        message: String,
         /// How the child exited afterwards.
         status: Option<ExitReason>,
     },
@@ -188,7 +256,7 @@ impl ProcessError {
     /// ```
     pub fn exit_status(&self) -> Option<ExitReason> {
         match self {
-            ProcessError::Panicked { status, .. } => *status,
+            ProcessError::Panicked { status, .. } | ProcessError::Failed { status, .. } => *status,
             ProcessError::Died { status, .. } | ProcessError::Bootstrap { status, .. } => {
                 Some(*status)
             }
@@ -197,6 +265,15 @@ impl ProcessError {
     }
 
     /// The panic, when the error is a panic in the child.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn fail() { panic!("no") }
+    /// let mut p = Process::new(fail, ());
+    /// p.start()?;
+    /// assert_eq!(p.join().unwrap_err().panic().map(|p| p.message.as_str()), Some("no"));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn panic(&self) -> Option<&PanicInfo> {
         match self {
             ProcessError::Panicked { panic, .. } => Some(panic),

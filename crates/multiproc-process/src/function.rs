@@ -5,26 +5,26 @@ use std::panic::{self, AssertUnwindSafe};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::PanicInfo;
+use crate::error::{CallError, PanicInfo};
 use crate::sys;
 use crate::tag::{Kind, Sealed, Verified};
-use crate::target::{Portable, Target, assert_nameable};
+use crate::target::{Portable, Target, TargetMustCaptureNothing};
 
 /// A function of this executable that any process running the same executable can call: the
 /// unit of work a process pool ships to its workers.
 ///
 /// It is built from a [`Target`] and calls it with arguments and results encoded with
 /// [postcard](https://docs.rs/postcard): [`FunctionRef::call`] takes the encoding of a `Vec` of
-/// argument tuples and returns the encoding of a `Vec<Result<Output, PanicInfo>>`, one entry per
+/// argument tuples and returns the encoding of a `Vec<Result<Output, CallError>>`, one entry per
 /// call, each call's panic caught on its own.
 ///
 /// ```
-/// use multiproc_process::{FunctionRef, PanicInfo};
+/// use multiproc_process::{CallError, FunctionRef};
 /// fn square(x: u64) -> u64 { x * x }
 /// let f = FunctionRef::new::<_, (u64,)>(square);
 /// let input = postcard::to_stdvec(&vec![(3u64,), (4,)]).unwrap();
 /// let output = f.call(&input).unwrap();
-/// let results: Vec<Result<u64, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+/// let results: Vec<Result<u64, CallError>> = postcard::from_bytes(&output).unwrap();
 /// assert_eq!(results, vec![Ok(9), Ok(16)]);
 /// ```
 ///
@@ -76,13 +76,22 @@ impl Kind for BatchFn {
 
 impl FunctionRef {
     /// Names `f`, a function item or non-capturing closure taking the tuple `Args`.
+    ///
+    /// ```
+    /// use multiproc_process::FunctionRef;
+    /// fn add(a: u32, b: u32) -> u32 { a + b }
+    /// let add_ref = FunctionRef::new::<_, (u32, u32)>(add);
+    /// let bytes = postcard::to_stdvec(&add_ref).unwrap(); // what a pool sends with each task
+    /// let decoded: FunctionRef = postcard::from_bytes(&bytes).unwrap();
+    /// assert!(decoded.call(&postcard::to_stdvec(&vec![(1u32, 2u32)]).unwrap()).is_ok());
+    /// ```
     pub fn new<F, Args>(f: F) -> FunctionRef
     where
         F: Target<Args>,
         Args: Portable,
         F::Output: Portable,
     {
-        const { assert_nameable::<F>() };
+        let () = TargetMustCaptureNothing::<F>::CHECK;
         let _ = f;
         let batch: BatchFn = call_batch::<F, Args>;
         FunctionRef {
@@ -91,12 +100,24 @@ impl FunctionRef {
     }
 
     /// Calls the function once per argument tuple in `input` (postcard of `Vec<Args>`) and
-    /// returns postcard of `Vec<Result<Output, PanicInfo>>`. Panics are caught per call and
+    /// returns postcard of `Vec<Result<Output, CallError>>`. Panics are caught per call and
     /// not printed. `Err` means that `input` did not decode or a result did not encode.
     ///
     /// A `FunctionRef` names a function of this executable by construction: it was made by
     /// [`FunctionRef::new`] or decoded with a tag that verified (the tag is checked again
     /// here, against a small table of verified pairs, before the call).
+    ///
+    /// ```
+    /// use multiproc_process::{FunctionRef, PanicInfo};
+    /// fn halve(x: u32) -> u32 { assert!(x % 2 == 0, "odd"); x / 2 }
+    /// let halve_ref = FunctionRef::new::<_, (u32,)>(halve);
+    /// let output = halve_ref.call(&postcard::to_stdvec(&vec![(4u32,), (3u32,)]).unwrap())?;
+    /// let results: Vec<Result<u32, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+    /// assert_eq!(results[0], Ok(2));
+    /// assert_eq!(results[1].as_ref().unwrap_err().message, "odd");
+    /// assert!(halve_ref.call(b"\xff").is_err()); // not a postcard Vec<(u32,)>
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn call(&self, input: &[u8]) -> Result<Vec<u8>, String> {
         let batch: BatchFn = sys::open(&self.sealed).map_err(|e| e.to_string())?;
         batch(input)
@@ -126,8 +147,12 @@ where
         for _ in 0..count {
             let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
             rest = tail;
-            let result: Result<F::Output, PanicInfo> =
-                panic::catch_unwind(AssertUnwindSafe(move || f.call(args))).map_err(recorded);
+            let result: Result<F::Output, CallError> =
+                match panic::catch_unwind(AssertUnwindSafe(move || f.try_call(args))) {
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(chain)) => Err(CallError::Failed(chain)),
+                    Err(payload) => Err(CallError::Panicked(recorded(payload))),
+                };
             output = postcard::to_extend(&result, output).map_err(encode_error)?;
         }
         Ok(output)
@@ -172,6 +197,16 @@ pub fn catch_panic<R>(quiet: bool, f: impl FnOnce() -> R) -> Result<R, PanicInfo
     })
 }
 
+/// Runs the target of child process `process`, turning a panic into a [`PanicInfo`]; the
+/// panic is also printed to stderr under the process's name (not `thread '<unnamed>'`),
+/// with a backtrace only when `RUST_BACKTRACE` is set.
+pub(crate) fn catch_child_panic<R>(process: &str, f: impl FnOnce() -> R) -> Result<R, PanicInfo> {
+    multiproc_sys::panic::catch_reported(process, f).map_err(|caught| PanicInfo {
+        message: caught.message,
+        location: caught.location,
+    })
+}
+
 /// Runs a receive whose decoding may panic: ipc-channel 0.23 indexes its descriptor table
 /// without a bounds check when it decodes a channel from corrupt bytes (`ipc.rs`,
 /// `deserialize_os_ipc_sender`, marked FIXME upstream). A hostile or corrupt message must be an
@@ -201,11 +236,32 @@ mod tests {
         let f = FunctionRef::new::<_, (u32,)>(half);
         let input = postcard::to_stdvec(&vec![(2u32,), (3,), (8,)]).unwrap();
         let output = f.call(&input).unwrap();
-        let results: Vec<Result<u32, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+        let results: Vec<Result<u32, CallError>> = postcard::from_bytes(&output).unwrap();
         assert_eq!(results[0], Ok(1));
         assert_eq!(results[2], Ok(4));
-        let panic = results[1].clone().unwrap_err();
+        let Err(CallError::Panicked(panic)) = results[1].clone() else {
+            panic!("{:?}", results[1]);
+        };
         assert_eq!(panic.message, "odd: 3");
         assert!(panic.location.unwrap().contains("function.rs:"));
+    }
+
+    fn halve_even(x: u32) -> Result<u32, String> {
+        if x % 2 == 1 {
+            return Err(format!("odd: {x}"));
+        }
+        Ok(x / 2)
+    }
+
+    #[test]
+    fn a_fallible_target_reports_its_error_apart_from_a_panic() {
+        let f = FunctionRef::new::<_, (u32,)>(crate::fallible(halve_even));
+        let input = postcard::to_stdvec(&vec![(2u32,), (3,)]).unwrap();
+        let output = f.call(&input).unwrap();
+        let results: Vec<Result<u32, CallError>> = postcard::from_bytes(&output).unwrap();
+        assert_eq!(
+            results,
+            vec![Ok(1), Err(CallError::Failed("odd: 3".into()))]
+        );
     }
 }
