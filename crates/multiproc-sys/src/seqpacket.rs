@@ -148,6 +148,18 @@ pub fn take_fds(fd: BorrowedFd<'_>) -> io::Result<Option<Vec<OwnedFd>>> {
 }
 
 /// What [`peek_head`] found at the head of the socket.
+///
+/// ```
+/// use multiproc_sys::seqpacket::{Head, peek_head};
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixDatagram;
+///
+/// let (a, b) = UnixDatagram::pair()?;
+/// a.send(b"x")?;
+/// let found = peek_head(b.as_fd(), &mut [], false)?;
+/// assert_eq!(found, Head::Record { len: 1, fds: false });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Head {
     /// A record of `len` bytes (its first bytes are in `head`); `fds` says whether
