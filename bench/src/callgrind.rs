@@ -93,8 +93,8 @@ fn run_path(spec: &str) -> Result<(), Box<dyn std::error::Error>> {
         "lock_uncontended" => {
             let lock = Lock::new()?;
             for _ in 0..n {
-                lock.acquire().map_err(|err| err.to_string())?;
-                lock.release().map_err(|err| err.to_string())?;
+                let guard = lock.acquire().map_err(|err| err.to_string())?;
+                drop(guard);
             }
         }
         "value_locked_increment" => {
