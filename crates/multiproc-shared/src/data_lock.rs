@@ -39,17 +39,14 @@ impl<'a> DataLock<'a> {
     }
 
     fn acquire(&self, deadline: Option<Instant>, what: &str) -> Acquire {
-        // A free lock first: one compare-and-swap, without reading the line before (a
-        // second transfer of the line when another process holds it). A thread that holds
-        // a guard holds the lock, so its compare-and-swap fails and it meets the check.
+        // The flag is only ours to read while we own the lock.
+        assert!(
+            !(self.word.is_owned() && self.guard_out.load(Ordering::Relaxed) != 0),
+            "{what} called while this thread holds a guard of the same data; use the guard"
+        );
         let outcome = if self.word.acquire_if_free() {
             Acquire::Acquired
         } else {
-            // The flag is only ours to read while we own the lock.
-            assert!(
-                !(self.word.is_owned() && self.guard_out.load(Ordering::Relaxed) != 0),
-                "{what} called while this thread holds a guard of the same data; use the guard"
-            );
             self.word.acquire_held(deadline)
         };
         if outcome.is_held() && self.word.count() == 1 {

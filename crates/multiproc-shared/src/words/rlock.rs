@@ -104,9 +104,9 @@ impl RLockWord {
             self.count.fetch_add(1, Ordering::Relaxed);
             return Acquire::Acquired;
         }
-        let outcome =
-            self.lock
-                .acquire_contended(shim::current_pid(), deadline, super::lock::BRIEF_SPINS);
+        let outcome = self
+            .lock
+            .acquire_contended(shim::current_pid(), deadline, 0);
         if outcome.is_held() {
             self.become_owner(1);
         }
