@@ -12,6 +12,7 @@ pub(crate) mod channel;
 pub(crate) mod pool;
 pub(crate) mod process;
 pub(crate) mod shared;
+pub(crate) mod typed;
 
 use std::fmt::Display;
 
