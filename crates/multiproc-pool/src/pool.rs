@@ -515,6 +515,8 @@ impl fmt::Debug for Pool {
 impl<'p> Tasks<'p> {
     /// The bar these tasks draw: the caller's, or the default one if
     /// [`Options::progress_bar`] asked for it.
+    // Without the `progress` feature `Choice` has only `Hidden`, so the second arm is dead.
+    #[cfg_attr(not(feature = "progress"), allow(unreachable_patterns))]
     fn progress_choice(&self) -> Choice {
         match self.progress {
             Choice::Hidden => Choice::from(self.options.progress_bar),
