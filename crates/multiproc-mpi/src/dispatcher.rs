@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
@@ -16,6 +16,12 @@ use crate::job::Job;
 use crate::universe;
 use crate::wire::{self, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
 
+/// How long the dispatcher, with chunks out, keeps looking for results and commands without
+/// sleeping after the last thing that happened, so that a result that comes soon is routed
+/// at once instead of after a sleep.
+const SPIN: Duration = Duration::from_micros(200);
+/// After the spin, the dispatcher sleeps on its commands between looks at MPI, from the
+/// shortest to the longest idle time, doubling while nothing happens.
 const SHORTEST_IDLE: Duration = Duration::from_micros(20);
 const LONGEST_IDLE: Duration = Duration::from_millis(2);
 
@@ -131,6 +137,7 @@ impl Dispatcher {
 
     fn run(mut self, inbox: Receiver<Command>) {
         let mut idle = SHORTEST_IDLE;
+        let mut last_event = Instant::now();
         loop {
             let mut busy = false;
             let mut stopping = false;
@@ -154,12 +161,30 @@ impl Dispatcher {
             busy |= self.receive();
             if busy {
                 idle = SHORTEST_IDLE;
+                last_event = Instant::now();
                 continue;
+            }
+            if last_event.elapsed() < SPIN {
+                thread::yield_now();
+                continue;
+            }
+            if self.out.is_empty() && self.queued.is_empty() {
+                // No chunk is out, so no rank will send anything: wait for the next command.
+                match inbox.recv() {
+                    Ok(command) => {
+                        self.handle(command);
+                        idle = SHORTEST_IDLE;
+                        last_event = Instant::now();
+                        continue;
+                    }
+                    Err(_) => break,
+                }
             }
             match inbox.recv_timeout(idle) {
                 Ok(command) => {
                     self.handle(command);
                     idle = SHORTEST_IDLE;
+                    last_event = Instant::now();
                 }
                 Err(RecvTimeoutError::Timeout) => idle = (idle * 2).min(LONGEST_IDLE),
                 Err(RecvTimeoutError::Disconnected) => break,
