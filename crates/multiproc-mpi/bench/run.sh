@@ -5,7 +5,7 @@
 #
 # Settings (environment): RANKS (4), REPS (5), TASKS (100000, the map at auto chunksize),
 # TASKS_C1 (100000, the map at chunksize 1), TRIPS (1000 submit round trips), PINGS (10000),
-# WINDOW (2), YIELDS ("0 1": each figure is measured with --mca mpi_yield_when_idle 0 and 1).
+# WINDOW (8), YIELDS ("0 1": each figure is measured with --mca mpi_yield_when_idle 0 and 1).
 # Needs OpenMPI (mpirun) and mpi4py built against it (pip install mpi4py).
 # Prints a Markdown table: medians over REPS maps (over TRIPS/PINGS for the latencies), with
 # [min-max], and the ratios the crate's targets are stated in.
@@ -13,7 +13,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 RANKS=${RANKS:-4} REPS=${REPS:-5} TASKS=${TASKS:-100000} TASKS_C1=${TASKS_C1:-100000}
-TRIPS=${TRIPS:-1000} PINGS=${PINGS:-10000} WINDOW=${WINDOW:-2} YIELDS=${YIELDS:-"0 1"}
+TRIPS=${TRIPS:-1000} PINGS=${PINGS:-10000} WINDOW=${WINDOW:-8} YIELDS=${YIELDS:-"0 1"}
 servers=$((RANKS - 1))
 # multiproc-mpi's automatic chunk size for TASKS items: about four chunks per rank's window.
 auto=$(( (TASKS + 4 * servers * WINDOW - 1) / (4 * servers * WINDOW) ))

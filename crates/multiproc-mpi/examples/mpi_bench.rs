@@ -49,7 +49,7 @@ fn pool(args: &[String]) -> Result<(), Box<dyn Error>> {
     let tasks = arg(args, 4, 100_000)?;
     let tasks_c1 = arg(args, 5, 100_000)?;
     let trips = arg(args, 6, 1000)?.max(1);
-    let window = arg(args, 7, 2)?.max(1);
+    let window = arg(args, 7, 8)?.max(1);
     let mut builder = MpiPool::builder().window(window);
     if mode == "in-rank" {
         builder = builder.in_rank();

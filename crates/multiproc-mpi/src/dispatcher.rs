@@ -38,6 +38,8 @@ pub(crate) enum Command {
         items: Vec<Vec<u8>>,
         job: Arc<Job>,
         first: usize,
+        /// The pool's bound on chunks in flight per rank.
+        window: usize,
     },
     Close {
         pool: u64,
@@ -53,8 +55,8 @@ struct Running {
 static RUNNING: OnceLock<Running> = OnceLock::new();
 
 /// Sends a command to the dispatcher, starting it on first use.
-pub(crate) fn send(command: Command, window: usize) -> Result<(), MpiError> {
-    let running = RUNNING.get_or_init(|| start(window));
+pub(crate) fn send(command: Command) -> Result<(), MpiError> {
+    let running = RUNNING.get_or_init(start);
     let guard = running
         .commands
         .lock()
@@ -65,11 +67,11 @@ pub(crate) fn send(command: Command, window: usize) -> Result<(), MpiError> {
     }
 }
 
-fn start(window: usize) -> Running {
+fn start() -> Running {
     let (commands, inbox) = mpsc::channel();
     let thread = thread::Builder::new()
         .name("multiproc-mpi-dispatcher".into())
-        .spawn(move || Dispatcher::new(window).run(inbox))
+        .spawn(move || Dispatcher::new().run(inbox))
         .ok();
     Running {
         commands: Mutex::new(thread.as_ref().map(|_| commands)),
@@ -109,26 +111,25 @@ struct Chunk {
     items: Vec<Vec<u8>>,
     job: Arc<Job>,
     first: usize,
+    window: usize,
 }
 
 struct Dispatcher {
     world: SimpleCommunicator,
     /// Chunks in flight on each serving rank (index 0 is rank 1).
     in_flight: Vec<usize>,
-    window: usize,
     queued: VecDeque<Chunk>,
     out: HashMap<u64, (Arc<Job>, usize, usize)>,
     next_chunk: u64,
 }
 
 impl Dispatcher {
-    fn new(window: usize) -> Dispatcher {
+    fn new() -> Dispatcher {
         let world = universe::world();
         let servers = usize::try_from(world.size().saturating_sub(1)).unwrap_or(0);
         Dispatcher {
             world,
             in_flight: vec![0; servers],
-            window: window.max(1),
             queued: VecDeque::new(),
             out: HashMap::new(),
             next_chunk: 0,
@@ -218,12 +219,14 @@ impl Dispatcher {
                 items,
                 job,
                 first,
+                window,
             } => self.queued.push_back(Chunk {
                 pool,
                 function,
                 items,
                 job,
                 first,
+                window: window.max(1),
             }),
         }
     }
@@ -241,12 +244,12 @@ impl Dispatcher {
     /// Sends queued chunks to the least busy ranks with room; `true` if it sent any.
     fn dispatch(&mut self) -> bool {
         let mut sent = false;
-        while !self.queued.is_empty() {
+        while let Some(window) = self.queued.front().map(|chunk| chunk.window) {
             let Some((server, _)) = self
                 .in_flight
                 .iter()
                 .enumerate()
-                .filter(|(_, load)| **load < self.window)
+                .filter(|(_, load)| **load < window)
                 .min_by_key(|(_, load)| **load)
             else {
                 break;
