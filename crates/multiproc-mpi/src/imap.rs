@@ -125,7 +125,7 @@ where
             } else {
                 state.arrived.pop_front()
             };
-            index.and_then(|index| state.outcomes.remove(&index).map(|o| (index, o)))
+            index.and_then(|index| Some((index, state.outcomes.remove(&index)?)))
         };
         self.yielded += 1;
         Some(match outcome {

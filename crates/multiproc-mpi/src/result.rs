@@ -6,7 +6,7 @@ use multiproc_process::{CallError, ExitReason, Portable};
 use crate::job::Outcome;
 use crate::wire::RemoteFailure;
 
-/// The typed result of the item at `index` of its submission.
+/// The typed result of item `index` of its submission.
 pub(crate) fn typed<R: Portable>(outcome: Outcome, index: usize) -> Result<R, PoolError> {
     match outcome {
         Ok(bytes) => {

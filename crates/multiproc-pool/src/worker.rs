@@ -10,11 +10,41 @@ use crate::wire::{Bytes, FromWorker, ResultSink, TaskReceiver};
 pub(crate) struct WorkerConfig {
     /// Leave after this many chunks (Python's `maxtasksperchild`).
     pub(crate) max_tasks: Option<u64>,
+    /// The CPU time each chunk may use (`Limits::cpu_time`), given afresh before each one.
+    pub(crate) cpu_per_chunk: Option<std::time::Duration>,
 }
 
 /// The body of a pool worker without an initializer.
 pub(crate) fn worker_main(tasks: TaskReceiver, results: ResultSink, config: WorkerConfig) {
+    let _descendants = Descendants::adopt();
     run_tasks(&tasks, &results, config);
+}
+
+/// Makes the worker a child subreaper for as long as it lives, and ends its descendants
+/// when it leaves (on drop).
+///
+/// A task's descendant that leaves its parent and its session (double `fork`, `setsid`)
+/// then becomes the worker's child instead of init's, so it cannot outlive the pool: when
+/// the worker leaves (the pool was closed, `maxtasksperchild`), it kills and reaps every
+/// child it still has; when the pool terminates or kills the worker, the pool kills the
+/// worker's descendants first (`Worker::end_descendants`). As in CPython, where a pool's
+/// workers are daemons that may not have children of their own, nothing a task started is
+/// meant to outlive its worker.
+struct Descendants;
+
+impl Descendants {
+    fn adopt() -> Descendants {
+        if let Err(e) = multiproc_sys::subreaper::set(true) {
+            log::warn!("a pool worker could not become a child subreaper: {e}");
+        }
+        Descendants
+    }
+}
+
+impl Drop for Descendants {
+    fn drop(&mut self) {
+        multiproc_sys::subreaper::end_children();
+    }
 }
 
 /// The body of a pool worker with an initializer: run it, then the tasks. `initializer` is a
@@ -30,6 +60,7 @@ pub(crate) fn init_then_run<F, Args>(
 ) where
     F: Target<Args, Output = ()>,
 {
+    let _descendants = Descendants::adopt();
     let failure = match catch_panic(true, move || initializer.try_call(args)) {
         Ok(Ok(())) => None,
         // A fallible initializer's `Err`: reported like a panic, with the error's chain.
@@ -54,6 +85,11 @@ fn run_tasks(tasks: &TaskReceiver, results: &ResultSink, config: WorkerConfig) {
     // `None`: told to leave, or the pool is gone.
     while let Some(batch) = tasks.next_batch() {
         for chunk in batch {
+            if let Some(budget) = config.cpu_per_chunk
+                && let Err(e) = multiproc_sys::rlimit::set_cpu_budget(budget)
+            {
+                log::warn!("pool worker could not renew its CPU time limit: {e}");
+            }
             let output = chunk.func.call(&chunk.input.0).map(Bytes);
             if !results.done(chunk.id, output, &mut buffer) {
                 return;

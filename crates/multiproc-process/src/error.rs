@@ -4,6 +4,18 @@ use std::io;
 use crate::status::ExitReason;
 
 /// Where a panic happened, and what it said.
+///
+/// ```
+/// use multiproc_process::{PanicInfo, Process};
+/// fn fail() { panic!("out of cheese") }
+/// let mut p = Process::new(fail, ());
+/// p.start()?;
+/// let err = p.join().unwrap_err();
+/// let panic: &PanicInfo = err.panic().unwrap();
+/// assert_eq!(panic.message, "out of cheese");
+/// assert!(panic.location.as_deref().is_some_and(|l| l.contains(".rs:")));
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PanicInfo {
     /// The panic message (`"explicit panic"` when the payload was not a string).
@@ -43,6 +55,18 @@ pub enum CallError {
 }
 
 /// Why starting, joining or controlling a [`Process`](crate::Process) failed.
+///
+/// ```
+/// use multiproc_process::{ExitReason, Process, ProcessError};
+/// fn leave() { std::process::exit(2) }
+/// let mut p = Process::new(leave, ()).with_name("Leaver");
+/// p.start()?;
+/// match p.join() {
+///     Err(err @ ProcessError::Died { .. }) => assert_eq!(err.exit_status(), Some(ExitReason::Code(2))),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), ProcessError>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProcessError {
@@ -87,6 +111,52 @@ pub enum ProcessError {
         name: String,
         /// How it ended.
         status: ExitReason,
+    },
+    /// The child ended in a way one of its [`Limits`](crate::Limits) explains: `SIGXCPU` under
+    /// a CPU time cap, or an abort (as when an allocation fails) under a memory cap.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_process::{ExitReason, LimitExceeded, ProcessError};
+    /// let e = ProcessError::LimitExceeded {
+    ///     name: "Process-1".into(),
+    ///     limit: LimitExceeded::CpuTime { limit: Duration::from_secs(1) },
+    ///     status: ExitReason::Signal(24),
+    /// };
+    /// assert!(e.to_string().contains("the CPU time limit of 1s"));
+    /// ```
+    #[error("process {name} hit {limit} and ended with {status}")]
+    LimitExceeded {
+        /// The child's name.
+        name: String,
+        /// The limit.
+        limit: crate::LimitExceeded,
+        /// How it ended.
+        status: ExitReason,
+    },
+    /// The child's environment, working directory, standard streams or limits (see
+    /// [`Process::env`](crate::Process::env) and its siblings) could not be applied: found by
+    /// `start` (a directory that does not exist, a variable name with `=`), or by the child
+    /// before its target ran (then `join` reports it).
+    ///
+    /// ```
+    /// use multiproc_process::{Process, ProcessError};
+    /// fn work() {}
+    /// let mut p = Process::new(work, ()).current_dir("/no/such/dir");
+    /// let e = p.start().unwrap_err();
+    /// assert!(matches!(e, ProcessError::Setting { .. }));
+    /// assert!(e.to_string().contains("current_dir /no/such/dir"));
+    /// ```
+    #[error(
+        "process {name} could not apply its settings under the {method} start method: {detail}"
+    )]
+    Setting {
+        /// The child's name.
+        name: String,
+        /// The start method.
+        method: crate::StartMethod,
+        /// What failed, naming the setting.
+        detail: String,
     },
     /// The child ended, but how could not be learnt (its parent, the fork server, was gone).
     #[error("process {name} ended before returning a result; its exit status is unknown")]
@@ -233,14 +303,23 @@ impl ProcessError {
     pub fn exit_status(&self) -> Option<ExitReason> {
         match self {
             ProcessError::Panicked { status, .. } | ProcessError::Failed { status, .. } => *status,
-            ProcessError::Died { status, .. } | ProcessError::Bootstrap { status, .. } => {
-                Some(*status)
-            }
+            ProcessError::Died { status, .. }
+            | ProcessError::Bootstrap { status, .. }
+            | ProcessError::LimitExceeded { status, .. } => Some(*status),
             _ => None,
         }
     }
 
     /// The panic, when the error is a panic in the child.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn fail() { panic!("no") }
+    /// let mut p = Process::new(fail, ());
+    /// p.start()?;
+    /// assert_eq!(p.join().unwrap_err().panic().map(|p| p.message.as_str()), Some("no"));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn panic(&self) -> Option<&PanicInfo> {
         match self {
             ProcessError::Panicked { panic, .. } => Some(panic),

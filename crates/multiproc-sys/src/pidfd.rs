@@ -1,5 +1,15 @@
 //! Process file descriptors: a handle on one process that a reused pid can never alias.
 //! See pidfd_open(2) and pidfd_send_signal(2) (Linux 5.3 and 5.1).
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+//! let pidfd = multiproc_sys::pidfd::open(child.id())?;
+//! multiproc_sys::pidfd::send_signal(pidfd.as_fd(), multiproc_sys::signal::number::SIGKILL)?;
+//! assert!(multiproc_sys::poll::wait_readable(pidfd.as_fd(), None)?); // readable once it ended
+//! child.wait()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
@@ -45,4 +55,23 @@ pub fn send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
     let signal = rustix::process::Signal::from_named_raw(signal)
         .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
     rustix::process::pidfd_send_signal(pidfd, signal).map_err(Into::into)
+}
+
+/// `pidfd_getfd(2)` (Linux 5.6): a duplicate, in this process, of descriptor `target_fd` of
+/// the process behind `pidfd`, with `FD_CLOEXEC` set. The caller needs ptrace access to that
+/// process (the same user; under Yama's `ptrace_scope` 1, a descendant of the caller).
+///
+/// ```
+/// # use std::os::fd::{AsFd, AsRawFd};
+/// let me = multiproc_sys::pidfd::open(multiproc_sys::process::pid())?;
+/// let file = std::fs::File::open("/dev/null")?;
+/// // Some sandboxes refuse the call; it then fails instead of returning a descriptor.
+/// if let Ok(copy) = multiproc_sys::pidfd::get_fd(me.as_fd(), file.as_raw_fd()) {
+///     assert_ne!(copy.as_raw_fd(), file.as_raw_fd());
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn get_fd(pidfd: BorrowedFd<'_>, target_fd: i32) -> io::Result<OwnedFd> {
+    rustix::process::pidfd_getfd(pidfd, target_fd, rustix::process::PidfdGetfdFlags::empty())
+        .map_err(Into::into)
 }

@@ -17,10 +17,6 @@ fn fails_on_seven(x: u64) -> u64 {
     x
 }
 
-fn parse(text: String) -> Result<u32, std::num::ParseIntError> {
-    text.parse()
-}
-
 fn segfaults_on_three(x: u64) -> u64 {
     if x == 3 {
         // A real crash, not a panic: the local worker dies with SIGSEGV.
@@ -31,6 +27,10 @@ fn segfaults_on_three(x: u64) -> u64 {
 
 fn libc_sigsegv() -> i32 {
     multiproc_sys::signal::number::SIGSEGV
+}
+
+fn parse(text: String) -> Result<u32, std::num::ParseIntError> {
+    text.parse()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -28,7 +28,8 @@ pub(crate) fn start_worker(
     };
     let mut process = process
         .with_name(format!("PoolWorker-{number}"))
-        .with_daemon(true);
+        .with_daemon(true)
+        .limits(spec.limits);
     process.start()?;
     let worker = Worker {
         pid: process.pid().unwrap_or(0),
