@@ -73,12 +73,13 @@
 //! its input only as results are taken. Chunk size is automatic by default: about four chunks
 //! per rank's window for an input of known length, 1 for an input of unknown length.
 //!
-//! A serving rank with nothing running waits for rank 0 in a blocking MPI probe (OpenMPI
-//! polls there, yielding the core between polls when `mpi_yield_when_idle` is set, as
-//! `mpirun` does by itself on an oversubscribed node). With chunks running, it, rank 0's
-//! dispatcher and a caller waiting for a result spin for 200 µs after the last event before
-//! they sleep with a backoff from 20 µs to 2 ms: a result that comes soon costs no wake-up,
-//! and a long task costs no more than a sleeping poll. The figures are in the crate's README.
+//! Short round trips pay no sleep and no wake-up. A serving rank with nothing running looks for
+//! rank 0's messages, yielding the core between looks, for 50 ms after its last event; one
+//! with chunks running, rank 0's dispatcher with chunks out and a caller waiting for a result
+//! do the same for 200 µs. Only then do they sleep, with a backoff from 20 µs to 2 ms, so an
+//! idle job costs no CPU. A blocking MPI probe would poll without yielding under
+//! `mpi_yield_when_idle 0` and starve an oversubscribed node. The dispatcher with no chunk
+//! out blocks on the pools' commands. The figures are in the crate's README.
 //!
 //! # Scaling: when rank 0 becomes the bottleneck
 //!
@@ -98,7 +99,8 @@
 //! With 2 cores for up to 8 ranks and their workers, these figures are the overhead, not a
 //! speed-up: throughput stays flat from 1 to 7 serving ranks because all of them share the
 //! same two cores. They bound rank 0's share: everything together, both sides and MPI
-//! included, costs at most about 40 µs of CPU per chunk and 1 µs per item. On a cluster, where
+//! included, costs at most about 40 µs per chunk and 1 µs per item (the inverses of the best
+//! rates above). On a cluster, where
 //! rank 0 has a core to itself, take rank 0's limits as about **25 k chunks/s** and **1 M
 //! items/s** (trivial arguments; larger ones add their encoding and the network). With `S`
 //! serving ranks of `P` workers each, running tasks of `t` seconds in chunks of `k` items:
