@@ -142,6 +142,7 @@ mod chunk;
 mod error;
 mod imap;
 mod options;
+mod partial;
 mod pool;
 mod progress;
 mod scheduler;

@@ -41,6 +41,8 @@ pub(crate) fn start_worker(
         in_flight_bytes: 0,
         head_since: Instant::now(),
         sent: 0,
+        next_seq: 0,
+        taken_back: VecDeque::new(),
         timed_out: None,
         init_failed: None,
         corrupt: None,
