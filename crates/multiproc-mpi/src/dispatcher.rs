@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
@@ -16,6 +16,12 @@ use crate::job::Job;
 use crate::universe;
 use crate::wire::{self, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
 
+/// How long the dispatcher, with chunks out, keeps looking for results and commands without
+/// sleeping after the last thing that happened, so that a result that comes soon is routed
+/// at once instead of after a sleep.
+const SPIN: Duration = Duration::from_micros(200);
+/// After the spin, the dispatcher sleeps on its commands between looks at MPI, from the
+/// shortest to the longest idle time, doubling while nothing happens.
 const SHORTEST_IDLE: Duration = Duration::from_micros(20);
 const LONGEST_IDLE: Duration = Duration::from_millis(2);
 
@@ -32,6 +38,8 @@ pub(crate) enum Command {
         items: Vec<Vec<u8>>,
         job: Arc<Job>,
         first: usize,
+        /// The pool's bound on chunks in flight per rank.
+        window: usize,
     },
     Close {
         pool: u64,
@@ -47,8 +55,8 @@ struct Running {
 static RUNNING: OnceLock<Running> = OnceLock::new();
 
 /// Sends a command to the dispatcher, starting it on first use.
-pub(crate) fn send(command: Command, window: usize) -> Result<(), MpiError> {
-    let running = RUNNING.get_or_init(|| start(window));
+pub(crate) fn send(command: Command) -> Result<(), MpiError> {
+    let running = RUNNING.get_or_init(start);
     let guard = running
         .commands
         .lock()
@@ -59,11 +67,11 @@ pub(crate) fn send(command: Command, window: usize) -> Result<(), MpiError> {
     }
 }
 
-fn start(window: usize) -> Running {
+fn start() -> Running {
     let (commands, inbox) = mpsc::channel();
     let thread = thread::Builder::new()
         .name("multiproc-mpi-dispatcher".into())
-        .spawn(move || Dispatcher::new(window).run(inbox))
+        .spawn(move || Dispatcher::new().run(inbox))
         .ok();
     Running {
         commands: Mutex::new(thread.as_ref().map(|_| commands)),
@@ -103,26 +111,25 @@ struct Chunk {
     items: Vec<Vec<u8>>,
     job: Arc<Job>,
     first: usize,
+    window: usize,
 }
 
 struct Dispatcher {
     world: SimpleCommunicator,
     /// Chunks in flight on each serving rank (index 0 is rank 1).
     in_flight: Vec<usize>,
-    window: usize,
     queued: VecDeque<Chunk>,
     out: HashMap<u64, (Arc<Job>, usize, usize)>,
     next_chunk: u64,
 }
 
 impl Dispatcher {
-    fn new(window: usize) -> Dispatcher {
+    fn new() -> Dispatcher {
         let world = universe::world();
         let servers = usize::try_from(world.size().saturating_sub(1)).unwrap_or(0);
         Dispatcher {
             world,
             in_flight: vec![0; servers],
-            window: window.max(1),
             queued: VecDeque::new(),
             out: HashMap::new(),
             next_chunk: 0,
@@ -131,6 +138,7 @@ impl Dispatcher {
 
     fn run(mut self, inbox: Receiver<Command>) {
         let mut idle = SHORTEST_IDLE;
+        let mut last_event = Instant::now();
         loop {
             let mut busy = false;
             let mut stopping = false;
@@ -154,12 +162,30 @@ impl Dispatcher {
             busy |= self.receive();
             if busy {
                 idle = SHORTEST_IDLE;
+                last_event = Instant::now();
                 continue;
+            }
+            if last_event.elapsed() < SPIN {
+                thread::yield_now();
+                continue;
+            }
+            if self.out.is_empty() && self.queued.is_empty() {
+                // No chunk is out, so no rank will send anything: wait for the next command.
+                match inbox.recv() {
+                    Ok(command) => {
+                        self.handle(command);
+                        idle = SHORTEST_IDLE;
+                        last_event = Instant::now();
+                        continue;
+                    }
+                    Err(_) => break,
+                }
             }
             match inbox.recv_timeout(idle) {
                 Ok(command) => {
                     self.handle(command);
                     idle = SHORTEST_IDLE;
+                    last_event = Instant::now();
                 }
                 Err(RecvTimeoutError::Timeout) => idle = (idle * 2).min(LONGEST_IDLE),
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -193,12 +219,14 @@ impl Dispatcher {
                 items,
                 job,
                 first,
+                window,
             } => self.queued.push_back(Chunk {
                 pool,
                 function,
                 items,
                 job,
                 first,
+                window: window.max(1),
             }),
         }
     }
@@ -216,12 +244,12 @@ impl Dispatcher {
     /// Sends queued chunks to the least busy ranks with room; `true` if it sent any.
     fn dispatch(&mut self) -> bool {
         let mut sent = false;
-        while !self.queued.is_empty() {
+        while let Some(window) = self.queued.front().map(|chunk| chunk.window) {
             let Some((server, _)) = self
                 .in_flight
                 .iter()
                 .enumerate()
-                .filter(|(_, load)| **load < self.window)
+                .filter(|(_, load)| **load < window)
                 .min_by_key(|(_, load)| **load)
             else {
                 break;

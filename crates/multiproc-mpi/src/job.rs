@@ -2,11 +2,16 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::wire::RemoteFailure;
 
-/// One item's outcome: the postcard of a one-element `Vec<Result<R, PanicInfo>>`, or why it
+/// How long a waiting thread keeps looking for its results before it sleeps: on a busy
+/// machine a wake-up can cost far more than the round trip to a rank.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// One item's outcome: the postcard of a one-element `Vec<Result<R, CallError>>`, or why it
 /// failed on the rank.
 pub(crate) type Outcome = Result<Vec<u8>, RemoteFailure>;
 
@@ -73,9 +78,18 @@ impl Job {
         mut ready: impl FnMut(&mut JobState) -> bool,
     ) -> Option<MutexGuard<'_, JobState>> {
         let mut state = self.lock();
+        let spin_until = Instant::now().checked_add(SPIN);
         loop {
             if ready(&mut state) {
                 return Some(state);
+            }
+            let now = Instant::now();
+            if spin_until.is_some_and(|end| now < end) && deadline.is_none_or(|end| now < end) {
+                // A result that comes within the spin is taken without a sleep and a wake-up.
+                drop(state);
+                thread::yield_now();
+                state = self.lock();
+                continue;
             }
             match deadline {
                 None => {

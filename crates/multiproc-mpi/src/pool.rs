@@ -67,6 +67,10 @@ pub struct MpiPoolBuilder {
     window: usize,
 }
 
+/// Chunks in flight per rank unless [`MpiPoolBuilder::window`] says otherwise: at chunksize 1
+/// on 3 loopback ranks, 8 gave 1.3-1.5× the tasks/s of 2 (see the crate's README).
+const DEFAULT_WINDOW: usize = 8;
+
 static NEXT_POOL: AtomicU64 = AtomicU64::new(0);
 
 impl MpiPoolBuilder {
@@ -105,8 +109,9 @@ impl MpiPoolBuilder {
         self
     }
 
-    /// Chunks in flight on each rank at once (default 2): the bound on rank 0's outstanding
-    /// work per rank.
+    /// Chunks in flight on each rank at once (default 8): the bound on rank 0's outstanding
+    /// work per rank. A larger window hides more of the round trip behind work, at the cost
+    /// of more results held on rank 0 by an `imap` that is not consumed.
     ///
     /// ```no_run
     /// let pool = multiproc_mpi::MpiPool::builder().window(4).build()?;
@@ -130,14 +135,11 @@ impl MpiPoolBuilder {
             return Err(MpiError::NoServers);
         }
         let id = NEXT_POOL.fetch_add(1, Ordering::Relaxed);
-        dispatcher::send(
-            Command::Open {
-                pool: id,
-                processes: self.processes,
-                isolated: self.isolated,
-            },
-            self.window,
-        )?;
+        dispatcher::send(Command::Open {
+            pool: id,
+            processes: self.processes,
+            isolated: self.isolated,
+        })?;
         Ok(MpiPool {
             id,
             servers,
@@ -169,7 +171,7 @@ impl MpiPool {
             processes: None,
             isolated: true,
             chunksize: None,
-            window: 2,
+            window: DEFAULT_WINDOW,
         }
     }
 
@@ -211,16 +213,14 @@ impl MpiPool {
             encoded.push(bytes);
         }
         let first = job.reserve(encoded.len());
-        dispatcher::send(
-            Command::Chunk {
-                pool: self.id,
-                function,
-                items: encoded,
-                job: Arc::clone(job),
-                first,
-            },
-            self.window,
-        )
+        dispatcher::send(Command::Chunk {
+            pool: self.id,
+            function,
+            items: encoded,
+            job: Arc::clone(job),
+            first,
+            window: self.window,
+        })
         .map_err(|_| abandoned())
     }
 
@@ -414,6 +414,6 @@ impl MpiPool {
 
 impl Drop for MpiPool {
     fn drop(&mut self) {
-        let _ = dispatcher::send(Command::Close { pool: self.id }, self.window);
+        let _ = dispatcher::send(Command::Close { pool: self.id });
     }
 }

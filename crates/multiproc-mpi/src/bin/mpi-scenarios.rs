@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use multiproc_mpi::MpiPool;
 use multiproc_pool::PoolError;
-use multiproc_process::ExitReason;
+use multiproc_process::{ExitReason, fallible};
 
 fn square(x: u64) -> u64 {
     x * x
@@ -76,6 +76,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 pool.map(fails_on_seven, 0..10u64),
                 Err(PoolError::Panicked(_))
             ));
+            // A fallible function's `Err` comes back as the item's failure, with its index.
+            let words = ["1", "2", "three", "4"].map(String::from);
+            assert_eq!(
+                pool.map(fallible(parse), words),
+                Err(PoolError::Failed {
+                    message: "invalid digit found in string".into(),
+                    index: 2,
+                })
+            );
             println!("errors ok");
         }
         "segfault" => {
