@@ -126,6 +126,18 @@ pub enum TaskError {
          thread; it would wait forever"
     )]
     CallbackDeadlock,
+    /// The task was cancelled before it ran ([`AsyncResult::cancel`](crate::AsyncResult::cancel),
+    /// [`Pool::shutdown`](crate::Pool::shutdown) with `cancel_pending`), or while it ran
+    /// ([`AsyncResult::cancel_running`](crate::AsyncResult::cancel_running)). Python's
+    /// `concurrent.futures.CancelledError`.
+    ///
+    /// ```
+    /// use multiproc_pool::TaskError;
+    /// assert_eq!(TaskError::Cancelled.to_string(), "the task was cancelled");
+    /// ```
+    #[doc(alias = "concurrent.futures.CancelledError")]
+    #[error("the task was cancelled")]
+    Cancelled,
     /// [`Pool::join`](crate::Pool::join) was called on a pool that is still running.
     #[error("the pool is still running; call close or terminate before join")]
     StillRunning,

@@ -111,6 +111,8 @@ mod builder;
 mod callbacks;
 mod chunk;
 mod error;
+mod executor;
+mod future;
 mod imap;
 mod options;
 mod pool;
@@ -122,6 +124,9 @@ mod worker;
 pub use self::async_result::AsyncResult;
 pub use self::builder::PoolBuilder;
 pub use self::error::TaskError;
+#[cfg(feature = "stream")]
+pub use self::executor::CompletedStream;
+pub use self::executor::{AsCompleted, ReturnWhen, as_completed, wait};
 pub use self::imap::IMap;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};

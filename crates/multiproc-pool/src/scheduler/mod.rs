@@ -38,6 +38,8 @@ mod lifecycle;
 mod result_thread;
 mod start;
 mod state;
+mod withdraw;
 
 pub(crate) use self::launch::launch;
 pub(crate) use self::state::{MakeWorker, RunState, Shared, WorkerSpec};
+pub(crate) use self::withdraw::Withdraw;

@@ -1,0 +1,242 @@
+//! `concurrent.futures`'s module functions over [`AsyncResult`]s: [`wait`] and
+//! [`as_completed`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Poll, Wake, Waker};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use crate::async_result::AsyncResult;
+use crate::error::TaskError;
+
+/// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
+///
+/// ```
+/// use multiproc_pool::ReturnWhen;
+/// assert_ne!(ReturnWhen::FirstCompleted, ReturnWhen::AllCompleted);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReturnWhen {
+    /// As soon as one handle is done (or at once if one already is).
+    #[doc(alias = "FIRST_COMPLETED")]
+    FirstCompleted,
+    /// As soon as one handle has failed (a cancelled task counts as failed), or when every
+    /// handle is done.
+    #[doc(alias = "FIRST_EXCEPTION")]
+    FirstError,
+    /// When every handle is done.
+    #[doc(alias = "ALL_COMPLETED")]
+    AllCompleted,
+}
+
+/// Wakes a thread parked in [`wait`] or [`AsCompleted::next`].
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+fn thread_waker() -> Waker {
+    Waker::from(Arc::new(Unpark(std::thread::current())))
+}
+
+/// Parks the thread until it is woken or `deadline` passes; `false` once it has passed.
+fn park_until(deadline: Option<Instant>) -> bool {
+    match deadline {
+        None => std::thread::park(),
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            std::thread::park_timeout(left);
+        }
+    }
+    true
+}
+
+/// Waits until `handles` are done as `return_when` says, or until `timeout` passes, and
+/// returns them split into `(done, pending)`, each in the order given (Python's
+/// `concurrent.futures.wait`). `Duration::MAX` means no limit; `Duration::ZERO` looks once.
+/// No thread other than the caller's is involved: the handles wake it as their results
+/// arrive. In a child forked from the pool's process, where no result arrives, it returns
+/// at once.
+///
+/// ```
+/// use std::time::Duration;
+/// use multiproc_pool::{Pool, ReturnWhen, wait};
+/// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
+/// let pool = Pool::new(2)?;
+/// let handles = [pool.submit(nap, (1,)), pool.submit(nap, (60_000,))];
+/// let (done, pending) = wait(&handles, Duration::from_secs(60), ReturnWhen::FirstCompleted);
+/// assert_eq!(done.len(), 1);
+/// assert_eq!(done[0].get_timeout(Duration::ZERO)?, 1);
+/// assert_eq!(pending.len(), 1);
+/// pool.terminate();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[doc(alias = "concurrent.futures.wait")]
+pub fn wait<'a, T: 'a>(
+    handles: impl IntoIterator<Item = &'a AsyncResult<T>>,
+    timeout: Duration,
+    return_when: ReturnWhen,
+) -> (Vec<&'a AsyncResult<T>>, Vec<&'a AsyncResult<T>>) {
+    let handles: Vec<&AsyncResult<T>> = handles.into_iter().collect();
+    let deadline = Instant::now().checked_add(timeout);
+    let waker = thread_waker();
+    loop {
+        let (done, pending): (Vec<&AsyncResult<T>>, Vec<&AsyncResult<T>>) =
+            handles.iter().partition(|h| h.cell.poll_done(&waker));
+        let satisfied = pending.is_empty()
+            || match return_when {
+                ReturnWhen::FirstCompleted => !done.is_empty(),
+                ReturnWhen::FirstError => done.iter().any(|h| h.successful() == Some(false)),
+                ReturnWhen::AllCompleted => false,
+            };
+        let orphaned = pending.iter().any(|h| h.cell.check_process().is_err());
+        if satisfied || orphaned || !park_until(deadline) {
+            return (done, pending);
+        }
+    }
+}
+
+/// Yields the results of `handles` as they arrive, each with its index in `handles`
+/// (Python's `concurrent.futures.as_completed`). It is a blocking [`Iterator`]; with the
+/// `stream` feature, `as_completed(handles).into_stream()` is a `futures_core::Stream`.
+///
+/// ```
+/// use std::time::Duration;
+/// use multiproc_pool::{Pool, as_completed};
+/// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
+/// let pool = Pool::new(3)?;
+/// let handles = [3_000, 1, 1].map(|ms| pool.submit(nap, (ms,)));
+/// let first_two: Vec<usize> = as_completed(handles).take(2).map(|(i, _)| i).collect();
+/// assert!(first_two.contains(&1) && first_two.contains(&2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[doc(alias = "concurrent.futures.as_completed")]
+pub fn as_completed<T>(handles: impl IntoIterator<Item = AsyncResult<T>>) -> AsCompleted<T> {
+    AsCompleted {
+        pending: handles.into_iter().enumerate().collect(),
+    }
+}
+
+/// The blocking iterator of [`as_completed`]; with the `stream` feature,
+/// [`into_stream`](AsCompleted::into_stream) makes it a `Stream`.
+pub struct AsCompleted<T> {
+    pending: Vec<(usize, AsyncResult<T>)>,
+}
+
+impl<T> AsCompleted<T> {
+    /// The handles whose results have not been yielded yet.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, as_completed};
+    /// fn one() -> u8 { 1 }
+    /// let pool = Pool::new(1)?;
+    /// let mut results = as_completed([pool.submit(one, ()), pool.submit(one, ())]);
+    /// assert_eq!(results.remaining(), 2);
+    /// results.next();
+    /// assert_eq!(results.remaining(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn remaining(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The first result in, if any: its waker is left with every pending handle.
+    fn poll_any(&mut self, waker: &Waker) -> Poll<Option<(usize, Result<T, TaskError>)>> {
+        if self.pending.is_empty() {
+            return Poll::Ready(None);
+        }
+        for k in 0..self.pending.len() {
+            if let Poll::Ready(result) = self.pending[k].1.cell.poll_take(waker) {
+                let (index, _) = self.pending.swap_remove(k);
+                return Poll::Ready(Some((index, result)));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Iterator for AsCompleted<T> {
+    type Item = (usize, Result<T, TaskError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let waker = thread_waker();
+        loop {
+            if let Poll::Ready(item) = self.poll_any(&waker) {
+                return item;
+            }
+            park_until(None);
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.pending.len(), Some(self.pending.len()))
+    }
+}
+
+impl<T> ExactSizeIterator for AsCompleted<T> {}
+
+/// [`as_completed`] as a `futures_core::Stream` (the `stream` feature): made by
+/// [`AsCompleted::into_stream`]. A type of its own, so that `StreamExt` and `Iterator`
+/// methods never clash.
+#[cfg(feature = "stream")]
+#[derive(Debug)]
+pub struct CompletedStream<T> {
+    inner: AsCompleted<T>,
+}
+
+#[cfg(feature = "stream")]
+impl<T> AsCompleted<T> {
+    /// The same results as a `futures_core::Stream`, for async code: each poll leaves the
+    /// task's waker with every pending handle, and the first result in wakes it.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use multiproc_pool::{Pool, as_completed};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// let handles: Vec<_> = (0..10).map(|i| pool.submit(square, (i,))).collect();
+    /// let stream = as_completed(handles).into_stream();
+    /// let mut all: Vec<u64> = futures::executor::block_on(stream.map(|(_, r)| r.unwrap()).collect());
+    /// all.sort();
+    /// assert_eq!(all, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_stream(self) -> CompletedStream<T> {
+        CompletedStream { inner: self }
+    }
+}
+
+#[cfg(feature = "stream")]
+impl<T> futures_core::Stream for CompletedStream<T> {
+    type Item = (usize, Result<T, TaskError>);
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Self::Item>> {
+        self.get_mut().inner.poll_any(cx.waker())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.inner.pending.len(), Some(self.inner.pending.len()))
+    }
+}
+
+impl<T> fmt::Debug for AsCompleted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("remaining", &self.pending.len())
+            .finish()
+    }
+}
