@@ -133,11 +133,13 @@ mod fork_start;
 mod forkserver;
 mod function;
 mod identity;
+mod join_future;
 mod launcher;
 mod leave;
 mod logging;
 mod method;
 mod process;
+mod reactor;
 mod registry;
 mod rendezvous;
 mod spawn;
@@ -153,6 +155,7 @@ pub use self::context::{Context, get_context};
 pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
 pub use self::error::{PanicInfo, ProcessError};
 pub use self::function::{FunctionRef, catch_panic};
+pub use self::join_future::JoinFuture;
 pub use self::logging::log_to_stderr;
 pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
