@@ -74,6 +74,9 @@
 //!
 //! * `progress`: `Options::progress_bar(true)`, a progress bar drawn on stderr with
 //!   [indicatif](https://docs.rs/indicatif) while a `map` or `imap` runs.
+//! * `stream`: `futures_core::Stream`s for async code: `IMap::into_stream` (the results of
+//!   `imap`/`imap_unordered`) and `AsCompleted::into_stream` (of [`as_completed`]). Without
+//!   it, [`AsyncResult`] is still a `Future` (no feature needed, no runtime pulled in).
 //!
 //! # Platform support
 //!
@@ -128,5 +131,7 @@ pub use self::error::TaskError;
 pub use self::executor::CompletedStream;
 pub use self::executor::{AsCompleted, ReturnWhen, as_completed, wait};
 pub use self::imap::IMap;
+#[cfg(feature = "stream")]
+pub use self::imap::IMapStream;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};

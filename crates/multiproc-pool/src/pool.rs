@@ -366,7 +366,7 @@ impl Pool {
         A: Portable,
         F::Output: Portable,
         I: IntoIterator<Item = A>,
-        I::IntoIter: 'a,
+        I::IntoIter: Send + 'a,
     {
         self.with(Options::new()).imap(f, iterable)
     }
@@ -388,7 +388,7 @@ impl Pool {
         A: Portable,
         F::Output: Portable,
         I: IntoIterator<Item = A>,
-        I::IntoIter: 'a,
+        I::IntoIter: Send + 'a,
     {
         self.with(Options::new()).imap_unordered(f, iterable)
     }
@@ -750,7 +750,7 @@ impl<'p> Tasks<'p> {
         A: Portable,
         F::Output: Portable,
         I: IntoIterator<Item = A>,
-        I::IntoIter: 'p,
+        I::IntoIter: Send + 'p,
     {
         self.lazy(
             true,
@@ -766,7 +766,7 @@ impl<'p> Tasks<'p> {
         A: Portable,
         F::Output: Portable,
         I: IntoIterator<Item = A>,
-        I::IntoIter: 'p,
+        I::IntoIter: Send + 'p,
     {
         self.lazy(
             false,
@@ -779,7 +779,7 @@ impl<'p> Tasks<'p> {
     where
         R: Portable,
         Args: Portable,
-        It: Iterator<Item = Args> + 'p,
+        It: Iterator<Item = Args> + Send + 'p,
     {
         let shared = self.shared();
         let refused = self.check().err().or_else(|| {
