@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::METHODS;
-use multiproc_pool::{AsyncResult, Pool, ReturnWhen, TaskError, as_completed, wait};
+use multiproc_pool::{AsyncResult, Pool, ReturnWhen, TaskError, wait};
 use multiproc_process::{ExitStatus, StartMethod};
 use multiproc_test_support::watchdog;
 
@@ -246,6 +246,7 @@ fn wait_in_each_mode() {
 #[test]
 fn as_completed_blocking_and_as_a_stream() {
     watchdog(LIMIT, "as_completed", || {
+        use multiproc_pool::as_completed;
         let pool = pool(StartMethod::Forkserver, 3);
         let handles = [400, 1, 200].map(|ms| pool.submit(nap, (ms,)));
         let order: Vec<usize> = as_completed(handles).map(|(i, _)| i).collect();

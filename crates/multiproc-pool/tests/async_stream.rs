@@ -3,16 +3,8 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
-use common::METHODS;
-use multiproc_pool::{IMap, Options, Pool, TaskError};
+use multiproc_pool::{IMap, Pool};
 use multiproc_process::StartMethod;
-use multiproc_test_support::watchdog;
-
-const LIMIT: Duration = Duration::from_secs(120);
 
 fn pool(method: StartMethod) -> Pool {
     Pool::builder()
@@ -24,11 +16,6 @@ fn pool(method: StartMethod) -> Pool {
 
 fn square(x: u64) -> u64 {
     x * x
-}
-
-fn odd_fails(x: u64) -> u64 {
-    assert!(x % 2 == 0, "odd {x}");
-    x
 }
 
 #[test]
@@ -63,8 +50,23 @@ fn size_hint_is_exact_when_the_input_length_is_known() {
 
 #[cfg(feature = "stream")]
 mod stream {
-    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use common::METHODS;
     use futures::StreamExt;
+    use multiproc_pool::{Options, TaskError};
+    use multiproc_test_support::watchdog;
+
+    use super::*;
+
+    const LIMIT: Duration = Duration::from_secs(120);
+
+    fn odd_fails(x: u64) -> u64 {
+        assert!(x % 2 == 0, "odd {x}");
+        x
+    }
 
     #[test]
     fn the_stream_is_send() {

@@ -176,6 +176,8 @@
 //! - `process`, `shared`, `channel`, `pool` (all on by default): the sub-crates, re-exported
 //!   under the same names.
 //! - `progress`: progress bars (indicatif) for the pool's `map` and `imap` families.
+//! - `stream`: `futures_core::Stream`s over the pool's `imap` results and `as_completed`.
+//!   (A pool's `AsyncResult` and `Process::join_async` are futures without any feature.)
 //!
 //! # Platform support
 //!
