@@ -26,12 +26,10 @@ fn nap(ms: u64) -> u64 {
     ms
 }
 
+/// Dies of SIGSEGV (the signal a segmentation fault raises, sent to itself).
 fn segfault() {
-    // SAFETY: none; the point is to die of SIGSEGV.
-    #[allow(unsafe_code)]
-    unsafe {
-        std::ptr::null_mut::<u64>().write_volatile(1)
-    };
+    let _ = multiproc_sys::signal::kill(std::process::id(), 11);
+    std::thread::sleep(Duration::from_secs(60));
 }
 
 fn started<R: multiproc_process::Portable>(mut p: Process<R>) -> Process<R> {
