@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use multiproc::Process;
-use multiproc::channel::{Error, Queue};
+use multiproc::channel::{Queue, QueueError};
 
 const PRODUCERS: u64 = 4;
 const CONSUMERS: usize = 3;
@@ -30,7 +30,7 @@ fn consumer(queue: Queue<(u64, String)>) -> (u64, u64) {
                 checksum =
                     checksum.wrapping_add(i.wrapping_mul(31).wrapping_add(text.len() as u64));
             }
-            Err(Error::Closed) => return (count, checksum),
+            Err(QueueError::Closed) => return (count, checksum),
             Err(err) => panic!("consumer: {err}"),
         }
     }

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use multiproc::pool::TaskError;
+use multiproc::pool::PoolError;
 use multiproc::prelude::*;
 
 fn heading(title: &str) {
@@ -118,7 +118,7 @@ fn main() -> Result<(), multiproc::Error> {
     for (x, result) in pool.chunksize(1).imap(risky, 0..8).enumerate() {
         match result {
             Ok(value) => println!("{x} -> {value}"),
-            Err(error @ (TaskError::Panicked(_) | TaskError::WorkerDied { .. })) => {
+            Err(error @ (PoolError::Panicked(_) | PoolError::WorkerDied { .. })) => {
                 failures += 1;
                 println!("{x} -> error: {error}");
             }

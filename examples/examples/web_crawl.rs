@@ -40,7 +40,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use multiproc::channel::Error as ChannelError;
+use multiproc::channel::QueueError;
 use multiproc::{JoinableQueue, Process, Queue};
 use serde::{Deserialize, Serialize};
 
@@ -515,7 +515,7 @@ fn crawl_worker(todo: JoinableQueue<String>, results: Queue<Fetched>, loopback: 
                     .expect("the results queue is open while URLs are pending");
                 todo.task_done().expect("one task_done per URL taken");
             }
-            Err(ChannelError::Closed) => return fetched,
+            Err(QueueError::Closed) => return fetched,
             Err(err) => panic!("crawler: {err}"),
         }
     }
@@ -555,7 +555,7 @@ fn crawl_in_parallel(
                     bar.set_length(crawl.seen.len() as u64);
                     bar.inc(1);
                 }
-                Err(ChannelError::Empty) => {
+                Err(QueueError::Empty) => {
                     // A crawler leaves only when the queue is closed: one gone now has
                     // crashed, and the URL it held would never be answered.
                     if let Some(gone) = processes.iter().find(|p| !p.is_alive()) {

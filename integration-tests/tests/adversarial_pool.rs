@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use multiproc::pool::{Options, TaskError};
+use multiproc::pool::{Options, PoolError};
 use multiproc::{Pool, StartMethod};
 use multiproc_test_support::{child_pids, fd_count, watchdog};
 
@@ -116,7 +116,7 @@ fn extreme_durations_mean_no_limit_or_one_look() {
             assert!(result.wait_timeout(Duration::MAX), "{method:?}");
             assert_eq!(result.get_timeout(Duration::MAX), Ok(30));
             let slow = pool.apply_async(nap, (300,));
-            assert_eq!(slow.get_timeout(Duration::ZERO), Err(TaskError::NotReady));
+            assert_eq!(slow.get_timeout(Duration::ZERO), Err(PoolError::NotReady));
             assert!(!slow.wait_timeout(Duration::ZERO));
             assert_eq!(slow.get_timeout(Duration::MAX), Ok(300));
             let forever = Options::new().timeout(Duration::MAX).chunksize(1000);
@@ -185,7 +185,7 @@ fn an_initializer_that_always_fails_stops_the_pool() {
                 .initializer(failing_init, (log_path,))
                 .build()
                 .unwrap();
-            let is_init_error = |e: &TaskError| matches!(e, TaskError::Initializer(p) if p.message == "the initializer refuses");
+            let is_init_error = |e: &PoolError| matches!(e, PoolError::Initializer(p) if p.message == "the initializer refuses");
             let pending = pool.map_async(square, 0..20);
             let started = Instant::now();
             while pool.join().is_err() {
@@ -217,7 +217,7 @@ fn a_pool_in_a_forked_child_says_whose_it_is() {
             let pending = pool.apply_async(nap, (200,));
             let mut doomed = Some(pool.map_async(square, 0..10));
             let child = multiproc_test_support::fork(|| {
-                let wrong = |e: TaskError| {
+                let wrong = |e: PoolError| {
                     let text = e.to_string();
                     assert!(
                         text.contains(&format!("this pool belongs to process {owner}")),
@@ -253,19 +253,19 @@ fn sizes_and_deaths_in_a_chunk_follow_cpython() {
             let pool = pool(method, 2);
             assert!(matches!(
                 pool.chunksize(0).map(square, 0..3),
-                Err(TaskError::InvalidArgument { .. })
+                Err(PoolError::InvalidArgument { .. })
             ));
             let mut zero = pool.chunksize(0).imap(square, 0..3);
             assert!(matches!(
                 zero.next(),
-                Some(Err(TaskError::InvalidArgument { .. }))
+                Some(Err(PoolError::InvalidArgument { .. }))
             ));
             assert!(zero.next().is_none());
             let results: Vec<_> = pool.chunksize(8).imap(abort_on_13, 0..24).collect();
             for (i, result) in results.iter().enumerate() {
                 if i == 13 {
                     assert!(
-                        matches!(result, Err(TaskError::WorkerDied { .. })),
+                        matches!(result, Err(PoolError::WorkerDied { .. })),
                         "{method:?}: {result:?}"
                     );
                 } else {

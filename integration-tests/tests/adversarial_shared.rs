@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use multiproc::process::{StartMethod, get_context};
 use multiproc::shared::words::{Acquire, LockWord};
 use multiproc::shared::{
-    Array, Barrier, BoundedSemaphore, Condition, Error, Event, Lock, RLock, Segment, Semaphore,
-    SharedMemory, Value,
+    Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Segment, Semaphore,
+    SharedError, SharedMemory, Value,
 };
 use multiproc_sys::rlimit::Limit;
 use multiproc_test_support::{child_pids, fd_count, watchdog};
@@ -191,7 +191,7 @@ fn class7_live_owner_is_not_taken_over_and_dead_one_is() {
             child.start().unwrap();
             child.join_timeout(LONG).unwrap();
             assert!(
-                matches!(lock.acquire_timeout(LONG), Err(Error::OwnerDied)),
+                matches!(lock.acquire_timeout(LONG), Err(SharedError::OwnerDied)),
                 "{method:?}"
             );
             lock.release().unwrap();
@@ -300,7 +300,7 @@ fn class11_planted_symlink_is_refused() {
         let contents = std::fs::read(&victim).unwrap();
         std::fs::remove_file(&victim).unwrap();
         match attached {
-            Err(Error::Refused { reason, .. }) => assert!(reason.contains("symbolic link")),
+            Err(SharedError::Refused { reason, .. }) => assert!(reason.contains("symbolic link")),
             other => panic!("attach through a symlink: {other:?}"),
         }
         assert!(created.is_err(), "create over a symlink: {created:?}");
@@ -324,7 +324,9 @@ fn class11_block_of_another_user_is_refused() {
         let attached = SharedMemory::attach(&name);
         std::fs::remove_file(&path).unwrap();
         match attached {
-            Err(Error::Refused { reason, .. }) => assert!(reason.contains("65534"), "{reason}"),
+            Err(SharedError::Refused { reason, .. }) => {
+                assert!(reason.contains("65534"), "{reason}")
+            }
             other => panic!("attach to another user's block: {other:?}"),
         }
     });
@@ -332,7 +334,10 @@ fn class11_block_of_another_user_is_refused() {
 
 /// A block passed to a child after a symlink replaced it: the child refuses to attach.
 fn attach_in_child(name: String) -> bool {
-    matches!(SharedMemory::attach(&name), Err(Error::Refused { .. }))
+    matches!(
+        SharedMemory::attach(&name),
+        Err(SharedError::Refused { .. })
+    )
 }
 
 #[test]

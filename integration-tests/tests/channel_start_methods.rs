@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use multiproc::channel::{Connection, Error, JoinableQueue, Pipe, Queue, wait};
+use multiproc::channel::{Connection, JoinableQueue, Pipe, Queue, QueueError, wait};
 use multiproc::process::{StartMethod, get_context};
 
 const METHODS: [StartMethod; 3] = [
@@ -57,7 +57,7 @@ fn consume(queue: Queue<u64>) -> Vec<u64> {
     loop {
         match queue.get_timeout(LONG) {
             Ok(item) => taken.push(item),
-            Err(Error::Closed) => return taken,
+            Err(QueueError::Closed) => return taken,
             Err(err) => panic!("consumer: {err}"),
         }
     }

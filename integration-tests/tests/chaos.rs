@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use multiproc::pool::TaskError;
-use multiproc::process::ExitStatus;
+use multiproc::pool::PoolError;
+use multiproc::process::ExitReason;
 use multiproc::{Pool, Process, Queue, StartMethod, Value};
 use multiproc_test_support::{child_pids, fd_count, send_signal, watchdog};
 
@@ -119,10 +119,10 @@ fn run_chaos(method: StartMethod) {
                 ok += 1;
                 results.put(value).unwrap();
             }
-            Err(TaskError::WorkerDied { status }) => {
+            Err(PoolError::WorkerDied { status }) => {
                 assert_eq!(
                     status,
-                    Some(ExitStatus::Signal(libc::SIGKILL)),
+                    Some(ExitReason::Signal(libc::SIGKILL)),
                     "{method}: item {index}"
                 );
                 died += 1;

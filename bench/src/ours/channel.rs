@@ -1,7 +1,7 @@
 //! `multiproc-channel`: `Queue` and `Pipe` throughput, and round-trip latency. Every child
 //! is fork-started, as on the Python side.
 
-use multiproc::channel::{self, Connection, Pipe, Queue};
+use multiproc::channel::{self, Connection, Pipe, PipeWriter, Queue};
 use multiproc::process::{StartMethod, Target, get_context};
 
 use super::fail;
@@ -27,12 +27,12 @@ fn put_mib_bytes(queue: Queue<Vec<u8>>, n: u64) -> bool {
 }
 
 /// Child target: send `0..n`.
-fn send_items(conn: Connection<u64>, n: u64) -> bool {
+fn send_items(conn: PipeWriter<u64>, n: u64) -> bool {
     (0..n).all(|i| conn.send(i).is_ok())
 }
 
 /// Child target: send `n` byte messages of 1 MiB.
-fn send_mib_messages(conn: Connection<u64>, n: u64) -> bool {
+fn send_mib_messages(conn: PipeWriter<u64>, n: u64) -> bool {
     let payload = vec![7u8; MIB];
     (0..n).all(|_| conn.send_bytes(&payload).is_ok())
 }
@@ -88,7 +88,7 @@ pub(crate) fn queue_1mib_bytes(params: &Params) -> Outcome {
 }
 
 /// How the parent takes an item: `Queue::get` or `Queue::get_bytes`.
-type Take = fn(&Queue<Vec<u8>>) -> Result<Vec<u8>, channel::Error>;
+type Take = fn(&Queue<Vec<u8>>) -> Result<Vec<u8>, channel::QueueError>;
 
 /// A fork-started `producer` puts `n` items of 1 MiB; the parent takes them with `get`.
 fn move_mib_items<F>(params: &Params, producer: F, get: Take) -> Outcome

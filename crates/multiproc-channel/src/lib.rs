@@ -23,9 +23,9 @@
 //! for i in 0..10 {
 //!     queue.put(i)?;
 //! }
-//! assert_eq!(queue.qsize(), 10);
+//! assert_eq!(queue.len(), 10);
 //! assert_eq!((0..10).map(|_| queue.get().unwrap()).sum::<u64>(), 45);
-//! # Ok::<(), multiproc_channel::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Feature flags
@@ -49,8 +49,8 @@
 //!   process with a failed allocation. A connection therefore peeks at each record's header
 //!   (`MSG_PEEK`) before ipc-channel reads it, and refuses a message above its maximum
 //!   ([`Connection::with_max_message_size`], default [`DEFAULT_MAX_MESSAGE_SIZE`], 64 MiB)
-//!   with [`Error::MessageTooLarge`], and a header that does not add up with
-//!   [`Error::Decode`]; the record is dropped unread and the connection keeps working.
+//!   with [`PipeError::MessageTooLarge`], and a header that does not add up with
+//!   [`PipeError::Decode`]; the record is dropped unread and the connection keeps working.
 //!   Within the limit, what remains is ipc-channel's: a message announced within the limit
 //!   is reserved in full before its bytes arrive (at most the maximum), and a peer that
 //!   sends the first part of a large message and never the rest blocks a receive without
@@ -61,7 +61,7 @@
 //!   anything is allocated; handshake frames are at most 256 bytes; handshakes run
 //!   concurrently, each within its timeout, at most [`MAX_PENDING_HANDSHAKES`] at once.
 //! * **Queues**: the ring's lengths and positions are checked against the segment, and a
-//!   corrupt ring poisons the queue ([`Error::Corrupt`]). Items are decoded by postcard,
+//!   corrupt ring poisons the queue ([`QueueError::Corrupt`]). Items are decoded by postcard,
 //!   which never reserves more than the input can hold (serde caps a sequence's
 //!   preallocation at 1 MiB), under the decode guard.
 //!
@@ -79,7 +79,7 @@
 //! parent.send("ping".to_owned())?;
 //! println!("{}", parent.recv()?);
 //! # drop(child);
-//! # Ok::<(), multiproc_channel::Error>(())
+//! # Ok::<(), multiproc_channel::PipeError>(())
 //! ```
 //!
 //! A bounded queue between producer and consumer processes: see
@@ -94,6 +94,7 @@ mod frame;
 mod guard;
 mod listener;
 mod pipe;
+mod pipe_end;
 mod queue;
 mod record;
 mod ring;
@@ -101,12 +102,13 @@ mod ring;
 mod sys;
 mod wait;
 
-pub use self::error::{Error, SendError};
+pub use self::error::{ListenerError, PipeError, QueueError, SendError};
 pub use self::listener::{
     Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, Listener,
     MAX_PENDING_HANDSHAKES, SocketConnection,
 };
 pub use self::pipe::{Connection, Pipe};
+pub use self::pipe_end::{PipeReader, PipeWriter};
 pub use self::queue::{JoinableQueue, Queue, SimpleQueue};
 pub use self::wait::{Waitable, wait};
 

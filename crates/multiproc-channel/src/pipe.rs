@@ -12,17 +12,19 @@ use multiproc_sys::time::{deadline_after, remaining};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, SendError};
+use crate::error::{PipeError, SendError};
 use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
 use crate::guard::guard_decode;
 use crate::listener::DEFAULT_MAX_MESSAGE_SIZE;
+use crate::pipe_end::{PipeReader, PipeWriter};
 use crate::record::{self, Next};
 use crate::sys::{self, Receiver};
 
-/// Creates connected [`Connection`]s, like Python's `multiprocessing.Pipe`.
+/// Creates connected pipe ends, like Python's `multiprocessing.Pipe`.
 ///
-/// `Pipe::<T>::new()` is `Pipe(duplex=False)`: it returns `(reader, writer)`.
-/// [`Pipe::duplex`] is `Pipe()`: two ends that both send and receive.
+/// `Pipe::<T>::new()` is `Pipe(duplex=False)`: it returns a typed `(PipeReader, PipeWriter)`,
+/// so the two ends cannot be swapped by mistake. [`Pipe::duplex`] is `Pipe()`: two
+/// [`Connection`]s that both send and receive.
 ///
 /// # Examples
 ///
@@ -32,7 +34,7 @@ use crate::sys::{self, Receiver};
 /// let (reader, writer) = Pipe::<String>::new()?;
 /// writer.send("hello".to_owned())?;
 /// assert_eq!(reader.recv()?, "hello");
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), multiproc_channel::PipeError>(())
 /// ```
 #[doc(alias = "multiprocessing.Pipe")]
 pub struct Pipe<T>(PhantomData<fn(T) -> T>);
@@ -44,7 +46,8 @@ impl<T> fmt::Debug for Pipe<T> {
 }
 
 impl<T: Serialize + DeserializeOwned> Pipe<T> {
-    /// A one-way pipe: `(reader, writer)`, as Python's `Pipe(duplex=False)`.
+    /// A one-way pipe: `(reader, writer)`, as Python's `Pipe(duplex=False)`. The ends are
+    /// typed: a [`PipeReader`] only receives and a [`PipeWriter`] only sends.
     ///
     /// # Examples
     ///
@@ -54,15 +57,14 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     /// let (reader, writer) = Pipe::<u64>::new()?;
     /// writer.send(7)?;
     /// assert_eq!(reader.recv()?, 7);
-    /// assert!(reader.send(1).is_err()); // the reading end cannot send
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
     #[allow(clippy::new_ret_no_self)]
-    pub fn new() -> Result<(Connection<T>, Connection<T>), Error> {
+    pub fn new() -> Result<(PipeReader<T>, PipeWriter<T>), PipeError> {
         let (sender, receiver) = ipc::channel::<Received<T>>()?;
         Ok((
-            Connection::from_parts(None, Some(receiver)),
-            Connection::from_parts(Some(sender.to_opaque()), None),
+            PipeReader::new(Connection::from_parts(None, Some(receiver))),
+            PipeWriter::new(Connection::from_parts(Some(sender.to_opaque()), None)),
         ))
     }
 
@@ -77,9 +79,9 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     /// left.send(1)?;
     /// right.send(right.recv()? + 1)?;
     /// assert_eq!(left.recv()?, 2);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
-    pub fn duplex() -> Result<(Connection<T>, Connection<T>), Error> {
+    pub fn duplex() -> Result<(Connection<T>, Connection<T>), PipeError> {
         let (left_sender, right_receiver) = ipc::channel::<Received<T>>()?;
         let (right_sender, left_receiver) = ipc::channel::<Received<T>>()?;
         Ok((
@@ -94,7 +96,7 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
 /// Messages are values of `T` ([`send`](Self::send) / [`recv`](Self::recv)) or raw bytes
 /// ([`send_bytes`](Self::send_bytes) / [`recv_bytes`](Self::recv_bytes)). A value may carry
 /// handles: another `Connection`, a `Queue`, shared memory, or raw ipc-channel ends (at
-/// most 61 per message, see [`Error::TooManyHandles`]).
+/// most 61 per message, see [`PipeError::TooManyHandles`]).
 ///
 /// A `Connection` is `Serialize`/`Deserialize`, so it passes to a child as a `Process`
 /// argument under every start method, or travels inside a message on another pipe.
@@ -102,7 +104,7 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
 /// drop the original. A plain (non-ipc) serialization, such as putting it into a
 /// [`Queue`](crate::Queue), is refused with an error because the fd cannot travel there.
 ///
-/// A closed or dead peer gives [`Error::Closed`], never a hang or a panic. Sends block
+/// A closed or dead peer gives [`PipeError::Closed`], never a hang or a panic. Sends block
 /// while the peer has ~208 KiB unread (the kernel socket buffer).
 ///
 /// A `Connection` is `Send` but not `Sync`: one thread receives at a time, as with Python.
@@ -118,7 +120,7 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
 /// let (a, b) = Pipe::<Vec<u8>>::duplex()?;
 /// a.send_bytes(b"ping")?;
 /// assert_eq!(b.recv_bytes()?, b"ping");
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), multiproc_channel::PipeError>(())
 /// ```
 #[doc(alias = "multiprocessing.connection.Connection")]
 pub struct Connection<T> {
@@ -144,21 +146,21 @@ impl<T> fmt::Debug for Connection<T> {
     }
 }
 
-fn closed_or_io(err: io::Error) -> Error {
+fn closed_or_io(err: io::Error) -> PipeError {
     match err.kind() {
         io::ErrorKind::BrokenPipe
         | io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::NotConnected => Error::Closed,
-        _ => Error::Io(err),
+        | io::ErrorKind::NotConnected => PipeError::Closed,
+        _ => PipeError::Io(err),
     }
 }
 
-fn from_ipc(err: IpcError) -> Error {
+fn from_ipc(err: IpcError) -> PipeError {
     match err {
-        IpcError::Disconnected => Error::Closed,
+        IpcError::Disconnected => PipeError::Closed,
         IpcError::Io(err) => closed_or_io(err),
-        IpcError::SerializationError(err) => Error::Decode(err.to_string()),
+        IpcError::SerializationError(err) => PipeError::Decode(err.to_string()),
     }
 }
 
@@ -177,22 +179,22 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 
     /// Sets the largest message this end receives, in encoded bytes (default
     /// [`DEFAULT_MAX_MESSAGE_SIZE`], 64 MiB). A larger one is refused with
-    /// [`Error::MessageTooLarge`] before anything is allocated for it; it is dropped unread
+    /// [`PipeError::MessageTooLarge`] before anything is allocated for it; it is dropped unread
     /// and the connection stays usable. The setting travels with the connection to another
     /// process.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Pipe};
+    /// use multiproc_channel::{PipeError, Pipe};
     ///
     /// let (reader, writer) = Pipe::<Vec<u8>>::new()?;
     /// let reader = reader.with_max_message_size(1024);
     /// writer.send_bytes(&[0; 4096])?;
     /// writer.send_bytes(b"small")?;
-    /// assert!(matches!(reader.recv_bytes(), Err(Error::MessageTooLarge { max: 1024, .. })));
+    /// assert!(matches!(reader.recv_bytes(), Err(PipeError::MessageTooLarge { max: 1024, .. })));
     /// assert_eq!(reader.recv_bytes()?, b"small");
-    /// # Ok::<(), Error>(())
+    /// # Ok::<(), PipeError>(())
     /// ```
     pub fn with_max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
@@ -204,10 +206,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// # Examples
     ///
     /// ```
-    /// let (mut reader, _writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// let (mut reader, _writer) = multiproc_channel::Pipe::<u8>::duplex()?;
     /// reader.set_max_message_size(1 << 20);
     /// assert_eq!(reader.max_message_size(), 1 << 20);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
     pub fn set_max_message_size(&mut self, bytes: usize) {
         self.max_message_size = bytes;
@@ -220,36 +222,36 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// ```
     /// let (reader, _writer) = multiproc_channel::Pipe::<u8>::new()?;
     /// assert_eq!(reader.max_message_size(), multiproc_channel::DEFAULT_MAX_MESSAGE_SIZE);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
     pub fn max_message_size(&self) -> usize {
         self.max_message_size
     }
 
-    fn receiver(&self) -> Result<&Receiver<Received<T>>, Error> {
+    fn receiver(&self) -> Result<&Receiver<Received<T>>, PipeError> {
         match &self.receiver {
             Some(receiver) => Ok(receiver),
-            None if self.sender.is_some() => Err(Error::WrongDirection("write-only")),
-            None => Err(Error::Closed),
+            None if self.sender.is_some() => Err(PipeError::WrongDirection("write-only")),
+            None => Err(PipeError::Closed),
         }
     }
 
-    fn send_frame(&self, frame: FrameOut<'_, T>) -> Result<(), Error> {
+    fn send_frame(&self, frame: FrameOut<'_, T>) -> Result<(), PipeError> {
         let sender = match &self.sender {
             Some(sender) => sender.clone().to::<FrameOut<'_, T>>(),
-            None if self.receiver.is_some() => return Err(Error::WrongDirection("read-only")),
-            None => return Err(Error::Closed),
+            None if self.receiver.is_some() => return Err(PipeError::WrongDirection("read-only")),
+            None => return Err(PipeError::Closed),
         };
         match sender.send(frame) {
             Ok(()) => Ok(()),
             Err(IpcError::SerializationError(err)) => {
                 frame::drain_stale_handles();
                 Err(match frame::take_too_many_handles() {
-                    Some(count) => Error::TooManyHandles {
+                    Some(count) => PipeError::TooManyHandles {
                         count,
                         max: MAX_HANDLES,
                     },
-                    None => Error::Encode(err.to_string()),
+                    None => PipeError::Encode(err.to_string()),
                 })
             }
             Err(err) => Err(from_ipc(err)),
@@ -272,9 +274,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// let err = writer.send((2, "two".into())).unwrap_err();
     /// assert!(err.is_closed());
     /// assert_eq!(err.into_inner().1, "two");
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
-    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+    pub fn send(&self, value: T) -> Result<(), SendError<T, PipeError>> {
         match self.send_frame(FrameOut::Value(&value)) {
             Ok(()) => Ok(()),
             Err(error) => Err(SendError::new(value, error)),
@@ -291,9 +293,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// let (reader, writer) = Pipe::<()>::new()?;
     /// writer.send_bytes(&[1, 2, 3])?;
     /// assert_eq!(reader.recv_bytes()?, [1, 2, 3]);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
-    pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+    pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), PipeError> {
         self.send_frame(FrameOut::Bytes(bytes))
     }
 
@@ -307,10 +309,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// returns at once. A receiver has one reader, so nothing takes the record in between;
     /// `try_recv` is never used because it flips `O_NONBLOCK` on the open file
     /// description, which a forked copy of this end would share (deps.md §1.7).
-    fn fetch(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, Error> {
+    fn fetch(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, PipeError> {
         let receiver = self.receiver()?;
         let Some(fd) = receiver.fd() else {
-            return Err(Error::Io(io::Error::other(
+            return Err(PipeError::Io(io::Error::other(
                 "this connection's receiving end was moved into a message, or its descriptor \
                  is unknown (ipc-channel other than 0.23)",
             )));
@@ -332,20 +334,20 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         // ipc-channel indexes handle lists without bounds checks on malformed input;
         // the guard turns such a panic into a decode error, without printing it.
         let result = guard_decode(|| receiver.get().recv().map(Some).map_err(from_ipc));
-        result.unwrap_or_else(|message| Err(Error::Decode(message)))
+        result.unwrap_or_else(|message| Err(PipeError::Decode(message)))
     }
 
-    fn next_message(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, Error> {
+    fn next_message(&self, timeout: Option<Duration>) -> Result<Option<Received<T>>, PipeError> {
         if let Some(message) = self.pending.borrow_mut().take() {
             return Ok(Some(message));
         }
         self.fetch(timeout)
     }
 
-    fn into_value(message: Received<T>) -> Result<T, Error> {
+    fn into_value(message: Received<T>) -> Result<T, PipeError> {
         match message {
             Received::Value(value) => Ok(value),
-            Received::Copied(_) => Err(Error::Decode(
+            Received::Copied(_) => Err(PipeError::Decode(
                 "internal: a message was received into a caller's buffer".into(),
             )),
             // Python's recv() unpickles whatever bytes arrive; ours decodes postcard. Raw
@@ -356,7 +358,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
                 guard_decode(|| postcard::from_bytes(&bytes).map_err(|err| err.to_string()))
                     .and_then(|decoded| decoded)
                     .map_err(|err| {
-                        Error::Decode(format!(
+                        PipeError::Decode(format!(
                             "{} bytes sent with send_bytes do not decode as {}: {err}",
                             bytes.len(),
                             std::any::type_name::<T>()
@@ -369,7 +371,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// Receives a value, blocking until one arrives, like Python's `Connection.recv`.
     ///
     /// A message sent with [`send_bytes`](Self::send_bytes) is decoded from postcard;
-    /// bytes that do not decode give [`Error::Decode`].
+    /// bytes that do not decode give [`PipeError::Decode`].
     ///
     /// # Examples
     ///
@@ -379,33 +381,35 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// let (reader, writer) = Pipe::<Option<f64>>::new()?;
     /// writer.send(Some(2.5))?;
     /// assert_eq!(reader.recv()?, Some(2.5));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
-    pub fn recv(&self) -> Result<T, Error> {
-        let message = self.next_message(None)?.ok_or(Error::Closed)?;
+    pub fn recv(&self) -> Result<T, PipeError> {
+        let message = self.next_message(None)?.ok_or(PipeError::Closed)?;
         Self::into_value(message)
     }
 
-    /// Receives a value, waiting at most `timeout`; [`Error::Timeout`] if none came.
+    /// Receives a value, waiting at most `timeout`; [`PipeError::Timeout`] if none came.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Pipe};
+    /// use multiproc_channel::{PipeError, Pipe};
     /// use std::time::Duration;
     ///
     /// let (reader, _writer) = Pipe::<u8>::new()?;
-    /// assert!(matches!(reader.recv_timeout(Duration::from_millis(5)), Err(Error::Timeout)));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(matches!(reader.recv_timeout(Duration::from_millis(5)), Err(PipeError::Timeout)));
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
-    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, Error> {
-        let message = self.next_message(Some(timeout))?.ok_or(Error::Timeout)?;
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, PipeError> {
+        let message = self
+            .next_message(Some(timeout))?
+            .ok_or(PipeError::Timeout)?;
         Self::into_value(message)
     }
 
     /// Receives a bytes message, like Python's `Connection.recv_bytes`.
     ///
-    /// A message sent with [`send`](Self::send) gives [`Error::UnexpectedKind`] and stays
+    /// A message sent with [`send`](Self::send) gives [`PipeError::UnexpectedKind`] and stays
     /// queued for [`recv`](Self::recv).
     ///
     /// # Examples
@@ -416,17 +420,17 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// let (reader, writer) = Pipe::<()>::new()?;
     /// writer.send_bytes(b"abc")?;
     /// assert_eq!(reader.recv_bytes()?, b"abc");
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
-    pub fn recv_bytes(&self) -> Result<Vec<u8>, Error> {
-        match self.next_message(None)?.ok_or(Error::Closed)? {
+    pub fn recv_bytes(&self) -> Result<Vec<u8>, PipeError> {
+        match self.next_message(None)?.ok_or(PipeError::Closed)? {
             Received::Bytes(bytes) => Ok(bytes),
-            Received::Copied(_) => Err(Error::Decode(
+            Received::Copied(_) => Err(PipeError::Decode(
                 "internal: a message was received into a caller's buffer".into(),
             )),
             other => {
                 *self.pending.borrow_mut() = Some(other);
-                Err(Error::UnexpectedKind {
+                Err(PipeError::UnexpectedKind {
                     expected: "bytes",
                     received: "value",
                 })
@@ -438,32 +442,32 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// `Connection.recv_bytes_into`.
     ///
     /// If `buf` is too small, the message is kept for the next receive and the error
-    /// [`Error::BufferTooSmall`] says how many bytes it needs.
+    /// [`PipeError::BufferTooSmall`] says how many bytes it needs.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Pipe};
+    /// use multiproc_channel::{PipeError, Pipe};
     ///
     /// let (reader, writer) = Pipe::<()>::new()?;
     /// writer.send_bytes(b"twelve bytes")?;
     /// let mut small = [0u8; 4];
     /// match reader.recv_bytes_into(&mut small) {
-    ///     Err(Error::BufferTooSmall { needed, .. }) => assert_eq!(needed, 12),
+    ///     Err(PipeError::BufferTooSmall { needed, .. }) => assert_eq!(needed, 12),
     ///     other => panic!("{other:?}"),
     /// }
     /// let mut big = [0u8; 64];
     /// let n = reader.recv_bytes_into(&mut big)?;
     /// assert_eq!(&big[..n], b"twelve bytes");
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
-    pub fn recv_bytes_into(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    pub fn recv_bytes_into(&self, buf: &mut [u8]) -> Result<usize, PipeError> {
         let pending = self.pending.borrow_mut().take();
         let message = match pending {
             Some(message) => message,
             // Straight off the socket: a bytes payload that fits is copied from the
             // received message into `buf` while it is decoded (no intermediate Vec).
-            None => sys::with_sink(buf, || self.fetch(None))?.ok_or(Error::Closed)?,
+            None => sys::with_sink(buf, || self.fetch(None))?.ok_or(PipeError::Closed)?,
         };
         let error = match &message {
             Received::Copied(len) => return Ok(*len),
@@ -471,11 +475,11 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
                 buf[..bytes.len()].copy_from_slice(bytes);
                 return Ok(bytes.len());
             }
-            Received::Bytes(bytes) => Error::BufferTooSmall {
+            Received::Bytes(bytes) => PipeError::BufferTooSmall {
                 needed: bytes.len(),
                 capacity: buf.len(),
             },
-            Received::Value(_) => Error::UnexpectedKind {
+            Received::Value(_) => PipeError::UnexpectedKind {
                 expected: "bytes",
                 received: "value",
             },
@@ -487,7 +491,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// Whether a message is ready, waiting at most `timeout` (`None`: until one arrives or
     /// the peer closes), like Python's `Connection.poll`.
     ///
-    /// A closed peer counts as ready (the next receive returns [`Error::Closed`] at once),
+    /// A closed peer counts as ready (the next receive returns [`PipeError::Closed`] at once),
     /// as in Python. ipc-channel exposes no fd to poll, so this receives the message into
     /// the connection's one-message buffer, where the next receive finds it.
     ///
@@ -502,9 +506,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// writer.send(1)?;
     /// assert!(reader.poll(Some(Duration::from_secs(5)))?);
     /// assert_eq!(reader.recv()?, 1);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
-    pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+    pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, PipeError> {
         if self.pending.borrow().is_some() {
             return Ok(true);
         }
@@ -514,7 +518,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
                 Ok(true)
             }
             Ok(None) => Ok(false),
-            Err(Error::Closed) => Ok(true),
+            Err(PipeError::Closed) => Ok(true),
             Err(err) => Err(err),
         }
     }
@@ -525,18 +529,18 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     }
 
     /// Closes both directions, like Python's `Connection.close`; later calls give
-    /// [`Error::Closed`]. Dropping the connection does the same.
+    /// [`PipeError::Closed`]. Dropping the connection does the same.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Pipe};
+    /// use multiproc_channel::{PipeError, Pipe};
     ///
     /// let (mut reader, writer) = Pipe::<u8>::new()?;
     /// reader.close();
     /// assert!(writer.send(1).unwrap_err().is_closed());
-    /// assert!(matches!(reader.recv(), Err(Error::Closed)));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(matches!(reader.recv(), Err(PipeError::Closed)));
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
     pub fn close(&mut self) {
         self.sender = None;
@@ -555,7 +559,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// assert!(!reader.closed());
     /// reader.close();
     /// assert!(reader.closed());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
     pub fn closed(&self) -> bool {
         self.sender.is_none() && self.receiver.is_none()
@@ -567,8 +571,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// ```
     /// let (reader, writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// let (reader, writer) = (reader.into_connection(), writer.into_connection());
     /// assert!(reader.readable() && !writer.readable());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
     pub fn readable(&self) -> bool {
         self.receiver.is_some()
@@ -580,8 +585,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// ```
     /// let (reader, writer) = multiproc_channel::Pipe::<u8>::new()?;
+    /// let (reader, writer) = (reader.into_connection(), writer.into_connection());
     /// assert!(writer.writable() && !reader.writable());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::PipeError>(())
     /// ```
     pub fn writable(&self) -> bool {
         self.sender.is_some()

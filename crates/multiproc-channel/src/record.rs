@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use ipc_channel::platform::OsIpcSender;
 use multiproc_sys::seqpacket::{self, Peeked};
 
-use crate::error::Error;
+use crate::error::PipeError;
 
 const WORD: usize = std::mem::size_of::<usize>();
 /// The record header: the record's length, then the message's.
@@ -44,32 +44,32 @@ fn word(bytes: &[u8]) -> usize {
 }
 
 /// Why a record with this header must not reach ipc-channel, if it must not.
-pub(crate) fn refuse(record_len: usize, head: &[u8; HEADER], max: usize) -> Option<Error> {
+pub(crate) fn refuse(record_len: usize, head: &[u8; HEADER], max: usize) -> Option<PipeError> {
     if record_len < HEADER {
-        return Some(Error::Decode(format!(
+        return Some(PipeError::Decode(format!(
             "a {record_len}-byte record is shorter than a message header"
         )));
     }
     let (fragment, total) = (word(&head[..WORD]), word(&head[WORD..]));
     let payload = record_len - HEADER;
     if fragment != record_len {
-        return Some(Error::Decode(format!(
+        return Some(PipeError::Decode(format!(
             "a {record_len}-byte record announces itself as {fragment} bytes"
         )));
     }
     if payload > OsIpcSender::get_max_fragment_size() {
-        return Some(Error::Decode(format!(
+        return Some(PipeError::Decode(format!(
             "a {record_len}-byte record is larger than any sender makes"
         )));
     }
     if total > max {
-        return Some(Error::MessageTooLarge {
+        return Some(PipeError::MessageTooLarge {
             size: u64::try_from(total).unwrap_or(u64::MAX),
             max,
         });
     }
     if total < payload {
-        return Some(Error::Decode(format!(
+        return Some(PipeError::Decode(format!(
             "a message of {total} bytes cannot carry a {payload}-byte first part"
         )));
     }
@@ -89,7 +89,7 @@ pub(crate) fn check_next(
     fd: BorrowedFd<'_>,
     max: usize,
     deadline: Option<Instant>,
-) -> Result<Next, Error> {
+) -> Result<Next, PipeError> {
     let mut head = [0u8; HEADER];
     let len = match seqpacket::peek(fd, &mut head)? {
         Peeked::Record { len } => len,
@@ -120,7 +120,7 @@ pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// Drops records from `fd` until its peer closes it, or one of the limits of
 /// [`check_next`] is reached.
-fn drain(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<(), Error> {
+fn drain(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<(), PipeError> {
     let limit = multiproc_sys::time::deadline_after(Some(DRAIN_LIMIT));
     let end = match (deadline, limit) {
         (Some(a), Some(b)) => Some(a.min(b)),

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::error::PipeError;
 use crate::pipe::Connection;
+use crate::pipe_end::PipeReader;
 use crate::queue::{JoinableQueue, Queue, SimpleQueue};
 
 /// Something [`wait`] can watch: a [`Connection`], a queue, or any pollable fd such as a
@@ -26,7 +27,7 @@ use crate::queue::{JoinableQueue, Queue, SimpleQueue};
 /// let stdin = std::io::stdin();
 /// let objects: [Waitable<'_>; 3] = [(&reader).into(), (&queue).into(), Waitable::fd(&stdin)];
 /// # let _ = objects;
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Waitable<'a>(Kind<'a>);
 
@@ -100,6 +101,12 @@ impl<'a, T: Serialize + DeserializeOwned> From<&'a Connection<T>> for Waitable<'
     }
 }
 
+impl<'a, T: Serialize + DeserializeOwned> From<&'a PipeReader<T>> for Waitable<'a> {
+    fn from(reader: &'a PipeReader<T>) -> Self {
+        reader.as_connection().into()
+    }
+}
+
 impl<'a, T: Serialize + DeserializeOwned + 'static> From<&'a Queue<T>> for Waitable<'a> {
     fn from(queue: &'a Queue<T>) -> Self {
         Waitable(Kind::Probe(queue))
@@ -142,10 +149,10 @@ impl<'a, T: Serialize + DeserializeOwned + 'static> From<&'a JoinableQueue<T>> f
 /// queue.put(1)?;
 /// assert_eq!(wait(&[(&reader).into(), (&queue).into()], None)?, [1]);
 /// # drop(writer);
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[doc(alias = "multiprocessing.connection.wait")]
-pub fn wait(objects: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<usize>, Error> {
+pub fn wait(objects: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<usize>, PipeError> {
     let deadline = multiproc_sys::time::deadline_after(timeout);
     let fds: Vec<(usize, BorrowedFd<'_>)> = objects
         .iter()

@@ -30,7 +30,7 @@ fn ten_thousand_create_drop_cycles_leak_no_fds() {
     for i in 0..10_000 {
         queue.put(i).unwrap();
     }
-    assert_eq!(queue.qsize(), 10_000);
+    assert_eq!(queue.len(), 10_000);
     assert_eq!(fd_count(), before);
     for i in 0..10_000 {
         assert_eq!(queue.get().unwrap(), i);

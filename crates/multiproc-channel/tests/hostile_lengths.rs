@@ -17,7 +17,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use multiproc_channel::{Connection, Error, Pipe, Queue};
+use multiproc_channel::{Pipe, PipeError, PipeReader, PipeWriter, Queue, QueueError};
 use multiproc_test_support::{fd_count, rss_kib, watchdog};
 use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
 
@@ -87,7 +87,7 @@ fn raw_record(
     let _ = rustix::net::sendmsg(socket, &iov, &mut control, SendFlags::DONTWAIT);
 }
 
-fn hostile_pipe() -> (Connection<Vec<u8>>, Connection<Vec<u8>>, Vec<OwnedFd>) {
+fn hostile_pipe() -> (PipeReader<Vec<u8>>, PipeWriter<Vec<u8>>, Vec<OwnedFd>) {
     let ((reader, writer), sockets) = with_new_sockets(|| Pipe::<Vec<u8>>::new().unwrap());
     assert_eq!(sockets.len(), 2, "a pipe is one socket pair");
     (reader, writer, sockets)
@@ -108,7 +108,7 @@ fn a_claim_of_2_62_bytes_is_refused_without_allocating() {
         }
         writer.send_bytes(b"after").unwrap();
         match reader.recv_bytes() {
-            Err(Error::MessageTooLarge { size, max }) => {
+            Err(PipeError::MessageTooLarge { size, max }) => {
                 assert_eq!(size, 1 << 62);
                 assert_eq!(max, multiproc_channel::DEFAULT_MAX_MESSAGE_SIZE);
             }
@@ -145,7 +145,7 @@ fn headers_that_do_not_add_up_are_decode_errors() {
         writer.send_bytes(b"still here").unwrap();
         for round in 0..4 {
             match reader.recv_bytes() {
-                Err(Error::Decode(_)) => {}
+                Err(PipeError::Decode(_)) => {}
                 other => panic!("round {round}: expected a decode error, got {other:?}"),
             }
         }
@@ -160,7 +160,7 @@ fn the_maximum_is_configurable_and_travels_with_the_connection() {
         let (reader, writer) = Pipe::<Vec<u8>>::new().unwrap();
         let reader = reader.with_max_message_size(1000);
         // Across a message: the limit comes along.
-        let (carrier_rx, carrier_tx) = Pipe::<Connection<Vec<u8>>>::new().unwrap();
+        let (carrier_rx, carrier_tx) = Pipe::<PipeReader<Vec<u8>>>::new().unwrap();
         carrier_tx.send(reader).unwrap();
         let reader = carrier_rx.recv().unwrap();
         assert_eq!(reader.max_message_size(), 1000);
@@ -174,11 +174,11 @@ fn the_maximum_is_configurable_and_travels_with_the_connection() {
         });
         assert!(matches!(
             reader.recv_bytes(),
-            Err(Error::MessageTooLarge { max: 1000, .. })
+            Err(PipeError::MessageTooLarge { max: 1000, .. })
         ));
         assert!(matches!(
             reader.recv_bytes(),
-            Err(Error::MessageTooLarge { max: 1000, .. })
+            Err(PipeError::MessageTooLarge { max: 1000, .. })
         ));
         assert_eq!(reader.recv().unwrap(), vec![3; 10]);
         // The refused message was drained, so its sender was not left blocked.
@@ -194,7 +194,7 @@ fn extreme_timeouts_on_a_pipe() {
         let started = Instant::now();
         assert!(matches!(
             reader.recv_timeout(Duration::ZERO),
-            Err(Error::Timeout)
+            Err(PipeError::Timeout)
         ));
         assert!(!reader.poll(Some(Duration::ZERO)).unwrap());
         assert!(started.elapsed() < Duration::from_secs(1));
@@ -212,7 +212,7 @@ fn extreme_timeouts_on_a_pipe() {
         assert_eq!(reader.recv_timeout(Duration::MAX).unwrap(), 7);
         assert!(matches!(
             reader.recv_timeout(Duration::MAX),
-            Err(Error::Closed)
+            Err(PipeError::Closed)
         ));
     });
 }
@@ -247,7 +247,7 @@ fn a_queue_item_claiming_2_60_elements_is_a_decode_error() {
         let queue = Queue::<Vec<u64>>::new().unwrap();
         queue.put_bytes(&claim).unwrap();
         queue.put(vec![1, 2]).unwrap();
-        assert!(matches!(queue.get(), Err(Error::Decode(_))));
+        assert!(matches!(queue.get(), Err(QueueError::Decode(_))));
         assert_eq!(queue.get().unwrap(), [1, 2]);
         assert!(rss_kib() < rss_before + RSS_SLACK_KIB);
     });

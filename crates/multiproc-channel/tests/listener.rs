@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use multiproc_channel::decode;
-use multiproc_channel::{Address, Client, Error, Listener, Pipe, SocketConnection};
+use multiproc_channel::{
+    Address, Client, Listener, ListenerError, Pipe, PipeError, SocketConnection,
+};
 use multiproc_process::{StartMethod, get_context};
 use multiproc_test_support::{Rng, watchdog};
 use serde::{Deserialize, Serialize};
@@ -48,7 +50,7 @@ fn echo(connection: &SocketConnection<Message>) -> usize {
                 connection.send(message).unwrap();
                 echoed += 1;
             }
-            Err(Error::Closed) => return echoed,
+            Err(PipeError::Closed) => return echoed,
             Err(err) => panic!("echo: {err}"),
         }
     }
@@ -113,9 +115,9 @@ fn tcp_over_ipv6_loopback_when_available() {
     });
 }
 
-fn assert_auth_failed(result: Result<impl std::fmt::Debug, Error>, side: &str) -> String {
+fn assert_auth_failed(result: Result<impl std::fmt::Debug, ListenerError>, side: &str) -> String {
     match result {
-        Err(err @ Error::AuthenticationFailed(_)) => err.to_string(),
+        Err(err @ ListenerError::AuthenticationFailed(_)) => err.to_string(),
         other => panic!("{side}: expected an authentication failure, got {other:?}"),
     }
 }
@@ -185,15 +187,15 @@ fn tcp_without_key_is_refused_at_construction() {
     let tcp = Address::Tcp("127.0.0.1:0".parse().unwrap());
     assert!(matches!(
         Listener::bind(&tcp, None),
-        Err(Error::AuthkeyRequired)
+        Err(ListenerError::AuthkeyRequired)
     ));
     assert!(matches!(
         Listener::bind_tcp("127.0.0.1:0", b""),
-        Err(Error::AuthkeyRequired)
+        Err(ListenerError::AuthkeyRequired)
     ));
     assert!(matches!(
         Listener::bind_unix_temp(Some(b"")),
-        Err(Error::AuthkeyRequired)
+        Err(ListenerError::AuthkeyRequired)
     ));
     // The client refuses before connecting: nothing listens on this address.
     let listener = Listener::bind_tcp("127.0.0.1:0", KEY).unwrap();
@@ -201,17 +203,17 @@ fn tcp_without_key_is_refused_at_construction() {
     drop(listener);
     assert!(matches!(
         Client::new(None).connect::<()>(&address),
-        Err(Error::AuthkeyRequired)
+        Err(ListenerError::AuthkeyRequired)
     ));
     assert!(matches!(
         Client::new(Some(b"")).connect::<()>(&address),
-        Err(Error::AuthkeyRequired)
+        Err(ListenerError::AuthkeyRequired)
     ));
     assert!(matches!(
         Client::connect_tcp::<()>(address.to_string(), b""),
-        Err(Error::AuthkeyRequired)
+        Err(ListenerError::AuthkeyRequired)
     ));
-    let message = Error::AuthkeyRequired.to_string();
+    let message = ListenerError::AuthkeyRequired.to_string();
     assert!(message.starts_with("an authkey is required"), "{message}");
 }
 
@@ -228,7 +230,7 @@ fn silent_peer_times_out_and_the_listener_serves_the_next_client() {
         let silent = TcpStream::connect(addr).unwrap();
         let started = Instant::now();
         match listener.accept::<Message>() {
-            Err(Error::HandshakeTimeout(t)) => assert_eq!(t, timeout),
+            Err(ListenerError::HandshakeTimeout(t)) => assert_eq!(t, timeout),
             other => panic!("expected a handshake timeout, got {other:?}"),
         }
         let waited = started.elapsed();
@@ -250,7 +252,7 @@ fn silent_peer_times_out_and_the_listener_serves_the_next_client() {
         let started = Instant::now();
         assert!(matches!(
             listener.accept::<Message>(),
-            Err(Error::HandshakeTimeout(_))
+            Err(ListenerError::HandshakeTimeout(_))
         ));
         // The trickle alone would take 2.2 s.
         assert!(
@@ -281,7 +283,7 @@ fn a_silent_server_times_out_the_client() {
         let result = Client::new(Some(KEY))
             .with_handshake_timeout(timeout)
             .connect::<()>(&address);
-        assert!(matches!(result, Err(Error::HandshakeTimeout(t)) if t == timeout));
+        assert!(matches!(result, Err(ListenerError::HandshakeTimeout(t)) if t == timeout));
         drop(listener);
     });
 }
@@ -381,18 +383,18 @@ fn oversized_frames_are_refused_without_allocating() {
             });
             let connection = listener.accept::<Message>().unwrap();
             match connection.recv_bytes() {
-                Err(Error::MessageTooLarge { size, max }) => {
+                Err(PipeError::MessageTooLarge { size, max }) => {
                     assert!(size > 1 << 20);
                     assert_eq!(max, 1 << 20);
                 }
                 other => panic!("expected an oversize refusal, got {other:?}"),
             }
             // The stream is no longer at a frame boundary: nothing more is read.
-            assert!(matches!(connection.recv(), Err(Error::Closed)));
+            assert!(matches!(connection.recv(), Err(PipeError::Closed)));
             drop(hold_open);
             client.join().unwrap();
         }
-        let message = Error::MessageTooLarge { size: 5, max: 4 }.to_string();
+        let message = PipeError::MessageTooLarge { size: 5, max: 4 }.to_string();
         assert_eq!(
             message,
             "a 5-byte message exceeds the maximum message size of 4 bytes"
@@ -431,30 +433,30 @@ fn handles_cannot_cross_a_socket() {
         let err = value_client
             .send(multiproc_shared::Value::new(5).unwrap())
             .unwrap_err();
-        assert!(matches!(err.error(), Error::Encode(_)), "{err}");
+        assert!(matches!(err.error(), PipeError::Encode(_)), "{err}");
         assert!(
             err.to_string().contains("cannot travel over a socket"),
             "{err}"
         );
 
         let pipe_client = Client::new(None)
-            .connect::<multiproc_channel::Connection<u8>>(listener.address())
+            .connect::<multiproc_channel::PipeReader<u8>>(listener.address())
             .unwrap();
         let (reader, _writer) = Pipe::<u8>::new().unwrap();
         let err = pipe_client.send(reader).unwrap_err();
-        assert!(matches!(err.error(), Error::Encode(_)), "{err}");
+        assert!(matches!(err.error(), PipeError::Encode(_)), "{err}");
 
         // A receiver of such a type gets a decode error from plain bytes, not a panic.
         let server_side = listener
-            .accept::<multiproc_channel::Connection<u8>>()
+            .accept::<multiproc_channel::PipeReader<u8>>()
             .unwrap();
         let _ = listener.accept::<()>().unwrap();
         let raw = Client::new(None).connect::<()>(listener.address()).unwrap();
         let hostile = listener
-            .accept::<multiproc_channel::Connection<u8>>()
+            .accept::<multiproc_channel::PipeReader<u8>>()
             .unwrap();
         raw.send_bytes(&[1, 0, 0, 0]).unwrap();
-        assert!(matches!(hostile.recv(), Err(Error::Decode(_))));
+        assert!(matches!(hostile.recv(), Err(PipeError::Decode(_))));
         drop(server_side);
     });
 }
@@ -664,7 +666,7 @@ fn interoperates_with_cpython() {
             .unwrap();
         assert!(matches!(
             wrong.accept::<()>(),
-            Err(Error::AuthenticationFailed(_))
+            Err(ListenerError::AuthenticationFailed(_))
         ));
         assert!(child.wait().unwrap().success());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{LONG, fork};
-use multiproc_channel::{Connection, Error, Pipe, Queue};
+use multiproc_channel::{Pipe, PipeError, PipeWriter, Queue};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,7 +86,7 @@ fn poll_with_and_without_data() {
     child.join_ok(LONG);
     // The child has exited and every writer is gone: poll reports ready, recv reports closed.
     assert!(reader.poll(Some(LONG)).unwrap());
-    assert!(matches!(reader.recv(), Err(Error::Closed)));
+    assert!(matches!(reader.recv(), Err(PipeError::Closed)));
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn recv_bytes_into_too_small_reports_the_size_and_keeps_the_message() {
     });
     let mut small = [0u8; 10];
     match reader.recv_bytes_into(&mut small) {
-        Err(Error::BufferTooSmall { needed, capacity }) => {
+        Err(PipeError::BufferTooSmall { needed, capacity }) => {
             assert_eq!((needed, capacity), (1000, 10));
         }
         other => panic!("expected BufferTooSmall, got {other:?}"),
@@ -113,7 +113,7 @@ fn malformed_bytes_give_a_clear_error() {
     let (reader, writer) = Pipe::<Record>::new().unwrap();
     writer.send_bytes(&[0xff; 3]).unwrap();
     let err = reader.recv().unwrap_err();
-    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    assert!(matches!(err, PipeError::Decode(_)), "{err:?}");
     assert!(err.to_string().contains("do not decode"), "{err}");
     // The connection keeps working.
     writer.send(record(1)).unwrap();
@@ -122,7 +122,7 @@ fn malformed_bytes_give_a_clear_error() {
     writer.send(record(3)).unwrap();
     assert!(matches!(
         reader.recv_bytes(),
-        Err(Error::UnexpectedKind { .. })
+        Err(PipeError::UnexpectedKind { .. })
     ));
     assert_eq!(reader.recv().unwrap(), record(3));
 }
@@ -131,18 +131,18 @@ fn malformed_bytes_give_a_clear_error() {
 fn raw_bytes_that_claim_handles_give_a_decode_error_not_a_panic() {
     // A value holding a connection or a queue decodes handle indices; raw bytes from the
     // peer name indices that no received descriptor backs.
-    let (reader, writer) = Pipe::<(Connection<u8>, Queue<u8>)>::new().unwrap();
-    let (only_reader, only_writer) = Pipe::<Connection<u8>>::new().unwrap();
+    let (reader, writer) = Pipe::<(PipeWriter<u8>, Queue<u8>)>::new().unwrap();
+    let (only_reader, only_writer) = Pipe::<PipeWriter<u8>>::new().unwrap();
     for hostile in [&[1u8, 5, 0, 0][..], &[1, 0, 0, 0], &[0, 1, 3, 0]] {
         only_writer.send_bytes(hostile).unwrap();
         let err = only_reader.recv().unwrap_err();
-        assert!(matches!(err, Error::Decode(_)), "{hostile:?}: {err:?}");
+        assert!(matches!(err, PipeError::Decode(_)), "{hostile:?}: {err:?}");
         assert!(err.to_string().contains("malformed message"), "{err}");
     }
     for hostile in [&[1u8, 2, 0, 0][..], &[0, 0, 1, 7, 0], &[0xff; 16]] {
         writer.send_bytes(hostile).unwrap();
         let err = reader.recv().unwrap_err();
-        assert!(matches!(err, Error::Decode(_)), "{hostile:?}: {err:?}");
+        assert!(matches!(err, PipeError::Decode(_)), "{hostile:?}: {err:?}");
     }
     // The connection keeps working.
     let (inner_reader, inner_writer) = Pipe::<u8>::new().unwrap();
@@ -165,13 +165,16 @@ fn peer_death_gives_closed_not_a_hang() {
     // The closure (holding `child_end`) was dropped in the parent when `fork` returned:
     // only the dead child held that end.
     assert_eq!(child.join(LONG), -libc::SIGKILL);
-    assert!(matches!(parent_end.recv_timeout(LONG), Err(Error::Closed)));
+    assert!(matches!(
+        parent_end.recv_timeout(LONG),
+        Err(PipeError::Closed)
+    ));
     assert!(parent_end.send(1).unwrap_err().is_closed());
 }
 
 #[test]
 fn connections_carry_connections_and_queues() {
-    let (carrier_reader, carrier_writer) = Pipe::<(Connection<String>, Queue<u32>)>::new().unwrap();
+    let (carrier_reader, carrier_writer) = Pipe::<(PipeWriter<String>, Queue<u32>)>::new().unwrap();
     let child = fork(move || {
         let (reply, queue) = carrier_reader.recv().unwrap();
         reply.send("through a carried connection".into()).unwrap();
@@ -190,14 +193,14 @@ fn connections_carry_connections_and_queues() {
 
 #[test]
 fn too_many_handles_is_an_error_not_a_panic() {
-    let (reader, writer) = Pipe::<Vec<Connection<u8>>>::new().unwrap();
+    let (reader, writer) = Pipe::<Vec<PipeWriter<u8>>>::new().unwrap();
     let mut ends = Vec::new();
     for _ in 0..70 {
         ends.push(Pipe::<u8>::new().unwrap().1);
     }
     let err = writer.send(ends).unwrap_err();
     assert!(
-        matches!(err.error(), Error::TooManyHandles { count: 70, .. }),
+        matches!(err.error(), PipeError::TooManyHandles { count: 70, .. }),
         "{err:?}"
     );
     // The thread's handle lists were drained: the next message is clean.
@@ -207,7 +210,7 @@ fn too_many_handles_is_an_error_not_a_panic() {
 }
 
 /// Serializes an fd-carrying field first, then fails.
-struct FailsAfterHandle(Connection<u8>);
+struct FailsAfterHandle(PipeWriter<u8>);
 
 impl Serialize for FailsAfterHandle {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -220,7 +223,7 @@ impl Serialize for FailsAfterHandle {
 
 impl<'de> Deserialize<'de> for FailsAfterHandle {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Connection::deserialize(d).map(FailsAfterHandle)
+        PipeWriter::deserialize(d).map(FailsAfterHandle)
     }
 }
 
@@ -231,7 +234,7 @@ fn a_failed_serialization_leaks_no_fd_into_the_next_message() {
     for _ in 0..20 {
         let (_, end) = Pipe::<u8>::new().unwrap();
         let err = writer.send(FailsAfterHandle(end)).unwrap_err();
-        assert!(matches!(err.error(), Error::Encode(_)), "{err:?}");
+        assert!(matches!(err.error(), PipeError::Encode(_)), "{err:?}");
         // Would carry the stale fd without the guard (a debug_assert panic on receipt).
         plain_writer.send(5).unwrap();
         assert_eq!(plain_reader.recv().unwrap(), 5);

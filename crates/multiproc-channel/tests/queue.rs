@@ -6,16 +6,16 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::{LONG, fork};
-use multiproc_channel::{Error, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
+use multiproc_channel::{JoinableQueue, Pipe, Queue, QueueError, SimpleQueue, wait};
 use multiproc_test_support::Child;
 
 /// Consumes until the queue is closed and drained; reports everything it took.
-fn consumer(queue: Queue<u64>, report: multiproc_channel::Connection<Vec<u64>>) {
+fn consumer(queue: Queue<u64>, report: multiproc_channel::PipeWriter<Vec<u64>>) {
     let mut taken = Vec::new();
     loop {
         match queue.get_timeout(LONG) {
             Ok(item) => taken.push(item),
-            Err(Error::Closed) => break,
+            Err(QueueError::Closed) => break,
             Err(err) => panic!("consumer: {err}"),
         }
     }
@@ -69,7 +69,7 @@ fn bounded_put_timeout_full_and_get_timeout_empty() {
     let started = Instant::now();
     assert!(matches!(
         queue.get_timeout(Duration::from_millis(30)),
-        Err(Error::Empty)
+        Err(QueueError::Empty)
     ));
     assert!(started.elapsed() >= Duration::from_millis(30));
     queue.put("a".into()).unwrap();
@@ -79,7 +79,7 @@ fn bounded_put_timeout_full_and_get_timeout_empty() {
         .unwrap_err();
     assert!(err.is_full());
     assert_eq!(err.into_inner(), "c");
-    assert_eq!(queue.qsize(), 2);
+    assert_eq!(queue.len(), 2);
     // A consumer in another process makes room.
     let child = fork({
         let queue = queue.clone();
@@ -89,7 +89,7 @@ fn bounded_put_timeout_full_and_get_timeout_empty() {
     child.join_ok(LONG);
     assert_eq!(queue.get().unwrap(), "b");
     assert_eq!(queue.get().unwrap(), "c");
-    assert!(matches!(queue.get_nowait(), Err(Error::Empty)));
+    assert!(matches!(queue.get_nowait(), Err(QueueError::Empty)));
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn killed_consumer_mid_stream_of_a_large_item() {
     // With no consumer yet, the producer fills the ring with the first chunk and sleeps
     // until space frees; the item already counts.
     let deadline = Instant::now() + LONG;
-    while queue.qsize() == 0 {
+    while queue.is_empty() {
         assert!(
             Instant::now() < deadline,
             "watchdog: producer never started"
@@ -190,7 +190,7 @@ fn killed_consumer_mid_stream_of_a_large_item() {
     });
     // The victim claims the item (qsize drops to 0), reads the chunk in the ring and
     // waits for the rest, which cannot come.
-    while queue.qsize() != 0 {
+    while !queue.is_empty() {
         assert!(
             Instant::now() < deadline,
             "watchdog: victim never claimed the item"
@@ -224,7 +224,7 @@ fn producer_joins_before_the_consumer_drains() {
         }
     });
     producer.join_ok(LONG);
-    assert_eq!(queue.qsize(), 1000);
+    assert_eq!(queue.len(), 1000);
     for i in 0..1000u32 {
         assert_eq!(queue.get_nowait().unwrap(), vec![i as u8; 1000]);
     }
@@ -252,7 +252,10 @@ fn joinable_queue_join_returns_after_all_task_done() {
         "watchdog: join did not return"
     );
     assert_eq!(queue.unfinished_tasks(), 0);
-    assert!(matches!(queue.task_done(), Err(Error::TaskDoneTooOften)));
+    assert!(matches!(
+        queue.task_done(),
+        Err(QueueError::TaskDoneTooOften)
+    ));
     for worker in workers {
         worker.join_ok(LONG);
     }
@@ -268,10 +271,10 @@ fn simple_queue_and_shared_handles_refused() {
     assert_eq!(queue.get().unwrap(), "from the child");
     child.join_ok(LONG);
     // A connection cannot travel as plain bytes: a clear error, not a lost fd.
-    let carrier = Queue::<multiproc_channel::Connection<u8>>::new().unwrap();
+    let carrier = Queue::<multiproc_channel::PipeWriter<u8>>::new().unwrap();
     let (_, end) = Pipe::<u8>::new().unwrap();
     let err = carrier.put(end).unwrap_err();
-    assert!(matches!(err.error(), Error::Encode(_)), "{err:?}");
+    assert!(matches!(err.error(), QueueError::Encode(_)), "{err:?}");
     let inner = Queue::<Queue<u8>>::new().unwrap();
     let err = inner.put(Queue::new().unwrap()).unwrap_err();
     assert!(err.to_string().contains("Pipe"), "{err}");

@@ -1,5 +1,5 @@
 //! A hostile peer scribbles on a queue's shared memory: the queue reports
-//! `Error::Corrupt` on that queue, stays poisoned, and nothing panics, aborts or allocates
+//! `QueueError::Corrupt` on that queue, stays poisoned, and nothing panics, aborts or allocates
 //! what the bogus values claim.
 //!
 //! The peer is a forked child that reaches the ring's bytes without `unsafe`: it finds the
@@ -19,7 +19,7 @@ use common::{LONG, fork};
 use multiproc_channel::ring_layout::{
     HEAD, ITEMS, RING, STREAM_READER, STREAM_TOTAL, STREAM_WRITER, TAIL,
 };
-use multiproc_channel::{Error, JoinableQueue, Queue};
+use multiproc_channel::{JoinableQueue, Queue, QueueError};
 use multiproc_test_support::{rss_kib, watchdog};
 
 /// A test that ends in more than this has hung.
@@ -68,16 +68,16 @@ fn word(offset: usize, value: u64) -> (usize, Vec<u8>) {
 }
 
 /// The message of a `Corrupt` error; fails on anything else.
-fn corrupt_message<T: std::fmt::Debug>(result: Result<T, Error>, call: &str) -> String {
+fn corrupt_message<T: std::fmt::Debug>(result: Result<T, QueueError>, call: &str) -> String {
     match result {
-        Err(Error::Corrupt(message)) => message,
-        other => panic!("{call} on a corrupt queue gave {other:?}, not Error::Corrupt"),
+        Err(QueueError::Corrupt(message)) => message,
+        other => panic!("{call} on a corrupt queue gave {other:?}, not QueueError::Corrupt"),
     }
 }
 
 /// Runs `get_bytes_timeout` on a thread of its own, as a pool's result thread does, and
 /// returns its outcome: a panic fails the test.
-fn get_on_a_thread(queue: &Queue<()>) -> Result<Vec<u8>, Error> {
+fn get_on_a_thread(queue: &Queue<()>) -> Result<Vec<u8>, QueueError> {
     let queue = queue.clone();
     std::thread::spawn(move || queue.get_bytes_timeout(Duration::from_millis(200)))
         .join()
@@ -242,7 +242,7 @@ fn a_stream_length_cut_under_a_live_writer_is_corrupt_and_the_writer_finishes() 
             fork(move || queue.put_bytes(&vec![7; 10 * RING_BYTES]).unwrap())
         };
         // The writer counts its item when it starts the stream, after announcing its length.
-        while queue.qsize() == 0 {
+        while queue.is_empty() {
             std::thread::yield_now();
         }
         peer_scribbles(RING_BYTES, vec![word(STREAM_TOTAL, 100)]);

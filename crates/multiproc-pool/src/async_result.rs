@@ -10,7 +10,7 @@ use multiproc_process::Portable;
 
 use crate::callbacks::{Callbacks, run};
 use crate::chunk::{Outcome, Positions, Sink, decode_each, decode_outputs};
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::progress::Progress;
 use crate::scheduler::Shared;
 
@@ -18,12 +18,12 @@ use crate::scheduler::Shared;
 /// `add_done_callback`.
 pub(crate) enum Callback<T> {
     Value(Box<dyn FnOnce(&T) + Send>),
-    Error(Box<dyn FnOnce(&TaskError) + Send>),
-    Done(Box<dyn FnOnce(Result<&T, &TaskError>) + Send>),
+    Error(Box<dyn FnOnce(&PoolError) + Send>),
+    Done(Box<dyn FnOnce(Result<&T, &PoolError>) + Send>),
 }
 
 impl<T> Callback<T> {
-    fn wants(&self, result: &Result<T, TaskError>) -> bool {
+    fn wants(&self, result: &Result<T, PoolError>) -> bool {
         match self {
             Callback::Value(_) => result.is_ok(),
             Callback::Error(_) => result.is_err(),
@@ -32,7 +32,7 @@ impl<T> Callback<T> {
     }
 
     /// Runs the callback if it wants `result` (a panic in it is logged).
-    fn call(self, result: &Result<T, TaskError>) {
+    fn call(self, result: &Result<T, PoolError>) {
         match (self, result) {
             (Callback::Value(f), Ok(v)) => run(|| f(v)),
             (Callback::Error(f), Err(e)) => run(|| f(e)),
@@ -56,7 +56,7 @@ impl<T> Callback<T> {
 /// ```
 ///
 /// The result does not borrow the pool. If the pool is terminated (or dropped) first,
-/// [`get`](AsyncResult::get) returns [`TaskError::Terminated`].
+/// [`get`](AsyncResult::get) returns [`PoolError::Terminated`].
 #[doc(alias = "multiprocessing.pool.AsyncResult")]
 #[doc(alias = "MapResult")]
 pub struct AsyncResult<T> {
@@ -81,12 +81,12 @@ pub(crate) struct Cell<T> {
     owner: u32,
     /// Where callbacks run: the pool's callback thread.
     callbacks: Arc<Callbacks>,
-    /// `cancel` withdrew the task: whatever result arrives is `TaskError::Cancelled`.
+    /// `cancel` withdrew the task: whatever result arrives is `PoolError::Cancelled`.
     pub(crate) cancelled: AtomicBool,
 }
 
 pub(crate) struct CellState<T> {
-    pub(crate) value: Option<Result<T, TaskError>>,
+    pub(crate) value: Option<Result<T, PoolError>>,
     /// The result arrived (`Some(succeeded)`) and is with the callback thread, which runs
     /// the callback and then stores it.
     delivering: Option<bool>,
@@ -116,9 +116,9 @@ impl<T> Cell<T> {
         })
     }
 
-    /// `Err(TaskError::WrongProcess)` in a process other than the one that submitted the
+    /// `Err(PoolError::WrongProcess)` in a process other than the one that submitted the
     /// task (a forked child), where no result can ever arrive.
-    pub(crate) fn check_process(&self) -> Result<(), TaskError> {
+    pub(crate) fn check_process(&self) -> Result<(), PoolError> {
         crate::error::check_owner(self.owner)
     }
 
@@ -128,12 +128,12 @@ impl<T> Cell<T> {
     fn wait_until(
         &self,
         deadline: Option<Instant>,
-    ) -> Result<MutexGuard<'_, CellState<T>>, TaskError> {
+    ) -> Result<MutexGuard<'_, CellState<T>>, PoolError> {
         let mut state = self.lock();
         while state.succeeded.is_none() {
             self.check_process()?;
             if state.delivering.is_some() && self.callbacks.is_current() {
-                return Err(TaskError::CallbackDeadlock);
+                return Err(PoolError::CallbackDeadlock);
             }
             let Some(deadline) = deadline else {
                 state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
@@ -141,7 +141,7 @@ impl<T> Cell<T> {
             };
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(TaskError::NotReady);
+                return Err(PoolError::NotReady);
             }
             state = self
                 .ready
@@ -154,10 +154,10 @@ impl<T> Cell<T> {
 
     /// The result for a `Future`: `Ready` once it is in (then it is gone from the cell),
     /// else the waker is kept for the thread that stores it.
-    pub(crate) fn poll_take(&self, waker: &Waker) -> Poll<Result<T, TaskError>> {
+    pub(crate) fn poll_take(&self, waker: &Waker) -> Poll<Result<T, PoolError>> {
         let mut state = self.lock();
         if state.succeeded.is_some() {
-            return Poll::Ready(state.value.take().unwrap_or(Err(TaskError::Taken)));
+            return Poll::Ready(state.value.take().unwrap_or(Err(PoolError::Taken)));
         }
         if let Err(wrong) = self.check_process() {
             return Poll::Ready(Err(wrong));
@@ -200,13 +200,13 @@ impl<T: Send + 'static> Cell<T> {
     /// Stores the result. If a callback waits for it, the result goes to the pool's callback
     /// thread instead, which runs the callback and then stores it (so that `get` returns
     /// after the callback, as in Python): the result thread never runs user code.
-    pub(crate) fn set(self: &Arc<Self>, mut value: Result<T, TaskError>) {
+    pub(crate) fn set(self: &Arc<Self>, mut value: Result<T, PoolError>) {
         let mut state = self.lock();
         if state.succeeded.is_some() || state.delivering.is_some() {
             return;
         }
         if self.cancelled.load(Ordering::Acquire) {
-            value = Err(TaskError::Cancelled);
+            value = Err(PoolError::Cancelled);
         }
         let wanted = state.callbacks.iter().any(|c| c.wants(&value));
         if !wanted {
@@ -224,7 +224,7 @@ impl<T: Send + 'static> Cell<T> {
 
     /// On the callback thread: runs the callbacks that want `value`, in the order they were
     /// added (ones added while they ran included), then stores it.
-    fn deliver_through_callbacks(&self, value: Result<T, TaskError>) {
+    fn deliver_through_callbacks(&self, value: Result<T, PoolError>) {
         loop {
             let mut state = self.lock();
             let callbacks = std::mem::take(&mut state.callbacks);
@@ -239,11 +239,11 @@ impl<T: Send + 'static> Cell<T> {
     }
 
     /// Stores the result for `get` and wakes whoever waits for it.
-    fn store(&self, mut state: MutexGuard<'_, CellState<T>>, value: Result<T, TaskError>) {
+    fn store(&self, mut state: MutexGuard<'_, CellState<T>>, value: Result<T, PoolError>) {
         state.callbacks = Vec::new();
         state.delivering = None;
         state.succeeded = Some(value.is_ok());
-        if matches!(value, Err(TaskError::Cancelled)) {
+        if matches!(value, Err(PoolError::Cancelled)) {
             self.cancelled.store(true, Ordering::Release);
         }
         state.value = Some(value);
@@ -284,30 +284,30 @@ impl<T> AsyncResult<T> {
     /// failed, in input order).
     ///
     /// In a child forked from the process that submitted the task, where the result can
-    /// never arrive, it returns [`TaskError::WrongProcess`] instead of waiting.
-    pub fn get(self) -> Result<T, TaskError> {
+    /// never arrive, it returns [`PoolError::WrongProcess`] instead of waiting.
+    pub fn get(self) -> Result<T, PoolError> {
         let mut state = self.cell.wait_until(None)?;
-        state.value.take().unwrap_or(Err(TaskError::Taken))
+        state.value.take().unwrap_or(Err(PoolError::Taken))
     }
 
     /// Like [`get`](AsyncResult::get), but gives up after `timeout` with
-    /// [`TaskError::NotReady`] (Python's `multiprocessing.TimeoutError`); asking again is
+    /// [`PoolError::NotReady`] (Python's `multiprocessing.TimeoutError`); asking again is
     /// allowed. Once it has returned the result, the result is gone from this handle.
     /// `Duration::ZERO` looks once without waiting; `Duration::MAX` means no limit.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn slow() -> u8 { std::thread::sleep(Duration::from_millis(300)); 1 }
     /// let pool = Pool::new(1)?;
     /// let result = pool.apply_async(slow, ());
-    /// assert_eq!(result.get_timeout(Duration::from_millis(10)), Err(TaskError::NotReady));
+    /// assert_eq!(result.get_timeout(Duration::from_millis(10)), Err(PoolError::NotReady));
     /// assert_eq!(result.get_timeout(Duration::from_secs(30)), Ok(1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn get_timeout(&self, timeout: Duration) -> Result<T, TaskError> {
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, PoolError> {
         let mut state = self.cell.wait_until(Instant::now().checked_add(timeout))?;
-        state.value.take().unwrap_or(Err(TaskError::Taken))
+        state.value.take().unwrap_or(Err(PoolError::Taken))
     }
 
     /// Waits until the result is ready (Python's `wait()`). In a forked child, where it can
@@ -331,8 +331,9 @@ impl<T> AsyncResult<T> {
 
     /// Whether the result has arrived (its callback may still be running: `get` returns once
     /// it has).
-    pub fn ready(&self) -> bool {
-        self.successful().is_some()
+    #[doc(alias = "ready")]
+    pub fn is_ready(&self) -> bool {
+        self.is_successful().is_some()
     }
 
     /// Whether the task succeeded: `None` while it is not ready (where Python raises
@@ -344,10 +345,11 @@ impl<T> AsyncResult<T> {
     /// let pool = Pool::new(1)?;
     /// let result = pool.apply_async(fail, ());
     /// result.wait();
-    /// assert_eq!(result.successful(), Some(false));
+    /// assert_eq!(result.is_successful(), Some(false));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn successful(&self) -> Option<bool> {
+    #[doc(alias = "successful")]
+    pub fn is_successful(&self) -> Option<bool> {
         let state = self.cell.lock();
         state.succeeded.or(state.delivering)
     }
@@ -373,7 +375,7 @@ impl<T: Send + 'static> AsyncResult<T> {
     /// its own pool: `apply`, `map`, `close` and `join` work there (CPython deadlocks). A
     /// callback that panics is logged (the `log` crate) and dropped; the thread goes on
     /// with the next one. A callback that waits for another result whose own callback is
-    /// queued behind it gets [`TaskError::CallbackDeadlock`] instead of waiting forever. A
+    /// queued behind it gets [`PoolError::CallbackDeadlock`] instead of waiting forever. A
     /// callback that never returns holds up the callbacks after it, and the `get` of their
     /// results.
     ///
@@ -425,15 +427,15 @@ impl<T: Send + 'static> AsyncResult<T> {
     ///
     /// ```
     /// use std::sync::mpsc;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn fail() -> u8 { panic!("no luck") }
     /// let pool = Pool::new(1)?;
     /// let (tx, rx) = mpsc::channel();
     /// let _result = pool.apply_async(fail, ()).error_callback(move |e| tx.send(e.clone()).unwrap());
-    /// assert!(matches!(rx.recv()?, TaskError::Panicked(p) if p.message == "no luck"));
+    /// assert!(matches!(rx.recv()?, PoolError::Panicked(p) if p.message == "no luck"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn error_callback(self, f: impl FnOnce(&TaskError) + Send + 'static) -> Self {
+    pub fn error_callback(self, f: impl FnOnce(&PoolError) + Send + 'static) -> Self {
         {
             let mut state = self.cell.lock();
             match (&state.succeeded, &state.value) {
@@ -449,7 +451,7 @@ impl<T: Send + 'static> AsyncResult<T> {
 impl<T> fmt::Debug for AsyncResult<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncResult")
-            .field("ready", &self.ready())
+            .field("ready", &self.is_ready())
             .field("completed", &self.completed())
             .field("total", &self.total())
             .finish()
@@ -464,7 +466,7 @@ pub(crate) struct ApplySink<R> {
 impl<R: Portable> Sink for ApplySink<R> {
     fn chunk_done(&self, positions: &Positions, outcome: Outcome) {
         let result = decode_outputs::<R>(positions, outcome).pop().map_or(
-            Err(TaskError::Transfer {
+            Err(PoolError::Transfer {
                 detail: "no result".into(),
             }),
             |(_, r)| r,
@@ -473,7 +475,7 @@ impl<R: Portable> Sink for ApplySink<R> {
         self.cell.set(result);
     }
 
-    fn task_failed(&self, _: usize, error: TaskError) {
+    fn task_failed(&self, _: usize, error: PoolError) {
         self.cell.progress.add(1);
         self.cell.set(Err(error));
     }
@@ -497,11 +499,11 @@ struct MapState<R> {
     /// Tasks without a result yet.
     remaining: usize,
     /// The failure with the lowest position so far.
-    first_error: Option<(usize, TaskError)>,
+    first_error: Option<(usize, PoolError)>,
 }
 
 impl<R> MapState<R> {
-    fn fail(&mut self, position: usize, error: TaskError) {
+    fn fail(&mut self, position: usize, error: PoolError) {
         if self.first_error.as_ref().is_none_or(|(p, _)| position < *p) {
             self.first_error = Some((position, error));
         }
@@ -577,7 +579,7 @@ impl<R: Portable> Sink for MapSink<R> {
             Ok(()) => {
                 if let Some((index, panic)) = panics.into_iter().next() {
                     let position = positions.iter().nth(index).unwrap_or(positions.start);
-                    state.fail(position, TaskError::Panicked(panic));
+                    state.fail(position, PoolError::Panicked(panic));
                 } else if positions.skipped.is_empty() && state.first_error.is_none() {
                     state.runs.push((positions.start, values));
                 }
@@ -586,7 +588,7 @@ impl<R: Portable> Sink for MapSink<R> {
         self.finish(state, count);
     }
 
-    fn task_failed(&self, position: usize, error: TaskError) {
+    fn task_failed(&self, position: usize, error: PoolError) {
         let mut state = self.lock();
         state.fail(position, error);
         self.finish(state, 1);

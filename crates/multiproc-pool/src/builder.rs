@@ -5,10 +5,10 @@ use std::fmt;
 use std::sync::Mutex;
 
 use multiproc_process::{
-    Context, Portable, ProcessError, StartMethod, Target, get_context, get_start_method,
-    process_cpu_count,
+    Context, Portable, StartMethod, Target, get_context, get_start_method, process_cpu_count,
 };
 
+use crate::error::PoolError;
 use crate::pool::Pool;
 use crate::scheduler::{MakeWorker, WorkerSpec};
 use crate::worker::{WorkerConfig, init_then_run};
@@ -59,20 +59,20 @@ impl PoolBuilder {
     /// `initializer` and `initargs`): to set up per-process state such as a global, a logger
     /// or a connection, that the tasks of that worker then see.
     ///
-    /// If it panics, the tasks sent to that worker fail with [`TaskError::Initializer`](crate::TaskError::Initializer), and
+    /// If it panics, the tasks sent to that worker fail with [`PoolError::Initializer`](crate::PoolError::Initializer), and
     /// the next worker is started after a pause that doubles with each failure in a row
     /// (from 50 ms up to 5 s), so that an initializer that always fails does not make the
     /// pool start processes in a tight loop (CPython's does). After 5 workers in a row whose
     /// initializer failed, with no result in between, the pool stops: every pending and
-    /// later task fails with [`TaskError::Initializer`](crate::TaskError::Initializer), which carries the panic's message.
+    /// later task fails with [`PoolError::Initializer`](crate::PoolError::Initializer), which carries the panic's message.
     ///
     /// ```
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn broken_setup() { panic!("no database") }
     /// fn square(x: u64) -> u64 { x * x }
     /// let pool = Pool::builder().processes(2).initializer(broken_setup, ()).build()?;
     /// let failed = pool.map(square, 0..10).unwrap_err();
-    /// assert!(matches!(&failed, TaskError::Initializer(p) if p.message == "no database"));
+    /// assert!(matches!(&failed, PoolError::Initializer(p) if p.message == "no database"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -136,18 +136,16 @@ impl PoolBuilder {
 
     /// Starts the workers. Fails if a worker cannot be started (the initializer's arguments
     /// that cannot be serialized included), or if `processes` is 0.
-    pub fn build(self) -> Result<Pool, ProcessError> {
+    pub fn build(self) -> Result<Pool, PoolError> {
         let processes = self.processes.unwrap_or_else(process_cpu_count);
         if self.max_tasks == Some(0) {
-            return Err(ProcessError::Io {
-                context: "maxtasksperchild must be at least 1",
-                source: std::io::ErrorKind::InvalidInput.into(),
+            return Err(PoolError::InvalidArgument {
+                detail: "maxtasksperchild must be at least 1".into(),
             });
         }
         if processes == 0 {
-            return Err(ProcessError::Io {
-                context: "a pool needs at least one process",
-                source: std::io::ErrorKind::InvalidInput.into(),
+            return Err(PoolError::InvalidArgument {
+                detail: "a pool needs at least one process".into(),
             });
         }
         let spec = WorkerSpec {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use multiproc_process::{FunctionRef, PanicInfo, Portable};
 use multiproc_sys::panic::catch;
 
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::wire::Bytes;
 
 /// The positions (in the caller's input order) of the tasks of one chunk: `start..start + len`
@@ -41,7 +41,7 @@ pub(crate) struct Output {
 }
 
 /// What the pool hands a sink for a chunk: the worker's output, or why there is none.
-pub(crate) type Outcome = Result<Output, TaskError>;
+pub(crate) type Outcome = Result<Output, PoolError>;
 
 /// Where the results of a submission go. Called on the pool's result thread.
 pub(crate) trait Sink: Send + Sync {
@@ -49,7 +49,7 @@ pub(crate) trait Sink: Send + Sync {
     /// error of every task of the chunk.
     fn chunk_done(&self, positions: &Positions, outcome: Outcome);
     /// One task failed on its own (its arguments did not encode).
-    fn task_failed(&self, position: usize, error: TaskError);
+    fn task_failed(&self, position: usize, error: PoolError);
     /// Nobody wants the results any more: chunks not yet sent are dropped.
     fn is_cancelled(&self) -> bool {
         false
@@ -145,7 +145,7 @@ impl Chunk {
         Some(singles)
     }
 
-    pub(crate) fn fail(self, error: TaskError) {
+    pub(crate) fn fail(self, error: PoolError) {
         self.deliver(Err(error));
     }
 
@@ -155,7 +155,7 @@ impl Chunk {
         self.delivered = true;
         let panicked = catch(true, || self.sink.chunk_done(&self.positions, outcome));
         if let Err(panic) = panicked {
-            let error = TaskError::Transfer {
+            let error = PoolError::Transfer {
                 detail: format!("decoding the results panicked: {}", panic.message),
             };
             // A sink books nothing before its decoding is done, and a result is set once.
@@ -217,7 +217,7 @@ pub(crate) fn split_inputs<Args: Portable>(input: &[u8]) -> Option<Vec<Bytes>> {
 pub(crate) fn decode_outputs<R: Portable>(
     positions: &Positions,
     outcome: Outcome,
-) -> Vec<(usize, Result<R, TaskError>)> {
+) -> Vec<(usize, Result<R, PoolError>)> {
     let count = positions.count();
     let decoded = outcome.and_then(|output| {
         let mut results = Vec::with_capacity(count);
@@ -228,7 +228,7 @@ pub(crate) fn decode_outputs<R: Portable>(
         Ok(results) => positions
             .iter()
             .zip(results)
-            .map(|(p, r)| (p, r.map_err(TaskError::Panicked)))
+            .map(|(p, r)| (p, r.map_err(PoolError::Panicked)))
             .collect(),
         Err(e) => positions.iter().map(|p| (p, Err(e.clone()))).collect(),
     }
@@ -287,7 +287,7 @@ pub(crate) fn encode_chunk<Args: Portable>(
             positions.skipped.push(position);
             sink.task_failed(
                 position,
-                TaskError::Transfer {
+                PoolError::Transfer {
                     detail: format!("could not encode the arguments: {e}"),
                 },
             );
@@ -311,7 +311,7 @@ pub(crate) fn decode_each<R: Portable>(
     output: &Output,
     expected: usize,
     each: impl FnMut(usize, Result<R, PanicInfo>),
-) -> Result<(), TaskError> {
+) -> Result<(), PoolError> {
     use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
     struct Each<F, R> {
@@ -326,14 +326,14 @@ pub(crate) fn decode_each<R: Portable>(
         F: FnMut(usize, Result<R, PanicInfo>),
         R: Portable,
     {
-        type Value = Result<(), TaskError>;
+        type Value = Result<(), PoolError>;
 
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a sequence of results")
         }
 
         fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let miscount = |received: &str| TaskError::CorruptResults {
+            let miscount = |received: &str| PoolError::CorruptResults {
                 pid: self.worker,
                 detail: format!("{received} results for a chunk of {} tasks", self.expected),
             };
@@ -357,7 +357,7 @@ pub(crate) fn decode_each<R: Portable>(
         F: FnMut(usize, Result<R, PanicInfo>),
         R: Portable,
     {
-        type Value = Result<(), TaskError>;
+        type Value = Result<(), PoolError>;
 
         fn deserialize<D: Deserializer<'de>>(
             self,
@@ -376,7 +376,7 @@ pub(crate) fn decode_each<R: Portable>(
     };
     visitor
         .deserialize(&mut deserializer)
-        .map_err(|e| TaskError::Transfer {
+        .map_err(|e| PoolError::Transfer {
             detail: format!(
                 "could not decode the results from pool worker {}: {e}",
                 output.worker
@@ -412,7 +412,7 @@ mod tests {
     struct NoSink;
     impl Sink for NoSink {
         fn chunk_done(&self, _: &Positions, _: Outcome) {}
-        fn task_failed(&self, _: usize, _: TaskError) {}
+        fn task_failed(&self, _: usize, _: PoolError) {}
     }
 
     #[test]
@@ -423,7 +423,7 @@ mod tests {
         assert_eq!(decoded, vec![(1, 2), (3, 4)]);
     }
 
-    fn decoded(bytes: Vec<u8>) -> Vec<(usize, Result<u32, TaskError>)> {
+    fn decoded(bytes: Vec<u8>) -> Vec<(usize, Result<u32, PoolError>)> {
         let positions = Positions {
             start: 10,
             len: 2,
@@ -448,7 +448,7 @@ mod tests {
             assert_eq!(results.len(), 2);
             for (_, result) in results {
                 match result {
-                    Err(e @ TaskError::CorruptResults { pid: 42, .. }) => {
+                    Err(e @ PoolError::CorruptResults { pid: 42, .. }) => {
                         assert!(e.to_string().contains("for a chunk of 2 tasks"), "{e}")
                     }
                     other => panic!("{other:?}"),
@@ -464,8 +464,8 @@ mod tests {
         for bytes in [vec![], vec![2, 0], vec![2, 9, 9, 9], vec![0xff; 16], huge] {
             for (_, result) in decoded(bytes) {
                 let named = match &result {
-                    Err(TaskError::Transfer { detail }) => detail.contains("pool worker 42"),
-                    Err(TaskError::CorruptResults { pid, .. }) => *pid == 42,
+                    Err(PoolError::Transfer { detail }) => detail.contains("pool worker 42"),
+                    Err(PoolError::CorruptResults { pid, .. }) => *pid == 42,
                     _ => false,
                 };
                 assert!(named, "{result:?}");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use multiproc_process::{ExitStatus, PanicInfo};
+use multiproc_process::{ExitReason, PanicInfo};
 
 /// Why a task has no result, or why the pool refused it.
 ///
@@ -10,14 +10,14 @@ use multiproc_process::{ExitStatus, PanicInfo};
 /// task (or the chunk of tasks) that was running, and the pool goes on with the others.
 ///
 /// ```
-/// use multiproc_pool::TaskError;
-/// use multiproc_process::ExitStatus;
-/// let e = TaskError::WorkerDied { status: Some(ExitStatus::Signal(9)) };
+/// use multiproc_pool::PoolError;
+/// use multiproc_process::ExitReason;
+/// let e = PoolError::WorkerDied { status: Some(ExitReason::Signal(9)) };
 /// assert_eq!(e.to_string(), "the worker running the task died (signal 9 (SIGKILL))");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum TaskError {
+pub enum PoolError {
     /// The task panicked; the message and location of the panic.
     #[error("the task panicked: {0}")]
     Panicked(PanicInfo),
@@ -26,7 +26,7 @@ pub enum TaskError {
     #[error("the worker running the task died ({})", status_text(.status))]
     WorkerDied {
         /// How the worker ended, when it could be learnt.
-        status: Option<ExitStatus>,
+        status: Option<ExitReason>,
     },
     /// The task ran longer than its timeout; its worker was killed and replaced.
     #[error("the task did not finish within {after:?}; its worker was killed")]
@@ -47,9 +47,9 @@ pub enum TaskError {
     /// (a wrong count), only that chunk fails.
     ///
     /// ```
-    /// use multiproc_pool::TaskError;
+    /// use multiproc_pool::PoolError;
     /// let detail = "its result ring is corrupt".to_owned();
-    /// let e = TaskError::CorruptResults { pid: 42, detail };
+    /// let e = PoolError::CorruptResults { pid: 42, detail };
     /// let text = "pool worker 42 sent corrupt results: its result ring is corrupt";
     /// assert_eq!(e.to_string(), text);
     /// ```
@@ -70,6 +70,22 @@ pub enum TaskError {
     /// The pool's initializer panicked in the worker that was to run the task.
     #[error("the pool's initializer panicked in the worker: {0}")]
     Initializer(PanicInfo),
+    /// The pool could not start: a worker or the result thread failed to start.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError};
+    /// // Not an error of this kind, but the shape of a match on it:
+    /// match Pool::new(1) {
+    ///     Ok(_) => {}
+    ///     Err(PoolError::Start { detail }) => eprintln!("no pool: {detail}"),
+    ///     Err(other) => eprintln!("{other}"),
+    /// }
+    /// ```
+    #[error("the pool could not start: {detail}")]
+    Start {
+        /// The start's error, with its causes.
+        detail: String,
+    },
     /// No worker could be started to run the task.
     #[error("no worker could be started: {detail}")]
     NoWorkers {
@@ -95,11 +111,11 @@ pub enum TaskError {
     /// [`buffersize`](crate::Options::buffersize) of 0.
     ///
     /// ```
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn square(x: u64) -> u64 { x * x }
     /// let pool = Pool::new(1)?;
     /// let refused = pool.chunksize(0).map(square, 0..4);
-    /// assert!(matches!(refused, Err(TaskError::InvalidArgument { .. })));
+    /// assert!(matches!(refused, Err(PoolError::InvalidArgument { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[error("invalid argument: {detail}")]
@@ -132,8 +148,8 @@ pub enum TaskError {
     /// `concurrent.futures.CancelledError`.
     ///
     /// ```
-    /// use multiproc_pool::TaskError;
-    /// assert_eq!(TaskError::Cancelled.to_string(), "the task was cancelled");
+    /// use multiproc_pool::PoolError;
+    /// assert_eq!(PoolError::Cancelled.to_string(), "the task was cancelled");
     /// ```
     #[doc(alias = "concurrent.futures.CancelledError")]
     #[error("the task was cancelled")]
@@ -143,20 +159,33 @@ pub enum TaskError {
     StillRunning,
 }
 
-fn status_text(status: &Option<ExitStatus>) -> String {
+fn status_text(status: &Option<ExitReason>) -> String {
     match status {
         Some(status) => status.to_string(),
         None => "exit status unknown".to_owned(),
     }
 }
 
-/// `Err(TaskError::WrongProcess)` unless the calling process is `owner`, the process that
+/// `Err(PoolError::WrongProcess)` unless the calling process is `owner`, the process that
 /// made the pool or submitted the task: a forked child has the object but never its results.
-pub(crate) fn check_owner(owner: u32) -> Result<(), TaskError> {
+pub(crate) fn check_owner(owner: u32) -> Result<(), PoolError> {
     let current = multiproc_sys::process::pid();
     if current == owner {
         Ok(())
     } else {
-        Err(TaskError::WrongProcess { owner, current })
+        Err(PoolError::WrongProcess { owner, current })
+    }
+}
+
+impl From<multiproc_process::ProcessError> for PoolError {
+    fn from(err: multiproc_process::ProcessError) -> PoolError {
+        let mut detail = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            detail.push_str(": ");
+            detail.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        PoolError::Start { detail }
     }
 }

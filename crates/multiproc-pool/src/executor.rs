@@ -8,7 +8,7 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use crate::async_result::AsyncResult;
-use crate::error::TaskError;
+use crate::error::PoolError;
 
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 ///
@@ -97,7 +97,7 @@ pub fn wait<'a, T: 'a>(
         let satisfied = pending.is_empty()
             || match return_when {
                 ReturnWhen::FirstCompleted => !done.is_empty(),
-                ReturnWhen::FirstError => done.iter().any(|h| h.successful() == Some(false)),
+                ReturnWhen::FirstError => done.iter().any(|h| h.is_successful() == Some(false)),
                 ReturnWhen::AllCompleted => false,
             };
         let orphaned = pending.iter().any(|h| h.cell.check_process().is_err());
@@ -152,7 +152,7 @@ impl<T> AsCompleted<T> {
     }
 
     /// The first result in, if any: its waker is left with every pending handle.
-    fn poll_any(&mut self, waker: &Waker) -> Poll<Option<(usize, Result<T, TaskError>)>> {
+    fn poll_any(&mut self, waker: &Waker) -> Poll<Option<(usize, Result<T, PoolError>)>> {
         if self.pending.is_empty() {
             return Poll::Ready(None);
         }
@@ -167,7 +167,7 @@ impl<T> AsCompleted<T> {
 }
 
 impl<T> Iterator for AsCompleted<T> {
-    type Item = (usize, Result<T, TaskError>);
+    type Item = (usize, Result<T, PoolError>);
 
     fn next(&mut self) -> Option<Self::Item> {
         let waker = thread_waker();
@@ -219,7 +219,7 @@ impl<T> AsCompleted<T> {
 
 #[cfg(feature = "stream")]
 impl<T> futures_core::Stream for CompletedStream<T> {
-    type Item = (usize, Result<T, TaskError>);
+    type Item = (usize, Result<T, PoolError>);
 
     fn poll_next(
         self: std::pin::Pin<&mut Self>,

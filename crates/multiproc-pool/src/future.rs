@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use crate::async_result::{AsyncResult, Callback};
 use crate::callbacks::run;
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::scheduler::Withdraw;
 
 /// `.await` gives the result, as [`get`](AsyncResult::get) does, without blocking a thread.
@@ -48,7 +48,7 @@ use crate::scheduler::Withdraw;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 impl<T> Future for AsyncResult<T> {
-    type Output = Result<T, TaskError>;
+    type Output = Result<T, PoolError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.cell.poll_take(cx.waker())
@@ -57,7 +57,7 @@ impl<T> Future for AsyncResult<T> {
 
 impl<T> AsyncResult<T> {
     /// Whether the task is finished: its result is in, it failed, or it was cancelled
-    /// (Python's `Future.done()`). Unlike [`ready`](AsyncResult::ready), it is also `true`
+    /// (Python's `Future.done()`). Unlike [`is_ready`](AsyncResult::is_ready), it is also `true`
     /// while the result's callbacks run.
     ///
     /// ```
@@ -123,7 +123,7 @@ impl<T> AsyncResult<T> {
 
 impl<T: Send + 'static> AsyncResult<T> {
     /// Withdraws the task if no worker has it yet (Python's `Future.cancel()`): it then
-    /// reports [`TaskError::Cancelled`] and `true` is returned. A task that is running or
+    /// reports [`PoolError::Cancelled`] and `true` is returned. A task that is running or
     /// finished is left alone: `false`. So is one already sent to a busy worker's own
     /// channel behind its running task (a worker takes a few short tasks ahead, as
     /// `ProcessPoolExecutor`'s call queue does): it cannot be taken back from there. For a
@@ -132,7 +132,7 @@ impl<T: Send + 'static> AsyncResult<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
     /// let pool = Pool::new(1)?;
     /// let busy = pool.submit(nap, (300,));
@@ -143,7 +143,7 @@ impl<T: Send + 'static> AsyncResult<T> {
     /// let queued = pool.submit(nap, (1,));
     /// assert!(queued.cancel());
     /// assert!(queued.cancelled());
-    /// assert_eq!(queued.get(), Err(TaskError::Cancelled));
+    /// assert_eq!(queued.get(), Err(PoolError::Cancelled));
     /// assert_eq!(busy.get()?, 300);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -154,19 +154,19 @@ impl<T: Send + 'static> AsyncResult<T> {
 
     /// Like [`cancel`](AsyncResult::cancel), but a running task is stopped too: the worker
     /// running it is killed (SIGKILL) and replaced, the task reports
-    /// [`TaskError::Cancelled`], and the other tasks (those queued on that worker
+    /// [`PoolError::Cancelled`], and the other tasks (those queued on that worker
     /// included) run elsewhere. `false` only for a task already finished. What the task did
     /// before it was killed is not undone.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
     /// let pool = Pool::new(1)?;
     /// let endless = pool.submit(nap, (3_600_000,));
     /// while !endless.running() { std::thread::yield_now(); }
     /// assert!(endless.cancel_running());
-    /// assert_eq!(endless.get(), Err(TaskError::Cancelled));
+    /// assert_eq!(endless.get(), Err(PoolError::Cancelled));
     /// assert_eq!(pool.apply(nap, (1,))?, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -198,9 +198,9 @@ impl<T: Send + 'static> AsyncResult<T> {
         // A result delivered from now on reads `Cancelled` (the flag is up); one that was
         // being delivered while the flag went up is stored as `Cancelled` here first.
         for chunk in withdrawn.queued {
-            chunk.fail(TaskError::Cancelled);
+            chunk.fail(PoolError::Cancelled);
         }
-        self.cell.set(Err(TaskError::Cancelled));
+        self.cell.set(Err(PoolError::Cancelled));
         true
     }
 
@@ -226,7 +226,7 @@ impl<T: Send + 'static> AsyncResult<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[doc(alias = "concurrent.futures.Future.add_done_callback")]
-    pub fn add_done_callback(&self, f: impl FnOnce(Result<&T, &TaskError>) + Send + 'static) {
+    pub fn add_done_callback(&self, f: impl FnOnce(Result<&T, &PoolError>) + Send + 'static) {
         let mut state = self.cell.lock();
         if state.succeeded.is_none() {
             state.callbacks.push(Callback::Done(Box::new(f)));

@@ -12,7 +12,7 @@ use multiproc_process::{FunctionRef, Portable};
 use crate::chunk::{
     Chunk, Outcome, Positions, Sink, Split, chunk_timeout, decode_outputs, encode_chunk,
 };
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::progress::Progress;
 use crate::scheduler::Shared;
 use crate::wire::Bytes;
@@ -25,7 +25,7 @@ use crate::wire::Bytes;
 /// yielded, so an endless input runs in constant memory. Dropping it early (`break`)
 /// discards the tasks not yet started; those already running finish and are thrown away.
 /// Used in a child forked from the pool's process, it yields one
-/// [`TaskError::WrongProcess`] where it would wait, and ends.
+/// [`PoolError::WrongProcess`] where it would wait, and ends.
 ///
 /// ```
 /// use multiproc_pool::Pool;
@@ -89,10 +89,10 @@ pub(crate) struct Stream<R> {
 
 struct StreamState<R> {
     /// Ordered: results by position, starting at `base`.
-    slots: VecDeque<Option<Result<R, TaskError>>>,
+    slots: VecDeque<Option<Result<R, PoolError>>>,
     base: usize,
     /// Unordered: results as they arrived.
-    arrived: VecDeque<Result<R, TaskError>>,
+    arrived: VecDeque<Result<R, PoolError>>,
     /// The task that awaits the next result (see the `Stream` impl).
     waker: Option<Waker>,
 }
@@ -117,7 +117,7 @@ impl<R> Stream<R> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn store(&self, results: impl IntoIterator<Item = (usize, Result<R, TaskError>)>) {
+    fn store(&self, results: impl IntoIterator<Item = (usize, Result<R, PoolError>)>) {
         if self.cancelled.load(Ordering::Relaxed) {
             return;
         }
@@ -147,7 +147,7 @@ impl<R> Stream<R> {
         }
     }
 
-    fn pop(&self, state: &mut StreamState<R>) -> Option<Result<R, TaskError>> {
+    fn pop(&self, state: &mut StreamState<R>) -> Option<Result<R, PoolError>> {
         if self.ordered {
             if matches!(state.slots.front(), Some(Some(_))) {
                 state.base += 1;
@@ -168,7 +168,7 @@ impl<R: Portable> Sink for Stream<R> {
         self.store(decode_outputs::<R>(positions, outcome));
     }
 
-    fn task_failed(&self, position: usize, error: TaskError) {
+    fn task_failed(&self, position: usize, error: PoolError) {
         self.store([(position, Err(error))]);
     }
 
@@ -205,7 +205,7 @@ impl<'a, R: Portable> IMap<'a, R> {
     }
 
     /// An iterator that yields `error` once and ends: the call was refused.
-    pub(crate) fn refused(shared: &'a Shared, func: FunctionRef, error: TaskError) -> IMap<'a, R> {
+    pub(crate) fn refused(shared: &'a Shared, func: FunctionRef, error: PoolError) -> IMap<'a, R> {
         let stream = Stream::new(true, Progress::new(Some(1), false));
         stream.task_failed(0, error);
         let source = Box::new(IterSource {
@@ -268,7 +268,7 @@ impl<'a, R: Portable> IMap<'a, R> {
 impl<R: Portable> IMap<'_, R> {
     /// The next result: blocks for it when `waker` is `None`; otherwise keeps the waker for
     /// the thread that stores the next result and returns `Pending`.
-    fn next_result(&mut self, waker: Option<&Waker>) -> Poll<Option<Result<R, TaskError>>> {
+    fn next_result(&mut self, waker: Option<&Waker>) -> Poll<Option<Result<R, PoolError>>> {
         if self.wrong_process {
             return Poll::Ready(None);
         }
@@ -325,7 +325,7 @@ impl<R: Portable> IMap<'_, R> {
 }
 
 impl<R: Portable> Iterator for IMap<'_, R> {
-    type Item = Result<R, TaskError>;
+    type Item = Result<R, PoolError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         match self.next_result(None) {
@@ -388,7 +388,7 @@ impl<'a, R: Portable> IMap<'a, R> {
 
 #[cfg(feature = "stream")]
 impl<R: Portable> futures_core::Stream for IMapStream<'_, R> {
-    type Item = Result<R, TaskError>;
+    type Item = Result<R, PoolError>;
 
     fn poll_next(
         self: std::pin::Pin<&mut Self>,

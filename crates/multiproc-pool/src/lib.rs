@@ -22,27 +22,27 @@
 //!   killed (python/cpython#66587) and `ProcessPoolExecutor` breaks for every pending task.
 //!   Here the pool knows which chunk each worker is running at all times: when a worker ends
 //!   (a crash, `abort`, `exit`, SIGKILL, the OOM killer) the task it was running fails with
-//!   [`TaskError::WorkerDied`] and the exit code or signal (a chunk of several tasks runs
+//!   [`PoolError::WorkerDied`] and the exit code or signal (a chunk of several tasks runs
 //!   again task by task, so that only the task that kills a worker fails), the chunks it had
 //!   queued but not started go to other workers, a new worker takes its place, and every
-//!   other task completes. A task that panics gives [`TaskError::Panicked`] with the message and
+//!   other task completes. A task that panics gives [`PoolError::Panicked`] with the message and
 //!   location; the worker survives.
 //! * **A worker's results are checked, not trusted.** Its result ring is shared memory that
 //!   the worker (or a task in it) can scribble over. A corrupt ring, or a message that does
 //!   not decode or answers a chunk the worker was not running, fails the tasks in flight on
-//!   that worker with [`TaskError::CorruptResults`] naming it and the cause; the worker is
+//!   that worker with [`PoolError::CorruptResults`] naming it and the cause; the worker is
 //!   killed and replaced, and the pool goes on. A chunk whose results are miscounted or do
 //!   not decode fails alone. No length or count that a worker writes is used unchecked, and
 //!   if the pool's result thread ever stopped, every pending and later task would fail with
-//!   [`TaskError::PoolBroken`] rather than wait forever.
+//!   [`PoolError::PoolBroken`] rather than wait forever.
 //! * **Per-task timeouts** ([`Options::timeout`]): a task that runs too long has its worker
-//!   killed and replaced, and reports [`TaskError::Timeout`].
+//!   killed and replaced, and reports [`PoolError::Timeout`].
 //! * **Bounded laziness**: [`Pool::imap`] and [`Pool::imap_unordered`] read their input only
 //!   as results are consumed (a window of [`Options::buffersize`] chunks), so an endless
 //!   input runs in constant memory; dropping the iterator (`break`) discards what was not
 //!   started.
 //! * **No hang on serialization**: an argument or a result that fails to (de)serialize is an
-//!   error for that task ([`TaskError::Transfer`]).
+//!   error for that task ([`PoolError::Transfer`]).
 //! * **Progress**: [`AsyncResult::completed`] / [`AsyncResult::total`] and
 //!   [`IMap::completed`]; with the `progress` feature, an `indicatif` bar
 //!   (`Options::progress_bar`).
@@ -89,7 +89,7 @@
 //! `examples/`. A worker that crashes:
 //!
 //! ```
-//! use multiproc_pool::{Pool, TaskError};
+//! use multiproc_pool::{Pool, PoolError};
 //!
 //! fn risky(x: u32) -> u32 {
 //!     match x {
@@ -100,10 +100,10 @@
 //! }
 //!
 //! let pool = Pool::new(2)?;
-//! let results: Vec<Result<u32, TaskError>> = pool.chunksize(1).imap(risky, 0..8).collect();
+//! let results: Vec<Result<u32, PoolError>> = pool.chunksize(1).imap(risky, 0..8).collect();
 //! assert_eq!(results[2], Ok(20));
-//! assert!(matches!(&results[3], Err(TaskError::Panicked(p)) if p.message == "three is right out"));
-//! assert!(matches!(results[5], Err(TaskError::WorkerDied { .. })));
+//! assert!(matches!(&results[3], Err(PoolError::Panicked(p)) if p.message == "three is right out"));
+//! assert!(matches!(results[5], Err(PoolError::WorkerDied { .. })));
 //! assert_eq!(results[7], Ok(70));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -126,7 +126,7 @@ mod worker;
 
 pub use self::async_result::AsyncResult;
 pub use self::builder::PoolBuilder;
-pub use self::error::TaskError;
+pub use self::error::PoolError;
 #[cfg(feature = "stream")]
 pub use self::executor::CompletedStream;
 pub use self::executor::{AsCompleted, ReturnWhen, as_completed, wait};

@@ -31,14 +31,14 @@ impl Options {
     /// Tasks per chunk, the unit sent to a worker at once. By default CPython's automatic size
     /// (`len / (4 × processes)`, rounded up) for `map` and `starmap`, and 1 for `imap` and
     /// `imap_unordered`, as in CPython. 0 makes the call fail with
-    /// [`TaskError::InvalidArgument`](crate::TaskError::InvalidArgument) (Python's `ValueError`).
+    /// [`PoolError::InvalidArgument`](crate::PoolError::InvalidArgument) (Python's `ValueError`).
     pub fn chunksize(mut self, chunksize: usize) -> Options {
         self.chunksize = Some(chunksize);
         self
     }
 
     /// The most time each task may run. A chunk of `n` tasks may run `n × timeout`; past that
-    /// its worker is killed (and replaced) and its tasks fail with [`TaskError::Timeout`](crate::TaskError::Timeout).
+    /// its worker is killed (and replaced) and its tasks fail with [`PoolError::Timeout`](crate::PoolError::Timeout).
     /// `Duration::MAX`, or any timeout whose product by the chunk size is beyond what a
     /// `Duration` or the clock holds, means no limit.
     pub fn timeout(mut self, timeout: Duration) -> Options {
@@ -48,7 +48,7 @@ impl Options {
 
     /// For `imap` and `imap_unordered`: the most chunks submitted and not yet consumed
     /// (Python 3.14's `buffersize`). By default 16 per worker. 0 makes the call fail with
-    /// [`TaskError::InvalidArgument`](crate::TaskError::InvalidArgument) (Python's `ValueError`).
+    /// [`PoolError::InvalidArgument`](crate::PoolError::InvalidArgument) (Python's `ValueError`).
     pub fn buffersize(mut self, chunks: usize) -> Options {
         self.buffersize = Some(chunks);
         self

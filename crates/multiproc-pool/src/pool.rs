@@ -5,12 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use multiproc_process::{FunctionRef, Portable, ProcessError, StartMethod, Target};
+use multiproc_process::{FunctionRef, Portable, StartMethod, Target};
 
 use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
 use crate::callbacks::Callbacks;
 use crate::chunk::{Chunk, Sink, Split, auto_chunksize, chunk_timeout, encode_chunk, split_inputs};
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::imap::{IMap, IterSource, Stream};
 use crate::options::Options;
 use crate::progress::Progress;
@@ -47,16 +47,16 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 ///
 /// # Crashes, panics and timeouts
 ///
-/// Each task fails on its own. A task that panics gives [`TaskError::Panicked`] with the
+/// Each task fails on its own. A task that panics gives [`PoolError::Panicked`] with the
 /// message and location. A worker that dies (a crash, `abort`, `exit`, SIGKILL, the OOM
-/// killer) fails only the chunk it was running, with [`TaskError::WorkerDied`] and the exit
+/// killer) fails only the chunk it was running, with [`PoolError::WorkerDied`] and the exit
 /// code or signal; the chunks it had queued but not started run elsewhere, a new worker
 /// replaces it, and the pool goes on. With a [timeout](Options::timeout), a task that runs
-/// too long gets its worker killed and reports [`TaskError::Timeout`]. Whatever the
+/// too long gets its worker killed and reports [`PoolError::Timeout`]. Whatever the
 /// `chunksize`, a death fails only the task that caused it: when a worker dies (or times
 /// out) in the middle of a chunk of several tasks, the chunk runs again one task per chunk,
 /// each with its own timeout, so the task that kills a worker again fails alone with
-/// [`TaskError::WorkerDied`] (or [`TaskError::Timeout`]) and the others get their results.
+/// [`PoolError::WorkerDied`] (or [`PoolError::Timeout`]) and the others get their results.
 /// The results the dead worker had computed died with it: those tasks run twice, which
 /// matters only for tasks with side effects (a death that does not repeat, such as a
 /// SIGKILL from outside, then costs no task at all).
@@ -73,7 +73,7 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 /// A pool belongs to the process that made it: its workers, channels and result thread
 /// exist only there. In a child forked from that process (`Process::fork`, `fork(2)`), every
 /// call on the pool, its [`AsyncResult`]s and its [`IMap`]s fails with
-/// [`TaskError::WrongProcess`] ("this pool belongs to process N") instead of waiting for a
+/// [`PoolError::WrongProcess`] ("this pool belongs to process N") instead of waiting for a
 /// result that cannot come; `close`, `terminate` and dropping it there leave the parent's
 /// workers alone.
 #[doc(alias = "multiprocessing.Pool")]
@@ -106,7 +106,7 @@ impl Pool {
         spec: WorkerSpec,
         processes: usize,
         max_tasks: Option<u64>,
-    ) -> Result<Pool, ProcessError> {
+    ) -> Result<Pool, PoolError> {
         let (shared, handle) = scheduler::launch(spec, processes, max_tasks)?;
         let results_thread_id = handle.thread().id();
         Ok(Pool {
@@ -126,7 +126,7 @@ impl Pool {
     /// assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new(processes: usize) -> Result<Pool, ProcessError> {
+    pub fn new(processes: usize) -> Result<Pool, PoolError> {
         Pool::builder().processes(processes).build()
     }
 
@@ -168,11 +168,11 @@ impl Pool {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
     /// let pool = Pool::new(1)?;
     /// let slow = pool.timeout(Duration::from_millis(100)).apply(nap, (60_000,));
-    /// assert!(matches!(slow, Err(TaskError::Timeout { .. })));
+    /// assert!(matches!(slow, Err(PoolError::Timeout { .. })));
     /// assert_eq!(pool.apply(nap, (1,))?, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -188,7 +188,7 @@ impl Pool {
     /// assert_eq!(pool.apply(multiply, (6, 7))?, 42);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, TaskError>
+    pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, PoolError>
     where
         F: Target<Args>,
         Args: Portable,
@@ -243,17 +243,17 @@ impl Pool {
     /// Like [`map`](Pool::map), with a limit for the whole call (Python's
     /// `Executor.map(fn, iterable, timeout=...)`): once `timeout` has passed without every
     /// result, the tasks not yet started are withdrawn, those running finish and are thrown
-    /// away, and the call returns [`TaskError::Timeout`]. For a limit per task, see
+    /// away, and the call returns [`PoolError::Timeout`]. For a limit per task, see
     /// [`Pool::timeout`]. `Duration::MAX` means no limit.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
     /// let pool = Pool::new(2)?;
     /// assert_eq!(pool.map_timeout(nap, [1, 2], Duration::from_secs(60))?, [1, 2]);
     /// let late = pool.map_timeout(nap, [2_000; 8], Duration::from_millis(50));
-    /// assert!(matches!(late, Err(TaskError::Timeout { .. })));
+    /// assert!(matches!(late, Err(PoolError::Timeout { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[doc(alias = "concurrent.futures.Executor.map")]
@@ -262,7 +262,7 @@ impl Pool {
         f: F,
         iterable: I,
         timeout: Duration,
-    ) -> Result<Vec<F::Output>, TaskError>
+    ) -> Result<Vec<F::Output>, PoolError>
     where
         F: Target<(A,)>,
         A: Portable,
@@ -282,7 +282,7 @@ impl Pool {
     /// assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
+    pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, PoolError>
     where
         F: Target<(A,)>,
         A: Portable,
@@ -320,7 +320,7 @@ impl Pool {
     /// assert_eq!(pool.starmap(multiply, [(1, 2), (3, 4), (5, 6), (7, 8)])?, [2, 12, 30, 56]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
+    pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, PoolError>
     where
         F: Target<Args>,
         Args: Portable,
@@ -409,7 +409,7 @@ impl Pool {
     }
 
     /// Stops the workers now (Python's `terminate`: SIGTERM, then SIGKILL after a second);
-    /// queued and running tasks fail with [`TaskError::Terminated`]. Use
+    /// queued and running tasks fail with [`PoolError::Terminated`]. Use
     /// [`join`](Pool::join) to wait until every worker is reaped. In a child forked from the
     /// pool's process it does nothing (the workers are the parent's).
     pub fn terminate(&self) {
@@ -421,7 +421,7 @@ impl Pool {
 
     /// Waits until every worker has left and was reaped (Python's `join`), after
     /// [`close`](Pool::close) or [`terminate`](Pool::terminate); otherwise
-    /// [`TaskError::StillRunning`], and [`TaskError::WrongProcess`] in a child forked from
+    /// [`PoolError::StillRunning`], and [`PoolError::WrongProcess`] in a child forked from
     /// the pool's process.
     ///
     /// ```
@@ -433,10 +433,10 @@ impl Pool {
     /// assert_eq!(result.get()?[9], 81);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn join(&self) -> Result<(), TaskError> {
+    pub fn join(&self) -> Result<(), PoolError> {
         self.shared.check_process()?;
         if self.shared.core().state == RunState::Running {
-            return Err(TaskError::StillRunning);
+            return Err(PoolError::StillRunning);
         }
         if std::thread::current().id() == self.results_thread_id {
             // Called from a callback: the result thread cannot wait for itself.
@@ -458,13 +458,13 @@ impl Pool {
 
     /// Python's `Executor.shutdown(wait, cancel_futures)`: stops accepting work (like
     /// [`close`](Pool::close)); with `cancel_pending`, the tasks still in the pool's queue
-    /// are withdrawn and report [`TaskError::Cancelled`] (those already sent to a worker,
+    /// are withdrawn and report [`PoolError::Cancelled`] (those already sent to a worker,
     /// running or taken ahead, still run); with `wait`, returns once every worker has left
     /// (like [`join`](Pool::join)).
     ///
     /// ```
     /// use std::time::Duration;
-    /// use multiproc_pool::{Pool, TaskError};
+    /// use multiproc_pool::{Pool, PoolError};
     /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
     /// let pool = Pool::new(1)?;
     /// let running = pool.submit(nap, (200,));
@@ -475,16 +475,16 @@ impl Pool {
     /// pool.shutdown(true, true)?;
     /// assert_eq!(running.get()?, 200);
     /// assert!(queued.cancelled());
-    /// assert_eq!(queued.get(), Err(TaskError::Cancelled));
+    /// assert_eq!(queued.get(), Err(PoolError::Cancelled));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[doc(alias = "concurrent.futures.Executor.shutdown")]
-    pub fn shutdown(&self, wait: bool, cancel_pending: bool) -> Result<(), TaskError> {
+    pub fn shutdown(&self, wait: bool, cancel_pending: bool) -> Result<(), PoolError> {
         self.shared.check_process()?;
         self.close();
         if cancel_pending {
             for chunk in self.shared.withdraw_all_queued() {
-                chunk.fail(TaskError::Cancelled);
+                chunk.fail(PoolError::Cancelled);
             }
             // The result thread leaves once the queue and the workers are empty.
             self.shared.wake();
@@ -551,8 +551,8 @@ impl<'p> Tasks<'p> {
 
     /// Why the call cannot run: an option out of range (Python's `ValueError`), or a pool of
     /// another process.
-    fn check(&self) -> Result<(), TaskError> {
-        let invalid = |detail: &str| TaskError::InvalidArgument {
+    fn check(&self) -> Result<(), PoolError> {
+        let invalid = |detail: &str| PoolError::InvalidArgument {
             detail: detail.to_owned(),
         };
         if self.options.chunksize == Some(0) {
@@ -623,7 +623,7 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::apply`] with these options.
-    pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, TaskError>
+    pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, PoolError>
     where
         F: Target<Args>,
         Args: Portable,
@@ -666,7 +666,7 @@ impl<'p> Tasks<'p> {
         f: F,
         iterable: I,
         timeout: Duration,
-    ) -> Result<Vec<F::Output>, TaskError>
+    ) -> Result<Vec<F::Output>, PoolError>
     where
         F: Target<(A,)>,
         A: Portable,
@@ -675,18 +675,18 @@ impl<'p> Tasks<'p> {
     {
         let result = self.map_async(f, iterable);
         match result.get_timeout(timeout) {
-            Err(TaskError::NotReady) => {
+            Err(PoolError::NotReady) => {
                 // Python's `Executor.map` cancels what has not started; the tasks running
                 // finish and are thrown away.
                 result.withdraw(Withdraw::Queued);
-                Err(TaskError::Timeout { after: timeout })
+                Err(PoolError::Timeout { after: timeout })
             }
             other => other,
         }
     }
 
     /// [`Pool::map`] with these options.
-    pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
+    pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, PoolError>
     where
         F: Target<(A,)>,
         A: Portable,
@@ -708,7 +708,7 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::starmap`] with these options.
-    pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, TaskError>
+    pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, PoolError>
     where
         F: Target<Args>,
         Args: Portable,

@@ -8,8 +8,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::METHODS;
-use multiproc_pool::{AsyncResult, Pool, ReturnWhen, TaskError, wait};
-use multiproc_process::{ExitStatus, StartMethod};
+use multiproc_pool::{AsyncResult, Pool, PoolError, ReturnWhen, wait};
+use multiproc_process::{ExitReason, StartMethod};
 use multiproc_test_support::watchdog;
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -117,7 +117,7 @@ fn awaited_on_smol_and_futures_block_on() {
         let from_futures = futures::executor::block_on(pool.map_async(square, 0..4));
         assert_eq!(from_futures, Ok(vec![0, 1, 4, 9]));
         let failed = futures::executor::block_on(pool.submit(fail, (1,)));
-        assert!(matches!(failed, Err(TaskError::Panicked(p)) if p.message == "no 1"));
+        assert!(matches!(failed, Err(PoolError::Panicked(p)) if p.message == "no 1"));
     });
 }
 
@@ -129,8 +129,8 @@ fn a_worker_that_dies_while_awaited_gives_an_error() {
             let died = smol::block_on(pool.submit(segfault, (13,)));
             assert_eq!(
                 died,
-                Err(TaskError::WorkerDied {
-                    status: Some(ExitStatus::Signal(11))
+                Err(PoolError::WorkerDied {
+                    status: Some(ExitReason::Signal(11))
                 }),
                 "{method:?}"
             );
@@ -156,7 +156,7 @@ fn cancel_withdraws_a_queued_task_and_not_a_running_one() {
             assert!(queued.cancel(), "{method:?}");
             assert!(queued.cancel(), "cancel twice is still true");
             assert!(queued.cancelled() && queued.done());
-            assert_eq!(smol::block_on(queued), Err(TaskError::Cancelled));
+            assert_eq!(smol::block_on(queued), Err(PoolError::Cancelled));
             assert_eq!(running.get(), Ok(400));
             for handle in ahead {
                 assert_eq!(handle.get(), Ok(1));
@@ -180,7 +180,7 @@ fn cancel_running_kills_only_that_task() {
             let before = pool.worker_pids();
             assert!(endless.cancel_running(), "{method:?}");
             assert!(endless.cancelled());
-            assert_eq!(smol::block_on(endless), Err(TaskError::Cancelled));
+            assert_eq!(smol::block_on(endless), Err(PoolError::Cancelled));
             for (i, other) in others.into_iter().enumerate() {
                 assert_eq!(other.get(), Ok((i * i) as u64), "{method:?}");
             }
@@ -224,7 +224,7 @@ fn wait_in_each_mode() {
             let (done, pending) = wait(&handles, forever, ReturnWhen::FirstCompleted);
             assert!(!done.is_empty() && done.len() + pending.len() == 3);
             let (done, pending) = wait(&handles, forever, ReturnWhen::FirstError);
-            assert!(done.iter().any(|h| h.successful() == Some(false)));
+            assert!(done.iter().any(|h| h.is_successful() == Some(false)));
             assert!(pending.iter().any(|h| std::ptr::eq(*h, &handles[2])));
             let (done, pending) = wait(
                 &handles,
@@ -284,7 +284,7 @@ fn shutdown_cancels_pending_and_waits() {
                 );
                 if handle.cancelled() {
                     cancelled += 1;
-                    assert_eq!(handle.get(), Err(TaskError::Cancelled));
+                    assert_eq!(handle.get(), Err(PoolError::Cancelled));
                 } else {
                     assert_eq!(handle.get(), Ok((i * i) as u64));
                 }
@@ -295,7 +295,7 @@ fn shutdown_cancels_pending_and_waits() {
             );
             assert!(matches!(
                 pool.submit(square, (1,)).get(),
-                Err(TaskError::Closed)
+                Err(PoolError::Closed)
             ));
         });
     }
@@ -310,7 +310,7 @@ fn map_with_a_timeout_for_the_whole_call() {
             Ok(vec![0, 1, 4, 9])
         );
         let late = pool.map_timeout(nap, [3_000u64; 6], Duration::from_millis(100));
-        assert!(matches!(late, Err(TaskError::Timeout { .. })), "{late:?}");
+        assert!(matches!(late, Err(PoolError::Timeout { .. })), "{late:?}");
         // The queued part was withdrawn: the pool is soon free again.
         assert_eq!(pool.apply(square, (3,)), Ok(9));
     });

@@ -56,7 +56,7 @@ mod stream {
 
     use common::METHODS;
     use futures::StreamExt;
-    use multiproc_pool::{Options, TaskError};
+    use multiproc_pool::{Options, PoolError};
     use multiproc_test_support::watchdog;
 
     use super::*;
@@ -84,14 +84,14 @@ mod stream {
                     .worker_threads(2)
                     .build()
                     .unwrap();
-                let results: Vec<Result<u64, TaskError>> =
+                let results: Vec<Result<u64, PoolError>> =
                     runtime.block_on(pool.imap(odd_fails, 0..200).into_stream().collect());
                 assert_eq!(results.len(), 200);
                 for (i, result) in results.into_iter().enumerate() {
                     if i % 2 == 0 {
                         assert_eq!(result, Ok(i as u64), "{method:?}");
                     } else {
-                        assert!(matches!(result, Err(TaskError::Panicked(_))), "{method:?}");
+                        assert!(matches!(result, Err(PoolError::Panicked(_))), "{method:?}");
                     }
                 }
             });

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use multiproc_pool::{Options, Pool, TaskError};
+use multiproc_pool::{Options, Pool, PoolError};
 use multiproc_process::StartMethod;
 use multiproc_test_support::watchdog;
 
@@ -51,7 +51,7 @@ fn zero_timeout_polls_once() {
             .unwrap();
         let slow = pool.apply_async(nap, (300,));
         assert!(!slow.wait_timeout(Duration::ZERO));
-        assert_eq!(slow.get_timeout(Duration::ZERO), Err(TaskError::NotReady));
+        assert_eq!(slow.get_timeout(Duration::ZERO), Err(PoolError::NotReady));
         assert_eq!(slow.get(), Ok(300));
         let quick = pool.apply_async(square, (3,));
         quick.wait();
@@ -87,8 +87,8 @@ fn duration_max_as_a_task_timeout_means_no_limit() {
 
 // Class 5: a pool used in a forked child.
 
-fn is_wrong_process(error: &TaskError, owner: u32) -> bool {
-    matches!(error, TaskError::WrongProcess { owner: o, .. } if *o == owner)
+fn is_wrong_process(error: &PoolError, owner: u32) -> bool {
+    matches!(error, PoolError::WrongProcess { owner: o, .. } if *o == owner)
         && error
             .to_string()
             .contains(&format!("this pool belongs to process {owner}"))
@@ -121,7 +121,7 @@ fn a_pool_used_in_a_forked_child_says_whose_it_is() {
             );
             let doomed_workers = doomed_pool.as_ref().unwrap().worker_pids();
             let child = multiproc_test_support::fork(|| {
-                let wrong = |e: &TaskError| is_wrong_process(e, owner);
+                let wrong = |e: &PoolError| is_wrong_process(e, owner);
                 assert!(wrong(&pool.apply(square, (3,)).unwrap_err()));
                 assert!(wrong(&pool.map(square, 0..10).unwrap_err()));
                 assert!(wrong(&pool.map_async(square, 0..10).get().unwrap_err()));
@@ -173,9 +173,9 @@ fn zero_chunksize_buffersize_and_maxtasksperchild_are_errors() {
             .start_method(StartMethod::Fork)
             .build()
             .unwrap();
-        let invalid = |e: TaskError, what: &str| {
+        let invalid = |e: PoolError, what: &str| {
             assert!(
-                matches!(&e, TaskError::InvalidArgument { detail } if detail.contains(what)),
+                matches!(&e, PoolError::InvalidArgument { detail } if detail.contains(what)),
                 "{e}"
             );
         };
@@ -247,14 +247,14 @@ fn a_callback_may_use_its_own_pool() {
         assert!(
             matches!(
                 blocked_answer,
-                ("blocked", Ok(4) | Err(TaskError::CallbackDeadlock))
+                ("blocked", Ok(4) | Err(PoolError::CallbackDeadlock))
             ),
             "{blocked_answer:?}"
         );
         assert_eq!(answers[2], ("map", Ok(9)));
         assert_eq!(answers[3], ("map_async", Ok(100)));
         assert_eq!(first.get(), Ok(9));
-        assert!(matches!(failed.get(), Err(TaskError::Panicked(_))));
+        assert!(matches!(failed.get(), Err(PoolError::Panicked(_))));
         assert_eq!(mapped.get().unwrap().len(), 100);
         assert_eq!(blocked.get(), Ok(50));
         // A callback may close and join its own pool.
@@ -305,7 +305,7 @@ fn a_panicking_callback_is_dropped_and_the_next_ones_run() {
             let i = i as u64;
             match result.get() {
                 Ok(v) => assert_eq!(v, i * i),
-                Err(e) => assert!(i % 2 == 1 && matches!(e, TaskError::Panicked(_)), "{e}"),
+                Err(e) => assert!(i % 2 == 1 && matches!(e, PoolError::Panicked(_)), "{e}"),
             }
         }
         // The pool and its callback thread still work.
@@ -345,8 +345,8 @@ fn an_initializer_that_always_fails_breaks_the_pool_after_a_few_tries() {
                 .initializer(failing_init, (log.clone(),))
                 .build()
                 .unwrap();
-            let is_init_error = |e: &TaskError| {
-                matches!(e, TaskError::Initializer(p) if p.message == "the initializer refuses")
+            let is_init_error = |e: &PoolError| {
+                matches!(e, PoolError::Initializer(p) if p.message == "the initializer refuses")
                     && e.to_string().contains("the initializer refuses")
             };
             // Idle: the pool gives up within a few back-offs instead of starting workers in a
@@ -422,7 +422,7 @@ fn a_death_in_a_chunk_fails_only_its_task() {
             assert_eq!(results.len(), 40);
             let died = results
                 .iter()
-                .filter(|r| matches!(r, Err(TaskError::WorkerDied { .. })))
+                .filter(|r| matches!(r, Err(PoolError::WorkerDied { .. })))
                 .count();
             assert_eq!(died, 1, "{results:?}");
             let mut values: Vec<u64> = results.into_iter().filter_map(Result::ok).collect();
@@ -431,18 +431,18 @@ fn a_death_in_a_chunk_fails_only_its_task() {
             assert_eq!(values, expected);
         }
         let ordered: Vec<_> = pool.chunksize(10).imap(abort_on_13, 0..20).collect();
-        assert!(matches!(ordered[13], Err(TaskError::WorkerDied { .. })));
+        assert!(matches!(ordered[13], Err(PoolError::WorkerDied { .. })));
         assert_eq!(ordered[12], Ok(120));
         assert_eq!(ordered[14], Ok(140));
         let map = pool.chunksize(40).map(abort_on_13, 0..40);
-        assert!(matches!(map, Err(TaskError::WorkerDied { .. })), "{map:?}");
+        assert!(matches!(map, Err(PoolError::WorkerDied { .. })), "{map:?}");
         // A chunk that times out runs again task by task: only the slow task times out.
         let options = Options::new()
             .chunksize(5)
             .timeout(Duration::from_millis(400));
         let timed: Vec<_> = pool.with(options).imap(slow_on_7, 0..10).collect();
         assert!(
-            matches!(timed[7], Err(TaskError::Timeout { .. })),
+            matches!(timed[7], Err(PoolError::Timeout { .. })),
             "{timed:?}"
         );
         let fine = timed.iter().filter(|r| r.is_ok()).count();
@@ -464,7 +464,7 @@ fn imap_defaults_to_one_task_per_chunk() {
         let results: Vec<_> = pool.imap(abort_on_13, 0..16).collect();
         for (i, result) in results.iter().enumerate() {
             if i == 13 {
-                assert!(matches!(result, Err(TaskError::WorkerDied { .. })));
+                assert!(matches!(result, Err(PoolError::WorkerDied { .. })));
             } else {
                 assert_eq!(result, &Ok(i as u64 * 10));
             }

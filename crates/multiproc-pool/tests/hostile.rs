@@ -13,7 +13,7 @@ use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::time::Duration;
 
-use multiproc_pool::{Pool, TaskError};
+use multiproc_pool::{Pool, PoolError};
 use multiproc_process::{StartMethod, Target};
 use multiproc_test_support::watchdog;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -119,9 +119,9 @@ where
         .start_method(method)
         .build()
         .unwrap();
-    let results: Vec<Result<(u32, u32), TaskError>> = pool.chunksize(1).imap(task, 0..40).collect();
+    let results: Vec<Result<(u32, u32), PoolError>> = pool.chunksize(1).imap(task, 0..40).collect();
     let corrupt_pid = match &results[5] {
-        Err(TaskError::CorruptResults { pid, detail }) => {
+        Err(PoolError::CorruptResults { pid, detail }) => {
             assert!(detail.contains("ring"), "{method}: {detail}");
             *pid
         }
@@ -135,7 +135,7 @@ where
     for (x, result) in results.iter().enumerate() {
         match result {
             Ok((value, _)) => assert_eq!(*value as usize, x, "{method}"),
-            Err(TaskError::CorruptResults { pid, .. }) => {
+            Err(PoolError::CorruptResults { pid, .. }) => {
                 assert_eq!(
                     *pid, corrupt_pid,
                     "{method}: task {x} failed for another worker"
@@ -228,7 +228,7 @@ fn garbage_result_bytes_fail_only_their_task_through_channel_and_ring() {
                     assert_eq!(result, &Ok(Ok(7)), "{method}");
                 } else {
                     match result {
-                        Err(TaskError::Transfer { detail }) => {
+                        Err(PoolError::Transfer { detail }) => {
                             assert!(detail.contains("pool worker"), "{method}: {detail}")
                         }
                         other => panic!("{method}: {len} garbage bytes gave {other:?}"),

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{GONE_LIMIT, METHODS};
-use multiproc_pool::{Pool, TaskError};
+use multiproc_pool::{Pool, PoolError};
 use multiproc_process::StartMethod;
 use multiproc_test_support::{gone, stat_of, watchdog};
 
@@ -43,7 +43,7 @@ fn terminate_during_a_long_map_is_prompt_and_reaps_every_worker() {
                 "{method}: took {:?}",
                 started.elapsed()
             );
-            assert_eq!(result.get(), Err(TaskError::Terminated));
+            assert_eq!(result.get(), Err(PoolError::Terminated));
             for pid in pids {
                 assert!(
                     gone(pid, GONE_LIMIT),
@@ -52,7 +52,7 @@ fn terminate_during_a_long_map_is_prompt_and_reaps_every_worker() {
                 );
             }
             assert!(pool.worker_pids().is_empty());
-            assert_eq!(pool.map(square, [1]), Err(TaskError::Closed));
+            assert_eq!(pool.map(square, [1]), Err(PoolError::Closed));
         }
     });
 }
@@ -63,12 +63,12 @@ fn close_lets_queued_work_finish() {
         for method in METHODS {
             let pool = pool(method);
             let pids = pool.worker_pids();
-            assert_eq!(pool.join(), Err(TaskError::StillRunning));
+            assert_eq!(pool.join(), Err(PoolError::StillRunning));
             let result = pool.chunksize(1).map_async(nap, vec![20; 10]);
             pool.close();
-            assert_eq!(pool.apply(square, (2,)), Err(TaskError::Closed));
+            assert_eq!(pool.apply(square, (2,)), Err(PoolError::Closed));
             let closed: Vec<_> = pool.imap(square, 0..).collect();
-            assert_eq!(closed, [Err(TaskError::Closed)]);
+            assert_eq!(closed, [Err(PoolError::Closed)]);
             pool.join().unwrap();
             assert_eq!(result.get().unwrap(), vec![20; 10]);
             for pid in pids {
@@ -92,7 +92,7 @@ fn drop_terminates_like_leaving_with() {
             let started = Instant::now();
             drop(pool);
             assert!(started.elapsed() < Duration::from_secs(5), "{method}");
-            assert_eq!(pending.get(), Err(TaskError::Terminated));
+            assert_eq!(pending.get(), Err(PoolError::Terminated));
             for pid in pids {
                 assert!(
                     gone(pid, GONE_LIMIT),

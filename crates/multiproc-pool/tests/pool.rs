@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::METHODS;
 use ipc_channel::ipc::{self, IpcSender};
-use multiproc_pool::{Options, Pool, TaskError};
-use multiproc_process::{ExitStatus, StartMethod};
+use multiproc_pool::{Options, Pool, PoolError};
+use multiproc_process::{ExitReason, StartMethod};
 use multiproc_test_support::{kill, watchdog};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -127,8 +127,8 @@ fn apply_async_callbacks_and_get_timeout() {
                 .apply_async(multiply, (6, 7))
                 .callback(move |v| tx.send(*v).unwrap());
             assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), 42);
-            assert!(ok.ready());
-            assert_eq!(ok.successful(), Some(true));
+            assert!(ok.is_ready());
+            assert_eq!(ok.is_successful(), Some(true));
             assert_eq!(ok.get(), Ok(42));
 
             let (tx, rx) = std::sync::mpsc::channel();
@@ -138,22 +138,22 @@ fn apply_async_callbacks_and_get_timeout() {
                 .error_callback(move |e| tx.send(e.clone()).unwrap());
             let error = rx.recv_timeout(Duration::from_secs(30)).unwrap();
             assert!(
-                matches!(&error, TaskError::Panicked(p) if p.message == "three is right out"),
+                matches!(&error, PoolError::Panicked(p) if p.message == "three is right out"),
                 "{error}"
             );
-            assert_eq!(failed.successful(), Some(false));
+            assert_eq!(failed.is_successful(), Some(false));
 
             let slow = pool.apply_async(nap, (400,));
             assert_eq!(
                 slow.get_timeout(Duration::from_millis(10)),
-                Err(TaskError::NotReady)
+                Err(PoolError::NotReady)
             );
-            assert!(!slow.ready());
-            assert_eq!(slow.successful(), None);
+            assert!(!slow.is_ready());
+            assert_eq!(slow.is_successful(), None);
             assert_eq!(slow.get_timeout(Duration::from_secs(30)), Ok(400));
             assert_eq!(
                 slow.get_timeout(Duration::from_secs(1)),
-                Err(TaskError::Taken)
+                Err(PoolError::Taken)
             );
 
             // A callback registered after the result arrived runs at once.
@@ -202,7 +202,7 @@ fn initializer_state_is_visible_to_tasks() {
                 .build()
                 .unwrap();
             match broken.apply(square, (3,)) {
-                Err(TaskError::Initializer(p)) => assert_eq!(p.message, "no setup today"),
+                Err(PoolError::Initializer(p)) => assert_eq!(p.message, "no setup today"),
                 other => panic!("{method}: unexpected {other:?}"),
             }
         }
@@ -231,25 +231,25 @@ fn panic_abort_and_exit_fail_only_their_task() {
     watchdog(LIMIT, "failing tasks", || {
         for method in METHODS {
             let pool = pool(method);
-            let results: Vec<Result<u32, TaskError>> =
+            let results: Vec<Result<u32, PoolError>> =
                 pool.chunksize(1).imap(risky, 0..10).collect();
             for (x, result) in results.iter().enumerate() {
                 match x {
                     3 => assert!(
-                        matches!(result, Err(TaskError::Panicked(p))
+                        matches!(result, Err(PoolError::Panicked(p))
                             if p.message == "three is right out" && p.location.as_deref().unwrap().contains("pool.rs")),
                         "{method}: {result:?}"
                     ),
                     5 => assert!(
-                        matches!(result, Err(TaskError::WorkerDied {
-                            status: Some(ExitStatus::Signal(signal))
+                        matches!(result, Err(PoolError::WorkerDied {
+                            status: Some(ExitReason::Signal(signal))
                         }) if multiproc_sys::signal::name(*signal) == "SIGABRT"),
                         "{method}: {result:?}"
                     ),
                     7 => assert_eq!(
                         result,
-                        &Err(TaskError::WorkerDied {
-                            status: Some(ExitStatus::Code(7))
+                        &Err(PoolError::WorkerDied {
+                            status: Some(ExitReason::Code(7))
                         }),
                         "{method}"
                     ),
@@ -259,7 +259,7 @@ fn panic_abort_and_exit_fail_only_their_task() {
             // `map` gives the first error in input order; the pool still serves.
             assert!(matches!(
                 pool.chunksize(1).map(risky, 0..10),
-                Err(TaskError::Panicked(_))
+                Err(PoolError::Panicked(_))
             ));
             assert_eq!(pool.map(square, 0..5).unwrap(), [0, 1, 4, 9, 16]);
             assert_eq!(pool.worker_pids().len(), 2);
@@ -299,15 +299,15 @@ fn sigkilled_worker_fails_only_its_task() {
                 kill(pid);
                 pid
             });
-            let results: Vec<Result<u32, TaskError>> =
+            let results: Vec<Result<u32, PoolError>> =
                 pool.chunksize(1).imap(hang_on_ten, 0..30).collect();
             let killed = killer.join().unwrap();
             for (x, result) in results.iter().enumerate() {
                 if x == 10 {
                     assert_eq!(
                         result,
-                        &Err(TaskError::WorkerDied {
-                            status: Some(ExitStatus::Signal(
+                        &Err(PoolError::WorkerDied {
+                            status: Some(ExitReason::Signal(
                                 multiproc_sys::signal::number::SIGKILL
                             ))
                         }),
@@ -342,7 +342,7 @@ fn timeout_kills_only_the_slow_task() {
             assert_eq!(results[1], Ok(20));
             assert_eq!(
                 results[2],
-                Err(TaskError::Timeout {
+                Err(PoolError::Timeout {
                     after: Duration::from_millis(500)
                 }),
                 "{method}"
@@ -389,7 +389,7 @@ fn unserializable_arguments_and_results_fail_their_task() {
             let results: Vec<_> = pool.chunksize(1).imap(to_picky, 0..4).collect();
             assert_eq!(results[1], Ok(Picky(1)));
             assert!(
-                matches!(&results[2], Err(TaskError::Transfer { .. })),
+                matches!(&results[2], Err(PoolError::Transfer { .. })),
                 "{method}: {:?}",
                 results[2]
             );
@@ -397,14 +397,14 @@ fn unserializable_arguments_and_results_fail_their_task() {
             let results: Vec<_> = pool.imap(from_picky, (0..4).map(Picky)).collect();
             assert_eq!(results[1], Ok(1));
             assert!(
-                matches!(&results[2], Err(TaskError::Transfer { .. })),
+                matches!(&results[2], Err(PoolError::Transfer { .. })),
                 "{method}: {:?}",
                 results[2]
             );
             assert_eq!(results[3], Ok(3));
             assert!(matches!(
                 pool.map(from_picky, (0..4).map(Picky)),
-                Err(TaskError::Transfer { .. })
+                Err(PoolError::Transfer { .. })
             ));
         }
     });

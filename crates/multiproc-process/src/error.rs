@@ -1,7 +1,7 @@
 use std::fmt;
 use std::io;
 
-use crate::status::ExitStatus;
+use crate::status::ExitReason;
 
 /// Where a panic happened, and what it said.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,7 +33,7 @@ pub enum ProcessError {
         /// The panic message and location.
         panic: PanicInfo,
         /// How the child exited afterwards.
-        status: Option<ExitStatus>,
+        status: Option<ExitReason>,
     },
     /// The child ended without returning a result: it called `exit`, or a signal (a crash,
     /// `abort`, `kill`) ended it.
@@ -42,7 +42,7 @@ pub enum ProcessError {
         /// The child's name.
         name: String,
         /// How it ended.
-        status: ExitStatus,
+        status: ExitReason,
     },
     /// The child ended, but how could not be learnt (its parent, the fork server, was gone).
     #[error("process {name} ended before returning a result; its exit status is unknown")]
@@ -91,7 +91,7 @@ pub enum ProcessError {
         /// The child's name.
         name: String,
         /// How it ended.
-        status: ExitStatus,
+        status: ExitReason,
         /// What the child reported, if anything.
         detail: String,
     },
@@ -182,11 +182,11 @@ impl ProcessError {
     /// How the child exited, when the error is about a child that ended.
     ///
     /// ```
-    /// use multiproc_process::{ExitStatus, ProcessError};
-    /// let e = ProcessError::Died { name: "Process-1".into(), status: ExitStatus::Signal(9) };
-    /// assert_eq!(e.exit_status(), Some(ExitStatus::Signal(9)));
+    /// use multiproc_process::{ExitReason, ProcessError};
+    /// let e = ProcessError::Died { name: "Process-1".into(), status: ExitReason::Signal(9) };
+    /// assert_eq!(e.exit_status(), Some(ExitReason::Signal(9)));
     /// ```
-    pub fn exit_status(&self) -> Option<ExitStatus> {
+    pub fn exit_status(&self) -> Option<ExitReason> {
         match self {
             ProcessError::Panicked { status, .. } => *status,
             ProcessError::Died { status, .. } | ProcessError::Bootstrap { status, .. } => {

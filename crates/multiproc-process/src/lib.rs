@@ -161,7 +161,7 @@ pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
 };
 pub use self::process::Process;
-pub use self::status::ExitStatus;
+pub use self::status::ExitReason;
 pub use self::target::{Portable, Target};
 pub use self::tree::{
     ProcessInfo, active_children, current_process, forkserver_pid, parent_process,

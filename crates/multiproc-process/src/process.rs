@@ -21,7 +21,7 @@ use crate::logging;
 use crate::method::{StartMethod, get_start_method};
 use crate::registry::{self, ChildHandle, Reaper};
 use crate::spawn;
-use crate::status::ExitStatus;
+use crate::status::ExitReason;
 use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
 use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
@@ -88,7 +88,7 @@ pub struct Process<R> {
 enum State<R> {
     Pending(Box<dyn Payload<R>>),
     Running(Running<R>),
-    Joined(Option<ExitStatus>),
+    Joined(Option<ExitReason>),
     Closed,
 }
 
@@ -550,9 +550,9 @@ impl<R: Portable> Process<R> {
         match &self.state {
             State::Running(running) => {
                 check_owner(&running.child)?;
-                Ok(running.child.try_reap().flatten().map(ExitStatus::exitcode))
+                Ok(running.child.try_reap().flatten().map(ExitReason::exitcode))
             }
-            State::Joined(status) => Ok(status.map(ExitStatus::exitcode)),
+            State::Joined(status) => Ok(status.map(ExitReason::exitcode)),
             State::Pending(_) => Ok(None),
             State::Closed => Err(ProcessError::Closed {
                 name: self.identity.name.clone(),
@@ -561,7 +561,7 @@ impl<R: Portable> Process<R> {
     }
 
     /// How the child ended, once it has.
-    pub fn exit_status(&self) -> Option<ExitStatus> {
+    pub fn exit_status(&self) -> Option<ExitReason> {
         match &self.state {
             State::Running(running) => running.child.try_reap().flatten(),
             State::Joined(status) => *status,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::identity::Identity;
-use crate::status::{self, ExitStatus};
+use crate::status::{self, ExitReason};
 
 /// How to learn that a child ended, and how it ended.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ pub(crate) struct ChildHandle {
     /// ignored, or a `waitpid(-1)` elsewhere in the program.
     taken: AtomicBool,
     /// `Some` once reaped: the status, or `None` inside when it could not be learnt.
-    status: Mutex<Option<Option<ExitStatus>>>,
+    status: Mutex<Option<Option<ExitReason>>>,
 }
 
 impl ChildHandle {
@@ -82,7 +82,7 @@ impl ChildHandle {
 
     /// The exit status if the child has ended (reaping it), `None` while it runs. The inner
     /// `None` means it ended but its status is unknown.
-    pub(crate) fn try_reap(&self) -> Option<Option<ExitStatus>> {
+    pub(crate) fn try_reap(&self) -> Option<Option<ExitReason>> {
         let mut status = lock(&self.status);
         if let Some(known) = *status {
             return Some(known);
@@ -115,7 +115,7 @@ impl ChildHandle {
     }
 
     /// Waits until the child ends or the deadline passes.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Option<Option<ExitStatus>> {
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Option<Option<ExitReason>> {
         loop {
             if let Some(done) = self.try_reap() {
                 return Some(done);

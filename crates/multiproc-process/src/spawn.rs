@@ -15,7 +15,7 @@ use crate::error::ProcessError;
 use crate::function::guard_decode;
 use crate::launcher::on_long_lived_thread;
 use crate::rendezvous::{Refused, Rendezvous};
-use crate::status::{self, ExitStatus};
+use crate::status::{self, ExitReason};
 use crate::wire::{Bootstrap, ENV_CHILD, Hello};
 
 /// The longest socket path the kernel takes (`sun_path` holds 108 bytes with the NUL).
@@ -33,7 +33,7 @@ pub(crate) struct Spawned {
 
 /// Why a spawn failed; the caller adds the child's name.
 pub(crate) enum SpawnError {
-    Died { status: ExitStatus, detail: String },
+    Died { status: ExitReason, detail: String },
     Mismatch,
     Io(&'static str, std::io::Error),
 }
@@ -101,7 +101,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     };
     if !ours {
         return Err(SpawnError::Died {
-            status: ExitStatus::Code(-1),
+            status: ExitReason::Code(-1),
             detail: "the re-executed child ended at once, and its exit status was collected \
                      by someone else (SIGCHLD ignored, or a waitpid(-1) elsewhere)"
                 .to_owned(),
@@ -190,12 +190,12 @@ fn check_tmpdir() -> Result<(), SpawnError> {
 
 /// Kills the child behind `pidfd` (a no-op once it ended) and reaps it; its status, or `-1`
 /// when it is unknown (taken by a `waitpid(-1)` elsewhere, or SIGCHLD ignored).
-fn kill_and_reap(pidfd: BorrowedFd<'_>) -> ExitStatus {
+fn kill_and_reap(pidfd: BorrowedFd<'_>) -> ExitReason {
     let _ = multiproc_sys::pidfd::send_signal(pidfd, multiproc_sys::signal::number::SIGKILL);
     status::waitid(pidfd, true)
         .ok()
         .flatten()
-        .unwrap_or(ExitStatus::Code(-1))
+        .unwrap_or(ExitReason::Code(-1))
 }
 
 /// This process's executable identity, read once: the file behind a running process's

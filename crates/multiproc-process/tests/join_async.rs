@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use multiproc_process::{ExitStatus, Process, ProcessError, StartMethod, get_context};
+use multiproc_process::{ExitReason, Process, ProcessError, StartMethod, get_context};
 use multiproc_test_support::watchdog;
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -77,7 +77,7 @@ fn a_child_that_crashes_gives_its_signal() {
             let mut p = started(get_context(method).process(segfault, ()));
             match smol::block_on(p.join_async()) {
                 Err(ProcessError::Died { status, .. }) => {
-                    assert_eq!(status, ExitStatus::Signal(11), "{method:?}")
+                    assert_eq!(status, ExitReason::Signal(11), "{method:?}")
                 }
                 other => panic!("{method:?}: {other:?}"),
             }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use multiproc_process::{
-    ExitStatus, Process, ProcessError, StartMethod, current_process, get_context, parent_process,
+    ExitReason, Process, ProcessError, StartMethod, current_process, get_context, parent_process,
 };
 use multiproc_test_support::watchdog;
 
@@ -85,7 +85,7 @@ fn panic_reports_message_and_location() {
                 assert_eq!(panic.message, "boom at 7");
                 let location = panic.location.expect("a location");
                 assert!(location.contains("process.rs"), "{location}");
-                assert_eq!(status, Some(ExitStatus::Code(1)));
+                assert_eq!(status, Some(ExitReason::Code(1)));
             }
             other => panic!("{m}: expected a panic, got {other:?}"),
         }
@@ -99,7 +99,7 @@ fn exit_code_is_reported() {
         let mut p = get_context(m).process(exit3, ());
         p.start().unwrap();
         match p.join() {
-            Err(ProcessError::Died { status, .. }) => assert_eq!(status, ExitStatus::Code(3)),
+            Err(ProcessError::Died { status, .. }) => assert_eq!(status, ExitReason::Code(3)),
             other => panic!("{m}: expected exit code 3, got {other:?}"),
         }
         assert_eq!(p.exitcode().unwrap(), Some(3));
@@ -114,7 +114,7 @@ fn abort_gives_a_negative_signal_exitcode() {
         let err = p.join().unwrap_err();
         assert_eq!(
             err.exit_status(),
-            Some(ExitStatus::Signal(libc::SIGABRT)),
+            Some(ExitReason::Signal(libc::SIGABRT)),
             "{m}: {err}"
         );
         assert_eq!(p.exitcode().unwrap(), Some(-libc::SIGABRT));
@@ -134,7 +134,7 @@ fn kill_and_terminate_a_sleeping_child() {
         assert!(matches!(
             p.join(),
             Err(ProcessError::Died {
-                status: ExitStatus::Signal(15),
+                status: ExitReason::Signal(15),
                 ..
             })
         ));

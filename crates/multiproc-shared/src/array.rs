@@ -14,14 +14,14 @@ use crate::error::{LockResult, OwnerDied};
 use crate::lock::deadline_after;
 use crate::sys::GuardHeld;
 use crate::words::Acquire;
-use crate::{Error, RLock, Segment};
+use crate::{RLock, Segment, SharedError};
 
 /// Bytes needed for `len` elements after `offset`, or `TooLarge`.
-fn byte_len<T>(offset: usize, len: usize) -> Result<usize, Error> {
+fn byte_len<T>(offset: usize, len: usize) -> Result<usize, SharedError> {
     size_of::<T>()
         .checked_mul(len)
         .and_then(|bytes| bytes.checked_add(offset))
-        .ok_or(Error::TooLarge)
+        .ok_or(SharedError::TooLarge)
 }
 
 /// The elements of an `Array` or `RawArray`: `len` values of `T` at byte `offset` of a
@@ -53,7 +53,7 @@ impl<'a, T: Pod> Elements<'a, T> {
         self.offset + index * size_of::<T>()
     }
 
-    fn get(&self, index: usize) -> Result<T, Error> {
+    fn get(&self, index: usize) -> Result<T, SharedError> {
         check_index(index, self.len)?;
         let at = self.at(index);
         match (self.raw, cell::is_native::<T>()) {
@@ -63,7 +63,7 @@ impl<'a, T: Pod> Elements<'a, T> {
         }
     }
 
-    fn set(&self, index: usize, value: T) -> Result<(), Error> {
+    fn set(&self, index: usize, value: T) -> Result<(), SharedError> {
         check_index(index, self.len)?;
         let at = self.at(index);
         match (self.raw, cell::is_native::<T>()) {
@@ -74,7 +74,7 @@ impl<'a, T: Pod> Elements<'a, T> {
         }
     }
 
-    fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
+    fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), SharedError> {
         check_len(self.len, dst.len())?;
         match (self.raw, cell::is_native::<T>()) {
             (true, true) => {
@@ -93,7 +93,7 @@ impl<'a, T: Pod> Elements<'a, T> {
         }
     }
 
-    fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
+    fn copy_from_slice(&self, src: &[T]) -> Result<(), SharedError> {
         check_len(self.len, src.len())?;
         match (self.raw, cell::is_native::<T>()) {
             (true, true) => {
@@ -113,19 +113,19 @@ impl<'a, T: Pod> Elements<'a, T> {
     }
 }
 
-fn check_index(index: usize, len: usize) -> Result<(), Error> {
+fn check_index(index: usize, len: usize) -> Result<(), SharedError> {
     if index < len {
         Ok(())
     } else {
-        Err(Error::OutOfBounds { index, len })
+        Err(SharedError::OutOfBounds { index, len })
     }
 }
 
-fn check_len(expected: usize, found: usize) -> Result<(), Error> {
+fn check_len(expected: usize, found: usize) -> Result<(), SharedError> {
     if expected == found {
         Ok(())
     } else {
-        Err(Error::LengthMismatch { expected, found })
+        Err(SharedError::LengthMismatch { expected, found })
     }
 }
 
@@ -147,7 +147,7 @@ fn check_len(expected: usize, found: usize) -> Result<(), Error> {
 /// assert!(squares.get(4).is_err());
 /// let total: u64 = squares.lock()?.iter().sum();
 /// assert_eq!(total, 14);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Array")]
 pub struct Array<T: Pod> {
@@ -164,9 +164,9 @@ impl<T: Pod> Array<T> {
     /// ```
     /// let a = multiproc_shared::Array::<f64>::zeroed(3)?;
     /// assert_eq!(a.to_vec(), [0.0; 3]);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn zeroed(len: usize) -> Result<Array<T>, Error> {
+    pub fn zeroed(len: usize) -> Result<Array<T>, SharedError> {
         let segment = Segment::new(byte_len::<T>(Self::DATA, len)?)?;
         Ok(Array {
             lock: RLock::in_segment(segment, 0, GUARD_FLAG),
@@ -180,9 +180,9 @@ impl<T: Pod> Array<T> {
     /// ```
     /// let a = multiproc_shared::Array::from_slice(&[1_i32, 2, 3])?;
     /// assert_eq!(a.len(), 3);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn from_slice(values: &[T]) -> Result<Array<T>, Error> {
+    pub fn from_slice(values: &[T]) -> Result<Array<T>, SharedError> {
         let array = Self::zeroed(values.len())?;
         array.copy_from_slice(values)?;
         Ok(array)
@@ -192,7 +192,7 @@ impl<T: Pod> Array<T> {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Array::<u8>::zeroed(7)?.len(), 7);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn len(&self) -> usize {
         self.len
@@ -202,7 +202,7 @@ impl<T: Pod> Array<T> {
     ///
     /// ```
     /// assert!(multiproc_shared::Array::<u8>::zeroed(0)?.is_empty());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -214,7 +214,7 @@ impl<T: Pod> Array<T> {
     /// ```
     /// let a = multiproc_shared::Array::<u32>::zeroed(2)?;
     /// assert_eq!(a.as_ptr() as usize % 64, 0);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
         self.segment().as_ptr().wrapping_add(Self::DATA).cast::<T>()
@@ -228,7 +228,7 @@ impl<T: Pod> Array<T> {
         DataLock::of(self.segment())
     }
 
-    /// Reads element `index` under the lock; [`Error::OutOfBounds`] past the end.
+    /// Reads element `index` under the lock; [`SharedError::OutOfBounds`] past the end.
     ///
     /// # Panics
     ///
@@ -238,9 +238,9 @@ impl<T: Pod> Array<T> {
     /// let a = multiproc_shared::Array::from_slice(&[5_u8, 6])?;
     /// assert_eq!(a.get(1)?, 6);
     /// assert!(a.get(2).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn get(&self, index: usize) -> Result<T, Error> {
+    pub fn get(&self, index: usize) -> Result<T, SharedError> {
         check_index(index, self.len)?;
         let lock = self.data_lock();
         lock.begin_access("Array::get");
@@ -249,7 +249,7 @@ impl<T: Pod> Array<T> {
         value
     }
 
-    /// Writes element `index` under the lock; [`Error::OutOfBounds`] past the end.
+    /// Writes element `index` under the lock; [`SharedError::OutOfBounds`] past the end.
     ///
     /// # Panics
     ///
@@ -259,9 +259,9 @@ impl<T: Pod> Array<T> {
     /// let a = multiproc_shared::Array::<i64>::zeroed(2)?;
     /// a.set(0, -1)?;
     /// assert!(a.set(2, 0).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn set(&self, index: usize, value: T) -> Result<(), Error> {
+    pub fn set(&self, index: usize, value: T) -> Result<(), SharedError> {
         check_index(index, self.len)?;
         let lock = self.data_lock();
         lock.begin_access("Array::set");
@@ -270,7 +270,7 @@ impl<T: Pod> Array<T> {
         done
     }
 
-    /// Copies the whole array into `dst` under the lock; [`Error::LengthMismatch`] if
+    /// Copies the whole array into `dst` under the lock; [`SharedError::LengthMismatch`] if
     /// the lengths differ.
     ///
     /// # Panics
@@ -282,9 +282,9 @@ impl<T: Pod> Array<T> {
     /// let mut out = [0.0; 2];
     /// a.copy_to_slice(&mut out)?;
     /// assert_eq!(out, [1.0, 2.0]);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
+    pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), SharedError> {
         check_len(self.len, dst.len())?;
         let lock = self.data_lock();
         lock.begin_access("Array::copy_to_slice");
@@ -293,7 +293,7 @@ impl<T: Pod> Array<T> {
         done
     }
 
-    /// Copies `src` over the whole array under the lock; [`Error::LengthMismatch`] if
+    /// Copies `src` over the whole array under the lock; [`SharedError::LengthMismatch`] if
     /// the lengths differ.
     ///
     /// # Panics
@@ -304,9 +304,9 @@ impl<T: Pod> Array<T> {
     /// let a = multiproc_shared::Array::<u16>::zeroed(2)?;
     /// a.copy_from_slice(&[3, 4])?;
     /// assert!(a.copy_from_slice(&[1]).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
+    pub fn copy_from_slice(&self, src: &[T]) -> Result<(), SharedError> {
         check_len(self.len, src.len())?;
         let lock = self.data_lock();
         lock.begin_access("Array::copy_from_slice");
@@ -320,7 +320,7 @@ impl<T: Pod> Array<T> {
     /// ```
     /// let a = multiproc_shared::Array::from_slice(&[1_u8, 2])?;
     /// assert_eq!(a.to_vec(), vec![1, 2]);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn to_vec(&self) -> Vec<T> {
         let mut out = vec![T::zeroed(); self.len];
@@ -334,7 +334,7 @@ impl<T: Pod> Array<T> {
     /// ```
     /// let a = multiproc_shared::Array::<u8>::zeroed(1)?;
     /// assert!(!a.get_lock().is_owned());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn get_lock(&self) -> &RLock {
         &self.lock
@@ -352,7 +352,7 @@ impl<T: Pod> Array<T> {
     /// let a = multiproc_shared::Array::<u32>::zeroed(3)?;
     /// a.lock()?.fill(7);
     /// assert_eq!(a.to_vec(), [7, 7, 7]);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock(&self) -> LockResult<ArrayGuard<'_, T>> {
         match self.data_lock().acquire_guard(None, "Array::lock") {
@@ -369,7 +369,7 @@ impl<T: Pod> Array<T> {
     /// ```
     /// let a = multiproc_shared::Array::<u32>::zeroed(1)?;
     /// assert!(a.lock_timeout(std::time::Duration::from_millis(5))?.is_some());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<ArrayGuard<'_, T>>> {
         match self
@@ -398,7 +398,7 @@ impl<T: Pod> Array<T> {
 /// guard.sort();
 /// drop(guard);
 /// assert_eq!(a.to_vec(), [1, 2, 3]);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct ArrayGuard<'a, T: Pod> {
@@ -498,7 +498,7 @@ impl<'de, T: Pod> Deserialize<'de> for Array<T> {
 /// let a = RawArray::from_slice(&[1.0_f64, 2.0, 3.0])?;
 /// a.set(0, 10.0)?;
 /// assert_eq!(a.to_vec(), [10.0, 2.0, 3.0]);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.RawArray")]
 pub struct RawArray<T: Pod> {
@@ -520,9 +520,9 @@ impl<T: Pod> RawArray<T> {
     /// ```
     /// let a = multiproc_shared::RawArray::<u8>::zeroed(5)?;
     /// assert_eq!(a.to_vec(), [0; 5]);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn zeroed(len: usize) -> Result<RawArray<T>, Error> {
+    pub fn zeroed(len: usize) -> Result<RawArray<T>, SharedError> {
         Ok(RawArray {
             segment: Segment::new(byte_len::<T>(Self::DATA, len)?)?,
             len,
@@ -535,9 +535,9 @@ impl<T: Pod> RawArray<T> {
     /// ```
     /// let a = multiproc_shared::RawArray::from_slice(&[1_u8])?;
     /// assert_eq!(a.len(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn from_slice(values: &[T]) -> Result<RawArray<T>, Error> {
+    pub fn from_slice(values: &[T]) -> Result<RawArray<T>, SharedError> {
         let array = Self::zeroed(values.len())?;
         array.copy_from_slice(values)?;
         Ok(array)
@@ -547,7 +547,7 @@ impl<T: Pod> RawArray<T> {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::RawArray::<u8>::zeroed(2)?.len(), 2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn len(&self) -> usize {
         self.len
@@ -557,7 +557,7 @@ impl<T: Pod> RawArray<T> {
     ///
     /// ```
     /// assert!(multiproc_shared::RawArray::<u8>::zeroed(0)?.is_empty());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -568,56 +568,56 @@ impl<T: Pod> RawArray<T> {
     /// ```
     /// let a = multiproc_shared::RawArray::<u64>::zeroed(1)?;
     /// assert_eq!(a.as_ptr() as usize % 64, 0);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
         self.segment.as_ptr().wrapping_add(Self::DATA).cast::<T>()
     }
 
-    /// Reads element `index`; [`Error::OutOfBounds`] past the end.
+    /// Reads element `index`; [`SharedError::OutOfBounds`] past the end.
     ///
     /// ```
     /// let a = multiproc_shared::RawArray::from_slice(&[4_u8])?;
     /// assert_eq!(a.get(0)?, 4);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn get(&self, index: usize) -> Result<T, Error> {
+    pub fn get(&self, index: usize) -> Result<T, SharedError> {
         self.elements().get(index)
     }
 
-    /// Writes element `index`; [`Error::OutOfBounds`] past the end.
+    /// Writes element `index`; [`SharedError::OutOfBounds`] past the end.
     ///
     /// ```
     /// let a = multiproc_shared::RawArray::<u8>::zeroed(1)?;
     /// a.set(0, 1)?;
     /// assert!(a.set(1, 1).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn set(&self, index: usize, value: T) -> Result<(), Error> {
+    pub fn set(&self, index: usize, value: T) -> Result<(), SharedError> {
         self.elements().set(index, value)
     }
 
-    /// Copies the whole array into `dst`; [`Error::LengthMismatch`] if the lengths differ.
+    /// Copies the whole array into `dst`; [`SharedError::LengthMismatch`] if the lengths differ.
     ///
     /// ```
     /// let a = multiproc_shared::RawArray::from_slice(&[1_u8, 2])?;
     /// let mut out = [0; 2];
     /// a.copy_to_slice(&mut out)?;
     /// assert_eq!(out, [1, 2]);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), Error> {
+    pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), SharedError> {
         self.elements().copy_to_slice(dst)
     }
 
-    /// Copies `src` over the whole array; [`Error::LengthMismatch`] if the lengths differ.
+    /// Copies `src` over the whole array; [`SharedError::LengthMismatch`] if the lengths differ.
     ///
     /// ```
     /// let a = multiproc_shared::RawArray::<u8>::zeroed(2)?;
     /// a.copy_from_slice(&[1, 2])?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn copy_from_slice(&self, src: &[T]) -> Result<(), Error> {
+    pub fn copy_from_slice(&self, src: &[T]) -> Result<(), SharedError> {
         self.elements().copy_from_slice(src)
     }
 
@@ -626,7 +626,7 @@ impl<T: Pod> RawArray<T> {
     /// ```
     /// let a = multiproc_shared::RawArray::from_slice(&[1_u8])?;
     /// assert_eq!(a.to_vec(), [1]);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn to_vec(&self) -> Vec<T> {
         let mut out = vec![T::zeroed(); self.len];

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::lock::{deadline_after, segment_of_len};
 use crate::words::{Acquire, CondvarWord, LockWord};
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 // Layout of the segment. All fields but the lock and condvar are changed only under the lock.
 const LOCK: usize = 0;
@@ -32,7 +32,7 @@ const SIZE: usize = 40;
 /// Each [`wait`](Barrier::wait) blocks until `parties` waits have arrived, then all
 /// return, each with a distinct index in `0..parties`. A timed-out wait, an
 /// [`abort`](Barrier::abort), or the death of a process inside the barrier's own short
-/// critical section breaks it: waiters get [`Error::BrokenBarrier`] until
+/// critical section breaks it: waiters get [`SharedError::BrokenBarrier`] until
 /// [`reset`](Barrier::reset). A party that dies while waiting is still counted, so the
 /// others are never wedged by it (use a timeout to notice missing parties).
 ///
@@ -45,7 +45,7 @@ const SIZE: usize = 40;
 /// assert!(barrier.wait().is_err());
 /// barrier.reset();
 /// assert_eq!(barrier.wait()?, 0);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Barrier")]
 #[derive(Clone)]
@@ -60,11 +60,13 @@ impl Barrier {
     /// let b = multiproc_shared::Barrier::new(3)?;
     /// assert_eq!(b.parties(), 3);
     /// assert!(multiproc_shared::Barrier::new(0).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new(parties: u32) -> Result<Barrier, Error> {
+    pub fn new(parties: u32) -> Result<Barrier, SharedError> {
         if parties == 0 {
-            return Err(Error::InvalidArgument("a barrier needs at least one party"));
+            return Err(SharedError::InvalidArgument(
+                "a barrier needs at least one party",
+            ));
         }
         let barrier = Barrier {
             segment: Segment::new(SIZE)?,
@@ -93,7 +95,7 @@ impl Barrier {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Barrier::new(2)?.parties(), 2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn parties(&self) -> u32 {
         self.u32_at(PARTIES).load(Ordering::Relaxed)
@@ -103,7 +105,7 @@ impl Barrier {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Barrier::new(2)?.n_waiting(), 0);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn n_waiting(&self) -> u32 {
         self.u32_at(COUNT).load(Ordering::Relaxed)
@@ -115,7 +117,7 @@ impl Barrier {
     /// let b = multiproc_shared::Barrier::new(2)?;
     /// b.abort();
     /// assert!(b.broken());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn broken(&self) -> bool {
         self.u32_at(BROKEN).load(Ordering::Relaxed) != 0
@@ -142,37 +144,37 @@ impl Barrier {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Barrier::new(1)?.wait()?, 0);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn wait(&self) -> Result<u32, Error> {
+    pub fn wait(&self) -> Result<u32, SharedError> {
         self.wait_until(None)
     }
 
     /// Like [`wait`](Barrier::wait), for at most `timeout`; a timeout breaks the barrier
-    /// and returns [`Error::BrokenBarrier`] (as in Python).
+    /// and returns [`SharedError::BrokenBarrier`] (as in Python).
     ///
     /// ```
     /// use std::time::Duration;
     /// let b = multiproc_shared::Barrier::new(2)?;
     /// assert!(b.wait_timeout(Duration::from_millis(10)).is_err());
     /// assert!(b.broken());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<u32, Error> {
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<u32, SharedError> {
         self.wait_until(deadline_after(timeout))
     }
 
-    fn wait_until(&self, deadline: Option<Instant>) -> Result<u32, Error> {
+    fn wait_until(&self, deadline: Option<Instant>) -> Result<u32, SharedError> {
         self.enter();
         let result = self.wait_locked(deadline);
         self.leave();
         result
     }
 
-    fn wait_locked(&self, deadline: Option<Instant>) -> Result<u32, Error> {
+    fn wait_locked(&self, deadline: Option<Instant>) -> Result<u32, SharedError> {
         let (count, generation) = (self.u32_at(COUNT), self.u32_at(GENERATION));
         if self.broken() {
-            return Err(Error::BrokenBarrier);
+            return Err(SharedError::BrokenBarrier);
         }
         let my_generation = generation.load(Ordering::Relaxed);
         let index = count.load(Ordering::Relaxed);
@@ -191,7 +193,7 @@ impl Barrier {
                 return if tripped {
                     Ok(index)
                 } else {
-                    Err(Error::BrokenBarrier)
+                    Err(SharedError::BrokenBarrier)
                 };
             }
             if outcome != Acquire::Acquired {
@@ -200,7 +202,7 @@ impl Barrier {
             }
             if self.broken() {
                 count.fetch_sub(1, Ordering::Relaxed);
-                return Err(Error::BrokenBarrier);
+                return Err(SharedError::BrokenBarrier);
             }
         }
     }
@@ -214,14 +216,14 @@ impl Barrier {
         self.condvar().notify_all();
     }
 
-    /// Breaks the barrier: current and future waiters get [`Error::BrokenBarrier`]
+    /// Breaks the barrier: current and future waiters get [`SharedError::BrokenBarrier`]
     /// until [`reset`](Barrier::reset).
     ///
     /// ```
     /// let b = multiproc_shared::Barrier::new(2)?;
     /// b.abort();
     /// assert!(b.wait().is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn abort(&self) {
         self.enter();
@@ -230,14 +232,14 @@ impl Barrier {
     }
 
     /// Returns the barrier to its initial state; parties waiting now get
-    /// [`Error::BrokenBarrier`].
+    /// [`SharedError::BrokenBarrier`].
     ///
     /// ```
     /// let b = multiproc_shared::Barrier::new(2)?;
     /// b.abort();
     /// b.reset();
     /// assert!(!b.broken());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn reset(&self) {
         self.enter();

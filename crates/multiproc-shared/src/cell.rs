@@ -12,7 +12,7 @@ use std::time::Instant;
 use bytemuck::Pod;
 
 use crate::words::OWNER_CHECK_INTERVAL;
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 /// Whether a `T` is accessed as one native atomic.
 pub(crate) const fn is_native<T>() -> bool {
@@ -20,7 +20,7 @@ pub(crate) const fn is_native<T>() -> bool {
 }
 
 /// Loads the `T` at `offset` with one atomic load of its size (`is_native::<T>()`).
-pub(crate) fn load_native<T: Pod>(segment: &Segment, offset: usize) -> Result<T, Error> {
+pub(crate) fn load_native<T: Pod>(segment: &Segment, offset: usize) -> Result<T, SharedError> {
     load_native_ordered(segment, offset, Ordering::SeqCst)
 }
 
@@ -30,7 +30,7 @@ pub(crate) fn load_native_ordered<T: Pod>(
     segment: &Segment,
     offset: usize,
     order: Ordering,
-) -> Result<T, Error> {
+) -> Result<T, SharedError> {
     let mapping = segment.mapping();
     let value = match size_of::<T>() {
         1 => bytemuck::pod_read_unaligned(
@@ -58,7 +58,7 @@ pub(crate) fn load_native_ordered<T: Pod>(
                 .to_ne_bytes(),
         ),
         _ => {
-            return Err(Error::Unaligned {
+            return Err(SharedError::Unaligned {
                 offset,
                 align: size_of::<T>(),
             });
@@ -72,7 +72,7 @@ pub(crate) fn store_native<T: Pod>(
     segment: &Segment,
     offset: usize,
     value: T,
-) -> Result<(), Error> {
+) -> Result<(), SharedError> {
     store_native_ordered(segment, offset, value, Ordering::SeqCst)
 }
 
@@ -82,7 +82,7 @@ pub(crate) fn store_native_ordered<T: Pod>(
     offset: usize,
     value: T,
     order: Ordering,
-) -> Result<(), Error> {
+) -> Result<(), SharedError> {
     let mapping = segment.mapping();
     let bytes = bytemuck::bytes_of(&value);
     match size_of::<T>() {
@@ -99,7 +99,7 @@ pub(crate) fn store_native_ordered<T: Pod>(
             .atomic::<AtomicU64>(offset)?
             .store(u64::from_ne_bytes(bits(bytes)), order),
         _ => {
-            return Err(Error::Unaligned {
+            return Err(SharedError::Unaligned {
                 offset,
                 align: size_of::<T>(),
             });
@@ -116,7 +116,7 @@ fn bits<const N: usize>(bytes: &[u8]) -> [u8; N] {
 }
 
 /// Reads a `T` at `offset` as bytes (8-byte atomic copies, possibly torn).
-pub(crate) fn read_bytes<T: Pod>(segment: &Segment, offset: usize) -> Result<T, Error> {
+pub(crate) fn read_bytes<T: Pod>(segment: &Segment, offset: usize) -> Result<T, SharedError> {
     let mut value = T::zeroed();
     segment.read_at(offset, bytemuck::bytes_of_mut(&mut value))?;
     Ok(value)

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::deadline_after;
 use crate::words::{Acquire, CondvarWord};
-use crate::{Error, Lock, RLock, Segment};
+use crate::{Lock, RLock, Segment, SharedError};
 
 /// The lock a `Condition` waits with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ enum ConditionLock {
 /// let _held = cond.lock()?;
 /// assert!(!cond.wait_timeout(Duration::from_millis(10))?);
 /// cond.notify_all();
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Condition")]
 #[derive(Clone)]
@@ -45,9 +45,9 @@ impl Condition {
     ///
     /// ```
     /// let cond = multiproc_shared::Condition::new()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new() -> Result<Condition, Error> {
+    pub fn new() -> Result<Condition, SharedError> {
         Condition::with_rlock(RLock::new()?)
     }
 
@@ -56,9 +56,9 @@ impl Condition {
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
     /// let cond = multiproc_shared::Condition::with_lock(lock.clone())?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn with_lock(lock: Lock) -> Result<Condition, Error> {
+    pub fn with_lock(lock: Lock) -> Result<Condition, SharedError> {
         Ok(Condition {
             lock: ConditionLock::Lock(lock),
             segment: Segment::new(size_of::<CondvarWord>())?,
@@ -70,9 +70,9 @@ impl Condition {
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// let cond = multiproc_shared::Condition::with_rlock(lock)?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn with_rlock(lock: RLock) -> Result<Condition, Error> {
+    pub fn with_rlock(lock: RLock) -> Result<Condition, SharedError> {
         Ok(Condition {
             lock: ConditionLock::RLock(lock),
             segment: Segment::new(size_of::<CondvarWord>())?,
@@ -83,15 +83,15 @@ impl Condition {
         self.segment.placed(0)
     }
 
-    /// Acquires the underlying lock ([`Error::OwnerDied`]: held, previous owner died).
+    /// Acquires the underlying lock ([`SharedError::OwnerDied`]: held, previous owner died).
     ///
     /// ```
     /// let cond = multiproc_shared::Condition::new()?;
     /// cond.acquire()?;
     /// cond.release()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire(&self) -> Result<(), Error> {
+    pub fn acquire(&self) -> Result<(), SharedError> {
         match &self.lock {
             ConditionLock::Lock(lock) => lock.acquire(),
             ConditionLock::RLock(lock) => lock.acquire(),
@@ -103,9 +103,9 @@ impl Condition {
     /// ```
     /// let cond = multiproc_shared::Condition::new()?;
     /// assert!(cond.acquire_timeout(std::time::Duration::from_millis(5))?);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, SharedError> {
         match &self.lock {
             ConditionLock::Lock(lock) => lock.acquire_timeout(timeout),
             ConditionLock::RLock(lock) => lock.acquire_timeout(timeout),
@@ -117,9 +117,9 @@ impl Condition {
     /// ```
     /// let cond = multiproc_shared::Condition::new()?;
     /// assert!(cond.release().is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) -> Result<(), Error> {
+    pub fn release(&self) -> Result<(), SharedError> {
         match &self.lock {
             ConditionLock::Lock(lock) => lock.release(),
             ConditionLock::RLock(lock) => lock.release(),
@@ -134,21 +134,21 @@ impl Condition {
     /// let guard = cond.lock()?;
     /// cond.notify();
     /// drop(guard);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock(&self) -> LockResult<ConditionGuard<'_>> {
         let guard = ConditionGuard { condition: self };
         match self.acquire() {
-            Err(Error::OwnerDied) => Err(OwnerDied::new(guard)),
+            Err(SharedError::OwnerDied) => Err(OwnerDied::new(guard)),
             _ => Ok(guard),
         }
     }
 
-    fn wait_until(&self, deadline: Option<Instant>) -> Result<bool, Error> {
+    fn wait_until(&self, deadline: Option<Instant>) -> Result<bool, SharedError> {
         let outcome = match &self.lock {
             ConditionLock::Lock(lock) => {
                 if !lock.is_locked() {
-                    return Err(Error::NotLocked);
+                    return Err(SharedError::NotLocked);
                 }
                 self.condvar().wait(lock.word(), deadline)
             }
@@ -157,22 +157,22 @@ impl Condition {
         match outcome {
             Acquire::Acquired => Ok(true),
             Acquire::TimedOut => Ok(false),
-            Acquire::OwnerDied => Err(Error::OwnerDied),
+            Acquire::OwnerDied => Err(SharedError::OwnerDied),
         }
     }
 
     /// Releases the lock, waits for a notification, and re-acquires the lock.
     ///
-    /// The lock must be held ([`Error::NotOwner`] for an `RLock` the calling thread does
-    /// not own, [`Error::NotLocked`] for an unlocked `Lock`). [`Error::OwnerDied`] means
+    /// The lock must be held ([`SharedError::NotOwner`] for an `RLock` the calling thread does
+    /// not own, [`SharedError::NotLocked`] for an unlocked `Lock`). [`SharedError::OwnerDied`] means
     /// re-acquiring took over a dead process's lock: the lock is held.
     ///
     /// ```
     /// let cond = multiproc_shared::Condition::new()?;
     /// assert!(cond.wait().is_err()); // not held
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn wait(&self) -> Result<(), Error> {
+    pub fn wait(&self) -> Result<(), SharedError> {
         self.wait_until(None).map(drop)
     }
 
@@ -183,9 +183,9 @@ impl Condition {
     /// cond.acquire()?;
     /// assert!(!cond.wait_timeout(std::time::Duration::from_millis(5))?);
     /// cond.release()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<bool, SharedError> {
         self.wait_until(deadline_after(timeout))
     }
 
@@ -195,9 +195,9 @@ impl Condition {
     /// let cond = multiproc_shared::Condition::new()?;
     /// let _held = cond.lock()?;
     /// cond.wait_for(|| true)?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn wait_for(&self, mut predicate: impl FnMut() -> bool) -> Result<(), Error> {
+    pub fn wait_for(&self, mut predicate: impl FnMut() -> bool) -> Result<(), SharedError> {
         while !predicate() {
             self.wait()?;
         }
@@ -211,13 +211,13 @@ impl Condition {
     /// let cond = multiproc_shared::Condition::new()?;
     /// let _held = cond.lock()?;
     /// assert!(!cond.wait_for_timeout(|| false, std::time::Duration::from_millis(5))?);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn wait_for_timeout(
         &self,
         mut predicate: impl FnMut() -> bool,
         timeout: Duration,
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, SharedError> {
         let deadline = deadline_after(timeout);
         loop {
             if predicate() {
@@ -233,7 +233,7 @@ impl Condition {
     ///
     /// ```
     /// multiproc_shared::Condition::new()?.notify();
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn notify(&self) {
         self.condvar().notify_one();
@@ -243,7 +243,7 @@ impl Condition {
     ///
     /// ```
     /// multiproc_shared::Condition::new()?.notify_n(2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn notify_n(&self, count: u32) {
         self.condvar().notify(count);
@@ -253,7 +253,7 @@ impl Condition {
     ///
     /// ```
     /// multiproc_shared::Condition::new()?.notify_all();
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn notify_all(&self) {
         self.condvar().notify_all();
@@ -266,7 +266,7 @@ impl Condition {
 /// let cond = multiproc_shared::Condition::new()?;
 /// let guard: multiproc_shared::ConditionGuard<'_> = cond.lock()?;
 /// drop(guard);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct ConditionGuard<'a> {

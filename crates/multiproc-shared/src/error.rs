@@ -7,7 +7,7 @@ use std::io;
 ///
 /// # Owner death
 ///
-/// [`Error::OwnerDied`] is unusual: it reports a *success with a warning*. The process
+/// [`SharedError::OwnerDied`] is unusual: it reports a *success with a warning*. The process
 /// that held the lock died without releasing it, the lock has been taken over and **the
 /// caller now holds it**, exactly as if the acquire had succeeded. The data the lock
 /// protects may be half-updated, so the caller should repair or check it, then release
@@ -15,20 +15,20 @@ use std::io;
 /// [`OwnerDied`], which carries the guard, like std's `PoisonError`.
 ///
 /// ```
-/// use multiproc_shared::{Error, Lock};
+/// use multiproc_shared::{SharedError, Lock};
 ///
 /// let lock = Lock::new()?;
 /// match lock.acquire() {
 ///     Ok(()) => {}
-///     Err(Error::OwnerDied) => { /* held now: repair the protected data */ }
+///     Err(SharedError::OwnerDied) => { /* held now: repair the protected data */ }
 ///     Err(other) => return Err(other),
 /// }
 /// lock.release()?;
-/// # Ok::<(), Error>(())
+/// # Ok::<(), SharedError>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum SharedError {
     /// The operating system refused an operation (creating, mapping or opening memory).
     #[error("shared memory: {0}")]
     Io(#[from] io::Error),
@@ -131,7 +131,7 @@ pub enum Error {
 ///
 /// Returned by the guard-returning methods (`Lock::lock`, `Value::lock`, ...). The guard
 /// is inside: the lock **is held**. Take it with [`into_inner`](OwnerDied::into_inner)
-/// to repair the data, or convert the whole thing into [`Error::OwnerDied`] with `?`,
+/// to repair the data, or convert the whole thing into [`SharedError::OwnerDied`] with `?`,
 /// which drops the guard and so releases the lock.
 ///
 /// ```
@@ -140,7 +140,7 @@ pub enum Error {
 /// let lock = Lock::new()?;
 /// let guard = lock.lock().unwrap_or_else(OwnerDied::into_inner);
 /// drop(guard);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 pub struct OwnerDied<G> {
     guard: G,
@@ -157,7 +157,7 @@ impl<G> OwnerDied<G> {
     /// # use multiproc_shared::{Lock, OwnerDied};
     /// let lock = Lock::new()?;
     /// let _guard = lock.lock().unwrap_or_else(OwnerDied::into_inner);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn into_inner(self) -> G {
         self.guard
@@ -171,7 +171,7 @@ impl<G> OwnerDied<G> {
     /// if let Err(died) = lock.lock() {
     ///     let _guard: &_ = died.get_ref();
     /// }
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn get_ref(&self) -> &G {
         &self.guard
@@ -185,7 +185,7 @@ impl<G> OwnerDied<G> {
     /// if let Err(mut died) = value.lock() {
     ///     **died.get_mut() = 0;
     /// }
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn get_mut(&mut self) -> &mut G {
         &mut self.guard
@@ -200,15 +200,15 @@ impl<G> fmt::Debug for OwnerDied<G> {
 
 impl<G> fmt::Display for OwnerDied<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&Error::OwnerDied, f)
+        fmt::Display::fmt(&SharedError::OwnerDied, f)
     }
 }
 
 impl<G> std::error::Error for OwnerDied<G> {}
 
-impl<G> From<OwnerDied<G>> for Error {
-    fn from(_: OwnerDied<G>) -> Error {
-        Error::OwnerDied
+impl<G> From<OwnerDied<G>> for SharedError {
+    fn from(_: OwnerDied<G>) -> SharedError {
+        SharedError::OwnerDied
     }
 }
 

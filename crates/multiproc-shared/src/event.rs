@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::lock::{deadline_after, segment_of_len};
 use crate::words::EventWord;
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 /// A flag shared between processes that others can wait for
 /// (Python's `multiprocessing.Event`). A waiter that dies does no harm.
@@ -23,7 +23,7 @@ use crate::{Error, Segment};
 /// assert!(ready.is_set());
 /// ready.clear();
 /// assert!(!ready.is_set());
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Event")]
 #[derive(Clone)]
@@ -36,9 +36,9 @@ impl Event {
     ///
     /// ```
     /// assert!(!multiproc_shared::Event::new()?.is_set());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new() -> Result<Event, Error> {
+    pub fn new() -> Result<Event, SharedError> {
         Ok(Event {
             segment: Segment::new(size_of::<EventWord>())?,
         })
@@ -54,7 +54,7 @@ impl Event {
     /// let e = multiproc_shared::Event::new()?;
     /// e.set();
     /// assert!(e.is_set());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn set(&self) {
         self.word().set();
@@ -67,7 +67,7 @@ impl Event {
     /// e.set();
     /// e.clear();
     /// assert!(!e.is_set());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn clear(&self) {
         self.word().clear();
@@ -77,7 +77,7 @@ impl Event {
     ///
     /// ```
     /// assert!(!multiproc_shared::Event::new()?.is_set());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn is_set(&self) -> bool {
         self.word().is_set()
@@ -89,7 +89,7 @@ impl Event {
     /// let e = multiproc_shared::Event::new()?;
     /// e.set();
     /// e.wait();
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn wait(&self) {
         self.word().wait(None);
@@ -100,7 +100,7 @@ impl Event {
     /// ```
     /// let e = multiproc_shared::Event::new()?;
     /// assert!(!e.wait_timeout(std::time::Duration::from_millis(5)));
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         self.word().wait(deadline_after(timeout))

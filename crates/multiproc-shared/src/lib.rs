@@ -13,14 +13,14 @@
 //! let for_child = counter.clone(); // pass this to a child process
 //! *for_child.lock()? += 1;
 //! assert_eq!(counter.get(), 1);
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! What it adds to Python's version:
 //!
 //! * **Owner death is an error, never a hang.** A process killed while holding a
 //!   [`Lock`], an [`RLock`] or the lock of a [`Value`]/[`Array`] is noticed by the next
-//!   acquirer within [`words::OWNER_CHECK_INTERVAL`]; it gets [`Error::OwnerDied`] (or
+//!   acquirer within [`words::OWNER_CHECK_INTERVAL`]; it gets [`SharedError::OwnerDied`] (or
 //!   [`OwnerDied`] carrying the guard) and **holds the lock**, so it can repair the data.
 //! * **Timeouts work** (`acquire_timeout`, `wait_timeout`): relative, on the monotonic clock.
 //! * **Nothing leaks.** Segments are anonymous memfds that the kernel frees when the
@@ -75,7 +75,7 @@
 //! let inner: &mut u32 = &mut *guard;
 //! drop(guard);
 //! *inner += 1;
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! Nor the `Value` it came from:
@@ -86,7 +86,7 @@
 //!     let mut guard = array.lock()?;
 //!     &mut *guard
 //! };
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! A guard stays on the thread that holds the lock:
@@ -95,19 +95,19 @@
 //! fn send<T: Send>(_: T) {}
 //! let value = multiproc_shared::Value::new(0_u32)?;
 //! send(value.lock()?);
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! Shared values hold plain data only (no pointers, every bit pattern valid):
 //!
 //! ```compile_fail
 //! let name = multiproc_shared::RawValue::new(String::from("no"))?;
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! ```compile_fail
 //! let flags = multiproc_shared::RawArray::<bool>::zeroed(4)?; // not every byte is a bool
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! The data segment of a value is not reachable from safe code (it would let `read_at`
@@ -116,13 +116,13 @@
 //! ```compile_fail
 //! let value = multiproc_shared::Value::new(0_u32)?;
 //! let _ = value.segment();
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! ```compile_fail
 //! let value = multiproc_shared::Value::new([0_u64; 4])?;
 //! let _ = value.get_lock().segment();
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! Named shared memory, which other processes write, is read and written by copies
@@ -131,7 +131,7 @@
 //! ```compile_fail
 //! let block = multiproc_shared::SharedMemory::create_unique(8)?;
 //! let bytes: &[u8] = block.as_slice();
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! # Feature flags
@@ -169,7 +169,7 @@
 //!
 //! let barrier = Barrier::new(1)?;
 //! assert_eq!(barrier.wait()?, 0);
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
 //! Across real processes, see `examples/shared_value.rs` and `examples/shared_array.rs`
@@ -197,7 +197,7 @@ pub mod words;
 pub use self::array::{Array, ArrayGuard, RawArray};
 pub use self::barrier::Barrier;
 pub use self::condition::{Condition, ConditionGuard};
-pub use self::error::{Error, LockResult, OwnerDied};
+pub use self::error::{LockResult, OwnerDied, SharedError};
 pub use self::event::Event;
 pub use self::lock::{Lock, LockGuard};
 pub use self::rlock::{RLock, RLockGuard};

@@ -7,18 +7,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{LockResult, OwnerDied};
 use crate::words::{Acquire, LockWord};
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 /// Deadline `timeout` from now; `None` (wait forever) if that overflows `Instant`.
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
     multiproc_sys::time::deadline_after(Some(timeout))
 }
 
-/// Turns a word-level outcome into the `Result<bool, Error>` of the Python-style methods.
-pub(crate) fn acquired(outcome: Acquire) -> Result<bool, Error> {
+/// Turns a word-level outcome into the `Result<bool, SharedError>` of the Python-style methods.
+pub(crate) fn acquired(outcome: Acquire) -> Result<bool, SharedError> {
     match outcome {
         Acquire::Acquired => Ok(true),
-        Acquire::OwnerDied => Err(Error::OwnerDied),
+        Acquire::OwnerDied => Err(SharedError::OwnerDied),
         Acquire::TimedOut => Ok(false),
     }
 }
@@ -41,7 +41,7 @@ pub(crate) fn segment_of_len<'de, D: Deserializer<'de>>(
 /// process or thread may release it.
 ///
 /// Pass a clone to a child process as an ordinary argument (or let a forked child
-/// inherit it). If the holder dies, the next acquirer gets [`Error::OwnerDied`] (or
+/// inherit it). If the holder dies, the next acquirer gets [`SharedError::OwnerDied`] (or
 /// [`OwnerDied`] from [`lock`](Lock::lock)) and holds the lock: never a hang.
 ///
 /// ```
@@ -54,7 +54,7 @@ pub(crate) fn segment_of_len<'de, D: Deserializer<'de>>(
 /// }
 /// assert!(lock.try_acquire()?);
 /// lock.release()?;
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Lock")]
 #[derive(Clone)]
@@ -67,9 +67,9 @@ impl Lock {
     ///
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new() -> Result<Lock, Error> {
+    pub fn new() -> Result<Lock, SharedError> {
         Ok(Lock {
             segment: Segment::new(size_of::<LockWord>())?,
         })
@@ -81,15 +81,15 @@ impl Lock {
 
     /// Acquires the lock, waiting as long as it takes.
     ///
-    /// [`Error::OwnerDied`] means the lock **is held** by the caller now (see [`Error`]).
+    /// [`SharedError::OwnerDied`] means the lock **is held** by the caller now (see [`SharedError`]).
     ///
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
     /// lock.acquire()?;
     /// lock.release()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire(&self) -> Result<(), Error> {
+    pub fn acquire(&self) -> Result<(), SharedError> {
         acquired(self.word().acquire(None)).map(drop)
     }
 
@@ -100,9 +100,9 @@ impl Lock {
     /// let lock = multiproc_shared::Lock::new()?;
     /// assert!(lock.acquire_timeout(Duration::from_millis(10))?);
     /// assert!(!lock.acquire_timeout(Duration::from_millis(10))?);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, SharedError> {
         acquired(self.word().acquire(deadline_after(timeout)))
     }
 
@@ -111,21 +111,21 @@ impl Lock {
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
     /// assert!(lock.try_acquire()?);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn try_acquire(&self) -> Result<bool, Error> {
+    pub fn try_acquire(&self) -> Result<bool, SharedError> {
         acquired(self.word().try_acquire())
     }
 
     /// Releases the lock, whichever process or thread acquired it;
-    /// [`Error::NotLocked`] if it is not locked.
+    /// [`SharedError::NotLocked`] if it is not locked.
     ///
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
     /// assert!(lock.release().is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) -> Result<(), Error> {
+    pub fn release(&self) -> Result<(), SharedError> {
         self.word().release()
     }
 
@@ -134,7 +134,7 @@ impl Lock {
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
     /// assert!(!lock.is_locked());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn is_locked(&self) -> bool {
         self.word().is_locked()
@@ -146,7 +146,7 @@ impl Lock {
     /// let lock = multiproc_shared::Lock::new()?;
     /// let guard = lock.lock()?;
     /// drop(guard);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock(&self) -> LockResult<LockGuard<'_>> {
         guard_for(self, self.word().acquire(None)).expect("untimed acquire cannot time out")
@@ -159,7 +159,7 @@ impl Lock {
     /// let lock = multiproc_shared::Lock::new()?;
     /// let guard = lock.lock_timeout(Duration::from_millis(10))?;
     /// assert!(guard.is_some());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<LockGuard<'_>>> {
         match guard_for(self, self.word().acquire(deadline_after(timeout))) {
@@ -186,7 +186,7 @@ fn guard_for(lock: &Lock, outcome: Acquire) -> Option<LockResult<LockGuard<'_>>>
 /// assert!(lock.is_locked());
 /// drop(guard);
 /// assert!(!lock.is_locked());
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct LockGuard<'a> {

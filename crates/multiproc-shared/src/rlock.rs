@@ -9,12 +9,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::{acquired, deadline_after};
 use crate::words::{Acquire, CondvarWord, RLockWord};
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 /// A recursive lock shared between processes (Python's `RLock`): the owning thread may
 /// acquire it again, and must release it as many times; only the owner may release it.
 ///
-/// If the owning process dies, the next acquirer gets [`Error::OwnerDied`] and holds
+/// If the owning process dies, the next acquirer gets [`SharedError::OwnerDied`] and holds
 /// the lock (once).
 ///
 /// ```
@@ -26,7 +26,7 @@ use crate::{Error, Segment};
 /// lock.release()?;
 /// lock.release()?;
 /// assert!(lock.release().is_err());
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.RLock")]
 #[derive(Clone)]
@@ -44,9 +44,9 @@ impl RLock {
     ///
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new() -> Result<RLock, Error> {
+    pub fn new() -> Result<RLock, SharedError> {
         Ok(RLock {
             segment: Segment::new(size_of::<RLockWord>())?,
             offset: 0,
@@ -70,15 +70,15 @@ impl RLock {
     }
 
     /// Acquires (or re-acquires) the lock, waiting as long as it takes.
-    /// [`Error::OwnerDied`] means the caller holds it now.
+    /// [`SharedError::OwnerDied`] means the caller holds it now.
     ///
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// lock.acquire()?;
     /// lock.release()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire(&self) -> Result<(), Error> {
+    pub fn acquire(&self) -> Result<(), SharedError> {
         acquired(self.word().acquire(None)).map(drop)
     }
 
@@ -87,9 +87,9 @@ impl RLock {
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// assert!(lock.acquire_timeout(std::time::Duration::from_millis(10))?);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, SharedError> {
         acquired(self.word().acquire(deadline_after(timeout)))
     }
 
@@ -98,22 +98,22 @@ impl RLock {
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// assert!(lock.try_acquire()?);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn try_acquire(&self) -> Result<bool, Error> {
+    pub fn try_acquire(&self) -> Result<bool, SharedError> {
         acquired(self.word().try_acquire())
     }
 
-    /// Releases one level; [`Error::NotOwner`] if the calling thread does not own it.
+    /// Releases one level; [`SharedError::NotOwner`] if the calling thread does not own it.
     ///
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// assert!(lock.release().is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) -> Result<(), Error> {
+    pub fn release(&self) -> Result<(), SharedError> {
         if self.guard_out() && self.word().count() <= 1 {
-            return Err(Error::GuardOut);
+            return Err(SharedError::GuardOut);
         }
         self.word().release()
     }
@@ -134,9 +134,9 @@ impl RLock {
         &self,
         condvar: &CondvarWord,
         deadline: Option<Instant>,
-    ) -> Result<Acquire, Error> {
+    ) -> Result<Acquire, SharedError> {
         if self.guard_out() {
-            return Err(Error::GuardOut);
+            return Err(SharedError::GuardOut);
         }
         self.word().wait_on(condvar, deadline)
     }
@@ -146,7 +146,7 @@ impl RLock {
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// assert!(!lock.is_owned());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn is_owned(&self) -> bool {
         self.word().is_owned()
@@ -160,7 +160,7 @@ impl RLock {
     /// let inner = lock.lock()?;
     /// drop((inner, outer));
     /// assert!(!lock.is_owned());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock(&self) -> LockResult<RLockGuard<'_>> {
         let guard = RLockGuard { lock: self };
@@ -175,7 +175,7 @@ impl RLock {
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
     /// assert!(lock.lock_timeout(std::time::Duration::from_millis(5))?.is_some());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<RLockGuard<'_>>> {
         match self.word().acquire(deadline_after(timeout)) {
@@ -200,7 +200,7 @@ impl RLock {
 /// let guard: multiproc_shared::RLockGuard<'_> = lock.lock()?;
 /// assert!(lock.is_owned());
 /// drop(guard);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct RLockGuard<'a> {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 use ipc_channel::ipc::IpcSharedMemory;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::Error;
+use crate::SharedError;
 use crate::sys::Mapping;
 use crate::words::Word;
 
@@ -33,7 +33,7 @@ pub(crate) const PLAIN_SERIALIZATION_REFUSED: &str = "shared-memory handles cann
 /// [`append_to`](Segment::append_to)) 8-byte ones. Rust's memory model does not allow
 /// atomics of two sizes on the same bytes to race, so the first access to each 8-byte word
 /// in this process fixes its size, and an access of the other size gives
-/// [`Error::MixedAccess`].
+/// [`SharedError::MixedAccess`].
 ///
 /// ```
 /// use multiproc_shared::Segment;
@@ -45,7 +45,7 @@ pub(crate) const PLAIN_SERIALIZATION_REFUSED: &str = "shared-memory handles cann
 /// let mut byte = [0];
 /// same.read_at(0, &mut byte)?;
 /// assert_eq!(byte, [7]);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[derive(Clone)]
 pub struct Segment {
@@ -58,9 +58,9 @@ impl Segment {
     /// ```
     /// let segment = multiproc_shared::Segment::new(100)?;
     /// assert_eq!(segment.len(), 100);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new(len: usize) -> Result<Segment, Error> {
+    pub fn new(len: usize) -> Result<Segment, SharedError> {
         Ok(Segment {
             inner: Arc::new(Mapping::anonymous(len)?),
         })
@@ -70,7 +70,7 @@ impl Segment {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Segment::new(8)?.len(), 8);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn len(&self) -> usize {
         self.inner.len()
@@ -80,7 +80,7 @@ impl Segment {
     ///
     /// ```
     /// assert!(multiproc_shared::Segment::new(0)?.is_empty());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn is_empty(&self) -> bool {
         self.inner.len() == 0
@@ -96,7 +96,7 @@ impl Segment {
     /// ```
     /// let segment = multiproc_shared::Segment::new(64)?;
     /// assert_eq!(segment.as_ptr() as usize % 4096, 0);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn as_ptr(&self) -> *mut u8 {
         self.inner.base()
@@ -115,9 +115,9 @@ impl Segment {
     /// let lock: &LockWord = segment.word(0)?;
     /// assert!(!lock.is_locked());
     /// assert!(segment.word::<LockWord>(2).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
+    pub fn word<W: Word>(&self, offset: usize) -> Result<&W, SharedError> {
         self.inner.claimed_word(offset)
     }
 
@@ -129,9 +129,9 @@ impl Segment {
     /// segment.atomic_u32(4)?.store(7, Ordering::Relaxed);
     /// assert_eq!(segment.atomic_u32(4)?.load(Ordering::Relaxed), 7);
     /// assert!(segment.atomic_u32(6).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32, Error> {
+    pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32, SharedError> {
         self.inner.claimed_u32(offset)
     }
 
@@ -143,9 +143,9 @@ impl Segment {
     /// segment.atomic_u64(8)?.fetch_add(3, Ordering::Relaxed);
     /// assert_eq!(segment.atomic_u64(8)?.load(Ordering::Relaxed), 3);
     /// assert!(segment.atomic_u64(16).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64, Error> {
+    pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64, SharedError> {
         self.inner.claimed_u64(offset)
     }
 
@@ -163,9 +163,9 @@ impl Segment {
     /// segment.read_at(3, &mut out)?;
     /// assert_eq!(&out, b"hello");
     /// assert!(segment.read_at(12, &mut out).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), Error> {
+    pub fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), SharedError> {
         self.inner.read_at(offset, out)
     }
 
@@ -177,9 +177,9 @@ impl Segment {
     /// let segment = multiproc_shared::Segment::new(8)?;
     /// segment.write_at(0, &[1, 2, 3])?;
     /// assert!(segment.write_at(6, &[0; 3]).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+    pub fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), SharedError> {
         self.inner.write_at(offset, bytes)
     }
 
@@ -194,9 +194,14 @@ impl Segment {
     /// segment.append_to(2, 3, &mut out)?;
     /// assert_eq!(out, b"<cde");
     /// assert!(segment.append_to(0, 1 << 40, &mut out).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn append_to(&self, offset: usize, len: usize, out: &mut Vec<u8>) -> Result<(), Error> {
+    pub fn append_to(
+        &self,
+        offset: usize,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SharedError> {
         self.inner.append_to(offset, len, out)
     }
 
@@ -247,7 +252,7 @@ thread_local! {
 ///     postcard::to_stdvec(&value).unwrap_err()
 /// });
 /// # let _ = err;
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 pub fn with_plain_serialization<R>(f: impl FnOnce() -> R) -> R {
     struct Reset;

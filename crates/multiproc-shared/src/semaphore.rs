@@ -8,13 +8,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::lock::{deadline_after, segment_of_len};
 use crate::words::SemaphoreWord;
-use crate::{Error, Segment};
+use crate::{Segment, SharedError};
 
 /// Layout: the semaphore word, then the bound (0 for unbounded).
 const BOUND_OFFSET: usize = size_of::<SemaphoreWord>();
 const SIZE: usize = BOUND_OFFSET + size_of::<u32>();
 
-fn new_segment(value: u32, bound: u32) -> Result<Segment, Error> {
+fn new_segment(value: u32, bound: u32) -> Result<Segment, SharedError> {
     let segment = Segment::new(SIZE)?;
     segment.placed::<SemaphoreWord>(0).init(value);
     bound_of(&segment).store(bound, Ordering::Relaxed);
@@ -40,7 +40,7 @@ fn bound_of(segment: &Segment) -> &AtomicU32 {
 /// assert!(!slots.try_acquire());
 /// slots.release();
 /// assert_eq!(slots.value(), 1);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Semaphore")]
 #[derive(Clone)]
@@ -54,9 +54,9 @@ impl Semaphore {
     /// ```
     /// let s = multiproc_shared::Semaphore::new(3)?;
     /// assert_eq!(s.value(), 3);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new(value: u32) -> Result<Semaphore, Error> {
+    pub fn new(value: u32) -> Result<Semaphore, SharedError> {
         Ok(Semaphore {
             segment: new_segment(value, 0)?,
         })
@@ -71,7 +71,7 @@ impl Semaphore {
     /// ```
     /// let s = multiproc_shared::Semaphore::new(1)?;
     /// s.acquire();
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn acquire(&self) {
         self.word().acquire(None);
@@ -82,7 +82,7 @@ impl Semaphore {
     /// ```
     /// let s = multiproc_shared::Semaphore::new(0)?;
     /// assert!(!s.acquire_timeout(std::time::Duration::from_millis(10)));
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.word().acquire(deadline_after(timeout))
@@ -93,7 +93,7 @@ impl Semaphore {
     /// ```
     /// let s = multiproc_shared::Semaphore::new(0)?;
     /// assert!(!s.try_acquire());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn try_acquire(&self) -> bool {
         self.word().try_acquire()
@@ -105,7 +105,7 @@ impl Semaphore {
     /// let s = multiproc_shared::Semaphore::new(0)?;
     /// s.release();
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn release(&self) {
         self.word().release();
@@ -115,7 +115,7 @@ impl Semaphore {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Semaphore::new(4)?.value(), 4);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[doc(alias = "get_value")]
     pub fn value(&self) -> u32 {
@@ -131,7 +131,7 @@ impl Semaphore {
     ///     assert_eq!(s.value(), 0);
     /// }
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn guard(&self) -> SemaphoreGuard<'_> {
         self.acquire();
@@ -146,13 +146,13 @@ impl Semaphore {
 /// (Python's `multiprocessing.BoundedSemaphore`).
 ///
 /// ```
-/// use multiproc_shared::{BoundedSemaphore, Error};
+/// use multiproc_shared::{BoundedSemaphore, SharedError};
 ///
 /// let s = BoundedSemaphore::new(1)?;
-/// assert!(matches!(s.release(), Err(Error::TooManyReleases)));
+/// assert!(matches!(s.release(), Err(SharedError::TooManyReleases)));
 /// s.acquire();
 /// s.release()?;
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.BoundedSemaphore")]
 #[derive(Clone)]
@@ -166,9 +166,9 @@ impl BoundedSemaphore {
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(2)?;
     /// assert_eq!(s.value(), 2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new(value: u32) -> Result<BoundedSemaphore, Error> {
+    pub fn new(value: u32) -> Result<BoundedSemaphore, SharedError> {
         Ok(BoundedSemaphore {
             segment: new_segment(value, value)?,
         })
@@ -187,7 +187,7 @@ impl BoundedSemaphore {
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(1)?;
     /// s.acquire();
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn acquire(&self) {
         self.word().acquire(None);
@@ -198,7 +198,7 @@ impl BoundedSemaphore {
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(0)?;
     /// assert!(!s.acquire_timeout(std::time::Duration::from_millis(5)));
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.word().acquire(deadline_after(timeout))
@@ -209,24 +209,24 @@ impl BoundedSemaphore {
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(1)?;
     /// assert!(s.try_acquire());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn try_acquire(&self) -> bool {
         self.word().try_acquire()
     }
 
-    /// Gives a unit back; [`Error::TooManyReleases`] if that would exceed the bound.
+    /// Gives a unit back; [`SharedError::TooManyReleases`] if that would exceed the bound.
     ///
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(1)?;
     /// assert!(s.release().is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) -> Result<(), Error> {
+    pub fn release(&self) -> Result<(), SharedError> {
         if self.word().release_bounded(self.bound()) {
             Ok(())
         } else {
-            Err(Error::TooManyReleases)
+            Err(SharedError::TooManyReleases)
         }
     }
 
@@ -234,7 +234,7 @@ impl BoundedSemaphore {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::BoundedSemaphore::new(2)?.value(), 2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     #[doc(alias = "get_value")]
     pub fn value(&self) -> u32 {
@@ -247,7 +247,7 @@ impl BoundedSemaphore {
     /// let s = multiproc_shared::BoundedSemaphore::new(1)?;
     /// drop(s.guard());
     /// assert_eq!(s.value(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn guard(&self) -> SemaphoreGuard<'_> {
         self.acquire();
@@ -264,7 +264,7 @@ impl BoundedSemaphore {
 /// let s = multiproc_shared::Semaphore::new(1)?;
 /// let unit: multiproc_shared::SemaphoreGuard<'_> = s.guard();
 /// drop(unit);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the unit is given back when the guard is dropped"]
 pub struct SemaphoreGuard<'a> {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::Error;
+use crate::SharedError;
 use crate::sys::Mapping;
 
 /// Where POSIX shared memory lives on Linux (shm_overview(7)).
@@ -16,9 +16,9 @@ const SHM_DIR: &str = "/dev/shm";
 /// The longest file name the file system takes (NAME_MAX, limits.h).
 const NAME_MAX: usize = 255;
 
-fn validate(name: &str) -> Result<(), Error> {
+fn validate(name: &str) -> Result<(), SharedError> {
     let reject = |reason| {
-        Err(Error::InvalidName {
+        Err(SharedError::InvalidName {
             name: name.to_owned(),
             reason,
         })
@@ -43,12 +43,12 @@ fn path_of(name: &str) -> PathBuf {
 }
 
 /// Opens block `name` without following a symbolic link (`O_NOFOLLOW | O_CLOEXEC`, plus
-/// `O_CREAT | O_EXCL` and mode 0600 on `create`), then refuses, with [`Error::Refused`], a
+/// `O_CREAT | O_EXCL` and mode 0600 on `create`), then refuses, with [`SharedError::Refused`], a
 /// file that is not a regular file, is owned by another user, or is open to others (a
 /// mode wider than 0600): `/dev/shm` is writable by every user, and any of them may plant
 /// a link to one of our files or a block of their own under a name we use.
-fn open_own(name: &str, create: bool) -> Result<File, Error> {
-    let refuse = |reason: String| Error::Refused {
+fn open_own(name: &str, create: bool) -> Result<File, SharedError> {
+    let refuse = |reason: String| SharedError::Refused {
         name: name.to_owned(),
         reason,
     };
@@ -104,7 +104,7 @@ fn open_own(name: &str, create: bool) -> Result<File, Error> {
 /// other.read_at(0, &mut greeting)?;
 /// assert_eq!(&greeting, b"hello");
 /// block.unlink()?;
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.shared_memory.SharedMemory")]
 pub struct SharedMemory {
@@ -114,26 +114,26 @@ pub struct SharedMemory {
 
 impl SharedMemory {
     /// Creates a new block `name` of `size` bytes, zero-filled; fails if the name exists,
-    /// is invalid ([`Error::InvalidName`]), or `size` is 0 ([`Error::ZeroSize`]).
+    /// is invalid ([`SharedError::InvalidName`]), or `size` is 0 ([`SharedError::ZeroSize`]).
     ///
     /// ```
     /// # let name = format!("multiproc-doc-create-{}", std::process::id());
     /// let block = multiproc_shared::SharedMemory::create(&name, 100)?;
-    /// assert_eq!(block.size(), 100);
+    /// assert_eq!(block.len(), 100);
     /// block.unlink()?;
     /// assert!(multiproc_shared::SharedMemory::create("../etc", 1).is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn create(name: &str, size: usize) -> Result<SharedMemory, Error> {
+    pub fn create(name: &str, size: usize) -> Result<SharedMemory, SharedError> {
         validate(name)?;
         if size == 0 {
-            return Err(Error::ZeroSize);
+            return Err(SharedError::ZeroSize);
         }
         let path = path_of(name);
         let file = open_own(name, true)?;
         let mapped = file
             .set_len(size as u64)
-            .map_err(Error::from)
+            .map_err(SharedError::from)
             .and_then(|()| Mapping::of_file(&file, size));
         match mapped {
             Ok(map) => Ok(SharedMemory {
@@ -154,9 +154,9 @@ impl SharedMemory {
     /// let block = multiproc_shared::SharedMemory::create_unique(10)?;
     /// assert!(block.name().starts_with("psm_"));
     /// block.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn create_unique(size: usize) -> Result<SharedMemory, Error> {
+    pub fn create_unique(size: usize) -> Result<SharedMemory, SharedError> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         loop {
             let nanos = std::time::SystemTime::now()
@@ -169,7 +169,7 @@ impl SharedMemory {
                 nanos
             );
             match SharedMemory::create(&name, size) {
-                Err(Error::Io(err)) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(SharedError::Io(err)) if err.kind() == io::ErrorKind::AlreadyExists => continue,
                 other => return other,
             }
         }
@@ -178,18 +178,18 @@ impl SharedMemory {
     /// Attaches to the existing block `name` (Python's `SharedMemory(name)`).
     ///
     /// The file is opened without following a symbolic link, and refused
-    /// ([`Error::Refused`]) unless it is a regular file of this process's user with a mode
+    /// ([`SharedError::Refused`]) unless it is a regular file of this process's user with a mode
     /// no wider than 0600 (blocks that [`create`](SharedMemory::create) makes are).
     ///
     /// ```
     /// assert!(multiproc_shared::SharedMemory::attach("multiproc-no-such-block").is_err());
     /// ```
-    pub fn attach(name: &str) -> Result<SharedMemory, Error> {
+    pub fn attach(name: &str) -> Result<SharedMemory, SharedError> {
         validate(name)?;
         let file = open_own(name, false)?;
-        let size = usize::try_from(file.metadata()?.len()).map_err(|_| Error::TooLarge)?;
+        let size = usize::try_from(file.metadata()?.len()).map_err(|_| SharedError::TooLarge)?;
         if size == 0 {
-            return Err(Error::ZeroSize);
+            return Err(SharedError::ZeroSize);
         }
         Ok(SharedMemory {
             name: name.to_owned(),
@@ -203,7 +203,7 @@ impl SharedMemory {
     /// let block = multiproc_shared::SharedMemory::create_unique(1)?;
     /// assert!(!block.name().is_empty());
     /// block.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn name(&self) -> &str {
         &self.name
@@ -213,12 +213,25 @@ impl SharedMemory {
     ///
     /// ```
     /// let block = multiproc_shared::SharedMemory::create_unique(9)?;
-    /// assert_eq!(block.size(), 9);
+    /// assert_eq!(block.len(), 9);
     /// block.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn size(&self) -> usize {
+    #[doc(alias = "size")]
+    pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// `true` if the block has no bytes (a block attached to a name whose segment is empty).
+    ///
+    /// ```
+    /// let block = multiproc_shared::SharedMemory::create_unique(9)?;
+    /// assert!(!block.is_empty());
+    /// block.unlink()?;
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The start of the mapping in this process (page-aligned).
@@ -227,7 +240,7 @@ impl SharedMemory {
     /// let block = multiproc_shared::SharedMemory::create_unique(1)?;
     /// assert_eq!(block.as_ptr() as usize % 4096, 0);
     /// block.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn as_ptr(&self) -> *mut u8 {
         self.map.base()
@@ -245,9 +258,9 @@ impl SharedMemory {
     /// assert_eq!(&out, b"\0hi\0");
     /// assert!(block.read_at(6, &mut out).is_err());
     /// block.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), Error> {
+    pub fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), SharedError> {
         self.map.read_at(offset, out)
     }
 
@@ -259,9 +272,9 @@ impl SharedMemory {
     /// block.write_at(0, &[1, 2])?;
     /// assert!(block.write_at(3, &[1, 2]).is_err());
     /// block.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+    pub fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), SharedError> {
         self.map.write_at(offset, bytes)
     }
 
@@ -272,7 +285,7 @@ impl SharedMemory {
     /// let name = block.name().to_owned();
     /// block.close();
     /// multiproc_shared::SharedMemory::attach(&name)?.unlink()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn close(self) {}
 
@@ -282,9 +295,9 @@ impl SharedMemory {
     /// let block = multiproc_shared::SharedMemory::create_unique(1)?;
     /// block.unlink()?;
     /// assert!(block.unlink().is_err());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn unlink(&self) -> Result<(), Error> {
+    pub fn unlink(&self) -> Result<(), SharedError> {
         std::fs::remove_file(path_of(&self.name))?;
         Ok(())
     }
@@ -294,7 +307,7 @@ impl fmt::Debug for SharedMemory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedMemory")
             .field("name", &self.name)
-            .field("size", &self.size())
+            .field("size", &self.len())
             .finish()
     }
 }
@@ -333,7 +346,7 @@ mod tests {
         let contents = std::fs::read(&victim).unwrap();
         let _ = std::fs::remove_file(&victim);
         assert!(
-            matches!(attached, Err(Error::Refused { .. })),
+            matches!(attached, Err(SharedError::Refused { .. })),
             "{attached:?}"
         );
         assert!(created.is_err());
@@ -351,7 +364,7 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
         let attached = SharedMemory::attach(block.name());
         block.unlink().unwrap();
-        let Err(Error::Refused { reason, .. }) = attached else {
+        let Err(SharedError::Refused { reason, .. }) = attached else {
             panic!("{attached:?}")
         };
         assert!(reason.contains("0666"), "{reason}");

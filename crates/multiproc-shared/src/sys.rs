@@ -28,7 +28,7 @@ use std::sync::atomic::{self, AtomicU32, AtomicU64, Ordering};
 use bytemuck::Pod;
 use ipc_channel::ipc::IpcSharedMemory;
 
-use crate::Error;
+use crate::SharedError;
 use crate::words::{RLockWord, Word};
 
 /// Segments from this size up are made without touching their pages: a queue's ring costs
@@ -70,9 +70,9 @@ unsafe impl Sync for Mapping {}
 
 impl Mapping {
     /// A fresh, zero-filled anonymous segment of `len` bytes (at least one page).
-    pub(crate) fn anonymous(len: usize) -> Result<Mapping, Error> {
+    pub(crate) fn anonymous(len: usize) -> Result<Mapping, SharedError> {
         if len > isize::MAX as usize {
-            return Err(Error::TooLarge);
+            return Err(SharedError::TooLarge);
         }
         // ipc-channel represents zero bytes as "no memfd"; keep one byte so every segment
         // has a real, page-aligned mapping.
@@ -94,10 +94,10 @@ impl Mapping {
             // the pages back (they are touched once).
             Err(_) => return Mapping::touched_then_released(len, alloc),
         };
-        let file_len = u64::try_from(alloc).map_err(|_| Error::TooLarge)?;
+        let file_len = u64::try_from(alloc).map_err(|_| SharedError::TooLarge)?;
         file.set_len(file_len)?;
         let map = multiproc_sys::mem::map_shared(&file, alloc)?;
-        let base = NonNull::new(map.as_mut_ptr()).ok_or(Error::TooLarge)?;
+        let base = NonNull::new(map.as_mut_ptr()).ok_or(SharedError::TooLarge)?;
         Ok(Mapping {
             sizes: AccessSizes::new(len)?,
             owner: Owner::Memfd(memory, Some(map)),
@@ -108,7 +108,7 @@ impl Mapping {
 
     /// The fallback of [`Mapping::anonymous`]: a memfd that ipc-channel fills (touching
     /// every page), whose pages are then given back to the kernel.
-    fn touched_then_released(len: usize, alloc: usize) -> Result<Mapping, Error> {
+    fn touched_then_released(len: usize, alloc: usize) -> Result<Mapping, SharedError> {
         let mapping = Mapping::of_memfd(new_memfd(alloc)?, len)?;
         // SAFETY: the whole fresh mapping, page-aligned, which nobody has used or
         // referenced yet; its contents are zeros either way.
@@ -117,16 +117,19 @@ impl Mapping {
     }
 
     /// A received memfd, which must hold at least `len` bytes.
-    pub(crate) fn of_memfd(mut memory: IpcSharedMemory, len: usize) -> Result<Mapping, Error> {
+    pub(crate) fn of_memfd(
+        mut memory: IpcSharedMemory,
+        len: usize,
+    ) -> Result<Mapping, SharedError> {
         // SAFETY: `deref_mut` is unsafe because the bytes may be shared; only the start
         // pointer is kept, and the slice is dropped at once.
         let bytes = unsafe { memory.deref_mut() };
         if bytes.len() < len.max(1) {
-            return Err(Error::Io(io::Error::other(
+            return Err(SharedError::Io(io::Error::other(
                 "shared memory is smaller than its recorded length",
             )));
         }
-        let base = NonNull::new(bytes.as_mut_ptr()).ok_or(Error::TooLarge)?;
+        let base = NonNull::new(bytes.as_mut_ptr()).ok_or(SharedError::TooLarge)?;
         Ok(Mapping {
             sizes: AccessSizes::new(len)?,
             owner: Owner::Memfd(memory, None),
@@ -136,9 +139,9 @@ impl Mapping {
     }
 
     /// Maps `len` bytes of `file` shared and writable.
-    pub(crate) fn of_file(file: &File, len: usize) -> Result<Mapping, Error> {
+    pub(crate) fn of_file(file: &File, len: usize) -> Result<Mapping, SharedError> {
         let map = multiproc_sys::mem::map_shared(file, len)?;
-        let base = NonNull::new(map.as_mut_ptr()).ok_or(Error::TooLarge)?;
+        let base = NonNull::new(map.as_mut_ptr()).ok_or(SharedError::TooLarge)?;
         Ok(Mapping {
             sizes: AccessSizes::new(len)?,
             owner: Owner::File(map),
@@ -166,12 +169,12 @@ impl Mapping {
     }
 
     /// Checks that `len` bytes at `offset` lie inside the mapping, aligned to `align`.
-    fn check(&self, offset: usize, len: usize, align: usize) -> Result<(), Error> {
+    fn check(&self, offset: usize, len: usize, align: usize) -> Result<(), SharedError> {
         if !offset.is_multiple_of(align) {
-            return Err(Error::Unaligned { offset, align });
+            return Err(SharedError::Unaligned { offset, align });
         }
         if offset.checked_add(len).is_none_or(|end| end > self.len) {
-            return Err(Error::OutOfRange {
+            return Err(SharedError::OutOfRange {
                 offset,
                 len,
                 size: self.len,
@@ -182,7 +185,7 @@ impl Mapping {
 
     /// The synchronisation word of type `W` at byte `offset`, for a caller outside the
     /// crate: its 8-byte words are claimed for the access sizes `W` uses.
-    pub(crate) fn claimed_word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
+    pub(crate) fn claimed_word<W: Word>(&self, offset: usize) -> Result<&W, SharedError> {
         self.check(offset, size_of::<W>(), align_of::<W>())?;
         let first = offset / WORD;
         let last = (offset + size_of::<W>() - 1) / WORD;
@@ -198,21 +201,21 @@ impl Mapping {
     }
 
     /// The `AtomicU32` at byte `offset`, for a caller outside the crate (claimed narrow).
-    pub(crate) fn claimed_u32(&self, offset: usize) -> Result<&AtomicU32, Error> {
+    pub(crate) fn claimed_u32(&self, offset: usize) -> Result<&AtomicU32, SharedError> {
         self.check(offset, 4, 4)?;
         self.sizes.claim(offset / WORD, 1, Size::Narrow)?;
         self.atomic(offset)
     }
 
     /// The `AtomicU64` at byte `offset`, for a caller outside the crate (claimed wide).
-    pub(crate) fn claimed_u64(&self, offset: usize) -> Result<&AtomicU64, Error> {
+    pub(crate) fn claimed_u64(&self, offset: usize) -> Result<&AtomicU64, SharedError> {
         self.check(offset, 8, 8)?;
         self.sizes.claim(offset / WORD, 1, Size::Wide)?;
         self.atomic(offset)
     }
 
     /// Claims the words under `len` bytes at the in-bounds `offset` for 8-byte copies.
-    fn claim_bytes(&self, offset: usize, len: usize) -> Result<(), Error> {
+    fn claim_bytes(&self, offset: usize, len: usize) -> Result<(), SharedError> {
         if len == 0 {
             return Ok(());
         }
@@ -223,7 +226,7 @@ impl Mapping {
 
     /// The synchronisation word of type `W` at byte `offset`, for the crate's own layouts
     /// (which never access a word with two sizes at once).
-    pub(crate) fn word<W: Word>(&self, offset: usize) -> Result<&W, Error> {
+    pub(crate) fn word<W: Word>(&self, offset: usize) -> Result<&W, SharedError> {
         self.check(offset, size_of::<W>(), align_of::<W>())?;
         // SAFETY: in bounds and aligned (the base is page-aligned; `align_of::<W>()` is at
         // most 8); `W: Word` is a sealed set of `repr(C)` structs of atomics, valid for every
@@ -232,7 +235,7 @@ impl Mapping {
     }
 
     /// The native atomic `A` at byte `offset`.
-    pub(crate) fn atomic<A: NativeAtomic>(&self, offset: usize) -> Result<&A, Error> {
+    pub(crate) fn atomic<A: NativeAtomic>(&self, offset: usize) -> Result<&A, SharedError> {
         self.check(offset, size_of::<A>(), align_of::<A>())?;
         // SAFETY: in bounds and aligned (checked, page-aligned base); every bit pattern is a
         // valid integer atomic, which is mutated only through atomic operations; the mapping
@@ -269,7 +272,7 @@ impl Mapping {
     }
 
     /// Copies `out.len()` bytes at `offset` out of the mapping.
-    pub(crate) fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), Error> {
+    pub(crate) fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), SharedError> {
         self.check(offset, out.len(), 1)?;
         self.claim_bytes(offset, out.len())?;
         let len = out.len();
@@ -287,10 +290,10 @@ impl Mapping {
         offset: usize,
         len: usize,
         out: &mut Vec<u8>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), SharedError> {
         self.check(offset, len, 1)?;
         self.claim_bytes(offset, len)?;
-        out.try_reserve(len).map_err(|_| Error::TooLarge)?;
+        out.try_reserve(len).map_err(|_| SharedError::TooLarge)?;
         let old_len = out.len();
         let spare = &mut out.spare_capacity_mut()[..len];
         self.copy_out(offset, spare);
@@ -340,7 +343,7 @@ impl Mapping {
     }
 
     /// Copies `bytes` into the mapping at `offset`.
-    pub(crate) fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
+    pub(crate) fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), SharedError> {
         self.check(offset, bytes.len(), 1)?;
         self.claim_bytes(offset, bytes.len())?;
         let len = bytes.len();
@@ -384,7 +387,7 @@ impl Mapping {
         offset: usize,
         len: usize,
         held: &'a GuardHeld,
-    ) -> Result<&'a [T], Error> {
+    ) -> Result<&'a [T], SharedError> {
         let _ = held;
         let ptr = self.typed::<T>(offset, len)?;
         // SAFETY: in bounds and aligned (`typed`); any bit pattern is a valid `T` (Pod); the
@@ -400,7 +403,7 @@ impl Mapping {
         offset: usize,
         len: usize,
         held: &'a mut GuardHeld,
-    ) -> Result<&'a mut [T], Error> {
+    ) -> Result<&'a mut [T], SharedError> {
         let _ = held;
         let ptr = self.typed::<T>(offset, len)?;
         // SAFETY: as in `locked_slice`; the exclusive borrow of the one `GuardHeld` of this
@@ -409,12 +412,14 @@ impl Mapping {
     }
 
     /// A pointer to `len` values of `T` at `offset`, checked in bounds and aligned.
-    fn typed<T>(&self, offset: usize, len: usize) -> Result<*mut T, Error> {
-        let bytes = size_of::<T>().checked_mul(len).ok_or(Error::TooLarge)?;
+    fn typed<T>(&self, offset: usize, len: usize) -> Result<*mut T, SharedError> {
+        let bytes = size_of::<T>()
+            .checked_mul(len)
+            .ok_or(SharedError::TooLarge)?;
         self.check(offset, bytes, 1)?;
         let ptr = self.base().wrapping_add(offset);
         if !(ptr as usize).is_multiple_of(align_of::<T>()) {
-            return Err(Error::Unaligned {
+            return Err(SharedError::Unaligned {
                 offset,
                 align: align_of::<T>(),
             });
@@ -449,9 +454,9 @@ struct AccessSizes {
 }
 
 impl AccessSizes {
-    /// The bitmaps for `len` bytes; [`Error::TooLarge`] if they cannot be allocated (a
+    /// The bitmaps for `len` bytes; [`SharedError::TooLarge`] if they cannot be allocated (a
     /// segment of 1 TiB needs 2 GiB of each, which stay untouched until words are used).
-    fn new(len: usize) -> Result<AccessSizes, Error> {
+    fn new(len: usize) -> Result<AccessSizes, SharedError> {
         let chunks = len.div_ceil(WORD).div_ceil(64);
         Ok(AccessSizes {
             narrow: zeroed_bits(chunks)?,
@@ -490,7 +495,7 @@ impl AccessSizes {
 
     /// Claims words `first..first+count` (in bounds) for `size`, or fails if one of them
     /// was claimed for the other size.
-    fn claim(&self, first: usize, count: usize, size: Size) -> Result<(), Error> {
+    fn claim(&self, first: usize, count: usize, size: Size) -> Result<(), SharedError> {
         let own = self.bits(size);
         let claimed = Self::chunks(first, count, |chunk, mask| {
             own[chunk].load(Ordering::Acquire) & mask == mask
@@ -510,7 +515,7 @@ impl AccessSizes {
             other[chunk].load(Ordering::Acquire) & mask == 0
         });
         if !free {
-            return Err(Error::MixedAccess {
+            return Err(SharedError::MixedAccess {
                 offset: first * WORD,
                 len: count * WORD,
             });
@@ -525,15 +530,16 @@ impl AccessSizes {
 
 /// `count` zeroed atomics, from zeroed (lazily mapped) memory; an error, not an abort,
 /// when the allocator refuses.
-fn zeroed_bits(count: usize) -> Result<Box<[AtomicU64]>, Error> {
+fn zeroed_bits(count: usize) -> Result<Box<[AtomicU64]>, SharedError> {
     if count == 0 {
         return Ok(Box::new([]));
     }
-    let layout = std::alloc::Layout::array::<AtomicU64>(count).map_err(|_| Error::TooLarge)?;
+    let layout =
+        std::alloc::Layout::array::<AtomicU64>(count).map_err(|_| SharedError::TooLarge)?;
     // SAFETY: `layout` has a non-zero size (count > 0).
     let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<AtomicU64>();
     if ptr.is_null() {
-        return Err(Error::TooLarge);
+        return Err(SharedError::TooLarge);
     }
     // SAFETY: `ptr` is a fresh allocation from the global allocator with the layout of
     // `[AtomicU64; count]`, zeroed, and all-zero bytes are a valid `AtomicU64`; the box
@@ -543,9 +549,9 @@ fn zeroed_bits(count: usize) -> Result<Box<[AtomicU64]>, Error> {
 
 /// A memfd of `len` bytes (at least 1) from ipc-channel, which asserts on failure
 /// (memfd_create, ftruncate or mmap refused, e.g. out of fds): caught as an error.
-fn new_memfd(len: usize) -> Result<IpcSharedMemory, Error> {
+fn new_memfd(len: usize) -> Result<IpcSharedMemory, SharedError> {
     std::panic::catch_unwind(|| IpcSharedMemory::from_byte(0, len)).map_err(|_| {
-        Error::Io(io::Error::other(
+        SharedError::Io(io::Error::other(
             "could not create a memfd segment (out of file descriptors or memory?)",
         ))
     })
@@ -656,7 +662,7 @@ mod tests {
         mapping.claimed_word::<crate::words::LockWord>(0).unwrap();
         assert!(matches!(
             mapping.claimed_u64(0),
-            Err(Error::MixedAccess { offset: 0, len: 8 })
+            Err(SharedError::MixedAccess { offset: 0, len: 8 })
         ));
         assert!(mapping.read_at(6, &mut [0; 4]).is_err());
         assert!(mapping.write_at(1, &[0]).is_err());

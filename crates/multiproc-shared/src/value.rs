@@ -15,7 +15,7 @@ use crate::error::{LockResult, OwnerDied};
 use crate::lock::{deadline_after, segment_of_len};
 use crate::sys::{GuardHeld, NativeAtomic};
 use crate::words::Acquire;
-use crate::{Error, RLock, Segment};
+use crate::{RLock, Segment, SharedError};
 
 /// Reads the `T` at byte `offset` of `segment`, which the crate's layout sized for it.
 ///
@@ -72,7 +72,7 @@ fn write_data<T: Pod>(segment: &Segment, offset: usize, value: &T) {
 /// }
 /// counter.fetch_add(1);
 /// assert_eq!(counter.get(), 2);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 ///
 /// Only plain data fits in shared memory:
@@ -94,9 +94,9 @@ impl<T: Pod> Value<T> {
     /// ```
     /// let x = multiproc_shared::Value::new(1.5_f64)?;
     /// assert_eq!(x.get(), 1.5);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new(value: T) -> Result<Value<T>, Error> {
+    pub fn new(value: T) -> Result<Value<T>, SharedError> {
         let segment = Segment::new(Self::DATA + size_of::<T>())?;
         write_data(&segment, Self::DATA, &value);
         Ok(Value {
@@ -112,7 +112,7 @@ impl<T: Pod> Value<T> {
     /// ```
     /// let x = multiproc_shared::Value::new(3_u64)?;
     /// assert_eq!(x.as_ptr() as usize % align_of::<u64>(), 0);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
         self.segment().as_ptr().wrapping_add(Self::DATA).cast::<T>()
@@ -127,7 +127,7 @@ impl<T: Pod> Value<T> {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::Value::new(7_u64)?.get(), 7);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn get(&self) -> T {
         let lock = DataLock::of(self.segment());
@@ -147,7 +147,7 @@ impl<T: Pod> Value<T> {
     /// let x = multiproc_shared::Value::new(0_i16)?;
     /// x.set(-3);
     /// assert_eq!(x.get(), -3);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn set(&self, value: T) {
         let lock = DataLock::of(self.segment());
@@ -163,7 +163,7 @@ impl<T: Pod> Value<T> {
     /// let lock = x.get_lock().clone();
     /// lock.acquire()?;
     /// lock.release()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn get_lock(&self) -> &RLock {
         &self.lock
@@ -184,7 +184,7 @@ impl<T: Pod> Value<T> {
     /// let x = multiproc_shared::Value::new(1_u32)?;
     /// *x.lock()? *= 10;
     /// assert_eq!(x.get(), 10);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock(&self) -> LockResult<ValueGuard<'_, T>> {
         match DataLock::of(self.segment()).acquire_guard(None, "Value::lock") {
@@ -199,7 +199,7 @@ impl<T: Pod> Value<T> {
     /// ```
     /// let x = multiproc_shared::Value::new(1_u32)?;
     /// assert!(x.lock_timeout(std::time::Duration::from_millis(5))?.is_some());
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> LockResult<Option<ValueGuard<'_, T>>> {
         match DataLock::of(self.segment()).acquire_guard(deadline_after(timeout), "Value::lock") {
@@ -225,7 +225,7 @@ impl<T: Pod> Value<T> {
 /// guard[2] = 9;
 /// drop(guard);
 /// assert_eq!(x.get(), [0, 0, 9, 0]);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct ValueGuard<'a, T: Pod> {
@@ -335,7 +335,7 @@ impl<'de, T: Pod> Deserialize<'de> for Value<T> {
 /// let corners = RawValue::new([1_u64; 4])?; // 32 bytes: a sequence lock
 /// corners.set([2; 4]);
 /// assert_eq!(corners.get(), [2; 4]);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.RawValue")]
 pub struct RawValue<T: Pod> {
@@ -352,9 +352,9 @@ impl<T: Pod> RawValue<T> {
     /// ```
     /// let x = multiproc_shared::RawValue::new(2_i8)?;
     /// assert_eq!(x.get(), 2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn new(value: T) -> Result<RawValue<T>, Error> {
+    pub fn new(value: T) -> Result<RawValue<T>, SharedError> {
         let created: RawValue<T> = RawValue {
             segment: Segment::new(Self::DATA + size_of::<T>())?,
             _data: PhantomData,
@@ -368,7 +368,7 @@ impl<T: Pod> RawValue<T> {
     /// ```
     /// let x = multiproc_shared::RawValue::new(0_u32)?;
     /// assert_eq!(x.as_ptr() as usize % 64, 0);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn as_ptr(&self) -> *mut T {
         self.segment.as_ptr().wrapping_add(Self::DATA).cast::<T>()
@@ -378,7 +378,7 @@ impl<T: Pod> RawValue<T> {
     ///
     /// ```
     /// assert_eq!(multiproc_shared::RawValue::new(1_u16)?.get(), 1);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn get(&self) -> T {
         let read = if cell::is_native::<T>() {
@@ -398,7 +398,7 @@ impl<T: Pod> RawValue<T> {
     /// let x = multiproc_shared::RawValue::new(1_u16)?;
     /// x.set(2);
     /// assert_eq!(x.get(), 2);
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn set(&self, value: T) {
         let written = if cell::is_native::<T>() {
@@ -459,7 +459,7 @@ mod sealed {
 /// let x = multiproc_shared::Value::new(5_usize)?;
 /// assert_eq!(x.fetch_sub(2), 5);
 /// assert_eq!(x.load(), 3);
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 pub trait AtomicInteger: Pod + sealed::Sealed {
     /// The matching `std::sync::atomic` type.
@@ -530,57 +530,57 @@ macro_rules! atomic_helpers {
                 })
             }
 
-            #[doc = concat!("Atomically adds, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_i32)?;\nassert_eq!(x.fetch_add(2), 1);\nassert_eq!(x.load(), 3);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomically adds, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_i32)?;\nassert_eq!(x.fetch_add(2), 1);\nassert_eq!(x.load(), 3);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn fetch_add(&self, value: T) -> T {
                 self.with_atomic(|a| T::fetch_add(a, value))
             }
 
-            #[doc = concat!("Atomically subtracts, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(3_u8)?;\nassert_eq!(x.fetch_sub(1), 3);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomically subtracts, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(3_u8)?;\nassert_eq!(x.fetch_sub(1), 3);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn fetch_sub(&self, value: T) -> T {
                 self.with_atomic(|a| T::fetch_sub(a, value))
             }
 
-            #[doc = concat!("Atomic bitwise and, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b110_u8)?;\nx.fetch_and(0b011);\nassert_eq!(x.load(), 0b010);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic bitwise and, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b110_u8)?;\nx.fetch_and(0b011);\nassert_eq!(x.load(), 0b010);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn fetch_and(&self, value: T) -> T {
                 self.with_atomic(|a| T::fetch_and(a, value))
             }
 
-            #[doc = concat!("Atomic bitwise or, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b100_u8)?;\nx.fetch_or(0b001);\nassert_eq!(x.load(), 0b101);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic bitwise or, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b100_u8)?;\nx.fetch_or(0b001);\nassert_eq!(x.load(), 0b101);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn fetch_or(&self, value: T) -> T {
                 self.with_atomic(|a| T::fetch_or(a, value))
             }
 
-            #[doc = concat!("Atomic bitwise xor, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b110_u8)?;\nx.fetch_xor(0b011);\nassert_eq!(x.load(), 0b101);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic bitwise xor, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(0b110_u8)?;\nx.fetch_xor(0b011);\nassert_eq!(x.load(), 0b101);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn fetch_xor(&self, value: T) -> T {
                 self.with_atomic(|a| T::fetch_xor(a, value))
             }
 
-            #[doc = concat!("Atomic maximum, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(4_i64)?;\nx.fetch_max(9);\nassert_eq!(x.load(), 9);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic maximum, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(4_i64)?;\nx.fetch_max(9);\nassert_eq!(x.load(), 9);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn fetch_max(&self, value: T) -> T {
                 self.with_atomic(|a| T::fetch_max(a, value))
             }
 
-            #[doc = concat!("Atomic minimum, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(4_i64)?;\nx.fetch_min(-1);\nassert_eq!(x.load(), -1);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic minimum, returning the previous value", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(4_i64)?;\nx.fetch_min(-1);\nassert_eq!(x.load(), -1);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn fetch_min(&self, value: T) -> T {
                 self.with_atomic(|a| T::fetch_min(a, value))
             }
 
-            #[doc = concat!("Atomically replaces the value, returning the previous one", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_u16)?;\nassert_eq!(x.swap(2), 1);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomically replaces the value, returning the previous one", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_u16)?;\nassert_eq!(x.swap(2), 1);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn swap(&self, value: T) -> T {
                 self.with_atomic(|a| T::swap(a, value))
             }
 
-            #[doc = concat!("Atomically stores `new` if the value is `current`; returns the previous value, `Err` if it was not `current`", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_u32)?;\nassert_eq!(x.compare_exchange(1, 5), Ok(1));\nassert_eq!(x.compare_exchange(1, 6), Err(5));\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomically stores `new` if the value is `current`; returns the previous value, `Err` if it was not `current`", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(1_u32)?;\nassert_eq!(x.compare_exchange(1, 5), Ok(1));\nassert_eq!(x.compare_exchange(1, 6), Err(5));\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn compare_exchange(&self, current: T, new: T) -> Result<T, T> {
                 self.with_atomic(|a| T::compare_exchange(a, current, new))
             }
 
-            #[doc = concat!("Atomic read", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(8_usize)?;\nassert_eq!(x.load(), 8);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic read", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(8_usize)?;\nassert_eq!(x.load(), 8);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn load(&self) -> T {
                 self.with_atomic(|a| T::load(a))
             }
 
-            #[doc = concat!("Atomic write", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(8_usize)?;\nx.store(9);\nassert_eq!(x.load(), 9);\n# Ok::<(), multiproc_shared::Error>(())\n```")]
+            #[doc = concat!("Atomic write", $doc, ".\n\n```\nlet x = multiproc_shared::", $example, "::new(8_usize)?;\nx.store(9);\nassert_eq!(x.load(), 9);\n# Ok::<(), multiproc_shared::SharedError>(())\n```")]
             pub fn store(&self, value: T) {
                 self.with_atomic(|a| T::store(a, value))
             }

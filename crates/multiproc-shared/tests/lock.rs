@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use multiproc_shared::{Error, Lock, OwnerDied, RLock};
+use multiproc_shared::{Lock, OwnerDied, RLock, SharedError};
 use multiproc_test_support::{Signal, fork, wait_all_ok, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -93,7 +93,7 @@ fn lock_owner_death_is_reported() {
         let held = lock.clone();
         let took = kill_holder(
             || held.acquire().unwrap(),
-            || assert!(matches!(lock.acquire(), Err(Error::OwnerDied))),
+            || assert!(matches!(lock.acquire(), Err(SharedError::OwnerDied))),
         );
         assert!(took < Duration::from_secs(5), "took {took:?}");
         // The caller holds the lock now.
@@ -147,7 +147,7 @@ fn rlock_owner_death_is_reported() {
                 held.acquire().unwrap();
                 held.acquire().unwrap();
             },
-            || assert!(matches!(lock.acquire(), Err(Error::OwnerDied))),
+            || assert!(matches!(lock.acquire(), Err(SharedError::OwnerDied))),
         );
         assert!(took < Duration::from_secs(5), "took {took:?}");
         assert!(lock.is_owned());
@@ -166,7 +166,7 @@ fn rlock_cannot_be_released_by_another_process() {
         lock.acquire().unwrap();
         let child_lock = lock.clone();
         let child = fork(move || {
-            assert!(matches!(child_lock.release(), Err(Error::NotOwner)));
+            assert!(matches!(child_lock.release(), Err(SharedError::NotOwner)));
             assert!(!child_lock.try_acquire().unwrap());
         });
         assert_eq!(child.wait(), 0);

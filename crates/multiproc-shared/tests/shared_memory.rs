@@ -3,7 +3,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use multiproc_shared::{Error, SharedMemory};
+use multiproc_shared::{SharedError, SharedMemory};
 use multiproc_test_support::{fork, watchdog};
 
 #[test]
@@ -18,7 +18,7 @@ fn child_attaches_by_name_and_parent_sees_its_writes() {
         assert_eq!(mode & 0o777, 0o600);
         let child = fork(move || {
             let attached = SharedMemory::attach(&name).unwrap();
-            assert_eq!(attached.size(), 4096);
+            assert_eq!(attached.len(), 4096);
             attached.write_at(0, b"ping").unwrap();
         });
         assert_eq!(child.wait(), 0);
@@ -40,11 +40,11 @@ fn create_refuses_an_existing_name_and_zero_size() {
     let block = SharedMemory::create_unique(1).unwrap();
     assert!(matches!(
         SharedMemory::create(block.name(), 1),
-        Err(Error::Io(_))
+        Err(SharedError::Io(_))
     ));
     assert!(matches!(
         SharedMemory::create("multiproc-zero", 0),
-        Err(Error::ZeroSize)
+        Err(SharedError::ZeroSize)
     ));
     block.unlink().unwrap();
 }
@@ -65,12 +65,15 @@ fn bad_names_are_rejected() {
         assert!(
             matches!(
                 SharedMemory::create(name, 8),
-                Err(Error::InvalidName { .. })
+                Err(SharedError::InvalidName { .. })
             ),
             "{name:?} was accepted by create"
         );
         assert!(
-            matches!(SharedMemory::attach(name), Err(Error::InvalidName { .. })),
+            matches!(
+                SharedMemory::attach(name),
+                Err(SharedError::InvalidName { .. })
+            ),
             "{name:?} was accepted by attach"
         );
     }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use multiproc_shared::{
-    Barrier, BoundedSemaphore, Condition, Error, Event, Lock, RawArray, Semaphore, Value,
+    Barrier, BoundedSemaphore, Condition, Event, Lock, RawArray, Semaphore, SharedError, Value,
 };
 use multiproc_test_support::{Signal, fork, wait_all_ok, watchdog};
 
@@ -80,7 +80,10 @@ fn barrier_abort_and_timeout_break_it_for_other_processes() {
         let child_barrier = barrier.clone();
         let child = fork(|| {
             signal.child_send(1);
-            assert!(matches!(child_barrier.wait(), Err(Error::BrokenBarrier)));
+            assert!(matches!(
+                child_barrier.wait(),
+                Err(SharedError::BrokenBarrier)
+            ));
         });
         assert_eq!(signal.parent_recv(), 1);
         // Whether the child is already waiting or not, it must see the barrier broken.
@@ -127,7 +130,7 @@ fn condition_producer_consumer_across_processes() {
 #[test]
 fn condition_with_a_plain_lock_times_out() {
     let cond = Condition::with_lock(Lock::new().unwrap()).unwrap();
-    assert!(matches!(cond.wait(), Err(Error::NotLocked)));
+    assert!(matches!(cond.wait(), Err(SharedError::NotLocked)));
     cond.acquire().unwrap();
     assert!(!cond.wait_timeout(Duration::from_millis(20)).unwrap());
     assert!(
@@ -174,7 +177,10 @@ fn semaphore_acquire_timeout_and_bounded_release() {
         assert!(sem.acquire_timeout(Duration::from_secs(10)));
 
         let bounded = BoundedSemaphore::new(1).unwrap();
-        assert!(matches!(bounded.release(), Err(Error::TooManyReleases)));
+        assert!(matches!(
+            bounded.release(),
+            Err(SharedError::TooManyReleases)
+        ));
         bounded.acquire();
         let child_bounded = bounded.clone();
         let child = fork(move || {

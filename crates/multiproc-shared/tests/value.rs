@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use multiproc_shared::{Array, Condition, Error, OwnerDied, RawArray, Value};
+use multiproc_shared::{Array, Condition, OwnerDied, RawArray, SharedError, Value};
 use multiproc_test_support::{Signal, fork, wait_all_ok, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -155,7 +155,7 @@ fn child_fills_array_parent_sums() {
         assert_eq!(raw.to_vec().iter().sum::<f64>(), 499_500.0);
         assert!(matches!(
             data.get(1000),
-            Err(multiproc_shared::Error::OutOfBounds {
+            Err(multiproc_shared::SharedError::OutOfBounds {
                 index: 1000,
                 len: 1000
             })
@@ -229,11 +229,14 @@ fn a_guard_keeps_its_level_of_the_lock() {
     let mut guard = value.lock().unwrap();
     // Releasing the guard's level through the RLock would let another thread in while
     // the guard's `&mut` lives.
-    assert!(matches!(value.get_lock().release(), Err(Error::GuardOut)));
+    assert!(matches!(
+        value.get_lock().release(),
+        Err(SharedError::GuardOut)
+    ));
     let condition = Condition::with_rlock(value.get_lock().clone()).unwrap();
     assert!(matches!(
         condition.wait_timeout(Duration::from_millis(1)),
-        Err(Error::GuardOut)
+        Err(SharedError::GuardOut)
     ));
     // Other threads wait, for the value and for its atomic helpers.
     std::thread::scope(|scope| {
@@ -257,7 +260,10 @@ fn a_guard_keeps_its_level_of_the_lock() {
 fn array_guard_keeps_its_level_of_the_lock() {
     let array = Array::<u16>::zeroed(3).unwrap();
     let mut guard = array.lock().unwrap();
-    assert!(matches!(array.get_lock().release(), Err(Error::GuardOut)));
+    assert!(matches!(
+        array.get_lock().release(),
+        Err(SharedError::GuardOut)
+    ));
     guard[1] = 5;
     drop(guard);
     assert_eq!(array.to_vec(), [0, 5, 0]);

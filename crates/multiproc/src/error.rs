@@ -22,15 +22,23 @@ pub enum Error {
     /// A shared-memory object or lock failed.
     #[cfg(feature = "shared")]
     #[error(transparent)]
-    Shared(#[from] multiproc_shared::Error),
-    /// A pipe, queue or connection failed.
+    Shared(#[from] multiproc_shared::SharedError),
+    /// A pipe or connection failed.
     #[cfg(feature = "channel")]
     #[error(transparent)]
-    Channel(#[from] multiproc_channel::Error),
+    Pipe(#[from] multiproc_channel::PipeError),
+    /// A queue failed.
+    #[cfg(feature = "channel")]
+    #[error(transparent)]
+    Queue(#[from] multiproc_channel::QueueError),
+    /// A listener or client failed to bind, accept or connect.
+    #[cfg(feature = "channel")]
+    #[error(transparent)]
+    Listener(#[from] multiproc_channel::ListenerError),
     /// A pool task failed.
     #[cfg(feature = "pool")]
     #[error(transparent)]
-    Pool(#[from] multiproc_pool::TaskError),
+    Pool(#[from] multiproc_pool::PoolError),
 }
 
 #[cfg(feature = "shared")]
@@ -41,8 +49,8 @@ impl<G> From<multiproc_shared::OwnerDied<G>> for Error {
 }
 
 #[cfg(feature = "channel")]
-impl<T> From<multiproc_channel::SendError<T>> for Error {
-    fn from(e: multiproc_channel::SendError<T>) -> Self {
-        Error::Channel(e.into_parts().1)
+impl<T, E: Into<Error>> From<multiproc_channel::SendError<T, E>> for Error {
+    fn from(e: multiproc_channel::SendError<T, E>) -> Self {
+        e.into_parts().1.into()
     }
 }

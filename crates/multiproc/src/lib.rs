@@ -124,9 +124,9 @@
 //!
 //! ```
 //! use multiproc::{Pipe, Process, Queue};
-//! use multiproc::channel::Connection;
+//! use multiproc::PipeWriter;
 //!
-//! fn produce(queue: Queue<u64>, done: Connection<String>) {
+//! fn produce(queue: Queue<u64>, done: PipeWriter<String>) {
 //!     for i in 0..100 {
 //!         queue.put(i).unwrap();
 //!     }
@@ -156,7 +156,7 @@
 //! the signal. In a pool, only the failed task is reported; a dead worker is replaced.
 //!
 //! ```
-//! use multiproc::pool::TaskError;
+//! use multiproc::pool::PoolError;
 //! use multiproc::Pool;
 //!
 //! fn risky(x: u32) -> u32 {
@@ -166,7 +166,7 @@
 //!
 //! let pool = Pool::new(2)?;
 //! let results: Vec<_> = pool.chunksize(1).imap(risky, 0..6).collect();
-//! assert!(matches!(results[3], Err(TaskError::WorkerDied { .. })));
+//! assert!(matches!(results[3], Err(PoolError::WorkerDied { .. })));
 //! assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
 //! # Ok::<(), multiproc::Error>(())
 //! ```
@@ -209,31 +209,36 @@ pub use multiproc_shared as shared;
 #[cfg(feature = "process")]
 #[doc(no_inline)]
 pub use multiproc_process::{
-    Context, Process, StartMethod, active_children, cpu_count, current_process,
-    get_all_start_methods, get_context, get_start_method, log_to_stderr, parent_process,
-    physical_cpu_count, process_cpu_count, set_start_method,
+    Context, ExitReason, PanicInfo, Process, ProcessError, StartMethod, active_children, cpu_count,
+    current_process, get_all_start_methods, get_context, get_start_method, log_to_stderr,
+    parent_process, physical_cpu_count, process_cpu_count, set_start_method,
 };
 
 #[cfg(feature = "shared")]
 #[doc(no_inline)]
 pub use multiproc_shared::{
     Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RawArray, RawValue, Semaphore,
-    SharedMemory, Value,
+    SharedError, SharedMemory, Value,
 };
 
 #[cfg(feature = "channel")]
 #[doc(no_inline)]
-pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue, wait};
+pub use multiproc_channel::{
+    Connection, JoinableQueue, ListenerError, Pipe, PipeError, PipeReader, PipeWriter, Queue,
+    QueueError, SendError, SimpleQueue, wait,
+};
 
 #[cfg(feature = "pool")]
 #[doc(no_inline)]
-pub use multiproc_pool::{AsyncResult, Pool};
+pub use multiproc_pool::{AsyncResult, Pool, PoolError};
 
 /// The Python-named items, for `use multiproc::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "channel")]
     #[doc(no_inline)]
-    pub use multiproc_channel::{Connection, JoinableQueue, Pipe, Queue, SimpleQueue};
+    pub use multiproc_channel::{
+        Connection, JoinableQueue, Pipe, PipeReader, PipeWriter, Queue, SimpleQueue,
+    };
     #[cfg(feature = "pool")]
     #[doc(no_inline)]
     pub use multiproc_pool::{AsyncResult, Pool};

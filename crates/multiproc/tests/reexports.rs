@@ -7,8 +7,10 @@ use multiproc::{channel, pool, process, shared};
 fn modules_are_the_sub_crates() {
     let _ = process::cpu_count();
     let _ = shared::plain_serialization_active();
-    let _: Option<channel::Error> = None;
-    let _: Option<pool::TaskError> = None;
+    let _: Option<channel::PipeError> = None;
+    let _: Option<channel::QueueError> = None;
+    let _: Option<channel::ListenerError> = None;
+    let _: Option<pool::PoolError> = None;
 }
 
 #[test]
@@ -96,8 +98,10 @@ fn prelude_names() {
 fn errors_convert_into_the_facade_error() {
     fn convert<E: Into<multiproc::Error>>(_: Option<E>) {}
     convert::<process::ProcessError>(None);
-    convert::<shared::Error>(None);
-    convert::<channel::Error>(None);
-    convert::<pool::TaskError>(None);
+    convert::<shared::SharedError>(None);
+    convert::<channel::PipeError>(None);
+    convert::<channel::QueueError>(None);
+    convert::<channel::ListenerError>(None);
+    convert::<pool::PoolError>(None);
     convert::<channel::SendError<u8>>(None);
 }

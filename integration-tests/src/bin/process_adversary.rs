@@ -12,7 +12,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use multiproc::process::{ExitStatus, Process, ProcessError, StartMethod};
+use multiproc::process::{ExitReason, Process, ProcessError, StartMethod};
 
 fn sleep_long() {
     std::thread::sleep(Duration::from_secs(60));
@@ -124,7 +124,7 @@ fn foreign_reaper(method: StartMethod) {
     let e = p.join().unwrap_err();
     match (&e, method) {
         (ProcessError::Died { status, .. }, _) => {
-            assert_eq!(*status, ExitStatus::Signal(15), "{method}: {e}")
+            assert_eq!(*status, ExitReason::Signal(15), "{method}: {e}")
         }
         (ProcessError::StatusTaken { .. }, StartMethod::Fork | StartMethod::Spawn) => {
             assert!(e.to_string().contains("SIGCHLD"), "{e}")
@@ -163,7 +163,7 @@ fn extreme_durations(method: StartMethod) {
     );
     p.kill().unwrap();
     match p.join_timeout(Duration::MAX) {
-        Err(ProcessError::Died { status, .. }) => assert_eq!(status, ExitStatus::Signal(9)),
+        Err(ProcessError::Died { status, .. }) => assert_eq!(status, ExitReason::Signal(9)),
         other => panic!("{method}: {other:?}"),
     }
 }

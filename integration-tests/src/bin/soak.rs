@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use multiproc::pool::TaskError;
+use multiproc::pool::PoolError;
 use multiproc::{Pool, StartMethod};
 use multiproc_test_support::{fd_count, send_signal};
 
@@ -81,7 +81,7 @@ fn main() {
         match result {
             Ok(value) if value == work(index as u64) => ok += 1,
             Ok(_) => wrong += 1,
-            Err(TaskError::WorkerDied { .. }) => failed += 1,
+            Err(PoolError::WorkerDied { .. }) => failed += 1,
             Err(other) => panic!("item {index}: {other}"),
         }
         let done = index as u64 + 1;

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use super::auth::{self, Role};
 use super::stream::Stream;
-use crate::error::Error;
+use crate::error::ListenerError;
 
 /// How many handshakes a [`Listener`](crate::Listener) with a key runs at once; beyond
 /// this the oldest is dropped. Authenticated connections waiting for `accept` are bounded
@@ -87,7 +87,7 @@ impl Socket {
 
 struct State {
     /// Finished handshakes, oldest first.
-    done: VecDeque<Result<Stream, Error>>,
+    done: VecDeque<Result<Stream, ListenerError>>,
     /// How many entries of `done` are errors.
     errors: usize,
     /// Set by the listener's drop.
@@ -113,7 +113,7 @@ impl Shared {
         let _ = (&self.wake_tx).write(&[1]);
     }
 
-    fn finish(&self, result: Result<Stream, Error>) {
+    fn finish(&self, result: Result<Stream, ListenerError>) {
         let mut state = self.lock();
         if result.is_err() {
             if state.errors >= MAX_QUEUED_ERRORS
@@ -149,7 +149,7 @@ impl Acceptor {
         socket: Socket,
         authkey: Vec<u8>,
         timeout: Duration,
-    ) -> Result<Acceptor, Error> {
+    ) -> Result<Acceptor, ListenerError> {
         socket.set_nonblocking()?;
         let (wake_tx, wake_rx) = UnixStream::pair()?;
         wake_tx.set_nonblocking(true)?;
@@ -197,9 +197,9 @@ impl Acceptor {
 
     /// The next finished handshake, waiting until `deadline` (`None`: no limit); `Ok(None)`
     /// when the deadline passed first.
-    pub(super) fn next(&self, deadline: Option<Instant>) -> Result<Option<Stream>, Error> {
+    pub(super) fn next(&self, deadline: Option<Instant>) -> Result<Option<Stream>, ListenerError> {
         if multiproc_sys::process::pid() != self.pid {
-            return Err(Error::Io(io::Error::other(
+            return Err(ListenerError::Io(io::Error::other(
                 "this listener's accept thread runs in the process that first called accept; \
                  accept in that process",
             )));
@@ -216,7 +216,7 @@ impl Acceptor {
                 return result.map(Some);
             }
             if let Some(why) = &state.failed {
-                return Err(Error::Io(io::Error::other(why.clone())));
+                return Err(ListenerError::Io(io::Error::other(why.clone())));
             }
             state = match multiproc_sys::time::remaining(deadline) {
                 None => self
@@ -322,7 +322,7 @@ fn run(
                     io::ErrorKind::WouldBlock => break,
                     io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted => continue,
                     _ => {
-                        shared.finish(Err(Error::Io(err)));
+                        shared.finish(Err(ListenerError::Io(err)));
                         pause_until = Instant::now().checked_add(ACCEPT_ERROR_PAUSE);
                         break;
                     }
@@ -352,7 +352,7 @@ fn run(
                     thread,
                 }),
                 // The stream went down with the closure.
-                Err(err) => shared.finish(Err(Error::Io(err))),
+                Err(err) => shared.finish(Err(ListenerError::Io(err))),
             }
         }
     };
@@ -383,7 +383,7 @@ fn handshake(handshaking: Arc<Handshaking>, authkey: &[u8], timeout: Duration, s
     });
     let result = match outcome {
         Ok(result) => result,
-        Err(caught) => Err(Error::AuthenticationFailed(format!(
+        Err(caught) => Err(ListenerError::AuthenticationFailed(format!(
             "the handshake panicked: {}",
             caught.message
         ))),
@@ -395,7 +395,7 @@ fn handshake(handshaking: Arc<Handshaking>, authkey: &[u8], timeout: Duration, s
             // Fails only while the acceptor is shutting this stream down.
             Arc::try_unwrap(handshaking)
                 .map(|h| h.stream)
-                .map_err(|_| Error::Closed)
+                .map_err(|_| ListenerError::Closed)
         });
         shared.finish(result);
     }

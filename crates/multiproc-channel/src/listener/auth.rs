@@ -22,7 +22,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::framing::{read_frame, write_frame};
-use crate::error::Error;
+use crate::error::{ListenerError, PipeError};
 
 /// How long a peer may take over the `authkey` handshake unless configured otherwise.
 ///
@@ -95,9 +95,9 @@ impl<S: Write + Timeouts> Write for Deadlined<'_, S> {
 }
 
 /// Turns an `authkey` argument into the key to use, refusing an empty one.
-pub(crate) fn checked_key(authkey: Option<&[u8]>) -> Result<Option<Vec<u8>>, Error> {
+pub(crate) fn checked_key(authkey: Option<&[u8]>) -> Result<Option<Vec<u8>>, ListenerError> {
     match authkey {
-        Some([]) => Err(Error::AuthkeyRequired),
+        Some([]) => Err(ListenerError::AuthkeyRequired),
         Some(key) => Ok(Some(key.to_vec())),
         None => Ok(None),
     }
@@ -111,7 +111,7 @@ pub(crate) enum Role {
 }
 
 /// A fresh random challenge from the operating system (getrandom(2)).
-pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN], Error> {
+pub(crate) fn random_nonce() -> Result<[u8; NONCE_LEN], ListenerError> {
     let mut nonce = [0; NONCE_LEN];
     multiproc_sys::random::fill(&mut nonce)?;
     Ok(nonce)
@@ -127,7 +127,7 @@ pub(crate) fn handshake<S: Read + Write + Timeouts>(
     authkey: &[u8],
     nonce: &[u8; NONCE_LEN],
     timeout: Duration,
-) -> Result<(), Error> {
+) -> Result<(), ListenerError> {
     let deadline = multiproc_sys::time::deadline_after(Some(timeout));
     if deadline.is_none() {
         stream.set_io_timeout(None)?;
@@ -144,30 +144,34 @@ pub(crate) fn handshake<S: Read + Write + Timeouts>(
     };
     match result {
         Ok(()) => Ok(stream.set_io_timeout(None)?),
-        Err(Error::Io(err))
+        Err(ListenerError::Io(err))
             if matches!(
                 err.kind(),
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
             ) =>
         {
-            Err(Error::HandshakeTimeout(timeout))
+            Err(ListenerError::HandshakeTimeout(timeout))
         }
-        Err(Error::Closed) => Err(Error::AuthenticationFailed(
-            "the peer closed the connection during the handshake".into(),
-        )),
-        Err(Error::MessageTooLarge { size, .. }) => Err(Error::AuthenticationFailed(format!(
-            "the peer sent a {size}-byte handshake message (at most \
+        Err(ListenerError::Connection(PipeError::Closed)) => {
+            Err(ListenerError::AuthenticationFailed(
+                "the peer closed the connection during the handshake".into(),
+            ))
+        }
+        Err(ListenerError::Connection(PipeError::MessageTooLarge { size, .. })) => {
+            Err(ListenerError::AuthenticationFailed(format!(
+                "the peer sent a {size}-byte handshake message (at most \
              {MAX_HANDSHAKE_FRAME} bytes are read)"
-        ))),
+            )))
+        }
         Err(err) => Err(err),
     }
 }
 
-fn mac(authkey: &[u8], message: &[u8]) -> Result<HmacSha256, Error> {
+fn mac(authkey: &[u8], message: &[u8]) -> Result<HmacSha256, ListenerError> {
     // HMAC takes keys of any length (RFC 2104 hashes long ones), so this error is never
     // seen; it is an error rather than a panic all the same.
     let mut mac = HmacSha256::new_from_slice(authkey)
-        .map_err(|err| Error::AuthenticationFailed(format!("unusable authkey: {err}")))?;
+        .map_err(|err| ListenerError::AuthenticationFailed(format!("unusable authkey: {err}")))?;
     mac.update(message);
     Ok(mac)
 }
@@ -177,13 +181,13 @@ fn deliver_challenge(
     stream: &mut (impl Read + Write),
     authkey: &[u8],
     nonce: &[u8; NONCE_LEN],
-) -> Result<(), Error> {
+) -> Result<(), ListenerError> {
     // The MAC covers the digest name too, so a peer cannot pick a weaker one.
     let message = [DIGEST_PREFIX, nonce].concat();
     write_frame(stream, &[CHALLENGE, &message].concat())?;
     let response = read_frame(stream, MAX_HANDSHAKE_FRAME)?;
     match verify_response(authkey, &message, &response) {
-        Ok(()) => write_frame(stream, WELCOME),
+        Ok(()) => Ok(write_frame(stream, WELCOME)?),
         Err(err) => {
             // Best effort: the peer learns it was refused rather than seeing a reset.
             let _ = write_frame(stream, FAILURE);
@@ -193,34 +197,38 @@ fn deliver_challenge(
 }
 
 /// Checks `{sha256}<mac>` against HMAC-SHA256(`authkey`, `message`) in constant time.
-fn verify_response(authkey: &[u8], message: &[u8], response: &[u8]) -> Result<(), Error> {
+fn verify_response(authkey: &[u8], message: &[u8], response: &[u8]) -> Result<(), ListenerError> {
     let digest = response.strip_prefix(DIGEST_PREFIX).ok_or_else(|| {
-        Error::AuthenticationFailed(
+        ListenerError::AuthenticationFailed(
             "the peer did not answer with an HMAC-SHA256 digest (legacy HMAC-MD5 peers are \
              not supported)"
                 .into(),
         )
     })?;
     mac(authkey, message)?.verify_slice(digest).map_err(|_| {
-        Error::AuthenticationFailed("the peer's digest is wrong (a different authkey?)".into())
+        ListenerError::AuthenticationFailed(
+            "the peer's digest is wrong (a different authkey?)".into(),
+        )
     })
 }
 
 /// Answers the peer's challenge and reads its verdict.
-fn answer_challenge(stream: &mut (impl Read + Write), authkey: &[u8]) -> Result<(), Error> {
+fn answer_challenge(stream: &mut (impl Read + Write), authkey: &[u8]) -> Result<(), ListenerError> {
     let challenge = read_frame(stream, MAX_HANDSHAKE_FRAME)?;
     let message = challenge.strip_prefix(CHALLENGE).ok_or_else(|| {
-        Error::AuthenticationFailed("the peer did not start the handshake with a challenge".into())
+        ListenerError::AuthenticationFailed(
+            "the peer did not start the handshake with a challenge".into(),
+        )
     })?;
     let nonce = message.strip_prefix(DIGEST_PREFIX).ok_or_else(|| {
-        Error::AuthenticationFailed(
+        ListenerError::AuthenticationFailed(
             "the peer's challenge does not ask for HMAC-SHA256 (legacy HMAC-MD5 peers are not \
              supported)"
                 .into(),
         )
     })?;
     if nonce.len() < MIN_NONCE_LEN {
-        return Err(Error::AuthenticationFailed(format!(
+        return Err(ListenerError::AuthenticationFailed(format!(
             "the peer's challenge is too short: {} random bytes, at least {MIN_NONCE_LEN} \
              expected",
             nonce.len()
@@ -232,11 +240,11 @@ fn answer_challenge(stream: &mut (impl Read + Write), authkey: &[u8]) -> Result<
     if verdict == WELCOME {
         Ok(())
     } else if verdict == FAILURE {
-        Err(Error::AuthenticationFailed(
+        Err(ListenerError::AuthenticationFailed(
             "the peer rejected our digest (a different authkey?)".into(),
         ))
     } else {
-        Err(Error::AuthenticationFailed(
+        Err(ListenerError::AuthenticationFailed(
             "the peer answered the handshake with neither welcome nor failure".into(),
         ))
     }

@@ -12,7 +12,7 @@ use super::auth::{DEFAULT_HANDSHAKE_TIMEOUT, Role, checked_key};
 use super::connection::SocketConnection;
 use super::framing::DEFAULT_MAX_MESSAGE_SIZE;
 use super::stream::Stream;
-use crate::error::Error;
+use crate::error::ListenerError;
 
 /// Connects to a [`Listener`](crate::Listener): Python's `multiprocessing.connection.Client`.
 ///
@@ -28,11 +28,13 @@ use crate::error::Error;
 ///
 /// let listener = Listener::bind_tcp("127.0.0.1:0", b"key")?;
 /// let address = listener.address().clone();
-/// let server = std::thread::spawn(move || listener.accept::<Vec<u8>>()?.recv_bytes());
+/// let server = std::thread::spawn(move || -> Result<Vec<u8>, multiproc_channel::ListenerError> {
+///     Ok(listener.accept::<Vec<u8>>()?.recv_bytes()?)
+/// });
 /// let connection = Client::connect_tcp::<Vec<u8>>(address.to_string(), b"key")?;
 /// connection.send_bytes(b"raw bytes")?;
 /// assert_eq!(server.join().unwrap()?, b"raw bytes");
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[doc(alias = "multiprocessing.connection.Client")]
 #[derive(Clone)]
@@ -103,28 +105,28 @@ impl Client {
 
     /// Connects to `address` and authenticates.
     ///
-    /// Fails with [`Error::AuthkeyRequired`] for a TCP address without a key (or with an
-    /// empty key), before connecting; with [`Error::AuthenticationFailed`] if the keys
-    /// differ; with [`Error::HandshakeTimeout`] if the server does not complete the
+    /// Fails with [`ListenerError::AuthkeyRequired`] for a TCP address without a key (or with an
+    /// empty key), before connecting; with [`ListenerError::AuthenticationFailed`] if the keys
+    /// differ; with [`ListenerError::HandshakeTimeout`] if the server does not complete the
     /// handshake in time.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Client, Error, Listener};
+    /// use multiproc_channel::{Client, ListenerError, Listener};
     ///
     /// let listener = Listener::bind_tcp("127.0.0.1:0", b"key")?;
     /// let err = Client::new(None).connect::<()>(listener.address()).unwrap_err();
-    /// assert!(matches!(err, Error::AuthkeyRequired));
-    /// # Ok::<(), Error>(())
+    /// assert!(matches!(err, ListenerError::AuthkeyRequired));
+    /// # Ok::<(), ListenerError>(())
     /// ```
-    pub fn connect<T>(&self, address: &Address) -> Result<SocketConnection<T>, Error> {
+    pub fn connect<T>(&self, address: &Address) -> Result<SocketConnection<T>, ListenerError> {
         let authkey = checked_key(self.authkey.as_deref())?;
         let stream = match address {
             Address::Unix(path) => Stream::Unix(UnixStream::connect(path)?),
             Address::Tcp(addr) => {
                 if authkey.is_none() {
-                    return Err(Error::AuthkeyRequired);
+                    return Err(ListenerError::AuthkeyRequired);
                 }
                 // A timeout too large for the clock (`Duration::MAX`) means no limit.
                 let stream = match multiproc_sys::time::deadline_after(Some(self.handshake_timeout))
@@ -158,12 +160,12 @@ impl Client {
     /// let server_side = listener.accept::<u8>()?;
     /// client.join().unwrap()?.send(1)?;
     /// assert_eq!(server_side.recv()?, 1);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn connect_unix<T>(
         path: impl AsRef<Path>,
         authkey: Option<&[u8]>,
-    ) -> Result<SocketConnection<T>, Error> {
+    ) -> Result<SocketConnection<T>, ListenerError> {
         Client::new(authkey).connect(&Address::Unix(path.as_ref().to_owned()))
     }
 
@@ -181,12 +183,12 @@ impl Client {
     /// let server_side = listener.accept::<String>()?;
     /// server_side.send("welcome".into())?;
     /// assert_eq!(client.join().unwrap()?.recv()?, "welcome");
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn connect_tcp<T>(
         address: impl ToSocketAddrs,
         authkey: &[u8],
-    ) -> Result<SocketConnection<T>, Error> {
+    ) -> Result<SocketConnection<T>, ListenerError> {
         let client = Client::new(Some(authkey));
         let mut last_error = None;
         for addr in address.to_socket_addrs()? {
@@ -196,7 +198,7 @@ impl Client {
             }
         }
         Err(last_error.unwrap_or_else(|| {
-            Error::Io(io::Error::new(
+            ListenerError::Io(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "the address resolved to nothing",
             ))

@@ -13,7 +13,7 @@ use super::auth::{self, Role};
 use super::codec::{decode, encode};
 use super::framing::{read_frame, write_frame};
 use super::stream::Stream;
-use crate::error::{Error, SendError};
+use crate::error::{ListenerError, PipeError, SendError};
 
 /// An authenticated connection over a socket, from [`Listener::accept`](crate::Listener::accept) or
 /// [`Client::connect`](crate::Client::connect): Python's `multiprocessing.connection.Connection` on a socket.
@@ -23,13 +23,13 @@ use crate::error::{Error, SendError};
 /// length-prefixed frame on the wire, so `recv` decodes whatever bytes arrive, as Python's
 /// `recv` unpickles them. Unlike a [`Connection`](crate::Connection) over a
 /// [`Pipe`](crate::Pipe), a message cannot carry handles: a value holding shared memory or
-/// a `Connection` is refused with [`Error::Encode`] (raw ipc-channel ends are not
+/// a `Connection` is refused with [`PipeError::Encode`] (raw ipc-channel ends are not
 /// detected; do not send them).
 ///
 /// A message above the maximum message size ([`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE) unless
-/// configured) gives [`Error::MessageTooLarge`] without being allocated, and the
-/// connection then receives nothing more ([`Error::Closed`]), as with Python's
-/// `recv_bytes(maxlength)`. A peer that hangs up gives [`Error::Closed`].
+/// configured) gives [`PipeError::MessageTooLarge`] without being allocated, and the
+/// connection then receives nothing more ([`PipeError::Closed`]), as with Python's
+/// `recv_bytes(maxlength)`. A peer that hangs up gives [`PipeError::Closed`].
 ///
 /// `Send` but not `Sync`: one thread uses it at a time.
 ///
@@ -40,7 +40,7 @@ use crate::error::{Error, SendError};
 ///
 /// let listener = Listener::bind_unix_temp(Some(b"key"))?;
 /// let address = listener.address().clone();
-/// let client = std::thread::spawn(move || -> Result<(), multiproc_channel::Error> {
+/// let client = std::thread::spawn(move || -> Result<(), multiproc_channel::ListenerError> {
 ///     let connection = Client::new(Some(b"key")).connect::<(u32, String)>(&address)?;
 ///     connection.send((1, "one".into()))?;
 ///     Ok(())
@@ -48,7 +48,7 @@ use crate::error::{Error, SendError};
 /// let connection = listener.accept::<(u32, String)>()?;
 /// assert_eq!(connection.recv()?, (1, "one".to_owned()));
 /// client.join().unwrap()?;
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[doc(alias = "multiprocessing.connection.Connection")]
 pub struct SocketConnection<T> {
@@ -85,7 +85,7 @@ impl<T> SocketConnection<T> {
         authkey: Option<&[u8]>,
         handshake_timeout: Duration,
         max_message_size: usize,
-    ) -> Result<SocketConnection<T>, Error> {
+    ) -> Result<SocketConnection<T>, ListenerError> {
         if let Some(authkey) = authkey {
             let nonce = auth::random_nonce()?;
             auth::handshake(&mut &stream, role, authkey, &nonce, handshake_timeout)?;
@@ -104,8 +104,8 @@ impl<T> SocketConnection<T> {
         }
     }
 
-    fn stream(&self) -> Result<&Stream, Error> {
-        self.stream.as_ref().ok_or(Error::Closed)
+    fn stream(&self) -> Result<&Stream, PipeError> {
+        self.stream.as_ref().ok_or(PipeError::Closed)
     }
 
     /// Sends raw bytes, like Python's `Connection.send_bytes`.
@@ -119,12 +119,12 @@ impl<T> SocketConnection<T> {
     /// let client = Client::new(None).connect::<()>(listener.address())?;
     /// client.send_bytes(b"\x00\x01")?;
     /// assert_eq!(listener.accept::<()>()?.recv_bytes()?, [0, 1]);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+    pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), PipeError> {
         let stream = self.stream()?;
         if !self.writable.get() {
-            return Err(Error::Closed);
+            return Err(PipeError::Closed);
         }
         write_frame(&mut &*stream, bytes).inspect_err(|_| self.writable.set(false))
     }
@@ -142,12 +142,12 @@ impl<T> SocketConnection<T> {
     /// client.send(513)?;
     /// // A typed message is its postcard encoding.
     /// assert_eq!(listener.accept::<u16>()?.recv_bytes()?, postcard::to_stdvec(&513u16).unwrap());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn recv_bytes(&self) -> Result<Vec<u8>, Error> {
+    pub fn recv_bytes(&self) -> Result<Vec<u8>, PipeError> {
         let stream = self.stream()?;
         if !self.readable.get() {
-            return Err(Error::Closed);
+            return Err(PipeError::Closed);
         }
         read_frame(&mut &*stream, self.max_message_size).inspect_err(|_| self.readable.set(false))
     }
@@ -171,9 +171,9 @@ impl<T> SocketConnection<T> {
     /// client.send(9)?;
     /// assert!(server_side.poll(Some(Duration::from_secs(10)))?);
     /// assert_eq!(server_side.recv()?, 9);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+    pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, PipeError> {
         let stream = self.stream()?;
         if !self.readable.get() {
             return Ok(true);
@@ -182,20 +182,20 @@ impl<T> SocketConnection<T> {
     }
 
     /// Closes the connection, like Python's `Connection.close`; later calls give
-    /// [`Error::Closed`] and the peer sees the end of the stream. Dropping does the same.
+    /// [`PipeError::Closed`] and the peer sees the end of the stream. Dropping does the same.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Client, Error, Listener};
+    /// use multiproc_channel::{Client, PipeError, Listener};
     ///
     /// let listener = Listener::bind_unix_temp(None)?;
     /// let mut client = Client::new(None).connect::<u8>(listener.address())?;
     /// let server_side = listener.accept::<u8>()?;
     /// client.close();
     /// assert!(client.closed());
-    /// assert!(matches!(server_side.recv(), Err(Error::Closed)));
-    /// # Ok::<(), Error>(())
+    /// assert!(matches!(server_side.recv(), Err(PipeError::Closed)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn close(&mut self) {
         self.stream = None;
@@ -211,7 +211,7 @@ impl<T> SocketConnection<T> {
     /// assert!(!client.closed());
     /// client.close();
     /// assert!(client.closed());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn closed(&self) -> bool {
         self.stream.is_none()
@@ -222,7 +222,7 @@ impl<T: Serialize + DeserializeOwned> SocketConnection<T> {
     /// Sends a value (postcard-encoded), like Python's `Connection.send`.
     ///
     /// On failure the value comes back in the [`SendError`]. A value holding shared memory
-    /// or a `Connection` is refused with [`Error::Encode`].
+    /// or a `Connection` is refused with [`PipeError::Encode`].
     ///
     /// # Examples
     ///
@@ -236,7 +236,7 @@ impl<T: Serialize + DeserializeOwned> SocketConnection<T> {
     /// assert!(err.error().to_string().contains("cannot travel over a socket"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+    pub fn send(&self, value: T) -> Result<(), SendError<T, PipeError>> {
         match encode(&value).and_then(|bytes| self.send_bytes(&bytes)) {
             Ok(()) => Ok(()),
             Err(error) => Err(SendError::new(value, error)),
@@ -245,24 +245,24 @@ impl<T: Serialize + DeserializeOwned> SocketConnection<T> {
 
     /// Receives a value, blocking until one arrives, like Python's `Connection.recv`.
     ///
-    /// Bytes that do not decode as exactly one `T` give [`Error::Decode`]; the connection
+    /// Bytes that do not decode as exactly one `T` give [`PipeError::Decode`]; the connection
     /// stays usable.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Client, Error, Listener};
+    /// use multiproc_channel::{Client, PipeError, Listener};
     ///
     /// let listener = Listener::bind_unix_temp(None)?;
     /// let client = Client::new(None).connect::<String>(listener.address())?;
     /// let server_side = listener.accept::<String>()?;
     /// client.send_bytes(&[0xff])?;
     /// client.send("fine".into())?;
-    /// assert!(matches!(server_side.recv(), Err(Error::Decode(_))));
+    /// assert!(matches!(server_side.recv(), Err(PipeError::Decode(_))));
     /// assert_eq!(server_side.recv()?, "fine");
-    /// # Ok::<(), Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn recv(&self) -> Result<T, Error> {
+    pub fn recv(&self) -> Result<T, PipeError> {
         decode(&self.recv_bytes()?)
     }
 }

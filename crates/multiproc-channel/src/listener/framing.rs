@@ -4,7 +4,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::error::Error;
+use crate::error::PipeError;
 
 /// The largest message a connection accepts unless configured otherwise: 64 MiB.
 ///
@@ -14,7 +14,7 @@ use crate::error::Error;
 /// assert_eq!(DEFAULT_MAX_MESSAGE_SIZE, 64 << 20);
 /// let listener = Listener::bind_unix_temp(None)?.with_max_message_size(2 * DEFAULT_MAX_MESSAGE_SIZE);
 /// # drop(listener);
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
 
@@ -25,19 +25,19 @@ const PREALLOCATE_AT_MOST: usize = 1 << 20;
 /// Frames up to this size go out in one `write` together with their header.
 const COALESCE_AT_MOST: usize = 64 << 10;
 
-fn from_io(err: io::Error) -> Error {
+fn from_io(err: io::Error) -> PipeError {
     match err.kind() {
         io::ErrorKind::UnexpectedEof
         | io::ErrorKind::BrokenPipe
         | io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::NotConnected => Error::Closed,
-        _ => Error::Io(err),
+        | io::ErrorKind::NotConnected => PipeError::Closed,
+        _ => PipeError::Io(err),
     }
 }
 
 /// Writes one frame: the length prefix, then `payload`.
-pub(crate) fn write_frame(stream: &mut impl Write, payload: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_frame(stream: &mut impl Write, payload: &[u8]) -> Result<(), PipeError> {
     let mut header = Vec::with_capacity(12);
     match i32::try_from(payload.len()) {
         Ok(len) => header.extend_from_slice(&len.to_be_bytes()),
@@ -61,8 +61,8 @@ pub(crate) fn write_frame(stream: &mut impl Write, payload: &[u8]) -> Result<(),
 ///
 /// The announced length is checked before anything is allocated for it, and the payload
 /// buffer grows only as bytes arrive. A clean or mid-frame end of stream is
-/// [`Error::Closed`].
-pub(crate) fn read_frame(stream: &mut impl Read, max: usize) -> Result<Vec<u8>, Error> {
+/// [`PipeError::Closed`].
+pub(crate) fn read_frame(stream: &mut impl Read, max: usize) -> Result<Vec<u8>, PipeError> {
     let mut header = [0; 4];
     stream.read_exact(&mut header).map_err(from_io)?;
     let size = match i32::from_be_bytes(header) {
@@ -72,10 +72,10 @@ pub(crate) fn read_frame(stream: &mut impl Read, max: usize) -> Result<Vec<u8>, 
             u64::from_be_bytes(long)
         }
         len if len >= 0 => len as u64,
-        len => return Err(Error::Decode(format!("invalid message length {len}"))),
+        len => return Err(PipeError::Decode(format!("invalid message length {len}"))),
     };
     if size > max as u64 {
-        return Err(Error::MessageTooLarge { size, max });
+        return Err(PipeError::MessageTooLarge { size, max });
     }
     let size = size as usize;
     let mut payload = Vec::with_capacity(size.min(PREALLOCATE_AT_MOST));
@@ -84,7 +84,7 @@ pub(crate) fn read_frame(stream: &mut impl Read, max: usize) -> Result<Vec<u8>, 
         .read_to_end(&mut payload)
         .map_err(from_io)?;
     if payload.len() < size {
-        return Err(Error::Closed);
+        return Err(PipeError::Closed);
     }
     Ok(payload)
 }

@@ -17,10 +17,10 @@ use super::auth::{DEFAULT_HANDSHAKE_TIMEOUT, checked_key};
 use super::connection::SocketConnection;
 use super::framing::DEFAULT_MAX_MESSAGE_SIZE;
 use super::stream::Stream;
-use crate::error::Error;
+use crate::error::ListenerError;
 
 /// A random lowercase hex name of `2 * bytes` characters.
-fn random_name(bytes: usize) -> Result<String, Error> {
+fn random_name(bytes: usize) -> Result<String, ListenerError> {
     let mut random = vec![0; bytes];
     multiproc_sys::random::fill(&mut random)?;
     Ok(random.iter().map(|b| format!("{b:02x}")).collect())
@@ -30,7 +30,7 @@ fn random_name(bytes: usize) -> Result<String, Error> {
 /// which the path is reachable with looser permissions: the socket is bound inside a new
 /// 0700 directory next to `path`, made 0600, and then hard-linked to `path` (link(2) fails
 /// rather than replace an existing file).
-fn bind_owner_only(path: &Path) -> Result<UnixListener, Error> {
+fn bind_owner_only(path: &Path) -> Result<UnixListener, ListenerError> {
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -122,16 +122,16 @@ enum ListenerSocket {
 ///
 /// let listener = Listener::bind_tcp("127.0.0.1:0", b"secret")?;
 /// let address = listener.address().clone();
-/// let client = std::thread::spawn(move || -> Result<String, multiproc_channel::Error> {
+/// let client = std::thread::spawn(move || -> Result<String, multiproc_channel::ListenerError> {
 ///     let connection = Client::new(Some(b"secret")).connect::<String>(&address)?;
 ///     connection.send("hello".to_owned())?;
-///     connection.recv()
+///     Ok(connection.recv()?)
 /// });
 /// let connection = listener.accept::<String>()?;
 /// let greeting = connection.recv()?;
 /// connection.send(format!("{greeting} back"))?;
 /// assert_eq!(client.join().unwrap()?, "hello back");
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[doc(alias = "multiprocessing.connection.Listener")]
 pub struct Listener {
@@ -168,25 +168,25 @@ impl Listener {
     }
 
     /// Listens at `address`; a TCP address needs an `authkey`
-    /// ([`Error::AuthkeyRequired`] otherwise, before any socket is made).
+    /// ([`ListenerError::AuthkeyRequired`] otherwise, before any socket is made).
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Address, Error, Listener};
+    /// use multiproc_channel::{Address, ListenerError, Listener};
     ///
     /// let tcp: Address = "127.0.0.1:0".parse::<std::net::SocketAddr>()?.into();
-    /// assert!(matches!(Listener::bind(&tcp, None), Err(Error::AuthkeyRequired)));
+    /// assert!(matches!(Listener::bind(&tcp, None), Err(ListenerError::AuthkeyRequired)));
     /// let listener = Listener::bind(&tcp, Some(b"key"))?;
     /// assert!(matches!(listener.address(), Address::Tcp(a) if a.port() != 0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn bind(address: &Address, authkey: Option<&[u8]>) -> Result<Listener, Error> {
+    pub fn bind(address: &Address, authkey: Option<&[u8]>) -> Result<Listener, ListenerError> {
         match address {
             Address::Unix(path) => Listener::bind_unix(path, authkey),
             Address::Tcp(addr) => match authkey {
                 Some(authkey) => Listener::bind_tcp(addr, authkey),
-                None => Err(Error::AuthkeyRequired),
+                None => Err(ListenerError::AuthkeyRequired),
             },
         }
     }
@@ -209,7 +209,10 @@ impl Listener {
     /// assert!(!path.exists());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn bind_unix(path: impl AsRef<Path>, authkey: Option<&[u8]>) -> Result<Listener, Error> {
+    pub fn bind_unix(
+        path: impl AsRef<Path>,
+        authkey: Option<&[u8]>,
+    ) -> Result<Listener, ListenerError> {
         let authkey = checked_key(authkey)?;
         let path = path.as_ref();
         let listener = bind_owner_only(path)?;
@@ -244,9 +247,9 @@ impl Listener {
     /// let client = Client::connect_unix::<u32>(path, None)?;
     /// client.send(7)?;
     /// assert_eq!(listener.accept::<u32>()?.recv()?, 7);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn bind_unix_temp(authkey: Option<&[u8]>) -> Result<Listener, Error> {
+    pub fn bind_unix_temp(authkey: Option<&[u8]>) -> Result<Listener, ListenerError> {
         let authkey = checked_key(authkey)?;
         let dir = std::env::temp_dir().join(format!("multiproc-listener-{}", random_name(8)?));
         std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
@@ -285,14 +288,17 @@ impl Listener {
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Listener};
+    /// use multiproc_channel::{ListenerError, Listener};
     ///
     /// let listener = Listener::bind_tcp("127.0.0.1:0", b"key")?;
     /// println!("listening on {}", listener.address());
-    /// assert!(matches!(Listener::bind_tcp("127.0.0.1:0", b""), Err(Error::AuthkeyRequired)));
-    /// # Ok::<(), Error>(())
+    /// assert!(matches!(Listener::bind_tcp("127.0.0.1:0", b""), Err(ListenerError::AuthkeyRequired)));
+    /// # Ok::<(), ListenerError>(())
     /// ```
-    pub fn bind_tcp(address: impl ToSocketAddrs, authkey: &[u8]) -> Result<Listener, Error> {
+    pub fn bind_tcp(
+        address: impl ToSocketAddrs,
+        authkey: &[u8],
+    ) -> Result<Listener, ListenerError> {
         let authkey = checked_key(Some(authkey))?;
         let listener = TcpListener::bind(address)?;
         let address = Address::Tcp(listener.local_addr()?);
@@ -314,7 +320,7 @@ impl Listener {
     /// let listener = multiproc_channel::Listener::bind_tcp("127.0.0.1:0", b"key")?
     ///     .with_handshake_timeout(Duration::from_millis(500));
     /// # drop(listener);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_handshake_timeout(mut self, timeout: Duration) -> Listener {
         self.handshake_timeout = timeout;
@@ -323,7 +329,7 @@ impl Listener {
 
     /// Sets the largest message the accepted connections receive (default
     /// [`DEFAULT_MAX_MESSAGE_SIZE`]); a larger one is refused with
-    /// [`Error::MessageTooLarge`] before anything is allocated for it.
+    /// [`ListenerError::MessageTooLarge`] before anything is allocated for it.
     ///
     /// # Examples
     ///
@@ -331,7 +337,7 @@ impl Listener {
     /// let listener = multiproc_channel::Listener::bind_unix_temp(None)?
     ///     .with_max_message_size(1 << 20);
     /// # drop(listener);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_max_message_size(mut self, bytes: usize) -> Listener {
         self.max_message_size = bytes;
@@ -349,7 +355,7 @@ impl Listener {
     /// let listener = Listener::bind_tcp("127.0.0.1:0", b"key")?;
     /// let Address::Tcp(addr) = listener.address() else { unreachable!() };
     /// assert!(addr.ip().is_loopback() && addr.port() != 0);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn address(&self) -> &Address {
         &self.address
@@ -363,22 +369,22 @@ impl Listener {
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Client, Error, Listener};
+    /// use multiproc_channel::{Client, ListenerError, Listener};
     ///
     /// let listener = Listener::bind_tcp("127.0.0.1:0", b"right")?;
     /// let address = listener.address().clone();
     /// let intruder = std::thread::spawn(move || {
     ///     Client::new(Some(b"wrong")).connect::<()>(&address).unwrap_err()
     /// });
-    /// assert!(matches!(listener.accept::<()>(), Err(Error::AuthenticationFailed(_))));
-    /// assert!(matches!(intruder.join().unwrap(), Error::AuthenticationFailed(_)));
-    /// # Ok::<(), Error>(())
+    /// assert!(matches!(listener.accept::<()>(), Err(ListenerError::AuthenticationFailed(_))));
+    /// assert!(matches!(intruder.join().unwrap(), ListenerError::AuthenticationFailed(_)));
+    /// # Ok::<(), ListenerError>(())
     /// ```
-    pub fn accept<T>(&self) -> Result<SocketConnection<T>, Error> {
+    pub fn accept<T>(&self) -> Result<SocketConnection<T>, ListenerError> {
         self.accept_until(None)
     }
 
-    /// Like [`accept`](Self::accept), but gives up with [`Error::Timeout`] once `timeout`
+    /// Like [`accept`](Self::accept), but gives up with [`ListenerError::Timeout`] once `timeout`
     /// has passed without a client (`Duration::ZERO`: take one that is already
     /// authenticated, or give up; `Duration::MAX`: no limit).
     ///
@@ -388,15 +394,18 @@ impl Listener {
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Listener};
+    /// use multiproc_channel::{ListenerError, Listener};
     /// use std::time::Duration;
     ///
     /// let listener = Listener::bind_tcp("127.0.0.1:0", b"key")?;
     /// let nobody = listener.accept_timeout::<()>(Duration::from_millis(10));
-    /// assert!(matches!(nobody, Err(Error::Timeout)));
-    /// # Ok::<(), Error>(())
+    /// assert!(matches!(nobody, Err(ListenerError::Timeout)));
+    /// # Ok::<(), ListenerError>(())
     /// ```
-    pub fn accept_timeout<T>(&self, timeout: Duration) -> Result<SocketConnection<T>, Error> {
+    pub fn accept_timeout<T>(
+        &self,
+        timeout: Duration,
+    ) -> Result<SocketConnection<T>, ListenerError> {
         self.accept_until(Some(multiproc_sys::time::deadline_after(Some(timeout))))
     }
 
@@ -405,7 +414,7 @@ impl Listener {
     fn accept_until<T>(
         &self,
         deadline: Option<Option<Instant>>,
-    ) -> Result<SocketConnection<T>, Error> {
+    ) -> Result<SocketConnection<T>, ListenerError> {
         let deadline = deadline.flatten();
         let Some(authkey) = &self.authkey else {
             if let Some(remaining) = multiproc_sys::time::remaining(deadline) {
@@ -414,7 +423,7 @@ impl Listener {
                     ListenerSocket::Tcp(listener) => listener.as_fd(),
                 };
                 if !multiproc_sys::poll::wait_readable(fd, Some(remaining))? {
-                    return Err(Error::Timeout);
+                    return Err(ListenerError::Timeout);
                 }
             }
             let stream = match &self.socket {
@@ -442,12 +451,12 @@ impl Listener {
             )?));
         }
         let Some(acceptor) = slot.as_ref().map(Arc::clone) else {
-            return Err(Error::Closed);
+            return Err(ListenerError::Closed);
         };
         drop(slot);
         match acceptor.next(deadline)? {
             Some(stream) => Ok(SocketConnection::established(stream, self.max_message_size)),
-            None => Err(Error::Timeout),
+            None => Err(ListenerError::Timeout),
         }
     }
 
@@ -463,7 +472,7 @@ impl Listener {
     /// let Address::Unix(path) = listener.address().clone() else { unreachable!() };
     /// listener.close();
     /// assert!(!path.exists());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn close(self) {}
 }

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::error::QueueError;
 use crate::frame;
 use crate::guard::guard_decode;
 
@@ -69,7 +69,7 @@ fn as_byte_vec<T: 'static>(item: &T) -> Option<&Vec<u8>> {
 
 /// Takes a `Vec<u8>` item (`T` is `Vec<u8>`) out of its postcard encoding without
 /// re-reading it byte by byte.
-pub(super) fn decode_byte_vec<T: 'static>(mut encoded: Vec<u8>) -> Result<T, Error> {
+pub(super) fn decode_byte_vec<T: 'static>(mut encoded: Vec<u8>) -> Result<T, QueueError> {
     match postcard::take_from_bytes::<usize>(&encoded) {
         Ok((len, rest)) if rest.len() == len => {
             let prefix = encoded.len() - len;
@@ -78,14 +78,14 @@ pub(super) fn decode_byte_vec<T: 'static>(mut encoded: Vec<u8>) -> Result<T, Err
             (&mut slot as &mut dyn Any)
                 .downcast_mut::<Option<T>>()
                 .and_then(Option::take)
-                .ok_or_else(|| Error::Decode(format!("{} is not Vec<u8>", type_name::<T>())))
+                .ok_or_else(|| QueueError::Decode(format!("{} is not Vec<u8>", type_name::<T>())))
         }
-        Ok((len, rest)) => Err(Error::Decode(format!(
+        Ok((len, rest)) => Err(QueueError::Decode(format!(
             "a {}-byte item does not decode as Vec<u8>: it announces {len} bytes and holds {}",
             encoded.len(),
             rest.len()
         ))),
-        Err(err) => Err(Error::Decode(format!(
+        Err(err) => Err(QueueError::Decode(format!(
             "a {}-byte item does not decode as Vec<u8>: {err}",
             encoded.len()
         ))),
@@ -96,7 +96,7 @@ pub(super) fn decode_byte_vec<T: 'static>(mut encoded: Vec<u8>) -> Result<T, Err
 pub(super) fn encode_into<T: Serialize + 'static>(
     item: &T,
     buffer: &mut Vec<u8>,
-) -> Result<(), Error> {
+) -> Result<(), QueueError> {
     let encoded = if let Some(bytes) = as_byte_vec(item) {
         // The postcard encoding of a sequence: its length, then the elements.
         postcard::serialize_with_flavor(&bytes.len(), VecFlavor(buffer))
@@ -117,7 +117,7 @@ pub(super) fn encode_into<T: Serialize + 'static>(
         } else {
             ""
         };
-        Error::Encode(format!("{err}{hint}"))
+        QueueError::Encode(format!("{err}{hint}"))
     })
 }
 
@@ -125,11 +125,11 @@ pub(super) fn encode_into<T: Serialize + 'static>(
 /// ipc-channel handle (which has no descriptor table here) panics inside ipc-channel on
 /// bytes that claim one, and that becomes a decode error. postcard reserves nothing
 /// beyond what the bytes hold (serde caps a sequence's preallocation at 1 MiB).
-pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, QueueError> {
     guard_decode(|| postcard::from_bytes(bytes).map_err(|err| err.to_string()))
         .and_then(|decoded| decoded)
         .map_err(|err| {
-            Error::Decode(format!(
+            QueueError::Decode(format!(
                 "a {}-byte item does not decode as {}: {err}",
                 bytes.len(),
                 type_name::<T>()
@@ -139,7 +139,7 @@ pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 
 #[cfg(test)]
 mod tests {
-    use crate::error::Error;
+    use crate::error::QueueError;
     use crate::queue::Queue;
 
     #[test]
@@ -169,7 +169,9 @@ mod tests {
         for bad in [&[][..], &[5, 1, 2][..], &[1, 1, 2][..], &[0x80][..]] {
             queue.put_bytes(bad).unwrap();
             match queue.get() {
-                Err(Error::Decode(message)) => assert!(message.contains("Vec<u8>"), "{message}"),
+                Err(QueueError::Decode(message)) => {
+                    assert!(message.contains("Vec<u8>"), "{message}")
+                }
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }

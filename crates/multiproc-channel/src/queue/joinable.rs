@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{Queue, deadline_after};
-use crate::error::Error;
+use crate::error::QueueError;
 
 /// A [`Queue`] that also counts unfinished tasks, like Python's
 /// `multiprocessing.JoinableQueue`: every `put` adds one, [`task_done`](Self::task_done)
@@ -29,7 +29,7 @@ use crate::error::Error;
 /// queue.join()?;
 /// assert!(queue.task_done().is_err()); // one too many
 /// # let _ = job;
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), multiproc_channel::QueueError>(())
 /// ```
 #[doc(alias = "multiprocessing.JoinableQueue")]
 #[derive(Serialize, Deserialize)]
@@ -70,9 +70,9 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     ///
     /// ```
     /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn new() -> Result<Self, Error> {
+    pub fn new() -> Result<Self, QueueError> {
         Ok(JoinableQueue {
             queue: Queue::new()?,
         })
@@ -85,9 +85,9 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// ```
     /// let queue = multiproc_channel::JoinableQueue::<u8>::bounded(8)?;
     /// assert_eq!(queue.maxsize(), Some(8));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn bounded(maxsize: usize) -> Result<Self, Error> {
+    pub fn bounded(maxsize: usize) -> Result<Self, QueueError> {
         Ok(JoinableQueue {
             queue: Queue::bounded(maxsize)?,
         })
@@ -101,15 +101,15 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// ```
     /// let queue = multiproc_channel::JoinableQueue::<u8>::with_capacity(Some(4), 4096)?;
     /// assert_eq!(queue.maxsize(), Some(4));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn with_capacity(maxsize: Option<usize>, ring_bytes: usize) -> Result<Self, Error> {
+    pub fn with_capacity(maxsize: Option<usize>, ring_bytes: usize) -> Result<Self, QueueError> {
         Ok(JoinableQueue {
             queue: Queue::with_capacity(maxsize, ring_bytes)?,
         })
     }
 
-    /// Marks one item as processed; [`Error::TaskDoneTooOften`] if there is none.
+    /// Marks one item as processed; [`QueueError::TaskDoneTooOften`] if there is none.
     ///
     /// # Examples
     ///
@@ -118,16 +118,16 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// queue.put(1)?;
     /// queue.get()?;
     /// queue.task_done()?;
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn task_done(&self) -> Result<(), Error> {
+    pub fn task_done(&self) -> Result<(), QueueError> {
         self.queue.ring().task_done()
     }
 
     /// Blocks until every item put has been marked done with
     /// [`task_done`](Self::task_done).
     ///
-    /// Fails with [`Error::Corrupt`] at once on a queue found corrupt (by this call or an
+    /// Fails with [`QueueError::Corrupt`] at once on a queue found corrupt (by this call or an
     /// earlier one in this process), whose count cannot be trusted: like `put`, `get` and
     /// `task_done`, a wait on a poisoned queue is an error, never a silent return.
     ///
@@ -136,9 +136,9 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// ```
     /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
     /// queue.join()?; // nothing outstanding
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn join(&self) -> Result<(), Error> {
+    pub fn join(&self) -> Result<(), QueueError> {
         self.queue.ring().join(None).map(|_| ())
     }
 
@@ -153,9 +153,9 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
     /// queue.put(1)?;
     /// assert!(!queue.join_timeout(Duration::from_millis(10))?);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, QueueError> {
         self.queue.ring().join(deadline_after(timeout))
     }
 
@@ -167,7 +167,7 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// let queue = multiproc_channel::JoinableQueue::<u8>::new()?;
     /// queue.put(1)?;
     /// assert_eq!(queue.unfinished_tasks(), 1);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn unfinished_tasks(&self) -> usize {
         self.queue.ring().unfinished()

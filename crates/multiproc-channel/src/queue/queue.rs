@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::codec::{decode, decode_byte_vec, encode_into, with_scratch};
 use super::deadline_after;
-use crate::error::{Error, SendError};
+use crate::error::{QueueError, SendError};
 use crate::ring::{DEFAULT_RING_BYTES, Ring};
 
 /// A multi-producer, multi-consumer FIFO queue shared by any number of processes, like
@@ -32,7 +32,7 @@ use crate::ring::{DEFAULT_RING_BYTES, Ring};
 /// stream through it in chunks: the producer blocks until a consumer has read them.
 ///
 /// Items must not contain fd-carrying handles: shared memory and [`Connection`]s are
-/// refused with [`Error::Encode`] (they cannot travel as bytes); send them over a
+/// refused with [`QueueError::Encode`] (they cannot travel as bytes); send them over a
 /// [`Pipe`] instead. Raw `ipc_channel` ends inside an item cannot be detected and lose
 /// their fd.
 ///
@@ -42,7 +42,7 @@ use crate::ring::{DEFAULT_RING_BYTES, Ring};
 ///
 /// The ring's shared memory is checked like input from the network: a process that
 /// scribbles bogus positions or lengths into it makes the next `put` or `get` fail with
-/// [`Error::Corrupt`], never a panic or a huge allocation, and the queue stays poisoned
+/// [`QueueError::Corrupt`], never a panic or a huge allocation, and the queue stays poisoned
 /// for this process (every later `put`, `get` and `task_done` fails the same way).
 ///
 /// [`Connection`]: crate::Connection
@@ -55,9 +55,9 @@ use crate::ring::{DEFAULT_RING_BYTES, Ring};
 ///
 /// let queue = Queue::<(u32, String)>::new()?;
 /// queue.put((1, "one".into()))?;
-/// assert_eq!(queue.qsize(), 1);
+/// assert_eq!(queue.len(), 1);
 /// assert_eq!(queue.get()?, (1, "one".into()));
-/// # Ok::<(), multiproc_channel::Error>(())
+/// # Ok::<(), multiproc_channel::QueueError>(())
 /// ```
 #[doc(alias = "multiprocessing.Queue")]
 pub struct Queue<T> {
@@ -91,10 +91,10 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     ///
     /// ```
     /// let queue = multiproc_channel::Queue::<u8>::new()?;
-    /// assert!(queue.empty());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(queue.is_empty());
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn new() -> Result<Self, Error> {
+    pub fn new() -> Result<Self, QueueError> {
         Self::with_capacity(None, DEFAULT_RING_BYTES)
     }
 
@@ -106,11 +106,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u8>::bounded(2)?;
     /// queue.put(1)?;
     /// queue.put(2)?;
-    /// assert!(queue.full());
+    /// assert!(queue.is_full());
     /// assert!(queue.put_nowait(3).unwrap_err().is_full());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn bounded(maxsize: usize) -> Result<Self, Error> {
+    pub fn bounded(maxsize: usize) -> Result<Self, QueueError> {
         Self::with_capacity(Some(maxsize), DEFAULT_RING_BYTES)
     }
 
@@ -123,9 +123,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<Vec<u8>>::with_capacity(None, 64 << 20)?;
     /// queue.put(vec![0; 16 << 20])?;
     /// assert_eq!(queue.get()?.len(), 16 << 20);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn with_capacity(maxsize: Option<usize>, ring_bytes: usize) -> Result<Self, Error> {
+    pub fn with_capacity(maxsize: Option<usize>, ring_bytes: usize) -> Result<Self, QueueError> {
         Ok(Queue {
             ring: Ring::new(maxsize, ring_bytes)?,
             _items: PhantomData,
@@ -140,7 +140,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
         result.map_err(|error| SendError::new(item, error))
     }
 
-    fn get_deadline(&self, deadline: Option<Instant>) -> Result<T, Error> {
+    fn get_deadline(&self, deadline: Option<Instant>) -> Result<T, QueueError> {
         if TypeId::of::<T>() == TypeId::of::<Vec<u8>>() {
             let mut encoded = Vec::new();
             self.ring.get(&mut encoded, deadline)?;
@@ -152,7 +152,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
         })
     }
 
-    /// Puts an item, blocking while the queue is full. Fails with [`Error::Closed`] after
+    /// Puts an item, blocking while the queue is full. Fails with [`QueueError::Closed`] after
     /// [`close`](Self::close), giving the item back.
     ///
     /// # Examples
@@ -160,13 +160,13 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// ```
     /// let queue = multiproc_channel::Queue::<String>::new()?;
     /// queue.put("hello".to_owned())?;
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put(&self, item: T) -> Result<(), SendError<T>> {
         self.put_deadline(item, None)
     }
 
-    /// Puts an item, waiting at most `timeout` for room; [`Error::Full`] otherwise.
+    /// Puts an item, waiting at most `timeout` for room; [`QueueError::Full`] otherwise.
     ///
     /// # Examples
     ///
@@ -176,7 +176,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u8>::bounded(1)?;
     /// queue.put_timeout(1, Duration::from_millis(10))?;
     /// assert!(queue.put_timeout(2, Duration::from_millis(10)).unwrap_err().is_full());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), SendError<T>> {
         self.put_deadline(item, deadline_after(timeout))
@@ -190,14 +190,14 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u8>::bounded(1)?;
     /// queue.put_nowait(1)?;
     /// assert!(queue.put_nowait(2).unwrap_err().is_full());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_nowait(&self, item: T) -> Result<(), SendError<T>> {
         self.put_deadline(item, Some(Instant::now()))
     }
 
     /// Removes and returns the oldest item, blocking while the queue is empty. After
-    /// [`close`](Self::close), returns the remaining items, then [`Error::Closed`].
+    /// [`close`](Self::close), returns the remaining items, then [`QueueError::Closed`].
     ///
     /// # Examples
     ///
@@ -205,25 +205,25 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u8>::new()?;
     /// queue.put(5)?;
     /// assert_eq!(queue.get()?, 5);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn get(&self) -> Result<T, Error> {
+    pub fn get(&self) -> Result<T, QueueError> {
         self.get_deadline(None)
     }
 
-    /// Like [`get`](Self::get), waiting at most `timeout`; [`Error::Empty`] otherwise.
+    /// Like [`get`](Self::get), waiting at most `timeout`; [`QueueError::Empty`] otherwise.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Queue};
+    /// use multiproc_channel::{QueueError, Queue};
     /// use std::time::Duration;
     ///
     /// let queue = Queue::<u8>::new()?;
-    /// assert!(matches!(queue.get_timeout(Duration::from_millis(10)), Err(Error::Empty)));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(matches!(queue.get_timeout(Duration::from_millis(10)), Err(QueueError::Empty)));
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn get_timeout(&self, timeout: Duration) -> Result<T, Error> {
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, QueueError> {
         self.get_deadline(deadline_after(timeout))
     }
 
@@ -232,13 +232,13 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Queue};
+    /// use multiproc_channel::{QueueError, Queue};
     ///
     /// let queue = Queue::<u8>::new()?;
-    /// assert!(matches!(queue.get_nowait(), Err(Error::Empty)));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(matches!(queue.get_nowait(), Err(QueueError::Empty)));
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn get_nowait(&self) -> Result<T, Error> {
+    pub fn get_nowait(&self) -> Result<T, QueueError> {
         self.get_deadline(Some(Instant::now()))
     }
 
@@ -248,7 +248,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     ///
     /// The item is an ordinary queue item: [`get_bytes`](Self::get_bytes) returns it as
     /// is, and [`get`](Self::get) decodes it as a postcard-encoded `T` (an
-    /// [`Error::Decode`] if it is not one). Conversely `get_bytes` returns a typed item's
+    /// [`QueueError::Decode`] if it is not one). Conversely `get_bytes` returns a typed item's
     /// postcard encoding. Blocking, `maxsize` and [`close`](Self::close) work as for
     /// [`put`](Self::put).
     ///
@@ -266,29 +266,29 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<Vec<u8>>::new()?;
     /// queue.put_bytes(b"raw payload")?;
     /// assert_eq!(queue.get_bytes()?, b"raw payload");
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(), QueueError> {
         self.ring.put(bytes, None)
     }
 
     /// Like [`put_bytes`](Self::put_bytes), waiting at most `timeout` for room;
-    /// [`Error::Full`] otherwise.
+    /// [`QueueError::Full`] otherwise.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
     ///
-    /// use multiproc_channel::{Error, Queue};
+    /// use multiproc_channel::{QueueError, Queue};
     ///
     /// let queue = Queue::<()>::bounded(1)?;
     /// queue.put_bytes_timeout(b"a", Duration::from_millis(10))?;
     /// let full = queue.put_bytes_timeout(b"b", Duration::ZERO);
-    /// assert!(matches!(full, Err(Error::Full)));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(matches!(full, Err(QueueError::Full)));
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn put_bytes_timeout(&self, bytes: &[u8], timeout: Duration) -> Result<(), Error> {
+    pub fn put_bytes_timeout(&self, bytes: &[u8], timeout: Duration) -> Result<(), QueueError> {
         self.ring.put(bytes, deadline_after(timeout))
     }
 
@@ -303,28 +303,28 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u32>::new()?;
     /// queue.put(7)?;
     /// assert_eq!(queue.get_bytes()?, [7]); // postcard's encoding of 7u32
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn get_bytes(&self) -> Result<Vec<u8>, Error> {
+    pub fn get_bytes(&self) -> Result<Vec<u8>, QueueError> {
         let mut bytes = Vec::new();
         self.ring.get(&mut bytes, None)?;
         Ok(bytes)
     }
 
     /// Like [`get_bytes`](Self::get_bytes), waiting at most `timeout`;
-    /// [`Error::Empty`] otherwise.
+    /// [`QueueError::Empty`] otherwise.
     ///
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Queue};
+    /// use multiproc_channel::{QueueError, Queue};
     /// use std::time::Duration;
     ///
     /// let queue = Queue::<()>::new()?;
-    /// assert!(matches!(queue.get_bytes_timeout(Duration::ZERO), Err(Error::Empty)));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(matches!(queue.get_bytes_timeout(Duration::ZERO), Err(QueueError::Empty)));
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn get_bytes_timeout(&self, timeout: Duration) -> Result<Vec<u8>, Error> {
+    pub fn get_bytes_timeout(&self, timeout: Duration) -> Result<Vec<u8>, QueueError> {
         let mut bytes = Vec::new();
         self.ring.get(&mut bytes, deadline_after(timeout))?;
         Ok(bytes)
@@ -341,9 +341,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let mut buf = Vec::new();
     /// assert_eq!(queue.get_bytes_into(&mut buf)?, 3);
     /// assert_eq!(buf, [1, 2, 3]);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn get_bytes_into(&self, buf: &mut Vec<u8>) -> Result<usize, Error> {
+    pub fn get_bytes_into(&self, buf: &mut Vec<u8>) -> Result<usize, QueueError> {
         self.ring.get(buf, None)?;
         Ok(buf.len())
     }
@@ -355,7 +355,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// fail, as in Python. On a queue found corrupt they read counters that then mean
     /// nothing (a peer may have written any value there); the calls that move items or
     /// wait (`put`, `get`, `task_done`, `JoinableQueue::join`) are the ones that report
-    /// [`Error::Corrupt`], every time after the first.
+    /// [`QueueError::Corrupt`], every time after the first.
     ///
     /// # Examples
     ///
@@ -363,10 +363,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u8>::new()?;
     /// queue.put(1)?;
     /// queue.put(2)?;
-    /// assert_eq!(queue.qsize(), 2);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert_eq!(queue.len(), 2);
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn qsize(&self) -> usize {
+    #[doc(alias = "qsize")]
+    pub fn len(&self) -> usize {
         self.ring.len()
     }
 
@@ -375,10 +376,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(multiproc_channel::Queue::<u8>::new()?.empty());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(multiproc_channel::Queue::<u8>::new()?.is_empty());
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn empty(&self) -> bool {
+    #[doc(alias = "empty")]
+    pub fn is_empty(&self) -> bool {
         self.ring.len() == 0
     }
 
@@ -389,10 +391,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// ```
     /// let queue = multiproc_channel::Queue::<u8>::bounded(1)?;
     /// queue.put(0)?;
-    /// assert!(queue.full());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(queue.is_full());
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn full(&self) -> bool {
+    #[doc(alias = "full")]
+    pub fn is_full(&self) -> bool {
         self.ring.is_full()
     }
 
@@ -402,14 +405,14 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     ///
     /// ```
     /// assert_eq!(multiproc_channel::Queue::<u8>::bounded(3)?.maxsize(), Some(3));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn maxsize(&self) -> Option<usize> {
         self.ring.maxsize()
     }
 
-    /// Closes the queue for every process: `put` fails with [`Error::Closed`], `get`
-    /// returns the items still queued and then [`Error::Closed`] instead of blocking, and
+    /// Closes the queue for every process: `put` fails with [`QueueError::Closed`], `get`
+    /// returns the items still queued and then [`QueueError::Closed`] instead of blocking, and
     /// blocked callers wake up.
     ///
     /// This differs from Python, where `close()` only stops the calling process's feeder
@@ -419,15 +422,15 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// use multiproc_channel::{Error, Queue};
+    /// use multiproc_channel::{QueueError, Queue};
     ///
     /// let queue = Queue::<u8>::new()?;
     /// queue.put(1)?;
     /// queue.close();
     /// assert!(queue.put(2).unwrap_err().is_closed());
     /// assert_eq!(queue.get()?, 1);
-    /// assert!(matches!(queue.get(), Err(Error::Closed)));
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(matches!(queue.get(), Err(QueueError::Closed)));
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn close(&self) {
         self.ring.close();
@@ -441,7 +444,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// let queue = multiproc_channel::Queue::<u8>::new()?;
     /// queue.close();
     /// assert!(queue.is_closed());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn is_closed(&self) -> bool {
         self.ring.is_closed()
@@ -449,7 +452,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
 
     pub(crate) fn ready_now(&self) -> bool {
         // A corrupt queue is ready: the next `get` reports it.
-        !self.empty() || self.is_closed() || self.ring.is_poisoned()
+        !self.is_empty() || self.is_closed() || self.ring.is_poisoned()
     }
 }
 

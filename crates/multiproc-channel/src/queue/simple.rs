@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::Queue;
-use crate::error::{Error, SendError};
+use crate::error::{QueueError, SendError};
 
 /// A simpler unbounded queue, like Python's `multiprocessing.SimpleQueue`: `put`, `get`,
 /// `empty` and `close`.
@@ -22,8 +22,8 @@ use crate::error::{Error, SendError};
 /// let queue = SimpleQueue::<String>::new()?;
 /// queue.put("job".to_owned())?;
 /// assert_eq!(queue.get()?, "job");
-/// assert!(queue.empty());
-/// # Ok::<(), multiproc_channel::Error>(())
+/// assert!(queue.is_empty());
+/// # Ok::<(), multiproc_channel::QueueError>(())
 /// ```
 #[doc(alias = "multiprocessing.SimpleQueue")]
 #[derive(Serialize, Deserialize)]
@@ -55,9 +55,9 @@ impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     ///
     /// ```
     /// let queue = multiproc_channel::SimpleQueue::<u8>::new()?;
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn new() -> Result<Self, Error> {
+    pub fn new() -> Result<Self, QueueError> {
         Ok(SimpleQueue {
             queue: Queue::new()?,
         })
@@ -69,13 +69,13 @@ impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     ///
     /// ```
     /// multiproc_channel::SimpleQueue::<u8>::new()?.put(1)?;
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put(&self, item: T) -> Result<(), SendError<T>> {
         self.queue.put(item)
     }
 
-    /// Removes the oldest item, blocking while empty; [`Error::Closed`] once closed and
+    /// Removes the oldest item, blocking while empty; [`QueueError::Closed`] once closed and
     /// drained.
     ///
     /// # Examples
@@ -84,9 +84,9 @@ impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     /// let queue = multiproc_channel::SimpleQueue::<u8>::new()?;
     /// queue.put(3)?;
     /// assert_eq!(queue.get()?, 3);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn get(&self) -> Result<T, Error> {
+    pub fn get(&self) -> Result<T, QueueError> {
         self.queue.get()
     }
 
@@ -98,9 +98,9 @@ impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     /// let queue = multiproc_channel::SimpleQueue::<()>::new()?;
     /// queue.put_bytes(b"abc")?;
     /// assert_eq!(queue.get_bytes()?, b"abc");
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(), QueueError> {
         self.queue.put_bytes(bytes)
     }
 
@@ -112,9 +112,9 @@ impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     /// let queue = multiproc_channel::SimpleQueue::<u8>::new()?;
     /// queue.put(5)?;
     /// assert_eq!(queue.get_bytes()?, [5]);
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn get_bytes(&self) -> Result<Vec<u8>, Error> {
+    pub fn get_bytes(&self) -> Result<Vec<u8>, QueueError> {
         self.queue.get_bytes()
     }
 
@@ -123,11 +123,12 @@ impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(multiproc_channel::SimpleQueue::<u8>::new()?.empty());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// assert!(multiproc_channel::SimpleQueue::<u8>::new()?.is_empty());
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
-    pub fn empty(&self) -> bool {
-        self.queue.empty()
+    #[doc(alias = "empty")]
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
     }
 
     /// Closes the queue for every process (see [`Queue::close`]).
@@ -138,7 +139,7 @@ impl<T: Serialize + DeserializeOwned + 'static> SimpleQueue<T> {
     /// let queue = multiproc_channel::SimpleQueue::<u8>::new()?;
     /// queue.close();
     /// assert!(queue.put(1).is_err());
-    /// # Ok::<(), multiproc_channel::Error>(())
+    /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn close(&self) {
         self.queue.close();

@@ -7,7 +7,7 @@ use multiproc_shared::Segment;
 
 use super::Ring;
 use super::layout::*;
-use crate::error::Error;
+use crate::error::QueueError;
 
 /// The ring size of the fuzz entry points: small, so that inputs reach every wrap.
 const FUZZ_RING_BYTES: usize = 256;
@@ -36,8 +36,8 @@ fn take_u8(input: &mut &[u8]) -> u8 {
 
 /// A fresh, unpoisoned handle on this thread's fuzz ring, every header word but the lock,
 /// condition variables, capacity and bound zeroed, and `ring_bytes` in its ring area.
-fn fuzz_ring(ring_bytes: &[u8]) -> Result<Ring, Error> {
-    let segment = FUZZ_SEGMENT.with(|slot| -> Result<Segment, Error> {
+fn fuzz_ring(ring_bytes: &[u8]) -> Result<Ring, QueueError> {
+    let segment = FUZZ_SEGMENT.with(|slot| -> Result<Segment, QueueError> {
         let mut slot = slot.borrow_mut();
         if let Some(segment) = slot.as_ref() {
             return Ok(segment.clone());
@@ -67,12 +67,12 @@ fn fuzz_drive(ring: &Ring) -> Result<(), String> {
     for _ in 0..8 {
         match ring.get(&mut out, Some(Instant::now())) {
             Ok(()) => {}
-            Err(Error::Empty | Error::Closed) => break,
+            Err(QueueError::Empty | QueueError::Closed) => break,
             Err(err) => return Err(err.to_string()),
         }
     }
     match ring.put(b"after", Some(Instant::now())) {
-        Ok(()) | Err(Error::Full | Error::Closed) => Ok(()),
+        Ok(()) | Err(QueueError::Full | QueueError::Closed) => Ok(()),
         Err(err) => Err(err.to_string()),
     }
 }

@@ -22,7 +22,7 @@
 //! time, so every position, length and counter read from it is checked before use: head
 //! and tail must delimit at most the ring's capacity, a record must lie inside the written
 //! bytes, a stream delivers no more than it announced and a finished stream no less, and
-//! buffers grow only as bytes arrive. A violation is [`Error::Corrupt`] from that call,
+//! buffers grow only as bytes arrive. A violation is [`QueueError::Corrupt`] from that call,
 //! and poisons this process's handles on the ring: every later `put`, `get`, `task_done`
 //! fails with the same error.
 
@@ -34,7 +34,7 @@ use std::time::Instant;
 use multiproc_shared::Segment;
 use multiproc_shared::words::{Acquire, CondvarWord, LockWord};
 
-use crate::error::Error;
+use crate::error::QueueError;
 
 mod fuzz;
 mod layout;
@@ -85,15 +85,15 @@ fn pid() -> u64 {
 
 /// Any failure of a segment accessor inside the ring: only a bogus position or length
 /// read from shared memory can cause one.
-fn as_corrupt(err: impl Into<Error>) -> Error {
+fn as_corrupt(err: impl Into<QueueError>) -> QueueError {
     match err.into() {
-        err @ Error::Corrupt(_) => err,
-        other => Error::Corrupt(other.to_string()),
+        err @ QueueError::Corrupt(_) => err,
+        other => QueueError::Corrupt(other.to_string()),
     }
 }
 
 impl Ring {
-    pub(crate) fn new(maxsize: Option<usize>, ring_bytes: usize) -> Result<Ring, Error> {
+    pub(crate) fn new(maxsize: Option<usize>, ring_bytes: usize) -> Result<Ring, QueueError> {
         let ring_bytes = ring_bytes.max(64);
         let segment = Segment::new(RING.saturating_add(ring_bytes))?;
         let ring = Ring {
@@ -111,9 +111,9 @@ impl Ring {
         &self.segment
     }
 
-    pub(crate) fn from_segment(segment: Segment) -> Result<Ring, Error> {
+    pub(crate) fn from_segment(segment: Segment) -> Result<Ring, QueueError> {
         if segment.len() <= RING {
-            return Err(Error::Decode("not a queue segment".into()));
+            return Err(QueueError::Decode("not a queue segment".into()));
         }
         let capacity = (segment.len() - RING) as u64;
         let ring = Ring {
@@ -122,7 +122,7 @@ impl Ring {
             poisoned: Arc::default(),
         };
         if ring.counter(CAPACITY).load(SeqCst) != capacity {
-            return Err(Error::Decode("not a queue segment".into()));
+            return Err(QueueError::Decode("not a queue segment".into()));
         }
         Ok(ring)
     }
@@ -173,16 +173,16 @@ impl Ring {
     }
 
     /// `Err(Corrupt)` once this process found the ring corrupt.
-    fn check_poisoned(&self) -> Result<(), Error> {
+    fn check_poisoned(&self) -> Result<(), QueueError> {
         match self.poisoned.get() {
-            Some(what) => Err(Error::Corrupt(what.clone())),
+            Some(what) => Err(QueueError::Corrupt(what.clone())),
             None => Ok(()),
         }
     }
 
     /// Passes `result` through, poisoning the ring if it is `Corrupt`.
-    fn poison_on_corrupt<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
-        if let Err(Error::Corrupt(what)) = &result {
+    fn poison_on_corrupt<T>(&self, result: Result<T, QueueError>) -> Result<T, QueueError> {
+        if let Err(QueueError::Corrupt(what)) = &result {
             let _ = self.poisoned.set(what.clone());
         }
         result
@@ -207,11 +207,11 @@ impl Ring {
 
     /// Head, tail and the bytes between them, checked: the tail is not behind the head
     /// and at most the ring's capacity ahead of it.
-    fn span(&self) -> Result<(u64, u64, u64), Error> {
+    fn span(&self) -> Result<(u64, u64, u64), QueueError> {
         let (head, tail) = (self.load(HEAD), self.load(TAIL));
         match checked_span(head, tail, self.capacity()) {
             Some(used) => Ok((head, tail, used)),
-            None => Err(Error::Corrupt(format!(
+            None => Err(QueueError::Corrupt(format!(
                 "head {head} and tail {tail} are not a range of the {}-byte ring",
                 self.capacity()
             ))),
@@ -273,10 +273,10 @@ impl Ring {
 
     /// Where `len` bytes at ring position `position` start in the segment's ring area,
     /// and how many of them come before the ring wraps.
-    fn split(&self, position: u64, len: usize) -> Result<(usize, usize), Error> {
+    fn split(&self, position: u64, len: usize) -> Result<(usize, usize), QueueError> {
         let capacity = self.capacity() as usize;
         if len > capacity {
-            return Err(Error::Corrupt(format!(
+            return Err(QueueError::Corrupt(format!(
                 "{len} bytes do not fit in the {capacity}-byte ring"
             )));
         }
@@ -286,7 +286,7 @@ impl Ring {
     }
 
     /// Copies `bytes` in at position `position`, wrapping around.
-    fn copy_in(&self, position: u64, bytes: &[u8]) -> Result<(), Error> {
+    fn copy_in(&self, position: u64, bytes: &[u8]) -> Result<(), QueueError> {
         let (start, first) = self.split(position, bytes.len())?;
         let (before, after) = bytes.split_at(first);
         self.segment
@@ -296,7 +296,7 @@ impl Ring {
     }
 
     /// Copies `out.len()` bytes from position `position`, wrapping around.
-    fn copy_out(&self, position: u64, out: &mut [u8]) -> Result<(), Error> {
+    fn copy_out(&self, position: u64, out: &mut [u8]) -> Result<(), QueueError> {
         let (start, first) = self.split(position, out.len())?;
         let (before, after) = out.split_at_mut(first);
         self.segment
@@ -307,7 +307,7 @@ impl Ring {
 
     /// Appends `len` bytes from position `position` to `out`, wrapping around (no
     /// zero-filling of `out` first). `len` is at most the ring's capacity.
-    fn append_out(&self, position: u64, len: usize, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn append_out(&self, position: u64, len: usize, out: &mut Vec<u8>) -> Result<(), QueueError> {
         let (start, first) = self.split(position, len)?;
         self.segment
             .append_to(RING + start, first, out)
@@ -318,7 +318,7 @@ impl Ring {
     }
 
     /// The length field of the record at `position`, as written (unchecked).
-    fn record_len(&self, position: u64) -> Result<u64, Error> {
+    fn record_len(&self, position: u64) -> Result<u64, QueueError> {
         let mut header = [0u8; RECORD_HEADER];
         self.copy_out(position, &mut header)?;
         Ok(u64::from(u32::from_le_bytes(header)))
@@ -405,21 +405,21 @@ impl Ring {
     }
 
     /// Appends one item. `Err(Full)` when `deadline` passes first.
-    pub(crate) fn put(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
+    pub(crate) fn put(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), QueueError> {
         self.check_poisoned()?;
         let result = self.put_unpoisoned(bytes, deadline);
         self.poison_on_corrupt(result)
     }
 
-    fn put_unpoisoned(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
+    fn put_unpoisoned(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), QueueError> {
         let need = (RECORD_HEADER as u64).saturating_add(bytes.len() as u64);
         if need > self.capacity() || u32::try_from(bytes.len()).is_err() {
             return self.put_streaming(bytes, deadline);
         }
-        let _held = self.acquire(deadline).ok_or(Error::Full)?;
+        let _held = self.acquire(deadline).ok_or(QueueError::Full)?;
         let tail = loop {
             if self.load(CLOSED) != 0 {
-                return Err(Error::Closed);
+                return Err(QueueError::Closed);
             }
             let (_, tail, used) = self.span()?;
             if self.load(STREAM_TOTAL) == 0
@@ -429,12 +429,12 @@ impl Ring {
                 break tail;
             }
             if let Waited::DeadlinePassed = self.wait(NOT_FULL, deadline) {
-                return Err(Error::Full);
+                return Err(QueueError::Full);
             }
         };
         let new_tail = tail
             .checked_add(need)
-            .ok_or_else(|| Error::Corrupt(format!("tail {tail} is about to overflow")))?;
+            .ok_or_else(|| QueueError::Corrupt(format!("tail {tail} is about to overflow")))?;
         // `bytes.len()` fits a u32: checked above.
         self.copy_in(tail, &(bytes.len() as u32).to_le_bytes())?;
         self.copy_in(tail + RECORD_HEADER as u64, bytes)?;
@@ -445,17 +445,17 @@ impl Ring {
         Ok(())
     }
 
-    fn put_streaming(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), Error> {
-        let _held = self.acquire(deadline).ok_or(Error::Full)?;
+    fn put_streaming(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), QueueError> {
+        let _held = self.acquire(deadline).ok_or(QueueError::Full)?;
         loop {
             if self.load(CLOSED) != 0 {
-                return Err(Error::Closed);
+                return Err(QueueError::Closed);
             }
             if self.load(STREAM_TOTAL) == 0 && self.load(ITEMS) == 0 {
                 break;
             }
             if let Waited::DeadlinePassed = self.wait(NOT_FULL, deadline) {
-                return Err(Error::Full);
+                return Err(QueueError::Full);
             }
         }
         let total = bytes.len() as u64;
@@ -485,9 +485,9 @@ impl Ring {
             let free = usize::try_from(self.capacity() - used).unwrap_or(usize::MAX);
             let chunk = free.min(bytes.len() - written);
             if chunk > 0 {
-                let new_tail = tail
-                    .checked_add(chunk as u64)
-                    .ok_or_else(|| Error::Corrupt(format!("tail {tail} is about to overflow")))?;
+                let new_tail = tail.checked_add(chunk as u64).ok_or_else(|| {
+                    QueueError::Corrupt(format!("tail {tail} is about to overflow"))
+                })?;
                 self.copy_in(tail, &bytes[written..written + chunk])?;
                 self.store(TAIL, new_tail);
                 written += chunk;
@@ -511,14 +511,18 @@ impl Ring {
                     .counter(UNFINISHED)
                     .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1));
                 self.end_stream();
-                return Err(Error::Full);
+                return Err(QueueError::Full);
             }
         }
     }
 
     /// Removes the oldest item into `out` (cleared first). `Err(Empty)` when `deadline`
     /// passes first, `Err(Closed)` when the queue is closed and drained.
-    pub(crate) fn get(&self, out: &mut Vec<u8>, deadline: Option<Instant>) -> Result<(), Error> {
+    pub(crate) fn get(
+        &self,
+        out: &mut Vec<u8>,
+        deadline: Option<Instant>,
+    ) -> Result<(), QueueError> {
         out.clear();
         self.check_poisoned()?;
         let result = self.get_unpoisoned(out, deadline);
@@ -528,8 +532,12 @@ impl Ring {
         self.poison_on_corrupt(result)
     }
 
-    fn get_unpoisoned(&self, out: &mut Vec<u8>, deadline: Option<Instant>) -> Result<(), Error> {
-        let _held = self.acquire(deadline).ok_or(Error::Empty)?;
+    fn get_unpoisoned(
+        &self,
+        out: &mut Vec<u8>,
+        deadline: Option<Instant>,
+    ) -> Result<(), QueueError> {
+        let _held = self.acquire(deadline).ok_or(QueueError::Empty)?;
         loop {
             let items = self.load(ITEMS);
             if self.load(STREAM_TOTAL) > 0 {
@@ -552,13 +560,13 @@ impl Ring {
             } else if items > 0 {
                 let (head, _, used) = self.span()?;
                 if used < RECORD_HEADER as u64 {
-                    return Err(Error::Corrupt(format!(
+                    return Err(QueueError::Corrupt(format!(
                         "{items} items counted, but only {used} bytes are in the ring"
                     )));
                 }
                 let len = self.record_len(head)?;
                 let Some(record) = checked_record(len, used) else {
-                    return Err(Error::Corrupt(format!(
+                    return Err(QueueError::Corrupt(format!(
                         "record length {len} at position {head} runs past the {used} bytes \
                          in the {}-byte ring",
                         self.capacity()
@@ -573,10 +581,10 @@ impl Ring {
                 self.notify_not_full();
                 return Ok(());
             } else if self.load(CLOSED) != 0 {
-                return Err(Error::Closed);
+                return Err(QueueError::Closed);
             }
             if let Waited::DeadlinePassed = self.wait(NOT_EMPTY, deadline) {
-                return Err(Error::Empty);
+                return Err(QueueError::Empty);
             }
         }
     }
@@ -588,11 +596,11 @@ impl Ring {
     /// The announced length is only a promise: `out` grows with the bytes that arrive, at
     /// most a ring's worth at a time, and a stream that brings more than it announced, or
     /// whose finished writer left less, is corrupt.
-    fn read_stream(&self, out: &mut Vec<u8>) -> Result<bool, Error> {
+    fn read_stream(&self, out: &mut Vec<u8>) -> Result<bool, QueueError> {
         let generation = self.load(STREAM_GENERATION);
         let total = self.load(STREAM_TOTAL);
         if isize::try_from(total).is_err() {
-            return Err(Error::Corrupt(format!(
+            return Err(QueueError::Corrupt(format!(
                 "stream length {total} exceeds the largest possible item"
             )));
         }
@@ -615,13 +623,13 @@ impl Ring {
                 .checked_add(available)
                 .filter(|&arrived| arrived <= total)
                 .ok_or_else(|| {
-                    Error::Corrupt(format!(
+                    QueueError::Corrupt(format!(
                         "stream length {total} is less than the {read} bytes read plus \
                          {available} waiting"
                     ))
                 })?;
             if writer == 0 && arrived != total {
-                return Err(Error::Corrupt(format!(
+                return Err(QueueError::Corrupt(format!(
                     "stream length {total}, but its writer finished after {arrived} bytes"
                 )));
             }
@@ -669,13 +677,13 @@ impl Ring {
         self.load(CLOSED) != 0
     }
 
-    pub(crate) fn task_done(&self) -> Result<(), Error> {
+    pub(crate) fn task_done(&self) -> Result<(), QueueError> {
         self.check_poisoned()?;
         let _held = self.acquire(None);
         let left = self
             .counter(UNFINISHED)
             .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
-            .map_err(|_| Error::TaskDoneTooOften)?;
+            .map_err(|_| QueueError::TaskDoneTooOften)?;
         if left == 1 {
             self.cond(ALL_DONE).notify_all();
         }
@@ -688,7 +696,7 @@ impl Ring {
 
     /// Waits until every item put has been marked done. Returns `Ok(false)` on timeout,
     /// and `Err(Corrupt)` at once on a ring found corrupt (its count cannot be trusted).
-    pub(crate) fn join(&self, deadline: Option<Instant>) -> Result<bool, Error> {
+    pub(crate) fn join(&self, deadline: Option<Instant>) -> Result<bool, QueueError> {
         self.check_poisoned()?;
         let Some(_held) = self.acquire(deadline) else {
             return Ok(false);

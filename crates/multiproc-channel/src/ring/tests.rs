@@ -45,7 +45,7 @@ fn a_dead_lock_holder_is_taken_over_and_whole_items_are_kept() {
     assert_eq!(ring.len(), 0);
     assert!(matches!(
         ring.get(&mut out, Some(Instant::now())),
-        Err(Error::Empty)
+        Err(QueueError::Empty)
     ));
 }
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::chunk::{Chunk, Outcome, Output};
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::wire::{Bytes, Corrupt, FromWorker, RingRead, read_ring};
 
 use super::state::Worker;
@@ -41,7 +41,7 @@ pub(super) fn book(
             bytes: bytes.0,
             worker: pid,
         })
-        .map_err(|detail| TaskError::Transfer { detail });
+        .map_err(|detail| PoolError::Transfer { detail });
     Ok((chunk, outcome))
 }
 
@@ -83,7 +83,7 @@ pub(super) fn drain_ring(
 ) -> Vec<(Chunk, Outcome)> {
     let mut booked = Vec::new();
     while worker.corrupt.is_none() {
-        let wait = if worker.ring.qsize() > 0 {
+        let wait = if !worker.ring.is_empty() {
             patience
         } else {
             Duration::ZERO
@@ -112,7 +112,7 @@ mod tests {
     struct Nowhere;
     impl Sink for Nowhere {
         fn chunk_done(&self, _: &Positions, _: Outcome) {}
-        fn task_failed(&self, _: usize, _: TaskError) {}
+        fn task_failed(&self, _: usize, _: PoolError) {}
     }
 
     fn idle() {}
@@ -164,7 +164,7 @@ mod tests {
         let (chunk, outcome) = receive(&mut worker, &mut chunk_time, done(4)).unwrap();
         assert_eq!(chunk.id, 4);
         assert!(matches!(outcome, Ok(Output { worker: 42, .. })));
-        chunk.fail(TaskError::Terminated);
+        chunk.fail(PoolError::Terminated);
         assert_eq!(worker.in_flight_bytes, 10);
         assert!(worker.corrupt.is_none());
         // A second answer for chunk 4 is out of step: the worker is no longer trusted.
@@ -179,7 +179,7 @@ mod tests {
         worker
             .in_flight
             .drain(..)
-            .for_each(|c| c.fail(TaskError::Terminated));
+            .for_each(|c| c.fail(PoolError::Terminated));
     }
 
     #[test]
@@ -191,6 +191,6 @@ mod tests {
         worker
             .in_flight
             .drain(..)
-            .for_each(|c| c.fail(TaskError::Terminated));
+            .for_each(|c| c.fail(PoolError::Terminated));
     }
 }

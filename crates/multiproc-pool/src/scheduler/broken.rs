@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::chunk::take_orphans;
-use crate::error::TaskError;
+use crate::error::PoolError;
 
 use super::state::{RunState, Shared, Worker};
 
@@ -13,7 +13,7 @@ use super::state::{RunState, Shared, Worker};
 pub(super) const GRACE: Duration = Duration::from_secs(1);
 
 /// After the result thread died: no result can arrive any more, so every chunk queued or in
-/// flight fails with [`TaskError::PoolBroken`], later submissions are refused with it, and
+/// flight fails with [`PoolError::PoolBroken`], later submissions are refused with it, and
 /// the workers are killed and reaped.
 pub(super) fn break_pool(shared: &Shared, detail: String) {
     let (workers, pending) = {
@@ -23,7 +23,7 @@ pub(super) fn break_pool(shared: &Shared, detail: String) {
         let workers: Vec<Worker> = core.workers.iter_mut().filter_map(Option::take).collect();
         (workers, core.pending.drain(..).collect::<Vec<_>>())
     };
-    let error = TaskError::PoolBroken { detail };
+    let error = PoolError::PoolBroken { detail };
     for (sink, positions) in take_orphans() {
         let _ = multiproc_sys::panic::catch(true, || {
             sink.chunk_done(&positions, Err(error.clone()));
@@ -58,7 +58,7 @@ mod tests {
     use crate::worker::WorkerConfig;
 
     #[derive(Default)]
-    struct Errors(Mutex<Vec<TaskError>>);
+    struct Errors(Mutex<Vec<PoolError>>);
 
     impl Sink for Errors {
         fn chunk_done(&self, _: &Positions, outcome: Outcome) {
@@ -66,7 +66,7 @@ mod tests {
                 self.0.lock().unwrap().push(e);
             }
         }
-        fn task_failed(&self, _: usize, error: TaskError) {
+        fn task_failed(&self, _: usize, error: PoolError) {
             self.0.lock().unwrap().push(error);
         }
     }
@@ -112,7 +112,7 @@ mod tests {
         assert_eq!(failed.len(), 2);
         for error in failed {
             assert!(
-                matches!(&error, TaskError::PoolBroken { detail } if detail.contains("injected")),
+                matches!(&error, PoolError::PoolBroken { detail } if detail.contains("injected")),
                 "{error}"
             );
         }

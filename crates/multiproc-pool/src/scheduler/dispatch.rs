@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::chunk::Chunk;
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::wire::WireChunk;
 
 use super::state::{Core, RunState, Shared};
@@ -18,7 +18,7 @@ impl Shared {
     /// Queues chunks (ids are assigned here) and hands out what the workers can take. Gives
     /// the chunks back, with the error to fail them with, if the pool no longer accepts work
     /// or belongs to another process.
-    pub(crate) fn submit(&self, chunks: Vec<Chunk>) -> Result<(), (Vec<Chunk>, TaskError)> {
+    pub(crate) fn submit(&self, chunks: Vec<Chunk>) -> Result<(), (Vec<Chunk>, PoolError)> {
         if let Err(wrong) = self.check_process() {
             return Err((chunks, wrong));
         }

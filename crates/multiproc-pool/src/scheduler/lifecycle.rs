@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
-use multiproc_process::{ExitStatus, PanicInfo, Process};
+use multiproc_process::{ExitReason, PanicInfo, Process};
 use multiproc_shared::words::OWNER_CHECK_INTERVAL;
 
 use crate::chunk::Chunk;
-use crate::error::TaskError;
+use crate::error::PoolError;
 
 use super::booking::drain_ring;
 use super::result_thread::ResultThread;
@@ -43,7 +43,7 @@ impl ResultThread {
     }
 
     /// Kills the workers whose running chunk outlived its timeout; their death is handled
-    /// like any other, and the chunk reports [`TaskError::Timeout`].
+    /// like any other, and the chunk reports [`PoolError::Timeout`].
     pub(super) fn check_timeouts(&mut self) {
         let now = Instant::now();
         let mut core = self.shared.core();
@@ -80,7 +80,7 @@ impl ResultThread {
         if self.shared.core().state == RunState::Terminated {
             in_flight
                 .into_iter()
-                .for_each(|c| c.fail(TaskError::Terminated));
+                .for_each(|c| c.fail(PoolError::Terminated));
         } else if let Some(corrupt) = worker.corrupt.take() {
             if !in_flight.is_empty() {
                 log::warn!(
@@ -90,14 +90,14 @@ impl ResultThread {
                 );
             }
             for chunk in in_flight {
-                chunk.fail(TaskError::CorruptResults {
+                chunk.fail(PoolError::CorruptResults {
                     pid: worker.pid,
                     detail: corrupt.to_string(),
                 });
             }
         } else if let Some(panic) = worker.init_failed.take() {
             for chunk in in_flight {
-                chunk.fail(TaskError::Initializer(panic.clone()));
+                chunk.fail(PoolError::Initializer(panic.clone()));
             }
             self.initializer_failed(panic);
         } else {
@@ -114,8 +114,8 @@ impl ResultThread {
                 match running.take_singles() {
                     Some(singles) => again = singles,
                     None => running.fail(match worker.timed_out {
-                        Some(after) => TaskError::Timeout { after },
-                        None => TaskError::WorkerDied { status },
+                        Some(after) => PoolError::Timeout { after },
+                        None => PoolError::WorkerDied { status },
                     }),
                 }
             }
@@ -164,7 +164,7 @@ impl ResultThread {
         let pending: Vec<Chunk> = core.pending.drain(..).collect();
         drop(core);
         for chunk in pending {
-            chunk.fail(TaskError::Initializer(panic.clone()));
+            chunk.fail(PoolError::Initializer(panic.clone()));
         }
     }
 
@@ -219,7 +219,7 @@ impl ResultThread {
                         let pending: Vec<Chunk> = core.pending.drain(..).collect();
                         drop(core);
                         for chunk in pending {
-                            chunk.fail(TaskError::NoWorkers {
+                            chunk.fail(PoolError::NoWorkers {
                                 detail: detail.clone(),
                             });
                         }
@@ -233,13 +233,13 @@ impl ResultThread {
 }
 
 /// Reaps a worker that ended and says how.
-fn exit_status(process: &mut Process<()>) -> Option<ExitStatus> {
+fn exit_status(process: &mut Process<()>) -> Option<ExitReason> {
     match process.join() {
-        Ok(()) => Some(ExitStatus::Code(0)),
+        Ok(()) => Some(ExitReason::Code(0)),
         Err(e) => e.exit_status().or_else(|| process.exit_status()),
     }
 }
 
-fn describe(status: Option<ExitStatus>) -> String {
+fn describe(status: Option<ExitReason>) -> String {
     status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string())
 }

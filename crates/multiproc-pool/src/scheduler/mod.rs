@@ -24,9 +24,9 @@
 //! * What a worker sends is hostile input (see [`crate::wire`]): an answer is believed only
 //!   for a chunk in flight on that very worker. A worker whose ring or messages are corrupt
 //!   is marked so, killed, taken out of its slot and buried at once: its in-flight chunks
-//!   fail with `TaskError::CorruptResults`, and a new worker takes its place.
+//!   fail with `PoolError::CorruptResults`, and a new worker takes its place.
 //! * The result thread runs under a panic guard: if it ever stopped, the pool is marked
-//!   broken, every queued and in-flight chunk fails with `TaskError::PoolBroken`, and
+//!   broken, every queued and in-flight chunk fails with `PoolError::PoolBroken`, and
 //!   submissions are refused with it.
 
 mod booking;

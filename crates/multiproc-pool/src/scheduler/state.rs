@@ -13,7 +13,7 @@ use multiproc_shared::Value;
 
 use crate::callbacks::Callbacks;
 use crate::chunk::Chunk;
-use crate::error::TaskError;
+use crate::error::PoolError;
 use crate::wire::{Corrupt, ResultSink, TaskReceiver, TaskSender};
 use crate::worker::WorkerConfig;
 
@@ -137,8 +137,8 @@ impl Shared {
         lock(&self.core)
     }
 
-    /// `Err(TaskError::WrongProcess)` unless called in the process that made the pool.
-    pub(crate) fn check_process(&self) -> Result<(), TaskError> {
+    /// `Err(PoolError::WrongProcess)` unless called in the process that made the pool.
+    pub(crate) fn check_process(&self) -> Result<(), PoolError> {
         crate::error::check_owner(self.owner)
     }
 
@@ -201,24 +201,24 @@ impl Core {
     }
 
     /// The error for tasks that can no longer run: the initializer's once it has failed too
-    /// often, else [`TaskError::Terminated`].
-    pub(super) fn end_error(&self) -> TaskError {
+    /// often, else [`PoolError::Terminated`].
+    pub(super) fn end_error(&self) -> PoolError {
         match &self.init_broken {
-            Some(panic) => TaskError::Initializer(panic.clone()),
-            None => TaskError::Terminated,
+            Some(panic) => PoolError::Initializer(panic.clone()),
+            None => PoolError::Terminated,
         }
     }
 
     /// The error for work the pool no longer takes.
-    pub(crate) fn refusal(&self) -> TaskError {
+    pub(crate) fn refusal(&self) -> PoolError {
         if let Some(panic) = &self.init_broken {
-            return TaskError::Initializer(panic.clone());
+            return PoolError::Initializer(panic.clone());
         }
         match &self.broken {
-            Some(detail) => TaskError::PoolBroken {
+            Some(detail) => PoolError::PoolBroken {
                 detail: detail.clone(),
             },
-            None => TaskError::Closed,
+            None => PoolError::Closed,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use ipc_channel::ipc::{self, IpcMessage, IpcReceiver, IpcSender};
-use multiproc_channel::{Error as ChannelError, Queue};
+use multiproc_channel::{Queue, QueueError as ChannelError};
 use multiproc_shared::Value;
 use multiproc_sys::panic::catch;
 use serde::{Deserialize, Serialize};

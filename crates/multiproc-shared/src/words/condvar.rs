@@ -21,7 +21,7 @@ use super::{Acquire, LockWord, remaining, shim};
 /// assert_eq!(cond.wait(&lock, Some(soon)), Acquire::TimedOut);
 /// assert!(lock.is_locked());
 /// lock.release()?;
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[repr(C)]
 #[derive(Debug, Default)]

@@ -4,7 +4,7 @@ use super::shim::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use super::{Acquire, OWNER_CHECK_INTERVAL, remaining, shim};
-use crate::Error;
+use crate::SharedError;
 
 /// Set in a [`LockWord`] when some process may be sleeping on it.
 const WAITERS: u32 = 1 << 31;
@@ -36,7 +36,7 @@ const SPIN_LIMIT: u32 = 100;
 /// assert_eq!(lock.try_acquire(), Acquire::Acquired);
 /// assert_eq!(lock.try_acquire(), Acquire::TimedOut);
 /// lock.release()?;
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[repr(C)]
 #[derive(Debug, Default)]
@@ -261,7 +261,7 @@ impl LockWord {
         }
     }
 
-    /// Releases the lock, whoever holds it; [`Error::NotLocked`] if it is not locked.
+    /// Releases the lock, whoever holds it; [`SharedError::NotLocked`] if it is not locked.
     ///
     /// ```
     /// use multiproc_shared::words::LockWord;
@@ -269,14 +269,14 @@ impl LockWord {
     /// assert!(lock.release().is_err());
     /// lock.acquire(None);
     /// lock.release()?;
-    /// # Ok::<(), multiproc_shared::Error>(())
+    /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) -> Result<(), Error> {
+    pub fn release(&self) -> Result<(), SharedError> {
         // Cleared first: a waiter that reads 0 checks only the pid, never a stale time.
         self.start.store(0, Ordering::Relaxed);
         let previous = self.state.swap(0, Ordering::Release);
         if previous == 0 {
-            return Err(Error::NotLocked);
+            return Err(SharedError::NotLocked);
         }
         if previous & WAITERS != 0 {
             shim::futex_wake(&self.state, 1);

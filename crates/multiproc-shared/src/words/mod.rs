@@ -16,7 +16,7 @@
 //! let lock: &LockWord = segment.word(0)?;
 //! assert_eq!(lock.acquire(None), Acquire::Acquired);
 //! lock.release()?;
-//! # Ok::<(), multiproc_shared::Error>(())
+//! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 
 use std::sync::atomic::{AtomicU32, AtomicU64};

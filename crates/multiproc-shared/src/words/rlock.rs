@@ -4,7 +4,7 @@ use super::shim::{AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::{Acquire, CondvarWord, LockWord, shim};
-use crate::Error;
+use crate::SharedError;
 
 /// A recursive lock word (Python's `RLock`): owned by one thread of one process, which
 /// may acquire it again; only the owner may release it. Built on [`LockWord`], so owner
@@ -19,7 +19,7 @@ use crate::Error;
 /// lock.release()?;
 /// lock.release()?;
 /// assert!(lock.release().is_err());
-/// # Ok::<(), multiproc_shared::Error>(())
+/// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[repr(C)]
 #[derive(Debug, Default)]
@@ -148,16 +148,16 @@ impl RLockWord {
         self.thread.store(shim::current_thread(), Ordering::Relaxed);
     }
 
-    /// Releases one level; the last release frees the lock. [`Error::NotOwner`] if the
+    /// Releases one level; the last release frees the lock. [`SharedError::NotOwner`] if the
     /// calling thread does not own it.
     ///
     /// ```
     /// let lock = multiproc_shared::words::RLockWord::new();
     /// assert!(lock.release().is_err());
     /// ```
-    pub fn release(&self) -> Result<(), Error> {
+    pub fn release(&self) -> Result<(), SharedError> {
         if !self.is_owned() {
-            return Err(Error::NotOwner);
+            return Err(SharedError::NotOwner);
         }
         // The count is 1 or more while the lock is owned, unless another process scribbled
         // on it: then give the lock up rather than underflow.
@@ -175,9 +175,9 @@ impl RLockWord {
         &self,
         condvar: &CondvarWord,
         deadline: Option<Instant>,
-    ) -> Result<Acquire, Error> {
+    ) -> Result<Acquire, SharedError> {
         if !self.is_owned() {
-            return Err(Error::NotOwner);
+            return Err(SharedError::NotOwner);
         }
         let count = self.count.swap(0, Ordering::Relaxed);
         self.thread.store(0, Ordering::Relaxed);
