@@ -48,6 +48,10 @@ fn collatz_max_steps(limit: u64) -> u64 {
 /// The crash-prone step: it dies of SIGSEGV, the signal of a segmentation fault (raised
 /// here on purpose, as a buggy native library would).
 fn crash() -> u64 {
+    // Rust's runtime handles SIGSEGV (to report stack overflows) and survives one that
+    // was sent rather than faulted: restore the default action, as a real fault meets it.
+    let _ = multiproc_sys::disposition::set_default(11);
+    multiproc_sys::signal::reset_mask();
     let _ = multiproc_sys::signal::kill(std::process::id(), 11);
     std::thread::sleep(std::time::Duration::from_secs(60));
     0

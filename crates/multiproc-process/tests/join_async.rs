@@ -28,6 +28,10 @@ fn nap(ms: u64) -> u64 {
 
 /// Dies of SIGSEGV (the signal a segmentation fault raises, sent to itself).
 fn segfault() {
+    // Rust's runtime handles SIGSEGV (to report stack overflows) and survives one that
+    // was sent rather than faulted: restore the default action, as a real fault meets it.
+    let _ = multiproc_sys::disposition::set_default(11);
+    multiproc_sys::signal::reset_mask();
     let _ = multiproc_sys::signal::kill(std::process::id(), 11);
     std::thread::sleep(Duration::from_secs(60));
 }
