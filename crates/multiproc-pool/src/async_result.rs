@@ -19,8 +19,11 @@ use crate::scheduler::Shared;
 pub(crate) enum Callback<T> {
     Value(Box<dyn FnOnce(&T) + Send>),
     Error(Box<dyn FnOnce(&PoolError) + Send>),
-    Done(Box<dyn FnOnce(Result<&T, &PoolError>) + Send>),
+    Done(DoneCallback<T>),
 }
+
+/// `add_done_callback`'s callback: called with the value or the error.
+type DoneCallback<T> = Box<dyn FnOnce(Result<&T, &PoolError>) + Send>;
 
 impl<T> Callback<T> {
     fn wants(&self, result: &Result<T, PoolError>) -> bool {

@@ -64,7 +64,7 @@ mod stream {
     const LIMIT: Duration = Duration::from_secs(120);
 
     fn odd_fails(x: u64) -> u64 {
-        assert!(x % 2 == 0, "odd {x}");
+        assert!(x.is_multiple_of(2), "odd {x}");
         x
     }
 
@@ -88,7 +88,7 @@ mod stream {
                     runtime.block_on(pool.imap(odd_fails, 0..200).into_stream().collect());
                 assert_eq!(results.len(), 200);
                 for (i, result) in results.into_iter().enumerate() {
-                    if i % 2 == 0 {
+                    if i.is_multiple_of(2) {
                         assert_eq!(result, Ok(i as u64), "{method:?}");
                     } else {
                         assert!(matches!(result, Err(PoolError::Panicked(_))), "{method:?}");

@@ -71,11 +71,11 @@ impl<R: Portable> Future for JoinFuture<'_, R> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if let Some(registration) = &this.registration {
-            if registration.update(cx.waker()) {
-                // Still registered: the reactor has not seen the child end yet.
-                return Poll::Pending;
-            }
+        if let Some(registration) = &this.registration
+            && registration.update(cx.waker())
+        {
+            // Still registered: the reactor has not seen the child end yet.
+            return Poll::Pending;
         }
         this.registration = None;
         match this.process.join_if_ended() {

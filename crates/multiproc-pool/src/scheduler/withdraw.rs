@@ -82,10 +82,10 @@ impl Shared {
         mark();
         if how == Withdraw::AndKill {
             for worker in core.workers.iter().flatten() {
-                if worker.in_flight.front().is_some_and(&owns) {
-                    if let Err(e) = worker.process.kill() {
-                        log::error!("could not kill pool worker {}: {e}", worker.pid);
-                    }
+                if worker.in_flight.front().is_some_and(&owns)
+                    && let Err(e) = worker.process.kill()
+                {
+                    log::error!("could not kill pool worker {}: {e}", worker.pid);
                 }
             }
         }
