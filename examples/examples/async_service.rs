@@ -36,7 +36,11 @@ fn collatz_max_steps(limit: u64) -> u64 {
         .map(|mut n| {
             let mut steps = 0;
             while n != 1 {
-                n = if n.is_multiple_of(2) { n / 2 } else { 3 * n + 1 };
+                n = if n.is_multiple_of(2) {
+                    n / 2
+                } else {
+                    3 * n + 1
+                };
                 steps += 1;
             }
             steps
