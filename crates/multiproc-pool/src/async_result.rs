@@ -58,10 +58,15 @@ impl<T> Callback<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// It is also a [`Future`] (`.await` it under any runtime) with the
+/// rest of `concurrent.futures.Future`: [`done`](AsyncResult::done),
+/// [`cancel`](AsyncResult::cancel), [`add_done_callback`](AsyncResult::add_done_callback)...
+///
 /// The result does not borrow the pool. If the pool is terminated (or dropped) first,
 /// [`get`](AsyncResult::get) returns [`PoolError::Terminated`].
 #[doc(alias = "multiprocessing.pool.AsyncResult")]
 #[doc(alias = "MapResult")]
+#[doc(alias = "concurrent.futures.Future")]
 pub struct AsyncResult<T> {
     pub(crate) cell: Arc<Cell<T>>,
     /// The submission behind it, for `cancel` and `running` (`None` for a call the pool

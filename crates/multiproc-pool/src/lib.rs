@@ -47,6 +47,33 @@
 //!   [`IMap::completed`]; with the `progress` feature, an `indicatif` bar
 //!   (`Options::progress_bar`).
 //!
+//! # Async, and `concurrent.futures`
+//!
+//! An [`AsyncResult`] is a [`Future`]: `.await` it under tokio, smol or
+//! any executor (no runtime is a dependency; the pool's own threads wake the task). The
+//! names of `concurrent.futures` are here too: [`Pool::submit`], [`as_completed`], [`wait`]
+//! with [`ReturnWhen`], [`AsyncResult::cancel`], [`Pool::map_timeout`],
+//! [`Pool::shutdown`]. With the `stream` feature, `imap` results and `as_completed` are
+//! `futures_core::Stream`s. A single child process is awaited with
+//! [`Process::join_async`](multiproc_process::Process::join_async).
+//!
+//! ```
+//! use multiproc_pool::Pool;
+//! fn square(x: u64) -> u64 { x * x }
+//! let pool = Pool::new(2)?;
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! let total: u64 = runtime.block_on(async {
+//!     let handles: Vec<_> = (0..10).map(|i| pool.submit(square, (i,))).collect();
+//!     let mut total = 0;
+//!     for handle in handles {
+//!         total += handle.await?;
+//!     }
+//!     Ok::<u64, multiproc_pool::PoolError>(total)
+//! })?;
+//! assert_eq!(total, 285);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # How it works
 //!
 //! Each worker is a [`multiproc_process::Process`] running a loop that receives chunks of

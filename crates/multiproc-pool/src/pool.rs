@@ -231,6 +231,7 @@ impl Pool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[doc(alias = "concurrent.futures.Executor.submit")]
+    #[doc(alias = "run_in_executor")]
     pub fn submit<F, Args>(&self, f: F, args: Args) -> AsyncResult<F::Output>
     where
         F: Target<Args>,

@@ -108,7 +108,11 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        lock(&self.reactor.entries).entries.remove(&self.id);
+        let removed = lock(&self.reactor.entries).entries.remove(&self.id);
+        if removed.is_some() {
+            // The thread lets go of the child's record (and its pidfd) at once.
+            multiproc_sys::eventfd::signal(self.reactor.changed.as_fd());
+        }
     }
 }
 
