@@ -129,7 +129,7 @@ pub fn as_completed<T>(handles: impl IntoIterator<Item = AsyncResult<T>>) -> AsC
 }
 
 /// The blocking iterator of [`as_completed`]; with the `stream` feature,
-/// [`into_stream`](AsCompleted::into_stream) makes it a `Stream`.
+/// `into_stream` makes it a `Stream`.
 pub struct AsCompleted<T> {
     pending: Vec<(usize, AsyncResult<T>)>,
 }
