@@ -156,7 +156,9 @@ impl<T: Send + 'static> AsyncResult<T> {
     /// running it is killed (SIGKILL) and replaced, the task reports
     /// [`PoolError::Cancelled`], and the other tasks (those queued on that worker
     /// included) run elsewhere. `false` only for a task already finished. What the task did
-    /// before it was killed is not undone.
+    /// before it was killed is not undone. A task waiting in a busy worker's channel behind
+    /// another task reports `Cancelled` at once, but that worker still runs it later (its
+    /// result is dropped): killing the worker would fail the task it is running.
     ///
     /// ```
     /// use std::time::Duration;
