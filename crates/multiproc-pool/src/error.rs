@@ -34,6 +34,21 @@ pub enum PoolError {
         /// The time the task was allowed.
         after: Duration,
     },
+    /// A call with a limit for the whole call ([`Pool::map_timeout`](crate::Pool::map_timeout),
+    /// Python's `Executor.map(..., timeout)`) ran out: the tasks not yet started were
+    /// withdrawn; those running finish and are thrown away. No worker was killed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::PoolError;
+    /// let e = PoolError::CallTimeout { after: Duration::from_secs(2) };
+    /// assert_eq!(e.to_string(), "the call did not finish within 2s");
+    /// ```
+    #[error("the call did not finish within {after:?}")]
+    CallTimeout {
+        /// The time the whole call was allowed.
+        after: Duration,
+    },
     /// The task's arguments or its result could not be serialized or deserialized.
     #[error("could not transfer the task's arguments or result: {detail}")]
     Transfer {

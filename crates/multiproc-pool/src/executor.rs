@@ -1,5 +1,5 @@
-//! `concurrent.futures`'s module functions over [`AsyncResult`]s: [`wait`] and
-//! [`as_completed`].
+//! The surface of `concurrent.futures`: `submit`, `map` with a timeout and `shutdown` on the
+//! pool, and the module functions over [`AsyncResult`]s, [`wait`] and [`as_completed`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,8 +7,147 @@ use std::task::{Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+use multiproc_process::{Portable, Target};
+
 use crate::async_result::AsyncResult;
 use crate::error::PoolError;
+use crate::options::Options;
+use crate::pool::{Pool, Tasks};
+use crate::scheduler::Withdraw;
+
+impl Pool {
+    /// Submits `f(args...)` and returns its handle at once: `concurrent.futures`'s name for
+    /// [`apply_async`](Pool::apply_async), which it is. The handle is a [`Future`] (`.await`
+    /// it from any runtime) and has `get`, [`cancel`](AsyncResult::cancel),
+    /// [`done`](AsyncResult::done), [`add_done_callback`](AsyncResult::add_done_callback);
+    /// see also [`as_completed`](crate::as_completed) and [`wait`](crate::wait).
+    ///
+    /// ```
+    /// fn multiply(a: i64, b: i64) -> i64 { a * b }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let handle = pool.submit(multiply, (6, 7));
+    /// assert_eq!(handle.get()?, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "concurrent.futures.Executor.submit")]
+    #[doc(alias = "run_in_executor")]
+    pub fn submit<F, Args>(&self, f: F, args: Args) -> AsyncResult<F::Output>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        self.apply_async(f, args)
+    }
+
+    /// Like [`map`](Pool::map), with a limit for the whole call (Python's
+    /// `Executor.map(fn, iterable, timeout=...)`): once `timeout` has passed without every
+    /// result, the tasks not yet started are withdrawn, those running finish and are thrown
+    /// away, and the call returns [`PoolError::CallTimeout`]. For a limit per task, see
+    /// [`Pool::timeout`]. `Duration::MAX` means no limit.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::{Pool, PoolError};
+    /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
+    /// let pool = Pool::new(2)?;
+    /// assert_eq!(pool.map_timeout(nap, [1, 2], Duration::from_secs(60))?, [1, 2]);
+    /// let late = pool.map_timeout(nap, [2_000; 8], Duration::from_millis(50));
+    /// assert!(matches!(late, Err(PoolError::CallTimeout { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "concurrent.futures.Executor.map")]
+    pub fn map_timeout<F, A, I>(
+        &self,
+        f: F,
+        iterable: I,
+        timeout: Duration,
+    ) -> Result<Vec<F::Output>, PoolError>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        self.with(Options::new()).map_timeout(f, iterable, timeout)
+    }
+
+    /// Python's `Executor.shutdown(wait, cancel_futures)`: stops accepting work (like
+    /// [`close`](Pool::close)); with `cancel_pending`, the tasks still in the pool's queue
+    /// are withdrawn and report [`PoolError::Cancelled`] (those already sent to a worker,
+    /// running or taken ahead, still run); with `wait`, returns once every worker has left
+    /// (like [`join`](Pool::join)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::{Pool, PoolError};
+    /// fn nap(ms: u64) -> u64 { std::thread::sleep(Duration::from_millis(ms)); ms }
+    /// let pool = Pool::new(1)?;
+    /// let running = pool.submit(nap, (200,));
+    /// while !running.running() { std::thread::yield_now(); }
+    /// // The worker takes a few tasks ahead; the last of many is still in the pool's queue.
+    /// let ahead: Vec<_> = (0..16).map(|_| pool.submit(nap, (1,))).collect();
+    /// let queued = pool.submit(nap, (200,));
+    /// pool.shutdown(true, true)?;
+    /// assert_eq!(running.get()?, 200);
+    /// assert!(queued.cancelled());
+    /// assert_eq!(queued.get(), Err(PoolError::Cancelled));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "concurrent.futures.Executor.shutdown")]
+    pub fn shutdown(&self, wait: bool, cancel_pending: bool) -> Result<(), PoolError> {
+        self.shared.check_process()?;
+        self.close();
+        if cancel_pending {
+            for chunk in self.shared.withdraw_all_queued() {
+                chunk.fail(PoolError::Cancelled);
+            }
+            // The result thread leaves once the queue and the workers are empty.
+            self.shared.wake();
+        }
+        if wait {
+            self.join()?;
+        }
+        Ok(())
+    }
+}
+
+impl Tasks<'_> {
+    /// [`Pool::submit`] with these options.
+    pub fn submit<F, Args>(&self, f: F, args: Args) -> AsyncResult<F::Output>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        self.apply_async(f, args)
+    }
+
+    /// [`Pool::map_timeout`] with these options.
+    pub fn map_timeout<F, A, I>(
+        &self,
+        f: F,
+        iterable: I,
+        timeout: Duration,
+    ) -> Result<Vec<F::Output>, PoolError>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        let result = self.map_async(f, iterable);
+        match result.get_timeout(timeout) {
+            Err(PoolError::NotReady) => {
+                // Python's `Executor.map` cancels what has not started; the tasks running
+                // finish and are thrown away.
+                result.withdraw(Withdraw::Queued);
+                Err(PoolError::CallTimeout { after: timeout })
+            }
+            other => other,
+        }
+    }
+}
 
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 ///

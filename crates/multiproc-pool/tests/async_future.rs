@@ -314,7 +314,10 @@ fn map_with_a_timeout_for_the_whole_call() {
             Ok(vec![0, 1, 4, 9])
         );
         let late = pool.map_timeout(nap, [3_000u64; 6], Duration::from_millis(100));
-        assert!(matches!(late, Err(PoolError::Timeout { .. })), "{late:?}");
+        assert!(
+            matches!(late, Err(PoolError::CallTimeout { .. })),
+            "{late:?}"
+        );
         // The queued part was withdrawn: the pool is soon free again.
         assert_eq!(pool.apply(square, (3,)), Ok(9));
     });
