@@ -587,7 +587,7 @@ impl<R: Portable> Sink for MapSink<R> {
             Ok(()) => {
                 if let Some((index, panic)) = panics.into_iter().next() {
                     let position = positions.iter().nth(index).unwrap_or(positions.start);
-                    state.fail(position, PoolError::Panicked(panic));
+                    state.fail(position, PoolError::from_call(panic, position));
                 } else if positions.skipped.is_empty() && state.first_error.is_none() {
                     state.runs.push((positions.start, values));
                 }

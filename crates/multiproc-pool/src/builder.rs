@@ -76,6 +76,19 @@ impl PoolBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
+    /// An initializer made [`fallible`](crate::fallible) fails the same way when it returns
+    /// `Err`, the message being the error's chain (and the location `None`).
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError, fallible};
+    /// fn connect() -> Result<(), String> { Err("no database".to_owned()) }
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::builder().processes(1).initializer(fallible(connect), ()).build()?;
+    /// let failed = pool.map(square, 0..10).unwrap_err();
+    /// assert!(matches!(&failed, PoolError::Initializer(p) if p.message == "no database"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// The arguments travel to each worker as ordinary process arguments (inside an
     /// ipc-channel message), so they may hold channel and shared-memory handles (an
     /// `IpcSender`, a `multiproc` `Queue` or `Value`): that is how to give every worker such a

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
-use multiproc_process::{FunctionRef, PanicInfo, Portable};
+use multiproc_process::{CallError, FunctionRef, Portable};
 use multiproc_sys::panic::catch;
 
 use crate::error::PoolError;
@@ -31,7 +31,7 @@ impl Positions {
     }
 }
 
-/// What a worker sent back for a chunk: the postcard of `Vec<Result<R, PanicInfo>>` (one per
+/// What a worker sent back for a chunk: the postcard of `Vec<Result<R, CallError>>` (one per
 /// position), as yet unchecked, and who sent it.
 #[derive(Debug)]
 pub(crate) struct Output {
@@ -228,7 +228,7 @@ pub(crate) fn decode_outputs<R: Portable>(
         Ok(results) => positions
             .iter()
             .zip(results)
-            .map(|(p, r)| (p, r.map_err(PoolError::Panicked)))
+            .map(|(p, r)| (p, r.map_err(|e| PoolError::from_call(e, p))))
             .collect(),
         Err(e) => positions.iter().map(|p| (p, Err(e.clone()))).collect(),
     }
@@ -303,14 +303,14 @@ pub(crate) fn encode_chunk<Args: Portable>(
     (Bytes(input), positions)
 }
 
-/// Decodes a chunk's output (postcard of `Vec<Result<R, PanicInfo>>`) in one pass, handing
+/// Decodes a chunk's output (postcard of `Vec<Result<R, CallError>>`) in one pass, handing
 /// each entry to a function with its index in the chunk. The output must hold exactly
 /// `expected` entries: the worker's count is checked before any entry is decoded, so a
 /// hostile count costs nothing.
 pub(crate) fn decode_each<R: Portable>(
     output: &Output,
     expected: usize,
-    each: impl FnMut(usize, Result<R, PanicInfo>),
+    each: impl FnMut(usize, Result<R, CallError>),
 ) -> Result<(), PoolError> {
     use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
@@ -323,7 +323,7 @@ pub(crate) fn decode_each<R: Portable>(
 
     impl<'de, F, R> Visitor<'de> for Each<F, R>
     where
-        F: FnMut(usize, Result<R, PanicInfo>),
+        F: FnMut(usize, Result<R, CallError>),
         R: Portable,
     {
         type Value = Result<(), PoolError>;
@@ -343,7 +343,7 @@ pub(crate) fn decode_each<R: Portable>(
                 return Ok(Err(miscount(&claimed.to_string())));
             }
             for index in 0..self.expected {
-                match seq.next_element::<Result<R, PanicInfo>>()? {
+                match seq.next_element::<Result<R, CallError>>()? {
                     Some(result) => (self.each)(index, result),
                     None => return Ok(Err(miscount(&index.to_string()))),
                 }
@@ -354,7 +354,7 @@ pub(crate) fn decode_each<R: Portable>(
 
     impl<'de, F, R> DeserializeSeed<'de> for Each<F, R>
     where
-        F: FnMut(usize, Result<R, PanicInfo>),
+        F: FnMut(usize, Result<R, CallError>),
         R: Portable,
     {
         type Value = Result<(), PoolError>;
@@ -434,15 +434,15 @@ mod tests {
 
     #[test]
     fn a_chunk_decodes_one_result_per_position() {
-        let bytes = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1), Ok(2)]).unwrap();
+        let bytes = postcard::to_stdvec(&vec![Ok::<u32, CallError>(1), Ok(2)]).unwrap();
         let results = decoded(bytes);
         assert_eq!(results, vec![(10, Ok(1)), (11, Ok(2))]);
     }
 
     #[test]
     fn a_miscounted_chunk_fails_alone_naming_its_worker() {
-        let three = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1), Ok(2), Ok(3)]).unwrap();
-        let one = postcard::to_stdvec(&vec![Ok::<u32, PanicInfo>(1)]).unwrap();
+        let three = postcard::to_stdvec(&vec![Ok::<u32, CallError>(1), Ok(2), Ok(3)]).unwrap();
+        let one = postcard::to_stdvec(&vec![Ok::<u32, CallError>(1)]).unwrap();
         for bytes in [three, one] {
             let results = decoded(bytes);
             assert_eq!(results.len(), 2);

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use multiproc_process::{ExitReason, PanicInfo};
+use multiproc_process::{CallError, ExitReason, PanicInfo};
 
 /// Why a task has no result, or why the pool refused it.
 ///
@@ -21,6 +21,31 @@ pub enum PoolError {
     /// The task panicked; the message and location of the panic.
     #[error("the task panicked: {0}")]
     Panicked(PanicInfo),
+    /// The task, made [`fallible`](crate::fallible), returned `Err`: `message` is the error
+    /// and its `source()` chain (`"error: source: ..."`, as anyhow's `{:#}`), and `index` the
+    /// position of the failed item in the input (0 for `apply`), whatever the chunk size.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError, fallible};
+    /// fn parse(text: String) -> Result<u32, std::num::ParseIntError> { text.parse() }
+    /// let pool = Pool::new(2)?;
+    /// let words = ["1", "2", "three", "4"].map(String::from);
+    /// let failed = pool.chunksize(2).map(fallible(parse), words).unwrap_err();
+    /// assert_eq!(failed, PoolError::Failed {
+    ///     message: "invalid digit found in string".into(),
+    ///     index: 2,
+    /// });
+    /// assert_eq!(failed.to_string(), "task 2 failed: invalid digit found in string");
+    /// assert_eq!(pool.map(fallible(parse), ["7".to_owned()])?, [7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[error("task {index} failed: {message}")]
+    Failed {
+        /// The error and its chain.
+        message: String,
+        /// The failed item's position in the input.
+        index: usize,
+    },
     /// The worker process running the task ended before the task returned: a crash, `abort`,
     /// `exit`, a signal (SIGKILL, the OOM killer). The worker was replaced.
     #[error("the worker running the task died ({})", status_text(.status))]
@@ -172,6 +197,16 @@ pub enum PoolError {
     /// [`Pool::join`](crate::Pool::join) was called on a pool that is still running.
     #[error("the pool is still running; call close or terminate before join")]
     StillRunning,
+}
+
+impl PoolError {
+    /// The error for one call that gave no value, the task at `index` of the input.
+    pub(crate) fn from_call(error: CallError, index: usize) -> PoolError {
+        match error {
+            CallError::Panicked(panic) => PoolError::Panicked(panic),
+            CallError::Failed(message) => PoolError::Failed { message, index },
+        }
+    }
 }
 
 fn status_text(status: &Option<ExitReason>) -> String {

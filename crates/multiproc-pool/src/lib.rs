@@ -27,6 +27,9 @@
 //!   queued but not started go to other workers, a new worker takes its place, and every
 //!   other task completes. A task that panics gives [`PoolError::Panicked`] with the message and
 //!   location; the worker survives.
+//! * **A task can fail without panicking.** A target returning `Result<T, E>`, passed as
+//!   [`fallible`]`(f)`, gives `T`, or [`PoolError::Failed`] with the error's `source()` chain
+//!   and the position of the failed item in the input (CPython re-raises the exception).
 //! * **A worker's results are checked, not trusted.** Its result ring is shared memory that
 //!   the worker (or a task in it) can scribble over. A corrupt ring, or a message that does
 //!   not decode or answers a chunk the worker was not running, fails the tasks in flight on
@@ -162,3 +165,5 @@ pub use self::imap::IMap;
 pub use self::imap::IMapStream;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
+#[doc(no_inline)]
+pub use multiproc_process::{Fallible, fallible};

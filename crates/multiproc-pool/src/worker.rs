@@ -1,6 +1,6 @@
 //! The worker side: the loop each pool worker process runs.
 
-use multiproc_process::{Target, catch_panic};
+use multiproc_process::{PanicInfo, Target, catch_panic};
 use serde::{Deserialize, Serialize};
 
 use crate::wire::{Bytes, FromWorker, ResultSink, TaskReceiver};
@@ -30,8 +30,17 @@ pub(crate) fn init_then_run<F, Args>(
 ) where
     F: Target<Args, Output = ()>,
 {
-    if let Err(panic) = catch_panic(true, move || initializer.call(args)) {
-        results.send(FromWorker::InitFailed(panic));
+    let failure = match catch_panic(true, move || initializer.try_call(args)) {
+        Ok(Ok(())) => None,
+        // A fallible initializer's `Err`: reported like a panic, with the error's chain.
+        Ok(Err(message)) => Some(PanicInfo {
+            message,
+            location: None,
+        }),
+        Err(panic) => Some(panic),
+    };
+    if let Some(failure) = failure {
+        results.send(FromWorker::InitFailed(failure));
         return;
     }
     run_tasks(&tasks, &results, config);

@@ -7,7 +7,7 @@ use crate::exit;
 use crate::function::{catch_panic, guard_decode};
 use crate::sys;
 use crate::tag::Sealed;
-use crate::target::{Portable, Target, assert_nameable};
+use crate::target::{Portable, Target, TargetMustCaptureNothing};
 use crate::wire::{ChildIo, Outcome, Trampoline};
 
 /// A target bound to its argument and result types, for a re-executed or fork-server child.
@@ -20,7 +20,7 @@ where
     F::Output: Portable,
 {
     pub(crate) fn sealed() -> Sealed<Trampoline> {
-        const { assert_nameable::<F>() };
+        let () = TargetMustCaptureNothing::<F>::CHECK;
         Sealed::seal(Self::run as Trampoline)
     }
 
@@ -38,8 +38,9 @@ where
         };
         // `Process::new`, the only code that names this trampoline, held a value of `F`.
         let f: F = sys::conjure_target::<F, Args>();
-        let outcome = match catch_panic(false, move || f.call(args)) {
-            Ok(value) => Outcome::Returned(value),
+        let outcome = match catch_panic(false, move || f.try_call(args)) {
+            Ok(Ok(value)) => Outcome::Returned(value),
+            Ok(Err(chain)) => Outcome::Error(chain),
             Err(panic) => Outcome::Panicked(panic),
         };
         let code = if matches!(outcome, Outcome::Returned(_)) {

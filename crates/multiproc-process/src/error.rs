@@ -21,6 +21,27 @@ impl fmt::Display for PanicInfo {
     }
 }
 
+/// Why one call of a target gave no value: it panicked, or a [`fallible`](crate::fallible)
+/// target returned `Err`. One entry of a [`FunctionRef::call`](crate::FunctionRef::call)
+/// output is a `Result<Output, CallError>`.
+///
+/// ```
+/// use multiproc_process::{CallError, PanicInfo};
+/// let failed = CallError::Failed("bad port: invalid digit found in string".into());
+/// assert_eq!(failed.to_string(), "bad port: invalid digit found in string");
+/// let panicked = CallError::Panicked(PanicInfo { message: "boom".into(), location: None });
+/// assert_eq!(panicked.to_string(), "panicked: 'boom'");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+pub enum CallError {
+    /// The call panicked.
+    #[error("panicked: {0}")]
+    Panicked(PanicInfo),
+    /// A fallible target returned `Err`: the error and its `source()` chain.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Why starting, joining or controlling a [`Process`](crate::Process) failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -32,6 +53,29 @@ pub enum ProcessError {
         name: String,
         /// The panic message and location.
         panic: PanicInfo,
+        /// How the child exited afterwards.
+        status: Option<ExitReason>,
+    },
+    /// The target, made [`fallible`](crate::fallible), returned `Err` in the child: the
+    /// error and its `source()` chain, `"error: source: ..."`. The child exited with code 1.
+    ///
+    /// ```
+    /// use multiproc_process::{Process, ProcessError, fallible};
+    /// fn check(x: i32) -> Result<i32, String> {
+    ///     if x < 0 { Err(format!("{x} is negative")) } else { Ok(x) }
+    /// }
+    /// let mut p = Process::new(fallible(check), (-1,));
+    /// p.start()?;
+    /// let error = p.join().unwrap_err();
+    /// assert_eq!(error.to_string(), format!("process {} failed: -1 is negative", p.name()));
+    /// # Ok::<(), ProcessError>(())
+    /// ```
+    #[error("process {name} failed: {message}")]
+    Failed {
+        /// The child's name.
+        name: String,
+        /// The error and its chain.
+        message: String,
         /// How the child exited afterwards.
         status: Option<ExitReason>,
     },
@@ -188,7 +232,7 @@ impl ProcessError {
     /// ```
     pub fn exit_status(&self) -> Option<ExitReason> {
         match self {
-            ProcessError::Panicked { status, .. } => *status,
+            ProcessError::Panicked { status, .. } | ProcessError::Failed { status, .. } => *status,
             ProcessError::Died { status, .. } | ProcessError::Bootstrap { status, .. } => {
                 Some(*status)
             }

@@ -29,8 +29,8 @@ pub(crate) trait Payload<R>: Send {
     fn trampoline(&self) -> Option<Sealed<Trampoline>>;
     /// Sends the arguments to a re-executed or fork-server child.
     fn send_args(self: Box<Self>, to: OpaqueIpcSender) -> Result<(), IpcError>;
-    /// Runs the target here (in a forked child).
-    fn run_here(self: Box<Self>) -> R;
+    /// Runs the target here (in a forked child); `Err` is a fallible target's error chain.
+    fn run_here(self: Box<Self>) -> Result<R, String>;
 }
 
 pub(crate) struct Call<F, Args> {
@@ -52,8 +52,8 @@ where
         to.to::<Args>().send(self.args)
     }
 
-    fn run_here(self: Box<Self>) -> F::Output {
-        self.target.call(self.args)
+    fn run_here(self: Box<Self>) -> Result<F::Output, String> {
+        self.target.try_call(self.args)
     }
 }
 
@@ -73,8 +73,8 @@ where
         )))
     }
 
-    fn run_here(self: Box<Self>) -> R {
-        (self.0)()
+    fn run_here(self: Box<Self>) -> Result<R, String> {
+        Ok((self.0)())
     }
 }
 
@@ -136,7 +136,8 @@ pub(crate) fn fork_child<R: Portable>(
         }
         logging::forget_receiver_after_fork();
         let outcome = match catch_panic(false, move || payload.run_here()) {
-            Ok(value) => Outcome::Returned(value),
+            Ok(Ok(value)) => Outcome::Returned(value),
+            Ok(Err(chain)) => Outcome::Error(chain),
             Err(panic) => Outcome::Panicked(panic),
         };
         let code = if matches!(outcome, Outcome::Returned(_)) {

@@ -5,26 +5,26 @@ use std::panic::{self, AssertUnwindSafe};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::PanicInfo;
+use crate::error::{CallError, PanicInfo};
 use crate::sys;
 use crate::tag::{Kind, Sealed, Verified};
-use crate::target::{Portable, Target, assert_nameable};
+use crate::target::{Portable, Target, TargetMustCaptureNothing};
 
 /// A function of this executable that any process running the same executable can call: the
 /// unit of work a process pool ships to its workers.
 ///
 /// It is built from a [`Target`] and calls it with arguments and results encoded with
 /// [postcard](https://docs.rs/postcard): [`FunctionRef::call`] takes the encoding of a `Vec` of
-/// argument tuples and returns the encoding of a `Vec<Result<Output, PanicInfo>>`, one entry per
+/// argument tuples and returns the encoding of a `Vec<Result<Output, CallError>>`, one entry per
 /// call, each call's panic caught on its own.
 ///
 /// ```
-/// use multiproc_process::{FunctionRef, PanicInfo};
+/// use multiproc_process::{CallError, FunctionRef};
 /// fn square(x: u64) -> u64 { x * x }
 /// let f = FunctionRef::new::<_, (u64,)>(square);
 /// let input = postcard::to_stdvec(&vec![(3u64,), (4,)]).unwrap();
 /// let output = f.call(&input).unwrap();
-/// let results: Vec<Result<u64, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+/// let results: Vec<Result<u64, CallError>> = postcard::from_bytes(&output).unwrap();
 /// assert_eq!(results, vec![Ok(9), Ok(16)]);
 /// ```
 ///
@@ -82,7 +82,7 @@ impl FunctionRef {
         Args: Portable,
         F::Output: Portable,
     {
-        const { assert_nameable::<F>() };
+        let () = TargetMustCaptureNothing::<F>::CHECK;
         let _ = f;
         let batch: BatchFn = call_batch::<F, Args>;
         FunctionRef {
@@ -91,7 +91,7 @@ impl FunctionRef {
     }
 
     /// Calls the function once per argument tuple in `input` (postcard of `Vec<Args>`) and
-    /// returns postcard of `Vec<Result<Output, PanicInfo>>`. Panics are caught per call and
+    /// returns postcard of `Vec<Result<Output, CallError>>`. Panics are caught per call and
     /// not printed. `Err` means that `input` did not decode or a result did not encode.
     ///
     /// A `FunctionRef` names a function of this executable by construction: it was made by
@@ -126,8 +126,12 @@ where
         for _ in 0..count {
             let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
             rest = tail;
-            let result: Result<F::Output, PanicInfo> =
-                panic::catch_unwind(AssertUnwindSafe(move || f.call(args))).map_err(recorded);
+            let result: Result<F::Output, CallError> =
+                match panic::catch_unwind(AssertUnwindSafe(move || f.try_call(args))) {
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(chain)) => Err(CallError::Failed(chain)),
+                    Err(payload) => Err(CallError::Panicked(recorded(payload))),
+                };
             output = postcard::to_extend(&result, output).map_err(encode_error)?;
         }
         Ok(output)
@@ -201,11 +205,32 @@ mod tests {
         let f = FunctionRef::new::<_, (u32,)>(half);
         let input = postcard::to_stdvec(&vec![(2u32,), (3,), (8,)]).unwrap();
         let output = f.call(&input).unwrap();
-        let results: Vec<Result<u32, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+        let results: Vec<Result<u32, CallError>> = postcard::from_bytes(&output).unwrap();
         assert_eq!(results[0], Ok(1));
         assert_eq!(results[2], Ok(4));
-        let panic = results[1].clone().unwrap_err();
+        let Err(CallError::Panicked(panic)) = results[1].clone() else {
+            panic!("{:?}", results[1]);
+        };
         assert_eq!(panic.message, "odd: 3");
         assert!(panic.location.unwrap().contains("function.rs:"));
+    }
+
+    fn halve_even(x: u32) -> Result<u32, String> {
+        if x % 2 == 1 {
+            return Err(format!("odd: {x}"));
+        }
+        Ok(x / 2)
+    }
+
+    #[test]
+    fn a_fallible_target_reports_its_error_apart_from_a_panic() {
+        let f = FunctionRef::new::<_, (u32,)>(crate::fallible(halve_even));
+        let input = postcard::to_stdvec(&vec![(2u32,), (3,)]).unwrap();
+        let output = f.call(&input).unwrap();
+        let results: Vec<Result<u32, CallError>> = postcard::from_bytes(&output).unwrap();
+        assert_eq!(
+            results,
+            vec![Ok(1), Err(CallError::Failed("odd: 3".into()))]
+        );
     }
 }

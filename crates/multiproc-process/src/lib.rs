@@ -129,6 +129,7 @@ pub mod decode;
 mod entry;
 mod error;
 mod exit;
+mod fallible;
 mod fork_start;
 mod forkserver;
 mod function;
@@ -153,7 +154,8 @@ mod wire;
 
 pub use self::context::{Context, get_context};
 pub use self::cpu::{cpu_count, physical_cpu_count, process_cpu_count};
-pub use self::error::{PanicInfo, ProcessError};
+pub use self::error::{CallError, PanicInfo, ProcessError};
+pub use self::fallible::{Fallible, fallible};
 pub use self::function::{FunctionRef, catch_panic};
 pub use self::join_future::JoinFuture;
 pub use self::logging::log_to_stderr;

@@ -475,6 +475,11 @@ impl<R: Portable> Process<R> {
                 panic,
                 status,
             }),
+            (Some(Outcome::Error(message)), status) => Err(ProcessError::Failed {
+                name,
+                message,
+                status,
+            }),
             (Some(Outcome::Failed(detail)), _) => Err(ProcessError::Transfer {
                 what: "the arguments",
                 detail,

@@ -6,7 +6,7 @@
 use std::io;
 
 use crate::tag::{Forged, Kind, Sealed, anchor_address};
-use crate::target::Target;
+use crate::target::{Target, TargetMustCaptureNothing};
 
 mod fork_closure;
 
@@ -37,7 +37,8 @@ pub(crate) fn open<T: Kind>(sealed: &Sealed<T>) -> Result<T, Forged> {
 /// `F`. A zero-sized, inhabited type has exactly one value and no bytes, so producing it out
 /// of nothing is the same as copying the parent's.
 pub(crate) fn conjure_target<F: Target<Args>, Args>() -> F {
-    const { assert!(size_of::<F>() == 0) };
+    // The callers' constant (one error per refused target): asserts `size_of::<F>() == 0`.
+    let () = TargetMustCaptureNothing::<F>::CHECK;
     // SAFETY: see above: `F` is an inhabited zero-sized type, so a zero-sized read through a
     // non-null, aligned (dangling) pointer produces its one value (`std::ptr` docs, "Safety").
     unsafe { std::ptr::NonNull::<F>::dangling().read() }

@@ -79,6 +79,8 @@ pub(crate) enum Reply {
 pub(crate) enum Outcome<R> {
     Returned(R),
     Panicked(PanicInfo),
+    /// A fallible target returned `Err`: its chain.
+    Error(String),
     /// The child could not even call the target (arguments did not decode, ...).
     Failed(String),
 }

@@ -5,6 +5,13 @@
 //! a decode error, `tests/hostile.rs`); a function item and a closure that captures nothing
 //! compile and run (`tests/ui-pass`). The passing case makes
 //! trybuild build rather than only check, so the post-monomorphisation size assertion fires.
+//!
+//! A closure that captures only `Copy` values, and a `fn` pointer, pass every trait bound and
+//! are refused by that size assertion, at build time only (the `Target` docs say why no
+//! design refuses them at `cargo check` without reversing Python's argument order): their
+//! `.stderr` pins one error, whose "evaluation of `TargetMustCaptureNothing::<..>::CHECK`" line
+//! names the user's closure with its file and line (inside `Fallible<..>` when wrapped in
+//! `fallible`). `fallible` of a target that does not return a `Result` fails `cargo check`.
 
 #[test]
 fn refused_targets_and_arguments() {

@@ -153,7 +153,9 @@
 //! ## 8. When things go wrong
 //!
 //! A panic comes back with its message and location; a crash, `abort` or kill comes back as
-//! the signal. In a pool, only the failed task is reported; a dead worker is replaced.
+//! the signal. In a pool, only the failed task is reported; a dead worker is replaced. A
+//! target that returns `Result<T, E>`, passed as [`fallible`]`(f)`, reports its `Err` with the
+//! error's chain and the failed item's position, apart from a panic.
 //!
 //! ```
 //! use multiproc::pool::PoolError;
@@ -168,6 +170,11 @@
 //! let results: Vec<_> = pool.chunksize(1).imap(risky, 0..6).collect();
 //! assert!(matches!(results[3], Err(PoolError::WorkerDied { .. })));
 //! assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
+//!
+//! fn parse(text: String) -> Result<u32, std::num::ParseIntError> { text.parse() }
+//! let words = ["1", "two", "3"].map(String::from);
+//! let failed = pool.map(multiproc::fallible(parse), words).unwrap_err();
+//! assert_eq!(failed.to_string(), "task 1 failed: invalid digit found in string");
 //! # Ok::<(), multiproc::Error>(())
 //! ```
 //!
@@ -210,7 +217,7 @@ pub use multiproc_shared as shared;
 #[doc(no_inline)]
 pub use multiproc_process::{
     Context, ExitReason, PanicInfo, Process, ProcessError, StartMethod, active_children, cpu_count,
-    current_process, get_all_start_methods, get_context, get_start_method, log_to_stderr,
+    current_process, fallible, get_all_start_methods, get_context, get_start_method, log_to_stderr,
     parent_process, physical_cpu_count, process_cpu_count, set_start_method,
 };
 
@@ -245,7 +252,7 @@ pub mod prelude {
     #[cfg(feature = "process")]
     #[doc(no_inline)]
     pub use multiproc_process::{
-        Process, StartMethod, cpu_count, current_process, get_context, process_cpu_count,
+        Process, StartMethod, cpu_count, current_process, fallible, get_context, process_cpu_count,
     };
     #[cfg(feature = "shared")]
     #[doc(no_inline)]

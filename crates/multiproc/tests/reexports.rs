@@ -56,6 +56,10 @@ fn flat_python_names() {
     let _ = multiproc::set_start_method as fn(_, _) -> _;
     let _ = multiproc::log_to_stderr as fn(_) -> _;
     let _ = multiproc::wait;
+    fn parse(text: String) -> Result<u8, std::num::ParseIntError> {
+        text.parse()
+    }
+    let _ = multiproc::fallible(parse);
 }
 
 #[test]

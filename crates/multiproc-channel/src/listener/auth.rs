@@ -144,7 +144,7 @@ pub(crate) fn handshake<S: Read + Write + Timeouts>(
     };
     match result {
         Ok(()) => Ok(stream.set_io_timeout(None)?),
-        Err(ListenerError::Io(err))
+        Err(ListenerError::Io(err) | ListenerError::Connection(PipeError::Io(err)))
             if matches!(
                 err.kind(),
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
