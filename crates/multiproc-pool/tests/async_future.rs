@@ -322,3 +322,20 @@ fn map_with_a_timeout_for_the_whole_call() {
         assert_eq!(pool.apply(square, (3,)), Ok(9));
     });
 }
+
+#[test]
+fn a_pool_dropped_while_awaited_gives_terminated() {
+    watchdog(LIMIT, "pool dropped while awaited", || {
+        let pool = pool(StartMethod::Forkserver, 1);
+        let endless = pool.submit(nap, (3_600_000,));
+        until_running(&endless);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let awaited = runtime.spawn(endless);
+        drop(pool);
+        let result = runtime.block_on(awaited).unwrap();
+        assert_eq!(result, Err(PoolError::Terminated));
+    });
+}

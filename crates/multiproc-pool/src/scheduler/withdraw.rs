@@ -22,8 +22,8 @@ pub(crate) enum Withdraw {
 
 /// What [`Shared::withdraw`] did.
 pub(crate) struct Withdrawn {
-    /// Whether the submission was withdrawn: always, except with
-    /// [`Withdraw::IfNotStarted`] when part of it was on a worker.
+    /// Whether the submission was withdrawn: not when all of it has finished (or is being
+    /// delivered), nor with [`Withdraw::IfNotStarted`] when part of it was on a worker.
     pub(crate) withdrawn: bool,
     /// The queued chunks taken back: the caller fails them (outside the core lock).
     pub(crate) queued: Vec<Chunk>,
@@ -79,6 +79,13 @@ impl Shared {
             .into_iter()
             .partition(|c| owns(c));
         core.pending = kept;
+        if queued.is_empty() && !started {
+            // Neither queued nor on a worker: its results are in, or being delivered now.
+            return Withdrawn {
+                withdrawn: false,
+                queued: Vec::new(),
+            };
+        }
         mark();
         if how == Withdraw::AndKill {
             for worker in core.workers.iter().flatten() {
