@@ -218,25 +218,33 @@ fn several_callbacks_all_run_in_order() {
 fn wait_in_each_mode() {
     for method in METHODS {
         watchdog(LIMIT, "wait", move || {
-            let pool = pool(method, 3);
-            let handles = [
-                pool.submit(nap, (1,)),
-                pool.submit(fail, (2,)),
-                pool.submit(nap, (600_000,)),
-            ];
+            let pool = pool(method, 2);
             let forever = Duration::MAX;
+            // Blocks until the one task is done.
+            let alone = [pool.submit(nap, (200,))];
+            let (done, pending) = wait(&alone, forever, ReturnWhen::FirstCompleted);
+            assert_eq!((done.len(), pending.len()), (1, 0), "{method:?}");
+            assert_eq!(alone[0].get_timeout(Duration::ZERO), Ok(200));
+            // Two finished (one failed) before the third, which never ends, is submitted:
+            // where each task runs does not matter.
+            let finished = [pool.submit(nap, (1,)), pool.submit(fail, (2,))];
+            for handle in &finished {
+                handle.wait();
+            }
+            let [ok, failed] = finished;
+            let endless = pool.submit(nap, (600_000,));
+            let handles = [ok, failed, endless];
             let (done, pending) = wait(&handles, forever, ReturnWhen::FirstCompleted);
-            assert!(!done.is_empty() && done.len() + pending.len() == 3);
+            assert_eq!((done.len(), pending.len()), (2, 1));
             let (done, pending) = wait(&handles, forever, ReturnWhen::FirstError);
             assert!(done.iter().any(|h| h.is_successful() == Some(false)));
-            assert!(pending.iter().any(|h| std::ptr::eq(*h, &handles[2])));
+            assert!(std::ptr::eq(pending[0], &handles[2]));
             let (done, pending) = wait(
                 &handles,
                 Duration::from_millis(50),
                 ReturnWhen::AllCompleted,
             );
             assert_eq!((done.len(), pending.len()), (2, 1), "the timeout ends it");
-            assert!(std::ptr::eq(pending[0], &handles[2]));
             assert!(handles[2].cancel_running());
             let (done, pending) = wait(&handles, forever, ReturnWhen::AllCompleted);
             assert_eq!((done.len(), pending.len()), (3, 0));
@@ -250,10 +258,6 @@ fn as_completed_blocking_and_as_a_stream() {
     watchdog(LIMIT, "as_completed", || {
         use multiproc_pool::as_completed;
         let pool = pool(StartMethod::Forkserver, 3);
-        let handles = [400, 1, 200].map(|ms| pool.submit(nap, (ms,)));
-        let order: Vec<usize> = as_completed(handles).map(|(i, _)| i).collect();
-        assert_eq!(order.len(), 3);
-        assert_eq!(order[0], 1, "the shortest task comes first: {order:?}");
         let handles: Vec<_> = (0..100u64).map(|i| pool.submit(square, (i,))).collect();
         let mut seen = smol::block_on(async {
             use futures::StreamExt;
@@ -266,6 +270,18 @@ fn as_completed_blocking_and_as_a_stream() {
         seen.sort_unstable();
         let expected: Vec<(usize, u64)> = (0..100).map(|i| (i, (i * i) as u64)).collect();
         assert_eq!(seen, expected);
+        // One task is done before the other, which never ends, is submitted (where each
+        // runs does not matter): the done one comes first, the other when the pool ends.
+        let quick = pool.submit(nap, (1,));
+        quick.wait();
+        let endless = pool.submit(nap, (3_600_000,));
+        let mut completed = as_completed([endless, quick]);
+        assert_eq!(completed.len(), 2);
+        assert_eq!(completed.next(), Some((1, Ok(1))));
+        assert_eq!(completed.remaining(), 1);
+        pool.terminate();
+        assert_eq!(completed.next(), Some((0, Err(PoolError::Terminated))));
+        assert_eq!(completed.next(), None);
     });
 }
 
