@@ -268,7 +268,19 @@ pub fn as_completed<T>(handles: impl IntoIterator<Item = AsyncResult<T>>) -> AsC
 }
 
 /// The blocking iterator of [`as_completed`]; with the `stream` feature,
-/// `into_stream` makes it a `Stream`.
+/// `into_stream` makes it a `Stream`. Its items are `(index, result)`, the index being the
+/// handle's place in the input.
+///
+/// ```
+/// use multiproc_pool::{AsCompleted, Pool, as_completed};
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::new(2)?;
+/// let results: AsCompleted<u64> = as_completed((0..4).map(|i| pool.submit(square, (i,))));
+/// let mut all: Vec<(usize, u64)> = results.map(|(i, r)| (i, r.unwrap())).collect();
+/// all.sort();
+/// assert_eq!(all, [(0, 0), (1, 1), (2, 4), (3, 9)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct AsCompleted<T> {
     pending: Vec<(usize, AsyncResult<T>)>,
 }
@@ -328,6 +340,17 @@ impl<T> ExactSizeIterator for AsCompleted<T> {}
 /// [`as_completed`] as a `futures_core::Stream` (the `stream` feature): made by
 /// [`AsCompleted::into_stream`]. A type of its own, so that `StreamExt` and `Iterator`
 /// methods never clash.
+///
+/// ```
+/// use futures::StreamExt;
+/// use multiproc_pool::{CompletedStream, Pool, as_completed};
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::new(1)?;
+/// let mut stream: CompletedStream<u64> = as_completed([pool.submit(square, (3,))]).into_stream();
+/// assert_eq!(futures::executor::block_on(stream.next()), Some((0, Ok(9))));
+/// assert_eq!(futures::executor::block_on(stream.next()), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[cfg(feature = "stream")]
 #[derive(Debug)]
 pub struct CompletedStream<T> {

@@ -359,6 +359,16 @@ impl<R: Portable> Iterator for IMap<'_, R> {
 /// [`IMap`] as a `futures_core::Stream` (the `stream` feature), made by
 /// [`IMap::into_stream`]: a type of its own, so that `StreamExt` and `Iterator` methods
 /// never clash.
+///
+/// ```
+/// use futures::StreamExt;
+/// use multiproc_pool::{IMapStream, Pool};
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::new(2)?;
+/// let mut stream: IMapStream<'_, u64> = pool.imap_unordered(square, [4]).into_stream();
+/// assert_eq!(futures::executor::block_on(stream.next()), Some(Ok(16)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[cfg(feature = "stream")]
 #[derive(Debug)]
 pub struct IMapStream<'a, R> {

@@ -11,7 +11,19 @@ use crate::reactor::{self, Registration};
 use crate::target::Portable;
 
 /// The future returned by [`Process::join_async`]: the same outcome as
-/// [`join`](Process::join), without blocking a thread.
+/// [`join`](Process::join), without blocking a thread. It borrows the process, which stays
+/// joinable if the future is dropped before it is ready.
+///
+/// ```
+/// use multiproc_process::{JoinFuture, Process};
+/// fn seven() -> u8 { 7 }
+/// let mut p = Process::new(seven, ());
+/// p.start()?;
+/// let future: JoinFuture<'_, u8> = p.join_async();
+/// drop(future);
+/// assert_eq!(p.join()?, 7);
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
 pub struct JoinFuture<'a, R> {
     process: &'a mut Process<R>,
     registration: Option<Registration>,
