@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use multiproc::process::{StartMethod, get_context};
 use multiproc::shared::words::{Acquire, LockWord};
 use multiproc::shared::{
-    Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Segment, Semaphore,
-    SharedError, SharedMemory, Value,
+    Array, Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock, LockGuard, RLock,
+    Segment, Semaphore, SemaphoreGuard, SharedError, SharedMemory, Value,
 };
 use multiproc_sys::rlimit::Limit;
 use multiproc_test_support::{child_pids, fd_count, watchdog};
@@ -175,7 +175,7 @@ fn class7_reused_owner_pid_is_detected_under_every_start_method() {
 /// The same through the `Lock` type: a child that dies holding it is detected whatever
 /// the start method (the pid-plus-start-time check must not mistake a live owner either).
 fn hold_lock_and_die(lock: Lock) {
-    assert!(lock.acquire().is_ok());
+    lock.acquire().unwrap().forget();
 }
 
 #[test]
@@ -183,18 +183,25 @@ fn class7_live_owner_is_not_taken_over_and_dead_one_is() {
     adversarial("class 7 lock", || {
         for method in METHODS {
             let lock = Lock::new().unwrap();
-            assert!(lock.acquire().is_ok());
+            let held = lock.acquire().unwrap();
             // A live owner (this process): a waiter times out, it does not take over.
-            assert!(!lock.acquire_timeout(Duration::from_millis(120)).unwrap());
-            lock.release().unwrap();
+            assert!(
+                lock.acquire_timeout(Duration::from_millis(120))
+                    .unwrap()
+                    .is_none()
+            );
+            drop(held);
             let mut child = get_context(method).process(hold_lock_and_die, (lock.clone(),));
             child.start().unwrap();
             child.join_timeout(LONG).unwrap();
+            let taken_over = lock.acquire_timeout(LONG);
             assert!(
-                matches!(lock.acquire_timeout(LONG), Err(SharedError::OwnerDied)),
+                matches!(&taken_over, Err(died) if died.get_ref().is_some()),
                 "{method:?}"
             );
-            lock.release().unwrap();
+            assert!(lock.is_locked());
+            drop(taken_over);
+            assert!(!lock.is_locked());
         }
     });
 }
@@ -386,6 +393,12 @@ fn blocks_until(what: &str, wait: impl FnOnce() -> bool + Send + 'static, releas
 }
 
 /// `poll` with a zero timeout must return `expected` within 50 ms.
+/// Keeps the lock a timed acquire took held past its guard (Python's `acquire`, released
+/// later with `release_unowned`); whether it took it.
+fn kept(guard: Option<LockGuard<'_>>) -> bool {
+    guard.map(LockGuard::forget).is_some()
+}
+
 fn polls_once(what: &str, expected: bool, poll: impl FnOnce() -> bool) {
     let started = Instant::now();
     assert_eq!(poll(), expected, "{what}");
@@ -404,10 +417,10 @@ fn class1_every_timeout_api_takes_max_and_zero() {
 
         let lock = Lock::new().unwrap();
         polls_once("Lock::acquire_timeout(0) free", true, || {
-            lock.acquire_timeout(zero).unwrap()
+            kept(lock.acquire_timeout(zero).unwrap())
         });
         polls_once("Lock::acquire_timeout(0) held", false, || {
-            lock.acquire_timeout(zero).unwrap()
+            kept(lock.acquire_timeout(zero).unwrap())
         });
         polls_once("Lock::lock_timeout(0) held", true, || {
             lock.lock_timeout(zero).unwrap().is_none()
@@ -415,18 +428,17 @@ fn class1_every_timeout_api_takes_max_and_zero() {
         let other = lock.clone();
         blocks_until(
             "Lock::acquire_timeout(MAX)",
-            move || other.acquire_timeout(max).unwrap(),
-            || lock.release().unwrap(),
+            move || kept(other.acquire_timeout(max).unwrap()),
+            || lock.release_unowned().unwrap(),
         );
         let other = lock.clone();
         blocks_until(
             "Lock::lock_timeout(MAX)",
             move || {
                 // Released by the main thread (a Lock may be released by anyone).
-                let guard = other.lock_timeout(max).unwrap();
-                guard.is_some()
+                kept(other.lock_timeout(max).unwrap())
             },
-            || lock.release().unwrap(),
+            || lock.release_unowned().unwrap(),
         );
 
         let rlock = RLock::new().unwrap();
@@ -434,14 +446,14 @@ fn class1_every_timeout_api_takes_max_and_zero() {
         let (held_tx, held_rx) = std::sync::mpsc::channel();
         let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
         let holder = std::thread::spawn(move || {
-            other.acquire().unwrap();
+            let held = other.acquire().unwrap();
             held_tx.send(()).unwrap();
             go_rx.recv().unwrap();
-            other.release().unwrap();
+            drop(held);
         });
         held_rx.recv().unwrap();
         polls_once("RLock::acquire_timeout(0) held", false, || {
-            rlock.acquire_timeout(zero).unwrap()
+            rlock.acquire_timeout(zero).unwrap().is_some()
         });
         polls_once("RLock::lock_timeout(0) held", true, || {
             rlock.lock_timeout(zero).unwrap().is_none()
@@ -453,38 +465,56 @@ fn class1_every_timeout_api_takes_max_and_zero() {
             || go_tx.send(()).unwrap(),
         );
         holder.join().unwrap();
+        let mut outer = None;
         polls_once("RLock::acquire_timeout(0) free", true, || {
-            rlock.acquire_timeout(zero).unwrap()
+            outer = rlock.acquire_timeout(zero).unwrap();
+            outer.is_some()
         });
-        assert!(
-            rlock.acquire_timeout(max).unwrap(),
-            "recursive acquire with MAX"
-        );
-        rlock.release().unwrap();
-        rlock.release().unwrap();
+        let inner = rlock.acquire_timeout(max).unwrap();
+        assert!(inner.is_some(), "recursive acquire with MAX");
+        drop((inner, outer));
+        assert!(!rlock.is_owned());
 
         let sem = Semaphore::new(0).unwrap();
         polls_once("Semaphore::acquire_timeout(0) empty", false, || {
             sem.acquire_timeout(zero)
+                .map(SemaphoreGuard::forget)
+                .is_some()
         });
         let other = sem.clone();
         blocks_until(
             "Semaphore::acquire_timeout(MAX)",
-            move || other.acquire_timeout(max),
-            || sem.release(),
+            move || {
+                other
+                    .acquire_timeout(max)
+                    .map(SemaphoreGuard::forget)
+                    .is_some()
+            },
+            || sem.release_unowned(),
         );
         let bounded = BoundedSemaphore::new(1).unwrap();
         polls_once("BoundedSemaphore::acquire_timeout(0)", true, || {
-            bounded.acquire_timeout(zero)
+            bounded
+                .acquire_timeout(zero)
+                .map(SemaphoreGuard::forget)
+                .is_some()
         });
         polls_once("BoundedSemaphore::acquire_timeout(0) empty", false, || {
-            bounded.acquire_timeout(zero)
+            bounded
+                .acquire_timeout(zero)
+                .map(SemaphoreGuard::forget)
+                .is_some()
         });
         let other = bounded.clone();
         blocks_until(
             "BoundedSemaphore::acquire_timeout(MAX)",
-            move || other.acquire_timeout(max),
-            || bounded.release().unwrap(),
+            move || {
+                other
+                    .acquire_timeout(max)
+                    .map(SemaphoreGuard::forget)
+                    .is_some()
+            },
+            || bounded.release_unowned().unwrap(),
         );
 
         let event = Event::new().unwrap();
@@ -503,7 +533,10 @@ fn class1_every_timeout_api_takes_max_and_zero() {
 
         let cond = Condition::new().unwrap();
         polls_once("Condition::acquire_timeout(0)", true, || {
-            cond.acquire_timeout(zero).unwrap()
+            cond.acquire_timeout(zero)
+                .unwrap()
+                .map(ConditionGuard::forget)
+                .is_some()
         });
         polls_once("Condition::wait_timeout(0)", false, || {
             cond.wait_timeout(zero).unwrap()
@@ -511,24 +544,21 @@ fn class1_every_timeout_api_takes_max_and_zero() {
         polls_once("Condition::wait_for_timeout(0)", false, || {
             cond.wait_for_timeout(|| false, zero).unwrap()
         });
-        cond.release().unwrap();
+        cond.release_unowned().unwrap();
         let flag = Value::new(0_u32).unwrap();
         let (other, other_flag) = (cond.clone(), flag.clone());
         blocks_until(
             "Condition::wait_for_timeout(MAX)",
             move || {
-                other.acquire().unwrap();
-                let got = other
+                let _held = other.acquire().unwrap();
+                other
                     .wait_for_timeout(|| other_flag.get() == 1, max)
-                    .unwrap();
-                other.release().unwrap();
-                got
+                    .unwrap()
             },
             || {
-                cond.acquire().unwrap();
+                let _held = cond.acquire().unwrap();
                 flag.set(1);
                 cond.notify_all();
-                cond.release().unwrap();
             },
         );
 
@@ -593,10 +623,9 @@ fn class1_every_timeout_api_takes_max_and_zero() {
 /// A child holds a `Lock` until told to go: a zero timeout in the parent polls once, and
 /// `Duration::MAX` waits until the child lets go, under every start method.
 fn hold_until(lock: Lock, holding: Event, go: Event) {
-    lock.acquire().unwrap();
+    let _held = lock.acquire().unwrap();
     holding.set();
     assert!(go.wait_timeout(Duration::MAX));
-    lock.release().unwrap();
 }
 
 #[test]
@@ -613,15 +642,15 @@ fn class1_max_and_zero_against_a_child_under_every_start_method() {
             child.start().unwrap();
             assert!(holding.wait_timeout(Duration::MAX), "{method:?}");
             polls_once("Lock::acquire_timeout(0) held by a child", false, || {
-                lock.acquire_timeout(Duration::ZERO).unwrap()
+                kept(lock.acquire_timeout(Duration::ZERO).unwrap())
             });
             let other = lock.clone();
             blocks_until(
                 "Lock::acquire_timeout(MAX) held by a child",
-                move || other.acquire_timeout(Duration::MAX).unwrap(),
+                move || kept(other.acquire_timeout(Duration::MAX).unwrap()),
                 || go.set(),
             );
-            lock.release().unwrap();
+            lock.release_unowned().unwrap();
             child.join_timeout(LONG).unwrap();
         }
     });

@@ -615,7 +615,7 @@ struct WireIn<T> {
 impl<T: Serialize + DeserializeOwned> Serialize for Connection<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if multiproc_shared::plain_serialization_active() {
-            return Err(serde::ser::Error::custom(
+            return Err(multiproc_shared::refuse_plain_serialization(
                 "a Connection cannot travel by plain serialization (for example through a \
                  Queue); send it over a Pipe or pass it as a Process argument",
             ));

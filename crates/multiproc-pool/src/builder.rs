@@ -50,6 +50,12 @@ impl fmt::Debug for PoolBuilder {
 impl PoolBuilder {
     /// The number of worker processes; by default [`process_cpu_count`] (the CPUs this process
     /// may use), as in Python 3.13.
+    ///
+    /// ```
+    /// let pool = multiproc_pool::Pool::builder().processes(2).build()?;
+    /// assert_eq!(pool.worker_pids().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn processes(mut self, processes: usize) -> Self {
         self.processes = Some(processes);
         self
@@ -137,18 +143,42 @@ impl PoolBuilder {
 
     /// The start method of the workers; by default the program's
     /// ([`get_start_method`]).
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, StartMethod};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::builder().processes(1).start_method(StartMethod::Fork).build()?;
+    /// assert_eq!(pool.apply(square, (5,))?, 25);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start_method(mut self, method: StartMethod) -> Self {
         self.method = Some(method);
         self
     }
 
     /// Python's `context=`: the start method of `context`.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, StartMethod};
+    /// let context = multiproc_process::get_context(StartMethod::Spawn);
+    /// let pool = Pool::builder().processes(1).context(context).build()?;
+    /// assert_eq!(pool.start_method(), StartMethod::Spawn);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn context(self, context: Context) -> Self {
         self.start_method(context.start_method())
     }
 
     /// Starts the workers. Fails if a worker cannot be started (the initializer's arguments
     /// that cannot be serialized included), or if `processes` is 0.
+    ///
+    /// ```
+    /// use multiproc_pool::Pool;
+    /// assert!(Pool::builder().processes(0).build().is_err());
+    /// let pool = Pool::builder().processes(1).maxtasksperchild(10).build()?;
+    /// assert_eq!(pool.processes(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(self) -> Result<Pool, PoolError> {
         let processes = self.processes.unwrap_or_else(process_cpu_count);
         if self.max_tasks == Some(0) {
@@ -174,6 +204,14 @@ impl PoolBuilder {
 
 impl Pool {
     /// A builder for a pool with an initializer, `maxtasksperchild` or a start method.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, StartMethod};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::builder().processes(2).start_method(StartMethod::Forkserver).build()?;
+    /// assert_eq!(pool.map(square, 0..3)?, [0, 1, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> PoolBuilder {
         PoolBuilder::default()
     }

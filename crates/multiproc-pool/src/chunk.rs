@@ -262,6 +262,13 @@ fn encode_into<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) -> postcard::R
     postcard::serialize_with_flavor(value, AppendTo(out)).inspect_err(|_| out.truncate(mark))
 }
 
+/// What a task whose arguments hold a shared-memory or channel handle fails with.
+pub(crate) const HANDLE_ARGUMENT: &str = "a shared-memory or channel handle (Value, Array, \
+    Lock, Semaphore, Queue, Connection, ...) cannot be a pool task argument: task arguments \
+    travel as bytes, which cannot carry its file descriptor. Give it to every worker through \
+    the pool's initializer instead (PoolBuilder::initializer, Python's initargs) and keep it \
+    in a global there, or pass it to a Process, whose arguments carry file descriptors";
+
 /// Encodes the argument tuples of one chunk (positions `start..`) as postcard of `Vec<Args>`.
 /// Arguments that fail to encode are reported to `sink` and left out.
 pub(crate) fn encode_chunk<Args: Portable>(
@@ -283,14 +290,18 @@ pub(crate) fn encode_chunk<Args: Portable>(
     for args in items {
         let position = start + positions.len;
         positions.len += 1;
-        if let Err(e) = encode_into(&args, &mut input) {
+        // Arguments are bytes (postcard), which cannot carry the file descriptor of a
+        // shared-memory or channel handle: such a handle refuses here, in the caller.
+        let (encoded, refused) =
+            multiproc_shared::with_plain_serialization_refusals(|| encode_into(&args, &mut input));
+        if let Err(e) = encoded {
             positions.skipped.push(position);
-            sink.task_failed(
-                position,
-                PoolError::Transfer {
-                    detail: format!("could not encode the arguments: {e}"),
-                },
-            );
+            let detail = if refused {
+                HANDLE_ARGUMENT.to_owned()
+            } else {
+                format!("could not encode the arguments: {e}")
+            };
+            sink.task_failed(position, PoolError::Transfer { detail });
         }
     }
     let count = positions.count();

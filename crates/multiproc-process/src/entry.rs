@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use crate::exit;
-use crate::function::{catch_panic, guard_decode};
+use crate::function::{catch_child_panic, guard_decode};
 use crate::sys;
 use crate::tag::Sealed;
 use crate::target::{Portable, Target, TargetMustCaptureNothing};
@@ -38,7 +38,8 @@ where
         };
         // `Process::new`, the only code that names this trampoline, held a value of `F`.
         let f: F = sys::conjure_target::<F, Args>();
-        let outcome = match catch_panic(false, move || f.try_call(args)) {
+        let process = crate::tree::current_process();
+        let outcome = match catch_child_panic(process.name(), move || f.try_call(args)) {
             Ok(Ok(value)) => Outcome::Returned(value),
             Ok(Err(chain)) => Outcome::Error(chain),
             Err(panic) => Outcome::Panicked(panic),

@@ -11,7 +11,7 @@ use crate::entry::Entry;
 use crate::error::ProcessError;
 use crate::exit;
 use crate::forkserver;
-use crate::function::catch_panic;
+use crate::function::catch_child_panic;
 use crate::identity::Identity;
 use crate::launcher::{self};
 use crate::logging;
@@ -135,7 +135,8 @@ pub(crate) fn fork_child<R: Portable>(
             launcher::forget_after_fork(&mut launcher);
         }
         logging::forget_receiver_after_fork();
-        let outcome = match catch_panic(false, move || payload.run_here()) {
+        let process = crate::tree::current_process();
+        let outcome = match catch_child_panic(process.name(), move || payload.run_here()) {
             Ok(Ok(value)) => Outcome::Returned(value),
             Ok(Err(chain)) => Outcome::Error(chain),
             Err(panic) => Outcome::Panicked(panic),

@@ -153,6 +153,14 @@ impl<R: Portable> Process<R> {
 
     /// The process's name: `Process-N` unless set (`Process-1:2` for the second child of the
     /// first child, as in Python).
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// let p = Process::new(work, ()).with_name("Worker1");
+    /// assert_eq!(p.name(), "Worker1");
+    /// assert!(Process::new(work, ()).name().starts_with("Process-"));
+    /// ```
     pub fn name(&self) -> &str {
         &self.identity.name
     }
@@ -161,6 +169,16 @@ impl<R: Portable> Process<R> {
     /// [`start`](Process::start) only changes this handle.
     ///
     /// [`current_process`]: crate::current_process
+    ///
+    /// ```
+    /// use multiproc_process::{Process, current_process};
+    /// fn my_name() -> String { current_process().name().to_owned() }
+    /// let mut p = Process::new(my_name, ());
+    /// p.set_name("Renamed");
+    /// p.start()?;
+    /// assert_eq!(p.join()?, "Renamed");
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn set_name(&mut self, name: impl Into<String>) {
         self.identity.name = name.into();
     }
@@ -179,11 +197,29 @@ impl<R: Portable> Process<R> {
 
     /// Whether the process is a daemon: terminated when this process exits, instead of waited
     /// for.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// assert!(!Process::new(work, ()).daemon());
+    /// assert!(Process::new(work, ()).with_daemon(true).daemon());
+    /// ```
     pub fn daemon(&self) -> bool {
         self.identity.daemon
     }
 
     /// Makes the process a daemon (or not). Only before [`start`](Process::start).
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// let mut p = Process::new(work, ());
+    /// p.set_daemon(true)?;
+    /// p.start()?;
+    /// assert!(p.set_daemon(false).is_err()); // too late: it runs
+    /// p.join()?;
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn set_daemon(&mut self, daemon: bool) -> Result<(), ProcessError> {
         if !matches!(self.state, State::Pending(_)) {
             return Err(ProcessError::AlreadyStarted {
@@ -195,18 +231,44 @@ impl<R: Portable> Process<R> {
     }
 
     /// Builder form of [`set_daemon`](Process::set_daemon), for a process not yet started.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn answer() -> u32 { 42 }
+    /// let mut p = Process::new(answer, ()).with_daemon(true);
+    /// p.start()?;
+    /// assert_eq!(p.join()?, 42);
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn with_daemon(mut self, daemon: bool) -> Self {
         self.identity.daemon = daemon;
         self
     }
 
     /// The start method this process uses.
+    ///
+    /// ```
+    /// use multiproc_process::{StartMethod, get_context};
+    /// fn work() {}
+    /// let p = get_context(StartMethod::Spawn).process(work, ());
+    /// assert_eq!(p.start_method(), StartMethod::Spawn);
+    /// ```
     pub fn start_method(&self) -> StartMethod {
         self.method
     }
 
     /// Starts the child. Returns once the child exists and has its task; an error if it could
     /// not be started, or if it was started before.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn add(a: u32, b: u32) -> u32 { a + b }
+    /// let mut p = Process::new(add, (2, 3));
+    /// p.start()?;
+    /// assert!(p.start().is_err()); // a process starts once
+    /// assert_eq!(p.join()?, 5);
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn start(&mut self) -> Result<(), ProcessError> {
         child::ensure_linked();
         if std::env::var_os(ENV_CHILD).is_some() {
@@ -242,6 +304,13 @@ impl<R: Portable> Process<R> {
             });
         match started {
             Ok(running) => {
+                log::debug!(
+                    target: crate::logging::PROCESS_TARGET,
+                    "process {} started: pid {}, start method {}",
+                    self.identity.name,
+                    running.child.pid,
+                    self.method
+                );
                 self.pid = Some(running.child.pid);
                 self.state = State::Running(running);
                 Ok(())
@@ -522,6 +591,19 @@ impl<R: Portable> Process<R> {
 
     /// Whether the child has been started and has not ended yet (`false` in a process other
     /// than the one that started it).
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn nap() { std::thread::sleep(std::time::Duration::from_secs(30)) }
+    /// let mut p = Process::new(nap, ());
+    /// assert!(!p.is_alive());
+    /// p.start()?;
+    /// assert!(p.is_alive());
+    /// p.kill()?;
+    /// let _ = p.join();
+    /// assert!(!p.is_alive());
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn is_alive(&self) -> bool {
         match &self.state {
             State::Running(running) => {
@@ -532,6 +614,17 @@ impl<R: Portable> Process<R> {
     }
 
     /// The child's pid, once started.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn my_pid() -> u32 { std::process::id() }
+    /// let mut p = Process::new(my_pid, ());
+    /// assert_eq!(p.pid(), None);
+    /// p.start()?;
+    /// let pid = p.pid();
+    /// assert_eq!(Some(p.join()?), pid);
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn pid(&self) -> Option<u32> {
         self.pid
     }
@@ -566,6 +659,16 @@ impl<R: Portable> Process<R> {
     }
 
     /// How the child ended, once it has.
+    ///
+    /// ```
+    /// use multiproc_process::{ExitReason, Process};
+    /// fn leave() { std::process::exit(3) }
+    /// let mut p = Process::new(leave, ());
+    /// p.start()?;
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Code(3)));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn exit_status(&self) -> Option<ExitReason> {
         match &self.state {
             State::Running(running) => running.child.try_reap().flatten(),
@@ -579,11 +682,33 @@ impl<R: Portable> Process<R> {
     /// so it never reaches another process that reused the pid, even in a program that reaps
     /// children itself. An error after [`close`](Process::close), or in a process other than
     /// the one that started the child.
+    ///
+    /// ```
+    /// use multiproc_process::{ExitReason, Process};
+    /// fn nap() { std::thread::sleep(std::time::Duration::from_secs(30)) }
+    /// let mut p = Process::new(nap, ());
+    /// p.start()?;
+    /// p.terminate()?;
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Signal(15)));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn terminate(&self) -> Result<(), ProcessError> {
         self.signal(multiproc_sys::signal::number::SIGTERM)
     }
 
     /// Sends SIGKILL to the child (Python's `kill`).
+    ///
+    /// ```
+    /// use multiproc_process::{ExitReason, Process};
+    /// fn nap() { std::thread::sleep(std::time::Duration::from_secs(30)) }
+    /// let mut p = Process::new(nap, ());
+    /// p.start()?;
+    /// p.kill()?;
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Signal(9)));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn kill(&self) -> Result<(), ProcessError> {
         self.signal(multiproc_sys::signal::number::SIGKILL)
     }
@@ -609,6 +734,17 @@ impl<R: Portable> Process<R> {
 
     /// A descriptor that becomes readable when the child ends (a pidfd), for `poll`/`epoll` or
     /// `multiproc::channel::wait`. `None` unless the child is running.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// let mut p = Process::new(work, ());
+    /// assert!(p.sentinel().is_none());
+    /// p.start()?;
+    /// assert!(p.sentinel().is_some()); // readable once the child ends
+    /// p.join()?;
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn sentinel(&self) -> Option<BorrowedFd<'_>> {
         match &self.state {
             State::Running(running) => Some(running.child.pidfd.as_fd()),
@@ -617,6 +753,17 @@ impl<R: Portable> Process<R> {
     }
 
     /// Releases the handle's resources (Python's `close`). An error if the child still runs.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// let mut p = Process::new(work, ());
+    /// p.start()?;
+    /// p.join()?;
+    /// p.close()?;
+    /// assert!(p.terminate().is_err()); // closed
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn close(&mut self) -> Result<(), ProcessError> {
         if let State::Running(running) = &self.state {
             check_owner(&running.child)?;

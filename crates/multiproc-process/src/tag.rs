@@ -45,6 +45,16 @@ impl TreeKey {
         TreeKey(bytes)
     }
 
+    /// The key from its bytes, as [`TreeKey::to_bytes`] gave them in another process.
+    pub(crate) fn from_key_bytes(bytes: [u8; 32]) -> TreeKey {
+        TreeKey(bytes)
+    }
+
+    /// The key's bytes, to hand to a process of this program started by other means.
+    pub(crate) fn to_bytes(self) -> [u8; 32] {
+        self.0
+    }
+
     fn random() -> TreeKey {
         let mut key = [0u8; 32];
         if multiproc_sys::random::fill(&mut key).is_err() {

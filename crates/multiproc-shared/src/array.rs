@@ -449,13 +449,46 @@ impl<T: Pod> Clone for Array<T> {
     }
 }
 
-impl<T: Pod> fmt::Debug for Array<T> {
+/// How many elements `Debug` shows of an [`Array`].
+const DEBUG_PREFIX: usize = 16;
+
+/// Shows the length and the first (up to 16) elements, read under the lock if that needs
+/// no waiting; `<locked>` while another thread or process holds the lock, or this thread
+/// holds a guard of it (never a wait, never a panic).
+///
+/// ```
+/// let a = multiproc_shared::Array::from_slice(&[1_u8, 2, 3])?;
+/// assert!(format!("{a:?}").contains("len: 3, head: [1, 2, 3]"));
+/// let long = multiproc_shared::Array::<u16>::zeroed(100)?;
+/// assert!(format!("{long:?}").contains("len: 100"));
+/// let guard = a.lock()?;
+/// assert!(format!("{a:?}").contains("<locked>"));
+/// drop(guard);
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
+impl<T: Pod + fmt::Debug> fmt::Debug for Array<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Array")
-            .field("type", &std::any::type_name::<T>())
-            .field("len", &self.len)
-            .field("lock", &self.lock)
-            .finish()
+        let mut out = f.debug_struct("Array");
+        out.field("len", &self.len);
+        let lock = self.data_lock();
+        if lock.try_begin_access() {
+            let mut head = [T::zeroed(); DEBUG_PREFIX];
+            let shown = self.len.min(DEBUG_PREFIX);
+            let read = Elements::of(self.segment(), Self::DATA, shown, false)
+                .copy_to_slice(&mut head[..shown]);
+            lock.end_access();
+            match read {
+                Ok(()) if shown < self.len => out.field(
+                    "head",
+                    &format_args!("{:?} (and {} more)", &head[..shown], self.len - shown),
+                ),
+                Ok(()) => out.field("head", &&head[..shown]),
+                Err(_) => out.field("head", &format_args!("<unreadable>")),
+            };
+        } else {
+            out.field("head", &format_args!("<locked>"));
+        }
+        out.field("type", &std::any::type_name::<T>()).finish()
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::deadline_after;
 use crate::words::{Acquire, CondvarWord};
-use crate::{Lock, RLock, Segment, SharedError};
+use crate::{Lock, LockGuard, RLock, RLockGuard, Segment, SharedError};
 
 /// The lock a `Condition` waits with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -83,46 +83,63 @@ impl Condition {
         self.segment.placed(0)
     }
 
-    /// Acquires the underlying lock ([`SharedError::OwnerDied`]: held, previous owner died).
+    /// Acquires the underlying lock and returns a guard that releases it when dropped
+    /// (the same as [`lock`](Condition::lock), Python's `with cond:`). [`OwnerDied`] means
+    /// the previous holder died holding it: the caller holds it now.
     ///
     /// ```
     /// let cond = multiproc_shared::Condition::new()?;
-    /// cond.acquire()?;
-    /// cond.release()?;
+    /// let _held = cond.acquire()?;
+    /// cond.notify();
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire(&self) -> Result<(), SharedError> {
-        match &self.lock {
-            ConditionLock::Lock(lock) => lock.acquire(),
-            ConditionLock::RLock(lock) => lock.acquire(),
+    pub fn acquire(&self) -> LockResult<ConditionGuard<'_>> {
+        self.lock()
+    }
+
+    /// Acquires the underlying lock, waiting at most `timeout`; `Ok(None)` if it timed out.
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// let held = cond.acquire_timeout(std::time::Duration::from_millis(5))?;
+    /// assert!(held.is_some());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    #[must_use = "the lock is released when the guard is dropped"]
+    pub fn acquire_timeout(&self, timeout: Duration) -> LockResult<Option<ConditionGuard<'_>>> {
+        let acquired = match &self.lock {
+            ConditionLock::Lock(lock) => lock
+                .acquire_timeout(timeout)
+                .map(|held| held.map(LockGuard::forget))
+                .map_err(|died| died.into_inner().map(LockGuard::forget)),
+            ConditionLock::RLock(lock) => lock
+                .acquire_timeout(timeout)
+                .map(|held| held.map(RLockGuard::forget))
+                .map_err(|died| died.into_inner().map(RLockGuard::forget)),
+        };
+        match acquired {
+            Ok(Some(())) => Ok(Some(ConditionGuard { condition: self })),
+            Ok(None) => Ok(None),
+            Err(_) => Err(OwnerDied::new(Some(ConditionGuard { condition: self }))),
         }
     }
 
-    /// Acquires the underlying lock, waiting at most `timeout`.
+    /// Releases the underlying lock although no guard holds it (one whose guard was
+    /// [forgotten](ConditionGuard::forget)): Python's `cond.release()`. Never call it for
+    /// a lock that a live guard holds.
     ///
     /// ```
     /// let cond = multiproc_shared::Condition::new()?;
-    /// assert!(cond.acquire_timeout(std::time::Duration::from_millis(5))?);
+    /// cond.acquire()?.forget();
+    /// cond.release_unowned()?;
+    /// assert!(cond.release_unowned().is_err());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, SharedError> {
+    #[doc(alias = "release")]
+    pub fn release_unowned(&self) -> Result<(), SharedError> {
         match &self.lock {
-            ConditionLock::Lock(lock) => lock.acquire_timeout(timeout),
-            ConditionLock::RLock(lock) => lock.acquire_timeout(timeout),
-        }
-    }
-
-    /// Releases the underlying lock.
-    ///
-    /// ```
-    /// let cond = multiproc_shared::Condition::new()?;
-    /// assert!(cond.release().is_err());
-    /// # Ok::<(), multiproc_shared::SharedError>(())
-    /// ```
-    pub fn release(&self) -> Result<(), SharedError> {
-        match &self.lock {
-            ConditionLock::Lock(lock) => lock.release(),
-            ConditionLock::RLock(lock) => lock.release(),
+            ConditionLock::Lock(lock) => lock.release_unowned(),
+            ConditionLock::RLock(lock) => lock.release_unowned(),
         }
     }
 
@@ -137,10 +154,20 @@ impl Condition {
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn lock(&self) -> LockResult<ConditionGuard<'_>> {
+        let acquired = match &self.lock {
+            ConditionLock::Lock(lock) => lock
+                .lock()
+                .map(LockGuard::forget)
+                .map_err(|died| died.into_inner().forget()),
+            ConditionLock::RLock(lock) => lock
+                .lock()
+                .map(RLockGuard::forget)
+                .map_err(|died| died.into_inner().forget()),
+        };
         let guard = ConditionGuard { condition: self };
-        match self.acquire() {
-            Err(SharedError::OwnerDied) => Err(OwnerDied::new(guard)),
-            _ => Ok(guard),
+        match acquired {
+            Ok(()) => Ok(guard),
+            Err(_) => Err(OwnerDied::new(guard)),
         }
     }
 
@@ -180,9 +207,8 @@ impl Condition {
     ///
     /// ```
     /// let cond = multiproc_shared::Condition::new()?;
-    /// cond.acquire()?;
+    /// let _held = cond.acquire()?;
     /// assert!(!cond.wait_timeout(std::time::Duration::from_millis(5))?);
-    /// cond.release()?;
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<bool, SharedError> {
@@ -273,9 +299,24 @@ pub struct ConditionGuard<'a> {
     condition: &'a Condition,
 }
 
+impl ConditionGuard<'_> {
+    /// Gives up the guard and leaves the lock held, to be released later with
+    /// [`Condition::release_unowned`].
+    ///
+    /// ```
+    /// let cond = multiproc_shared::Condition::new()?;
+    /// cond.acquire()?.forget();
+    /// cond.release_unowned()?;
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for ConditionGuard<'_> {
     fn drop(&mut self) {
-        let _ = self.condition.release();
+        let _ = self.condition.release_unowned();
     }
 }
 

@@ -67,6 +67,21 @@ impl<'a> DataLock<'a> {
         }
     }
 
+    /// Takes the lock for one short access if that needs no waiting (for `Debug`, which
+    /// must never block or panic): `false` if another thread or process holds it, or if
+    /// this thread holds a guard of the data.
+    pub(crate) fn try_begin_access(&self) -> bool {
+        if self.word.is_owned() && self.guard_out.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        let outcome = self.word.try_acquire();
+        if outcome.is_held() && self.word.count() == 1 {
+            // As in `acquire`: a flag raised at the first level was left by a dead owner.
+            self.guard_out.store(0, Ordering::Relaxed);
+        }
+        outcome.is_held()
+    }
+
     pub(crate) fn end_access(&self) {
         let _ = self.word.release();
     }

@@ -11,19 +11,21 @@ use std::io;
 /// that held the lock died without releasing it, the lock has been taken over and **the
 /// caller now holds it**, exactly as if the acquire had succeeded. The data the lock
 /// protects may be half-updated, so the caller should repair or check it, then release
-/// the lock as usual. The guard-returning methods (`lock()`) report the same event as
-/// [`OwnerDied`], which carries the guard, like std's `PoisonError`.
+/// the lock as usual. The guard-returning methods (`acquire()`, `lock()`) report the same
+/// event as [`OwnerDied`], which carries the guard, like std's `PoisonError`; `?` turns it
+/// into this variant (and drops the guard, releasing the lock).
 ///
 /// ```
 /// use multiproc_shared::{SharedError, Lock};
 ///
 /// let lock = Lock::new()?;
-/// match lock.acquire() {
-///     Ok(()) => {}
-///     Err(SharedError::OwnerDied) => { /* held now: repair the protected data */ }
-///     Err(other) => return Err(other),
-/// }
-/// lock.release()?;
+/// let _guard = match lock.acquire() {
+///     Ok(guard) => guard,
+///     Err(died) => {
+///         let guard = died.into_inner(); // held now: repair the protected data
+///         guard
+///     }
+/// };
 /// # Ok::<(), SharedError>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -214,4 +216,16 @@ impl<G> From<OwnerDied<G>> for SharedError {
 
 /// What the guard-returning lock methods return: the guard, or the guard wrapped in
 /// [`OwnerDied`] when the previous owner died holding the lock.
+///
+/// ```
+/// use multiproc_shared::{LockResult, Value, ValueGuard};
+/// let value = Value::<u32>::new(1)?;
+/// let locked: LockResult<ValueGuard<'_, u32>> = value.lock();
+/// // `OwnerDied` still holds the guard: take it over with `into_inner`.
+/// let mut guard = locked.unwrap_or_else(|died| died.into_inner());
+/// *guard += 1;
+/// drop(guard);
+/// assert_eq!(value.get(), 2);
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
 pub type LockResult<G> = Result<G, OwnerDied<G>>;

@@ -56,6 +56,74 @@
 //! owner's liveness at a bounded interval. Shared (non-private) futexes key on the
 //! mapped page, so processes that map a segment at different addresses wake each other.
 //!
+//! # Guards: `acquire` returns one
+//!
+//! Every lock-like type ([`Lock`], [`RLock`], [`Condition`], [`Semaphore`],
+//! [`BoundedSemaphore`], and the lock of a [`Value`]/[`Array`]) hands out a `#[must_use]`
+//! guard from `acquire()` (and from `acquire_timeout`/`try_acquire`, inside an `Option`),
+//! which releases when dropped. Python's
+//!
+//! ```text
+//! lock.acquire()
+//! try: ...
+//! finally: lock.release()
+//! ```
+//!
+//! is `let _guard = lock.acquire()?;`, and the lock is released where `_guard` goes out of
+//! scope, on every path, panics included. Python's cross-process `release()` of a lock
+//! acquired elsewhere is still there, under a name that says what it does:
+//! `guard.forget()` keeps the lock held past the guard, and `release_unowned()` releases a
+//! lock (or semaphore unit) that no guard holds, in any process. Never call
+//! `release_unowned()` for what a live guard holds: the guard would release again.
+//!
+//! ```
+//! use multiproc_shared::{Lock, Semaphore};
+//!
+//! let lock = Lock::new()?;
+//! {
+//!     let _guard = lock.acquire()?;
+//!     assert!(lock.is_locked());
+//! }
+//! assert!(!lock.is_locked());
+//!
+//! let items = Semaphore::new(0)?;
+//! items.release_unowned(); // a producer signals
+//! items.acquire().forget(); // a consumer takes the item for good
+//! # Ok::<(), multiproc_shared::SharedError>(())
+//! ```
+//!
+//! A guard that is not kept is a warning (`unused_must_use`), so the Python-shaped line
+//! that drops it at once does not pass `-D warnings`:
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! fn critical(lock: &multiproc_shared::Lock) -> Result<(), multiproc_shared::SharedError> {
+//!     lock.acquire()?; // warns: the guard is dropped here, releasing at once
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! let units = multiproc_shared::Semaphore::new(1)?;
+//! units.acquire(); // warns: the unit is given back at once
+//! # Ok::<(), multiproc_shared::SharedError>(())
+//! ```
+//!
+//! The same lines with the guard bound to a name compile under the same lint:
+//!
+//! ```
+//! #![deny(unused_must_use)]
+//! fn critical(lock: &multiproc_shared::Lock) -> Result<(), multiproc_shared::SharedError> {
+//!     let _guard = lock.acquire()?;
+//!     Ok(())
+//! }
+//! let units = multiproc_shared::Semaphore::new(1)?;
+//! let _unit = units.acquire();
+//! critical(&multiproc_shared::Lock::new()?)?;
+//! # Ok::<(), multiproc_shared::SharedError>(())
+//! ```
+//!
 //! # Safety
 //!
 //! No sequence of safe calls can cause undefined behaviour, even while other processes
@@ -134,6 +202,17 @@
 //! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Feature flags
 //!
 //! None. The crate always builds everything it has.
@@ -159,9 +238,9 @@
 //! use multiproc_shared::{Barrier, Event, Lock};
 //!
 //! let lock = Lock::new()?;
-//! lock.acquire()?;
+//! lock.acquire()?.forget(); // keep it held past the guard
 //! let elsewhere = lock.clone(); // e.g. in a child process
-//! elsewhere.release()?;
+//! elsewhere.release_unowned()?;
 //!
 //! let ready = Event::new()?;
 //! ready.set();
@@ -175,6 +254,7 @@
 //! Across real processes, see `examples/shared_value.rs` and `examples/shared_array.rs`
 //! in the repository.
 #![cfg(target_os = "linux")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 mod array;
@@ -201,7 +281,10 @@ pub use self::error::{LockResult, OwnerDied, SharedError};
 pub use self::event::Event;
 pub use self::lock::{Lock, LockGuard};
 pub use self::rlock::{RLock, RLockGuard};
-pub use self::segment::{Segment, plain_serialization_active, with_plain_serialization};
+pub use self::segment::{
+    Segment, plain_serialization_active, refuse_plain_serialization, with_plain_serialization,
+    with_plain_serialization_refusals,
+};
 pub use self::semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use self::shared_memory::SharedMemory;
 pub use self::value::{AtomicInteger, RawValue, Value, ValueGuard};

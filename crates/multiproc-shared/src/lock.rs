@@ -14,15 +14,6 @@ pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
     multiproc_sys::time::deadline_after(Some(timeout))
 }
 
-/// Turns a word-level outcome into the `Result<bool, SharedError>` of the Python-style methods.
-pub(crate) fn acquired(outcome: Acquire) -> Result<bool, SharedError> {
-    match outcome {
-        Acquire::Acquired => Ok(true),
-        Acquire::OwnerDied => Err(SharedError::OwnerDied),
-        Acquire::TimedOut => Ok(false),
-    }
-}
-
 /// Deserializes a segment and checks that it can hold `needed` bytes.
 pub(crate) fn segment_of_len<'de, D: Deserializer<'de>>(
     deserializer: D,
@@ -40,20 +31,23 @@ pub(crate) fn segment_of_len<'de, D: Deserializer<'de>>(
 /// A lock shared between processes, with Python's semantics: not recursive, and any
 /// process or thread may release it.
 ///
-/// Pass a clone to a child process as an ordinary argument (or let a forked child
-/// inherit it). If the holder dies, the next acquirer gets [`SharedError::OwnerDied`] (or
-/// [`OwnerDied`] from [`lock`](Lock::lock)) and holds the lock: never a hang.
+/// [`acquire`](Lock::acquire) returns a guard that releases the lock when dropped; a
+/// lock to be released elsewhere is kept held with [`LockGuard::forget`] and released
+/// with [`release_unowned`](Lock::release_unowned). Pass a clone to a child process as an
+/// ordinary argument (or let a forked child inherit it). If the holder dies, the next
+/// acquirer gets [`OwnerDied`], which carries the guard (`?` makes it
+/// [`SharedError::OwnerDied`]): it holds the lock, never a hang.
 ///
 /// ```
 /// use multiproc_shared::Lock;
 ///
 /// let lock = Lock::new()?;
 /// {
-///     let _guard = lock.lock()?;
-///     assert!(!lock.try_acquire()?);
+///     let _guard = lock.acquire()?;
+///     assert!(lock.try_acquire()?.is_none());
 /// }
-/// assert!(lock.try_acquire()?);
-/// lock.release()?;
+/// // Released where `_guard` went out of scope.
+/// assert!(lock.try_acquire()?.is_some());
 /// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Lock")]
@@ -79,53 +73,81 @@ impl Lock {
         self.segment.placed(0)
     }
 
-    /// Acquires the lock, waiting as long as it takes.
+    /// Acquires the lock, waiting as long as it takes, and returns a guard that releases
+    /// it when dropped (the same as [`lock`](Lock::lock)).
     ///
-    /// [`SharedError::OwnerDied`] means the lock **is held** by the caller now (see [`SharedError`]).
+    /// Python's `lock.acquire()` ... `lock.release()` is `let _guard = lock.acquire()?;`:
+    /// the lock is released where `_guard` goes out of scope. [`OwnerDied`] means the
+    /// previous holder died holding it: the caller holds it now, and the error carries the
+    /// guard (`?` turns it into [`SharedError::OwnerDied`], dropping the guard). To keep the lock
+    /// held past the guard, for another process to release, see [`LockGuard::forget`] and
+    /// [`release_unowned`](Lock::release_unowned).
     ///
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
-    /// lock.acquire()?;
-    /// lock.release()?;
+    /// {
+    ///     let _guard = lock.acquire()?;
+    ///     assert!(lock.is_locked());
+    /// }
+    /// assert!(!lock.is_locked());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire(&self) -> Result<(), SharedError> {
-        acquired(self.word().acquire(None)).map(drop)
+    pub fn acquire(&self) -> LockResult<LockGuard<'_>> {
+        self.lock()
     }
 
-    /// Acquires the lock, waiting at most `timeout`; `Ok(false)` if it timed out.
+    /// Acquires the lock, waiting at most `timeout`; `Ok(None)` if it timed out (the same
+    /// as [`lock_timeout`](Lock::lock_timeout)).
     ///
     /// ```
     /// use std::time::Duration;
     /// let lock = multiproc_shared::Lock::new()?;
-    /// assert!(lock.acquire_timeout(Duration::from_millis(10))?);
-    /// assert!(!lock.acquire_timeout(Duration::from_millis(10))?);
+    /// let held = lock.acquire_timeout(Duration::from_millis(10))?;
+    /// assert!(held.is_some());
+    /// assert!(lock.acquire_timeout(Duration::from_millis(10))?.is_none());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, SharedError> {
-        acquired(self.word().acquire(deadline_after(timeout)))
+    #[must_use = "the lock is released when the guard is dropped"]
+    pub fn acquire_timeout(&self, timeout: Duration) -> LockResult<Option<LockGuard<'_>>> {
+        self.lock_timeout(timeout)
     }
 
-    /// Acquires the lock if it is free (Python's `acquire(block=False)`).
+    /// Acquires the lock if it is free (Python's `acquire(block=False)`); `Ok(None)` if
+    /// it is not.
     ///
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
-    /// assert!(lock.try_acquire()?);
+    /// let held = lock.try_acquire()?;
+    /// assert!(held.is_some());
+    /// assert!(lock.try_acquire()?.is_none());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn try_acquire(&self) -> Result<bool, SharedError> {
-        acquired(self.word().try_acquire())
+    #[must_use = "the lock is released when the guard is dropped"]
+    pub fn try_acquire(&self) -> LockResult<Option<LockGuard<'_>>> {
+        match guard_for(self, self.word().try_acquire()) {
+            Some(Ok(guard)) => Ok(Some(guard)),
+            Some(Err(died)) => Err(OwnerDied::new(Some(died.into_inner()))),
+            None => Ok(None),
+        }
     }
 
-    /// Releases the lock, whichever process or thread acquired it;
-    /// [`SharedError::NotLocked`] if it is not locked.
+    /// Releases the lock although no guard of this process holds it: Python's
+    /// cross-process `release()`, for a lock that another process (or a
+    /// [forgotten](LockGuard::forget) guard) acquired. [`SharedError::NotLocked`] if it is not
+    /// locked.
+    ///
+    /// Never call it for a lock that a live guard holds: that guard would release the
+    /// lock again when dropped, perhaps while someone else holds it.
     ///
     /// ```
     /// let lock = multiproc_shared::Lock::new()?;
-    /// assert!(lock.release().is_err());
+    /// lock.acquire()?.forget(); // e.g. in one process
+    /// lock.clone().release_unowned()?; // e.g. in another
+    /// assert!(lock.release_unowned().is_err());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) -> Result<(), SharedError> {
+    #[doc(alias = "release")]
+    pub fn release_unowned(&self) -> Result<(), SharedError> {
         self.word().release()
     }
 
@@ -193,10 +215,27 @@ pub struct LockGuard<'a> {
     lock: &'a Lock,
 }
 
+impl LockGuard<'_> {
+    /// Gives up the guard and leaves the lock held, for another process or thread to
+    /// release with [`Lock::release_unowned`] (Python's release of a lock acquired
+    /// elsewhere).
+    ///
+    /// ```
+    /// let lock = multiproc_shared::Lock::new()?;
+    /// lock.acquire()?.forget();
+    /// assert!(lock.is_locked());
+    /// lock.release_unowned()?;
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
         // Another process may have released it already (allowed for a Lock): not an error here.
-        let _ = self.lock.release();
+        let _ = self.lock.word().release();
     }
 }
 

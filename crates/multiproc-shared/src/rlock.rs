@@ -7,25 +7,27 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{LockResult, OwnerDied};
-use crate::lock::{acquired, deadline_after};
+use crate::lock::deadline_after;
 use crate::words::{Acquire, CondvarWord, RLockWord};
 use crate::{Segment, SharedError};
 
 /// A recursive lock shared between processes (Python's `RLock`): the owning thread may
 /// acquire it again, and must release it as many times; only the owner may release it.
 ///
-/// If the owning process dies, the next acquirer gets [`SharedError::OwnerDied`] and holds
-/// the lock (once).
+/// [`acquire`](RLock::acquire) returns a guard that releases one level when dropped. If
+/// the owning process dies, the next acquirer gets [`OwnerDied`] (`?` makes it
+/// [`SharedError::OwnerDied`]) and holds the lock (once).
 ///
 /// ```
 /// use multiproc_shared::RLock;
 ///
 /// let lock = RLock::new()?;
-/// lock.acquire()?;
-/// lock.acquire()?;
-/// lock.release()?;
-/// lock.release()?;
-/// assert!(lock.release().is_err());
+/// {
+///     let _outer = lock.acquire()?;
+///     let _inner = lock.acquire()?; // the same thread may take it again
+///     assert!(lock.is_owned());
+/// }
+/// assert!(!lock.is_owned());
 /// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.RLock")]
@@ -69,49 +71,78 @@ impl RLock {
         self.segment.placed(self.offset)
     }
 
-    /// Acquires (or re-acquires) the lock, waiting as long as it takes.
-    /// [`SharedError::OwnerDied`] means the caller holds it now.
+    /// Acquires (or re-acquires) the lock, waiting as long as it takes, and returns a
+    /// guard that releases this level when dropped (the same as [`lock`](RLock::lock)).
+    /// [`OwnerDied`] means the previous owner died holding it: the caller holds it now.
     ///
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
-    /// lock.acquire()?;
-    /// lock.release()?;
+    /// {
+    ///     let _outer = lock.acquire()?;
+    ///     let _inner = lock.acquire()?;
+    ///     assert!(lock.is_owned());
+    /// }
+    /// assert!(!lock.is_owned());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire(&self) -> Result<(), SharedError> {
-        acquired(self.word().acquire(None)).map(drop)
+    pub fn acquire(&self) -> LockResult<RLockGuard<'_>> {
+        self.lock()
     }
 
-    /// Acquires the lock, waiting at most `timeout`; `Ok(false)` if it timed out.
+    /// Acquires the lock, waiting at most `timeout`; `Ok(None)` if it timed out (the same
+    /// as [`lock_timeout`](RLock::lock_timeout)).
     ///
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
-    /// assert!(lock.acquire_timeout(std::time::Duration::from_millis(10))?);
+    /// let held = lock.acquire_timeout(std::time::Duration::from_millis(10))?;
+    /// assert!(held.is_some());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, SharedError> {
-        acquired(self.word().acquire(deadline_after(timeout)))
+    #[must_use = "the lock is released when the guard is dropped"]
+    pub fn acquire_timeout(&self, timeout: Duration) -> LockResult<Option<RLockGuard<'_>>> {
+        self.lock_timeout(timeout)
     }
 
-    /// Acquires the lock if that needs no waiting.
+    /// Acquires the lock if that needs no waiting; `Ok(None)` if another thread or
+    /// process owns it.
     ///
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
-    /// assert!(lock.try_acquire()?);
+    /// let held = lock.try_acquire()?;
+    /// assert!(held.is_some());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn try_acquire(&self) -> Result<bool, SharedError> {
-        acquired(self.word().try_acquire())
+    #[must_use = "the lock is released when the guard is dropped"]
+    pub fn try_acquire(&self) -> LockResult<Option<RLockGuard<'_>>> {
+        match self.word().try_acquire() {
+            Acquire::Acquired => Ok(Some(RLockGuard { lock: self })),
+            Acquire::OwnerDied => Err(OwnerDied::new(Some(RLockGuard { lock: self }))),
+            Acquire::TimedOut => Ok(None),
+        }
     }
 
-    /// Releases one level; [`SharedError::NotOwner`] if the calling thread does not own it.
+    /// Releases one level that no guard holds (one whose guard was
+    /// [forgotten](RLockGuard::forget)): Python's `release()`. As in Python, only the
+    /// owning thread may release an `RLock`: [`SharedError::NotOwner`] otherwise.
+    ///
+    /// Never call it for a level that a live guard holds: that guard would release
+    /// again when dropped.
     ///
     /// ```
     /// let lock = multiproc_shared::RLock::new()?;
-    /// assert!(lock.release().is_err());
+    /// lock.acquire()?.forget();
+    /// assert!(lock.is_owned());
+    /// lock.release_unowned()?;
+    /// assert!(lock.release_unowned().is_err());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) -> Result<(), SharedError> {
+    #[doc(alias = "release")]
+    pub fn release_unowned(&self) -> Result<(), SharedError> {
+        self.release_level()
+    }
+
+    /// Releases one level, unless it is the level a `Value`/`Array` guard holds.
+    fn release_level(&self) -> Result<(), SharedError> {
         if self.guard_out() && self.word().count() <= 1 {
             return Err(SharedError::GuardOut);
         }
@@ -207,9 +238,25 @@ pub struct RLockGuard<'a> {
     lock: &'a RLock,
 }
 
+impl RLockGuard<'_> {
+    /// Gives up the guard and leaves this level held, for the same thread to release
+    /// later with [`RLock::release_unowned`].
+    ///
+    /// ```
+    /// let lock = multiproc_shared::RLock::new()?;
+    /// lock.acquire()?.forget();
+    /// assert!(lock.is_owned());
+    /// lock.release_unowned()?;
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for RLockGuard<'_> {
     fn drop(&mut self) {
-        let _ = self.lock.release();
+        let _ = self.lock.release_level();
     }
 }
 

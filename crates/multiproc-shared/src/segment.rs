@@ -232,6 +232,9 @@ impl fmt::Debug for Segment {
 
 thread_local! {
     static PLAIN_SERIALIZATION_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Whether a handle refused plain serialization since the innermost
+    /// [`with_plain_serialization_refusals`] began.
+    static PLAIN_SERIALIZATION_REFUSALS: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `f` with shared-memory serialization refused on this thread.
@@ -266,6 +269,51 @@ pub fn with_plain_serialization<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` like [`with_plain_serialization`], and reports whether a handle that needs an
+/// fd-carrying transport (a [`Segment`], so any `Value`, `Lock`, ...; or a channel handle
+/// that refuses through [`refuse_plain_serialization`]) refused to serialize inside it.
+///
+/// A serializer such as postcard keeps only "a custom error" of the message a refusal gives,
+/// so a transport uses this to tell its caller what to do instead.
+///
+/// ```
+/// use multiproc_shared::{Lock, with_plain_serialization_refusals};
+///
+/// let lock = Lock::new()?;
+/// let (encoded, refused) = with_plain_serialization_refusals(|| postcard::to_stdvec(&lock));
+/// assert!(encoded.is_err() && refused);
+/// let (encoded, refused) = with_plain_serialization_refusals(|| postcard::to_stdvec(&5_u32));
+/// assert!(encoded.is_ok() && !refused);
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
+pub fn with_plain_serialization_refusals<R>(f: impl FnOnce() -> R) -> (R, bool) {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // An outer call sees the refusals of the inner ones too.
+            PLAIN_SERIALIZATION_REFUSALS.with(|refused| refused.set(self.0 || refused.get()));
+        }
+    }
+    let restore = Restore(PLAIN_SERIALIZATION_REFUSALS.with(|refused| refused.replace(false)));
+    let result = with_plain_serialization(f);
+    let refused = PLAIN_SERIALIZATION_REFUSALS.with(Cell::get);
+    drop(restore);
+    (result, refused)
+}
+
+/// The error a handle that needs an fd-carrying transport returns from `serialize` inside
+/// [`with_plain_serialization`]; it also records the refusal for
+/// [`with_plain_serialization_refusals`].
+///
+/// ```
+/// let error: postcard::Error = multiproc_shared::refuse_plain_serialization("no");
+/// # let _ = error;
+/// ```
+pub fn refuse_plain_serialization<E: serde::ser::Error>(message: &str) -> E {
+    PLAIN_SERIALIZATION_REFUSALS.with(|refused| refused.set(true));
+    E::custom(message)
+}
+
 /// Whether this thread is inside [`with_plain_serialization`].
 ///
 /// ```
@@ -284,7 +332,7 @@ struct WireSegment {
 impl Serialize for Segment {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if plain_serialization_active() {
-            return Err(serde::ser::Error::custom(PLAIN_SERIALIZATION_REFUSED));
+            return Err(refuse_plain_serialization(PLAIN_SERIALIZATION_REFUSED));
         }
         // Serializing an IpcSharedMemory dups the memfd into ipc-channel's thread-local
         // list of fds for the message being built.

@@ -35,11 +35,19 @@ fn bound_of(segment: &Segment) -> &AtomicU32 {
 /// use multiproc_shared::Semaphore;
 ///
 /// let slots = Semaphore::new(2)?;
-/// slots.acquire();
-/// assert!(slots.try_acquire());
-/// assert!(!slots.try_acquire());
-/// slots.release();
+/// let first = slots.acquire();
+/// let second = slots.try_acquire();
+/// assert!(second.is_some());
+/// assert!(slots.try_acquire().is_none());
+/// drop(second);
 /// assert_eq!(slots.value(), 1);
+/// drop(first);
+///
+/// // As a signal between processes: the consumer keeps the unit it takes.
+/// let items = Semaphore::new(0)?;
+/// items.release_unowned(); // producer
+/// items.acquire().forget(); // consumer
+/// assert_eq!(items.value(), 0);
 /// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.Semaphore")]
@@ -66,49 +74,74 @@ impl Semaphore {
         self.segment.placed(0)
     }
 
-    /// Takes a unit, waiting as long as it takes.
+    /// Takes a unit, waiting as long as it takes, and returns a guard that gives it back
+    /// when dropped (the same as [`guard`](Semaphore::guard)). To keep the unit (a consumer
+    /// of a signalling semaphore), call [`SemaphoreGuard::forget`].
     ///
     /// ```
     /// let s = multiproc_shared::Semaphore::new(1)?;
-    /// s.acquire();
-    /// # Ok::<(), multiproc_shared::SharedError>(())
-    /// ```
-    pub fn acquire(&self) {
-        self.word().acquire(None);
-    }
-
-    /// Takes a unit, waiting at most `timeout`; returns whether it got one.
-    ///
-    /// ```
-    /// let s = multiproc_shared::Semaphore::new(0)?;
-    /// assert!(!s.acquire_timeout(std::time::Duration::from_millis(10)));
-    /// # Ok::<(), multiproc_shared::SharedError>(())
-    /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.word().acquire(deadline_after(timeout))
-    }
-
-    /// Takes a unit if one is free.
-    ///
-    /// ```
-    /// let s = multiproc_shared::Semaphore::new(0)?;
-    /// assert!(!s.try_acquire());
-    /// # Ok::<(), multiproc_shared::SharedError>(())
-    /// ```
-    pub fn try_acquire(&self) -> bool {
-        self.word().try_acquire()
-    }
-
-    /// Gives a unit back (from any process) and wakes a waiter.
-    ///
-    /// ```
-    /// let s = multiproc_shared::Semaphore::new(0)?;
-    /// s.release();
+    /// {
+    ///     let _unit = s.acquire();
+    ///     assert_eq!(s.value(), 0);
+    /// }
     /// assert_eq!(s.value(), 1);
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) {
+    #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
+    pub fn acquire(&self) -> SemaphoreGuard<'_> {
+        self.word().acquire(None);
+        self.unit()
+    }
+
+    /// Takes a unit, waiting at most `timeout`; `None` if none came free.
+    ///
+    /// ```
+    /// let s = multiproc_shared::Semaphore::new(0)?;
+    /// assert!(s.acquire_timeout(std::time::Duration::from_millis(10)).is_none());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
+        self.word()
+            .acquire(deadline_after(timeout))
+            .then(|| self.unit())
+    }
+
+    /// Takes a unit if one is free (Python's `acquire(block=False)`).
+    ///
+    /// ```
+    /// let s = multiproc_shared::Semaphore::new(1)?;
+    /// let unit = s.try_acquire();
+    /// assert!(unit.is_some());
+    /// assert!(s.try_acquire().is_none());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
+    pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
+        self.word().try_acquire().then(|| self.unit())
+    }
+
+    /// Gives a unit that no guard holds (Python's `release()`), from any process, and
+    /// wakes a waiter: a producer signalling a consumer, or the return of a unit whose
+    /// guard was [forgotten](SemaphoreGuard::forget). Never call it for a unit a live
+    /// guard holds: the guard gives it back too when dropped.
+    ///
+    /// ```
+    /// let s = multiproc_shared::Semaphore::new(0)?;
+    /// s.release_unowned();
+    /// assert_eq!(s.value(), 1);
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    #[doc(alias = "release")]
+    pub fn release_unowned(&self) {
         self.word().release();
+    }
+
+    fn unit(&self) -> SemaphoreGuard<'_> {
+        SemaphoreGuard {
+            word: self.word(),
+            bound: 0,
+        }
     }
 
     /// The number of free units (Python's `get_value()`).
@@ -134,11 +167,7 @@ impl Semaphore {
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn guard(&self) -> SemaphoreGuard<'_> {
-        self.acquire();
-        SemaphoreGuard {
-            word: self.word(),
-            bound: 0,
-        }
+        self.acquire()
     }
 }
 
@@ -149,9 +178,9 @@ impl Semaphore {
 /// use multiproc_shared::{BoundedSemaphore, SharedError};
 ///
 /// let s = BoundedSemaphore::new(1)?;
-/// assert!(matches!(s.release(), Err(SharedError::TooManyReleases)));
-/// s.acquire();
-/// s.release()?;
+/// assert!(matches!(s.release_unowned(), Err(SharedError::TooManyReleases)));
+/// s.acquire().forget();
+/// s.release_unowned()?;
 /// # Ok::<(), multiproc_shared::SharedError>(())
 /// ```
 #[doc(alias = "multiprocessing.BoundedSemaphore")]
@@ -182,51 +211,77 @@ impl BoundedSemaphore {
         bound_of(&self.segment).load(Ordering::Relaxed)
     }
 
-    /// Takes a unit, waiting as long as it takes.
+    /// Takes a unit, waiting as long as it takes, and returns a guard that gives it back
+    /// when dropped (the same as [`guard`](BoundedSemaphore::guard)). To keep the unit (a consumer
+    /// of a signalling semaphore), call [`SemaphoreGuard::forget`].
     ///
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(1)?;
-    /// s.acquire();
+    /// {
+    ///     let _unit = s.acquire();
+    ///     assert_eq!(s.value(), 0);
+    /// }
+    /// assert_eq!(s.value(), 1);
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire(&self) {
+    #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
+    pub fn acquire(&self) -> SemaphoreGuard<'_> {
         self.word().acquire(None);
+        self.unit()
     }
 
-    /// Takes a unit, waiting at most `timeout`; returns whether it got one.
+    /// Takes a unit, waiting at most `timeout`; `None` if none came free.
     ///
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(0)?;
-    /// assert!(!s.acquire_timeout(std::time::Duration::from_millis(5)));
+    /// assert!(s.acquire_timeout(std::time::Duration::from_millis(10)).is_none());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.word().acquire(deadline_after(timeout))
+    #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
+        self.word()
+            .acquire(deadline_after(timeout))
+            .then(|| self.unit())
     }
 
-    /// Takes a unit if one is free.
+    /// Takes a unit if one is free (Python's `acquire(block=False)`).
     ///
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(1)?;
-    /// assert!(s.try_acquire());
+    /// let unit = s.try_acquire();
+    /// assert!(unit.is_some());
+    /// assert!(s.try_acquire().is_none());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn try_acquire(&self) -> bool {
-        self.word().try_acquire()
+    #[must_use = "the unit is given back when the guard is dropped; `.forget()` keeps it"]
+    pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
+        self.word().try_acquire().then(|| self.unit())
     }
 
-    /// Gives a unit back; [`SharedError::TooManyReleases`] if that would exceed the bound.
+    /// Gives a unit that no guard holds (Python's `release()`), from any process;
+    /// [`SharedError::TooManyReleases`] if that would exceed the bound. Never call it for a unit
+    /// a live guard holds: the guard gives it back too when dropped.
     ///
     /// ```
     /// let s = multiproc_shared::BoundedSemaphore::new(1)?;
-    /// assert!(s.release().is_err());
+    /// assert!(s.release_unowned().is_err());
+    /// s.acquire().forget();
+    /// s.release_unowned()?;
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
-    pub fn release(&self) -> Result<(), SharedError> {
+    #[doc(alias = "release")]
+    pub fn release_unowned(&self) -> Result<(), SharedError> {
         if self.word().release_bounded(self.bound()) {
             Ok(())
         } else {
             Err(SharedError::TooManyReleases)
+        }
+    }
+
+    fn unit(&self) -> SemaphoreGuard<'_> {
+        SemaphoreGuard {
+            word: self.word(),
+            bound: self.bound(),
         }
     }
 
@@ -250,11 +305,7 @@ impl BoundedSemaphore {
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn guard(&self) -> SemaphoreGuard<'_> {
-        self.acquire();
-        SemaphoreGuard {
-            word: self.word(),
-            bound: self.bound(),
-        }
+        self.acquire()
     }
 }
 
@@ -271,6 +322,24 @@ pub struct SemaphoreGuard<'a> {
     word: &'a SemaphoreWord,
     /// 0 for an unbounded semaphore.
     bound: u32,
+}
+
+impl SemaphoreGuard<'_> {
+    /// Gives up the guard and keeps the unit: nothing is given back on drop. Python's
+    /// `acquire()` without a matching `release()`; another process may give a unit back
+    /// later with `release_unowned`.
+    ///
+    /// ```
+    /// let s = multiproc_shared::Semaphore::new(1)?;
+    /// s.acquire().forget();
+    /// assert_eq!(s.value(), 0);
+    /// s.release_unowned();
+    /// assert_eq!(s.value(), 1);
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
 }
 
 impl Drop for SemaphoreGuard<'_> {

@@ -593,6 +593,15 @@ mod sealed {
 }
 
 /// The integer atomics of `std`, which [`Mapping::atomic`] may place anywhere aligned.
+///
+/// ```
+/// // Not nameable: it bounds `AtomicInteger::Atomic`, the std atomic behind each integer.
+/// use multiproc_shared::AtomicInteger;
+/// fn same_size<T: AtomicInteger>() -> bool {
+///     std::mem::size_of::<T>() == std::mem::size_of::<T::Atomic>()
+/// }
+/// assert!(same_size::<u64>() && same_size::<i8>());
+/// ```
 pub trait NativeAtomic: sealed::Sealed + Sync {}
 
 macro_rules! native_atomic {

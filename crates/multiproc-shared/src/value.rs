@@ -161,8 +161,9 @@ impl<T: Pod> Value<T> {
     /// ```
     /// let x = multiproc_shared::Value::new(0_i32)?;
     /// let lock = x.get_lock().clone();
-    /// lock.acquire()?;
-    /// lock.release()?;
+    /// let _held = lock.acquire()?;
+    /// x.set(x.get() + 1); // `get`/`set` take the same lock again
+    /// assert_eq!(x.get(), 1);
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn get_lock(&self) -> &RLock {
@@ -289,13 +290,30 @@ impl<T: Pod> Clone for Value<T> {
     }
 }
 
-impl<T: Pod> fmt::Debug for Value<T> {
+/// Shows the value, read under the lock if that needs no waiting; `<locked>` while
+/// another thread or process holds the lock, or this thread holds a guard of it (never a
+/// wait, never a panic).
+///
+/// ```
+/// let x = multiproc_shared::Value::new(7_u32)?;
+/// assert!(format!("{x:?}").contains("value: 7"));
+/// let guard = x.lock()?;
+/// assert!(format!("{x:?}").contains("<locked>"));
+/// drop(guard);
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
+impl<T: Pod + fmt::Debug> fmt::Debug for Value<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Reading would take the lock and could block: show the type and lock only.
-        f.debug_struct("Value")
-            .field("type", &std::any::type_name::<T>())
-            .field("lock", &self.lock)
-            .finish()
+        let lock = DataLock::of(self.segment());
+        let mut out = f.debug_struct("Value");
+        if lock.try_begin_access() {
+            let value: T = read_data(self.segment(), Self::DATA);
+            lock.end_access();
+            out.field("value", &value);
+        } else {
+            out.field("value", &format_args!("<locked>"));
+        }
+        out.field("type", &std::any::type_name::<T>()).finish()
     }
 }
 

@@ -20,8 +20,7 @@ fn ten_thousand_create_drop_cycles_leak_nothing() {
         let clones = (value.clone(), array.clone(), lock.clone());
         *value.lock().unwrap() += 1;
         array.set(3, 1).unwrap();
-        lock.acquire().unwrap();
-        lock.release().unwrap();
+        drop(lock.acquire().unwrap());
         drop(clones);
     }
     assert_eq!(fd_count(), fds, "file descriptors leaked");

@@ -14,22 +14,22 @@ fn lock_acquired_in_one_process_is_released_in_another() {
         let signal = Signal::new();
         let child_lock = lock.clone();
         let child = fork(|| {
-            child_lock.acquire().unwrap();
+            child_lock.acquire().unwrap().forget();
             signal.child_send(1);
         });
         assert_eq!(signal.parent_recv(), 1);
         assert_eq!(child.wait(), 0);
         assert!(lock.is_locked());
-        lock.release().unwrap();
+        lock.release_unowned().unwrap();
         assert!(!lock.is_locked());
 
         // And the other way round: the parent acquires, the child releases.
-        lock.acquire().unwrap();
+        lock.acquire().unwrap().forget();
         let child_lock = lock.clone();
-        let child = fork(move || child_lock.release().unwrap());
+        let child = fork(move || child_lock.release_unowned().unwrap());
         assert_eq!(child.wait(), 0);
-        assert!(lock.try_acquire().unwrap());
-        lock.release().unwrap();
+        assert!(lock.try_acquire().unwrap().is_some());
+        assert!(!lock.is_locked());
     });
 }
 
@@ -40,15 +40,19 @@ fn acquire_timeout_gives_up_while_another_process_holds_the_lock() {
         let signal = Signal::new();
         let child_lock = lock.clone();
         let child = fork(|| {
-            child_lock.acquire().unwrap();
+            let held = child_lock.acquire().unwrap();
             signal.child_send(1);
             // Hold the lock until the parent says it is done.
             signal.child_recv();
-            child_lock.release().unwrap();
+            drop(held);
         });
         assert_eq!(signal.parent_recv(), 1);
         let started = Instant::now();
-        assert!(!lock.acquire_timeout(Duration::from_millis(300)).unwrap());
+        assert!(
+            lock.acquire_timeout(Duration::from_millis(300))
+                .unwrap()
+                .is_none()
+        );
         let waited = started.elapsed();
         assert!(
             waited >= Duration::from_millis(300),
@@ -62,8 +66,12 @@ fn acquire_timeout_gives_up_while_another_process_holds_the_lock() {
         );
         signal.parent_send(2);
         assert_eq!(child.wait(), 0);
-        assert!(lock.acquire_timeout(Duration::from_secs(10)).unwrap());
-        lock.release().unwrap();
+        assert!(
+            lock.acquire_timeout(Duration::from_secs(10))
+                .unwrap()
+                .is_some()
+        );
+        assert!(!lock.is_locked());
     });
 }
 
@@ -92,15 +100,18 @@ fn lock_owner_death_is_reported() {
         let lock = Lock::new().unwrap();
         let held = lock.clone();
         let took = kill_holder(
-            || held.acquire().unwrap(),
-            || assert!(matches!(lock.acquire(), Err(SharedError::OwnerDied))),
+            || held.acquire().unwrap().forget(),
+            || {
+                let died = lock.acquire().unwrap_err();
+                // The caller holds the lock now, through the guard the error carries.
+                assert!(lock.is_locked());
+                drop(died);
+                assert!(!lock.is_locked());
+            },
         );
         assert!(took < Duration::from_secs(5), "took {took:?}");
-        // The caller holds the lock now.
-        assert!(lock.is_locked());
-        lock.release().unwrap();
-        assert!(lock.try_acquire().unwrap());
-        lock.release().unwrap();
+        assert!(lock.try_acquire().unwrap().is_some());
+        assert!(!lock.is_locked());
     });
 }
 
@@ -111,7 +122,7 @@ fn lock_owner_death_is_reported_to_a_waiter_already_sleeping() {
         let signal = Signal::new();
         let held = lock.clone();
         let holder = fork(|| {
-            held.acquire().unwrap();
+            held.acquire().unwrap().forget();
             signal.child_send(1);
             loop {
                 std::thread::park();
@@ -144,18 +155,18 @@ fn rlock_owner_death_is_reported() {
         let held = lock.clone();
         let took = kill_holder(
             || {
-                held.acquire().unwrap();
-                held.acquire().unwrap();
+                held.acquire().unwrap().forget();
+                held.acquire().unwrap().forget();
             },
-            || assert!(matches!(lock.acquire(), Err(SharedError::OwnerDied))),
+            || lock.acquire().unwrap_err().into_inner().forget(),
         );
         assert!(took < Duration::from_secs(5), "took {took:?}");
         assert!(lock.is_owned());
         // Taken over once: one release frees it.
-        lock.release().unwrap();
+        lock.release_unowned().unwrap();
         assert!(!lock.is_owned());
-        assert!(lock.try_acquire().unwrap());
-        lock.release().unwrap();
+        assert!(lock.try_acquire().unwrap().is_some());
+        assert!(!lock.is_owned());
     });
 }
 
@@ -163,14 +174,18 @@ fn rlock_owner_death_is_reported() {
 fn rlock_cannot_be_released_by_another_process() {
     watchdog(LIMIT, "rlock release by another process", || {
         let lock = RLock::new().unwrap();
-        lock.acquire().unwrap();
+        let held = lock.acquire().unwrap();
         let child_lock = lock.clone();
         let child = fork(move || {
-            assert!(matches!(child_lock.release(), Err(SharedError::NotOwner)));
-            assert!(!child_lock.try_acquire().unwrap());
+            assert!(matches!(
+                child_lock.release_unowned(),
+                Err(SharedError::NotOwner)
+            ));
+            assert!(child_lock.try_acquire().unwrap().is_none());
         });
         assert_eq!(child.wait(), 0);
-        lock.release().unwrap();
+        drop(held);
+        assert!(!lock.is_owned());
     });
 }
 
@@ -193,5 +208,39 @@ fn lock_excludes_across_processes() {
             .collect();
         wait_all_ok(children);
         assert_eq!(counter.get(), 200_000);
+    });
+}
+
+/// The Python-shaped line `let _g = lock.acquire()?;` releases where `_g` goes out of
+/// scope: ten children take the lock in turn, and none finds it held by a dead process.
+#[test]
+fn a_guard_from_acquire_releases_at_scope_end() {
+    fn take_in_turn(
+        lock: &Lock,
+        counter: &multiproc_shared::RawValue<u32>,
+    ) -> Result<(), SharedError> {
+        let _g = lock.acquire()?;
+        counter.set(counter.get() + 1);
+        Ok(())
+    }
+    watchdog(LIMIT, "acquire guards across processes", || {
+        let lock = Lock::new().unwrap();
+        let counter = multiproc_shared::RawValue::new(0_u32).unwrap();
+        for _ in 0..10 {
+            let (child_lock, child_counter) = (lock.clone(), counter.clone());
+            // One child at a time: each must find the lock free, released by the guard of
+            // the child before it (exit code 3 would mean it saw OwnerDied).
+            let child = fork(move || match take_in_turn(&child_lock, &child_counter) {
+                Ok(()) => {}
+                Err(SharedError::OwnerDied) => std::process::exit(3),
+                Err(other) => panic!("{other}"),
+            });
+            assert_eq!(child.wait(), 0, "a child saw OwnerDied or failed");
+            assert!(
+                !lock.is_locked(),
+                "a child's guard did not release the lock"
+            );
+        }
+        assert_eq!(counter.get(), 10);
     });
 }

@@ -19,14 +19,14 @@ fn event_wakes_waiters_in_other_processes() {
             .map(|_| {
                 let (event, arrived) = (event.clone(), arrived.clone());
                 fork(move || {
-                    arrived.release();
+                    arrived.release_unowned();
                     event.wait();
                     assert!(event.is_set());
                 })
             })
             .collect();
         for _ in 0..3 {
-            arrived.acquire();
+            arrived.acquire().forget();
         }
         event.set();
         wait_all_ok(children);
@@ -131,14 +131,15 @@ fn condition_producer_consumer_across_processes() {
 fn condition_with_a_plain_lock_times_out() {
     let cond = Condition::with_lock(Lock::new().unwrap()).unwrap();
     assert!(matches!(cond.wait(), Err(SharedError::NotLocked)));
-    cond.acquire().unwrap();
+    let held = cond.acquire().unwrap();
     assert!(!cond.wait_timeout(Duration::from_millis(20)).unwrap());
     assert!(
         !cond
             .wait_for_timeout(|| false, Duration::from_millis(20))
             .unwrap()
     );
-    cond.release().unwrap();
+    drop(held);
+    assert!(matches!(cond.wait(), Err(SharedError::NotLocked)));
 }
 
 #[test]
@@ -170,22 +171,23 @@ fn semaphore_limits_concurrency_across_processes() {
 fn semaphore_acquire_timeout_and_bounded_release() {
     watchdog(LIMIT, "semaphore timeouts", || {
         let sem = Semaphore::new(0).unwrap();
-        assert!(!sem.acquire_timeout(Duration::from_millis(50)));
+        assert!(sem.acquire_timeout(Duration::from_millis(50)).is_none());
         let child_sem = sem.clone();
-        let child = fork(move || child_sem.release());
+        let child = fork(move || child_sem.release_unowned());
         assert_eq!(child.wait(), 0);
-        assert!(sem.acquire_timeout(Duration::from_secs(10)));
+        assert!(sem.acquire_timeout(Duration::from_secs(10)).is_some());
+        assert_eq!(sem.value(), 1, "the guard gave its unit back");
 
         let bounded = BoundedSemaphore::new(1).unwrap();
         assert!(matches!(
-            bounded.release(),
+            bounded.release_unowned(),
             Err(SharedError::TooManyReleases)
         ));
-        bounded.acquire();
+        bounded.acquire().forget();
         let child_bounded = bounded.clone();
         let child = fork(move || {
-            child_bounded.release().unwrap();
-            assert!(child_bounded.release().is_err());
+            child_bounded.release_unowned().unwrap();
+            assert!(child_bounded.release_unowned().is_err());
         });
         assert_eq!(child.wait(), 0);
         assert_eq!(bounded.value(), 1);
@@ -200,12 +202,12 @@ fn semaphore_waiter_death_does_not_wedge_others() {
         let child_sem = sem.clone();
         let doomed = fork(|| {
             signal.child_send(1);
-            child_sem.acquire();
+            child_sem.acquire().forget();
         });
         assert_eq!(signal.parent_recv(), 1);
         doomed.kill();
         doomed.wait();
-        sem.release();
-        assert!(sem.acquire_timeout(Duration::from_secs(10)));
+        sem.release_unowned();
+        assert!(sem.acquire_timeout(Duration::from_secs(10)).is_some());
     });
 }

@@ -205,7 +205,7 @@ fn values_travel_through_an_ipc_channel() {
     );
     value2.set(7);
     array2.set(2, 30).unwrap();
-    lock2.acquire().unwrap();
+    lock2.acquire().unwrap().forget();
     assert_eq!(value.get(), 7);
     assert_eq!(array.to_vec(), [1, 2, 30]);
     assert!(lock.is_locked());
@@ -230,7 +230,7 @@ fn a_guard_keeps_its_level_of_the_lock() {
     // Releasing the guard's level through the RLock would let another thread in while
     // the guard's `&mut` lives.
     assert!(matches!(
-        value.get_lock().release(),
+        value.get_lock().release_unowned(),
         Err(SharedError::GuardOut)
     ));
     let condition = Condition::with_rlock(value.get_lock().clone()).unwrap();
@@ -249,8 +249,9 @@ fn a_guard_keeps_its_level_of_the_lock() {
     });
     *guard += 1;
     // A level taken on top of the guard's may be given back.
-    value.get_lock().acquire().unwrap();
-    value.get_lock().release().unwrap();
+    value.get_lock().acquire().unwrap().forget();
+    value.get_lock().release_unowned().unwrap();
+    drop(value.get_lock().acquire().unwrap());
     drop(guard);
     assert_eq!(value.fetch_add(1), 2);
     assert_eq!(value.get(), 3);
@@ -261,10 +262,57 @@ fn array_guard_keeps_its_level_of_the_lock() {
     let array = Array::<u16>::zeroed(3).unwrap();
     let mut guard = array.lock().unwrap();
     assert!(matches!(
-        array.get_lock().release(),
+        array.get_lock().release_unowned(),
         Err(SharedError::GuardOut)
     ));
     guard[1] = 5;
     drop(guard);
     assert_eq!(array.to_vec(), [0, 5, 0]);
+}
+
+#[test]
+fn debug_shows_the_value_and_never_waits_for_the_lock() {
+    watchdog(Duration::from_secs(60), "Debug of Value and Array", || {
+        let value = Value::new(42_u32).unwrap();
+        assert_eq!(format!("{value:?}"), "Value { value: 42, type: \"u32\" }");
+        let array = Array::from_slice(&(0..20_u8).collect::<Vec<_>>()).unwrap();
+        let shown = format!("{array:?}");
+        assert!(
+            shown.contains(
+                "len: 20, head: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] (and 4 more)"
+            ),
+            "{shown}"
+        );
+        let short = Array::from_slice(&[7_i16, -1]).unwrap();
+        assert!(format!("{short:?}").contains("len: 2, head: [7, -1]"));
+
+        // The same thread holds a guard: no hang, no panic, and the guard still works.
+        let mut guard = value.lock().unwrap();
+        assert!(format!("{value:?}").contains("<locked>"));
+        *guard += 1;
+        drop(guard);
+        let guard = array.lock().unwrap();
+        assert!(format!("{array:?}").contains("<locked>"));
+        drop(guard);
+
+        // The lock held through `get_lock` on this thread (no guard): read recursively.
+        let held = value.get_lock().acquire().unwrap();
+        assert!(format!("{value:?}").contains("value: 43"));
+        drop(held);
+        assert!(!value.get_lock().is_owned());
+
+        // Another process holds the lock: `<locked>` at once, and the lock is untouched.
+        let signal = Signal::new();
+        let child_value = value.clone();
+        let holder = fork(|| {
+            let _guard = child_value.lock().unwrap();
+            signal.child_send(1);
+            signal.child_recv();
+        });
+        assert_eq!(signal.parent_recv(), 1);
+        assert!(format!("{value:?}").contains("<locked>"));
+        signal.parent_send(2);
+        assert_eq!(holder.wait(), 0);
+        assert_eq!(value.get(), 43);
+    });
 }

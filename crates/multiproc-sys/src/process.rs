@@ -1,4 +1,13 @@
 //! Process identity, liveness and the workspace's one `/proc/<pid>/stat` reader.
+//!
+//! ```
+//! use multiproc_sys::process;
+//! assert_eq!(process::pid(), std::process::id());
+//! assert!(process::is_alive(process::parent_pid()));
+//! assert!(process::thread_count()? >= 1);
+//! assert!(process::online_cpus().is_some_and(|n| n >= 1));
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
@@ -85,6 +94,14 @@ pub fn parent_pid() -> u32 {
 }
 
 /// What the kernel says about a process in `/proc/<pid>/stat` (proc(5)).
+///
+/// ```
+/// let me = multiproc_sys::process::stat(multiproc_sys::process::pid())?;
+/// assert_eq!(me.parent, multiproc_sys::process::parent_pid());
+/// assert!(!me.has_exited());
+/// assert_eq!(me.exit_status, None);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProcStat {
     /// Field 3, the state letter: `R`, `S`, `D`, `T`, `Z` (zombie), `X` (dead), ...
@@ -101,6 +118,21 @@ pub struct ProcStat {
 
 impl ProcStat {
     /// Whether the process has ended (a zombie, dead not yet reaped, counts as ended).
+    ///
+    /// ```
+    /// use std::process::Command;
+    /// let mut child = Command::new("true").spawn()?;
+    /// let pid = child.id();
+    /// // Wait until it is a zombie (ended, not yet reaped), without reaping it.
+    /// let mut stat = multiproc_sys::process::stat(pid)?;
+    /// while !stat.has_exited() {
+    ///     std::thread::yield_now();
+    ///     stat = multiproc_sys::process::stat(pid)?;
+    /// }
+    /// assert_eq!(stat.exit_status, Some(0));
+    /// child.wait()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn has_exited(&self) -> bool {
         matches!(self.state, b'Z' | b'X' | b'x')
     }

@@ -4,6 +4,17 @@
 //!
 //! A receiver uses these to check the header of a record before a library that trusts it
 //! reads it (the channel crate bounds ipc-channel's message sizes this way).
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! use std::os::unix::net::UnixDatagram;
+//! let (a, b) = UnixDatagram::pair()?;
+//! a.send(b"unwanted")?;
+//! assert!(multiproc_sys::seqpacket::discard(b.as_fd())?); // dropped unread
+//! let mut head = [0u8; 1];
+//! assert_eq!(multiproc_sys::seqpacket::peek(b.as_fd(), &mut head)?, multiproc_sys::seqpacket::Peeked::Empty);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -16,6 +27,18 @@ use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
 const MAX_FDS: usize = 253;
 
 /// What [`peek`] found at the head of the socket.
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixDatagram;
+/// use multiproc_sys::seqpacket::{Peeked, peek};
+/// let (a, b) = UnixDatagram::pair()?;
+/// let mut head = [0u8; 4];
+/// assert_eq!(peek(b.as_fd(), &mut head)?, Peeked::Empty);
+/// a.send(b"hi")?;
+/// assert_eq!(peek(b.as_fd(), &mut head)?, Peeked::Record { len: 2 });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Peeked {
     /// A record of `len` bytes; its first `min(len, head.len())` bytes are in `head`.

@@ -1,5 +1,15 @@
 //! Child subreapers: a process that adopts its orphaned descendants, so that it can end them
 //! (`PR_SET_CHILD_SUBREAPER`, prctl(2), Linux 3.4).
+//!
+//! ```
+//! multiproc_sys::subreaper::set(true)?;
+//! // The shell double-forks: its `sleep` is orphaned and adopted by us, not by init.
+//! std::process::Command::new("sh").args(["-c", "sleep 30 &"]).status()?;
+//! assert!(!multiproc_sys::subreaper::children().is_empty());
+//! assert!(multiproc_sys::subreaper::end_children() >= 1);
+//! multiproc_sys::subreaper::set(false)?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 

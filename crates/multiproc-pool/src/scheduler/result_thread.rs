@@ -26,6 +26,9 @@ pub(super) struct ResultThread {
     /// Workers started so far, for their names.
     pub(super) started: usize,
     pub(super) last_check: Instant,
+    /// Workers buried and not yet replaced, oldest first: pid and why it ended, for the
+    /// `worker replaced` debug record.
+    pub(super) buried: std::collections::VecDeque<(u32, String)>,
 }
 
 /// Makes the result thread panic at its next turn (one test of a broken pool uses it).
@@ -48,6 +51,7 @@ impl ResultThread {
             wake_id,
             started,
             last_check: Instant::now(),
+            buried: std::collections::VecDeque::new(),
         };
         std::thread::Builder::new()
             .name("multiproc-pool-results".into())

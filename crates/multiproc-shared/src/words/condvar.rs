@@ -132,14 +132,14 @@ mod tests {
         let other = shared.clone();
         let waiter = std::thread::spawn(move || {
             let (lock, cond, ready) = &*other;
-            lock.acquire(None);
+            assert!(lock.acquire(None).is_held());
             while ready.load(Ordering::Relaxed) == 0 {
-                cond.wait(lock, None);
+                assert!(cond.wait(lock, None).is_held());
             }
             lock.release().unwrap();
         });
         let (lock, cond, ready) = &*shared;
-        lock.acquire(None);
+        assert!(lock.acquire(None).is_held());
         ready.store(1, Ordering::Relaxed);
         cond.notify_all();
         lock.release().unwrap();

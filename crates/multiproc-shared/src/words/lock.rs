@@ -324,7 +324,7 @@ mod tests {
                 let (lock, counter) = (lock.clone(), counter.clone());
                 std::thread::spawn(move || {
                     for _ in 0..10_000 {
-                        lock.acquire(None);
+                        assert!(lock.acquire(None).is_held());
                         // Deliberately non-atomic read-modify-write under the lock.
                         let v = counter.load(Ordering::Relaxed);
                         counter.store(v + 1, Ordering::Relaxed);
@@ -353,7 +353,7 @@ mod tests {
     #[test]
     fn records_and_clears_the_owner_start() {
         let lock = LockWord::new();
-        lock.acquire(None);
+        assert!(lock.acquire(None).is_held());
         assert_ne!(lock.start.load(Ordering::Relaxed), 0);
         assert_eq!(lock.start.load(Ordering::Relaxed), shim::current_start());
         lock.release().unwrap();

@@ -1,0 +1,136 @@
+//! `MpiIMap`: the lazy results of `imap` and `imap_unordered`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use multiproc_pool::PoolError;
+use multiproc_process::{FunctionRef, Portable};
+
+use crate::job::Job;
+use crate::pool::MpiPool;
+use crate::result::{abandoned, typed};
+
+/// The results of [`MpiPool::imap`] or [`MpiPool::imap_unordered`], as they come back.
+///
+/// It takes items from the input only as results are taken, keeping at most the pool's
+/// window of chunks out per rank: memory stays constant whatever the input's length.
+///
+/// ```no_run
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = multiproc_mpi::MpiPool::new()?;
+/// for result in pool.imap(square, 0..) .take(5) {
+///     println!("{}", result?);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct MpiIMap<'p, A, I, R> {
+    pool: &'p MpiPool,
+    function: FunctionRef,
+    input: I,
+    exhausted: bool,
+    ordered: bool,
+    job: Arc<Job>,
+    chunksize: usize,
+    submitted: usize,
+    yielded: usize,
+    _types: PhantomData<fn(A) -> R>,
+}
+
+impl<A, I, R> fmt::Debug for MpiIMap<'_, A, I, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MpiIMap")
+            .field("ordered", &self.ordered)
+            .field("submitted", &self.submitted)
+            .field("yielded", &self.yielded)
+            .finish()
+    }
+}
+
+impl<'p, A, I, R> MpiIMap<'p, A, I, R>
+where
+    A: Portable,
+    I: Iterator<Item = A>,
+    R: Portable,
+{
+    pub(crate) fn new(pool: &'p MpiPool, function: FunctionRef, input: I, ordered: bool) -> Self {
+        let (low, high) = input.size_hint();
+        let known = (Some(low) == high).then_some(low);
+        MpiIMap {
+            pool,
+            function,
+            input,
+            exhausted: false,
+            ordered,
+            job: Arc::new(Job::default()),
+            chunksize: pool.chunk_for(known),
+            submitted: 0,
+            yielded: 0,
+            _types: PhantomData,
+        }
+    }
+
+    /// Sends chunks until the window is full or the input ends.
+    fn refill(&mut self) -> Result<(), PoolError> {
+        let bound = self.pool.in_flight_bound().saturating_mul(self.chunksize);
+        while !self.exhausted && self.submitted - self.yielded < bound {
+            let chunk: Vec<(A,)> = self
+                .input
+                .by_ref()
+                .take(self.chunksize)
+                .map(|a| (a,))
+                .collect();
+            if chunk.is_empty() {
+                self.exhausted = true;
+                break;
+            }
+            let count = chunk.len();
+            self.pool.send_chunk(self.function, chunk, &self.job)?;
+            self.submitted += count;
+        }
+        Ok(())
+    }
+}
+
+impl<A, I, R> Iterator for MpiIMap<'_, A, I, R>
+where
+    A: Portable,
+    I: Iterator<Item = A>,
+    R: Portable,
+{
+    type Item = Result<R, PoolError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Err(e) = self.refill() {
+            self.exhausted = true;
+            return Some(Err(e));
+        }
+        if self.yielded == self.submitted {
+            return None;
+        }
+        let next = self.yielded;
+        let ordered = self.ordered;
+        let outcome = {
+            let mut state = self.job.wait_until(None, |state| {
+                state.abandoned
+                    || if ordered {
+                        state.outcomes.contains_key(&next)
+                    } else {
+                        !state.arrived.is_empty()
+                    }
+            })?;
+            let index = if ordered {
+                state.arrived.retain(|&i| i != next);
+                Some(next)
+            } else {
+                state.arrived.pop_front()
+            };
+            index.and_then(|index| state.outcomes.remove(&index))
+        };
+        self.yielded += 1;
+        Some(match outcome {
+            Some(outcome) => typed(outcome),
+            None => Err(abandoned()),
+        })
+    }
+}

@@ -1,0 +1,419 @@
+//! `MpiPool`: the Pool family with rank 0 scheduling and the other ranks serving.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use multiproc_pool::PoolError;
+use multiproc_process::{FunctionRef, Portable, Target};
+
+use crate::dispatcher::{self, Command};
+use crate::error::MpiError;
+use crate::handle::MpiResult;
+use crate::imap::MpiIMap;
+use crate::job::Job;
+use crate::launch;
+use crate::result::{abandoned, typed};
+
+/// A process pool whose workers are the other ranks of an MPI job, like mpi4py's
+/// `MPIPoolExecutor` with the names of Python's `multiprocessing.Pool`.
+///
+/// Start the program with `mpirun -n N`. On rank 0, [`MpiPool::new`] returns the pool; on
+/// every other rank it never returns: that rank serves tasks, pool after pool, until rank 0's
+/// program ends, and then exits with status 0. On each serving rank, tasks run in a local
+/// multiproc [`Pool`](multiproc_pool::Pool) (one worker per core by default), so a task that
+/// crashes fails alone with its signal, and the rank and the job go on.
+///
+/// ```no_run
+/// use multiproc_mpi::MpiPool;
+/// fn square(x: u64) -> u64 { x * x }
+///
+/// let pool = MpiPool::new()?;
+/// assert_eq!(pool.map(square, 0..10)?, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[doc(alias = "mpi4py.futures.MPIPoolExecutor")]
+pub struct MpiPool {
+    id: u64,
+    servers: usize,
+    chunksize: Option<usize>,
+    window: usize,
+}
+
+impl fmt::Debug for MpiPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MpiPool")
+            .field("id", &self.id)
+            .field("servers", &self.servers)
+            .field("chunksize", &self.chunksize)
+            .finish()
+    }
+}
+
+/// How to make an [`MpiPool`].
+///
+/// ```no_run
+/// let pool = multiproc_mpi::MpiPool::builder()
+///     .processes_per_rank(2)
+///     .chunksize(16)
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MpiPoolBuilder {
+    processes: Option<usize>,
+    isolated: bool,
+    chunksize: Option<usize>,
+    window: usize,
+}
+
+static NEXT_POOL: AtomicU64 = AtomicU64::new(0);
+
+impl MpiPoolBuilder {
+    /// Local worker processes on each serving rank (default: that node's usable cores).
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::builder().processes_per_rank(4).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn processes_per_rank(mut self, processes: usize) -> Self {
+        self.processes = Some(processes.max(1));
+        self
+    }
+
+    /// Run tasks in the serving ranks' own threads instead of local worker processes: no
+    /// extra hop, but a task that crashes ends the MPI job (OpenMPI 4 has no fault
+    /// tolerance).
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::builder().in_rank().build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn in_rank(mut self) -> Self {
+        self.isolated = false;
+        self
+    }
+
+    /// Items per chunk sent to a rank (default: automatic, from the input's length).
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::builder().chunksize(64).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn chunksize(mut self, chunksize: usize) -> Self {
+        self.chunksize = Some(chunksize.max(1));
+        self
+    }
+
+    /// Chunks in flight on each rank at once (default 2): the bound on rank 0's outstanding
+    /// work per rank.
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::builder().window(4).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn window(mut self, window: usize) -> Self {
+        self.window = window.max(1);
+        self
+    }
+
+    /// Starts MPI if needed and returns the pool on rank 0. On every other rank this call
+    /// never returns: see [`MpiPool`].
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::builder().build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(self) -> Result<MpiPool, MpiError> {
+        let servers = launch::rank_zero_or_serve()?;
+        if servers == 0 {
+            return Err(MpiError::NoServers);
+        }
+        let id = NEXT_POOL.fetch_add(1, Ordering::Relaxed);
+        dispatcher::send(
+            Command::Open {
+                pool: id,
+                processes: self.processes,
+                isolated: self.isolated,
+            },
+            self.window,
+        )?;
+        Ok(MpiPool {
+            id,
+            servers,
+            chunksize: self.chunksize,
+            window: self.window,
+        })
+    }
+}
+
+impl MpiPool {
+    /// The pool with default settings; see [`MpiPool`].
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new() -> Result<MpiPool, MpiError> {
+        MpiPool::builder().build()
+    }
+
+    /// A builder for a pool with other settings.
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::builder().in_rank().build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder() -> MpiPoolBuilder {
+        MpiPoolBuilder {
+            processes: None,
+            isolated: true,
+            chunksize: None,
+            window: 2,
+        }
+    }
+
+    /// The serving ranks (the job's size minus rank 0).
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// assert!(pool.servers() >= 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn servers(&self) -> usize {
+        self.servers
+    }
+
+    pub(crate) fn chunk_for(&self, len: Option<usize>) -> usize {
+        if let Some(chunksize) = self.chunksize {
+            return chunksize;
+        }
+        // CPython's rule: about four chunks per worker, here per serving rank's window.
+        match len {
+            Some(len) => len.div_ceil(4 * self.servers * self.window).max(1),
+            None => 1,
+        }
+    }
+
+    /// Encodes `items` as tasks of `function` and sends them as one chunk of `job`.
+    pub(crate) fn send_chunk<Args: Portable>(
+        &self,
+        function: FunctionRef,
+        items: Vec<Args>,
+        job: &Arc<Job>,
+    ) -> Result<(), PoolError> {
+        let mut encoded = Vec::with_capacity(items.len());
+        for args in items {
+            // A one-element Vec: its length, then the tuple.
+            let bytes = postcard::to_extend(&args, vec![1u8]).map_err(|e| PoolError::Transfer {
+                detail: format!("cannot encode the task's arguments: {e}"),
+            })?;
+            encoded.push(bytes);
+        }
+        let first = job.reserve(encoded.len());
+        dispatcher::send(
+            Command::Chunk {
+                pool: self.id,
+                function,
+                items: encoded,
+                job: Arc::clone(job),
+                first,
+            },
+            self.window,
+        )
+        .map_err(|_| abandoned())
+    }
+
+    /// Runs `f` once with `args` on a serving rank and waits for its result, like
+    /// `Pool.apply`.
+    ///
+    /// ```no_run
+    /// fn add(a: i32, b: i32) -> i32 { a + b }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// assert_eq!(pool.apply(add, (2, 3))?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.apply")]
+    pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, PoolError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        self.apply_async(f, args)?.get()
+    }
+
+    /// Sends `f(args)` to a serving rank and returns at once with a handle on its result,
+    /// like `Pool.apply_async`.
+    ///
+    /// ```no_run
+    /// fn add(a: i32, b: i32) -> i32 { a + b }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// let pending = pool.apply_async(add, (2, 3))?;
+    /// assert_eq!(pending.get()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.apply_async")]
+    #[doc(alias = "submit")]
+    pub fn apply_async<F, Args>(&self, f: F, args: Args) -> Result<MpiResult<F::Output>, PoolError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        let job = Arc::new(Job::default());
+        self.send_chunk(FunctionRef::new::<F, Args>(f), vec![args], &job)?;
+        Ok(MpiResult::new(job))
+    }
+
+    /// `concurrent.futures`' name for [`apply_async`](Self::apply_async).
+    ///
+    /// ```no_run
+    /// fn add(a: i32, b: i32) -> i32 { a + b }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// assert_eq!(pool.submit(add, (2, 3))?.get()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "concurrent.futures.Executor.submit")]
+    pub fn submit<F, Args>(&self, f: F, args: Args) -> Result<MpiResult<F::Output>, PoolError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+    {
+        self.apply_async(f, args)
+    }
+
+    /// Applies `f` to every item, spread over the serving ranks, and returns the results in
+    /// order, like `Pool.map`. The first failed item's error is returned.
+    ///
+    /// ```no_run
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// assert_eq!(pool.map(square, 0..4)?, [0, 1, 4, 9]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.map")]
+    pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, PoolError>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        self.starmap(f, iterable.into_iter().map(|a| (a,)))
+    }
+
+    /// Like [`map`](Self::map) for a function of several arguments: each item is a tuple,
+    /// like `Pool.starmap`.
+    ///
+    /// ```no_run
+    /// fn add(a: i32, b: i32) -> i32 { a + b }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// assert_eq!(pool.starmap(add, [(1, 2), (3, 4)])?, [3, 7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.starmap")]
+    pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, PoolError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = Args>,
+    {
+        let items: Vec<Args> = iterable.into_iter().collect();
+        let function = FunctionRef::new::<F, Args>(f);
+        let chunksize = self.chunk_for(Some(items.len()));
+        let job = Arc::new(Job::default());
+        let total = items.len();
+        let mut items = items.into_iter();
+        loop {
+            let chunk: Vec<Args> = items.by_ref().take(chunksize).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            self.send_chunk(function, chunk, &job)?;
+        }
+        let mut state = job
+            .wait_until(None, |state| {
+                state.abandoned || state.outcomes.len() == total
+            })
+            .ok_or_else(abandoned)?;
+        let mut results = Vec::with_capacity(total);
+        for index in 0..total {
+            match state.outcomes.remove(&index) {
+                Some(outcome) => results.push(typed(outcome)?),
+                None => return Err(abandoned()),
+            }
+        }
+        Ok(results)
+    }
+
+    /// A lazy, ordered `map`: results as an iterator, with at most a window of chunks out
+    /// per rank, so a long (or endless) input keeps rank 0's memory constant. Like
+    /// `Pool.imap`.
+    ///
+    /// ```no_run
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// let total: u64 = pool.imap(square, 0..1000).map(Result::unwrap).sum();
+    /// assert_eq!(total, (0..1000u64).map(|x| x * x).sum());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.imap")]
+    pub fn imap<F, A, I>(&self, f: F, iterable: I) -> MpiIMap<'_, A, I::IntoIter, F::Output>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        MpiIMap::new(
+            self,
+            FunctionRef::new::<F, (A,)>(f),
+            iterable.into_iter(),
+            true,
+        )
+    }
+
+    /// Like [`imap`](Self::imap), with results in the order they finish, like
+    /// `Pool.imap_unordered`.
+    ///
+    /// ```no_run
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// let mut all: Vec<u64> = pool.imap_unordered(square, 0..10).map(Result::unwrap).collect();
+    /// all.sort();
+    /// assert_eq!(all, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.imap_unordered")]
+    pub fn imap_unordered<F, A, I>(
+        &self,
+        f: F,
+        iterable: I,
+    ) -> MpiIMap<'_, A, I::IntoIter, F::Output>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        MpiIMap::new(
+            self,
+            FunctionRef::new::<F, (A,)>(f),
+            iterable.into_iter(),
+            false,
+        )
+    }
+
+    pub(crate) fn in_flight_bound(&self) -> usize {
+        self.servers * self.window
+    }
+}
+
+impl Drop for MpiPool {
+    fn drop(&mut self) {
+        let _ = dispatcher::send(Command::Close { pool: self.id }, self.window);
+    }
+}
