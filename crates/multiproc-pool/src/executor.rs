@@ -114,6 +114,15 @@ impl Pool {
 
 impl Tasks<'_> {
     /// [`Pool::submit`] with these options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// let sum = pool.timeout(Duration::from_secs(30)).submit(add, (2, 3));
+    /// assert_eq!(sum.get()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn submit<F, Args>(&self, f: F, args: Args) -> AsyncResult<F::Output>
     where
         F: Target<Args>,
@@ -124,6 +133,15 @@ impl Tasks<'_> {
     }
 
     /// [`Pool::map_timeout`] with these options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let squares = pool.chunksize(2).map_timeout(square, 0..5, Duration::from_secs(60))?;
+    /// assert_eq!(squares, [0, 1, 4, 9, 16]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map_timeout<F, A, I>(
         &self,
         f: F,
