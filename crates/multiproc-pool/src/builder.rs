@@ -34,6 +34,7 @@ pub struct PoolBuilder {
     initializer: Option<MakeWorker>,
     max_tasks: Option<u64>,
     method: Option<StartMethod>,
+    max_result_size: Option<usize>,
 }
 
 impl fmt::Debug for PoolBuilder {
@@ -43,6 +44,7 @@ impl fmt::Debug for PoolBuilder {
             .field("initializer", &self.initializer.is_some())
             .field("maxtasksperchild", &self.max_tasks)
             .field("start_method", &self.method)
+            .field("max_result_size", &self.max_result_size)
             .finish()
     }
 }
@@ -156,6 +158,29 @@ impl PoolBuilder {
         self
     }
 
+    /// The largest message a worker may send back on its result channel, in bytes
+    /// ([`DEFAULT_MAX_RESULT_SIZE`](crate::DEFAULT_MAX_RESULT_SIZE), 1 GiB, unless set). A
+    /// chunk's results travel as one message. A larger one, or a forged header that claims
+    /// more (say 2^62 bytes), is dropped unread: never an allocation of the claimed size.
+    /// The worker that sent it is no longer trusted: it is killed and replaced, and its tasks
+    /// in flight fail with [`PoolError::CorruptResults`](crate::PoolError::CorruptResults)
+    /// naming the sizes.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError};
+    /// fn big(n: usize) -> Vec<u8> { vec![1; n] }
+    /// let pool = Pool::builder().processes(1).max_result_size(1 << 20).build()?;
+    /// assert_eq!(pool.apply(big, (1000,))?.len(), 1000);
+    /// let refused = pool.apply(big, (4 << 20,)).unwrap_err();
+    /// assert!(matches!(refused, PoolError::CorruptResults { .. }), "{refused}");
+    /// assert!(refused.to_string().contains("larger than the maximum"), "{refused}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_result_size(mut self, bytes: usize) -> Self {
+        self.max_result_size = Some(bytes);
+        self
+    }
+
     /// Python's `context=`: the start method of `context`.
     ///
     /// ```
@@ -197,6 +222,9 @@ impl PoolBuilder {
                 max_tasks: self.max_tasks,
             },
             make: self.initializer,
+            max_result_size: self
+                .max_result_size
+                .unwrap_or(crate::DEFAULT_MAX_RESULT_SIZE),
         };
         Pool::launch(spec, processes, self.max_tasks)
     }

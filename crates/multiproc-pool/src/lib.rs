@@ -38,6 +38,13 @@
 //!   not decode fails alone. No length or count that a worker writes is used unchecked, and
 //!   if the pool's result thread ever stopped, every pending and later task would fail with
 //!   [`PoolError::PoolBroken`] rather than wait forever.
+//! * **No escaped descendants**: each worker is a child subreaper, so a process that a task
+//!   started and that left its parent and its session (double `fork`, `setsid`) stays in the
+//!   worker's tree. A worker that leaves (after `close`, or `maxtasksperchild`) kills and
+//!   reaps its remaining children; before the pool terminates or kills a worker it kills the
+//!   worker's descendants. Only a worker that dies on its own (a crash in a task) leaves
+//!   them to init (or to the fork server, which ends them at exit). An escaped descendant
+//!   that ends while its worker lives stays a zombie of that worker until the worker leaves.
 //! * **Per-task timeouts** ([`Options::timeout`]): a task that runs too long has its worker
 //!   killed and replaced, and reports [`PoolError::Timeout`].
 //! * **Bounded laziness**: [`Pool::imap`] and [`Pool::imap_unordered`] read their input only
@@ -184,6 +191,7 @@ pub use self::imap::IMap;
 pub use self::imap::IMapStream;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
+pub use self::scheduler::DEFAULT_MAX_RESULT_SIZE;
 #[doc(no_inline)]
 pub use multiproc_process::{Fallible, fallible};
 

@@ -108,13 +108,13 @@ impl FunctionRef {
     /// here, against a small table of verified pairs, before the call).
     ///
     /// ```
-    /// use multiproc_process::{FunctionRef, PanicInfo};
+    /// use multiproc_process::{CallError, FunctionRef};
     /// fn halve(x: u32) -> u32 { assert!(x % 2 == 0, "odd"); x / 2 }
     /// let halve_ref = FunctionRef::new::<_, (u32,)>(halve);
     /// let output = halve_ref.call(&postcard::to_stdvec(&vec![(4u32,), (3u32,)]).unwrap())?;
-    /// let results: Vec<Result<u32, PanicInfo>> = postcard::from_bytes(&output).unwrap();
+    /// let results: Vec<Result<u32, CallError>> = postcard::from_bytes(&output).unwrap();
     /// assert_eq!(results[0], Ok(2));
-    /// assert_eq!(results[1].as_ref().unwrap_err().message, "odd");
+    /// assert!(matches!(&results[1], Err(CallError::Panicked(info)) if info.message == "odd"));
     /// assert!(halve_ref.call(b"\xff").is_err()); // not a postcard Vec<(u32,)>
     /// # Ok::<(), String>(())
     /// ```

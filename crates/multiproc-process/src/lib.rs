@@ -61,7 +61,9 @@
 //! parent-death signal. Under the forkserver method the fork server is a child subreaper:
 //! such a descendant becomes its child, and it kills and reaps every one when it is closed at
 //! exit. Under fork and spawn (and when the program is killed with SIGKILL, which takes the
-//! fork server with it) an escaped descendant goes to init and lives on, as in CPython.
+//! fork server with it) an escaped descendant goes to init and lives on, as in CPython; a
+//! target that may leave such descendants can call `multiproc_sys::subreaper::set(true)`
+//! and end them itself. A pool's workers do that (see `multiproc-pool`).
 //!
 //! # Programs that reap their own children
 //!
@@ -161,6 +163,7 @@ mod process;
 mod reactor;
 mod registry;
 mod rendezvous;
+mod result_channel;
 mod spawn;
 mod status;
 #[allow(unsafe_code)]
@@ -181,7 +184,7 @@ pub use self::logging::{LOG_TARGET, log_to_stderr};
 pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
 };
-pub use self::process::Process;
+pub use self::process::{DEFAULT_MAX_RESULT_SIZE, Process};
 pub use self::status::ExitReason;
 pub use self::target::{Portable, Target};
 pub use self::tree::{

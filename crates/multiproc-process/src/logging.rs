@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use ipc_channel::ipc::{self, IpcSender};
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use multiproc_sys::ipc_receiver::WatchedReceiver;
+use multiproc_sys::ipc_record::{self, Next};
 use serde::{Deserialize, Serialize};
 
 use crate::registry;
@@ -132,10 +134,11 @@ fn start_receiver() -> IpcSender<LogMessage> {
     let (sender, receiver) =
         ipc::channel::<LogMessage>().expect("could not create the log channel");
     RECEIVING.store(true, Ordering::Release);
+    let receiver = WatchedReceiver::new(receiver);
     std::thread::Builder::new()
         .name("multiproc-log".into())
         .spawn(move || {
-            while let Ok(message) = receiver.recv() {
+            while let Some(message) = next_message(&receiver) {
                 match message {
                     LogMessage::Record(record) => relog(&record),
                     LogMessage::Barrier(barrier) => {
@@ -148,6 +151,36 @@ fn start_receiver() -> IpcSender<LogMessage> {
         })
         .expect("could not start the multiproc log thread");
     sender
+}
+
+/// The largest message a child may forward: a record whose text is over this is dropped.
+const MAX_LOG_MESSAGE: usize = 16 << 20;
+
+/// The next message a child forwarded, with its record header checked before ipc-channel
+/// reads it (a hostile child that claims 2^62 bytes must not make us reserve them): a refused
+/// or malformed message is dropped. `None` once the channel closed or failed.
+fn next_message(receiver: &WatchedReceiver<LogMessage>) -> Option<LogMessage> {
+    let Some(fd) = receiver.fd() else {
+        return crate::function::catch_panic(true, || receiver.recv())
+            .ok()?
+            .ok();
+    };
+    let max_fragment = ipc_channel::platform::OsIpcSender::get_max_fragment_size();
+    loop {
+        if !multiproc_sys::poll::wait_readable(fd, None).ok()? {
+            continue;
+        }
+        match ipc_record::check_next(fd, MAX_LOG_MESSAGE, max_fragment, None) {
+            Ok(Ok(Next::Message)) => match crate::function::catch_panic(true, || receiver.recv()) {
+                Ok(Ok(message)) => return Some(message),
+                Ok(Err(ipc_channel::IpcError::Disconnected)) => return None,
+                // Did not decode: dropped.
+                Ok(Err(_)) | Err(_) => {}
+            },
+            Ok(Ok(Next::Nothing)) | Ok(Err(_)) => {}
+            Ok(Ok(Next::End)) | Err(_) => return None,
+        }
+    }
 }
 
 fn relog(record: &LogRecord) {

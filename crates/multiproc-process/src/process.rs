@@ -5,8 +5,8 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ipc_channel::IpcError;
 use ipc_channel::ipc::{self, IpcReceiver, IpcSender, OpaqueIpcSender};
-use ipc_channel::{IpcError, TryRecvError};
 
 use crate::child;
 use crate::entry::Entry;
@@ -14,17 +14,18 @@ use crate::error::ProcessError;
 use crate::exit;
 use crate::fork_start::{Call, Closure, Payload, fork_child};
 use crate::forkserver;
-use crate::function::catch_panic;
 use crate::identity::Identity;
 use crate::launcher::on_long_lived_thread;
 use crate::logging;
 use crate::method::{StartMethod, get_start_method};
 use crate::registry::{self, ChildHandle, Reaper};
+use crate::result_channel::{Received, receive};
 use crate::spawn;
 use crate::status::ExitReason;
 use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
 use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
+use multiproc_sys::ipc_receiver::WatchedReceiver;
 
 /// How often a join re-checks that the child is still alive while it waits for the result. A
 /// copy of the child's result channel inherited by another process would hide the child's end
@@ -83,7 +84,19 @@ pub struct Process<R> {
     method: StartMethod,
     pid: Option<u32>,
     state: State<R>,
+    /// The largest result message accepted from the child, in bytes.
+    max_result_size: usize,
 }
+
+/// The largest result a child may send back unless
+/// [`Process::set_max_result_size`] says otherwise: 64 MiB, as a pipe's largest message.
+///
+/// ```
+/// fn nothing() {}
+/// let p = multiproc_process::Process::new(nothing, ());
+/// assert_eq!(p.max_result_size(), multiproc_process::DEFAULT_MAX_RESULT_SIZE);
+/// ```
+pub const DEFAULT_MAX_RESULT_SIZE: usize = multiproc_sys::ipc_record::DEFAULT_MAX_MESSAGE_SIZE;
 
 enum State<R> {
     Pending(Box<dyn Payload<R>>),
@@ -94,7 +107,7 @@ enum State<R> {
 
 struct Running<R> {
     child: Arc<ChildHandle>,
-    result: IpcReceiver<Outcome<R>>,
+    result: WatchedReceiver<Outcome<R>>,
     outcome: Option<Outcome<R>>,
     /// Set when the result channel closed (or broke) without an outcome.
     result_closed: Option<String>,
@@ -148,6 +161,7 @@ impl<R: Portable> Process<R> {
             method,
             pid: None,
             state: State::Pending(payload),
+            max_result_size: DEFAULT_MAX_RESULT_SIZE,
         }
     }
 
@@ -245,6 +259,54 @@ impl<R: Portable> Process<R> {
         self
     }
 
+    /// The largest result the child may send back, in bytes of its encoded form
+    /// ([`DEFAULT_MAX_RESULT_SIZE`], 64 MiB, unless set).
+    ///
+    /// ```
+    /// fn nothing() {}
+    /// let p = multiproc_process::Process::new(nothing, ()).with_max_result_size(4096);
+    /// assert_eq!(p.max_result_size(), 4096);
+    /// ```
+    pub fn max_result_size(&self) -> usize {
+        self.max_result_size
+    }
+
+    /// Sets the largest result the child may send back, in bytes of its encoded form. A
+    /// larger one (or a message whose header claims more, such as a forged one that
+    /// announces 2^62 bytes) is dropped unread, and [`join`](Process::join) returns
+    /// [`ProcessError::Transfer`] naming the sizes: never an allocation of the claimed size.
+    /// Takes effect at the next `join`, so it may be set after [`start`](Process::start).
+    /// The rest of a refused result is read and dropped for up to 10 seconds, so that the
+    /// child can finish sending and exit; a child still sending after that stays blocked
+    /// (ipc-channel gives its sender no way out), and `join` waits for it.
+    ///
+    /// ```
+    /// use multiproc_process::{Process, ProcessError};
+    /// fn big() -> Vec<u8> { vec![7; 4096] }
+    /// let mut p = Process::new(big, ());
+    /// p.set_max_result_size(1024);
+    /// p.start().unwrap();
+    /// let e = p.join().unwrap_err();
+    /// assert!(matches!(e, ProcessError::Transfer { .. }), "{e}");
+    /// assert!(e.to_string().contains("larger than the maximum of 1024 bytes"), "{e}");
+    /// ```
+    pub fn set_max_result_size(&mut self, bytes: usize) {
+        self.max_result_size = bytes;
+    }
+
+    /// Builder form of [`set_max_result_size`](Process::set_max_result_size).
+    ///
+    /// ```
+    /// fn small() -> u8 { 42 }
+    /// let mut p = multiproc_process::Process::new(small, ()).with_max_result_size(64);
+    /// p.start().unwrap();
+    /// assert_eq!(p.join().unwrap(), 42);
+    /// ```
+    pub fn with_max_result_size(mut self, bytes: usize) -> Self {
+        self.set_max_result_size(bytes);
+        self
+    }
+
     /// The start method this process uses.
     ///
     /// ```
@@ -336,7 +398,7 @@ impl<R: Portable> Process<R> {
             .map_err(ProcessError::io("could not start the launcher thread"))??;
         Ok(Running {
             child,
-            result,
+            result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
         })
@@ -374,7 +436,7 @@ impl<R: Portable> Process<R> {
         let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
         Ok(Running {
             child,
-            result,
+            result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
         })
@@ -419,7 +481,7 @@ impl<R: Portable> Process<R> {
         send_args(payload, args_tx.to_opaque(), &child)?;
         Ok(Running {
             child,
-            result,
+            result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
         })
@@ -475,6 +537,7 @@ impl<R: Portable> Process<R> {
             State::Closed => return Err(ProcessError::Closed { name }),
         };
         check_owner(&running.child)?;
+        let max = self.max_result_size;
         if running.outcome.is_none() && running.result_closed.is_none() {
             let window = match deadline {
                 None => EXIT_FIRST,
@@ -483,16 +546,11 @@ impl<R: Portable> Process<R> {
                     .min(EXIT_FIRST),
             };
             if running.child.wait_exit(window) {
-                match catch_panic(true, || running.result.try_recv()) {
-                    Ok(Ok(outcome)) => running.outcome = Some(outcome),
+                match receive(&running.result, Duration::ZERO, max) {
+                    Received::Message(outcome) => running.outcome = Some(outcome),
                     // Nothing was sent, or the channel closed: the loop below tells which.
-                    Ok(Err(
-                        TryRecvError::Empty | TryRecvError::IpcError(IpcError::Disconnected),
-                    )) => {}
-                    Ok(Err(TryRecvError::IpcError(e))) => {
-                        running.result_closed = Some(e.to_string())
-                    }
-                    Err(panic) => running.result_closed = Some(panic.message),
+                    Received::Empty | Received::Closed => {}
+                    Received::Failed(e) => running.result_closed = Some(e),
                 }
             }
         }
@@ -504,27 +562,22 @@ impl<R: Portable> Process<R> {
                     _ => return Err(ProcessError::Timeout { name }),
                 },
             };
-            let received = catch_panic(true, || running.result.try_recv_timeout(left))
-                .unwrap_or_else(|panic| {
-                    Err(TryRecvError::IpcError(IpcError::Io(std::io::Error::other(
-                        panic.message,
-                    ))))
-                });
-            match received {
-                Ok(outcome) => running.outcome = Some(outcome),
-                Err(TryRecvError::Empty) => {
+            match receive(&running.result, left, max) {
+                Received::Message(outcome) => running.outcome = Some(outcome),
+                Received::Empty => {
                     if running.child.has_ended() {
                         // Ended, yet the channel is open: take what it sent, if anything.
-                        match running.result.try_recv() {
-                            Ok(outcome) => running.outcome = Some(outcome),
-                            Err(_) => running.result_closed = Some(String::new()),
+                        match receive(&running.result, Duration::ZERO, max) {
+                            Received::Message(outcome) => running.outcome = Some(outcome),
+                            Received::Failed(e) => running.result_closed = Some(e),
+                            Received::Empty | Received::Closed => {
+                                running.result_closed = Some(String::new())
+                            }
                         }
                     }
                 }
-                Err(TryRecvError::IpcError(IpcError::Disconnected)) => {
-                    running.result_closed = Some(String::new())
-                }
-                Err(TryRecvError::IpcError(e)) => running.result_closed = Some(e.to_string()),
+                Received::Closed => running.result_closed = Some(String::new()),
+                Received::Failed(e) => running.result_closed = Some(e),
             }
         }
         let Some(status) = running.child.wait(deadline) else {

@@ -58,6 +58,10 @@ pub mod fork;
 #[cfg(target_os = "linux")]
 pub mod futex;
 #[cfg(target_os = "linux")]
+pub mod ipc_receiver;
+#[cfg(target_os = "linux")]
+pub mod ipc_record;
+#[cfg(target_os = "linux")]
 pub mod mem;
 #[cfg(target_os = "linux")]
 pub mod memfd;

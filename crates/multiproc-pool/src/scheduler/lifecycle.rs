@@ -31,7 +31,11 @@ impl ResultThread {
             return;
         }
         // Everything a dead worker sent is already in its channel: read it first.
-        while let Ok(events) = self.set.try_select() {
+        loop {
+            let events = self.select(std::time::Duration::ZERO);
+            if events.is_empty() {
+                break;
+            }
             self.handle(events);
         }
         for slot in dead {
@@ -55,7 +59,7 @@ impl ResultThread {
                 && now.saturating_duration_since(worker.head_since) >= limit
             {
                 worker.timed_out = Some(limit);
-                if let Err(e) = worker.process.kill() {
+                if let Err(e) = worker.kill() {
                     log::error!("could not kill pool worker {}: {e}", worker.pid);
                 }
             }
@@ -207,7 +211,7 @@ impl ResultThread {
                     }
                     Err(e) => {
                         log::error!("could not watch a new pool worker: {e}");
-                        let _ = worker.process.kill();
+                        let _ = worker.kill();
                         let _ = worker.process.join();
                     }
                 },

@@ -35,11 +35,13 @@ mod dispatch;
 mod ending;
 mod launch;
 mod lifecycle;
+mod result_set;
 mod result_thread;
 mod start;
 mod state;
 mod withdraw;
 
 pub(crate) use self::launch::launch;
+pub use self::result_set::DEFAULT_MAX_RESULT_SIZE;
 pub(crate) use self::state::{MakeWorker, RunState, Shared, WorkerSpec};
 pub(crate) use self::withdraw::Withdraw;
