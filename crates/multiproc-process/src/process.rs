@@ -621,6 +621,7 @@ impl<R: Portable> Process<R> {
     /// reads whatever the child has sent meanwhile, so that a result too large for the
     /// channel's buffer does not keep the child from ending.
     pub(crate) fn join_if_ended(&mut self) -> Result<Result<R, ProcessError>, Arc<ChildHandle>> {
+        let max = self.max_result_size;
         let State::Running(running) = &mut self.state else {
             return Ok(self.join());
         };
@@ -628,12 +629,11 @@ impl<R: Portable> Process<R> {
             return Ok(Err(wrong));
         }
         if running.outcome.is_none() && running.result_closed.is_none() {
-            match catch_panic(true, || running.result.try_recv()) {
-                Ok(Ok(outcome)) => running.outcome = Some(outcome),
+            match receive(&running.result, Duration::ZERO, max) {
+                Received::Message(outcome) => running.outcome = Some(outcome),
                 // Nothing yet, or the channel closed: the child's end tells which.
-                Ok(Err(TryRecvError::Empty | TryRecvError::IpcError(IpcError::Disconnected))) => {}
-                Ok(Err(TryRecvError::IpcError(e))) => running.result_closed = Some(e.to_string()),
-                Err(panic) => running.result_closed = Some(panic.message),
+                Received::Empty | Received::Closed => {}
+                Received::Failed(e) => running.result_closed = Some(e),
             }
         }
         if running.child.has_ended() {
