@@ -723,6 +723,38 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         targets: &[Target::AtMost(Reference::Floor, 1.3)],
     },
     Scenario {
+        name: "pool/await_round_trip",
+        what: "pool.submit(square, (i,)).await on a current-thread tokio runtime, one at a \
+               time, beside the blocking apply_async(..).get()",
+        metric: US,
+        n_full: 2000,
+        n_quick: 300,
+        pinning: Pinning::Unpinned,
+        ours: ours::pool::await_round_trip,
+        python: false,
+        floor: Some(Floor {
+            label: "blocking apply_async(..).get()",
+            run: ours::pool::apply_async_round_trip,
+        }),
+        targets: &[Target::AtMost(Reference::Floor, 1.2)],
+    },
+    Scenario {
+        name: "pool/await_vs_spawn_blocking",
+        what: "pool.submit(square, (i,)).await, one at a time, beside tokio's \
+               spawn_blocking(move || square(i)).await in this process",
+        metric: US,
+        n_full: 2000,
+        n_quick: 300,
+        pinning: Pinning::Unpinned,
+        ours: ours::pool::await_round_trip,
+        python: false,
+        floor: Some(Floor {
+            label: "tokio spawn_blocking (in-process, no isolation)",
+            run: ours::pool::spawn_blocking_round_trip,
+        }),
+        targets: &[],
+    },
+    Scenario {
         name: "pool/cpu_bound_speedup",
         what: "n CPU-bound tasks of ~10 ms on 2 workers: sequential time ÷ pool time",
         metric: Metric::Direct {

@@ -63,6 +63,56 @@ pub(crate) fn apply_async_round_trip(params: &Params) -> Outcome {
     .into()
 }
 
+/// A current-thread tokio runtime for the await rows.
+fn runtime() -> Result<tokio::runtime::Runtime, BoxError> {
+    Ok(tokio::runtime::Builder::new_current_thread().build()?)
+}
+
+/// `pool.submit(square, (i,)).await`, `n` times one after another on a current-thread
+/// tokio runtime, after a warm-up: the cost of awaiting beside the blocking `get()` of
+/// [`apply_async_round_trip`].
+pub(crate) fn await_round_trip(params: &Params) -> Outcome {
+    (|| {
+        let pool = warm_pool()?;
+        let runtime = runtime()?;
+        let exchange = |count: u64| -> Result<(), BoxError> {
+            runtime.block_on(async {
+                for i in 0..count {
+                    let result = pool.submit(square, (i,)).await.map_err(fail)?;
+                    ensure(result == i * i, || "wrong result".into())?;
+                }
+                Ok(())
+            })
+        };
+        exchange(100)?;
+        time_repeats(params, || exchange(params.n))
+    })()
+    .into()
+}
+
+/// `tokio::task::spawn_blocking(move || square(i)).await`, `n` times one after another: the
+/// same work offloaded to tokio's blocking threads in this process, without a process
+/// boundary (no isolation from a crash).
+pub(crate) fn spawn_blocking_round_trip(params: &Params) -> Outcome {
+    (|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()?;
+        let exchange = |count: u64| -> Result<(), BoxError> {
+            runtime.block_on(async {
+                for i in 0..count {
+                    let result = tokio::task::spawn_blocking(move || square(i)).await?;
+                    ensure(result == i * i, || "wrong result".into())?;
+                }
+                Ok(())
+            })
+        };
+        exchange(100)?;
+        time_repeats(params, || exchange(params.n))
+    })()
+    .into()
+}
+
 /// The events of [`short_task_behind_long`]'s long task, given to each worker by the pool's
 /// initializer (shared-memory handles travel as process arguments, not task arguments).
 static EVENTS: std::sync::OnceLock<(Event, Event)> = std::sync::OnceLock::new();

@@ -1,7 +1,9 @@
 //! `AsyncResult`: the result of `apply_async`, `map_async` and `starmap_async`.
 
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use multiproc_process::Portable;
@@ -10,9 +12,38 @@ use crate::callbacks::{Callbacks, run};
 use crate::chunk::{Outcome, Positions, Sink, decode_each, decode_outputs};
 use crate::error::PoolError;
 use crate::progress::Progress;
+use crate::scheduler::Shared;
 
-type Callback<T> = Box<dyn FnOnce(&T) + Send>;
-type ErrorCallback = Box<dyn FnOnce(&PoolError) + Send>;
+/// A callback waiting for the result: Python's `callback`, `error_callback` or
+/// `add_done_callback`.
+pub(crate) enum Callback<T> {
+    Value(Box<dyn FnOnce(&T) + Send>),
+    Error(Box<dyn FnOnce(&PoolError) + Send>),
+    Done(DoneCallback<T>),
+}
+
+/// `add_done_callback`'s callback: called with the value or the error.
+type DoneCallback<T> = Box<dyn FnOnce(Result<&T, &PoolError>) + Send>;
+
+impl<T> Callback<T> {
+    fn wants(&self, result: &Result<T, PoolError>) -> bool {
+        match self {
+            Callback::Value(_) => result.is_ok(),
+            Callback::Error(_) => result.is_err(),
+            Callback::Done(_) => true,
+        }
+    }
+
+    /// Runs the callback if it wants `result` (a panic in it is logged).
+    fn call(self, result: &Result<T, PoolError>) {
+        match (self, result) {
+            (Callback::Value(f), Ok(v)) => run(|| f(v)),
+            (Callback::Error(f), Err(e)) => run(|| f(e)),
+            (Callback::Done(f), r) => run(|| f(r.as_ref())),
+            _ => {}
+        }
+    }
+}
 
 /// The result of a task submitted with [`Pool::apply_async`](crate::Pool::apply_async), or of
 /// a whole [`map_async`](crate::Pool::map_async) / [`starmap_async`](crate::Pool::starmap_async),
@@ -27,12 +58,27 @@ type ErrorCallback = Box<dyn FnOnce(&PoolError) + Send>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// It is also a [`Future`] (`.await` it under any runtime) with the
+/// rest of `concurrent.futures.Future`: [`done`](AsyncResult::done),
+/// [`cancel`](AsyncResult::cancel), [`add_done_callback`](AsyncResult::add_done_callback)...
+///
 /// The result does not borrow the pool. If the pool is terminated (or dropped) first,
 /// [`get`](AsyncResult::get) returns [`PoolError::Terminated`].
 #[doc(alias = "multiprocessing.pool.AsyncResult")]
 #[doc(alias = "MapResult")]
+#[doc(alias = "concurrent.futures.Future")]
 pub struct AsyncResult<T> {
-    cell: Arc<Cell<T>>,
+    pub(crate) cell: Arc<Cell<T>>,
+    /// The submission behind it, for `cancel` and `running` (`None` for a call the pool
+    /// refused, or one with nothing to run).
+    pub(crate) submission: Option<Submission>,
+}
+
+/// Where a submission went: the pool (weakly: a handle does not keep a pool alive) and the
+/// sink that names its chunks there.
+pub(crate) struct Submission {
+    pub(crate) shared: Weak<Shared>,
+    pub(crate) sink: Arc<dyn Sink>,
 }
 
 pub(crate) struct Cell<T> {
@@ -43,17 +89,21 @@ pub(crate) struct Cell<T> {
     owner: u32,
     /// Where callbacks run: the pool's callback thread.
     callbacks: Arc<Callbacks>,
+    /// `cancel` withdrew the task: whatever result arrives is `PoolError::Cancelled`.
+    pub(crate) cancelled: AtomicBool,
 }
 
-struct CellState<T> {
-    value: Option<Result<T, PoolError>>,
+pub(crate) struct CellState<T> {
+    pub(crate) value: Option<Result<T, PoolError>>,
     /// The result arrived (`Some(succeeded)`) and is with the callback thread, which runs
     /// the callback and then stores it.
     delivering: Option<bool>,
     /// `Some` once the result arrived, whether or not it was taken since.
-    succeeded: Option<bool>,
-    callback: Option<Callback<T>>,
-    error_callback: Option<ErrorCallback>,
+    pub(crate) succeeded: Option<bool>,
+    /// The callbacks to run when the result arrives, in the order they were added.
+    pub(crate) callbacks: Vec<Callback<T>>,
+    /// The task that awaits the result (see the `Future` impl).
+    waker: Option<Waker>,
 }
 
 impl<T> Cell<T> {
@@ -64,18 +114,19 @@ impl<T> Cell<T> {
                 value: None,
                 delivering: None,
                 succeeded: None,
-                callback: None,
-                error_callback: None,
+                callbacks: Vec::new(),
+                waker: None,
             }),
             ready: Condvar::new(),
             progress,
             owner: multiproc_sys::process::pid(),
+            cancelled: AtomicBool::new(false),
         })
     }
 
     /// `Err(PoolError::WrongProcess)` in a process other than the one that submitted the
     /// task (a forked child), where no result can ever arrive.
-    fn check_process(&self) -> Result<(), PoolError> {
+    pub(crate) fn check_process(&self) -> Result<(), PoolError> {
         crate::error::check_owner(self.owner)
     }
 
@@ -109,7 +160,44 @@ impl<T> Cell<T> {
         Ok(state)
     }
 
-    fn lock(&self) -> MutexGuard<'_, CellState<T>> {
+    /// The result for a `Future`: `Ready` once it is in (then it is gone from the cell),
+    /// else the waker is kept for the thread that stores it.
+    pub(crate) fn poll_take(&self, waker: &Waker) -> Poll<Result<T, PoolError>> {
+        let mut state = self.lock();
+        if state.succeeded.is_some() {
+            return Poll::Ready(state.value.take().unwrap_or(Err(PoolError::Taken)));
+        }
+        if let Err(wrong) = self.check_process() {
+            return Poll::Ready(Err(wrong));
+        }
+        match &mut state.waker {
+            Some(kept) if kept.will_wake(waker) => {}
+            kept => *kept = Some(waker.clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Whether the result is in (or with the callback thread); if not, `waker` is kept to
+    /// be woken when it is.
+    pub(crate) fn poll_done(&self, waker: &Waker) -> bool {
+        let mut state = self.lock();
+        if state.succeeded.is_some() || state.delivering.is_some() {
+            return true;
+        }
+        match &mut state.waker {
+            Some(kept) if kept.will_wake(waker) => {}
+            kept => *kept = Some(waker.clone()),
+        }
+        false
+    }
+
+    /// Whether the result is in (or with the callback thread).
+    pub(crate) fn is_done(&self) -> bool {
+        let state = self.lock();
+        state.succeeded.is_some() || state.delivering.is_some()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, CellState<T>> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -120,15 +208,15 @@ impl<T: Send + 'static> Cell<T> {
     /// Stores the result. If a callback waits for it, the result goes to the pool's callback
     /// thread instead, which runs the callback and then stores it (so that `get` returns
     /// after the callback, as in Python): the result thread never runs user code.
-    pub(crate) fn set(self: &Arc<Self>, value: Result<T, PoolError>) {
+    pub(crate) fn set(self: &Arc<Self>, mut value: Result<T, PoolError>) {
         let mut state = self.lock();
         if state.succeeded.is_some() || state.delivering.is_some() {
             return;
         }
-        let wanted = match &value {
-            Ok(_) => state.callback.is_some(),
-            Err(_) => state.error_callback.is_some(),
-        };
+        if self.cancelled.load(Ordering::Acquire) {
+            value = Err(PoolError::Cancelled);
+        }
+        let wanted = state.callbacks.iter().any(|c| c.wants(&value));
         if !wanted {
             self.store(state, value);
             return;
@@ -142,45 +230,61 @@ impl<T: Send + 'static> Cell<T> {
             .run_later(Box::new(move || cell.deliver_through_callbacks(value)));
     }
 
-    /// On the callback thread: runs the callbacks that match `value` (one registered while
-    /// it ran included), then stores it.
+    /// On the callback thread: runs the callbacks that want `value`, in the order they were
+    /// added (ones added while they ran included), then stores it.
     fn deliver_through_callbacks(&self, value: Result<T, PoolError>) {
         loop {
             let mut state = self.lock();
-            match &value {
-                Ok(v) => match state.callback.take() {
-                    Some(callback) => {
-                        drop(state);
-                        run(|| callback(v));
-                    }
-                    None => return self.store(state, value),
-                },
-                Err(e) => match state.error_callback.take() {
-                    Some(callback) => {
-                        drop(state);
-                        run(|| callback(e));
-                    }
-                    None => return self.store(state, value),
-                },
+            let callbacks = std::mem::take(&mut state.callbacks);
+            if callbacks.is_empty() {
+                return self.store(state, value);
+            }
+            drop(state);
+            for callback in callbacks {
+                callback.call(&value);
             }
         }
     }
 
     /// Stores the result for `get` and wakes whoever waits for it.
     fn store(&self, mut state: MutexGuard<'_, CellState<T>>, value: Result<T, PoolError>) {
-        state.callback = None;
-        state.error_callback = None;
+        state.callbacks = Vec::new();
         state.delivering = None;
         state.succeeded = Some(value.is_ok());
+        if matches!(value, Err(PoolError::Cancelled)) {
+            self.cancelled.store(true, Ordering::Release);
+        }
         state.value = Some(value);
+        let waker = state.waker.take();
         drop(state);
         self.ready.notify_all();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
 impl<T> AsyncResult<T> {
     pub(crate) fn from_cell(cell: Arc<Cell<T>>) -> AsyncResult<T> {
-        AsyncResult { cell }
+        AsyncResult {
+            cell,
+            submission: None,
+        }
+    }
+
+    /// The handle of a submission that went to the pool's queue.
+    pub(crate) fn submitted(
+        cell: Arc<Cell<T>>,
+        shared: &Arc<Shared>,
+        sink: Arc<dyn Sink>,
+    ) -> AsyncResult<T> {
+        AsyncResult {
+            cell,
+            submission: Some(Submission {
+                shared: Arc::downgrade(shared),
+                sink,
+            }),
+        }
     }
 
     /// Waits for the result and returns it: the task's return value (a `Vec` of them for a
@@ -341,6 +445,10 @@ impl<T: Send + 'static> AsyncResult<T> {
     /// callback that never returns holds up the callbacks after it, and the `get` of their
     /// results.
     ///
+    /// Several callbacks on one result all run, in the order they were added (with those of
+    /// [`error_callback`](AsyncResult::error_callback) and
+    /// [`add_done_callback`](AsyncResult::add_done_callback)).
+    ///
     /// ```
     /// use std::sync::{Arc, mpsc};
     /// use multiproc_pool::Pool;
@@ -371,7 +479,7 @@ impl<T: Send + 'static> AsyncResult<T> {
         {
             let mut state = self.cell.lock();
             match (&state.succeeded, &state.value) {
-                (None, _) => state.callback = Some(Box::new(f)),
+                (None, _) => state.callbacks.push(Callback::Value(Box::new(f))),
                 (Some(true), Some(Ok(v))) => run(|| f(v)),
                 _ => {}
             }
@@ -397,7 +505,7 @@ impl<T: Send + 'static> AsyncResult<T> {
         {
             let mut state = self.cell.lock();
             match (&state.succeeded, &state.value) {
-                (None, _) => state.error_callback = Some(Box::new(f)),
+                (None, _) => state.callbacks.push(Callback::Error(Box::new(f))),
                 (Some(false), Some(Err(e))) => run(|| f(e)),
                 _ => {}
             }
@@ -436,6 +544,10 @@ impl<R: Portable> Sink for ApplySink<R> {
     fn task_failed(&self, _: usize, error: PoolError) {
         self.cell.progress.add(1);
         self.cell.set(Err(error));
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cell.cancelled.load(Ordering::Acquire)
     }
 }
 
@@ -546,5 +658,9 @@ impl<R: Portable> Sink for MapSink<R> {
         let mut state = self.lock();
         state.fail(position, error);
         self.finish(state, 1);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cell.cancelled.load(Ordering::Acquire)
     }
 }

@@ -81,6 +81,21 @@ pub enum PoolError {
         /// The time the task was allowed.
         after: Duration,
     },
+    /// A call with a limit for the whole call ([`Pool::map_timeout`](crate::Pool::map_timeout),
+    /// Python's `Executor.map(..., timeout)`) ran out: the tasks not yet started were
+    /// withdrawn; those running finish and are thrown away. No worker was killed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::PoolError;
+    /// let e = PoolError::CallTimeout { after: Duration::from_secs(2) };
+    /// assert_eq!(e.to_string(), "the call did not finish within 2s");
+    /// ```
+    #[error("the call did not finish within {after:?}")]
+    CallTimeout {
+        /// The time the whole call was allowed.
+        after: Duration,
+    },
     /// The task's arguments or its result could not be serialized or deserialized.
     #[error("could not transfer the task's arguments or result: {detail}")]
     Transfer {
@@ -189,6 +204,18 @@ pub enum PoolError {
          thread; it would wait forever"
     )]
     CallbackDeadlock,
+    /// The task was cancelled before it ran ([`AsyncResult::cancel`](crate::AsyncResult::cancel),
+    /// [`Pool::shutdown`](crate::Pool::shutdown) with `cancel_pending`), or while it ran
+    /// ([`AsyncResult::cancel_running`](crate::AsyncResult::cancel_running)). Python's
+    /// `concurrent.futures.CancelledError`.
+    ///
+    /// ```
+    /// use multiproc_pool::PoolError;
+    /// assert_eq!(PoolError::Cancelled.to_string(), "the task was cancelled");
+    /// ```
+    #[doc(alias = "concurrent.futures.CancelledError")]
+    #[error("the task was cancelled")]
+    Cancelled,
     /// [`Pool::join`](crate::Pool::join) was called on a pool that is still running.
     #[error("the pool is still running; call close or terminate before join")]
     StillRunning,

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use multiproc_process::{FunctionRef, Portable};
@@ -39,7 +40,7 @@ use crate::wire::Bytes;
 pub struct IMap<'a, R> {
     shared: &'a Shared,
     stream: Arc<Stream<R>>,
-    source: Box<dyn ChunkSource + 'a>,
+    source: Box<dyn ChunkSource + Send + 'a>,
     func: FunctionRef,
     split: Option<Split>,
     timeout: Option<Duration>,
@@ -51,6 +52,8 @@ pub struct IMap<'a, R> {
     input_done: bool,
     /// Used in a forked child: the one error was yielded, the iterator is over.
     wrong_process: bool,
+    /// The number of items, when the input said so exactly.
+    len: Option<usize>,
 }
 
 /// Produces the encoded chunks of an input, one at a time.
@@ -90,6 +93,8 @@ struct StreamState<R> {
     base: usize,
     /// Unordered: results as they arrived.
     arrived: VecDeque<Result<R, PoolError>>,
+    /// The task that awaits the next result (see the `Stream` impl).
+    waker: Option<Waker>,
 }
 
 impl<R> Stream<R> {
@@ -99,6 +104,7 @@ impl<R> Stream<R> {
                 slots: VecDeque::new(),
                 base: 0,
                 arrived: VecDeque::new(),
+                waker: None,
             }),
             changed: Condvar::new(),
             cancelled: AtomicBool::new(false),
@@ -132,9 +138,13 @@ impl<R> Stream<R> {
                 state.arrived.push_back(result);
             }
         }
+        let waker = state.waker.take();
         drop(state);
         self.progress.add(added);
         self.changed.notify_all();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     fn pop(&self, state: &mut StreamState<R>) -> Option<Result<R, PoolError>> {
@@ -171,12 +181,13 @@ impl<'a, R: Portable> IMap<'a, R> {
     pub(crate) fn new(
         shared: &'a Shared,
         stream: Arc<Stream<R>>,
-        source: Box<dyn ChunkSource + 'a>,
+        source: Box<dyn ChunkSource + Send + 'a>,
         func: FunctionRef,
         split: Option<Split>,
         timeout: Option<Duration>,
         window: usize,
     ) -> IMap<'a, R> {
+        let len = stream.progress.total();
         IMap {
             shared,
             stream,
@@ -189,6 +200,7 @@ impl<'a, R: Portable> IMap<'a, R> {
             window,
             input_done: false,
             wrong_process: false,
+            len,
         }
     }
 
@@ -203,6 +215,7 @@ impl<'a, R: Portable> IMap<'a, R> {
         let mut imap = IMap::new(shared, stream, source, func, None, None, 1);
         imap.submitted = 1;
         imap.input_done = true;
+        imap.len = Some(1);
         imap
     }
 
@@ -272,12 +285,12 @@ impl<'a, R: Portable> IMap<'a, R> {
     }
 }
 
-impl<R: Portable> Iterator for IMap<'_, R> {
-    type Item = Result<R, PoolError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<R: Portable> IMap<'_, R> {
+    /// The next result: blocks for it when `waker` is `None`; otherwise keeps the waker for
+    /// the thread that stores the next result and returns `Pending`.
+    fn next_result(&mut self, waker: Option<&Waker>) -> Poll<Option<Result<R, PoolError>>> {
         if self.wrong_process {
-            return None;
+            return Poll::Ready(None);
         }
         loop {
             self.top_up();
@@ -285,10 +298,10 @@ impl<R: Portable> Iterator for IMap<'_, R> {
             loop {
                 if let Some(item) = self.stream.pop(&mut state) {
                     self.yielded += 1;
-                    return Some(item);
+                    return Poll::Ready(Some(item));
                 }
                 if self.input_done && self.yielded >= self.submitted {
-                    return None;
+                    return Poll::Ready(None);
                 }
                 if !self.input_done && self.submitted - self.yielded < self.window {
                     break;
@@ -296,15 +309,126 @@ impl<R: Portable> Iterator for IMap<'_, R> {
                 if let Err(wrong) = self.shared.check_process() {
                     // A forked child: the results are due in another process.
                     self.wrong_process = true;
-                    return Some(Err(wrong));
+                    return Poll::Ready(Some(Err(wrong)));
                 }
-                state = self
-                    .stream
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(|p| p.into_inner());
+                match waker {
+                    Some(waker) => {
+                        match &mut state.waker {
+                            Some(kept) if kept.will_wake(waker) => {}
+                            kept => *kept = Some(waker.clone()),
+                        }
+                        return Poll::Pending;
+                    }
+                    None => {
+                        state = self
+                            .stream
+                            .changed
+                            .wait(state)
+                            .unwrap_or_else(|p| p.into_inner());
+                    }
+                }
             }
         }
+    }
+
+    /// The results not yet yielded, when the number is known: the input said how long it
+    /// is, or it is exhausted.
+    fn remaining(&self) -> Option<usize> {
+        if self.wrong_process {
+            return Some(0);
+        }
+        if self.input_done {
+            return Some(self.submitted.saturating_sub(self.yielded));
+        }
+        self.len.map(|len| len.saturating_sub(self.yielded))
+    }
+}
+
+impl<R: Portable> Iterator for IMap<'_, R> {
+    type Item = Result<R, PoolError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_result(None) {
+            Poll::Ready(item) => item,
+            // Without a waker it blocks until it has an answer.
+            Poll::Pending => None,
+        }
+    }
+
+    /// Exact when the input's length is known (its own `size_hint` is exact, as for a
+    /// range, a `Vec` or a slice), or once it is exhausted; `(0, None)` otherwise.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let mut results = pool.imap(square, 0..10);
+    /// assert_eq!(results.size_hint(), (10, Some(10)));
+    /// results.next();
+    /// assert_eq!(results.size_hint(), (9, Some(9)));
+    /// assert_eq!(pool.imap(square, (0..).take_while(|x| *x < 5)).size_hint(), (0, None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self.remaining() {
+            Some(n) => (n, Some(n)),
+            None => (0, None),
+        }
+    }
+}
+
+/// [`IMap`] as a `futures_core::Stream` (the `stream` feature), made by
+/// [`IMap::into_stream`]: a type of its own, so that `StreamExt` and `Iterator` methods
+/// never clash.
+///
+/// ```
+/// use futures::StreamExt;
+/// use multiproc_pool::{IMapStream, Pool};
+/// fn square(x: u64) -> u64 { x * x }
+/// let pool = Pool::new(2)?;
+/// let mut stream: IMapStream<'_, u64> = pool.imap_unordered(square, [4]).into_stream();
+/// assert_eq!(futures::executor::block_on(stream.next()), Some(Ok(16)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "stream")]
+#[derive(Debug)]
+pub struct IMapStream<'a, R> {
+    inner: IMap<'a, R>,
+}
+
+#[cfg(feature = "stream")]
+impl<'a, R: Portable> IMap<'a, R> {
+    /// The same results, in the same order, as a `futures_core::Stream` for async code,
+    /// without blocking a thread. Polling reads the input (the bounded window is kept) and
+    /// leaves the task's waker with the pool, whose result thread wakes it when the next
+    /// result arrives. It is `Send` like the iterator.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let stream = pool.imap(square, 0..5).into_stream();
+    /// let squares: Vec<u64> = futures::executor::block_on(stream.map(|r| r.unwrap()).collect());
+    /// assert_eq!(squares, [0, 1, 4, 9, 16]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_stream(self) -> IMapStream<'a, R> {
+        IMapStream { inner: self }
+    }
+}
+
+#[cfg(feature = "stream")]
+impl<R: Portable> futures_core::Stream for IMapStream<'_, R> {
+    type Item = Result<R, PoolError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Self::Item>> {
+        self.get_mut().inner.next_result(Some(cx.waker()))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
     }
 }
 

@@ -57,6 +57,33 @@
 //!   [`IMap::completed`]; with the `progress` feature, an `indicatif` bar
 //!   (`Options::progress_bar`, `Tasks::progress`).
 //!
+//! # Async, and `concurrent.futures`
+//!
+//! An [`AsyncResult`] is a [`Future`]: `.await` it under tokio, smol or
+//! any executor (no runtime is a dependency; the pool's own threads wake the task). The
+//! names of `concurrent.futures` are here too: [`Pool::submit`], [`as_completed`], [`wait`]
+//! with [`ReturnWhen`], [`AsyncResult::cancel`], [`Pool::map_timeout`],
+//! [`Pool::shutdown`]. With the `stream` feature, `imap` results and `as_completed` are
+//! `futures_core::Stream`s. A single child process is awaited with
+//! [`Process::join_async`](multiproc_process::Process::join_async).
+//!
+//! ```
+//! use multiproc_pool::Pool;
+//! fn square(x: u64) -> u64 { x * x }
+//! let pool = Pool::new(2)?;
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! let total: u64 = runtime.block_on(async {
+//!     let handles: Vec<_> = (0..10).map(|i| pool.submit(square, (i,))).collect();
+//!     let mut total = 0;
+//!     for handle in handles {
+//!         total += handle.await?;
+//!     }
+//!     Ok::<u64, multiproc_pool::PoolError>(total)
+//! })?;
+//! assert_eq!(total, 285);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # How it works
 //!
 //! Each worker is a [`multiproc_process::Process`] running a loop that receives chunks of
@@ -102,6 +129,9 @@
 //! The pool depends on `multiproc-channel` without its `listener` feature: no TCP listener.
 //! `hmac` and `sha2` still come in through `multiproc-process`, which tags every function
 //! reference it sends to a child with an HMAC-SHA256 under a key of the process tree.
+//! * `stream`: `futures_core::Stream`s for async code: `IMap::into_stream` (the results of
+//!   `imap`/`imap_unordered`) and `AsCompleted::into_stream` (of [`as_completed`]). Without
+//!   it, [`AsyncResult`] is still a `Future` (no feature needed, no runtime pulled in).
 //!
 //! # Platform support
 //!
@@ -140,6 +170,8 @@ mod builder;
 mod callbacks;
 mod chunk;
 mod error;
+mod executor;
+mod future;
 mod imap;
 mod options;
 mod partial;
@@ -152,7 +184,12 @@ mod worker;
 pub use self::async_result::AsyncResult;
 pub use self::builder::PoolBuilder;
 pub use self::error::PoolError;
+#[cfg(feature = "stream")]
+pub use self::executor::CompletedStream;
+pub use self::executor::{AsCompleted, ReturnWhen, as_completed, wait};
 pub use self::imap::IMap;
+#[cfg(feature = "stream")]
+pub use self::imap::IMapStream;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
 pub use self::scheduler::DEFAULT_MAX_RESULT_SIZE;

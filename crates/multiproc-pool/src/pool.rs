@@ -82,7 +82,7 @@ const SUBMIT_BYTES: usize = 16 * 1024;
 #[doc(alias = "multiprocessing.Pool")]
 #[doc(alias = "multiprocessing.pool.Pool")]
 pub struct Pool {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     results_thread: Mutex<Option<JoinHandle<()>>>,
     results_thread_id: std::thread::ThreadId,
 }
@@ -349,7 +349,7 @@ impl Pool {
         A: Portable,
         F::Output: Portable,
         I: IntoIterator<Item = A>,
-        I::IntoIter: 'a,
+        I::IntoIter: Send + 'a,
     {
         self.with(Options::new()).imap(f, iterable)
     }
@@ -371,7 +371,7 @@ impl Pool {
         A: Portable,
         F::Output: Portable,
         I: IntoIterator<Item = A>,
-        I::IntoIter: 'a,
+        I::IntoIter: Send + 'a,
     {
         self.with(Options::new()).imap_unordered(f, iterable)
     }
@@ -693,8 +693,8 @@ impl<'p> Tasks<'p> {
             return AsyncResult::from_cell(cell);
         }
         let sink: Arc<dyn Sink> = Arc::new(ApplySink { cell: cell.clone() });
-        self.submit_all(FunctionRef::new::<F, Args>(f), vec![args], sink);
-        AsyncResult::from_cell(cell)
+        self.submit_all(FunctionRef::new::<F, Args>(f), vec![args], sink.clone());
+        AsyncResult::submitted(cell, &self.pool.shared, sink)
     }
 
     /// [`Pool::map`] with these options.
@@ -782,8 +782,8 @@ impl<'p> Tasks<'p> {
             return AsyncResult::from_cell(cell);
         }
         let sink: Arc<dyn Sink> = Arc::new(MapSink::new(items.len(), cell.clone()));
-        self.submit_all(FunctionRef::new::<F, Args>(f), items, sink);
-        AsyncResult::from_cell(cell)
+        self.submit_all(FunctionRef::new::<F, Args>(f), items, sink.clone());
+        AsyncResult::submitted(cell, &self.pool.shared, sink)
     }
 
     /// [`Pool::imap`] with these options.
@@ -801,7 +801,7 @@ impl<'p> Tasks<'p> {
         A: Portable,
         F::Output: Portable,
         I: IntoIterator<Item = A>,
-        I::IntoIter: 'p,
+        I::IntoIter: Send + 'p,
     {
         self.lazy(
             true,
@@ -827,7 +827,7 @@ impl<'p> Tasks<'p> {
         A: Portable,
         F::Output: Portable,
         I: IntoIterator<Item = A>,
-        I::IntoIter: 'p,
+        I::IntoIter: Send + 'p,
     {
         self.lazy(
             false,
@@ -840,7 +840,7 @@ impl<'p> Tasks<'p> {
     where
         R: Portable,
         Args: Portable,
-        It: Iterator<Item = Args> + 'p,
+        It: Iterator<Item = Args> + Send + 'p,
     {
         let shared = self.shared();
         let refused = self.check().err().or_else(|| {

@@ -666,6 +666,32 @@ impl<R: Portable> Process<R> {
         }
     }
 
+    /// For [`join_async`](Process::join_async): the outcome of [`join`](Process::join) once
+    /// the child has ended (or cannot be awaited), else the child's record to wait on. It
+    /// reads whatever the child has sent meanwhile, so that a result too large for the
+    /// channel's buffer does not keep the child from ending.
+    pub(crate) fn join_if_ended(&mut self) -> Result<Result<R, ProcessError>, Arc<ChildHandle>> {
+        let max = self.max_result_size;
+        let State::Running(running) = &mut self.state else {
+            return Ok(self.join());
+        };
+        if let Err(wrong) = check_owner(&running.child) {
+            return Ok(Err(wrong));
+        }
+        if running.outcome.is_none() && running.result_closed.is_none() {
+            match receive(&running.result, Duration::ZERO, max) {
+                Received::Message(outcome) => running.outcome = Some(outcome),
+                // Nothing yet, or the channel closed: the child's end tells which.
+                Received::Empty | Received::Closed => {}
+                Received::Failed(e) => running.result_closed = Some(e),
+            }
+        }
+        if running.child.has_ended() {
+            return Ok(self.join());
+        }
+        Err(running.child.clone())
+    }
+
     /// Whether the child has been started and has not ended yet (`false` in a process other
     /// than the one that started it).
     ///

@@ -42,3 +42,20 @@ pub fn new() -> io::Result<OwnedFd> {
 pub fn signal(fd: BorrowedFd<'_>) {
     let _ = rustix::io::write(fd, &1u64.to_ne_bytes());
 }
+
+/// Resets the eventfd's counter to 0 (reads it). Call it only once the eventfd is readable
+/// (after [`poll`](crate::poll)): a read of a zero counter blocks.
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// use std::time::Duration;
+/// let fd = multiproc_sys::eventfd::new()?;
+/// multiproc_sys::eventfd::signal(fd.as_fd());
+/// multiproc_sys::eventfd::clear(fd.as_fd());
+/// assert!(!multiproc_sys::poll::wait_readable(fd.as_fd(), Some(Duration::ZERO))?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn clear(fd: BorrowedFd<'_>) {
+    let mut counter = [0u8; 8];
+    let _ = rustix::io::read(fd, &mut counter);
+}

@@ -214,6 +214,8 @@
 //!   with the `authkey` handshake, which brings in `hmac` and `sha2`.
 //! - `progress`: progress bars (indicatif) for the pool's `map` and `imap` families
 //!   (`Options::progress_bar`, `Tasks::progress_style`, `Tasks::progress`).
+//! - `stream`: `futures_core::Stream`s over the pool's `imap` results and `as_completed`.
+//!   (A pool's `AsyncResult` and `Process::join_async` are futures without any feature.)
 //!
 //! # Platform support
 //!

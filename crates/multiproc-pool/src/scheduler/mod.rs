@@ -48,7 +48,9 @@ mod result_thread;
 mod start;
 mod state;
 mod steal;
+mod withdraw;
 
 pub(crate) use self::launch::launch;
 pub use self::result_set::DEFAULT_MAX_RESULT_SIZE;
 pub(crate) use self::state::{MakeWorker, RunState, Shared, WorkerSpec};
+pub(crate) use self::withdraw::Withdraw;
