@@ -77,6 +77,9 @@ static IDLE: Mutex<Option<IdleConnections>> = Mutex::new(None);
 /// Idle connections kept per manager; more are closed when returned.
 const MAX_IDLE_PER_MANAGER: usize = 64;
 
+/// What the channel crate's handshake says when the peer hangs up in the middle.
+const PEER_CLOSED_IN_HANDSHAKE: &str = "closed the connection during the handshake";
+
 /// Whether an error on a connection means that the server went away.
 fn gone(error: &PipeError) -> bool {
     matches!(error, PipeError::Closed | PipeError::Io(_))
@@ -115,6 +118,14 @@ impl Endpoint {
             .map_err(|error| match error {
                 ListenerError::Io(_) => ManagerGone,
                 ListenerError::Connection(ref pipe) if gone(pipe) => ManagerGone,
+                // A server that dies (or shuts down) during the handshake: the channel
+                // crate reports it as a failed authentication with this message, pinned
+                // by the test `a_killed_manager_gives_every_call_manager_gone_at_once`.
+                ListenerError::AuthenticationFailed(ref message)
+                    if message.contains(PEER_CLOSED_IN_HANDSHAKE) =>
+                {
+                    ManagerGone
+                }
                 other => ManagerError::Connect(other),
             })
     }

@@ -96,6 +96,9 @@ pub trait Proxy: Sealed + Sized {
 /// Implements the sealed [`Proxy`] trait and the serde impls of a proxy type whose
 /// `handle` field is its [`Handle`].
 macro_rules! proxy_impls {
+    ($proxy:ident, $kind:expr) => {
+        $crate::proxy::proxy_impls!($proxy<>, $kind);
+    };
     ($proxy:ident < $($param:ident),* >, $kind:expr) => {
         impl<$($param),*> $crate::proxy::Sealed for $proxy<$($param),*> {}
 
