@@ -37,6 +37,7 @@ use crate::wire::{DictOp, Kind, Reply, Request};
 /// # Ok::<(), multiproc_manager::ManagerError>(())
 /// ```
 #[doc(alias = "multiprocessing.managers.DictProxy")]
+#[doc(alias = "managers.DictProxy")]
 pub struct DictProxy<K, V> {
     handle: Handle,
     _types: PhantomData<fn() -> (K, V)>,

@@ -38,6 +38,7 @@ use crate::wire::{Kind, ListOp, Reply, Request};
 /// # Ok::<(), multiproc_manager::ManagerError>(())
 /// ```
 #[doc(alias = "multiprocessing.managers.ListProxy")]
+#[doc(alias = "managers.ListProxy")]
 pub struct ListProxy<T> {
     handle: Handle,
     _types: PhantomData<fn() -> T>,

@@ -84,6 +84,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[doc(alias = "multiprocessing.managers.BaseManager")]
 #[doc(alias = "multiprocessing.managers.SyncManager")]
 #[doc(alias = "BaseManager")]
+#[doc(alias = "managers.BaseManager")]
 pub struct Manager {
     endpoint: Endpoint,
     /// The server's process, for the handle that started it; `None` once shut down.

@@ -30,6 +30,7 @@ use crate::wire::{Kind, NamespaceOp, Reply, Request};
 /// # Ok::<(), multiproc_manager::ManagerError>(())
 /// ```
 #[doc(alias = "multiprocessing.managers.Namespace")]
+#[doc(alias = "managers.Namespace")]
 pub struct Namespace {
     handle: Handle,
     _types: PhantomData<()>,
