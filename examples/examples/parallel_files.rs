@@ -325,7 +325,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pool = Pool::new(workers)?;
     // Small chunks keep the workers evenly loaded and the progress bar moving.
     let chunksize = (paths.len() / (workers * 16)).clamp(1, 32);
-    let options = Options::new().chunksize(chunksize).progress_bar(true);
+    let options = Options::new().chunksize(chunksize);
+    // `--features progress` (on by default) draws a bar on stderr while the pool works.
+    #[cfg(feature = "progress")]
+    let options = options.progress_bar(true);
     let results = pool
         .with(options)
         .map(analyze_file, paths.iter().cloned())?;

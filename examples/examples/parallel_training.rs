@@ -326,7 +326,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pool = Pool::new(workers)?;
     // One model per task: the models differ in cost (epochs), so let idle workers take
     // the next one.
-    let options = Options::new().chunksize(1).progress_bar(true);
+    let options = Options::new().chunksize(1);
+    // `--features progress` (on by default) draws a bar on stderr while the pool works.
+    #[cfg(feature = "progress")]
+    let options = options.progress_bar(true);
     let parallel = pool.with(options).map(train, grid.iter().copied())?;
     let parallel_time = started.elapsed();
     pool.close();

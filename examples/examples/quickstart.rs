@@ -42,7 +42,7 @@ fn multiply(a: u64, b: u64) -> u64 {
 
 /// 7. Logging from a child: the record reaches the parent's logger.
 fn log_from_child() {
-    log::info!("Worker started");
+    log::info!(target: multiproc::LOG_TARGET, "Worker started");
 }
 
 /// 8. One task panics, one crashes its worker, the rest succeed.
@@ -107,7 +107,7 @@ fn main() -> Result<(), multiproc::Error> {
     drop(pool);
 
     heading("7. Logging from a child process");
-    multiproc::log_to_stderr(log::LevelFilter::Info).expect("no other logger is installed");
+    multiproc::log_to_stderr(multiproc::LevelFilter::Info).expect("no other logger is installed");
     let mut p = Process::new(log_from_child, ()).with_name("Worker1");
     p.start()?;
     p.join()?;

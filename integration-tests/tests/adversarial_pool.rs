@@ -276,3 +276,114 @@ fn sizes_and_deaths_in_a_chunk_follow_cpython() {
         }
     });
 }
+
+/// Starts a sleeper that leaves its parent and its session (`setsid`) and lives on; returns
+/// its pid, once its parent (the shell) is gone and it was adopted.
+fn escape(_: u64) -> u32 {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $!")
+        .stderr(std::process::Stdio::null())
+        .output()
+        .expect("sh");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+/// Class 13: a task's descendant that double-forks and calls `setsid` does not outlive the
+/// pool, whether the pool is terminated or closed and joined: each worker is a child
+/// subreaper, the pool ends a worker's descendants before it signals the worker, and a
+/// worker that leaves ends its own.
+#[test]
+fn escaped_descendants_do_not_outlive_the_pool() {
+    case("escaped descendants", || {
+        for method in METHODS {
+            for terminate in [true, false] {
+                let pool = pool(method, 1);
+                let sleeper = pool.apply(escape, (0,)).unwrap();
+                assert!(
+                    multiproc_sys::process::is_alive(sleeper),
+                    "{method:?}: the sleeper did not start"
+                );
+                if terminate {
+                    pool.terminate();
+                } else {
+                    pool.close();
+                }
+                let _ = pool.join();
+                drop(pool);
+                let gone = multiproc_test_support::wait_gone(sleeper, Duration::from_secs(10));
+                if !gone {
+                    multiproc_test_support::kill(sleeper);
+                }
+                assert!(
+                    gone,
+                    "{method:?}: the escaped sleeper outlived the pool (terminate: {terminate})"
+                );
+            }
+        }
+    });
+}
+
+/// Writes a forged ipc-channel record header claiming a 2^62-byte message on every
+/// `SOCK_SEQPACKET` socket this worker holds whose peer is the pool's process (its result
+/// channel among them), then returns a result too large for the ring, so that it follows
+/// the forged header on the result channel. The descriptors are taken as duplicates with
+/// `pidfd_getfd` on this very process, so no raw descriptor number is trusted.
+fn forge_result_header(pool_pid: u32) -> Vec<u8> {
+    let mut forged = 16usize.to_ne_bytes().to_vec();
+    forged.extend((1usize << 62).to_ne_bytes());
+    let me = multiproc_sys::pidfd::open(std::process::id()).unwrap();
+    let mut written = 0;
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Some(number) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let flags = rustix::process::PidfdGetfdFlags::empty();
+        let Ok(fd) = rustix::process::pidfd_getfd(&me, number, flags) else {
+            continue;
+        };
+        if rustix::net::sockopt::socket_type(&fd).ok() != Some(rustix::net::SocketType::SEQPACKET) {
+            continue;
+        }
+        let peer = rustix::net::sockopt::socket_peercred(&fd).map(|c| c.pid.as_raw_nonzero().get());
+        if peer.ok() != i32::try_from(pool_pid).ok() {
+            continue;
+        }
+        let send = rustix::net::SendFlags::DONTWAIT | rustix::net::SendFlags::NOSIGNAL;
+        if rustix::net::send(&fd, &forged, send).is_ok() {
+            written += 1;
+        }
+    }
+    assert!(written > 0, "no socket leads to the pool");
+    vec![1; 64 << 10]
+}
+
+/// Class 9: a task that forges a 2^62-byte header on its worker's result channel costs the
+/// pool that worker (killed and replaced, its task failed with the cause), never an abort;
+/// the pool goes on.
+#[test]
+fn a_forged_result_header_costs_only_its_worker() {
+    case("forged result header", || {
+        for method in METHODS {
+            let pool = pool(method, 1);
+            match pool.apply(forge_result_header, (std::process::id(),)) {
+                Err(PoolError::CorruptResults { detail, .. }) => {
+                    assert!(
+                        detail.contains("larger than the maximum"),
+                        "{method:?}: {detail}"
+                    )
+                }
+                other => panic!(
+                    "{method:?}: a forged header gave {:?}",
+                    other.map(|v| v.len())
+                ),
+            }
+            assert_eq!(pool.apply(square, (7,)), Ok(49), "{method:?}");
+            pool.close();
+            pool.join().unwrap();
+        }
+    });
+}

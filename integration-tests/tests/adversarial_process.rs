@@ -169,6 +169,13 @@ fn few_descriptors_give_errors() {
     }
 }
 
+/// Class 9: a forged result header claiming 2^62 bytes, and a result above the maximum,
+/// give `join` an error that names the cause, under every start method, with nothing leaked.
+#[test]
+fn a_hostile_result_header_is_an_error() {
+    every_method("hostile-result");
+}
+
 /// Class 13: a grandchild that leaves its parent and its session does not outlive a program
 /// that uses the fork server (the server is a child subreaper and ends it when it closes).
 /// Under fork and spawn it would (documented); the outer program ends it there.

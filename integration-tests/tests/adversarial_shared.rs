@@ -226,17 +226,38 @@ fn huge_array_under_rlimit_as() -> String {
 }
 
 /// Under a data limit of what it uses now plus 256 MiB (private memory: the heap, not
-/// shared mappings), a 64 GiB array maps fine but its access bitmaps (1 GiB each) are
-/// refused: an error, not an allocation-failure abort.
+/// shared mappings), a 1 TiB array is granted: its pages are a memfd's, never touched, and
+/// the bitmaps that check raw accesses of its segment are allocated a block at a time as
+/// words are used (whole, they would be 16 GiB each). Its private memory and its resident
+/// size grow by a few MiB at most, whether its last element is written or a raw access
+/// claims words in the middle.
 fn huge_array_under_rlimit_data() -> String {
     let data = status_kib("VmData:") * 1024;
     multiproc_sys::rlimit::set(Limit::Data, Some(data + (256 << 20))).unwrap();
-    let huge = Array::<u8>::zeroed(1 << 36);
+    let (data_before, peak_before) = (status_kib("VmData:"), peak_kib());
+    let huge = Array::<u8>::zeroed(1 << 40).expect("1 TiB under RLIMIT_DATA + 256 MiB");
+    huge.set(huge.len() - 1, 3).unwrap();
+    assert_eq!(huge.get(huge.len() - 1).unwrap(), 3);
+    let raw = multiproc::shared::Segment::new(1 << 40).expect("a 1 TiB segment");
+    raw.atomic_u64(1 << 39)
+        .unwrap()
+        .store(5, std::sync::atomic::Ordering::Relaxed);
+    raw.write_at((1 << 40) - 8, &[1; 8]).unwrap();
     assert!(
-        huge.is_err(),
-        "64 GiB of bitmaps under RLIMIT_DATA were granted"
+        raw.atomic_u32((1 << 40) - 8).is_err(),
+        "mixed access allowed"
     );
-    format!("{}", huge.err().unwrap())
+    let data_grown = status_kib("VmData:").saturating_sub(data_before);
+    let peak_grown = peak_kib().saturating_sub(peak_before);
+    assert!(
+        data_grown < 16 * 1024,
+        "private memory grew {data_grown} KiB"
+    );
+    assert!(
+        peak_grown < 16 * 1024,
+        "resident size grew {peak_grown} KiB"
+    );
+    format!("private +{data_grown} KiB, resident +{peak_grown} KiB")
 }
 
 #[test]

@@ -15,12 +15,14 @@
 //! ```
 
 use std::io::{self, Read, Write};
+#[cfg(feature = "listener")]
 use std::time::Duration;
 
 use ipc_channel::ipc::IpcMessage;
 
 use crate::frame::Received;
 use crate::guard::guard_decode;
+#[cfg(feature = "listener")]
 use crate::listener::auth::{self, NONCE_LEN, Role, Timeouts};
 use crate::listener::codec::decode;
 use crate::listener::framing::read_frame;
@@ -30,12 +32,16 @@ use crate::listener::framing::read_frame;
 /// ```
 /// assert!(!multiproc_channel::decode::FUZZ_AUTHKEY.is_empty());
 /// ```
+#[cfg(feature = "listener")]
+#[cfg_attr(docsrs, doc(cfg(feature = "listener")))]
 pub const FUZZ_AUTHKEY: &[u8] = b"fuzz authkey";
 /// See [`FUZZ_AUTHKEY`].
 ///
 /// ```
 /// assert_eq!(multiproc_channel::decode::FUZZ_NONCE.len(), 40);
 /// ```
+#[cfg(feature = "listener")]
+#[cfg_attr(docsrs, doc(cfg(feature = "listener")))]
 pub const FUZZ_NONCE: [u8; NONCE_LEN] = [7; NONCE_LEN];
 /// The maximum message size [`socket_frames`] reads with.
 ///
@@ -68,12 +74,14 @@ impl Write for Replay<'_> {
     }
 }
 
+#[cfg(feature = "listener")]
 impl Timeouts for Replay<'_> {
     fn set_io_timeout(&self, _: Option<Duration>) -> io::Result<()> {
         Ok(())
     }
 }
 
+#[cfg(feature = "listener")]
 fn handshake(role: Role, bytes: &[u8]) -> Result<(), String> {
     let mut peer = Replay { input: bytes };
     auth::handshake(
@@ -98,6 +106,8 @@ fn handshake(role: Role, bytes: &[u8]) -> Result<(), String> {
 /// oversized.extend([0; 300]);
 /// assert!(handshake_server(&oversized).is_err());
 /// ```
+#[cfg(feature = "listener")]
+#[cfg_attr(docsrs, doc(cfg(feature = "listener")))]
 pub fn handshake_server(bytes: &[u8]) -> Result<(), String> {
     handshake(Role::Server, bytes)
 }
@@ -114,6 +124,8 @@ pub fn handshake_server(bytes: &[u8]) -> Result<(), String> {
 /// legacy.extend([1; 20]);
 /// assert!(handshake_client(&legacy).is_err());
 /// ```
+#[cfg(feature = "listener")]
+#[cfg_attr(docsrs, doc(cfg(feature = "listener")))]
 pub fn handshake_client(bytes: &[u8]) -> Result<(), String> {
     handshake(Role::Client, bytes)
 }

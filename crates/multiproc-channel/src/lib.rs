@@ -28,9 +28,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Feature flags
 //!
-//! None. The crate builds on `ipc-channel` (no features) and `multiproc-shared`.
+//! - `listener` (on by default): [`Listener`], [`Client`] and [`SocketConnection`],
+//!   Python's `multiprocessing.connection` over Unix or TCP sockets, with the `authkey`
+//!   handshake (HMAC-SHA256, hence the `hmac` and `sha2` dependencies). Pipes, queues and
+//!   [`wait`] do not need it; `multiproc-pool` depends on this crate without it.
+//!
+//! The crate builds on `ipc-channel` (no features) and `multiproc-shared`.
 //!
 //! # Platform support
 //!
@@ -85,6 +101,7 @@
 //! A bounded queue between producer and consumer processes: see
 //! `examples/queue_workers.rs` in the repository.
 #![cfg(target_os = "linux")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 #[doc(hidden)]
@@ -103,9 +120,11 @@ mod sys;
 mod wait;
 
 pub use self::error::{ListenerError, PipeError, QueueError, SendError};
+pub use self::listener::DEFAULT_MAX_MESSAGE_SIZE;
+#[cfg(feature = "listener")]
+#[cfg_attr(docsrs, doc(cfg(feature = "listener")))]
 pub use self::listener::{
-    Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, Listener,
-    MAX_PENDING_HANDSHAKES, SocketConnection,
+    Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, Listener, MAX_PENDING_HANDSHAKES, SocketConnection,
 };
 pub use self::pipe::{Connection, Pipe};
 pub use self::pipe_end::{PipeReader, PipeWriter};
@@ -117,6 +136,11 @@ pub use self::ring::{fuzz_ring_record, fuzz_ring_stream};
 
 /// The byte offsets of a queue ring's header words and ring area, for tests that play a
 /// hostile peer scribbling on a queue's shared memory. Not a stable interface.
+///
+/// ```
+/// use multiproc_channel::ring_layout::{HEAD, ITEMS, RING, TAIL};
+/// assert!(HEAD < TAIL && TAIL < ITEMS && ITEMS < RING);
+/// ```
 #[doc(hidden)]
 pub mod ring_layout {
     pub use crate::ring::{

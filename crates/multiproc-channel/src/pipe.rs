@@ -333,7 +333,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         }
         // ipc-channel indexes handle lists without bounds checks on malformed input;
         // the guard turns such a panic into a decode error, without printing it.
-        let result = guard_decode(|| receiver.get().recv().map(Some).map_err(from_ipc));
+        let result = guard_decode(|| receiver.recv().map(Some).map_err(from_ipc));
         result.unwrap_or_else(|message| Err(PipeError::Decode(message)))
     }
 

@@ -1,13 +1,10 @@
 //! The crate's only `unsafe`: the sink that lets a received payload be copied straight into
-//! a caller's buffer, and the [`Receiver`] that lends out the descriptor of an ipc-channel
-//! receiver so its next message can be checked before ipc-channel reads it. System calls are made by `multiproc-sys`, and a queue's shared memory
-//! is read and written through `multiproc_shared::Segment`'s bounds-checked atomic access.
+//! a caller's buffer. (The receiver that lends out its descriptor, so that its next message
+//! can be checked before ipc-channel reads it, is `multiproc_sys::ipc_receiver`.) System
+//! calls are made by `multiproc-sys`, and a queue's shared memory is read and written
+//! through `multiproc_shared::Segment`'s bounds-checked atomic access.
 
 use std::cell::Cell;
-use std::os::fd::{BorrowedFd, RawFd};
-
-use ipc_channel::ipc::IpcReceiver;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 thread_local! {
     /// The buffer registered by [`with_sink`] on this thread, until a [`Sink::take`].
@@ -105,101 +102,10 @@ impl Sink {
     }
 }
 
-/// The descriptor an ipc-channel receiver holds, read from its `Debug` form (ipc-channel
-/// 0.23 offers no accessor): `OsIpcReceiver { fd: Cell { value: N } }`. `None` if the form
-/// is not that one (another ipc-channel version).
-fn parse_receiver_fd(debug: &str) -> Option<RawFd> {
-    const MARK: &str = "OsIpcReceiver { fd: Cell { value: ";
-    let start = debug.find(MARK)? + MARK.len();
-    let digits = debug[start..].split(' ').next()?;
-    digits.parse().ok().filter(|fd| *fd >= 0)
-}
-
-/// An ipc-channel receiver together with its descriptor, which [`fd`](Self::fd) lends out
-/// for `poll` and `MSG_PEEK` (ipc-channel trusts the size header of a message and reserves
-/// it; the pipe checks that header first).
-pub(crate) struct Receiver<T> {
-    inner: IpcReceiver<T>,
-    /// The descriptor `inner` owns, if it could be learnt.
-    fd: Option<RawFd>,
-    /// Set once `inner` was serialized: that moves its descriptor out (ipc-channel sets its
-    /// own copy to -1 and closes it once the message is sent), so `fd` is stale from then
-    /// on.
-    moved: Cell<bool>,
-}
-
-impl<T> Receiver<T>
-where
-    T: for<'de> Deserialize<'de> + Serialize,
-{
-    pub(crate) fn new(inner: IpcReceiver<T>) -> Receiver<T> {
-        // The opaque form's `Debug` needs no `T: Debug`; the round trip moves no descriptor.
-        let opaque = inner.to_opaque();
-        let fd = parse_receiver_fd(&format!("{opaque:?}"));
-        Receiver {
-            inner: opaque.to(),
-            fd,
-            moved: Cell::new(false),
-        }
-    }
-}
-
-impl<T> Receiver<T> {
-    pub(crate) fn get(&self) -> &IpcReceiver<T> {
-        &self.inner
-    }
-
-    /// The receiver's descriptor, unless it is unknown or was moved out by serialization.
-    pub(crate) fn fd(&self) -> Option<BorrowedFd<'_>> {
-        if self.moved.get() {
-            return None;
-        }
-        let fd = self.fd?;
-        // SAFETY: `fd` is the descriptor `self.inner` owns: it was read from `inner`'s own
-        // `Debug` form when `self` was made, and `inner` keeps it open until it is dropped
-        // (which cannot happen while `&self` is borrowed for the returned lifetime) or
-        // serialized (the only way to move it out, since `inner` is private and
-        // `to_opaque` takes it by value; `Serialize` below sets `moved` first, checked
-        // above).
-        Some(unsafe { BorrowedFd::borrow_raw(fd) })
-    }
-}
-
-impl<T> Serialize for Receiver<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.moved.set(true);
-        self.inner.serialize(serializer)
-    }
-}
-
-impl<'de, T> Deserialize<'de> for Receiver<T>
-where
-    T: for<'a> Deserialize<'a> + Serialize,
-{
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        IpcReceiver::deserialize(deserializer).map(Receiver::new)
-    }
-}
-
-#[cfg(test)]
-mod receiver_tests {
-    use super::*;
-
-    #[test]
-    fn the_descriptor_is_found_and_forgotten_once_moved() {
-        let (_tx, rx) = ipc_channel::ipc::channel::<u8>().unwrap();
-        let receiver = Receiver::new(rx);
-        let fd = receiver.fd().expect("ipc-channel's Debug form changed");
-        assert!(multiproc_sys::poll::wait_readable(fd, Some(std::time::Duration::ZERO)).is_ok());
-        let _ = postcard::to_stdvec(&receiver);
-        assert!(receiver.fd().is_none());
-        assert_eq!(
-            parse_receiver_fd("OsIpcReceiver { fd: Cell { value: -1 } }"),
-            None
-        );
-        assert_eq!(parse_receiver_fd("something else"), None);
-    }
-}
+/// An ipc-channel receiver that lends out its descriptor, for `poll` and `MSG_PEEK`
+/// (ipc-channel trusts the size header of a message and reserves it; the pipe checks that
+/// header first). The one such wrapper lives in the OS layer.
+pub(crate) use multiproc_sys::ipc_receiver::WatchedReceiver as Receiver;
 
 #[cfg(test)]
 mod sink_tests {

@@ -107,7 +107,7 @@ impl<R: Portable> MpiResult<R> {
             return Err(PoolError::NotReady);
         };
         match state.outcomes.remove(&0) {
-            Some(outcome) => typed(outcome),
+            Some(outcome) => typed(outcome, 0),
             None => Err(abandoned()),
         }
     }

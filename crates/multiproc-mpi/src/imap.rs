@@ -125,11 +125,11 @@ where
             } else {
                 state.arrived.pop_front()
             };
-            index.and_then(|index| state.outcomes.remove(&index))
+            index.and_then(|index| Some((index, state.outcomes.remove(&index)?)))
         };
         self.yielded += 1;
         Some(match outcome {
-            Some(outcome) => typed(outcome),
+            Some((index, outcome)) => typed(outcome, index),
             None => Err(abandoned()),
         })
     }

@@ -342,7 +342,7 @@ impl MpiPool {
         let mut results = Vec::with_capacity(total);
         for index in 0..total {
             match state.outcomes.remove(&index) {
-                Some(outcome) => results.push(typed(outcome)?),
+                Some(outcome) => results.push(typed(outcome, index)?),
                 None => return Err(abandoned()),
             }
         }

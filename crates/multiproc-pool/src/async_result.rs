@@ -189,6 +189,17 @@ impl<T> AsyncResult<T> {
     ///
     /// In a child forked from the process that submitted the task, where the result can
     /// never arrive, it returns [`PoolError::WrongProcess`] instead of waiting.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// fn boom(_: u64) -> u64 { panic!("boom") }
+    /// let pool = Pool::new(2)?;
+    /// assert_eq!(pool.apply_async(square, (7,)).get()?, 49);
+    /// let failed = pool.map_async(boom, 0..3).get();
+    /// assert!(matches!(failed, Err(PoolError::Panicked(p)) if p.message == "boom"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get(self) -> Result<T, PoolError> {
         let mut state = self.cell.wait_until(None)?;
         state.value.take().unwrap_or(Err(PoolError::Taken))
@@ -216,6 +227,16 @@ impl<T> AsyncResult<T> {
 
     /// Waits until the result is ready (Python's `wait()`). In a forked child, where it can
     /// never arrive, it returns at once (and [`get`](AsyncResult::get) says why).
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// let result = pool.apply_async(square, (3,));
+    /// result.wait();
+    /// assert!(result.is_ready());
+    /// assert_eq!(result.get()?, 9);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn wait(&self) {
         drop(self.cell.wait_until(None));
     }
@@ -226,6 +247,16 @@ impl<T> AsyncResult<T> {
     ///
     /// `Duration::ZERO` looks once without waiting; a timeout too long for the clock
     /// (`Duration::MAX`) means no limit.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// fn slow() -> u8 { std::thread::sleep(Duration::from_millis(300)); 1 }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// let result = pool.apply_async(slow, ());
+    /// assert!(!result.wait_timeout(Duration::ZERO));
+    /// assert!(result.wait_timeout(Duration::MAX));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         // A deadline beyond what the clock can represent (`Duration::MAX`) is no limit.
         self.cell
@@ -235,6 +266,15 @@ impl<T> AsyncResult<T> {
 
     /// Whether the result has arrived (its callback may still be running: `get` returns once
     /// it has).
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// let result = pool.apply_async(square, (4,));
+    /// result.wait();
+    /// assert!(result.is_ready());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[doc(alias = "ready")]
     pub fn is_ready(&self) -> bool {
         self.is_successful().is_some()
@@ -259,11 +299,29 @@ impl<T> AsyncResult<T> {
     }
 
     /// Tasks finished so far (for a map: items; a task that failed counts as finished).
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let squares = pool.chunksize(1).map_async(square, 0..10);
+    /// assert!(squares.completed() <= 10);
+    /// squares.wait();
+    /// assert_eq!(squares.completed(), 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn completed(&self) -> usize {
         self.cell.progress.completed()
     }
 
     /// The number of tasks (1 for `apply_async`, the input length for a map).
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.map_async(square, 0..10).total(), 10);
+    /// assert_eq!(pool.apply_async(square, (1,)).total(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn total(&self) -> usize {
         self.cell.progress.total().unwrap_or(0)
     }

@@ -34,6 +34,7 @@ pub struct PoolBuilder {
     initializer: Option<MakeWorker>,
     max_tasks: Option<u64>,
     method: Option<StartMethod>,
+    max_result_size: Option<usize>,
 }
 
 impl fmt::Debug for PoolBuilder {
@@ -43,6 +44,7 @@ impl fmt::Debug for PoolBuilder {
             .field("initializer", &self.initializer.is_some())
             .field("maxtasksperchild", &self.max_tasks)
             .field("start_method", &self.method)
+            .field("max_result_size", &self.max_result_size)
             .finish()
     }
 }
@@ -50,6 +52,12 @@ impl fmt::Debug for PoolBuilder {
 impl PoolBuilder {
     /// The number of worker processes; by default [`process_cpu_count`] (the CPUs this process
     /// may use), as in Python 3.13.
+    ///
+    /// ```
+    /// let pool = multiproc_pool::Pool::builder().processes(2).build()?;
+    /// assert_eq!(pool.worker_pids().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn processes(mut self, processes: usize) -> Self {
         self.processes = Some(processes);
         self
@@ -137,18 +145,65 @@ impl PoolBuilder {
 
     /// The start method of the workers; by default the program's
     /// ([`get_start_method`]).
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, StartMethod};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::builder().processes(1).start_method(StartMethod::Fork).build()?;
+    /// assert_eq!(pool.apply(square, (5,))?, 25);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start_method(mut self, method: StartMethod) -> Self {
         self.method = Some(method);
         self
     }
 
+    /// The largest message a worker may send back on its result channel, in bytes
+    /// ([`DEFAULT_MAX_RESULT_SIZE`](crate::DEFAULT_MAX_RESULT_SIZE), 1 GiB, unless set). A
+    /// chunk's results travel as one message. A larger one, or a forged header that claims
+    /// more (say 2^62 bytes), is dropped unread: never an allocation of the claimed size.
+    /// The worker that sent it is no longer trusted: it is killed and replaced, and its tasks
+    /// in flight fail with [`PoolError::CorruptResults`](crate::PoolError::CorruptResults)
+    /// naming the sizes.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError};
+    /// fn big(n: usize) -> Vec<u8> { vec![1; n] }
+    /// let pool = Pool::builder().processes(1).max_result_size(1 << 20).build()?;
+    /// assert_eq!(pool.apply(big, (1000,))?.len(), 1000);
+    /// let refused = pool.apply(big, (4 << 20,)).unwrap_err();
+    /// assert!(matches!(refused, PoolError::CorruptResults { .. }), "{refused}");
+    /// assert!(refused.to_string().contains("larger than the maximum"), "{refused}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_result_size(mut self, bytes: usize) -> Self {
+        self.max_result_size = Some(bytes);
+        self
+    }
+
     /// Python's `context=`: the start method of `context`.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, StartMethod};
+    /// let context = multiproc_process::get_context(StartMethod::Spawn);
+    /// let pool = Pool::builder().processes(1).context(context).build()?;
+    /// assert_eq!(pool.start_method(), StartMethod::Spawn);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn context(self, context: Context) -> Self {
         self.start_method(context.start_method())
     }
 
     /// Starts the workers. Fails if a worker cannot be started (the initializer's arguments
     /// that cannot be serialized included), or if `processes` is 0.
+    ///
+    /// ```
+    /// use multiproc_pool::Pool;
+    /// assert!(Pool::builder().processes(0).build().is_err());
+    /// let pool = Pool::builder().processes(1).maxtasksperchild(10).build()?;
+    /// assert_eq!(pool.processes(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(self) -> Result<Pool, PoolError> {
         let processes = self.processes.unwrap_or_else(process_cpu_count);
         if self.max_tasks == Some(0) {
@@ -167,6 +222,9 @@ impl PoolBuilder {
                 max_tasks: self.max_tasks,
             },
             make: self.initializer,
+            max_result_size: self
+                .max_result_size
+                .unwrap_or(crate::DEFAULT_MAX_RESULT_SIZE),
         };
         Pool::launch(spec, processes, self.max_tasks)
     }
@@ -174,6 +232,14 @@ impl PoolBuilder {
 
 impl Pool {
     /// A builder for a pool with an initializer, `maxtasksperchild` or a start method.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, StartMethod};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::builder().processes(2).start_method(StartMethod::Forkserver).build()?;
+    /// assert_eq!(pool.map(square, 0..3)?, [0, 1, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> PoolBuilder {
         PoolBuilder::default()
     }

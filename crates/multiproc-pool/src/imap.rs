@@ -242,11 +242,31 @@ impl<'a, R: Portable> IMap<'a, R> {
     }
 
     /// Tasks finished so far (failed ones included).
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let mut squares = pool.chunksize(1).imap(square, 0..4);
+    /// assert_eq!(squares.next(), Some(Ok(0)));
+    /// assert!(squares.completed() >= 1);
+    /// assert_eq!(squares.by_ref().count(), 3);
+    /// assert_eq!(squares.completed(), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn completed(&self) -> usize {
         self.stream.progress.completed()
     }
 
     /// The number of tasks, once the input is exhausted.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let mut squares = pool.imap(square, 0..4);
+    /// assert_eq!(squares.by_ref().count(), 4);
+    /// assert_eq!(squares.total(), Some(4)); // known once the input is exhausted
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn total(&self) -> Option<usize> {
         self.stream.progress.total()
     }

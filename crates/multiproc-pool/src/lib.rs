@@ -38,6 +38,13 @@
 //!   not decode fails alone. No length or count that a worker writes is used unchecked, and
 //!   if the pool's result thread ever stopped, every pending and later task would fail with
 //!   [`PoolError::PoolBroken`] rather than wait forever.
+//! * **No escaped descendants**: each worker is a child subreaper, so a process that a task
+//!   started and that left its parent and its session (double `fork`, `setsid`) stays in the
+//!   worker's tree. A worker that leaves (after `close`, or `maxtasksperchild`) kills and
+//!   reaps its remaining children; before the pool terminates or kills a worker it kills the
+//!   worker's descendants. Only a worker that dies on its own (a crash in a task) leaves
+//!   them to init (or to the fork server, which ends them at exit). An escaped descendant
+//!   that ends while its worker lives stays a zombie of that worker until the worker leaves.
 //! * **Per-task timeouts** ([`Options::timeout`]): a task that runs too long has its worker
 //!   killed and replaced, and reports [`PoolError::Timeout`].
 //! * **Bounded laziness**: [`Pool::imap`] and [`Pool::imap_unordered`] read their input only
@@ -48,7 +55,7 @@
 //!   error for that task ([`PoolError::Transfer`]).
 //! * **Progress**: [`AsyncResult::completed`] / [`AsyncResult::total`] and
 //!   [`IMap::completed`]; with the `progress` feature, an `indicatif` bar
-//!   (`Options::progress_bar`).
+//!   (`Options::progress_bar`, `Tasks::progress`).
 //!
 //! # How it works
 //!
@@ -73,10 +80,28 @@
 //!
 //! Log records written in workers reach the parent's logger (see `multiproc-process`).
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Feature flags
 //!
-//! * `progress`: `Options::progress_bar(true)`, a progress bar drawn on stderr with
-//!   [indicatif](https://docs.rs/indicatif) while a `map` or `imap` runs.
+//! * `progress`: a progress bar drawn on stderr with [indicatif](https://docs.rs/indicatif)
+//!   while a `map`, `starmap`, `imap` or `imap_unordered` runs: `Options::progress_bar(true)`
+//!   for the default bar, `pool.chunksize(n).progress_style(style)` for your style,
+//!   `pool.with(options).progress(bar)` for a bar of your own (in a `MultiProgress`, say). It counts
+//!   tasks, not chunks.
+//!
+//! The pool depends on `multiproc-channel` without its `listener` feature: no TCP listener.
+//! `hmac` and `sha2` still come in through `multiproc-process`, which tags every function
+//! reference it sends to a child with an HMAC-SHA256 under a key of the process tree.
 //!
 //! # Platform support
 //!
@@ -107,6 +132,7 @@
 //! assert_eq!(results[7], Ok(70));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod async_result;
@@ -128,5 +154,16 @@ pub use self::error::PoolError;
 pub use self::imap::IMap;
 pub use self::options::Options;
 pub use self::pool::{Pool, Tasks};
+pub use self::scheduler::DEFAULT_MAX_RESULT_SIZE;
 #[doc(no_inline)]
 pub use multiproc_process::{Fallible, fallible};
+
+/// The `multiproc-process` items this crate's signatures name, so that a user of the pool
+/// alone needs no second dependency: a [`PoolError`] carries an [`ExitReason`] or a
+/// [`PanicInfo`] and converts from a [`ProcessError`], a [`PoolBuilder`] takes a
+/// [`StartMethod`] or a [`Context`], and the functions it runs are [`Target`]s with
+/// [`Portable`] arguments.
+#[doc(no_inline)]
+pub use multiproc_process::{
+    Context, ExitReason, PanicInfo, Portable, ProcessError, StartMethod, Target,
+};

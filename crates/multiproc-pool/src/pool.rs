@@ -13,7 +13,7 @@ use crate::chunk::{Chunk, Sink, Split, auto_chunksize, chunk_timeout, encode_chu
 use crate::error::PoolError;
 use crate::imap::{IMap, IterSource, Stream};
 use crate::options::Options;
-use crate::progress::Progress;
+use crate::progress::{Choice, Progress};
 use crate::scheduler::{self, RunState, Shared, WorkerSpec};
 
 /// A group of encoded chunks is handed to the scheduler once it holds this many bytes of
@@ -97,10 +97,14 @@ pub struct Pool {
 /// assert_eq!(pool.chunksize(3).map(square, 0..5)?, [0, 1, 4, 9, 16]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy)]
+///
+/// `Tasks` is `Clone`, not `Copy`: with the `progress` feature it may hold a progress bar.
+#[derive(Debug, Clone)]
 pub struct Tasks<'p> {
     pool: &'p Pool,
     options: Options,
+    /// A bar or style of the caller's (the `progress` feature); else `options.progress_bar`.
+    progress: Choice,
 }
 
 impl Pool {
@@ -134,11 +138,24 @@ impl Pool {
     }
 
     /// The number of worker processes.
+    ///
+    /// ```
+    /// let pool = multiproc_pool::Pool::new(3)?;
+    /// assert_eq!(pool.processes(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn processes(&self) -> usize {
         self.shared.processes
     }
 
     /// The start method of the workers.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, StartMethod};
+    /// let pool = Pool::builder().processes(1).start_method(StartMethod::Spawn).build()?;
+    /// assert_eq!(pool.start_method(), StartMethod::Spawn);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start_method(&self) -> StartMethod {
         self.shared.spec.method
     }
@@ -155,14 +172,32 @@ impl Pool {
     }
 
     /// Task options for the next call. See [`Options`](crate::Options).
+    ///
+    /// ```
+    /// use multiproc_pool::{Options, Pool};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// let squares = pool.with(Options::new().chunksize(2)).map(square, 0..6)?;
+    /// assert_eq!(squares, [0, 1, 4, 9, 16, 25]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with(&self, options: Options) -> Tasks<'_> {
         Tasks {
             pool: self,
             options,
+            progress: Choice::default(),
         }
     }
 
     /// Shortcut for `with(Options::new().chunksize(chunksize))`.
+    ///
+    /// ```
+    /// fn double(x: u64) -> u64 { 2 * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let doubled: Vec<u64> = pool.chunksize(4).imap(double, 0..8).collect::<Result<_, _>>()?;
+    /// assert_eq!(doubled, [0, 2, 4, 6, 8, 10, 12, 14]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn chunksize(&self, chunksize: usize) -> Tasks<'_> {
         self.with(Options::new().chunksize(chunksize))
     }
@@ -344,6 +379,18 @@ impl Pool {
     /// Stops accepting work (Python's `close`); queued and running tasks finish, then the
     /// workers leave. Use [`join`](Pool::join) to wait for them. In a child forked from the
     /// pool's process it does nothing (the workers are the parent's).
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = Pool::new(2)?;
+    /// let pending = pool.map_async(square, 0..4);
+    /// pool.close();
+    /// assert!(matches!(pool.apply(square, (2,)), Err(PoolError::Closed)));
+    /// pool.join()?;
+    /// assert_eq!(pending.get()?, [0, 1, 4, 9]); // submitted before `close`: it finishes
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close(&self) {
         if self.shared.check_process().is_err() {
             return;
@@ -360,6 +407,18 @@ impl Pool {
     /// queued and running tasks fail with [`PoolError::Terminated`]. Use
     /// [`join`](Pool::join) to wait until every worker is reaped. In a child forked from the
     /// pool's process it does nothing (the workers are the parent's).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::{Pool, PoolError};
+    /// fn forever() { loop { std::thread::sleep(Duration::from_secs(1)) } }
+    /// let pool = Pool::new(1)?;
+    /// let stuck = pool.apply_async(forever, ());
+    /// pool.terminate();
+    /// pool.join()?;
+    /// assert!(matches!(stuck.get(), Err(PoolError::Terminated)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn terminate(&self) {
         if self.shared.check_process().is_err() {
             return;
@@ -454,6 +513,66 @@ impl fmt::Debug for Pool {
 }
 
 impl<'p> Tasks<'p> {
+    /// The bar these tasks draw: the caller's, or the default one if
+    /// [`Options::progress_bar`] asked for it.
+    fn progress_choice(&self) -> Choice {
+        match self.progress {
+            Choice::Hidden => Choice::from(self.options.progress_bar),
+            ref chosen => chosen.clone(),
+        }
+    }
+
+    /// Draw the default progress bar with a style of your own while this `map`, `starmap`,
+    /// `imap` or `imap_unordered` runs (the `progress` feature); see
+    /// [`Options::progress_bar`] for what the bar counts.
+    ///
+    /// ```
+    /// use indicatif::ProgressStyle;
+    /// fn double(x: u64) -> u64 { 2 * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let style = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")?;
+    /// let doubled: Vec<u64> =
+    ///     pool.chunksize(1).progress_style(style).imap(double, 0..10).collect::<Result<_, _>>()?;
+    /// assert_eq!(doubled[9], 18);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "progress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
+    pub fn progress_style(mut self, style: indicatif::ProgressStyle) -> Tasks<'p> {
+        self.progress = Choice::Style(style);
+        self
+    }
+
+    /// Drive a progress bar of your own while this `map`, `starmap`, `imap` or
+    /// `imap_unordered` runs (the `progress` feature; `apply` has no bar): one in a
+    /// `MultiProgress`, one with a message or a draw target of your choice. The pool sets its
+    /// length to the number of tasks (for an `imap`, once the input is exhausted), advances
+    /// it by one per task whose result arrived (a chunk's tasks arrive together), and
+    /// finishes it at the end; your style and message stay. A bar already advanced starts
+    /// from its position.
+    ///
+    /// ```
+    /// use indicatif::{ProgressBar, ProgressDrawTarget};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    /// let squares: Vec<u64> = pool
+    ///     .chunksize(1)
+    ///     .progress(bar.clone())
+    ///     .imap_unordered(square, 0..20)
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(squares.len(), 20);
+    /// assert_eq!((bar.position(), bar.length()), (20, Some(20)));
+    /// assert!(bar.is_finished());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "progress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "progress")))]
+    pub fn progress(mut self, bar: indicatif::ProgressBar) -> Tasks<'p> {
+        self.progress = Choice::Bar(bar);
+        self
+    }
+
     fn shared(&self) -> &'p Shared {
         &self.pool.shared
     }
@@ -532,6 +651,14 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::apply`] with these options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// assert_eq!(pool.timeout(Duration::from_secs(30)).apply(add, (2, 3))?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output, PoolError>
     where
         F: Target<Args>,
@@ -542,6 +669,15 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::apply_async`] with these options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(1)?;
+    /// let sum = pool.timeout(Duration::from_secs(30)).apply_async(add, (2, 3));
+    /// assert_eq!(sum.get()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply_async<F, Args>(&self, f: F, args: Args) -> AsyncResult<F::Output>
     where
         F: Target<Args>,
@@ -560,6 +696,13 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::map`] with these options.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.chunksize(1).map(square, 0..4)?, [0, 1, 4, 9]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map<F, A, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, PoolError>
     where
         F: Target<(A,)>,
@@ -571,6 +714,15 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::map_async`] with these options.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let squares = pool.chunksize(1).map_async(square, 0..4);
+    /// assert_eq!(squares.total(), 4);
+    /// assert_eq!(squares.get()?, [0, 1, 4, 9]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map_async<F, A, I>(&self, f: F, iterable: I) -> AsyncResult<Vec<F::Output>>
     where
         F: Target<(A,)>,
@@ -582,6 +734,13 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::starmap`] with these options.
+    ///
+    /// ```
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// assert_eq!(pool.chunksize(1).starmap(add, [(1, 2), (3, 4)])?, [3, 7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn starmap<F, Args, I>(&self, f: F, iterable: I) -> Result<Vec<F::Output>, PoolError>
     where
         F: Target<Args>,
@@ -593,6 +752,14 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::starmap_async`] with these options.
+    ///
+    /// ```
+    /// fn add(a: u64, b: u64) -> u64 { a + b }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let sums = pool.chunksize(1).starmap_async(add, [(1, 2), (3, 4)]);
+    /// assert_eq!(sums.get()?, [3, 7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn starmap_async<F, Args, I>(&self, f: F, iterable: I) -> AsyncResult<Vec<F::Output>>
     where
         F: Target<Args>,
@@ -606,7 +773,7 @@ impl<'p> Tasks<'p> {
             return AsyncResult::from_cell(cell);
         }
         let items: Vec<Args> = iterable.into_iter().collect();
-        let progress = Progress::new(Some(items.len()), self.options.progress_bar);
+        let progress = Progress::new(Some(items.len()), self.progress_choice());
         let cell = Cell::new(progress, self.callbacks());
         if items.is_empty() {
             cell.set(Ok(Vec::new()));
@@ -618,6 +785,14 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::imap`] with these options.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let squares: Vec<u64> = pool.chunksize(2).imap(square, 0..5).collect::<Result<_, _>>()?;
+    /// assert_eq!(squares, [0, 1, 4, 9, 16]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn imap<F, A, I>(&self, f: F, iterable: I) -> IMap<'p, F::Output>
     where
         F: Target<(A,)>,
@@ -634,6 +809,16 @@ impl<'p> Tasks<'p> {
     }
 
     /// [`Pool::imap_unordered`] with these options.
+    ///
+    /// ```
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_pool::Pool::new(2)?;
+    /// let mut squares: Vec<u64> =
+    ///     pool.chunksize(2).imap_unordered(square, 0..5).collect::<Result<_, _>>()?;
+    /// squares.sort();
+    /// assert_eq!(squares, [0, 1, 4, 9, 16]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn imap_unordered<F, A, I>(&self, f: F, iterable: I) -> IMap<'p, F::Output>
     where
         F: Target<(A,)>,
@@ -677,7 +862,7 @@ impl<'p> Tasks<'p> {
             .buffersize
             .unwrap_or(16 * processes)
             .saturating_mul(chunksize);
-        let stream = Stream::new(ordered, Progress::new(exact, self.options.progress_bar));
+        let stream = Stream::new(ordered, Progress::new(exact, self.progress_choice()));
         let source = Box::new(IterSource { iter, chunksize });
         let split = Some(split_inputs::<Args> as Split);
         IMap::new(

@@ -14,7 +14,35 @@ pub(crate) struct WorkerConfig {
 
 /// The body of a pool worker without an initializer.
 pub(crate) fn worker_main(tasks: TaskReceiver, results: ResultSink, config: WorkerConfig) {
+    let _descendants = Descendants::adopt();
     run_tasks(&tasks, &results, config);
+}
+
+/// Makes the worker a child subreaper for as long as it lives, and ends its descendants
+/// when it leaves (on drop).
+///
+/// A task's descendant that leaves its parent and its session (double `fork`, `setsid`)
+/// then becomes the worker's child instead of init's, so it cannot outlive the pool: when
+/// the worker leaves (the pool was closed, `maxtasksperchild`), it kills and reaps every
+/// child it still has; when the pool terminates or kills the worker, the pool kills the
+/// worker's descendants first (`Worker::end_descendants`). As in CPython, where a pool's
+/// workers are daemons that may not have children of their own, nothing a task started is
+/// meant to outlive its worker.
+struct Descendants;
+
+impl Descendants {
+    fn adopt() -> Descendants {
+        if let Err(e) = multiproc_sys::subreaper::set(true) {
+            log::warn!("a pool worker could not become a child subreaper: {e}");
+        }
+        Descendants
+    }
+}
+
+impl Drop for Descendants {
+    fn drop(&mut self) {
+        multiproc_sys::subreaper::end_children();
+    }
 }
 
 /// The body of a pool worker with an initializer: run it, then the tasks. `initializer` is a
@@ -30,6 +58,7 @@ pub(crate) fn init_then_run<F, Args>(
 ) where
     F: Target<Args, Output = ()>,
 {
+    let _descendants = Descendants::adopt();
     let failure = match catch_panic(true, move || initializer.try_call(args)) {
         Ok(Ok(())) => None,
         // A fallible initializer's `Err`: reported like a panic, with the error's chain.

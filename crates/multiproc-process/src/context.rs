@@ -22,12 +22,26 @@ pub struct Context {
 
 impl Context {
     /// The start method of this context.
+    ///
+    /// ```
+    /// use multiproc_process::{StartMethod, get_context};
+    /// assert_eq!(get_context(StartMethod::Fork).start_method(), StartMethod::Fork);
+    /// ```
     pub fn start_method(&self) -> StartMethod {
         self.method
     }
 
     /// A process that runs `target(args...)` with this context's start method. See
     /// [`Process::new`].
+    ///
+    /// ```
+    /// use multiproc_process::{StartMethod, get_context};
+    /// fn add(a: u32, b: u32) -> u32 { a + b }
+    /// let mut p = get_context(StartMethod::Spawn).process(add, (1, 2));
+    /// p.start()?;
+    /// assert_eq!(p.join()?, 3);
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn process<F, Args>(&self, target: F, args: Args) -> Process<F::Output>
     where
         F: Target<Args>,
@@ -48,6 +62,16 @@ impl Default for Context {
 }
 
 /// The context for `method`.
+///
+/// ```
+/// use multiproc_process::{StartMethod, get_context};
+/// fn hello() -> String { "hello".to_owned() }
+/// let context = get_context(StartMethod::Forkserver);
+/// let mut p = context.process(hello, ());
+/// p.start()?;
+/// assert_eq!(p.join()?, "hello");
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
 #[doc(alias = "multiprocessing.get_context")]
 pub fn get_context(method: StartMethod) -> Context {
     Context { method }

@@ -1,7 +1,5 @@
 //! How many CPUs there are, and how many this process may use.
 
-use std::collections::HashSet;
-
 /// The number of logical CPUs in the machine, like Python's `os.cpu_count()`.
 ///
 /// This counts every online CPU, including those this process may not run on; size a pool by
@@ -42,32 +40,8 @@ pub fn process_cpu_count() -> usize {
 /// assert!(physical >= 1 && physical <= multiproc_process::cpu_count());
 /// ```
 pub fn physical_cpu_count() -> usize {
-    physical_cores()
+    multiproc_sys::process::physical_cores()
         .filter(|&n| n > 0)
         .unwrap_or_else(cpu_count)
         .min(cpu_count())
-}
-
-fn physical_cores() -> Option<usize> {
-    let mut cores = HashSet::new();
-    for entry in std::fs::read_dir("/sys/devices/system/cpu").ok()? {
-        let entry = entry.ok()?;
-        let name = entry.file_name();
-        let name = name.to_str()?;
-        let Some(index) = name.strip_prefix("cpu") else {
-            continue;
-        };
-        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let online = std::fs::read_to_string(entry.path().join("online"));
-        if matches!(online.as_deref().map(str::trim), Ok("0")) {
-            continue;
-        }
-        let topology = entry.path().join("topology");
-        let package = std::fs::read_to_string(topology.join("physical_package_id")).ok()?;
-        let core = std::fs::read_to_string(topology.join("core_id")).ok()?;
-        cores.insert((package.trim().to_owned(), core.trim().to_owned()));
-    }
-    Some(cores.len())
 }

@@ -4,6 +4,18 @@ use std::io;
 use crate::status::ExitReason;
 
 /// Where a panic happened, and what it said.
+///
+/// ```
+/// use multiproc_process::{PanicInfo, Process};
+/// fn fail() { panic!("out of cheese") }
+/// let mut p = Process::new(fail, ());
+/// p.start()?;
+/// let err = p.join().unwrap_err();
+/// let panic: &PanicInfo = err.panic().unwrap();
+/// assert_eq!(panic.message, "out of cheese");
+/// assert!(panic.location.as_deref().is_some_and(|l| l.contains(".rs:")));
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PanicInfo {
     /// The panic message (`"explicit panic"` when the payload was not a string).
@@ -43,6 +55,18 @@ pub enum CallError {
 }
 
 /// Why starting, joining or controlling a [`Process`](crate::Process) failed.
+///
+/// ```
+/// use multiproc_process::{ExitReason, Process, ProcessError};
+/// fn leave() { std::process::exit(2) }
+/// let mut p = Process::new(leave, ()).with_name("Leaver");
+/// p.start()?;
+/// match p.join() {
+///     Err(err @ ProcessError::Died { .. }) => assert_eq!(err.exit_status(), Some(ExitReason::Code(2))),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), ProcessError>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProcessError {
@@ -241,6 +265,15 @@ impl ProcessError {
     }
 
     /// The panic, when the error is a panic in the child.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn fail() { panic!("no") }
+    /// let mut p = Process::new(fail, ());
+    /// p.start()?;
+    /// assert_eq!(p.join().unwrap_err().panic().map(|p| p.message.as_str()), Some("no"));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn panic(&self) -> Option<&PanicInfo> {
         match self {
             ProcessError::Panicked { panic, .. } => Some(panic),

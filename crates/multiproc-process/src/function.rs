@@ -76,6 +76,15 @@ impl Kind for BatchFn {
 
 impl FunctionRef {
     /// Names `f`, a function item or non-capturing closure taking the tuple `Args`.
+    ///
+    /// ```
+    /// use multiproc_process::FunctionRef;
+    /// fn add(a: u32, b: u32) -> u32 { a + b }
+    /// let add_ref = FunctionRef::new::<_, (u32, u32)>(add);
+    /// let bytes = postcard::to_stdvec(&add_ref).unwrap(); // what a pool sends with each task
+    /// let decoded: FunctionRef = postcard::from_bytes(&bytes).unwrap();
+    /// assert!(decoded.call(&postcard::to_stdvec(&vec![(1u32, 2u32)]).unwrap()).is_ok());
+    /// ```
     pub fn new<F, Args>(f: F) -> FunctionRef
     where
         F: Target<Args>,
@@ -97,6 +106,18 @@ impl FunctionRef {
     /// A `FunctionRef` names a function of this executable by construction: it was made by
     /// [`FunctionRef::new`] or decoded with a tag that verified (the tag is checked again
     /// here, against a small table of verified pairs, before the call).
+    ///
+    /// ```
+    /// use multiproc_process::{CallError, FunctionRef};
+    /// fn halve(x: u32) -> u32 { assert!(x % 2 == 0, "odd"); x / 2 }
+    /// let halve_ref = FunctionRef::new::<_, (u32,)>(halve);
+    /// let output = halve_ref.call(&postcard::to_stdvec(&vec![(4u32,), (3u32,)]).unwrap())?;
+    /// let results: Vec<Result<u32, CallError>> = postcard::from_bytes(&output).unwrap();
+    /// assert_eq!(results[0], Ok(2));
+    /// assert!(matches!(&results[1], Err(CallError::Panicked(info)) if info.message == "odd"));
+    /// assert!(halve_ref.call(b"\xff").is_err()); // not a postcard Vec<(u32,)>
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn call(&self, input: &[u8]) -> Result<Vec<u8>, String> {
         let batch: BatchFn = sys::open(&self.sealed).map_err(|e| e.to_string())?;
         batch(input)

@@ -61,7 +61,9 @@
 //! parent-death signal. Under the forkserver method the fork server is a child subreaper:
 //! such a descendant becomes its child, and it kills and reaps every one when it is closed at
 //! exit. Under fork and spawn (and when the program is killed with SIGKILL, which takes the
-//! fork server with it) an escaped descendant goes to init and lives on, as in CPython.
+//! fork server with it) an escaped descendant goes to init and lives on, as in CPython; a
+//! target that may leave such descendants can call `multiproc_sys::subreaper::set(true)`
+//! and end them itself. A pool's workers do that (see `multiproc-pool`).
 //!
 //! # Programs that reap their own children
 //!
@@ -96,13 +98,29 @@
 //!
 //! # Logging
 //!
-//! The crate logs through [`log`] and never installs a logger. [`log_to_stderr`] installs
-//! Python's format. Records logged in a spawn or forkserver child reach the parent's logger with
-//! the child's `process_name` and `pid` as key-values.
+//! The crate logs through [`log`] and never installs a logger unless asked. [`log_to_stderr`]
+//! prints multiproc's own records (targets under [`LOG_TARGET`]) in Python's format, and
+//! leaves a logger of yours in place. Records logged in a spawn or forkserver child reach the
+//! parent's logger with the child's `process_name` and `pid` as key-values (env_logger shows
+//! them with its `kv` feature). Lifecycle records at `debug` level, under the target
+//! `multiproc::process`: a process started (pid, start method) and exited (its status).
+//!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
 //!
 //! # Feature flags
 //!
-//! None.
+//! None. `hmac` and `sha2` are not optional here: every function reference sent to a child
+//! carries an HMAC-SHA256 tag under a key of the process tree, checked before the child
+//! calls it.
 //!
 //! # Platform support
 //!
@@ -113,6 +131,7 @@
 //!
 //! `process_basic`, `process_args`, `logging` and `cpu_count` in the repository's `examples/`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 // The modules form layers, each using only those below it (no import cycle):
@@ -142,6 +161,7 @@ mod method;
 mod process;
 mod registry;
 mod rendezvous;
+mod result_channel;
 mod spawn;
 mod status;
 #[allow(unsafe_code)]
@@ -157,13 +177,22 @@ pub use self::error::{CallError, PanicInfo, ProcessError};
 pub use self::fallible::{Fallible, fallible};
 pub use self::function::{FunctionRef, catch_panic};
 pub use self::function_key::{adopt_function_key, function_key};
-pub use self::logging::log_to_stderr;
+pub use self::logging::{LOG_TARGET, log_to_stderr};
 pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
 };
-pub use self::process::Process;
+pub use self::process::{DEFAULT_MAX_RESULT_SIZE, Process};
 pub use self::status::ExitReason;
 pub use self::target::{Portable, Target};
 pub use self::tree::{
     ProcessInfo, active_children, current_process, forkserver_pid, parent_process,
 };
+/// The level argument of [`log_to_stderr`], re-exported from the `log` crate so that naming
+/// a level needs no dependency on `log`.
+///
+/// ```
+/// use multiproc_process::LevelFilter;
+/// assert!(LevelFilter::Debug > LevelFilter::Info);
+/// ```
+#[doc(no_inline)]
+pub use log::LevelFilter;

@@ -6,13 +6,14 @@
 //! through the parent's logger with two key-values: `process_name` and `pid` of the child. A
 //! child forked directly (fork start method) keeps the logger it inherited.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use ipc_channel::ipc::{self, IpcSender};
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use multiproc_sys::ipc_receiver::WatchedReceiver;
+use multiproc_sys::ipc_record::{self, Next};
 use serde::{Deserialize, Serialize};
 
 use crate::registry;
@@ -133,10 +134,11 @@ fn start_receiver() -> IpcSender<LogMessage> {
     let (sender, receiver) =
         ipc::channel::<LogMessage>().expect("could not create the log channel");
     RECEIVING.store(true, Ordering::Release);
+    let receiver = WatchedReceiver::new(receiver);
     std::thread::Builder::new()
         .name("multiproc-log".into())
         .spawn(move || {
-            while let Ok(message) = receiver.recv() {
+            while let Some(message) = next_message(&receiver) {
                 match message {
                     LogMessage::Record(record) => relog(&record),
                     LogMessage::Barrier(barrier) => {
@@ -149,6 +151,36 @@ fn start_receiver() -> IpcSender<LogMessage> {
         })
         .expect("could not start the multiproc log thread");
     sender
+}
+
+/// The largest message a child may forward: a record whose text is over this is dropped.
+const MAX_LOG_MESSAGE: usize = 16 << 20;
+
+/// The next message a child forwarded, with its record header checked before ipc-channel
+/// reads it (a hostile child that claims 2^62 bytes must not make us reserve them): a refused
+/// or malformed message is dropped. `None` once the channel closed or failed.
+fn next_message(receiver: &WatchedReceiver<LogMessage>) -> Option<LogMessage> {
+    let Some(fd) = receiver.fd() else {
+        return crate::function::catch_panic(true, || receiver.recv())
+            .ok()?
+            .ok();
+    };
+    let max_fragment = ipc_channel::platform::OsIpcSender::get_max_fragment_size();
+    loop {
+        if !multiproc_sys::poll::wait_readable(fd, None).ok()? {
+            continue;
+        }
+        match ipc_record::check_next(fd, MAX_LOG_MESSAGE, max_fragment, None) {
+            Ok(Ok(Next::Message)) => match crate::function::catch_panic(true, || receiver.recv()) {
+                Ok(Ok(message)) => return Some(message),
+                Ok(Err(ipc_channel::IpcError::Disconnected)) => return None,
+                // Did not decode: dropped.
+                Ok(Err(_)) | Err(_) => {}
+            },
+            Ok(Ok(Next::Nothing)) | Ok(Err(_)) => {}
+            Ok(Ok(Next::End)) | Err(_) => return None,
+        }
+    }
 }
 
 fn relog(record: &LogRecord) {
@@ -232,38 +264,109 @@ fn record_origin(record: &Record<'_>) -> (String, u32) {
     }
 }
 
-/// Logs to stderr in Python's `log_to_stderr` format, `[LEVEL/ProcessName] message`, and sets
-/// the maximum level. Records from child processes show the child's name.
+/// The log target of multiproc's own records, and the prefix of every target that
+/// [`log_to_stderr`] prints: Python's `multiprocessing` logger. The crates log under
+/// `multiproc::process` and `multiproc::pool` (lifecycle records at `debug`: a process
+/// started, exited, a worker replaced) and under their module paths (`multiproc_pool::...`).
 ///
-/// Like Python's, it is meant for quick debugging; a program with its own logger (env_logger,
-/// tracing-log, ...) keeps it, and child records reach it as well, with the key-values
-/// `process_name` and `pid`.
-///
-/// Installing it a second time only changes the level. It fails if another logger is installed.
+/// A program's own record goes through `log_to_stderr`'s logger when it names this target,
+/// as Python's `multiprocessing.get_logger().info(...)` does:
 ///
 /// ```
-/// multiproc_process::log_to_stderr(log::LevelFilter::Info).unwrap();
-/// log::info!("hello");   // prints "[INFO/MainProcess] hello"
+/// multiproc_process::log_to_stderr(multiproc_process::LevelFilter::Info).unwrap();
+/// log::info!(target: multiproc_process::LOG_TARGET, "printed: [INFO/MainProcess] ...");
+/// log::info!("not printed: not a multiproc target");
+/// ```
+#[doc(alias = "multiprocessing.get_logger")]
+pub const LOG_TARGET: &str = "multiproc";
+
+/// The target of the lifecycle records of processes (started, exited).
+pub(crate) const PROCESS_TARGET: &str = "multiproc::process";
+
+/// Sets up Python's `log_to_stderr` for multiproc's records only: records whose target
+/// starts with [`LOG_TARGET`] (`"multiproc"`), at `level` or more severe, are printed to
+/// stderr as `[LEVEL/ProcessName] message`. Records from child processes show the child's
+/// name. Other targets (your program's own `log::info!`) are not printed.
+///
+/// It never replaces a logger you installed. If no logger is set, it installs its own (a
+/// `log` logger is global: that one prints multiproc's targets only) and returns `Ok`; called
+/// again, it only changes the level. If another logger is set (env_logger, tracing-log...),
+/// it leaves it, and its level, alone and returns the `Err` that `log::set_logger` gave:
+/// configure multiproc's targets in that logger instead (`RUST_LOG=multiproc=debug` for
+/// env_logger). Either way, records logged in spawn and forkserver children reach the
+/// parent's logger.
+///
+/// The line goes to descriptor 2 in one `write(2)`, without `std::io::Stderr`'s lock, so the
+/// log thread never waits on a lock a forked child might have inherited held.
+///
+/// # With env_logger
+///
+/// Records that children forward carry the key-values `process_name` and `pid`. env_logger
+/// shows key-values only with its `kv` feature (`env_logger = { version = "0.11", features =
+/// ["kv"] }`); without it every child's record looks like the parent's. With it:
+///
+/// ```text
+/// fn main() {
+///     env_logger::init(); // RUST_LOG=info,multiproc=debug
+///     // ... a child's `log::info!("Worker started")` prints
+///     // [2026-12-04T10:00:00Z INFO  my_app] Worker started process_name=Worker1 pid=4242
+/// }
+/// ```
+///
+/// # Example
+///
+/// ```
+/// use multiproc_process::{LevelFilter, LOG_TARGET, log_to_stderr};
+///
+/// log_to_stderr(LevelFilter::Info).unwrap();
+/// log::info!(target: LOG_TARGET, "hello"); // prints "[INFO/MainProcess] hello"
+/// log_to_stderr(LevelFilter::Debug).unwrap(); // ours already: only the level changes
+/// assert_eq!(log::max_level(), LevelFilter::Debug);
+/// ```
+///
+/// A logger of the program's own is left in place:
+///
+/// ```
+/// struct Mine;
+/// impl log::Log for Mine {
+///     fn enabled(&self, _: &log::Metadata<'_>) -> bool { true }
+///     fn log(&self, _: &log::Record<'_>) {}
+///     fn flush(&self) {}
+/// }
+/// log::set_logger(&Mine).unwrap();
+/// log::set_max_level(log::LevelFilter::Warn);
+/// assert!(multiproc_process::log_to_stderr(log::LevelFilter::Debug).is_err());
+/// assert_eq!(log::max_level(), log::LevelFilter::Warn);
 /// ```
 #[doc(alias = "multiprocessing.log_to_stderr")]
 pub fn log_to_stderr(level: LevelFilter) -> Result<(), log::SetLoggerError> {
-    static INSTALLED: OnceLock<Result<(), ()>> = OnceLock::new();
-    let installed =
-        INSTALLED.get_or_init(|| log::set_boxed_logger(Box::new(StderrLogger)).map_err(drop));
-    match installed {
-        Ok(()) => {
-            log::set_max_level(level);
-            Ok(())
-        }
-        Err(()) => log::set_boxed_logger(Box::new(StderrLogger)),
+    static INSTALLED: Mutex<bool> = Mutex::new(false);
+    let mut installed = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+    if !*installed {
+        log::set_boxed_logger(Box::new(StderrLogger))?;
+        *installed = true;
     }
+    STDERR_LEVEL.store(level as usize, Ordering::Relaxed);
+    log::set_max_level(level);
+    Ok(())
+}
+
+/// The level of [`StderrLogger`], as a `LevelFilter`'s number.
+static STDERR_LEVEL: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether `target` is one of multiproc's (`multiproc`, `multiproc::...`, `multiproc_pool::...`).
+fn is_multiproc_target(target: &str) -> bool {
+    target
+        .strip_prefix(LOG_TARGET)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::") || rest.starts_with('_'))
 }
 
 struct StderrLogger;
 
 impl Log for StderrLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
+        metadata.level() as usize <= STDERR_LEVEL.load(Ordering::Relaxed)
+            && is_multiproc_target(metadata.target())
     }
 
     fn log(&self, record: &Record<'_>) {
@@ -272,10 +375,23 @@ impl Log for StderrLogger {
         }
         let (name, _) = record_origin(record);
         let line = format!("[{}/{}] {}\n", record.level(), name, record.args());
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        let _ = multiproc_sys::stderr::write_all(line.as_bytes());
     }
 
-    fn flush(&self) {
-        let _ = std::io::stderr().flush();
+    fn flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_multiproc_target;
+
+    #[test]
+    fn multiproc_targets_are_recognised_by_prefix() {
+        for target in ["multiproc", "multiproc::pool", "multiproc_pool::scheduler"] {
+            assert!(is_multiproc_target(target), "{target}");
+        }
+        for target in ["my_app", "multiprocessing", "multiprocx", ""] {
+            assert!(!is_multiproc_target(target), "{target}");
+        }
     }
 }

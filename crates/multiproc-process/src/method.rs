@@ -17,6 +17,17 @@ use crate::error::ProcessError;
 /// The default is `Forkserver`, as in CPython 3.14 on Linux: forking a program that runs
 /// threads can deadlock the child (it inherits locks that other threads held), and a fork server
 /// never forks a multi-threaded process.
+///
+/// ```
+/// use multiproc_process::{StartMethod, get_context};
+/// fn square(x: u64) -> u64 { x * x }
+/// for method in StartMethod::ALL {
+///     let mut p = get_context(method).process(square, (7,));
+///     p.start()?;
+///     assert_eq!(p.join()?, 49);
+/// }
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum StartMethod {
@@ -61,6 +72,12 @@ pub enum StartMethod {
 
 impl StartMethod {
     /// Every start method, in Python's order.
+    ///
+    /// ```
+    /// use multiproc_process::StartMethod;
+    /// let names: Vec<&str> = StartMethod::ALL.iter().map(|m| m.as_str()).collect();
+    /// assert_eq!(names, ["fork", "spawn", "forkserver"]);
+    /// ```
     pub const ALL: [StartMethod; 3] = [
         StartMethod::Fork,
         StartMethod::Spawn,
@@ -68,6 +85,13 @@ impl StartMethod {
     ];
 
     /// The method's name in Python: `"fork"`, `"spawn"` or `"forkserver"`.
+    ///
+    /// ```
+    /// use multiproc_process::StartMethod;
+    /// assert_eq!(StartMethod::Forkserver.as_str(), "forkserver");
+    /// assert_eq!("spawn".parse::<StartMethod>()?, StartMethod::Spawn);
+    /// # Ok::<(), multiproc_process::UnknownStartMethod>(())
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             StartMethod::Fork => "fork",
@@ -117,6 +141,12 @@ impl FromStr for StartMethod {
 }
 
 /// A start method name that is not `fork`, `spawn` or `forkserver`.
+///
+/// ```
+/// use multiproc_process::{StartMethod, UnknownStartMethod};
+/// let err: UnknownStartMethod = "vfork".parse::<StartMethod>().unwrap_err();
+/// assert!(err.to_string().contains("vfork"));
+/// ```
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("unknown start method {0:?} (expected fork, spawn or forkserver)")]
 pub struct UnknownStartMethod(String);
@@ -158,6 +188,11 @@ pub(crate) fn started_by(method: StartMethod) {
 
 /// The default start method: the one set by [`set_start_method`], else `Forkserver`. In a
 /// child, the method that started it (unless the child set another).
+///
+/// ```
+/// use multiproc_process::{StartMethod, get_start_method};
+/// assert_eq!(get_start_method(), StartMethod::Forkserver); // unless set_start_method was called
+/// ```
 #[doc(alias = "multiprocessing.get_start_method")]
 pub fn get_start_method() -> StartMethod {
     StartMethod::from_u8(DEFAULT_METHOD.load(Ordering::SeqCst)).unwrap_or(StartMethod::Forkserver)

@@ -5,8 +5,8 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ipc_channel::IpcError;
 use ipc_channel::ipc::{self, IpcReceiver, IpcSender, OpaqueIpcSender};
-use ipc_channel::{IpcError, TryRecvError};
 
 use crate::child;
 use crate::entry::Entry;
@@ -14,17 +14,18 @@ use crate::error::ProcessError;
 use crate::exit;
 use crate::fork_start::{Call, Closure, Payload, fork_child};
 use crate::forkserver;
-use crate::function::catch_panic;
 use crate::identity::Identity;
 use crate::launcher::on_long_lived_thread;
 use crate::logging;
 use crate::method::{StartMethod, get_start_method};
 use crate::registry::{self, ChildHandle, Reaper};
+use crate::result_channel::{Received, receive};
 use crate::spawn;
 use crate::status::ExitReason;
 use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
 use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
+use multiproc_sys::ipc_receiver::WatchedReceiver;
 
 /// How often a join re-checks that the child is still alive while it waits for the result. A
 /// copy of the child's result channel inherited by another process would hide the child's end
@@ -83,7 +84,19 @@ pub struct Process<R> {
     method: StartMethod,
     pid: Option<u32>,
     state: State<R>,
+    /// The largest result message accepted from the child, in bytes.
+    max_result_size: usize,
 }
+
+/// The largest result a child may send back unless
+/// [`Process::set_max_result_size`] says otherwise: 64 MiB, as a pipe's largest message.
+///
+/// ```
+/// fn nothing() {}
+/// let p = multiproc_process::Process::new(nothing, ());
+/// assert_eq!(p.max_result_size(), multiproc_process::DEFAULT_MAX_RESULT_SIZE);
+/// ```
+pub const DEFAULT_MAX_RESULT_SIZE: usize = multiproc_sys::ipc_record::DEFAULT_MAX_MESSAGE_SIZE;
 
 enum State<R> {
     Pending(Box<dyn Payload<R>>),
@@ -94,7 +107,7 @@ enum State<R> {
 
 struct Running<R> {
     child: Arc<ChildHandle>,
-    result: IpcReceiver<Outcome<R>>,
+    result: WatchedReceiver<Outcome<R>>,
     outcome: Option<Outcome<R>>,
     /// Set when the result channel closed (or broke) without an outcome.
     result_closed: Option<String>,
@@ -148,11 +161,20 @@ impl<R: Portable> Process<R> {
             method,
             pid: None,
             state: State::Pending(payload),
+            max_result_size: DEFAULT_MAX_RESULT_SIZE,
         }
     }
 
     /// The process's name: `Process-N` unless set (`Process-1:2` for the second child of the
     /// first child, as in Python).
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// let p = Process::new(work, ()).with_name("Worker1");
+    /// assert_eq!(p.name(), "Worker1");
+    /// assert!(Process::new(work, ()).name().starts_with("Process-"));
+    /// ```
     pub fn name(&self) -> &str {
         &self.identity.name
     }
@@ -161,6 +183,16 @@ impl<R: Portable> Process<R> {
     /// [`start`](Process::start) only changes this handle.
     ///
     /// [`current_process`]: crate::current_process
+    ///
+    /// ```
+    /// use multiproc_process::{Process, current_process};
+    /// fn my_name() -> String { current_process().name().to_owned() }
+    /// let mut p = Process::new(my_name, ());
+    /// p.set_name("Renamed");
+    /// p.start()?;
+    /// assert_eq!(p.join()?, "Renamed");
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn set_name(&mut self, name: impl Into<String>) {
         self.identity.name = name.into();
     }
@@ -179,11 +211,29 @@ impl<R: Portable> Process<R> {
 
     /// Whether the process is a daemon: terminated when this process exits, instead of waited
     /// for.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// assert!(!Process::new(work, ()).daemon());
+    /// assert!(Process::new(work, ()).with_daemon(true).daemon());
+    /// ```
     pub fn daemon(&self) -> bool {
         self.identity.daemon
     }
 
     /// Makes the process a daemon (or not). Only before [`start`](Process::start).
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// let mut p = Process::new(work, ());
+    /// p.set_daemon(true)?;
+    /// p.start()?;
+    /// assert!(p.set_daemon(false).is_err()); // too late: it runs
+    /// p.join()?;
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn set_daemon(&mut self, daemon: bool) -> Result<(), ProcessError> {
         if !matches!(self.state, State::Pending(_)) {
             return Err(ProcessError::AlreadyStarted {
@@ -195,18 +245,92 @@ impl<R: Portable> Process<R> {
     }
 
     /// Builder form of [`set_daemon`](Process::set_daemon), for a process not yet started.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn answer() -> u32 { 42 }
+    /// let mut p = Process::new(answer, ()).with_daemon(true);
+    /// p.start()?;
+    /// assert_eq!(p.join()?, 42);
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn with_daemon(mut self, daemon: bool) -> Self {
         self.identity.daemon = daemon;
         self
     }
 
+    /// The largest result the child may send back, in bytes of its encoded form
+    /// ([`DEFAULT_MAX_RESULT_SIZE`], 64 MiB, unless set).
+    ///
+    /// ```
+    /// fn nothing() {}
+    /// let p = multiproc_process::Process::new(nothing, ()).with_max_result_size(4096);
+    /// assert_eq!(p.max_result_size(), 4096);
+    /// ```
+    pub fn max_result_size(&self) -> usize {
+        self.max_result_size
+    }
+
+    /// Sets the largest result the child may send back, in bytes of its encoded form. A
+    /// larger one (or a message whose header claims more, such as a forged one that
+    /// announces 2^62 bytes) is dropped unread, and [`join`](Process::join) returns
+    /// [`ProcessError::Transfer`] naming the sizes: never an allocation of the claimed size.
+    /// Takes effect at the next `join`, so it may be set after [`start`](Process::start).
+    /// The rest of a refused result is read and dropped for up to 10 seconds, so that the
+    /// child can finish sending and exit; a child still sending after that stays blocked
+    /// (ipc-channel gives its sender no way out), and `join` waits for it.
+    ///
+    /// ```
+    /// use multiproc_process::{Process, ProcessError};
+    /// fn big() -> Vec<u8> { vec![7; 4096] }
+    /// let mut p = Process::new(big, ());
+    /// p.set_max_result_size(1024);
+    /// p.start().unwrap();
+    /// let e = p.join().unwrap_err();
+    /// assert!(matches!(e, ProcessError::Transfer { .. }), "{e}");
+    /// assert!(e.to_string().contains("larger than the maximum of 1024 bytes"), "{e}");
+    /// ```
+    pub fn set_max_result_size(&mut self, bytes: usize) {
+        self.max_result_size = bytes;
+    }
+
+    /// Builder form of [`set_max_result_size`](Process::set_max_result_size).
+    ///
+    /// ```
+    /// fn small() -> u8 { 42 }
+    /// let mut p = multiproc_process::Process::new(small, ()).with_max_result_size(64);
+    /// p.start().unwrap();
+    /// assert_eq!(p.join().unwrap(), 42);
+    /// ```
+    pub fn with_max_result_size(mut self, bytes: usize) -> Self {
+        self.set_max_result_size(bytes);
+        self
+    }
+
     /// The start method this process uses.
+    ///
+    /// ```
+    /// use multiproc_process::{StartMethod, get_context};
+    /// fn work() {}
+    /// let p = get_context(StartMethod::Spawn).process(work, ());
+    /// assert_eq!(p.start_method(), StartMethod::Spawn);
+    /// ```
     pub fn start_method(&self) -> StartMethod {
         self.method
     }
 
     /// Starts the child. Returns once the child exists and has its task; an error if it could
     /// not be started, or if it was started before.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn add(a: u32, b: u32) -> u32 { a + b }
+    /// let mut p = Process::new(add, (2, 3));
+    /// p.start()?;
+    /// assert!(p.start().is_err()); // a process starts once
+    /// assert_eq!(p.join()?, 5);
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn start(&mut self) -> Result<(), ProcessError> {
         child::ensure_linked();
         if std::env::var_os(ENV_CHILD).is_some() {
@@ -242,6 +366,13 @@ impl<R: Portable> Process<R> {
             });
         match started {
             Ok(running) => {
+                log::debug!(
+                    target: crate::logging::PROCESS_TARGET,
+                    "process {} started: pid {}, start method {}",
+                    self.identity.name,
+                    running.child.pid,
+                    self.method
+                );
                 self.pid = Some(running.child.pid);
                 self.state = State::Running(running);
                 Ok(())
@@ -267,7 +398,7 @@ impl<R: Portable> Process<R> {
             .map_err(ProcessError::io("could not start the launcher thread"))??;
         Ok(Running {
             child,
-            result,
+            result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
         })
@@ -305,7 +436,7 @@ impl<R: Portable> Process<R> {
         let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
         Ok(Running {
             child,
-            result,
+            result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
         })
@@ -350,7 +481,7 @@ impl<R: Portable> Process<R> {
         send_args(payload, args_tx.to_opaque(), &child)?;
         Ok(Running {
             child,
-            result,
+            result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
         })
@@ -406,6 +537,7 @@ impl<R: Portable> Process<R> {
             State::Closed => return Err(ProcessError::Closed { name }),
         };
         check_owner(&running.child)?;
+        let max = self.max_result_size;
         if running.outcome.is_none() && running.result_closed.is_none() {
             let window = match deadline {
                 None => EXIT_FIRST,
@@ -414,16 +546,11 @@ impl<R: Portable> Process<R> {
                     .min(EXIT_FIRST),
             };
             if running.child.wait_exit(window) {
-                match catch_panic(true, || running.result.try_recv()) {
-                    Ok(Ok(outcome)) => running.outcome = Some(outcome),
+                match receive(&running.result, Duration::ZERO, max) {
+                    Received::Message(outcome) => running.outcome = Some(outcome),
                     // Nothing was sent, or the channel closed: the loop below tells which.
-                    Ok(Err(
-                        TryRecvError::Empty | TryRecvError::IpcError(IpcError::Disconnected),
-                    )) => {}
-                    Ok(Err(TryRecvError::IpcError(e))) => {
-                        running.result_closed = Some(e.to_string())
-                    }
-                    Err(panic) => running.result_closed = Some(panic.message),
+                    Received::Empty | Received::Closed => {}
+                    Received::Failed(e) => running.result_closed = Some(e),
                 }
             }
         }
@@ -435,27 +562,22 @@ impl<R: Portable> Process<R> {
                     _ => return Err(ProcessError::Timeout { name }),
                 },
             };
-            let received = catch_panic(true, || running.result.try_recv_timeout(left))
-                .unwrap_or_else(|panic| {
-                    Err(TryRecvError::IpcError(IpcError::Io(std::io::Error::other(
-                        panic.message,
-                    ))))
-                });
-            match received {
-                Ok(outcome) => running.outcome = Some(outcome),
-                Err(TryRecvError::Empty) => {
+            match receive(&running.result, left, max) {
+                Received::Message(outcome) => running.outcome = Some(outcome),
+                Received::Empty => {
                     if running.child.has_ended() {
                         // Ended, yet the channel is open: take what it sent, if anything.
-                        match running.result.try_recv() {
-                            Ok(outcome) => running.outcome = Some(outcome),
-                            Err(_) => running.result_closed = Some(String::new()),
+                        match receive(&running.result, Duration::ZERO, max) {
+                            Received::Message(outcome) => running.outcome = Some(outcome),
+                            Received::Failed(e) => running.result_closed = Some(e),
+                            Received::Empty | Received::Closed => {
+                                running.result_closed = Some(String::new())
+                            }
                         }
                     }
                 }
-                Err(TryRecvError::IpcError(IpcError::Disconnected)) => {
-                    running.result_closed = Some(String::new())
-                }
-                Err(TryRecvError::IpcError(e)) => running.result_closed = Some(e.to_string()),
+                Received::Closed => running.result_closed = Some(String::new()),
+                Received::Failed(e) => running.result_closed = Some(e),
             }
         }
         let Some(status) = running.child.wait(deadline) else {
@@ -496,6 +618,19 @@ impl<R: Portable> Process<R> {
 
     /// Whether the child has been started and has not ended yet (`false` in a process other
     /// than the one that started it).
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn nap() { std::thread::sleep(std::time::Duration::from_secs(30)) }
+    /// let mut p = Process::new(nap, ());
+    /// assert!(!p.is_alive());
+    /// p.start()?;
+    /// assert!(p.is_alive());
+    /// p.kill()?;
+    /// let _ = p.join();
+    /// assert!(!p.is_alive());
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn is_alive(&self) -> bool {
         match &self.state {
             State::Running(running) => {
@@ -506,6 +641,17 @@ impl<R: Portable> Process<R> {
     }
 
     /// The child's pid, once started.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn my_pid() -> u32 { std::process::id() }
+    /// let mut p = Process::new(my_pid, ());
+    /// assert_eq!(p.pid(), None);
+    /// p.start()?;
+    /// let pid = p.pid();
+    /// assert_eq!(Some(p.join()?), pid);
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn pid(&self) -> Option<u32> {
         self.pid
     }
@@ -540,6 +686,16 @@ impl<R: Portable> Process<R> {
     }
 
     /// How the child ended, once it has.
+    ///
+    /// ```
+    /// use multiproc_process::{ExitReason, Process};
+    /// fn leave() { std::process::exit(3) }
+    /// let mut p = Process::new(leave, ());
+    /// p.start()?;
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Code(3)));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn exit_status(&self) -> Option<ExitReason> {
         match &self.state {
             State::Running(running) => running.child.try_reap().flatten(),
@@ -553,11 +709,33 @@ impl<R: Portable> Process<R> {
     /// so it never reaches another process that reused the pid, even in a program that reaps
     /// children itself. An error after [`close`](Process::close), or in a process other than
     /// the one that started the child.
+    ///
+    /// ```
+    /// use multiproc_process::{ExitReason, Process};
+    /// fn nap() { std::thread::sleep(std::time::Duration::from_secs(30)) }
+    /// let mut p = Process::new(nap, ());
+    /// p.start()?;
+    /// p.terminate()?;
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Signal(15)));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn terminate(&self) -> Result<(), ProcessError> {
         self.signal(multiproc_sys::signal::number::SIGTERM)
     }
 
     /// Sends SIGKILL to the child (Python's `kill`).
+    ///
+    /// ```
+    /// use multiproc_process::{ExitReason, Process};
+    /// fn nap() { std::thread::sleep(std::time::Duration::from_secs(30)) }
+    /// let mut p = Process::new(nap, ());
+    /// p.start()?;
+    /// p.kill()?;
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(ExitReason::Signal(9)));
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn kill(&self) -> Result<(), ProcessError> {
         self.signal(multiproc_sys::signal::number::SIGKILL)
     }
@@ -583,6 +761,17 @@ impl<R: Portable> Process<R> {
 
     /// A descriptor that becomes readable when the child ends (a pidfd), for `poll`/`epoll` or
     /// `multiproc::channel::wait`. `None` unless the child is running.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// let mut p = Process::new(work, ());
+    /// assert!(p.sentinel().is_none());
+    /// p.start()?;
+    /// assert!(p.sentinel().is_some()); // readable once the child ends
+    /// p.join()?;
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn sentinel(&self) -> Option<BorrowedFd<'_>> {
         match &self.state {
             State::Running(running) => Some(running.child.pidfd.as_fd()),
@@ -591,6 +780,17 @@ impl<R: Portable> Process<R> {
     }
 
     /// Releases the handle's resources (Python's `close`). An error if the child still runs.
+    ///
+    /// ```
+    /// use multiproc_process::Process;
+    /// fn work() {}
+    /// let mut p = Process::new(work, ());
+    /// p.start()?;
+    /// p.join()?;
+    /// p.close()?;
+    /// assert!(p.terminate().is_err()); // closed
+    /// # Ok::<(), multiproc_process::ProcessError>(())
+    /// ```
     pub fn close(&mut self) -> Result<(), ProcessError> {
         if let State::Running(running) = &self.state {
             check_owner(&running.child)?;

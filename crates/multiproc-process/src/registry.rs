@@ -26,6 +26,20 @@ pub(crate) trait ReapOnRequest: Send + Sync + std::fmt::Debug {
     fn reap(&self, pid: u32);
 }
 
+/// The lifecycle record of a child's end, at `debug` level (CPython's `util.debug`).
+fn log_exit(pid: u32, name: &str, how: Option<ExitReason>) {
+    match how {
+        Some(status) => log::debug!(
+            target: crate::logging::PROCESS_TARGET,
+            "process {name} (pid {pid}) exited: {status}"
+        ),
+        None => log::debug!(
+            target: crate::logging::PROCESS_TARGET,
+            "process {name} (pid {pid}) exited; its status was collected elsewhere"
+        ),
+    }
+}
+
 /// The parent's record of one started child, shared by its `Process` handle and the registry.
 #[derive(Debug)]
 pub(crate) struct ChildHandle {
@@ -111,6 +125,10 @@ impl ChildHandle {
             }
         };
         *status = reaped;
+        drop(status);
+        if let Some(how) = reaped {
+            log_exit(self.pid, &self.name, how);
+        }
         reaped
     }
 

@@ -5,6 +5,16 @@ use std::io;
 use multiproc_sys::wait::WaitStatus;
 
 /// How a process ended, as `waitpid(2)` reports it.
+///
+/// ```
+/// use multiproc_process::{ExitReason, Process};
+/// fn crash() { std::process::abort() }
+/// let mut p = Process::new(crash, ());
+/// p.start()?;
+/// assert!(p.join().is_err());
+/// assert_eq!(p.exit_status(), Some(ExitReason::Signal(6)));
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExitReason {
     /// The process called `exit` (or returned from `main`) with this code.
@@ -30,6 +40,13 @@ impl ExitReason {
     }
 
     /// Whether the process exited with code 0.
+    ///
+    /// ```
+    /// use multiproc_process::ExitReason;
+    /// assert!(ExitReason::Code(0).success());
+    /// assert!(!ExitReason::Code(1).success());
+    /// assert!(!ExitReason::Signal(9).success());
+    /// ```
     pub fn success(self) -> bool {
         self == ExitReason::Code(0)
     }

@@ -126,6 +126,19 @@ impl_target!(A1, A2, A3, A4, A5, A6, A7);
 impl_target!(A1, A2, A3, A4, A5, A6, A7, A8);
 
 /// Types that can cross a process boundary: serde both ways, owned, sendable between threads.
+///
+/// ```
+/// use multiproc_process::{Portable, Process};
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// struct Point { x: i32, y: i32 }
+/// fn mirror(p: Point) -> Point { Point { x: -p.x, y: p.y } }
+/// fn assert_portable<T: Portable>() {}
+/// assert_portable::<Point>();
+/// let mut p = Process::new(mirror, (Point { x: 1, y: 2 },));
+/// p.start()?;
+/// assert_eq!(p.join()?, Point { x: -1, y: 2 });
+/// # Ok::<(), multiproc_process::ProcessError>(())
+/// ```
 pub trait Portable: Serialize + DeserializeOwned + Send + 'static {}
 impl<T: Serialize + DeserializeOwned + Send + 'static> Portable for T {}
 

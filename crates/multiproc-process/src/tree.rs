@@ -4,6 +4,12 @@ use crate::registry;
 
 /// A snapshot of a process's identity, as [`current_process`], [`parent_process`] and
 /// [`active_children`] report it.
+///
+/// ```
+/// let me = multiproc_process::current_process();
+/// assert_eq!(me.name(), "MainProcess");
+/// assert_eq!(me.pid(), std::process::id());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcessInfo {
     name: String,
@@ -13,21 +19,37 @@ pub struct ProcessInfo {
 
 impl ProcessInfo {
     /// The process's name: `MainProcess`, `Process-N`, or the name it was given.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_process::current_process().name(), "MainProcess");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The process id.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_process::current_process().pid(), std::process::id());
+    /// ```
     pub fn pid(&self) -> u32 {
         self.pid
     }
 
     /// Whether it is a daemon process.
+    ///
+    /// ```
+    /// assert!(!multiproc_process::current_process().daemon());
+    /// ```
     pub fn daemon(&self) -> bool {
         self.daemon
     }
 
     /// Whether the process still runs (a zombie, ended but not yet reaped, does not).
+    ///
+    /// ```
+    /// assert!(multiproc_process::current_process().is_alive());
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.pid == multiproc_sys::process::pid() || multiproc_sys::process::is_alive(self.pid)
     }

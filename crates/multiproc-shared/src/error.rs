@@ -216,4 +216,16 @@ impl<G> From<OwnerDied<G>> for SharedError {
 
 /// What the guard-returning lock methods return: the guard, or the guard wrapped in
 /// [`OwnerDied`] when the previous owner died holding the lock.
+///
+/// ```
+/// use multiproc_shared::{LockResult, Value, ValueGuard};
+/// let value = Value::<u32>::new(1)?;
+/// let locked: LockResult<ValueGuard<'_, u32>> = value.lock();
+/// // `OwnerDied` still holds the guard: take it over with `into_inner`.
+/// let mut guard = locked.unwrap_or_else(|died| died.into_inner());
+/// *guard += 1;
+/// drop(guard);
+/// assert_eq!(value.get(), 2);
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
 pub type LockResult<G> = Result<G, OwnerDied<G>>;

@@ -202,6 +202,17 @@
 //! # Ok::<(), multiproc_shared::SharedError>(())
 //! ```
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Feature flags
 //!
 //! None. The crate always builds everything it has.
@@ -243,6 +254,7 @@
 //! Across real processes, see `examples/shared_value.rs` and `examples/shared_array.rs`
 //! in the repository.
 #![cfg(target_os = "linux")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 mod array;

@@ -445,27 +445,85 @@ enum Size {
 /// never end, so a claim checked once stays valid without a lock.
 struct AccessSizes {
     /// One bit per word: claimed narrow.
-    narrow: Box<[AtomicU64]>,
+    narrow: Bits,
     /// One bit per word: claimed wide. Never set together with the same `narrow` bit.
-    wide: Box<[AtomicU64]>,
+    wide: Bits,
     /// Held while bits are set, so that the check of the other size and the setting of
     /// one's own are one step.
     change: std::sync::Mutex<()>,
 }
 
+/// Bitmap chunks (64 words each) per block of a [`Bits`]: 256 KiB of bitmap, for 16 MiB of
+/// segment.
+const BLOCK_CHUNKS: usize = 32 * 1024;
+
+/// A bitmap of one bit per word, allocated a block at a time on the first claim in that
+/// block: a segment's bitmaps cost nothing but their block table (24 bytes per 16 MiB of
+/// segment) until its words are used, and then only around the words used. A whole bitmap
+/// would be 1/64 of the segment's size, 16 GiB for 1 TiB, and refused where private memory
+/// is limited (`RLIMIT_DATA`, `RLIMIT_AS`, strict overcommit).
+struct Bits {
+    blocks: Box<[std::sync::OnceLock<Box<[AtomicU64]>>]>,
+    /// The bitmap's length in chunks.
+    chunks: usize,
+}
+
+impl Bits {
+    fn new(chunks: usize) -> Result<Bits, SharedError> {
+        let count = chunks.div_ceil(BLOCK_CHUNKS);
+        let mut blocks = Vec::new();
+        blocks
+            .try_reserve_exact(count)
+            .map_err(|_| SharedError::TooLarge)?;
+        blocks.resize_with(count, std::sync::OnceLock::new);
+        Ok(Bits {
+            blocks: blocks.into_boxed_slice(),
+            chunks,
+        })
+    }
+
+    /// Chunk `chunk` (in bounds): zero while its block was never allocated.
+    fn load(&self, chunk: usize) -> u64 {
+        self.blocks[chunk / BLOCK_CHUNKS].get().map_or(0, |block| {
+            block[chunk % BLOCK_CHUNKS].load(Ordering::Acquire)
+        })
+    }
+
+    /// Allocates the block of chunk `chunk` (in bounds) if it is not yet; an error if the
+    /// allocator refuses.
+    fn reserve(&self, chunk: usize) -> Result<(), SharedError> {
+        let index = chunk / BLOCK_CHUNKS;
+        if self.blocks[index].get().is_none() {
+            let len = BLOCK_CHUNKS.min(self.chunks - index * BLOCK_CHUNKS);
+            let fresh = zeroed_bits(len)?;
+            // Under `AccessSizes::change`, so no other thread sets it meanwhile; a lost
+            // race would only drop `fresh`.
+            let _ = self.blocks[index].set(fresh);
+        }
+        Ok(())
+    }
+
+    /// Sets `mask` in chunk `chunk`, whose block [`reserve`](Self::reserve) allocated.
+    fn set(&self, chunk: usize, mask: u64) {
+        if let Some(block) = self.blocks[chunk / BLOCK_CHUNKS].get() {
+            block[chunk % BLOCK_CHUNKS].fetch_or(mask, Ordering::Release);
+        }
+    }
+}
+
 impl AccessSizes {
-    /// The bitmaps for `len` bytes; [`SharedError::TooLarge`] if they cannot be allocated (a
-    /// segment of 1 TiB needs 2 GiB of each, which stay untouched until words are used).
+    /// The bitmaps for `len` bytes, allocated as they are used (see [`Bits`]);
+    /// [`SharedError::TooLarge`] if even their block tables cannot be allocated.
     fn new(len: usize) -> Result<AccessSizes, SharedError> {
         let chunks = len.div_ceil(WORD).div_ceil(64);
         Ok(AccessSizes {
-            narrow: zeroed_bits(chunks)?,
-            wide: zeroed_bits(chunks)?,
+            narrow: Bits::new(chunks)?,
+            wide: Bits::new(chunks)?,
             change: std::sync::Mutex::new(()),
         })
     }
 
-    fn bits(&self, size: Size) -> &[AtomicU64] {
+    fn bits(&self, size: Size) -> &Bits {
         match size {
             Size::Narrow => &self.narrow,
             Size::Wide => &self.wide,
@@ -497,9 +555,7 @@ impl AccessSizes {
     /// was claimed for the other size.
     fn claim(&self, first: usize, count: usize, size: Size) -> Result<(), SharedError> {
         let own = self.bits(size);
-        let claimed = Self::chunks(first, count, |chunk, mask| {
-            own[chunk].load(Ordering::Acquire) & mask == mask
-        });
+        let claimed = Self::chunks(first, count, |chunk, mask| own.load(chunk) & mask == mask);
         if claimed {
             return Ok(());
         }
@@ -511,17 +567,22 @@ impl AccessSizes {
             .change
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let free = Self::chunks(first, count, |chunk, mask| {
-            other[chunk].load(Ordering::Acquire) & mask == 0
-        });
+        let free = Self::chunks(first, count, |chunk, mask| other.load(chunk) & mask == 0);
         if !free {
             return Err(SharedError::MixedAccess {
                 offset: first * WORD,
                 len: count * WORD,
             });
         }
+        // Every block first, so that a refused allocation claims nothing.
+        let mut reserved = Ok(());
+        Self::chunks(first, count, |chunk, _| {
+            reserved = own.reserve(chunk);
+            reserved.is_ok()
+        });
+        reserved?;
         Self::chunks(first, count, |chunk, mask| {
-            own[chunk].fetch_or(mask, Ordering::Release);
+            own.set(chunk, mask);
             true
         });
         Ok(())
@@ -593,6 +654,15 @@ mod sealed {
 }
 
 /// The integer atomics of `std`, which [`Mapping::atomic`] may place anywhere aligned.
+///
+/// ```
+/// // Not nameable: it bounds `AtomicInteger::Atomic`, the std atomic behind each integer.
+/// use multiproc_shared::AtomicInteger;
+/// fn same_size<T: AtomicInteger>() -> bool {
+///     std::mem::size_of::<T>() == std::mem::size_of::<T::Atomic>()
+/// }
+/// assert!(same_size::<u64>() && same_size::<i8>());
+/// ```
 pub trait NativeAtomic: sealed::Sealed + Sync {}
 
 macro_rules! native_atomic {

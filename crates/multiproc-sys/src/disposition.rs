@@ -12,6 +12,12 @@
 //!   discards their statuses ([`ignore_child_exits`]);
 //! - a SIGCHLD handler (or another thread) that calls `waitpid(-1)`: it collects every
 //!   child's status, including ones it did not start ([`reap_children_in_handler`]).
+//!
+//! ```
+//! // SIGINT is not ignored in a test process (unless its shell ignored it).
+//! let _ = multiproc_sys::disposition::is_ignored(multiproc_sys::signal::number::SIGINT);
+//! assert!(multiproc_sys::disposition::child_exits_kept());
+//! ```
 
 use std::io;
 

@@ -1,4 +1,12 @@
 //! An eventfd: a descriptor one thread makes readable to wake another's `poll`. eventfd(2).
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! let wake = multiproc_sys::eventfd::new()?;
+//! multiproc_sys::eventfd::signal(wake.as_fd());
+//! assert_eq!(multiproc_sys::poll::first_readable(&[wake.as_fd()])?, 0);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
@@ -20,6 +28,17 @@ pub fn new() -> io::Result<OwnedFd> {
 
 /// Makes the eventfd readable (adds 1 to its counter). A failure can only mean the counter is
 /// saturated, which leaves it readable anyway.
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// use std::time::Duration;
+/// use multiproc_sys::{eventfd, poll};
+/// let fd = eventfd::new()?;
+/// assert!(!poll::wait_readable(fd.as_fd(), Some(Duration::ZERO))?);
+/// eventfd::signal(fd.as_fd());
+/// assert!(poll::wait_readable(fd.as_fd(), Some(Duration::ZERO))?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn signal(fd: BorrowedFd<'_>) {
     let _ = rustix::io::write(fd, &1u64.to_ne_bytes());
 }

@@ -1,4 +1,10 @@
 //! The identity of the running executable.
+//!
+//! ```
+//! // The same executable gives the same fingerprint.
+//! assert_eq!(multiproc_sys::exe::fingerprint()?, multiproc_sys::exe::fingerprint()?);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 

@@ -1,5 +1,14 @@
 //! Opening files without following symbolic links, and asking who owns an open file.
 //! See open(2) (`O_NOFOLLOW`, `O_EXCL`, `O_CLOEXEC`), fstat(2) and geteuid(2).
+//!
+//! ```
+//! let link = std::env::temp_dir().join(format!("multiproc-doc-link-{}", std::process::id()));
+//! std::os::unix::fs::symlink("/etc/hostname", &link)?;
+//! let refused = multiproc_sys::file::open_no_follow(&link, false).unwrap_err();
+//! assert!(multiproc_sys::file::is_symlink_refusal(&refused));
+//! std::fs::remove_file(&link)?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::fs::File;
 use std::io;
@@ -44,6 +53,17 @@ pub fn is_symlink_refusal(err: &io::Error) -> bool {
 }
 
 /// Who owns an open file, and how (fstat(2)).
+///
+/// ```
+/// use multiproc_sys::file::{Ownership, effective_uid, ownership};
+/// let dir = std::env::temp_dir().join(format!("multiproc-doc-{}", std::process::id()));
+/// let file = multiproc_sys::file::open_no_follow(&dir, true)?;
+/// let Ownership { uid, regular, .. } = ownership(&file)?;
+/// assert_eq!(uid, effective_uid());
+/// assert!(regular);
+/// std::fs::remove_file(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ownership {
     /// The owner's user id.

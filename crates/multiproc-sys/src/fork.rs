@@ -1,4 +1,15 @@
 //! Creating a child by `fork(2)`, and the calls a forked child makes before it leaves.
+//!
+//! ```
+//! use multiproc_sys::fork::{exit_now, fork};
+//! // SAFETY: the child calls only `_exit`.
+//! if let Some(child) = unsafe { fork() }? {
+//!     assert!(multiproc_sys::wait::waitpid(child, true)?.is_some());
+//! } else {
+//!     exit_now(0);
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 
@@ -15,6 +26,17 @@ use std::io;
 /// unwind past the caller or return into code that expects to run once. The caller documents
 /// what it relies on beyond that (for example glibc's guarantee that `malloc` works in the
 /// child of a multi-threaded program).
+///
+/// ```
+/// use multiproc_sys::fork::{exit_now, fork};
+/// use multiproc_sys::wait::{WaitStatus, waitpid};
+/// // SAFETY: the child only calls `_exit`, which is async-signal-safe.
+/// match unsafe { fork() }? {
+///     None => exit_now(7),
+///     Some(child) => assert_eq!(waitpid(child, true)?, Some(WaitStatus::Exited(7))),
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub unsafe fn fork() -> io::Result<Option<u32>> {
     // SAFETY: fork has no memory-safety preconditions of its own; the caller upholds the
     // post-fork contract stated above.

@@ -1,5 +1,15 @@
 //! Shared futexes: a 32-bit word in memory mapped by several processes that they sleep on
 //! and wake each other through. See futex(2) and futex(7).
+//!
+//! ```
+//! use std::sync::atomic::AtomicU32;
+//! use std::time::Duration;
+//! let word = AtomicU32::new(1);
+//! // The word is not 0: the wait returns at once (EAGAIN).
+//! assert!(multiproc_sys::futex::wait(&word, 0, Some(Duration::from_secs(1))).is_err());
+//! assert_eq!(multiproc_sys::futex::wake(&word, 1), 0); // nobody was waiting
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::sync::atomic::AtomicU32;

@@ -15,6 +15,17 @@
 //! assert!(multiproc_sys::process::is_alive(me));
 //! ```
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Platform support
 //!
 //! Linux only (futexes, pidfds, `memfd`, `/proc`). On any other target the build stops with
@@ -47,6 +58,10 @@ pub mod fork;
 #[cfg(target_os = "linux")]
 pub mod futex;
 #[cfg(target_os = "linux")]
+pub mod ipc_receiver;
+#[cfg(target_os = "linux")]
+pub mod ipc_record;
+#[cfg(target_os = "linux")]
 pub mod mem;
 #[cfg(target_os = "linux")]
 pub mod memfd;
@@ -68,6 +83,8 @@ pub mod seqpacket;
 pub mod signal;
 #[cfg(target_os = "linux")]
 pub mod socket;
+#[cfg(target_os = "linux")]
+pub mod stderr;
 #[cfg(target_os = "linux")]
 pub mod subreaper;
 #[cfg(target_os = "linux")]

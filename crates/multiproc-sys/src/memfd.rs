@@ -1,6 +1,18 @@
 //! Finding the memfd behind a shared mapping, so that it can be grown without touching
 //! its pages. See proc(5) (`/proc/self/maps`, `/proc/self/fd`), memfd_create(2) and
 //! ftruncate(2).
+//!
+//! ```
+//! let fd = rustix::fs::memfd_create("doc-example", rustix::fs::MemfdFlags::CLOEXEC)?;
+//! let file = std::fs::File::from(fd);
+//! file.set_len(4096)?;
+//! let map = multiproc_sys::mem::map_shared(&file, 4096)?;
+//! // As if only the mapping were known: find its memfd again, and grow it.
+//! let again = multiproc_sys::memfd::reopen_mapped(map.as_ptr() as usize)?;
+//! again.set_len(8192)?;
+//! assert_eq!(file.metadata()?.len(), 8192);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::fs::File;
 use std::io;

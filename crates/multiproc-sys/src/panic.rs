@@ -1,6 +1,13 @@
 //! The workspace's one panic hook: it records the message and location of each panic for
 //! [`catch`], keeps quiet about panics that a quiet [`catch`] turns into errors, and reports
 //! the panics inside [`catch_reported`] under the process's name.
+//!
+//! ```
+//! multiproc_sys::panic::install();
+//! let caught = multiproc_sys::panic::catch(true, || -> u8 { panic!("caught {}", 1) });
+//! assert_eq!(caught.unwrap_err().message, "caught 1");
+//! assert_eq!(multiproc_sys::panic::catch(true, || 5), Ok(5));
+//! ```
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -8,6 +15,14 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A panic caught by [`catch`]: its message and, when the hook saw it, its location.
+///
+/// ```
+/// use multiproc_sys::panic::{Caught, catch, install};
+/// install();
+/// let caught: Caught = catch(true, || panic!("quietly")).unwrap_err();
+/// assert_eq!(caught.message, "quietly");
+/// assert!(caught.location.is_some());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caught {
     /// The panic's message (`"explicit panic"` for a payload that is not a string).

@@ -1,5 +1,15 @@
 //! Process file descriptors: a handle on one process that a reused pid can never alias.
 //! See pidfd_open(2) and pidfd_send_signal(2) (Linux 5.3 and 5.1).
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+//! let pidfd = multiproc_sys::pidfd::open(child.id())?;
+//! multiproc_sys::pidfd::send_signal(pidfd.as_fd(), multiproc_sys::signal::number::SIGKILL)?;
+//! assert!(multiproc_sys::poll::wait_readable(pidfd.as_fd(), None)?); // readable once it ended
+//! child.wait()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};

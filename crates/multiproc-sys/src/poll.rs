@@ -1,4 +1,15 @@
 //! Waiting for descriptors to become readable: the workspace's one `poll`. See poll(2).
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! use std::time::Duration;
+//! let quiet = multiproc_sys::eventfd::new()?;
+//! let woken = multiproc_sys::eventfd::new()?;
+//! multiproc_sys::eventfd::signal(woken.as_fd());
+//! let ready = multiproc_sys::poll::readable(&[quiet.as_fd(), woken.as_fd()], Some(Duration::ZERO))?;
+//! assert_eq!(ready, [false, true]);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::os::fd::BorrowedFd;

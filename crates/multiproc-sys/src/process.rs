@@ -1,4 +1,13 @@
 //! Process identity, liveness and the workspace's one `/proc/<pid>/stat` reader.
+//!
+//! ```
+//! use multiproc_sys::process;
+//! assert_eq!(process::pid(), std::process::id());
+//! assert!(process::is_alive(process::parent_pid()));
+//! assert!(process::thread_count()? >= 1);
+//! assert!(process::online_cpus().is_some_and(|n| n >= 1));
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
@@ -85,12 +94,25 @@ pub fn parent_pid() -> u32 {
 }
 
 /// What the kernel says about a process in `/proc/<pid>/stat` (proc(5)).
+///
+/// Parsed here rather than by the `procfs` crate, which is not a dependency: the workspace
+/// reads five fields, and rustix has no `/proc` parser.
+///
+/// ```
+/// let me = multiproc_sys::process::stat(multiproc_sys::process::pid())?;
+/// assert_eq!(me.parent, multiproc_sys::process::parent_pid());
+/// assert!(!me.has_exited());
+/// assert_eq!(me.exit_status, None);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProcStat {
     /// Field 3, the state letter: `R`, `S`, `D`, `T`, `Z` (zombie), `X` (dead), ...
     pub state: u8,
     /// Field 4, the parent's pid.
     pub parent: u32,
+    /// Field 20, the number of threads.
+    pub threads: u64,
     /// Field 22, the start time in clock ticks after boot: with the pid, it names one
     /// process even after the pid is reused.
     pub start_time: u64,
@@ -101,6 +123,21 @@ pub struct ProcStat {
 
 impl ProcStat {
     /// Whether the process has ended (a zombie, dead not yet reaped, counts as ended).
+    ///
+    /// ```
+    /// use std::process::Command;
+    /// let mut child = Command::new("true").spawn()?;
+    /// let pid = child.id();
+    /// // Wait until it is a zombie (ended, not yet reaped), without reaping it.
+    /// let mut stat = multiproc_sys::process::stat(pid)?;
+    /// while !stat.has_exited() {
+    ///     std::thread::yield_now();
+    ///     stat = multiproc_sys::process::stat(pid)?;
+    /// }
+    /// assert_eq!(stat.exit_status, Some(0));
+    /// child.wait()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn has_exited(&self) -> bool {
         matches!(self.state, b'Z' | b'X' | b'x')
     }
@@ -116,6 +153,7 @@ impl ProcStat {
     /// assert!(stat.has_exited());
     /// assert_eq!(stat.start_time, 1234);
     /// assert_eq!(stat.parent, 1);
+    /// assert_eq!(stat.threads, 1);
     /// assert_eq!(stat.exit_status, Some(256));
     /// assert!(ProcStat::parse(b"garbage").is_none());
     /// ```
@@ -126,6 +164,7 @@ impl ProcStat {
         // `rest` starts at field 3 (state), so field N is at index N - 3.
         let state = *fields.first()?.as_bytes().first()?;
         let parent = fields.get(4 - 3)?.parse().ok()?;
+        let threads = fields.get(20 - 3)?.parse().ok()?;
         let start_time = fields.get(22 - 3)?.parse().ok()?;
         let exited = matches!(state, b'Z' | b'X' | b'x');
         let exit_status = if exited {
@@ -136,6 +175,7 @@ impl ProcStat {
         Some(ProcStat {
             state,
             parent,
+            threads,
             start_time,
             exit_status,
         })
@@ -150,7 +190,11 @@ impl ProcStat {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn stat(pid: u32) -> io::Result<ProcStat> {
-    let bytes = std::fs::read(format!("/proc/{pid}/stat"))?;
+    parse_stat_file(&format!("/proc/{pid}/stat"))
+}
+
+fn parse_stat_file(path: &str) -> io::Result<ProcStat> {
+    let bytes = std::fs::read(path)?;
     ProcStat::parse(&bytes)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed /proc/<pid>/stat"))
 }
@@ -187,13 +231,10 @@ pub fn is_alive(pid: u32) -> bool {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn thread_count() -> io::Result<usize> {
-    let bytes = std::fs::read("/proc/self/stat")?;
-    let after_name = bytes.iter().rposition(|&b| b == b')').map_or(0, |i| i + 1);
-    std::str::from_utf8(&bytes[after_name..])
-        .ok()
-        .and_then(|rest| rest.split_ascii_whitespace().nth(20 - 3))
-        .and_then(|field| field.parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed /proc/self/stat"))
+    // `/proc/self`, not `/proc/<pid>`: right even where `/proc` is another pid namespace's.
+    let threads = parse_stat_file("/proc/self/stat")?.threads;
+    usize::try_from(threads)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "malformed /proc/<pid>/stat"))
 }
 
 /// `sysconf(_SC_NPROCESSORS_ONLN)`: the number of online CPUs, if known.
@@ -205,4 +246,39 @@ pub fn online_cpus() -> Option<usize> {
     // SAFETY: sysconf takes an integer name and touches no memory.
     let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     usize::try_from(n).ok().filter(|&n| n > 0)
+}
+
+/// The number of physical cores of the online CPUs (hyper-threads of one core count once),
+/// from `/sys/devices/system/cpu/cpu*/topology`; `None` where the topology is not exposed.
+///
+/// Read by hand: neither std nor rustix exposes the CPU topology, and the crates that do
+/// (`num_cpus`, `sysinfo`, `procfs`) are not dependencies.
+///
+/// ```
+/// if let Some(cores) = multiproc_sys::process::physical_cores() {
+///     assert!(cores >= 1);
+/// }
+/// ```
+pub fn physical_cores() -> Option<usize> {
+    let mut cores = std::collections::HashSet::new();
+    for entry in std::fs::read_dir("/sys/devices/system/cpu").ok()? {
+        let entry = entry.ok()?;
+        let name = entry.file_name();
+        let name = name.to_str()?;
+        let Some(index) = name.strip_prefix("cpu") else {
+            continue;
+        };
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let online = std::fs::read_to_string(entry.path().join("online"));
+        if matches!(online.as_deref().map(str::trim), Ok("0")) {
+            continue;
+        }
+        let topology = entry.path().join("topology");
+        let package = std::fs::read_to_string(topology.join("physical_package_id")).ok()?;
+        let core = std::fs::read_to_string(topology.join("core_id")).ok()?;
+        cores.insert((package.trim().to_owned(), core.trim().to_owned()));
+    }
+    Some(cores.len())
 }

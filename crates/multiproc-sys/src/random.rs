@@ -1,4 +1,12 @@
-//! Random bytes from the kernel: getrandom(2).
+//! Random bytes from the kernel: getrandom(2), through rustix (the `rand`, `getrandom` and
+//! `tempfile` crates are not dependencies; a random name is these bytes in hex).
+//!
+//! ```
+//! let mut nonce = [0u8; 32];
+//! multiproc_sys::random::fill(&mut nonce)?;
+//! assert_ne!(multiproc_sys::random::u64(), multiproc_sys::random::u64());
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 

@@ -1,4 +1,10 @@
 //! Resource limits a process sets on itself: getrlimit(2), setrlimit(2).
+//!
+//! ```
+//! let open_files = multiproc_sys::rlimit::open_files();
+//! assert!(open_files >= 3);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 
@@ -31,6 +37,14 @@ pub fn open_files() -> u64 {
 }
 
 /// The limits this module sets.
+///
+/// ```
+/// use multiproc_sys::rlimit::{Limit, get};
+/// // Usually unlimited (`None`) unless a shell or container set one.
+/// let _address_space: Option<u64> = get(Limit::AddressSpace)?;
+/// let _data: Option<u64> = get(Limit::Data)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limit {
     /// `RLIMIT_AS`: the size of the virtual address space; every `mmap(2)` counts.

@@ -4,6 +4,17 @@
 //!
 //! A receiver uses these to check the header of a record before a library that trusts it
 //! reads it (the channel crate bounds ipc-channel's message sizes this way).
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! use std::os::unix::net::UnixDatagram;
+//! let (a, b) = UnixDatagram::pair()?;
+//! a.send(b"unwanted")?;
+//! assert!(multiproc_sys::seqpacket::discard(b.as_fd())?); // dropped unread
+//! let mut head = [0u8; 1];
+//! assert_eq!(multiproc_sys::seqpacket::peek(b.as_fd(), &mut head)?, multiproc_sys::seqpacket::Peeked::Empty);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -16,6 +27,18 @@ use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
 const MAX_FDS: usize = 253;
 
 /// What [`peek`] found at the head of the socket.
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixDatagram;
+/// use multiproc_sys::seqpacket::{Peeked, peek};
+/// let (a, b) = UnixDatagram::pair()?;
+/// let mut head = [0u8; 4];
+/// assert_eq!(peek(b.as_fd(), &mut head)?, Peeked::Empty);
+/// a.send(b"hi")?;
+/// assert_eq!(peek(b.as_fd(), &mut head)?, Peeked::Record { len: 2 });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Peeked {
     /// A record of `len` bytes; its first `min(len, head.len())` bytes are in `head`.
@@ -31,7 +54,9 @@ pub enum Peeked {
 
 /// Copies the start of the next record into `head` without taking it off the socket and
 /// without blocking, and says how long the whole record is (`MSG_PEEK | MSG_TRUNC |
-/// MSG_DONTWAIT`). Descriptors attached to the record are not received.
+/// MSG_DONTWAIT`). Descriptors attached to the record are not received. A pending
+/// `ECONNRESET` (the peer closed with records of its own unread) is skipped: what is queued
+/// here is still there to read.
 ///
 /// ```
 /// use multiproc_sys::seqpacket::{Peeked, peek};
@@ -53,6 +78,9 @@ pub fn peek(fd: BorrowedFd<'_>, head: &mut [u8]) -> io::Result<Peeked> {
             Ok((_, 0)) => return Ok(Peeked::End),
             Ok((_, len)) => return Ok(Peeked::Record { len }),
             Err(rustix::io::Errno::INTR) => continue,
+            // The peer closed its end while records it had been sent were unread: the kernel
+            // reports that once (reporting clears it), ahead of the records still queued here.
+            Err(rustix::io::Errno::CONNRESET) => continue,
             Err(rustix::io::Errno::AGAIN) => return Ok(Peeked::Empty),
             Err(err) => return Err(err.into()),
         }
@@ -80,7 +108,8 @@ pub fn discard(fd: BorrowedFd<'_>) -> io::Result<bool> {
     loop {
         match rustix::net::recv(fd, &mut byte[..], RecvFlags::DONTWAIT) {
             Ok(_) => return Ok(true),
-            Err(rustix::io::Errno::INTR) => continue,
+            // Reported once, ahead of the records still queued (see `peek`).
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::CONNRESET) => continue,
             Err(rustix::io::Errno::AGAIN) => return Ok(false),
             Err(err) => return Err(err.into()),
         }
@@ -110,7 +139,8 @@ pub fn take_fds(fd: BorrowedFd<'_>) -> io::Result<Option<Vec<OwnedFd>>> {
     loop {
         match rustix::net::recvmsg(fd, &mut iov, &mut control, flags) {
             Ok(_) => break,
-            Err(rustix::io::Errno::INTR) => continue,
+            // Reported once, ahead of the records still queued (see `peek`).
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::CONNRESET) => continue,
             Err(rustix::io::Errno::AGAIN) => return Ok(None),
             Err(err) => return Err(err.into()),
         }

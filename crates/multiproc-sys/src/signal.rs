@@ -1,5 +1,14 @@
 //! Signal dispositions, and signal names for messages. Children are signalled through their
 //! pidfd ([`crate::pidfd::send_signal`]); [`kill`] is for processes that have none.
+//!
+//! ```
+//! let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
+//! multiproc_sys::signal::kill(child.id(), multiproc_sys::signal::number::SIGTERM)?;
+//! let status = child.wait()?;
+//! assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(15));
+//! assert_eq!(multiproc_sys::signal::name(15), "SIGTERM");
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 
@@ -65,6 +74,10 @@ pub fn kill_group(group: u32, signal: i32) -> io::Result<()> {
 
 /// The conventional name of a signal, for messages: `SIGKILL`, or `signal` when unknown.
 ///
+/// A table of our own: rustix's `Signal` has no conventional names (its `Debug` form prints
+/// `Signal::ABORT`, `Signal::ALARM`, and is no stable interface), libc's `sigabbrev_np` is
+/// glibc-only and unsafe, and nix is not a dependency.
+///
 /// ```
 /// assert_eq!(multiproc_sys::signal::name(9), "SIGKILL");
 /// ```
@@ -93,17 +106,47 @@ pub fn name(signal: i32) -> &'static str {
 }
 
 /// Signal numbers the other crates name, so that they need no libc of their own.
+///
+/// ```
+/// use multiproc_sys::signal::{name, number};
+/// assert_eq!(name(number::SIGTERM), "SIGTERM");
+/// assert_eq!(name(number::SIGKILL), "SIGKILL");
+/// ```
 pub mod number {
     /// `SIGTERM`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::number::SIGTERM, 15);
+    /// ```
     pub const SIGTERM: i32 = libc::SIGTERM;
     /// `SIGKILL`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::number::SIGKILL, 9);
+    /// ```
     pub const SIGKILL: i32 = libc::SIGKILL;
     /// `SIGINT`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::number::SIGINT, 2);
+    /// ```
     pub const SIGINT: i32 = libc::SIGINT;
     /// `SIGSTOP`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::number::SIGSTOP, 19);
+    /// ```
     pub const SIGSTOP: i32 = libc::SIGSTOP;
     /// `SIGCONT`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::number::SIGCONT, 18);
+    /// ```
     pub const SIGCONT: i32 = libc::SIGCONT;
     /// `SIGSEGV`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::name(multiproc_sys::signal::number::SIGSEGV), "SIGSEGV");
+    /// ```
     pub const SIGSEGV: i32 = libc::SIGSEGV;
 }

@@ -3,6 +3,14 @@
 //! Sockets that start or feed child processes accept only the same user: a connection is
 //! checked with `SO_PEERCRED`, the credentials the kernel recorded when the peer called
 //! `connect(2)` (or `socketpair(2)`), which the peer cannot forge.
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+//! assert_eq!(multiproc_sys::socket::peer_uid(a.as_fd())?, multiproc_sys::socket::own_uid());
+//! assert_eq!(multiproc_sys::socket::peer_pid(a.as_fd())?, std::process::id());
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};

@@ -2,6 +2,14 @@
 //!
 //! A timeout is an `Option<Duration>`: `None`, or a duration too large to add to the clock
 //! (such as [`Duration::MAX`]), means "no limit"; zero means "check once".
+//!
+//! ```
+//! use std::time::Duration;
+//! use multiproc_sys::time::{deadline_after, remaining};
+//! assert_eq!(deadline_after(Some(Duration::MAX)), None); // no limit
+//! let soon = deadline_after(Some(Duration::from_secs(60)));
+//! assert!(remaining(soon).is_some_and(|left| left <= Duration::from_secs(60)));
+//! ```
 
 use std::io;
 use std::time::{Duration, Instant};

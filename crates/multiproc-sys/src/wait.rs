@@ -1,8 +1,23 @@
 //! Reaping one child by its pid: waitpid(2).
+//!
+//! ```
+//! let child = std::process::Command::new("true").spawn()?;
+//! let status = multiproc_sys::wait::waitpid(child.id(), true)?;
+//! assert_eq!(status, Some(multiproc_sys::wait::WaitStatus::Exited(0)));
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io;
 
 /// How a process ended, as waitpid(2) reports it.
+///
+/// ```
+/// use std::process::Command;
+/// use multiproc_sys::wait::{WaitStatus, waitpid};
+/// let child = Command::new("sh").args(["-c", "exit 4"]).spawn()?;
+/// assert_eq!(waitpid(child.id(), true)?, Some(WaitStatus::Exited(4)));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WaitStatus {
     /// It called `exit` (or returned from `main`) with this code.

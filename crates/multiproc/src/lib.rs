@@ -147,8 +147,25 @@
 //! ## 7. Logging
 //!
 //! The crates log through [`log`](https://docs.rs/log). [`log_to_stderr`] prints Python's
-//! `[LEVEL/ProcessName] message`; records logged in a spawn or forkserver child reach the
-//! parent's logger, whatever logger that is, tagged with the child's name and pid.
+//! `[LEVEL/ProcessName] message` for multiproc's own targets ([`LOG_TARGET`] and below, like
+//! Python's `multiprocessing` logger) and never replaces a logger you installed; records
+//! logged in a spawn or forkserver child reach the parent's logger, whatever logger that is,
+//! tagged with the child's name and pid. At `debug` level the crates record each process
+//! started and exited and each pool worker replaced.
+//!
+//! ```
+//! use multiproc::{LOG_TARGET, LevelFilter, Process};
+//!
+//! fn worker() {
+//!     log::info!(target: LOG_TARGET, "Worker started"); // [INFO/Worker1] Worker started
+//! }
+//!
+//! multiproc::log_to_stderr(LevelFilter::Info).expect("no other logger is installed");
+//! let mut p = Process::new(worker, ()).with_name("Worker1");
+//! p.start()?;
+//! p.join()?;
+//! # Ok::<(), multiproc::Error>(())
+//! ```
 //!
 //! ## 8. When things go wrong
 //!
@@ -178,11 +195,25 @@
 //! # Ok::<(), multiproc::Error>(())
 //! ```
 //!
+//! # Which crate do I need
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | all of it, with Python's names in one place | `multiproc` (the facade; its features pick the parts) |
+//! | functions run in child processes: `Process`, start methods, `current_process`, `cpu_count`, `log_to_stderr` | `multiproc-process` |
+//! | shared memory and cross-process locks: `Value`, `Array`, `Lock`, `RLock`, `Semaphore`, `Condition`, `Event`, `Barrier`, `SharedMemory` | `multiproc-shared` |
+//! | pipes and queues between processes: `Pipe`, `Connection`, `Queue`, `JoinableQueue`, `wait`; with its `listener` feature (default) `Listener`/`Client` over sockets | `multiproc-channel` |
+//! | a crash-proof process pool: `Pool`, `map`, `imap`, `apply_async`; it re-exports the process types its signatures name, so it is the only dependency a pool needs | `multiproc-pool` |
+//! | the system calls underneath (futexes, pidfds, `fork`, `/proc`), for the other crates | `multiproc-sys` |
+//!
 //! # Feature flags
 //!
 //! - `process`, `shared`, `channel`, `pool` (all on by default): the sub-crates, re-exported
 //!   under the same names.
-//! - `progress`: progress bars (indicatif) for the pool's `map` and `imap` families.
+//! - `listener` (on by default): the channel crate's TCP/Unix-socket `Listener` and `Client`
+//!   with the `authkey` handshake, which brings in `hmac` and `sha2`.
+//! - `progress`: progress bars (indicatif) for the pool's `map` and `imap` families
+//!   (`Options::progress_bar`, `Tasks::progress_style`, `Tasks::progress`).
 //!
 //! # Platform support
 //!
@@ -193,36 +224,44 @@
 //! `quickstart` runs the whole walkthrough (`cargo run --release -p multiproc-examples
 //! --example quickstart`); the repository's `examples/` also has one program per section and
 //! the case studies `parallel_files`, `parallel_training` and `web_crawl`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod error;
 pub use self::error::Error;
 
 #[cfg(feature = "channel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
 #[doc(inline)]
 pub use multiproc_channel as channel;
 #[cfg(feature = "manager")]
 #[doc(inline)]
 pub use multiproc_manager as manager;
 #[cfg(feature = "pool")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
 #[doc(inline)]
 pub use multiproc_pool as pool;
 #[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 #[doc(inline)]
 pub use multiproc_process as process;
 #[cfg(feature = "shared")]
+#[cfg_attr(docsrs, doc(cfg(feature = "shared")))]
 #[doc(inline)]
 pub use multiproc_shared as shared;
 
 #[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 #[doc(no_inline)]
 pub use multiproc_process::{
-    Context, ExitReason, PanicInfo, Process, ProcessError, StartMethod, active_children, cpu_count,
-    current_process, fallible, get_all_start_methods, get_context, get_start_method, log_to_stderr,
-    parent_process, physical_cpu_count, process_cpu_count, set_start_method,
+    Context, ExitReason, LOG_TARGET, LevelFilter, PanicInfo, Process, ProcessError, StartMethod,
+    active_children, cpu_count, current_process, fallible, get_all_start_methods, get_context,
+    get_start_method, log_to_stderr, parent_process, physical_cpu_count, process_cpu_count,
+    set_start_method,
 };
 
 #[cfg(feature = "shared")]
+#[cfg_attr(docsrs, doc(cfg(feature = "shared")))]
 #[doc(no_inline)]
 pub use multiproc_shared::{
     Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RawArray, RawValue, Semaphore,
@@ -230,6 +269,7 @@ pub use multiproc_shared::{
 };
 
 #[cfg(feature = "channel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
 #[doc(no_inline)]
 pub use multiproc_channel::{
     Connection, JoinableQueue, ListenerError, Pipe, PipeError, PipeReader, PipeWriter, Queue,
@@ -237,6 +277,7 @@ pub use multiproc_channel::{
 };
 
 #[cfg(feature = "pool")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
 #[doc(no_inline)]
 pub use multiproc_pool::{AsyncResult, Pool, PoolError};
 
@@ -245,8 +286,25 @@ pub use multiproc_pool::{AsyncResult, Pool, PoolError};
 pub use multiproc_manager::{DictProxy, ListProxy, Manager, ManagerError, Namespace};
 
 /// The Python-named items, for `use multiproc::prelude::*;`.
+///
+/// ```
+/// use multiproc::prelude::*;
+///
+/// fn square(x: u64) -> u64 { x * x }
+///
+/// let pool = Pool::new(2)?;
+/// assert_eq!(pool.map(square, 0..4)?, [0, 1, 4, 9]);
+/// let counter = Value::<u64>::new(0)?;
+/// let mut p = Process::new(square, (3,));
+/// p.start()?;
+/// let child_result = p.join()?;
+/// *counter.lock().unwrap() += child_result;
+/// assert_eq!(counter.get(), 9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub mod prelude {
     #[cfg(feature = "channel")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
     #[doc(no_inline)]
     pub use multiproc_channel::{
         Connection, JoinableQueue, Pipe, PipeReader, PipeWriter, Queue, SimpleQueue,
@@ -255,14 +313,17 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use multiproc_manager::Manager;
     #[cfg(feature = "pool")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
     #[doc(no_inline)]
     pub use multiproc_pool::{AsyncResult, Pool};
     #[cfg(feature = "process")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
     #[doc(no_inline)]
     pub use multiproc_process::{
         Process, StartMethod, cpu_count, current_process, fallible, get_context, process_cpu_count,
     };
     #[cfg(feature = "shared")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "shared")))]
     #[doc(no_inline)]
     pub use multiproc_shared::{
         Array, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RawArray, RawValue,

@@ -63,6 +63,8 @@ fn flat_python_names() {
     let _ = multiproc::get_context(multiproc::StartMethod::Spawn);
     let _ = multiproc::set_start_method as fn(_, _) -> _;
     let _ = multiproc::log_to_stderr as fn(_) -> _;
+    assert!(multiproc::LevelFilter::Debug > multiproc::LevelFilter::Info);
+    assert_eq!(multiproc::LOG_TARGET, "multiproc");
     let _ = multiproc::wait;
     fn parse(text: String) -> Result<u8, std::num::ParseIntError> {
         text.parse()

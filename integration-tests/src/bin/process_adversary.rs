@@ -55,6 +55,48 @@ fn escape() -> u32 {
         .expect("a pid")
 }
 
+/// A target that forges an ipc-channel record header claiming a 2^62-byte message on every
+/// `SOCK_SEQPACKET` socket it holds whose peer is `program` (its result channel among them,
+/// whatever the start method), then returns normally; returns how many it wrote to.
+///
+/// The descriptors are found through `/proc/self/fd` and taken as duplicates with
+/// `pidfd_getfd` on this very process, so no raw descriptor number is trusted.
+fn forge_result_header(program: u32) -> u32 {
+    let mut forged = 16usize.to_ne_bytes().to_vec();
+    forged.extend((1usize << 62).to_ne_bytes());
+    let me = multiproc_sys::pidfd::open(multiproc_sys::process::pid()).expect("pidfd");
+    let mut written = 0;
+    for entry in std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .flatten()
+    {
+        let Some(number) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let Ok(fd) =
+            rustix::process::pidfd_getfd(&me, number, rustix::process::PidfdGetfdFlags::empty())
+        else {
+            continue;
+        };
+        if rustix::net::sockopt::socket_type(&fd).ok() != Some(rustix::net::SocketType::SEQPACKET) {
+            continue;
+        }
+        let peer = rustix::net::sockopt::socket_peercred(&fd).map(|c| c.pid.as_raw_nonzero().get());
+        if peer.ok() != i32::try_from(program).ok() {
+            continue;
+        }
+        let flags = rustix::net::SendFlags::DONTWAIT | rustix::net::SendFlags::NOSIGNAL;
+        if rustix::net::send(&fd, &forged, flags).is_ok() {
+            written += 1;
+        }
+    }
+    written
+}
+
+fn large_result() -> Vec<u8> {
+    vec![7; 1 << 20]
+}
+
 struct Counts {
     children: usize,
     fds: usize,
@@ -290,6 +332,38 @@ fn escaped_grandchild(method: StartMethod) {
     println!("escaped {pid} under {method}");
 }
 
+/// Class 9: a child that writes a forged header claiming 2^62 bytes to its result channel
+/// gives `join` an error naming the cause (never an abort, never an allocation of the
+/// claimed size); a result above the process's maximum too, and the child is not left
+/// blocked on the rest of it.
+fn hostile_result(method: StartMethod) {
+    let mut p = Process::new(forge_result_header, (multiproc_sys::process::pid(),));
+    start(&mut p);
+    match p.join() {
+        Err(e @ ProcessError::Transfer { .. }) => assert!(
+            e.to_string().contains("larger than the maximum"),
+            "{method}: {e}"
+        ),
+        other => panic!("{method}: a forged header gave {other:?}"),
+    }
+
+    let mut p = Process::new(large_result, ()).with_max_result_size(64 << 10);
+    start(&mut p);
+    match p.join() {
+        Err(e @ ProcessError::Transfer { .. }) => assert!(
+            e.to_string()
+                .contains("larger than the maximum of 65536 bytes"),
+            "{method}: {e}"
+        ),
+        other => panic!("{method}: an oversized result gave {other:?}"),
+    }
+
+    // The default maximum lets an ordinary large result through.
+    let mut p = Process::new(large_result, ());
+    start(&mut p);
+    assert_eq!(p.join().expect("a 1 MiB result").len(), 1 << 20, "{method}");
+}
+
 fn inner(scenario: &str, method: StartMethod) {
     multiproc::process::set_start_method(method, true).unwrap();
     match scenario {
@@ -315,6 +389,7 @@ fn inner(scenario: &str, method: StartMethod) {
         "stdout-locked" => stdout_locked(method),
         "zombie" => plain(method),
         "escape" => escaped_grandchild(method),
+        "hostile-result" => hostile_result(method),
         other => panic!("unknown scenario {other}"),
     }
     if !matches!(scenario, "tmpdir" | "nofile" | "escape") {

@@ -329,7 +329,7 @@ impl Listener {
 
     /// Sets the largest message the accepted connections receive (default
     /// [`DEFAULT_MAX_MESSAGE_SIZE`]); a larger one is refused with
-    /// [`ListenerError::MessageTooLarge`] before anything is allocated for it.
+    /// [`PipeError::MessageTooLarge`](crate::PipeError::MessageTooLarge) before anything is allocated for it.
     ///
     /// # Examples
     ///

@@ -25,7 +25,7 @@ use crate::ring::{DEFAULT_RING_BYTES, Ring};
 /// **No feeder thread.** `put` copies the item into shared memory before it returns, or
 /// blocks while the queue is full (a bounded queue, or a ring out of bytes). Nothing is
 /// buffered in the producer, so unlike CPython a producer can be joined before the queue
-/// is drained, and an item is visible to consumers (and to [`qsize`](Self::qsize)) the
+/// is drained, and an item is visible to consumers (and to [`len`](Self::len)) the
 /// moment `put` returns.
 ///
 /// Items larger than the ring (1 MiB by default, see [`with_capacity`](Self::with_capacity))
@@ -351,7 +351,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// The number of items in the queue: exact, unlike CPython's (it counts under the
     /// queue lock); other processes may change it right after.
     ///
-    /// `qsize`, [`empty`](Self::empty) and [`full`](Self::full) are snapshots and cannot
+    /// [`len`](Self::len), [`is_empty`](Self::is_empty) and [`is_full`](Self::is_full) are snapshots and cannot
     /// fail, as in Python. On a queue found corrupt they read counters that then mean
     /// nothing (a peer may have written any value there); the calls that move items or
     /// wait (`put`, `get`, `task_done`, `JoinableQueue::join`) are the ones that report

@@ -81,6 +81,17 @@ fn fuzz_drive(ring: &Ring) -> Result<(), String> {
 /// `u64`s), a flag byte (bit 0: repair first, as the next locker does after a lock
 /// holder died), then the ring's bytes. Any input must give `Ok` or `Err`: never a panic,
 /// a hang or an allocation beyond the ring's size.
+///
+/// ```
+/// // Head, tail and item count that do not add up, then a small ring of garbage.
+/// let mut input = Vec::new();
+/// for word in [u64::MAX, 3, 1_000_000] {
+///     input.extend(word.to_le_bytes());
+/// }
+/// input.push(0);
+/// input.extend([0xab; 64]);
+/// let _ = multiproc_channel::fuzz_ring_record(&input); // Ok or Err, never a panic
+/// ```
 #[doc(hidden)]
 pub fn fuzz_ring_record(bytes: &[u8]) -> Result<(), String> {
     let mut input = bytes;
@@ -106,6 +117,17 @@ pub fn fuzz_ring_record(bytes: &[u8]) -> Result<(), String> {
 /// the reader died, bit 1: repair first), then the ring's bytes. The writer is always
 /// done (pid 0): a live writer would make the reader wait for its bytes. Any input must
 /// give `Ok` or `Err`: never a panic, a hang or an allocation of the announced length.
+///
+/// ```
+/// // A stream announcing 2^62 bytes: refused or drained, never allocated.
+/// let mut input = Vec::new();
+/// for word in [1u64 << 62, 0, 0, 1, 16] {
+///     input.extend(word.to_le_bytes());
+/// }
+/// input.push(0);
+/// input.extend([7; 64]);
+/// let _ = multiproc_channel::fuzz_ring_stream(&input);
+/// ```
 #[doc(hidden)]
 pub fn fuzz_ring_stream(bytes: &[u8]) -> Result<(), String> {
     let mut input = bytes;

@@ -11,6 +11,10 @@ pub(super) const PEER_CHECK: Duration = Duration::from_millis(50);
 pub(super) const DISCARD: u64 = u64::MAX;
 
 /// Bytes before each record: its length, a little-endian `u32`.
+///
+/// ```
+/// assert_eq!(multiproc_channel::ring_layout::RECORD_HEADER, size_of::<u32>());
+/// ```
 pub const RECORD_HEADER: usize = 4;
 
 // Header layout (byte offsets).
@@ -19,22 +23,57 @@ pub(super) const NOT_EMPTY: usize = 8;
 pub(super) const NOT_FULL: usize = 16;
 pub(super) const ALL_DONE: usize = 24;
 /// Header word: the ring position of the next read (ever growing).
+///
+/// ```
+/// use multiproc_channel::ring_layout::HEAD;
+/// assert_eq!(HEAD % 8, 0); // an aligned u64 word
+/// ```
 pub const HEAD: usize = 32;
 /// Header word: the ring position of the next write (ever growing).
+///
+/// ```
+/// use multiproc_channel::ring_layout::{HEAD, TAIL};
+/// assert_eq!(TAIL, HEAD + 8);
+/// ```
 pub const TAIL: usize = 40;
 /// Header word: items in the queue.
+///
+/// ```
+/// use multiproc_channel::ring_layout::{ITEMS, TAIL};
+/// assert_eq!(ITEMS, TAIL + 8);
+/// ```
 pub const ITEMS: usize = 48;
 pub(super) const MAXSIZE: usize = 56;
 pub(super) const CAPACITY: usize = 64;
 pub(super) const CLOSED: usize = 72;
 pub(super) const UNFINISHED: usize = 80;
 /// Header word: the length of the item streaming through the ring, 0 if none.
+///
+/// ```
+/// use multiproc_channel::ring_layout::{RING, STREAM_TOTAL};
+/// assert!(STREAM_TOTAL < RING);
+/// ```
 pub const STREAM_TOTAL: usize = 88;
 /// Header word: the streaming item's writer's pid, 0 once it wrote it all.
+///
+/// ```
+/// use multiproc_channel::ring_layout::{STREAM_TOTAL, STREAM_WRITER};
+/// assert_eq!(STREAM_WRITER, STREAM_TOTAL + 8);
+/// ```
 pub const STREAM_WRITER: usize = 96;
 /// Header word: the streaming item's reader's pid, 0 before one claims it.
+///
+/// ```
+/// use multiproc_channel::ring_layout::{STREAM_READER, STREAM_WRITER};
+/// assert_eq!(STREAM_READER, STREAM_WRITER + 8);
+/// ```
 pub const STREAM_READER: usize = 104;
 /// Header word: bytes of the streaming item written so far.
+///
+/// ```
+/// use multiproc_channel::ring_layout::{STREAM_READER, STREAM_WRITTEN};
+/// assert_eq!(STREAM_WRITTEN, STREAM_READER + 8);
+/// ```
 pub const STREAM_WRITTEN: usize = 112;
 pub(super) const STREAM_READ: usize = 120;
 pub(super) const STREAM_GENERATION: usize = 128;
@@ -44,6 +83,11 @@ pub(super) const STREAM_GENERATION: usize = 128;
 pub(super) const NOT_EMPTY_WAITERS: usize = 136;
 pub(super) const NOT_FULL_WAITERS: usize = 144;
 /// Where the ring area starts (on its own cache lines).
+///
+/// ```
+/// use multiproc_channel::ring_layout::RING;
+/// assert_eq!(RING % 64, 0); // the ring area starts on its own cache line
+/// ```
 pub const RING: usize = 192;
 
 /// Default ring size. Larger items stream through it, which keeps pace with a copy in one

@@ -29,6 +29,10 @@ fn libc_sigsegv() -> i32 {
     multiproc_sys::signal::number::SIGSEGV
 }
 
+fn parse(text: String) -> Result<u32, std::num::ParseIntError> {
+    text.parse()
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scenario = std::env::args().nth(1).unwrap_or_default();
     match scenario.as_str() {

@@ -33,7 +33,7 @@ pub(super) fn break_pool(shared: &Shared, detail: String) {
         chunk.fail(error.clone());
     }
     for mut worker in workers {
-        let _ = worker.process.kill();
+        let _ = worker.kill();
         if worker.process.join_timeout(GRACE).is_err() {
             log::error!("could not reap pool worker {}", worker.pid);
         }
@@ -81,6 +81,7 @@ mod tests {
             method: StartMethod::Fork,
             config: WorkerConfig { max_tasks: None },
             make: None,
+            max_result_size: crate::DEFAULT_MAX_RESULT_SIZE,
         };
         // No workers: submitted chunks stay pending.
         let (shared, handle) = launch(spec, 0, None).unwrap();

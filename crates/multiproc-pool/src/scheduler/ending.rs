@@ -22,14 +22,14 @@ impl ResultThread {
         }
         for worker in &workers {
             if terminate {
-                let _ = worker.process.terminate();
+                let _ = worker.terminate();
             } else {
                 let _ = worker.tasks.exit();
             }
         }
         for mut worker in workers {
             if worker.process.join_timeout(GRACE).is_err() && worker.process.is_alive() {
-                let _ = worker.process.kill();
+                let _ = worker.kill();
                 let _ = worker.process.join();
             }
             for chunk in worker.in_flight.drain(..) {

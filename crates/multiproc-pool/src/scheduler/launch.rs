@@ -5,12 +5,13 @@ use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use ipc_channel::ipc::{self, IpcReceiverSet};
+use ipc_channel::ipc;
 use multiproc_process::ProcessError;
 use multiproc_shared::Value;
 
 use crate::callbacks::Callbacks;
 
+use super::result_set::ResultSet;
 use super::result_thread::ResultThread;
 use super::start::start_worker;
 use super::state::{Core, RunState, Shared, WorkerSpec};
@@ -23,9 +24,9 @@ pub(crate) fn launch(
 ) -> Result<(Arc<Shared>, std::thread::JoinHandle<()>), ProcessError> {
     let io = |context| move |source| ProcessError::Io { context, source };
     let callbacks = Callbacks::start().map_err(io("could not start the pool's callback thread"))?;
-    let mut set = IpcReceiverSet::new().map_err(io("could not create the result selector"))?;
     let (wake, wake_rx) = ipc::channel::<()>().map_err(io("could not create a channel"))?;
-    let wake_id = set.add(wake_rx).map_err(io("could not watch a channel"))?;
+    let mut set = ResultSet::new(wake_rx, spec.max_result_size)
+        .map_err(io("could not create the result selector"))?;
     let asleep = Value::new(0u32).map_err(|e| ProcessError::Io {
         context: "could not create the pool's shared state",
         source: std::io::Error::other(e),
@@ -39,7 +40,7 @@ pub(crate) fn launch(
             }
             Err(e) => {
                 for mut worker in workers.into_iter().flatten() {
-                    let _ = worker.process.kill();
+                    let _ = worker.kill();
                     let _ = worker.process.join();
                 }
                 return Err(e);
@@ -69,7 +70,7 @@ pub(crate) fn launch(
         owner: multiproc_sys::process::pid(),
         callbacks,
     });
-    let handle = ResultThread::spawn(shared.clone(), set, wake_id, processes)
+    let handle = ResultThread::spawn(shared.clone(), set, processes)
         .map_err(io("could not start the pool's result thread"))?;
     Ok((shared, handle))
 }

@@ -31,7 +31,11 @@ impl ResultThread {
             return;
         }
         // Everything a dead worker sent is already in its channel: read it first.
-        while let Ok(events) = self.set.try_select() {
+        loop {
+            let events = self.select(std::time::Duration::ZERO);
+            if events.is_empty() {
+                break;
+            }
             self.handle(events);
         }
         for slot in dead {
@@ -55,7 +59,7 @@ impl ResultThread {
                 && now.saturating_duration_since(worker.head_since) >= limit
             {
                 worker.timed_out = Some(limit);
-                if let Err(e) = worker.process.kill() {
+                if let Err(e) = worker.kill() {
                     log::error!("could not kill pool worker {}: {e}", worker.pid);
                 }
             }
@@ -76,6 +80,7 @@ impl ResultThread {
             chunk.deliver(outcome);
         }
         let status = exit_status(&mut worker.process);
+        self.note_buried(&worker, status);
         let mut in_flight = std::mem::take(&mut worker.in_flight);
         if self.shared.core().state == RunState::Terminated {
             in_flight
@@ -193,6 +198,7 @@ impl ResultThread {
             match start_worker(&self.shared.spec, &self.shared.asleep, self.started) {
                 Ok((mut worker, results)) => match self.set.add(results) {
                     Ok(id) => {
+                        self.log_started(worker.pid);
                         worker.set_id = Some(id);
                         let mut core = self.shared.core();
                         core.workers[slot] = Some(worker);
@@ -205,7 +211,7 @@ impl ResultThread {
                     }
                     Err(e) => {
                         log::error!("could not watch a new pool worker: {e}");
-                        let _ = worker.process.kill();
+                        let _ = worker.kill();
                         let _ = worker.process.join();
                     }
                 },
@@ -228,6 +234,44 @@ impl ResultThread {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// The target of the pool's lifecycle records (CPython's `util.debug`).
+const POOL_TARGET: &str = "multiproc::pool";
+
+impl ResultThread {
+    /// Remembers why a worker ended, for the record of its replacement.
+    fn note_buried(&mut self, worker: &Worker, status: Option<ExitReason>) {
+        let why = if let Some(after) = worker.timed_out {
+            format!("killed: its task outlived its timeout of {after:?}")
+        } else if let Some(corrupt) = &worker.corrupt {
+            format!("killed: it sent corrupt results ({corrupt})")
+        } else if worker.init_failed.is_some() {
+            "its initializer panicked".to_owned()
+        } else if status == Some(ExitReason::Code(0)) && worker.in_flight.is_empty() {
+            "it left (maxtasksperchild, or the pool is ending)".to_owned()
+        } else {
+            format!("it died: {}", describe(status))
+        };
+        log::debug!(target: POOL_TARGET, "pool worker {} ended: {why}", worker.pid);
+        // Bounded: a pool that is ending buries workers it does not replace.
+        let slots = self.shared.core().workers.len().max(1);
+        if self.buried.len() >= slots {
+            self.buried.pop_front();
+        }
+        self.buried.push_back((worker.pid, why));
+    }
+
+    /// The record of a worker started: a replacement names the worker it replaces.
+    fn log_started(&mut self, pid: u32) {
+        match self.buried.pop_front() {
+            Some((old, why)) => log::debug!(
+                target: POOL_TARGET,
+                "pool worker {old} replaced by {pid} ({why})"
+            ),
+            None => log::debug!(target: POOL_TARGET, "pool worker {pid} started"),
         }
     }
 }

@@ -35,9 +35,11 @@ mod dispatch;
 mod ending;
 mod launch;
 mod lifecycle;
+mod result_set;
 mod result_thread;
 mod start;
 mod state;
 
 pub(crate) use self::launch::launch;
+pub use self::result_set::DEFAULT_MAX_RESULT_SIZE;
 pub(crate) use self::state::{MakeWorker, RunState, Shared, WorkerSpec};

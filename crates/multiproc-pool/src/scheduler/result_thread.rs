@@ -5,13 +5,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ipc_channel::TrySelectError;
-use ipc_channel::ipc::{IpcReceiverSet, IpcSelectionResult};
-
-use crate::wire::decode_channel_message;
-
 use super::booking::{drain_ring, receive};
 use super::broken::break_pool;
+use super::result_set::{Event, ResultSet};
 use super::state::{Core, RunState, Shared, Worker};
 
 /// How often the result thread checks that workers are alive (a dead worker's result channel
@@ -21,11 +17,13 @@ const TICK: Duration = Duration::from_millis(100);
 /// The pool's result thread.
 pub(super) struct ResultThread {
     pub(super) shared: Arc<Shared>,
-    pub(super) set: IpcReceiverSet,
-    pub(super) wake_id: u64,
+    pub(super) set: ResultSet,
     /// Workers started so far, for their names.
     pub(super) started: usize,
     pub(super) last_check: Instant,
+    /// Workers buried and not yet replaced, oldest first: pid and why it ended, for the
+    /// `worker replaced` debug record.
+    pub(super) buried: std::collections::VecDeque<(u32, String)>,
 }
 
 /// Makes the result thread panic at its next turn (one test of a broken pool uses it).
@@ -35,19 +33,18 @@ pub(super) static PANIC_NEXT_TURN: std::sync::atomic::AtomicBool =
 
 impl ResultThread {
     /// Starts the result thread of a pool whose first `started` workers' result channels
-    /// are in `set`, beside the wake-up channel `wake_id`.
+    /// are in `set`, beside the wake-up channel.
     pub(super) fn spawn(
         shared: Arc<Shared>,
-        set: IpcReceiverSet,
-        wake_id: u64,
+        set: ResultSet,
         started: usize,
     ) -> std::io::Result<JoinHandle<()>> {
         let reader = ResultThread {
             shared,
             set,
-            wake_id,
             started,
             last_check: Instant::now(),
+            buried: std::collections::VecDeque::new(),
         };
         std::thread::Builder::new()
             .name("multiproc-pool-results".into())
@@ -118,11 +115,10 @@ impl ResultThread {
         }
     }
 
-    pub(super) fn select(&mut self, timeout: Duration) -> Vec<IpcSelectionResult> {
-        match self.set.try_select_timeout(timeout) {
+    pub(super) fn select(&mut self, timeout: Duration) -> Vec<Event> {
+        match self.set.select(timeout) {
             Ok(events) => events,
-            Err(TrySelectError::Empty) => Vec::new(),
-            Err(TrySelectError::IoError(e)) => {
+            Err(e) => {
                 log::error!("the pool could not read its workers' results: {e}");
                 std::thread::sleep(TICK);
                 Vec::new()
@@ -132,7 +128,7 @@ impl ResultThread {
 
     /// Books results in, hands out more work, then delivers the results (outside the lock: a
     /// callback may use the pool) and handles workers whose channel closed.
-    pub(super) fn handle(&mut self, events: Vec<IpcSelectionResult>) {
+    pub(super) fn handle(&mut self, events: Vec<Event>) {
         if events.is_empty() {
             return;
         }
@@ -142,8 +138,7 @@ impl ResultThread {
             let mut core = self.shared.core();
             for event in events {
                 match event {
-                    IpcSelectionResult::MessageReceived(id, _) if id == self.wake_id => {}
-                    IpcSelectionResult::MessageReceived(id, message) => {
+                    Event::Message(id, message) => {
                         let core = &mut *core;
                         let Some(worker) = worker_of(&mut core.workers, id) else {
                             continue;
@@ -151,14 +146,14 @@ impl ResultThread {
                         if worker.corrupt.is_some() {
                             continue;
                         }
-                        match decode_channel_message(message) {
+                        match message {
                             Ok(message) => {
                                 delivered.extend(receive(worker, &mut core.chunk_time, message))
                             }
                             Err(corrupt) => worker.mark_corrupt(corrupt),
                         }
                     }
-                    IpcSelectionResult::ChannelClosed(id) => {
+                    Event::Closed(id) => {
                         let slot = slot_of(&core, id);
                         if let Some(mut worker) = slot.and_then(|s| core.workers.get_mut(s)?.take())
                         {

@@ -35,6 +35,8 @@ pub(crate) struct WorkerSpec {
     pub(crate) config: WorkerConfig,
     /// `None`: no initializer, run [`worker_main`](crate::worker::worker_main).
     pub(crate) make: Option<MakeWorker>,
+    /// The largest message a worker may send on its result channel.
+    pub(crate) max_result_size: usize,
 }
 
 pub(crate) struct Worker {
@@ -63,13 +65,35 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// Kills the worker's living descendants, before the worker itself is signalled: the
+    /// worker is a child subreaper (see `worker.rs`), so while it lives every one of them,
+    /// an escaped one included, is in its tree; once it is gone they would go to init. The
+    /// worker is unreaped here (its handle was not joined), so its pid is still its own.
+    pub(super) fn end_descendants(&self) {
+        if self.process.is_alive() {
+            multiproc_sys::subreaper::end_descendants_of(self.pid);
+        }
+    }
+
+    /// SIGTERM to the worker, after [`end_descendants`](Self::end_descendants).
+    pub(super) fn terminate(&self) -> Result<(), multiproc_process::ProcessError> {
+        self.end_descendants();
+        self.process.terminate()
+    }
+
+    /// SIGKILL to the worker, after [`end_descendants`](Self::end_descendants).
+    pub(super) fn kill(&self) -> Result<(), multiproc_process::ProcessError> {
+        self.end_descendants();
+        self.process.kill()
+    }
+
     /// Stops trusting the worker: it is killed now, and the result thread buries it.
     pub(super) fn mark_corrupt(&mut self, corrupt: Corrupt) {
         if self.corrupt.is_some() {
             return;
         }
         log::error!("pool worker {} sent corrupt results: {corrupt}", self.pid);
-        if let Err(e) = self.process.kill() {
+        if let Err(e) = self.kill() {
             log::error!("could not kill pool worker {}: {e}", self.pid);
         }
         self.corrupt = Some(corrupt);
@@ -156,7 +180,7 @@ impl Core {
     /// Sends SIGTERM to every worker (the result thread reaps them).
     pub(crate) fn terminate_workers(&self) {
         for worker in self.workers.iter().flatten() {
-            if let Err(e) = worker.process.terminate() {
+            if let Err(e) = worker.terminate() {
                 log::error!("could not terminate pool worker {}: {e}", worker.pid);
             }
         }

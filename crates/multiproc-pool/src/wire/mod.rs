@@ -21,7 +21,5 @@ mod tasks;
 
 pub(crate) use self::bytes::Bytes;
 pub(crate) use self::message::{FromWorker, ToWorker, WireChunk};
-pub(crate) use self::results::{
-    Corrupt, ResultSink, RingRead, decode_channel_message, read_ring, result_channel,
-};
+pub(crate) use self::results::{Corrupt, ResultSink, RingRead, read_ring, result_channel};
 pub(crate) use self::tasks::{TaskReceiver, TaskSender, task_channel};

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use ipc_channel::ipc::{self, IpcMessage, IpcReceiver, IpcSender};
+use ipc_channel::ipc::{self, IpcReceiver, IpcSender};
 use multiproc_channel::{Queue, QueueError as ChannelError};
 use multiproc_shared::Value;
 use multiproc_sys::panic::catch;
@@ -161,21 +161,6 @@ pub(crate) fn decode_ring_message(bytes: &[u8]) -> Result<FromWorker, Corrupt> {
     }
 }
 
-/// Decodes a message received on a worker's result channel. A message that does not
-/// decode (or whose decoding panics inside ipc-channel) is an error, never a panic.
-pub(crate) fn decode_channel_message(message: IpcMessage) -> Result<FromWorker, Corrupt> {
-    match catch(true, || message.to::<FromWorker>()) {
-        Ok(Ok(message)) => Ok(message),
-        Ok(Err(e)) => Err(Corrupt(format!(
-            "an undecodable message on its result channel: {e}"
-        ))),
-        Err(panic) => Err(Corrupt(format!(
-            "a malformed message on its result channel: {}",
-            panic.message
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,17 +191,5 @@ mod tests {
             decode_ring_message(&bytes),
             Ok(FromWorker::Done { id: 7, output: Ok(b) }) if b.0 == [1, 2, 3]
         ));
-    }
-
-    #[test]
-    fn garbage_on_the_channel_is_corrupt_not_a_panic() {
-        // A claimed byte-string length of about 2^63: an error, not an allocation.
-        let mut huge = vec![0u8];
-        huge.extend([0xff; 9]);
-        huge.push(0x7f);
-        for garbage in [vec![], vec![9], vec![0xff; 12], huge] {
-            let message = IpcMessage::from_data(garbage.clone());
-            assert!(decode_channel_message(message).is_err(), "{garbage:?}");
-        }
     }
 }

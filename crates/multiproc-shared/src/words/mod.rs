@@ -39,6 +39,12 @@ pub use self::rlock::RLockWord;
 pub use self::semaphore::SemaphoreWord;
 
 /// How often a waiter on a held lock checks whether the owner process still lives.
+///
+/// ```
+/// use multiproc_shared::words::OWNER_CHECK_INTERVAL;
+/// // A waiter notices a dead owner within about this long.
+/// assert!(OWNER_CHECK_INTERVAL < std::time::Duration::from_secs(1));
+/// ```
 pub const OWNER_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 
 mod sealed {
@@ -48,6 +54,19 @@ mod sealed {
 /// The synchronisation words of this module (`repr(C)`, all atomics, valid when zero),
 /// and the plain `AtomicU32` and `AtomicU64`.
 /// Sealed: it is what makes [`Segment::word`](crate::Segment::word) safe.
+///
+/// ```
+/// use multiproc_shared::Segment;
+/// use multiproc_shared::words::{EventWord, Word};
+/// fn place<W: Word>(segment: &Segment, offset: usize) -> Result<&W, multiproc_shared::SharedError> {
+///     segment.word::<W>(offset)
+/// }
+/// let segment = Segment::new(64)?;
+/// let event: &EventWord = place(&segment, 0)?;
+/// event.set();
+/// assert!(event.is_set());
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
 pub trait Word: sealed::Sealed + Sync {
     /// Bit `i` set: the 8-byte word `i` of this type is accessed as one `AtomicU64`;
     /// clear: as `AtomicU32`s. [`Segment`](crate::Segment) refuses to access a word with
@@ -78,6 +97,17 @@ word!(
 ///
 /// `#[must_use]`: a word has no guard, so the outcome says whether the caller now holds
 /// the lock (and must release it) or not.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use multiproc_shared::words::{Acquire, LockWord};
+/// let lock = LockWord::new();
+/// assert_eq!(lock.acquire(None), Acquire::Acquired);
+/// let soon = Instant::now() + Duration::from_millis(10);
+/// assert_eq!(lock.acquire(Some(soon)), Acquire::TimedOut); // held by us: not re-entrant
+/// lock.release()?;
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[must_use = "the outcome says whether the lock is held now (and must be released)"]
 pub enum Acquire {

@@ -1,0 +1,1 @@
+//! A user of multiproc-pool alone, naming every type its signatures use: see `tests/`.
