@@ -10,7 +10,18 @@ use crate::endpoint::Endpoint;
 use crate::error::ManagerError;
 use crate::wire::{Bytes, Kind, Reply, Request};
 
-/// A proxy's manager, object and call timeout: what a proxy serializes as.
+/// A proxy's manager, object and call timeout: what a proxy serializes as. Not a stable
+/// interface; reach it through [`Proxy`].
+///
+/// ```
+/// use multiproc_manager::Proxy;
+/// let manager = multiproc_manager::Manager::start()?;
+/// let first = manager.list::<u8>()?;
+/// let second = manager.list::<u8>()?;
+/// assert_ne!(first.id(), second.id());
+/// # Ok::<(), multiproc_manager::ManagerError>(())
+/// ```
+#[doc(hidden)]
 #[derive(Clone, Debug, SerializeDerive, Deserialize)]
 pub struct Handle {
     pub(crate) endpoint: Endpoint,

@@ -13,7 +13,16 @@ use crate::error::RemoteError;
 pub(crate) type Bytes = Vec<u8>;
 
 /// The kinds of object a server holds; the name is shown in [`RemoteError::WrongKind`].
-/// Not a stable interface.
+/// Not a stable interface; a wrong kind shows in [`RemoteError::WrongKind`]:
+///
+/// ```
+/// use multiproc_manager::{ListProxy, Manager, ManagerError, RemoteError};
+/// let manager = Manager::start()?;
+/// manager.publish("d", &manager.dict::<u8, u8>()?)?;
+/// let err = manager.lookup::<ListProxy<u8>>("d").unwrap_err();
+/// assert!(matches!(err, ManagerError::Remote(RemoteError::WrongKind { .. })));
+/// # Ok::<(), ManagerError>(())
+/// ```
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(missing_docs)]
