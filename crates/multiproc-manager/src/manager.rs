@@ -24,6 +24,9 @@ use crate::user::{ObjectProxy, SharedObject, entry_ref, type_key};
 use crate::value::ValueProxy;
 use crate::wire::{Kind, Reply, Request};
 
+/// The server's process: its target returns `Err` only if it could not listen.
+type ServerProcess = Process<Result<(), String>>;
+
 /// How long [`Manager::shutdown`] waits for the server to exit before killing it.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -88,7 +91,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct Manager {
     endpoint: Endpoint,
     /// The server's process, for the handle that started it; `None` once shut down.
-    server: Option<Mutex<Option<Process<Result<(), String>>>>>,
+    server: Option<Mutex<Option<ServerProcess>>>,
 }
 
 impl fmt::Debug for Manager {
