@@ -45,8 +45,8 @@ pub enum ManagerError {
     /// (a proxy used with another type than its object's).
     #[error("encoding or decoding failed: {0}")]
     Codec(String),
-    /// This handle did not start the manager (it was made by [`Manager::connect`]), so it
-    /// cannot shut it down.
+    /// This handle did not start the manager (it was made by [`Manager::connect`], or it is
+    /// a copy in a forked child), so it cannot shut it down.
     ///
     /// [`Manager::connect`]: crate::Manager::connect
     #[error("only the handle that started a manager can shut it down")]

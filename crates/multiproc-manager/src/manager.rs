@@ -92,6 +92,9 @@ pub struct Manager {
     endpoint: Endpoint,
     /// The server's process, for the handle that started it; `None` once shut down.
     server: Option<Mutex<Option<ServerProcess>>>,
+    /// The process that started the server: a copy of the handle in a forked child owns
+    /// nothing (its drop must not stop the parent's manager).
+    owner_pid: u32,
 }
 
 impl fmt::Debug for Manager {
@@ -247,6 +250,7 @@ impl ManagerBuilder {
         Ok(Manager {
             endpoint: Endpoint { address, authkey },
             server: Some(Mutex::new(Some(process))),
+            owner_pid: std::process::id(),
         })
     }
 }
@@ -352,6 +356,7 @@ impl Manager {
         Ok(Manager {
             endpoint,
             server: None,
+            owner_pid: std::process::id(),
         })
     }
 
@@ -638,7 +643,8 @@ impl Manager {
     /// Stops the server and reaps its process (Python's `manager.shutdown()`); dropping
     /// the handle that started the manager does the same. The server is asked to exit,
     /// and killed if it has not within a few seconds. Calling it again does nothing; a
-    /// handle from [`connect`](Self::connect) gets [`ManagerError::NotOwner`].
+    /// handle from [`connect`](Self::connect), or a copy of the handle in a forked child,
+    /// gets [`ManagerError::NotOwner`] (and its drop leaves the server alone).
     ///
     /// # Examples
     ///
@@ -654,6 +660,9 @@ impl Manager {
         let Some(server) = &self.server else {
             return Err(ManagerError::NotOwner);
         };
+        if std::process::id() != self.owner_pid {
+            return Err(ManagerError::NotOwner);
+        }
         let Some(mut process) = server.lock().unwrap_or_else(PoisonError::into_inner).take() else {
             return Ok(());
         };
@@ -692,6 +701,7 @@ impl Manager {
 impl Drop for Manager {
     fn drop(&mut self) {
         if self.server.is_some()
+            && std::process::id() == self.owner_pid
             && let Err(error) = self.shutdown()
         {
             log::warn!("stopping the manager: {error}");

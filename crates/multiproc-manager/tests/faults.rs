@@ -218,3 +218,21 @@ fn a_connected_handle_does_not_own_the_server() {
         assert_eq!(list.id(), list.clone().id());
     });
 }
+
+#[test]
+fn a_forked_copy_of_the_handle_does_not_stop_the_manager() {
+    watchdog(LIMIT, "forked copy of the handle", || {
+        let manager = Manager::start().unwrap();
+        let list = manager.list::<u32>().unwrap();
+        let child = multiproc_test_support::fork(|| {
+            // The child's copy of the handle: shutting down or dropping it must not stop
+            // the parent's server, and its proxies work on connections of their own.
+            let copy: &Manager = &manager;
+            assert!(matches!(copy.shutdown(), Err(ManagerError::NotOwner)));
+            list.push(7).unwrap();
+        });
+        child.join_ok(Duration::from_secs(60));
+        assert_eq!(list.iter().unwrap().collect::<Vec<_>>(), [7]);
+        manager.shutdown().unwrap();
+    });
+}
