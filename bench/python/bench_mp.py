@@ -376,6 +376,42 @@ def apply_async_round_trip(n, repeats):
         return samples, "%s (%s) Pool(2).apply_async" % (LABEL, PLATFORM_METHOD)
 
 
+_EVENTS = None
+
+
+def _keep_events(started, release):
+    global _EVENTS
+    _EVENTS = (started, release)
+
+
+def long_task():
+    started, release = _EVENTS
+    started.set()
+    return release.wait(60)
+
+
+def short_task_behind_long(n, repeats):
+    started, release = mp.Event(), mp.Event()
+    with mp.Pool(2, initializer=_keep_events, initargs=(started, release)) as pool:
+        pool.map(square, range(100))
+        samples = []
+        for _ in range(repeats):
+            started.clear()
+            release.clear()
+            long = pool.apply_async(long_task)
+            check(started.wait(60), "the long task never started")
+            start = time.perf_counter()
+            for i in range(n):
+                check(pool.apply_async(square, (i,)).get(60) == i * i, "wrong result")
+            samples.append(time.perf_counter() - start)
+            release.set()
+            check(long.get(60), "the long task was not released")
+        return samples, "%s (%s) Pool(2).apply_async beside a long task" % (
+            LABEL,
+            PLATFORM_METHOD,
+        )
+
+
 def cpu_bound_speedup(n, repeats):
     iterations = calibrate_busy(0.010)
     tasks = [iterations] * n
@@ -484,6 +520,7 @@ SCENARIOS = {
     "pool/map_chunksize_1": map_chunksize_1,
     "pool/apply_async_round_trip": apply_async_round_trip,
     "pool/apply_async_round_trip_same_cpu": apply_async_round_trip,
+    "pool/short_task_behind_long": short_task_behind_long,
     "pool/cpu_bound_speedup": cpu_bound_speedup,
     "pool/create": pool_create,
     "pool/worker_rss": worker_memory(worker_rss),
@@ -515,6 +552,7 @@ QUICK_SIZES = {
     "pool/map_chunksize_1": 2000,
     "pool/apply_async_round_trip": 300,
     "pool/apply_async_round_trip_same_cpu": 300,
+    "pool/short_task_behind_long": 100,
     "pool/cpu_bound_speedup": 10,
     "pool/create": 3,
     "pool/worker_rss": 1,

@@ -481,6 +481,19 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         targets: &[Target::AtMost(Reference::Floor, 1.3)],
     },
     Scenario {
+        name: "pool/short_task_behind_long",
+        what: "apply_async(square, (i,)).get(), one at a time, while the other worker of 2 runs \
+               a task that lasts until the n short ones are done (head-of-line blocking)",
+        metric: US,
+        n_full: 1000,
+        n_quick: 100,
+        pinning: Pinning::Unpinned,
+        ours: ours::pool::short_task_behind_long,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[Target::AtMost(Reference::Floor, 1.3)],
+    },
+    Scenario {
         name: "pool/cpu_bound_speedup",
         what: "n CPU-bound tasks of ~10 ms on 2 workers: sequential time ÷ pool time",
         metric: Metric::Direct {

@@ -220,12 +220,13 @@ struct Hello {
 enum ForkserverRequest {
     Fork,
     Reap { pid: u32 },
+    Release,
 }
 
 #[derive(Serialize)]
 #[allow(dead_code)]
 enum ForkserverReply {
-    Forked { pid: u32 },
+    Forked { pid: u32, ends: [Option<i32>; 3] },
     Failed { error: String },
 }
 
@@ -240,7 +241,9 @@ struct PanicInfo {
 enum Outcome {
     Returned(Vec<String>),
     Panicked(PanicInfo),
+    Error(String),
     Failed(String),
+    Setting(String),
 }
 
 #[derive(Serialize)]
@@ -463,11 +466,20 @@ fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
             let mut seeds =
                 with_truncations("reap", postcard(&ForkserverRequest::Reap { pid: 65_000 }));
             seeds.push(("cut-fork".into(), postcard(&ForkserverRequest::Fork)));
+            seeds.push((
+                "valid-release".into(),
+                postcard(&ForkserverRequest::Release),
+            ));
             seeds
         }
         "process_forkserver_reply" => {
-            let mut seeds =
-                with_truncations("forked", postcard(&ForkserverReply::Forked { pid: 77 }));
+            let mut seeds = with_truncations(
+                "forked",
+                postcard(&ForkserverReply::Forked {
+                    pid: 77,
+                    ends: [None, Some(9), None],
+                }),
+            );
             seeds.extend(with_truncations(
                 "failed",
                 postcard(&ForkserverReply::Failed {
@@ -488,6 +500,10 @@ fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
             seeds.push((
                 "valid-failed".into(),
                 postcard(&Outcome::Failed("arguments did not decode".into())),
+            ));
+            seeds.push((
+                "valid-setting".into(),
+                postcard(&Outcome::Setting("current_dir /gone: not found".into())),
             ));
             seeds
         }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use multiproc::pool::Pool;
 use multiproc::process::Target;
+use multiproc::shared::Event;
 
 use super::fail;
 use crate::measure::{BoxError, Outcome, Params, ensure, time_repeats};
@@ -58,6 +59,62 @@ pub(crate) fn apply_async_round_trip(params: &Params) -> Outcome {
         };
         exchange(100)?;
         time_repeats(params, || exchange(params.n))
+    })()
+    .into()
+}
+
+/// The events of [`short_task_behind_long`]'s long task, given to each worker by the pool's
+/// initializer (shared-memory handles travel as process arguments, not task arguments).
+static EVENTS: std::sync::OnceLock<(Event, Event)> = std::sync::OnceLock::new();
+
+fn keep_events(started: Event, release: Event) {
+    let _ = EVENTS.set((started, release));
+}
+
+/// Says it started, then runs until released (a minute at most).
+fn long_task() -> bool {
+    let Some((started, release)) = EVENTS.get() else {
+        return false;
+    };
+    started.set();
+    release.wait_timeout(Duration::from_secs(60))
+}
+
+/// `pool.apply_async(square, (i,)).get()`, `n` times one after another, while the other
+/// worker runs a task that ends only once they are done: a short task must not queue
+/// behind it.
+pub(crate) fn short_task_behind_long(params: &Params) -> Outcome {
+    (|| {
+        let (started, release) = (Event::new().map_err(fail)?, Event::new().map_err(fail)?);
+        let pool = Pool::builder()
+            .processes(2)
+            .initializer(keep_events, (started.clone(), release.clone()))
+            .build()
+            .map_err(fail)?;
+        pool.map(square, 0..100u64).map_err(fail)?;
+        let mut samples = Vec::with_capacity(params.repeats);
+        for _ in 0..params.repeats {
+            started.clear();
+            release.clear();
+            let long = pool.apply_async(long_task, ());
+            ensure(started.wait_timeout(Duration::from_secs(60)), || {
+                "the long task never started".into()
+            })?;
+            let start = Instant::now();
+            for i in 0..params.n {
+                let result = pool
+                    .apply_async(square, (i,))
+                    .get_timeout(Duration::from_secs(60))
+                    .map_err(fail)?;
+                ensure(result == i * i, || "wrong result".into())?;
+            }
+            samples.push(start.elapsed().as_secs_f64());
+            release.set();
+            ensure(long.get().map_err(fail)?, || {
+                "the long task was not released".into()
+            })?;
+        }
+        Ok::<_, BoxError>(samples)
     })()
     .into()
 }

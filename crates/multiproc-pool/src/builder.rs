@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Mutex;
 
 use multiproc_process::{
-    Context, Portable, StartMethod, Target, get_context, get_start_method, process_cpu_count,
+    Context, Limits, Portable, StartMethod, Target, get_context, get_start_method,
+    process_cpu_count,
 };
 
 use crate::error::PoolError;
@@ -35,6 +36,7 @@ pub struct PoolBuilder {
     max_tasks: Option<u64>,
     method: Option<StartMethod>,
     max_result_size: Option<usize>,
+    limits: Limits,
 }
 
 impl fmt::Debug for PoolBuilder {
@@ -45,6 +47,7 @@ impl fmt::Debug for PoolBuilder {
             .field("maxtasksperchild", &self.max_tasks)
             .field("start_method", &self.method)
             .field("max_result_size", &self.max_result_size)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -181,6 +184,36 @@ impl PoolBuilder {
         self
     }
 
+    /// Resource limits for every worker (see [`Limits`]), set by the worker on itself before
+    /// its initializer and its first task: a memory cap, a CPU time cap, a `nice` value.
+    ///
+    /// A task that hits one fails alone with [`PoolError::LimitExceeded`](crate::PoolError::LimitExceeded),
+    /// which names the limit; its worker is replaced and the pool goes on. The CPU time cap
+    /// counts per chunk (one task, unless `chunksize` groups several): the worker gives each
+    /// chunk that much CPU time from where it starts. The memory cap (`RLIMIT_DATA`) counts
+    /// what the worker holds, tasks and all, at any moment. cgroup v2's `memory.max` is not
+    /// used (it needs a delegated cgroup subtree per worker, which most programs lack).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::{Pool, PoolError};
+    /// use multiproc_process::{LimitExceeded, Limits};
+    /// fn spin_or_square(x: u64) -> u64 {
+    ///     if x == 0 { loop { std::hint::black_box(x); } }
+    ///     x * x
+    /// }
+    /// let limits = Limits::new().cpu_time(Duration::from_secs(1)).nice(10);
+    /// let pool = Pool::builder().processes(1).limits(limits).build()?;
+    /// let err = pool.apply(spin_or_square, (0,)).unwrap_err();
+    /// assert!(matches!(err, PoolError::LimitExceeded { limit: LimitExceeded::CpuTime { .. }, .. }));
+    /// assert_eq!(pool.apply(spin_or_square, (3,))?, 9);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Python's `context=`: the start method of `context`.
     ///
     /// ```
@@ -220,11 +253,13 @@ impl PoolBuilder {
             method: self.method.unwrap_or_else(get_start_method),
             config: WorkerConfig {
                 max_tasks: self.max_tasks,
+                cpu_per_chunk: self.limits.cpu_time_limit(),
             },
             make: self.initializer,
             max_result_size: self
                 .max_result_size
                 .unwrap_or(crate::DEFAULT_MAX_RESULT_SIZE),
+            limits: self.limits,
         };
         Pool::launch(spec, processes, self.max_tasks)
     }

@@ -29,6 +29,26 @@ impl Positions {
     pub(crate) fn count(&self) -> usize {
         self.len - self.skipped.len()
     }
+
+    /// Splits off the first `tasks` positions that travelled (all of them if there are
+    /// fewer), with the skipped ones among them.
+    pub(crate) fn split_front(&mut self, tasks: usize) -> Positions {
+        let end = match self.iter().nth(tasks.saturating_sub(1)) {
+            Some(last) if tasks > 0 => last + 1,
+            Some(_) => self.start,
+            None => self.start + self.len,
+        };
+        let (front, back): (Vec<usize>, Vec<usize>) = self.skipped.iter().partition(|&&p| p < end);
+        let taken = Positions {
+            start: self.start,
+            len: end - self.start,
+            skipped: front,
+        };
+        self.len -= taken.len;
+        self.start = end;
+        self.skipped = back;
+        taken
+    }
 }
 
 /// What a worker sent back for a chunk: the postcard of `Vec<Result<R, CallError>>` (one per
@@ -59,6 +79,12 @@ pub(crate) trait Sink: Send + Sync {
 /// A chunk waiting for, or running on, a worker.
 pub(crate) struct Chunk {
     pub(crate) id: u64,
+    /// Its sequence number on the worker it was last sent to (see
+    /// [`Claims`](crate::wire::Claims)).
+    pub(crate) seq: u64,
+    /// Tasks (from the front) whose results were already delivered, from a worker's
+    /// [`Partial`](crate::wire::FromWorker::Partial) messages; `positions` holds the others.
+    pub(crate) done: usize,
     pub(crate) func: FunctionRef,
     pub(crate) input: Bytes,
     pub(crate) positions: Positions,
@@ -92,6 +118,8 @@ impl Chunk {
     ) -> Chunk {
         Chunk {
             id: 0,
+            seq: 0,
+            done: 0,
             func,
             input,
             positions,
@@ -103,11 +131,10 @@ impl Chunk {
     }
 
     /// A chunk of several tasks whose worker died while running it becomes one chunk per
-    /// task, each with the per-task timeout, to run again: the task that killed the worker
-    /// then fails alone when it kills the next one, and the others get their results. (The
-    /// worker's results for the tasks it had finished died with it, so those run again.)
-    /// `None` for a chunk of one task, or one that cannot be cut; otherwise this chunk is
-    /// spent (dropping it is all that is left to do).
+    /// task not yet delivered, each with the per-task timeout: the task that was running
+    /// fails alone, and the others run again (the results a worker had not sent yet died
+    /// with it). `None` for a chunk of one task, or one that cannot be cut; otherwise this
+    /// chunk is spent (dropping it is all that is left to do).
     pub(crate) fn take_singles(&mut self) -> Option<Vec<Chunk>> {
         let count = self.positions.count();
         let split = self.split.filter(|_| count > 1 && !self.delivered)?;
@@ -116,14 +143,14 @@ impl Chunk {
         let inputs = catch(true, || split(&self.input.0))
             .ok()
             .flatten()
-            .filter(|inputs| inputs.len() == count)?;
+            .filter(|inputs| inputs.len() == self.done + count)?;
         let timeout = self
             .timeout
-            .map(|t| t / u32::try_from(count).unwrap_or(u32::MAX));
+            .map(|t| t / u32::try_from(self.done + count).unwrap_or(u32::MAX).max(1));
         let singles = self
             .positions
             .iter()
-            .zip(inputs)
+            .zip(inputs.into_iter().skip(self.done))
             .map(|(position, input)| {
                 let positions = Positions {
                     start: position,
@@ -149,10 +176,26 @@ impl Chunk {
         self.deliver(Err(error));
     }
 
+    /// Books the first `tasks` of the chunk's tasks not delivered yet as delivered, and
+    /// returns their share of the chunk, to hand their results (`output`) to the sink.
+    pub(crate) fn take_front(&mut self, tasks: usize, output: Outcome) -> Part {
+        let positions = self.positions.split_front(tasks);
+        self.done += positions.count();
+        Part {
+            sink: self.sink.clone(),
+            positions,
+            outcome: output,
+        }
+    }
+
     /// Hands the chunk's outcome to its sink. A result type whose `Deserialize` panics fails
     /// the chunk instead of the pool's result thread.
     pub(crate) fn deliver(mut self, outcome: Outcome) {
         self.delivered = true;
+        if self.done > 0 && self.positions.count() == 0 {
+            // Every task's result went to the sink with the chunk's partial results.
+            return;
+        }
         let panicked = catch(true, || self.sink.chunk_done(&self.positions, outcome));
         if let Err(panic) = panicked {
             let error = PoolError::Transfer {
@@ -160,6 +203,30 @@ impl Chunk {
             };
             // A sink books nothing before its decoding is done, and a result is set once.
             let _ = catch(true, || self.sink.chunk_done(&self.positions, Err(error)));
+        }
+    }
+}
+
+/// Results of the first tasks of a chunk that is still running, for the chunk's sink.
+pub(crate) struct Part {
+    sink: Arc<dyn Sink>,
+    positions: Positions,
+    outcome: Outcome,
+}
+
+impl Part {
+    /// Hands the results to the sink (as [`Chunk::deliver`] does).
+    pub(crate) fn deliver(self) {
+        let Part {
+            sink,
+            positions,
+            outcome,
+        } = self;
+        if let Err(panic) = catch(true, || sink.chunk_done(&positions, outcome)) {
+            let error = PoolError::Transfer {
+                detail: format!("decoding the results panicked: {}", panic.message),
+            };
+            let _ = catch(true, || sink.chunk_done(&positions, Err(error)));
         }
     }
 }
@@ -424,6 +491,27 @@ mod tests {
     impl Sink for NoSink {
         fn chunk_done(&self, _: &Positions, _: Outcome) {}
         fn task_failed(&self, _: usize, _: PoolError) {}
+    }
+
+    #[test]
+    fn positions_split_at_the_front_with_their_skipped_ones() {
+        let mut positions = Positions {
+            start: 10,
+            len: 6,
+            skipped: vec![11, 14],
+        };
+        // Travelled: 10, 12, 13, 15.
+        let front = positions.split_front(2);
+        assert_eq!(front.iter().collect::<Vec<_>>(), vec![10, 12]);
+        assert_eq!(front.skipped, vec![11]);
+        assert_eq!(positions.iter().collect::<Vec<_>>(), vec![13, 15]);
+        assert_eq!(positions.count(), 2);
+        let none = positions.split_front(0);
+        assert_eq!(none.count(), 0);
+        let rest = positions.split_front(9);
+        assert_eq!(rest.iter().collect::<Vec<_>>(), vec![13, 15]);
+        assert_eq!(positions.count(), 0);
+        assert_eq!(positions.len, 0);
     }
 
     #[test]

@@ -53,6 +53,28 @@ pub enum PoolError {
         /// How the worker ended, when it could be learnt.
         status: Option<ExitReason>,
     },
+    /// The worker running the task ended in a way one of the pool's
+    /// [`Limits`](multiproc_process::Limits) explains (see
+    /// [`PoolBuilder::limits`](crate::PoolBuilder::limits)): `SIGXCPU` under the CPU time cap,
+    /// or an abort, as when an allocation fails, under the memory cap. The worker was
+    /// replaced.
+    ///
+    /// ```
+    /// use multiproc_pool::PoolError;
+    /// use multiproc_process::{ExitReason, LimitExceeded};
+    /// let e = PoolError::LimitExceeded {
+    ///     limit: LimitExceeded::Memory { limit: 256 << 20 },
+    ///     status: Some(ExitReason::Signal(6)),
+    /// };
+    /// assert!(e.to_string().contains("likely the memory limit of 268435456 bytes"));
+    /// ```
+    #[error("the worker running the task hit {limit} and died ({})", status_text(.status))]
+    LimitExceeded {
+        /// The limit.
+        limit: multiproc_process::LimitExceeded,
+        /// How the worker ended.
+        status: Option<ExitReason>,
+    },
     /// The task ran longer than its timeout; its worker was killed and replaced.
     #[error("the task did not finish within {after:?}; its worker was killed")]
     Timeout {

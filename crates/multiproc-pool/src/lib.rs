@@ -142,6 +142,7 @@ mod chunk;
 mod error;
 mod imap;
 mod options;
+mod partial;
 mod pool;
 mod progress;
 mod scheduler;
@@ -161,9 +162,10 @@ pub use multiproc_process::{Fallible, fallible};
 /// The `multiproc-process` items this crate's signatures name, so that a user of the pool
 /// alone needs no second dependency: a [`PoolError`] carries an [`ExitReason`] or a
 /// [`PanicInfo`] and converts from a [`ProcessError`], a [`PoolBuilder`] takes a
-/// [`StartMethod`] or a [`Context`], and the functions it runs are [`Target`]s with
-/// [`Portable`] arguments.
+/// [`StartMethod`], a [`Context`] or [`Limits`] (a [`PoolError::LimitExceeded`] names a
+/// [`LimitExceeded`]), and the functions it runs are [`Target`]s with [`Portable`] arguments.
 #[doc(no_inline)]
 pub use multiproc_process::{
-    Context, ExitReason, PanicInfo, Portable, ProcessError, StartMethod, Target,
+    Context, ExitReason, LimitExceeded, Limits, PanicInfo, Portable, ProcessError, StartMethod,
+    Target,
 };

@@ -3,13 +3,16 @@
 use multiproc_process::{PanicInfo, Target, catch_panic};
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{Bytes, FromWorker, ResultSink, TaskReceiver};
+use crate::partial::Partial;
+use crate::wire::{FromWorker, ResultSink, TaskReceiver};
 
 /// What every worker of a pool is started with.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct WorkerConfig {
     /// Leave after this many chunks (Python's `maxtasksperchild`).
     pub(crate) max_tasks: Option<u64>,
+    /// The CPU time each chunk may use (`Limits::cpu_time`), given afresh before each one.
+    pub(crate) cpu_per_chunk: Option<std::time::Duration>,
 }
 
 /// The body of a pool worker without an initializer.
@@ -83,8 +86,22 @@ fn run_tasks(tasks: &TaskReceiver, results: &ResultSink, config: WorkerConfig) {
     // `None`: told to leave, or the pool is gone.
     while let Some(batch) = tasks.next_batch() {
         for chunk in batch {
-            let output = chunk.func.call(&chunk.input.0).map(Bytes);
-            if !results.done(chunk.id, output, &mut buffer) {
+            // A chunk the pool took back (to give it to an idle worker) is skipped.
+            if !tasks.claims.start(chunk.seq) {
+                continue;
+            }
+            if let Some(budget) = config.cpu_per_chunk
+                && let Err(e) = multiproc_sys::rlimit::set_cpu_budget(budget)
+            {
+                log::warn!("pool worker could not renew its CPU time limit: {e}");
+            }
+            let mut partial = Partial::new(chunk.id, &chunk.input.0, results, &mut buffer);
+            let output = chunk
+                .func
+                .call_observed(&chunk.input.0, &mut |encoded, done| {
+                    partial.task_done(encoded, done)
+                });
+            if !partial.finish(output) {
                 return;
             }
             done += 1;

@@ -17,7 +17,7 @@ use crate::registry;
 use crate::rendezvous;
 use crate::sys;
 use crate::tag;
-use crate::wire::{Bootstrap, ChildIo, ENV_CHILD, Hello, Role};
+use crate::wire::{Bootstrap, ChildIo, ENV_CHILD, Hello, Outcome, Role};
 
 // `ctor` puts `#[allow(unsafe_code)]` on the function it wraps (its registration in
 // `.init_array` is unsafe), so the function only calls a plain one: nothing of ours runs under
@@ -98,6 +98,14 @@ fn connect(server: &str, parent: u32) -> Result<i32, String> {
             let trampoline = sys::open(&spec.trampoline).map_err(|e| e.to_string())?;
             registry::set_child_identity(with_pid(spec.identity));
             crate::method::started_by(spec.method);
+            // A re-executed child applies only its limits: the rest was set on the program.
+            if let Err(detail) = spec.settings.apply_in_child([None, None, None]) {
+                let _ = up
+                    .to_opaque()
+                    .to::<Outcome<()>>()
+                    .send(Outcome::Setting(detail));
+                return Ok(1);
+            }
             if let Some(sink) = spec.log {
                 logging::install_forwarder(sink);
             }

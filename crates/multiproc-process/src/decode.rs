@@ -59,7 +59,7 @@ pub fn bootstrap(bytes: &[u8]) -> Result<(), String> {
 pub fn forkserver_request(bytes: &[u8]) -> Result<(), String> {
     match guard_decode(|| IpcMessage::from_data(bytes.to_vec()).to::<Request>())? {
         Request::Fork { spec, .. } => spec.trampoline.verify().map_err(|e| e.to_string()),
-        Request::Reap { .. } => Ok(()),
+        Request::Reap { .. } | Request::Release => Ok(()),
     }
 }
 

@@ -112,6 +112,52 @@ pub enum ProcessError {
         /// How it ended.
         status: ExitReason,
     },
+    /// The child ended in a way one of its [`Limits`](crate::Limits) explains: `SIGXCPU` under
+    /// a CPU time cap, or an abort (as when an allocation fails) under a memory cap.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_process::{ExitReason, LimitExceeded, ProcessError};
+    /// let e = ProcessError::LimitExceeded {
+    ///     name: "Process-1".into(),
+    ///     limit: LimitExceeded::CpuTime { limit: Duration::from_secs(1) },
+    ///     status: ExitReason::Signal(24),
+    /// };
+    /// assert!(e.to_string().contains("the CPU time limit of 1s"));
+    /// ```
+    #[error("process {name} hit {limit} and ended with {status}")]
+    LimitExceeded {
+        /// The child's name.
+        name: String,
+        /// The limit.
+        limit: crate::LimitExceeded,
+        /// How it ended.
+        status: ExitReason,
+    },
+    /// The child's environment, working directory, standard streams or limits (see
+    /// [`Process::env`](crate::Process::env) and its siblings) could not be applied: found by
+    /// `start` (a directory that does not exist, a variable name with `=`), or by the child
+    /// before its target ran (then `join` reports it).
+    ///
+    /// ```
+    /// use multiproc_process::{Process, ProcessError};
+    /// fn work() {}
+    /// let mut p = Process::new(work, ()).current_dir("/no/such/dir");
+    /// let e = p.start().unwrap_err();
+    /// assert!(matches!(e, ProcessError::Setting { .. }));
+    /// assert!(e.to_string().contains("current_dir /no/such/dir"));
+    /// ```
+    #[error(
+        "process {name} could not apply its settings under the {method} start method: {detail}"
+    )]
+    Setting {
+        /// The child's name.
+        name: String,
+        /// The start method.
+        method: crate::StartMethod,
+        /// What failed, naming the setting.
+        detail: String,
+    },
     /// The child ended, but how could not be learnt (its parent, the fork server, was gone).
     #[error("process {name} ended before returning a result; its exit status is unknown")]
     Lost {
@@ -257,9 +303,9 @@ impl ProcessError {
     pub fn exit_status(&self) -> Option<ExitReason> {
         match self {
             ProcessError::Panicked { status, .. } | ProcessError::Failed { status, .. } => *status,
-            ProcessError::Died { status, .. } | ProcessError::Bootstrap { status, .. } => {
-                Some(*status)
-            }
+            ProcessError::Died { status, .. }
+            | ProcessError::Bootstrap { status, .. }
+            | ProcessError::LimitExceeded { status, .. } => Some(*status),
             _ => None,
         }
     }

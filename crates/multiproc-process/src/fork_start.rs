@@ -1,7 +1,7 @@
 //! What a child runs (a named target with its arguments, or a closure), and the fork start
 //! method that runs it in a forked child.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
 use ipc_channel::IpcError;
@@ -17,6 +17,7 @@ use crate::launcher::{self};
 use crate::logging;
 use crate::method::StartMethod;
 use crate::registry::{self, ChildHandle, Reaper};
+use crate::settings::{ChildSettings, make_pipes};
 use crate::status::{self};
 use crate::sys;
 use crate::tag::Sealed;
@@ -85,7 +86,8 @@ pub(crate) fn fork_child<R: Portable>(
     identity: &mut Identity,
     payload: Box<dyn Payload<R>>,
     result: IpcSender<Outcome<R>>,
-) -> Result<Arc<ChildHandle>, ProcessError> {
+    settings: &ChildSettings,
+) -> Result<(Arc<ChildHandle>, [Option<OwnedFd>; 3]), ProcessError> {
     use std::io::Write;
     // Finish every lazy initialisation the child will need, so that no other thread can be
     // half-way through one when we fork (the child would wait for it forever).
@@ -99,6 +101,11 @@ pub(crate) fn fork_child<R: Portable>(
     // before the parent holds its pidfd.
     let go =
         multiproc_sys::eventfd::new().map_err(ProcessError::io("could not create an eventfd"))?;
+    // Made under the state lock, so that no other fork of this crate inherits the child's
+    // ends (a reader would then wait for that other child too).
+    let [parent_ends, child_ends] = make_pipes(settings.piped()).map_err(ProcessError::io(
+        "could not create a pipe for a piped stream",
+    ))?;
     // On the caller's own thread (the main thread), hold the standard streams across the
     // fork, as glibc holds malloc's locks: the child then never inherits them locked by
     // another thread, and can print and flush. On the launcher thread, never: the caller may
@@ -115,8 +122,12 @@ pub(crate) fn fork_child<R: Portable>(
     }
     multiproc_sys::fork::flush_c_stdio();
     let mut held = Some((state, forkserver, launcher));
+    // The child closes its copies of the parent's ends: a child that kept the write end of
+    // its own standard input would never see its end.
+    let mut parent_ends = Some(parent_ends);
     let forked = sys::fork_child(|| {
         drop(streams);
+        drop(parent_ends.take());
         if !multiproc_sys::fork::set_parent_death_signal(parent) {
             return 71;
         }
@@ -135,6 +146,11 @@ pub(crate) fn fork_child<R: Portable>(
             launcher::forget_after_fork(&mut launcher);
         }
         logging::forget_receiver_after_fork();
+        if let Err(detail) = settings.apply_in_child(child_ends) {
+            exit::before_child_exit();
+            let _ = result.send(Outcome::Setting(detail));
+            return 1;
+        }
         let process = crate::tree::current_process();
         let outcome = match catch_child_panic(process.name(), move || payload.run_here()) {
             Ok(Ok(value)) => Outcome::Returned(value),
@@ -171,6 +187,7 @@ pub(crate) fn fork_child<R: Portable>(
         return Err(ProcessError::Unsupported("a fork that returned twice"));
     };
     drop((forkserver, launcher));
+    let parent_ends = parent_ends.unwrap_or_default();
     let pid = forked.map_err(|e| ProcessError::Io {
         context: "fork failed",
         source: e,
@@ -197,5 +214,5 @@ pub(crate) fn fork_child<R: Portable>(
     ));
     exit::install_handler();
     state.register(child.clone());
-    Ok(child)
+    Ok((child, parent_ends))
 }

@@ -8,7 +8,7 @@
 //! the zombie's exit status from `/proc`, asks it to reap.
 
 use std::collections::HashSet;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -19,11 +19,12 @@ use crate::function::guard_decode;
 use crate::identity::Identity;
 use crate::logging;
 use crate::registry::{self, ReapOnRequest};
+use crate::settings::make_pipes;
 use crate::spawn;
 use crate::status;
 use crate::sys;
 use crate::tag;
-use crate::wire::{Bootstrap, ChildIo, ChildSpec, Reply, Request, Role, Trampoline};
+use crate::wire::{Bootstrap, ChildIo, ChildSpec, Outcome, Reply, Request, Role, Trampoline};
 
 /// The fork server. Returns the exit code when the parent goes away.
 ///
@@ -49,6 +50,8 @@ fn serve_requests(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> 
     // Children reaped on request while still running (the parent dropped them unjoined).
     let mut unreaped: HashSet<u32> = HashSet::new();
     let mut channels = (requests, replies);
+    // The parent's ends of the last child's pipes, until the parent took them (`Release`).
+    let mut held: Vec<OwnedFd> = Vec::new();
     loop {
         let request = match guard_decode(|| channels.0.recv()) {
             Ok(request) => request,
@@ -57,32 +60,51 @@ fn serve_requests(requests: IpcReceiver<Request>, replies: IpcSender<Reply>) -> 
         };
         let reply = match request {
             Request::Fork { spec, args, result } => {
+                held.clear();
                 // Never fork for a trampoline whose tag does not verify.
-                match sys::open(&spec.trampoline) {
-                    Err(e) => Reply::Failed {
+                let pipes = make_pipes(spec.settings.piped());
+                match (sys::open(&spec.trampoline), pipes) {
+                    (Err(e), _) => Reply::Failed {
                         error: e.to_string(),
                     },
-                    Ok(trampoline) => {
+                    (_, Err(e)) => Reply::Failed {
+                        error: format!("could not create a pipe for a piped stream: {e}"),
+                    },
+                    (Ok(trampoline), Ok([parent_ends, child_ends])) => {
                         bootstrap_flush();
-                        let mut in_parent = Some(channels);
+                        let ends = parent_ends
+                            .each_ref()
+                            .map(|end| end.as_ref().map(|fd| fd.as_raw_fd()));
+                        let mut in_parent = Some((channels, parent_ends));
                         let forked = sys::fork_single_threaded(|| {
-                            // The child must not keep the server's channels open.
+                            // The child must not keep the server's channels, nor the
+                            // parent's ends of its own pipes, open.
                             drop(in_parent.take());
                             crate::leave::exit(run_forked(
-                                server_pid, spec, trampoline, args, result,
+                                server_pid, spec, trampoline, args, result, child_ends,
                             ))
                         });
-                        // Here in the server, `args` and `result` went with the closure.
-                        let Some(kept) = in_parent else { return 0 };
+                        // Here in the server, `args`, `result` and the child's ends went
+                        // with the closure.
+                        let Some((kept, parent_ends)) = in_parent else {
+                            return 0;
+                        };
                         channels = kept;
                         match forked {
-                            Ok(pid) => Reply::Forked { pid },
+                            Ok(pid) => {
+                                held.extend(parent_ends.into_iter().flatten());
+                                Reply::Forked { pid, ends }
+                            }
                             Err(e) => Reply::Failed {
                                 error: e.to_string(),
                             },
                         }
                     }
                 }
+            }
+            Request::Release => {
+                held.clear();
+                continue;
             }
             Request::Reap { pid } => {
                 unreaped.insert(pid);
@@ -109,6 +131,7 @@ fn run_forked(
     trampoline: Trampoline,
     args: OpaqueIpcReceiver,
     result: OpaqueIpcSender,
+    child_ends: [Option<OwnedFd>; 3],
 ) -> i32 {
     if !multiproc_sys::fork::set_parent_death_signal(server_pid) {
         return 71;
@@ -117,6 +140,11 @@ fn run_forked(
     identity.pid = multiproc_sys::process::pid();
     registry::set_child_identity(identity);
     crate::method::started_by(spec.method);
+    // Before anything here can start a thread (the log forwarder may).
+    if let Err(detail) = spec.settings.apply_in_child(child_ends) {
+        let _ = result.to::<Outcome<()>>().send(Outcome::Setting(detail));
+        return 1;
+    }
     if let Some(sink) = spec.log {
         logging::install_forwarder(sink);
     }
@@ -136,7 +164,8 @@ pub(crate) struct ForkserverClient {
 impl ForkserverClient {
     /// Starts a fork server.
     pub(crate) fn start() -> Result<ForkserverClient, ProcessError> {
-        let spawned = spawn::spawn().map_err(|e| e.into_process_error("ForkServerProcess"))?;
+        let spawned = spawn::spawn(&Default::default())
+            .map_err(|e| e.into_process_error("ForkServerProcess"))?;
         let me = registry::state().me.clone();
         let identity = Identity {
             name: "ForkServerProcess".to_owned(),
@@ -173,38 +202,101 @@ impl ForkserverClient {
             .unwrap_or(true)
     }
 
-    /// Asks the server to fork a child; returns its pid.
+    /// Asks the server to fork a child; returns its pid and the parent's ends of its piped
+    /// streams (stdin, stdout, stderr).
     pub(crate) fn fork(
         &self,
         spec: ChildSpec,
         args: OpaqueIpcReceiver,
         result: OpaqueIpcSender,
-    ) -> Result<u32, ProcessError> {
+    ) -> Result<(u32, [Option<OwnedFd>; 3]), ForkError> {
         let current = multiproc_sys::process::pid();
         if current != self.owner {
-            return Err(ProcessError::WrongProcess {
+            return Err(ForkError::Process(ProcessError::WrongProcess {
                 what: "the fork server client".to_owned(),
                 owner: self.owner,
                 current,
-            });
+            }));
         }
+        let piped = spec.settings.piped();
         let guard = self.channel.lock().unwrap_or_else(|p| p.into_inner());
         let gone = |e: &dyn std::fmt::Display| {
             ProcessError::Forkserver(format!("the fork server is gone: {e}"))
         };
         let Some(channel) = guard.as_ref() else {
-            return Err(gone(&"it was shut down"));
+            return Err(gone(&"it was shut down").into());
         };
         channel
             .0
             .send(Request::Fork { spec, args, result })
             .map_err(|e| gone(&e))?;
-        match channel.1.recv().map_err(|e| gone(&e))? {
-            Reply::Forked { pid } => Ok(pid),
+        let (pid, ends) = match channel.1.recv().map_err(|e| gone(&e))? {
+            Reply::Forked { pid, ends } => (pid, ends),
             Reply::Failed { error } => {
-                Err(ProcessError::Forkserver(format!("fork failed: {error}")))
+                return Err(ProcessError::Forkserver(format!("fork failed: {error}")).into());
+            }
+        };
+        if !piped.contains(&true) {
+            return Ok((pid, [None, None, None]));
+        }
+        let taken = self.take_ends(piped, ends);
+        // Whether or not that worked, the server's copies must go: the child sees end of
+        // file only once every copy of the parent's end is closed.
+        let released = channel.0.send(Request::Release);
+        drop(guard);
+        match (taken, released) {
+            (Ok(ends), Ok(())) => Ok((pid, ends)),
+            (Err(detail), _) => {
+                // Without its arguments the child ends; the server reaps it then.
+                self.reap(pid);
+                Err(ForkError::Pipes(detail))
+            }
+            (Ok(_), Err(e)) => {
+                self.reap(pid);
+                Err(gone(&e).into())
             }
         }
+    }
+
+    /// Takes the parent's ends of a child's pipes from the server: `pidfd_getfd(2)`, or where
+    /// that is refused (a seccomp filter, no ptrace access), `/proc/<server>/fd/<n>`, which
+    /// opens the same pipe.
+    fn take_ends(
+        &self,
+        piped: [bool; 3],
+        ends: [Option<i32>; 3],
+    ) -> Result<[Option<OwnedFd>; 3], String> {
+        const NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
+        let mut taken: [Option<OwnedFd>; 3] = [None, None, None];
+        for (i, (piped, end)) in piped.into_iter().zip(ends).enumerate() {
+            if !piped {
+                continue;
+            }
+            // The number comes from the server: a descriptor number, nothing more is trusted.
+            let Some(fd) = end.filter(|&fd| (3..1 << 24).contains(&fd)) else {
+                return Err(format!(
+                    "{} piped: the fork server sent no pipe for it",
+                    NAMES[i]
+                ));
+            };
+            let got = multiproc_sys::pidfd::get_fd(self.pidfd.as_fd(), fd).or_else(|first| {
+                let path = format!("/proc/{}/fd/{fd}", self.pid);
+                std::fs::OpenOptions::new()
+                    .read(i != 0)
+                    .write(i == 0)
+                    .open(&path)
+                    .map(OwnedFd::from)
+                    .map_err(|second| {
+                        format!(
+                            "{} piped: could not take the pipe from the fork server \
+                             (pidfd_getfd: {first}; {path}: {second})",
+                            NAMES[i]
+                        )
+                    })
+            })?;
+            taken[i] = Some(got);
+        }
+        Ok(taken)
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -264,6 +356,19 @@ impl Drop for ForkserverClient {
 impl ReapOnRequest for ForkserverClient {
     fn reap(&self, pid: u32) {
         ForkserverClient::reap(self, pid);
+    }
+}
+
+/// Why a fork through the server failed.
+pub(crate) enum ForkError {
+    Process(ProcessError),
+    /// The parent's ends of the child's pipes could not be taken from the server.
+    Pipes(String),
+}
+
+impl From<ProcessError> for ForkError {
+    fn from(e: ProcessError) -> ForkError {
+        ForkError::Process(e)
     }
 }
 

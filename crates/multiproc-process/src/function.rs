@@ -61,7 +61,8 @@ impl<'de> Deserialize<'de> for FunctionRef {
     }
 }
 
-pub(crate) type BatchFn = fn(&[u8]) -> Result<Vec<u8>, String>;
+/// Calls a batch; the observer hears of each finished call (see [`FunctionRef::call_observed`]).
+pub(crate) type BatchFn = fn(&[u8], &mut dyn FnMut(&[u8], usize)) -> Result<Vec<u8>, String>;
 
 impl Kind for BatchFn {
     fn address(self) -> usize {
@@ -119,12 +120,42 @@ impl FunctionRef {
     /// # Ok::<(), String>(())
     /// ```
     pub fn call(&self, input: &[u8]) -> Result<Vec<u8>, String> {
+        self.call_observed(input, &mut |_, _| {})
+    }
+
+    /// [`call`](FunctionRef::call), telling `observe` after each call how far the batch got:
+    /// `observe(results, calls)` gets the encodings of the first `calls` results, one after
+    /// the other (the output without its leading length). A process pool uses it to hand
+    /// finished results over before the whole batch is done, and to know which call is
+    /// running.
+    ///
+    /// ```
+    /// use multiproc_process::{FunctionRef, PanicInfo};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let f = FunctionRef::new::<_, (u64,)>(square);
+    /// let input = postcard::to_stdvec(&vec![(3u64,), (4,)]).unwrap();
+    /// let mut seen = Vec::new();
+    /// let output = f.call_observed(&input, &mut |results, calls| {
+    ///     seen.push((results.len(), calls));
+    /// });
+    /// assert_eq!(seen, vec![(2, 1), (4, 2)]); // `Ok` and 9, then `Ok` and 16
+    /// let results: Vec<Result<u64, PanicInfo>> = postcard::from_bytes(&output.unwrap()).unwrap();
+    /// assert_eq!(results, vec![Ok(9), Ok(16)]);
+    /// ```
+    pub fn call_observed(
+        &self,
+        input: &[u8],
+        observe: &mut dyn FnMut(&[u8], usize),
+    ) -> Result<Vec<u8>, String> {
         let batch: BatchFn = sys::open(&self.sealed).map_err(|e| e.to_string())?;
-        batch(input)
+        batch(input, observe)
     }
 }
 
-fn call_batch<F, Args>(input: &[u8]) -> Result<Vec<u8>, String>
+fn call_batch<F, Args>(
+    input: &[u8],
+    observe: &mut dyn FnMut(&[u8], usize),
+) -> Result<Vec<u8>, String>
 where
     F: Target<Args>,
     Args: Portable,
@@ -139,12 +170,13 @@ where
         postcard::take_from_bytes(input).map_err(decode_error)?;
     let mut output =
         postcard::to_extend(&count, Vec::with_capacity(input.len() + 16)).map_err(encode_error)?;
+    let prefix = output.len();
     // `FunctionRef::new::<F, Args>`, the only code that names this function, held a value.
     let f: F = sys::conjure_target::<F, Args>();
     // One quiet scope for the whole batch (panics are reported, not printed); each call's
     // panic is caught on its own, and only a panicking call pays for fetching its record.
     let batch = catch_panic(true, move || {
-        for _ in 0..count {
+        for call in 0..count {
             let (args, tail) = postcard::take_from_bytes::<Args>(rest).map_err(decode_error)?;
             rest = tail;
             let result: Result<F::Output, CallError> =
@@ -154,6 +186,7 @@ where
                     Err(payload) => Err(CallError::Panicked(recorded(payload))),
                 };
             output = postcard::to_extend(&result, output).map_err(encode_error)?;
+            observe(&output[prefix..], call + 1);
         }
         Ok(output)
     });

@@ -156,14 +156,17 @@ mod function_key;
 mod identity;
 mod launcher;
 mod leave;
+mod limits;
 mod logging;
 mod method;
 mod process;
 mod registry;
 mod rendezvous;
 mod result_channel;
+mod settings;
 mod spawn;
 mod status;
+mod stdio;
 #[allow(unsafe_code)]
 mod sys;
 mod tag;
@@ -177,12 +180,14 @@ pub use self::error::{CallError, PanicInfo, ProcessError};
 pub use self::fallible::{Fallible, fallible};
 pub use self::function::{FunctionRef, catch_panic};
 pub use self::function_key::{adopt_function_key, function_key};
+pub use self::limits::{LimitExceeded, Limits};
 pub use self::logging::{LOG_TARGET, log_to_stderr};
 pub use self::method::{
     StartMethod, UnknownStartMethod, get_all_start_methods, get_start_method, set_start_method,
 };
 pub use self::process::{DEFAULT_MAX_RESULT_SIZE, Process};
 pub use self::status::ExitReason;
+pub use self::stdio::{ChildInput, ChildOutput, Stdio};
 pub use self::target::{Portable, Target};
 pub use self::tree::{
     ProcessInfo, active_children, current_process, forkserver_pid, parent_process,

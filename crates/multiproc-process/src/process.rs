@@ -1,7 +1,7 @@
 //! `Process`: one child process running one function.
 
 use std::fmt;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,10 @@ use crate::logging;
 use crate::method::{StartMethod, get_start_method};
 use crate::registry::{self, ChildHandle, Reaper};
 use crate::result_channel::{Received, receive};
+use crate::settings::ChildSettings;
 use crate::spawn;
 use crate::status::ExitReason;
+use crate::stdio::ParentEnds;
 use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
 use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
@@ -86,6 +88,10 @@ pub struct Process<R> {
     state: State<R>,
     /// The largest result message accepted from the child, in bytes.
     max_result_size: usize,
+    /// Environment, directory, streams and limits (see `settings.rs`).
+    pub(crate) settings: ChildSettings,
+    /// The parent's ends of the piped streams, once started.
+    pub(crate) ends: ParentEnds,
 }
 
 /// The largest result a child may send back unless
@@ -104,6 +110,9 @@ enum State<R> {
     Joined(Option<ExitReason>),
     Closed,
 }
+
+/// A started child, and the parent's ends of its piped streams (stdin, stdout, stderr).
+type Started<R> = (Running<R>, [Option<OwnedFd>; 3]);
 
 struct Running<R> {
     child: Arc<ChildHandle>,
@@ -162,6 +171,8 @@ impl<R: Portable> Process<R> {
             pid: None,
             state: State::Pending(payload),
             max_result_size: DEFAULT_MAX_RESULT_SIZE,
+            settings: ChildSettings::default(),
+            ends: ParentEnds::default(),
         }
     }
 
@@ -336,6 +347,15 @@ impl<R: Portable> Process<R> {
         if std::env::var_os(ENV_CHILD).is_some() {
             return Err(ProcessError::BootstrapNotRun);
         }
+        if matches!(self.state, State::Pending(_))
+            && let Err(detail) = self.settings.prepare()
+        {
+            return Err(ProcessError::Setting {
+                name: self.identity.name.clone(),
+                method: self.method,
+                detail,
+            });
+        }
         let payload = match std::mem::replace(&mut self.state, State::Closed) {
             State::Pending(payload) => payload,
             other => {
@@ -365,7 +385,8 @@ impl<R: Portable> Process<R> {
                 })
             });
         match started {
-            Ok(running) => {
+            Ok((running, ends)) => {
+                self.ends = ParentEnds::from_fds(ends);
                 log::debug!(
                     target: crate::logging::PROCESS_TARGET,
                     "process {} started: pid {}, start method {}",
@@ -384,7 +405,7 @@ impl<R: Portable> Process<R> {
         }
     }
 
-    fn start_fork(&self, payload: Box<dyn Payload<R>>) -> Result<Running<R>, ProcessError> {
+    fn start_fork(&self, payload: Box<dyn Payload<R>>) -> Result<Started<R>, ProcessError> {
         let (result_tx, result) = channel::<Outcome<R>>()
             .map_err(ProcessError::io("could not create the result channel"))?;
         let mut identity = self.identity.clone();
@@ -394,23 +415,26 @@ impl<R: Portable> Process<R> {
             let _ = std::io::stdout().flush();
             let _ = std::io::stderr().flush();
         }
-        let child = on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx))
-            .map_err(ProcessError::io("could not start the launcher thread"))??;
-        Ok(Running {
+        let settings = self.settings.clone();
+        let (child, ends) =
+            on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx, &settings))
+                .map_err(ProcessError::io("could not start the launcher thread"))??;
+        let running = Running {
             child,
             result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
-        })
+        };
+        Ok((running, ends))
     }
 
     fn start_spawn(
         &self,
         payload: Box<dyn Payload<R>>,
         trampoline: Sealed<Trampoline>,
-    ) -> Result<Running<R>, ProcessError> {
+    ) -> Result<Started<R>, ProcessError> {
         let name = &self.identity.name;
-        let spawned = spawn::spawn().map_err(|e| e.into_process_error(name))?;
+        let spawned = spawn::spawn(&self.settings).map_err(|e| e.into_process_error(name))?;
         let child = Arc::new(ChildHandle::with_pidfd(
             spawned.pid,
             spawned.pidfd,
@@ -424,6 +448,7 @@ impl<R: Portable> Process<R> {
             trampoline,
             log: logging::sink_for_child(),
             method: StartMethod::Spawn,
+            settings: self.settings.after_exec(),
         };
         // A send that fails means the child died; its join tells how.
         let bootstrap = Bootstrap {
@@ -434,19 +459,20 @@ impl<R: Portable> Process<R> {
             send_args(payload, spawned.to_child.to_opaque(), &child)?;
         }
         let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
-        Ok(Running {
+        let running = Running {
             child,
             result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
-        })
+        };
+        Ok((running, spawned.ends))
     }
 
     fn start_forkserver(
         &self,
         payload: Box<dyn Payload<R>>,
         trampoline: Sealed<Trampoline>,
-    ) -> Result<Running<R>, ProcessError> {
+    ) -> Result<Started<R>, ProcessError> {
         let server = forkserver::client()?;
         let channel_error = ProcessError::io("could not create a channel");
         let (args_tx, args_rx) = channel::<()>().map_err(channel_error)?;
@@ -457,8 +483,18 @@ impl<R: Portable> Process<R> {
             trampoline,
             log: logging::sink_for_child(),
             method: StartMethod::Forkserver,
+            settings: self.settings.clone(),
         };
-        let pid = server.fork(spec, args_rx.to_opaque(), result_tx.to_opaque())?;
+        let (pid, ends) = server
+            .fork(spec, args_rx.to_opaque(), result_tx.to_opaque())
+            .map_err(|e| match e {
+                forkserver::ForkError::Process(e) => e,
+                forkserver::ForkError::Pipes(detail) => ProcessError::Setting {
+                    name: self.identity.name.clone(),
+                    method: StartMethod::Forkserver,
+                    detail,
+                },
+            })?;
         // The server keeps the child unreaped until asked, so `pid` names it here.
         let child = match ChildHandle::new(
             pid,
@@ -479,12 +515,13 @@ impl<R: Portable> Process<R> {
         };
         register(child.clone());
         send_args(payload, args_tx.to_opaque(), &child)?;
-        Ok(Running {
+        let running = Running {
             child,
             result: WatchedReceiver::new(result),
             outcome: None,
             result_closed: None,
-        })
+        };
+        Ok((running, ends))
     }
 
     /// Waits for the child to end and returns what its target returned.
@@ -530,6 +567,7 @@ impl<R: Portable> Process<R> {
 
     fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
         let name = self.identity.name.clone();
+        let (method, limits) = (self.method, self.settings.limits);
         let running = match &mut self.state {
             State::Running(running) => running,
             State::Pending(_) => return Err(ProcessError::NotStarted { name }),
@@ -606,11 +644,23 @@ impl<R: Portable> Process<R> {
                 what: "the arguments",
                 detail,
             }),
+            (Some(Outcome::Setting(detail)), _) => Err(ProcessError::Setting {
+                name,
+                method,
+                detail,
+            }),
             (None, _) if transfer_error.is_some() => Err(ProcessError::Transfer {
                 what: "the result",
                 detail: transfer_error.unwrap_or_default(),
             }),
-            (None, Some(status)) => Err(ProcessError::Died { name, status }),
+            (None, Some(status)) => match limits.explain(status) {
+                Some(limit) => Err(ProcessError::LimitExceeded {
+                    name,
+                    limit,
+                    status,
+                }),
+                None => Err(ProcessError::Died { name, status }),
+            },
             (None, None) if taken => Err(ProcessError::StatusTaken { name }),
             (None, None) => Err(ProcessError::Lost { name }),
         }

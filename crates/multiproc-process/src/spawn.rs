@@ -15,6 +15,7 @@ use crate::error::ProcessError;
 use crate::function::guard_decode;
 use crate::launcher::on_long_lived_thread;
 use crate::rendezvous::{Refused, Rendezvous};
+use crate::settings::ChildSettings;
 use crate::status::{self, ExitReason};
 use crate::wire::{Bootstrap, ENV_CHILD, Hello};
 
@@ -29,13 +30,20 @@ pub(crate) struct Spawned {
     pub(crate) pidfd: OwnedFd,
     pub(crate) from_child: IpcReceiver<Hello>,
     pub(crate) to_child: IpcSender<Bootstrap>,
+    /// The parent's ends of the child's piped streams (stdin, stdout, stderr).
+    pub(crate) ends: [Option<OwnedFd>; 3],
 }
 
 /// Why a spawn failed; the caller adds the child's name.
 pub(crate) enum SpawnError {
-    Died { status: ExitReason, detail: String },
+    Died {
+        status: ExitReason,
+        detail: String,
+    },
     Mismatch,
     Io(&'static str, std::io::Error),
+    /// A setting the re-executed program could not be started with.
+    Setting(String),
 }
 
 impl SpawnError {
@@ -48,12 +56,18 @@ impl SpawnError {
             },
             SpawnError::Mismatch => ProcessError::BinaryMismatch,
             SpawnError::Io(context, source) => ProcessError::Io { context, source },
+            SpawnError::Setting(detail) => ProcessError::Setting {
+                name: name.to_owned(),
+                method: crate::StartMethod::Spawn,
+                detail,
+            },
         }
     }
 }
 
 /// Re-executes this binary as a child and waits for it to connect.
-pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
+/// `settings` gives the program its environment, directory and standard streams.
+pub(crate) fn spawn(settings: &ChildSettings) -> Result<Spawned, SpawnError> {
     check_tmpdir()?;
     // ipc-channel asserts on some failures (an exhausted descriptor table): an error here.
     let (server, server_name) = multiproc_sys::panic::catch(true, IpcOneShotServer::<Hello>::new)
@@ -74,11 +88,29 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
     if let Some(arg0) = std::env::args_os().next() {
         std::os::unix::process::CommandExt::arg0(&mut command, arg0);
     }
-    command.env(ENV_CHILD, marker).stdin(Stdio::null());
-    let child = on_long_lived_thread(move || command.spawn())
+    command.stdin(Stdio::null());
+    settings.configure(&mut command);
+    // After the user's changes: `env_clear` must not remove it.
+    command.env(ENV_CHILD, marker);
+    let cwd = settings.cwd.clone();
+    let mut child = on_long_lived_thread(move || command.spawn())
         .and_then(|spawned| spawned)
-        .map_err(|e| SpawnError::Io("could not re-execute the program", e))?;
+        .map_err(|e| {
+            use std::io::ErrorKind::{NotADirectory, NotFound, PermissionDenied};
+            match (cwd, e.kind()) {
+                // `/proc/self/exe` is there to execute: these come from the `chdir` before.
+                (Some(dir), NotFound | PermissionDenied | NotADirectory) => SpawnError::Setting(
+                    format!("current_dir {}: {e}", String::from_utf8_lossy(&dir)),
+                ),
+                _ => SpawnError::Io("could not re-execute the program", e),
+            }
+        })?;
     let pid = child.id();
+    let ends = [
+        child.stdin.take().map(OwnedFd::from),
+        child.stdout.take().map(OwnedFd::from),
+        child.stderr.take().map(OwnedFd::from),
+    ];
     drop(child);
 
     let pidfd = match multiproc_sys::pidfd::open(pid) {
@@ -168,6 +200,7 @@ pub(crate) fn spawn() -> Result<Spawned, SpawnError> {
         pidfd,
         from_child,
         to_child: hello.to_child,
+        ends,
     })
 }
 

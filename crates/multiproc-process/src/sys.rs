@@ -91,3 +91,21 @@ pub(crate) fn remove_env_single_threaded(key: &str) -> bool {
     unsafe { multiproc_sys::env::remove_before_main(key) };
     true
 }
+
+/// Applies `changes` to the environment if this process runs no other thread (a child just
+/// forked, before its target runs); an error otherwise, or for an invalid key or value.
+pub(crate) fn change_env_single_threaded(
+    changes: &[multiproc_sys::env::EnvChange],
+) -> io::Result<()> {
+    let threads = multiproc_sys::process::thread_count()?;
+    if threads != 1 {
+        return Err(io::Error::other(format!(
+            "cannot change the environment of a process that runs {threads} threads"
+        )));
+    }
+    // SAFETY: only this thread exists, so nothing else reads or writes the environment now;
+    // a thread started later sees the result. A fork cannot interrupt a C library
+    // environment call of a well-behaved parent (std's `set_var` contract excludes one that
+    // runs beside other threads).
+    unsafe { multiproc_sys::env::apply_single_threaded(changes) }
+}

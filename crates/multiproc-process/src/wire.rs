@@ -52,9 +52,14 @@ pub(crate) struct ChildSpec {
     pub(crate) log: Option<LogSink>,
     /// The method that starts the child: its default start method.
     pub(crate) method: crate::method::StartMethod,
+    /// What the child applies before its target runs (for a re-executed child, only what
+    /// its program was not started with).
+    pub(crate) settings: crate::settings::ChildSettings,
 }
 
 /// A request to the fork server.
+// One is built per fork and sent at once: its size on the stack does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 pub(crate) enum Request {
     /// Fork a child that runs `spec` with these channel ends.
@@ -65,13 +70,22 @@ pub(crate) enum Request {
     },
     /// The parent has read this child's exit status: reap it.
     Reap { pid: u32 },
+    /// The parent has taken its ends of the last child's pipes: close the server's copies.
+    Release,
 }
 
 /// The fork server's answer to `Fork`.
 #[derive(Serialize, Deserialize)]
 pub(crate) enum Reply {
-    Forked { pid: u32 },
-    Failed { error: String },
+    /// `ends`: the server's descriptor numbers of the parent's ends of the child's piped
+    /// streams (stdin, stdout, stderr), held until `Release`.
+    Forked {
+        pid: u32,
+        ends: [Option<i32>; 3],
+    },
+    Failed {
+        error: String,
+    },
 }
 
 /// What a child sends back when its target finished.
@@ -83,6 +97,8 @@ pub(crate) enum Outcome<R> {
     Error(String),
     /// The child could not even call the target (arguments did not decode, ...).
     Failed(String),
+    /// The child could not apply its settings (environment, directory, streams, limits).
+    Setting(String),
 }
 
 /// The child's ends of its two channels with the parent, type-erased.

@@ -86,6 +86,8 @@ pub mod socket;
 #[cfg(target_os = "linux")]
 pub mod stderr;
 #[cfg(target_os = "linux")]
+pub mod stdio;
+#[cfg(target_os = "linux")]
 pub mod subreaper;
 #[cfg(target_os = "linux")]
 pub mod time;

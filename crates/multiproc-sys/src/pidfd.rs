@@ -56,3 +56,22 @@ pub fn send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
         .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
     rustix::process::pidfd_send_signal(pidfd, signal).map_err(Into::into)
 }
+
+/// `pidfd_getfd(2)` (Linux 5.6): a duplicate, in this process, of descriptor `target_fd` of
+/// the process behind `pidfd`, with `FD_CLOEXEC` set. The caller needs ptrace access to that
+/// process (the same user; under Yama's `ptrace_scope` 1, a descendant of the caller).
+///
+/// ```
+/// # use std::os::fd::{AsFd, AsRawFd};
+/// let me = multiproc_sys::pidfd::open(multiproc_sys::process::pid())?;
+/// let file = std::fs::File::open("/dev/null")?;
+/// // Some sandboxes refuse the call; it then fails instead of returning a descriptor.
+/// if let Ok(copy) = multiproc_sys::pidfd::get_fd(me.as_fd(), file.as_raw_fd()) {
+///     assert_ne!(copy.as_raw_fd(), file.as_raw_fd());
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn get_fd(pidfd: BorrowedFd<'_>, target_fd: i32) -> io::Result<OwnedFd> {
+    rustix::process::pidfd_getfd(pidfd, target_fd, rustix::process::PidfdGetfdFlags::empty())
+        .map_err(Into::into)
+}

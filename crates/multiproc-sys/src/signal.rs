@@ -143,6 +143,18 @@ pub mod number {
     /// assert_eq!(multiproc_sys::signal::number::SIGCONT, 18);
     /// ```
     pub const SIGCONT: i32 = libc::SIGCONT;
+    /// `SIGABRT`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::number::SIGABRT, 6);
+    /// ```
+    pub const SIGABRT: i32 = libc::SIGABRT;
+    /// `SIGXCPU`.
+    ///
+    /// ```
+    /// assert_eq!(multiproc_sys::signal::number::SIGXCPU, 24);
+    /// ```
+    pub const SIGXCPU: i32 = libc::SIGXCPU;
     /// `SIGSEGV`.
     ///
     /// ```

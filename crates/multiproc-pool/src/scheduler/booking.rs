@@ -4,11 +4,56 @@
 
 use std::time::{Duration, Instant};
 
-use crate::chunk::{Chunk, Outcome, Output};
+use crate::chunk::{Chunk, Outcome, Output, Part};
 use crate::error::PoolError;
 use crate::wire::{Bytes, Corrupt, FromWorker, RingRead, read_ring};
 
 use super::state::Worker;
+
+/// What a worker's message delivers: a finished chunk, or the first results of a running one.
+pub(super) enum Booked {
+    Chunk(Chunk, Outcome),
+    Part(Part),
+}
+
+impl Booked {
+    /// Hands the results to their sink (outside the core lock: a callback may use the pool).
+    pub(super) fn deliver(self) {
+        match self {
+            Booked::Chunk(chunk, outcome) => chunk.deliver(outcome),
+            Booked::Part(part) => part.deliver(),
+        }
+    }
+}
+
+/// Books the first results of chunk `id`, still running: `output` must hold between one and
+/// as many results as the chunk has tasks not delivered yet (its count is read here, before
+/// anything is decoded, and the sink checks it again against the positions it gets).
+pub(super) fn book_part(worker: &mut Worker, id: u64, output: Bytes) -> Result<Part, Corrupt> {
+    let pid = worker.pid;
+    let Some(chunk) = worker.in_flight.iter_mut().find(|c| c.id == id) else {
+        return Err(Corrupt(format!(
+            "results for chunk {id}, which it was not running"
+        )));
+    };
+    let remaining = chunk.positions.count();
+    let count = postcard::take_from_bytes::<usize>(&output.0)
+        .ok()
+        .map(|(count, _)| count)
+        .filter(|&count| count >= 1 && count <= remaining);
+    let Some(count) = count else {
+        return Err(Corrupt(format!(
+            "partial results for chunk {id} that do not fit its {remaining} tasks left"
+        )));
+    };
+    Ok(chunk.take_front(
+        count,
+        Ok(Output {
+            bytes: output.0,
+            worker: pid,
+        }),
+    ))
+}
 
 /// Books a worker's answer for chunk `id`: the chunk leaves its in-flight list and the
 /// running average of chunk times is updated. An answer for a chunk the worker does not have
@@ -26,6 +71,7 @@ pub(super) fn book(
         )));
     };
     worker.in_flight_bytes = worker.in_flight_bytes.saturating_sub(chunk.input.0.len());
+    worker.forget_taken_back(chunk.seq);
     let now = Instant::now();
     let took = now.saturating_duration_since(worker.head_since);
     if index == 0 {
@@ -51,28 +97,32 @@ pub(super) fn receive(
     worker: &mut Worker,
     chunk_time: &mut Option<Duration>,
     message: FromWorker,
-) -> Option<(Chunk, Outcome)> {
-    match message {
-        FromWorker::Done { id, output } => match book(worker, chunk_time, id, output) {
-            Ok(booked) => Some(booked),
-            Err(corrupt) => {
-                worker.mark_corrupt(corrupt);
-                None
-            }
-        },
-        FromWorker::Ready => None,
+) -> Option<Booked> {
+    let booked = match message {
+        FromWorker::Done { id, output } => {
+            book(worker, chunk_time, id, output).map(|(c, o)| Booked::Chunk(c, o))
+        }
+        FromWorker::Partial { id, output } => book_part(worker, id, output).map(Booked::Part),
+        FromWorker::Ready => return None,
         FromWorker::InitFailed(panic) => {
             log::error!(
                 "the pool initializer panicked in worker {}: {panic}",
                 worker.pid
             );
             worker.init_failed = Some(panic);
+            return None;
+        }
+    };
+    match booked {
+        Ok(booked) => Some(booked),
+        Err(corrupt) => {
+            worker.mark_corrupt(corrupt);
             None
         }
     }
 }
 
-/// Books every result waiting in a worker's ring. Items that are there (`qsize` counts only
+/// Books every result waiting in a worker's ring. Items that are there (`is_empty` counts only
 /// whole ones) are waited for up to `patience` each, which lets a lock held by a dead
 /// worker be taken over; a live worker holds it only for a copy. A corrupt ring marks the
 /// worker corrupt, and is not read again.
@@ -80,7 +130,7 @@ pub(super) fn drain_ring(
     worker: &mut Worker,
     chunk_time: &mut Option<Duration>,
     patience: Duration,
-) -> Vec<(Chunk, Outcome)> {
+) -> Vec<Booked> {
     let mut booked = Vec::new();
     while worker.corrupt.is_none() {
         let wait = if !worker.ring.is_empty() {
@@ -103,7 +153,7 @@ mod tests {
     use std::sync::Arc;
 
     use multiproc_channel::Queue;
-    use multiproc_process::{FunctionRef, StartMethod, get_context};
+    use multiproc_process::{FunctionRef, PanicInfo, StartMethod, get_context};
 
     use super::*;
     use crate::chunk::{Positions, Sink};
@@ -143,6 +193,8 @@ mod tests {
             in_flight_bytes: 20,
             head_since: Instant::now(),
             sent: 2,
+            next_seq: 2,
+            taken_back: VecDeque::new(),
             timed_out: None,
             init_failed: None,
             corrupt: None,
@@ -161,7 +213,10 @@ mod tests {
         let mut worker = worker();
         let mut chunk_time = None;
         // Out of order is fine (a large result may come by the channel after a small one).
-        let (chunk, outcome) = receive(&mut worker, &mut chunk_time, done(4)).unwrap();
+        let Some(Booked::Chunk(chunk, outcome)) = receive(&mut worker, &mut chunk_time, done(4))
+        else {
+            panic!("chunk 4 is booked");
+        };
         assert_eq!(chunk.id, 4);
         assert!(matches!(outcome, Ok(Output { worker: 42, .. })));
         chunk.fail(PoolError::Terminated);
@@ -180,6 +235,59 @@ mod tests {
             .in_flight
             .drain(..)
             .for_each(|c| c.fail(PoolError::Terminated));
+    }
+
+    fn partial(id: u64, count: usize) -> FromWorker {
+        let mut output = postcard::to_stdvec(&count).unwrap();
+        for _ in 0..count {
+            output.extend(postcard::to_stdvec(&Ok::<u8, PanicInfo>(1)).unwrap());
+        }
+        FromWorker::Partial {
+            id,
+            output: Bytes(output),
+        }
+    }
+
+    #[test]
+    fn partial_results_are_believed_only_within_the_tasks_left() {
+        let mut worker = worker();
+        for chunk in &mut worker.in_flight {
+            chunk.positions = Positions {
+                start: 0,
+                len: 3,
+                skipped: Vec::new(),
+            };
+        }
+        let Some(Booked::Part(part)) = receive(&mut worker, &mut None, partial(3, 2)) else {
+            panic!("two of three tasks are booked");
+        };
+        part.deliver();
+        assert_eq!(worker.in_flight[0].done, 2);
+        assert_eq!(
+            worker.in_flight[0].positions.iter().collect::<Vec<_>>(),
+            [2]
+        );
+        assert!(worker.corrupt.is_none());
+        // Two more: only one is left.
+        assert!(receive(&mut worker, &mut None, partial(3, 2)).is_none());
+        assert!(worker.corrupt.as_ref().unwrap().0.contains("do not fit"));
+        worker
+            .in_flight
+            .drain(..)
+            .for_each(|c| c.fail(PoolError::Terminated));
+    }
+
+    #[test]
+    fn a_partial_result_of_no_tasks_or_for_no_chunk_is_corrupt() {
+        for message in [partial(3, 0), partial(9, 1)] {
+            let mut worker = worker();
+            assert!(receive(&mut worker, &mut None, message).is_none());
+            assert!(worker.corrupt.is_some());
+            worker
+                .in_flight
+                .drain(..)
+                .for_each(|c| c.fail(PoolError::Terminated));
+        }
     }
 
     #[test]

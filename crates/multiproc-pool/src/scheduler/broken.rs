@@ -79,9 +79,13 @@ mod tests {
     fn a_dead_result_thread_fails_every_pending_and_later_task() {
         let spec = WorkerSpec {
             method: StartMethod::Fork,
-            config: WorkerConfig { max_tasks: None },
+            config: WorkerConfig {
+                max_tasks: None,
+                cpu_per_chunk: None,
+            },
             make: None,
             max_result_size: crate::DEFAULT_MAX_RESULT_SIZE,
+            limits: Default::default(),
         };
         // No workers: submitted chunks stay pending.
         let (shared, handle) = launch(spec, 0, None).unwrap();

@@ -12,7 +12,7 @@ use super::state::{Core, RunState, Shared};
 /// At most this many bytes of arguments wait unread in a busy worker's task channel.
 pub(crate) const IN_FLIGHT_BYTES: usize = 64 * 1024;
 /// A chunk that runs at least this long is sent only to an idle worker.
-const LONG_CHUNK: Duration = Duration::from_millis(5);
+pub(super) const LONG_CHUNK: Duration = Duration::from_millis(5);
 
 impl Shared {
     /// Queues chunks (ids are assigned here) and hands out what the workers can take. Gives
@@ -49,8 +49,19 @@ impl Core {
         }
     }
 
-    /// Sends queued chunks to workers with room for them, several chunks per message.
+    /// Sends queued chunks to workers with room for them, several chunks per message; then,
+    /// if a worker is left idle while another one has chunks it has not started, takes
+    /// those back for the idle one (see [`Core::take_back_for_idle`]).
     pub(crate) fn dispatch(&mut self) {
+        self.hand_out();
+        if self.take_back_for_idle() {
+            self.hand_out();
+        }
+    }
+
+    /// Sends queued chunks to workers with room for them, several chunks per message, the
+    /// least busy workers first.
+    fn hand_out(&mut self) {
         let n = self.workers.len();
         let depth = self.depth();
         // Spread the queue evenly over the workers that can take work now, so that a short
@@ -63,7 +74,12 @@ impl Core {
             .count()
             .max(1);
         let share = self.pending.len().div_ceil(takers).max(1);
-        for k in 0..n {
+        // Idle workers first (the first pass), then the busy ones: a chunk should not queue
+        // behind a running one while another worker has nothing to do.
+        for (idle_pass, k) in [true, false]
+            .into_iter()
+            .flat_map(|p| (0..n).map(move |k| (p, k)))
+        {
             if self.pending.is_empty() {
                 break;
             }
@@ -71,7 +87,7 @@ impl Core {
             let Some(worker) = self.workers[slot].as_mut() else {
                 continue;
             };
-            if !worker.takes_work() {
+            if !worker.takes_work() || worker.in_flight.is_empty() != idle_pass {
                 continue;
             }
             let busy = worker.in_flight.len();
@@ -99,7 +115,11 @@ impl Core {
                 }
                 bytes += size;
                 room -= 1;
-                batch.extend(self.pending.pop_front());
+                if let Some(mut chunk) = self.pending.pop_front() {
+                    chunk.seq = worker.next_seq;
+                    worker.next_seq += 1;
+                    batch.push(chunk);
+                }
             }
             if batch.is_empty() {
                 continue;
@@ -108,6 +128,7 @@ impl Core {
                 .iter()
                 .map(|c| WireChunk {
                     id: c.id,
+                    seq: c.seq,
                     func: c.func,
                     input: c.input.clone(),
                 })

@@ -76,8 +76,8 @@ impl ResultThread {
         // written item dropped. A corrupt ring is not read.
         let mut chunk_time = None;
         let patience = OWNER_CHECK_INTERVAL.saturating_mul(2);
-        for (chunk, outcome) in drain_ring(&mut worker, &mut chunk_time, patience) {
-            chunk.deliver(outcome);
+        for booked in drain_ring(&mut worker, &mut chunk_time, patience) {
+            booked.deliver();
         }
         let status = exit_status(&mut worker.process);
         self.note_buried(&worker, status);
@@ -107,9 +107,13 @@ impl ResultThread {
             self.initializer_failed(panic);
         } else {
             // A chunk of several tasks runs again one task per chunk (see
-            // `Chunk::take_singles`): only the task that kills a worker fails.
+            // `Chunk::take_singles`): only the task that kills a worker fails. A chunk the
+            // worker had not started (see `Claims`) is queued again whole.
             let mut again = Vec::new();
-            if let Some(mut running) = in_flight.pop_front() {
+            let started = worker.tasks.claims.started();
+            let running = in_flight.front().is_some_and(|c| c.seq < started);
+            // (Only a chunk it started leaves the list here: the others are queued again.)
+            if let Some(mut running) = running.then(|| in_flight.pop_front()).flatten() {
                 log::warn!(
                     "pool worker {} ended ({}) while running a chunk of {} tasks",
                     worker.pid,
@@ -120,7 +124,10 @@ impl ResultThread {
                     Some(singles) => again = singles,
                     None => running.fail(match worker.timed_out {
                         Some(after) => PoolError::Timeout { after },
-                        None => PoolError::WorkerDied { status },
+                        None => match status.and_then(|s| self.shared.spec.limits.explain(s)) {
+                            Some(limit) => PoolError::LimitExceeded { limit, status },
+                            None => PoolError::WorkerDied { status },
+                        },
                     }),
                 }
             }

@@ -17,9 +17,17 @@
 //!   [`ResultSink`](crate::wire::ResultSink)). Workers whose results are large are always
 //!   being read.
 //! * A worker's ring is drained before the worker is buried, so a result it wrote is
-//!   delivered and only the chunk it was really running is failed.
+//!   delivered and only the chunk it was really running is failed (or, for a chunk of
+//!   several tasks, its tasks whose results were not sent yet run again one by one). Results
+//!   of a running chunk's first tasks arrive as `Partial` messages; a worker's ring is also
+//!   drained before any message from its channel is booked, so a chunk's results are booked
+//!   in the order the worker sent them (the worker sends the rest of a chunk by the channel
+//!   once it has used the channel for it).
 //! * Every chunk is, at any moment, in exactly one place: the pending queue, one worker's
-//!   `in_flight` list (in the order the worker runs them), or delivered. A chunk that a panic
+//!   `in_flight` list (in the order the worker runs them), or delivered. A chunk sent to a
+//!   worker runs there only if the worker claims it first; the pool may take back the ones
+//!   it has not claimed (`steal`, through `wire::Claims`), and they are queued again. Their
+//!   bytes count against the worker's task channel until it has read past them. A chunk that a panic
 //!   unwinds past is kept aside and failed (`chunk::take_orphans`).
 //! * What a worker sends is hostile input (see [`crate::wire`]): an answer is believed only
 //!   for a chunk in flight on that very worker. A worker whose ring or messages are corrupt
@@ -39,6 +47,7 @@ mod result_set;
 mod result_thread;
 mod start;
 mod state;
+mod steal;
 
 pub(crate) use self::launch::launch;
 pub use self::result_set::DEFAULT_MAX_RESULT_SIZE;

@@ -146,6 +146,12 @@ impl ResultThread {
                         if worker.corrupt.is_some() {
                             continue;
                         }
+                        // What the worker wrote into its ring before this message comes
+                        // first: a chunk's first results may be there.
+                        delivered.extend(drain_ring(worker, &mut core.chunk_time, Duration::ZERO));
+                        if worker.corrupt.is_some() {
+                            continue;
+                        }
                         match message {
                             Ok(message) => {
                                 delivered.extend(receive(worker, &mut core.chunk_time, message))
@@ -171,8 +177,8 @@ impl ResultThread {
                 core.dispatch();
             }
         }
-        for (chunk, outcome) in delivered {
-            chunk.deliver(outcome);
+        for booked in delivered {
+            booked.deliver();
         }
         for worker in ended {
             self.bury(worker);
@@ -199,8 +205,8 @@ impl ResultThread {
             corrupt
         };
         let any = !delivered.is_empty() || !corrupt.is_empty();
-        for (chunk, outcome) in delivered {
-            chunk.deliver(outcome);
+        for booked in delivered {
+            booked.deliver();
         }
         for worker in corrupt {
             self.bury(worker);

@@ -28,7 +28,8 @@ pub(crate) fn start_worker(
     };
     let mut process = process
         .with_name(format!("PoolWorker-{number}"))
-        .with_daemon(true);
+        .with_daemon(true)
+        .limits(spec.limits);
     process.start()?;
     let worker = Worker {
         pid: process.pid().unwrap_or(0),
@@ -40,6 +41,8 @@ pub(crate) fn start_worker(
         in_flight_bytes: 0,
         head_since: Instant::now(),
         sent: 0,
+        next_seq: 0,
+        taken_back: VecDeque::new(),
         timed_out: None,
         init_failed: None,
         corrupt: None,

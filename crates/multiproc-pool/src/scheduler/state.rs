@@ -37,6 +37,8 @@ pub(crate) struct WorkerSpec {
     pub(crate) make: Option<MakeWorker>,
     /// The largest message a worker may send on its result channel.
     pub(crate) max_result_size: usize,
+    /// Every worker's resource limits.
+    pub(crate) limits: multiproc_process::Limits,
 }
 
 pub(crate) struct Worker {
@@ -54,8 +56,13 @@ pub(crate) struct Worker {
     /// Since when the first chunk of `in_flight` has been running (as far as the pool can
     /// tell: since the previous result arrived, or since it was sent to an idle worker).
     pub(super) head_since: Instant,
-    /// Chunks sent so far (for `maxtasksperchild`).
+    /// Chunks sent so far and not taken back (for `maxtasksperchild`).
     pub(super) sent: u64,
+    /// The sequence number of the next chunk sent to it (see [`Claims`](crate::wire::Claims)).
+    pub(super) next_seq: u64,
+    /// Chunks taken back from it that may still sit unread in its task channel, by sequence
+    /// number and size: their bytes count in `in_flight_bytes` until it has read past them.
+    pub(super) taken_back: VecDeque<(u64, usize)>,
     /// The pool killed it because its running chunk outlived this timeout.
     pub(super) timed_out: Option<Duration>,
     pub(super) init_failed: Option<PanicInfo>,
@@ -97,6 +104,18 @@ impl Worker {
             log::error!("could not kill pool worker {}: {e}", self.pid);
         }
         self.corrupt = Some(corrupt);
+    }
+
+    /// The worker answered chunk `seq`, so it has read every chunk sent before it: those
+    /// taken back no longer fill its task channel.
+    pub(super) fn forget_taken_back(&mut self, seq: u64) {
+        while let Some(&(taken, size)) = self.taken_back.front() {
+            if taken >= seq {
+                break;
+            }
+            self.in_flight_bytes = self.in_flight_bytes.saturating_sub(size);
+            self.taken_back.pop_front();
+        }
     }
 
     /// Whether new work may go to it.

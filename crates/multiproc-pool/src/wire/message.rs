@@ -9,6 +9,8 @@ use super::Bytes;
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct WireChunk {
     pub(crate) id: u64,
+    /// Its sequence number on this worker, to claim it with (see [`Claims`](super::Claims)).
+    pub(crate) seq: u64,
     pub(crate) func: FunctionRef,
     /// postcard of `Vec<Args>`.
     pub(crate) input: Bytes,
@@ -26,12 +28,17 @@ pub(crate) enum ToWorker {
 /// From a worker to the pool.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum FromWorker {
-    /// A chunk finished: postcard of `Vec<Result<Output, PanicInfo>>`, or why the arguments or
+    /// A chunk finished: postcard of `Vec<Result<Output, PanicInfo>>` (for its tasks not sent
+    /// in a `Partial` before), or why the arguments or
     /// results did not (de)serialize.
     Done {
         id: u64,
         output: Result<Bytes, String>,
     },
+    /// The first tasks of a chunk that is still running: postcard of
+    /// `Vec<Result<Output, PanicInfo>>` for the tasks after those already sent. The chunk's
+    /// `Done` carries the rest.
+    Partial { id: u64, output: Bytes },
     /// The initializer panicked; the worker leaves without running any task.
     InitFailed(PanicInfo),
     /// Results wait in the worker's ring (the result thread was asleep).

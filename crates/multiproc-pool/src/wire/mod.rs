@@ -2,9 +2,12 @@
 //! the encoding and decoding of both directions, so that the two sides cannot drift apart.
 //!
 //! * **Tasks, pool → worker** ([`tasks`]): one ipc-channel per worker carries
-//!   [`ToWorker`] messages, each a batch of [`WireChunk`]s (or the order to leave).
+//!   [`ToWorker`] messages, each a batch of [`WireChunk`]s (or the order to leave). The
+//!   worker claims each chunk before running it ([`Claims`]), so that the pool can take back
+//!   the ones it has not started and give them to an idle worker.
 //! * **Results, worker → pool** ([`results`]): a finished chunk is a
-//!   [`FromWorker::Done`]. A small one (under `RING_MESSAGE_MAX`) is postcard in the worker's
+//!   [`FromWorker::Done`], possibly preceded by [`FromWorker::Partial`]s with the results of its
+//!   first tasks (sent while it runs, so that a worker's death loses little). A small one (under `RING_MESSAGE_MAX`) is postcard in the worker's
 //!   own shared-memory ring; a large one, and every other message, goes through the worker's
 //!   result channel.
 //!
@@ -15,11 +18,13 @@
 //! pool sent to that worker (see `scheduler::booking`).
 
 mod bytes;
+mod claims;
 mod message;
 mod results;
 mod tasks;
 
 pub(crate) use self::bytes::Bytes;
+pub(crate) use self::claims::Claims;
 pub(crate) use self::message::{FromWorker, ToWorker, WireChunk};
 pub(crate) use self::results::{Corrupt, ResultSink, RingRead, read_ring, result_channel};
 pub(crate) use self::tasks::{TaskReceiver, TaskSender, task_channel};

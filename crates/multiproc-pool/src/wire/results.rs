@@ -73,11 +73,14 @@ impl ResultSink {
         self.channel.send(message).is_ok()
     }
 
-    /// Hands a finished chunk to the pool; `false` once the pool is gone.
+    /// Hands a finished chunk to the pool; `false` once the pool is gone. With
+    /// `channel_only` (some of the chunk's results went through the channel already), it
+    /// goes through the channel too, so that it cannot overtake them.
     pub(crate) fn done(
         &self,
         id: u64,
         output: Result<Bytes, String>,
+        channel_only: bool,
         buffer: &mut Vec<u8>,
     ) -> bool {
         // Decide on the output's length, before encoding anything.
@@ -85,7 +88,30 @@ impl ResultSink {
             Ok(bytes) => bytes.0.len() < RING_MESSAGE_MAX - FRAMING,
             Err(detail) => detail.len() < RING_MESSAGE_MAX - FRAMING,
         };
-        let message = FromWorker::Done { id, output };
+        self.deliver(
+            FromWorker::Done { id, output },
+            small && !channel_only,
+            buffer,
+        )
+    }
+
+    /// Hands the results of the first tasks of a running chunk to the pool (postcard of
+    /// `Vec<Result<Output, PanicInfo>>`); `None` once the pool is gone, else whether they
+    /// went through the channel (see [`done`](ResultSink::done)).
+    pub(crate) fn partial(
+        &self,
+        id: u64,
+        output: Bytes,
+        channel_only: bool,
+        buffer: &mut Vec<u8>,
+    ) -> Option<bool> {
+        let small = output.0.len() < RING_MESSAGE_MAX - FRAMING && !channel_only;
+        self.deliver(FromWorker::Partial { id, output }, small, buffer)
+            .then_some(!small)
+    }
+
+    /// Sends a result through the ring if it is `small`, else through the channel.
+    fn deliver(&self, message: FromWorker, small: bool, buffer: &mut Vec<u8>) -> bool {
         if !small {
             return self.send(message);
         }
@@ -152,6 +178,7 @@ pub(crate) fn decode_ring_message(bytes: &[u8]) -> Result<FromWorker, Corrupt> {
     }
     match postcard::from_bytes::<FromWorker>(bytes) {
         Ok(FromWorker::Done { id, output }) => Ok(FromWorker::Done { id, output }),
+        Ok(FromWorker::Partial { id, output }) => Ok(FromWorker::Partial { id, output }),
         Ok(other) => Err(Corrupt(format!(
             "a stray message in its result ring: {other:?}"
         ))),
