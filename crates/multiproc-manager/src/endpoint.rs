@@ -141,9 +141,13 @@ impl Endpoint {
         if idle.pid != pid {
             return;
         }
-        let pool = idle.by_endpoint.entry(self.clone()).or_default();
-        if pool.len() < MAX_IDLE_PER_MANAGER {
-            pool.push(connection);
+        // Look up before inserting: a call should not clone the endpoint (two allocations).
+        match idle.by_endpoint.get_mut(self) {
+            Some(pool) if pool.len() < MAX_IDLE_PER_MANAGER => pool.push(connection),
+            Some(_) => {}
+            None => {
+                idle.by_endpoint.insert(self.clone(), vec![connection]);
+            }
         }
     }
 
