@@ -97,7 +97,10 @@ pub trait Proxy: Sealed + Sized {
     /// Gives every call of this proxy (and of its clones) at most `timeout` to complete,
     /// then fails it with [`ManagerError::Timeout`]; `Duration::MAX` is no limit, the
     /// default. A manager that is stopped (not dead: a dead one gives
-    /// [`ManagerError::ManagerGone`] at once) cannot hang such a call.
+    /// [`ManagerError::ManagerGone`] at once) cannot hang such a call while it waits for
+    /// the reply; a new connection's handshake has its own limit (5 s by default). The
+    /// request itself is written without a limit: one larger than the socket's buffer
+    /// (a few hundred KiB) can still wait for a stopped server to read it.
     fn with_timeout(mut self, timeout: Duration) -> Self {
         self.handle_mut().timeout = Some(timeout);
         self
