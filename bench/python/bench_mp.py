@@ -132,6 +132,46 @@ def echo(conn, cross_cpu):
         conn.send(message)
 
 
+# ------------------------------------------------ natural paths (typed items)
+
+
+def make_payload(kind, size):
+    if kind == "bytes":
+        return bytes([7]) * size
+    if kind == "str":
+        return "x" * size
+    if kind == "floats":
+        return [i * 0.5 for i in range(max(size // 8, 1))]
+    return (42, 1.5, -2.25, 7, True)  # the small struct
+
+
+def send_typed(conn, n, kind, size):
+    item = make_payload(kind, size)
+    for _ in range(n):
+        conn.send(item)
+    conn.close()
+
+
+def put_typed(queue, n, kind, size):
+    item = make_payload(kind, size)
+    for _ in range(n):
+        queue.put(item)
+
+
+def send_byte_messages(conn, n, size):
+    payload = bytes([7]) * size
+    for _ in range(n):
+        conn.send_bytes(payload)
+    conn.close()
+
+
+def fill_array(array):
+    with array.get_lock():
+        values = array.get_obj()
+        for i in range(len(values)):
+            values[i] = i
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -498,6 +538,79 @@ def manager_list_push(n, repeats):
         return samples, "%s Manager().list() append" % LABEL
 
 
+def typed_pipe(kind, size):
+    def run(n, repeats):
+        ctx = mp.get_context("fork")
+        expected = make_payload(kind, size)
+
+        def body():
+            reader, writer = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=send_typed, args=(writer, n, kind, size))
+            child.start()
+            writer.close()
+            for _ in range(n):
+                item = reader.recv()
+            check(len(item) == len(expected), "item of %d" % len(item))
+            child.join()
+            reader.close()
+
+        return timed(repeats, body), LABEL + " (fork) Pipe send/recv of " + kind
+
+    return run
+
+
+def typed_queue(kind, size):
+    def run(n, repeats):
+        ctx = mp.get_context("fork")
+        expected = make_payload(kind, size)
+
+        def body():
+            queue = ctx.Queue()
+            child = ctx.Process(target=put_typed, args=(queue, n, kind, size))
+            child.start()
+            for _ in range(n):
+                item = queue.get()
+            check(len(item) == len(expected), "item of %d" % len(item))
+            child.join()
+
+        return timed(repeats, body), LABEL + " (fork) Queue put/get of " + kind
+
+    return run
+
+
+def recv_bytes_fresh(size):
+    def run(n, repeats):
+        ctx = mp.get_context("fork")
+
+        def body():
+            reader, writer = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=send_byte_messages, args=(writer, n, size))
+            child.start()
+            writer.close()
+            for _ in range(n):
+                message = reader.recv_bytes()
+            check(len(message) == size, "message size %d" % len(message))
+            child.join()
+            reader.close()
+
+        return timed(repeats, body), LABEL + " (fork) Pipe send_bytes/recv_bytes"
+
+    return run
+
+
+def array_fill_child(n, repeats):
+    ctx = mp.get_context("fork")
+
+    def body():
+        array = ctx.Array("d", n)
+        child = ctx.Process(target=fill_array, args=(array,))
+        child.start()
+        child.join()
+        check(array[n - 1] == n - 1, "last value %r" % array[n - 1])
+
+    return timed(repeats, body), LABEL + " (fork) Array('d') filled by a child"
+
+
 SCENARIOS = {
     "process/start_join_fork": start_join("fork"),
     "process/start_join_spawn": start_join("spawn"),
@@ -516,6 +629,29 @@ SCENARIOS = {
     "channel/round_trip": round_trip,
     "channel/round_trip_same_cpu": round_trip,
     "channel/round_trip_cross_cpu": round_trip,
+    "channel/pipe_vec_u8_8b": typed_pipe("bytes", 8),
+    "channel/pipe_vec_u8_4k": typed_pipe("bytes", 4096),
+    "channel/pipe_vec_u8_1m": typed_pipe("bytes", 1048576),
+    "channel/pipe_string_8b": typed_pipe("str", 8),
+    "channel/pipe_string_4k": typed_pipe("str", 4096),
+    "channel/pipe_string_1m": typed_pipe("str", 1048576),
+    "channel/pipe_vec_f64_8b": typed_pipe("floats", 8),
+    "channel/pipe_vec_f64_4k": typed_pipe("floats", 4096),
+    "channel/pipe_vec_f64_1m": typed_pipe("floats", 1048576),
+    "channel/pipe_struct": typed_pipe("struct", 32),
+    "channel/queue_vec_u8_8b": typed_queue("bytes", 8),
+    "channel/queue_vec_u8_4k": typed_queue("bytes", 4096),
+    "channel/queue_vec_u8_1m": typed_queue("bytes", 1048576),
+    "channel/queue_string_8b": typed_queue("str", 8),
+    "channel/queue_string_4k": typed_queue("str", 4096),
+    "channel/queue_string_1m": typed_queue("str", 1048576),
+    "channel/queue_vec_f64_8b": typed_queue("floats", 8),
+    "channel/queue_vec_f64_4k": typed_queue("floats", 4096),
+    "channel/queue_vec_f64_1m": typed_queue("floats", 1048576),
+    "channel/queue_struct": typed_queue("struct", 32),
+    "channel/recv_bytes_fresh_8b": recv_bytes_fresh(8),
+    "channel/recv_bytes_fresh_1m": recv_bytes_fresh(1 << 20),
+    "shared/array_fill_child": array_fill_child,
     "pool/map_auto_chunksize": map_auto_chunksize,
     "pool/map_chunksize_1": map_chunksize_1,
     "pool/apply_async_round_trip": apply_async_round_trip,
@@ -548,6 +684,29 @@ QUICK_SIZES = {
     "channel/round_trip": 2000,
     "channel/round_trip_same_cpu": 2000,
     "channel/round_trip_cross_cpu": 2000,
+    "channel/pipe_vec_u8_8b": 10_000,
+    "channel/pipe_vec_u8_4k": 2_000,
+    "channel/pipe_vec_u8_1m": 20,
+    "channel/pipe_string_8b": 10_000,
+    "channel/pipe_string_4k": 2_000,
+    "channel/pipe_string_1m": 20,
+    "channel/pipe_vec_f64_8b": 10_000,
+    "channel/pipe_vec_f64_4k": 2_000,
+    "channel/pipe_vec_f64_1m": 20,
+    "channel/pipe_struct": 10_000,
+    "channel/queue_vec_u8_8b": 10_000,
+    "channel/queue_vec_u8_4k": 2_000,
+    "channel/queue_vec_u8_1m": 20,
+    "channel/queue_string_8b": 10_000,
+    "channel/queue_string_4k": 2_000,
+    "channel/queue_string_1m": 20,
+    "channel/queue_vec_f64_8b": 10_000,
+    "channel/queue_vec_f64_4k": 2_000,
+    "channel/queue_vec_f64_1m": 20,
+    "channel/queue_struct": 10_000,
+    "channel/recv_bytes_fresh_8b": 10_000,
+    "channel/recv_bytes_fresh_1m": 20,
+    "shared/array_fill_child": 1_000_000,
     "pool/map_auto_chunksize": 10_000,
     "pool/map_chunksize_1": 2000,
     "pool/apply_async_round_trip": 300,

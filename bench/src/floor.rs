@@ -228,9 +228,14 @@ pub(crate) fn socket_small_messages(params: &Params) -> Outcome {
 
 /// A forked child writes `n` messages of 1 MiB into a stream socket; the parent reads them.
 pub(crate) fn socket_1mib_messages(params: &Params) -> Outcome {
-    const MIB: usize = 1 << 20;
-    let payload = vec![7u8; MIB];
-    let mut received = vec![0u8; MIB];
+    socket_messages::<{ 1 << 20 }>(params)
+}
+
+/// A forked child writes `n` messages of `SIZE` bytes into a stream socket, one
+/// `write_all` each; the parent reads each with `read_exact` into one buffer.
+pub(crate) fn socket_messages<const SIZE: usize>(params: &Params) -> Outcome {
+    let payload = vec![7u8; SIZE];
+    let mut received = vec![0u8; SIZE];
     time_repeats(params, || -> Result<(), BoxError> {
         let (mut reader, mut writer) = sys::stream_socketpair()?;
         let n = params.n;
@@ -245,7 +250,28 @@ pub(crate) fn socket_1mib_messages(params: &Params) -> Outcome {
             reader.read_exact(&mut received)?;
         }
         sys::wait_success(child)?;
-        ensure(received[MIB - 1] == 7, || "payload corrupted".into())?;
+        ensure(received[SIZE - 1] == 7, || "payload corrupted".into())?;
+        Ok(())
+    })
+    .into()
+}
+
+/// A fresh `memfd` of `n` `f64`s mapped shared in the parent; a forked child fills it with
+/// `0, 1, 2, ...` (every page faulted in by the child) and exits; the parent checks the
+/// last value. A sample runs from the mapping to the child's exit.
+pub(crate) fn memfd_fill_by_child(params: &Params) -> Outcome {
+    let n = params.n as usize;
+    time_repeats(params, || -> Result<(), BoxError> {
+        let mut values = sys::MemfdF64s::new(n)?;
+        let child = sys::fork_single_threaded(|| {
+            for (i, value) in values.as_mut_slice().iter_mut().enumerate() {
+                *value = i as f64;
+            }
+            Ok(())
+        })?;
+        sys::wait_success(child)?;
+        let last = values.as_mut_slice()[n - 1];
+        ensure(last == (n - 1) as f64, || format!("last value {last}"))?;
         Ok(())
     })
     .into()

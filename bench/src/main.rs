@@ -9,6 +9,7 @@
 //! The figures are what they are: nothing here asserts on time. See `bench/README.md` for
 //! how to read the table.
 
+mod callgrind;
 mod chart;
 mod floor;
 mod measure;
@@ -39,6 +40,8 @@ usage: cargo run --release -p multiproc-bench -- [options]
   --repeats <n>       samples per implementation (default 7, 3 with --quick)
   --out <dir>         where to write latest.{md,json,svg} (default: bench-results/ at the
                       workspace root)
+  --callgrind         instead of timing: instructions per operation of the hot paths,
+                      counted by valgrind --tool=callgrind (--filter applies to the paths)
   --list              list the scenarios and exit
   --help              this text";
 
@@ -51,6 +54,7 @@ struct Options {
     repeats: Option<usize>,
     out: PathBuf,
     list: bool,
+    callgrind: bool,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -61,6 +65,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         repeats: None,
         out: PathBuf::from(RESULTS_DIR),
         list: false,
+        callgrind: false,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -84,6 +89,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             }
             "--out" => options.out = args.next().ok_or("--out needs a directory")?.into(),
             "--list" => options.list = true,
+            "--callgrind" => options.callgrind = true,
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -97,6 +103,9 @@ fn main() -> ExitCode {
     // are routed before `main`, on the crates' own environment variable.
     if let Ok(mode) = std::env::var(floor::REEXEC_MARKER) {
         floor::reexec_child(&mode);
+    }
+    if let Ok(spec) = std::env::var(callgrind::MARKER) {
+        callgrind::child_main(&spec);
     }
     if let Ok(which) = std::env::var(runner::RUN_MARKER) {
         runner::child_main(&which);
@@ -127,6 +136,9 @@ fn main() -> ExitCode {
             );
         }
         return ExitCode::SUCCESS;
+    }
+    if options.callgrind {
+        return callgrind::run(&options.filters, &options.out);
     }
     let repeats = options.repeats.unwrap_or(if options.quick { 3 } else { 7 });
     let python_version = if options.python {

@@ -3,6 +3,7 @@
 //! names.
 
 use crate::measure::{Outcome, Params, Pinning};
+use crate::ours::typed::{self, Sample};
 use crate::{floor, ours};
 
 /// One implementation of a scenario.
@@ -209,6 +210,60 @@ const PING_PONG_FLOOR: Floor = Floor {
     label: "floor: pipe ping-pong",
     run: floor::pipe_ping_pong,
 };
+
+const KIB_FLOOR: Floor = Floor {
+    label: "floor: socketpair stream, 4 KiB messages",
+    run: floor::socket_messages::<4096>,
+};
+const STRUCT_FLOOR: Floor = Floor {
+    label: "floor: socketpair stream, 32 B messages",
+    run: floor::socket_messages::<32>,
+};
+const KIB_MESSAGES: Metric = Metric::Bandwidth {
+    bytes_per_op: 4096.0,
+};
+const NOT_SLOWER: &[Target] = &[Target::AtLeast(Reference::Python, 1.0)];
+const QUEUE_TARGETS: &[Target] = &[Target::AtLeast(Reference::Python, 10.0)];
+
+/// A channel scenario on a natural path: a fork-started child sends `n` items, the parent
+/// receives them (start and join included), beside CPython and the socketpair floor.
+const fn natural(
+    name: &'static str,
+    what: &'static str,
+    size: usize,
+    ours: ImplFn,
+    targets: &'static [Target],
+) -> Scenario {
+    let (metric, n_full, n_quick, floor) = match size {
+        0..=64 => (
+            K_ITEMS,
+            100_000,
+            10_000,
+            if size <= 8 {
+                SMALL_MESSAGE_FLOOR
+            } else {
+                STRUCT_FLOOR
+            },
+        ),
+        4096 => (KIB_MESSAGES, 20_000, 2000, KIB_FLOOR),
+        _ => (MIB_MESSAGES, 200, 20, MIB_FLOOR),
+    };
+    Scenario {
+        name,
+        what,
+        metric,
+        n_full,
+        n_quick,
+        pinning: Pinning::Unpinned,
+        ours,
+        python: true,
+        floor: Some(floor),
+        targets,
+    }
+}
+
+const KIB: usize = 4096;
+const MIB: usize = 1 << 20;
 
 /// Every scenario, in table order.
 pub(crate) const SCENARIOS: &[Scenario] = &[
@@ -425,6 +480,180 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         python: true,
         floor: Some(PING_PONG_FLOOR),
         targets: &[Target::AtMost(Reference::Floor, 1.3)],
+    },
+    natural(
+        "channel/pipe_vec_u8_8b",
+        "Pipe<Vec<u8>>: a child sends n items of 8 bytes, the parent recvs them",
+        8,
+        typed::pipe::<Vec<u8>, 8>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/pipe_vec_u8_4k",
+        "Pipe<Vec<u8>>: a child sends n items of 4 KiB, the parent recvs them",
+        KIB,
+        typed::pipe::<Vec<u8>, KIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/pipe_vec_u8_1m",
+        "Pipe<Vec<u8>>: a child sends n items of 1 MiB, the parent recvs them",
+        MIB,
+        typed::pipe::<Vec<u8>, MIB>,
+        &[
+            Target::AtLeast(Reference::Python, 3.0),
+            Target::AtLeast(Reference::Floor, 0.5),
+        ],
+    ),
+    natural(
+        "channel/pipe_string_8b",
+        "Pipe<String>: a child sends n strings of 8 bytes, the parent recvs them",
+        8,
+        typed::pipe::<String, 8>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/pipe_string_4k",
+        "Pipe<String>: a child sends n strings of 4 KiB, the parent recvs them",
+        KIB,
+        typed::pipe::<String, KIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/pipe_string_1m",
+        "Pipe<String>: a child sends n strings of 1 MiB, the parent recvs them",
+        MIB,
+        typed::pipe::<String, MIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/pipe_vec_f64_8b",
+        "Pipe<Vec<f64>>: a child sends n vectors of one f64, the parent recvs them \
+         (CPython: a list of floats)",
+        8,
+        typed::pipe::<Vec<f64>, 8>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/pipe_vec_f64_4k",
+        "Pipe<Vec<f64>>: a child sends n vectors of 512 f64, the parent recvs them",
+        KIB,
+        typed::pipe::<Vec<f64>, KIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/pipe_vec_f64_1m",
+        "Pipe<Vec<f64>>: a child sends n vectors of 131072 f64, the parent recvs them",
+        MIB,
+        typed::pipe::<Vec<f64>, MIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/pipe_struct",
+        "Pipe<struct of 5 fields>: a child sends n, the parent recvs them (CPython: a tuple)",
+        32,
+        typed::pipe::<Sample, 32>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/queue_vec_u8_8b",
+        "Queue<Vec<u8>>: a child puts n items of 8 bytes, the parent gets them",
+        8,
+        typed::queue::<Vec<u8>, 8>,
+        QUEUE_TARGETS,
+    ),
+    natural(
+        "channel/queue_vec_u8_4k",
+        "Queue<Vec<u8>>: a child puts n items of 4 KiB, the parent gets them",
+        KIB,
+        typed::queue::<Vec<u8>, KIB>,
+        QUEUE_TARGETS,
+    ),
+    natural(
+        "channel/queue_vec_u8_1m",
+        "Queue<Vec<u8>>: a child puts n items of 1 MiB, the parent gets them",
+        MIB,
+        typed::queue::<Vec<u8>, MIB>,
+        QUEUE_TARGETS,
+    ),
+    natural(
+        "channel/queue_string_8b",
+        "Queue<String>: a child puts n strings of 8 bytes, the parent gets them",
+        8,
+        typed::queue::<String, 8>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/queue_string_4k",
+        "Queue<String>: a child puts n strings of 4 KiB, the parent gets them",
+        KIB,
+        typed::queue::<String, KIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/queue_string_1m",
+        "Queue<String>: a child puts n strings of 1 MiB, the parent gets them",
+        MIB,
+        typed::queue::<String, MIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/queue_vec_f64_8b",
+        "Queue<Vec<f64>>: a child puts n vectors of one f64, the parent gets them",
+        8,
+        typed::queue::<Vec<f64>, 8>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/queue_vec_f64_4k",
+        "Queue<Vec<f64>>: a child puts n vectors of 512 f64, the parent gets them",
+        KIB,
+        typed::queue::<Vec<f64>, KIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/queue_vec_f64_1m",
+        "Queue<Vec<f64>>: a child puts n vectors of 131072 f64, the parent gets them",
+        MIB,
+        typed::queue::<Vec<f64>, MIB>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/queue_struct",
+        "Queue<struct of 5 fields>: a child puts n, the parent gets them (CPython: a tuple)",
+        32,
+        typed::queue::<Sample, 32>,
+        NOT_SLOWER,
+    ),
+    natural(
+        "channel/recv_bytes_fresh_8b",
+        "send_bytes/recv_bytes of 8 bytes, a fresh Vec per receive",
+        8,
+        typed::recv_bytes_fresh::<8>,
+        &[Target::AtLeast(Reference::Floor, 1.0)],
+    ),
+    natural(
+        "channel/recv_bytes_fresh_1m",
+        "send_bytes/recv_bytes of 1 MiB, a fresh Vec per receive",
+        MIB,
+        typed::recv_bytes_fresh::<MIB>,
+        &[Target::AtLeast(Reference::Floor, 0.7)],
+    ),
+    Scenario {
+        name: "shared/array_fill_child",
+        what: "a fork-started child fills a fresh Array<f64> of n with 0,1,2,… in a plain \
+               loop (first-touch page faults included); start+join included",
+        metric: Metric::Bandwidth { bytes_per_op: 8.0 },
+        n_full: 10_000_000,
+        n_quick: 1_000_000,
+        pinning: Pinning::Unpinned,
+        ours: ours::shared::array_fill_by_child,
+        python: true,
+        floor: Some(Floor {
+            label: "floor: fresh memfd MAP_SHARED, filled by a forked child",
+            run: floor::memfd_fill_by_child,
+        }),
+        targets: &[Target::AtLeast(Reference::Floor, 0.9)],
     },
     Scenario {
         name: "pool/map_auto_chunksize",

@@ -353,3 +353,42 @@ pub(crate) fn kill_process_group(pgid: i32) -> io::Result<()> {
     check(unsafe { libc::killpg(pgid, libc::SIGKILL) })?;
     Ok(())
 }
+
+/// `len` `f64`s in a fresh `memfd` mapped `MAP_SHARED`, untouched (see memfd_create(2)):
+/// the floor for an `Array` filled by a child, page faults included.
+#[derive(Debug)]
+pub(crate) struct MemfdF64s {
+    mapping: SharedMapping,
+    len: usize,
+}
+
+impl MemfdF64s {
+    /// `len` zeroed `f64`s, no page touched yet.
+    pub(crate) fn new(len: usize) -> io::Result<Self> {
+        let bytes = len
+            .checked_mul(8)
+            .filter(|bytes| *bytes > 0)
+            .ok_or_else(|| io::Error::other("bad length"))?;
+        // SAFETY: the name is a valid NUL-terminated string.
+        let fd =
+            check(unsafe { libc::memfd_create(c"mpbench-floor".as_ptr(), libc::MFD_CLOEXEC) })?;
+        // SAFETY: `fd` is open and owned only here.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let size = libc::off_t::try_from(bytes).map_err(io::Error::other)?;
+        // SAFETY: `fd` is an open memfd.
+        check(unsafe { libc::ftruncate(std::os::fd::AsRawFd::as_raw_fd(&fd), size) })?;
+        Ok(Self {
+            mapping: map_fd(&fd, bytes)?,
+            len,
+        })
+    }
+
+    /// The values.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [f64] {
+        // SAFETY: the mapping holds `len * 8` bytes, page-aligned, zero-filled (a valid
+        // f64), lives as long as `self`, and `&mut self` makes this the only view in this
+        // process (a forked child writes through its own view while this process only
+        // waits for it).
+        unsafe { std::slice::from_raw_parts_mut(self.mapping.addr.as_ptr().cast(), self.len) }
+    }
+}

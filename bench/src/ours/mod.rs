@@ -13,6 +13,7 @@ pub(crate) mod manager;
 pub(crate) mod pool;
 pub(crate) mod process;
 pub(crate) mod shared;
+pub(crate) mod typed;
 
 use std::fmt::Display;
 

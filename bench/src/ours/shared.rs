@@ -142,3 +142,32 @@ pub(crate) fn shared_memory_cycle(params: &Params) -> Outcome {
     })
     .into()
 }
+
+/// Child target: fill the array with `0, 1, 2, ...` in a plain loop under its lock.
+fn fill_array(array: Array<f64>) -> bool {
+    let Ok(mut values) = array.lock() else {
+        return false;
+    };
+    for (i, value) in values.iter_mut().enumerate() {
+        *value = i as f64;
+    }
+    true
+}
+
+/// A fresh `Array::<f64>::zeroed(n)`; a fork-started child fills it in a plain loop (every
+/// page first touched by the child) and is joined; the parent checks the last value.
+pub(crate) fn array_fill_by_child(params: &Params) -> Outcome {
+    let n = params.n as usize;
+    time_repeats(params, || -> Result<(), BoxError> {
+        let array = Array::<f64>::zeroed(n).map_err(fail)?;
+        let mut child = get_context(StartMethod::Fork).process(fill_array, (array.clone(),));
+        child.start().map_err(fail)?;
+        ensure(child.join().map_err(fail)?, || {
+            "filling child failed".into()
+        })?;
+        let last = array.lock().map_err(|_| "the array's lock owner died")?[n - 1];
+        ensure(last == (n - 1) as f64, || format!("last value {last}"))?;
+        Ok(())
+    })
+    .into()
+}

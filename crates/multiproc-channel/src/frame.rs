@@ -28,7 +28,7 @@ use serde::de::{self, DeserializeOwned, SeqAccess, Visitor};
 use serde::ser::{self, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::sys::Sink;
+use crate::sys::{self, Sink};
 
 /// Handles one message may carry. The kernel limit in ipc-channel is 64 fds; one is
 /// reserved for the fragment channel of messages above ~208 KiB and two for the probes.
@@ -36,6 +36,9 @@ pub(crate) const MAX_HANDLES: usize = 61;
 
 const KIND_VALUE: u8 = 0;
 const KIND_BYTES: u8 = 1;
+/// A value of a `Connection<Vec<u8>>`, as its bytes: serde would encode and decode it one
+/// element at a time, which costs ~30 instructions a byte.
+const KIND_BYTE_VEC: u8 = 2;
 
 thread_local! {
     /// The last frame serialization on this thread failed for too many handles.
@@ -98,6 +101,42 @@ pub(crate) fn drain_stale_handles() {
     }
 }
 
+/// A bytes frame whose payload can be received straight into its own buffer (see
+/// [`crate::direct`]): where the payload sits in the frame and what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BytesLayout {
+    /// A `send_bytes` payload (`false`: a `Vec<u8>` value).
+    pub(crate) raw: bool,
+    /// Bytes before the payload: the kind and the payload's length.
+    pub(crate) prefix: usize,
+    /// The payload's length.
+    pub(crate) payload: usize,
+}
+
+/// The layout of a frame of `frame_len` bytes that starts with `start`, if it is a bytes
+/// or byte-vector frame without a probe: kind, varint length, payload, `None`. Anything
+/// else (a value, a probe, numbers that do not add up) gives `None` and is left to the
+/// general decoder, which reports what is wrong.
+pub(crate) fn bytes_layout(start: &[u8], frame_len: usize) -> Option<BytesLayout> {
+    let (&kind, rest) = start.split_first()?;
+    let raw = match kind {
+        KIND_BYTES => true,
+        KIND_BYTE_VEC => false,
+        _ => return None,
+    };
+    let (payload, after) = postcard::take_from_bytes::<usize>(rest).ok()?;
+    let prefix = 1 + rest.len() - after.len();
+    let expected = prefix.checked_add(payload)?.checked_add(1)?;
+    (expected == frame_len).then_some(BytesLayout {
+        raw,
+        prefix,
+        payload,
+    })
+}
+
+/// The last byte of a bytes frame: no probe.
+pub(crate) const NO_PROBE: u8 = 0;
+
 /// Bytes serialized with `serialize_bytes` (one memcpy), not element by element.
 struct RawBytes<'a>(&'a [u8]);
 
@@ -122,23 +161,32 @@ impl<T: Serialize> Serialize for FrameOut<'_, T> {
                 probe = None;
                 bytes
             }
-            FrameOut::Value(value) => {
-                kind = KIND_VALUE;
-                encoded = postcard::to_stdvec(value).map_err(ser::Error::custom)?;
-                // Each handle takes at least one byte of payload, so a short payload cannot
-                // carry too many; only longer ones pay for counting.
-                probe = if encoded.len() > MAX_HANDLES {
-                    let (channels, regions) = count_handles().map_err(ser::Error::custom)?;
-                    if channels + regions > MAX_HANDLES {
-                        TOO_MANY_HANDLES.with(|cell| cell.set(Some(channels + regions)));
-                        return Err(ser::Error::custom("too many handles in one message"));
-                    }
-                    Some((channels, regions))
-                } else {
-                    None
-                };
-                &encoded
-            }
+            FrameOut::Value(value) => match sys::as_byte_vec(*value) {
+                Some(bytes) => {
+                    kind = KIND_BYTE_VEC;
+                    probe = None;
+                    bytes
+                }
+                None => {
+                    kind = KIND_VALUE;
+                    encoded = postcard::to_stdvec(value).map_err(ser::Error::custom)?;
+                    // Each handle takes at least one byte of payload, so a short payload cannot
+                    // carry too many; only longer ones pay for counting.
+                    // Counting pushes two probe handles into the message (two descriptors to
+                    // send, receive and close): types known to hold no handle skip it.
+                    probe = if encoded.len() > MAX_HANDLES && !sys::is_handle_free::<T>() {
+                        let (channels, regions) = count_handles().map_err(ser::Error::custom)?;
+                        if channels + regions > MAX_HANDLES {
+                            TOO_MANY_HANDLES.with(|cell| cell.set(Some(channels + regions)));
+                            return Err(ser::Error::custom("too many handles in one message"));
+                        }
+                        Some((channels, regions))
+                    } else {
+                        None
+                    };
+                    &encoded
+                }
+            },
         };
         let mut tuple = serializer.serialize_tuple(3)?;
         tuple.serialize_element(&kind)?;
@@ -234,6 +282,14 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for FrameVisitor<T> {
                 // No sink, or too small: the caller keeps the message for later.
                 _ => Ok(Received::Bytes(payload.to_vec())),
             },
+            KIND_BYTE_VEC => sys::byte_vec_into(payload.to_vec())
+                .map(Received::Value)
+                .map_err(|_| {
+                    de::Error::custom(format!(
+                        "a byte-vector value arrived for a connection of {}",
+                        std::any::type_name::<T>()
+                    ))
+                }),
             // Nested decode: ipc-channel's handle lists are still set for this message.
             KIND_VALUE => postcard::from_bytes(payload)
                 .map(Received::Value)
@@ -249,4 +305,42 @@ fn consume_probe<H: DeserializeOwned>(index: usize) -> Result<(), String> {
     postcard::from_bytes::<H>(&encoded)
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn bytes_frames_are_laid_out_as_postcard_writes_them() {
+        for (frame, raw) in [
+            (FrameOut::<()>::Bytes(&[5; 300]), true),
+            (FrameOut::<()>::Bytes(&[]), true),
+        ] {
+            let encoded = postcard::to_stdvec(&frame).unwrap();
+            let layout = bytes_layout(&encoded[..encoded.len().min(11)], encoded.len()).unwrap();
+            assert!(layout.raw == raw);
+            assert_eq!(layout.prefix + layout.payload + 1, encoded.len());
+            assert_eq!(encoded[encoded.len() - 1], NO_PROBE);
+        }
+        let value = vec![1u8, 2, 3];
+        let encoded = postcard::to_stdvec(&FrameOut::Value(&value)).unwrap();
+        let layout = bytes_layout(&encoded, encoded.len()).unwrap();
+        assert!(!layout.raw);
+        assert_eq!(&encoded[layout.prefix..][..layout.payload], &value[..]);
+        // A value, a wrong length, a truncated varint: left to the general decoder.
+        let other = postcard::to_stdvec(&FrameOut::Value(&7u32)).unwrap();
+        assert!(bytes_layout(&other, other.len()).is_none());
+        assert!(bytes_layout(&encoded, encoded.len() + 1).is_none());
+        assert!(bytes_layout(&[KIND_BYTES, 0x80], 3).is_none());
+        assert!(
+            bytes_layout(
+                &[
+                    KIND_BYTES, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01
+                ],
+                usize::MAX
+            )
+            .is_none()
+        );
+    }
 }

@@ -106,6 +106,7 @@
 
 #[doc(hidden)]
 pub mod decode;
+mod direct;
 mod error;
 mod frame;
 mod guard;

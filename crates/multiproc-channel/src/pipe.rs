@@ -12,6 +12,7 @@ use multiproc_sys::time::{deadline_after, remaining};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::direct;
 use crate::error::{PipeError, SendError};
 use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
 use crate::guard::guard_decode;
@@ -318,13 +319,28 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             )));
         };
         let deadline = timeout.and_then(|timeout| deadline_after(Some(timeout)));
+        // Without a deadline the peek itself blocks: one system call fewer per message.
+        let mut wait = deadline.is_none();
         loop {
-            if !multiproc_sys::poll::wait_readable(fd, remaining(deadline))? {
+            if !wait && !multiproc_sys::poll::wait_readable(fd, remaining(deadline))? {
                 return Ok(None);
             }
-            match record::check_next(fd, self.max_message_size, deadline)? {
-                Next::Message | Next::End => break,
+            match record::check_next(fd, self.max_message_size, deadline, wait)? {
+                Next::Message {
+                    len,
+                    fds: false,
+                    head,
+                } => {
+                    if let Some(message) = direct::recv::<T>(fd, len, &head)? {
+                        return Ok(Some(message));
+                    }
+                    break;
+                }
+                Next::Message { .. } | Next::End => break,
                 Next::Nothing => {
+                    // A blocking peek finds nothing only on a descriptor made non-blocking
+                    // elsewhere: poll from now on.
+                    wait = false;
                     if remaining(deadline).is_some_and(|left| left.is_zero()) {
                         return Ok(None);
                     }

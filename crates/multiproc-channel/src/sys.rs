@@ -4,7 +4,10 @@
 //! calls are made by `multiproc-sys`, and a queue's shared memory is read and written
 //! through `multiproc_shared::Segment`'s bounds-checked atomic access.
 
+use std::any::TypeId;
 use std::cell::Cell;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 
 thread_local! {
     /// The buffer registered by [`with_sink`] on this thread, until a [`Sink::take`].
@@ -78,6 +81,32 @@ impl Sink {
             .map(|registration| Sink { registration })
     }
 
+    /// Lends the first `len` bytes of the sink's buffer to `body` (to receive a payload
+    /// straight into it) if they fit and its [`with_sink`] body still runs; gives the sink
+    /// back otherwise.
+    pub(crate) fn with_buffer<R>(
+        self,
+        len: usize,
+        body: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<R, Sink> {
+        let Registration {
+            start,
+            len: capacity,
+            id,
+        } = self.registration;
+        let active = ACTIVE.try_with(Cell::get).unwrap_or(0);
+        if len > capacity || active != id {
+            return Err(self);
+        }
+        // SAFETY: as in `fill`: `start..start + capacity` is the `&mut [u8]` that the
+        // running `with_sink` body holds for us (checked through `ACTIVE` above), nothing
+        // else reaches it meanwhile, and the sink is consumed, so this is the only
+        // reference made from it; `len <= capacity` was checked above. The slice does not
+        // outlive `body`, which runs inside the `with_sink` body.
+        let buffer = unsafe { std::slice::from_raw_parts_mut(start, len) };
+        Ok(body(buffer))
+    }
+
     /// Copies `bytes` into the sink if they fit and its [`with_sink`] body still runs;
     /// gives the sink back otherwise.
     pub(crate) fn fill(self, bytes: &[u8]) -> Result<usize, Sink> {
@@ -106,6 +135,109 @@ impl Sink {
 /// (ipc-channel trusts the size header of a message and reserves it; the pipe checks that
 /// header first). The one such wrapper lives in the OS layer.
 pub(crate) use multiproc_sys::ipc_receiver::WatchedReceiver as Receiver;
+
+/// A type's `TypeId` with its lifetimes erased, for a type that need not be `'static`
+/// (the technique of the `typeid` crate, which erased-serde relies on): a `Connection<T>`
+/// does not require `T: 'static`, yet wants to know whether `T` is `Vec<u8>`.
+trait ErasedTypeId {
+    fn erased_type_id(&self) -> TypeId
+    where
+        Self: 'static;
+}
+
+impl<T: ?Sized> ErasedTypeId for PhantomData<T> {
+    fn erased_type_id(&self) -> TypeId
+    where
+        Self: 'static,
+    {
+        TypeId::of::<T>()
+    }
+}
+
+/// Whether `T`, its lifetimes aside, is `Vec<u8>`. Since `Vec<u8>` has no lifetime, a `T`
+/// for which this holds is `Vec<u8>` exactly.
+fn is_byte_vec<T>() -> bool {
+    erased_type_id::<T>() == TypeId::of::<Vec<u8>>()
+}
+
+/// Whether `T` is one of a few common types that cannot hold an ipc-channel handle
+/// (strings, vectors and options of numbers): a message of such a value needs no count of
+/// its handles. A type only compared here, never cast, so the erased lifetimes do not
+/// matter.
+pub(crate) fn is_handle_free<T>() -> bool {
+    let id = erased_type_id::<T>();
+    [
+        TypeId::of::<String>(),
+        TypeId::of::<Vec<u8>>(),
+        TypeId::of::<Vec<String>>(),
+        TypeId::of::<Vec<f64>>(),
+        TypeId::of::<Vec<f32>>(),
+        TypeId::of::<Vec<u64>>(),
+        TypeId::of::<Vec<i64>>(),
+        TypeId::of::<Vec<u32>>(),
+        TypeId::of::<Vec<i32>>(),
+        TypeId::of::<Vec<usize>>(),
+        TypeId::of::<Vec<(f64, f64)>>(),
+        TypeId::of::<Vec<Vec<f64>>>(),
+        TypeId::of::<Vec<Vec<u8>>>(),
+        TypeId::of::<Option<String>>(),
+    ]
+    .contains(&id)
+}
+
+/// `TypeId::of::<T>()` with `T`'s lifetimes erased.
+fn erased_type_id<T>() -> TypeId {
+    let marker = PhantomData::<T>;
+    let short: &dyn ErasedTypeId = &marker;
+    // SAFETY: only the trait object's lifetime bound changes; lifetimes do not exist at
+    // run time, so the vtable and data pointer stay valid. The one method it enables
+    // (`erased_type_id`) reads no data and returns `TypeId::of` of `T` with its lifetimes
+    // erased, which is all we compare; nothing of `T` is used beyond this call.
+    let erased: &(dyn ErasedTypeId + 'static) = unsafe { std::mem::transmute(short) };
+    erased.erased_type_id()
+}
+
+/// `value` as a `Vec<u8>`, if `T` is `Vec<u8>`: lets a `Connection<Vec<u8>>` send its
+/// items in one copy instead of serde's element-by-element sequence.
+pub(crate) fn as_byte_vec<T>(value: &T) -> Option<&Vec<u8>> {
+    if !is_byte_vec::<T>() {
+        return None;
+    }
+    // SAFETY: `T` is `Vec<u8>` (see `is_byte_vec`: equal erased type ids and no lifetime
+    // in `Vec<u8>`), so the reference points to a valid `Vec<u8>` for the same lifetime.
+    Some(unsafe { &*(value as *const T).cast::<Vec<u8>>() })
+}
+
+/// `bytes` as a `T`, if `T` is `Vec<u8>`; gives them back otherwise.
+pub(crate) fn byte_vec_into<T>(bytes: Vec<u8>) -> Result<T, Vec<u8>> {
+    if !is_byte_vec::<T>() {
+        return Err(bytes);
+    }
+    let bytes = ManuallyDrop::new(bytes);
+    // SAFETY: `T` is `Vec<u8>` (see `is_byte_vec`), so this reads a valid `Vec<u8>` as
+    // its own type; the original is never dropped (`ManuallyDrop`), so ownership moves.
+    Ok(unsafe { std::ptr::read((&*bytes as *const Vec<u8>).cast::<T>()) })
+}
+
+#[cfg(test)]
+mod byte_vec_tests {
+    use super::*;
+
+    #[test]
+    fn only_byte_vectors_are_recognised() {
+        assert_eq!(as_byte_vec(&vec![1u8, 2]), Some(&vec![1u8, 2]));
+        assert!(as_byte_vec(&vec![1i8]).is_none());
+        assert!(as_byte_vec(&String::from("x")).is_none());
+        assert!(as_byte_vec(&[1u8; 2]).is_none());
+        let borrowed: &[u8] = &[1];
+        assert!(as_byte_vec(&borrowed).is_none());
+        assert_eq!(byte_vec_into::<Vec<u8>>(vec![3]), Ok(vec![3]));
+        assert_eq!(byte_vec_into::<Vec<i8>>(vec![3]), Err(vec![3]));
+        assert_eq!(byte_vec_into::<(u8,)>(vec![3]), Err(vec![3]));
+        assert!(is_handle_free::<String>() && is_handle_free::<Vec<f64>>());
+        assert!(!is_handle_free::<(String,)>() && !is_handle_free::<Vec<i8>>());
+    }
+}
 
 #[cfg(test)]
 mod sink_tests {

@@ -34,7 +34,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use crate::seqpacket::{self, Peeked};
+use crate::seqpacket::{self, Head, Peeked};
 
 const WORD: usize = std::mem::size_of::<usize>();
 /// The record header: the record's length, then the message's.
@@ -223,17 +223,112 @@ pub fn check_next(
     let Some(refusal) = refuse(len, &head, max, max_fragment) else {
         return Ok(Ok(Next::Message));
     };
+    drop_refused(fd, len, &head, deadline)?;
+    Ok(Err(refusal))
+}
+
+/// How much of a record [`check_head`] copies out: the header, then a frame's kind byte and
+/// a length (a postcard varint, at most 10 bytes).
+///
+/// ```
+/// assert_eq!(multiproc_sys::ipc_record::HEAD, multiproc_sys::ipc_record::HEADER + 11);
+/// ```
+pub const HEAD: usize = HEADER + 1 + 10;
+
+/// What [`check_head`] found at the head of the socket.
+///
+/// ```
+/// use multiproc_sys::ipc_record::{NextHead, check_head};
+/// use std::os::fd::AsFd;
+/// let (_a, b) = std::os::unix::net::UnixDatagram::pair()?;
+/// assert_eq!(check_head(b.as_fd(), 1024, 4096, None, false)?, Ok(NextHead::Nothing));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextHead {
+    /// A record whose header passed the checks, `len` bytes long, starting with `head` (its
+    /// first [`HEAD`] bytes, or fewer if it is shorter); `fds` says whether descriptors
+    /// travel with it.
+    Message {
+        /// The record's length.
+        len: usize,
+        /// Whether descriptors are attached.
+        fds: bool,
+        /// The record's first bytes.
+        head: [u8; HEAD],
+    },
+    /// The peer closed the socket.
+    End,
+    /// Nothing is waiting.
+    Nothing,
+}
+
+/// [`check_next`] that also returns the record's first [`HEAD`] bytes, its length and
+/// whether descriptors travel with it, so that a receiver can read a descriptor-free message
+/// itself; with `wait` it blocks until a record or the end arrives.
+///
+/// ```
+/// use multiproc_sys::ipc_record::{HEADER, NextHead, check_head};
+/// use std::os::fd::AsFd;
+/// let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+/// let mut record = (HEADER + 2).to_ne_bytes().to_vec();
+/// record.extend(2usize.to_ne_bytes());
+/// record.extend([7, 9]);
+/// a.send(&record)?;
+/// match check_head(b.as_fd(), 1024, 4096, None, true)? {
+///     Ok(NextHead::Message { len, fds, head }) => {
+///         assert_eq!((len, fds), (HEADER + 2, false));
+///         assert_eq!(&head[HEADER..HEADER + 2], &[7, 9]);
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn check_head(
+    fd: BorrowedFd<'_>,
+    max: usize,
+    max_fragment: usize,
+    deadline: Option<Instant>,
+    wait: bool,
+) -> io::Result<Result<NextHead, Refusal>> {
+    let mut whole = [0u8; HEAD];
+    let (len, fds) = match seqpacket::peek_head(fd, &mut whole, wait)? {
+        Head::Record { len, fds } => (len, fds),
+        Head::End => return Ok(Ok(NextHead::End)),
+        Head::Empty => return Ok(Ok(NextHead::Nothing)),
+    };
+    let mut head = [0u8; HEADER];
+    head.copy_from_slice(&whole[..HEADER]);
+    let Some(refusal) = refuse(len, &head, max, max_fragment) else {
+        return Ok(Ok(NextHead::Message {
+            len,
+            fds,
+            head: whole,
+        }));
+    };
+    drop_refused(fd, len, &head, deadline)?;
+    Ok(Err(refusal))
+}
+
+/// Takes a refused record off the socket, and drains the rest of its message from its
+/// dedicated channel if it continues there.
+fn drop_refused(
+    fd: BorrowedFd<'_>,
+    len: usize,
+    head: &[u8; HEADER],
+    deadline: Option<Instant>,
+) -> io::Result<()> {
     let continues = len >= HEADER && word(&head[WORD..]) > len - HEADER;
     if !continues {
         seqpacket::discard(fd)?;
-        return Ok(Err(refusal));
+        return Ok(());
     }
     // The dedicated channel is the last descriptor of the first fragment.
     let fds = seqpacket::take_fds(fd)?.unwrap_or_default();
     if let Some(dedicated) = fds.last() {
         drain(dedicated.as_fd(), deadline)?;
     }
-    Ok(Err(refusal))
+    Ok(())
 }
 
 /// Drops records from `fd` until its peer closes it, or one of the limits of

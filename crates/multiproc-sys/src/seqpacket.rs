@@ -153,3 +153,112 @@ pub fn take_fds(fd: BorrowedFd<'_>) -> io::Result<Option<Vec<OwnedFd>>> {
     }
     Ok(Some(fds))
 }
+
+/// What [`peek_head`] found at the head of the socket.
+///
+/// ```
+/// use multiproc_sys::seqpacket::{Head, peek_head};
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixDatagram;
+///
+/// let (a, b) = UnixDatagram::pair()?;
+/// a.send(b"x")?;
+/// let found = peek_head(b.as_fd(), &mut [], false)?;
+/// assert_eq!(found, Head::Record { len: 1, fds: false });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Head {
+    /// A record of `len` bytes (its first bytes are in `head`); `fds` says whether
+    /// descriptors are attached to it (seen as `MSG_CTRUNC`: none is received).
+    Record {
+        /// The whole record's length, however much of it was copied.
+        len: usize,
+        /// Whether descriptors travel with the record.
+        fds: bool,
+    },
+    /// The peer closed the socket (or sent an empty record), and nothing else is queued.
+    End,
+    /// Nothing is queued now (only without `wait`, or on a non-blocking descriptor).
+    Empty,
+}
+
+/// As [`peek`], and also says whether descriptors are attached to the record. With
+/// `wait`, blocks until a record arrives or the peer closes, so a receiver without a
+/// deadline needs no poll(2) first (a descriptor set to `O_NONBLOCK` elsewhere still gives
+/// [`Head::Empty`]). Descriptors are never received: no control buffer is given, so the
+/// kernel only reports them (`MSG_CTRUNC`). See recvmsg(2).
+///
+/// ```
+/// use multiproc_sys::seqpacket::{Head, peek_head};
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixDatagram;
+///
+/// let (a, b) = UnixDatagram::pair()?;
+/// let mut head = [0u8; 2];
+/// assert_eq!(peek_head(b.as_fd(), &mut head, false)?, Head::Empty);
+/// a.send(b"hello")?;
+/// assert_eq!(peek_head(b.as_fd(), &mut head, true)?, Head::Record { len: 5, fds: false });
+/// assert_eq!(&head, b"he");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn peek_head(fd: BorrowedFd<'_>, head: &mut [u8], wait: bool) -> io::Result<Head> {
+    let mut flags = RecvFlags::PEEK | RecvFlags::TRUNC;
+    if !wait {
+        flags |= RecvFlags::DONTWAIT;
+    }
+    let mut iov = [io::IoSliceMut::new(head)];
+    loop {
+        match rustix::net::recvmsg(fd, &mut iov, &mut RecvAncillaryBuffer::default(), flags) {
+            Ok(message) if message.bytes == 0 => return Ok(Head::End),
+            Ok(message) => {
+                return Ok(Head::Record {
+                    len: message.bytes,
+                    fds: message.flags.contains(rustix::net::ReturnFlags::CTRUNC),
+                });
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => return Ok(Head::Empty),
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// Takes the next record off the socket into `parts`, one after the other, without
+/// blocking and without a control buffer (descriptors attached to it are closed by the
+/// kernel). Returns the record's whole length and whether it fitted: a record longer than
+/// `parts` is cut and the rest of it lost. `Ok(None)` if nothing was queued. See
+/// recvmsg(2).
+///
+/// ```
+/// use multiproc_sys::seqpacket::recv_parts;
+/// use std::io::IoSliceMut;
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixDatagram;
+///
+/// let (a, b) = UnixDatagram::pair()?;
+/// a.send(b"headbody")?;
+/// let (mut head, mut body) = ([0u8; 4], [0u8; 4]);
+/// let got = recv_parts(b.as_fd(), &mut [IoSliceMut::new(&mut head), IoSliceMut::new(&mut body)])?;
+/// assert_eq!(got, Some((8, true)));
+/// assert_eq!((&head, &body), (b"head", b"body"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn recv_parts(
+    fd: BorrowedFd<'_>,
+    parts: &mut [io::IoSliceMut<'_>],
+) -> io::Result<Option<(usize, bool)>> {
+    let flags = RecvFlags::DONTWAIT | RecvFlags::TRUNC;
+    loop {
+        match rustix::net::recvmsg(fd, parts, &mut RecvAncillaryBuffer::default(), flags) {
+            Ok(message) => {
+                let cut = message.flags.contains(rustix::net::ReturnFlags::TRUNC)
+                    || message.flags.contains(rustix::net::ReturnFlags::CTRUNC);
+                return Ok(Some((message.bytes, !cut)));
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
