@@ -498,6 +498,46 @@ def worker_memory(task):
     return run
 
 
+# ---------------------------------------------------------------- manager
+
+
+def manager_dict_set(n, repeats):
+    with mp.Manager() as manager:
+        d = manager.dict({i: i for i in range(1000)})
+
+        def body():
+            for i in range(n):
+                d[i % 1000] = i
+
+        samples = timed(repeats, body)
+        return samples, "%s Manager().dict() set" % LABEL
+
+
+def manager_dict_get(n, repeats):
+    with mp.Manager() as manager:
+        d = manager.dict({i: i for i in range(1000)})
+
+        def body():
+            for i in range(n):
+                check(d[i % 1000] is not None, "missing key")
+
+        samples = timed(repeats, body)
+        return samples, "%s Manager().dict() get" % LABEL
+
+
+def manager_list_push(n, repeats):
+    with mp.Manager() as manager:
+        lst = manager.list([0])
+
+        def body():
+            for i in range(n):
+                lst.append(i)
+
+        samples = timed(repeats, body)
+        check(len(lst) == 1 + n * repeats, "lost appends")
+        return samples, "%s Manager().list() append" % LABEL
+
+
 def typed_pipe(kind, size):
     def run(n, repeats):
         ctx = mp.get_context("fork")
@@ -621,6 +661,9 @@ SCENARIOS = {
     "pool/create": pool_create,
     "pool/worker_rss": worker_memory(worker_rss),
     "pool/worker_pss": worker_memory(worker_pss),
+    "manager/dict_set": manager_dict_set,
+    "manager/dict_get": manager_dict_get,
+    "manager/list_push": manager_list_push,
 }
 
 # Sizes for --all; the harness passes its own (bench/src/scenario.rs is the reference).
@@ -673,6 +716,9 @@ QUICK_SIZES = {
     "pool/create": 3,
     "pool/worker_rss": 1,
     "pool/worker_pss": 1,
+    "manager/dict_set": 2000,
+    "manager/dict_get": 2000,
+    "manager/list_push": 2000,
 }
 
 

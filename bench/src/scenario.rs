@@ -827,6 +827,51 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         }),
         targets: &[],
     },
+    Scenario {
+        name: "manager/dict_set",
+        what: "d[i % 1000] = i on a manager's dict, one client, one call at a time",
+        metric: US,
+        n_full: 20_000,
+        n_quick: 2000,
+        pinning: Pinning::Unpinned,
+        ours: ours::manager::dict_set,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[
+            Target::AtMost(Reference::Python, 0.2),
+            Target::AtMost(Reference::Floor, 1.5),
+        ],
+    },
+    Scenario {
+        name: "manager/dict_get",
+        what: "d[i % 1000] on a manager's dict, one client, one call at a time",
+        metric: US,
+        n_full: 20_000,
+        n_quick: 2000,
+        pinning: Pinning::Unpinned,
+        ours: ours::manager::dict_get,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[
+            Target::AtMost(Reference::Python, 0.2),
+            Target::AtMost(Reference::Floor, 1.5),
+        ],
+    },
+    Scenario {
+        name: "manager/list_push",
+        what: "l.append(i) on a manager's list, one client, one call at a time",
+        metric: US,
+        n_full: 20_000,
+        n_quick: 2000,
+        pinning: Pinning::Unpinned,
+        ours: ours::manager::list_push,
+        python: true,
+        floor: Some(PING_PONG_FLOOR),
+        targets: &[
+            Target::AtMost(Reference::Python, 0.2),
+            Target::AtMost(Reference::Floor, 1.5),
+        ],
+    },
 ];
 
 /// The scenario called `name`.

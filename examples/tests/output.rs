@@ -97,6 +97,14 @@ fn pool_map() {
 }
 
 #[test]
+fn manager_word_count_loses_no_update() {
+    assert_eq!(
+        run("manager_word_count", &[], LIMIT).0,
+        "28 words, 19 distinct\n  4 the\n  3 a\n  3 and\n  2 fox\n  2 over\n"
+    );
+}
+
+#[test]
 fn pool_starmap() {
     assert_eq!(run("pool_starmap", &[], LIMIT).0, "[2, 12, 30, 56]\n");
 }

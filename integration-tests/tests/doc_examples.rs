@@ -26,7 +26,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The published crates.
-const CRATES: [&str; 7] = [
+const CRATES: [&str; 8] = [
     "multiproc-sys",
     "multiproc-shared",
     "multiproc-channel",
@@ -34,6 +34,7 @@ const CRATES: [&str; 7] = [
     "multiproc-pool",
     "multiproc",
     "multiproc-mpi",
+    "multiproc-manager",
 ];
 
 const ITEM_KINDS: [&str; 9] = [

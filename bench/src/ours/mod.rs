@@ -9,6 +9,7 @@
 //! [`Outcome::pending`]: crate::measure::Outcome::pending
 
 pub(crate) mod channel;
+pub(crate) mod manager;
 pub(crate) mod pool;
 pub(crate) mod process;
 pub(crate) mod shared;

@@ -39,6 +39,10 @@ pub enum Error {
     #[cfg(feature = "pool")]
     #[error(transparent)]
     Pool(#[from] multiproc_pool::PoolError),
+    /// A manager or a proxy call failed.
+    #[cfg(feature = "manager")]
+    #[error(transparent)]
+    Manager(#[from] multiproc_manager::ManagerError),
 }
 
 #[cfg(feature = "shared")]

@@ -13,9 +13,9 @@
 //! # Ok::<(), multiproc::Error>(())
 //! ```
 //!
-//! This crate is a facade over five small crates, each usable alone: [`process`]
-//! (`multiproc-process`), [`shared`] (`multiproc-shared`), [`channel`] (`multiproc-channel`)
-//! and [`pool`] (`multiproc-pool`). The Python-named items are also here at the root and in
+//! This crate is a facade over small crates, each usable alone: [`process`]
+//! (`multiproc-process`), [`shared`] (`multiproc-shared`), [`channel`] (`multiproc-channel`),
+//! [`pool`] (`multiproc-pool`) and [`manager`] (`multiproc-manager`). The Python-named items are also here at the root and in
 //! [`prelude`], and [`Error`] converts from every crate's error so that `?` works across them.
 //!
 //! # A walkthrough, in Python's order
@@ -236,6 +236,9 @@ pub use self::error::Error;
 #[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
 #[doc(inline)]
 pub use multiproc_channel as channel;
+#[cfg(feature = "manager")]
+#[doc(inline)]
+pub use multiproc_manager as manager;
 #[cfg(feature = "pool")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
 #[doc(inline)]
@@ -280,6 +283,10 @@ pub use multiproc_channel::{
 #[doc(no_inline)]
 pub use multiproc_pool::{AsyncResult, Pool, PoolError};
 
+#[cfg(feature = "manager")]
+#[doc(no_inline)]
+pub use multiproc_manager::{DictProxy, ListProxy, Manager, ManagerError, Namespace};
+
 /// The Python-named items, for `use multiproc::prelude::*;`.
 ///
 /// ```
@@ -304,6 +311,9 @@ pub mod prelude {
     pub use multiproc_channel::{
         Connection, JoinableQueue, Pipe, PipeReader, PipeWriter, Queue, SimpleQueue,
     };
+    #[cfg(feature = "manager")]
+    #[doc(no_inline)]
+    pub use multiproc_manager::Manager;
     #[cfg(feature = "pool")]
     #[cfg_attr(docsrs, doc(cfg(feature = "pool")))]
     #[doc(no_inline)]

@@ -1,7 +1,7 @@
 //! Touches every re-export of the facade once, so that a missing or renamed one fails here.
 
 #[allow(unused_imports)]
-use multiproc::{channel, pool, process, shared};
+use multiproc::{channel, manager, pool, process, shared};
 
 #[test]
 fn modules_are_the_sub_crates() {
@@ -11,6 +11,8 @@ fn modules_are_the_sub_crates() {
     let _: Option<channel::QueueError> = None;
     let _: Option<channel::ListenerError> = None;
     let _: Option<pool::PoolError> = None;
+    let _: Option<manager::ManagerError> = None;
+    let _: Option<manager::RemoteError> = None;
 }
 
 #[test]
@@ -19,6 +21,12 @@ fn flat_python_names() {
     // Types: naming them is enough.
     let names = [
         type_name::<multiproc::Process<()>>(),
+        type_name::<multiproc::Manager>(),
+        type_name::<multiproc::DictProxy<String, u32>>(),
+        type_name::<multiproc::ListProxy<u32>>(),
+        type_name::<multiproc::Namespace>(),
+        type_name::<multiproc::ManagerError>(),
+        type_name::<multiproc::prelude::Manager>(),
         type_name::<multiproc::Context>(),
         type_name::<multiproc::StartMethod>(),
         type_name::<multiproc::Value<i32>>(),
@@ -109,5 +117,6 @@ fn errors_convert_into_the_facade_error() {
     convert::<channel::QueueError>(None);
     convert::<channel::ListenerError>(None);
     convert::<pool::PoolError>(None);
+    convert::<manager::ManagerError>(None);
     convert::<channel::SendError<u8>>(None);
 }

@@ -1,0 +1,218 @@
+//! The client side of the protocol: where a manager is, the connections this process keeps
+//! to it, and one call's round trip with its deadline.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use multiproc_channel::{
+    Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, ListenerError, PipeError, SocketConnection,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ManagerError;
+use crate::wire::{Reply, Request};
+
+/// An [`Address`] as it travels inside a serialized proxy.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) enum WireAddress {
+    /// The bytes of a Unix socket path.
+    Unix(Vec<u8>),
+    Tcp(SocketAddr),
+}
+
+impl WireAddress {
+    pub(crate) fn from_address(address: &Address) -> Result<WireAddress, ManagerError> {
+        match address {
+            Address::Unix(path) => Ok(WireAddress::Unix(path.as_os_str().as_bytes().to_vec())),
+            Address::Tcp(addr) => Ok(WireAddress::Tcp(*addr)),
+            other => Err(ManagerError::Bind(format!("unsupported address {other}"))),
+        }
+    }
+
+    pub(crate) fn to_address(&self) -> Address {
+        match self {
+            WireAddress::Unix(path) => {
+                Address::Unix(PathBuf::from(std::ffi::OsString::from_vec(path.clone())))
+            }
+            WireAddress::Tcp(addr) => Address::Tcp(*addr),
+        }
+    }
+}
+
+/// Where a manager listens and the key it wants: all a proxy needs to reach it from any
+/// process. It travels inside serialized proxies, key included, as CPython's proxies
+/// carry their manager's `authkey` to the processes that unpickle them.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) struct Endpoint {
+    pub(crate) address: WireAddress,
+    pub(crate) authkey: Vec<u8>,
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the key.
+        fmt::Display::fmt(&self.address.to_address(), f)
+    }
+}
+
+/// Idle connections of this process, by manager. A call takes one (or connects), and puts
+/// it back once its reply is read; a connection whose call failed is dropped, so one
+/// that is out of step with the server is never reused. Threads of one process therefore
+/// make calls concurrently, each on its own connection, and a proxy that arrives in a pool
+/// task reuses the connection of the task before.
+struct IdleConnections {
+    /// The process these connections belong to: a forked child must not share its
+    /// parent's sockets, and starts with none.
+    pid: u32,
+    by_endpoint: HashMap<Endpoint, Vec<SocketConnection<()>>>,
+}
+
+static IDLE: Mutex<Option<IdleConnections>> = Mutex::new(None);
+
+/// Idle connections kept per manager; more are closed when returned.
+const MAX_IDLE_PER_MANAGER: usize = 64;
+
+/// What the channel crate's handshake says when the peer hangs up in the middle.
+const PEER_CLOSED_IN_HANDSHAKE: &str = "closed the connection during the handshake";
+
+/// Whether an error on a connection means that the server went away.
+fn gone(error: &PipeError) -> bool {
+    matches!(error, PipeError::Closed | PipeError::Io(_))
+}
+
+impl Endpoint {
+    /// An idle connection of this process to the manager, or a new one.
+    pub(crate) fn checkout(&self) -> Result<SocketConnection<()>, ManagerError> {
+        {
+            let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+            let pid = std::process::id();
+            if idle.as_ref().is_some_and(|idle| idle.pid != pid) {
+                // Inherited through fork: these sockets are shared with the parent. Close
+                // our copies (the parent's stay open) and start afresh.
+                *idle = None;
+            }
+            if let Some(connection) = idle
+                .as_mut()
+                .and_then(|idle| idle.by_endpoint.get_mut(self))
+                .and_then(Vec::pop)
+            {
+                return Ok(connection);
+            }
+        }
+        self.connect(DEFAULT_HANDSHAKE_TIMEOUT)
+    }
+
+    /// A new authenticated connection.
+    pub(crate) fn connect(
+        &self,
+        handshake_timeout: Duration,
+    ) -> Result<SocketConnection<()>, ManagerError> {
+        Client::new(Some(&self.authkey))
+            .with_handshake_timeout(handshake_timeout)
+            .connect(&self.address.to_address())
+            .map_err(|error| match error {
+                ListenerError::Io(_) => ManagerGone,
+                ListenerError::Connection(ref pipe) if gone(pipe) => ManagerGone,
+                // A server that dies (or shuts down) during the handshake: the channel
+                // crate reports it as a failed authentication with this message, pinned
+                // by the test `a_killed_manager_gives_every_call_manager_gone_at_once`.
+                ListenerError::AuthenticationFailed(ref message)
+                    if message.contains(PEER_CLOSED_IN_HANDSHAKE) =>
+                {
+                    ManagerGone
+                }
+                other => ManagerError::Connect(other),
+            })
+    }
+
+    /// Returns a connection whose last call completed.
+    pub(crate) fn checkin(&self, connection: SocketConnection<()>) {
+        let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+        let pid = std::process::id();
+        let idle = idle.get_or_insert_with(|| IdleConnections {
+            pid,
+            by_endpoint: HashMap::new(),
+        });
+        if idle.pid != pid {
+            return;
+        }
+        // Look up before inserting: a call should not clone the endpoint (two allocations).
+        match idle.by_endpoint.get_mut(self) {
+            Some(pool) if pool.len() < MAX_IDLE_PER_MANAGER => pool.push(connection),
+            Some(_) => {}
+            None => {
+                idle.by_endpoint.insert(self.clone(), vec![connection]);
+            }
+        }
+    }
+
+    /// Closes this process's idle connections to the manager (it is being shut down).
+    pub(crate) fn forget_idle(&self) {
+        let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(idle) = idle.as_mut() {
+            idle.by_endpoint.remove(self);
+        }
+    }
+
+    /// One round trip on a connection of the pool.
+    pub(crate) fn call(
+        &self,
+        request: &Request,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, ManagerError> {
+        let connection = self.checkout()?;
+        let reply = exchange(&connection, request, timeout)?;
+        // A refused call leaves the connection in step: keep it.
+        self.checkin(connection);
+        into_result(reply)
+    }
+}
+
+use ManagerError::ManagerGone;
+
+/// Sends `request` and reads its reply on `connection`, within `timeout` if there is one.
+/// On an error the connection may be out of step: the caller drops it. A refusal by the
+/// server is an `Ok(Reply::Error)`.
+pub(crate) fn exchange(
+    connection: &SocketConnection<()>,
+    request: &Request,
+    timeout: Option<Duration>,
+) -> Result<Reply, ManagerError> {
+    let deadline = multiproc_sys::time::deadline_after(timeout);
+    let bytes = postcard::to_stdvec(request).map_err(|e| ManagerError::Codec(e.to_string()))?;
+    connection.send_bytes(&bytes).map_err(|error| {
+        if gone(&error) {
+            ManagerGone
+        } else {
+            ManagerError::Codec(error.to_string())
+        }
+    })?;
+    if let Some(remaining) = multiproc_sys::time::remaining(deadline) {
+        match connection.poll(Some(remaining)) {
+            Ok(true) => {}
+            Ok(false) => return Err(ManagerError::Timeout(timeout.unwrap_or_default())),
+            Err(_) => return Err(ManagerGone),
+        }
+    }
+    let reply = connection.recv_bytes().map_err(|error| {
+        if gone(&error) {
+            ManagerGone
+        } else {
+            ManagerError::Codec(error.to_string())
+        }
+    })?;
+    postcard::from_bytes(&reply).map_err(|e| ManagerError::Codec(e.to_string()))
+}
+
+/// A reply, with the server's refusal turned into an error.
+pub(crate) fn into_result(reply: Reply) -> Result<Reply, ManagerError> {
+    match reply {
+        Reply::Error(error) => Err(ManagerError::Remote(error)),
+        reply => Ok(reply),
+    }
+}
