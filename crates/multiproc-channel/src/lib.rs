@@ -104,6 +104,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
+mod connection;
 #[doc(hidden)]
 pub mod decode;
 mod direct;
@@ -120,6 +121,7 @@ mod ring;
 mod sys;
 mod wait;
 
+pub use self::connection::Connection;
 pub use self::error::{ListenerError, PipeError, QueueError, SendError};
 pub use self::listener::DEFAULT_MAX_MESSAGE_SIZE;
 #[cfg(feature = "listener")]
@@ -127,7 +129,7 @@ pub use self::listener::DEFAULT_MAX_MESSAGE_SIZE;
 pub use self::listener::{
     Address, Client, DEFAULT_HANDSHAKE_TIMEOUT, Listener, MAX_PENDING_HANDSHAKES, SocketConnection,
 };
-pub use self::pipe::{Connection, Pipe};
+pub use self::pipe::Pipe;
 pub use self::pipe_end::{PipeReader, PipeWriter};
 pub use self::queue::{JoinableQueue, Queue, SimpleQueue};
 pub use self::wait::{Waitable, wait};

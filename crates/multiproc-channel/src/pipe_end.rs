@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::connection::Connection;
 use crate::error::{PipeError, SendError};
-use crate::pipe::Connection;
 
 /// The receiving end of a one-way [`Pipe`](crate::Pipe), Python's `Pipe(duplex=False)[0]`.
 ///

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::connection::Connection;
 use crate::error::PipeError;
-use crate::pipe::Connection;
 use crate::pipe_end::PipeReader;
 use crate::queue::{JoinableQueue, Queue, SimpleQueue};
 

@@ -10,7 +10,6 @@ use multiproc_process::{FunctionRef, Portable, Target};
 use crate::dispatcher::{self, Command};
 use crate::error::MpiError;
 use crate::handle::MpiResult;
-use crate::imap::MpiIMap;
 use crate::job::Job;
 use crate::launch;
 use crate::result::{abandoned, typed};
@@ -347,64 +346,6 @@ impl MpiPool {
             }
         }
         Ok(results)
-    }
-
-    /// A lazy, ordered `map`: results as an iterator, with at most a window of chunks out
-    /// per rank, so a long (or endless) input keeps rank 0's memory constant. Like
-    /// `Pool.imap`.
-    ///
-    /// ```no_run
-    /// fn square(x: u64) -> u64 { x * x }
-    /// let pool = multiproc_mpi::MpiPool::new()?;
-    /// let total: u64 = pool.imap(square, 0..1000).map(Result::unwrap).sum();
-    /// assert_eq!(total, (0..1000u64).map(|x| x * x).sum());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[doc(alias = "multiprocessing.pool.Pool.imap")]
-    pub fn imap<F, A, I>(&self, f: F, iterable: I) -> MpiIMap<'_, A, I::IntoIter, F::Output>
-    where
-        F: Target<(A,)>,
-        A: Portable,
-        F::Output: Portable,
-        I: IntoIterator<Item = A>,
-    {
-        MpiIMap::new(
-            self,
-            FunctionRef::new::<F, (A,)>(f),
-            iterable.into_iter(),
-            true,
-        )
-    }
-
-    /// Like [`imap`](Self::imap), with results in the order they finish, like
-    /// `Pool.imap_unordered`.
-    ///
-    /// ```no_run
-    /// fn square(x: u64) -> u64 { x * x }
-    /// let pool = multiproc_mpi::MpiPool::new()?;
-    /// let mut all: Vec<u64> = pool.imap_unordered(square, 0..10).map(Result::unwrap).collect();
-    /// all.sort();
-    /// assert_eq!(all, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[doc(alias = "multiprocessing.pool.Pool.imap_unordered")]
-    pub fn imap_unordered<F, A, I>(
-        &self,
-        f: F,
-        iterable: I,
-    ) -> MpiIMap<'_, A, I::IntoIter, F::Output>
-    where
-        F: Target<(A,)>,
-        A: Portable,
-        F::Output: Portable,
-        I: IntoIterator<Item = A>,
-    {
-        MpiIMap::new(
-            self,
-            FunctionRef::new::<F, (A,)>(f),
-            iterable.into_iter(),
-            false,
-        )
     }
 
     pub(crate) fn in_flight_bound(&self) -> usize {

@@ -161,6 +161,7 @@ mod limits;
 mod logging;
 mod method;
 mod process;
+mod process_settings;
 mod reactor;
 mod registry;
 mod rendezvous;

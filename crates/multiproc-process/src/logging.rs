@@ -280,9 +280,6 @@ fn record_origin(record: &Record<'_>) -> (String, u32) {
 #[doc(alias = "multiprocessing.get_logger")]
 pub const LOG_TARGET: &str = "multiproc";
 
-/// The target of the lifecycle records of processes (started, exited).
-pub(crate) const PROCESS_TARGET: &str = "multiproc::process";
-
 /// Sets up Python's `log_to_stderr` for multiproc's records only: records whose target
 /// starts with [`LOG_TARGET`] (`"multiproc"`), at `level` or more severe, are printed to
 /// stderr as `[LEVEL/ProcessName] message`. Records from child processes show the child's

@@ -388,7 +388,7 @@ impl<R: Portable> Process<R> {
             Ok((running, ends)) => {
                 self.ends = ParentEnds::from_fds(ends);
                 log::debug!(
-                    target: crate::logging::PROCESS_TARGET,
+                    target: crate::registry::PROCESS_TARGET,
                     "process {} started: pid {}, start method {}",
                     self.identity.name,
                     running.child.pid,

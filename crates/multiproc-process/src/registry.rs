@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 use crate::identity::Identity;
 use crate::status::{self, ExitReason};
 
+/// The target of the lifecycle records of processes (started, exited).
+pub(crate) const PROCESS_TARGET: &str = "multiproc::process";
+
 /// How to learn that a child ended, and how it ended.
 #[derive(Debug)]
 pub(crate) enum Reaper {
@@ -30,11 +33,11 @@ pub(crate) trait ReapOnRequest: Send + Sync + std::fmt::Debug {
 fn log_exit(pid: u32, name: &str, how: Option<ExitReason>) {
     match how {
         Some(status) => log::debug!(
-            target: crate::logging::PROCESS_TARGET,
+            target: PROCESS_TARGET,
             "process {name} (pid {pid}) exited: {status}"
         ),
         None => log::debug!(
-            target: crate::logging::PROCESS_TARGET,
+            target: PROCESS_TARGET,
             "process {name} (pid {pid}) exited; its status was collected elsewhere"
         ),
     }
