@@ -80,6 +80,20 @@ const MAX_IDLE_PER_MANAGER: usize = 64;
 /// What the channel crate's handshake says when the peer hangs up in the middle.
 const PEER_CLOSED_IN_HANDSHAKE: &str = "closed the connection during the handshake";
 
+/// Connection attempts when the server hangs up handshakes, and the pause before the first
+/// retry (doubled each time: about 0.6 s in all).
+const HANDSHAKE_ATTEMPTS: u32 = 8;
+const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(5);
+
+/// How one connection attempt ended, when it did not connect.
+enum Attempt {
+    /// The server hung up the handshake: try again.
+    Dropped,
+    /// A final answer.
+    Failed(ManagerError),
+}
+use Attempt::{Dropped, Failed};
+
 /// Whether an error on a connection means that the server went away.
 fn gone(error: &PipeError) -> bool {
     matches!(error, PipeError::Closed | PipeError::Io(_))
@@ -108,25 +122,51 @@ impl Endpoint {
     }
 
     /// A new authenticated connection.
+    ///
+    /// A handshake that the server hangs up is tried again a few times: the listener drops
+    /// the oldest of its handshakes in progress when more than
+    /// [`MAX_PENDING_HANDSHAKES`](multiproc_channel::MAX_PENDING_HANDSHAKES) peers arrive at
+    /// once (its flood bound), which a burst of honest clients on a loaded machine can reach.
+    /// A server that is gone refuses the next connection at once, so that costs one attempt.
     pub(crate) fn connect(
         &self,
         handshake_timeout: Duration,
     ) -> Result<SocketConnection<()>, ManagerError> {
+        let mut pause = FIRST_RETRY_PAUSE;
+        for _ in 1..HANDSHAKE_ATTEMPTS {
+            match self.connect_once(handshake_timeout) {
+                Err(Dropped) => {
+                    std::thread::sleep(pause);
+                    pause = pause.saturating_mul(2);
+                }
+                Ok(connection) => return Ok(connection),
+                Err(Failed(error)) => return Err(error),
+            }
+        }
+        match self.connect_once(handshake_timeout) {
+            Ok(connection) => Ok(connection),
+            Err(Dropped) => Err(ManagerGone),
+            Err(Failed(error)) => Err(error),
+        }
+    }
+
+    fn connect_once(&self, handshake_timeout: Duration) -> Result<SocketConnection<()>, Attempt> {
         Client::new(Some(&self.authkey))
             .with_handshake_timeout(handshake_timeout)
             .connect(&self.address.to_address())
             .map_err(|error| match error {
-                ListenerError::Io(_) => ManagerGone,
-                ListenerError::Connection(ref pipe) if gone(pipe) => ManagerGone,
-                // A server that dies (or shuts down) during the handshake: the channel
-                // crate reports it as a failed authentication with this message, pinned
-                // by the test `a_killed_manager_gives_every_call_manager_gone_at_once`.
+                ListenerError::Io(_) => Failed(ManagerGone),
+                ListenerError::Connection(ref pipe) if gone(pipe) => Failed(ManagerGone),
+                // The server hung up during the handshake: it died or shut down, or its
+                // listener dropped this handshake for its flood bound. The channel crate
+                // reports it as a failed authentication with this message, pinned by the
+                // test `a_killed_manager_gives_every_call_manager_gone_at_once`.
                 ListenerError::AuthenticationFailed(ref message)
                     if message.contains(PEER_CLOSED_IN_HANDSHAKE) =>
                 {
-                    ManagerGone
+                    Dropped
                 }
-                other => ManagerError::Connect(other),
+                other => Failed(ManagerError::Connect(other)),
             })
     }
 
