@@ -10,7 +10,7 @@ use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::cell::{self, SeqLock};
-use crate::data_lock::{DataLock, GUARD_FLAG, data_offset};
+use crate::data_lock::{DataLock, GUARD_FLAG, data_offset, value_data_offset};
 use crate::error::{LockResult, OwnerDied};
 use crate::lock::{deadline_after, segment_of_len};
 use crate::sys::{GuardHeld, NativeAtomic};
@@ -87,7 +87,7 @@ pub struct Value<T: Pod> {
 }
 
 impl<T: Pod> Value<T> {
-    const DATA: usize = data_offset::<T>();
+    const DATA: usize = value_data_offset::<T>();
 
     /// Creates a value in a fresh segment.
     ///

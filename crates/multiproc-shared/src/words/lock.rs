@@ -111,30 +111,33 @@ impl LockWord {
 
     #[inline]
     fn acquire_with_spins(&self, deadline: Option<Instant>, spins: u32) -> Acquire {
-        if self.acquire_if_free() {
+        let me = shim::current_pid();
+        if self.acquire_if_free(me) {
             return Acquire::Acquired;
         }
-        self.acquire_contended(shim::current_pid(), deadline, spins)
+        self.acquire_contended(me, deadline, spins)
     }
 
-    /// Takes the lock if it is free: one compare-and-swap, no owner check.
+    /// Takes the lock for `me` (the calling process's pid) if it is free: one
+    /// compare-and-swap and one store, no owner check.
     #[inline]
-    pub(super) fn acquire_if_free(&self) -> bool {
+    pub(super) fn acquire_if_free(&self, me: u32) -> bool {
         let free = self
             .state
-            .compare_exchange(0, shim::current_pid(), Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if free {
-            self.record_start();
+            self.record_start_of(me);
         }
         free
     }
 
     /// Records the new owner's start time, right after the compare-and-swap that made the
-    /// calling process the owner.
+    /// calling process (pid `me`) the owner.
     #[inline]
-    fn record_start(&self) {
-        self.start.store(shim::current_start(), Ordering::Relaxed);
+    fn record_start_of(&self, me: u32) {
+        self.start
+            .store(shim::start_of_current(me), Ordering::Relaxed);
     }
 
     /// Whether the owner named by `owner` (a pid) still lives, judged with the start time
@@ -158,7 +161,7 @@ impl LockWord {
                     .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             {
-                self.record_start();
+                self.record_start_of(me);
                 return Acquire::Acquired;
             }
         }
@@ -174,7 +177,7 @@ impl LockWord {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        self.record_start();
+                        self.record_start_of(me);
                         return Acquire::Acquired;
                     }
                     Err(_) => continue,
@@ -233,7 +236,7 @@ impl LockWord {
             )
             .is_ok();
         if taken {
-            self.record_start();
+            self.record_start_of(me);
         }
         taken
     }
@@ -253,7 +256,7 @@ impl LockWord {
             .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
         {
             Ok(_) => {
-                self.record_start();
+                self.record_start_of(me);
                 Acquire::Acquired
             }
             Err(observed) if self.take_over_if_owner_dead(observed, me) => Acquire::OwnerDied,
@@ -272,16 +275,32 @@ impl LockWord {
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn release(&self) -> Result<(), SharedError> {
+        if self.release_quietly() {
+            Ok(())
+        } else {
+            Err(SharedError::NotLocked)
+        }
+    }
+
+    /// [`release`](LockWord::release) without the error value, for the guards that
+    /// ignore it: whether the lock was locked. One swap, and a futex wake only when the
+    /// waiters bit was set.
+    #[inline]
+    pub(crate) fn release_quietly(&self) -> bool {
         // Cleared first: a waiter that reads 0 checks only the pid, never a stale time.
         self.start.store(0, Ordering::Relaxed);
         let previous = self.state.swap(0, Ordering::Release);
-        if previous == 0 {
-            return Err(SharedError::NotLocked);
-        }
         if previous & WAITERS != 0 {
-            shim::futex_wake(&self.state, 1);
+            self.wake_one();
         }
-        Ok(())
+        previous != 0
+    }
+
+    /// Wakes one sleeper, off the hot path of [`release_quietly`](Self::release_quietly).
+    #[cold]
+    #[inline(never)]
+    fn wake_one(&self) {
+        shim::futex_wake(&self.state, 1);
     }
 
     /// Whether the lock is held.
@@ -290,6 +309,7 @@ impl LockWord {
     /// let lock = multiproc_shared::words::LockWord::new();
     /// assert!(!lock.is_locked());
     /// ```
+    #[inline]
     pub fn is_locked(&self) -> bool {
         self.state.load(Ordering::Relaxed) != 0
     }
@@ -301,6 +321,7 @@ impl LockWord {
     /// lock.acquire(None);
     /// assert_eq!(lock.owner(), Some(std::process::id()));
     /// ```
+    #[inline]
     pub fn owner(&self) -> Option<u32> {
         match self.state.load(Ordering::Relaxed) & OWNER_MASK {
             0 => None,
