@@ -159,7 +159,8 @@ impl<'a> DataLock<'a> {
     #[inline]
     pub(crate) fn release_guard(&self, held: &mut GuardHeld) {
         held.give_back(self.guard_out);
-        let _ = self.word.release_level();
+        // `GuardHeld` is not `Send`: this is the thread that took the lock.
+        self.word.release_guard_level();
     }
 }
 

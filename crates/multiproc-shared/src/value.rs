@@ -22,6 +22,7 @@ use crate::{RLock, Segment, SharedError};
 /// A value of 1, 2, 4 or 8 bytes is read with one atomic load of its own size, the size the
 /// lock-free atomic helpers use, so that no two accesses to its bytes ever differ in size.
 /// Callers hold the value's lock, whose acquire and release order the access: `Relaxed`.
+#[inline]
 fn read_data<T: Pod>(segment: &Segment, offset: usize) -> T {
     let read = if cell::is_native::<T>() {
         cell::load_native_ordered(segment, offset, std::sync::atomic::Ordering::Relaxed)
@@ -30,13 +31,14 @@ fn read_data<T: Pod>(segment: &Segment, offset: usize) -> T {
     };
     match read {
         Ok(value) => value,
-        Err(err) => unreachable!("the data of a value is misplaced: {err}"),
+        Err(err) => crate::segment::misplaced(err),
     }
 }
 
 /// Writes the `T` at byte `offset` of `segment`, which the crate's layout sized for it.
 ///
 /// Sizes as in [`read_data`].
+#[inline]
 fn write_data<T: Pod>(segment: &Segment, offset: usize, value: &T) {
     let written = if cell::is_native::<T>() {
         cell::store_native_ordered(
@@ -49,7 +51,7 @@ fn write_data<T: Pod>(segment: &Segment, offset: usize, value: &T) {
         segment.write_at(offset, bytemuck::bytes_of(value))
     };
     if let Err(err) = written {
-        unreachable!("the data of a value is misplaced: {err}")
+        crate::segment::misplaced(err)
     }
 }
 
@@ -187,6 +189,9 @@ impl<T: Pod> Value<T> {
     /// assert_eq!(x.get(), 10);
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
+    // Always inlined, as is the guard's drop: called out of line, the guard came back
+    // through memory and a locked increment cost twice as long (22 ns against 11 ns).
+    #[inline(always)]
     pub fn lock(&self) -> LockResult<ValueGuard<'_, T>> {
         match DataLock::of(self.segment()).acquire_guard(None, "Value::lock") {
             Some((held, Acquire::OwnerDied)) => Err(OwnerDied::new(ValueGuard::new(self, held))),
@@ -241,6 +246,7 @@ pub struct ValueGuard<'a, T: Pod> {
 }
 
 impl<'a, T: Pod> ValueGuard<'a, T> {
+    #[inline]
     fn new(value: &'a Value<T>, held: GuardHeld) -> ValueGuard<'a, T> {
         let copy = read_data(value.segment(), Value::<T>::DATA);
         ValueGuard {
@@ -267,6 +273,7 @@ impl<T: Pod> DerefMut for ValueGuard<'_, T> {
 }
 
 impl<T: Pod> Drop for ValueGuard<'_, T> {
+    #[inline(always)]
     fn drop(&mut self) {
         if self.dirty {
             write_data(self.value.segment(), Value::<T>::DATA, &self.copy);

@@ -186,6 +186,23 @@ impl RLockWord {
         Released::Level
     }
 
+    /// Releases the level of a `Value`/`Array` guard, which the calling thread took: as
+    /// [`release_level`](RLockWord::release_level), without reading the thread id again
+    /// (a guard does not leave its thread). A lock whose owner pid is no longer this
+    /// process's (a peer scribbled on it) is left alone.
+    #[inline]
+    pub(crate) fn release_guard_level(&self) {
+        if self.lock.owner() != Some(shim::current_pid()) {
+            return;
+        }
+        let count = self.count.load(Ordering::Relaxed).saturating_sub(1);
+        self.count.store(count, Ordering::Relaxed);
+        if count == 0 {
+            self.thread.store(0, Ordering::Relaxed);
+            self.lock.release_quietly();
+        }
+    }
+
     /// Waits on `condvar`, releasing all levels and restoring them afterwards.
     pub(crate) fn wait_on(
         &self,
