@@ -146,6 +146,13 @@ impl LockWord {
         shim::owner_is_alive(owner, self.start.load(Ordering::Relaxed))
     }
 
+    /// The slow path of every acquire: a bounded spin of `spins` loads, then sleeps on the
+    /// futex with the waiters bit set, checking the owner's liveness every
+    /// [`OWNER_CHECK_INTERVAL`].
+    ///
+    /// Each round starts with a compare-and-swap from "free" rather than a load, as glibc's
+    /// `__lll_lock_wait` starts with an exchange: a waiter that was just woken takes the
+    /// cache line for writing once, instead of reading it and then writing it.
     #[cold]
     pub(super) fn acquire_contended(
         &self,
@@ -165,42 +172,45 @@ impl LockWord {
                 return Acquire::Acquired;
             }
         }
-        let mut last_owner_check = Instant::now();
+        // Read when the first sleep begins: a lock that is free again at once reads no clock.
+        let mut last_owner_check: Option<Instant> = None;
         loop {
-            let mut current = self.state.load(Ordering::Relaxed);
-            if current == 0 {
-                // Someone else may still sleep here: keep the bit so their wake-up is not lost.
-                match self.state.compare_exchange(
-                    0,
-                    me | WAITERS,
-                    Ordering::Acquire,
+            // Someone else may still sleep here: take it with the bit, so that their
+            // wake-up is not lost.
+            let mut current = match self.state.compare_exchange(
+                0,
+                me | WAITERS,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    self.record_start_of(me);
+                    return Acquire::Acquired;
+                }
+                Err(current) => current,
+            };
+            if current & WAITERS == 0 {
+                if let Err(changed) = self.state.compare_exchange(
+                    current,
+                    current | WAITERS,
+                    Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
-                    Ok(_) => {
-                        self.record_start_of(me);
-                        return Acquire::Acquired;
+                    // Freed or taken by another process meanwhile: start the round again
+                    // (a free lock is taken by its first compare-and-swap).
+                    if changed == 0 || changed & WAITERS == 0 {
+                        continue;
                     }
-                    Err(_) => continue,
+                    current = changed;
+                } else {
+                    current |= WAITERS;
                 }
             }
-            if current & WAITERS == 0 {
-                if self
-                    .state
-                    .compare_exchange(
-                        current,
-                        current | WAITERS,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    )
-                    .is_err()
-                {
-                    continue;
-                }
-                current |= WAITERS;
-            }
-            let since_check = last_owner_check.elapsed();
+            let now = Instant::now();
+            let checked = *last_owner_check.get_or_insert(now);
+            let since_check = now.saturating_duration_since(checked);
             if shim::OWNER_CHECKS && since_check >= OWNER_CHECK_INTERVAL {
-                last_owner_check = Instant::now();
+                last_owner_check = Some(now);
                 if self.take_over_if_owner_dead(current, me) {
                     return Acquire::OwnerDied;
                 }
