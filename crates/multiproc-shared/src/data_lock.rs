@@ -116,6 +116,17 @@ impl<'a> DataLock<'a> {
         let _ = self.word.release_level();
     }
 
+    /// Takes the lock for a guard if it is free: one compare-and-swap. The first level of
+    /// a lock that was free: as in `acquire`, no guard of this process is out, so the flag
+    /// is raised with a store.
+    #[inline]
+    pub(crate) fn guard_if_free(&self) -> Option<GuardHeld> {
+        if self.word.acquire_if_free() {
+            return Some(GuardHeld::raise_first(self.word, self.guard_out));
+        }
+        None
+    }
+
     /// Takes the lock for a guard: `None` if the deadline passed.
     #[inline]
     pub(crate) fn acquire_guard(
@@ -123,15 +134,21 @@ impl<'a> DataLock<'a> {
         deadline: Option<Instant>,
         what: &str,
     ) -> Option<(GuardHeld, Acquire)> {
-        if self.word.acquire_if_free() {
-            // The first level of a lock that was free: as in `acquire`, no guard of this
-            // process is out, so the flag is raised with a store.
-            return Some((
-                GuardHeld::raise_first(self.word, self.guard_out),
-                Acquire::Acquired,
-            ));
+        if let Some(held) = self.guard_if_free() {
+            return Some((held, Acquire::Acquired));
         }
         self.acquire_guard_held(deadline, what)
+    }
+
+    /// Takes the lock for a guard, waiting as long as it takes, once
+    /// [`guard_if_free`](DataLock::guard_if_free) found it held.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn wait_for_guard(&self, what: &str) -> (GuardHeld, Acquire) {
+        match self.acquire_guard_held(None, what) {
+            Some(taken) => taken,
+            None => unreachable!("{what}: an acquire without a deadline does not time out"),
+        }
     }
 
     /// [`acquire_guard`](DataLock::acquire_guard) once the lock was seen held.
