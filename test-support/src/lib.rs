@@ -1,14 +1,27 @@
 //! The test helpers shared by the workspace's tests: forked children that are always reaped,
 //! a pipe for ordering steps between a parent and its forked child, a reproducible source of
 //! random input, a watchdog that fails a hung test instead of hanging it, looks at the process
-//! table, waits for processes to end, and counts of this process's descriptors, mappings and
-//! resident memory.
+//! table, waits for processes to end, counts of this process's descriptors, mappings and
+//! resident memory, the library's threads (named `multiproc-*`, see
+//! [`LIBRARY_THREAD_PREFIX`]), a [`Census`] of what a test could leak, and a hostile peer's
+//! tools: this process's own sockets and forged ipc-channel records written on them.
 //!
 //! Linux only: it reads `/proc` and waits on pidfds. Not published. Its system calls go through
-//! `multiproc-sys`, the one multiproc crate it depends on: the others take this crate as a
-//! dev-dependency, and a cycle would put two copies of a crate into that crate's test builds.
+//! `multiproc-sys`, the one multiproc crate it depends on (the others take this crate as a
+//! dev-dependency, and a cycle would put two copies of a crate into that crate's test builds),
+//! and, for the hostile peer's raw socket calls that the library has no use for, rustix.
 
 #![deny(unsafe_code)]
+
+mod census;
+mod forged_record;
+mod own_sockets;
+mod threads;
+
+pub use self::census::{Census, settle};
+pub use self::forged_record::{RECORD_HEADER, forge_huge_record_to, raw_record};
+pub use self::own_sockets::{seqpacket_sockets_to, sockets, with_new_sockets};
+pub use self::threads::{LIBRARY_THREAD_PREFIX, library_threads};
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
