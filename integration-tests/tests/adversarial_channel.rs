@@ -22,7 +22,7 @@ use multiproc::channel::{
 };
 use multiproc::process::{StartMethod, get_context};
 use multiproc_test_support::{
-    Census, RECORD_HEADER, library_threads, raw_record, watchdog, with_new_sockets,
+    Census, RECORD_HEADER, library_threads, postcard_varint, raw_record, watchdog, with_new_sockets,
 };
 
 const METHODS: [StartMethod; 3] = [
@@ -247,21 +247,9 @@ fn a_child_announcing_2_62_bytes_on_a_pipe_gets_an_error_not_an_abort() {
     });
 }
 
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 fn hostile_producer(queue: Queue<Vec<u64>>) -> bool {
-    queue.put_bytes(&varint(1 << 60)).unwrap();
+    // An item that claims 2^60 elements and holds none.
+    queue.put_bytes(&postcard_varint(1 << 60)).unwrap();
     queue.put(vec![1, 2, 3]).unwrap();
     true
 }

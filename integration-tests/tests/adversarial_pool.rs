@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use multiproc::pool::{Options, PoolError};
 use multiproc::{Pool, StartMethod};
-use multiproc_test_support::{Census, forge_huge_record_to, watchdog};
+use multiproc_test_support::{Census, forge_huge_record_to, start_escaped_sleeper, watchdog};
 
 const METHODS: [StartMethod; 3] = [
     StartMethod::Fork,
@@ -240,19 +240,9 @@ fn sizes_and_deaths_in_a_chunk_follow_cpython() {
     });
 }
 
-/// Starts a sleeper that leaves its parent and its session (`setsid`) and lives on; returns
-/// its pid, once its parent (the shell) is gone and it was adopted.
+/// Starts a sleeper that leaves its parent and its session and lives on; returns its pid.
 fn escape(_: u64) -> u32 {
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $!")
-        .stderr(std::process::Stdio::null())
-        .output()
-        .expect("sh");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("a pid")
+    start_escaped_sleeper()
 }
 
 /// Class 13: a task's descendant that double-forks and calls `setsid` does not outlive the

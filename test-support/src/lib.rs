@@ -3,8 +3,10 @@
 //! random input, a watchdog that fails a hung test instead of hanging it, looks at the process
 //! table, waits for processes to end, counts of this process's descriptors, mappings and
 //! resident memory, the library's threads (named `multiproc-*`, see
-//! [`LIBRARY_THREAD_PREFIX`]), a [`Census`] of what a test could leak, and a hostile peer's
-//! tools: this process's own sockets and forged ipc-channel records written on them.
+//! [`LIBRARY_THREAD_PREFIX`]), a [`Census`] of what a test could leak, a hostile peer's
+//! tools (this process's own sockets, forged ipc-channel records written on them, postcard
+//! lengths that claim too much), a process that escapes its session, and the signal
+//! dispositions of the helper programs that tests interrupt.
 //!
 //! Linux only: it reads `/proc` and waits on pidfds. Not published. Its system calls go through
 //! `multiproc-sys`, the one multiproc crate it depends on (the others take this crate as a
@@ -14,13 +16,19 @@
 #![deny(unsafe_code)]
 
 mod census;
+mod dispositions;
+mod escaped;
 mod forged_record;
 mod own_sockets;
+mod postcard_length;
 mod threads;
 
 pub use self::census::{Census, settle};
+pub use self::dispositions::default_interrupt_dispositions;
+pub use self::escaped::start_escaped_sleeper;
 pub use self::forged_record::{RECORD_HEADER, forge_huge_record_to, raw_record};
 pub use self::own_sockets::{seqpacket_sockets_to, sockets, with_new_sockets};
+pub use self::postcard_length::postcard_varint;
 pub use self::threads::{LIBRARY_THREAD_PREFIX, library_threads};
 
 use std::collections::HashMap;

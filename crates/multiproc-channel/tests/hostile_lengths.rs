@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use multiproc_channel::{Pipe, PipeError, PipeReader, PipeWriter, Queue, QueueError};
 use multiproc_test_support::{
-    RECORD_HEADER, fd_count, raw_record, rss_kib, watchdog, with_new_sockets,
+    RECORD_HEADER, fd_count, postcard_varint, raw_record, rss_kib, watchdog, with_new_sockets,
 };
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -157,25 +157,11 @@ fn extreme_timeouts_on_a_pipe() {
     });
 }
 
-/// The postcard encoding of a sequence length: a LEB128 varint.
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 #[test]
 fn a_queue_item_claiming_2_60_elements_is_a_decode_error() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     watchdog(LIMIT, "2^60 elements", || {
-        let claim = varint(1 << 60);
+        let claim = postcard_varint(1 << 60);
         // postcard itself: serde preallocates at most 1 MiB whatever the claim, and the
         // input runs out long before.
         let rss_before = rss_kib();

@@ -5,6 +5,8 @@ use std::fmt;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
+use ipc_channel::ipc::IpcReceiver;
+
 use crate::entry::Entry;
 use crate::error::ProcessError;
 use crate::fork_start::{Call, Closure, Payload};
@@ -101,6 +103,18 @@ pub(crate) struct Running<R> {
     pub(crate) outcome: Option<Outcome<R>>,
     /// Set when the result channel closed (or broke) without an outcome.
     pub(crate) result_closed: Option<String>,
+}
+
+impl<R: Portable> Running<R> {
+    /// A child just started, whose outcome will come through `result`.
+    pub(crate) fn new(child: Arc<ChildHandle>, result: IpcReceiver<Outcome<R>>) -> Running<R> {
+        Running {
+            child,
+            result: WatchedReceiver::new(result),
+            outcome: None,
+            result_closed: None,
+        }
+    }
 }
 
 impl<R: Portable> Process<R> {

@@ -21,7 +21,6 @@ use crate::stdio::ParentEnds;
 use crate::tag::{self, Sealed};
 use crate::target::Portable;
 use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
-use multiproc_sys::ipc_receiver::WatchedReceiver;
 
 impl<R: Portable> Process<R> {
     /// Starts the child. Returns once the child exists and has its task; an error if it could
@@ -113,13 +112,7 @@ impl<R: Portable> Process<R> {
         let (child, ends) =
             on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx, &settings))
                 .map_err(ProcessError::io("could not start the launcher thread"))??;
-        let running = Running {
-            child,
-            result: WatchedReceiver::new(result),
-            outcome: None,
-            result_closed: None,
-        };
-        Ok((running, ends))
+        Ok((Running::new(child, result), ends))
     }
 
     fn start_spawn(
@@ -153,13 +146,7 @@ impl<R: Portable> Process<R> {
             send_args(payload, spawned.to_child.to_opaque(), &child)?;
         }
         let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
-        let running = Running {
-            child,
-            result: WatchedReceiver::new(result),
-            outcome: None,
-            result_closed: None,
-        };
-        Ok((running, spawned.ends))
+        Ok((Running::new(child, result), spawned.ends))
     }
 
     fn start_forkserver(
@@ -209,13 +196,7 @@ impl<R: Portable> Process<R> {
         };
         register(child.clone());
         send_args(payload, args_tx.to_opaque(), &child)?;
-        let running = Running {
-            child,
-            result: WatchedReceiver::new(result),
-            outcome: None,
-            result_closed: None,
-        };
-        Ok((running, ends))
+        Ok((Running::new(child, result), ends))
     }
 }
 

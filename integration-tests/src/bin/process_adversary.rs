@@ -13,7 +13,9 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use multiproc::process::{ExitReason, Process, ProcessError, StartMethod};
-use multiproc_test_support::{Census, library_threads, settle};
+use multiproc_test_support::{
+    Census, default_interrupt_dispositions, library_threads, settle, start_escaped_sleeper,
+};
 
 fn sleep_long() {
     std::thread::sleep(Duration::from_secs(60));
@@ -39,21 +41,6 @@ fn report_methods() -> (String, String) {
         .and_then(|()| grandchild.join())
         .unwrap_or_else(|e| format!("error: {e}"));
     (own_method(), theirs)
-}
-
-/// Starts a grandchild that leaves its parent and its session (`setsid`) and lives on;
-/// returns its pid.
-fn escape() -> u32 {
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $!")
-        .stderr(std::process::Stdio::null())
-        .output()
-        .expect("sh");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("a pid")
 }
 
 /// A target that forges an ipc-channel record header claiming a 2^62-byte message on every
@@ -275,7 +262,7 @@ fn plain(_: StartMethod) {
 }
 
 fn escaped_grandchild(method: StartMethod) {
-    let mut p = Process::new(escape, ());
+    let mut p = Process::new(start_escaped_sleeper, ());
     start(&mut p);
     let pid = p.join().unwrap();
     println!("escaped {pid} under {method}");
@@ -395,12 +382,7 @@ fn outer(scenario: &str, method: &str) -> i32 {
 }
 
 fn main() {
-    for signal in [
-        multiproc_sys::signal::number::SIGINT,
-        multiproc_sys::signal::number::SIGTERM,
-    ] {
-        multiproc_sys::disposition::set_default(signal).unwrap();
-    }
+    default_interrupt_dispositions();
     let args: Vec<String> = std::env::args().collect();
     let [_, role, scenario, method] = &args[..] else {
         eprintln!("usage: process_adversary <outer|inner> <scenario> <method>");
