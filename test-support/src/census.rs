@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::{child_pids, fd_count, library_threads};
+use crate::counts::fd_count;
+use crate::process_table::child_pids;
+use crate::threads::library_threads;
 
 /// What this process holds that a test could leak: open descriptors, the threads the library
 /// started (see [`library_threads`]: the test harness's own threads do not count) and child

@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
 
-use crate::seqpacket_sockets_to;
+use crate::own_sockets::seqpacket_sockets_to;
 
 /// The size of a record's header: the fragment's length and the message's total.
 pub const RECORD_HEADER: usize = 16;
