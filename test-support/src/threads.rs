@@ -3,12 +3,14 @@
 
 /// The prefix of the name of every thread that a multiproc crate starts (`multiproc-log`,
 /// `multiproc-acceptor`, `multiproc-mgr-3`, ...). The kernel keeps only the first 15 bytes of
-/// a thread's name (`/proc/<pid>/task/<tid>/comm`), which always hold these 9.
+/// a thread's name (`/proc/<pid>/task/<tid>/comm`), which always hold these 10. The hyphen
+/// tells them from a thread that merely inherited the name of a test program's main thread
+/// (`multiproc_process-…`: cargo writes crate names with `_` there).
 ///
 /// ```
 /// assert!(multiproc_test_support::LIBRARY_THREAD_PREFIX.len() <= 15);
 /// ```
-pub const LIBRARY_THREAD_PREFIX: &str = "multiproc";
+pub const LIBRARY_THREAD_PREFIX: &str = "multiproc-";
 
 /// The names of this process's threads that the library started (those whose name begins
 /// with [`LIBRARY_THREAD_PREFIX`]), sorted, as the kernel keeps them (at most 15 bytes). A
