@@ -100,6 +100,7 @@ fn a_listener_left_open_is_reported() {
 fn threads_of_the_harness_are_not_leaks() {
     alone("harness threads", || {
         let before = Census::take();
+        let every_thread_before = multiproc_sys::process::thread_count().unwrap();
         // As libtest does: a thread named after a test, and an unnamed one, started during
         // the check and still there at its end (the flake this census was made against).
         let (started, running) = mpsc::channel::<()>();
@@ -121,6 +122,8 @@ fn threads_of_the_harness_are_not_leaks() {
         }
         running.recv().unwrap();
         running.recv().unwrap();
+        // A count of every thread would call them a leak; the census does not.
+        assert!(multiproc_sys::process::thread_count().unwrap() >= every_thread_before + 2);
         assert_eq!(before.settle(Duration::ZERO), Ok(()));
         drop(releases);
         for thread in threads {
