@@ -156,14 +156,9 @@ impl<'p> Tasks<'p> {
         // the first ones while the rest are encoded.
         let mut group = Vec::new();
         let mut group_bytes = 0;
-        let mut items = items.into_iter();
         let mut start = 0;
-        loop {
-            let batch = items.by_ref().take(chunksize);
+        for batch in items.chunks(chunksize.max(1)) {
             let (input, positions) = encode_chunk(start, batch, &*sink);
-            if positions.len == 0 {
-                break;
-            }
             start += positions.len;
             if positions.count() > 0 {
                 let timeout = self.timeout_for(positions.count());
