@@ -92,16 +92,16 @@ fn start_tag(start_time: u64) -> u32 {
     (start_time as u32).max(1)
 }
 
-/// The calling process's start tag, cached with the pid it belongs to (so a forked child,
-/// whose pid differs, reads its own). 0 if `/proc` cannot tell: then owners are checked by
-/// pid alone, as before.
+/// The calling process's start tag (see [`start_of_current`]).
 #[cfg(all(test, not(loom)))]
 pub(super) fn current_start() -> u32 {
     start_of_current(current_pid())
 }
 
-/// [`current_start`] for a caller that has the calling process's pid (`pid`, from
-/// [`current_pid`]) at hand already: one load and a compare on the lock's hot path.
+/// The calling process's start tag, cached with the pid it belongs to (so a forked child,
+/// whose pid differs, reads its own), for a caller that has that pid (`pid`, from
+/// [`current_pid`]) at hand already: one load and a compare on the lock's hot path. 0 if
+/// `/proc` cannot tell: then owners are checked by pid alone.
 #[cfg(not(loom))]
 #[inline]
 pub(super) fn start_of_current(pid: u32) -> u32 {
