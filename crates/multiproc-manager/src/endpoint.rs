@@ -92,9 +92,6 @@ thread_local! {
 /// Idle connections kept per manager; more are closed when returned.
 const MAX_IDLE_PER_MANAGER: usize = 64;
 
-/// What the channel crate's handshake says when the peer hangs up in the middle.
-const PEER_CLOSED_IN_HANDSHAKE: &str = "closed the connection during the handshake";
-
 /// Connection attempts when the server hangs up handshakes, and the pause before the first
 /// retry (doubled each time: about 0.6 s in all).
 const HANDSHAKE_ATTEMPTS: u32 = 8;
@@ -185,14 +182,8 @@ impl Endpoint {
                 ListenerError::Io(_) => Failed(ManagerGone),
                 ListenerError::Connection(ref pipe) if gone(pipe) => Failed(ManagerGone),
                 // The server hung up during the handshake: it died or shut down, or its
-                // listener dropped this handshake for its flood bound. The channel crate
-                // reports it as a failed authentication with this message, pinned by the
-                // test `a_killed_manager_gives_every_call_manager_gone_at_once`.
-                ListenerError::AuthenticationFailed(ref message)
-                    if message.contains(PEER_CLOSED_IN_HANDSHAKE) =>
-                {
-                    Dropped
-                }
+                // listener dropped this handshake for its flood bound.
+                ListenerError::HandshakeClosed => Dropped,
                 other => Failed(ManagerError::Connect(other)),
             })
     }
