@@ -3,7 +3,8 @@
 //! The manager layer of `multiproc`, a rebuild of Python's `multiprocessing`: a
 //! [`Manager`] starts a server process (with any start method) that holds objects, and
 //! hands out typed proxies to them ([`DictProxy`], [`ListProxy`], [`ValueProxy`],
-//! [`QueueProxy`], [`LockProxy`], [`EventProxy`], [`Namespace`], and [`ObjectProxy`] for
+//! [`QueueProxy`], [`LockProxy`], [`RLockProxy`], [`SemaphoreProxy`], [`BarrierProxy`],
+//! [`EventProxy`], [`ArrayProxy`], [`Namespace`], and [`ObjectProxy`] for
 //! your own [`SharedObject`] types). A proxy is `Send + Clone + Serialize`: it crosses
 //! into `Process` and `Pool` tasks as an ordinary argument and reconnects there.
 //!
@@ -61,10 +62,13 @@
 #![cfg(target_os = "linux")]
 #![forbid(unsafe_code)]
 
+mod array;
+mod barrier;
 mod dict;
 mod endpoint;
 mod error;
 mod event;
+mod held;
 mod list;
 mod lock;
 mod manager;
@@ -72,12 +76,17 @@ mod namespace;
 mod ordered_map;
 mod proxy;
 mod queue;
+mod rlock;
+mod semaphore;
 mod server;
 mod store;
+mod sync_store;
 mod user;
 mod value;
 mod wire;
 
+pub use self::array::ArrayProxy;
+pub use self::barrier::BarrierProxy;
 pub use self::dict::DictProxy;
 pub use self::error::{ManagerError, RemoteError};
 pub use self::event::EventProxy;
@@ -87,5 +96,7 @@ pub use self::manager::{Manager, ManagerBuilder};
 pub use self::namespace::Namespace;
 pub use self::proxy::Proxy;
 pub use self::queue::QueueProxy;
+pub use self::rlock::{RLockGuard, RLockProxy};
+pub use self::semaphore::{SemaphoreGuard, SemaphoreProxy};
 pub use self::user::{ObjectProxy, SharedObject};
 pub use self::value::ValueProxy;
