@@ -56,4 +56,17 @@ impl Held {
             other => Err(unexpected(other)),
         }
     }
+
+    /// A call on the holding connection (a condition's wait or notify). A connection that
+    /// fails is closed, which releases the acquisition in a server that is still alive.
+    pub(crate) fn call(&mut self, request: &Request) -> Result<Reply, ManagerError> {
+        let connection = self.connection.as_ref().ok_or(ManagerError::ManagerGone)?;
+        match exchange(connection, request, self.handle.timeout) {
+            Ok(reply) => into_result(reply),
+            Err(error) => {
+                self.connection = None;
+                Err(error)
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! The manager layer of `multiproc`, a rebuild of Python's `multiprocessing`: a
 //! [`Manager`] starts a server process (with any start method) that holds objects, and
 //! hands out typed proxies to them ([`DictProxy`], [`ListProxy`], [`ValueProxy`],
-//! [`QueueProxy`], [`LockProxy`], [`RLockProxy`], [`SemaphoreProxy`], [`BarrierProxy`],
+//! [`QueueProxy`], [`LockProxy`], [`RLockProxy`], [`SemaphoreProxy`], [`ConditionProxy`], [`BarrierProxy`],
 //! [`EventProxy`], [`ArrayProxy`], [`Namespace`], and [`ObjectProxy`] for
 //! your own [`SharedObject`] types). A proxy is `Send + Clone + Serialize`: it crosses
 //! into `Process` and `Pool` tasks as an ordinary argument and reconnects there.
@@ -64,6 +64,7 @@
 
 mod array;
 mod barrier;
+mod condition;
 mod dict;
 mod endpoint;
 mod error;
@@ -87,6 +88,7 @@ mod wire;
 
 pub use self::array::ArrayProxy;
 pub use self::barrier::BarrierProxy;
+pub use self::condition::{ConditionGuard, ConditionProxy};
 pub use self::dict::DictProxy;
 pub use self::error::{ManagerError, RemoteError};
 pub use self::event::EventProxy;

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::array::ArrayProxy;
 use crate::barrier::BarrierProxy;
+use crate::condition::ConditionProxy;
 use crate::dict::DictProxy;
 use crate::endpoint::{Endpoint, WireAddress, exchange};
 use crate::error::{ManagerError, RemoteError};
@@ -535,6 +536,22 @@ impl Manager {
     #[doc(alias = "SyncManager.BoundedSemaphore")]
     pub fn bounded_semaphore(&self, value: u64) -> Result<SemaphoreProxy, ManagerError> {
         self.create_builtin(Some(encode(&(value, true))?))
+    }
+
+    /// A new condition variable with its own lock in the server (Python's
+    /// `manager.Condition()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = multiproc_manager::Manager::start()?;
+    /// let condition = manager.condition()?;
+    /// condition.acquire()?.notify_all()?;
+    /// # Ok::<(), multiproc_manager::ManagerError>(())
+    /// ```
+    #[doc(alias = "SyncManager.Condition")]
+    pub fn condition(&self) -> Result<ConditionProxy, ManagerError> {
+        self.create_builtin(None)
     }
 
     /// A new barrier in the server for `parties` parties (Python's

@@ -11,8 +11,8 @@ use multiproc_process::{CallError, FunctionRef};
 use crate::error::RemoteError;
 use crate::ordered_map::OrderedMap;
 use crate::sync_store::{
-    BarrierState, RLockState, SemaphoreState, barrier_op, rlock_op, rlock_release_all,
-    semaphore_op, semaphore_release_all,
+    BarrierState, ConditionState, RLockState, SemaphoreState, barrier_op, condition_op,
+    condition_release_all, rlock_op, rlock_release_all, semaphore_op, semaphore_release_all,
 };
 use crate::user::{UserOp, call_entry};
 use crate::wire::{
@@ -93,6 +93,7 @@ enum Object {
     Barrier(Waitable<BarrierState>),
     /// A list of fixed length.
     Array(Mutex<Vec<Bytes>>),
+    Condition(Waitable<ConditionState>),
 }
 
 impl Object {
@@ -110,6 +111,7 @@ impl Object {
             Object::Semaphore(_) => Kind::Semaphore,
             Object::Barrier(_) => Kind::Barrier,
             Object::Array(_) => Kind::Array,
+            Object::Condition(_) => Kind::Condition,
         }
     }
 }
@@ -301,6 +303,20 @@ impl Store {
                 }
                 return (reply, None);
             }
+            Request::Condition(id, op) => {
+                let object = match self.object(id) {
+                    Ok(object) => object,
+                    Err(reply) => return (reply, None),
+                };
+                let Object::Condition(state) = &*object else {
+                    return (wrong_kind(id, Kind::Condition, object.kind()), None);
+                };
+                let (reply, held) = condition_op(state, op, peer);
+                if held {
+                    held_locks.insert(id);
+                }
+                return (reply, None);
+            }
             Request::Barrier(id, op) => self.with(id, Kind::Barrier, |object| match object {
                 Object::Barrier(state) => Some(barrier_op(state, op, peer)),
                 _ => None,
@@ -340,6 +356,7 @@ impl Store {
             Kind::Event => Object::Event(Waitable::default()),
             Kind::Namespace => Object::Namespace(Mutex::default()),
             Kind::RLock => Object::RLock(Waitable::default()),
+            Kind::Condition => Object::Condition(Waitable::default()),
             Kind::Semaphore => {
                 let (value, bounded) = decode_initial::<(u64, bool)>(initial)?;
                 Object::Semaphore(Waitable::new(SemaphoreState::new(value, bounded)))
@@ -383,6 +400,7 @@ impl Store {
             match &*object {
                 Object::RLock(state) => rlock_release_all(state, connection),
                 Object::Semaphore(state) => semaphore_release_all(state, connection),
+                Object::Condition(state) => condition_release_all(state, connection),
                 _ => {}
             }
             if let Object::Lock(lock_state) = &*object {

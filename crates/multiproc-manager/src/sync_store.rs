@@ -2,11 +2,11 @@
 //! locks, semaphores and barriers. Each counts what every connection holds, so that what a
 //! client that is gone held is given back.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::error::RemoteError;
 use crate::store::{Peer, Waitable, lock};
-use crate::wire::{BarrierOp, RLockOp, Reply, SemaphoreOp};
+use crate::wire::{BarrierOp, ConditionOp, RLockOp, Reply, SemaphoreOp};
 
 /// A reentrant lock: the client thread that owns it, how many times, and by connection.
 #[derive(Debug, Default)]
@@ -241,5 +241,110 @@ pub(crate) fn barrier_op(state: &Waitable<BarrierState>, op: BarrierOp, peer: &d
                 broken: barrier.broken,
             }
         }
+    }
+}
+
+/// A condition variable with its own lock: the connection that holds the lock, and the
+/// tickets of the waiters, in order, and of those notified.
+#[derive(Debug, Default)]
+pub(crate) struct ConditionState {
+    holder: Option<u64>,
+    next_ticket: u64,
+    waiting: VecDeque<u64>,
+    notified: HashSet<u64>,
+}
+
+/// The error for a wait or notify from a connection that does not hold the lock (Python's
+/// `RuntimeError: cannot wait on un-acquired lock`).
+fn not_held() -> Reply {
+    Reply::Error(RemoteError::NotLocked)
+}
+
+pub(crate) fn condition_op(
+    state: &Waitable<ConditionState>,
+    op: ConditionOp,
+    peer: &dyn Peer,
+) -> (Reply, bool) {
+    let me = peer.id();
+    match op {
+        ConditionOp::Acquire(timeout) => {
+            let acquired = state.wait_for(timeout, peer, |condition| {
+                condition
+                    .holder
+                    .is_none()
+                    .then(|| condition.holder = Some(me))
+            });
+            (Reply::Bool(acquired.is_some()), acquired.is_some())
+        }
+        ConditionOp::Release => {
+            let mut condition = lock(&state.state);
+            if condition.holder != Some(me) {
+                return (not_held(), false);
+            }
+            condition.holder = None;
+            state.changed.notify_all();
+            (Reply::Done, false)
+        }
+        ConditionOp::Notify(count) => {
+            let mut condition = lock(&state.state);
+            if condition.holder != Some(me) {
+                return (not_held(), false);
+            }
+            let count = usize::try_from(count).unwrap_or(usize::MAX);
+            for _ in 0..count {
+                let Some(ticket) = condition.waiting.pop_front() else {
+                    break;
+                };
+                condition.notified.insert(ticket);
+            }
+            state.changed.notify_all();
+            (Reply::Done, false)
+        }
+        ConditionOp::Wait(timeout) => {
+            let ticket = {
+                let mut condition = lock(&state.state);
+                if condition.holder != Some(me) {
+                    return (not_held(), false);
+                }
+                let ticket = condition.next_ticket;
+                condition.next_ticket = ticket.wrapping_add(1);
+                condition.waiting.push_back(ticket);
+                condition.holder = None;
+                state.changed.notify_all();
+                ticket
+            };
+            let notified = state
+                .wait_for(timeout, peer, |condition| {
+                    condition.notified.remove(&ticket).then_some(())
+                })
+                .is_some();
+            if !notified {
+                let mut condition = lock(&state.state);
+                condition.waiting.retain(|&waiting| waiting != ticket);
+                // A notify that came after the wait gave up is not lost on us.
+                condition.notified.remove(&ticket);
+            }
+            // The lock is taken back whatever happened, as in Python; only a client that
+            // is gone does not get it.
+            let reacquired = state.wait_for(None, peer, |condition| {
+                condition
+                    .holder
+                    .is_none()
+                    .then(|| condition.holder = Some(me))
+            });
+            match reacquired {
+                Some(()) => (Reply::Bool(notified), false),
+                None => (Reply::Bool(false), false),
+            }
+        }
+    }
+}
+
+/// Frees a condition's lock if `connection` holds it.
+pub(crate) fn condition_release_all(state: &Waitable<ConditionState>, connection: u64) {
+    let mut condition = lock(&state.state);
+    if condition.holder == Some(connection) {
+        condition.holder = None;
+        state.changed.notify_all();
     }
 }

@@ -39,6 +39,7 @@ pub enum Kind {
     Semaphore,
     Barrier,
     Array,
+    Condition,
 }
 
 impl Kind {
@@ -56,6 +57,7 @@ impl Kind {
             Kind::Semaphore => "semaphore",
             Kind::Barrier => "barrier",
             Kind::Array => "array",
+            Kind::Condition => "condition",
         }
     }
 }
@@ -94,6 +96,7 @@ pub(crate) enum Request {
     Barrier(u64, BarrierOp),
     /// An array takes `Get`, `Set`, `Len` and `Snapshot`; it keeps its length.
     Array(u64, ListOp),
+    Condition(u64, ConditionOp),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -165,6 +168,18 @@ pub(crate) enum SemaphoreOp {
     /// Python's `release`: from anyone, bounded by a `BoundedSemaphore`'s initial value.
     Release,
     Value,
+}
+
+/// A condition's lock is tied to the connection that acquired it; the other operations
+/// are refused from a connection that does not hold it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ConditionOp {
+    Acquire(Option<Duration>),
+    Release,
+    /// Releases the lock, waits for a notify (or the timeout), takes the lock back.
+    Wait(Option<Duration>),
+    /// Wakes up to this many waiters (`u64::MAX`: all).
+    Notify(u64),
 }
 
 #[derive(Debug, Serialize, Deserialize)]

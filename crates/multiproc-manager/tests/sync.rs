@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use multiproc_manager::{
-    ArrayProxy, BarrierProxy, EventProxy, Manager, ManagerError, RLockProxy, RemoteError,
-    SemaphoreProxy,
+    ArrayProxy, BarrierProxy, ConditionProxy, EventProxy, Manager, ManagerError, RLockProxy,
+    RemoteError, SemaphoreProxy, ValueProxy,
 };
 use multiproc_process::Process;
 use multiproc_test_support::watchdog;
@@ -143,5 +143,74 @@ fn a_party_that_dies_while_waiting_leaves_the_round() {
         let second = std::thread::spawn(move || other.wait());
         let mine = barrier.wait().unwrap();
         assert_eq!(mine + second.join().unwrap().unwrap(), 1);
+    });
+}
+
+/// Waits on the condition until `items` is above zero, takes one, returns what is left.
+fn consume(condition: ConditionProxy, items: ValueProxy<u32>) -> u32 {
+    let mut guard = condition.acquire().unwrap();
+    assert!(
+        guard
+            .wait_for(|| Ok(items.get()? > 0), Some(PATIENCE))
+            .unwrap()
+    );
+    let left = items.get().unwrap() - 1;
+    items.set(left).unwrap();
+    left
+}
+
+/// Takes the condition's lock, says so, and waits to be killed.
+fn hold_condition(condition: ConditionProxy, holding: EventProxy, never: EventProxy) {
+    let guard = condition.acquire().unwrap();
+    holding.set().unwrap();
+    never.wait().unwrap();
+    drop(guard);
+}
+
+#[test]
+fn waiters_in_other_processes_are_notified_and_a_dead_holder_frees_the_lock() {
+    watchdog(LIMIT, "condition across processes", || {
+        let manager = Manager::start().unwrap();
+        let condition = manager.condition().unwrap();
+        let items = manager.value(0u32).unwrap();
+        let mut consumers: Vec<_> = (0..2)
+            .map(|_| Process::new(consume, (condition.clone(), items.clone())))
+            .collect();
+        for consumer in &mut consumers {
+            consumer.start().unwrap();
+        }
+        {
+            let mut guard = condition.acquire().unwrap();
+            items.set(2).unwrap();
+            guard.notify_all().unwrap();
+        }
+        let mut left: Vec<u32> = consumers
+            .into_iter()
+            .map(|mut consumer| consumer.join().unwrap())
+            .collect();
+        left.sort_unstable();
+        assert_eq!(left, [0, 1]);
+
+        // Waiting and notifying need the lock: a guard is the only way to call them, and
+        // a holder that dies releases it.
+        let holding = manager.event().unwrap();
+        let never = manager.event().unwrap();
+        let mut holder = Process::new(hold_condition, (condition.clone(), holding.clone(), never));
+        holder.start().unwrap();
+        assert!(holding.wait_timeout(PATIENCE).unwrap());
+        assert!(
+            condition
+                .acquire_timeout(Duration::from_millis(20))
+                .unwrap()
+                .is_none()
+        );
+        holder.kill().unwrap();
+        assert!(holder.join().is_err());
+        let mut guard = condition
+            .acquire_timeout(PATIENCE)
+            .unwrap()
+            .expect("the dead holder's condition lock was released");
+        assert!(!guard.wait_timeout(Duration::ZERO).unwrap());
+        guard.release().unwrap();
     });
 }
