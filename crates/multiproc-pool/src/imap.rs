@@ -72,9 +72,11 @@ where
     Args: Portable,
 {
     fn next_chunk(&mut self, start: usize, sink: &dyn Sink) -> Option<(Bytes, Positions)> {
-        let mut items = self.iter.by_ref().take(self.chunksize).peekable();
-        items.peek()?;
-        Some(encode_chunk(start, items, sink))
+        let items: Vec<Args> = self.iter.by_ref().take(self.chunksize).collect();
+        if items.is_empty() {
+            return None;
+        }
+        Some(encode_chunk(start, &items, sink))
     }
 }
 
@@ -169,7 +171,7 @@ impl<R: Portable> Sink for Stream<R> {
     }
 
     fn task_failed(&self, position: usize, error: PoolError) {
-        self.store([(position, Err(error))]);
+        self.store([(position, Err(error.at(position)))]);
     }
 
     fn is_cancelled(&self) -> bool {

@@ -145,6 +145,7 @@ mod context;
 mod cpu;
 #[doc(hidden)]
 pub mod decode;
+pub mod encode;
 mod entry;
 mod error;
 mod exit;
