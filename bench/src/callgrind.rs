@@ -125,12 +125,7 @@ fn run_path(spec: &str) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The total instruction count of one callgrind run of `name` with `n` operations.
-fn total_instructions(
-    name: &str,
-    n: u64,
-    dir: &Path,
-    proxy: Option<&str>,
-) -> Result<u64, String> {
+fn total_instructions(name: &str, n: u64, dir: &Path, proxy: Option<&str>) -> Result<u64, String> {
     let out = dir.join(format!("callgrind.{name}.{n}.out"));
     let exe = std::env::current_exe().map_err(|err| err.to_string())?;
     let status = Command::new("valgrind")
@@ -205,9 +200,7 @@ pub(crate) fn run(filters: &[String], dir: &Path) -> ExitCode {
 /// A manager and a `DictProxy<u64, u64>` of it in JSON.
 fn manager_dict_proxy() -> Result<(multiproc::manager::Manager, String), String> {
     let manager = multiproc::manager::Manager::start().map_err(|err| err.to_string())?;
-    let dict = manager
-        .dict::<u64, u64>()
-        .map_err(|err| err.to_string())?;
+    let dict = manager.dict::<u64, u64>().map_err(|err| err.to_string())?;
     let json = serde_json::to_string(&dict).map_err(|err| err.to_string())?;
     Ok((manager, json))
 }
