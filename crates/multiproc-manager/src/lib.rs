@@ -29,8 +29,9 @@
 //!   dict locked (CPython's `d[k] += 1` is two calls and loses updates).
 //! * **Faults.** A dead manager gives every call [`ManagerError::ManagerGone`] at once; a
 //!   stopped one cannot hang a call given a timeout ([`Proxy::with_timeout`]). A client that
-//!   dies mid-call leaves the server and the other clients unaffected, and a lock it held
-//!   is released. One server thread per connection: a slow call blocks only its client.
+//!   dies mid-call leaves the server and the other clients unaffected, and what it held
+//!   (a lock, rlock, semaphore unit or condition lock) is released. One server thread per
+//!   connection: a slow call blocks only its client.
 //! * **Batches.** [`DictProxy::update`] and [`ListProxy::extend`] are one round trip.
 //!
 //! # Transport
