@@ -3,9 +3,9 @@
 //! The manager layer of `multiproc`, a rebuild of Python's `multiprocessing`: a
 //! [`Manager`] starts a server process (with any start method) that holds objects, and
 //! hands out typed proxies to them ([`DictProxy`], [`ListProxy`], [`ValueProxy`],
-//! [`QueueProxy`], [`LockProxy`], [`RLockProxy`], [`SemaphoreProxy`], [`ConditionProxy`], [`BarrierProxy`],
-//! [`EventProxy`], [`ArrayProxy`], [`Namespace`], and [`ObjectProxy`] for
-//! your own [`SharedObject`] types). A proxy is `Send + Clone + Serialize`: it crosses
+//! [`ArrayProxy`], [`QueueProxy`], [`LockProxy`], [`RLockProxy`], [`SemaphoreProxy`],
+//! [`ConditionProxy`], [`BarrierProxy`], [`EventProxy`], [`Namespace`], and
+//! [`ObjectProxy`] for your own [`SharedObject`] types). A proxy is `Send + Clone + Serialize`: it crosses
 //! into `Process` and `Pool` tasks as an ordinary argument and reconnects there.
 //!
 //! ```
