@@ -20,8 +20,8 @@ use crate::scheduler::{RunState, Shared};
 /// refilling them a few chunks at a time costs a message and a wake-up each).
 const SUBMIT_BYTES: usize = 16 * 1024;
 
-/// A pool with [`Options`](crate::Options) for the next call: made by [`Pool::with`], [`Pool::chunksize`]
-/// and [`Pool::timeout`]; it has the same task methods as [`Pool`].
+/// A pool with [`Options`](crate::Options) for the next call: made by [`Pool::with`](crate::Pool::with), [`Pool::chunksize`](crate::Pool::chunksize)
+/// and [`Pool::timeout`](crate::Pool::timeout); it has the same task methods as [`Pool`](crate::Pool).
 ///
 /// ```
 /// use multiproc_pool::Pool;
@@ -191,7 +191,7 @@ impl<'p> Tasks<'p> {
         }
     }
 
-    /// [`Pool::apply`] with these options.
+    /// [`Pool::apply`](crate::Pool::apply) with these options.
     ///
     /// ```
     /// use std::time::Duration;
@@ -209,7 +209,7 @@ impl<'p> Tasks<'p> {
         self.apply_async(f, args).get()
     }
 
-    /// [`Pool::apply_async`] with these options.
+    /// [`Pool::apply_async`](crate::Pool::apply_async) with these options.
     ///
     /// ```
     /// use std::time::Duration;
@@ -236,7 +236,7 @@ impl<'p> Tasks<'p> {
         AsyncResult::submitted(cell, self.shared, sink)
     }
 
-    /// [`Pool::map`] with these options.
+    /// [`Pool::map`](crate::Pool::map) with these options.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
@@ -254,7 +254,7 @@ impl<'p> Tasks<'p> {
         self.map_async(f, iterable).get()
     }
 
-    /// [`Pool::map_async`] with these options.
+    /// [`Pool::map_async`](crate::Pool::map_async) with these options.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
@@ -274,7 +274,7 @@ impl<'p> Tasks<'p> {
         self.starmap_async(f, iterable.into_iter().map(|a| (a,)))
     }
 
-    /// [`Pool::starmap`] with these options.
+    /// [`Pool::starmap`](crate::Pool::starmap) with these options.
     ///
     /// ```
     /// fn add(a: u64, b: u64) -> u64 { a + b }
@@ -292,7 +292,7 @@ impl<'p> Tasks<'p> {
         self.starmap_async(f, iterable).get()
     }
 
-    /// [`Pool::starmap_async`] with these options.
+    /// [`Pool::starmap_async`](crate::Pool::starmap_async) with these options.
     ///
     /// ```
     /// fn add(a: u64, b: u64) -> u64 { a + b }
@@ -325,7 +325,7 @@ impl<'p> Tasks<'p> {
         AsyncResult::submitted(cell, self.shared, sink)
     }
 
-    /// [`Pool::imap`] with these options.
+    /// [`Pool::imap`](crate::Pool::imap) with these options.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
@@ -349,7 +349,7 @@ impl<'p> Tasks<'p> {
         )
     }
 
-    /// [`Pool::imap_unordered`] with these options.
+    /// [`Pool::imap_unordered`](crate::Pool::imap_unordered) with these options.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
