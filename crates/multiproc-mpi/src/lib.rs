@@ -49,7 +49,13 @@
 //! code after serving would run every side effect of `main` once per rank, which is rarely
 //! what a program ported from `multiprocessing.Pool` means. Make the `MpiPool` first thing
 //! in `main`: a rank must adopt rank 0's function key before it makes any local process or
-//! pool. Dynamic spawning (`MPI_Comm_spawn`) is not offered yet.
+//! pool.
+//!
+//! Dynamic, as mpi4py's `MPIPoolExecutor` outside `mpi4py.futures`: [`MpiPool::spawn`] starts
+//! workers with `MPI_Comm_spawn` of the same binary, from a program started without `mpirun`
+//! (a singleton) or with `mpirun -n 1`. A constructor recognises the workers before `main`
+//! (by their first argument), so they never run the user's `main`; they serve that one pool
+//! and end when it is dropped.
 //!
 //! # Crash isolation
 //!
@@ -156,6 +162,11 @@ mod pool;
 mod result;
 #[cfg(feature = "mpi")]
 mod server;
+#[cfg(feature = "mpi")]
+mod spawn;
+#[cfg(feature = "mpi")]
+#[allow(unsafe_code)]
+mod sys;
 #[cfg(feature = "mpi")]
 mod task_pool;
 #[cfg(feature = "mpi")]

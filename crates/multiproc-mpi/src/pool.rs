@@ -34,6 +34,7 @@ use crate::result::{abandoned, typed};
 #[doc(alias = "mpi4py.futures.MPIPoolExecutor")]
 pub struct MpiPool {
     id: u64,
+    group: u32,
     servers: usize,
     chunksize: Option<usize>,
     window: usize,
@@ -43,6 +44,7 @@ impl fmt::Debug for MpiPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MpiPool")
             .field("id", &self.id)
+            .field("spawned", &(self.group != dispatcher::WORLD))
             .field("servers", &self.servers)
             .field("chunksize", &self.chunksize)
             .finish()
@@ -60,6 +62,7 @@ impl fmt::Debug for MpiPool {
 /// ```
 #[derive(Debug, Clone)]
 pub struct MpiPoolBuilder {
+    spawn: Option<usize>,
     processes: Option<usize>,
     isolated: bool,
     chunksize: Option<usize>,
@@ -73,6 +76,18 @@ const DEFAULT_WINDOW: usize = 8;
 static NEXT_POOL: AtomicU64 = AtomicU64::new(0);
 
 impl MpiPoolBuilder {
+    /// Serve with `count` new worker processes that `MPI_Comm_spawn` starts for this pool
+    /// (running this same binary), instead of the job's other ranks; see [`MpiPool::spawn`].
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::builder().spawn(2).in_rank().build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn spawn(mut self, count: usize) -> Self {
+        self.spawn = Some(count.max(1));
+        self
+    }
+
     /// Local worker processes on each serving rank (default: that node's usable cores).
     ///
     /// ```no_run
@@ -129,18 +144,24 @@ impl MpiPoolBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build(self) -> Result<MpiPool, MpiError> {
-        let servers = launch::rank_zero_or_serve()?;
+        let ranks = launch::rank_zero_or_serve()?;
+        let (group, servers) = match self.spawn {
+            Some(count) => (dispatcher::spawn(count)?, count),
+            None => (dispatcher::WORLD, ranks),
+        };
         if servers == 0 {
             return Err(MpiError::NoServers);
         }
         let id = NEXT_POOL.fetch_add(1, Ordering::Relaxed);
         dispatcher::send(Command::Open {
+            group,
             pool: id,
             processes: self.processes,
             isolated: self.isolated,
         })?;
         Ok(MpiPool {
             id,
+            group,
             servers,
             chunksize: self.chunksize,
             window: self.window,
@@ -159,6 +180,28 @@ impl MpiPool {
         MpiPool::builder().build()
     }
 
+    /// A pool served by `count` workers that `MPI_Comm_spawn` starts now, for a program not
+    /// started by `mpirun` (or started by `mpirun -n 1`), like mpi4py's `MPIPoolExecutor` with
+    /// `max_workers`.
+    ///
+    /// The workers run this same binary, and never its `main`: a constructor recognises them
+    /// before `main` and makes them serve. They adopt this process's function-identity key,
+    /// serve this pool only, and end when it is dropped (the drop waits until they have
+    /// disconnected). In a singleton, OpenMPI starts its daemon (`orted`) to carry out the
+    /// spawn; it ends when this program ends MPI.
+    ///
+    /// ```no_run
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_mpi::MpiPool::spawn(2)?; // ./app, no mpirun needed
+    /// assert_eq!(pool.map(square, 0..4)?, [0, 1, 4, 9]);
+    /// drop(pool); // the two workers end here
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "mpi4py.futures.MPIPoolExecutor")]
+    pub fn spawn(count: usize) -> Result<MpiPool, MpiError> {
+        MpiPool::builder().spawn(count).build()
+    }
+
     /// A builder for a pool with other settings.
     ///
     /// ```no_run
@@ -167,6 +210,7 @@ impl MpiPool {
     /// ```
     pub fn builder() -> MpiPoolBuilder {
         MpiPoolBuilder {
+            spawn: None,
             processes: None,
             isolated: true,
             chunksize: None,
@@ -213,6 +257,7 @@ impl MpiPool {
         }
         let first = job.reserve(encoded.len());
         dispatcher::send(Command::Chunk {
+            group: self.group,
             pool: self.id,
             function,
             items: encoded,
@@ -355,6 +400,24 @@ impl MpiPool {
 
 impl Drop for MpiPool {
     fn drop(&mut self) {
-        let _ = dispatcher::send(Command::Close { pool: self.id });
+        if self.group == dispatcher::WORLD {
+            let _ = dispatcher::send(Command::Close {
+                group: self.group,
+                pool: self.id,
+                done: None,
+            });
+            return;
+        }
+        // Spawned workers end with their pool: wait until they have.
+        let (done, ended) = std::sync::mpsc::channel();
+        if dispatcher::send(Command::Close {
+            group: self.group,
+            pool: self.id,
+            done: Some(done),
+        })
+        .is_ok()
+        {
+            let _ = ended.recv();
+        }
     }
 }

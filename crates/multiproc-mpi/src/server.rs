@@ -6,11 +6,11 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use multiproc_pool::{Pool, PoolError};
 use multiproc_process::{ExitReason, FunctionRef};
 
-use crate::universe;
 use crate::wire::{self, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
 
 /// How long a serving rank with chunks running keeps looking for messages and results
@@ -38,11 +38,10 @@ enum Runner {
 
 type Outcomes = Vec<Result<Vec<u8>, RemoteFailure>>;
 
-/// Serves until rank 0 says stop, then ends MPI and the process with status 0. Never returns
-/// to the caller, the user's `main`.
-pub(crate) fn serve() -> ! {
-    let world = universe::world();
-    let root = world.process_at_rank(0);
+/// Serves the pools of rank 0 of `job` until it says stop, and confirms. The caller then ends
+/// MPI and the process: a serving rank never returns to the user's `main`.
+pub(crate) fn serve(job: &SimpleCommunicator) {
+    let root = job.process_at_rank(0);
     let (done_tx, done_rx) = mpsc::channel::<(u64, Outcomes)>();
     let mut runners: HashMap<u64, Arc<Runner>> = HashMap::new();
     let mut idle = SHORTEST_IDLE;
@@ -98,7 +97,7 @@ pub(crate) fn serve() -> ! {
                     runners.remove(&pool);
                 }
                 Ok(ToServer::Stop) => break,
-                Err(e) => log::error!(target: "multiproc::mpi", "rank {}: {e}", world.rank()),
+                Err(e) => log::error!(target: "multiproc::mpi", "rank {}: {e}", job.rank()),
             }
         }
         if busy {
@@ -129,8 +128,6 @@ pub(crate) fn serve() -> ! {
         root.send_with_tag(&bytes[..], TO_ROOT);
     }
     drop(runners);
-    universe::finalize();
-    std::process::exit(0)
 }
 
 fn reply(root: &mpi::topology::Process<'_>, chunk: u64, outcomes: Outcomes) {

@@ -1,10 +1,16 @@
 //! Scenarios for the crate's tests, each run under `mpirun` by `tests/mpirun.rs`; the first
 //! argument names the scenario. Not part of the crate's API.
+use std::collections::BTreeSet;
+use std::os::fd::AsFd;
 use std::time::Duration;
 
 use multiproc_mpi::MpiPool;
 use multiproc_pool::PoolError;
 use multiproc_process::{ExitReason, fallible};
+
+/// How long a spawned worker may take to end after its pool is dropped (the drop waits for
+/// their disconnection; the rest is their `MPI_Finalize` and exit).
+const ENDS_WITHIN: Duration = Duration::from_secs(60);
 
 fn square(x: u64) -> u64 {
     x * x
@@ -27,6 +33,11 @@ fn segfaults_on_three(x: u64) -> u64 {
 
 fn libc_sigsegv() -> i32 {
     multiproc_sys::signal::number::SIGSEGV
+}
+
+/// Which process ran the task: with `in_rank`, the serving worker itself.
+fn worker_pid(_: u64) -> u32 {
+    std::process::id()
 }
 
 fn parse(text: String) -> Result<u32, std::num::ParseIntError> {
@@ -122,6 +133,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let pool = MpiPool::new()?;
             assert_eq!(pool.map(square, 0..4u64)?.len(), 4);
             panic!("rank 0 panics on purpose");
+        }
+        "spawn" => {
+            // A spawned worker that ran `main` would print this line too.
+            println!("MAIN {}", std::process::id());
+            let pool = MpiPool::spawn(2)?;
+            assert_eq!(pool.servers(), 2);
+            let want: Vec<u64> = (0..100u64).map(square).collect();
+            assert_eq!(pool.map(square, 0..100u64)?, want);
+            drop(pool);
+            let pool = MpiPool::builder().spawn(2).in_rank().chunksize(1).build()?;
+            let pids: BTreeSet<u32> = pool.map(worker_pid, 0..64u64)?.into_iter().collect();
+            assert!(!pids.is_empty() && !pids.contains(&std::process::id()));
+            let watched = (pids.iter())
+                .map(|&pid| multiproc_sys::pidfd::open(pid))
+                .collect::<Result<Vec<_>, _>>()?;
+            drop(pool);
+            for pidfd in &watched {
+                let ended = multiproc_sys::poll::wait_readable(pidfd.as_fd(), Some(ENDS_WITHIN))?;
+                assert!(
+                    ended,
+                    "a spawned worker outlived its pool by {ENDS_WITHIN:?}"
+                );
+            }
+            println!("spawn ok: {} workers ended with their pool", pids.len());
         }
         other => return Err(format!("unknown scenario {other:?}").into()),
     }
