@@ -13,7 +13,7 @@ use multiproc_process::FunctionRef;
 
 use crate::error::MpiError;
 use crate::job::Job;
-use crate::wire::{self, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
+use crate::wire::{self, ChunkOutcome, Items, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
 use crate::{spawn, universe};
 
 /// How long the dispatcher, with chunks out, keeps looking for results and commands without
@@ -42,7 +42,8 @@ pub(crate) enum Command {
         group: u32,
         pool: u64,
         function: FunctionRef,
-        items: Vec<Vec<u8>>,
+        items: Items,
+        count: usize,
         job: Arc<Job>,
         first: usize,
         /// The pool's bound on chunks in flight per rank.
@@ -133,7 +134,8 @@ struct Chunk {
     group: u32,
     pool: u64,
     function: FunctionRef,
-    items: Vec<Vec<u8>>,
+    items: Items,
+    count: usize,
     job: Arc<Job>,
     first: usize,
     window: usize,
@@ -175,6 +177,7 @@ impl Group {
 struct Out {
     job: Arc<Job>,
     first: usize,
+    count: usize,
     group: u32,
     server: usize,
 }
@@ -339,6 +342,7 @@ impl Dispatcher {
                 pool,
                 function,
                 items,
+                count,
                 job,
                 first,
                 window,
@@ -347,6 +351,7 @@ impl Dispatcher {
                 pool,
                 function,
                 items,
+                count,
                 job,
                 first,
                 window: window.max(1),
@@ -379,7 +384,7 @@ impl Dispatcher {
             };
             let id = self.next_chunk;
             self.next_chunk += 1;
-            let count = chunk.items.len();
+            let count = chunk.count;
             let message = ToServer::Chunk {
                 pool: chunk.pool,
                 chunk: id,
@@ -399,16 +404,15 @@ impl Dispatcher {
                         Out {
                             job: chunk.job,
                             first: chunk.first,
+                            count,
                             group,
                             server,
                         },
                     );
                 }
                 Err(e) => {
-                    let outcomes = (0..count)
-                        .map(|_| Err(RemoteFailure::Other(e.clone())))
-                        .collect();
-                    chunk.job.complete(chunk.first, outcomes);
+                    let failed = ChunkOutcome::Failed(RemoteFailure::Other(e));
+                    chunk.job.complete(chunk.first, count, failed);
                 }
             }
             sent = true;
@@ -439,12 +443,12 @@ fn route(bytes: &[u8], source: i32, group: &mut Group, out: &mut HashMap<u64, Ou
     {
         {
             match wire::decode::<ToRoot>(bytes) {
-                Ok(ToRoot::Done { chunk, outcomes }) => {
+                Ok(ToRoot::Done { chunk, outcome }) => {
                     if let Some(done) = out.remove(&chunk) {
                         if let Some(load) = group.in_flight.get_mut(done.server) {
                             *load = load.saturating_sub(1);
                         }
-                        done.job.complete(done.first, outcomes);
+                        done.job.complete(done.first, done.count, outcome);
                     }
                 }
                 Ok(ToRoot::Stopped) => {}
@@ -475,9 +479,9 @@ fn stop_servers(world: &SimpleCommunicator, out: &mut HashMap<u64, Out>) {
         let (bytes, _) = probed.matched_receive_vec::<u8>();
         match wire::decode::<ToRoot>(&bytes) {
             Ok(ToRoot::Stopped) => running -= 1,
-            Ok(ToRoot::Done { chunk, outcomes }) => {
+            Ok(ToRoot::Done { chunk, outcome }) => {
                 if let Some(done) = out.remove(&chunk) {
-                    done.job.complete(done.first, outcomes);
+                    done.job.complete(done.first, done.count, outcome);
                 }
             }
             Err(_) => {}

@@ -145,6 +145,8 @@
 #![cfg_attr(not(feature = "mpi"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(feature = "mpi")]
+mod callbacks;
+#[cfg(feature = "mpi")]
 mod dispatcher;
 #[cfg(feature = "mpi")]
 mod error;

@@ -12,7 +12,8 @@ use crate::error::MpiError;
 use crate::handle::MpiResult;
 use crate::job::Job;
 use crate::launch;
-use crate::result::{abandoned, typed};
+use crate::result::{abandoned, all, single};
+use crate::wire::Items;
 
 /// A process pool whose workers are the other ranks of an MPI job, like mpi4py's
 /// `MPIPoolExecutor` with the names of Python's `multiprocessing.Pool`.
@@ -38,6 +39,7 @@ pub struct MpiPool {
     servers: usize,
     chunksize: Option<usize>,
     window: usize,
+    isolated: bool,
 }
 
 impl fmt::Debug for MpiPool {
@@ -165,6 +167,7 @@ impl MpiPoolBuilder {
             servers,
             chunksize: self.chunksize,
             window: self.window,
+            isolated: self.isolated,
         })
     }
 }
@@ -240,32 +243,59 @@ impl MpiPool {
         }
     }
 
-    /// Encodes `items` as tasks of `function` and sends them as one chunk of `job`.
+    /// Encodes `items` as tasks of `function` and sends them as one chunk of `job`: for an
+    /// in-rank pool as one batch, which the rank runs with one call of the function; for an
+    /// isolated pool item by item, which the rank runs each in a local worker.
     pub(crate) fn send_chunk<Args: Portable>(
         &self,
         function: FunctionRef,
         items: Vec<Args>,
         job: &Arc<Job>,
     ) -> Result<(), PoolError> {
-        let mut encoded = Vec::with_capacity(items.len());
-        for args in items {
-            // A one-element Vec: its length, then the tuple.
-            let bytes = postcard::to_extend(&args, vec![1u8]).map_err(|e| PoolError::Transfer {
-                detail: format!("cannot encode the task's arguments: {e}"),
-            })?;
-            encoded.push(bytes);
-        }
-        let first = job.reserve(encoded.len());
+        let count = items.len();
+        let encode_error = |e: postcard::Error| PoolError::Transfer {
+            detail: format!("cannot encode the task's arguments: {e}"),
+        };
+        let items = if self.isolated {
+            let mut each = Vec::with_capacity(count);
+            for args in items {
+                // A one-element Vec: its length, then the tuple.
+                each.push(postcard::to_extend(&args, vec![1u8]).map_err(encode_error)?);
+            }
+            Items::Each(each)
+        } else {
+            Items::Batch(postcard::to_stdvec(&items).map_err(encode_error)?)
+        };
+        let first = job.reserve(count);
         dispatcher::send(Command::Chunk {
             group: self.group,
             pool: self.id,
             function,
-            items: encoded,
+            items,
+            count,
             job: Arc::clone(job),
             first,
             window: self.window,
         })
         .map_err(|_| abandoned())
+    }
+
+    /// Sends every item of `items` as chunks of `job`.
+    fn send_all<Args: Portable>(
+        &self,
+        function: FunctionRef,
+        items: Vec<Args>,
+        job: &Arc<Job>,
+    ) -> Result<(), PoolError> {
+        let chunksize = self.chunk_for(Some(items.len()));
+        let mut items = items.into_iter();
+        loop {
+            let chunk: Vec<Args> = items.by_ref().take(chunksize).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            self.send_chunk(function, chunk, job)?;
+        }
     }
 
     /// Runs `f` once with `args` on a serving rank and waits for its result, like
@@ -305,9 +335,9 @@ impl MpiPool {
         Args: Portable,
         F::Output: Portable,
     {
-        let job = Arc::new(Job::default());
+        let job = Arc::new(Job::expecting(1));
         self.send_chunk(FunctionRef::new::<F, Args>(f), vec![args], &job)?;
-        Ok(MpiResult::new(job))
+        Ok(MpiResult::new(job, 1, single::<F::Output>))
     }
 
     /// `concurrent.futures`' name for [`apply_async`](Self::apply_async).
@@ -366,31 +396,72 @@ impl MpiPool {
         I: IntoIterator<Item = Args>,
     {
         let items: Vec<Args> = iterable.into_iter().collect();
-        let function = FunctionRef::new::<F, Args>(f);
-        let chunksize = self.chunk_for(Some(items.len()));
-        let job = Arc::new(Job::default());
         let total = items.len();
-        let mut items = items.into_iter();
-        loop {
-            let chunk: Vec<Args> = items.by_ref().take(chunksize).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            self.send_chunk(function, chunk, &job)?;
-        }
-        let mut state = job
-            .wait_until(None, |state| {
-                state.abandoned || state.outcomes.len() == total
-            })
+        let job = Arc::new(Job::expecting(total));
+        self.send_all(FunctionRef::new::<F, Args>(f), items, &job)?;
+        let state = job
+            .wait_until(None, |state| state.finished())
             .ok_or_else(abandoned)?;
-        let mut results = Vec::with_capacity(total);
-        for index in 0..total {
-            match state.outcomes.remove(&index) {
-                Some(outcome) => results.push(typed(outcome, index)?),
-                None => return Err(abandoned()),
-            }
-        }
-        Ok(results)
+        all(&state, total)
+    }
+
+    /// Sends `f` of every item to the ranks and returns at once with a handle on all the
+    /// results, like `Pool.map_async`; add a [`callback`](MpiResult::callback) to hear of
+    /// them without waiting.
+    ///
+    /// ```no_run
+    /// use std::sync::mpsc;
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let pending = pool
+    ///     .map_async(square, 0..4)?
+    ///     .callback(move |all: &Vec<u64>| tx.send(all.iter().sum::<u64>()).unwrap());
+    /// assert_eq!(rx.recv()?, 14);
+    /// assert_eq!(pending.get()?, [0, 1, 4, 9]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.map_async")]
+    pub fn map_async<F, A, I>(
+        &self,
+        f: F,
+        iterable: I,
+    ) -> Result<MpiResult<Vec<F::Output>>, PoolError>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        self.starmap_async(f, iterable.into_iter().map(|a| (a,)))
+    }
+
+    /// Like [`map_async`](Self::map_async) for a function of several arguments, like
+    /// `Pool.starmap_async`.
+    ///
+    /// ```no_run
+    /// fn add(a: i32, b: i32) -> i32 { a + b }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// assert_eq!(pool.starmap_async(add, [(1, 2), (3, 4)])?.get()?, [3, 7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.starmap_async")]
+    pub fn starmap_async<F, Args, I>(
+        &self,
+        f: F,
+        iterable: I,
+    ) -> Result<MpiResult<Vec<F::Output>>, PoolError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = Args>,
+    {
+        let items: Vec<Args> = iterable.into_iter().collect();
+        let total = items.len();
+        let job = Arc::new(Job::expecting(total));
+        self.send_all(FunctionRef::new::<F, Args>(f), items, &job)?;
+        Ok(MpiResult::new(job, total, all::<F::Output>))
     }
 
     pub(crate) fn in_flight_bound(&self) -> usize {

@@ -11,7 +11,7 @@ use mpi::traits::*;
 use multiproc_pool::{Pool, PoolError};
 use multiproc_process::{ExitReason, FunctionRef};
 
-use crate::wire::{self, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
+use crate::wire::{self, ChunkOutcome, Items, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
 
 /// How long a serving rank with chunks running keeps looking for messages and results
 /// without sleeping, after the last thing that happened: a result or a chunk that comes
@@ -36,13 +36,11 @@ enum Runner {
     Broken(String),
 }
 
-type Outcomes = Vec<Result<Vec<u8>, RemoteFailure>>;
-
 /// Serves the pools of rank 0 of `job` until it says stop, and confirms. The caller then ends
 /// MPI and the process: a serving rank never returns to the user's `main`.
 pub(crate) fn serve(job: &SimpleCommunicator) {
     let root = job.process_at_rank(0);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Outcomes)>();
+    let (done_tx, done_rx) = mpsc::channel::<(u64, ChunkOutcome)>();
     let mut runners: HashMap<u64, Arc<Runner>> = HashMap::new();
     let mut idle = SHORTEST_IDLE;
     // Chunks running on this rank, whose results are still to be sent.
@@ -89,7 +87,7 @@ pub(crate) fn serve(job: &SimpleCommunicator) {
                         Err(e) => {
                             let failure =
                                 RemoteFailure::Other(format!("cannot start a thread: {e}"));
-                            reply(&root, chunk, vec![Err(failure)]);
+                            reply(&root, chunk, ChunkOutcome::Failed(failure));
                         }
                     }
                 }
@@ -130,14 +128,14 @@ pub(crate) fn serve(job: &SimpleCommunicator) {
     drop(runners);
 }
 
-fn reply(root: &mpi::topology::Process<'_>, chunk: u64, outcomes: Outcomes) {
-    match wire::encode(&ToRoot::Done { chunk, outcomes }) {
+fn reply(root: &mpi::topology::Process<'_>, chunk: u64, outcome: ChunkOutcome) {
+    match wire::encode(&ToRoot::Done { chunk, outcome }) {
         Ok(bytes) => root.send_with_tag(&bytes[..], TO_ROOT),
         Err(e) => {
             // A chunk whose results cannot be encoded still gets an answer.
             let failure = ToRoot::Done {
                 chunk,
-                outcomes: vec![Err(RemoteFailure::Other(e))],
+                outcome: ChunkOutcome::Failed(RemoteFailure::Other(e)),
             };
             if let Ok(bytes) = wire::encode(&failure) {
                 root.send_with_tag(&bytes[..], TO_ROOT);
@@ -166,20 +164,32 @@ fn run_one((function, input): (FunctionRef, Vec<u8>)) -> Result<Vec<u8>, String>
     function.call(&input)
 }
 
-fn run(runner: &Runner, function: FunctionRef, items: Vec<Vec<u8>>) -> Outcomes {
-    match runner {
-        Runner::InRank => items
-            .iter()
-            .map(|item| function.call(item).map_err(RemoteFailure::Other))
-            .collect(),
-        Runner::Broken(why) => items
-            .iter()
-            .map(|_| Err(RemoteFailure::Other(why.clone())))
-            .collect(),
-        Runner::Isolated(pool) => {
+fn run(runner: &Runner, function: FunctionRef, items: Items) -> ChunkOutcome {
+    match (runner, items) {
+        (Runner::Broken(why), _) => ChunkOutcome::Failed(RemoteFailure::Other(why.clone())),
+        // The whole chunk in one call: its items are decoded, run and encoded in one go.
+        (Runner::InRank, Items::Batch(batch)) => match function.call(&batch) {
+            Ok(results) => ChunkOutcome::Batch(results),
+            Err(e) => ChunkOutcome::Failed(RemoteFailure::Other(e)),
+        },
+        (Runner::InRank, Items::Each(items)) => ChunkOutcome::Each(
+            (items.iter())
+                .map(|item| function.call(item).map_err(RemoteFailure::Other))
+                .collect(),
+        ),
+        (Runner::Isolated(pool), Items::Batch(batch)) => {
+            // Sent by a pool that thinks this rank runs tasks in its own threads: still
+            // isolated, as one task.
+            match pool.apply(run_one, ((function, batch),)) {
+                Ok(Ok(bytes)) => ChunkOutcome::Batch(bytes),
+                Ok(Err(detail)) => ChunkOutcome::Failed(RemoteFailure::Other(detail)),
+                Err(e) => ChunkOutcome::Failed(failure(e)),
+            }
+        }
+        (Runner::Isolated(pool), Items::Each(items)) => {
             let count = items.len();
             let tasks = items.into_iter().map(|item| (function, item));
-            let mut outcomes: Outcomes = pool
+            let mut outcomes: Vec<_> = pool
                 .chunksize(1)
                 .imap(run_one, tasks)
                 .map(|result| match result {
@@ -191,7 +201,7 @@ fn run(runner: &Runner, function: FunctionRef, items: Vec<Vec<u8>>) -> Outcomes 
             outcomes.resize_with(count, || {
                 Err(RemoteFailure::Other("the task's result was lost".into()))
             });
-            outcomes
+            ChunkOutcome::Each(outcomes)
         }
     }
 }

@@ -128,6 +128,11 @@ fn a_panicking_task_fails_alone_with_its_message() {
 }
 
 #[test]
+fn callbacks_on_apply_async_and_map_async_run_before_get_returns() {
+    run_ok("callbacks", "callbacks ok");
+}
+
+#[test]
 fn a_segfaulting_task_fails_alone_and_the_job_exits_zero() {
     run_ok("segfault", "segfault isolated");
 }

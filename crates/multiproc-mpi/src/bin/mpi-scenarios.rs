@@ -2,6 +2,7 @@
 //! argument names the scenario. Not part of the crate's API.
 use std::collections::BTreeSet;
 use std::os::fd::AsFd;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use multiproc_mpi::MpiPool;
@@ -133,6 +134,54 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let pool = MpiPool::new()?;
             assert_eq!(pool.map(square, 0..4u64)?.len(), 4);
             panic!("rank 0 panics on purpose");
+        }
+        "callbacks" => {
+            for pool in [MpiPool::new()?, MpiPool::builder().in_rank().build()?] {
+                let (tx, rx) = mpsc::channel();
+                let sent = tx.clone();
+                let single = pool
+                    .apply_async(square, (9,))?
+                    .callback(move |v| sent.send(format!("value {v}")).unwrap());
+                let sent = tx.clone();
+                let many = pool.map_async(square, 0..100u64)?.callback(move |all| {
+                    sent.send(format!("sum {}", all.iter().sum::<u64>()))
+                        .unwrap()
+                });
+                let sent = tx.clone();
+                let failing = pool
+                    .map_async(fails_on_seven, 0..10u64)?
+                    .callback(|_| panic!("the callback of a failed map ran"))
+                    .error_callback(move |e| sent.send(format!("error {e}")).unwrap());
+                // `get` returns after the callbacks: their messages are already there.
+                assert_eq!(single.get()?, 81);
+                assert_eq!(many.get()?.len(), 100);
+                assert!(
+                    matches!(failing.get(), Err(PoolError::Panicked(p)) if p.message == "seven is not welcome")
+                );
+                drop(tx);
+                let mut heard: Vec<String> = rx.try_iter().collect();
+                heard.sort();
+                assert_eq!(heard.len(), 3, "{heard:?}");
+                assert_eq!(heard[1], "sum 328350");
+                assert_eq!(heard[2], "value 81");
+                assert!(heard[0].starts_with("error "), "{heard:?}");
+                // A callback added once the result is back runs at once.
+                let (tx, rx) = mpsc::channel();
+                let done = pool.apply_async(square, (3,))?;
+                done.wait();
+                let _done = done.callback(move |v| tx.send(*v).unwrap());
+                assert_eq!(rx.try_recv()?, 9);
+                // A failing item of a batch fails alone, with its index.
+                let results: Vec<_> = pool.imap(fails_on_seven, 0..10u64).collect();
+                assert!(matches!(&results[7], Err(PoolError::Panicked(_))));
+                assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 9);
+                let words = ["1", "2", "three", "4"].map(String::from);
+                assert!(matches!(
+                    pool.map(fallible(parse), words),
+                    Err(PoolError::Failed { index: 2, .. })
+                ));
+            }
+            println!("callbacks ok");
         }
         "spawn" => {
             // A spawned worker that ran `main` would print this line too.
