@@ -147,6 +147,8 @@
 #[cfg(feature = "mpi")]
 mod callbacks;
 #[cfg(feature = "mpi")]
+mod crew;
+#[cfg(feature = "mpi")]
 mod dispatcher;
 #[cfg(feature = "mpi")]
 mod error;

@@ -11,6 +11,7 @@ use mpi::traits::*;
 use multiproc_pool::{Pool, PoolError};
 use multiproc_process::{ExitReason, FunctionRef};
 
+use crate::crew::Crew;
 use crate::wire::{self, ChunkOutcome, Items, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
 
 /// How long a serving rank with chunks running keeps looking for messages and results
@@ -42,6 +43,7 @@ pub(crate) fn serve(job: &SimpleCommunicator) {
     let root = job.process_at_rank(0);
     let (done_tx, done_rx) = mpsc::channel::<(u64, ChunkOutcome)>();
     let mut runners: HashMap<u64, Arc<Runner>> = HashMap::new();
+    let crew = Crew::default();
     let mut idle = SHORTEST_IDLE;
     // Chunks running on this rank, whose results are still to be sent.
     let mut running = 0usize;
@@ -76,12 +78,10 @@ pub(crate) fn serve(job: &SimpleCommunicator) {
                         .cloned()
                         .unwrap_or_else(|| Arc::new(Runner::Broken(format!("no pool {pool}"))));
                     let done_tx = done_tx.clone();
-                    let spawned = thread::Builder::new()
-                        .name(format!("multiproc-mpi-chunk-{chunk}"))
-                        .spawn(move || {
-                            let outcomes = run(&runner, function, items);
-                            let _ = done_tx.send((chunk, outcomes));
-                        });
+                    let spawned = crew.run(Box::new(move || {
+                        let outcome = run(&runner, function, items);
+                        let _ = done_tx.send((chunk, outcome));
+                    }));
                     match spawned {
                         Ok(_) => running += 1,
                         Err(e) => {
