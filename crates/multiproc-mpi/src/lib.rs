@@ -63,7 +63,10 @@
 //! [`MpiPoolBuilder::processes_per_rank`] says otherwise): a task that segfaults, aborts or is
 //! OOM-killed fails alone with [`PoolError::WorkerDied`](multiproc_pool::PoolError) and its
 //! signal, and the rank and the job go on. [`MpiPoolBuilder::in_rank`] runs tasks in the
-//! rank's own threads instead: no extra hop, but a crash ends the job.
+//! rank's own threads instead: no extra hop, but a crash ends the job. An in-rank chunk
+//! travels as one encoded batch and runs as one call of the function, which still catches
+//! each item's panic on its own; an isolated chunk travels item by item, since each item runs
+//! in a local worker on its own so that a crash fails that item alone.
 //!
 //! # Faults
 //!
@@ -71,6 +74,12 @@
 //! reports which rank and why. A panic or an early exit on rank 0 does not hang the job:
 //! rank 0's exit hook tells every serving rank to stop, waits for each to confirm, and ends
 //! MPI, so `mpirun` ends with rank 0's status (101 for a panic in `main`).
+//!
+//! [`MpiPool::spawn`] runs under OpenMPI's default error handler: a spawn that OpenMPI
+//! refuses (more workers than slots without `--oversubscribe`, or
+//! `OMPI_MCA_rmaps_base_oversubscribe=1` in a singleton; no `orted` on the `PATH`) aborts the
+//! program with OpenMPI's message rather than returning an error. A spawned worker that dies
+//! takes its parent down with it, as a rank of a static job does.
 //!
 //! # Scheduling
 //!
@@ -85,7 +94,16 @@
 //! do the same for 200 µs. Only then do they sleep, with a backoff from 20 µs to 2 ms, so an
 //! idle job costs no CPU. A blocking MPI probe would poll without yielding under
 //! `mpi_yield_when_idle 0` and starve an oversubscribed node. The dispatcher with no chunk
-//! out blocks on the pools' commands. The figures are in the crate's README.
+//! out blocks on the pools' commands. A serving rank runs its chunks on threads it keeps for
+//! the next chunk (they look for work for 200 µs, then sleep, and end after 2 s without
+//! any), so a round trip pays no thread start. The figures are in the crate's README.
+//!
+//! # Callbacks
+//!
+//! [`MpiPool::apply_async`], [`MpiPool::map_async`] and [`MpiPool::starmap_async`] return an
+//! [`MpiResult`] that takes Python's `callback` and `error_callback`
+//! ([`MpiResult::callback`], [`MpiResult::error_callback`]). They run on the crate's callback
+//! thread, never on the thread that talks to MPI, and before `get` returns.
 //!
 //! # Scaling: when rank 0 becomes the bottleneck
 //!

@@ -189,8 +189,11 @@ fn run(runner: &Runner, function: FunctionRef, items: Items) -> ChunkOutcome {
         (Runner::Isolated(pool), Items::Each(items)) => {
             let count = items.len();
             let tasks = items.into_iter().map(|item| (function, item));
+            // Several items to a local message, a few messages per worker: the local pool
+            // still fails only the item whose worker died, and runs the rest again.
+            let local = count.div_ceil(4 * pool.processes().max(1)).max(1);
             let mut outcomes: Vec<_> = pool
-                .chunksize(1)
+                .chunksize(local)
                 .imap(run_one, tasks)
                 .map(|result| match result {
                     Ok(Ok(bytes)) => Ok(bytes),

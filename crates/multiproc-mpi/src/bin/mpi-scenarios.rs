@@ -113,6 +113,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             // The rank and its pool go on.
             assert_eq!(pool.map(square, 0..5u64)?, [0, 1, 4, 9, 16]);
+            // One chunk of 16 items, several to a local worker's message: still only the
+            // crashing item fails.
+            let pool = MpiPool::builder()
+                .processes_per_rank(1)
+                .chunksize(16)
+                .build()?;
+            let results: Vec<_> = pool.imap(segfaults_on_three, 0..16u64).collect();
+            for (i, result) in results.iter().enumerate() {
+                match result {
+                    Err(PoolError::WorkerDied { .. }) if i == 3 => {}
+                    Ok(value) if i != 3 => assert_eq!(*value, i as u64 + 1),
+                    other => panic!("item {i} of a chunk of 16: {other:?}"),
+                }
+            }
             println!("segfault isolated");
         }
         "two_pools" => {
