@@ -1,6 +1,6 @@
 //! A serving rank: every rank but 0 runs tasks, pool after pool, until rank 0's program ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
@@ -27,6 +27,11 @@ const IDLE_SPIN: Duration = Duration::from_millis(50);
 const SHORTEST_IDLE: Duration = Duration::from_micros(20);
 const LONGEST_IDLE: Duration = Duration::from_millis(2);
 
+/// The longest chunk of an in-rank pool that the serving loop runs on its own thread before it
+/// sends that pool's chunks to the crew instead: longer than a few round trips, and the
+/// hops it saves no longer matter.
+const INLINE_LIMIT: Duration = Duration::from_micros(100);
+
 /// Where a pool's tasks run on this rank.
 enum Runner {
     /// In local worker processes: a task that crashes fails alone.
@@ -44,6 +49,8 @@ pub(crate) fn serve(job: &SimpleCommunicator) {
     let (done_tx, done_rx) = mpsc::channel::<(u64, ChunkOutcome)>();
     let mut runners: HashMap<u64, Arc<Runner>> = HashMap::new();
     let crew = Crew::default();
+    // In-rank pools with a chunk that ran longer than INLINE_LIMIT on this thread.
+    let mut slow_pools: HashSet<u64> = HashSet::new();
     let mut idle = SHORTEST_IDLE;
     // Chunks running on this rank, whose results are still to be sent.
     let mut running = 0usize;
@@ -77,6 +84,20 @@ pub(crate) fn serve(job: &SimpleCommunicator) {
                         .get(&pool)
                         .cloned()
                         .unwrap_or_else(|| Arc::new(Runner::Broken(format!("no pool {pool}"))));
+                    if running == 0 && !slow_pools.contains(&pool) && runner.runs_inline() {
+                        // Nothing else runs here: run it on this thread, without the two
+                        // thread hops of the crew. A pool whose chunk took long is not run
+                        // here again, so that it does not hold up the rank's messages.
+                        let started = Instant::now();
+                        let outcome = run(&runner, function, items);
+                        if started.elapsed() > INLINE_LIMIT {
+                            slow_pools.insert(pool);
+                        }
+                        reply(&root, chunk, outcome);
+                        idle = SHORTEST_IDLE;
+                        last_event = Instant::now();
+                        continue;
+                    }
                     let done_tx = done_tx.clone();
                     let spawned = crew.run(Box::new(move || {
                         let outcome = run(&runner, function, items);
@@ -93,6 +114,7 @@ pub(crate) fn serve(job: &SimpleCommunicator) {
                 }
                 Ok(ToServer::Close { pool }) => {
                     runners.remove(&pool);
+                    slow_pools.remove(&pool);
                 }
                 Ok(ToServer::Stop) => break,
                 Err(e) => log::error!(target: "multiproc::mpi", "rank {}: {e}", job.rank()),
@@ -141,6 +163,14 @@ fn reply(root: &mpi::topology::Process<'_>, chunk: u64, outcome: ChunkOutcome) {
                 root.send_with_tag(&bytes[..], TO_ROOT);
             }
         }
+    }
+}
+
+impl Runner {
+    /// Whether a chunk may run on the serving loop's thread: in-rank (an isolated chunk waits
+    /// for local workers) or broken (it fails at once).
+    fn runs_inline(&self) -> bool {
+        !matches!(self, Runner::Isolated(_))
     }
 }
 

@@ -36,6 +36,12 @@ fn libc_sigsegv() -> i32 {
     multiproc_sys::signal::number::SIGSEGV
 }
 
+/// A task longer than a serving loop runs on its own thread.
+fn slow_square(x: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(2));
+    x * x
+}
+
 /// Which process ran the task: with `in_rank`, the serving worker itself.
 fn worker_pid(_: u64) -> u32 {
     std::process::id()
@@ -135,6 +141,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             drop(first);
             let second = MpiPool::builder().in_rank().build()?;
             assert_eq!(second.map(square, 0..10u64)?[9], 81);
+            // Chunks that take long run on the rank's crew, not its serving loop; after them,
+            // the same pool still answers.
+            let slow: Vec<u64> = second.map(slow_square, 0..24u64)?;
+            assert_eq!(slow, (0..24u64).map(square).collect::<Vec<_>>());
+            assert_eq!(second.apply(square, (12,))?, 144);
             println!("two pools ok");
         }
         "early_drop" => {
