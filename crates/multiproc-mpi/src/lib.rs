@@ -94,9 +94,11 @@
 //! do the same for 200 µs. Only then do they sleep, with a backoff from 20 µs to 2 ms, so an
 //! idle job costs no CPU. A blocking MPI probe would poll without yielding under
 //! `mpi_yield_when_idle 0` and starve an oversubscribed node. The dispatcher with no chunk
-//! out blocks on the pools' commands. A serving rank runs its chunks on threads it keeps for
-//! the next chunk (they look for work for 200 µs, then sleep, and end after 2 s without
-//! any), so a round trip pays no thread start. The figures are in the crate's README.
+//! out blocks on the pools' commands. A serving rank with nothing running runs an in-rank
+//! chunk on its serving thread, with no hop to another thread and back, until a chunk of
+//! that pool takes more than 100 µs; from then on, and for isolated pools, it runs chunks on
+//! threads it keeps for the next chunk (they look for work for 200 µs, then sleep, and end
+//! after 2 s without any), so a round trip pays no thread start. The figures are in the crate's README.
 //!
 //! # Callbacks
 //!
@@ -109,7 +111,10 @@
 //!
 //! Every chunk passes through rank 0's one dispatcher thread, and every item's arguments and
 //! result through rank 0's caller. Measured here (`bench/scaling.sh`: 2 CPUs, loopback TCP,
-//! 100k trivial tasks, window 8, `mpi_yield_when_idle 1`; medians of 3):
+//! 100k trivial tasks, window 8, `mpi_yield_when_idle 1`; medians of 3; measured before
+//! in-rank chunks ran as one call and isolated chunks went several items to a local message,
+//! which raised the single-job figures of the README about 10× and 6× at auto chunksize, so
+//! these are upper bounds on rank 0's cost):
 //!
 //! | ranks (serving) | mode | map, auto chunksize | map, chunksize 1 | `submit` round trip |
 //! |---|---|---|---|---|
