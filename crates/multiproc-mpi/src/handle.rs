@@ -146,7 +146,7 @@ impl<T: 'static> MpiResult<T> {
     /// let pool = multiproc_mpi::MpiPool::new()?;
     /// let (tx, rx) = mpsc::channel();
     /// let _result = pool.map_async(fail, [1, 2])?.error_callback(move |e| tx.send(e.clone()).unwrap());
-    /// assert!(matches!(rx.recv()?, PoolError::Panicked(p) if p.message == "no luck"));
+    /// assert!(matches!(rx.recv()?, PoolError::Panicked { panic, .. } if panic.message == "no luck"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn error_callback(self, f: impl FnOnce(&PoolError) + Send + 'static) -> Self {

@@ -27,11 +27,13 @@ pub(crate) fn decode_chunk<R: Portable>(
         ChunkOutcome::Each(outcomes) if outcomes.len() == count => into.extend(
             (outcomes.iter().enumerate()).map(|(offset, outcome)| match outcome {
                 Ok(bytes) => one(bytes, first + offset),
-                Err(failure) => Err(remote(failure)),
+                Err(failure) => Err(remote(failure, first + offset)),
             }),
         ),
         ChunkOutcome::Each(_) => into.extend((0..count).map(|_| Err(miscounted()))),
-        ChunkOutcome::Failed(failure) => into.extend((0..count).map(|_| Err(remote(failure)))),
+        ChunkOutcome::Failed(failure) => {
+            into.extend((0..count).map(|offset| Err(remote(failure, first + offset))))
+        }
     }
 }
 
@@ -72,19 +74,23 @@ fn one<R: Portable>(bytes: &[u8], index: usize) -> Result<R, PoolError> {
 fn called<R>(result: Result<R, CallError>, index: usize) -> Result<R, PoolError> {
     match result {
         Ok(value) => Ok(value),
-        Err(CallError::Panicked(panic)) => Err(PoolError::Panicked(panic)),
+        Err(CallError::Panicked(panic)) => Err(PoolError::Panicked { panic, index }),
         Err(CallError::Failed(message)) => Err(PoolError::Failed { message, index }),
     }
 }
 
-fn remote(failure: &RemoteFailure) -> PoolError {
+fn remote(failure: &RemoteFailure, index: usize) -> PoolError {
     match failure {
         RemoteFailure::WorkerDied { signal, code } => PoolError::WorkerDied {
             status: signal
                 .map(ExitReason::Signal)
                 .or(code.map(ExitReason::Code)),
+            index,
         },
-        RemoteFailure::Panicked(panic) => PoolError::Panicked(panic.clone()),
+        RemoteFailure::Panicked(panic) => PoolError::Panicked {
+            panic: panic.clone(),
+            index,
+        },
         RemoteFailure::Other(detail) => PoolError::Transfer {
             detail: detail.clone(),
         },

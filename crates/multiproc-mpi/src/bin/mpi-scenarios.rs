@@ -83,7 +83,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let results: Vec<_> = pool.imap(fails_on_seven, 0..10u64).collect();
             for (i, result) in results.iter().enumerate() {
                 match result {
-                    Err(PoolError::Panicked(info)) if i == 7 => {
+                    Err(PoolError::Panicked {
+                        panic: info,
+                        index: 7,
+                    }) if i == 7 => {
                         assert_eq!(info.message, "seven is not welcome");
                     }
                     Ok(value) if i != 7 => assert_eq!(*value, i as u64),
@@ -92,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             assert!(matches!(
                 pool.map(fails_on_seven, 0..10u64),
-                Err(PoolError::Panicked(_))
+                Err(PoolError::Panicked { .. })
             ));
             // A fallible function's `Err` comes back as the item's failure, with its index.
             let words = ["1", "2", "three", "4"].map(String::from);
@@ -110,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let results: Vec<_> = pool.imap(segfaults_on_three, 0..8u64).collect();
             for (i, result) in results.iter().enumerate() {
                 match result {
-                    Err(PoolError::WorkerDied { status }) if i == 3 => {
+                    Err(PoolError::WorkerDied { status, index: 3 }) if i == 3 => {
                         assert_eq!(*status, Some(ExitReason::Signal(libc_sigsegv())));
                     }
                     Ok(value) if i != 3 => assert_eq!(*value, i as u64 + 1),
@@ -128,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let results: Vec<_> = pool.imap(segfaults_on_three, 0..16u64).collect();
             for (i, result) in results.iter().enumerate() {
                 match result {
-                    Err(PoolError::WorkerDied { .. }) if i == 3 => {}
+                    Err(PoolError::WorkerDied { index: 3, .. }) if i == 3 => {}
                     Ok(value) if i != 3 => assert_eq!(*value, i as u64 + 1),
                     other => panic!("item {i} of a chunk of 16: {other:?}"),
                 }
@@ -181,7 +184,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 assert_eq!(single.get()?, 81);
                 assert_eq!(many.get()?.len(), 100);
                 assert!(
-                    matches!(failing.get(), Err(PoolError::Panicked(p)) if p.message == "seven is not welcome")
+                    matches!(failing.get(), Err(PoolError::Panicked { panic, index: 7 }) if panic.message == "seven is not welcome")
                 );
                 drop(tx);
                 let mut heard: Vec<String> = rx.try_iter().collect();
@@ -198,7 +201,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 assert_eq!(rx.try_recv()?, 9);
                 // A failing item of a batch fails alone, with its index.
                 let results: Vec<_> = pool.imap(fails_on_seven, 0..10u64).collect();
-                assert!(matches!(&results[7], Err(PoolError::Panicked(_))));
+                assert!(matches!(
+                    &results[7],
+                    Err(PoolError::Panicked { index: 7, .. })
+                ));
                 assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 9);
                 let words = ["1", "2", "three", "4"].map(String::from);
                 assert!(matches!(
