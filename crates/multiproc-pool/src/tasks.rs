@@ -20,8 +20,8 @@ use crate::scheduler::{RunState, Shared};
 /// refilling them a few chunks at a time costs a message and a wake-up each).
 const SUBMIT_BYTES: usize = 16 * 1024;
 
-/// A pool with [`Options`](crate::Options) for the next call: made by [`Pool::with`], [`Pool::chunksize`]
-/// and [`Pool::timeout`]; it has the same task methods as [`Pool`].
+/// A pool with [`Options`](crate::Options) for the next call: made by [`Pool::with`](crate::Pool::with), [`Pool::chunksize`](crate::Pool::chunksize)
+/// and [`Pool::timeout`](crate::Pool::timeout); it has the same task methods as [`Pool`](crate::Pool).
 ///
 /// ```
 /// use multiproc_pool::Pool;
@@ -156,14 +156,9 @@ impl<'p> Tasks<'p> {
         // the first ones while the rest are encoded.
         let mut group = Vec::new();
         let mut group_bytes = 0;
-        let mut items = items.into_iter();
         let mut start = 0;
-        loop {
-            let batch = items.by_ref().take(chunksize);
+        for batch in items.chunks(chunksize.max(1)) {
             let (input, positions) = encode_chunk(start, batch, &*sink);
-            if positions.len == 0 {
-                break;
-            }
             start += positions.len;
             if positions.count() > 0 {
                 let timeout = self.timeout_for(positions.count());
@@ -196,7 +191,7 @@ impl<'p> Tasks<'p> {
         }
     }
 
-    /// [`Pool::apply`] with these options.
+    /// [`Pool::apply`](crate::Pool::apply) with these options.
     ///
     /// ```
     /// use std::time::Duration;
@@ -214,7 +209,7 @@ impl<'p> Tasks<'p> {
         self.apply_async(f, args).get()
     }
 
-    /// [`Pool::apply_async`] with these options.
+    /// [`Pool::apply_async`](crate::Pool::apply_async) with these options.
     ///
     /// ```
     /// use std::time::Duration;
@@ -241,7 +236,7 @@ impl<'p> Tasks<'p> {
         AsyncResult::submitted(cell, self.shared, sink)
     }
 
-    /// [`Pool::map`] with these options.
+    /// [`Pool::map`](crate::Pool::map) with these options.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
@@ -259,7 +254,7 @@ impl<'p> Tasks<'p> {
         self.map_async(f, iterable).get()
     }
 
-    /// [`Pool::map_async`] with these options.
+    /// [`Pool::map_async`](crate::Pool::map_async) with these options.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
@@ -279,7 +274,7 @@ impl<'p> Tasks<'p> {
         self.starmap_async(f, iterable.into_iter().map(|a| (a,)))
     }
 
-    /// [`Pool::starmap`] with these options.
+    /// [`Pool::starmap`](crate::Pool::starmap) with these options.
     ///
     /// ```
     /// fn add(a: u64, b: u64) -> u64 { a + b }
@@ -297,7 +292,7 @@ impl<'p> Tasks<'p> {
         self.starmap_async(f, iterable).get()
     }
 
-    /// [`Pool::starmap_async`] with these options.
+    /// [`Pool::starmap_async`](crate::Pool::starmap_async) with these options.
     ///
     /// ```
     /// fn add(a: u64, b: u64) -> u64 { a + b }
@@ -330,7 +325,7 @@ impl<'p> Tasks<'p> {
         AsyncResult::submitted(cell, self.shared, sink)
     }
 
-    /// [`Pool::imap`] with these options.
+    /// [`Pool::imap`](crate::Pool::imap) with these options.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
@@ -354,7 +349,7 @@ impl<'p> Tasks<'p> {
         )
     }
 
-    /// [`Pool::imap_unordered`] with these options.
+    /// [`Pool::imap_unordered`](crate::Pool::imap_unordered) with these options.
     ///
     /// ```
     /// fn square(x: u64) -> u64 { x * x }
