@@ -111,32 +111,30 @@
 //!
 //! Every chunk passes through rank 0's one dispatcher thread, and every item's arguments and
 //! result through rank 0's caller. Measured here (`bench/scaling.sh`: 2 CPUs, loopback TCP,
-//! 100k trivial tasks, window 8, `mpi_yield_when_idle 1`; medians of 3; measured before
-//! in-rank chunks ran as one call and isolated chunks went several items to a local message,
-//! which raised the single-job figures of the README about 10× and 6× at auto chunksize, so
-//! these are upper bounds on rank 0's cost):
+//! 100k trivial tasks at auto chunksize, 20k at chunksize 1, window 8, `mpi_yield_when_idle 1`;
+//! medians of 3, round trip median of 300; 2026-12-05, with other work on the machine):
 //!
 //! | ranks (serving) | mode | map, auto chunksize | map, chunksize 1 | `submit` round trip |
 //! |---|---|---|---|---|
-//! | 2 (1) | isolated | 146 k tasks/s | 11.7 k tasks/s | 113 µs |
-//! | 2 (1) | in-rank | 679 k tasks/s | 25.6 k tasks/s | 71 µs |
-//! | 4 (3) | isolated | 216 k tasks/s | 12.3 k tasks/s | 227 µs |
-//! | 4 (3) | in-rank | 1.09 M tasks/s | 17.7 k tasks/s | 98 µs |
-//! | 8 (7) | isolated | 241 k tasks/s | 12.9 k tasks/s | 226 µs |
-//! | 8 (7) | in-rank | 697 k tasks/s | 20.0 k tasks/s | 106 µs |
+//! | 2 (1) | isolated | 1.87 M tasks/s | 23.5 k tasks/s | 81 µs |
+//! | 2 (1) | in-rank | 15.6 M tasks/s | 90.7 k tasks/s | 30 µs |
+//! | 4 (3) | isolated | 2.25 M tasks/s | 26.2 k tasks/s | 111 µs |
+//! | 4 (3) | in-rank | 11.0 M tasks/s | 77.2 k tasks/s | 44 µs |
+//! | 8 (7) | isolated | 1.82 M tasks/s | 26.5 k tasks/s | 187 µs |
+//! | 8 (7) | in-rank | 8.52 M tasks/s | 70.6 k tasks/s | 104 µs |
 //!
 //! With 2 cores for up to 8 ranks and their workers, these figures are the overhead, not a
-//! speed-up: throughput stays flat from 1 to 7 serving ranks because all of them share the
-//! same two cores. They bound rank 0's share: everything together, both sides and MPI
-//! included, costs at most about 40 µs per chunk and 1 µs per item (the inverses of the best
-//! rates above). On a cluster, where
-//! rank 0 has a core to itself, take rank 0's limits as about **25 k chunks/s** and **1 M
-//! items/s** (trivial arguments; larger ones add their encoding and the network). With `S`
-//! serving ranks of `P` workers each, running tasks of `t` seconds in chunks of `k` items:
+//! speed-up: throughput does not grow from 1 to 7 serving ranks (in-rank it falls) because
+//! all of them share the same two cores. They bound rank 0's share: everything together, both sides and MPI
+//! included, costs at most about 11 µs per chunk and 0.07 µs per item (the inverses of the
+//! best rates above). On a cluster, where rank 0 has a core to itself, take rank 0's limits
+//! as about **75 k chunks/s** and **10 M items/s** (rounded down; trivial arguments, larger
+//! ones add their encoding and the network). With `S` serving ranks of `P` workers each,
+//! running tasks of `t` seconds in chunks of `k` items:
 //!
 //! - the ranks ask for `S·P/t` items/s and `S·P/(k·t)` chunks/s;
-//! - rank 0 keeps up while `t ≥ S·P / 1 M` and `k·t ≥ S·P / 25 k`. For 64 nodes of 64 cores
-//!   (4096 workers) that is tasks of at least 4 ms, in chunks of at least 0.16 s of work.
+//! - rank 0 keeps up while `t ≥ S·P / 10 M` and `k·t ≥ S·P / 75 k`. For 64 nodes of 64 cores
+//!   (4096 workers) that is tasks of at least 0.4 ms, in chunks of at least 55 ms of work.
 //!   The automatic chunk size (`len / (4·S·window)` items) usually gets there for a `map`
 //!   of a long input; pass a `chunksize` for short inputs of short tasks, and prefer few
 //!   large arguments to many small ones.
