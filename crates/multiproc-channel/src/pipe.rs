@@ -11,6 +11,7 @@ use crate::connection::Connection;
 use crate::error::PipeError;
 use crate::frame::Received;
 use crate::pipe_end::{PipeReader, PipeWriter};
+use crate::wire;
 
 /// Creates connected pipe ends, like Python's `multiprocessing.Pipe`.
 ///
@@ -54,6 +55,7 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     #[allow(clippy::new_ret_no_self)]
     pub fn new() -> Result<(PipeReader<T>, PipeWriter<T>), PipeError> {
         let (sender, receiver) = ipc::channel::<Received<T>>()?;
+        let sender = wire::raise_send_buffer(sender);
         Ok((
             PipeReader::new(Connection::from_parts(None, Some(receiver))),
             PipeWriter::new(Connection::from_parts(Some(sender.to_opaque()), None)),
@@ -76,6 +78,10 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     pub fn duplex() -> Result<(Connection<T>, Connection<T>), PipeError> {
         let (left_sender, right_receiver) = ipc::channel::<Received<T>>()?;
         let (right_sender, left_receiver) = ipc::channel::<Received<T>>()?;
+        let (left_sender, right_sender) = (
+            wire::raise_send_buffer(left_sender),
+            wire::raise_send_buffer(right_sender),
+        );
         Ok((
             Connection::from_parts(Some(left_sender.to_opaque()), Some(left_receiver)),
             Connection::from_parts(Some(right_sender.to_opaque()), Some(right_receiver)),

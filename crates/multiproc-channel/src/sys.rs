@@ -161,7 +161,7 @@ fn is_byte_vec<T>() -> bool {
 }
 
 /// Whether `T` is one of a few common types that cannot hold an ipc-channel handle
-/// (strings, vectors and options of numbers): a message of such a value needs no count of
+/// (numbers, strings, vectors and options of numbers): a message of such a value needs no count of
 /// its handles. A type only compared here, never cast, so the erased lifetimes do not
 /// matter.
 pub(crate) fn is_handle_free<T>() -> bool {
@@ -181,6 +181,21 @@ pub(crate) fn is_handle_free<T>() -> bool {
         TypeId::of::<Vec<Vec<f64>>>(),
         TypeId::of::<Vec<Vec<u8>>>(),
         TypeId::of::<Option<String>>(),
+        TypeId::of::<()>(),
+        TypeId::of::<bool>(),
+        TypeId::of::<u8>(),
+        TypeId::of::<u16>(),
+        TypeId::of::<u32>(),
+        TypeId::of::<u64>(),
+        TypeId::of::<usize>(),
+        TypeId::of::<i8>(),
+        TypeId::of::<i16>(),
+        TypeId::of::<i32>(),
+        TypeId::of::<i64>(),
+        TypeId::of::<isize>(),
+        TypeId::of::<f32>(),
+        TypeId::of::<f64>(),
+        TypeId::of::<char>(),
     ]
     .contains(&id)
 }
