@@ -47,10 +47,14 @@ pub(crate) fn check_next(
     let max_fragment = OsIpcSender::get_max_fragment_size();
     loop {
         let mut whole = [0u8; HEAD];
-        let (len, fds) = match seqpacket::peek_head(fd, &mut whole, wait)? {
-            Head::Record { len, fds } => (len, fds),
-            Head::End => return Ok(Next::End),
-            Head::Empty => return Ok(Next::Nothing),
+        let (len, fds) = match seqpacket::peek_head(fd, &mut whole, wait) {
+            Ok(Head::Record { len, fds }) => (len, fds),
+            Ok(Head::End) => return Ok(Next::End),
+            Ok(Head::Empty) => return Ok(Next::Nothing),
+            // The peer closed its end while records sent to it were unread: the kernel
+            // reports that once, ahead of the records still queued here.
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => continue,
+            Err(err) => return Err(err.into()),
         };
         let start = &whole[..len.min(HEAD)];
         if let Some(code) = wire::code(start) {
