@@ -15,7 +15,7 @@
 //! $ curl 127.0.0.1:8080/collatz/1000000
 //! 524
 //! $ curl 127.0.0.1:8080/crash
-//! task failed: the worker running the task died (signal 11 (SIGSEGV))
+//! task failed: the worker running task 0 died (signal 11 (SIGSEGV))
 //! $ curl 127.0.0.1:8080/health
 //! ok
 //! $ curl 127.0.0.1:8080/shutdown

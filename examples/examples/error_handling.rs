@@ -7,9 +7,9 @@
 //! 0 -> 0
 //! 1 -> 10
 //! 2 -> 20
-//! 3 -> error: the task panicked: 'three is unlucky' at examples/examples/error_handling.rs:..
+//! 3 -> error: task 3 panicked: 'three is unlucky' at examples/examples/error_handling.rs:..
 //! 4 -> 40
-//! 5 -> error: the worker running the task died (signal 6 (SIGABRT))
+//! 5 -> error: the worker running task 5 died (signal 6 (SIGABRT))
 //! 6 -> error: task 6 failed: six is rejected
 //! 7 -> 70
 //! ```

@@ -118,7 +118,7 @@ fn main() -> Result<(), multiproc::Error> {
     for (x, result) in pool.chunksize(1).imap(risky, 0..8).enumerate() {
         match result {
             Ok(value) => println!("{x} -> {value}"),
-            Err(error @ (PoolError::Panicked(_) | PoolError::WorkerDied { .. })) => {
+            Err(error @ (PoolError::Panicked { .. } | PoolError::WorkerDied { .. })) => {
                 failures += 1;
                 println!("{x} -> error: {error}");
             }

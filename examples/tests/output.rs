@@ -129,13 +129,13 @@ fn error_handling_reports_each_failure_and_every_other_result() {
     }
     assert_eq!(lines[6], "6 -> error: task 6 failed: six is rejected");
     assert!(
-        lines[3].starts_with("3 -> error: the task panicked: 'three is unlucky' at "),
+        lines[3].starts_with("3 -> error: task 3 panicked: 'three is unlucky' at "),
         "{}",
         lines[3]
     );
     assert_eq!(
         lines[5],
-        "5 -> error: the worker running the task died (signal 6 (SIGABRT))"
+        "5 -> error: the worker running task 5 died (signal 6 (SIGABRT))"
     );
 }
 
@@ -150,7 +150,7 @@ fn quickstart_runs_the_whole_walkthrough() {
         "[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]",
         "[2, 12, 30, 56]",
         "squares of 0..100 sum to 328350",
-        "5 -> error: the worker running the task died (signal 6 (SIGABRT))",
+        "5 -> error: the worker running task 5 died (signal 6 (SIGABRT))",
         "2 tasks failed; the pool replaced its crashed worker and finished the rest",
     ] {
         assert!(

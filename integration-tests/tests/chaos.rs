@@ -119,7 +119,7 @@ fn run_chaos(method: StartMethod) {
                 ok += 1;
                 results.put(value).unwrap();
             }
-            Err(PoolError::WorkerDied { status }) => {
+            Err(PoolError::WorkerDied { status, .. }) => {
                 assert_eq!(
                     status,
                     Some(ExitReason::Signal(libc::SIGKILL)),

@@ -16,7 +16,9 @@ pub(crate) fn typed<R: Portable>(outcome: Outcome, index: usize) -> Result<R, Po
                 })?;
             match (results.pop(), results.is_empty()) {
                 (Some(Ok(value)), true) => Ok(value),
-                (Some(Err(CallError::Panicked(panic))), true) => Err(PoolError::Panicked(panic)),
+                (Some(Err(CallError::Panicked(panic))), true) => {
+                    Err(PoolError::Panicked { panic, index })
+                }
                 (Some(Err(CallError::Failed(message))), true) => {
                     Err(PoolError::Failed { message, index })
                 }
@@ -29,8 +31,9 @@ pub(crate) fn typed<R: Portable>(outcome: Outcome, index: usize) -> Result<R, Po
             status: signal
                 .map(ExitReason::Signal)
                 .or(code.map(ExitReason::Code)),
+            index,
         }),
-        Err(RemoteFailure::Panicked(panic)) => Err(PoolError::Panicked(panic)),
+        Err(RemoteFailure::Panicked(panic)) => Err(PoolError::Panicked { panic, index }),
         Err(RemoteFailure::Other(detail)) => Err(PoolError::Transfer { detail }),
     }
 }

@@ -201,7 +201,7 @@ fn run(runner: &Runner, function: FunctionRef, items: Vec<Vec<u8>>) -> Outcomes 
 
 fn failure(error: PoolError) -> RemoteFailure {
     match error {
-        PoolError::WorkerDied { status } => RemoteFailure::WorkerDied {
+        PoolError::WorkerDied { status, .. } => RemoteFailure::WorkerDied {
             signal: match status {
                 Some(ExitReason::Signal(signal)) => Some(signal),
                 _ => None,
@@ -211,7 +211,7 @@ fn failure(error: PoolError) -> RemoteFailure {
                 _ => None,
             },
         },
-        PoolError::Panicked(info) => RemoteFailure::Panicked(info),
+        PoolError::Panicked { panic: info, .. } => RemoteFailure::Panicked(info),
         other => RemoteFailure::Other(other.to_string()),
     }
 }

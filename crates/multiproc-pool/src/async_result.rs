@@ -301,7 +301,7 @@ impl<T> AsyncResult<T> {
     /// let pool = Pool::new(2)?;
     /// assert_eq!(pool.apply_async(square, (7,)).get()?, 49);
     /// let failed = pool.map_async(boom, 0..3).get();
-    /// assert!(matches!(failed, Err(PoolError::Panicked(p)) if p.message == "boom"));
+    /// assert!(matches!(failed, Err(PoolError::Panicked { panic: p, .. }) if p.message == "boom"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get(self) -> Result<T, PoolError> {
@@ -498,7 +498,7 @@ impl<T: Send + 'static> AsyncResult<T> {
     /// let pool = Pool::new(1)?;
     /// let (tx, rx) = mpsc::channel();
     /// let _result = pool.apply_async(fail, ()).error_callback(move |e| tx.send(e.clone()).unwrap());
-    /// assert!(matches!(rx.recv()?, PoolError::Panicked(p) if p.message == "no luck"));
+    /// assert!(matches!(rx.recv()?, PoolError::Panicked { panic: p, .. } if p.message == "no luck"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn error_callback(self, f: impl FnOnce(&PoolError) + Send + 'static) -> Self {
@@ -639,7 +639,7 @@ impl<R: Portable> Sink for MapSink<R> {
         match decoded {
             Err(error) => {
                 if let Some(first) = positions.iter().next() {
-                    state.fail(first, error);
+                    state.fail(first, error.at(first));
                 }
             }
             Ok(()) => {
@@ -656,7 +656,7 @@ impl<R: Portable> Sink for MapSink<R> {
 
     fn task_failed(&self, position: usize, error: PoolError) {
         let mut state = self.lock();
-        state.fail(position, error);
+        state.fail(position, error.at(position));
         self.finish(state, 1);
     }
 

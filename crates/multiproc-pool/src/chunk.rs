@@ -297,7 +297,10 @@ pub(crate) fn decode_outputs<R: Portable>(
             .zip(results)
             .map(|(p, r)| (p, r.map_err(|e| PoolError::from_call(e, p))))
             .collect(),
-        Err(e) => positions.iter().map(|p| (p, Err(e.clone()))).collect(),
+        Err(e) => positions
+            .iter()
+            .map(|p| (p, Err(e.clone().at(p))))
+            .collect(),
     }
 }
 

@@ -12,15 +12,39 @@ use multiproc_process::{CallError, ExitReason, PanicInfo};
 /// ```
 /// use multiproc_pool::PoolError;
 /// use multiproc_process::ExitReason;
-/// let e = PoolError::WorkerDied { status: Some(ExitReason::Signal(9)) };
-/// assert_eq!(e.to_string(), "the worker running the task died (signal 9 (SIGKILL))");
+/// let e = PoolError::WorkerDied { status: Some(ExitReason::Signal(9)), index: 3 };
+/// assert_eq!(e.to_string(), "the worker running task 3 died (signal 9 (SIGKILL))");
+/// assert_eq!(e.index(), Some(3));
 /// ```
+///
+/// Every error of one item of the input (a panic, an `Err` of a [`fallible`](crate::fallible)
+/// target, a worker death, a limit, a timeout) carries that item's `index`, its position in
+/// the input whatever the chunk size (0 for `apply`); [`PoolError::index`] reads it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PoolError {
-    /// The task panicked; the message and location of the panic.
-    #[error("the task panicked: {0}")]
-    Panicked(PanicInfo),
+    /// The task panicked: the message and location of the panic, and the position of the
+    /// item in the input (0 for `apply`).
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError};
+    /// fn check(x: u32) -> u32 { assert!(x != 5, "five"); x }
+    /// let pool = Pool::new(2)?;
+    /// match pool.chunksize(4).map(check, 0..8) {
+    ///     Err(PoolError::Panicked { panic, index }) => {
+    ///         assert_eq!((panic.message.as_str(), index), ("five", 5));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[error("task {index} panicked: {panic}")]
+    Panicked {
+        /// The panic's message and location.
+        panic: PanicInfo,
+        /// The item's position in the input.
+        index: usize,
+    },
     /// The task, made [`fallible`](crate::fallible), returned `Err`: `message` is the error
     /// and its `source()` chain (`"error: source: ..."`, as anyhow's `{:#}`), and `index` the
     /// position of the failed item in the input (0 for `apply`), whatever the chunk size.
@@ -47,11 +71,15 @@ pub enum PoolError {
         index: usize,
     },
     /// The worker process running the task ended before the task returned: a crash, `abort`,
-    /// `exit`, a signal (SIGKILL, the OOM killer). The worker was replaced.
-    #[error("the worker running the task died ({})", status_text(.status))]
+    /// `exit`, a signal (SIGKILL, the OOM killer). The worker was replaced. `index` is the
+    /// position in the input of the item that was running: a chunk of several items whose
+    /// worker dies runs again one item at a time, so that only that item fails.
+    #[error("the worker running task {index} died ({})", status_text(.status))]
     WorkerDied {
         /// How the worker ended, when it could be learnt.
         status: Option<ExitReason>,
+        /// The item's position in the input.
+        index: usize,
     },
     /// The worker running the task ended in a way one of the pool's
     /// [`Limits`](multiproc_process::Limits) explains (see
@@ -65,21 +93,33 @@ pub enum PoolError {
     /// let e = PoolError::LimitExceeded {
     ///     limit: LimitExceeded::Memory { limit: 256 << 20 },
     ///     status: Some(ExitReason::Signal(6)),
+    ///     index: 0,
     /// };
     /// assert!(e.to_string().contains("likely the memory limit of 268435456 bytes"));
     /// ```
-    #[error("the worker running the task hit {limit} and died ({})", status_text(.status))]
+    #[error("the worker running task {index} hit {limit} and died ({})", status_text(.status))]
     LimitExceeded {
         /// The limit.
         limit: multiproc_process::LimitExceeded,
         /// How the worker ended.
         status: Option<ExitReason>,
+        /// The item's position in the input.
+        index: usize,
     },
     /// The task ran longer than its timeout; its worker was killed and replaced.
-    #[error("the task did not finish within {after:?}; its worker was killed")]
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multiproc_pool::PoolError;
+    /// let e = PoolError::Timeout { after: Duration::from_millis(50), index: 7 };
+    /// assert_eq!(e.to_string(), "task 7 did not finish within 50ms; its worker was killed");
+    /// ```
+    #[error("task {index} did not finish within {after:?}; its worker was killed")]
     Timeout {
         /// The time the task was allowed.
         after: Duration,
+        /// The item's position in the input.
+        index: usize,
     },
     /// A call with a limit for the whole call ([`Pool::map_timeout`](crate::Pool::map_timeout),
     /// Python's `Executor.map(..., timeout)`) ran out: the tasks not yet started were
@@ -222,10 +262,50 @@ pub enum PoolError {
 }
 
 impl PoolError {
+    /// The position in the input of the item this error is about: for a panic, an `Err` of
+    /// the target, a worker death, a limit or a timeout; `None` for an error of the pool or
+    /// of the call as a whole.
+    ///
+    /// ```
+    /// use multiproc_pool::{Pool, PoolError, fallible};
+    /// fn half(x: u32) -> Result<u32, String> {
+    ///     if x % 2 == 0 { Ok(x / 2) } else { Err(format!("{x} is odd")) }
+    /// }
+    /// let pool = Pool::new(2)?;
+    /// let results: Vec<_> = pool.imap(fallible(half), [2, 4, 7, 8]).collect();
+    /// assert_eq!(results[2].as_ref().unwrap_err().index(), Some(2));
+    /// assert_eq!(PoolError::Closed.index(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            PoolError::Panicked { index, .. }
+            | PoolError::Failed { index, .. }
+            | PoolError::WorkerDied { index, .. }
+            | PoolError::LimitExceeded { index, .. }
+            | PoolError::Timeout { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// This error, about the item at `position` of the input: sets the index of an error
+    /// that is about one item (a chunk's error reaches each of its items this way).
+    pub(crate) fn at(mut self, position: usize) -> PoolError {
+        match &mut self {
+            PoolError::Panicked { index, .. }
+            | PoolError::Failed { index, .. }
+            | PoolError::WorkerDied { index, .. }
+            | PoolError::LimitExceeded { index, .. }
+            | PoolError::Timeout { index, .. } => *index = position,
+            _ => {}
+        }
+        self
+    }
+
     /// The error for one call that gave no value, the task at `index` of the input.
     pub(crate) fn from_call(error: CallError, index: usize) -> PoolError {
         match error {
-            CallError::Panicked(panic) => PoolError::Panicked(panic),
+            CallError::Panicked(panic) => PoolError::Panicked { panic, index },
             CallError::Failed(message) => PoolError::Failed { message, index },
         }
     }

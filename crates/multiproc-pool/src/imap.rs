@@ -169,7 +169,7 @@ impl<R: Portable> Sink for Stream<R> {
     }
 
     fn task_failed(&self, position: usize, error: PoolError) {
-        self.store([(position, Err(error))]);
+        self.store([(position, Err(error.at(position)))]);
     }
 
     fn is_cancelled(&self) -> bool {

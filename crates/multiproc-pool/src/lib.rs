@@ -157,7 +157,7 @@
 //! let pool = Pool::new(2)?;
 //! let results: Vec<Result<u32, PoolError>> = pool.chunksize(1).imap(risky, 0..8).collect();
 //! assert_eq!(results[2], Ok(20));
-//! assert!(matches!(&results[3], Err(PoolError::Panicked(p)) if p.message == "three is right out"));
+//! assert!(matches!(&results[3], Err(PoolError::Panicked { panic: p, .. }) if p.message == "three is right out"));
 //! assert!(matches!(results[5], Err(PoolError::WorkerDied { .. })));
 //! assert_eq!(results[7], Ok(70));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

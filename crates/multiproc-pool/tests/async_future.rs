@@ -121,7 +121,7 @@ fn awaited_on_smol_and_futures_block_on() {
         let from_futures = futures::executor::block_on(pool.map_async(square, 0..4));
         assert_eq!(from_futures, Ok(vec![0, 1, 4, 9]));
         let failed = futures::executor::block_on(pool.submit(fail, (1,)));
-        assert!(matches!(failed, Err(PoolError::Panicked(p)) if p.message == "no 1"));
+        assert!(matches!(failed, Err(PoolError::Panicked { panic: p, .. }) if p.message == "no 1"));
     });
 }
 
@@ -134,7 +134,8 @@ fn a_worker_that_dies_while_awaited_gives_an_error() {
             assert_eq!(
                 died,
                 Err(PoolError::WorkerDied {
-                    status: Some(ExitReason::Signal(11))
+                    status: Some(ExitReason::Signal(11)),
+                    index: 0,
                 }),
                 "{method:?}"
             );

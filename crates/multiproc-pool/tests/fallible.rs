@@ -168,7 +168,7 @@ fn imap_apply_and_starmap_report_each_failure_apart_from_panics() {
                 .imap(fallible(panics_on_three), 0..5)
                 .collect();
             assert!(
-                matches!(&results[3], Err(PoolError::Panicked(p)) if p.message == "three"),
+                matches!(&results[3], Err(PoolError::Panicked { panic: p, index: 3 }) if p.message == "three"),
                 "{method}: {results:?}"
             );
             assert_eq!(results[4], Ok(4));

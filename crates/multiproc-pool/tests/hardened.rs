@@ -254,7 +254,7 @@ fn a_callback_may_use_its_own_pool() {
         assert_eq!(answers[2], ("map", Ok(9)));
         assert_eq!(answers[3], ("map_async", Ok(100)));
         assert_eq!(first.get(), Ok(9));
-        assert!(matches!(failed.get(), Err(PoolError::Panicked(_))));
+        assert!(matches!(failed.get(), Err(PoolError::Panicked { .. })));
         assert_eq!(mapped.get().unwrap().len(), 100);
         assert_eq!(blocked.get(), Ok(50));
         // A callback may close and join its own pool.
@@ -305,7 +305,7 @@ fn a_panicking_callback_is_dropped_and_the_next_ones_run() {
             let i = i as u64;
             match result.get() {
                 Ok(v) => assert_eq!(v, i * i),
-                Err(e) => assert!(i % 2 == 1 && matches!(e, PoolError::Panicked(_)), "{e}"),
+                Err(e) => assert!(i % 2 == 1 && matches!(e, PoolError::Panicked { .. }), "{e}"),
             }
         }
         // The pool and its callback thread still work.
@@ -422,7 +422,7 @@ fn a_death_in_a_chunk_fails_only_its_task() {
             assert_eq!(results.len(), 40);
             let died = results
                 .iter()
-                .filter(|r| matches!(r, Err(PoolError::WorkerDied { .. })))
+                .filter(|r| matches!(r, Err(PoolError::WorkerDied { index: 13, .. })))
                 .count();
             assert_eq!(died, 1, "{results:?}");
             let mut values: Vec<u64> = results.into_iter().filter_map(Result::ok).collect();
@@ -431,18 +431,24 @@ fn a_death_in_a_chunk_fails_only_its_task() {
             assert_eq!(values, expected);
         }
         let ordered: Vec<_> = pool.chunksize(10).imap(abort_on_13, 0..20).collect();
-        assert!(matches!(ordered[13], Err(PoolError::WorkerDied { .. })));
+        assert!(matches!(
+            ordered[13],
+            Err(PoolError::WorkerDied { index: 13, .. })
+        ));
         assert_eq!(ordered[12], Ok(120));
         assert_eq!(ordered[14], Ok(140));
         let map = pool.chunksize(40).map(abort_on_13, 0..40);
-        assert!(matches!(map, Err(PoolError::WorkerDied { .. })), "{map:?}");
+        assert!(
+            matches!(map, Err(PoolError::WorkerDied { index: 13, .. })),
+            "{map:?}"
+        );
         // A chunk that times out runs again task by task: only the slow task times out.
         let options = Options::new()
             .chunksize(5)
             .timeout(Duration::from_millis(400));
         let timed: Vec<_> = pool.with(options).imap(slow_on_7, 0..10).collect();
         assert!(
-            matches!(timed[7], Err(PoolError::Timeout { .. })),
+            matches!(timed[7], Err(PoolError::Timeout { index: 7, .. })),
             "{timed:?}"
         );
         let fine = timed.iter().filter(|r| r.is_ok()).count();

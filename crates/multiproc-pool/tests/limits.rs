@@ -96,6 +96,7 @@ fn a_task_over_the_cpu_cap_fails_alone_and_the_pool_goes_on() {
                     limit: Duration::from_secs(1)
                 },
                 status: Some(multiproc_process::ExitReason::Signal(24)),
+                index: 0,
             },
             "{method}"
         );

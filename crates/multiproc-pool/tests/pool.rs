@@ -138,7 +138,7 @@ fn apply_async_callbacks_and_get_timeout() {
                 .error_callback(move |e| tx.send(e.clone()).unwrap());
             let error = rx.recv_timeout(Duration::from_secs(30)).unwrap();
             assert!(
-                matches!(&error, PoolError::Panicked(p) if p.message == "three is right out"),
+                matches!(&error, PoolError::Panicked { panic: p, index: 0 } if p.message == "three is right out"),
                 "{error}"
             );
             assert_eq!(failed.is_successful(), Some(false));
@@ -236,20 +236,22 @@ fn panic_abort_and_exit_fail_only_their_task() {
             for (x, result) in results.iter().enumerate() {
                 match x {
                     3 => assert!(
-                        matches!(result, Err(PoolError::Panicked(p))
+                        matches!(result, Err(PoolError::Panicked { panic: p, index: 3 })
                             if p.message == "three is right out" && p.location.as_deref().unwrap().contains("pool.rs")),
                         "{method}: {result:?}"
                     ),
                     5 => assert!(
                         matches!(result, Err(PoolError::WorkerDied {
-                            status: Some(ExitReason::Signal(signal))
+                            status: Some(ExitReason::Signal(signal)),
+                            index: 5,
                         }) if multiproc_sys::signal::name(*signal) == "SIGABRT"),
                         "{method}: {result:?}"
                     ),
                     7 => assert_eq!(
                         result,
                         &Err(PoolError::WorkerDied {
-                            status: Some(ExitReason::Code(7))
+                            status: Some(ExitReason::Code(7)),
+                            index: 7,
                         }),
                         "{method}"
                     ),
@@ -259,7 +261,7 @@ fn panic_abort_and_exit_fail_only_their_task() {
             // `map` gives the first error in input order; the pool still serves.
             assert!(matches!(
                 pool.chunksize(1).map(risky, 0..10),
-                Err(PoolError::Panicked(_))
+                Err(PoolError::Panicked { .. })
             ));
             assert_eq!(pool.map(square, 0..5).unwrap(), [0, 1, 4, 9, 16]);
             assert_eq!(pool.worker_pids().len(), 2);
@@ -309,7 +311,8 @@ fn sigkilled_worker_fails_only_its_task() {
                         &Err(PoolError::WorkerDied {
                             status: Some(ExitReason::Signal(
                                 multiproc_sys::signal::number::SIGKILL
-                            ))
+                            )),
+                            index: 10,
                         }),
                         "{method}"
                     );
@@ -343,7 +346,8 @@ fn timeout_kills_only_the_slow_task() {
             assert_eq!(
                 results[2],
                 Err(PoolError::Timeout {
-                    after: Duration::from_millis(500)
+                    after: Duration::from_millis(500),
+                    index: 2,
                 }),
                 "{method}"
             );

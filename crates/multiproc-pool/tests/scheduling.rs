@@ -131,7 +131,8 @@ fn a_death_in_a_chunk_keeps_the_results_before_it_and_runs_the_rest_again() {
                 matches!(
                     results[5],
                     Err(PoolError::WorkerDied {
-                        status: Some(ExitReason::Signal(11))
+                        status: Some(ExitReason::Signal(11)),
+                        index: 5,
                     })
                 ),
                 "{:?} ({method:?})",

@@ -65,7 +65,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let results: Vec<_> = pool.imap(fails_on_seven, 0..10u64).collect();
             for (i, result) in results.iter().enumerate() {
                 match result {
-                    Err(PoolError::Panicked(info)) if i == 7 => {
+                    Err(PoolError::Panicked {
+                        panic: info,
+                        index: 7,
+                    }) if i == 7 => {
                         assert_eq!(info.message, "seven is not welcome");
                     }
                     Ok(value) if i != 7 => assert_eq!(*value, i as u64),
@@ -74,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             assert!(matches!(
                 pool.map(fails_on_seven, 0..10u64),
-                Err(PoolError::Panicked(_))
+                Err(PoolError::Panicked { .. })
             ));
             // A fallible function's `Err` comes back as the item's failure, with its index.
             let words = ["1", "2", "three", "4"].map(String::from);
@@ -92,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let results: Vec<_> = pool.imap(segfaults_on_three, 0..8u64).collect();
             for (i, result) in results.iter().enumerate() {
                 match result {
-                    Err(PoolError::WorkerDied { status }) if i == 3 => {
+                    Err(PoolError::WorkerDied { status, index: 3 }) if i == 3 => {
                         assert_eq!(*status, Some(ExitReason::Signal(libc_sigsegv())));
                     }
                     Ok(value) if i != 3 => assert_eq!(*value, i as u64 + 1),

@@ -122,11 +122,16 @@ impl ResultThread {
                 );
                 match running.take_singles() {
                     Some(singles) => again = singles,
+                    // The index is set for each of the chunk's items as it is delivered.
                     None => running.fail(match worker.timed_out {
-                        Some(after) => PoolError::Timeout { after },
+                        Some(after) => PoolError::Timeout { after, index: 0 },
                         None => match status.and_then(|s| self.shared.spec.limits.explain(s)) {
-                            Some(limit) => PoolError::LimitExceeded { limit, status },
-                            None => PoolError::WorkerDied { status },
+                            Some(limit) => PoolError::LimitExceeded {
+                                limit,
+                                status,
+                                index: 0,
+                            },
+                            None => PoolError::WorkerDied { status, index: 0 },
                         },
                     }),
                 }

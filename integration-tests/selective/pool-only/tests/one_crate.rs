@@ -25,12 +25,12 @@ fn every_type_in_a_pool_signature_is_named_through_the_pool() {
         let results: Vec<Result<u32, PoolError>> = pool.chunksize(1).imap(crash, 0..4).collect();
         assert_eq!(results[0], Ok(0), "{method}");
         let panic: &PanicInfo = match &results[1] {
-            Err(PoolError::Panicked(panic)) => panic,
+            Err(PoolError::Panicked { panic, .. }) => panic,
             other => panic!("{method}: expected a panic, got {other:?}"),
         };
         assert_eq!(panic.message, "one");
         match &results[2] {
-            Err(PoolError::WorkerDied { status }) => {
+            Err(PoolError::WorkerDied { status, .. }) => {
                 let status: Option<ExitReason> = *status;
                 assert_eq!(status, Some(ExitReason::Signal(6)), "{method}");
             }
