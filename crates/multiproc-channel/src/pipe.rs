@@ -19,6 +19,14 @@ use crate::wire;
 /// so the two ends cannot be swapped by mistake. [`Pipe::duplex`] is `Pipe()`: two
 /// [`Connection`]s that both send and receive.
 ///
+/// Byte messages, and values of types that cannot carry a descriptor (numbers, strings,
+/// vectors of them, `Vec<u8>`), travel as the pipe's own length-prefixed records on its
+/// socket, each received straight into one buffer; values that may carry a connection, a queue
+/// or shared memory go through ipc-channel, in order with the rest. As with Python, one
+/// end is for one sender at a time: messages of up to 16 KiB from several processes at
+/// once stay whole, but two larger ones sent at the same moment can interleave, which the
+/// receiver reports as an error.
+///
 /// # Examples
 ///
 /// ```

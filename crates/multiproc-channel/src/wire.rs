@@ -65,6 +65,8 @@ const FIRST_BYTE_VEC: u8 = 2;
 const FIRST_VALUE: u8 = 3;
 /// A continuation record.
 pub(crate) const CONTINUED: u8 = 4;
+/// A first record of a `String` value, as its UTF-8 bytes.
+const FIRST_STRING: u8 = 5;
 
 /// The smallest continuation piece tried when the socket refuses a larger record.
 const MIN_PIECE: usize = 4096;
@@ -135,16 +137,17 @@ pub(crate) fn send<T: Serialize>(
     let encoded;
     let (code, payload): (u8, &[u8]) = match frame {
         FrameOut::Bytes(bytes) => (FIRST_BYTES, bytes),
-        FrameOut::Value(value) => match sys::as_byte_vec(*value) {
-            Some(bytes) => (FIRST_BYTE_VEC, bytes),
-            None if sys::is_handle_free::<T>() => match postcard::to_stdvec(value) {
+        FrameOut::Value(value) => match (sys::as_byte_vec(*value), sys::as_string(*value)) {
+            (Some(bytes), _) => (FIRST_BYTE_VEC, bytes),
+            (None, Some(text)) => (FIRST_STRING, text.as_bytes()),
+            (None, None) if sys::is_handle_free::<T>() => match postcard::to_stdvec(value) {
                 Ok(bytes) => {
                     encoded = bytes;
                     (FIRST_VALUE, &encoded)
                 }
                 Err(err) => return Some(Err(PipeError::Encode(err.to_string()))),
             },
-            None => return None,
+            (None, None) => return None,
         },
     };
     Some(send_payload(fd, code, payload))
@@ -244,7 +247,10 @@ fn recv_with<T: Serialize + DeserializeOwned>(
         if code == CONTINUED {
             continue;
         }
-        if !matches!(code, FIRST_BYTES | FIRST_BYTE_VEC | FIRST_VALUE) {
+        if !matches!(
+            code,
+            FIRST_BYTES | FIRST_BYTE_VEC | FIRST_VALUE | FIRST_STRING
+        ) {
             return Err(PipeError::Decode(format!("unknown frame record {code}")));
         }
         let total = match usize::try_from(total) {
@@ -332,6 +338,16 @@ fn finish<T: Serialize + DeserializeOwned>(
                     "a byte-vector value arrived for a connection of {}",
                     std::any::type_name::<T>()
                 ))
+            }),
+        FIRST_STRING => String::from_utf8(payload)
+            .map_err(|err| PipeError::Decode(format!("a string value is not UTF-8: {err}")))
+            .and_then(|text| {
+                sys::string_into(text).map(Received::Value).map_err(|_| {
+                    PipeError::Decode(format!(
+                        "a string value arrived for a connection of {}",
+                        std::any::type_name::<T>()
+                    ))
+                })
             }),
         // A `T` that claims a handle makes ipc-channel index an empty descriptor table: the
         // guard turns that panic into a decode error.

@@ -274,3 +274,29 @@ fn descriptor_messages_and_byte_frames_interleave_in_both_orders() {
         assert!(fd_count() <= fds_before);
     });
 }
+
+/// Strings travel as their bytes: whole across several records, and bytes that are not
+/// UTF-8 are a decode error that leaves the pipe usable.
+#[test]
+fn strings_travel_as_their_bytes_and_invalid_utf8_is_refused() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    watchdog(LIMIT, "strings", || {
+        let ((reader, writer), sockets) = with_new_sockets(|| Pipe::<String>::new().unwrap());
+        let text: String = (0..(1 << 20) + 5)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let expected = text.clone();
+        let child = fork(move || {
+            writer.send(text).unwrap();
+            writer.send("é".to_owned()).unwrap();
+        });
+        assert_eq!(reader.recv().unwrap(), expected);
+        assert_eq!(reader.recv().unwrap(), "é");
+        child.join_ok(LONG);
+        const FIRST_STRING: u64 = 5;
+        raw_frame_record(&sockets, FIRST_STRING, 2, &[0xff, 0xfe]);
+        assert!(matches!(reader.recv(), Err(PipeError::Decode(_))));
+        raw_frame_record(&sockets, FIRST_STRING, 2, b"ok");
+        assert_eq!(reader.recv().unwrap(), "ok");
+    });
+}
