@@ -590,13 +590,25 @@ impl Ring {
     /// The length of the postcard length prefix of the `len`-byte record body at
     /// `position`, if it announces exactly the bytes after it.
     fn byte_vec_prefix(&self, position: u64, len: usize) -> Result<Option<usize>, QueueError> {
+        self.stream_prefix(position, len, len)
+    }
+
+    /// The length of the postcard length prefix at the start of a `total`-byte streamed
+    /// item whose first `available` bytes are at `position`, if it announces exactly the
+    /// bytes after it.
+    fn stream_prefix(
+        &self,
+        position: u64,
+        available: usize,
+        total: usize,
+    ) -> Result<Option<usize>, QueueError> {
         let mut start = [0u8; 10];
-        let start = &mut start[..len.min(10)];
+        let start = &mut start[..available.min(10)];
         self.copy_out(position, start)?;
         Ok(match postcard::take_from_bytes::<usize>(start) {
             Ok((announced, rest)) => {
                 let prefix = start.len() - rest.len();
-                (announced == len - prefix).then_some(prefix)
+                (announced == total - prefix).then_some(prefix)
             }
             Err(_) => None,
         })
@@ -613,9 +625,9 @@ impl Ring {
             let items = self.load(ITEMS);
             if self.load(STREAM_TOTAL) > 0 {
                 if self.load(STREAM_READER) == 0 && items > 0 {
-                    match self.read_stream(out) {
-                        Ok(true) => return Ok(false),
-                        Ok(false) => {
+                    match self.read_stream(out, skip_prefix) {
+                        Ok(Some(skipped)) => return Ok(skipped),
+                        Ok(None) => {
                             out.clear();
                             continue;
                         }
@@ -673,7 +685,14 @@ impl Ring {
     /// The announced length is only a promise: `out` grows with the bytes that arrive, at
     /// most a ring's worth at a time, and a stream that brings more than it announced, or
     /// whose finished writer left less, is corrupt.
-    fn read_stream(&self, out: &mut Vec<u8>) -> Result<bool, QueueError> {
+    ///
+    /// With `skip_prefix`, a first piece that starts with a postcard length equal to the
+    /// rest of the item is taken without that prefix; `Some(true)` says it was.
+    fn read_stream(
+        &self,
+        out: &mut Vec<u8>,
+        skip_prefix: bool,
+    ) -> Result<Option<bool>, QueueError> {
         let generation = self.load(STREAM_GENERATION);
         let total = self.load(STREAM_TOTAL);
         if isize::try_from(total).is_err() {
@@ -690,9 +709,10 @@ impl Ring {
         let total_bytes = total as usize;
         out.reserve_exact(total.min(self.capacity().saturating_mul(2)) as usize);
         let mut read = 0u64;
+        let mut skipped = false;
         loop {
             if self.load(STREAM_GENERATION) != generation {
-                return Ok(false);
+                return Ok(None);
             }
             let writer = self.load(STREAM_WRITER);
             let (head, tail, available) = self.span()?;
@@ -712,8 +732,16 @@ impl Ring {
             }
             if available > 0 {
                 // At most the ring's capacity (checked by `span`).
-                grow_for(out, available as usize, total_bytes);
-                self.append_out(head, available as usize, out)?;
+                let available = available as usize;
+                let mut from = 0;
+                if read == 0 && skip_prefix && available >= 10.min(total_bytes) {
+                    if let Some(prefix) = self.stream_prefix(head, available, total_bytes)? {
+                        from = prefix;
+                        skipped = true;
+                    }
+                }
+                grow_for(out, available - from, total_bytes);
+                self.append_out(head + from as u64, available - from, out)?;
                 self.store(HEAD, tail);
                 read = arrived;
                 self.store(STREAM_READ, read);
@@ -721,7 +749,7 @@ impl Ring {
             }
             if read == total {
                 self.end_stream();
-                return Ok(true);
+                return Ok(Some(skipped));
             }
             self.wait(NOT_EMPTY, None);
         }
