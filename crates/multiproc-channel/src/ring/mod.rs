@@ -734,11 +734,13 @@ impl Ring {
                 // At most the ring's capacity (checked by `span`).
                 let available = available as usize;
                 let mut from = 0;
-                if read == 0 && skip_prefix && available >= 10.min(total_bytes) {
-                    if let Some(prefix) = self.stream_prefix(head, available, total_bytes)? {
-                        from = prefix;
-                        skipped = true;
-                    }
+                if read == 0
+                    && skip_prefix
+                    && available >= 10.min(total_bytes)
+                    && let Some(prefix) = self.stream_prefix(head, available, total_bytes)?
+                {
+                    from = prefix;
+                    skipped = true;
                 }
                 grow_for(out, available - from, total_bytes);
                 self.append_out(head + from as u64, available - from, out)?;
