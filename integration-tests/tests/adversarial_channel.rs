@@ -10,11 +10,8 @@
 //! speaks, and, on a pipe, the writer's descriptor duplicated with `pidfd_getfd(2)` on its
 //! own process, on which raw ipc-channel records are written with `sendmsg(2)`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::IoSlice;
-use std::mem::MaybeUninit;
 use std::net::TcpStream;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -24,8 +21,9 @@ use multiproc::channel::{
     Pipe, PipeError, PipeWriter, Queue, QueueError, SimpleQueue, wait,
 };
 use multiproc::process::{StartMethod, get_context};
-use multiproc_test_support::{child_pids, fd_count, watchdog};
-use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+use multiproc_test_support::{
+    Census, RECORD_HEADER, library_threads, postcard_varint, raw_record, watchdog, with_new_sockets,
+};
 
 const METHODS: [StartMethod; 3] = [
     StartMethod::Fork,
@@ -42,63 +40,15 @@ const HANDSHAKE: Duration = Duration::from_millis(300);
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-// The census.
-
-/// How many of this process's threads the library started (their names begin with
-/// `multiproc`; the test harness's own threads come and go meanwhile).
-fn library_threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|task| {
-            let comm = std::fs::read_to_string(task.ok()?.path().join("comm")).ok()?;
-            comm.starts_with("multiproc").then_some(())
-        })
-        .count()
-}
-
-#[derive(Debug, PartialEq, Eq)]
-struct Census {
-    fds: usize,
-    threads: usize,
-    children: Vec<u32>,
-}
-
-fn census() -> Census {
-    Census {
-        fds: fd_count(),
-        threads: library_threads(),
-        children: child_pids(),
-    }
-}
-
-/// Fails unless the census comes back to `before` within a few seconds (a thread that was
-/// joined, or a child that was reaped, leaves `/proc` a moment later).
-fn assert_no_leak(before: &Census, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let now = census();
-        if now.fds <= before.fds
-            && now.threads <= before.threads
-            && now.children.iter().all(|pid| before.children.contains(pid))
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: leaked, before {before:?}, after {now:?}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Runs `body` alone, under a watchdog, between two censuses.
 fn adversarial(what: &'static str, body: impl FnOnce() + Send + 'static) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     warm_up();
     watchdog(LIMIT, what, move || {
-        let before = census();
+        let before = Census::take();
         body();
-        assert_no_leak(&before, what);
+        // A thread that was joined, or a child that was reaped, leaves `/proc` a moment later.
+        before.assert_no_leak(Duration::from_secs(5), what);
     });
 }
 
@@ -196,7 +146,7 @@ fn listener_threads_end_with_the_listener() {
         let Address::Tcp(addr) = listener.address().clone() else {
             unreachable!()
         };
-        let baseline = library_threads();
+        let baseline = library_threads().len();
         // Handshakes in progress, bounded, then the listener goes away under them.
         let peers: Vec<OwnedFd> = (0..2 * MAX_PENDING_HANDSHAKES)
             .map(|_| tcp_peer(addr))
@@ -207,10 +157,10 @@ fn listener_threads_end_with_the_listener() {
         ));
         // The acceptor and at most the bound of handshakes, once the dropped ones ended.
         let deadline = Instant::now() + Duration::from_secs(5);
-        while library_threads() > baseline + MAX_PENDING_HANDSHAKES + 1 {
+        while library_threads().len() > baseline + MAX_PENDING_HANDSHAKES + 1 {
             assert!(
                 Instant::now() < deadline,
-                "{} library threads (from {baseline}) for {} silent peers",
+                "library threads {:?} (from {baseline}) for {} silent peers",
                 library_threads(),
                 peers.len()
             );
@@ -255,57 +205,6 @@ fn silent_peers_do_not_delay_a_client_in_a_child_under_every_start_method() {
 
 // Class 9: hostile lengths on the wire.
 
-/// This process's sockets: descriptor and `socket:[inode]`.
-fn sockets() -> BTreeMap<i32, String> {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|entry| {
-            let fd: i32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
-            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            let target = target.to_string_lossy().into_owned();
-            target.starts_with("socket:").then_some((fd, target))
-        })
-        .collect()
-}
-
-/// Duplicates of the sockets `make` opened, next to what it made.
-fn with_new_sockets<R>(make: impl FnOnce() -> R) -> (R, Vec<OwnedFd>) {
-    let before: BTreeSet<String> = sockets().into_values().collect();
-    let made = make();
-    let pidfd = rustix::process::pidfd_open(
-        rustix::process::getpid(),
-        rustix::process::PidfdFlags::empty(),
-    )
-    .unwrap();
-    let new = sockets()
-        .into_iter()
-        .filter(|(_, target)| !before.contains(target))
-        .map(|(fd, _)| {
-            rustix::process::pidfd_getfd(&pidfd, fd, rustix::process::PidfdGetfdFlags::empty())
-                .unwrap()
-        })
-        .collect();
-    (made, new)
-}
-
-/// A raw ipc-channel first fragment announcing `total` bytes, with a descriptor attached
-/// (as a large message's dedicated channel would be).
-fn raw_record(socket: &OwnedFd, total: usize, attach: &OwnedFd) {
-    let payload = [7u8; 8];
-    let fragment = (16 + payload.len()).to_ne_bytes();
-    let total = total.to_ne_bytes();
-    let iov = [
-        IoSlice::new(&fragment),
-        IoSlice::new(&total),
-        IoSlice::new(&payload),
-    ];
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
-    let mut control = SendAncillaryBuffer::new(&mut space);
-    let attached = [attach.as_fd()];
-    assert!(control.push(SendAncillaryMessage::ScmRights(&attached)));
-    rustix::net::sendmsg(socket, &iov, &mut control, SendFlags::empty()).unwrap();
-}
-
 /// A child holding a pipe's writing end: it announces a 2^62-byte message on the raw
 /// socket, then sends an honest one.
 fn hostile_writer(writer: PipeWriter<Vec<u8>>) -> bool {
@@ -316,7 +215,17 @@ fn hostile_writer(writer: PipeWriter<Vec<u8>>) -> bool {
     let (writer, found) = with_new_sockets(|| carrier_rx.recv().unwrap());
     assert_eq!(found.len(), 1, "the writer's socket");
     let (attached, _held) = UnixStream::pair().unwrap();
-    raw_record(&found[0], 1 << 62, &OwnedFd::from(attached));
+    // A first fragment announcing 2^62 bytes, with a descriptor attached (as a large
+    // message's dedicated channel would be).
+    let attached = OwnedFd::from(attached);
+    raw_record(
+        &found[0],
+        RECORD_HEADER + 8,
+        1 << 62,
+        &[7; 8],
+        Some(&attached),
+    )
+    .unwrap();
     writer.send_bytes(b"after").unwrap();
     true
 }
@@ -338,21 +247,9 @@ fn a_child_announcing_2_62_bytes_on_a_pipe_gets_an_error_not_an_abort() {
     });
 }
 
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 fn hostile_producer(queue: Queue<Vec<u64>>) -> bool {
-    queue.put_bytes(&varint(1 << 60)).unwrap();
+    // An item that claims 2^60 elements and holds none.
+    queue.put_bytes(&postcard_varint(1 << 60)).unwrap();
     queue.put(vec![1, 2, 3]).unwrap();
     true
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use multiproc::pool::{Options, PoolError};
 use multiproc::{Pool, StartMethod};
-use multiproc_test_support::{child_pids, fd_count, watchdog};
+use multiproc_test_support::{Census, forge_huge_record_to, start_escaped_sleeper, watchdog};
 
 const METHODS: [StartMethod; 3] = [
     StartMethod::Fork,
@@ -52,36 +52,6 @@ fn pool(method: StartMethod, processes: usize) -> Pool {
         .unwrap()
 }
 
-/// The threads of this process that the library started (their names begin with
-/// "multiproc"; the kernel keeps 15 bytes of a name).
-fn library_threads() -> Vec<String> {
-    let mut names = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-        if let Ok(name) = std::fs::read_to_string(task.path().join("comm"))
-            && name.starts_with("multiproc")
-        {
-            names.push(name.trim().to_owned());
-        }
-    }
-    names.sort();
-    names
-}
-
-#[derive(Debug, PartialEq, Eq)]
-struct Counts {
-    children: Vec<u32>,
-    fds: usize,
-    threads: Vec<String>,
-}
-
-fn counts() -> Counts {
-    Counts {
-        children: child_pids(),
-        fds: fd_count(),
-        threads: library_threads(),
-    }
-}
-
 /// Runs `case` alone, under a watchdog, and fails if it leaks a child, a descriptor or a
 /// library thread. The first case of the run warms up what lives as long as the process
 /// (the fork server, ipc-channel's statics) before anything is counted.
@@ -92,18 +62,11 @@ fn case(what: &'static str, body: impl FnOnce() + Send + 'static) {
             let warm = pool(method, 1);
             assert_eq!(warm.apply(square, (2,)), Ok(4));
         }
-        let before = counts();
+        let before = Census::take();
         body();
         // Dropping a pool reaps its workers and joins its threads before it returns; allow
         // a moment for a forked test child's descriptors and the like to go.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut after = counts();
-        while after != before && Instant::now() < deadline {
-            // Polling the process's counts, not synchronising with it.
-            std::thread::sleep(Duration::from_millis(20));
-            after = counts();
-        }
-        assert_eq!(after, before, "{what} leaked");
+        before.assert_no_leak(Duration::from_secs(10), what);
     });
 }
 
@@ -277,19 +240,9 @@ fn sizes_and_deaths_in_a_chunk_follow_cpython() {
     });
 }
 
-/// Starts a sleeper that leaves its parent and its session (`setsid`) and lives on; returns
-/// its pid, once its parent (the shell) is gone and it was adopted.
+/// Starts a sleeper that leaves its parent and its session and lives on; returns its pid.
 fn escape(_: u64) -> u32 {
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $!")
-        .stderr(std::process::Stdio::null())
-        .output()
-        .expect("sh");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("a pid")
+    start_escaped_sleeper()
 }
 
 /// Class 13: a task's descendant that double-forks and calls `setsid` does not outlive the
@@ -327,37 +280,14 @@ fn escaped_descendants_do_not_outlive_the_pool() {
     });
 }
 
-/// Writes a forged ipc-channel record header claiming a 2^62-byte message on every
-/// `SOCK_SEQPACKET` socket this worker holds whose peer is the pool's process (its result
-/// channel among them), then returns a result too large for the ring, so that it follows
-/// the forged header on the result channel. The descriptors are taken as duplicates with
-/// `pidfd_getfd` on this very process, so no raw descriptor number is trusted.
+/// Forges a record header claiming a 2^62-byte message on every socket this worker holds
+/// whose peer is the pool's process (its result channel among them), then returns a result
+/// too large for the ring, so that it follows the forged header on the result channel.
 fn forge_result_header(pool_pid: u32) -> Vec<u8> {
-    let mut forged = 16usize.to_ne_bytes().to_vec();
-    forged.extend((1usize << 62).to_ne_bytes());
-    let me = multiproc_sys::pidfd::open(std::process::id()).unwrap();
-    let mut written = 0;
-    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
-        let Some(number) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
-            continue;
-        };
-        let flags = rustix::process::PidfdGetfdFlags::empty();
-        let Ok(fd) = rustix::process::pidfd_getfd(&me, number, flags) else {
-            continue;
-        };
-        if rustix::net::sockopt::socket_type(&fd).ok() != Some(rustix::net::SocketType::SEQPACKET) {
-            continue;
-        }
-        let peer = rustix::net::sockopt::socket_peercred(&fd).map(|c| c.pid.as_raw_nonzero().get());
-        if peer.ok() != i32::try_from(pool_pid).ok() {
-            continue;
-        }
-        let send = rustix::net::SendFlags::DONTWAIT | rustix::net::SendFlags::NOSIGNAL;
-        if rustix::net::send(&fd, &forged, send).is_ok() {
-            written += 1;
-        }
-    }
-    assert!(written > 0, "no socket leads to the pool");
+    assert!(
+        forge_huge_record_to(pool_pid) > 0,
+        "no socket leads to the pool"
+    );
     vec![1; 64 << 10]
 }
 

@@ -190,3 +190,30 @@ fn an_escaped_grandchild_does_not_outlive_the_program() {
         run.stdout
     );
 }
+
+/// The leak check of the program itself: a scenario that leaks a child, its descriptors and a
+/// library thread on purpose fails, naming each; so does one that leaks an unnamed thread.
+#[test]
+fn the_leak_check_reports_a_leak() {
+    for (scenario, expected) in [
+        ("leak", &["children", "fds", "multiproc-leak"][..]),
+        (
+            "leak-unnamed-thread",
+            &["threads, of which the library's"][..],
+        ),
+    ] {
+        let run = run(scenario, "spawn", &[]);
+        assert!(
+            !run.passed(),
+            "{scenario}: the leak went unseen\n{}",
+            run.stdout
+        );
+        for word in expected {
+            assert!(
+                run.stderr.contains(&format!("{scenario}: leak:")) && run.stderr.contains(word),
+                "{scenario}: no {word:?} in the report\n{}",
+                run.stderr
+            );
+        }
+    }
+}

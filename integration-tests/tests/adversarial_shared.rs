@@ -3,8 +3,9 @@
 //! user's file planted in `/dev/shm` (class 11), and `Duration::MAX` / zero given to every
 //! `*_timeout` API (class 1), under fork, spawn and forkserver where a child takes part.
 //!
-//! Every test runs under a watchdog and counts this process's fds, threads, children and
-//! its own `/dev/shm` entries before and after; a leak fails it. The tests of this file
+//! Every test runs under a watchdog and counts this process's fds, the library's threads
+//! (named `multiproc-*`; the test harness's own come and go), children and its own
+//! `/dev/shm` entries before and after; a leak fails it. The tests of this file
 //! run one at a time (the counts are per process).
 
 use std::sync::Mutex;
@@ -17,7 +18,7 @@ use multiproc::shared::{
     Segment, Semaphore, SemaphoreGuard, SharedError, SharedMemory, Value,
 };
 use multiproc_sys::rlimit::Limit;
-use multiproc_test_support::{child_pids, fd_count, watchdog};
+use multiproc_test_support::{Census, settle, watchdog};
 
 const METHODS: [StartMethod; 3] = [
     StartMethod::Fork,
@@ -29,15 +30,6 @@ const LIMIT: Duration = Duration::from_secs(90);
 
 /// One test at a time: the resource counts are per process.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// What a test may leak.
-#[derive(Debug, PartialEq, Eq)]
-struct Resources {
-    fds: usize,
-    threads: usize,
-    children: Vec<u32>,
-    shm: Vec<String>,
-}
 
 /// This process's `/dev/shm` entries: those whose name carries its pid.
 fn own_shm_entries() -> Vec<String> {
@@ -53,15 +45,6 @@ fn own_shm_entries() -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
-}
-
-fn resources() -> Resources {
-    Resources {
-        fds: fd_count(),
-        threads: multiproc_sys::process::thread_count().unwrap(),
-        children: child_pids(),
-        shm: own_shm_entries(),
-    }
 }
 
 fn noop() {}
@@ -93,25 +76,26 @@ fn warm_up() {
     }
 }
 
-/// Runs `body` alone, under a watchdog, and fails if it leaves fds, threads, children or
-/// `/dev/shm` entries behind. Threads and fds closed by helper threads may take a moment
-/// to go: the after-count is retried for up to 5 s.
+/// Runs `body` alone, under a watchdog, and fails if it leaves fds, library threads,
+/// children or `/dev/shm` entries behind. Threads and fds closed by helper threads may take a
+/// moment to go: the after-count is retried for up to 5 s.
 fn adversarial(what: &'static str, body: impl FnOnce() + Send + 'static) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     warm_up();
-    let before = resources();
+    let before = Census::take();
+    let shm_before = own_shm_entries();
     watchdog(LIMIT, what, body);
-    let settle = Instant::now() + Duration::from_secs(5);
-    loop {
-        let after = resources();
-        if after == before {
-            return;
-        }
-        if Instant::now() > settle {
-            panic!("{what} leaked: before {before:?}, after {after:?}");
-        }
-        std::thread::yield_now();
-        std::thread::sleep(Duration::from_millis(10));
+    let settled = settle(Duration::from_secs(5), || {
+        let new_shm: Vec<String> = own_shm_entries()
+            .into_iter()
+            .filter(|name| !shm_before.contains(name))
+            .collect();
+        Census::take()
+            .growth_since(&before)
+            .or_else(|| (!new_shm.is_empty()).then(|| format!("/dev/shm {new_shm:?}")))
+    });
+    if let Err(leak) = settled {
+        panic!("{what} leaked: {leak} (before: {before:?})");
     }
 }
 

@@ -10,82 +10,20 @@
 //! `sendmsg(2)`. The tests run one at a time, so the descriptors a pipe opens are told
 //! apart from others by a before/after listing of `/proc/self/fd`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::IoSlice;
-use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use multiproc_channel::{Pipe, PipeError, PipeReader, PipeWriter, Queue, QueueError};
-use multiproc_test_support::{fd_count, rss_kib, watchdog};
-use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+use multiproc_test_support::{
+    RECORD_HEADER, fd_count, postcard_varint, raw_record, rss_kib, watchdog, with_new_sockets,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// Resident memory may not grow by more than this over a hostile exchange.
 const RSS_SLACK_KIB: u64 = 64 << 10;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// This process's sockets: descriptor and `socket:[inode]`.
-fn sockets() -> BTreeMap<i32, String> {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|entry| {
-            let fd: i32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
-            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            let target = target.to_string_lossy().into_owned();
-            target.starts_with("socket:").then_some((fd, target))
-        })
-        .collect()
-}
-
-/// Runs `make` and returns what it made with duplicates of the sockets it opened.
-fn with_new_sockets<R>(make: impl FnOnce() -> R) -> (R, Vec<OwnedFd>) {
-    let before: BTreeSet<String> = sockets().into_values().collect();
-    let made = make();
-    let pidfd = rustix::process::pidfd_open(
-        rustix::process::getpid(),
-        rustix::process::PidfdFlags::empty(),
-    )
-    .unwrap();
-    let sockets = sockets()
-        .into_iter()
-        .filter(|(_, target)| !before.contains(target))
-        .map(|(fd, _)| {
-            rustix::process::pidfd_getfd(&pidfd, fd, rustix::process::PidfdGetfdFlags::empty())
-                .unwrap()
-        })
-        .collect();
-    (made, sockets)
-}
-
-/// One raw ipc-channel first fragment: its length, the announced total, the payload, and
-/// optionally a descriptor attached (as a large message's dedicated channel would be).
-fn raw_record(
-    socket: &OwnedFd,
-    fragment: usize,
-    total: usize,
-    payload: &[u8],
-    attach: Option<&OwnedFd>,
-) {
-    let (fragment, total) = (fragment.to_ne_bytes(), total.to_ne_bytes());
-    let iov = [
-        IoSlice::new(&fragment),
-        IoSlice::new(&total),
-        IoSlice::new(payload),
-    ];
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
-    let mut control = SendAncillaryBuffer::new(&mut space);
-    let attached;
-    if let Some(fd) = attach {
-        attached = [fd.as_fd()];
-        assert!(control.push(SendAncillaryMessage::ScmRights(&attached)));
-    }
-    // A socket whose peer is the receiver takes it; the other end's peer is the sender,
-    // which never reads: harmless.
-    let _ = rustix::net::sendmsg(socket, &iov, &mut control, SendFlags::DONTWAIT);
-}
 
 fn hostile_pipe() -> (PipeReader<Vec<u8>>, PipeWriter<Vec<u8>>, Vec<OwnedFd>) {
     let ((reader, writer), sockets) = with_new_sockets(|| Pipe::<Vec<u8>>::new().unwrap());
@@ -104,7 +42,9 @@ fn a_claim_of_2_62_bytes_is_refused_without_allocating() {
         let rss_before = rss_kib();
         for socket in &sockets {
             // With a descriptor attached, ipc-channel would reserve the announced total.
-            raw_record(socket, 16 + 8, 1 << 62, &[7; 8], Some(&attached));
+            // A socket whose peer is the receiver takes it; the other end's peer is the sender,
+            // which never reads: harmless.
+            let _ = raw_record(socket, RECORD_HEADER + 8, 1 << 62, &[7; 8], Some(&attached));
         }
         writer.send_bytes(b"after").unwrap();
         match reader.recv_bytes() {
@@ -128,19 +68,19 @@ fn headers_that_do_not_add_up_are_decode_errors() {
         let (reader, writer, sockets) = hostile_pipe();
         for socket in &sockets {
             // The record announces another length than it has.
-            raw_record(socket, 1 << 40, 8, &[0; 8], None);
+            let _ = raw_record(socket, 1 << 40, 8, &[0; 8], None);
         }
         for socket in &sockets {
             // A total smaller than the first part.
-            raw_record(socket, 16 + 8, 2, &[0; 8], None);
+            let _ = raw_record(socket, RECORD_HEADER + 8, 2, &[0; 8], None);
         }
         for socket in &sockets {
             // More to come, but no channel to bring it: ipc-channel would panic.
-            raw_record(socket, 16 + 8, 100, &[0; 8], None);
+            let _ = raw_record(socket, RECORD_HEADER + 8, 100, &[0; 8], None);
         }
         for socket in &sockets {
             // Shorter than a header.
-            let _ = rustix::net::send(socket, &[1, 2, 3], SendFlags::DONTWAIT);
+            let _ = rustix::net::send(socket, &[1, 2, 3], rustix::net::SendFlags::DONTWAIT);
         }
         writer.send_bytes(b"still here").unwrap();
         for round in 0..4 {
@@ -217,25 +157,11 @@ fn extreme_timeouts_on_a_pipe() {
     });
 }
 
-/// The postcard encoding of a sequence length: a LEB128 varint.
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 #[test]
 fn a_queue_item_claiming_2_60_elements_is_a_decode_error() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     watchdog(LIMIT, "2^60 elements", || {
-        let claim = varint(1 << 60);
+        let claim = postcard_varint(1 << 60);
         // postcard itself: serde preallocates at most 1 MiB whatever the claim, and the
         // input runs out long before.
         let rss_before = rss_kib();

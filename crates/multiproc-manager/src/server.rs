@@ -116,7 +116,7 @@ fn accept_loop(server: &Arc<Server>, listener: &Listener, address: WireAddress, 
         let thread_server = Arc::clone(server);
         let thread_wake = Arc::clone(&wake);
         let spawned = std::thread::Builder::new()
-            .name(format!("manager-conn-{id}"))
+            .name(format!("multiproc-mgr-{id}"))
             .spawn(move || {
                 serve_connection(&thread_server, connection, id, &thread_wake);
                 *thread_server

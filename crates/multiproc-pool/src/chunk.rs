@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
+use multiproc_process::encode::encode_into;
 use multiproc_process::{CallError, FunctionRef, Portable};
 use multiproc_sys::panic::catch;
 
@@ -304,34 +305,6 @@ pub(crate) fn decode_outputs<R: Portable>(
     }
 }
 
-/// A postcard output that appends to a `Vec` it borrows, so that many values are encoded into
-/// one buffer without a copy or an allocation each.
-struct AppendTo<'a>(&'a mut Vec<u8>);
-
-impl postcard::ser_flavors::Flavor for AppendTo<'_> {
-    type Output = ();
-
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(data);
-        Ok(())
-    }
-
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.0.push(data);
-        Ok(())
-    }
-
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
-}
-
-/// Appends the postcard encoding of `value` to `out`; on failure `out` is left as it was.
-fn encode_into<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) -> postcard::Result<()> {
-    let mark = out.len();
-    postcard::serialize_with_flavor(value, AppendTo(out)).inspect_err(|_| out.truncate(mark))
-}
-
 /// What a task whose arguments hold a shared-memory or channel handle fails with.
 pub(crate) const HANDLE_ARGUMENT: &str = "a shared-memory or channel handle (Value, Array, \
     Lock, Semaphore, Queue, Connection, ...) cannot be a pool task argument: task arguments \
@@ -341,14 +314,17 @@ pub(crate) const HANDLE_ARGUMENT: &str = "a shared-memory or channel handle (Val
 
 /// Encodes the argument tuples of one chunk (positions `start..`) as postcard of `Vec<Args>`.
 /// Arguments that fail to encode are reported to `sink` and left out.
+///
+/// The items are a slice so that nothing of the caller's (an iterator's `next`, an item's
+/// `Drop`) runs inside the scope of plain serialization, which would refuse a handle that
+/// such code sends through a channel.
 pub(crate) fn encode_chunk<Args: Portable>(
     start: usize,
-    items: impl IntoIterator<Item = Args>,
+    items: &[Args],
     sink: &dyn Sink,
 ) -> (Bytes, Positions) {
-    let items = items.into_iter();
     // The length comes first: encode the expected one, and rewrite it if it turns out wrong.
-    let expected = items.size_hint().0;
+    let expected = items.len();
     let mut input = Vec::with_capacity(8 + 4 * expected);
     encode_into(&expected, &mut input).expect("a length always encodes");
     let prefix = input.len();
@@ -357,23 +333,29 @@ pub(crate) fn encode_chunk<Args: Portable>(
         len: 0,
         skipped: Vec::new(),
     };
-    for args in items {
-        let position = start + positions.len;
-        positions.len += 1;
-        // Arguments are bytes (postcard), which cannot carry the file descriptor of a
-        // shared-memory or channel handle: such a handle refuses here, in the caller.
-        let (encoded, refused) =
-            multiproc_shared::with_plain_serialization_refusals(|| encode_into(&args, &mut input));
-        if let Err(e) = encoded {
-            positions.skipped.push(position);
-            let detail = if refused {
-                HANDLE_ARGUMENT.to_owned()
-            } else {
-                format!("could not encode the arguments: {e}")
-            };
-            sink.task_failed(position, PoolError::Transfer { detail });
+    // Arguments are bytes (postcard), which cannot carry the file descriptor of a
+    // shared-memory or channel handle: such a handle refuses here, in the caller. One scope
+    // for the whole chunk; an item that fails is encoded again in a scope of its own, to
+    // learn whether a handle refused.
+    multiproc_shared::with_plain_serialization(|| {
+        for args in items {
+            let position = start + positions.len;
+            positions.len += 1;
+            if let Err(e) = encode_into(args, &mut input) {
+                positions.skipped.push(position);
+                let mut scratch = Vec::new();
+                let (_, refused) = multiproc_shared::with_plain_serialization_refusals(|| {
+                    encode_into(args, &mut scratch)
+                });
+                let detail = if refused {
+                    HANDLE_ARGUMENT.to_owned()
+                } else {
+                    format!("could not encode the arguments: {e}")
+                };
+                sink.task_failed(position, PoolError::Transfer { detail });
+            }
         }
-    }
+    });
     let count = positions.count();
     if count != expected {
         let mut fixed = Vec::with_capacity(input.len() + 8);
@@ -519,7 +501,7 @@ mod tests {
 
     #[test]
     fn chunks_encode_as_a_vec() {
-        let (input, positions) = encode_chunk(5, [(1u32, 2u8), (3, 4)], &NoSink);
+        let (input, positions) = encode_chunk(5, &[(1u32, 2u8), (3, 4)], &NoSink);
         assert_eq!(positions.iter().collect::<Vec<_>>(), vec![5, 6]);
         let decoded: Vec<(u32, u8)> = postcard::from_bytes(&input.0).unwrap();
         assert_eq!(decoded, vec![(1, 2), (3, 4)]);

@@ -12,8 +12,9 @@ use multiproc_process::{Portable, Target};
 use crate::async_result::AsyncResult;
 use crate::error::PoolError;
 use crate::options::Options;
-use crate::pool::{Pool, Tasks};
+use crate::pool::Pool;
 use crate::scheduler::Withdraw;
+use crate::tasks::Tasks;
 
 impl Pool {
     /// Submits `f(args...)` and returns its handle at once: `concurrent.futures`'s name for

@@ -72,9 +72,11 @@ where
     Args: Portable,
 {
     fn next_chunk(&mut self, start: usize, sink: &dyn Sink) -> Option<(Bytes, Positions)> {
-        let mut items = self.iter.by_ref().take(self.chunksize).peekable();
-        items.peek()?;
-        Some(encode_chunk(start, items, sink))
+        let items: Vec<Args> = self.iter.by_ref().take(self.chunksize).collect();
+        if items.is_empty() {
+            return None;
+        }
+        Some(encode_chunk(start, &items, sink))
     }
 }
 

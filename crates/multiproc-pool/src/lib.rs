@@ -178,6 +178,7 @@ mod partial;
 mod pool;
 mod progress;
 mod scheduler;
+mod tasks;
 mod wire;
 mod worker;
 
@@ -191,8 +192,9 @@ pub use self::imap::IMap;
 #[cfg(feature = "stream")]
 pub use self::imap::IMapStream;
 pub use self::options::Options;
-pub use self::pool::{Pool, Tasks};
+pub use self::pool::Pool;
 pub use self::scheduler::DEFAULT_MAX_RESULT_SIZE;
+pub use self::tasks::Tasks;
 #[doc(no_inline)]
 pub use multiproc_process::{Fallible, fallible};
 

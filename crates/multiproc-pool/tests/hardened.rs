@@ -94,9 +94,12 @@ fn is_wrong_process(error: &PoolError, owner: u32) -> bool {
             .contains(&format!("this pool belongs to process {owner}"))
 }
 
+/// Milliseconds of the tasks that must still run when the child looks.
+const SLOW: u64 = 2500;
+
 #[test]
 fn a_pool_used_in_a_forked_child_says_whose_it_is() {
-    watchdog(LIMIT, "pool in a forked child", || {
+    watchdog(2 * LIMIT, "pool in a forked child", || {
         for method in common::METHODS {
             let pool = Pool::builder()
                 .processes(2)
@@ -105,8 +108,10 @@ fn a_pool_used_in_a_forked_child_says_whose_it_is() {
                 .unwrap();
             let owner = std::process::id();
             let workers = pool.worker_pids();
-            let pending = pool.apply_async(nap, (300,));
-            let mut running = pool.imap(nap, [100, 300, 300]);
+            // Long enough to be still running when the child is forked, on a loaded machine
+            // too (starting `doomed_pool` below can take a second there).
+            let pending = pool.apply_async(nap, (SLOW,));
+            let mut running = pool.imap(nap, [100, SLOW, SLOW]);
             // Submits the whole input: the rest is in flight when the child looks.
             assert_eq!(running.next(), Some(Ok(100)));
             let mut unstarted = pool.imap(square, 0..3);
@@ -146,8 +151,8 @@ fn a_pool_used_in_a_forked_child_says_whose_it_is() {
             assert_eq!(child.join(Duration::from_secs(30)), 0, "{method:?}");
             // The parent's pool lost nothing: same workers, every result.
             assert_eq!(pool.worker_pids(), workers, "{method:?}");
-            assert_eq!(pending.get(), Ok(300));
-            assert_eq!(running.map(Result::unwrap).collect::<Vec<_>>(), [300; 2]);
+            assert_eq!(pending.get(), Ok(SLOW));
+            assert_eq!(running.map(Result::unwrap).collect::<Vec<_>>(), [SLOW; 2]);
             assert_eq!(unstarted.map(Result::unwrap).collect::<Vec<_>>(), [0, 1, 4]);
             assert_eq!(pool.apply(square, (5,)), Ok(25));
             assert_eq!(doomed.unwrap().get(), Ok(vec![100, 100]));

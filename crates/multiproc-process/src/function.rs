@@ -185,7 +185,7 @@ where
                     Ok(Err(chain)) => Err(CallError::Failed(chain)),
                     Err(payload) => Err(CallError::Panicked(recorded(payload))),
                 };
-            output = postcard::to_extend(&result, output).map_err(encode_error)?;
+            crate::encode::encode_into(&result, &mut output).map_err(encode_error)?;
             observe(&output[prefix..], call + 1);
         }
         Ok(output)

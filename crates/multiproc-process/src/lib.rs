@@ -145,6 +145,7 @@ mod context;
 mod cpu;
 #[doc(hidden)]
 pub mod decode;
+pub mod encode;
 mod entry;
 mod error;
 mod exit;
@@ -161,7 +162,9 @@ mod limits;
 mod logging;
 mod method;
 mod process;
+mod process_join;
 mod process_settings;
+mod process_start;
 mod reactor;
 mod registry;
 mod rendezvous;

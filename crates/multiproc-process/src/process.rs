@@ -1,44 +1,24 @@
-//! `Process`: one child process running one function.
+//! `Process`: one child process running one function. Starting it is `process_start.rs`,
+//! joining it `process_join.rs`, the setters of its child's environment `process_settings.rs`.
 
 use std::fmt;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use ipc_channel::IpcError;
-use ipc_channel::ipc::{self, IpcReceiver, IpcSender, OpaqueIpcSender};
+use ipc_channel::ipc::IpcReceiver;
 
-use crate::child;
 use crate::entry::Entry;
 use crate::error::ProcessError;
-use crate::exit;
-use crate::fork_start::{Call, Closure, Payload, fork_child};
-use crate::forkserver;
+use crate::fork_start::{Call, Closure, Payload};
 use crate::identity::Identity;
-use crate::launcher::on_long_lived_thread;
-use crate::logging;
 use crate::method::{StartMethod, get_start_method};
-use crate::registry::{self, ChildHandle, Reaper};
-use crate::result_channel::{Received, receive};
+use crate::registry::{self, ChildHandle};
 use crate::settings::ChildSettings;
-use crate::spawn;
 use crate::status::ExitReason;
 use crate::stdio::ParentEnds;
-use crate::tag::{self, Sealed};
 use crate::target::{Portable, Target};
-use crate::wire::{Bootstrap, ChildSpec, ENV_CHILD, Outcome, Role, Trampoline};
+use crate::wire::Outcome;
 use multiproc_sys::ipc_receiver::WatchedReceiver;
-
-/// How often a join re-checks that the child is still alive while it waits for the result. A
-/// copy of the child's result channel inherited by another process would hide the child's end
-/// from the channel; the check catches that.
-const LIVENESS_CHECK: Duration = Duration::from_millis(100);
-
-/// How long a join first waits for the child's exit alone. A child that finishes quickly has
-/// sent its result (it fits in the socket buffer) and exited by then: one wake-up instead of
-/// two (the result, then the exit). A child whose large result is still streaming is read
-/// after this window.
-const EXIT_FIRST: Duration = Duration::from_millis(2);
 
 /// A child process running one function, like Python's `multiprocessing.Process`.
 ///
@@ -82,12 +62,12 @@ const EXIT_FIRST: Duration = Duration::from_millis(2);
 /// a forked child.
 #[doc(alias = "multiprocessing.Process")]
 pub struct Process<R> {
-    identity: Identity,
-    method: StartMethod,
-    pid: Option<u32>,
-    state: State<R>,
+    pub(crate) identity: Identity,
+    pub(crate) method: StartMethod,
+    pub(crate) pid: Option<u32>,
+    pub(crate) state: State<R>,
     /// The largest result message accepted from the child, in bytes.
-    max_result_size: usize,
+    pub(crate) max_result_size: usize,
     /// Environment, directory, streams and limits (see `settings.rs`).
     pub(crate) settings: ChildSettings,
     /// The parent's ends of the piped streams, once started.
@@ -104,7 +84,9 @@ pub struct Process<R> {
 /// ```
 pub const DEFAULT_MAX_RESULT_SIZE: usize = multiproc_sys::ipc_record::DEFAULT_MAX_MESSAGE_SIZE;
 
-enum State<R> {
+/// Where a [`Process`] is in its life: its task not yet sent, its child running, joined
+/// (with the child's exit status, if known), or closed.
+pub(crate) enum State<R> {
     Pending(Box<dyn Payload<R>>),
     Running(Running<R>),
     Joined(Option<ExitReason>),
@@ -112,14 +94,27 @@ enum State<R> {
 }
 
 /// A started child, and the parent's ends of its piped streams (stdin, stdout, stderr).
-type Started<R> = (Running<R>, [Option<OwnedFd>; 3]);
+pub(crate) type Started<R> = (Running<R>, [Option<OwnedFd>; 3]);
 
-struct Running<R> {
-    child: Arc<ChildHandle>,
-    result: WatchedReceiver<Outcome<R>>,
-    outcome: Option<Outcome<R>>,
+/// A started child: its record, its result channel, and what came through that channel.
+pub(crate) struct Running<R> {
+    pub(crate) child: Arc<ChildHandle>,
+    pub(crate) result: WatchedReceiver<Outcome<R>>,
+    pub(crate) outcome: Option<Outcome<R>>,
     /// Set when the result channel closed (or broke) without an outcome.
-    result_closed: Option<String>,
+    pub(crate) result_closed: Option<String>,
+}
+
+impl<R: Portable> Running<R> {
+    /// A child just started, whose outcome will come through `result`.
+    pub(crate) fn new(child: Arc<ChildHandle>, result: IpcReceiver<Outcome<R>>) -> Running<R> {
+        Running {
+            child,
+            result: WatchedReceiver::new(result),
+            outcome: None,
+            result_closed: None,
+        }
+    }
 }
 
 impl<R: Portable> Process<R> {
@@ -330,368 +325,6 @@ impl<R: Portable> Process<R> {
         self.method
     }
 
-    /// Starts the child. Returns once the child exists and has its task; an error if it could
-    /// not be started, or if it was started before.
-    ///
-    /// ```
-    /// use multiproc_process::Process;
-    /// fn add(a: u32, b: u32) -> u32 { a + b }
-    /// let mut p = Process::new(add, (2, 3));
-    /// p.start()?;
-    /// assert!(p.start().is_err()); // a process starts once
-    /// assert_eq!(p.join()?, 5);
-    /// # Ok::<(), multiproc_process::ProcessError>(())
-    /// ```
-    pub fn start(&mut self) -> Result<(), ProcessError> {
-        child::ensure_linked();
-        if std::env::var_os(ENV_CHILD).is_some() {
-            return Err(ProcessError::BootstrapNotRun);
-        }
-        if matches!(self.state, State::Pending(_))
-            && let Err(detail) = self.settings.prepare()
-        {
-            return Err(ProcessError::Setting {
-                name: self.identity.name.clone(),
-                method: self.method,
-                detail,
-            });
-        }
-        let payload = match std::mem::replace(&mut self.state, State::Closed) {
-            State::Pending(payload) => payload,
-            other => {
-                self.state = other;
-                return Err(ProcessError::AlreadyStarted {
-                    name: self.identity.name.clone(),
-                });
-            }
-        };
-        // ipc-channel asserts on some failures (an exhausted descriptor table, an unusable
-        // temporary directory): those become errors here, never a panic in the caller.
-        let started =
-            multiproc_sys::panic::catch(true, || match (self.method, payload.trampoline()) {
-                (StartMethod::Fork, _) => self.start_fork(payload),
-                (StartMethod::Spawn, Some(trampoline)) => self.start_spawn(payload, trampoline),
-                (StartMethod::Forkserver, Some(trampoline)) => {
-                    self.start_forkserver(payload, trampoline)
-                }
-                (_, None) => Err(ProcessError::Unsupported(
-                    "spawn or forkserver for a closure",
-                )),
-            })
-            .unwrap_or_else(|panic| {
-                Err(ProcessError::Io {
-                    context: "could not start the child",
-                    source: std::io::Error::other(panic.message),
-                })
-            });
-        match started {
-            Ok((running, ends)) => {
-                self.ends = ParentEnds::from_fds(ends);
-                log::debug!(
-                    target: crate::registry::PROCESS_TARGET,
-                    "process {} started: pid {}, start method {}",
-                    self.identity.name,
-                    running.child.pid,
-                    self.method
-                );
-                self.pid = Some(running.child.pid);
-                self.state = State::Running(running);
-                Ok(())
-            }
-            Err(e) => {
-                self.state = State::Joined(None);
-                Err(e)
-            }
-        }
-    }
-
-    fn start_fork(&self, payload: Box<dyn Payload<R>>) -> Result<Started<R>, ProcessError> {
-        let (result_tx, result) = channel::<Outcome<R>>()
-            .map_err(ProcessError::io("could not create the result channel"))?;
-        let mut identity = self.identity.clone();
-        {
-            // Here, on the caller's thread: the launcher thread must not take these locks.
-            use std::io::Write;
-            let _ = std::io::stdout().flush();
-            let _ = std::io::stderr().flush();
-        }
-        let settings = self.settings.clone();
-        let (child, ends) =
-            on_long_lived_thread(move || fork_child(&mut identity, payload, result_tx, &settings))
-                .map_err(ProcessError::io("could not start the launcher thread"))??;
-        let running = Running {
-            child,
-            result: WatchedReceiver::new(result),
-            outcome: None,
-            result_closed: None,
-        };
-        Ok((running, ends))
-    }
-
-    fn start_spawn(
-        &self,
-        payload: Box<dyn Payload<R>>,
-        trampoline: Sealed<Trampoline>,
-    ) -> Result<Started<R>, ProcessError> {
-        let name = &self.identity.name;
-        let spawned = spawn::spawn(&self.settings).map_err(|e| e.into_process_error(name))?;
-        let child = Arc::new(ChildHandle::with_pidfd(
-            spawned.pid,
-            spawned.pidfd,
-            name.clone(),
-            self.identity.daemon,
-            Reaper::Direct,
-        ));
-        register(child.clone());
-        let spec = ChildSpec {
-            identity: self.identity.clone(),
-            trampoline,
-            log: logging::sink_for_child(),
-            method: StartMethod::Spawn,
-            settings: self.settings.after_exec(),
-        };
-        // A send that fails means the child died; its join tells how.
-        let bootstrap = Bootstrap {
-            key: tag::tree_key(),
-            role: Role::Run(spec),
-        };
-        if spawned.to_child.send(bootstrap).is_ok() {
-            send_args(payload, spawned.to_child.to_opaque(), &child)?;
-        }
-        let result = spawned.from_child.to_opaque().to::<Outcome<R>>();
-        let running = Running {
-            child,
-            result: WatchedReceiver::new(result),
-            outcome: None,
-            result_closed: None,
-        };
-        Ok((running, spawned.ends))
-    }
-
-    fn start_forkserver(
-        &self,
-        payload: Box<dyn Payload<R>>,
-        trampoline: Sealed<Trampoline>,
-    ) -> Result<Started<R>, ProcessError> {
-        let server = forkserver::client()?;
-        let channel_error = ProcessError::io("could not create a channel");
-        let (args_tx, args_rx) = channel::<()>().map_err(channel_error)?;
-        let (result_tx, result) =
-            channel::<Outcome<R>>().map_err(ProcessError::io("could not create a channel"))?;
-        let spec = ChildSpec {
-            identity: self.identity.clone(),
-            trampoline,
-            log: logging::sink_for_child(),
-            method: StartMethod::Forkserver,
-            settings: self.settings.clone(),
-        };
-        let (pid, ends) = server
-            .fork(spec, args_rx.to_opaque(), result_tx.to_opaque())
-            .map_err(|e| match e {
-                forkserver::ForkError::Process(e) => e,
-                forkserver::ForkError::Pipes(detail) => ProcessError::Setting {
-                    name: self.identity.name.clone(),
-                    method: StartMethod::Forkserver,
-                    detail,
-                },
-            })?;
-        // The server keeps the child unreaped until asked, so `pid` names it here.
-        let child = match ChildHandle::new(
-            pid,
-            self.identity.name.clone(),
-            self.identity.daemon,
-            Reaper::Forkserver(server.clone()),
-        ) {
-            Ok(child) => Arc::new(child),
-            Err(e) => {
-                // Without its arguments (dropped with `args_tx`) the child ends; the server
-                // reaps it then.
-                server.reap(pid);
-                return Err(ProcessError::Io {
-                    context: "could not watch the child",
-                    source: e,
-                });
-            }
-        };
-        register(child.clone());
-        send_args(payload, args_tx.to_opaque(), &child)?;
-        let running = Running {
-            child,
-            result: WatchedReceiver::new(result),
-            outcome: None,
-            result_closed: None,
-        };
-        Ok((running, ends))
-    }
-
-    /// Waits for the child to end and returns what its target returned.
-    ///
-    /// Errors say why there is no result: [`ProcessError::Panicked`] (with the panic's message
-    /// and location), [`ProcessError::Died`] (an exit code or a signal: `exit`, `abort`, a
-    /// crash, [`kill`](Process::kill)), [`ProcessError::NotStarted`],
-    /// [`ProcessError::AlreadyJoined`].
-    ///
-    /// ```
-    /// use multiproc_process::{Process, ProcessError};
-    /// fn fail() -> u8 { panic!("out of cheese") }
-    /// let mut p = Process::new(fail, ());
-    /// p.start().unwrap();
-    /// match p.join() {
-    ///     Err(ProcessError::Panicked { panic, .. }) => assert_eq!(panic.message, "out of cheese"),
-    ///     other => panic!("unexpected {other:?}"),
-    /// }
-    /// assert_eq!(p.exitcode().unwrap(), Some(1));
-    /// ```
-    pub fn join(&mut self) -> Result<R, ProcessError> {
-        self.join_until(None)
-    }
-
-    /// Like [`join`](Process::join), but gives up after `timeout` with
-    /// [`ProcessError::Timeout`], leaving the child running; joining again is allowed.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use multiproc_process::{Process, ProcessError};
-    /// fn sleepy() { std::thread::sleep(Duration::from_secs(30)) }
-    /// let mut p = Process::new(sleepy, ());
-    /// p.start().unwrap();
-    /// assert!(matches!(p.join_timeout(Duration::from_millis(50)), Err(ProcessError::Timeout { .. })));
-    /// p.kill().unwrap();
-    /// assert!(matches!(p.join(), Err(ProcessError::Died { .. })));
-    /// assert_eq!(p.exitcode().unwrap(), Some(-9));
-    /// ```
-    pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ProcessError> {
-        // `Duration::MAX` (any timeout past the clock's end) means no limit; zero polls once.
-        self.join_until(multiproc_sys::time::deadline_after(Some(timeout)))
-    }
-
-    fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
-        let name = self.identity.name.clone();
-        let (method, limits) = (self.method, self.settings.limits);
-        let running = match &mut self.state {
-            State::Running(running) => running,
-            State::Pending(_) => return Err(ProcessError::NotStarted { name }),
-            State::Joined(_) => return Err(ProcessError::AlreadyJoined { name }),
-            State::Closed => return Err(ProcessError::Closed { name }),
-        };
-        check_owner(&running.child)?;
-        let max = self.max_result_size;
-        if running.outcome.is_none() && running.result_closed.is_none() {
-            let window = match deadline {
-                None => EXIT_FIRST,
-                Some(deadline) => deadline
-                    .saturating_duration_since(Instant::now())
-                    .min(EXIT_FIRST),
-            };
-            if running.child.wait_exit(window) {
-                match receive(&running.result, Duration::ZERO, max) {
-                    Received::Message(outcome) => running.outcome = Some(outcome),
-                    // Nothing was sent, or the channel closed: the loop below tells which.
-                    Received::Empty | Received::Closed => {}
-                    Received::Failed(e) => running.result_closed = Some(e),
-                }
-            }
-        }
-        while running.outcome.is_none() && running.result_closed.is_none() {
-            let left = match deadline {
-                None => LIVENESS_CHECK,
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left.min(LIVENESS_CHECK),
-                    _ => return Err(ProcessError::Timeout { name }),
-                },
-            };
-            match receive(&running.result, left, max) {
-                Received::Message(outcome) => running.outcome = Some(outcome),
-                Received::Empty => {
-                    if running.child.has_ended() {
-                        // Ended, yet the channel is open: take what it sent, if anything.
-                        match receive(&running.result, Duration::ZERO, max) {
-                            Received::Message(outcome) => running.outcome = Some(outcome),
-                            Received::Failed(e) => running.result_closed = Some(e),
-                            Received::Empty | Received::Closed => {
-                                running.result_closed = Some(String::new())
-                            }
-                        }
-                    }
-                }
-                Received::Closed => running.result_closed = Some(String::new()),
-                Received::Failed(e) => running.result_closed = Some(e),
-            }
-        }
-        let Some(status) = running.child.wait(deadline) else {
-            return Err(ProcessError::Timeout { name });
-        };
-        let outcome = running.outcome.take();
-        let taken = running.child.status_taken();
-        let transfer_error = running.result_closed.take().filter(|e| !e.is_empty());
-        registry::forget_child(running.child.pid);
-        // The child's last log records may still be on their way to our logger.
-        crate::logging::flush_child_records();
-        self.state = State::Joined(status);
-        match (outcome, status) {
-            (Some(Outcome::Returned(value)), _) => Ok(value),
-            (Some(Outcome::Panicked(panic)), status) => Err(ProcessError::Panicked {
-                name,
-                panic,
-                status,
-            }),
-            (Some(Outcome::Error(message)), status) => Err(ProcessError::Failed {
-                name,
-                message,
-                status,
-            }),
-            (Some(Outcome::Failed(detail)), _) => Err(ProcessError::Transfer {
-                what: "the arguments",
-                detail,
-            }),
-            (Some(Outcome::Setting(detail)), _) => Err(ProcessError::Setting {
-                name,
-                method,
-                detail,
-            }),
-            (None, _) if transfer_error.is_some() => Err(ProcessError::Transfer {
-                what: "the result",
-                detail: transfer_error.unwrap_or_default(),
-            }),
-            (None, Some(status)) => match limits.explain(status) {
-                Some(limit) => Err(ProcessError::LimitExceeded {
-                    name,
-                    limit,
-                    status,
-                }),
-                None => Err(ProcessError::Died { name, status }),
-            },
-            (None, None) if taken => Err(ProcessError::StatusTaken { name }),
-            (None, None) => Err(ProcessError::Lost { name }),
-        }
-    }
-
-    /// For [`join_async`](Process::join_async): the outcome of [`join`](Process::join) once
-    /// the child has ended (or cannot be awaited), else the child's record to wait on. It
-    /// reads whatever the child has sent meanwhile, so that a result too large for the
-    /// channel's buffer does not keep the child from ending.
-    pub(crate) fn join_if_ended(&mut self) -> Result<Result<R, ProcessError>, Arc<ChildHandle>> {
-        let max = self.max_result_size;
-        let State::Running(running) = &mut self.state else {
-            return Ok(self.join());
-        };
-        if let Err(wrong) = check_owner(&running.child) {
-            return Ok(Err(wrong));
-        }
-        if running.outcome.is_none() && running.result_closed.is_none() {
-            match receive(&running.result, Duration::ZERO, max) {
-                Received::Message(outcome) => running.outcome = Some(outcome),
-                // Nothing yet, or the channel closed: the child's end tells which.
-                Received::Empty | Received::Closed => {}
-                Received::Failed(e) => running.result_closed = Some(e),
-            }
-        }
-        if running.child.has_ended() {
-            return Ok(self.join());
-        }
-        Err(running.child.clone())
-    }
-
     /// Whether the child has been started and has not ended yet (`false` in a process other
     /// than the one that started it).
     ///
@@ -886,7 +519,7 @@ impl<R: Portable> Process<R> {
 
 /// An error unless this process is the one that started `child` (a handle inherited by a
 /// forked child must not reap or signal its parent's children).
-fn check_owner(child: &ChildHandle) -> Result<(), ProcessError> {
+pub(crate) fn check_owner(child: &ChildHandle) -> Result<(), ProcessError> {
     let current = multiproc_sys::process::pid();
     if child.owner == current {
         Ok(())
@@ -896,41 +529,6 @@ fn check_owner(child: &ChildHandle) -> Result<(), ProcessError> {
             owner: child.owner,
             current,
         })
-    }
-}
-
-/// `ipc::channel`, with a panic inside ipc-channel (it asserts on some failures, such as an
-/// exhausted descriptor table) turned into an error.
-fn channel<T: serde::Serialize + for<'de> serde::Deserialize<'de>>()
--> std::io::Result<(IpcSender<T>, IpcReceiver<T>)> {
-    multiproc_sys::panic::catch(true, ipc::channel::<T>)
-        .unwrap_or_else(|panic| Err(std::io::Error::other(panic.message)))
-}
-
-/// Records a started child; the exit handler will wait for it.
-fn register(child: Arc<ChildHandle>) {
-    exit::install_handler();
-    registry::state().register(child);
-}
-
-/// Sends the arguments to the child; a serialization failure kills the child and is reported.
-fn send_args<R>(
-    payload: Box<dyn Payload<R>>,
-    to: OpaqueIpcSender,
-    child: &ChildHandle,
-) -> Result<(), ProcessError> {
-    match payload.send_args(to) {
-        Err(IpcError::SerializationError(e)) => {
-            let _ = child.signal(multiproc_sys::signal::number::SIGKILL);
-            child.wait(None);
-            registry::forget_child(child.pid);
-            Err(ProcessError::Transfer {
-                what: "the arguments",
-                detail: e.to_string(),
-            })
-        }
-        // Any other failure means the child died; its join tells how.
-        _ => Ok(()),
     }
 }
 

@@ -166,18 +166,33 @@ pub(crate) fn spawn(settings: &ChildSettings) -> Result<Spawned, SpawnError> {
     };
 
     let accepted = std::thread::scope(|scope| {
-        let watcher = scope.spawn(|| {
-            let ready = multiproc_sys::poll::first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
-            if matches!(ready, Ok(0)) {
-                // The child died before connecting: connect ourselves so that accept returns.
-                let _ = IpcSender::<Hello>::connect(server_name.clone());
-            }
-        });
+        let watcher = std::thread::Builder::new()
+            .name("multiproc-watch".into())
+            .spawn_scoped(scope, || {
+                let ready = multiproc_sys::poll::first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
+                if matches!(ready, Ok(0)) {
+                    // The child died before connecting: connect ourselves so that accept
+                    // returns.
+                    let _ = IpcSender::<Hello>::connect(server_name.clone());
+                }
+            })?;
         let accepted = guard_decode(|| server.accept());
         multiproc_sys::eventfd::signal(cancel.as_fd());
         let _ = watcher.join();
-        accepted
+        Ok::<_, std::io::Error>(accepted)
     });
+    let accepted = match accepted {
+        Ok(accepted) => accepted,
+        Err(e) => {
+            // Without the watcher, a child that dies before connecting would leave the accept
+            // waiting for ever: do not wait at all.
+            kill_and_reap(pidfd.as_fd());
+            return Err(SpawnError::Io(
+                "could not start a thread to watch the child",
+                e,
+            ));
+        }
+    };
 
     let (from_child, hello) = match accepted {
         Ok(pair) => pair,

@@ -50,9 +50,9 @@ pub(crate) fn conjure_target<F: Target<Args>, Args>() -> F {
 ///
 /// This fn is safe to call because of who calls it, which this module can list: (1)
 /// [`fork_single_threaded`], below, after checking that no other thread exists; (2) the fork
-/// start method in `process.rs`, whose child runs either a target of `Process::new` (sound by
-/// the argument written on `StartMethod::Fork`) or a closure of `Process::fork`, whose caller
-/// took on fork's contract with `unsafe`. Before forking, that caller completes the lazy
+/// start method (`fork_start.rs`, called from `process_start.rs`), whose child runs either a
+/// target of `Process::new` (sound by the argument written on `StartMethod::Fork`) or a
+/// closure of `Process::fork`, whose caller took on fork's contract with `unsafe`. Before forking, that caller completes the lazy
 /// initialisations the child uses and holds this crate's locks and the stdio locks, so the
 /// child finds them free.
 pub(crate) fn fork_child(child: impl FnOnce() -> i32) -> io::Result<u32> {

@@ -14,14 +14,8 @@ fn slow(x: u64) -> u64 {
 }
 
 fn main() {
-    // A test runner started with SIGINT or SIGTERM ignored (`nohup`, a background job) passes
-    // that on; this program is to be interrupted and terminated as a terminal would.
-    for signal in [
-        multiproc_sys::signal::number::SIGINT,
-        multiproc_sys::signal::number::SIGTERM,
-    ] {
-        multiproc_sys::disposition::set_default(signal).expect("sigaction");
-    }
+    // To be interrupted and terminated as from a terminal, whatever the test runner ignores.
+    multiproc_test_support::default_interrupt_dispositions();
     let method: StartMethod = std::env::args()
         .nth(1)
         .expect("a start method")
