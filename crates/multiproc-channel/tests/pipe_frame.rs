@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::IoSlice;
 use std::os::fd::OwnedFd;
 use std::sync::Mutex;
@@ -18,7 +17,7 @@ use std::time::Duration;
 
 use common::{LONG, fork};
 use multiproc_channel::{Pipe, PipeError, PipeReader, PipeWriter};
-use multiproc_test_support::{fd_count, rss_kib, watchdog};
+use multiproc_test_support::{fd_count, rss_kib, watchdog, with_new_sockets};
 use rustix::net::SendFlags;
 use serde::{Deserialize, Serialize};
 
@@ -41,38 +40,6 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 struct Carrier {
     reader: Option<PipeReader<u32>>,
     data: Vec<u8>,
-}
-
-fn sockets() -> BTreeMap<i32, String> {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|entry| {
-            let fd: i32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
-            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            let target = target.to_string_lossy().into_owned();
-            target.starts_with("socket:").then_some((fd, target))
-        })
-        .collect()
-}
-
-/// Runs `make` and returns what it made with duplicates of the sockets it opened.
-fn with_new_sockets<R>(make: impl FnOnce() -> R) -> (R, Vec<OwnedFd>) {
-    let before: BTreeSet<String> = sockets().into_values().collect();
-    let made = make();
-    let pidfd = rustix::process::pidfd_open(
-        rustix::process::getpid(),
-        rustix::process::PidfdFlags::empty(),
-    )
-    .unwrap();
-    let sockets = sockets()
-        .into_iter()
-        .filter(|(_, target)| !before.contains(target))
-        .map(|(fd, _)| {
-            rustix::process::pidfd_getfd(&pidfd, fd, rustix::process::PidfdGetfdFlags::empty())
-                .unwrap()
-        })
-        .collect();
-    (made, sockets)
 }
 
 /// One raw record of the frame, written on both sockets of the pair (the one whose peer is
