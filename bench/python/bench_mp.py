@@ -538,6 +538,36 @@ def manager_list_push(n, repeats):
         return samples, "%s Manager().list() append" % LABEL
 
 
+def _set_many(args):
+    d, first, count = args
+    for i in range(first, first + count):
+        d[i % 1000] = i
+    return count
+
+
+def manager_dict_set_clients(clients):
+    def run(n, repeats):
+        with mp.Manager() as manager:
+            d = manager.dict({i: i for i in range(1000)})
+            with mp.Pool(clients) as pool:
+                # Every worker connects to the manager before timing.
+                pool.map(_set_many, [(d, 0, 1)] * clients, chunksize=1)
+                per_client = n // clients
+
+                def body():
+                    done = pool.map(
+                        _set_many,
+                        [(d, c * per_client, per_client) for c in range(clients)],
+                        chunksize=1,
+                    )
+                    check(sum(done) == per_client * clients, "lost sets")
+
+                samples = timed(repeats, body)
+        return samples, "%s Manager().dict() set, Pool(%d) clients" % (LABEL, clients)
+
+    return run
+
+
 def typed_pipe(kind, size):
     def run(n, repeats):
         ctx = mp.get_context("fork")
@@ -664,6 +694,9 @@ SCENARIOS = {
     "manager/dict_set": manager_dict_set,
     "manager/dict_get": manager_dict_get,
     "manager/list_push": manager_list_push,
+    "manager/dict_set_1_client": manager_dict_set_clients(1),
+    "manager/dict_set_2_clients": manager_dict_set_clients(2),
+    "manager/dict_set_4_clients": manager_dict_set_clients(4),
 }
 
 # Sizes for --all; the harness passes its own (bench/src/scenario.rs is the reference).
@@ -719,6 +752,9 @@ QUICK_SIZES = {
     "manager/dict_set": 2000,
     "manager/dict_get": 2000,
     "manager/list_push": 2000,
+    "manager/dict_set_1_client": 4000,
+    "manager/dict_set_2_clients": 4000,
+    "manager/dict_set_4_clients": 4000,
 }
 
 

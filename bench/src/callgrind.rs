@@ -18,6 +18,9 @@ use multiproc::shared::{Lock, Value};
 /// The environment variable that makes this binary run one path `n` times and exit.
 pub(crate) const MARKER: &str = "MULTIPROC_BENCH_CALLGRIND";
 
+/// The environment variable that carries a serialized manager proxy to a path.
+const PROXY: &str = "MULTIPROC_BENCH_CALLGRIND_PROXY";
+
 /// Operations in the shorter of the two runs.
 const N: u64 = 2000;
 
@@ -40,6 +43,10 @@ const PATHS: &[(&str, &str)] = &[
     (
         "value_locked_increment",
         "*value.lock()? += 1 on a Value<i64>, uncontended",
+    ),
+    (
+        "manager_dict_set",
+        "d.insert(k, v) on a manager's DictProxy<u64, u64>: the client's side only (the server is another process, not counted)",
     ),
 ];
 
@@ -103,13 +110,22 @@ fn run_path(spec: &str) -> Result<(), Box<dyn std::error::Error>> {
                 *value.lock().map_err(|_| "owner died")? += 1;
             }
         }
+        "manager_dict_set" => {
+            // The manager runs outside valgrind (which cannot start it: no pidfd_open), in
+            // the process that runs valgrind; its proxy arrives in JSON.
+            let dict: multiproc::manager::DictProxy<u64, u64> =
+                serde_json::from_str(&std::env::var(PROXY)?)?;
+            for i in 0..n {
+                dict.insert(i % 1000, i)?;
+            }
+        }
         other => return Err(format!("unknown path {other}").into()),
     }
     Ok(())
 }
 
 /// The total instruction count of one callgrind run of `name` with `n` operations.
-fn total_instructions(name: &str, n: u64, dir: &Path) -> Result<u64, String> {
+fn total_instructions(name: &str, n: u64, dir: &Path, proxy: Option<&str>) -> Result<u64, String> {
     let out = dir.join(format!("callgrind.{name}.{n}.out"));
     let exe = std::env::current_exe().map_err(|err| err.to_string())?;
     let status = Command::new("valgrind")
@@ -117,6 +133,7 @@ fn total_instructions(name: &str, n: u64, dir: &Path) -> Result<u64, String> {
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(exe)
         .env(MARKER, format!("{name}:{n}"))
+        .envs(proxy.map(|json| (PROXY, json)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -154,8 +171,15 @@ pub(crate) fn run(filters: &[String], dir: &Path) -> ExitCode {
             "multiproc-bench: callgrind {name} ({N} and {} operations)",
             2 * N
         );
-        let figure = total_instructions(name, N, dir).and_then(|short| {
-            let long = total_instructions(name, 2 * N, dir)?;
+        // A manager path gets a manager started here, natively.
+        let manager = name
+            .starts_with("manager_")
+            .then(manager_dict_proxy)
+            .transpose();
+        let figure = manager.and_then(|manager| {
+            let proxy = manager.as_ref().map(|(_, json)| json.as_str());
+            let short = total_instructions(name, N, dir, proxy)?;
+            let long = total_instructions(name, 2 * N, dir, proxy)?;
             Ok(long.saturating_sub(short) / N)
         });
         match figure {
@@ -171,4 +195,12 @@ pub(crate) fn run(filters: &[String], dir: &Path) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A manager and a `DictProxy<u64, u64>` of it in JSON.
+fn manager_dict_proxy() -> Result<(multiproc::manager::Manager, String), String> {
+    let manager = multiproc::manager::Manager::start().map_err(|err| err.to_string())?;
+    let dict = manager.dict::<u64, u64>().map_err(|err| err.to_string())?;
+    let json = serde_json::to_string(&dict).map_err(|err| err.to_string())?;
+    Ok((manager, json))
 }

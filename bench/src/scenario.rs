@@ -186,6 +186,10 @@ const K_ITEMS: Metric = Metric::Rate {
     unit: "k items/s",
     scale: 1e3,
 };
+const K_OPS: Metric = Metric::Rate {
+    unit: "k ops/s",
+    scale: 1e3,
+};
 const K_TASKS: Metric = Metric::Rate {
     unit: "k tasks/s",
     scale: 1e3,
@@ -871,6 +875,42 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
             Target::AtMost(Reference::Python, 0.2),
             Target::AtMost(Reference::Floor, 1.5),
         ],
+    },
+    Scenario {
+        name: "manager/dict_set_1_client",
+        what: "d[i % 1000] = i on a manager's dict from 1 pool worker at once, n in all (total rate)",
+        metric: K_OPS,
+        n_full: 40_000,
+        n_quick: 4000,
+        pinning: Pinning::Unpinned,
+        ours: ours::manager::dict_set_1_client,
+        python: true,
+        floor: None,
+        targets: &[Target::AtLeast(Reference::Python, 5.0)],
+    },
+    Scenario {
+        name: "manager/dict_set_2_clients",
+        what: "d[i % 1000] = i on a manager's dict from 2 pool workers at once, n in all (total rate)",
+        metric: K_OPS,
+        n_full: 40_000,
+        n_quick: 4000,
+        pinning: Pinning::Unpinned,
+        ours: ours::manager::dict_set_2_clients,
+        python: true,
+        floor: None,
+        targets: &[Target::AtLeast(Reference::Python, 5.0)],
+    },
+    Scenario {
+        name: "manager/dict_set_4_clients",
+        what: "d[i % 1000] = i on a manager's dict from 4 pool workers at once, n in all (total rate)",
+        metric: K_OPS,
+        n_full: 40_000,
+        n_quick: 4000,
+        pinning: Pinning::Unpinned,
+        ours: ours::manager::dict_set_4_clients,
+        python: true,
+        floor: None,
+        targets: &[Target::AtLeast(Reference::Python, 5.0)],
     },
 ];
 

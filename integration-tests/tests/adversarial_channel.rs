@@ -85,7 +85,11 @@ fn silent_peers_then_honest(listener: Listener, silent: usize, connect: impl Fn(
         match listener.accept::<String>() {
             Ok(connection) => break connection,
             // Peers dropped for the flood bound or timed out: not the honest client.
-            Err(ListenerError::HandshakeTimeout(_) | ListenerError::AuthenticationFailed(_)) => {}
+            Err(
+                ListenerError::HandshakeTimeout(_)
+                | ListenerError::HandshakeClosed
+                | ListenerError::AuthenticationFailed(_),
+            ) => {}
             Err(err) => panic!("accept: {err}"),
         }
     };

@@ -3,6 +3,7 @@
 //! (and a first call made) before timing, as on the Python side.
 
 use multiproc::manager::{DictProxy, Manager};
+use multiproc::pool::Pool;
 
 use super::fail;
 use crate::measure::{BoxError, Outcome, Params, ensure, time_repeats};
@@ -63,4 +64,48 @@ pub(crate) fn list_push(params: &Params) -> Outcome {
         Ok(samples)
     })()
     .into()
+}
+
+/// A pool task: `d[i % 1000] = i` for `count` values of `i` from `first`, as one client.
+fn set_many((dict, first, count): (DictProxy<u64, u64>, u64, u64)) -> Result<u64, String> {
+    for i in first..first + count {
+        dict.insert(i % 1000, i)
+            .map_err(|error| error.to_string())?;
+    }
+    Ok(count)
+}
+
+/// `d[i % 1000] = i` from `clients` pool workers at once, `n / clients` calls each: the
+/// figure is the total rate. The workers connect (one first call each) before timing.
+fn dict_set_clients(params: &Params, clients: usize) -> Outcome {
+    (|| {
+        let (_manager, dict) = warm_dict()?;
+        let pool = Pool::new(clients).map_err(fail)?;
+        let warm = (0..clients).map(|_| (dict.clone(), 0, 1));
+        pool.chunksize(1).map(set_many, warm).map_err(fail)?;
+        let per_client = params.n / clients as u64;
+        time_repeats(params, || -> Result<(), BoxError> {
+            let tasks = (0..clients as u64).map(|c| (dict.clone(), c * per_client, per_client));
+            let done = pool.chunksize(1).map(set_many, tasks).map_err(fail)?;
+            let total = done.into_iter().sum::<Result<u64, String>>()?;
+            ensure(total == per_client * clients as u64, || "lost sets".into())?;
+            Ok(())
+        })
+    })()
+    .into()
+}
+
+/// One client's rate, through a pool worker as with more clients.
+pub(crate) fn dict_set_1_client(params: &Params) -> Outcome {
+    dict_set_clients(params, 1)
+}
+
+/// Two clients at once.
+pub(crate) fn dict_set_2_clients(params: &Params) -> Outcome {
+    dict_set_clients(params, 2)
+}
+
+/// Four clients at once (on a machine with fewer cores, the rate shows the contention).
+pub(crate) fn dict_set_4_clients(params: &Params) -> Outcome {
+    dict_set_clients(params, 4)
 }

@@ -1,6 +1,7 @@
 //! The client side of the protocol: where a manager is, the connections this process keeps
 //! to it, and one call's round trip with its deadline.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -74,11 +75,22 @@ struct IdleConnections {
 
 static IDLE: Mutex<Option<IdleConnections>> = Mutex::new(None);
 
+/// The connection that this thread used last, kept out of the shared pool: a thread that
+/// makes call after call to one manager takes it back without a lock or a hash.
+struct ThreadSlot {
+    /// The process it was opened in (a forked child starts without one).
+    pid: u32,
+    endpoint: Endpoint,
+    /// `None` while a call of this thread uses it.
+    connection: Option<SocketConnection<()>>,
+}
+
+thread_local! {
+    static THREAD_SLOT: RefCell<Option<ThreadSlot>> = const { RefCell::new(None) };
+}
+
 /// Idle connections kept per manager; more are closed when returned.
 const MAX_IDLE_PER_MANAGER: usize = 64;
-
-/// What the channel crate's handshake says when the peer hangs up in the middle.
-const PEER_CLOSED_IN_HANDSHAKE: &str = "closed the connection during the handshake";
 
 /// Connection attempts when the server hangs up handshakes, and the pause before the first
 /// retry (doubled each time: about 0.6 s in all).
@@ -102,9 +114,21 @@ fn gone(error: &PipeError) -> bool {
 impl Endpoint {
     /// An idle connection of this process to the manager, or a new one.
     pub(crate) fn checkout(&self) -> Result<SocketConnection<()>, ManagerError> {
+        let pid = multiproc_sys::process::pid();
+        let mine = THREAD_SLOT.with(|slot| {
+            let mut slot = slot.try_borrow_mut().ok()?;
+            let slot = slot.as_mut()?;
+            if slot.pid == pid && slot.endpoint == *self {
+                slot.connection.take()
+            } else {
+                None
+            }
+        });
+        if let Some(connection) = mine {
+            return Ok(connection);
+        }
         {
             let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
-            let pid = std::process::id();
             if idle.as_ref().is_some_and(|idle| idle.pid != pid) {
                 // Inherited through fork: these sockets are shared with the parent. Close
                 // our copies (the parent's stay open) and start afresh.
@@ -158,22 +182,44 @@ impl Endpoint {
                 ListenerError::Io(_) => Failed(ManagerGone),
                 ListenerError::Connection(ref pipe) if gone(pipe) => Failed(ManagerGone),
                 // The server hung up during the handshake: it died or shut down, or its
-                // listener dropped this handshake for its flood bound. The channel crate
-                // reports it as a failed authentication with this message, pinned by the
-                // test `a_killed_manager_gives_every_call_manager_gone_at_once`.
-                ListenerError::AuthenticationFailed(ref message)
-                    if message.contains(PEER_CLOSED_IN_HANDSHAKE) =>
-                {
-                    Dropped
-                }
+                // listener dropped this handshake for its flood bound.
+                ListenerError::HandshakeClosed => Dropped,
                 other => Failed(ManagerError::Connect(other)),
             })
     }
 
     /// Returns a connection whose last call completed.
     pub(crate) fn checkin(&self, connection: SocketConnection<()>) {
+        let pid = multiproc_sys::process::pid();
+        // This thread's slot first: empty, or keeping the place of this manager.
+        let connection = THREAD_SLOT.with(|slot| {
+            let Ok(mut slot) = slot.try_borrow_mut() else {
+                return Some(connection);
+            };
+            match slot.as_mut() {
+                Some(slot) if slot.pid == pid && slot.endpoint == *self => {
+                    if slot.connection.is_none() {
+                        slot.connection = Some(connection);
+                        None
+                    } else {
+                        Some(connection)
+                    }
+                }
+                Some(slot) if slot.pid == pid && slot.connection.is_some() => Some(connection),
+                _ => {
+                    *slot = Some(ThreadSlot {
+                        pid,
+                        endpoint: self.clone(),
+                        connection: Some(connection),
+                    });
+                    None
+                }
+            }
+        });
+        let Some(connection) = connection else {
+            return;
+        };
         let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
-        let pid = std::process::id();
         let idle = idle.get_or_insert_with(|| IdleConnections {
             pid,
             by_endpoint: HashMap::new(),
@@ -193,6 +239,13 @@ impl Endpoint {
 
     /// Closes this process's idle connections to the manager (it is being shut down).
     pub(crate) fn forget_idle(&self) {
+        THREAD_SLOT.with(|slot| {
+            if let Ok(mut slot) = slot.try_borrow_mut()
+                && slot.as_ref().is_some_and(|slot| slot.endpoint == *self)
+            {
+                *slot = None;
+            }
+        });
         let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(idle) = idle.as_mut() {
             idle.by_endpoint.remove(self);

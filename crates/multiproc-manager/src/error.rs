@@ -108,6 +108,17 @@ pub enum RemoteError {
     /// `release` of a lock that is not held (Python's `ValueError`/`RuntimeError`).
     #[error("release of an unlocked lock")]
     NotLocked,
+    /// A barrier was broken (by [`BarrierProxy::abort`](crate::BarrierProxy::abort), a
+    /// reset, or a party's timeout) while waiting or before (Python's
+    /// `threading.BrokenBarrierError`).
+    #[error("the barrier is broken")]
+    BrokenBarrier,
+    /// `release` of a bounded semaphore above its initial value (Python's `ValueError`).
+    #[error("semaphore released too many times (its bound is {bound})")]
+    SemaphoreReleasedTooOften {
+        /// The semaphore's initial value.
+        bound: u64,
+    },
     /// The server could not decode the request (a proxy of another program version).
     #[error("the manager could not decode the request: {0}")]
     BadRequest(String),

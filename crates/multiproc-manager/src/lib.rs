@@ -3,8 +3,9 @@
 //! The manager layer of `multiproc`, a rebuild of Python's `multiprocessing`: a
 //! [`Manager`] starts a server process (with any start method) that holds objects, and
 //! hands out typed proxies to them ([`DictProxy`], [`ListProxy`], [`ValueProxy`],
-//! [`QueueProxy`], [`LockProxy`], [`EventProxy`], [`Namespace`], and [`ObjectProxy`] for
-//! your own [`SharedObject`] types). A proxy is `Send + Clone + Serialize`: it crosses
+//! [`ArrayProxy`], [`QueueProxy`], [`LockProxy`], [`RLockProxy`], [`SemaphoreProxy`],
+//! [`ConditionProxy`], [`BarrierProxy`], [`EventProxy`], [`Namespace`], and
+//! [`ObjectProxy`] for your own [`SharedObject`] types). A proxy is `Send + Clone + Serialize`: it crosses
 //! into `Process` and `Pool` tasks as an ordinary argument and reconnects there.
 //!
 //! ```
@@ -28,8 +29,9 @@
 //!   dict locked (CPython's `d[k] += 1` is two calls and loses updates).
 //! * **Faults.** A dead manager gives every call [`ManagerError::ManagerGone`] at once; a
 //!   stopped one cannot hang a call given a timeout ([`Proxy::with_timeout`]). A client that
-//!   dies mid-call leaves the server and the other clients unaffected, and a lock it held
-//!   is released. One server thread per connection: a slow call blocks only its client.
+//!   dies mid-call leaves the server and the other clients unaffected, and what it held
+//!   (a lock, rlock, semaphore unit or condition lock) is released. One server thread per
+//!   connection: a slow call blocks only its client.
 //! * **Batches.** [`DictProxy::update`] and [`ListProxy::extend`] are one round trip.
 //!
 //! # Transport
@@ -61,10 +63,14 @@
 #![cfg(target_os = "linux")]
 #![forbid(unsafe_code)]
 
+mod array;
+mod barrier;
+mod condition;
 mod dict;
 mod endpoint;
 mod error;
 mod event;
+mod held;
 mod list;
 mod lock;
 mod manager;
@@ -72,12 +78,18 @@ mod namespace;
 mod ordered_map;
 mod proxy;
 mod queue;
+mod rlock;
+mod semaphore;
 mod server;
 mod store;
+mod sync_store;
 mod user;
 mod value;
 mod wire;
 
+pub use self::array::ArrayProxy;
+pub use self::barrier::BarrierProxy;
+pub use self::condition::{ConditionGuard, ConditionProxy};
 pub use self::dict::DictProxy;
 pub use self::error::{ManagerError, RemoteError};
 pub use self::event::EventProxy;
@@ -87,5 +99,7 @@ pub use self::manager::{Manager, ManagerBuilder};
 pub use self::namespace::Namespace;
 pub use self::proxy::Proxy;
 pub use self::queue::QueueProxy;
+pub use self::rlock::{RLockGuard, RLockProxy};
+pub use self::semaphore::{SemaphoreGuard, SemaphoreProxy};
 pub use self::user::{ObjectProxy, SharedObject};
 pub use self::value::ValueProxy;

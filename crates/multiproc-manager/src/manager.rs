@@ -10,6 +10,9 @@ use multiproc_process::{Process, StartMethod, get_context, get_start_method};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::array::ArrayProxy;
+use crate::barrier::BarrierProxy;
+use crate::condition::ConditionProxy;
 use crate::dict::DictProxy;
 use crate::endpoint::{Endpoint, WireAddress, exchange};
 use crate::error::{ManagerError, RemoteError};
@@ -19,6 +22,8 @@ use crate::lock::LockProxy;
 use crate::namespace::Namespace;
 use crate::proxy::{Handle, Proxy, encode, unexpected};
 use crate::queue::QueueProxy;
+use crate::rlock::RLockProxy;
+use crate::semaphore::SemaphoreProxy;
 use crate::server::{self, Bind};
 use crate::user::{ObjectProxy, SharedObject, entry_ref, type_key};
 use crate::value::ValueProxy;
@@ -482,6 +487,109 @@ impl Manager {
     #[doc(alias = "SyncManager.Lock")]
     pub fn lock(&self) -> Result<LockProxy, ManagerError> {
         self.create_builtin(None)
+    }
+
+    /// A new reentrant lock in the server (Python's `manager.RLock()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = multiproc_manager::Manager::start()?;
+    /// let rlock = manager.rlock()?;
+    /// let _outer = rlock.acquire()?;
+    /// let _inner = rlock.acquire()?;
+    /// # Ok::<(), multiproc_manager::ManagerError>(())
+    /// ```
+    #[doc(alias = "SyncManager.RLock")]
+    pub fn rlock(&self) -> Result<RLockProxy, ManagerError> {
+        self.create_builtin(None)
+    }
+
+    /// A new semaphore in the server with counter `value` (Python's
+    /// `manager.Semaphore(value)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = multiproc_manager::Manager::start()?;
+    /// let semaphore = manager.semaphore(2)?;
+    /// let _unit = semaphore.acquire()?;
+    /// assert_eq!(semaphore.value()?, 1);
+    /// # Ok::<(), multiproc_manager::ManagerError>(())
+    /// ```
+    #[doc(alias = "SyncManager.Semaphore")]
+    pub fn semaphore(&self, value: u64) -> Result<SemaphoreProxy, ManagerError> {
+        self.create_builtin(Some(encode(&(value, false))?))
+    }
+
+    /// A new semaphore whose counter may not go above `value` (Python's
+    /// `manager.BoundedSemaphore(value)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = multiproc_manager::Manager::start()?;
+    /// let semaphore = manager.bounded_semaphore(1)?;
+    /// assert!(semaphore.release().is_err());
+    /// # Ok::<(), multiproc_manager::ManagerError>(())
+    /// ```
+    #[doc(alias = "SyncManager.BoundedSemaphore")]
+    pub fn bounded_semaphore(&self, value: u64) -> Result<SemaphoreProxy, ManagerError> {
+        self.create_builtin(Some(encode(&(value, true))?))
+    }
+
+    /// A new condition variable with its own lock in the server (Python's
+    /// `manager.Condition()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = multiproc_manager::Manager::start()?;
+    /// let condition = manager.condition()?;
+    /// condition.acquire()?.notify_all()?;
+    /// # Ok::<(), multiproc_manager::ManagerError>(())
+    /// ```
+    #[doc(alias = "SyncManager.Condition")]
+    pub fn condition(&self) -> Result<ConditionProxy, ManagerError> {
+        self.create_builtin(None)
+    }
+
+    /// A new barrier in the server for `parties` parties (Python's
+    /// `manager.Barrier(parties)`); zero is taken as one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = multiproc_manager::Manager::start()?;
+    /// assert_eq!(manager.barrier(3)?.parties()?, 3);
+    /// # Ok::<(), multiproc_manager::ManagerError>(())
+    /// ```
+    #[doc(alias = "SyncManager.Barrier")]
+    pub fn barrier(&self, parties: u64) -> Result<BarrierProxy, ManagerError> {
+        self.create_builtin(Some(encode(&parties)?))
+    }
+
+    /// A new array in the server holding `values`; its length stays `values.len()`
+    /// (Python's `manager.Array(typecode, sequence)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = multiproc_manager::Manager::start()?;
+    /// let array = manager.array([1u32, 2, 3])?;
+    /// assert_eq!(array.to_vec()?, [1, 2, 3]);
+    /// # Ok::<(), multiproc_manager::ManagerError>(())
+    /// ```
+    #[doc(alias = "SyncManager.Array")]
+    pub fn array<T: Serialize + DeserializeOwned>(
+        &self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Result<ArrayProxy<T>, ManagerError> {
+        let items = values
+            .into_iter()
+            .map(|value| encode(&value))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.create_builtin(Some(encode(&items)?))
     }
 
     /// A new event in the server, not set (Python's `manager.Event()`).

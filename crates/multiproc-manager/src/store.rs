@@ -10,6 +10,10 @@ use multiproc_process::{CallError, FunctionRef};
 
 use crate::error::RemoteError;
 use crate::ordered_map::OrderedMap;
+use crate::sync_store::{
+    BarrierState, ConditionState, RLockState, SemaphoreState, barrier_op, condition_op,
+    condition_release_all, rlock_op, rlock_release_all, semaphore_op, semaphore_release_all,
+};
 use crate::user::{UserOp, call_entry};
 use crate::wire::{
     Bytes, DictOp, EventOp, Kind, ListOp, LockOp, NamespaceOp, QueueOp, Reply, Request, ValueOp,
@@ -19,7 +23,7 @@ use crate::wire::{
 /// checks that the client is still connected, so that a dead client's wait ends.
 const PEER_CHECK: Duration = Duration::from_millis(200);
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic inside a registered handler or an `update_with` function is caught where it
     // happens; the data it leaves is the user's, as in a Python server.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -27,15 +31,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// State that threads wait on.
 #[derive(Debug, Default)]
-struct Waitable<T> {
-    state: Mutex<T>,
-    changed: Condvar,
+pub(crate) struct Waitable<T> {
+    pub(crate) state: Mutex<T>,
+    pub(crate) changed: Condvar,
 }
 
 impl<T> Waitable<T> {
+    fn new(state: T) -> Waitable<T> {
+        Waitable {
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+        }
+    }
+
     /// Waits until `ready` gives a value, `timeout` passes (`None`: no limit), or the peer
     /// hangs up; `None` in the last two cases.
-    fn wait_for<R>(
+    pub(crate) fn wait_for<R>(
         &self,
         timeout: Option<Duration>,
         peer: &dyn Peer,
@@ -77,6 +88,12 @@ enum Object {
     Namespace(Mutex<BTreeMap<String, Bytes>>),
     /// The object lives in its type's table (see `user.rs`); this is its entry point.
     User(FunctionRef),
+    RLock(Waitable<RLockState>),
+    Semaphore(Waitable<SemaphoreState>),
+    Barrier(Waitable<BarrierState>),
+    /// A list of fixed length.
+    Array(Mutex<Vec<Bytes>>),
+    Condition(Waitable<ConditionState>),
 }
 
 impl Object {
@@ -90,6 +107,11 @@ impl Object {
             Object::Event(_) => Kind::Event,
             Object::Namespace(_) => Kind::Namespace,
             Object::User(_) => Kind::User,
+            Object::RLock(_) => Kind::RLock,
+            Object::Semaphore(_) => Kind::Semaphore,
+            Object::Barrier(_) => Kind::Barrier,
+            Object::Array(_) => Kind::Array,
+            Object::Condition(_) => Kind::Condition,
         }
     }
 }
@@ -117,6 +139,13 @@ pub(crate) struct Store {
     next_id: AtomicU64,
     names: Mutex<HashMap<String, u64>>,
     registered: Mutex<HashMap<String, FunctionRef>>,
+}
+
+/// The initial state a `Create` carries for kinds that need one.
+fn decode_initial<T: serde::de::DeserializeOwned>(initial: Option<Bytes>) -> Result<T, Reply> {
+    let bad = |what: String| Reply::Error(RemoteError::BadRequest(what));
+    let bytes = initial.ok_or_else(|| bad("no initial state".to_owned()))?;
+    postcard::from_bytes(&bytes).map_err(|error| bad(error.to_string()))
 }
 
 fn wrong_kind(id: u64, expected: Kind, actual: Kind) -> Reply {
@@ -246,6 +275,63 @@ impl Store {
                 return self::lock_op(id, lock, op, peer, held_locks);
             }
             Request::Shutdown => Ok(Reply::Done),
+            Request::RLock(id, op) => {
+                let object = match self.object(id) {
+                    Ok(object) => object,
+                    Err(reply) => return (reply, None),
+                };
+                let Object::RLock(state) = &*object else {
+                    return (wrong_kind(id, Kind::RLock, object.kind()), None);
+                };
+                let (reply, held) = rlock_op(state, op, peer);
+                if held {
+                    held_locks.insert(id);
+                }
+                return (reply, None);
+            }
+            Request::Semaphore(id, op) => {
+                let object = match self.object(id) {
+                    Ok(object) => object,
+                    Err(reply) => return (reply, None),
+                };
+                let Object::Semaphore(state) = &*object else {
+                    return (wrong_kind(id, Kind::Semaphore, object.kind()), None);
+                };
+                let (reply, held) = semaphore_op(state, op, peer);
+                if held {
+                    held_locks.insert(id);
+                }
+                return (reply, None);
+            }
+            Request::Condition(id, op) => {
+                let object = match self.object(id) {
+                    Ok(object) => object,
+                    Err(reply) => return (reply, None),
+                };
+                let Object::Condition(state) = &*object else {
+                    return (wrong_kind(id, Kind::Condition, object.kind()), None);
+                };
+                let (reply, held) = condition_op(state, op, peer);
+                if held {
+                    held_locks.insert(id);
+                }
+                return (reply, None);
+            }
+            Request::Barrier(id, op) => self.with(id, Kind::Barrier, |object| match object {
+                Object::Barrier(state) => Some(barrier_op(state, op, peer)),
+                _ => None,
+            }),
+            Request::Array(id, op) => self.with(id, Kind::Array, |object| match object {
+                Object::Array(items) => Some(match op {
+                    ListOp::Get(_) | ListOp::Set(..) | ListOp::Len | ListOp::Snapshot => {
+                        list(items, op)
+                    }
+                    _ => Reply::Error(RemoteError::BadRequest(
+                        "an array keeps its length".to_owned(),
+                    )),
+                }),
+                _ => None,
+            }),
         };
         (result.unwrap_or_else(|reply| reply), None)
     }
@@ -269,6 +355,17 @@ impl Store {
             Kind::Lock => Object::Lock(Waitable::default()),
             Kind::Event => Object::Event(Waitable::default()),
             Kind::Namespace => Object::Namespace(Mutex::default()),
+            Kind::RLock => Object::RLock(Waitable::default()),
+            Kind::Condition => Object::Condition(Waitable::default()),
+            Kind::Semaphore => {
+                let (value, bounded) = decode_initial::<(u64, bool)>(initial)?;
+                Object::Semaphore(Waitable::new(SemaphoreState::new(value, bounded)))
+            }
+            Kind::Barrier => {
+                let parties = decode_initial::<u64>(initial)?;
+                Object::Barrier(Waitable::new(BarrierState::new(parties)))
+            }
+            Kind::Array => Object::Array(Mutex::new(decode_initial::<Vec<Bytes>>(initial)?)),
             Kind::User => {
                 return Err(Reply::Error(RemoteError::BadRequest(
                     "a registered object is made with CreateUser".to_owned(),
@@ -292,13 +389,21 @@ impl Store {
         Ok(Reply::Id(id))
     }
 
-    /// Releases the locks that a closed connection still holds, as if it had called
-    /// `release`: a lock never stays held by a client that is gone.
+    /// Releases the locks (and reentrant locks and semaphores) that a closed connection
+    /// still holds, as if it had called `release`: a lock never stays held by a client
+    /// that is gone.
     pub(crate) fn release_locks_of(&self, connection: u64, held_locks: &HashSet<u64>) {
         for &id in held_locks {
-            if let Ok(object) = self.object(id)
-                && let Object::Lock(lock_state) = &*object
-            {
+            let Ok(object) = self.object(id) else {
+                continue;
+            };
+            match &*object {
+                Object::RLock(state) => rlock_release_all(state, connection),
+                Object::Semaphore(state) => semaphore_release_all(state, connection),
+                Object::Condition(state) => condition_release_all(state, connection),
+                _ => {}
+            }
+            if let Object::Lock(lock_state) = &*object {
                 let mut holder = lock(&lock_state.state);
                 if *holder == Some(connection) {
                     *holder = None;

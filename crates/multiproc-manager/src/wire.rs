@@ -35,6 +35,11 @@ pub enum Kind {
     Event,
     Namespace,
     User,
+    RLock,
+    Semaphore,
+    Barrier,
+    Array,
+    Condition,
 }
 
 impl Kind {
@@ -48,6 +53,11 @@ impl Kind {
             Kind::Event => "event",
             Kind::Namespace => "namespace",
             Kind::User => "registered object",
+            Kind::RLock => "reentrant lock",
+            Kind::Semaphore => "semaphore",
+            Kind::Barrier => "barrier",
+            Kind::Array => "array",
+            Kind::Condition => "condition",
         }
     }
 }
@@ -81,6 +91,12 @@ pub(crate) enum Request {
     Namespace(u64, NamespaceOp),
     User(u64, Bytes),
     Shutdown,
+    RLock(u64, RLockOp),
+    Semaphore(u64, SemaphoreOp),
+    Barrier(u64, BarrierOp),
+    /// An array takes `Get`, `Set`, `Len` and `Snapshot`; it keeps its length.
+    Array(u64, ListOp),
+    Condition(u64, ConditionOp),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -133,6 +149,48 @@ pub(crate) enum LockOp {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum RLockOp {
+    /// `owner`: the client's process and thread, which may acquire again.
+    Acquire {
+        owner: (u32, u64),
+        timeout: Option<Duration>,
+    },
+    /// Releases one acquisition made on this connection.
+    Release,
+    Locked,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum SemaphoreOp {
+    Acquire(Option<Duration>),
+    /// Gives back an acquisition made on this connection.
+    ReleaseHeld,
+    /// Python's `release`: from anyone, bounded by a `BoundedSemaphore`'s initial value.
+    Release,
+    Value,
+}
+
+/// A condition's lock is tied to the connection that acquired it; the other operations
+/// are refused from a connection that does not hold it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ConditionOp {
+    Acquire(Option<Duration>),
+    Release,
+    /// Releases the lock, waits for a notify (or the timeout), takes the lock back.
+    Wait(Option<Duration>),
+    /// Wakes up to this many waiters (`u64::MAX`: all).
+    Notify(u64),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum BarrierOp {
+    Wait(Option<Duration>),
+    Abort,
+    Reset,
+    State,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum EventOp {
     Set,
     Clear,
@@ -163,4 +221,9 @@ pub(crate) enum Reply {
     /// A timed wait ran out (queue get, lock acquire, event wait).
     TimedOut,
     Error(RemoteError),
+    Barrier {
+        parties: u64,
+        waiting: u64,
+        broken: bool,
+    },
 }

@@ -18,8 +18,12 @@ servers=$((RANKS - 1))
 # multiproc-mpi's automatic chunk size for TASKS items: about four chunks per rank's window.
 auto=$(( (TASKS + 4 * servers * WINDOW - 1) / (4 * servers * WINDOW) ))
 
-(cd "$root" && cargo build --release -q -p multiproc-mpi --features mpi --example mpi_bench)
-bench="$root/target/release/examples/mpi_bench"
+if [ -n "${BENCH:-}" ]; then
+    bench=$BENCH
+else
+    (cd "$root" && cargo build --release -q -p multiproc-mpi --features mpi --example mpi_bench)
+    bench="$root/target/release/examples/mpi_bench"
+fi
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
 

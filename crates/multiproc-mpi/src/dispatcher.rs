@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use mpi::topology::SimpleCommunicator;
+use mpi::topology::{InterCommunicator, SimpleCommunicator};
 use mpi::traits::*;
 use multiproc_process::FunctionRef;
 
 use crate::error::MpiError;
 use crate::job::Job;
-use crate::universe;
-use crate::wire::{self, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
+use crate::wire::{self, ChunkOutcome, Items, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
+use crate::{spawn, universe};
 
 /// How long the dispatcher, with chunks out, keeps looking for results and commands without
 /// sleeping after the last thing that happened, so that a result that comes soon is routed
@@ -27,24 +27,39 @@ const LONGEST_IDLE: Duration = Duration::from_millis(2);
 
 /// What the pools on rank 0 ask of the dispatcher.
 pub(crate) enum Command {
+    /// Spawn workers for a pool of their own, and answer with their group.
+    Spawn {
+        count: usize,
+        reply: Sender<Result<u32, String>>,
+    },
     Open {
+        group: u32,
         pool: u64,
         processes: Option<usize>,
         isolated: bool,
     },
     Chunk {
+        group: u32,
         pool: u64,
         function: FunctionRef,
-        items: Vec<Vec<u8>>,
+        items: Items,
+        count: usize,
         job: Arc<Job>,
         first: usize,
         /// The pool's bound on chunks in flight per rank.
         window: usize,
     },
+    /// A pool ends. A spawned group's workers are stopped and disconnected, and then `done`
+    /// hears of it.
     Close {
+        group: u32,
         pool: u64,
+        done: Option<Sender<()>>,
     },
 }
+
+/// The group of the job's own ranks (`MPI_COMM_WORLD`, ranks 1..).
+pub(crate) const WORLD: u32 = 0;
 
 /// The running dispatcher: its command line and its thread.
 struct Running {
@@ -53,6 +68,16 @@ struct Running {
 }
 
 static RUNNING: OnceLock<Running> = OnceLock::new();
+
+/// Spawns `count` workers for a pool of their own (see `spawn.rs`); returns their group.
+pub(crate) fn spawn(count: usize) -> Result<u32, MpiError> {
+    let (reply, answer) = mpsc::channel();
+    send(Command::Spawn { count, reply })?;
+    answer
+        .recv()
+        .map_err(|_| MpiError::Stopped)?
+        .map_err(MpiError::Spawn)
+}
 
 /// Sends a command to the dispatcher, starting it on first use.
 pub(crate) fn send(command: Command) -> Result<(), MpiError> {
@@ -106,30 +131,70 @@ pub(crate) fn stop() {
 
 /// A chunk waiting for a rank, or out on one.
 struct Chunk {
+    group: u32,
     pool: u64,
     function: FunctionRef,
-    items: Vec<Vec<u8>>,
+    items: Items,
+    count: usize,
     job: Arc<Job>,
     first: usize,
     window: usize,
 }
 
-struct Dispatcher {
-    world: SimpleCommunicator,
+/// Serving ranks that share one communicator with rank 0: the job's own, or workers spawned
+/// for one pool.
+struct Group {
+    /// Rank 0 is this process; the serving ranks are 1...
+    comm: SimpleCommunicator,
+    /// For spawned workers: the spawn's intercommunicator, disconnected when they are done.
+    spawned: Option<InterCommunicator>,
     /// Chunks in flight on each serving rank (index 0 is rank 1).
     in_flight: Vec<usize>,
+}
+
+impl Group {
+    fn new(comm: SimpleCommunicator, spawned: Option<InterCommunicator>) -> Group {
+        let servers = usize::try_from(comm.size().saturating_sub(1)).unwrap_or(0);
+        Group {
+            comm,
+            spawned,
+            in_flight: vec![0; servers],
+        }
+    }
+
+    fn broadcast(&self, message: &ToServer) {
+        if let Ok(bytes) = wire::encode(message) {
+            for rank in 1..self.comm.size() {
+                self.comm
+                    .process_at_rank(rank)
+                    .send_with_tag(&bytes[..], TO_SERVER);
+            }
+        }
+    }
+}
+
+/// A chunk out on a rank: where its results go, and where it runs.
+struct Out {
+    job: Arc<Job>,
+    first: usize,
+    count: usize,
+    group: u32,
+    server: usize,
+}
+
+struct Dispatcher {
+    groups: HashMap<u32, Group>,
+    next_group: u32,
     queued: VecDeque<Chunk>,
-    out: HashMap<u64, (Arc<Job>, usize, usize)>,
+    out: HashMap<u64, Out>,
     next_chunk: u64,
 }
 
 impl Dispatcher {
     fn new() -> Dispatcher {
-        let world = universe::world();
-        let servers = usize::try_from(world.size().saturating_sub(1)).unwrap_or(0);
         Dispatcher {
-            world,
-            in_flight: vec![0; servers],
+            groups: HashMap::from([(WORLD, Group::new(universe::world(), None))]),
+            next_group: WORLD + 1,
             queued: VecDeque::new(),
             out: HashMap::new(),
             next_chunk: 0,
@@ -194,36 +259,99 @@ impl Dispatcher {
         for chunk in self.queued.drain(..) {
             chunk.job.abandon();
         }
-        let mut out = std::mem::take(&mut self.out);
-        stop_servers(&self.world, &mut out);
-        for (job, _, _) in out.into_values() {
-            job.abandon();
+        let groups: Vec<u32> = self.groups.keys().copied().collect();
+        for group in groups {
+            self.end_group(group);
         }
+        for out in std::mem::take(&mut self.out).into_values() {
+            out.job.abandon();
+        }
+    }
+
+    /// Stops the serving ranks of `group`, routing the results they still send, and for
+    /// spawned workers frees the communicators, which ends them.
+    fn end_group(&mut self, group: u32) {
+        let Some(ended) = self.groups.remove(&group) else {
+            return;
+        };
+        let theirs: Vec<u64> = (self.out.iter())
+            .filter(|(_, out)| out.group == group)
+            .map(|(&id, _)| id)
+            .collect();
+        let mut out: HashMap<u64, Out> = (theirs.into_iter())
+            .filter_map(|id| Some((id, self.out.remove(&id)?)))
+            .collect();
+        stop_servers(&ended.comm, &mut out);
+        for out in out.into_values() {
+            out.job.abandon();
+        }
+        self.queued.retain(|chunk| {
+            let keep = chunk.group != group;
+            if !keep {
+                chunk.job.abandon();
+            }
+            keep
+        });
+        let Group { comm, spawned, .. } = ended;
+        drop(comm);
+        // Dropping the intercommunicator disconnects it, which the workers do too.
+        drop(spawned);
+    }
+
+    fn spawn(&mut self, count: usize) -> Result<u32, String> {
+        let (workers, comm) = spawn::spawn_workers(count)?;
+        let group = self.next_group;
+        self.next_group += 1;
+        self.groups.insert(group, Group::new(comm, Some(workers)));
+        Ok(group)
     }
 
     fn handle(&mut self, command: Command) {
         match command {
+            Command::Spawn { count, reply } => {
+                let _ = reply.send(self.spawn(count));
+            }
             Command::Open {
+                group,
                 pool,
                 processes,
                 isolated,
-            } => self.broadcast(&ToServer::Open {
-                pool,
-                processes,
-                isolated,
-            }),
-            Command::Close { pool } => self.broadcast(&ToServer::Close { pool }),
+            } => {
+                if let Some(group) = self.groups.get(&group) {
+                    group.broadcast(&ToServer::Open {
+                        pool,
+                        processes,
+                        isolated,
+                    });
+                }
+            }
+            Command::Close { group, pool, done } => {
+                if group == WORLD {
+                    if let Some(world) = self.groups.get(&WORLD) {
+                        world.broadcast(&ToServer::Close { pool });
+                    }
+                } else {
+                    self.end_group(group);
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+            }
             Command::Chunk {
+                group,
                 pool,
                 function,
                 items,
+                count,
                 job,
                 first,
                 window,
             } => self.queued.push_back(Chunk {
+                group,
                 pool,
                 function,
                 items,
+                count,
                 job,
                 first,
                 window: window.max(1),
@@ -231,21 +359,18 @@ impl Dispatcher {
         }
     }
 
-    fn broadcast(&self, message: &ToServer) {
-        if let Ok(bytes) = wire::encode(message) {
-            for rank in 1..self.world.size() {
-                self.world
-                    .process_at_rank(rank)
-                    .send_with_tag(&bytes[..], TO_SERVER);
-            }
-        }
-    }
-
     /// Sends queued chunks to the least busy ranks with room; `true` if it sent any.
     fn dispatch(&mut self) -> bool {
         let mut sent = false;
-        while let Some(window) = self.queued.front().map(|chunk| chunk.window) {
-            let Some((server, _)) = self
+        while let Some((window, group)) = self.queued.front().map(|c| (c.window, c.group)) {
+            let Some(target) = self.groups.get_mut(&group) else {
+                // The group has ended: nobody will run this chunk.
+                if let Some(chunk) = self.queued.pop_front() {
+                    chunk.job.abandon();
+                }
+                continue;
+            };
+            let Some((server, _)) = target
                 .in_flight
                 .iter()
                 .enumerate()
@@ -259,7 +384,7 @@ impl Dispatcher {
             };
             let id = self.next_chunk;
             self.next_chunk += 1;
-            let count = chunk.items.len();
+            let count = chunk.count;
             let message = ToServer::Chunk {
                 pool: chunk.pool,
                 chunk: id,
@@ -269,17 +394,25 @@ impl Dispatcher {
             match wire::encode(&message) {
                 Ok(bytes) => {
                     let rank = i32::try_from(server + 1).unwrap_or(i32::MAX);
-                    self.world
+                    target
+                        .comm
                         .process_at_rank(rank)
                         .send_with_tag(&bytes[..], TO_SERVER);
-                    self.in_flight[server] += 1;
-                    self.out.insert(id, (chunk.job, chunk.first, server));
+                    target.in_flight[server] += 1;
+                    self.out.insert(
+                        id,
+                        Out {
+                            job: chunk.job,
+                            first: chunk.first,
+                            count,
+                            group,
+                            server,
+                        },
+                    );
                 }
                 Err(e) => {
-                    let outcomes = (0..count)
-                        .map(|_| Err(RemoteFailure::Other(e.clone())))
-                        .collect();
-                    chunk.job.complete(chunk.first, outcomes);
+                    let failed = ChunkOutcome::Failed(RemoteFailure::Other(e));
+                    chunk.job.complete(chunk.first, count, failed);
                 }
             }
             sent = true;
@@ -290,38 +423,48 @@ impl Dispatcher {
     /// Takes every result that has arrived; `true` if there was one.
     fn receive(&mut self) -> bool {
         let mut got = false;
-        while let Some(probed) = self
-            .world
-            .any_process()
-            .immediate_matched_probe_with_tag(TO_ROOT)
-        {
-            got = true;
-            let (bytes, status) = probed.matched_receive_vec::<u8>();
-            match wire::decode::<ToRoot>(&bytes) {
-                Ok(ToRoot::Done { chunk, outcomes }) => {
-                    if let Some((job, first, server)) = self.out.remove(&chunk) {
-                        if let Some(load) = self.in_flight.get_mut(server) {
-                            *load = load.saturating_sub(1);
-                        }
-                        job.complete(first, outcomes);
-                    }
-                }
-                Ok(ToRoot::Stopped) => {}
-                Err(e) => log::error!(
-                    target: "multiproc::mpi",
-                    "rank {} sent an undecodable message: {e}",
-                    status.source_rank()
-                ),
+        for group in self.groups.values_mut() {
+            while let Some(probed) = group
+                .comm
+                .any_process()
+                .immediate_matched_probe_with_tag(TO_ROOT)
+            {
+                got = true;
+                let (bytes, status) = probed.matched_receive_vec::<u8>();
+                route(&bytes, status.source_rank(), group, &mut self.out);
             }
         }
         got
     }
 }
 
+/// Routes a message from a serving rank of `group` to its job.
+fn route(bytes: &[u8], source: i32, group: &mut Group, out: &mut HashMap<u64, Out>) {
+    {
+        {
+            match wire::decode::<ToRoot>(bytes) {
+                Ok(ToRoot::Done { chunk, outcome }) => {
+                    if let Some(done) = out.remove(&chunk) {
+                        if let Some(load) = group.in_flight.get_mut(done.server) {
+                            *load = load.saturating_sub(1);
+                        }
+                        done.job.complete(done.first, done.count, outcome);
+                    }
+                }
+                Ok(ToRoot::Stopped) => {}
+                Err(e) => log::error!(
+                    target: "multiproc::mpi",
+                    "rank {source} sent an undecodable message: {e}",
+                ),
+            }
+        }
+    }
+}
+
 /// Tells every serving rank to stop, and takes (and drops) what they still send until each
 /// one has confirmed: after its confirmation a rank sends nothing more, so no send of theirs
 /// is left waiting when MPI ends.
-fn stop_servers(world: &SimpleCommunicator, out: &mut HashMap<u64, (Arc<Job>, usize, usize)>) {
+fn stop_servers(world: &SimpleCommunicator, out: &mut HashMap<u64, Out>) {
     let Ok(bytes) = wire::encode(&ToServer::Stop) else {
         return;
     };
@@ -336,9 +479,9 @@ fn stop_servers(world: &SimpleCommunicator, out: &mut HashMap<u64, (Arc<Job>, us
         let (bytes, _) = probed.matched_receive_vec::<u8>();
         match wire::decode::<ToRoot>(&bytes) {
             Ok(ToRoot::Stopped) => running -= 1,
-            Ok(ToRoot::Done { chunk, outcomes }) => {
-                if let Some((job, first, _)) = out.remove(&chunk) {
-                    job.complete(first, outcomes);
+            Ok(ToRoot::Done { chunk, outcome }) => {
+                if let Some(done) = out.remove(&chunk) {
+                    done.job.complete(done.first, done.count, outcome);
                 }
             }
             Err(_) => {}

@@ -18,6 +18,9 @@ pub enum MpiError {
     /// The job has one rank only: there is no rank to serve tasks.
     #[error("the MPI job has a single rank; start it with `mpirun -n 2` or more")]
     NoServers,
+    /// `MPI_Comm_spawn` of the workers failed, or they could not join.
+    #[error("cannot spawn MPI workers: {0}")]
+    Spawn(String),
     /// The pool's dispatcher stopped (rank 0's program is ending).
     #[error("the MPI dispatcher has stopped")]
     Stopped,

@@ -1,18 +1,21 @@
-//! `MpiResult`: the handle of one task submitted with `apply_async`.
+//! `MpiResult`: the handle of a submission's result (`apply_async`, `map_async`).
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use multiproc_pool::PoolError;
-use multiproc_process::Portable;
 
-use crate::job::Job;
-use crate::result::{abandoned, typed};
+use crate::callbacks;
+use crate::job::{Job, JobState};
 
-/// The pending result of a task sent to a rank, like Python's `AsyncResult` (and
-/// `concurrent.futures.Future`'s blocking half).
+/// Decodes a finished job's typed result from its state, without taking it.
+pub(crate) type Decode<T> = fn(&JobState, usize) -> Result<T, PoolError>;
+
+/// The pending result of work sent to the ranks, like Python's `AsyncResult` (and
+/// `concurrent.futures.Future`'s blocking half): one task's value for
+/// [`apply_async`](crate::MpiPool::apply_async), every item's for
+/// [`map_async`](crate::MpiPool::map_async).
 ///
 /// ```no_run
 /// use multiproc_mpi::MpiPool;
@@ -23,25 +26,29 @@ use crate::result::{abandoned, typed};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[doc(alias = "multiprocessing.pool.AsyncResult")]
-pub struct MpiResult<R> {
+pub struct MpiResult<T> {
     job: Arc<Job>,
-    _result: PhantomData<fn() -> R>,
+    total: usize,
+    decode: Decode<T>,
 }
 
-impl<R> fmt::Debug for MpiResult<R> {
+impl<T> fmt::Debug for MpiResult<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MpiResult")
             .field("ready", &self.is_ready())
+            .field("total", &self.total)
             .finish()
     }
 }
 
-impl<R> MpiResult<R> {
-    pub(crate) fn new(job: Arc<Job>) -> Self {
-        MpiResult {
-            job,
-            _result: PhantomData,
-        }
+impl<T> MpiResult<T> {
+    pub(crate) fn new(job: Arc<Job>, total: usize, decode: Decode<T>) -> Self {
+        MpiResult { job, total, decode }
+    }
+
+    /// The result is back (or will never be) and its callbacks have run.
+    fn settled(state: &mut JobState) -> bool {
+        state.finished() && (state.running_hooks == 0 || callbacks::is_current())
     }
 
     /// `true` once the result is back.
@@ -56,8 +63,7 @@ impl<R> MpiResult<R> {
     /// ```
     #[doc(alias = "ready")]
     pub fn is_ready(&self) -> bool {
-        let state = self.job.lock();
-        state.abandoned || state.outcomes.contains_key(&0)
+        Self::settled(&mut self.job.lock())
     }
 
     /// Waits until the result is back.
@@ -70,13 +76,9 @@ impl<R> MpiResult<R> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn wait(&self) {
-        let _ = self.job.wait_until(None, |state| {
-            state.abandoned || state.outcomes.contains_key(&0)
-        });
+        let _ = self.job.wait_until(None, Self::settled);
     }
-}
 
-impl<R: Portable> MpiResult<R> {
     /// Waits for the result and returns it.
     ///
     /// ```no_run
@@ -85,7 +87,7 @@ impl<R: Portable> MpiResult<R> {
     /// assert_eq!(pool.apply_async(square, (5,))?.get()?, 25);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn get(self) -> Result<R, PoolError> {
+    pub fn get(self) -> Result<T, PoolError> {
         self.get_timeout(Duration::MAX)
     }
 
@@ -99,16 +101,70 @@ impl<R: Portable> MpiResult<R> {
     /// assert_eq!(value, 25);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn get_timeout(self, timeout: Duration) -> Result<R, PoolError> {
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, PoolError> {
         let deadline = multiproc_sys::time::deadline_after(Some(timeout));
-        let Some(mut state) = self.job.wait_until(deadline, |state| {
-            state.abandoned || state.outcomes.contains_key(&0)
-        }) else {
+        let Some(state) = self.job.wait_until(deadline, Self::settled) else {
             return Err(PoolError::NotReady);
         };
-        match state.outcomes.remove(&0) {
-            Some(outcome) => typed(outcome, 0),
-            None => Err(abandoned()),
-        }
+        (self.decode)(&state, self.total)
+    }
+}
+
+impl<T: 'static> MpiResult<T> {
+    /// Python's `callback`: `f` is called with the value when the work succeeds, on the
+    /// crate's callback thread (never the thread that talks to MPI), before
+    /// [`get`](Self::get) returns. Registered after the result is back, it runs at once on
+    /// the caller's thread. A callback that panics is logged and dropped; one that never
+    /// returns holds up the callbacks after it.
+    ///
+    /// ```no_run
+    /// use std::sync::mpsc;
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let result = pool.apply_async(square, (9,))?.callback(move |v| tx.send(*v).unwrap());
+    /// assert_eq!(rx.recv()?, 81);
+    /// assert_eq!(result.get()?, 81);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn callback(self, f: impl FnOnce(&T) + Send + 'static) -> Self {
+        self.hook(move |result| {
+            if let Ok(value) = result {
+                f(value);
+            }
+        })
+    }
+
+    /// Python's `error_callback`: `f` is called with the error when the work fails (for a
+    /// `map_async`, the first failed item's), on the callback thread, like
+    /// [`callback`](Self::callback).
+    ///
+    /// ```no_run
+    /// use std::sync::mpsc;
+    /// use multiproc_pool::PoolError;
+    /// fn fail(_: u8) -> u8 { panic!("no luck") }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let _result = pool.map_async(fail, [1, 2])?.error_callback(move |e| tx.send(e.clone()).unwrap());
+    /// assert!(matches!(rx.recv()?, PoolError::Panicked { panic, .. } if panic.message == "no luck"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn error_callback(self, f: impl FnOnce(&PoolError) + Send + 'static) -> Self {
+        self.hook(move |result| {
+            if let Err(error) = result {
+                f(error);
+            }
+        })
+    }
+
+    fn hook(self, f: impl FnOnce(&Result<T, PoolError>) + Send + 'static) -> Self {
+        let job = Arc::clone(&self.job);
+        let (total, decode) = (self.total, self.decode);
+        self.job.add_hook(Box::new(move || {
+            let result = decode(&job.lock(), total);
+            callbacks::run(|| f(&result));
+            job.hook_done();
+        }));
+        self
     }
 }

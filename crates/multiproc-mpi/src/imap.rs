@@ -1,5 +1,6 @@
 //! `MpiIMap`: the lazy results of `imap` and `imap_unordered`.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use multiproc_process::{FunctionRef, Portable, Target};
 
 use crate::job::Job;
 use crate::pool::MpiPool;
-use crate::result::{abandoned, typed};
+use crate::result::{abandoned, decode_chunk};
 
 /// The results of [`MpiPool::imap`] or [`MpiPool::imap_unordered`], as they come back.
 ///
@@ -34,6 +35,8 @@ pub struct MpiIMap<'p, A, I, R> {
     chunksize: usize,
     submitted: usize,
     yielded: usize,
+    /// The typed results of the chunk being yielded.
+    ready: VecDeque<Result<R, PoolError>>,
     _types: PhantomData<fn(A) -> R>,
 }
 
@@ -66,6 +69,7 @@ where
             chunksize: pool.chunk_for(known),
             submitted: 0,
             yielded: 0,
+            ready: VecDeque::new(),
             _types: PhantomData,
         }
     }
@@ -105,33 +109,43 @@ where
             self.exhausted = true;
             return Some(Err(e));
         }
+        if let Some(result) = self.ready.pop_front() {
+            self.yielded += 1;
+            return Some(result);
+        }
         if self.yielded == self.submitted {
             return None;
         }
+        // The next chunk: in order, the one that starts at the next index (chunks are taken
+        // whole); unordered, the first to arrive.
         let next = self.yielded;
         let ordered = self.ordered;
-        let outcome = {
+        let taken = {
             let mut state = self.job.wait_until(None, |state| {
                 state.abandoned
                     || if ordered {
-                        state.outcomes.contains_key(&next)
+                        state.chunks.contains_key(&next)
                     } else {
                         !state.arrived.is_empty()
                     }
             })?;
-            let index = if ordered {
-                state.arrived.retain(|&i| i != next);
+            let first = if ordered {
+                state.arrived.retain(|&first| first != next);
                 Some(next)
             } else {
                 state.arrived.pop_front()
             };
-            index.and_then(|index| Some((index, state.outcomes.remove(&index)?)))
+            first.and_then(|first| Some((first, state.chunks.remove(&first)?)))
         };
+        let Some((first, (count, outcome))) = taken else {
+            self.yielded += 1;
+            return Some(Err(abandoned()));
+        };
+        let mut results = Vec::with_capacity(count);
+        decode_chunk(first, count, &outcome, &mut results);
+        self.ready.extend(results);
         self.yielded += 1;
-        Some(match outcome {
-            Some((index, outcome)) => typed(outcome, index),
-            None => Err(abandoned()),
-        })
+        Some(self.ready.pop_front().unwrap_or_else(|| Err(abandoned())))
     }
 }
 

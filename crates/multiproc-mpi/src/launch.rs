@@ -13,7 +13,9 @@ static EXIT_HOOK: Once = Once::new();
 pub(crate) fn rank_zero_or_serve() -> Result<usize, MpiError> {
     let place = universe::place()?;
     if place.rank != 0 {
-        server::serve();
+        server::serve(&universe::world());
+        universe::finalize();
+        std::process::exit(0);
     }
     EXIT_HOOK.call_once(|| {
         if !multiproc_sys::fork::atexit(at_exit) {

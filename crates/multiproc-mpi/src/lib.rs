@@ -49,7 +49,13 @@
 //! code after serving would run every side effect of `main` once per rank, which is rarely
 //! what a program ported from `multiprocessing.Pool` means. Make the `MpiPool` first thing
 //! in `main`: a rank must adopt rank 0's function key before it makes any local process or
-//! pool. Dynamic spawning (`MPI_Comm_spawn`) is not offered yet.
+//! pool.
+//!
+//! Dynamic, as mpi4py's `MPIPoolExecutor` outside `mpi4py.futures`: [`MpiPool::spawn`] starts
+//! workers with `MPI_Comm_spawn` of the same binary, from a program started without `mpirun`
+//! (a singleton) or with `mpirun -n 1`. A constructor recognises the workers before `main`
+//! (by their first argument), so they never run the user's `main`; they serve that one pool
+//! and end when it is dropped.
 //!
 //! # Crash isolation
 //!
@@ -57,7 +63,10 @@
 //! [`MpiPoolBuilder::processes_per_rank`] says otherwise): a task that segfaults, aborts or is
 //! OOM-killed fails alone with [`PoolError::WorkerDied`](multiproc_pool::PoolError) and its
 //! signal, and the rank and the job go on. [`MpiPoolBuilder::in_rank`] runs tasks in the
-//! rank's own threads instead: no extra hop, but a crash ends the job.
+//! rank's own threads instead: no extra hop, but a crash ends the job. An in-rank chunk
+//! travels as one encoded batch and runs as one call of the function, which still catches
+//! each item's panic on its own; an isolated chunk travels item by item, since each item runs
+//! in a local worker on its own so that a crash fails that item alone.
 //!
 //! # Faults
 //!
@@ -65,6 +74,12 @@
 //! reports which rank and why. A panic or an early exit on rank 0 does not hang the job:
 //! rank 0's exit hook tells every serving rank to stop, waits for each to confirm, and ends
 //! MPI, so `mpirun` ends with rank 0's status (101 for a panic in `main`).
+//!
+//! [`MpiPool::spawn`] runs under OpenMPI's default error handler: a spawn that OpenMPI
+//! refuses (more workers than slots without `--oversubscribe`, or
+//! `OMPI_MCA_rmaps_base_oversubscribe=1` in a singleton; no `orted` on the `PATH`) aborts the
+//! program with OpenMPI's message rather than returning an error. A spawned worker that dies
+//! takes its parent down with it, as a rank of a static job does.
 //!
 //! # Scheduling
 //!
@@ -79,13 +94,27 @@
 //! do the same for 200 µs. Only then do they sleep, with a backoff from 20 µs to 2 ms, so an
 //! idle job costs no CPU. A blocking MPI probe would poll without yielding under
 //! `mpi_yield_when_idle 0` and starve an oversubscribed node. The dispatcher with no chunk
-//! out blocks on the pools' commands. The figures are in the crate's README.
+//! out blocks on the pools' commands. A serving rank with nothing running runs an in-rank
+//! chunk on its serving thread, with no hop to another thread and back, until a chunk of
+//! that pool takes more than 100 µs; from then on, and for isolated pools, it runs chunks on
+//! threads it keeps for the next chunk (they look for work for 200 µs, then sleep, and end
+//! after 2 s without any), so a round trip pays no thread start. The figures are in the crate's README.
+//!
+//! # Callbacks
+//!
+//! [`MpiPool::apply_async`], [`MpiPool::map_async`] and [`MpiPool::starmap_async`] return an
+//! [`MpiResult`] that takes Python's `callback` and `error_callback`
+//! ([`MpiResult::callback`], [`MpiResult::error_callback`]). They run on the crate's callback
+//! thread, never on the thread that talks to MPI, and before `get` returns.
 //!
 //! # Scaling: when rank 0 becomes the bottleneck
 //!
 //! Every chunk passes through rank 0's one dispatcher thread, and every item's arguments and
 //! result through rank 0's caller. Measured here (`bench/scaling.sh`: 2 CPUs, loopback TCP,
-//! 100k trivial tasks, window 8, `mpi_yield_when_idle 1`; medians of 3):
+//! 100k trivial tasks, window 8, `mpi_yield_when_idle 1`; medians of 3; measured before
+//! in-rank chunks ran as one call and isolated chunks went several items to a local message,
+//! which raised the single-job figures of the README about 10× and 6× at auto chunksize, so
+//! these are upper bounds on rank 0's cost):
 //!
 //! | ranks (serving) | mode | map, auto chunksize | map, chunksize 1 | `submit` round trip |
 //! |---|---|---|---|---|
@@ -139,6 +168,10 @@
 #![cfg_attr(not(feature = "mpi"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(feature = "mpi")]
+mod callbacks;
+#[cfg(feature = "mpi")]
+mod crew;
+#[cfg(feature = "mpi")]
 mod dispatcher;
 #[cfg(feature = "mpi")]
 mod error;
@@ -156,6 +189,11 @@ mod pool;
 mod result;
 #[cfg(feature = "mpi")]
 mod server;
+#[cfg(feature = "mpi")]
+mod spawn;
+#[cfg(feature = "mpi")]
+#[allow(unsafe_code)]
+mod sys;
 #[cfg(feature = "mpi")]
 mod task_pool;
 #[cfg(feature = "mpi")]

@@ -12,7 +12,8 @@ use crate::error::MpiError;
 use crate::handle::MpiResult;
 use crate::job::Job;
 use crate::launch;
-use crate::result::{abandoned, typed};
+use crate::result::{abandoned, all, single};
+use crate::wire::Items;
 
 /// A process pool whose workers are the other ranks of an MPI job, like mpi4py's
 /// `MPIPoolExecutor` with the names of Python's `multiprocessing.Pool`.
@@ -34,15 +35,18 @@ use crate::result::{abandoned, typed};
 #[doc(alias = "mpi4py.futures.MPIPoolExecutor")]
 pub struct MpiPool {
     id: u64,
+    group: u32,
     servers: usize,
     chunksize: Option<usize>,
     window: usize,
+    isolated: bool,
 }
 
 impl fmt::Debug for MpiPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MpiPool")
             .field("id", &self.id)
+            .field("spawned", &(self.group != dispatcher::WORLD))
             .field("servers", &self.servers)
             .field("chunksize", &self.chunksize)
             .finish()
@@ -60,6 +64,7 @@ impl fmt::Debug for MpiPool {
 /// ```
 #[derive(Debug, Clone)]
 pub struct MpiPoolBuilder {
+    spawn: Option<usize>,
     processes: Option<usize>,
     isolated: bool,
     chunksize: Option<usize>,
@@ -73,6 +78,18 @@ const DEFAULT_WINDOW: usize = 8;
 static NEXT_POOL: AtomicU64 = AtomicU64::new(0);
 
 impl MpiPoolBuilder {
+    /// Serve with `count` new worker processes that `MPI_Comm_spawn` starts for this pool
+    /// (running this same binary), instead of the job's other ranks; see [`MpiPool::spawn`].
+    ///
+    /// ```no_run
+    /// let pool = multiproc_mpi::MpiPool::builder().spawn(2).in_rank().build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn spawn(mut self, count: usize) -> Self {
+        self.spawn = Some(count.max(1));
+        self
+    }
+
     /// Local worker processes on each serving rank (default: that node's usable cores).
     ///
     /// ```no_run
@@ -129,21 +146,28 @@ impl MpiPoolBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build(self) -> Result<MpiPool, MpiError> {
-        let servers = launch::rank_zero_or_serve()?;
+        let ranks = launch::rank_zero_or_serve()?;
+        let (group, servers) = match self.spawn {
+            Some(count) => (dispatcher::spawn(count)?, count),
+            None => (dispatcher::WORLD, ranks),
+        };
         if servers == 0 {
             return Err(MpiError::NoServers);
         }
         let id = NEXT_POOL.fetch_add(1, Ordering::Relaxed);
         dispatcher::send(Command::Open {
+            group,
             pool: id,
             processes: self.processes,
             isolated: self.isolated,
         })?;
         Ok(MpiPool {
             id,
+            group,
             servers,
             chunksize: self.chunksize,
             window: self.window,
+            isolated: self.isolated,
         })
     }
 }
@@ -159,6 +183,28 @@ impl MpiPool {
         MpiPool::builder().build()
     }
 
+    /// A pool served by `count` workers that `MPI_Comm_spawn` starts now, for a program not
+    /// started by `mpirun` (or started by `mpirun -n 1`), like mpi4py's `MPIPoolExecutor` with
+    /// `max_workers`.
+    ///
+    /// The workers run this same binary, and never its `main`: a constructor recognises them
+    /// before `main` and makes them serve. They adopt this process's function-identity key,
+    /// serve this pool only, and end when it is dropped (the drop waits until they have
+    /// disconnected). In a singleton, OpenMPI starts its daemon (`orted`) to carry out the
+    /// spawn; it ends when this program ends MPI.
+    ///
+    /// ```no_run
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_mpi::MpiPool::spawn(2)?; // ./app, no mpirun needed
+    /// assert_eq!(pool.map(square, 0..4)?, [0, 1, 4, 9]);
+    /// drop(pool); // the two workers end here
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "mpi4py.futures.MPIPoolExecutor")]
+    pub fn spawn(count: usize) -> Result<MpiPool, MpiError> {
+        MpiPool::builder().spawn(count).build()
+    }
+
     /// A builder for a pool with other settings.
     ///
     /// ```no_run
@@ -167,6 +213,7 @@ impl MpiPool {
     /// ```
     pub fn builder() -> MpiPoolBuilder {
         MpiPoolBuilder {
+            spawn: None,
             processes: None,
             isolated: true,
             chunksize: None,
@@ -196,31 +243,59 @@ impl MpiPool {
         }
     }
 
-    /// Encodes `items` as tasks of `function` and sends them as one chunk of `job`.
+    /// Encodes `items` as tasks of `function` and sends them as one chunk of `job`: for an
+    /// in-rank pool as one batch, which the rank runs with one call of the function; for an
+    /// isolated pool item by item, which the rank runs each in a local worker.
     pub(crate) fn send_chunk<Args: Portable>(
         &self,
         function: FunctionRef,
         items: Vec<Args>,
         job: &Arc<Job>,
     ) -> Result<(), PoolError> {
-        let mut encoded = Vec::with_capacity(items.len());
-        for args in items {
-            // A one-element Vec: its length, then the tuple.
-            let bytes = postcard::to_extend(&args, vec![1u8]).map_err(|e| PoolError::Transfer {
-                detail: format!("cannot encode the task's arguments: {e}"),
-            })?;
-            encoded.push(bytes);
-        }
-        let first = job.reserve(encoded.len());
+        let count = items.len();
+        let encode_error = |e: postcard::Error| PoolError::Transfer {
+            detail: format!("cannot encode the task's arguments: {e}"),
+        };
+        let items = if self.isolated {
+            let mut each = Vec::with_capacity(count);
+            for args in items {
+                // A one-element Vec: its length, then the tuple.
+                each.push(postcard::to_extend(&args, vec![1u8]).map_err(encode_error)?);
+            }
+            Items::Each(each)
+        } else {
+            Items::Batch(postcard::to_stdvec(&items).map_err(encode_error)?)
+        };
+        let first = job.reserve(count);
         dispatcher::send(Command::Chunk {
+            group: self.group,
             pool: self.id,
             function,
-            items: encoded,
+            items,
+            count,
             job: Arc::clone(job),
             first,
             window: self.window,
         })
         .map_err(|_| abandoned())
+    }
+
+    /// Sends every item of `items` as chunks of `job`.
+    fn send_all<Args: Portable>(
+        &self,
+        function: FunctionRef,
+        items: Vec<Args>,
+        job: &Arc<Job>,
+    ) -> Result<(), PoolError> {
+        let chunksize = self.chunk_for(Some(items.len()));
+        let mut items = items.into_iter();
+        loop {
+            let chunk: Vec<Args> = items.by_ref().take(chunksize).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            self.send_chunk(function, chunk, job)?;
+        }
     }
 
     /// Runs `f` once with `args` on a serving rank and waits for its result, like
@@ -260,9 +335,9 @@ impl MpiPool {
         Args: Portable,
         F::Output: Portable,
     {
-        let job = Arc::new(Job::default());
+        let job = Arc::new(Job::expecting(1));
         self.send_chunk(FunctionRef::new::<F, Args>(f), vec![args], &job)?;
-        Ok(MpiResult::new(job))
+        Ok(MpiResult::new(job, 1, single::<F::Output>))
     }
 
     /// `concurrent.futures`' name for [`apply_async`](Self::apply_async).
@@ -321,31 +396,72 @@ impl MpiPool {
         I: IntoIterator<Item = Args>,
     {
         let items: Vec<Args> = iterable.into_iter().collect();
-        let function = FunctionRef::new::<F, Args>(f);
-        let chunksize = self.chunk_for(Some(items.len()));
-        let job = Arc::new(Job::default());
         let total = items.len();
-        let mut items = items.into_iter();
-        loop {
-            let chunk: Vec<Args> = items.by_ref().take(chunksize).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            self.send_chunk(function, chunk, &job)?;
-        }
-        let mut state = job
-            .wait_until(None, |state| {
-                state.abandoned || state.outcomes.len() == total
-            })
+        let job = Arc::new(Job::expecting(total));
+        self.send_all(FunctionRef::new::<F, Args>(f), items, &job)?;
+        let state = job
+            .wait_until(None, |state| state.finished())
             .ok_or_else(abandoned)?;
-        let mut results = Vec::with_capacity(total);
-        for index in 0..total {
-            match state.outcomes.remove(&index) {
-                Some(outcome) => results.push(typed(outcome, index)?),
-                None => return Err(abandoned()),
-            }
-        }
-        Ok(results)
+        all(&state, total)
+    }
+
+    /// Sends `f` of every item to the ranks and returns at once with a handle on all the
+    /// results, like `Pool.map_async`; add a [`callback`](MpiResult::callback) to hear of
+    /// them without waiting.
+    ///
+    /// ```no_run
+    /// use std::sync::mpsc;
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let pending = pool
+    ///     .map_async(square, 0..4)?
+    ///     .callback(move |all: &Vec<u64>| tx.send(all.iter().sum::<u64>()).unwrap());
+    /// assert_eq!(rx.recv()?, 14);
+    /// assert_eq!(pending.get()?, [0, 1, 4, 9]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.map_async")]
+    pub fn map_async<F, A, I>(
+        &self,
+        f: F,
+        iterable: I,
+    ) -> Result<MpiResult<Vec<F::Output>>, PoolError>
+    where
+        F: Target<(A,)>,
+        A: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = A>,
+    {
+        self.starmap_async(f, iterable.into_iter().map(|a| (a,)))
+    }
+
+    /// Like [`map_async`](Self::map_async) for a function of several arguments, like
+    /// `Pool.starmap_async`.
+    ///
+    /// ```no_run
+    /// fn add(a: i32, b: i32) -> i32 { a + b }
+    /// let pool = multiproc_mpi::MpiPool::new()?;
+    /// assert_eq!(pool.starmap_async(add, [(1, 2), (3, 4)])?.get()?, [3, 7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "multiprocessing.pool.Pool.starmap_async")]
+    pub fn starmap_async<F, Args, I>(
+        &self,
+        f: F,
+        iterable: I,
+    ) -> Result<MpiResult<Vec<F::Output>>, PoolError>
+    where
+        F: Target<Args>,
+        Args: Portable,
+        F::Output: Portable,
+        I: IntoIterator<Item = Args>,
+    {
+        let items: Vec<Args> = iterable.into_iter().collect();
+        let total = items.len();
+        let job = Arc::new(Job::expecting(total));
+        self.send_all(FunctionRef::new::<F, Args>(f), items, &job)?;
+        Ok(MpiResult::new(job, total, all::<F::Output>))
     }
 
     pub(crate) fn in_flight_bound(&self) -> usize {
@@ -355,6 +471,24 @@ impl MpiPool {
 
 impl Drop for MpiPool {
     fn drop(&mut self) {
-        let _ = dispatcher::send(Command::Close { pool: self.id });
+        if self.group == dispatcher::WORLD {
+            let _ = dispatcher::send(Command::Close {
+                group: self.group,
+                pool: self.id,
+                done: None,
+            });
+            return;
+        }
+        // Spawned workers end with their pool: wait until they have.
+        let (done, ended) = std::sync::mpsc::channel();
+        if dispatcher::send(Command::Close {
+            group: self.group,
+            pool: self.id,
+            done: Some(done),
+        })
+        .is_ok()
+        {
+            let _ = ended.recv();
+        }
     }
 }

@@ -1,17 +1,18 @@
 //! A serving rank: every rank but 0 runs tasks, pool after pool, until rank 0's program ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use multiproc_pool::{Pool, PoolError};
 use multiproc_process::{ExitReason, FunctionRef};
 
-use crate::universe;
-use crate::wire::{self, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
+use crate::crew::Crew;
+use crate::wire::{self, ChunkOutcome, Items, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
 
 /// How long a serving rank with chunks running keeps looking for messages and results
 /// without sleeping, after the last thing that happened: a result or a chunk that comes
@@ -26,6 +27,11 @@ const IDLE_SPIN: Duration = Duration::from_millis(50);
 const SHORTEST_IDLE: Duration = Duration::from_micros(20);
 const LONGEST_IDLE: Duration = Duration::from_millis(2);
 
+/// The longest chunk of an in-rank pool that the serving loop runs on its own thread before it
+/// sends that pool's chunks to the crew instead: longer than a few round trips, and the
+/// hops it saves no longer matter.
+const INLINE_LIMIT: Duration = Duration::from_micros(100);
+
 /// Where a pool's tasks run on this rank.
 enum Runner {
     /// In local worker processes: a task that crashes fails alone.
@@ -36,15 +42,15 @@ enum Runner {
     Broken(String),
 }
 
-type Outcomes = Vec<Result<Vec<u8>, RemoteFailure>>;
-
-/// Serves until rank 0 says stop, then ends MPI and the process with status 0. Never returns
-/// to the caller, the user's `main`.
-pub(crate) fn serve() -> ! {
-    let world = universe::world();
-    let root = world.process_at_rank(0);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Outcomes)>();
+/// Serves the pools of rank 0 of `job` until it says stop, and confirms. The caller then ends
+/// MPI and the process: a serving rank never returns to the user's `main`.
+pub(crate) fn serve(job: &SimpleCommunicator) {
+    let root = job.process_at_rank(0);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, ChunkOutcome)>();
     let mut runners: HashMap<u64, Arc<Runner>> = HashMap::new();
+    let crew = Crew::default();
+    // In-rank pools with a chunk that ran longer than INLINE_LIMIT on this thread.
+    let mut slow_pools: HashSet<u64> = HashSet::new();
     let mut idle = SHORTEST_IDLE;
     // Chunks running on this rank, whose results are still to be sent.
     let mut running = 0usize;
@@ -78,27 +84,40 @@ pub(crate) fn serve() -> ! {
                         .get(&pool)
                         .cloned()
                         .unwrap_or_else(|| Arc::new(Runner::Broken(format!("no pool {pool}"))));
+                    if running == 0 && !slow_pools.contains(&pool) && runner.runs_inline() {
+                        // Nothing else runs here: run it on this thread, without the two
+                        // thread hops of the crew. A pool whose chunk took long is not run
+                        // here again, so that it does not hold up the rank's messages.
+                        let started = Instant::now();
+                        let outcome = run(&runner, function, items);
+                        if started.elapsed() > INLINE_LIMIT {
+                            slow_pools.insert(pool);
+                        }
+                        reply(&root, chunk, outcome);
+                        idle = SHORTEST_IDLE;
+                        last_event = Instant::now();
+                        continue;
+                    }
                     let done_tx = done_tx.clone();
-                    let spawned = thread::Builder::new()
-                        .name(format!("multiproc-mpi-chunk-{chunk}"))
-                        .spawn(move || {
-                            let outcomes = run(&runner, function, items);
-                            let _ = done_tx.send((chunk, outcomes));
-                        });
+                    let spawned = crew.run(Box::new(move || {
+                        let outcome = run(&runner, function, items);
+                        let _ = done_tx.send((chunk, outcome));
+                    }));
                     match spawned {
                         Ok(_) => running += 1,
                         Err(e) => {
                             let failure =
                                 RemoteFailure::Other(format!("cannot start a thread: {e}"));
-                            reply(&root, chunk, vec![Err(failure)]);
+                            reply(&root, chunk, ChunkOutcome::Failed(failure));
                         }
                     }
                 }
                 Ok(ToServer::Close { pool }) => {
                     runners.remove(&pool);
+                    slow_pools.remove(&pool);
                 }
                 Ok(ToServer::Stop) => break,
-                Err(e) => log::error!(target: "multiproc::mpi", "rank {}: {e}", world.rank()),
+                Err(e) => log::error!(target: "multiproc::mpi", "rank {}: {e}", job.rank()),
             }
         }
         if busy {
@@ -129,23 +148,29 @@ pub(crate) fn serve() -> ! {
         root.send_with_tag(&bytes[..], TO_ROOT);
     }
     drop(runners);
-    universe::finalize();
-    std::process::exit(0)
 }
 
-fn reply(root: &mpi::topology::Process<'_>, chunk: u64, outcomes: Outcomes) {
-    match wire::encode(&ToRoot::Done { chunk, outcomes }) {
+fn reply(root: &mpi::topology::Process<'_>, chunk: u64, outcome: ChunkOutcome) {
+    match wire::encode(&ToRoot::Done { chunk, outcome }) {
         Ok(bytes) => root.send_with_tag(&bytes[..], TO_ROOT),
         Err(e) => {
             // A chunk whose results cannot be encoded still gets an answer.
             let failure = ToRoot::Done {
                 chunk,
-                outcomes: vec![Err(RemoteFailure::Other(e))],
+                outcome: ChunkOutcome::Failed(RemoteFailure::Other(e)),
             };
             if let Ok(bytes) = wire::encode(&failure) {
                 root.send_with_tag(&bytes[..], TO_ROOT);
             }
         }
+    }
+}
+
+impl Runner {
+    /// Whether a chunk may run on the serving loop's thread: in-rank (an isolated chunk waits
+    /// for local workers) or broken (it fails at once).
+    fn runs_inline(&self) -> bool {
+        !matches!(self, Runner::Isolated(_))
     }
 }
 
@@ -169,21 +194,36 @@ fn run_one((function, input): (FunctionRef, Vec<u8>)) -> Result<Vec<u8>, String>
     function.call(&input)
 }
 
-fn run(runner: &Runner, function: FunctionRef, items: Vec<Vec<u8>>) -> Outcomes {
-    match runner {
-        Runner::InRank => items
-            .iter()
-            .map(|item| function.call(item).map_err(RemoteFailure::Other))
-            .collect(),
-        Runner::Broken(why) => items
-            .iter()
-            .map(|_| Err(RemoteFailure::Other(why.clone())))
-            .collect(),
-        Runner::Isolated(pool) => {
+fn run(runner: &Runner, function: FunctionRef, items: Items) -> ChunkOutcome {
+    match (runner, items) {
+        (Runner::Broken(why), _) => ChunkOutcome::Failed(RemoteFailure::Other(why.clone())),
+        // The whole chunk in one call: its items are decoded, run and encoded in one go.
+        (Runner::InRank, Items::Batch(batch)) => match function.call(&batch) {
+            Ok(results) => ChunkOutcome::Batch(results),
+            Err(e) => ChunkOutcome::Failed(RemoteFailure::Other(e)),
+        },
+        (Runner::InRank, Items::Each(items)) => ChunkOutcome::Each(
+            (items.iter())
+                .map(|item| function.call(item).map_err(RemoteFailure::Other))
+                .collect(),
+        ),
+        (Runner::Isolated(pool), Items::Batch(batch)) => {
+            // Sent by a pool that thinks this rank runs tasks in its own threads: still
+            // isolated, as one task.
+            match pool.apply(run_one, ((function, batch),)) {
+                Ok(Ok(bytes)) => ChunkOutcome::Batch(bytes),
+                Ok(Err(detail)) => ChunkOutcome::Failed(RemoteFailure::Other(detail)),
+                Err(e) => ChunkOutcome::Failed(failure(e)),
+            }
+        }
+        (Runner::Isolated(pool), Items::Each(items)) => {
             let count = items.len();
             let tasks = items.into_iter().map(|item| (function, item));
-            let mut outcomes: Outcomes = pool
-                .chunksize(1)
+            // Several items to a local message, a few messages per worker: the local pool
+            // still fails only the item whose worker died, and runs the rest again.
+            let local = count.div_ceil(4 * pool.processes().max(1)).max(1);
+            let mut outcomes: Vec<_> = pool
+                .chunksize(local)
                 .imap(run_one, tasks)
                 .map(|result| match result {
                     Ok(Ok(bytes)) => Ok(bytes),
@@ -194,7 +234,7 @@ fn run(runner: &Runner, function: FunctionRef, items: Vec<Vec<u8>>) -> Outcomes 
             outcomes.resize_with(count, || {
                 Err(RemoteFailure::Other("the task's result was lost".into()))
             });
-            outcomes
+            ChunkOutcome::Each(outcomes)
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::{Mutex, OnceLock};
 
 use mpi::Threading;
 use mpi::environment::Universe;
-use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::topology::{Communicator, InterCommunicator, MergeOrder, SimpleCommunicator};
 use mpi::traits::*;
 
 use crate::error::MpiError;
@@ -31,8 +31,9 @@ pub(crate) fn place() -> Result<Place, MpiError> {
     PLACE.get_or_init(start).clone().map_err(MpiError::Init)
 }
 
-fn start() -> Result<Place, String> {
-    // One thread at a time talks to MPI: the dispatcher on rank 0, the serving loop elsewhere.
+/// `MPI_Init_thread` with serialized threading: one thread at a time talks to MPI (the
+/// dispatcher on rank 0, the serving loop elsewhere).
+fn initialize() -> Result<Universe, String> {
     let (universe, threading) = mpi::initialize_with_threading(Threading::Serialized)
         .ok_or("MPI was already initialized by other code in this process")?;
     if threading < Threading::Serialized {
@@ -40,6 +41,28 @@ fn start() -> Result<Place, String> {
             "the MPI library offers {threading:?} threading; multiproc-mpi needs Serialized"
         ));
     }
+    Ok(universe)
+}
+
+/// Starts MPI in a worker that `MpiPool::spawn` started, joins its parent, and adopts the
+/// parent's function-identity key. Returns the intercommunicator to the parent and the
+/// merged communicator (the parent is rank 0, the workers 1..).
+pub(crate) fn start_spawned() -> Result<(InterCommunicator, SimpleCommunicator), String> {
+    let universe = initialize()?;
+    let parent = universe
+        .world()
+        .parent()
+        .ok_or("started with the spawned worker's marker, but no parent spawned it")?;
+    let job = parent.merge(MergeOrder::High);
+    let mut key = [0u8; 32];
+    job.process_at_rank(0).broadcast_into(&mut key[..]);
+    multiproc_process::adopt_function_key(key).map_err(|e| e.to_string())?;
+    *lock() = Some(universe);
+    Ok((parent, job))
+}
+
+fn start() -> Result<Place, String> {
+    let universe = initialize()?;
     let world = universe.world();
     let place = Place {
         rank: world.rank(),

@@ -25,13 +25,12 @@ pub(crate) enum ToServer {
         processes: Option<usize>,
         isolated: bool,
     },
-    /// Run `items` (each the postcard of a one-element `Vec` of argument tuples) with
-    /// `function`, and answer with a [`ToRoot::Done`] of the same `chunk`.
+    /// Run `items` with `function`, and answer with a [`ToRoot::Done`] of the same `chunk`.
     Chunk {
         pool: u64,
         chunk: u64,
         function: FunctionRef,
-        items: Vec<Vec<u8>>,
+        items: Items,
     },
     /// A pool ends: its local workers stop once its chunks are done.
     Close { pool: u64 },
@@ -39,14 +38,34 @@ pub(crate) enum ToServer {
     Stop,
 }
 
+/// The arguments of a chunk's items.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Items {
+    /// The postcard of the `Vec` of all the items' argument tuples: the serving rank makes
+    /// one call of the function for the whole chunk (in-rank pools).
+    Batch(Vec<u8>),
+    /// Each item's own postcard of a one-element `Vec`: the serving rank runs each item on
+    /// its own in a local worker, so that a crash fails that item alone (isolated pools).
+    Each(Vec<Vec<u8>>),
+}
+
+/// What came of a chunk's items.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum ChunkOutcome {
+    /// The postcard of the `Vec<Result<Output, CallError>>` of all the items, in order.
+    Batch(Vec<u8>),
+    /// Each item's outcome: the postcard of a one-element `Vec<Result<Output, CallError>>`,
+    /// or why it failed on the rank.
+    Each(Vec<Result<Vec<u8>, RemoteFailure>>),
+    /// Every item of the chunk failed with this.
+    Failed(RemoteFailure),
+}
+
 /// A serving rank to rank 0.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToRoot {
-    /// The outcome of each item of a chunk, in order.
-    Done {
-        chunk: u64,
-        outcomes: Vec<Result<Vec<u8>, RemoteFailure>>,
-    },
+    /// What came of the items of a chunk.
+    Done { chunk: u64, outcome: ChunkOutcome },
     /// The rank stopped serving after a [`ToServer::Stop`]; it sends nothing more.
     Stopped,
 }
@@ -96,7 +115,7 @@ mod tests {
             pool: 1,
             chunk: 2,
             function: FunctionRef::new::<_, (u64,)>(square),
-            items: vec![vec![1, 3]],
+            items: Items::Each(vec![vec![1, 3]]),
         };
         let bytes = encode(&chunk).unwrap();
         assert!(matches!(

@@ -212,12 +212,22 @@ impl Segment {
 
     /// The word at an offset that the crate's own layout places in bounds and aligned
     /// (segments are sized, and received ones checked, when a handle is built).
+    #[inline]
     pub(crate) fn placed<W: Word>(&self, offset: usize) -> &W {
         match self.inner.word(offset) {
             Ok(word) => word,
-            Err(err) => unreachable!("a word of the crate's own layout is misplaced: {err}"),
+            Err(err) => misplaced(err),
         }
     }
+}
+
+/// The panic of [`Segment::placed`] and of the crate's fixed layouts, kept out of line so
+/// that the paths that check a layout stay small enough to inline.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn misplaced(err: SharedError) -> ! {
+    unreachable!("a word or value of the crate's own layout is misplaced: {err}")
 }
 
 impl fmt::Debug for Segment {

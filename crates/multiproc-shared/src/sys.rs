@@ -642,7 +642,21 @@ impl GuardHeld {
         })
     }
 
+    /// Raises `flag` with a plain store, for the thread that has just taken the free
+    /// `lock` at its first level (its compare-and-swap from "free" succeeded): no guard of
+    /// this process can be out then, since a guard holds the lock, and a raised flag was
+    /// left by a dead owner. [`claim`](GuardHeld::claim) checks instead of assuming.
+    #[inline]
+    pub(crate) fn raise_first(lock: &RLockWord, flag: &AtomicU32) -> GuardHeld {
+        debug_assert!(lock.is_owned() && lock.count() == 1);
+        flag.store(1, Ordering::Relaxed);
+        GuardHeld {
+            _not_send: PhantomData,
+        }
+    }
+
     /// Lowers `flag` again; the caller then releases the lock.
+    #[inline]
     pub(crate) fn give_back(&mut self, flag: &AtomicU32) {
         // The lock's release that follows orders this store for the next owner.
         flag.store(0, Ordering::Relaxed);

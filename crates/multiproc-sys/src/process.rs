@@ -33,11 +33,20 @@ static ATFORK: AtomicU8 = AtomicU8::new(0);
 /// ```
 /// assert_eq!(multiproc_sys::process::pid(), std::process::id());
 /// ```
+#[inline]
 pub fn pid() -> u32 {
     let pid = CACHED_PID.load(Ordering::Relaxed);
     if pid != 0 {
         return pid;
     }
+    uncached_pid()
+}
+
+/// [`pid`] before it is cached: asks the kernel, and caches the answer once the fork
+/// handler that forgets it is registered. Out of line, so the cached path inlines into
+/// the lock words that call it on every acquire.
+#[cold]
+fn uncached_pid() -> u32 {
     let pid = std::process::id();
     match ATFORK.load(Ordering::Acquire) {
         2 => CACHED_PID.store(pid, Ordering::Relaxed),
@@ -69,6 +78,7 @@ pub fn pid() -> u32 {
 /// let there = std::thread::spawn(multiproc_sys::process::thread_id).join().unwrap();
 /// assert_ne!(here, there);
 /// ```
+#[inline]
 pub fn thread_id() -> u64 {
     // SAFETY: pthread_self has no preconditions and cannot fail.
     let id = unsafe { libc::pthread_self() };

@@ -26,6 +26,26 @@ pub enum ListenerError {
     #[doc(alias = "multiprocessing.AuthenticationError")]
     #[error("authentication failed: {0}")]
     AuthenticationFailed(String),
+    /// The peer closed the connection in the middle of the `authkey` handshake: it died
+    /// or shut down, it is not a multiproc or Python peer, or its listener dropped this
+    /// handshake for its flood bound
+    /// ([`MAX_PENDING_HANDSHAKES`](crate::MAX_PENDING_HANDSHAKES) in progress). Unlike
+    /// [`AuthenticationFailed`](Self::AuthenticationFailed), nothing was refused: trying
+    /// again may succeed.
+    ///
+    /// ```
+    /// use multiproc_channel::{Client, Listener, ListenerError};
+    ///
+    /// let listener = Listener::bind_unix_temp(Some(b"key"))?;
+    /// let address = listener.address().clone();
+    /// // A raw peer that connects and hangs up without answering the challenge.
+    /// let multiproc_channel::Address::Unix(path) = &address else { unreachable!() };
+    /// drop(std::os::unix::net::UnixStream::connect(path)?);
+    /// assert!(matches!(listener.accept::<()>(), Err(ListenerError::HandshakeClosed)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[error("the peer closed the connection during the authentication handshake")]
+    HandshakeClosed,
     /// A TCP listener or client was made without an `authkey`, or a key was empty.
     #[error(
         "an authkey is required: TCP connections must be authenticated and the key must not be empty"

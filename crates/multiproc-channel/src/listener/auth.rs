@@ -152,11 +152,7 @@ pub(crate) fn handshake<S: Read + Write + Timeouts>(
         {
             Err(ListenerError::HandshakeTimeout(timeout))
         }
-        Err(ListenerError::Connection(PipeError::Closed)) => {
-            Err(ListenerError::AuthenticationFailed(
-                "the peer closed the connection during the handshake".into(),
-            ))
-        }
+        Err(ListenerError::Connection(PipeError::Closed)) => Err(ListenerError::HandshakeClosed),
         Err(ListenerError::Connection(PipeError::MessageTooLarge { size, .. })) => {
             Err(ListenerError::AuthenticationFailed(format!(
                 "the peer sent a {size}-byte handshake message (at most \

@@ -1,6 +1,6 @@
 //! [`SocketConnection`]: an authenticated connection over a socket.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::os::fd::AsFd;
@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::auth::{self, Role};
 use super::codec::{decode, encode};
-use super::framing::{read_frame, write_frame};
+use super::framing::{Inbox, write_frame};
 use super::stream::Stream;
 use crate::error::{ListenerError, PipeError, SendError};
 
@@ -57,6 +57,8 @@ pub struct SocketConnection<T> {
     readable: Cell<bool>,
     /// Cleared once a frame may have been sent in part.
     writable: Cell<bool>,
+    /// Bytes read ahead of the next frame.
+    inbox: RefCell<Inbox>,
     max_message_size: usize,
     _items: PhantomData<fn(T) -> T>,
 }
@@ -99,6 +101,7 @@ impl<T> SocketConnection<T> {
             stream: Some(stream),
             readable: Cell::new(true),
             writable: Cell::new(true),
+            inbox: RefCell::new(Inbox::default()),
             max_message_size,
             _items: PhantomData,
         }
@@ -149,7 +152,10 @@ impl<T> SocketConnection<T> {
         if !self.readable.get() {
             return Err(PipeError::Closed);
         }
-        read_frame(&mut &*stream, self.max_message_size).inspect_err(|_| self.readable.set(false))
+        self.inbox
+            .borrow_mut()
+            .read_frame(&mut &*stream, self.max_message_size)
+            .inspect_err(|_| self.readable.set(false))
     }
 
     /// Whether a message (or the end of the stream) is ready, waiting at most `timeout`
@@ -175,7 +181,7 @@ impl<T> SocketConnection<T> {
     /// ```
     pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, PipeError> {
         let stream = self.stream()?;
-        if !self.readable.get() {
+        if !self.readable.get() || !self.inbox.borrow().is_empty() {
             return Ok(true);
         }
         Ok(multiproc_sys::poll::wait_readable(stream.as_fd(), timeout)?)

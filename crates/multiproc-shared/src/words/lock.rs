@@ -111,30 +111,33 @@ impl LockWord {
 
     #[inline]
     fn acquire_with_spins(&self, deadline: Option<Instant>, spins: u32) -> Acquire {
-        if self.acquire_if_free() {
+        let me = shim::current_pid();
+        if self.acquire_if_free(me) {
             return Acquire::Acquired;
         }
-        self.acquire_contended(shim::current_pid(), deadline, spins)
+        self.acquire_contended(me, deadline, spins)
     }
 
-    /// Takes the lock if it is free: one compare-and-swap, no owner check.
+    /// Takes the lock for `me` (the calling process's pid) if it is free: one
+    /// compare-and-swap and one store, no owner check.
     #[inline]
-    pub(super) fn acquire_if_free(&self) -> bool {
+    pub(super) fn acquire_if_free(&self, me: u32) -> bool {
         let free = self
             .state
-            .compare_exchange(0, shim::current_pid(), Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if free {
-            self.record_start();
+            self.record_start_of(me);
         }
         free
     }
 
     /// Records the new owner's start time, right after the compare-and-swap that made the
-    /// calling process the owner.
+    /// calling process (pid `me`) the owner.
     #[inline]
-    fn record_start(&self) {
-        self.start.store(shim::current_start(), Ordering::Relaxed);
+    fn record_start_of(&self, me: u32) {
+        self.start
+            .store(shim::start_of_current(me), Ordering::Relaxed);
     }
 
     /// Whether the owner named by `owner` (a pid) still lives, judged with the start time
@@ -143,6 +146,13 @@ impl LockWord {
         shim::owner_is_alive(owner, self.start.load(Ordering::Relaxed))
     }
 
+    /// The slow path of every acquire: a bounded spin of `spins` loads, then sleeps on the
+    /// futex with the waiters bit set, checking the owner's liveness every
+    /// [`OWNER_CHECK_INTERVAL`].
+    ///
+    /// Each round starts with a compare-and-swap from "free" rather than a load, as glibc's
+    /// `__lll_lock_wait` starts with an exchange: a waiter that was just woken takes the
+    /// cache line for writing once, instead of reading it and then writing it.
     #[cold]
     pub(super) fn acquire_contended(
         &self,
@@ -158,46 +168,49 @@ impl LockWord {
                     .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             {
-                self.record_start();
+                self.record_start_of(me);
                 return Acquire::Acquired;
             }
         }
-        let mut last_owner_check = Instant::now();
+        // Read when the first sleep begins: a lock that is free again at once reads no clock.
+        let mut last_owner_check: Option<Instant> = None;
         loop {
-            let mut current = self.state.load(Ordering::Relaxed);
-            if current == 0 {
-                // Someone else may still sleep here: keep the bit so their wake-up is not lost.
-                match self.state.compare_exchange(
-                    0,
-                    me | WAITERS,
-                    Ordering::Acquire,
+            // Someone else may still sleep here: take it with the bit, so that their
+            // wake-up is not lost.
+            let mut current = match self.state.compare_exchange(
+                0,
+                me | WAITERS,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    self.record_start_of(me);
+                    return Acquire::Acquired;
+                }
+                Err(current) => current,
+            };
+            if current & WAITERS == 0 {
+                if let Err(changed) = self.state.compare_exchange(
+                    current,
+                    current | WAITERS,
+                    Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
-                    Ok(_) => {
-                        self.record_start();
-                        return Acquire::Acquired;
+                    // Freed or taken by another process meanwhile: start the round again
+                    // (a free lock is taken by its first compare-and-swap).
+                    if changed == 0 || changed & WAITERS == 0 {
+                        continue;
                     }
-                    Err(_) => continue,
+                    current = changed;
+                } else {
+                    current |= WAITERS;
                 }
             }
-            if current & WAITERS == 0 {
-                if self
-                    .state
-                    .compare_exchange(
-                        current,
-                        current | WAITERS,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    )
-                    .is_err()
-                {
-                    continue;
-                }
-                current |= WAITERS;
-            }
-            let since_check = last_owner_check.elapsed();
+            let now = Instant::now();
+            let checked = *last_owner_check.get_or_insert(now);
+            let since_check = now.saturating_duration_since(checked);
             if shim::OWNER_CHECKS && since_check >= OWNER_CHECK_INTERVAL {
-                last_owner_check = Instant::now();
+                last_owner_check = Some(now);
                 if self.take_over_if_owner_dead(current, me) {
                     return Acquire::OwnerDied;
                 }
@@ -233,7 +246,7 @@ impl LockWord {
             )
             .is_ok();
         if taken {
-            self.record_start();
+            self.record_start_of(me);
         }
         taken
     }
@@ -253,7 +266,7 @@ impl LockWord {
             .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
         {
             Ok(_) => {
-                self.record_start();
+                self.record_start_of(me);
                 Acquire::Acquired
             }
             Err(observed) if self.take_over_if_owner_dead(observed, me) => Acquire::OwnerDied,
@@ -272,16 +285,32 @@ impl LockWord {
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
     pub fn release(&self) -> Result<(), SharedError> {
+        if self.release_quietly() {
+            Ok(())
+        } else {
+            Err(SharedError::NotLocked)
+        }
+    }
+
+    /// [`release`](LockWord::release) without the error value, for the guards that
+    /// ignore it: whether the lock was locked. One swap, and a futex wake only when the
+    /// waiters bit was set.
+    #[inline]
+    pub(crate) fn release_quietly(&self) -> bool {
         // Cleared first: a waiter that reads 0 checks only the pid, never a stale time.
         self.start.store(0, Ordering::Relaxed);
         let previous = self.state.swap(0, Ordering::Release);
-        if previous == 0 {
-            return Err(SharedError::NotLocked);
-        }
         if previous & WAITERS != 0 {
-            shim::futex_wake(&self.state, 1);
+            self.wake_one();
         }
-        Ok(())
+        previous != 0
+    }
+
+    /// Wakes one sleeper, off the hot path of [`release_quietly`](Self::release_quietly).
+    #[cold]
+    #[inline(never)]
+    fn wake_one(&self) {
+        shim::futex_wake(&self.state, 1);
     }
 
     /// Whether the lock is held.
@@ -290,6 +319,7 @@ impl LockWord {
     /// let lock = multiproc_shared::words::LockWord::new();
     /// assert!(!lock.is_locked());
     /// ```
+    #[inline]
     pub fn is_locked(&self) -> bool {
         self.state.load(Ordering::Relaxed) != 0
     }
@@ -301,6 +331,7 @@ impl LockWord {
     /// lock.acquire(None);
     /// assert_eq!(lock.owner(), Some(std::process::id()));
     /// ```
+    #[inline]
     pub fn owner(&self) -> Option<u32> {
         match self.state.load(Ordering::Relaxed) & OWNER_MASK {
             0 => None,

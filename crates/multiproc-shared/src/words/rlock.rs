@@ -62,6 +62,7 @@ impl RLockWord {
     /// lock.acquire(None);
     /// assert!(lock.is_owned());
     /// ```
+    #[inline]
     pub fn is_owned(&self) -> bool {
         // Only the owner writes `thread` while holding the lock, and it resets `thread`
         // before releasing: another thread cannot read its own id here.
@@ -77,6 +78,7 @@ impl RLockWord {
     /// lock.acquire(None);
     /// assert_eq!(lock.count(), 2);
     /// ```
+    #[inline]
     pub fn count(&self) -> u32 {
         self.count.load(Ordering::Relaxed)
     }
@@ -117,7 +119,7 @@ impl RLockWord {
     /// compare-and-swap.
     #[inline]
     pub(crate) fn acquire_if_free(&self) -> bool {
-        let free = self.lock.acquire_if_free();
+        let free = self.lock.acquire_if_free(shim::current_pid());
         if free {
             self.become_owner(1);
         }
@@ -143,6 +145,7 @@ impl RLockWord {
         outcome
     }
 
+    #[inline]
     fn become_owner(&self, count: u32) {
         self.count.store(count, Ordering::Relaxed);
         self.thread.store(shim::current_thread(), Ordering::Relaxed);
@@ -156,8 +159,19 @@ impl RLockWord {
     /// assert!(lock.release().is_err());
     /// ```
     pub fn release(&self) -> Result<(), SharedError> {
+        match self.release_level() {
+            Released::Level => Ok(()),
+            Released::NotOwner => Err(SharedError::NotOwner),
+            Released::NotLocked => Err(SharedError::NotLocked),
+        }
+    }
+
+    /// [`release`](RLockWord::release) without an error value, for the guards that
+    /// ignore it.
+    #[inline]
+    pub(crate) fn release_level(&self) -> Released {
         if !self.is_owned() {
-            return Err(SharedError::NotOwner);
+            return Released::NotOwner;
         }
         // The count is 1 or more while the lock is owned, unless another process scribbled
         // on it: then give the lock up rather than underflow.
@@ -165,9 +179,28 @@ impl RLockWord {
         self.count.store(count, Ordering::Relaxed);
         if count == 0 {
             self.thread.store(0, Ordering::Relaxed);
-            self.lock.release()?;
+            if !self.lock.release_quietly() {
+                return Released::NotLocked;
+            }
         }
-        Ok(())
+        Released::Level
+    }
+
+    /// Releases the level of a `Value`/`Array` guard, which the calling thread took: as
+    /// [`release_level`](RLockWord::release_level), without reading the thread id again
+    /// (a guard does not leave its thread). A lock whose owner pid is no longer this
+    /// process's (a peer scribbled on it) is left alone.
+    #[inline]
+    pub(crate) fn release_guard_level(&self) {
+        if self.lock.owner() != Some(shim::current_pid()) {
+            return;
+        }
+        let count = self.count.load(Ordering::Relaxed).saturating_sub(1);
+        self.count.store(count, Ordering::Relaxed);
+        if count == 0 {
+            self.thread.store(0, Ordering::Relaxed);
+            self.lock.release_quietly();
+        }
     }
 
     /// Waits on `condvar`, releasing all levels and restoring them afterwards.
@@ -196,6 +229,18 @@ impl RLockWord {
         &self.lock
     }
 }
+/// What [`RLockWord::release_level`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Released {
+    /// One level was released (the last one frees the lock).
+    Level,
+    /// The calling thread does not own the lock: nothing changed.
+    NotOwner,
+    /// The owner's count ran out but the lock word was already free (another process
+    /// scribbled on it).
+    NotLocked,
+}
+
 #[cfg(not(loom))]
 const _: () = assert!(
     std::mem::offset_of!(RLockWord, thread) == 16,

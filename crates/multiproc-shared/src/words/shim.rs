@@ -55,6 +55,7 @@ pub(super) fn futex_wake(_word: &AtomicU32, _count: u32) -> usize {
 
 /// The id of the calling process, as stored in lock words.
 #[cfg(not(loom))]
+#[inline]
 pub(crate) fn current_pid() -> u32 {
     multiproc_sys::process::pid()
 }
@@ -67,6 +68,7 @@ pub(crate) fn current_pid() -> u32 {
 
 /// An id of the calling thread, unique among the live threads of this process.
 #[cfg(not(loom))]
+#[inline]
 pub(super) fn current_thread() -> u64 {
     multiproc_sys::process::thread_id()
 }
@@ -90,29 +92,48 @@ fn start_tag(start_time: u64) -> u32 {
     (start_time as u32).max(1)
 }
 
-/// The calling process's start tag, cached with the pid it belongs to (so a forked child,
-/// whose pid differs, reads its own). 0 if `/proc` cannot tell: then owners are checked by
-/// pid alone, as before.
-#[cfg(not(loom))]
+/// The calling process's start tag (see [`start_of_current`]).
+#[cfg(all(test, not(loom)))]
 pub(super) fn current_start() -> u32 {
-    use std::sync::atomic::AtomicU64;
+    start_of_current(current_pid())
+}
+
+/// The calling process's start tag, cached with the pid it belongs to (so a forked child,
+/// whose pid differs, reads its own), for a caller that has that pid (`pid`, from
+/// [`current_pid`]) at hand already: one load and a compare on the lock's hot path. 0 if
+/// `/proc` cannot tell: then owners are checked by pid alone.
+#[cfg(not(loom))]
+#[inline]
+pub(super) fn start_of_current(pid: u32) -> u32 {
     /// The pid in the high half, the start tag (maybe 0) in the low half; 0 before the
     /// first use.
     static CACHED: AtomicU64 = AtomicU64::new(0);
-    let pid = current_pid();
     let cached = CACHED.load(Ordering::Relaxed);
     if cached != 0 && (cached >> 32) as u32 == pid {
         return cached as u32;
     }
-    let tag = multiproc_sys::process::stat(pid).map_or(0, |stat| start_tag(stat.start_time));
+    let tag = read_start(pid);
     // Cached even when unknown (0): the pid, never 0, keeps the cache word non-zero.
     CACHED.store(u64::from(pid) << 32 | u64::from(tag), Ordering::Relaxed);
     tag
 }
 
+/// The start tag of process `pid` from `/proc`, 0 if it cannot tell (first use only).
+#[cfg(not(loom))]
+#[cold]
+fn read_start(pid: u32) -> u32 {
+    multiproc_sys::process::stat(pid).map_or(0, |stat| start_tag(stat.start_time))
+}
+
+/// Under loom there is no start time to record.
+#[cfg(all(test, loom))]
+pub(super) fn current_start() -> u32 {
+    0
+}
+
 /// Under loom there is no start time to record.
 #[cfg(loom)]
-pub(super) fn current_start() -> u32 {
+pub(super) fn start_of_current(_pid: u32) -> u32 {
     0
 }
 
