@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use ipc_channel::IpcError;
 use ipc_channel::ipc::{IpcReceiver, OpaqueIpcSender};
+use multiproc_sys::ipc_sender::WatchedSender;
 use multiproc_sys::time::{deadline_after, remaining};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -18,6 +19,7 @@ use crate::guard::guard_decode;
 use crate::listener::DEFAULT_MAX_MESSAGE_SIZE;
 use crate::record::{self, Next};
 use crate::sys::{self, Receiver};
+use crate::wire;
 
 /// One end of a [`Pipe`](crate::Pipe): Python's `multiprocessing.connection.Connection`.
 ///
@@ -52,7 +54,7 @@ use crate::sys::{self, Receiver};
 /// ```
 #[doc(alias = "multiprocessing.connection.Connection")]
 pub struct Connection<T> {
-    sender: Option<OpaqueIpcSender>,
+    sender: Option<WatchedSender>,
     receiver: Option<Receiver<Received<T>>>,
     /// The largest message received, in encoded bytes.
     max_message_size: usize,
@@ -98,7 +100,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         receiver: Option<IpcReceiver<Received<T>>>,
     ) -> Self {
         Connection {
-            sender,
+            sender: sender.map(WatchedSender::new),
             receiver: receiver.map(Receiver::new),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             pending: RefCell::new(None),
@@ -166,7 +168,11 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 
     fn send_frame(&self, frame: FrameOut<'_, T>) -> Result<(), PipeError> {
         let sender = match &self.sender {
-            Some(sender) => sender.clone().to::<FrameOut<'_, T>>(),
+            // Bytes and descriptor-free values go as the pipe's own frame.
+            Some(sender) => match sender.fd().and_then(|fd| wire::send(fd, &frame)) {
+                Some(sent) => return sent,
+                None => sender.inner().clone().to::<FrameOut<'_, T>>(),
+            },
             None if self.receiver.is_some() => return Err(PipeError::WrongDirection("read-only")),
             None => return Err(PipeError::Closed),
         };
@@ -246,6 +252,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             )));
         };
         let deadline = timeout.and_then(|timeout| deadline_after(Some(timeout)));
+        if sys::is_handle_free::<T>() {
+            // Only the pipe's own frames come: one receive per message, no peek.
+            return wire::fetch(fd, self.max_message_size, deadline);
+        }
         // Without a deadline the peek itself blocks: one system call fewer per message.
         let mut wait = deadline.is_none();
         loop {
@@ -258,7 +268,8 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
                     fds: false,
                     head,
                 } => {
-                    if let Some(message) = direct::recv::<T>(fd, len, &head)? {
+                    if let Some(message) = direct::recv::<T>(fd, len, &head, self.max_message_size)?
+                    {
                         return Ok(Some(message));
                     }
                     break;
@@ -540,7 +551,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 /// The serialized form: both ends and the buffered message, if any.
 #[derive(Serialize)]
 struct WireOut<'a, T: Serialize> {
-    sender: &'a Option<OpaqueIpcSender>,
+    sender: &'a Option<WatchedSender>,
     receiver: &'a Option<Receiver<Received<T>>>,
     pending: &'a Option<Received<T>>,
     max_message_size: u64,
@@ -549,7 +560,7 @@ struct WireOut<'a, T: Serialize> {
 #[derive(Deserialize)]
 #[serde(bound = "T: Serialize + DeserializeOwned")]
 struct WireIn<T> {
-    sender: Option<OpaqueIpcSender>,
+    sender: Option<WatchedSender>,
     receiver: Option<Receiver<Received<T>>>,
     pending: Option<Received<T>>,
     max_message_size: u64,

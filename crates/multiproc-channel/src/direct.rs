@@ -23,15 +23,25 @@ use crate::frame::{self, NO_PROBE, Received};
 use crate::guard::guard_decode;
 use crate::record::{HEAD, HEADER};
 use crate::sys::{self, Sink};
+use crate::wire;
 
 /// Reads the next record of `fd`, `len` bytes long and starting with `head`, which
 /// [`record::check_next`](crate::record::check_next) passed and found without descriptors.
-/// `Ok(None)` if the message continues past this record (ipc-channel then reads it).
+/// `Ok(None)` if the message continues past this record (ipc-channel then reads it). A
+/// record of the pipe's own frame is read by [`wire::recv`], against `max`.
 pub(crate) fn recv<T: Serialize + DeserializeOwned>(
     fd: BorrowedFd<'_>,
     len: usize,
     head: &[u8; HEAD],
+    max: usize,
 ) -> Result<Option<Received<T>>, PipeError> {
+    if wire::code(&head[..len.min(HEAD)]).is_some() {
+        return match wire::recv::<T>(fd, max, false)? {
+            wire::Next::Message(message) => Ok(Some(message)),
+            wire::Next::End => Err(PipeError::Closed),
+            wire::Next::Empty => Err(vanished()),
+        };
+    }
     let mut total = [0u8; HEADER / 2];
     total.copy_from_slice(&head[HEADER / 2..HEADER]);
     let frame_len = len - HEADER; // check_next refused records shorter than the header

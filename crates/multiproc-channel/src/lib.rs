@@ -120,6 +120,7 @@ mod ring;
 #[allow(unsafe_code)] // the crate's one OS-layer module; its system calls go through multiproc-sys
 mod sys;
 mod wait;
+mod wire;
 
 pub use self::connection::Connection;
 pub use self::error::{ListenerError, PipeError, QueueError, SendError};

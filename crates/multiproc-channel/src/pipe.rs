@@ -11,12 +11,21 @@ use crate::connection::Connection;
 use crate::error::PipeError;
 use crate::frame::Received;
 use crate::pipe_end::{PipeReader, PipeWriter};
+use crate::wire;
 
 /// Creates connected pipe ends, like Python's `multiprocessing.Pipe`.
 ///
 /// `Pipe::<T>::new()` is `Pipe(duplex=False)`: it returns a typed `(PipeReader, PipeWriter)`,
 /// so the two ends cannot be swapped by mistake. [`Pipe::duplex`] is `Pipe()`: two
 /// [`Connection`]s that both send and receive.
+///
+/// Byte messages, and values of types that cannot carry a descriptor (numbers, strings,
+/// vectors of them, `Vec<u8>`), travel as the pipe's own length-prefixed records on its
+/// socket, each received straight into one buffer; values that may carry a connection, a queue
+/// or shared memory go through ipc-channel, in order with the rest. As with Python, one
+/// end is for one sender at a time: messages of up to 16 KiB from several processes at
+/// once stay whole, but two larger ones sent at the same moment can interleave, which the
+/// receiver reports as an error.
 ///
 /// # Examples
 ///
@@ -54,6 +63,7 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     #[allow(clippy::new_ret_no_self)]
     pub fn new() -> Result<(PipeReader<T>, PipeWriter<T>), PipeError> {
         let (sender, receiver) = ipc::channel::<Received<T>>()?;
+        let sender = wire::raise_send_buffer(sender);
         Ok((
             PipeReader::new(Connection::from_parts(None, Some(receiver))),
             PipeWriter::new(Connection::from_parts(Some(sender.to_opaque()), None)),
@@ -76,6 +86,10 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     pub fn duplex() -> Result<(Connection<T>, Connection<T>), PipeError> {
         let (left_sender, right_receiver) = ipc::channel::<Received<T>>()?;
         let (right_sender, left_receiver) = ipc::channel::<Received<T>>()?;
+        let (left_sender, right_sender) = (
+            wire::raise_send_buffer(left_sender),
+            wire::raise_send_buffer(right_sender),
+        );
         Ok((
             Connection::from_parts(Some(left_sender.to_opaque()), Some(left_receiver)),
             Connection::from_parts(Some(right_sender.to_opaque()), Some(right_receiver)),

@@ -22,8 +22,10 @@ use std::time::Instant;
 
 use ipc_channel::platform::OsIpcSender;
 use multiproc_sys::ipc_record::{self, Refusal};
+use multiproc_sys::seqpacket::{self, Head};
 
 use crate::error::PipeError;
+use crate::wire;
 
 pub(crate) use multiproc_sys::ipc_record::{HEAD, HEADER, NextHead as Next};
 
@@ -31,6 +33,11 @@ pub(crate) use multiproc_sys::ipc_record::{HEAD, HEADER, NextHead as Next};
 /// it unread if it is refused (see [`ipc_record::check_head`], which also drains the rest
 /// of a refused message that continues on a dedicated channel, until `deadline` at most).
 /// With `wait`, blocks until a record or the end arrives (no poll needed first).
+///
+/// A record of the pipe's own frame ([`crate::wire`]) passes as a message without
+/// descriptors (its reader checks it); the first record of one announcing more than `max`
+/// is dropped with [`PipeError::MessageTooLarge`], and a stray continuation (the rest of a
+/// message refused or cut short before) is dropped silently.
 pub(crate) fn check_next(
     fd: BorrowedFd<'_>,
     max: usize,
@@ -38,10 +45,50 @@ pub(crate) fn check_next(
     wait: bool,
 ) -> Result<Next, PipeError> {
     let max_fragment = OsIpcSender::get_max_fragment_size();
-    ipc_record::check_head(fd, max, max_fragment, deadline, wait)?.map_err(
-        |refusal| match refusal {
-            Refusal::Malformed(detail) => PipeError::Decode(detail),
-            Refusal::TooLarge { size, max } => PipeError::MessageTooLarge { size, max },
-        },
-    )
+    loop {
+        let mut whole = [0u8; HEAD];
+        let (len, fds) = match seqpacket::peek_head(fd, &mut whole, wait) {
+            Ok(Head::Record { len, fds }) => (len, fds),
+            Ok(Head::End) => return Ok(Next::End),
+            Ok(Head::Empty) => return Ok(Next::Nothing),
+            // The peer closed its end while records sent to it were unread: the kernel
+            // reports that once, ahead of the records still queued here.
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => continue,
+            Err(err) => return Err(err.into()),
+        };
+        let start = &whole[..len.min(HEAD)];
+        if let Some(code) = wire::code(start) {
+            if code == wire::CONTINUED {
+                seqpacket::discard(fd)?;
+                continue;
+            }
+            if let Some(size) = wire::word(start)
+                .filter(|&size| usize::try_from(size).map_or(true, |size| size > max))
+            {
+                seqpacket::discard(fd)?;
+                return Err(PipeError::MessageTooLarge { size, max });
+            }
+            return Ok(Next::Message {
+                len,
+                fds: false,
+                head: whole,
+            });
+        }
+        let mut head = [0u8; HEADER];
+        head.copy_from_slice(&whole[..HEADER]);
+        if ipc_record::refuse(len, &head, max, max_fragment).is_none() {
+            return Ok(Next::Message {
+                len,
+                fds,
+                head: whole,
+            });
+        }
+        // Refused: the shared check takes it off the socket (and drains what follows it).
+        return ipc_record::check_head(fd, max, max_fragment, deadline, false)?.map_err(
+            |refusal| match refusal {
+                Refusal::Malformed(detail) => PipeError::Decode(detail),
+                Refusal::TooLarge { size, max } => PipeError::MessageTooLarge { size, max },
+            },
+        );
+    }
 }

@@ -161,7 +161,7 @@ fn is_byte_vec<T>() -> bool {
 }
 
 /// Whether `T` is one of a few common types that cannot hold an ipc-channel handle
-/// (strings, vectors and options of numbers): a message of such a value needs no count of
+/// (numbers, strings, vectors and options of numbers): a message of such a value needs no count of
 /// its handles. A type only compared here, never cast, so the erased lifetimes do not
 /// matter.
 pub(crate) fn is_handle_free<T>() -> bool {
@@ -181,6 +181,21 @@ pub(crate) fn is_handle_free<T>() -> bool {
         TypeId::of::<Vec<Vec<f64>>>(),
         TypeId::of::<Vec<Vec<u8>>>(),
         TypeId::of::<Option<String>>(),
+        TypeId::of::<()>(),
+        TypeId::of::<bool>(),
+        TypeId::of::<u8>(),
+        TypeId::of::<u16>(),
+        TypeId::of::<u32>(),
+        TypeId::of::<u64>(),
+        TypeId::of::<usize>(),
+        TypeId::of::<i8>(),
+        TypeId::of::<i16>(),
+        TypeId::of::<i32>(),
+        TypeId::of::<i64>(),
+        TypeId::of::<isize>(),
+        TypeId::of::<f32>(),
+        TypeId::of::<f64>(),
+        TypeId::of::<char>(),
     ]
     .contains(&id)
 }
@@ -219,6 +234,33 @@ pub(crate) fn byte_vec_into<T>(bytes: Vec<u8>) -> Result<T, Vec<u8>> {
     Ok(unsafe { std::ptr::read((&*bytes as *const Vec<u8>).cast::<T>()) })
 }
 
+/// Whether `T`, its lifetimes aside, is `String` (which has no lifetime: so `T` is exactly
+/// `String`).
+fn is_string<T>() -> bool {
+    erased_type_id::<T>() == TypeId::of::<String>()
+}
+
+/// `value` as a `String`, if `T` is `String`: lets a pipe send its bytes in one copy.
+pub(crate) fn as_string<T>(value: &T) -> Option<&String> {
+    if !is_string::<T>() {
+        return None;
+    }
+    // SAFETY: `T` is `String` (equal erased type ids and no lifetime in `String`), so the
+    // reference points to a valid `String` for the same lifetime.
+    Some(unsafe { &*(value as *const T).cast::<String>() })
+}
+
+/// `text` as a `T`, if `T` is `String`; gives it back otherwise.
+pub(crate) fn string_into<T>(text: String) -> Result<T, String> {
+    if !is_string::<T>() {
+        return Err(text);
+    }
+    let text = ManuallyDrop::new(text);
+    // SAFETY: `T` is `String` (see `is_string`), so this reads a valid `String` as its own
+    // type; the original is never dropped (`ManuallyDrop`), so ownership moves.
+    Ok(unsafe { std::ptr::read((&*text as *const String).cast::<T>()) })
+}
+
 #[cfg(test)]
 mod byte_vec_tests {
     use super::*;
@@ -235,6 +277,10 @@ mod byte_vec_tests {
         assert_eq!(byte_vec_into::<Vec<i8>>(vec![3]), Err(vec![3]));
         assert_eq!(byte_vec_into::<(u8,)>(vec![3]), Err(vec![3]));
         assert!(is_handle_free::<String>() && is_handle_free::<Vec<f64>>());
+        assert_eq!(as_string(&String::from("x")).map(String::as_str), Some("x"));
+        assert!(as_string(&"x").is_none());
+        assert_eq!(string_into::<String>("y".into()), Ok(String::from("y")));
+        assert_eq!(string_into::<Vec<u8>>("y".into()), Err(String::from("y")));
         assert!(!is_handle_free::<(String,)>() && !is_handle_free::<Vec<i8>>());
     }
 }

@@ -62,6 +62,8 @@ pub mod ipc_receiver;
 #[cfg(target_os = "linux")]
 pub mod ipc_record;
 #[cfg(target_os = "linux")]
+pub mod ipc_sender;
+#[cfg(target_os = "linux")]
 pub mod mem;
 #[cfg(target_os = "linux")]
 pub mod memfd;
@@ -79,6 +81,8 @@ pub mod random;
 pub mod rlimit;
 #[cfg(target_os = "linux")]
 pub mod seqpacket;
+#[cfg(target_os = "linux")]
+pub mod seqpacket_io;
 #[cfg(target_os = "linux")]
 pub mod signal;
 #[cfg(target_os = "linux")]

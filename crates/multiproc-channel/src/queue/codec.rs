@@ -67,6 +67,16 @@ fn as_byte_vec<T: 'static>(item: &T) -> Option<&Vec<u8>> {
     (item as &dyn Any).downcast_ref::<Vec<u8>>()
 }
 
+/// A `Vec<u8>` item (`T` is `Vec<u8>`) whose length prefix the ring already checked and
+/// left out: the bytes are the item.
+pub(super) fn decode_byte_vec_bytes<T: 'static>(bytes: Vec<u8>) -> Result<T, QueueError> {
+    let mut slot = Some(bytes);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<T>>()
+        .and_then(Option::take)
+        .ok_or_else(|| QueueError::Decode(format!("{} is not Vec<u8>", type_name::<T>())))
+}
+
 /// Takes a `Vec<u8>` item (`T` is `Vec<u8>`) out of its postcard encoding without
 /// re-reading it byte by byte.
 pub(super) fn decode_byte_vec<T: 'static>(mut encoded: Vec<u8>) -> Result<T, QueueError> {
@@ -90,6 +100,17 @@ pub(super) fn decode_byte_vec<T: 'static>(mut encoded: Vec<u8>) -> Result<T, Que
             encoded.len()
         ))),
     }
+}
+
+/// The postcard length prefix of a `Vec<u8>` item (`T` is `Vec<u8>`) and its bytes, so that
+/// the item goes into the ring straight from where it is, with no encoding copy first.
+pub(super) fn byte_vec_parts<'a, T: 'static>(
+    item: &'a T,
+    prefix: &'a mut [u8; 10],
+) -> Option<[&'a [u8]; 2]> {
+    let bytes = as_byte_vec(item)?;
+    let used = postcard::to_slice(&bytes.len(), prefix).ok()?.len();
+    Some([&prefix[..used], bytes])
 }
 
 /// Encodes `item` as postcard bytes appended to `buffer`; a `Vec<u8>` in one copy.
@@ -161,6 +182,20 @@ mod tests {
         let nested = Queue::<(u8, Vec<u8>)>::new().unwrap();
         nested.put((1, vec![2, 3])).unwrap();
         assert_eq!(nested.get_bytes().unwrap(), [1, 2, 2, 3]);
+    }
+
+    #[test]
+    fn byte_vectors_round_trip_whole_and_streamed() {
+        // A small ring: the last items are larger than it and stream through it.
+        let queue = Queue::<Vec<u8>>::with_capacity(None, 4096).unwrap();
+        for len in [0usize, 1, 127, 128, 4000, 4096, 10_000] {
+            let item: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let producer = queue.clone();
+            let sent = item.clone();
+            let thread = std::thread::spawn(move || producer.put(sent).unwrap());
+            assert_eq!(queue.get().unwrap(), item, "{len} bytes");
+            thread.join().unwrap();
+        }
     }
 
     #[test]

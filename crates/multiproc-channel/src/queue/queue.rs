@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::codec::{decode, decode_byte_vec, encode_into, with_scratch};
+use super::codec::{
+    byte_vec_parts, decode, decode_byte_vec, decode_byte_vec_bytes, encode_into, with_scratch,
+};
 use super::deadline_after;
 use crate::error::{QueueError, SendError};
 use crate::ring::{DEFAULT_RING_BYTES, Ring};
@@ -133,6 +135,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     }
 
     fn put_deadline(&self, item: T, deadline: Option<Instant>) -> Result<(), SendError<T>> {
+        let mut prefix = [0u8; 10];
+        if let Some(parts) = byte_vec_parts(&item, &mut prefix) {
+            let result = self.ring.put_parts(&parts, deadline);
+            return result.map_err(|error| SendError::new(item, error));
+        }
         let result = with_scratch(|buffer| {
             encode_into(&item, buffer)?;
             self.ring.put(buffer, deadline)
@@ -143,7 +150,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     fn get_deadline(&self, deadline: Option<Instant>) -> Result<T, QueueError> {
         if TypeId::of::<T>() == TypeId::of::<Vec<u8>>() {
             let mut encoded = Vec::new();
-            self.ring.get(&mut encoded, deadline)?;
+            if self.ring.get_skipping(&mut encoded, deadline, true)? {
+                return decode_byte_vec_bytes(encoded);
+            }
             return decode_byte_vec(encoded);
         }
         with_scratch(|buffer| {

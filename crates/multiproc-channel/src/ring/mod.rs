@@ -406,15 +406,53 @@ impl Ring {
 
     /// Appends one item. `Err(Full)` when `deadline` passes first.
     pub(crate) fn put(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), QueueError> {
+        self.put_parts(&[bytes], deadline)
+    }
+
+    /// Appends one item made of `parts` one after the other (a `Vec<u8>` item's length
+    /// prefix and its bytes, copied straight from the item).
+    pub(crate) fn put_parts(
+        &self,
+        parts: &[&[u8]],
+        deadline: Option<Instant>,
+    ) -> Result<(), QueueError> {
         self.check_poisoned()?;
-        let result = self.put_unpoisoned(bytes, deadline);
+        let result = self.put_unpoisoned(parts, deadline);
         self.poison_on_corrupt(result)
     }
 
-    fn put_unpoisoned(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), QueueError> {
-        let need = (RECORD_HEADER as u64).saturating_add(bytes.len() as u64);
-        if need > self.capacity() || u32::try_from(bytes.len()).is_err() {
-            return self.put_streaming(bytes, deadline);
+    /// Copies `len` bytes of `parts`, starting `from` bytes into them, in at `position`.
+    fn copy_in_parts(
+        &self,
+        mut position: u64,
+        parts: &[&[u8]],
+        mut from: usize,
+        mut len: usize,
+    ) -> Result<(), QueueError> {
+        for part in parts {
+            if len == 0 {
+                break;
+            }
+            if from >= part.len() {
+                from -= part.len();
+                continue;
+            }
+            let take = (part.len() - from).min(len);
+            self.copy_in(position, &part[from..from + take])?;
+            position += take as u64;
+            len -= take;
+            from = 0;
+        }
+        Ok(())
+    }
+
+    fn put_unpoisoned(&self, parts: &[&[u8]], deadline: Option<Instant>) -> Result<(), QueueError> {
+        let total = parts
+            .iter()
+            .fold(0usize, |sum, part| sum.saturating_add(part.len()));
+        let need = (RECORD_HEADER as u64).saturating_add(total as u64);
+        if need > self.capacity() || u32::try_from(total).is_err() {
+            return self.put_streaming(parts, total, deadline);
         }
         let _held = self.acquire(deadline).ok_or(QueueError::Full)?;
         let tail = loop {
@@ -435,9 +473,9 @@ impl Ring {
         let new_tail = tail
             .checked_add(need)
             .ok_or_else(|| QueueError::Corrupt(format!("tail {tail} is about to overflow")))?;
-        // `bytes.len()` fits a u32: checked above.
-        self.copy_in(tail, &(bytes.len() as u32).to_le_bytes())?;
-        self.copy_in(tail + RECORD_HEADER as u64, bytes)?;
+        // `total` fits a u32: checked above.
+        self.copy_in(tail, &(total as u32).to_le_bytes())?;
+        self.copy_in_parts(tail + RECORD_HEADER as u64, parts, 0, total)?;
         self.store(TAIL, new_tail);
         self.add(ITEMS, 1);
         self.add(UNFINISHED, 1);
@@ -445,7 +483,12 @@ impl Ring {
         Ok(())
     }
 
-    fn put_streaming(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), QueueError> {
+    fn put_streaming(
+        &self,
+        parts: &[&[u8]],
+        len: usize,
+        deadline: Option<Instant>,
+    ) -> Result<(), QueueError> {
         let _held = self.acquire(deadline).ok_or(QueueError::Full)?;
         loop {
             if self.load(CLOSED) != 0 {
@@ -458,7 +501,7 @@ impl Ring {
                 return Err(QueueError::Full);
             }
         }
-        let total = bytes.len() as u64;
+        let total = len as u64;
         self.store(STREAM_WRITTEN, 0);
         self.store(STREAM_READ, 0);
         self.store(STREAM_READER, 0);
@@ -483,18 +526,18 @@ impl Ring {
             }
             let (_, tail, used) = self.span()?;
             let free = usize::try_from(self.capacity() - used).unwrap_or(usize::MAX);
-            let chunk = free.min(bytes.len() - written);
+            let chunk = free.min(len - written);
             if chunk > 0 {
                 let new_tail = tail.checked_add(chunk as u64).ok_or_else(|| {
                     QueueError::Corrupt(format!("tail {tail} is about to overflow"))
                 })?;
-                self.copy_in(tail, &bytes[written..written + chunk])?;
+                self.copy_in_parts(tail, parts, written, chunk)?;
                 self.store(TAIL, new_tail);
                 written += chunk;
                 self.store(STREAM_WRITTEN, written as u64);
                 self.cond(NOT_EMPTY).notify_all();
             }
-            if written == bytes.len() {
+            if written == len {
                 self.store(STREAM_WRITER, 0);
                 return Ok(());
             }
@@ -523,28 +566,68 @@ impl Ring {
         out: &mut Vec<u8>,
         deadline: Option<Instant>,
     ) -> Result<(), QueueError> {
+        self.get_skipping(out, deadline, false).map(drop)
+    }
+
+    /// [`get`](Self::get) of a `Vec<u8>` item: with `skip_prefix`, an item that is held
+    /// whole in the ring and starts with a postcard length equal to the rest of it comes
+    /// out without that prefix (no copy to drop it afterwards); returns whether it did.
+    pub(crate) fn get_skipping(
+        &self,
+        out: &mut Vec<u8>,
+        deadline: Option<Instant>,
+        skip_prefix: bool,
+    ) -> Result<bool, QueueError> {
         out.clear();
         self.check_poisoned()?;
-        let result = self.get_unpoisoned(out, deadline);
+        let result = self.get_unpoisoned(out, deadline, skip_prefix);
         if result.is_err() {
             out.clear();
         }
         self.poison_on_corrupt(result)
     }
 
+    /// The length of the postcard length prefix of the `len`-byte record body at
+    /// `position`, if it announces exactly the bytes after it.
+    fn byte_vec_prefix(&self, position: u64, len: usize) -> Result<Option<usize>, QueueError> {
+        self.stream_prefix(position, len, len)
+    }
+
+    /// The length of the postcard length prefix at the start of a `total`-byte streamed
+    /// item whose first `available` bytes are at `position`, if it announces exactly the
+    /// bytes after it.
+    fn stream_prefix(
+        &self,
+        position: u64,
+        available: usize,
+        total: usize,
+    ) -> Result<Option<usize>, QueueError> {
+        let mut start = [0u8; 10];
+        let start = &mut start[..available.min(10)];
+        self.copy_out(position, start)?;
+        Ok(match postcard::take_from_bytes::<usize>(start) {
+            Ok((announced, rest)) => {
+                let prefix = start.len() - rest.len();
+                (announced == total - prefix).then_some(prefix)
+            }
+            Err(_) => None,
+        })
+    }
+
     fn get_unpoisoned(
         &self,
         out: &mut Vec<u8>,
         deadline: Option<Instant>,
-    ) -> Result<(), QueueError> {
+        skip_prefix: bool,
+    ) -> Result<bool, QueueError> {
         let _held = self.acquire(deadline).ok_or(QueueError::Empty)?;
         loop {
             let items = self.load(ITEMS);
             if self.load(STREAM_TOTAL) > 0 {
                 if self.load(STREAM_READER) == 0 && items > 0 {
-                    match self.read_stream(out) {
-                        Ok(true) => return Ok(()),
-                        Ok(false) => {
+                    match self.read_stream(out, skip_prefix) {
+                        Ok(Some(skipped)) => return Ok(skipped),
+                        Ok(None) => {
                             out.clear();
                             continue;
                         }
@@ -574,12 +657,18 @@ impl Ring {
                 };
                 // At most the ring's capacity, checked just above.
                 let len = len as usize;
-                out.reserve_exact(len);
-                self.append_out(head + RECORD_HEADER as u64, len, out)?;
+                let body = head + RECORD_HEADER as u64;
+                let skip = match skip_prefix {
+                    true => self.byte_vec_prefix(body, len)?,
+                    false => None,
+                };
+                let from = skip.unwrap_or(0);
+                out.reserve_exact(len - from);
+                self.append_out(body + from as u64, len - from, out)?;
                 self.store(HEAD, head + record);
                 self.add(ITEMS, -1);
                 self.notify_not_full();
-                return Ok(());
+                return Ok(skip.is_some());
             } else if self.load(CLOSED) != 0 {
                 return Err(QueueError::Closed);
             }
@@ -596,7 +685,14 @@ impl Ring {
     /// The announced length is only a promise: `out` grows with the bytes that arrive, at
     /// most a ring's worth at a time, and a stream that brings more than it announced, or
     /// whose finished writer left less, is corrupt.
-    fn read_stream(&self, out: &mut Vec<u8>) -> Result<bool, QueueError> {
+    ///
+    /// With `skip_prefix`, a first piece that starts with a postcard length equal to the
+    /// rest of the item is taken without that prefix; `Some(true)` says it was.
+    fn read_stream(
+        &self,
+        out: &mut Vec<u8>,
+        skip_prefix: bool,
+    ) -> Result<Option<bool>, QueueError> {
         let generation = self.load(STREAM_GENERATION);
         let total = self.load(STREAM_TOTAL);
         if isize::try_from(total).is_err() {
@@ -613,9 +709,10 @@ impl Ring {
         let total_bytes = total as usize;
         out.reserve_exact(total.min(self.capacity().saturating_mul(2)) as usize);
         let mut read = 0u64;
+        let mut skipped = false;
         loop {
             if self.load(STREAM_GENERATION) != generation {
-                return Ok(false);
+                return Ok(None);
             }
             let writer = self.load(STREAM_WRITER);
             let (head, tail, available) = self.span()?;
@@ -635,8 +732,18 @@ impl Ring {
             }
             if available > 0 {
                 // At most the ring's capacity (checked by `span`).
-                grow_for(out, available as usize, total_bytes);
-                self.append_out(head, available as usize, out)?;
+                let available = available as usize;
+                let mut from = 0;
+                if read == 0
+                    && skip_prefix
+                    && available >= 10.min(total_bytes)
+                    && let Some(prefix) = self.stream_prefix(head, available, total_bytes)?
+                {
+                    from = prefix;
+                    skipped = true;
+                }
+                grow_for(out, available - from, total_bytes);
+                self.append_out(head + from as u64, available - from, out)?;
                 self.store(HEAD, tail);
                 read = arrived;
                 self.store(STREAM_READ, read);
@@ -644,7 +751,7 @@ impl Ring {
             }
             if read == total {
                 self.end_stream();
-                return Ok(true);
+                return Ok(Some(skipped));
             }
             self.wait(NOT_EMPTY, None);
         }
