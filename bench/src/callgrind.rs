@@ -37,6 +37,10 @@ const PATHS: &[(&str, &str)] = &[
         "put + get of a Vec<u8> of 4 KiB (a clone per put), Queue<Vec<u8>>",
     ),
     (
+        "queue_vec_u8_1m",
+        "put + get of a Vec<u8> of 1 MiB (a clone per put), Queue<Vec<u8>>",
+    ),
+    (
         "lock_uncontended",
         "acquire + release of an uncontended Lock",
     ),
@@ -92,6 +96,14 @@ fn run_path(spec: &str) -> Result<(), Box<dyn std::error::Error>> {
         "queue_vec_u8_4k" => {
             let queue = Queue::<Vec<u8>>::new()?;
             let item = vec![7u8; 4096];
+            for _ in 0..n {
+                queue.put(item.clone()).map_err(|err| err.to_string())?;
+                std::hint::black_box(queue.get()?);
+            }
+        }
+        "queue_vec_u8_1m" => {
+            let queue = Queue::<Vec<u8>>::new()?;
+            let item = vec![7u8; 1 << 20];
             for _ in 0..n {
                 queue.put(item.clone()).map_err(|err| err.to_string())?;
                 std::hint::black_box(queue.get()?);

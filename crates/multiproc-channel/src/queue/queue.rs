@@ -30,7 +30,7 @@ use crate::ring::{DEFAULT_RING_BYTES, Ring};
 /// is drained, and an item is visible to consumers (and to [`len`](Self::len)) the
 /// moment `put` returns.
 ///
-/// Items larger than the ring (1 MiB by default, see [`with_capacity`](Self::with_capacity))
+/// Items larger than the ring (1 MiB + 64 KiB by default, see [`with_capacity`](Self::with_capacity))
 /// stream through it in chunks: the producer blocks until a consumer has read them.
 ///
 /// Items must not contain fd-carrying handles: shared memory and [`Connection`]s are
@@ -87,7 +87,7 @@ impl<T> fmt::Debug for Queue<T> {
 }
 
 impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
-    /// An unbounded queue (bounded only by its 1 MiB ring: a full ring blocks `put`).
+    /// An unbounded queue (bounded only by its ring of 1 MiB + 64 KiB: a full ring blocks `put`).
     ///
     /// # Examples
     ///

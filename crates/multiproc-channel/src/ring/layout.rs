@@ -90,11 +90,30 @@ pub(super) const NOT_FULL_WAITERS: usize = 144;
 /// ```
 pub const RING: usize = 192;
 
-/// Default ring size. Larger items stream through it, which keeps pace with a copy in one
-/// piece (items of 1 MiB: 4.1-4.7 GB/s typed, 7.2-8.7 GB/s as bytes, against 4.8-5.6 and
-/// 5.1-5.8 with a 4 MiB ring; 256 KiB drops to 2.1-2.7), while a new queue fills 1 MiB
-/// (about 1.3 ms) instead of 4 (`cargo run --release -p multiproc-bench -- --filter queue`).
-pub(crate) const DEFAULT_RING_BYTES: usize = 1 << 20;
+/// Default ring size: 1 MiB, plus 64 KiB so that an item of a round 1 MiB (with its
+/// 4-byte record header and, for a typed `Vec<u8>` or `String`, its postcard length
+/// prefix) goes whole instead of streaming.
+///
+/// Through a ring of exactly 1 MiB every such item streamed, and a stream costs both
+/// sides turns: the writer fills the ring, sleeps until the reader drained it, writes the
+/// last few bytes, sleeps again until the stream ends; the reader sleeps twice too. On a
+/// loaded machine each sleep is a trip through the scheduler. Whole, the item is one lock
+/// round trip and one copy on each side and one sleep per item (`perf record` of
+/// `channel/queue_vec_u8_1m`: the two 8-byte copy loops, `Mapping::write_at` and
+/// `Mapping::append_to`, are 25% of all samples, first-touch faults under 1%; the rest is
+/// the scheduler and the floor's socket copies). Measured on the 2-core machine under a
+/// load of 11-12, 7 repeats of 200 items, medians: `Queue<Vec<u8>>` of 1 MiB went from
+/// 3.1-4.5 GB/s to 5.4-7.3 GB/s; `put_bytes` of 1 MiB stayed at 8.6-9.5 GB/s
+/// (`cargo run --release -p multiproc-bench -- --no-python --filter channel/queue_vec_u8_1m`).
+///
+/// Tried and dropped: streaming in quarter-ring pieces copied outside the lock, so that
+/// writer and reader copy at once. On that loaded machine it *halved* the throughput of
+/// 1 MiB items (1.4-1.7 GB/s against 3.5-5.7): every piece is one more sleep and wake of
+/// each side, and the two sides rarely run at the same time there. Earlier figures:
+/// a 4 MiB ring helped typed items (4.8-5.6 GB/s against 4.1-4.7) and hurt `put_bytes`
+/// ones (5.1-5.8 against 7.2-8.7); 256 KiB dropped to 2.1-2.7. A new queue fills its
+/// ring (about 1.4 ms for this one) before the first item.
+pub(crate) const DEFAULT_RING_BYTES: usize = (1 << 20) + (64 << 10);
 
 /// The bytes between `head` and `tail`, if the tail is not behind the head and at most
 /// `capacity` ahead of it.
