@@ -199,6 +199,27 @@ mod tests {
     }
 
     #[test]
+    fn a_round_mebibyte_item_fits_the_default_ring_whole() {
+        // With no consumer, an item that had to stream would fill the ring and time out
+        // (`Full`, taken back); one that fits goes in at once.
+        let queue = Queue::<Vec<u8>>::new().unwrap();
+        let item: Vec<u8> = (0..1 << 20).map(|i: usize| (i % 251) as u8).collect();
+        let timeout = std::time::Duration::from_millis(200);
+        if let Err(err) = queue.put_timeout(item.clone(), timeout) {
+            panic!(
+                "a 1 MiB Vec<u8> did not fit the default ring: {:?}",
+                err.error()
+            );
+        }
+        assert_eq!(queue.get().unwrap(), item);
+        queue.put_bytes_timeout(&item, timeout).unwrap();
+        assert_eq!(queue.get_bytes().unwrap(), item);
+        let strings = Queue::<String>::new().unwrap();
+        strings.put_timeout("x".repeat(1 << 20), timeout).unwrap();
+        assert_eq!(strings.get().unwrap().len(), 1 << 20);
+    }
+
+    #[test]
     fn malformed_byte_vectors_are_decode_errors() {
         let queue = Queue::<Vec<u8>>::new().unwrap();
         for bad in [&[][..], &[5, 1, 2][..], &[1, 1, 2][..], &[0x80][..]] {
