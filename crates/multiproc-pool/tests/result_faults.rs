@@ -77,6 +77,6 @@ fn a_warm_result_thread_does_not_fault_per_map() {
              to the kernel and faults it in again for each result"
         );
         pool.close();
-        pool.join();
+        pool.join().unwrap();
     });
 }
