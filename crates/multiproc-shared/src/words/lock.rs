@@ -120,24 +120,31 @@ impl LockWord {
 
     /// Takes the lock for `me` (the calling process's pid) if it is free: one
     /// compare-and-swap and one store, no owner check.
+    ///
+    /// The start tag is looked up *before* the compare-and-swap: the first acquire in a
+    /// process (a freshly forked child, say) reads it from `/proc`, and doing that while
+    /// holding the lock sent a contending process to sleep on the futex at once, which
+    /// then made every release pay a wake-up (seen in `strace -f` of the bench's
+    /// `shared/value_locked_increments`).
     #[inline]
     pub(super) fn acquire_if_free(&self, me: u32) -> bool {
+        let tag = shim::start_of_current(me);
         let free = self
             .state
             .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
             .is_ok();
         if free {
-            self.record_start_of(me);
+            self.record_start(tag);
         }
         free
     }
 
-    /// Records the new owner's start time, right after the compare-and-swap that made the
-    /// calling process (pid `me`) the owner.
+    /// Records the new owner's start tag (from [`shim::start_of_current`], looked up before
+    /// the lock was taken), right after the compare-and-swap that made the calling process
+    /// the owner.
     #[inline]
-    fn record_start_of(&self, me: u32) {
-        self.start
-            .store(shim::start_of_current(me), Ordering::Relaxed);
+    fn record_start(&self, tag: u32) {
+        self.start.store(tag, Ordering::Relaxed);
     }
 
     /// Whether the owner named by `owner` (a pid) still lives, judged with the start time
@@ -160,6 +167,8 @@ impl LockWord {
         deadline: Option<Instant>,
         spins: u32,
     ) -> Acquire {
+        // Looked up before any compare-and-swap, never while holding the lock.
+        let tag = shim::start_of_current(me);
         for _ in 0..spins {
             std::hint::spin_loop();
             if self.state.load(Ordering::Relaxed) == 0
@@ -168,7 +177,7 @@ impl LockWord {
                     .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             {
-                self.record_start_of(me);
+                self.record_start(tag);
                 return Acquire::Acquired;
             }
         }
@@ -184,7 +193,7 @@ impl LockWord {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    self.record_start_of(me);
+                    self.record_start(tag);
                     return Acquire::Acquired;
                 }
                 Err(current) => current,
@@ -234,6 +243,7 @@ impl LockWord {
         if owner == 0 || owner == me || self.owner_is_alive(owner) {
             return false;
         }
+        let tag = shim::start_of_current(me);
         // The compare-and-swap fails if the lock changed hands since `observed` (then the
         // start time read above may have been the next owner's).
         let taken = self
@@ -246,7 +256,7 @@ impl LockWord {
             )
             .is_ok();
         if taken {
-            self.record_start_of(me);
+            self.record_start(tag);
         }
         taken
     }
@@ -261,12 +271,13 @@ impl LockWord {
     /// ```
     pub fn try_acquire(&self) -> Acquire {
         let me = shim::current_pid();
+        let tag = shim::start_of_current(me);
         match self
             .state
             .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
         {
             Ok(_) => {
-                self.record_start_of(me);
+                self.record_start(tag);
                 Acquire::Acquired
             }
             Err(observed) if self.take_over_if_owner_dead(observed, me) => Acquire::OwnerDied,
