@@ -29,6 +29,8 @@ mod connection;
 #[cfg_attr(not(feature = "listener"), allow(dead_code))]
 pub(crate) mod framing;
 #[cfg(feature = "listener")]
+mod pipes;
+#[cfg(feature = "listener")]
 mod server;
 #[cfg(feature = "listener")]
 mod stream;
