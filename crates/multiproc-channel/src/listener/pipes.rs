@@ -126,3 +126,120 @@ pub(super) fn read_answer(stream: &Stream, timeout: Option<Duration>) -> Result<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::net::UnixStream;
+
+    use multiproc_sys::fd_passing::send_with_fds;
+
+    use super::*;
+    use crate::SocketConnection;
+    use crate::listener::framing::write_frame;
+
+    const LONG: Option<Duration> = Some(Duration::from_secs(60));
+
+    /// A connection on one end of a socket pair, and the raw other end.
+    fn pair() -> (SocketConnection<()>, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        (
+            SocketConnection::established(Stream::Unix(ours), 1 << 20),
+            theirs,
+        )
+    }
+
+    fn answer(peer: &UnixStream) -> u8 {
+        let mut byte = [0];
+        (&*peer).read_exact(&mut byte).unwrap();
+        byte[0]
+    }
+
+    #[test]
+    fn descriptors_that_are_not_a_pipes_two_ends_are_declined_and_the_socket_still_works() {
+        let (mut connection, peer) = pair();
+        let null = std::fs::File::open("/dev/null").unwrap();
+        let (reader, writer) = io::pipe().unwrap();
+        let offers: [(u8, Vec<BorrowedFd<'_>>); 5] = [
+            (WITH_PIPES, vec![null.as_fd(), peer.as_fd()]),
+            // The two ends the wrong way round.
+            (WITH_PIPES, vec![writer.as_fd(), reader.as_fd()]),
+            (WITH_PIPES, vec![reader.as_fd()]),
+            (WITHOUT_PIPES, vec![reader.as_fd(), writer.as_fd()]),
+            (WITHOUT_PIPES, vec![]),
+        ];
+        for (byte, fds) in offers {
+            send_with_fds(peer.as_fd(), byte, &fds).unwrap();
+            assert!(!connection.accept_pipes(LONG).unwrap());
+            assert_eq!(answer(&peer), DECLINED);
+            assert!(!connection.uses_pipes());
+            write_frame(&mut &peer, b"still here").unwrap();
+            assert_eq!(connection.recv_bytes().unwrap(), b"still here");
+        }
+    }
+
+    #[test]
+    fn frames_move_to_the_pipes_and_the_sockets_end_wakes_a_waiting_reader() {
+        let (mut connection, peer) = pair();
+        // The peer's own ends: it keeps them open, as a forked copy of it would after it died.
+        let (our_reader, peer_writer) = io::pipe().unwrap();
+        let (peer_reader, our_writer) = io::pipe().unwrap();
+        send_with_fds(
+            peer.as_fd(),
+            WITH_PIPES,
+            &[our_reader.as_fd(), our_writer.as_fd()],
+        )
+        .unwrap();
+        drop((our_reader, our_writer));
+        assert!(connection.accept_pipes(LONG).unwrap());
+        assert_eq!(answer(&peer), ACCEPTED);
+        assert!(connection.uses_pipes());
+        write_frame(&mut &peer_writer, b"on the pipe").unwrap();
+        assert!(connection.poll(LONG).unwrap());
+        assert_eq!(connection.recv_bytes().unwrap(), b"on the pipe");
+        connection.send_bytes(b"back").unwrap();
+        let mut inbox = super::super::framing::Inbox::default();
+        assert_eq!(inbox.read_frame(&mut &peer_reader, 100).unwrap(), b"back");
+        // A wait with a limit ends in time.
+        assert!(!connection.poll(Some(Duration::from_millis(10))).unwrap());
+        // A claimed length above the limit is refused before anything is allocated.
+        (&peer_writer)
+            .write_all(&(2_i32 << 20).to_be_bytes())
+            .unwrap();
+        assert!(matches!(
+            connection.recv_bytes(),
+            Err(PipeError::MessageTooLarge { .. })
+        ));
+        let (mut connection, peer) = pair();
+        let (our_reader, _peer_writer) = io::pipe().unwrap();
+        let (_peer_reader, our_writer) = io::pipe().unwrap();
+        send_with_fds(
+            peer.as_fd(),
+            WITH_PIPES,
+            &[our_reader.as_fd(), our_writer.as_fd()],
+        )
+        .unwrap();
+        assert!(connection.accept_pipes(LONG).unwrap());
+        let waiter = std::thread::spawn(move || connection.recv_bytes());
+        // The pipe's writer stays open: only the socket's end can wake the reader.
+        drop(peer);
+        assert!(matches!(waiter.join().unwrap(), Err(PipeError::Closed)));
+    }
+
+    #[test]
+    fn an_offer_declined_by_the_peer_leaves_the_offerer_on_the_socket() {
+        let (mut connection, peer) = pair();
+        let answering = std::thread::spawn(move || {
+            let received = multiproc_sys::fd_passing::recv_with_fds(peer.as_fd(), 2, LONG)
+                .unwrap()
+                .unwrap();
+            (&peer).write_all(&[DECLINED]).unwrap();
+            write_frame(&mut &peer, b"socket").unwrap();
+            received
+        });
+        assert!(!connection.offer_pipes(LONG).unwrap());
+        assert!(!connection.uses_pipes());
+        assert_eq!(connection.recv_bytes().unwrap(), b"socket");
+        let (byte, fds) = answering.join().unwrap();
+        assert_eq!((byte, fds.len()), (WITH_PIPES, 2));
+    }
+}
