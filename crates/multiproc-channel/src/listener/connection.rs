@@ -216,8 +216,9 @@ impl<T> SocketConnection<T> {
         }
     }
 
-    /// Offers to move this connection's frames onto a pair of pipes (see the exchange in
-    /// the module docs of `pipes`): about half the cost of a Unix-socket round trip. The
+    /// Offers to move this connection's frames onto a pair of pipes: about half the cost
+    /// of a Unix-socket round trip. This side makes two pipes (close-on-exec) and sends the
+    /// peer its ends as one byte with `SCM_RIGHTS` on the socket. The
     /// socket stays open beside them, and its end (the peer died, or it was shut down)
     /// still ends any wait. TCP connections do not move.
     ///
@@ -232,6 +233,16 @@ impl<T> SocketConnection<T> {
     /// declines. No answer in time gives [`PipeError::Timeout`], the end of the socket
     /// [`PipeError::Closed`]; after an error the connection should be dropped.
     ///
+    /// # SIGPIPE
+    ///
+    /// A write to a pipe whose reader is gone raises `SIGPIPE`, whose default action kills
+    /// the process (a socket's write here does not). Rust programs ignore `SIGPIPE` (the
+    /// runtime sets that before `main`), so such a write is an `EPIPE`:
+    /// [`PipeError::Closed`]. Both sides check this when the pipes are offered and
+    /// accepted, and stay on the socket if `SIGPIPE` is not ignored; a program that
+    /// restores its default action *later* is killed if it writes to a connection on
+    /// pipes whose peer died.
+    ///
     /// # Examples
     ///
     /// ```
@@ -244,7 +255,7 @@ impl<T> SocketConnection<T> {
     /// let server = std::thread::spawn(move || -> Result<bool, multiproc_channel::PipeError> {
     ///     let moved = server.accept_pipes(Some(Duration::from_secs(10)))?;
     ///     let n = server.recv()?; // on the pipes now
-    ///     server.send(n + 1).map_err(|e| e.into_error())?;
+    ///     server.send(n + 1).map_err(|e| e.into_parts().1)?;
     ///     Ok(moved)
     /// });
     /// assert!(client.offer_pipes(Some(Duration::from_secs(10)))?);
