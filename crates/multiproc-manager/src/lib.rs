@@ -49,10 +49,9 @@
 //! right after the handshake (the client sends the server its ends over the socket): a
 //! round trip on pipes costs about half of one on a socket. The socket stays open beside
 //! them, so a dead client or manager still ends every wait, and a connection whose move
-//! fails stays on the socket. A program that restores `SIGPIPE`'s default action (Rust
-//! programs ignore it) keeps its connections on sockets, where a write to a dead peer is
-//! an error rather than the process's death; see `SocketConnection::offer_pipes` in
-//! `multiproc-channel`.
+//! fails stays on the socket. A process that does not ignore `SIGPIPE` (Rust programs
+//! ignore it unless they restore it) keeps its connections on sockets, as before; see
+//! `SocketConnection::offer_pipes` in `multiproc-channel`.
 //!
 //! A serialized proxy carries its manager's address and key, as CPython's pickled proxies
 //! carry the `authkey`: whoever reads one can use the manager.

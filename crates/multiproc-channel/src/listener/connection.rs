@@ -236,7 +236,7 @@ impl<T> SocketConnection<T> {
     /// # SIGPIPE
     ///
     /// A write to a pipe whose reader is gone raises `SIGPIPE`, whose default action kills
-    /// the process (a socket's write here does not). Rust programs ignore `SIGPIPE` (the
+    /// the process. Rust programs ignore `SIGPIPE` (the
     /// runtime sets that before `main`), so such a write is an `EPIPE`:
     /// [`PipeError::Closed`]. Both sides check this when the pipes are offered and
     /// accepted, and stay on the socket if `SIGPIPE` is not ignored; a program that

@@ -16,7 +16,7 @@
 //! # SIGPIPE
 //!
 //! A write to a pipe whose reader is gone raises `SIGPIPE`, whose default action kills the
-//! process; a write to a socket here does not (`MSG_NOSIGNAL` does not exist for pipes).
+//! process (`MSG_NOSIGNAL`, which the descriptors are sent with, does not exist for pipes).
 //! Rust programs ignore `SIGPIPE` (the runtime sets it before `main`), and then such a
 //! write is an `EPIPE` error, [`PipeError::Closed`]. A side whose `SIGPIPE` is not ignored
 //! when pipes are offered or accepted declines them and stays on the socket. A program
