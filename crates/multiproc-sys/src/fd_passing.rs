@@ -36,6 +36,10 @@ use rustix::net::{
 };
 
 /// Most descriptors [`recv_with_fds`] takes at once (the kernel's `SCM_MAX_FD`).
+///
+/// ```
+/// assert_eq!(multiproc_sys::fd_passing::MAX_FDS, 253);
+/// ```
 pub const MAX_FDS: usize = 253;
 
 /// Sends the one byte `byte` on the stream socket `socket` with `fds` attached (the peer
