@@ -175,7 +175,7 @@ impl Endpoint {
     }
 
     fn connect_once(&self, handshake_timeout: Duration) -> Result<SocketConnection<()>, Attempt> {
-        Client::new(Some(&self.authkey))
+        let connection = Client::new(Some(&self.authkey))
             .with_handshake_timeout(handshake_timeout)
             .connect(&self.address.to_address())
             .map_err(|error| match error {
@@ -185,7 +185,11 @@ impl Endpoint {
                 // listener dropped this handshake for its flood bound.
                 ListenerError::HandshakeClosed => Dropped,
                 other => Failed(ManagerError::Connect(other)),
-            })
+            })?;
+        match self.address {
+            WireAddress::Unix(_) => move_to_pipes(connection, handshake_timeout).map_err(Failed),
+            WireAddress::Tcp(_) => Ok(connection),
+        }
     }
 
     /// Returns a connection whose last call completed.
@@ -267,6 +271,32 @@ impl Endpoint {
 }
 
 use ManagerError::ManagerGone;
+
+/// Moves a new connection to a local manager onto pipes (a round trip there costs about half
+/// of one on the socket): `UsePipes`, the server's go-ahead, then the pipe ends. A server
+/// that declines leaves the connection on the socket, still working; one that hangs up is
+/// gone. Everything waits at most `timeout`, as a handshake does.
+fn move_to_pipes(
+    mut connection: SocketConnection<()>,
+    timeout: Duration,
+) -> Result<SocketConnection<()>, ManagerError> {
+    let deadline = multiproc_sys::time::deadline_after(Some(timeout));
+    match exchange(&connection, &Request::UsePipes, Some(timeout))? {
+        Reply::Done => {}
+        // A server that does not know the request: stay on the socket.
+        _ => return Ok(connection),
+    }
+    let left = multiproc_sys::time::remaining(deadline);
+    match connection.offer_pipes(left) {
+        Ok(moved) => {
+            log::trace!("manager connection on pipes: {moved}");
+            Ok(connection)
+        }
+        Err(PipeError::Timeout) => Err(ManagerError::Timeout(timeout)),
+        Err(error) if gone(&error) => Err(ManagerGone),
+        Err(error) => Err(ManagerError::Codec(error.to_string())),
+    }
+}
 
 /// Sends `request` and reads its reply on `connection`, within `timeout` if there is one.
 /// On an error the connection may be out of step: the caller drops it. A refusal by the

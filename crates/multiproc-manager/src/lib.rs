@@ -45,6 +45,14 @@
 //! trusted: a malformed request gets [`RemoteError::BadRequest`] and the connection goes
 //! on.
 //!
+//! On a local (Unix-socket) manager, each connection moves its frames onto a pair of pipes
+//! right after the handshake (the client sends the server its ends over the socket): a
+//! round trip on pipes costs about half of one on a socket. The socket stays open beside
+//! them, so a dead client or manager still ends every wait, and a connection whose move
+//! fails stays on the socket. A process that does not ignore `SIGPIPE` (Rust programs
+//! ignore it unless they restore it) keeps its connections on sockets, as before; see
+//! `SocketConnection::offer_pipes` in `multiproc-channel`.
+//!
 //! A serialized proxy carries its manager's address and key, as CPython's pickled proxies
 //! carry the `authkey`: whoever reads one can use the manager.
 //!

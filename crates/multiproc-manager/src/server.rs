@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use multiproc_channel::{Client, Listener, ListenerError, PipeWriter, SocketConnection};
+use multiproc_channel::{
+    Client, DEFAULT_HANDSHAKE_TIMEOUT, Listener, ListenerError, PipeWriter, SocketConnection,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::WireAddress;
@@ -156,10 +158,16 @@ fn serve_connection(
     id: u64,
     wake: &(WireAddress, Vec<u8>),
 ) {
-    let connection = Connection { id, socket };
+    let mut connection = Connection { id, socket };
     let mut held_locks = HashSet::new();
     while let Ok(bytes) = connection.socket.recv_bytes() {
         let (reply, undo) = match postcard::from_bytes::<Request>(&bytes) {
+            Ok(Request::UsePipes) => {
+                if !move_to_pipes(&mut connection.socket) {
+                    break;
+                }
+                continue;
+            }
             Ok(Request::Shutdown) => {
                 server.stopping.store(true, Ordering::SeqCst);
                 let _ = connection.socket.send_bytes(&encode_reply(&Reply::Done));
@@ -180,6 +188,25 @@ fn serve_connection(
         }
     }
     server.store.release_locks_of(id, &held_locks);
+}
+
+/// Moves a client's connection onto the pipes it offers: `Done` on the socket (the go-ahead),
+/// then its pipe ends. Returns whether the connection is still in step (on pipes, or on the
+/// socket if the client sent none that fit); if not, the caller drops it.
+fn move_to_pipes(socket: &mut SocketConnection<()>) -> bool {
+    if socket.uses_pipes() || socket.send_bytes(&encode_reply(&Reply::Done)).is_err() {
+        return false;
+    }
+    match socket.accept_pipes(Some(DEFAULT_HANDSHAKE_TIMEOUT)) {
+        Ok(moved) => {
+            log::trace!("manager connection on pipes: {moved}");
+            true
+        }
+        Err(error) => {
+            log::debug!("manager connection: pipes not taken: {error}");
+            false
+        }
+    }
 }
 
 fn encode_reply(reply: &Reply) -> Vec<u8> {

@@ -274,7 +274,7 @@ impl Store {
                 };
                 return self::lock_op(id, lock, op, peer, held_locks);
             }
-            Request::Shutdown => Ok(Reply::Done),
+            Request::Shutdown | Request::UsePipes => Ok(Reply::Done),
             Request::RLock(id, op) => {
                 let object = match self.object(id) {
                     Ok(object) => object,

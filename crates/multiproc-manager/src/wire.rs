@@ -97,6 +97,11 @@ pub(crate) enum Request {
     /// An array takes `Get`, `Set`, `Len` and `Snapshot`; it keeps its length.
     Array(u64, ListOp),
     Condition(u64, ConditionOp),
+    /// A local client asks to move the connection's frames onto pipes: the server answers
+    /// `Done` on the socket, then takes the pipe ends that follow
+    /// ([`SocketConnection::accept_pipes`](multiproc_channel::SocketConnection::accept_pipes)).
+    /// Last, so that the numbers of the variants before it do not change.
+    UsePipes,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -236,3 +236,30 @@ fn a_forked_copy_of_the_handle_does_not_stop_the_manager() {
         manager.shutdown().unwrap();
     });
 }
+
+#[test]
+fn shutdown_wakes_a_call_blocked_in_the_server() {
+    watchdog(LIMIT, "shutdown beside a blocked call", || {
+        let manager = Manager::start().unwrap();
+        let queue = manager.queue::<u32>().unwrap();
+        let ready = manager.event().unwrap();
+        // Blocks in the server (no timeout) until the manager stops.
+        let blocked = {
+            let (queue, ready) = (queue.clone(), ready.clone());
+            std::thread::spawn(move || {
+                ready.set().unwrap();
+                queue.get()
+            })
+        };
+        ready.wait().unwrap();
+        // The waiter's request may still be on its way; either way it must end.
+        let pid = manager.pid().unwrap();
+        manager.shutdown().unwrap();
+        let result = blocked.join().unwrap();
+        assert!(
+            matches!(result, Err(ManagerError::ManagerGone)),
+            "{result:?}"
+        );
+        assert!(gone(pid, Duration::from_secs(30)));
+    });
+}

@@ -52,6 +52,8 @@ pub mod eventfd;
 #[cfg(target_os = "linux")]
 pub mod exe;
 #[cfg(target_os = "linux")]
+pub mod fd_passing;
+#[cfg(target_os = "linux")]
 pub mod file;
 #[cfg(target_os = "linux")]
 pub mod fork;

@@ -6,6 +6,7 @@
 //! * [`auth`]: the handshake, a few small frames;
 //! * [`codec`]: typed payloads (postcard), behind the crate's decode guard;
 //! * [`address`], [`stream`]: where to connect, and the socket under a connection;
+//! * [`pipes`]: the pipes a local connection's frames may move to after the handshake;
 //! * [`connection`]: a connection, made by the two ends on top, [`server`] and [`client`];
 //! * [`acceptor`]: the server's concurrent handshakes.
 
@@ -28,6 +29,8 @@ pub(crate) mod codec;
 mod connection;
 #[cfg_attr(not(feature = "listener"), allow(dead_code))]
 pub(crate) mod framing;
+#[cfg(feature = "listener")]
+mod pipes;
 #[cfg(feature = "listener")]
 mod server;
 #[cfg(feature = "listener")]
