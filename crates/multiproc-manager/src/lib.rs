@@ -93,6 +93,7 @@ mod store;
 mod sync_store;
 mod user;
 mod value;
+mod waitable;
 mod wire;
 
 pub use self::array::ArrayProxy;

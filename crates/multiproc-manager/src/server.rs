@@ -13,7 +13,8 @@ use multiproc_channel::{
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::WireAddress;
-use crate::store::{Peer, Store};
+use crate::store::Store;
+use crate::waitable::Peer;
 use crate::wire::{Reply, Request};
 
 /// Where a server listens.

@@ -3,8 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use multiproc_process::{CallError, FunctionRef};
 
@@ -15,66 +14,10 @@ use crate::sync_store::{
     condition_release_all, rlock_op, rlock_release_all, semaphore_op, semaphore_release_all,
 };
 use crate::user::{UserOp, call_entry};
+use crate::waitable::{Peer, Waitable, lock};
 use crate::wire::{
     Bytes, DictOp, EventOp, Kind, ListOp, LockOp, NamespaceOp, QueueOp, Reply, Request, ValueOp,
 };
-
-/// How often a server thread blocked for a client (queue get, lock acquire, event wait)
-/// checks that the client is still connected, so that a dead client's wait ends.
-const PEER_CHECK: Duration = Duration::from_millis(200);
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic inside a registered handler or an `update_with` function is caught where it
-    // happens; the data it leaves is the user's, as in a Python server.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// State that threads wait on.
-#[derive(Debug, Default)]
-pub(crate) struct Waitable<T> {
-    pub(crate) state: Mutex<T>,
-    pub(crate) changed: Condvar,
-}
-
-impl<T> Waitable<T> {
-    fn new(state: T) -> Waitable<T> {
-        Waitable {
-            state: Mutex::new(state),
-            changed: Condvar::new(),
-        }
-    }
-
-    /// Waits until `ready` gives a value, `timeout` passes (`None`: no limit), or the peer
-    /// hangs up; `None` in the last two cases.
-    pub(crate) fn wait_for<R>(
-        &self,
-        timeout: Option<Duration>,
-        peer: &dyn Peer,
-        mut ready: impl FnMut(&mut T) -> Option<R>,
-    ) -> Option<R> {
-        let deadline = multiproc_sys::time::deadline_after(timeout);
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(value) = ready(&mut state) {
-                return Some(value);
-            }
-            let slice = match multiproc_sys::time::remaining(deadline) {
-                Some(Duration::ZERO) => return None,
-                Some(left) => left.min(PEER_CHECK),
-                None if timeout.is_some_and(|t| t.is_zero()) => return None,
-                None => PEER_CHECK,
-            };
-            state = self
-                .changed
-                .wait_timeout(state, slice)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-            if peer.gone() {
-                return None;
-            }
-        }
-    }
-}
 
 #[derive(Debug)]
 enum Object {
@@ -114,14 +57,6 @@ impl Object {
             Object::Condition(_) => Kind::Condition,
         }
     }
-}
-
-/// The client of one server thread, as the store sees it.
-pub(crate) trait Peer {
-    /// A number that no other connection of this server has.
-    fn id(&self) -> u64;
-    /// Whether the client hung up (checked during long waits).
-    fn gone(&self) -> bool;
 }
 
 /// What to take back if the reply to a request cannot be delivered: an item taken from a

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::error::RemoteError;
-use crate::store::{Peer, Waitable, lock};
+use crate::waitable::{Peer, Waitable, lock};
 use crate::wire::{BarrierOp, ConditionOp, RLockOp, Reply, SemaphoreOp};
 
 /// A reentrant lock: the client thread that owns it, how many times, and by connection.

@@ -14,7 +14,7 @@ use multiproc_process::FunctionRef;
 use crate::error::MpiError;
 use crate::job::Job;
 use crate::wire::{self, ChunkOutcome, Items, RemoteFailure, TO_ROOT, TO_SERVER, ToRoot, ToServer};
-use crate::{spawn, universe};
+use crate::{spawn, sys, universe};
 
 /// How long the dispatcher, with chunks out, keeps looking for results and commands without
 /// sleeping after the last thing that happened, so that a result that comes soon is routed
@@ -299,6 +299,7 @@ impl Dispatcher {
     }
 
     fn spawn(&mut self, count: usize) -> Result<u32, String> {
+        sys::ensure_linked();
         let (workers, comm) = spawn::spawn_workers(count)?;
         let group = self.next_group;
         self.next_group += 1;

@@ -12,7 +12,7 @@ use std::process::Command;
 use mpi::topology::{Communicator, InterCommunicator, MergeOrder, SimpleCommunicator};
 use mpi::traits::*;
 
-use crate::{server, sys, universe};
+use crate::{server, universe};
 
 /// The first argument of a spawned worker.
 pub(crate) const MARKER: &str = "--multiproc-mpi-spawned-worker";
@@ -20,34 +20,36 @@ pub(crate) const MARKER: &str = "--multiproc-mpi-spawned-worker";
 /// Exit status of a spawned worker that could not start serving.
 const START_FAILED: i32 = 70;
 
-/// In every process that links this crate, before `main`: if this process is a worker that
-/// `MpiPool::spawn` started, serves its parent's pools and leaves; otherwise returns.
-pub(crate) fn from_constructor() {
+/// In every process that links this crate, before `main` (called by the constructor in
+/// `sys.rs`): if this process is a worker that `MpiPool::spawn` started, serves its
+/// parent's pools and returns the intercommunicator to the parent, to be disconnected before
+/// [`leave`]; otherwise returns `None` at once. A worker that cannot start exits here.
+pub(crate) fn serve_if_spawned() -> Option<InterCommunicator> {
     // Every process that OpenMPI starts has this; the cheap test first.
-    if std::env::var_os("OMPI_COMM_WORLD_SIZE").is_none() {
-        return;
-    }
+    std::env::var_os("OMPI_COMM_WORLD_SIZE")?;
     // `std::env::args` may not be ready in a constructor; the kernel's copy always is.
-    let Ok(cmdline) = std::fs::read("/proc/self/cmdline") else {
-        return;
-    };
+    let cmdline = std::fs::read("/proc/self/cmdline").ok()?;
     if cmdline.split(|&b| b == 0).nth(1) != Some(MARKER.as_bytes()) {
-        return;
+        return None;
     }
-    let code = match universe::start_spawned() {
+    match universe::start_spawned() {
         Ok((parent, job)) => {
             server::serve(&job);
             drop(job);
-            sys::disconnect_parent(parent);
-            universe::finalize();
-            0
+            Some(parent)
         }
         Err(e) => {
             log::error!(target: "multiproc::mpi", "a spawned worker cannot start: {e}");
-            START_FAILED
+            std::process::exit(START_FAILED)
         }
-    };
-    std::process::exit(code)
+    }
+}
+
+/// Ends a spawned worker that has served and disconnected from its parent: MPI is finalized
+/// and the process exits 0, never reaching the user's `main`.
+pub(crate) fn leave() -> ! {
+    universe::finalize();
+    std::process::exit(0)
 }
 
 /// On the parent: spawns `count` workers and returns the intercommunicator to them (to be
@@ -57,7 +59,6 @@ pub(crate) fn from_constructor() {
 pub(crate) fn spawn_workers(
     count: usize,
 ) -> Result<(InterCommunicator, SimpleCommunicator), String> {
-    sys::ensure_linked();
     let count = i32::try_from(count)
         .ok()
         .filter(|&n| n > 0)

@@ -5,10 +5,15 @@ use mpi::raw::AsRaw;
 use mpi::topology::InterCommunicator;
 
 // `ctor` registers the function in `.init_array` (unsafe) and puts `#[allow(unsafe_code)]` on
-// it; the function only calls a plain one, so nothing of ours runs under that allowance.
+// it; the function only calls plain ones, so no unsafe code of ours runs under that
+// allowance. The parent link is disconnected here so that `spawn.rs` never reaches back
+// into this file.
 #[ctor::ctor(unsafe)]
 fn multiproc_mpi_spawned_entry() {
-    crate::spawn::from_constructor();
+    if let Some(parent) = crate::spawn::serve_if_spawned() {
+        disconnect_parent(parent);
+        crate::spawn::leave();
+    }
 }
 
 /// Makes sure the constructor above is linked into every binary that spawns workers: it is
@@ -20,7 +25,7 @@ pub(crate) fn ensure_linked() {
 /// `MPI_Comm_disconnect` of the parent intercommunicator (from `MPI_Comm_get_parent`), which
 /// rsmpi leaves connected when it is dropped: a spawned worker disconnects before it ends
 /// MPI, so that its `MPI_Finalize` does not wait for the parent's.
-pub(crate) fn disconnect_parent(parent: InterCommunicator) {
+fn disconnect_parent(parent: InterCommunicator) {
     let mut raw = parent.as_raw();
     // rsmpi does nothing when a parent communicator is dropped: forgetting it is the same.
     std::mem::forget(parent);
