@@ -8,12 +8,16 @@
 //! 1. **Only atomics are referenced.** [`Mapping::word`] and [`Mapping::atomic`] give out
 //!    references to atomic types (and to the sealed [`Word`] structs, which hold atomics
 //!    only). Another process can change their values, never their validity.
-//! 2. **Bytes are copied with 8-byte atomics.** [`Mapping::read_at`], [`Mapping::write_at`]
-//!    and [`Mapping::append_to`] touch the mapping only through relaxed `AtomicU64` loads,
-//!    stores and read-modify-writes on whole, 8-byte-aligned words (the mapping is
-//!    page-aligned, so a word never straddles a page). Two threads copying the same bytes
-//!    therefore never data-race, and copies of neighbouring ranges never use a different
-//!    access size on the same byte.
+//! 2. **Bytes are copied by the hardware.** [`Mapping::read_at`], [`Mapping::write_at`]
+//!    and [`Mapping::append_to`] touch the mapping only through
+//!    `multiproc_sys::racy_copy`: on x86_64 inline assembly (`rep movsb`, or a `mov` or two
+//!    for a short range), which the compiler treats as opaque and whose racing accesses are
+//!    defined by the hardware, so a peer writing the same bytes changes the values copied
+//!    and nothing else; on other targets relaxed `AtomicU64` loads, stores and
+//!    read-modify-writes on whole, 8-byte-aligned words (the mapping is page-aligned, so a
+//!    word never straddles a page). Either way two threads copying the same bytes never
+//!    data-race, a copy writes no byte outside its range, and the words a copy touches are
+//!    claimed for it (see `AccessSizes`), so no `AtomicU32` of this process shares them.
 //! 3. **A `&mut` only under a held data lock.** [`GuardHeld`] is proof that the calling
 //!    thread owns the `RLock` of a `Value`/`Array` and has raised its "guard out" flag;
 //!    only with it does [`Mapping::locked_slice_mut`] hand out `&mut [T]`.
@@ -243,34 +247,6 @@ impl Mapping {
         Ok(unsafe { &*self.base().add(offset).cast::<A>() })
     }
 
-    /// The 8-byte word with index `index` (bytes `8 * index ..`).
-    ///
-    /// The caller passes the index of a word that holds at least one in-bounds byte: the
-    /// whole word then lies in the same page as that byte, so it is mapped.
-    fn word_at(&self, index: usize) -> &AtomicU64 {
-        debug_assert!(index * WORD < self.len);
-        // SAFETY: the page-aligned mapping covers whole pages; a word with an in-bounds
-        // byte (the callers' range checks) lies in that byte's page. Aligned, any bit
-        // pattern valid, accessed only atomically.
-        unsafe { &*self.base().add(index * WORD).cast::<AtomicU64>() }
-    }
-
-    /// The whole words with indices `first .. first + count`, all in bounds.
-    fn words(&self, first: usize, count: usize) -> &[AtomicU64] {
-        debug_assert!(count == 0 || (first + count) * WORD <= self.len.next_multiple_of(WORD));
-        // SAFETY: as in `word_at`, for each word of the range (the callers derive it from a
-        // checked byte range); `AtomicU64` has the size and alignment of `u64`.
-        unsafe {
-            std::slice::from_raw_parts(
-                self.base()
-                    .add(first * WORD)
-                    .cast::<AtomicU64>()
-                    .cast_const(),
-                count,
-            )
-        }
-    }
-
     /// Copies `out.len()` bytes at `offset` out of the mapping.
     pub(crate) fn read_at(&self, offset: usize, out: &mut [u8]) -> Result<(), SharedError> {
         self.check(offset, out.len(), 1)?;
@@ -305,80 +281,38 @@ impl Mapping {
 
     /// Copies bytes from the in-bounds range at `offset` into `out` (every byte written).
     fn copy_out(&self, offset: usize, out: &mut [MaybeUninit<u8>]) {
-        let len = out.len();
-        let mut done = 0;
-        let head = offset % WORD;
-        if head != 0 && len != 0 {
-            let bytes = self
-                .word_at(offset / WORD)
-                .load(Ordering::Relaxed)
-                .to_ne_bytes();
-            let n = (WORD - head).min(len);
-            for (dst, src) in out[..n].iter_mut().zip(&bytes[head..]) {
-                dst.write(*src);
-            }
-            done = n;
-        }
-        let full = (len - done) / WORD;
-        let dst = out[done..].as_mut_ptr().cast::<u8>();
-        for (i, word) in self.words((offset + done) / WORD, full).iter().enumerate() {
-            // SAFETY: `dst + 8 * i .. + 8` lies in `out[done..]` (i < full); unaligned write
-            // of private memory.
-            unsafe {
-                dst.add(i * WORD)
-                    .cast::<u64>()
-                    .write_unaligned(word.load(Ordering::Relaxed));
-            }
-        }
-        done += full * WORD;
-        if done < len {
-            let bytes = self
-                .word_at((offset + done) / WORD)
-                .load(Ordering::Relaxed)
-                .to_ne_bytes();
-            for (dst, src) in out[done..].iter_mut().zip(&bytes) {
-                dst.write(*src);
-            }
+        debug_assert!(offset + out.len() <= self.len);
+        // SAFETY: the range is inside the mapping (the callers' `check`), whose whole
+        // pages are mapped, so the aligned words around it are too; its words are claimed
+        // for copies (`claim_bytes`), so this process touches them only with 8-byte
+        // atomics and these copies, never through a reference to plain bytes; `out` is
+        // private, borrowed exclusively, and not in the mapping.
+        unsafe {
+            multiproc_sys::racy_copy::copy_from_shared(
+                out.as_mut_ptr().cast::<u8>(),
+                self.base().add(offset).cast_const(),
+                out.len(),
+            );
         }
     }
 
-    /// Copies `bytes` into the mapping at `offset`.
+    /// Copies `bytes` into the mapping at `offset`; the bytes around the range are kept
+    /// (a neighbouring copy may be writing them).
     pub(crate) fn write_at(&self, offset: usize, bytes: &[u8]) -> Result<(), SharedError> {
         self.check(offset, bytes.len(), 1)?;
         self.claim_bytes(offset, bytes.len())?;
-        let len = bytes.len();
-        let mut done = 0;
-        let head = offset % WORD;
-        if head != 0 && len != 0 {
-            let n = (WORD - head).min(len);
-            self.write_part(offset / WORD, head, &bytes[..n]);
-            done = n;
-        }
-        let full = (len - done) / WORD;
-        let src = bytes[done..].as_ptr();
-        for (i, word) in self.words((offset + done) / WORD, full).iter().enumerate() {
-            // SAFETY: `src + 8 * i .. + 8` lies in `bytes[done..]` (i < full).
-            let value = unsafe { src.add(i * WORD).cast::<u64>().read_unaligned() };
-            word.store(value, Ordering::Relaxed);
-        }
-        done += full * WORD;
-        if done < len {
-            self.write_part((offset + done) / WORD, 0, &bytes[done..]);
+        // SAFETY: as in `copy_out`, with `bytes` as the source: a shared borrow, so nothing
+        // in this process writes it during the copy, and not the destination range, which
+        // this process only touches through atomics and these copies (a live `&[u8]` on
+        // those bytes would be unsound already).
+        unsafe {
+            multiproc_sys::racy_copy::copy_to_shared(
+                self.base().add(offset),
+                bytes.as_ptr(),
+                bytes.len(),
+            );
         }
         Ok(())
-    }
-
-    /// Writes `part` into the word `index` from byte `at` on, leaving its other bytes as
-    /// they are (a neighbouring copy may be writing them): clear, then set, the bytes of
-    /// `part`. Two read-modify-writes that a peer cannot make loop, unlike a CAS loop.
-    fn write_part(&self, index: usize, at: usize, part: &[u8]) {
-        let mut mask = [0_u8; WORD];
-        let mut value = [0_u8; WORD];
-        mask[at..at + part.len()].fill(0xff);
-        value[at..at + part.len()].copy_from_slice(part);
-        let word = self.word_at(index);
-        word.fetch_and(!u64::from_ne_bytes(mask), Ordering::Relaxed);
-        word.fetch_or(u64::from_ne_bytes(value), Ordering::Relaxed);
     }
 
     /// The `len` values of `T` at `offset`, for reading while `held` proves the data lock.

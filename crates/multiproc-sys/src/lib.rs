@@ -78,6 +78,8 @@ pub mod poll;
 #[cfg(target_os = "linux")]
 pub mod process;
 #[cfg(target_os = "linux")]
+pub mod racy_copy;
+#[cfg(target_os = "linux")]
 pub mod random;
 #[cfg(target_os = "linux")]
 pub mod rlimit;
