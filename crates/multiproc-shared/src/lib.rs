@@ -128,8 +128,10 @@
 //!
 //! No sequence of safe calls can cause undefined behaviour, even while other processes
 //! scribble on the shared memory. All `unsafe` lives in one private module (`sys`), under
-//! three rules: only atomics are ever referenced in shared memory; bytes are copied with
-//! 8-byte atomic loads and stores ([`Segment::read_at`], [`Segment::write_at`]); and a
+//! three rules: only atomics are ever referenced in shared memory; bytes are copied by the
+//! hardware, outside Rust's memory model ([`Segment::read_at`], [`Segment::write_at`]: on
+//! x86_64 `rep movsb` in inline assembly, which the compiler treats as opaque, so a racing
+//! peer changes only the values copied; elsewhere relaxed 8-byte atomics); and a
 //! `&mut T`/`&mut [T]` exists only inside a [`ValueGuard`]/[`ArrayGuard`], while its lock
 //! is held and its "guard out" flag is up. [`RawValue`] and [`RawArray`] use a native atomic
 //! when `T` has the size of one, and a sequence lock otherwise. The compiler enforces the
@@ -194,7 +196,7 @@
 //! ```
 //!
 //! Named shared memory, which other processes write, is read and written by copies
-//! (`read_at`/`write_at`, 8-byte atomics); it has no safe slice view:
+//! (`read_at`/`write_at`, which may race); it has no safe slice view:
 //!
 //! ```compile_fail
 //! let block = multiproc_shared::SharedMemory::create_unique(8)?;

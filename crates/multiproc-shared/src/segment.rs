@@ -149,9 +149,31 @@ impl Segment {
         self.inner.claimed_u64(offset)
     }
 
+    /// Fixes the access size of the 8-byte words under `len` bytes at `offset` to 8
+    /// bytes ([`atomic_u64`](Self::atomic_u64) and the copies) for good, as their first
+    /// use would, so that later accesses inside the range skip the per-access size check.
+    /// Meant for a layout's hot range (a queue's counters and ring); only the first call
+    /// on a segment in a process records its range, later calls just claim theirs. An
+    /// out-of-bounds range, or one with a word already used as an `AtomicU32`, is an
+    /// error.
+    ///
+    /// ```
+    /// let segment = multiproc_shared::Segment::new(64)?;
+    /// segment.atomic_u32(0)?;
+    /// segment.claim_wide(8, 56)?;
+    /// segment.write_at(9, b"fast")?;
+    /// assert!(segment.atomic_u32(12).is_err());
+    /// assert!(segment.claim_wide(0, 8).is_err());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn claim_wide(&self, offset: usize, len: usize) -> Result<(), SharedError> {
+        self.inner.claim_wide_range(offset, len)
+    }
+
     /// Copies `out.len()` bytes at `offset` into `out`.
     ///
-    /// The copy is a sequence of relaxed 8-byte atomic loads: it never races with other
+    /// On x86_64 the copy is `rep movsb` in inline assembly, elsewhere a sequence of relaxed
+    /// 8-byte atomic loads (see `multiproc_sys::racy_copy`): it never races with other
     /// threads' accesses through this API, and another process writing meanwhile can only
     /// make the bytes a mix of old and new. Order it against writers with a lock or with
     /// acquire/release atomics. An out-of-bounds range is an error.
@@ -169,9 +191,8 @@ impl Segment {
         self.inner.read_at(offset, out)
     }
 
-    /// Copies `bytes` into the segment at `offset`, as relaxed 8-byte atomic stores (and
-    /// an atomic and/or on the partial words at either end, so bytes outside the range
-    /// are kept). An out-of-bounds range is an error.
+    /// Copies `bytes` into the segment at `offset`, as [`read_at`](Self::read_at) copies;
+    /// bytes outside the range are kept. An out-of-bounds range is an error.
     ///
     /// ```
     /// let segment = multiproc_shared::Segment::new(8)?;

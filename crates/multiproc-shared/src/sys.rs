@@ -218,6 +218,20 @@ impl Mapping {
         self.atomic(offset)
     }
 
+    /// Claims the words under `len` bytes at `offset` for 8-byte atomics and copies for
+    /// good, and lets later claims inside that range skip the bitmaps (one range per
+    /// mapping: the first call's; later calls only claim).
+    pub(crate) fn claim_wide_range(&self, offset: usize, len: usize) -> Result<(), SharedError> {
+        self.check(offset, len, 1)?;
+        self.claim_bytes(offset, len)?;
+        if len > 0 {
+            let first = offset / WORD;
+            let end = (offset + len - 1) / WORD + 1;
+            let _ = self.sizes.wide_for_good.set((first, end));
+        }
+        Ok(())
+    }
+
     /// Claims the words under `len` bytes at the in-bounds `offset` for 8-byte copies.
     fn claim_bytes(&self, offset: usize, len: usize) -> Result<(), SharedError> {
         if len == 0 {
@@ -385,6 +399,10 @@ struct AccessSizes {
     /// Held while bits are set, so that the check of the other size and the setting of
     /// one's own are one step.
     change: std::sync::Mutex<()>,
+    /// Words `first..end` claimed wide by [`Mapping::claim_wide_range`]: a wide claim
+    /// inside them needs no bitmap (a queue's header counters and ring, claimed on every
+    /// access otherwise).
+    wide_for_good: std::sync::OnceLock<(usize, usize)>,
 }
 
 /// Bitmap chunks (64 words each) per block of a [`Bits`]: 256 KiB of bitmap, for 16 MiB of
@@ -454,6 +472,7 @@ impl AccessSizes {
             narrow: Bits::new(chunks)?,
             wide: Bits::new(chunks)?,
             change: std::sync::Mutex::new(()),
+            wide_for_good: std::sync::OnceLock::new(),
         })
     }
 
@@ -488,6 +507,13 @@ impl AccessSizes {
     /// Claims words `first..first+count` (in bounds) for `size`, or fails if one of them
     /// was claimed for the other size.
     fn claim(&self, first: usize, count: usize, size: Size) -> Result<(), SharedError> {
+        if size == Size::Wide
+            && let Some(&(from, end)) = self.wide_for_good.get()
+            && first >= from
+            && first + count <= end
+        {
+            return Ok(());
+        }
         let own = self.bits(size);
         let claimed = Self::chunks(first, count, |chunk, mask| own.load(chunk) & mask == mask);
         if claimed {

@@ -51,6 +51,25 @@ pub use self::layout::{
     TAIL,
 };
 
+/// Records up to this size (header included) are put with one copy from a stack buffer.
+const SMALL_RECORD: usize = 64;
+
+/// Bytes a get copies out at once from the record's start: the header and the first bytes
+/// of the body, which are the whole of a small one.
+const PEEK: usize = 32;
+
+/// The length of the postcard length prefix at the start of `start` (the first bytes, at
+/// most 10, of a `total`-byte item), if it announces exactly the bytes after it.
+fn byte_vec_prefix(start: &[u8], total: usize) -> Option<usize> {
+    match postcard::take_from_bytes::<usize>(start) {
+        Ok((announced, rest)) => {
+            let prefix = start.len() - rest.len();
+            (Some(announced) == total.checked_sub(prefix)).then_some(prefix)
+        }
+        Err(_) => None,
+    }
+}
+
 /// A shared byte ring. Cloning shares it.
 #[derive(Clone, Debug)]
 pub(crate) struct Ring {
@@ -96,6 +115,7 @@ impl Ring {
     pub(crate) fn new(maxsize: Option<usize>, ring_bytes: usize) -> Result<Ring, QueueError> {
         let ring_bytes = ring_bytes.max(64);
         let segment = Segment::new(RING.saturating_add(ring_bytes))?;
+        segment.claim_wide(HEAD, segment.len() - HEAD)?;
         let ring = Ring {
             segment,
             capacity: ring_bytes as u64,
@@ -116,6 +136,10 @@ impl Ring {
             return Err(QueueError::Decode("not a queue segment".into()));
         }
         let capacity = (segment.len() - RING) as u64;
+        // The counters and the ring, claimed for 8-byte accesses once instead of on each.
+        segment
+            .claim_wide(HEAD, segment.len() - HEAD)
+            .map_err(|_| QueueError::Decode("not a queue segment".into()))?;
         let ring = Ring {
             segment,
             capacity,
@@ -474,8 +498,21 @@ impl Ring {
             .checked_add(need)
             .ok_or_else(|| QueueError::Corrupt(format!("tail {tail} is about to overflow")))?;
         // `total` fits a u32: checked above.
-        self.copy_in(tail, &(total as u32).to_le_bytes())?;
-        self.copy_in_parts(tail + RECORD_HEADER as u64, parts, 0, total)?;
+        let header = (total as u32).to_le_bytes();
+        if need <= SMALL_RECORD as u64 {
+            // One copy into the ring for the whole record, header included.
+            let mut record = [0u8; SMALL_RECORD];
+            record[..RECORD_HEADER].copy_from_slice(&header);
+            let mut at = RECORD_HEADER;
+            for part in parts {
+                record[at..at + part.len()].copy_from_slice(part);
+                at += part.len();
+            }
+            self.copy_in(tail, &record[..at])?;
+        } else {
+            self.copy_in(tail, &header)?;
+            self.copy_in_parts(tail + RECORD_HEADER as u64, parts, 0, total)?;
+        }
         self.store(TAIL, new_tail);
         self.add(ITEMS, 1);
         self.add(UNFINISHED, 1);
@@ -587,12 +624,6 @@ impl Ring {
         self.poison_on_corrupt(result)
     }
 
-    /// The length of the postcard length prefix of the `len`-byte record body at
-    /// `position`, if it announces exactly the bytes after it.
-    fn byte_vec_prefix(&self, position: u64, len: usize) -> Result<Option<usize>, QueueError> {
-        self.stream_prefix(position, len, len)
-    }
-
     /// The length of the postcard length prefix at the start of a `total`-byte streamed
     /// item whose first `available` bytes are at `position`, if it announces exactly the
     /// bytes after it.
@@ -605,13 +636,7 @@ impl Ring {
         let mut start = [0u8; 10];
         let start = &mut start[..available.min(10)];
         self.copy_out(position, start)?;
-        Ok(match postcard::take_from_bytes::<usize>(start) {
-            Ok((announced, rest)) => {
-                let prefix = start.len() - rest.len();
-                (announced == total - prefix).then_some(prefix)
-            }
-            Err(_) => None,
-        })
+        Ok(byte_vec_prefix(start, total))
     }
 
     fn get_unpoisoned(
@@ -647,7 +672,13 @@ impl Ring {
                         "{items} items counted, but only {used} bytes are in the ring"
                     )));
                 }
-                let len = self.record_len(head)?;
+                // The header and the start of the body (all of a small one) in one copy.
+                let mut peek = [0u8; PEEK];
+                let peeked = usize::try_from(used).map_or(PEEK, |used| used.min(PEEK));
+                self.copy_out(head, &mut peek[..peeked])?;
+                let mut header = [0u8; RECORD_HEADER];
+                header.copy_from_slice(&peek[..RECORD_HEADER]);
+                let len = u64::from(u32::from_le_bytes(header));
                 let Some(record) = checked_record(len, used) else {
                     return Err(QueueError::Corrupt(format!(
                         "record length {len} at position {head} runs past the {used} bytes \
@@ -658,13 +689,20 @@ impl Ring {
                 // At most the ring's capacity, checked just above.
                 let len = len as usize;
                 let body = head + RECORD_HEADER as u64;
+                // The body's bytes that came with the header: at least its first
+                // `min(len, PEEK - RECORD_HEADER)`, since `used` covers the record.
+                let start = &peek[RECORD_HEADER..peeked];
                 let skip = match skip_prefix {
-                    true => self.byte_vec_prefix(body, len)?,
+                    true => byte_vec_prefix(&start[..len.min(start.len()).min(10)], len),
                     false => None,
                 };
                 let from = skip.unwrap_or(0);
                 out.reserve_exact(len - from);
-                self.append_out(body + from as u64, len - from, out)?;
+                if len <= start.len() {
+                    out.extend_from_slice(&start[from..len]);
+                } else {
+                    self.append_out(body + from as u64, len - from, out)?;
+                }
                 self.store(HEAD, head + record);
                 self.add(ITEMS, -1);
                 self.notify_not_full();
