@@ -284,8 +284,8 @@ pub use self::event::Event;
 pub use self::lock::{Lock, LockGuard};
 pub use self::rlock::{RLock, RLockGuard};
 pub use self::segment::{
-    Segment, plain_serialization_active, refuse_plain_serialization, with_plain_serialization,
-    with_plain_serialization_refusals,
+    Segment, U64Words, WordHandle, plain_serialization_active, refuse_plain_serialization,
+    with_plain_serialization, with_plain_serialization_refusals,
 };
 pub use self::semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use self::shared_memory::SharedMemory;

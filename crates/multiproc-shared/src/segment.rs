@@ -9,7 +9,7 @@ use ipc_channel::ipc::IpcSharedMemory;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::SharedError;
-use crate::sys::Mapping;
+use crate::sys::{ClaimedWord, Mapping, WideWords};
 use crate::words::Word;
 
 /// The message a byte transport gets when it tries to serialize a segment.
@@ -50,6 +50,93 @@ pub(crate) const PLAIN_SERIALIZATION_REFUSED: &str = "shared-memory handles cann
 #[derive(Clone)]
 pub struct Segment {
     inner: Arc<Mapping>,
+}
+
+/// `AtomicU64`s of a [`Segment`] held as their own handle: see [`Segment::u64_words`].
+/// Cloning shares them; they keep the segment mapped.
+#[derive(Clone)]
+pub struct U64Words {
+    words: WideWords,
+}
+
+impl U64Words {
+    /// Word `index`, if it is one of them.
+    ///
+    /// ```
+    /// let words = multiproc_shared::Segment::new(16)?.u64_words(0, 2)?;
+    /// assert!(words.get(1).is_some() && words.get(2).is_none());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<&AtomicU64> {
+        self.words.get(index)
+    }
+
+    /// How many words.
+    ///
+    /// ```
+    /// let words = multiproc_shared::Segment::new(16)?.u64_words(8, 1)?;
+    /// assert_eq!(words.len(), 1);
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Whether there are none.
+    ///
+    /// ```
+    /// assert!(multiproc_shared::Segment::new(16)?.u64_words(8, 0)?.is_empty());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Debug for U64Words {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("U64Words")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+/// A synchronisation word of a [`Segment`] held as its own handle: see
+/// [`Segment::word_handle`]. Cloning shares it; it keeps the segment mapped.
+pub struct WordHandle<W> {
+    word: ClaimedWord<W>,
+}
+
+impl<W> Clone for WordHandle<W> {
+    fn clone(&self) -> Self {
+        WordHandle {
+            word: self.word.clone(),
+        }
+    }
+}
+
+impl<W: Word> WordHandle<W> {
+    /// The word.
+    ///
+    /// ```
+    /// use multiproc_shared::{Segment, words::LockWord};
+    /// let lock = Segment::new(8)?.word_handle::<LockWord>(0)?;
+    /// assert!(!lock.get().is_locked());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    #[inline]
+    pub fn get(&self) -> &W {
+        self.word.get()
+    }
+}
+
+impl<W> fmt::Debug for WordHandle<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WordHandle")
+            .field("word", &std::any::type_name::<W>())
+            .finish()
+    }
 }
 
 impl Segment {
@@ -131,6 +218,7 @@ impl Segment {
     /// assert!(segment.atomic_u32(6).is_err());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
+    #[inline]
     pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32, SharedError> {
         self.inner.claimed_u32(offset)
     }
@@ -145,6 +233,7 @@ impl Segment {
     /// assert!(segment.atomic_u64(16).is_err());
     /// # Ok::<(), multiproc_shared::SharedError>(())
     /// ```
+    #[inline]
     pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64, SharedError> {
         self.inner.claimed_u64(offset)
     }
@@ -224,6 +313,49 @@ impl Segment {
         out: &mut Vec<u8>,
     ) -> Result<(), SharedError> {
         self.inner.append_to(offset, len, out)
+    }
+
+    /// `count` consecutive `AtomicU64`s from byte `offset` (8-aligned), as a handle of
+    /// their own that keeps the segment mapped: each access is one bounds check, where
+    /// [`atomic_u64`](Self::atomic_u64) checks the offset and the word's access size every
+    /// time. For a layout's header counters, read on every operation. The words are
+    /// claimed for 8-byte accesses for good (see [`Segment`]).
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// let segment = multiproc_shared::Segment::new(64)?;
+    /// let counters = segment.u64_words(16, 3)?;
+    /// counters.get(2).unwrap().store(9, Ordering::Relaxed);
+    /// assert_eq!(segment.atomic_u64(32)?.load(Ordering::Relaxed), 9);
+    /// assert!(counters.get(3).is_none());
+    /// assert!(segment.u64_words(60, 1).is_err());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn u64_words(&self, offset: usize, count: usize) -> Result<U64Words, SharedError> {
+        Ok(U64Words {
+            words: WideWords::new(Arc::clone(&self.inner), offset, count)?,
+        })
+    }
+
+    /// The synchronisation word `W` at byte `offset`, as [`word`](Self::word) gives it, as a
+    /// handle of its own that keeps the segment mapped: each access is free of the offset
+    /// and access-size checks that [`word`](Self::word) makes every time. For a layout's
+    /// lock, taken on every operation.
+    ///
+    /// ```
+    /// use multiproc_shared::{Segment, words::LockWord};
+    ///
+    /// let segment = Segment::new(64)?;
+    /// let lock = segment.word_handle::<LockWord>(8)?;
+    /// assert!(lock.get().acquire(None).is_held());
+    /// assert!(segment.word::<LockWord>(8)?.is_locked());
+    /// assert!(segment.word_handle::<LockWord>(2).is_err());
+    /// # Ok::<(), multiproc_shared::SharedError>(())
+    /// ```
+    pub fn word_handle<W: Word>(&self, offset: usize) -> Result<WordHandle<W>, SharedError> {
+        Ok(WordHandle {
+            word: ClaimedWord::new(Arc::clone(&self.inner), offset)?,
+        })
     }
 
     /// The mapping, for the typed views of this crate.

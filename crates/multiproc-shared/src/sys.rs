@@ -173,6 +173,7 @@ impl Mapping {
     }
 
     /// Checks that `len` bytes at `offset` lie inside the mapping, aligned to `align`.
+    #[inline]
     fn check(&self, offset: usize, len: usize, align: usize) -> Result<(), SharedError> {
         if !offset.is_multiple_of(align) {
             return Err(SharedError::Unaligned { offset, align });
@@ -205,6 +206,7 @@ impl Mapping {
     }
 
     /// The `AtomicU32` at byte `offset`, for a caller outside the crate (claimed narrow).
+    #[inline]
     pub(crate) fn claimed_u32(&self, offset: usize) -> Result<&AtomicU32, SharedError> {
         self.check(offset, 4, 4)?;
         self.sizes.claim(offset / WORD, 1, Size::Narrow)?;
@@ -212,6 +214,7 @@ impl Mapping {
     }
 
     /// The `AtomicU64` at byte `offset`, for a caller outside the crate (claimed wide).
+    #[inline]
     pub(crate) fn claimed_u64(&self, offset: usize) -> Result<&AtomicU64, SharedError> {
         self.check(offset, 8, 8)?;
         self.sizes.claim(offset / WORD, 1, Size::Wide)?;
@@ -253,6 +256,7 @@ impl Mapping {
     }
 
     /// The native atomic `A` at byte `offset`.
+    #[inline]
     pub(crate) fn atomic<A: NativeAtomic>(&self, offset: usize) -> Result<&A, SharedError> {
         self.check(offset, size_of::<A>(), align_of::<A>())?;
         // SAFETY: in bounds and aligned (checked, page-aligned base); every bit pattern is a
@@ -376,6 +380,101 @@ impl Mapping {
     }
 }
 
+/// Words `first .. first + count` of a mapping, claimed for 8-byte accesses for good and
+/// kept mapped by the `Arc`: reached with one bounds check, no claim or range check.
+#[derive(Clone)]
+pub(crate) struct WideWords {
+    mapping: std::sync::Arc<Mapping>,
+    first: usize,
+    count: usize,
+}
+
+impl WideWords {
+    /// The `count` words from byte `offset` (8-aligned) of `mapping`, claimed wide.
+    pub(crate) fn new(
+        mapping: std::sync::Arc<Mapping>,
+        offset: usize,
+        count: usize,
+    ) -> Result<WideWords, SharedError> {
+        let len = count.checked_mul(WORD).ok_or(SharedError::TooLarge)?;
+        mapping.check(offset, len, WORD)?;
+        mapping.claim_bytes(offset, len)?;
+        Ok(WideWords {
+            mapping,
+            first: offset / WORD,
+            count,
+        })
+    }
+
+    /// How many words.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Word `index`, if below [`len`](Self::len).
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<&AtomicU64> {
+        if index >= self.count {
+            return None;
+        }
+        // SAFETY: word `first + index` lies in the range `new` checked to be inside the
+        // mapping, which the `Arc` keeps alive as long as `&self`; it is 8-aligned (an
+        // aligned offset from the page-aligned base); it is claimed for 8-byte accesses
+        // for good, so this process touches it only with `AtomicU64`s and the byte copies;
+        // every bit pattern is a valid `AtomicU64`.
+        Some(unsafe {
+            &*self
+                .mapping
+                .base()
+                .add((self.first + index) * WORD)
+                .cast::<AtomicU64>()
+        })
+    }
+}
+
+/// The synchronisation word `W` at a fixed offset of a mapping, claimed for its access
+/// sizes for good and kept mapped by the `Arc`: reached with no check at all.
+pub(crate) struct ClaimedWord<W> {
+    mapping: std::sync::Arc<Mapping>,
+    offset: usize,
+    _word: PhantomData<fn() -> W>,
+}
+
+impl<W> Clone for ClaimedWord<W> {
+    fn clone(&self) -> Self {
+        ClaimedWord {
+            mapping: std::sync::Arc::clone(&self.mapping),
+            offset: self.offset,
+            _word: PhantomData,
+        }
+    }
+}
+
+impl<W: Word> ClaimedWord<W> {
+    /// The `W` at byte `offset` of `mapping`, checked and claimed as
+    /// [`Mapping::claimed_word`] does.
+    pub(crate) fn new(
+        mapping: std::sync::Arc<Mapping>,
+        offset: usize,
+    ) -> Result<ClaimedWord<W>, SharedError> {
+        mapping.claimed_word::<W>(offset)?;
+        Ok(ClaimedWord {
+            mapping,
+            offset,
+            _word: PhantomData,
+        })
+    }
+
+    /// The word.
+    #[inline]
+    pub(crate) fn get(&self) -> &W {
+        // SAFETY: `new` checked the word in bounds and aligned and claimed its 8-byte
+        // words for the sizes `W` uses, for good; the `Arc` keeps the mapping alive as
+        // long as `&self`; `W: Word` holds atomics only, valid for every bit pattern.
+        unsafe { &*self.mapping.base().add(self.offset).cast::<W>() }
+    }
+}
+
 /// The size of atomic an 8-byte word of a mapping is accessed with.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Size {
@@ -435,6 +534,7 @@ impl Bits {
     }
 
     /// Chunk `chunk` (in bounds): zero while its block was never allocated.
+    #[inline]
     fn load(&self, chunk: usize) -> u64 {
         self.blocks[chunk / BLOCK_CHUNKS].get().map_or(0, |block| {
             block[chunk % BLOCK_CHUNKS].load(Ordering::Acquire)
@@ -476,6 +576,7 @@ impl AccessSizes {
         })
     }
 
+    #[inline]
     fn bits(&self, size: Size) -> &Bits {
         match size {
             Size::Narrow => &self.narrow,
@@ -506,14 +607,30 @@ impl AccessSizes {
 
     /// Claims words `first..first+count` (in bounds) for `size`, or fails if one of them
     /// was claimed for the other size.
+    #[inline]
     fn claim(&self, first: usize, count: usize, size: Size) -> Result<(), SharedError> {
+        if self.already_claimed(first, count, size) {
+            return Ok(());
+        }
+        self.claim_slow(first, count, size)
+    }
+
+    /// The fast path of [`claim`](Self::claim), inlined into every access: words inside
+    /// the range claimed wide for good, or a single word already claimed.
+    #[inline]
+    fn already_claimed(&self, first: usize, count: usize, size: Size) -> bool {
         if size == Size::Wide
             && let Some(&(from, end)) = self.wide_for_good.get()
             && first >= from
             && first + count <= end
         {
-            return Ok(());
+            return true;
         }
+        count == 1 && self.bits(size).load(first / 64) & (1 << (first % 64)) != 0
+    }
+
+    #[inline(never)]
+    fn claim_slow(&self, first: usize, count: usize, size: Size) -> Result<(), SharedError> {
         let own = self.bits(size);
         let claimed = Self::chunks(first, count, |chunk, mask| own.load(chunk) & mask == mask);
         if claimed {

@@ -31,8 +31,8 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use multiproc_shared::Segment;
 use multiproc_shared::words::{Acquire, CondvarWord, LockWord};
+use multiproc_shared::{Segment, U64Words, WordHandle};
 
 use crate::error::QueueError;
 
@@ -50,6 +50,12 @@ pub use self::layout::{
     HEAD, ITEMS, RECORD_HEADER, RING, STREAM_READER, STREAM_TOTAL, STREAM_WRITER, STREAM_WRITTEN,
     TAIL,
 };
+
+/// The size of a header counter.
+const HEADER_WORD: usize = size_of::<u64>();
+
+/// The header counters, `HEAD .. RING`.
+const HEADER_WORDS: usize = (RING - HEAD) / HEADER_WORD;
 
 /// Records up to this size (header included) are put with one copy from a stack buffer.
 const SMALL_RECORD: usize = 64;
@@ -74,6 +80,11 @@ fn byte_vec_prefix(start: &[u8], total: usize) -> Option<usize> {
 #[derive(Clone, Debug)]
 pub(crate) struct Ring {
     segment: Segment,
+    /// The header's counters, `HEAD ..RING`, as their own handle: read on every
+    /// operation, so without a per-access check of the offset.
+    header: U64Words,
+    /// The queue lock, taken on every operation, as its own handle.
+    lock: WordHandle<LockWord>,
     /// The ring's size in bytes (fixed at creation, derived from the segment's length;
     /// also in the header, for checks). At least 1.
     capacity: u64,
@@ -117,6 +128,8 @@ impl Ring {
         let segment = Segment::new(RING.saturating_add(ring_bytes))?;
         segment.claim_wide(HEAD, segment.len() - HEAD)?;
         let ring = Ring {
+            header: segment.u64_words(HEAD, HEADER_WORDS)?,
+            lock: segment.word_handle(LOCK)?,
             segment,
             capacity: ring_bytes as u64,
             poisoned: Arc::default(),
@@ -141,6 +154,12 @@ impl Ring {
             .claim_wide(HEAD, segment.len() - HEAD)
             .map_err(|_| QueueError::Decode("not a queue segment".into()))?;
         let ring = Ring {
+            header: segment
+                .u64_words(HEAD, HEADER_WORDS)
+                .map_err(|_| QueueError::Decode("not a queue segment".into()))?,
+            lock: segment
+                .word_handle(LOCK)
+                .map_err(|_| QueueError::Decode("not a queue segment".into()))?,
             segment,
             capacity,
             poisoned: Arc::default(),
@@ -152,13 +171,13 @@ impl Ring {
     }
 
     /// The header word at `offset`, one of the constants above.
+    #[inline]
     fn counter(&self, offset: usize) -> &AtomicU64 {
-        // Every header offset is an aligned constant below `RING`, and both constructors
-        // make sure the segment is longer than `RING`: no value from shared memory is
-        // involved, so this cannot fail.
-        self.segment
-            .atomic_u64(offset)
-            .expect("header words lie inside the segment")
+        // Every header offset is an aligned constant in `HEAD..RING`, which `header`
+        // holds: no value from shared memory is involved, so this cannot fail.
+        self.header
+            .get((offset - HEAD) / HEADER_WORD)
+            .expect("header words lie inside the header")
     }
 
     // Header words are read and written under the queue lock, whose acquire and release
@@ -178,12 +197,9 @@ impl Ring {
         self.store(offset, self.load(offset).wrapping_add_signed(delta));
     }
 
+    #[inline]
     fn lock(&self) -> &LockWord {
-        // The ring's header layout is fixed and its segment checked when built or received,
-        // as `Segment::word` used to assert.
-        self.segment
-            .word(LOCK)
-            .expect("the ring's lock word is in its header")
+        self.lock.get()
     }
 
     fn cond(&self, offset: usize) -> &CondvarWord {
