@@ -2,8 +2,11 @@
 //! records in a ring too small for two of them.
 //!
 //! It checks what the futex-based code cannot show by testing: with `put` and `get`
-//! notifying only when the waiter count says somebody sleeps (`NOT_EMPTY_WAITERS`,
-//! `NOT_FULL_WAITERS`), no wake-up is lost in any interleaving, every item arrives once and
+//! notifying only when the waiter count says somebody sleeps who has not been woken yet
+//! (`NOT_EMPTY_WAITERS` above `NOT_EMPTY_WOKEN`, the same for `NOT_FULL`), and with a
+//! waiter that first releases the lock, spins, and sleeps only if the header did not
+//! change meanwhile (`Ring::changed_while_spinning`), no wake-up is lost in any
+//! interleaving, every item arrives once and
 //! in order, and head and tail always pass the same bound checks as the real ring
 //! ([`checked_span`], [`checked_record`], [`fits`]). The header words become fields
 //! under a loom `Mutex`, the queue lock; the two condition variables are loom `Condvar`s,
@@ -29,7 +32,16 @@ struct State {
     items: u64,
     not_empty_waiters: u64,
     not_full_waiters: u64,
+    not_empty_woken: u64,
+    not_full_woken: u64,
     ring: [u8; CAPACITY as usize],
+}
+
+impl State {
+    /// `Ring::snapshot`.
+    fn snapshot(&self) -> [u64; 3] {
+        [self.head, self.tail, self.items]
+    }
 }
 
 struct Model {
@@ -47,6 +59,8 @@ impl Model {
                 items: 0,
                 not_empty_waiters: 0,
                 not_full_waiters: 0,
+                not_empty_woken: 0,
+                not_full_woken: 0,
                 ring: [0; CAPACITY as usize],
             }),
             not_empty: Condvar::new(),
@@ -63,9 +77,15 @@ impl Model {
             if fits(need, used, CAPACITY) {
                 break;
             }
+            let (next, changed) = self.spin(state);
+            state = next;
+            if changed {
+                continue;
+            }
             state.not_full_waiters += 1;
             state = self.not_full.wait(state).unwrap();
             state.not_full_waiters -= 1;
+            state.not_full_woken = state.not_full_woken.saturating_sub(1);
         }
         let record = [&(item.len() as u32).to_le_bytes()[..], item].concat();
         for (offset, byte) in record.into_iter().enumerate() {
@@ -74,18 +94,39 @@ impl Model {
         }
         state.tail += need;
         state.items += 1;
-        if state.not_empty_waiters > 0 {
+        if state.not_empty_waiters > state.not_empty_woken {
+            state.not_empty_woken += 1;
             self.not_empty.notify_one();
         }
+    }
+
+    /// `Ring::changed_while_spinning`: lets the lock go for a moment (one spin round)
+    /// and says whether the header changed meanwhile.
+    fn spin<'a>(
+        &'a self,
+        state: loom::sync::MutexGuard<'a, State>,
+    ) -> (loom::sync::MutexGuard<'a, State>, bool) {
+        let before = state.snapshot();
+        drop(state);
+        thread::yield_now();
+        let state = self.state.lock().unwrap();
+        let changed = state.snapshot() != before;
+        (state, changed)
     }
 
     /// `Ring::get` for records.
     fn get(&self) -> Vec<u8> {
         let mut state = self.state.lock().unwrap();
         while state.items == 0 {
+            let (next, changed) = self.spin(state);
+            state = next;
+            if changed {
+                continue;
+            }
             state.not_empty_waiters += 1;
             state = self.not_empty.wait(state).unwrap();
             state.not_empty_waiters -= 1;
+            state.not_empty_woken = state.not_empty_woken.saturating_sub(1);
         }
         let used = checked_span(state.head, state.tail, CAPACITY).expect("span in range");
         let byte_at = |state: &State, position: u64| state.ring[(position % CAPACITY) as usize];
@@ -98,7 +139,8 @@ impl Model {
         let item = (0..len).map(|i| byte_at(&state, start + i)).collect();
         state.head += record;
         state.items -= 1;
-        if state.not_full_waiters > 0 {
+        if state.not_full_waiters > state.not_full_woken {
+            state.not_full_woken = state.not_full_waiters;
             self.not_full.notify_all();
         }
         item

@@ -51,6 +51,11 @@ pub use self::layout::{
     TAIL,
 };
 
+/// How many times a waiting put or get checks the header before it sleeps (each a
+/// `pause` and five loads): tens of microseconds, about what a put or get of a few KiB
+/// takes on a loaded machine, much less than a futex sleep and wake-up.
+const SPIN_ROUNDS: u32 = 400;
+
 /// The size of a header counter.
 const HEADER_WORD: usize = size_of::<u64>();
 
@@ -262,22 +267,35 @@ impl Ring {
     /// every [`PEER_CHECK`] to check the stream's peers.
     fn wait(&self, cond: usize, deadline: Option<Instant>) -> Waited {
         let streaming = self.load(STREAM_TOTAL) > 0;
+        if !streaming
+            && matches!(cond, NOT_EMPTY | NOT_FULL)
+            && deadline.is_none_or(|deadline| Instant::now() < deadline)
+            && self.changed_while_spinning()
+        {
+            return match deadline {
+                Some(deadline) if Instant::now() >= deadline => Waited::DeadlinePassed,
+                _ => Waited::Notified,
+            };
+        }
         let capped = match Instant::now().checked_add(PEER_CHECK) {
             Some(check) if streaming => Some(deadline.map_or(check, |d| d.min(check))),
             _ => deadline,
         };
         let waiters = match cond {
-            NOT_EMPTY => Some(NOT_EMPTY_WAITERS),
-            NOT_FULL => Some(NOT_FULL_WAITERS),
+            NOT_EMPTY => Some((NOT_EMPTY_WAITERS, NOT_EMPTY_WOKEN)),
+            NOT_FULL => Some((NOT_FULL_WAITERS, NOT_FULL_WOKEN)),
             _ => None,
         };
-        if let Some(waiters) = waiters {
+        if let Some((waiters, _)) = waiters {
             self.add(waiters, 1);
         }
         let outcome = self.cond(cond).wait(self.lock(), capped);
-        if let Some(waiters) = waiters {
+        if let Some((waiters, woken)) = waiters {
             // A waiter that died asleep left its count behind: harmless, it only costs
-            // a needless notify until the queue is dropped.
+            // a needless notify until the queue is dropped. Each waiter leaving takes one
+            // off the woken count too, whether a notify or a timeout woke it: the count
+            // can only end up too low, which costs a needless notify, never a lost one.
+            self.store(woken, self.load(woken).saturating_sub(1));
             self.store(waiters, self.load(waiters).saturating_sub(1));
         }
         if outcome == Acquire::OwnerDied {
@@ -292,21 +310,62 @@ impl Ring {
         }
     }
 
+    /// The header words that every condition a put or get waits for depends on. Each
+    /// only grows or changes once (positions, the stream generation, the closed flag), or
+    /// changes together with one that does (the item count), so the same snapshot twice
+    /// means that nothing a waiter looks at happened in between.
+    fn snapshot(&self) -> [u64; 5] {
+        [HEAD, TAIL, ITEMS, CLOSED, STREAM_GENERATION].map(|offset| self.load(offset))
+    }
+
+    /// Before a put or get sleeps on a condition variable (a futex wait, and a futex wake
+    /// for the process that ends it): releases the lock, watches the header for up to
+    /// [`SPIN_ROUNDS`], and takes the lock again. Whether anything changed meanwhile: if
+    /// so, the caller re-checks its condition instead of sleeping. If not, no notify can
+    /// have been missed, since every notify follows a change of the snapshot.
+    ///
+    /// With the other side running on another CPU, an item or room arrives within the
+    /// spin, and neither side makes a system call (`strace -c` of 100k items of 4 KiB:
+    /// 6181 futex calls before).
+    fn changed_while_spinning(&self) -> bool {
+        let before = self.snapshot();
+        if self.lock().release().is_err() {
+            // Not ours any more (a peer scribbled the word): nothing to hand back.
+            return false;
+        }
+        let mut changed = false;
+        for _ in 0..SPIN_ROUNDS {
+            std::hint::spin_loop();
+            if self.snapshot() != before {
+                changed = true;
+                break;
+            }
+        }
+        if self.lock().acquire_spinning(None) == Acquire::OwnerDied {
+            self.repair();
+            return true;
+        }
+        changed || self.snapshot() != before
+    }
+
     fn notify_all(&self) {
         self.cond(NOT_EMPTY).notify_all();
         self.cond(NOT_FULL).notify_all();
     }
 
-    /// Wakes one consumer, if one sleeps. Under the lock.
+    /// Wakes one consumer, if one sleeps that no earlier put has woken. Under the lock.
     fn notify_not_empty(&self) {
-        if self.load(NOT_EMPTY_WAITERS) > 0 {
+        if self.load(NOT_EMPTY_WAITERS) > self.load(NOT_EMPTY_WOKEN) {
+            self.add(NOT_EMPTY_WOKEN, 1);
             self.cond(NOT_EMPTY).notify_one();
         }
     }
 
-    /// Wakes every producer, if one sleeps. Under the lock.
+    /// Wakes every producer, if one sleeps that no earlier get has woken. Under the lock.
     fn notify_not_full(&self) {
-        if self.load(NOT_FULL_WAITERS) > 0 {
+        let waiters = self.load(NOT_FULL_WAITERS);
+        if waiters > self.load(NOT_FULL_WOKEN) {
+            self.store(NOT_FULL_WOKEN, waiters);
             self.cond(NOT_FULL).notify_all();
         }
     }
@@ -366,6 +425,10 @@ impl Ring {
 
     /// Restores the invariants after a process died holding the lock.
     fn repair(&self) {
+        // It may have died between its two waiter-count updates: woken counts of zero
+        // cost needless notifies at worst, never a lost one.
+        self.store(NOT_EMPTY_WOKEN, 0);
+        self.store(NOT_FULL_WOKEN, 0);
         if self.load(STREAM_TOTAL) > 0 {
             self.check_stream_peers();
         } else if let Ok((head, tail, _)) = self.span() {
