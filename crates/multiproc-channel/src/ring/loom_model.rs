@@ -3,10 +3,8 @@
 //!
 //! It checks what the futex-based code cannot show by testing: with `put` and `get`
 //! notifying only when the waiter count says somebody sleeps who has not been woken yet
-//! (`NOT_EMPTY_WAITERS` above `NOT_EMPTY_WOKEN`, the same for `NOT_FULL`), and with a
-//! waiter that first releases the lock, spins, and sleeps only if the header did not
-//! change meanwhile (`Ring::changed_while_spinning`), no wake-up is lost in any
-//! interleaving, every item arrives once and
+//! (`NOT_EMPTY_WAITERS` above `NOT_EMPTY_WOKEN`, the same for `NOT_FULL`), no wake-up is
+//! lost in any interleaving, every item arrives once and
 //! in order, and head and tail always pass the same bound checks as the real ring
 //! ([`checked_span`], [`checked_record`], [`fits`]). The header words become fields
 //! under a loom `Mutex`, the queue lock; the two condition variables are loom `Condvar`s,
@@ -35,13 +33,6 @@ struct State {
     not_empty_woken: u64,
     not_full_woken: u64,
     ring: [u8; CAPACITY as usize],
-}
-
-impl State {
-    /// `Ring::snapshot`.
-    fn snapshot(&self) -> [u64; 3] {
-        [self.head, self.tail, self.items]
-    }
 }
 
 struct Model {
@@ -77,11 +68,6 @@ impl Model {
             if fits(need, used, CAPACITY) {
                 break;
             }
-            let (next, changed) = self.spin(state);
-            state = next;
-            if changed {
-                continue;
-            }
             state.not_full_waiters += 1;
             state = self.not_full.wait(state).unwrap();
             state.not_full_waiters -= 1;
@@ -100,29 +86,10 @@ impl Model {
         }
     }
 
-    /// `Ring::changed_while_spinning`: lets the lock go for a moment (one spin round)
-    /// and says whether the header changed meanwhile.
-    fn spin<'a>(
-        &'a self,
-        state: loom::sync::MutexGuard<'a, State>,
-    ) -> (loom::sync::MutexGuard<'a, State>, bool) {
-        let before = state.snapshot();
-        drop(state);
-        thread::yield_now();
-        let state = self.state.lock().unwrap();
-        let changed = state.snapshot() != before;
-        (state, changed)
-    }
-
     /// `Ring::get` for records.
     fn get(&self) -> Vec<u8> {
         let mut state = self.state.lock().unwrap();
         while state.items == 0 {
-            let (next, changed) = self.spin(state);
-            state = next;
-            if changed {
-                continue;
-            }
             state.not_empty_waiters += 1;
             state = self.not_empty.wait(state).unwrap();
             state.not_empty_waiters -= 1;

@@ -51,11 +51,6 @@ pub use self::layout::{
     TAIL,
 };
 
-/// How many times a waiting put or get checks the header before it sleeps (each a
-/// `pause` and five loads): tens of microseconds, about what a put or get of a few KiB
-/// takes on a loaded machine, much less than a futex sleep and wake-up.
-const SPIN_ROUNDS: u32 = 400;
-
 /// The size of a header counter.
 const HEADER_WORD: usize = size_of::<u64>();
 
@@ -267,16 +262,6 @@ impl Ring {
     /// every [`PEER_CHECK`] to check the stream's peers.
     fn wait(&self, cond: usize, deadline: Option<Instant>) -> Waited {
         let streaming = self.load(STREAM_TOTAL) > 0;
-        if !streaming
-            && matches!(cond, NOT_EMPTY | NOT_FULL)
-            && deadline.is_none_or(|deadline| Instant::now() < deadline)
-            && self.changed_while_spinning()
-        {
-            return match deadline {
-                Some(deadline) if Instant::now() >= deadline => Waited::DeadlinePassed,
-                _ => Waited::Notified,
-            };
-        }
         let capped = match Instant::now().checked_add(PEER_CHECK) {
             Some(check) if streaming => Some(deadline.map_or(check, |d| d.min(check))),
             _ => deadline,
@@ -308,44 +293,6 @@ impl Ring {
             Some(deadline) if Instant::now() >= deadline => Waited::DeadlinePassed,
             _ => Waited::Notified,
         }
-    }
-
-    /// The header words that every condition a put or get waits for depends on. Each
-    /// only grows or changes once (positions, the stream generation, the closed flag), or
-    /// changes together with one that does (the item count), so the same snapshot twice
-    /// means that nothing a waiter looks at happened in between.
-    fn snapshot(&self) -> [u64; 5] {
-        [HEAD, TAIL, ITEMS, CLOSED, STREAM_GENERATION].map(|offset| self.load(offset))
-    }
-
-    /// Before a put or get sleeps on a condition variable (a futex wait, and a futex wake
-    /// for the process that ends it): releases the lock, watches the header for up to
-    /// [`SPIN_ROUNDS`], and takes the lock again. Whether anything changed meanwhile: if
-    /// so, the caller re-checks its condition instead of sleeping. If not, no notify can
-    /// have been missed, since every notify follows a change of the snapshot.
-    ///
-    /// With the other side running on another CPU, an item or room arrives within the
-    /// spin, and neither side makes a system call (`strace -c` of 100k items of 4 KiB:
-    /// 6181 futex calls before).
-    fn changed_while_spinning(&self) -> bool {
-        let before = self.snapshot();
-        if self.lock().release().is_err() {
-            // Not ours any more (a peer scribbled the word): nothing to hand back.
-            return false;
-        }
-        let mut changed = false;
-        for _ in 0..SPIN_ROUNDS {
-            std::hint::spin_loop();
-            if self.snapshot() != before {
-                changed = true;
-                break;
-            }
-        }
-        if self.lock().acquire_spinning(None) == Acquire::OwnerDied {
-            self.repair();
-            return true;
-        }
-        changed || self.snapshot() != before
     }
 
     fn notify_all(&self) {
