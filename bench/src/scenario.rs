@@ -425,6 +425,18 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         targets: &[Target::AtLeast(Reference::Python, 10.0)],
     },
     Scenario {
+        name: "channel/segment_copy_4k",
+        what: "Segment::write_at then read_at of the same 4 KiB, the queue ring's copy alone (one process)",
+        metric: KIB_MESSAGES,
+        n_full: 200_000,
+        n_quick: 20_000,
+        pinning: Pinning::Unpinned,
+        ours: ours::channel::segment_copy_4k,
+        python: false,
+        floor: None,
+        targets: &[],
+    },
+    Scenario {
         name: "channel/pipe_small_messages",
         what: "Pipe: a child sends n u64, the parent receives them",
         metric: K_ITEMS,

@@ -3,6 +3,7 @@
 
 use multiproc::channel::{self, Connection, Pipe, PipeWriter, Queue};
 use multiproc::process::{StartMethod, Target, get_context};
+use multiproc::shared::Segment;
 
 use super::fail;
 use crate::measure::{BoxError, Outcome, Params, Pinning, ensure, time_repeats};
@@ -109,6 +110,31 @@ where
         ensure(child.join().map_err(fail)?, || "producer failed".into())?;
         Ok(())
     })
+    .into()
+}
+
+/// The copy under every queue item alone, with nothing racing it: `n` times,
+/// `Segment::write_at` of 4 KiB from private memory, then `read_at` of the same bytes
+/// back, at offsets that walk a 1 MiB segment with every alignment.
+pub(crate) fn segment_copy_4k(params: &Params) -> Outcome {
+    const SIZE: usize = 4096;
+    const SPAN: usize = MIB;
+    let n = params.n;
+    (|| {
+        let segment = Segment::new(SPAN + SIZE).map_err(fail)?;
+        let source = vec![7u8; SIZE];
+        let mut back = vec![0u8; SIZE];
+        time_repeats(params, || -> Result<(), BoxError> {
+            let mut offset = 0;
+            for _ in 0..n {
+                segment.write_at(offset, &source).map_err(fail)?;
+                segment.read_at(offset, &mut back).map_err(fail)?;
+                offset = (offset + SIZE + 5) % SPAN;
+            }
+            ensure(back == source, || "copied bytes differ".into())?;
+            Ok(())
+        })
+    })()
     .into()
 }
 
