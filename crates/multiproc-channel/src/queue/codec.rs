@@ -57,14 +57,36 @@ pub(super) fn with_scratch<R>(body: impl FnOnce(&mut Vec<u8>) -> R) -> R {
     })
 }
 
-/// A `Vec<u8>` item, seen through its generic type.
+/// The bytes of a `Vec<u8>` or `String` item, seen through its generic type.
 ///
 /// serde encodes a `Vec<u8>` one element at a time (it has no specialisation for bytes),
-/// which for a MiB-sized item costs several times the copy. A queue of `Vec<u8>` writes
-/// and reads the very same postcard bytes (a varint length, then the bytes) with one
-/// copy each way instead.
-fn as_byte_vec<T: 'static>(item: &T) -> Option<&Vec<u8>> {
-    (item as &dyn Any).downcast_ref::<Vec<u8>>()
+/// which for a MiB-sized item costs several times the copy. A queue of `Vec<u8>` or
+/// `String` writes and reads the very same postcard bytes (a varint length, then the
+/// bytes) with one copy each way instead.
+fn as_byte_vec<T: 'static>(item: &T) -> Option<&[u8]> {
+    let item = item as &dyn Any;
+    match item.downcast_ref::<Vec<u8>>() {
+        Some(bytes) => Some(bytes),
+        None => item.downcast_ref::<String>().map(String::as_bytes),
+    }
+}
+
+/// A `String` item (`T` is `String`) whose length prefix the ring already checked and
+/// left out: the bytes are the item, if they are UTF-8 (as postcard would check).
+pub(super) fn decode_string_bytes<T: 'static>(bytes: Vec<u8>) -> Result<T, QueueError> {
+    let len = bytes.len();
+    let string = String::from_utf8(bytes).map_err(|err| {
+        QueueError::Decode(format!(
+            "a {len}-byte item does not decode as {}: {}",
+            type_name::<T>(),
+            err.utf8_error()
+        ))
+    })?;
+    let mut slot = Some(string);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<T>>()
+        .and_then(Option::take)
+        .ok_or_else(|| QueueError::Decode(format!("{} is not String", type_name::<T>())))
 }
 
 /// A `Vec<u8>` item (`T` is `Vec<u8>`) whose length prefix the ring already checked and
@@ -102,8 +124,8 @@ pub(super) fn decode_byte_vec<T: 'static>(mut encoded: Vec<u8>) -> Result<T, Que
     }
 }
 
-/// The postcard length prefix of a `Vec<u8>` item (`T` is `Vec<u8>`) and its bytes, so that
-/// the item goes into the ring straight from where it is, with no encoding copy first.
+/// The postcard length prefix of a `Vec<u8>` or `String` item and its bytes, so that the
+/// item goes into the ring straight from where it is, with no encoding copy first.
 pub(super) fn byte_vec_parts<'a, T: 'static>(
     item: &'a T,
     prefix: &'a mut [u8; 10],
@@ -113,7 +135,8 @@ pub(super) fn byte_vec_parts<'a, T: 'static>(
     Some([&prefix[..used], bytes])
 }
 
-/// Encodes `item` as postcard bytes appended to `buffer`; a `Vec<u8>` in one copy.
+/// Encodes `item` as postcard bytes appended to `buffer`; a `Vec<u8>` or `String` in one
+/// copy.
 pub(super) fn encode_into<T: Serialize + 'static>(
     item: &T,
     buffer: &mut Vec<u8>,
@@ -217,6 +240,43 @@ mod tests {
         let strings = Queue::<String>::new().unwrap();
         strings.put_timeout("x".repeat(1 << 20), timeout).unwrap();
         assert_eq!(strings.get().unwrap().len(), 1 << 20);
+    }
+
+    #[test]
+    fn strings_keep_the_postcard_encoding_and_are_checked_utf8() {
+        let queue = Queue::<String>::new().unwrap();
+        for len in [0usize, 1, 8, 127, 128, 4096, 70_000] {
+            let item: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            queue.put(item.clone()).unwrap();
+            assert_eq!(
+                queue.get_bytes().unwrap(),
+                postcard::to_stdvec(&item).unwrap()
+            );
+            queue
+                .put_bytes(&postcard::to_stdvec(&item).unwrap())
+                .unwrap();
+            assert_eq!(queue.get().unwrap(), item);
+        }
+        queue.put("é✓".to_owned()).unwrap();
+        assert_eq!(queue.get().unwrap(), "é✓");
+        for bad in [
+            &[2, 0xc3, 0x28][..],
+            &[1, 0xff][..],
+            &[5, b'a'][..],
+            &[0x80][..],
+        ] {
+            queue.put_bytes(bad).unwrap();
+            match queue.get() {
+                Err(QueueError::Decode(message)) => {
+                    assert!(message.contains("String"), "{message}")
+                }
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        queue.put("on".to_owned()).unwrap();
+        assert_eq!(queue.get().unwrap(), "on");
     }
 
     #[test]

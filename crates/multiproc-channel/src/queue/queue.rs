@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::codec::{
-    byte_vec_parts, decode, decode_byte_vec, decode_byte_vec_bytes, encode_into, with_scratch,
+    byte_vec_parts, decode, decode_byte_vec, decode_byte_vec_bytes, decode_string_bytes,
+    encode_into, with_scratch,
 };
 use super::deadline_after;
 use crate::error::{QueueError, SendError};
@@ -154,6 +155,13 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
                 return decode_byte_vec_bytes(encoded);
             }
             return decode_byte_vec(encoded);
+        }
+        if TypeId::of::<T>() == TypeId::of::<String>() {
+            let mut encoded = Vec::new();
+            if self.ring.get_skipping(&mut encoded, deadline, true)? {
+                return decode_string_bytes(encoded);
+            }
+            return decode(&encoded);
         }
         with_scratch(|buffer| {
             self.ring.get(buffer, deadline)?;
