@@ -85,6 +85,8 @@ pub fn thread_id() -> u64 {
         /// This thread's `pthread_self`, 0 until first asked: a thread-local read is one
         /// load, where the call into libc cost a fifth of a locked `Value` increment. A
         /// forked child's one thread keeps its parent thread's value, as pthread_self does.
+        /// Const-initialised and without a destructor, so `with` cannot fail, even while
+        /// the thread's other thread-locals are being destroyed.
         static ID: Cell<u64> = const { Cell::new(0) };
     }
     ID.with(|id| match id.get() {
