@@ -27,13 +27,15 @@ pub(crate) const PLAIN_SERIALIZATION_REFUSED: &str = "shared-memory handles cann
 /// `Clone` is cheap (a reference count); the mapping lives while any clone in this
 /// process does.
 ///
-/// Every safe access is atomic: [`word`](Segment::word) and
+/// Every safe access may race: [`word`](Segment::word) and
 /// [`atomic_u32`](Segment::atomic_u32) give 4-byte atomics, [`atomic_u64`](Segment::atomic_u64)
-/// and the copies ([`read_at`](Segment::read_at), [`write_at`](Segment::write_at),
-/// [`append_to`](Segment::append_to)) 8-byte ones. Rust's memory model does not allow
-/// atomics of two sizes on the same bytes to race, so the first access to each 8-byte word
-/// in this process fixes its size, and an access of the other size gives
-/// [`SharedError::MixedAccess`].
+/// 8-byte ones, and the copies ([`read_at`](Segment::read_at),
+/// [`write_at`](Segment::write_at), [`append_to`](Segment::append_to)) move bytes with
+/// inline assembly on x86_64 (outside Rust's memory model: a racing writer changes the
+/// values copied, nothing else) and with 8-byte atomics elsewhere. Rust's memory model does
+/// not allow atomics of two sizes on the same bytes to race, so the first access to each
+/// 8-byte word in this process fixes its size (the copies count as 8-byte accesses), and an
+/// access of the other size gives [`SharedError::MixedAccess`].
 ///
 /// ```
 /// use multiproc_shared::Segment;
