@@ -56,6 +56,15 @@ pub struct Segment {
 
 /// `AtomicU64`s of a [`Segment`] held as their own handle: see [`Segment::u64_words`].
 /// Cloning shares them; they keep the segment mapped.
+///
+/// ```
+/// use std::sync::atomic::Ordering;
+/// let words = multiproc_shared::Segment::new(32)?.u64_words(8, 3)?;
+/// let copy = words.clone();
+/// words.get(0).unwrap().fetch_add(2, Ordering::Relaxed);
+/// assert_eq!(copy.get(0).unwrap().load(Ordering::Relaxed), 2);
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
 #[derive(Clone)]
 pub struct U64Words {
     words: WideWords,
@@ -106,6 +115,14 @@ impl fmt::Debug for U64Words {
 
 /// A synchronisation word of a [`Segment`] held as its own handle: see
 /// [`Segment::word_handle`]. Cloning shares it; it keeps the segment mapped.
+///
+/// ```
+/// use multiproc_shared::{Segment, words::LockWord};
+/// let lock = Segment::new(8)?.word_handle::<LockWord>(0)?;
+/// assert!(lock.get().acquire(None).is_held());
+/// assert!(lock.clone().get().is_locked());
+/// # Ok::<(), multiproc_shared::SharedError>(())
+/// ```
 pub struct WordHandle<W> {
     word: ClaimedWord<W>,
 }

@@ -45,6 +45,17 @@
 /// - On targets other than x86_64, `dst .. dst + len` lies in 8-byte-aligned words that
 ///   this process only ever accesses with 8-byte atomics or this module.
 /// - The two ranges do not overlap.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// let shared = [AtomicU64::new(0), AtomicU64::new(0)];
+/// let bytes = *b"racy bytes";
+/// // SAFETY: 16 bytes of atomics, which nothing else touches; `bytes` is private.
+/// unsafe {
+///     multiproc_sys::racy_copy::copy_to_shared(shared.as_ptr().cast::<u8>().cast_mut(), bytes.as_ptr(), 10)
+/// };
+/// assert_eq!(shared[0].load(Ordering::Relaxed).to_ne_bytes(), *b"racy byt");
+/// ```
 pub unsafe fn copy_to_shared(dst: *mut u8, src: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the caller's contract, which covers both sides of the copy.
@@ -72,6 +83,17 @@ pub unsafe fn copy_to_shared(dst: *mut u8, src: *const u8, len: usize) {
 /// - `dst` is valid for writes of `len` bytes and nothing else reads or writes them
 ///   meanwhile.
 /// - The two ranges do not overlap.
+///
+/// ```
+/// use std::sync::atomic::AtomicU64;
+/// let shared = AtomicU64::new(u64::from_ne_bytes(*b"abcdefgh"));
+/// let mut out = [0u8; 3];
+/// // SAFETY: an atomic read only by this copy; `out` is private.
+/// unsafe {
+///     multiproc_sys::racy_copy::copy_from_shared(out.as_mut_ptr(), shared.as_ptr().cast::<u8>().add(2), 3)
+/// };
+/// assert_eq!(out, *b"cde");
+/// ```
 pub unsafe fn copy_from_shared(dst: *mut u8, src: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the caller's contract, which covers both sides of the copy.
