@@ -6,21 +6,21 @@
 //! may exploit. Relaxed atomic loads and stores are allowed to race, but a loop of them is
 //! not vectorised and runs at a fraction of `memcpy`'s speed.
 //!
-//! On x86_64, [`copy`] moves the bytes with inline assembly instead: `rep movsb` (fast on
-//! every CPU with ERMS, and for short lengths too with FSRM) for longer ranges, and one or
-//! two plain `mov`s of 1, 2, 4 or 8 bytes for ranges of up to 16 bytes. An `asm!` block
-//! is opaque to the compiler: it assumes no more about the memory the block touches than
-//! the block's operands say, so it cannot reason about a value read there or drop a write.
-//! What the block does is what the hardware does, and on x86 a load or store that races
-//! with another core's stores is defined: each byte read holds a value some store put
-//! there (x86 never tears a byte, and `mov`s of up to 8 bytes are not torn inside an
-//! aligned 8-byte word either). A racing peer can therefore change the *values* copied,
-//! never make the copy undefined. This is the argument of taiki-e's `atomic-maybe-uninit`
-//! crate, which implements atomic accesses the same way.
+//! On x86_64, [`copy_to_shared`] and [`copy_from_shared`] move the bytes with inline
+//! assembly instead: `rep movsb` (fast on every CPU with ERMS, and for short lengths too
+//! with FSRM) for longer ranges, and one or two plain `mov`s of 1, 2, 4 or 8 bytes for
+//! ranges of up to 16 bytes. An `asm!` block is opaque to the compiler: it must assume the
+//! block reads and writes whatever memory its pointers reach, so it can neither reason
+//! about a value read there nor drop or reorder a write across it. What the block does is
+//! what the hardware does, and on x86 a load or store that races with another core's
+//! stores is defined: each byte read holds a value some store put there. A racing peer can
+//! therefore change the *values* copied, never make the copy undefined. This is the
+//! argument of taiki-e's `atomic-maybe-uninit` crate, which implements atomic accesses
+//! the same way.
 //!
-//! Elsewhere, [`copy`] is a loop of relaxed 8-byte atomic accesses on the aligned words of
-//! the shared side, with single-byte atomic read-modify-writes at its unaligned ends, so
-//! the bytes outside the range are never written.
+//! Elsewhere, they are a loop of relaxed 8-byte atomic accesses on the aligned words of
+//! the shared side, with masked 8-byte read-modify-writes (`fetch_and`, then `fetch_or`)
+//! at its unaligned ends, so the bytes outside the range are never written.
 //!
 //! ```
 //! let shared = std::sync::atomic::AtomicU64::new(0);
