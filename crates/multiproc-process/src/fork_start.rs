@@ -140,8 +140,11 @@ pub(crate) fn fork_child<R: Portable>(
         multiproc_sys::signal::reset_mask();
         crate::method::started_by(StartMethod::Fork);
         identity.pid = multiproc_sys::process::pid();
+        // Every page the child writes is a copy-on-write fault: the identity moves into the
+        // state (no clone), and only its name is copied, for panic reports.
+        let name = identity.name.clone();
         if let Some((mut state, mut forkserver, mut launcher)) = held.take() {
-            state.become_forked_child(identity.clone());
+            state.become_forked_child(std::mem::replace(identity, Identity::empty()));
             forkserver::forget_after_fork(&mut forkserver);
             launcher::forget_after_fork(&mut launcher);
         }
@@ -151,8 +154,7 @@ pub(crate) fn fork_child<R: Portable>(
             let _ = result.send(Outcome::Setting(detail));
             return 1;
         }
-        let process = crate::tree::current_process();
-        let outcome = match catch_child_panic(process.name(), move || payload.run_here()) {
+        let outcome = match catch_child_panic(&name, move || payload.run_here()) {
             Ok(Ok(value)) => Outcome::Returned(value),
             Ok(Err(chain)) => Outcome::Error(chain),
             Err(panic) => Outcome::Panicked(panic),
