@@ -121,6 +121,8 @@ pub(crate) fn fork_child<R: Portable>(
         let _ = err.flush();
     }
     multiproc_sys::fork::flush_c_stdio();
+    // Asked here, on the forking thread: a child that inherits an empty mask keeps it as is.
+    let reset_mask = !multiproc_sys::fork::signal_mask_is_empty();
     let mut held = Some((state, forkserver, launcher));
     // The child closes its copies of the parent's ends: a child that kept the write end of
     // its own standard input would never see its end.
@@ -137,7 +139,9 @@ pub(crate) fn fork_child<R: Portable>(
         ) {
             return 71;
         }
-        multiproc_sys::signal::reset_mask();
+        if reset_mask {
+            multiproc_sys::signal::reset_mask();
+        }
         crate::method::started_by(StartMethod::Fork);
         identity.pid = multiproc_sys::process::pid();
         // Every page the child writes is a copy-on-write fault: the identity moves into the
