@@ -50,20 +50,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     once()?;
     let (own, children) = minor_faults();
-    let start = std::time::Instant::now();
+    let mut times = Vec::with_capacity(n as usize);
     for _ in 0..n {
+        let start = std::time::Instant::now();
         once()?;
+        times.push(start.elapsed().as_secs_f64() * 1e6);
     }
-    let elapsed = start.elapsed();
     let (own_after, children_after) = minor_faults();
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let index = (q * times.len() as f64) as usize;
+        times.get(index).copied().unwrap_or(0.0)
+    };
     println!(
-        "{}: {:.1} µs per start+join; minor faults per start: parent {:.1}, child {:.1}",
+        "{}: µs per start+join: min {:.1}, p10 {:.1}, median {:.1}; \
+         minor faults per start: parent {:.1}, child {:.1}",
         if floor {
             "fork+waitpid".to_string()
         } else {
             format!("{method:?}")
         },
-        elapsed.as_secs_f64() * 1e6 / f64::from(n),
+        at(0.0),
+        at(0.1),
+        at(0.5),
         (own_after - own) as f64 / f64::from(n),
         (children_after - children) as f64 / f64::from(n),
     );

@@ -146,7 +146,7 @@ pub(crate) fn fork_child<R: Portable>(
         identity.pid = multiproc_sys::process::pid();
         // Every page the child writes is a copy-on-write fault: the identity moves into the
         // state (no clone), and only its name is copied, for panic reports.
-        let name = identity.name.clone();
+        let name = identity.name.as_str().to_owned();
         if let Some((mut state, mut forkserver, mut launcher)) = held.take() {
             state.become_forked_child(std::mem::replace(identity, Identity::empty()));
             forkserver::forget_after_fork(&mut forkserver);
