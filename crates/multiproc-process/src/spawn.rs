@@ -224,7 +224,7 @@ fn own_fingerprint() -> [u64; 4] {
 }
 
 fn describe_early_death(e: &str) -> String {
-    // Disconnected: the child died (or the watcher connected for it) without a hello.
+    // Disconnected: the child died after connecting, without a hello.
     if e.contains("Disconnected") {
         String::new()
     } else {
