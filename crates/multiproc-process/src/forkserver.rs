@@ -265,9 +265,17 @@ impl ForkserverClient {
 
     /// Kills a child we give up on (it may have its arguments already, and must not run
     /// unwatched) and asks for it to be reaped. The server keeps it unreaped until then, so
-    /// `pid` still names it.
+    /// `pid` still names it, and the pidfd opened here is that child's.
     pub(crate) fn kill_and_reap(&self, pid: u32) {
-        let _ = multiproc_sys::signal::kill(pid, multiproc_sys::signal::number::SIGKILL);
+        match multiproc_sys::pidfd::open(pid) {
+            Ok(pidfd) => {
+                let _ = multiproc_sys::pidfd::send_signal(
+                    std::os::fd::AsFd::as_fd(&pidfd),
+                    multiproc_sys::signal::number::SIGKILL,
+                );
+            }
+            Err(e) => log::warn!("could not open a pidfd to kill fork-server child {pid}: {e}"),
+        }
         self.reap(pid);
     }
 
