@@ -356,10 +356,10 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            if let Err(err) = fs::remove_dir_all(&path) {
-                log::warn!("could not remove {}: {err}", path.display());
-            }
+        if let Some(path) = self.0.take()
+            && let Err(err) = fs::remove_dir_all(&path)
+        {
+            log::warn!("could not remove {}: {err}", path.display());
         }
     }
 }
