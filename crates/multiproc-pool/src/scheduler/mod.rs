@@ -37,6 +37,7 @@
 //!   broken, every queued and in-flight chunk fails with `PoolError::PoolBroken`, and
 //!   submissions are refused with it.
 
+mod book_ready;
 mod booking;
 mod broken;
 mod dispatch;

@@ -11,6 +11,7 @@ use multiproc_sys::panic::catch;
 use serde::{Deserialize, Serialize};
 
 use super::{Bytes, FromWorker};
+use crate::get_wake::GetWake;
 
 /// A result whose message is at most this long goes through the worker's ring; a longer one
 /// through its channel.
@@ -40,7 +41,9 @@ impl fmt::Display for Corrupt {
 /// result thread is busy, and a result written there is delivered even if the worker dies
 /// right after (the memory outlives it). The result thread sleeps only on the channels:
 /// before it does, it sets `asleep` and looks at the rings once more; the worker that next
-/// writes a result clears `asleep` and sends [`FromWorker::Ready`].
+/// writes a result clears `asleep` and sends [`FromWorker::Ready`]. While a thread of the
+/// pool's process is blocked in `AsyncResult::get`, the worker wakes that thread instead
+/// (see [`GetWake`]), which books the result itself.
 ///
 /// Large results, and everything else, go through the channel, whose end also tells the
 /// pool at once that the worker is gone.
@@ -50,12 +53,15 @@ pub(crate) struct ResultSink {
     ring: Queue<()>,
     /// Shared by every worker of the pool: 1 while the result thread sleeps or is about to.
     asleep: Value<u32>,
+    /// Shared by every worker of the pool: what threads blocked in `get` sleep on.
+    get_wake: GetWake,
 }
 
 /// A worker's result path: the worker's [`ResultSink`], and the pool's ends of it (the
 /// channel, for the result thread's select set, and the ring).
 pub(crate) fn result_channel(
     asleep: &Value<u32>,
+    get_wake: &GetWake,
 ) -> std::io::Result<(ResultSink, IpcReceiver<FromWorker>, Queue<()>)> {
     let (channel, receiver) = ipc::channel::<FromWorker>()?;
     let ring = Queue::with_capacity(None, RING_BYTES).map_err(std::io::Error::other)?;
@@ -63,6 +69,7 @@ pub(crate) fn result_channel(
         channel,
         ring: ring.clone(),
         asleep: asleep.clone(),
+        get_wake: get_wake.clone(),
     };
     Ok((sink, receiver, ring))
 }
@@ -128,6 +135,11 @@ impl ResultSink {
                 Err(ChannelError::Full) if self.send(FromWorker::Ready) => {}
                 Err(_) => return false,
             }
+        }
+        // A thread blocked in `get` books the result itself: wake it, not the result thread
+        // (it hands on what it has not booked when it stops waiting).
+        if self.get_wake.notify() {
+            return true;
         }
         if self.asleep.swap(0) == 1 {
             return self.send(FromWorker::Ready);
