@@ -108,6 +108,9 @@ pub(crate) struct CellState<T> {
     pub(crate) callbacks: Vec<Callback<T>>,
     /// The task that awaits the result (see the `Future` impl).
     waker: Option<Waker>,
+    /// Threads asleep on `ready` (storing the result notifies it only if there are any:
+    /// a notification is a system call).
+    sleepers: usize,
 }
 
 impl<T> Cell<T> {
@@ -125,6 +128,7 @@ impl<T> Cell<T> {
                 succeeded: None,
                 callbacks: Vec::new(),
                 waker: None,
+                sleepers: 0,
             }),
             ready: Condvar::new(),
             progress,
@@ -153,18 +157,22 @@ impl<T> Cell<T> {
                 return Err(PoolError::CallbackDeadlock);
             }
             let Some(deadline) = deadline else {
+                state.sleepers += 1;
                 state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+                state.sleepers -= 1;
                 continue;
             };
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(PoolError::NotReady);
             }
+            state.sleepers += 1;
             state = self
                 .ready
                 .wait_timeout(state, left)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            state.sleepers -= 1;
         }
         Ok(state)
     }
@@ -239,9 +247,12 @@ impl<T: Send + 'static> Cell<T> {
             return;
         }
         state.delivering = Some(value.is_ok());
+        let sleepers = state.sleepers;
         drop(state);
         // A waiter on the callback thread itself must learn that it would wait forever.
-        self.ready.notify_all();
+        if sleepers > 0 {
+            self.ready.notify_all();
+        }
         self.notify_get();
         let cell = self.clone();
         self.callbacks
@@ -274,8 +285,11 @@ impl<T: Send + 'static> Cell<T> {
         }
         state.value = Some(value);
         let waker = state.waker.take();
+        let sleepers = state.sleepers;
         drop(state);
-        self.ready.notify_all();
+        if sleepers > 0 {
+            self.ready.notify_all();
+        }
         self.notify_get();
         if let Some(waker) = waker {
             waker.wake();

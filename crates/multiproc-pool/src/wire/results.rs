@@ -141,6 +141,17 @@ impl ResultSink {
         if self.get_wake.notify() {
             return true;
         }
+        if self.asleep.load() == 1 {
+            // Waking the sleeping result thread costs a hop. The thread that handed this task
+            // out a moment ago may be runnable on this very CPU, on its way to `get`: let it
+            // run first. If it (or anyone) took the result meanwhile, nobody needs waking;
+            // if it now waits, it is the one to wake. One yield per result, and only when the
+            // result thread sleeps (never on a busy `map`).
+            std::thread::yield_now();
+            if self.ring.is_empty() || self.get_wake.notify() {
+                return true;
+            }
+        }
         if self.asleep.swap(0) == 1 {
             return self.send(FromWorker::Ready);
         }
