@@ -16,9 +16,11 @@
 //! Either the publisher sees the waiter (and bumps the sequence after the waiter read it,
 //! so the sleep returns at once), or the waiter sees the news.
 //!
-//! The words are in memory the workers can write: a worker that scribbles over them can only
-//! make waiters wake for nothing (they look again and sleep again) or miss a wake-up that
-//! the result thread then gives them when it books the result.
+//! The words are in memory the workers can write. A worker that scribbles over them can make
+//! waiters wake for nothing (they look again and sleep again), or, with a waiter count that
+//! never drops to zero, make the other workers leave the result thread asleep: it still
+//! looks at the rings every 100 ms, and storing a result still wakes every waiter. Nothing
+//! is lost; only slower.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering, fence};
@@ -93,8 +95,7 @@ impl GetWake {
         let (Some(sequence), Some(waiters)) = (self.word(SEQUENCE), self.word(WAITERS)) else {
             return done();
         };
-        waiters.fetch_add(1, Ordering::SeqCst);
-        let nested = WAITING.with(|w| w.replace(true));
+        let registered = Registered::new(waiters);
         let finished = loop {
             let seen = sequence.load(Ordering::SeqCst);
             book();
@@ -114,11 +115,32 @@ impl GetWake {
             // Any outcome (woken, the word moved, timed out, a signal) means: look again.
             let _ = multiproc_sys::futex::wait(sequence, seen, timeout);
         };
-        WAITING.with(|w| w.set(nested));
-        waiters.fetch_sub(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
+        drop(registered);
         on_leave();
         finished
+    }
+}
+
+/// This thread counts as a waiter while it lives (even should `book` or `done` panic).
+struct Registered<'a> {
+    waiters: &'a AtomicU32,
+    /// Whether the thread already counted as one (a wait inside a wait).
+    nested: bool,
+}
+
+impl<'a> Registered<'a> {
+    fn new(waiters: &'a AtomicU32) -> Registered<'a> {
+        waiters.fetch_add(1, Ordering::SeqCst);
+        let nested = WAITING.with(|w| w.replace(true));
+        Registered { waiters, nested }
+    }
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        WAITING.with(|w| w.set(self.nested));
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
     }
 }
 
