@@ -76,17 +76,19 @@ fn a_thread_in_get_delivers_the_results_of_others() {
         let long = pool.apply_async(nap, (300,));
         let waiter = std::thread::scope(|scope| {
             let waiter = scope.spawn(|| long.get());
-            for i in 0..20u64 {
-                let tx = tx.clone();
-                let _ = pool
-                    .apply_async(square, (i,))
-                    .callback(move |v| tx.send(*v).unwrap());
-            }
+            let handles: Vec<_> = (0..20u64)
+                .map(|i| {
+                    let tx = tx.clone();
+                    pool.apply_async(square, (i,))
+                        .callback(move |v| tx.send(*v).unwrap())
+                })
+                .collect();
             let mut seen: Vec<u64> = (0..20)
                 .map(|_| rx.recv_timeout(Duration::from_secs(30)).unwrap())
                 .collect();
             seen.sort_unstable();
             assert_eq!(seen, (0..20u64).map(square).collect::<Vec<_>>());
+            drop(handles);
             waiter.join().unwrap()
         });
         assert_eq!(waiter, Ok(300));
