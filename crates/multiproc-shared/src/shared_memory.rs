@@ -43,11 +43,11 @@ fn path_of(name: &str) -> PathBuf {
 }
 
 /// Opens block `name` without following a symbolic link (`O_NOFOLLOW | O_CLOEXEC`, plus
-/// `O_CREAT | O_EXCL` and mode 0600 on `create`), then refuses, with [`SharedError::Refused`], a
-/// file that is not a regular file, is owned by another user, or is open to others (a
+/// `O_CREAT | O_EXCL` and mode 0600 on `create`), and returns it with its size. A block
+/// opened, not created, is refused, with [`SharedError::Refused`], if it is not a regular file, is owned by another user, or is open to others (a
 /// mode wider than 0600): `/dev/shm` is writable by every user, and any of them may plant
 /// a link to one of our files or a block of their own under a name we use.
-fn open_own(name: &str, create: bool) -> Result<File, SharedError> {
+fn open_own(name: &str, create: bool) -> Result<(File, u64), SharedError> {
     let refuse = |reason: String| SharedError::Refused {
         name: name.to_owned(),
         reason,
@@ -61,6 +61,12 @@ fn open_own(name: &str, create: bool) -> Result<File, SharedError> {
         }
         Err(err) => return Err(err.into()),
     };
+    if create {
+        // `O_CREAT | O_EXCL` made this file, empty, for this process's user with mode 0600
+        // (or narrower, by the umask); nobody else can have replaced it on an open
+        // descriptor. Checking it again would cost two system calls of a cycle's eleven.
+        return Ok((file, 0));
+    }
     let info = multiproc_sys::file::ownership(&file)?;
     let me = multiproc_sys::file::effective_uid();
     if !info.regular {
@@ -76,7 +82,7 @@ fn open_own(name: &str, create: bool) -> Result<File, SharedError> {
             info.mode
         )))
     } else {
-        Ok(file)
+        Ok((file, info.len))
     }
 }
 
@@ -130,7 +136,7 @@ impl SharedMemory {
             return Err(SharedError::ZeroSize);
         }
         let path = path_of(name);
-        let file = open_own(name, true)?;
+        let (file, _) = open_own(name, true)?;
         let mapped = file
             .set_len(size as u64)
             .map_err(SharedError::from)
@@ -186,8 +192,8 @@ impl SharedMemory {
     /// ```
     pub fn attach(name: &str) -> Result<SharedMemory, SharedError> {
         validate(name)?;
-        let file = open_own(name, false)?;
-        let size = usize::try_from(file.metadata()?.len()).map_err(|_| SharedError::TooLarge)?;
+        let (file, len) = open_own(name, false)?;
+        let size = usize::try_from(len).map_err(|_| SharedError::TooLarge)?;
         if size == 0 {
             return Err(SharedError::ZeroSize);
         }

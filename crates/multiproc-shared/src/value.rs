@@ -241,7 +241,10 @@ impl<T: Pod> Value<T> {
 /// ```
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct ValueGuard<'a, T: Pod> {
-    value: &'a Value<T>,
+    /// The segment of the value, and its lock's words in it, looked up once when the lock
+    /// was taken: the drop then writes back and releases without finding them again.
+    segment: &'a Segment,
+    lock: DataLock<'a>,
     held: GuardHeld,
     /// The value as it was read when the lock was taken; the guard derefs to this copy and
     /// writes it back when it is dropped, if it was borrowed mutably. No reference ever
@@ -254,9 +257,11 @@ pub struct ValueGuard<'a, T: Pod> {
 impl<'a, T: Pod> ValueGuard<'a, T> {
     #[inline]
     fn new(value: &'a Value<T>, held: GuardHeld) -> ValueGuard<'a, T> {
-        let copy = read_data(value.segment(), Value::<T>::DATA);
+        let segment = value.segment();
+        let copy = read_data(segment, Value::<T>::DATA);
         ValueGuard {
-            value,
+            segment,
+            lock: DataLock::of(segment),
             held,
             copy,
             dirty: false,
@@ -282,9 +287,9 @@ impl<T: Pod> Drop for ValueGuard<'_, T> {
     #[inline(always)]
     fn drop(&mut self) {
         if self.dirty {
-            write_data(self.value.segment(), Value::<T>::DATA, &self.copy);
+            write_data(self.segment, Value::<T>::DATA, &self.copy);
         }
-        DataLock::of(self.value.segment()).release_guard(&mut self.held);
+        self.lock.release_guard(&mut self.held);
     }
 }
 

@@ -72,6 +72,8 @@ pub struct Ownership {
     pub mode: u32,
     /// Whether it is a regular file.
     pub regular: bool,
+    /// Its size in bytes (`st_size`).
+    pub len: u64,
 }
 
 /// The owner, permission bits and type of the open file `file` (fstat(2)).
@@ -88,6 +90,7 @@ pub fn ownership(file: &File) -> io::Result<Ownership> {
         uid: stat.st_uid,
         mode: stat.st_mode & 0o7777,
         regular: FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile,
+        len: stat.st_size.try_into().unwrap_or(0),
     })
 }
 
