@@ -82,13 +82,16 @@ impl ResultSink {
 
     /// Hands a finished chunk to the pool; `false` once the pool is gone. With
     /// `channel_only` (some of the chunk's results went through the channel already), it
-    /// goes through the channel too, so that it cannot overtake them.
+    /// goes through the channel too, so that it cannot overtake them. `idle_next`: the
+    /// worker has no other chunk to run next, so it may yield its CPU before it wakes the
+    /// result thread (see [`deliver`](Self::deliver)).
     pub(crate) fn done(
         &self,
         id: u64,
         output: Result<Bytes, String>,
         channel_only: bool,
         buffer: &mut Vec<u8>,
+        idle_next: bool,
     ) -> bool {
         // Decide on the output's length, before encoding anything.
         let small = match &output {
@@ -99,6 +102,7 @@ impl ResultSink {
             FromWorker::Done { id, output },
             small && !channel_only,
             buffer,
+            idle_next,
         )
     }
 
@@ -113,12 +117,20 @@ impl ResultSink {
         buffer: &mut Vec<u8>,
     ) -> Option<bool> {
         let small = output.0.len() < RING_MESSAGE_MAX - FRAMING && !channel_only;
-        self.deliver(FromWorker::Partial { id, output }, small, buffer)
+        self.deliver(FromWorker::Partial { id, output }, small, buffer, false)
             .then_some(!small)
     }
 
-    /// Sends a result through the ring if it is `small`, else through the channel.
-    fn deliver(&self, message: FromWorker, small: bool, buffer: &mut Vec<u8>) -> bool {
+    /// Sends a result through the ring if it is `small`, else through the channel. With
+    /// `may_yield` (the worker would go idle next anyway), a worker that would have to wake
+    /// the sleeping result thread yields its CPU once first.
+    fn deliver(
+        &self,
+        message: FromWorker,
+        small: bool,
+        buffer: &mut Vec<u8>,
+        may_yield: bool,
+    ) -> bool {
         if !small {
             return self.send(message);
         }
@@ -141,12 +153,14 @@ impl ResultSink {
         if self.get_wake.notify() {
             return true;
         }
-        if self.asleep.load() == 1 {
+        if may_yield && self.asleep.load() == 1 {
             // Waking the sleeping result thread costs a hop. The thread that handed this task
             // out a moment ago may be runnable on this very CPU, on its way to `get`: let it
             // run first. If it (or anyone) took the result meanwhile, nobody needs waking;
-            // if it now waits, it is the one to wake. One yield per result, and only when the
-            // result thread sleeps (never on a busy `map`).
+            // if it now waits, it is the one to wake. At most one yield per result, only by
+            // a worker about to go idle (never for the partial results of a running chunk,
+            // nor between the chunks of a batch) and only while the result thread sleeps:
+            // a yield on a loaded CPU may hand it to another process for a while.
             std::thread::yield_now();
             if self.ring.is_empty() || self.get_wake.notify() {
                 return true;
