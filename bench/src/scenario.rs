@@ -386,7 +386,9 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
             label: "floor: shm_open+ftruncate+mmap ×2, munmap, shm_unlink",
             run: floor::posix_shm_cycle,
         }),
-        targets: &[Target::AtMost(Reference::Python, 0.1)],
+        // Issue #15's target; the system calls alone take about half of CPython's time, so
+        // the design's older "0.1x CPython" cannot be met by any implementation.
+        targets: &[Target::AtMost(Reference::Floor, 1.2)],
     },
     Scenario {
         name: "channel/queue_small_items",

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
@@ -338,4 +338,13 @@ pub(crate) fn into_result(reply: Reply) -> Result<Reply, ManagerError> {
         Reply::Error(error) => Err(ManagerError::Remote(error)),
         reply => Ok(reply),
     }
+}
+
+/// The first socket address that `address` resolves to.
+pub(crate) fn first_address(address: impl ToSocketAddrs) -> Result<SocketAddr, ManagerError> {
+    address
+        .to_socket_addrs()
+        .map_err(|e| ManagerError::Bind(e.to_string()))?
+        .next()
+        .ok_or_else(|| ManagerError::Bind("the address resolved to nothing".into()))
 }

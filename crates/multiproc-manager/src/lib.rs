@@ -73,6 +73,7 @@
 
 mod array;
 mod barrier;
+mod builder;
 mod condition;
 mod dict;
 mod endpoint;
@@ -98,13 +99,14 @@ mod wire;
 
 pub use self::array::ArrayProxy;
 pub use self::barrier::BarrierProxy;
+pub use self::builder::ManagerBuilder;
 pub use self::condition::{ConditionGuard, ConditionProxy};
 pub use self::dict::DictProxy;
 pub use self::error::{ManagerError, RemoteError};
 pub use self::event::EventProxy;
 pub use self::list::ListProxy;
 pub use self::lock::{LockProxy, LockProxyGuard};
-pub use self::manager::{Manager, ManagerBuilder};
+pub use self::manager::Manager;
 pub use self::namespace::Namespace;
 pub use self::proxy::Proxy;
 pub use self::queue::QueueProxy;
