@@ -404,6 +404,29 @@ def map_chunksize_1(n, repeats):
         return timed(repeats, body), "%s (%s) Pool(2).map" % (LABEL, PLATFORM_METHOD)
 
 
+def imap_squares(ordered, chunksize):
+    """imap/imap_unordered of square over range(n); chunksize None: CPython's default (1)."""
+
+    def run(n, repeats):
+        kwargs = {} if chunksize is None else {"chunksize": chunksize}
+        with mp.Pool(2) as pool:
+            pool.map(square, range(100))
+            method = pool.imap if ordered else pool.imap_unordered
+            expected = [square(x) for x in range(n)]
+
+            # The check runs in C (list comparison, sort), so it adds little to CPython's time.
+            def body():
+                results = list(method(square, range(n), **kwargs))
+                if not ordered:
+                    results.sort()
+                check(results == expected, "wrong, repeated or lost results")
+
+            name = "imap" if ordered else "imap_unordered"
+            return timed(repeats, body), "%s (%s) Pool(2).%s" % (LABEL, PLATFORM_METHOD, name)
+
+    return run
+
+
 def apply_async_round_trip(n, repeats):
     with mp.Pool(2) as pool:
 
@@ -697,6 +720,12 @@ SCENARIOS = {
     "manager/dict_set_1_client": manager_dict_set_clients(1),
     "manager/dict_set_2_clients": manager_dict_set_clients(2),
     "manager/dict_set_4_clients": manager_dict_set_clients(4),
+    "pool/imap_auto_chunksize": imap_squares(True, None),
+    "pool/imap_chunksize_1": imap_squares(True, 1),
+    "pool/imap_chunksize_64": imap_squares(True, 64),
+    "pool/imap_unordered_auto_chunksize": imap_squares(False, None),
+    "pool/imap_unordered_chunksize_1": imap_squares(False, 1),
+    "pool/imap_unordered_chunksize_64": imap_squares(False, 64),
 }
 
 # Sizes for --all; the harness passes its own (bench/src/scenario.rs is the reference).
@@ -755,6 +784,12 @@ QUICK_SIZES = {
     "manager/dict_set_1_client": 4000,
     "manager/dict_set_2_clients": 4000,
     "manager/dict_set_4_clients": 4000,
+    "pool/imap_auto_chunksize": 2000,
+    "pool/imap_chunksize_1": 2000,
+    "pool/imap_chunksize_64": 10_000,
+    "pool/imap_unordered_auto_chunksize": 2000,
+    "pool/imap_unordered_chunksize_1": 2000,
+    "pool/imap_unordered_chunksize_64": 10_000,
 }
 
 

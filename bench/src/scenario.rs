@@ -926,7 +926,147 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         floor: None,
         targets: &[Target::AtLeast(Reference::Python, 5.0)],
     },
+    imap(
+        "pool/imap_auto_chunksize",
+        "imap of square over 0..n, default chunksize (1 on both sides: CPython's imap \
+         default), every result consumed in order, 2 workers",
+        ours::pool::imap_auto_chunksize,
+        1,
+        NOT_SLOWER,
+    ),
+    imap(
+        "pool/imap_chunksize_1",
+        "imap of square over 0..n, chunksize 1, every result consumed in order, 2 workers",
+        ours::pool::imap_chunksize_1,
+        1,
+        NOT_SLOWER,
+    ),
+    imap(
+        "pool/imap_chunksize_64",
+        "imap of square over 0..n, chunksize 64, every result consumed in order, 2 workers",
+        ours::pool::imap_chunksize_64,
+        64,
+        &[Target::AtLeast(Reference::Python, 10.0)],
+    ),
+    imap(
+        "pool/imap_unordered_auto_chunksize",
+        "imap_unordered of square over 0..n, default chunksize (1 on both sides: CPython's \
+         default), every result consumed, 2 workers",
+        ours::pool::imap_unordered_auto_chunksize,
+        1,
+        NOT_SLOWER,
+    ),
+    imap(
+        "pool/imap_unordered_chunksize_1",
+        "imap_unordered of square over 0..n, chunksize 1, every result consumed, 2 workers",
+        ours::pool::imap_unordered_chunksize_1,
+        1,
+        NOT_SLOWER,
+    ),
+    imap(
+        "pool/imap_unordered_chunksize_64",
+        "imap_unordered of square over 0..n, chunksize 64, every result consumed, 2 workers",
+        ours::pool::imap_unordered_chunksize_64,
+        64,
+        NOT_SLOWER,
+    ),
+    case_study(
+        "cases/parallel_files",
+        "examples/parallel_files: count a generated corpus of n files (the example's is \
+         360), in this process ÷ with pool.map on 2 workers (pool start included)",
+        360,
+        60,
+        ours::cases::parallel_files,
+    ),
+    case_study(
+        "cases/parallel_training",
+        "examples/parallel_training: train its grid of 18 perceptrons for n/2 and n epochs \
+         (300: the example's grid; 60: its --quick grid), in this process ÷ with pool.map on \
+         2 workers (pool start included)",
+        300,
+        60,
+        ours::cases::parallel_training,
+    ),
+    case_study(
+        "cases/web_crawl",
+        "examples/web_crawl: crawl its generated site (220 URLs, n ms latency per request), in \
+         this process ÷ with 8 worker processes over a JoinableQueue (start and join included)",
+        5,
+        1,
+        ours::cases::web_crawl,
+    ),
 ];
+
+/// A case study of `multiproc-examples` against its own one-process baseline: a sample is
+/// the speed-up of one run of the example's work. Issue #15's target for the case studies
+/// on the 2-core machine when it is quiet.
+const fn case_study(
+    name: &'static str,
+    what: &'static str,
+    n_full: u64,
+    n_quick: u64,
+    ours: ImplFn,
+) -> Scenario {
+    Scenario {
+        name,
+        what,
+        metric: Metric::Direct {
+            unit: "× speed-up",
+            scale: 1.0,
+            better: Better::Higher,
+        },
+        n_full,
+        n_quick,
+        pinning: Pinning::Unpinned,
+        ours,
+        python: false,
+        floor: None,
+        targets: &[Target::AtLeast(Reference::Absolute, 1.7)],
+    }
+}
+
+/// An imap row: `n` squares through `imap` or `imap_unordered` on a warm pool of 2, in
+/// chunks of `chunksize`, beside CPython and rayon. Chunks of 1 cost a message each way per
+/// item, so those rows are smaller.
+const fn imap(
+    name: &'static str,
+    what: &'static str,
+    ours: ImplFn,
+    chunksize: usize,
+    targets: &'static [Target],
+) -> Scenario {
+    let (n_full, n_quick, floor) = if chunksize == 1 {
+        (
+            10_000,
+            2000,
+            Floor {
+                label: "rayon, 2 threads, with_max_len(1)",
+                run: floor::rayon_map_chunk1,
+            },
+        )
+    } else {
+        (
+            100_000,
+            10_000,
+            Floor {
+                label: "rayon, 2 threads (in-process limit)",
+                run: floor::rayon_map,
+            },
+        )
+    };
+    Scenario {
+        name,
+        what,
+        metric: K_TASKS,
+        n_full,
+        n_quick,
+        pinning: Pinning::Unpinned,
+        ours,
+        python: true,
+        floor: Some(floor),
+        targets,
+    }
+}
 
 /// The scenario called `name`.
 pub(crate) fn find(name: &str) -> Option<&'static Scenario> {

@@ -48,220 +48,10 @@
 //! speed-up: 1.92x over training the grid sequentially (2 workers)
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use multiproc::pool::{Options, Pool};
 use multiproc::process_cpu_count;
-use serde::{Deserialize, Serialize};
-
-const DATA_SEED: u64 = 0xda7a_5eed;
-const VALIDATION_SEED: u64 = 0x0a11_da7e;
-const INIT_SEED: u64 = 0x1417_5eed;
-const NOISE: f64 = 0.2;
-const HIDDEN: usize = 16;
-
-/// One point of the grid, with what the task needs to rebuild the data itself (cheaper
-/// than sending the points to every task).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-struct Config {
-    learning_rate: f64,
-    l2: f64,
-    epochs: u32,
-    train_size: u32,
-    validation_size: u32,
-}
-
-/// What one trained model scored.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-struct Outcome {
-    config: Config,
-    validation_accuracy: f64,
-    validation_loss: f64,
-    training_loss: f64,
-    /// Wall time of the training, in the process that ran it.
-    millis: f64,
-}
-
-impl Outcome {
-    /// Everything but the timing: what must not change between two runs.
-    fn scores(&self) -> (Config, u64, u64, u64) {
-        (
-            self.config,
-            self.validation_accuracy.to_bits(),
-            self.validation_loss.to_bits(),
-            self.training_loss.to_bits(),
-        )
-    }
-}
-
-/// SplitMix64: a small seeded generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.uniform(); // in (0, 1]: ln(u) is finite
-        let v = self.uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.uniform() * n as f64) as usize
-    }
-}
-
-/// `n` points of the two-moons set: ([x, y], label).
-fn two_moons(n: usize, seed: u64) -> Vec<([f64; 2], f64)> {
-    let mut rng = Rng(seed);
-    (0..n)
-        .map(|i| {
-            let t = rng.uniform() * std::f64::consts::PI;
-            let label = (i % 2) as f64;
-            let (x, y) = if label == 0.0 {
-                (t.cos(), t.sin())
-            } else {
-                (1.0 - t.cos(), 0.5 - t.sin())
-            };
-            // Centre the set near the origin, where tanh units start out most sensitive.
-            let point = [
-                x - 0.5 + NOISE * rng.normal(),
-                y - 0.25 + NOISE * rng.normal(),
-            ];
-            (point, label)
-        })
-        .collect()
-}
-
-/// A hidden unit: its input weights and bias, and its weight in the output.
-#[derive(Clone, Copy, Default)]
-struct Unit {
-    input: [f64; 2],
-    bias: f64,
-    output: f64,
-}
-
-/// A 2-`HIDDEN`-1 perceptron.
-struct Mlp {
-    units: [Unit; HIDDEN],
-    output_bias: f64,
-}
-
-impl Mlp {
-    fn new(seed: u64) -> Mlp {
-        let mut rng = Rng(seed);
-        let mut weight = |fan_in: f64| (rng.uniform() * 2.0 - 1.0) * (3.0 / fan_in).sqrt();
-        let mut mlp = Mlp {
-            units: [Unit::default(); HIDDEN],
-            output_bias: 0.0,
-        };
-        for unit in &mut mlp.units {
-            unit.input = [weight(2.0), weight(2.0)];
-            unit.output = weight(HIDDEN as f64);
-        }
-        mlp
-    }
-
-    /// The hidden activations and the predicted probability of label 1.
-    fn forward(&self, x: &[f64; 2]) -> ([f64; HIDDEN], f64) {
-        let mut hidden = [0.0; HIDDEN];
-        let mut z = self.output_bias;
-        for (h, unit) in hidden.iter_mut().zip(&self.units) {
-            *h = (unit.input[0] * x[0] + unit.input[1] * x[1] + unit.bias).tanh();
-            z += unit.output * *h;
-        }
-        (hidden, 1.0 / (1.0 + (-z).exp()))
-    }
-
-    /// One SGD step on one example.
-    fn step(&mut self, x: &[f64; 2], label: f64, learning_rate: f64, l2: f64) {
-        let (hidden, p) = self.forward(x);
-        // d(cross-entropy)/dz for a sigmoid output.
-        let dz = p - label;
-        for (unit, &h) in self.units.iter_mut().zip(&hidden) {
-            let dh = dz * unit.output * (1.0 - h * h);
-            unit.output -= learning_rate * (dz * h + l2 * unit.output);
-            unit.input[0] -= learning_rate * (dh * x[0] + l2 * unit.input[0]);
-            unit.input[1] -= learning_rate * (dh * x[1] + l2 * unit.input[1]);
-            unit.bias -= learning_rate * dh;
-        }
-        self.output_bias -= learning_rate * dz;
-    }
-
-    /// Mean cross-entropy and accuracy on `data`.
-    fn evaluate(&self, data: &[([f64; 2], f64)]) -> (f64, f64) {
-        let mut loss = 0.0;
-        let mut correct = 0usize;
-        for (x, label) in data {
-            let p = self.forward(x).1.clamp(1e-12, 1.0 - 1e-12);
-            loss -= label * p.ln() + (1.0 - label) * (1.0 - p).ln();
-            if (p >= 0.5) == (*label == 1.0) {
-                correct += 1;
-            }
-        }
-        let n = data.len() as f64;
-        (loss / n, correct as f64 / n)
-    }
-}
-
-/// The pool task: trains one model of the grid and scores it on the validation set.
-fn train(config: Config) -> Outcome {
-    let started = Instant::now();
-    let training = two_moons(config.train_size as usize, DATA_SEED);
-    let validation = two_moons(config.validation_size as usize, VALIDATION_SEED);
-    // Every configuration starts from the same weights and sees the same order of
-    // examples: the grid compares hyper-parameters, not luck.
-    let mut mlp = Mlp::new(INIT_SEED);
-    let mut order: Vec<usize> = (0..training.len()).collect();
-    let mut rng = Rng(INIT_SEED ^ 0xffff);
-    for _ in 0..config.epochs {
-        for i in (1..order.len()).rev() {
-            order.swap(i, rng.below(i + 1));
-        }
-        for &i in &order {
-            let (x, label) = &training[i];
-            mlp.step(x, *label, config.learning_rate, config.l2);
-        }
-    }
-    let (training_loss, _) = mlp.evaluate(&training);
-    let (validation_loss, validation_accuracy) = mlp.evaluate(&validation);
-    Outcome {
-        config,
-        validation_accuracy,
-        validation_loss,
-        training_loss,
-        millis: started.elapsed().as_secs_f64() * 1e3,
-    }
-}
-
-/// Best accuracy first; a lower validation loss breaks ties; a NaN loss (a diverged
-/// model) sorts last.
-fn better(a: &Outcome, b: &Outcome) -> std::cmp::Ordering {
-    b.validation_accuracy
-        .total_cmp(&a.validation_accuracy)
-        .then_with(|| {
-            let key = |o: &Outcome| {
-                if o.validation_loss.is_nan() {
-                    f64::INFINITY
-                } else {
-                    o.validation_loss
-                }
-            };
-            key(a).total_cmp(&key(b))
-        })
-}
+use multiproc_examples::parallel_training::{self, HIDDEN, NOISE, better, grid};
 
 fn seconds(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
@@ -285,20 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         (1000, 500, [150, 300])
     };
-    let grid: Vec<Config> = [0.003, 0.03, 0.3]
-        .into_iter()
-        .flat_map(|learning_rate| {
-            [0.0, 1e-4, 1e-2].into_iter().flat_map(move |l2| {
-                epochs.into_iter().map(move |epochs| Config {
-                    learning_rate,
-                    l2,
-                    epochs,
-                    train_size,
-                    validation_size,
-                })
-            })
-        })
-        .collect();
+    let grid = grid(train_size, validation_size, epochs);
 
     println!(
         "data: two interleaved half-moons, noise {NOISE}: {train_size} training and {validation_size} validation points"
@@ -312,41 +89,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         grid.len()
     );
 
-    let started = Instant::now();
-    let sequential: Vec<Outcome> = grid.iter().copied().map(train).collect();
-    let sequential_time = started.elapsed();
+    // The sequential run, then the pool's (its start included); `--features progress` (on
+    // by default) draws a bar on stderr while the pool works.
+    let workers = process_cpu_count();
+    let run = parallel_training::compare(&grid, workers, true)?;
     println!(
         "sequential: {} models in {}",
         grid.len(),
-        seconds(sequential_time)
+        seconds(run.sequential_time)
     );
-
-    let workers = process_cpu_count();
-    let started = Instant::now();
-    let pool = Pool::new(workers)?;
-    // One model per task: the models differ in cost (epochs), so let idle workers take
-    // the next one.
-    let options = Options::new().chunksize(1);
-    // `--features progress` (on by default) draws a bar on stderr while the pool works.
-    #[cfg(feature = "progress")]
-    let options = options.progress_bar(true);
-    let parallel = pool.with(options).map(train, grid.iter().copied())?;
-    let parallel_time = started.elapsed();
-    pool.close();
-    pool.join()?;
     println!(
         "parallel:   {} models in {} ({workers} workers)",
         grid.len(),
-        seconds(parallel_time)
+        seconds(run.parallel_time)
     );
 
+    let parallel = &run.parallel;
     let best = parallel
         .iter()
         .min_by(|a, b| better(a, b))
         .ok_or("empty grid")?;
     println!();
     println!("  learning rate      L2  epochs  val accuracy  val loss  train loss    time");
-    for outcome in &parallel {
+    for outcome in parallel {
         let c = &outcome.config;
         println!(
             "{} {:>12} {:>7} {:>7} {:>13.4} {:>9.4} {:>11.4} {:>5.0} ms",
@@ -366,11 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!();
 
-    let equal = sequential.len() == parallel.len()
-        && sequential
-            .iter()
-            .zip(&parallel)
-            .all(|(s, p)| s.scores() == p.scores());
+    let equal = run.equal();
     println!("results equal: {}", if equal { "yes" } else { "no" });
     println!(
         "best: learning rate {}, L2 {}, {} epochs: validation accuracy {:.4} (chance 0.5), loss {:.4}",
@@ -382,7 +143,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "speed-up: {:.2}x over training the grid sequentially ({workers} workers)",
-        sequential_time.as_secs_f64() / parallel_time.as_secs_f64()
+        run.speed_up()
     );
     if equal {
         Ok(())

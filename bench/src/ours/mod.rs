@@ -8,6 +8,7 @@
 //!
 //! [`Outcome::pending`]: crate::measure::Outcome::pending
 
+pub(crate) mod cases;
 pub(crate) mod channel;
 pub(crate) mod manager;
 pub(crate) mod pool;

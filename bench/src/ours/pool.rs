@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use multiproc::pool::Pool;
+use multiproc::pool::{Options, Pool};
 use multiproc::process::Target;
 use multiproc::shared::Event;
 
@@ -44,6 +44,79 @@ pub(crate) fn map_chunksize_1(params: &Params) -> Outcome {
         })
     })()
     .into()
+}
+
+/// `pool.imap(square, 0..n)` (or `imap_unordered`) with `chunksize` (`None`: the default,
+/// one task per chunk as in CPython), every result consumed and checked: in input order
+/// for `imap`, each square exactly once for `imap_unordered`.
+fn imap_squares(params: &Params, ordered: bool, chunksize: Option<usize>) -> Outcome {
+    (|| {
+        let pool = warm_pool()?;
+        let n = usize::try_from(params.n)?;
+        let mut seen = vec![false; n];
+        time_repeats(params, || -> Result<(), BoxError> {
+            let tasks = match chunksize {
+                Some(chunksize) => pool.chunksize(chunksize),
+                None => pool.with(Options::new()),
+            };
+            let results = if ordered {
+                tasks.imap(square, 0..params.n)
+            } else {
+                tasks.imap_unordered(square, 0..params.n)
+            };
+            seen.fill(false);
+            let mut count = 0u64;
+            for (position, result) in results.enumerate() {
+                let result = result.map_err(fail)?;
+                let input = if ordered {
+                    position as u64
+                } else {
+                    result.isqrt()
+                };
+                let index = usize::try_from(input)?;
+                ensure(
+                    square(input) == result
+                        && index < n
+                        && !std::mem::replace(&mut seen[index], true),
+                    || format!("wrong or repeated result {result} at position {position}"),
+                )?;
+                count += 1;
+            }
+            ensure(count == params.n, || "lost results".into())?;
+            Ok(())
+        })
+    })()
+    .into()
+}
+
+/// `pool.imap(square, 0..n)`, the default chunksize (1).
+pub(crate) fn imap_auto_chunksize(params: &Params) -> Outcome {
+    imap_squares(params, true, None)
+}
+
+/// `pool.chunksize(1).imap(square, 0..n)`.
+pub(crate) fn imap_chunksize_1(params: &Params) -> Outcome {
+    imap_squares(params, true, Some(1))
+}
+
+/// `pool.chunksize(64).imap(square, 0..n)`.
+pub(crate) fn imap_chunksize_64(params: &Params) -> Outcome {
+    imap_squares(params, true, Some(64))
+}
+
+/// `pool.imap_unordered(square, 0..n)`, the default chunksize (1).
+pub(crate) fn imap_unordered_auto_chunksize(params: &Params) -> Outcome {
+    imap_squares(params, false, None)
+}
+
+/// `pool.chunksize(1).imap_unordered(square, 0..n)`.
+pub(crate) fn imap_unordered_chunksize_1(params: &Params) -> Outcome {
+    imap_squares(params, false, Some(1))
+}
+
+/// `pool.chunksize(64).imap_unordered(square, 0..n)`.
+pub(crate) fn imap_unordered_chunksize_64(params: &Params) -> Outcome {
+    imap_squares(params, false, Some(64))
 }
 
 /// `pool.apply_async(square, (i,)).get()`, `n` times one after another, after a warm-up.

@@ -57,7 +57,7 @@ pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// its objects, or clear them).
 ///
 /// The server runs one thread per client connection (at most
-/// [`ManagerBuilder::max_connections`], 256 by default): a slow call, or a blocking
+/// [`ManagerBuilder::max_connections`](crate::ManagerBuilder::max_connections), 256 by default): a slow call, or a blocking
 /// `get` or `acquire`, holds up only its own client. Each process keeps idle connections
 /// for reuse, so a proxy call costs one request and one reply on an open socket.
 ///

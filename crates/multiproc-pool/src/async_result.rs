@@ -11,6 +11,7 @@ use multiproc_process::Portable;
 use crate::callbacks::{Callbacks, run};
 use crate::chunk::{Outcome, Positions, Sink, decode_each, decode_outputs};
 use crate::error::PoolError;
+use crate::get_wake::GetWake;
 use crate::progress::Progress;
 use crate::scheduler::Shared;
 
@@ -91,6 +92,9 @@ pub(crate) struct Cell<T> {
     callbacks: Arc<Callbacks>,
     /// `cancel` withdrew the task: whatever result arrives is `PoolError::Cancelled`.
     pub(crate) cancelled: AtomicBool,
+    /// The pool's word for threads blocked in `get` (see [`GetWake`]): storing the result
+    /// wakes them.
+    get_wake: Option<GetWake>,
 }
 
 pub(crate) struct CellState<T> {
@@ -104,18 +108,27 @@ pub(crate) struct CellState<T> {
     pub(crate) callbacks: Vec<Callback<T>>,
     /// The task that awaits the result (see the `Future` impl).
     waker: Option<Waker>,
+    /// Threads asleep on `ready` (storing the result notifies it only if there are any:
+    /// a notification is a system call).
+    sleepers: usize,
 }
 
 impl<T> Cell<T> {
-    pub(crate) fn new(progress: Progress, callbacks: Arc<Callbacks>) -> Arc<Cell<T>> {
+    pub(crate) fn new(
+        progress: Progress,
+        callbacks: Arc<Callbacks>,
+        get_wake: Option<GetWake>,
+    ) -> Arc<Cell<T>> {
         Arc::new(Cell {
             callbacks,
+            get_wake,
             state: Mutex::new(CellState {
                 value: None,
                 delivering: None,
                 succeeded: None,
                 callbacks: Vec::new(),
                 waker: None,
+                sleepers: 0,
             }),
             ready: Condvar::new(),
             progress,
@@ -144,18 +157,22 @@ impl<T> Cell<T> {
                 return Err(PoolError::CallbackDeadlock);
             }
             let Some(deadline) = deadline else {
+                state.sleepers += 1;
                 state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+                state.sleepers -= 1;
                 continue;
             };
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(PoolError::NotReady);
             }
+            state.sleepers += 1;
             state = self
                 .ready
                 .wait_timeout(state, left)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            state.sleepers -= 1;
         }
         Ok(state)
     }
@@ -191,6 +208,14 @@ impl<T> Cell<T> {
         false
     }
 
+    /// Wakes the threads blocked in `get` on the pool's [`GetWake`] (one of them may wait
+    /// for this result).
+    fn notify_get(&self) {
+        if let Some(get_wake) = &self.get_wake {
+            get_wake.notify();
+        }
+    }
+
     /// Whether the result is in (or with the callback thread).
     pub(crate) fn is_done(&self) -> bool {
         let state = self.lock();
@@ -222,9 +247,13 @@ impl<T: Send + 'static> Cell<T> {
             return;
         }
         state.delivering = Some(value.is_ok());
+        let sleepers = state.sleepers;
         drop(state);
         // A waiter on the callback thread itself must learn that it would wait forever.
-        self.ready.notify_all();
+        if sleepers > 0 {
+            self.ready.notify_all();
+        }
+        self.notify_get();
         let cell = self.clone();
         self.callbacks
             .run_later(Box::new(move || cell.deliver_through_callbacks(value)));
@@ -256,8 +285,12 @@ impl<T: Send + 'static> Cell<T> {
         }
         state.value = Some(value);
         let waker = state.waker.take();
+        let sleepers = state.sleepers;
         drop(state);
-        self.ready.notify_all();
+        if sleepers > 0 {
+            self.ready.notify_all();
+        }
+        self.notify_get();
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -287,6 +320,44 @@ impl<T> AsyncResult<T> {
         }
     }
 
+    /// Waits until the result is in, up to `deadline` (`None`: no limit), as
+    /// [`Cell::wait_until`] does. A thread waiting for a lone task of a live pool first sleeps
+    /// on the pool's [`GetWake`] instead, and books the results it is woken for itself: the
+    /// result then reaches it with one wake-up (worker → this thread) rather than two
+    /// (worker → result thread → this thread).
+    fn wait_for(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<MutexGuard<'_, CellState<T>>, PoolError> {
+        self.wait_booking(deadline);
+        self.cell.wait_until(deadline)
+    }
+
+    /// The `GetWake` half of [`wait_for`](Self::wait_for): returns once the result is in or
+    /// with the callback thread, at `deadline`, or at once where it does not apply (a map, a
+    /// pool gone, a forked child).
+    fn wait_booking(&self, deadline: Option<Instant>) {
+        let Some(submission) = &self.submission else {
+            return;
+        };
+        let cell = &self.cell;
+        if cell.progress.total() != Some(1) || cell.is_done() || cell.check_process().is_err() {
+            return;
+        }
+        let Some(shared) = submission.shared.upgrade() else {
+            return;
+        };
+        if shared.check_process().is_err() {
+            return;
+        }
+        shared.get_wake.wait(
+            deadline,
+            || shared.book_ready(),
+            || cell.is_done(),
+            || shared.hand_on_ready(),
+        );
+    }
+
     /// Waits for the result and returns it: the task's return value (a `Vec` of them for a
     /// map, in input order), or why it has none (for a map, the error of the first task that
     /// failed, in input order).
@@ -305,7 +376,7 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get(self) -> Result<T, PoolError> {
-        let mut state = self.cell.wait_until(None)?;
+        let mut state = self.wait_for(None)?;
         state.value.take().unwrap_or(Err(PoolError::Taken))
     }
 
@@ -325,7 +396,7 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, PoolError> {
-        let mut state = self.cell.wait_until(Instant::now().checked_add(timeout))?;
+        let mut state = self.wait_for(Instant::now().checked_add(timeout))?;
         state.value.take().unwrap_or(Err(PoolError::Taken))
     }
 
@@ -342,7 +413,7 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn wait(&self) {
-        drop(self.cell.wait_until(None));
+        drop(self.wait_for(None));
     }
 
     /// Waits until the result is ready or `timeout` passes; returns whether it is ready
@@ -363,9 +434,7 @@ impl<T> AsyncResult<T> {
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         // A deadline beyond what the clock can represent (`Duration::MAX`) is no limit.
-        self.cell
-            .wait_until(Instant::now().checked_add(timeout))
-            .is_ok()
+        self.wait_for(Instant::now().checked_add(timeout)).is_ok()
     }
 
     /// Whether the result has arrived (its callback may still be running: `get` returns once

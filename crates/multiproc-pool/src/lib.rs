@@ -172,6 +172,7 @@ mod chunk;
 mod error;
 mod executor;
 mod future;
+mod get_wake;
 mod imap;
 mod options;
 mod partial;

@@ -112,13 +112,15 @@ impl<'a> Partial<'a> {
 
     /// Sends the chunk's results not sent yet, given its whole output (postcard of
     /// `Vec<Result<Output, PanicInfo>>`, or why there is none); `false` once the pool is gone.
-    pub(crate) fn finish(self, output: Result<Vec<u8>, String>) -> bool {
+    /// `idle_next`: the worker has no other chunk to run next (see
+    /// [`ResultSink::done`](crate::wire::ResultSink::done)).
+    pub(crate) fn finish(self, output: Result<Vec<u8>, String>, idle_next: bool) -> bool {
         if self.gone {
             return false;
         }
         let rest = output.and_then(|output| self.rest(output)).map(Bytes);
         self.results
-            .done(self.id, rest, self.channel_only, self.buffer)
+            .done(self.id, rest, self.channel_only, self.buffer, idle_next)
     }
 
     /// The output for the tasks not sent yet, with their count in front.

@@ -10,6 +10,7 @@ use crate::async_result::{ApplySink, AsyncResult, Cell, MapSink};
 use crate::callbacks::Callbacks;
 use crate::chunk::{Chunk, Sink, Split, auto_chunksize, chunk_timeout, encode_chunk, split_inputs};
 use crate::error::PoolError;
+use crate::get_wake::GetWake;
 use crate::imap::{IMap, IterSource, Stream};
 use crate::options::Options;
 use crate::progress::{Choice, Progress};
@@ -142,6 +143,10 @@ impl<'p> Tasks<'p> {
         self.shared().callbacks.clone()
     }
 
+    fn get_wake(&self) -> Option<GetWake> {
+        Some(self.shared().get_wake.clone())
+    }
+
     fn timeout_for(&self, tasks: usize) -> Option<Duration> {
         chunk_timeout(self.options.timeout, tasks)
     }
@@ -225,7 +230,11 @@ impl<'p> Tasks<'p> {
         Args: Portable,
         F::Output: Portable,
     {
-        let cell = Cell::new(Progress::new(Some(1), false), self.callbacks());
+        let cell = Cell::new(
+            Progress::new(Some(1), false),
+            self.callbacks(),
+            self.get_wake(),
+        );
         if let Err(refused) = self.check() {
             cell.progress.add(1);
             cell.set(Err(refused));
@@ -309,13 +318,17 @@ impl<'p> Tasks<'p> {
         I: IntoIterator<Item = Args>,
     {
         if let Err(refused) = self.check() {
-            let cell = Cell::new(Progress::new(Some(0), false), self.callbacks());
+            let cell = Cell::new(
+                Progress::new(Some(0), false),
+                self.callbacks(),
+                self.get_wake(),
+            );
             cell.set(Err(refused));
             return AsyncResult::from_cell(cell);
         }
         let items: Vec<Args> = iterable.into_iter().collect();
         let progress = Progress::new(Some(items.len()), self.progress_choice());
-        let cell = Cell::new(progress, self.callbacks());
+        let cell = Cell::new(progress, self.callbacks(), self.get_wake());
         if items.is_empty() {
             cell.set(Ok(Vec::new()));
             return AsyncResult::from_cell(cell);

@@ -85,7 +85,8 @@ fn run_tasks(tasks: &TaskReceiver, results: &ResultSink, config: WorkerConfig) {
     let mut buffer = Vec::new();
     // `None`: told to leave, or the pool is gone.
     while let Some(batch) = tasks.next_batch() {
-        for chunk in batch {
+        let count = batch.len();
+        for (index, chunk) in batch.into_iter().enumerate() {
             // A chunk the pool took back (to give it to an idle worker) is skipped.
             if !tasks.claims.start(chunk.seq) {
                 continue;
@@ -101,7 +102,9 @@ fn run_tasks(tasks: &TaskReceiver, results: &ResultSink, config: WorkerConfig) {
                 .call_observed(&chunk.input.0, &mut |encoded, done| {
                     partial.task_done(encoded, done)
                 });
-            if !partial.finish(output) {
+            // After the last chunk of a batch, the worker has nothing to run until the pool
+            // sends more.
+            if !partial.finish(output, index + 1 == count) {
                 return;
             }
             done += 1;

@@ -72,10 +72,14 @@ fn run_child(marker: &str) -> i32 {
 
 fn connect(server: &str, parent: u32) -> Result<i32, String> {
     let rendezvous = rendezvous::path_beside(server).map_err(|e| e.to_string())?;
+    // Connected before the rendezvous, on purpose: once the parent admits us, our connection
+    // already waits in its bootstrap socket's queue, so its `accept` returns at once and its
+    // receive of the hello ends with a disconnect if we die. It needs no thread to watch us.
+    // Nothing is sent on it before the rendezvous has shown that our parent listens there.
+    let up = IpcSender::<Hello>::connect(server.to_owned()).map_err(|e| e.to_string())?;
     let token = rendezvous::enter(&rendezvous, parent)
         .map_err(|e| format!("rendezvous with the parent: {e}"))?;
     let (to_child, from_parent) = ipc::channel::<Bootstrap>().map_err(|e| e.to_string())?;
-    let up = IpcSender::<Hello>::connect(server.to_owned()).map_err(|e| e.to_string())?;
     let fingerprint = multiproc_sys::exe::fingerprint().map_err(|e| e.to_string())?;
     up.send(Hello {
         token,

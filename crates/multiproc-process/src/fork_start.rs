@@ -121,6 +121,8 @@ pub(crate) fn fork_child<R: Portable>(
         let _ = err.flush();
     }
     multiproc_sys::fork::flush_c_stdio();
+    // Asked here, on the forking thread: a child that inherits an empty mask keeps it as is.
+    let reset_mask = !multiproc_sys::fork::signal_mask_is_empty();
     let mut held = Some((state, forkserver, launcher));
     // The child closes its copies of the parent's ends: a child that kept the write end of
     // its own standard input would never see its end.
@@ -137,11 +139,16 @@ pub(crate) fn fork_child<R: Portable>(
         ) {
             return 71;
         }
-        multiproc_sys::signal::reset_mask();
+        if reset_mask {
+            multiproc_sys::signal::reset_mask();
+        }
         crate::method::started_by(StartMethod::Fork);
         identity.pid = multiproc_sys::process::pid();
+        // Every page the child writes is a copy-on-write fault: the identity moves into the
+        // state (no clone), and only its name is copied, for panic reports.
+        let name = identity.name.as_str().to_owned();
         if let Some((mut state, mut forkserver, mut launcher)) = held.take() {
-            state.become_forked_child(identity.clone());
+            state.become_forked_child(std::mem::replace(identity, Identity::empty()));
             forkserver::forget_after_fork(&mut forkserver);
             launcher::forget_after_fork(&mut launcher);
         }
@@ -151,8 +158,7 @@ pub(crate) fn fork_child<R: Portable>(
             let _ = result.send(Outcome::Setting(detail));
             return 1;
         }
-        let process = crate::tree::current_process();
-        let outcome = match catch_child_panic(process.name(), move || payload.run_here()) {
+        let outcome = match catch_child_panic(&name, move || payload.run_here()) {
             Ok(Ok(value)) => Outcome::Returned(value),
             Ok(Err(chain)) => Outcome::Error(chain),
             Err(panic) => Outcome::Panicked(panic),

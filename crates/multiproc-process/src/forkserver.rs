@@ -203,12 +203,15 @@ impl ForkserverClient {
     }
 
     /// Asks the server to fork a child; returns its pid and the parent's ends of its piped
-    /// streams (stdin, stdout, stderr).
+    /// streams (stdin, stdout, stderr). `after_request` runs once the request is sent and
+    /// before the reply is read: it sends the child its arguments, which then wait in the
+    /// channel for the child instead of the child waiting for them.
     pub(crate) fn fork(
         &self,
         spec: ChildSpec,
         args: OpaqueIpcReceiver,
         result: OpaqueIpcSender,
+        after_request: impl FnOnce(),
     ) -> Result<(u32, [Option<OwnedFd>; 3]), ForkError> {
         let current = multiproc_sys::process::pid();
         if current != self.owner {
@@ -230,6 +233,9 @@ impl ForkserverClient {
             .0
             .send(Request::Fork { spec, args, result })
             .map_err(|e| gone(&e))?;
+        // The server holds the arguments' receiving end from here: it hands it to the child,
+        // or drops it if it cannot fork (then the send fails instead of waiting).
+        after_request();
         let (pid, ends) = match channel.1.recv().map_err(|e| gone(&e))? {
             Reply::Forked { pid, ends } => (pid, ends),
             Reply::Failed { error } => {
@@ -247,15 +253,30 @@ impl ForkserverClient {
         match (taken, released) {
             (Ok(ends), Ok(())) => Ok((pid, ends)),
             (Err(detail), _) => {
-                // Without its arguments the child ends; the server reaps it then.
-                self.reap(pid);
+                self.kill_and_reap(pid);
                 Err(ForkError::Pipes(detail))
             }
             (Ok(_), Err(e)) => {
-                self.reap(pid);
+                self.kill_and_reap(pid);
                 Err(gone(&e).into())
             }
         }
+    }
+
+    /// Kills a child we give up on (it may have its arguments already, and must not run
+    /// unwatched) and asks for it to be reaped. The server keeps it unreaped until then, so
+    /// `pid` still names it, and the pidfd opened here is that child's.
+    pub(crate) fn kill_and_reap(&self, pid: u32) {
+        match multiproc_sys::pidfd::open(pid) {
+            Ok(pidfd) => {
+                let _ = multiproc_sys::pidfd::send_signal(
+                    std::os::fd::AsFd::as_fd(&pidfd),
+                    multiproc_sys::signal::number::SIGKILL,
+                );
+            }
+            Err(e) => log::warn!("could not open a pidfd to kill fork-server child {pid}: {e}"),
+        }
+        self.reap(pid);
     }
 
     /// Takes the parent's ends of a child's pipes from the server: `pidfd_getfd(2)`, or where

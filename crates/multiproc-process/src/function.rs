@@ -210,6 +210,31 @@ pub(crate) fn prepare_for_fork() {
     // The child must share this process tree's key, so it must exist before the fork.
     let _ = crate::tag::tree_key();
     let _ = ipc_channel::platform::OsIpcSender::get_max_fragment_size();
+    warm_thread_locals();
+}
+
+/// Gives the forking thread, once, the thread-locals a forked child's path uses (the panic
+/// report's name, ipc-channel's serialization tables). A thread-local with a destructor
+/// registers it on first use, and in a fresh child that first use writes to pages of the C
+/// library and the dynamic linker that it shares with the parent: five copy-on-write page
+/// faults per child, where one use in the parent makes it none.
+fn warm_thread_locals() {
+    use std::cell::Cell;
+    thread_local! {
+        static WARM: Cell<bool> = const { Cell::new(false) };
+    }
+    if WARM.with(|warm| warm.replace(true)) {
+        return;
+    }
+    let _ = multiproc_sys::panic::catch_reported("", || ());
+    // A send on a channel of our own, which nothing reads: ipc-channel asserts on some
+    // failures (an exhausted descriptor table), so under `catch`; the warm-up is only an
+    // optimisation and a failure is ignored.
+    let _ = multiproc_sys::panic::catch(true, || {
+        if let Ok((sender, _receiver)) = ipc_channel::ipc::channel::<()>() {
+            let _ = sender.send(());
+        }
+    });
 }
 
 /// Runs `f`, turning a panic into a [`PanicInfo`] with its message and location.

@@ -14,6 +14,17 @@ pub(crate) struct Identity {
 }
 
 impl Identity {
+    /// An identity with no name and no parent, left behind where one was moved out.
+    pub(crate) fn empty() -> Identity {
+        Identity {
+            name: String::new(),
+            pid: 0,
+            daemon: false,
+            path: Vec::new(),
+            parent: None,
+        }
+    }
+
     pub(crate) fn main_process() -> Identity {
         Identity {
             name: "MainProcess".to_owned(),

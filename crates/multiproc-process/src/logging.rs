@@ -67,7 +67,10 @@ static BARRIER_CONDVAR: Condvar = Condvar::new();
 
 /// In a forked child: the log thread stayed behind in the parent.
 pub(crate) fn forget_receiver_after_fork() {
-    RECEIVING.store(false, Ordering::Release);
+    // Only when set: a forked child's first write to a page copies the page.
+    if RECEIVING.load(Ordering::Acquire) {
+        RECEIVING.store(false, Ordering::Release);
+    }
 }
 
 /// How long [`flush_child_records`] waits for the log thread at most.

@@ -183,7 +183,10 @@ pub fn set_start_method(method: StartMethod, force: bool) -> Result<(), ProcessE
 /// [`set_start_method`] (CPython's spawn and forkserver children inherit the parent's context
 /// this way), so that a spawn child starts its own children with spawn.
 pub(crate) fn started_by(method: StartMethod) {
-    DEFAULT_METHOD.store(method.to_u8(), Ordering::SeqCst);
+    // Only when it changes: a forked child's first write to a page copies the page.
+    if DEFAULT_METHOD.load(Ordering::SeqCst) != method.to_u8() {
+        DEFAULT_METHOD.store(method.to_u8(), Ordering::SeqCst);
+    }
 }
 
 /// The default start method: the one set by [`set_start_method`], else `Forkserver`. In a

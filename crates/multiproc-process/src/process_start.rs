@@ -166,8 +166,13 @@ impl<R: Portable> Process<R> {
             method: StartMethod::Forkserver,
             settings: self.settings.clone(),
         };
+        // The arguments go out right after the request, while the server forks: the child
+        // finds them waiting rather than waiting for our reply, pidfd and send.
+        let mut args_sent = None;
         let (pid, ends) = server
-            .fork(spec, args_rx.to_opaque(), result_tx.to_opaque())
+            .fork(spec, args_rx.to_opaque(), result_tx.to_opaque(), || {
+                args_sent = Some(payload.send_args(args_tx.to_opaque()));
+            })
             .map_err(|e| match e {
                 forkserver::ForkError::Process(e) => e,
                 forkserver::ForkError::Pipes(detail) => ProcessError::Setting {
@@ -185,9 +190,7 @@ impl<R: Portable> Process<R> {
         ) {
             Ok(child) => Arc::new(child),
             Err(e) => {
-                // Without its arguments (dropped with `args_tx`) the child ends; the server
-                // reaps it then.
-                server.reap(pid);
+                server.kill_and_reap(pid);
                 return Err(ProcessError::Io {
                     context: "could not watch the child",
                     source: e,
@@ -195,7 +198,9 @@ impl<R: Portable> Process<R> {
             }
         };
         register(child.clone());
-        send_args(payload, args_tx.to_opaque(), &child)?;
+        if let Some(sent) = args_sent {
+            refuse_unsent_args(sent, &child)?;
+        }
         Ok((Running::new(child, result), ends))
     }
 }
@@ -220,7 +225,12 @@ fn send_args<R>(
     to: OpaqueIpcSender,
     child: &ChildHandle,
 ) -> Result<(), ProcessError> {
-    match payload.send_args(to) {
+    refuse_unsent_args(payload.send_args(to), child)
+}
+
+/// After a send of the arguments: a serialization failure kills the child and is reported.
+fn refuse_unsent_args(sent: Result<(), IpcError>, child: &ChildHandle) -> Result<(), ProcessError> {
+    match sent {
         Err(IpcError::SerializationError(e)) => {
             let _ = child.signal(multiproc_sys::signal::number::SIGKILL);
             child.wait(None);

@@ -50,12 +50,17 @@ where
     };
     let deadline = deadline_after(Some(wait));
     let max_fragment = OsIpcSender::get_max_fragment_size();
+    // A look without waiting needs no poll: the check's non-blocking peek finds the same.
+    let mut poll_first = !wait.is_zero();
     loop {
-        match multiproc_sys::poll::wait_readable(fd, remaining(deadline)) {
-            Ok(true) => {}
-            Ok(false) => return Received::Empty,
-            Err(e) => return Received::Failed(format!("could not wait for the result: {e}")),
+        if poll_first {
+            match multiproc_sys::poll::wait_readable(fd, remaining(deadline)) {
+                Ok(true) => {}
+                Ok(false) => return Received::Empty,
+                Err(e) => return Received::Failed(format!("could not wait for the result: {e}")),
+            }
         }
+        poll_first = true;
         // No deadline for the drain of a refused message (its own limits apply): cut short,
         // it would leave the child blocked on the rest of its message, and `join` waiting
         // for the child.

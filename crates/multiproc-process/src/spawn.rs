@@ -3,8 +3,11 @@
 //!
 //! The child connects to a one-shot server of the parent and sends a channel back, as
 //! ipc-channel requires (`IpcSender::connect` is the only way into a re-executed process).
-//! `IpcOneShotServer::accept` blocks without a timeout, so a helper thread watches the child
-//! meanwhile and unblocks the accept if the child dies first.
+//! `IpcOneShotServer::accept` blocks without a timeout, so the parent calls it only once the
+//! child has connected: the child connects before it enters the rendezvous, and the parent
+//! waits for the rendezvous with a poll that also watches the child's pidfd. After that the
+//! accept returns at once, and its receive of the hello fails with a disconnect if the child
+//! dies (the connection is the child's, and its end closes with it).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::process::{Command, Stdio};
@@ -157,42 +160,9 @@ pub(crate) fn spawn(settings: &ChildSettings) -> Result<Spawned, SpawnError> {
         });
     }
     drop(rendezvous);
-    let cancel = match multiproc_sys::eventfd::new() {
-        Ok(cancel) => cancel,
-        Err(e) => {
-            kill_and_reap(pidfd.as_fd());
-            return Err(SpawnError::Io("could not create an eventfd", e));
-        }
-    };
-
-    let accepted = std::thread::scope(|scope| {
-        let watcher = std::thread::Builder::new()
-            .name("multiproc-watch".into())
-            .spawn_scoped(scope, || {
-                let ready = multiproc_sys::poll::first_readable(&[pidfd.as_fd(), cancel.as_fd()]);
-                if matches!(ready, Ok(0)) {
-                    // The child died before connecting: connect ourselves so that accept
-                    // returns.
-                    let _ = IpcSender::<Hello>::connect(server_name.clone());
-                }
-            })?;
-        let accepted = guard_decode(|| server.accept());
-        multiproc_sys::eventfd::signal(cancel.as_fd());
-        let _ = watcher.join();
-        Ok::<_, std::io::Error>(accepted)
-    });
-    let accepted = match accepted {
-        Ok(accepted) => accepted,
-        Err(e) => {
-            // Without the watcher, a child that dies before connecting would leave the accept
-            // waiting for ever: do not wait at all.
-            kill_and_reap(pidfd.as_fd());
-            return Err(SpawnError::Io(
-                "could not start a thread to watch the child",
-                e,
-            ));
-        }
-    };
+    // The child connected to the bootstrap socket before the rendezvous (`child.rs`), so the
+    // accept does not wait for a connection, only for the hello on it.
+    let accepted = guard_decode(|| server.accept());
 
     let (from_child, hello) = match accepted {
         Ok(pair) => pair,
@@ -254,7 +224,7 @@ fn own_fingerprint() -> [u64; 4] {
 }
 
 fn describe_early_death(e: &str) -> String {
-    // Disconnected: the child died (or the watcher connected for it) without a hello.
+    // Disconnected: the child died after connecting, without a hello.
     if e.contains("Disconnected") {
         String::new()
     } else {

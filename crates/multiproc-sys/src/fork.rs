@@ -67,6 +67,28 @@ pub fn set_parent_death_signal(expected_parent: u32) -> bool {
         && crate::process::parent_pid() == expected_parent
 }
 
+/// Whether the calling thread blocks no signal (pthread_sigmask(3)). A child forked from it
+/// then starts with an empty mask, and need not reset it: asked in the parent, before the
+/// fork, this spares the child a system call and the first run of two C library pages.
+///
+/// ```
+/// multiproc_sys::signal::reset_mask();
+/// assert!(multiproc_sys::fork::signal_mask_is_empty());
+/// ```
+pub fn signal_mask_is_empty() -> bool {
+    // SAFETY: `current` is a valid, zeroed `sigset_t` for pthread_sigmask to write into; the
+    // null new-set pointer makes the call a query that changes nothing.
+    unsafe {
+        let mut current: libc::sigset_t = std::mem::zeroed();
+        if libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut current) != 0 {
+            return false;
+        }
+        // The kernel fills only the words it knows; the rest stays zero from above.
+        let words: [u8; std::mem::size_of::<libc::sigset_t>()] = std::mem::transmute(current);
+        words.iter().all(|&b| b == 0)
+    }
+}
+
 /// Flushes the C `stdio` buffers (`fflush(NULL)`), before a fork and before `_exit`.
 ///
 /// ```

@@ -10,6 +10,7 @@ use multiproc_process::ProcessError;
 use multiproc_shared::Value;
 
 use crate::callbacks::Callbacks;
+use crate::get_wake::GetWake;
 
 use super::result_set::ResultSet;
 use super::result_thread::ResultThread;
@@ -31,9 +32,13 @@ pub(crate) fn launch(
         context: "could not create the pool's shared state",
         source: std::io::Error::other(e),
     })?;
+    let get_wake = GetWake::new().map_err(|e| ProcessError::Io {
+        context: "could not create the pool's shared state",
+        source: std::io::Error::other(e),
+    })?;
     let mut workers = Vec::with_capacity(processes);
     for number in 1..=processes {
-        match start_worker(&spec, &asleep, number) {
+        match start_worker(&spec, &asleep, &get_wake, number) {
             Ok((mut worker, results)) => {
                 worker.set_id = Some(set.add(results).map_err(io("could not watch a channel"))?);
                 workers.push(Some(worker));
@@ -64,6 +69,7 @@ pub(crate) fn launch(
     let shared = Arc::new(Shared {
         core: Mutex::new(core),
         asleep,
+        get_wake,
         spec,
         processes,
         finished: AtomicBool::new(false),

@@ -207,7 +207,12 @@ impl ResultThread {
         };
         for slot in empty {
             self.started += 1;
-            match start_worker(&self.shared.spec, &self.shared.asleep, self.started) {
+            match start_worker(
+                &self.shared.spec,
+                &self.shared.asleep,
+                &self.shared.get_wake,
+                self.started,
+            ) {
                 Ok((mut worker, results)) => match self.set.add(results) {
                     Ok(id) => {
                         self.log_started(worker.pid);

@@ -16,6 +16,12 @@
 //!   before it sleeps it raises `asleep` and reads them once more (see
 //!   [`ResultSink`](crate::wire::ResultSink)). Workers whose results are large are always
 //!   being read.
+//! * A thread blocked in `AsyncResult::get` for a lone task books results too
+//!   ([`Shared::book_ready`](state::Shared::book_ready), the result thread's ring drain
+//!   without burials): while one waits, a worker that writes a result futex-wakes it through
+//!   [`GetWake`](crate::get_wake::GetWake) instead of waking the result thread, and a thread
+//!   that stops waiting books once more if the result thread sleeps. It takes the core lock
+//!   like the result thread, so every invariant here holds whichever thread books.
 //! * A worker's ring is drained before the worker is buried, so a result it wrote is
 //!   delivered and only the chunk it was really running is failed (or, for a chunk of
 //!   several tasks, its tasks whose results were not sent yet run again one by one). Results
@@ -37,6 +43,7 @@
 //!   broken, every queued and in-flight chunk fails with `PoolError::PoolBroken`, and
 //!   submissions are refused with it.
 
+mod book_ready;
 mod booking;
 mod broken;
 mod dispatch;

@@ -7,6 +7,7 @@ use ipc_channel::ipc::IpcReceiver;
 use multiproc_process::{ProcessError, get_context};
 use multiproc_shared::Value;
 
+use crate::get_wake::GetWake;
 use crate::wire::{FromWorker, result_channel, task_channel};
 use crate::worker::worker_main;
 
@@ -16,12 +17,13 @@ use super::state::{Worker, WorkerSpec};
 pub(crate) fn start_worker(
     spec: &WorkerSpec,
     asleep: &Value<u32>,
+    get_wake: &GetWake,
     number: usize,
 ) -> Result<(Worker, IpcReceiver<FromWorker>), ProcessError> {
     let io = |context| move |source| ProcessError::Io { context, source };
     let (task_tx, task_rx) = task_channel().map_err(io("could not create a task channel"))?;
-    let (sink, result_rx, ring) =
-        result_channel(asleep).map_err(io("could not create a result channel and ring"))?;
+    let (sink, result_rx, ring) = result_channel(asleep, get_wake)
+        .map_err(io("could not create a result channel and ring"))?;
     let process = match &spec.make {
         Some(make) => make(spec.method, task_rx, sink, spec.config),
         None => get_context(spec.method).process(worker_main, (task_rx, sink, spec.config)),

@@ -14,6 +14,7 @@ use multiproc_shared::Value;
 use crate::callbacks::Callbacks;
 use crate::chunk::Chunk;
 use crate::error::PoolError;
+use crate::get_wake::GetWake;
 use crate::wire::{Corrupt, ResultSink, TaskReceiver, TaskSender};
 use crate::worker::WorkerConfig;
 
@@ -159,7 +160,9 @@ const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(5);
 pub(crate) struct Shared {
     pub(super) core: Mutex<Core>,
     /// 1 while the result thread sleeps or is about to (see [`ResultSink`]).
-    pub(super) asleep: Value<u32>,
+    pub(crate) asleep: Value<u32>,
+    /// What threads blocked in `get` sleep on (see [`GetWake`]).
+    pub(crate) get_wake: GetWake,
     pub(crate) spec: WorkerSpec,
     pub(crate) processes: usize,
     /// The result thread has left (every worker is reaped).

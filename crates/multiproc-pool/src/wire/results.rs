@@ -11,6 +11,7 @@ use multiproc_sys::panic::catch;
 use serde::{Deserialize, Serialize};
 
 use super::{Bytes, FromWorker};
+use crate::get_wake::GetWake;
 
 /// A result whose message is at most this long goes through the worker's ring; a longer one
 /// through its channel.
@@ -40,7 +41,9 @@ impl fmt::Display for Corrupt {
 /// result thread is busy, and a result written there is delivered even if the worker dies
 /// right after (the memory outlives it). The result thread sleeps only on the channels:
 /// before it does, it sets `asleep` and looks at the rings once more; the worker that next
-/// writes a result clears `asleep` and sends [`FromWorker::Ready`].
+/// writes a result clears `asleep` and sends [`FromWorker::Ready`]. While a thread of the
+/// pool's process is blocked in `AsyncResult::get`, the worker wakes that thread instead
+/// (see [`GetWake`]), which books the result itself.
 ///
 /// Large results, and everything else, go through the channel, whose end also tells the
 /// pool at once that the worker is gone.
@@ -50,12 +53,15 @@ pub(crate) struct ResultSink {
     ring: Queue<()>,
     /// Shared by every worker of the pool: 1 while the result thread sleeps or is about to.
     asleep: Value<u32>,
+    /// Shared by every worker of the pool: what threads blocked in `get` sleep on.
+    get_wake: GetWake,
 }
 
 /// A worker's result path: the worker's [`ResultSink`], and the pool's ends of it (the
 /// channel, for the result thread's select set, and the ring).
 pub(crate) fn result_channel(
     asleep: &Value<u32>,
+    get_wake: &GetWake,
 ) -> std::io::Result<(ResultSink, IpcReceiver<FromWorker>, Queue<()>)> {
     let (channel, receiver) = ipc::channel::<FromWorker>()?;
     let ring = Queue::with_capacity(None, RING_BYTES).map_err(std::io::Error::other)?;
@@ -63,6 +69,7 @@ pub(crate) fn result_channel(
         channel,
         ring: ring.clone(),
         asleep: asleep.clone(),
+        get_wake: get_wake.clone(),
     };
     Ok((sink, receiver, ring))
 }
@@ -75,13 +82,16 @@ impl ResultSink {
 
     /// Hands a finished chunk to the pool; `false` once the pool is gone. With
     /// `channel_only` (some of the chunk's results went through the channel already), it
-    /// goes through the channel too, so that it cannot overtake them.
+    /// goes through the channel too, so that it cannot overtake them. `idle_next`: the
+    /// worker has no other chunk to run next, so it may yield its CPU before it wakes the
+    /// result thread (see [`deliver`](Self::deliver)).
     pub(crate) fn done(
         &self,
         id: u64,
         output: Result<Bytes, String>,
         channel_only: bool,
         buffer: &mut Vec<u8>,
+        idle_next: bool,
     ) -> bool {
         // Decide on the output's length, before encoding anything.
         let small = match &output {
@@ -92,6 +102,7 @@ impl ResultSink {
             FromWorker::Done { id, output },
             small && !channel_only,
             buffer,
+            idle_next,
         )
     }
 
@@ -106,12 +117,20 @@ impl ResultSink {
         buffer: &mut Vec<u8>,
     ) -> Option<bool> {
         let small = output.0.len() < RING_MESSAGE_MAX - FRAMING && !channel_only;
-        self.deliver(FromWorker::Partial { id, output }, small, buffer)
+        self.deliver(FromWorker::Partial { id, output }, small, buffer, false)
             .then_some(!small)
     }
 
-    /// Sends a result through the ring if it is `small`, else through the channel.
-    fn deliver(&self, message: FromWorker, small: bool, buffer: &mut Vec<u8>) -> bool {
+    /// Sends a result through the ring if it is `small`, else through the channel. With
+    /// `may_yield` (the worker would go idle next anyway), a worker that would have to wake
+    /// the sleeping result thread yields its CPU once first.
+    fn deliver(
+        &self,
+        message: FromWorker,
+        small: bool,
+        buffer: &mut Vec<u8>,
+        may_yield: bool,
+    ) -> bool {
         if !small {
             return self.send(message);
         }
@@ -127,6 +146,24 @@ impl ResultSink {
                 // also finds out whether the pool is still there.
                 Err(ChannelError::Full) if self.send(FromWorker::Ready) => {}
                 Err(_) => return false,
+            }
+        }
+        // A thread blocked in `get` books the result itself: wake it, not the result thread
+        // (it hands on what it has not booked when it stops waiting).
+        if self.get_wake.notify() {
+            return true;
+        }
+        if may_yield && self.asleep.load() == 1 {
+            // Waking the sleeping result thread costs a hop. The thread that handed this task
+            // out a moment ago may be runnable on this very CPU, on its way to `get`: let it
+            // run first. If it (or anyone) took the result meanwhile, nobody needs waking;
+            // if it now waits, it is the one to wake. At most one yield per result, only by
+            // a worker about to go idle (never for the partial results of a running chunk,
+            // nor between the chunks of a batch) and only while the result thread sleeps:
+            // a yield on a loaded CPU may hand it to another process for a while.
+            std::thread::yield_now();
+            if self.ring.is_empty() || self.get_wake.notify() {
+                return true;
             }
         }
         if self.asleep.swap(0) == 1 {
