@@ -97,6 +97,9 @@ struct StreamState<R> {
     arrived: VecDeque<Result<R, PoolError>>,
     /// The task that awaits the next result (see the `Stream` impl).
     waker: Option<Waker>,
+    /// Threads blocked in `next` on `changed`: a store wakes them only if there are any
+    /// (a condvar's notify is a system call even when nobody waits).
+    sleepers: usize,
 }
 
 impl<R> Stream<R> {
@@ -107,6 +110,7 @@ impl<R> Stream<R> {
                 base: 0,
                 arrived: VecDeque::new(),
                 waker: None,
+                sleepers: 0,
             }),
             changed: Condvar::new(),
             cancelled: AtomicBool::new(false),
@@ -141,9 +145,12 @@ impl<R> Stream<R> {
             }
         }
         let waker = state.waker.take();
+        let sleepers = state.sleepers > 0;
         drop(state);
         self.progress.add(added);
-        self.changed.notify_all();
+        if sleepers {
+            self.changed.notify_all();
+        }
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -221,8 +228,21 @@ impl<'a, R: Portable> IMap<'a, R> {
         imap
     }
 
-    /// Pulls input until the window is full, and submits it.
+    /// Whether to read more input: once the tasks submitted and not yet yielded are down to
+    /// half the window. Refilling only then sends chunks to the workers in batches (one
+    /// lock, one message per worker, for several chunks) instead of one chunk each time a
+    /// result is consumed, which cost about 6 µs per chunk.
+    fn wants_input(&self) -> bool {
+        !self.input_done && self.submitted - self.yielded <= self.window / 2
+    }
+
+    /// Pulls input until the window is full, and submits it, when [`wants_input`] says so.
+    ///
+    /// [`wants_input`]: IMap::wants_input
     fn top_up(&mut self) {
+        if !self.wants_input() {
+            return;
+        }
         let mut chunks = Vec::new();
         while !self.input_done && self.submitted - self.yielded < self.window {
             let sink: Arc<dyn Sink> = self.stream.clone();
@@ -305,7 +325,7 @@ impl<R: Portable> IMap<'_, R> {
                 if self.input_done && self.yielded >= self.submitted {
                     return Poll::Ready(None);
                 }
-                if !self.input_done && self.submitted - self.yielded < self.window {
+                if self.wants_input() {
                     break;
                 }
                 if let Err(wrong) = self.shared.check_process() {
@@ -322,11 +342,13 @@ impl<R: Portable> IMap<'_, R> {
                         return Poll::Pending;
                     }
                     None => {
+                        state.sleepers += 1;
                         state = self
                             .stream
                             .changed
                             .wait(state)
                             .unwrap_or_else(|p| p.into_inner());
+                        state.sleepers -= 1;
                     }
                 }
             }
