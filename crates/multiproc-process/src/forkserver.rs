@@ -236,7 +236,9 @@ impl ForkserverClient {
         // The server holds the arguments' receiving end from here: it hands it to the child,
         // or drops it if it cannot fork (then the send fails instead of waiting).
         after_request();
-        let (pid, ends) = match channel.1.recv().map_err(|e| gone(&e))? {
+        // The reply comes from another process: a corrupt one is an error, never a panic
+        // here (ipc-channel's decoding can panic on corrupt descriptor tables).
+        let (pid, ends) = match guard_decode(|| channel.1.recv()).map_err(|e| gone(&e))? {
             Reply::Forked { pid, ends } => (pid, ends),
             Reply::Failed { error } => {
                 return Err(ProcessError::Forkserver(format!("fork failed: {error}")).into());
