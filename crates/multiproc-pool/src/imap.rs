@@ -144,8 +144,12 @@ impl<R> Stream<R> {
                 state.arrived.push_back(result);
             }
         }
-        let waker = state.waker.take();
-        let sleepers = state.sleepers > 0;
+        // In order, only the next position lets the reader go on: results further ahead
+        // (another worker's chunk) are kept without waking it. Every position gets its
+        // result or its error, so the wake-up for the next one always comes.
+        let ready = !self.ordered || matches!(state.slots.front(), Some(Some(_)));
+        let waker = if ready { state.waker.take() } else { None };
+        let sleepers = ready && state.sleepers > 0;
         drop(state);
         self.progress.add(added);
         if sleepers {
