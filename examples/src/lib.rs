@@ -6,3 +6,5 @@
 pub mod parallel_files;
 pub mod parallel_training;
 pub mod web_crawl;
+
+mod split_mix;

@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 use multiproc::pool::{Options, Pool, PoolError};
 use serde::{Deserialize, Serialize};
 
+use crate::split_mix::SplitMix64;
+
 /// The example's generated corpus: this many files.
 pub const SAMPLE_FILES: usize = 360;
 /// Spread over this many subdirectories.
@@ -241,28 +243,6 @@ pub fn path_bytes(paths: Vec<PathBuf>) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// SplitMix64: a small seeded generator, so the sample corpus is the same on every run.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_f64() * n as f64) as usize
-    }
-}
-
 const WORDS: &[&str] = &[
     "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be",
     "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have",
@@ -300,7 +280,7 @@ pub fn write_sample_corpus(dir: &Path, files: usize) -> io::Result<()> {
             let words_in_line = 4 + rng.below(12);
             for w in 0..words_in_line {
                 // u^3 skews the index towards the start of the list: a Zipf-like spread.
-                let index = (rng.next_f64().powi(3) * WORDS.len() as f64) as usize;
+                let index = (rng.uniform().powi(3) * WORDS.len() as f64) as usize;
                 let word = WORDS[index];
                 if w == 0 {
                     let mut chars = word.chars();

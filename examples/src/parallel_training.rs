@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use multiproc::pool::{Options, Pool, PoolError};
 use serde::{Deserialize, Serialize};
 
+use crate::split_mix::SplitMix64;
+
 const DATA_SEED: u64 = 0xda7a_5eed;
 const VALIDATION_SEED: u64 = 0x0a11_da7e;
 const INIT_SEED: u64 = 0x1417_5eed;
@@ -81,38 +83,9 @@ impl Outcome {
     }
 }
 
-/// SplitMix64: a small seeded generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.uniform(); // in (0, 1]: ln(u) is finite
-        let v = self.uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.uniform() * n as f64) as usize
-    }
-}
-
 /// `n` points of the two-moons set: ([x, y], label).
 fn two_moons(n: usize, seed: u64) -> Vec<([f64; 2], f64)> {
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix64(seed);
     (0..n)
         .map(|i| {
             let t = rng.uniform() * std::f64::consts::PI;
@@ -148,7 +121,7 @@ struct Mlp {
 
 impl Mlp {
     fn new(seed: u64) -> Mlp {
-        let mut rng = Rng(seed);
+        let mut rng = SplitMix64(seed);
         let mut weight = |fan_in: f64| (rng.uniform() * 2.0 - 1.0) * (3.0 / fan_in).sqrt();
         let mut mlp = Mlp {
             units: [Unit::default(); HIDDEN],
@@ -219,7 +192,7 @@ pub fn train(config: Config) -> Outcome {
     // examples: the grid compares hyper-parameters, not luck.
     let mut mlp = Mlp::new(INIT_SEED);
     let mut order: Vec<usize> = (0..training.len()).collect();
-    let mut rng = Rng(INIT_SEED ^ 0xffff);
+    let mut rng = SplitMix64(INIT_SEED ^ 0xffff);
     for _ in 0..config.epochs {
         for i in (1..order.len()).rev() {
             order.swap(i, rng.below(i + 1));
