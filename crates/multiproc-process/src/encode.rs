@@ -11,30 +11,37 @@
 
 use serde::Serialize;
 
-/// The longest write [`AppendTo`] copies byte by byte: a varint of 64 bits and its tag.
-const SHORT: usize = 16;
-
 /// A postcard output that appends to a `Vec` it borrows.
 ///
-/// Postcard hands most values over as a few bytes (a varint). Pushing those one at a time is
-/// cheaper than a call to `memcpy` for each, and several times cheaper than
-/// `postcard::to_extend`, which moves the whole `Vec` in and out for every value (measured:
-/// 6.1 against 27.7 ns for a `Result<u64, ()>`).
+/// Postcard hands most values over as a few bytes (a varint, at most 10). Those are copied
+/// with a copy whose size is known at compile time, inlined into the serializer, rather
+/// than by a call to `memcpy` for each, or by `postcard::to_extend`, which moves the whole
+/// `Vec` in and out for every value. A pool worker's encoding of a `u64` result fell from
+/// about 110 to 25 instructions (callgrind).
 struct AppendTo<'a>(&'a mut Vec<u8>);
 
 impl postcard::ser_flavors::Flavor for AppendTo<'_> {
     type Output = ();
 
+    #[inline(always)]
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        if data.len() <= SHORT {
-            self.0.reserve(data.len());
-            data.iter().for_each(|&byte| self.0.push(byte));
-        } else {
-            self.0.extend_from_slice(data);
+        match data.len() {
+            1 => self.0.push(data[0]),
+            2 => append::<2>(self.0, data),
+            3 => append::<3>(self.0, data),
+            4 => append::<4>(self.0, data),
+            5 => append::<5>(self.0, data),
+            6 => append::<6>(self.0, data),
+            7 => append::<7>(self.0, data),
+            8 => append::<8>(self.0, data),
+            9 => append::<9>(self.0, data),
+            10 => append::<10>(self.0, data),
+            _ => self.0.extend_from_slice(data),
         }
         Ok(())
     }
 
+    #[inline(always)]
     fn try_push(&mut self, data: u8) -> postcard::Result<()> {
         self.0.push(data);
         Ok(())
@@ -42,6 +49,15 @@ impl postcard::ser_flavors::Flavor for AppendTo<'_> {
 
     fn finalize(self) -> postcard::Result<()> {
         Ok(())
+    }
+}
+
+/// Appends `data`, which is `N` bytes long, with a copy of a size known at compile time
+/// (inlined, where a copy of a run-time length is a call to `memcpy`).
+#[inline(always)]
+fn append<const N: usize>(out: &mut Vec<u8>, data: &[u8]) {
+    if let Ok(array) = <&[u8; N]>::try_from(data) {
+        out.extend_from_slice(array);
     }
 }
 
