@@ -47,6 +47,9 @@ pub(crate) fn ensure_linked() {
 }
 
 fn run_child(marker: &str) -> i32 {
+    // Shared memory that another thread of the parent was sending when this program was
+    // executed may have come along (ipc-channel's copies lack `FD_CLOEXEC`): not ours.
+    multiproc_sys::inherited::close_ipc_memfds();
     multiproc_sys::signal::ignore_sigpipe();
     let Some((server, parent)) = marker
         .split_once('\t')

@@ -505,9 +505,17 @@ pub fn plain_serialization_active() -> bool {
     PLAIN_SERIALIZATION_DEPTH.with(|depth| depth.get() > 0)
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct WireSegment {
     memory: IpcSharedMemory,
+    len: u64,
+}
+
+/// What [`WireSegment`] decodes, borrowed: serializing the memory by reference costs no
+/// extra dup(2) and mapping of the memfd (ipc-channel's `clone` makes both).
+#[derive(Serialize)]
+struct WireSegmentRef<'a> {
+    memory: &'a IpcSharedMemory,
     len: u64,
 }
 
@@ -523,8 +531,8 @@ impl Serialize for Segment {
                 "a segment without a memfd cannot be sent",
             ));
         };
-        WireSegment {
-            memory: memory.clone(),
+        WireSegmentRef {
+            memory,
             len: self.len() as u64,
         }
         .serialize(serializer)

@@ -60,6 +60,8 @@ pub mod fork;
 #[cfg(target_os = "linux")]
 pub mod futex;
 #[cfg(target_os = "linux")]
+pub mod inherited;
+#[cfg(target_os = "linux")]
 pub mod ipc_receiver;
 #[cfg(target_os = "linux")]
 pub mod ipc_record;
