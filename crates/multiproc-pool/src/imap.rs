@@ -1,6 +1,6 @@
 //! `IMap`: the lazy, bounded iterator behind `imap` and `imap_unordered`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -10,7 +10,8 @@ use std::time::Duration;
 use multiproc_process::{FunctionRef, Portable};
 
 use crate::chunk::{
-    Chunk, Outcome, Positions, Sink, Split, chunk_timeout, decode_outputs, encode_chunk,
+    Chunk, Outcome, Positions, Sink, Split, chunk_timeout, decode_each, decode_outputs,
+    encode_chunk,
 };
 use crate::error::PoolError;
 use crate::progress::Progress;
@@ -54,6 +55,9 @@ pub struct IMap<'a, R> {
     wrong_process: bool,
     /// The number of items, when the input said so exactly.
     len: Option<usize>,
+    /// Results taken from the stream and not yet yielded, in yield order: the reader locks
+    /// the stream once for all the results ready, not once per result.
+    taken: VecDeque<Result<R, PoolError>>,
 }
 
 /// Produces the encoded chunks of an input, one at a time.
@@ -90,8 +94,10 @@ pub(crate) struct Stream<R> {
 }
 
 struct StreamState<R> {
-    /// Ordered: results by position, starting at `base`.
-    slots: VecDeque<Option<Result<R, PoolError>>>,
+    /// Ordered: runs of results of consecutive positions, by their first position. The
+    /// reader takes whole runs, from `base` (the next position to yield) on: one lock and
+    /// one hand-over per chunk, not per result.
+    runs: BTreeMap<usize, Vec<Result<R, PoolError>>>,
     base: usize,
     /// Unordered: results as they arrived.
     arrived: VecDeque<Result<R, PoolError>>,
@@ -102,11 +108,23 @@ struct StreamState<R> {
     sleepers: usize,
 }
 
+impl<R> StreamState<R> {
+    /// Keeps the results of the positions from `start` on, minus any already yielded (a
+    /// position cannot come again).
+    fn insert_run(&mut self, start: usize, mut results: Vec<Result<R, PoolError>>) {
+        let yielded = self.base.saturating_sub(start).min(results.len());
+        results.drain(..yielded);
+        if !results.is_empty() {
+            self.runs.insert(start + yielded, results);
+        }
+    }
+}
+
 impl<R> Stream<R> {
     pub(crate) fn new(ordered: bool, progress: Progress) -> Arc<Stream<R>> {
         Arc::new(Stream {
             state: Mutex::new(StreamState {
-                slots: VecDeque::new(),
+                runs: BTreeMap::new(),
                 base: 0,
                 arrived: VecDeque::new(),
                 waker: None,
@@ -132,22 +150,32 @@ impl<R> Stream<R> {
         for (position, result) in results {
             added += 1;
             if self.ordered {
-                // A position already yielded cannot come again; never index below the base.
-                let Some(index) = position.checked_sub(state.base) else {
-                    continue;
-                };
-                if index >= state.slots.len() {
-                    state.slots.resize_with(index + 1, || None);
-                }
-                state.slots[index] = Some(result);
+                state.insert_run(position, vec![result]);
             } else {
                 state.arrived.push_back(result);
             }
         }
+        self.stored(state, added);
+    }
+
+    /// Stores the results of the consecutive positions from `start` on, as one run.
+    fn store_run(&self, start: usize, results: Vec<Result<R, PoolError>>) {
+        let mut state = self.lock();
+        let added = results.len();
+        if self.ordered {
+            state.insert_run(start, results);
+        } else {
+            state.arrived.extend(results);
+        }
+        self.stored(state, added);
+    }
+
+    /// After a store: wakes the reader if it can go on, and counts the results.
+    fn stored(&self, mut state: MutexGuard<'_, StreamState<R>>, added: usize) {
         // In order, only the next position lets the reader go on: results further ahead
         // (another worker's chunk) are kept without waking it. Every position gets its
         // result or its error, so the wake-up for the next one always comes.
-        let ready = !self.ordered || matches!(state.slots.front(), Some(Some(_)));
+        let ready = !self.ordered || state.runs.contains_key(&state.base);
         let waker = if ready { state.waker.take() } else { None };
         let sleepers = ready && state.sleepers > 0;
         drop(state);
@@ -160,15 +188,15 @@ impl<R> Stream<R> {
         }
     }
 
-    fn pop(&self, state: &mut StreamState<R>) -> Option<Result<R, PoolError>> {
+    /// Moves every result that can be yielded now, in yield order, to the end of `into`.
+    fn take_ready(&self, state: &mut StreamState<R>, into: &mut VecDeque<Result<R, PoolError>>) {
         if self.ordered {
-            if matches!(state.slots.front(), Some(Some(_))) {
-                state.base += 1;
-                return state.slots.pop_front().flatten();
+            while let Some(run) = state.runs.remove(&state.base) {
+                state.base += run.len();
+                into.extend(run);
             }
-            None
         } else {
-            state.arrived.pop_front()
+            into.append(&mut state.arrived);
         }
     }
 }
@@ -178,7 +206,22 @@ impl<R: Portable> Sink for Stream<R> {
         if self.cancelled.load(Ordering::Relaxed) {
             return;
         }
-        self.store(decode_outputs::<R>(positions, outcome));
+        if !positions.skipped.is_empty() {
+            self.store(decode_outputs::<R>(positions, outcome));
+            return;
+        }
+        // Every position of the run travelled: decode straight into one `Vec` of results.
+        let count = positions.count();
+        let mut results = Vec::with_capacity(count);
+        let decoded = outcome.and_then(|output| {
+            decode_each::<R>(&output, count, |index, result| {
+                results.push(result.map_err(|e| PoolError::from_call(e, positions.start + index)))
+            })
+        });
+        match decoded {
+            Ok(()) => self.store_run(positions.start, results),
+            Err(error) => self.store(positions.iter().map(|p| (p, Err(error.clone().at(p))))),
+        }
     }
 
     fn task_failed(&self, position: usize, error: PoolError) {
@@ -214,6 +257,7 @@ impl<'a, R: Portable> IMap<'a, R> {
             input_done: false,
             wrong_process: false,
             len,
+            taken: VecDeque::new(),
         }
     }
 
@@ -320,9 +364,14 @@ impl<R: Portable> IMap<'_, R> {
         }
         loop {
             self.top_up();
+            if let Some(item) = self.taken.pop_front() {
+                self.yielded += 1;
+                return Poll::Ready(Some(item));
+            }
             let mut state = self.stream.lock();
             loop {
-                if let Some(item) = self.stream.pop(&mut state) {
+                self.stream.take_ready(&mut state, &mut self.taken);
+                if let Some(item) = self.taken.pop_front() {
                     self.yielded += 1;
                     return Poll::Ready(Some(item));
                 }
@@ -443,6 +492,10 @@ impl<'a, R: Portable> IMap<'a, R> {
         IMapStream { inner: self }
     }
 }
+
+// Nothing in it is pinned structurally: `poll_next` only ever uses it through `&mut`.
+#[cfg(feature = "stream")]
+impl<R> Unpin for IMapStream<'_, R> {}
 
 #[cfg(feature = "stream")]
 impl<R: Portable> futures_core::Stream for IMapStream<'_, R> {
