@@ -10,11 +10,11 @@ use std::time::Duration;
 use multiproc_process::{FunctionRef, Portable};
 
 use crate::chunk::{
-    Chunk, Outcome, Positions, Sink, Split, chunk_timeout, decode_each, decode_outputs,
-    encode_chunk,
+    Chunk, Outcome, Positions, Sink, Split, chunk_timeout, decode_outputs, encode_chunk,
 };
 use crate::error::PoolError;
 use crate::progress::Progress;
+use crate::run::Run;
 use crate::scheduler::Shared;
 use crate::wire::Bytes;
 
@@ -58,6 +58,9 @@ pub struct IMap<'a, R> {
     /// Results taken from the stream and not yet yielded, in yield order: the reader locks
     /// the stream once for all the results ready, not once per result.
     taken: VecDeque<Result<R, PoolError>>,
+    /// Runs taken from the stream, to decode once its lock is released (kept for its
+    /// allocation).
+    runs: Vec<Run<R>>,
 }
 
 /// Produces the encoded chunks of an input, one at a time.
@@ -97,10 +100,10 @@ struct StreamState<R> {
     /// Ordered: runs of results of consecutive positions, by their first position. The
     /// reader takes whole runs, from `base` (the next position to yield) on: one lock and
     /// one hand-over per chunk, not per result.
-    runs: BTreeMap<usize, Vec<Result<R, PoolError>>>,
+    runs: BTreeMap<usize, Run<R>>,
     base: usize,
-    /// Unordered: results as they arrived.
-    arrived: VecDeque<Result<R, PoolError>>,
+    /// Unordered: runs of results as they arrived.
+    arrived: VecDeque<Run<R>>,
     /// The task that awaits the next result (see the `Stream` impl).
     waker: Option<Waker>,
     /// Threads blocked in `next` on `changed`: a store wakes them only if there are any
@@ -108,19 +111,21 @@ struct StreamState<R> {
     sleepers: usize,
 }
 
-impl<R> StreamState<R> {
+impl<R: Portable> StreamState<R> {
     /// Keeps the results of the positions from `start` on, minus any already yielded (a
     /// position cannot come again).
-    fn insert_run(&mut self, start: usize, mut results: Vec<Result<R, PoolError>>) {
-        let yielded = self.base.saturating_sub(start).min(results.len());
-        results.drain(..yielded);
-        if !results.is_empty() {
-            self.runs.insert(start + yielded, results);
+    fn insert_run(&mut self, start: usize, mut run: Run<R>) {
+        let yielded = self.base.saturating_sub(start).min(run.len());
+        if yielded > 0 {
+            run = run.without_first(yielded);
+        }
+        if run.len() > 0 {
+            self.runs.insert(start + yielded, run);
         }
     }
 }
 
-impl<R> Stream<R> {
+impl<R: Portable> Stream<R> {
     pub(crate) fn new(ordered: bool, progress: Progress) -> Arc<Stream<R>> {
         Arc::new(Stream {
             state: Mutex::new(StreamState {
@@ -149,23 +154,24 @@ impl<R> Stream<R> {
         let mut added = 0;
         for (position, result) in results {
             added += 1;
+            let run = Run::Decoded(vec![result]);
             if self.ordered {
-                state.insert_run(position, vec![result]);
+                state.insert_run(position, run);
             } else {
-                state.arrived.push_back(result);
+                state.arrived.push_back(run);
             }
         }
         self.stored(state, added);
     }
 
     /// Stores the results of the consecutive positions from `start` on, as one run.
-    fn store_run(&self, start: usize, results: Vec<Result<R, PoolError>>) {
+    fn store_run(&self, start: usize, run: Run<R>) {
         let mut state = self.lock();
-        let added = results.len();
+        let added = run.len();
         if self.ordered {
-            state.insert_run(start, results);
+            state.insert_run(start, run);
         } else {
-            state.arrived.extend(results);
+            state.arrived.push_back(run);
         }
         self.stored(state, added);
     }
@@ -188,15 +194,15 @@ impl<R> Stream<R> {
         }
     }
 
-    /// Moves every result that can be yielded now, in yield order, to the end of `into`.
-    fn take_ready(&self, state: &mut StreamState<R>, into: &mut VecDeque<Result<R, PoolError>>) {
+    /// Moves every run that can be yielded now, in yield order, to the end of `into`.
+    fn take_ready(&self, state: &mut StreamState<R>, into: &mut Vec<Run<R>>) {
         if self.ordered {
             while let Some(run) = state.runs.remove(&state.base) {
                 state.base += run.len();
-                into.extend(run);
+                into.push(run);
             }
         } else {
-            into.append(&mut state.arrived);
+            into.extend(state.arrived.drain(..));
         }
     }
 }
@@ -206,21 +212,22 @@ impl<R: Portable> Sink for Stream<R> {
         if self.cancelled.load(Ordering::Relaxed) {
             return;
         }
-        if !positions.skipped.is_empty() {
-            self.store(decode_outputs::<R>(positions, outcome));
-            return;
-        }
-        // Every position of the run travelled: decode straight into one `Vec` of results.
-        let count = positions.count();
-        let mut results = Vec::with_capacity(count);
-        let decoded = outcome.and_then(|output| {
-            decode_each::<R>(&output, count, |index, result| {
-                results.push(result.map_err(|e| PoolError::from_call(e, positions.start + index)))
-            })
-        });
-        match decoded {
-            Ok(()) => self.store_run(positions.start, results),
-            Err(error) => self.store(positions.iter().map(|p| (p, Err(error.clone().at(p))))),
+        match outcome {
+            // Every position of the chunk travelled: the reader decodes its bytes (see
+            // `Run`).
+            Ok(output) if positions.skipped.is_empty() => {
+                let count = positions.count();
+                let start = positions.start;
+                self.store_run(
+                    start,
+                    Run::Encoded {
+                        output,
+                        start,
+                        count,
+                    },
+                );
+            }
+            outcome => self.store(decode_outputs::<R>(positions, outcome)),
         }
     }
 
@@ -258,6 +265,7 @@ impl<'a, R: Portable> IMap<'a, R> {
             wrong_process: false,
             len,
             taken: VecDeque::new(),
+            runs: Vec::new(),
         }
     }
 
@@ -370,10 +378,14 @@ impl<R: Portable> IMap<'_, R> {
             }
             let mut state = self.stream.lock();
             loop {
-                self.stream.take_ready(&mut state, &mut self.taken);
-                if let Some(item) = self.taken.pop_front() {
-                    self.yielded += 1;
-                    return Poll::Ready(Some(item));
+                self.stream.take_ready(&mut state, &mut self.runs);
+                if !self.runs.is_empty() {
+                    drop(state);
+                    // Decoded here, outside the lock, by the thread that uses the results.
+                    for run in self.runs.drain(..) {
+                        run.decode_into(&mut self.taken);
+                    }
+                    break;
                 }
                 if self.input_done && self.yielded >= self.submitted {
                     return Poll::Ready(None);

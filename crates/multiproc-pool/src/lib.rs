@@ -178,6 +178,7 @@ mod options;
 mod partial;
 mod pool;
 mod progress;
+mod run;
 mod scheduler;
 mod tasks;
 mod wire;
