@@ -123,6 +123,42 @@ impl<R: Portable> StreamState<R> {
             self.runs.insert(start + yielded, run);
         }
     }
+
+    /// The run of results from `base` on, if it is in. Runs that start below `base` (results
+    /// delivered twice, in pieces that overlap) are settled first: what of one reaches past
+    /// `base` becomes the run there, unless one starts there already, and the rest is
+    /// dropped; so every position that was delivered at all is found.
+    fn take_at_base(&mut self) -> Option<Run<R>> {
+        while let Some((&start, _)) = self.runs.range(..self.base).next() {
+            let Some(run) = self.runs.remove(&start) else {
+                break;
+            };
+            if start + run.len() > self.base && !self.runs.contains_key(&self.base) {
+                let rest = run.without_first(self.base - start);
+                self.runs.insert(self.base, rest);
+            }
+        }
+        self.runs.remove(&self.base)
+    }
+
+    /// Whether the run from `base` on is in (settling overlaps as [`take_at_base`] does).
+    ///
+    /// [`take_at_base`]: StreamState::take_at_base
+    fn ready_at_base(&mut self) -> bool {
+        if self.runs.contains_key(&self.base) {
+            return true;
+        }
+        if self.runs.range(..self.base).next().is_none() {
+            return false;
+        }
+        match self.take_at_base() {
+            Some(run) => {
+                self.runs.insert(self.base, run);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl<R: Portable> Stream<R> {
@@ -181,7 +217,7 @@ impl<R: Portable> Stream<R> {
         // In order, only the next position lets the reader go on: results further ahead
         // (another worker's chunk) are kept without waking it. Every position gets its
         // result or its error, so the wake-up for the next one always comes.
-        let ready = !self.ordered || state.runs.contains_key(&state.base);
+        let ready = !self.ordered || state.ready_at_base();
         let waker = if ready { state.waker.take() } else { None };
         let sleepers = ready && state.sleepers > 0;
         drop(state);
@@ -197,7 +233,7 @@ impl<R: Portable> Stream<R> {
     /// Moves every run that can be yielded now, in yield order, to the end of `into`.
     fn take_ready(&self, state: &mut StreamState<R>, into: &mut Vec<Run<R>>) {
         if self.ordered {
-            while let Some(run) = state.runs.remove(&state.base) {
+            while let Some(run) = state.take_at_base() {
                 state.base += run.len();
                 into.push(run);
             }
@@ -539,5 +575,71 @@ impl<R> fmt::Debug for IMap<'_, R> {
             .field("yielded", &self.yielded)
             .field("window", &self.window)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(values: std::ops::Range<u32>) -> Run<u32> {
+        Run::Decoded(values.map(Ok).collect())
+    }
+
+    fn state() -> StreamState<u32> {
+        StreamState {
+            runs: BTreeMap::new(),
+            base: 0,
+            arrived: VecDeque::new(),
+            waker: None,
+            sleepers: 0,
+        }
+    }
+
+    /// Takes every run in order from `base` on and returns the values, as the reader does.
+    fn drain(state: &mut StreamState<u32>) -> Vec<u32> {
+        let mut out = VecDeque::new();
+        while let Some(run) = state.take_at_base() {
+            state.base += run.len();
+            run.decode_into(&mut out);
+        }
+        out.into_iter().map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn overlapping_runs_yield_every_position_once_in_order() {
+        let mut state = state();
+        state.insert_run(0, run(0..4));
+        state.insert_run(2, run(2..6));
+        assert!(state.ready_at_base());
+        assert_eq!(drain(&mut state), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(state.base, 6);
+        assert!(state.runs.is_empty());
+    }
+
+    #[test]
+    fn a_run_inside_another_or_already_yielded_is_dropped() {
+        let mut state = state();
+        state.insert_run(0, run(0..6));
+        state.insert_run(1, run(1..2));
+        assert_eq!(drain(&mut state), [0, 1, 2, 3, 4, 5]);
+        state.insert_run(3, run(3..5));
+        assert!(
+            state.runs.is_empty(),
+            "positions yielded already are not kept"
+        );
+        assert!(!state.ready_at_base());
+        state.insert_run(6, run(6..7));
+        assert_eq!(drain(&mut state), [6]);
+    }
+
+    #[test]
+    fn a_gap_waits_for_its_position() {
+        let mut state = state();
+        state.insert_run(2, run(2..4));
+        assert!(!state.ready_at_base());
+        assert_eq!(drain(&mut state), Vec::<u32>::new());
+        state.insert_run(0, run(0..2));
+        assert_eq!(drain(&mut state), [0, 1, 2, 3]);
     }
 }

@@ -11,7 +11,7 @@
 //! close them: it cannot have made one itself.
 //!
 //! ```
-//! // A process that never inherited one closes nothing.
+//! // The process running this example inherited none: it has nothing to close.
 //! assert_eq!(multiproc_sys::inherited::close_ipc_memfds(), 0);
 //! ```
 
@@ -28,6 +28,11 @@ const IPC_MEMFD: &str = "/memfd:/ipc-channel-shared-memory";
 /// ipc-channel: such a descriptor can then only have come through execve, and nothing in
 /// the process owns it. Elsewhere it would close descriptors that live values own.
 /// Without `/proc` it closes nothing.
+///
+/// ```
+/// // A process that never inherited one closes nothing.
+/// assert_eq!(multiproc_sys::inherited::close_ipc_memfds(), 0);
+/// ```
 pub fn close_ipc_memfds() -> usize {
     let Ok(entries) = fs::read_dir("/proc/self/fd") else {
         return 0;
