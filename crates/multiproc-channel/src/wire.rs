@@ -274,6 +274,12 @@ fn recv_with<T: Serialize + DeserializeOwned>(
             result?;
             return Ok(Next::Message(Received::Copied(total)));
         }
+        if first == total {
+            // All of it came in the first record: one copy into a buffer of its size
+            // (`malloc`, which glibc serves from its per-thread cache for small sizes,
+            // where the zeroed buffer below is a `calloc`, which never is).
+            return finish(code, start.to_vec()).map(Next::Message);
+        }
         let mut payload = vec![0u8; total];
         payload[..first].copy_from_slice(start);
         receive_rest(fd, &mut payload, first)?;
