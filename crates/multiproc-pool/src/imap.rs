@@ -190,12 +190,7 @@ impl<R: Portable> Stream<R> {
         let mut added = 0;
         for (position, result) in results {
             added += 1;
-            let run = Run::Decoded(vec![result]);
-            if self.ordered {
-                state.insert_run(position, run);
-            } else {
-                state.arrived.push_back(run);
-            }
+            self.keep(&mut state, position, Run::Decoded(vec![result]));
         }
         self.stored(state, added);
     }
@@ -204,12 +199,17 @@ impl<R: Portable> Stream<R> {
     fn store_run(&self, start: usize, run: Run<R>) {
         let mut state = self.lock();
         let added = run.len();
+        self.keep(&mut state, start, run);
+        self.stored(state, added);
+    }
+
+    /// Keeps a run: by position in order, at the end of the arrivals otherwise.
+    fn keep(&self, state: &mut StreamState<R>, start: usize, run: Run<R>) {
         if self.ordered {
             state.insert_run(start, run);
         } else {
             state.arrived.push_back(run);
         }
-        self.stored(state, added);
     }
 
     /// After a store: wakes the reader if it can go on, and counts the results.

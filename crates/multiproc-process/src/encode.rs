@@ -16,8 +16,9 @@ use serde::Serialize;
 /// Postcard hands most values over as a few bytes (a varint, at most 10). Those are copied
 /// with a copy whose size is known at compile time, inlined into the serializer, rather
 /// than by a call to `memcpy` for each, or by `postcard::to_extend`, which moves the whole
-/// `Vec` in and out for every value. A pool worker's encoding of a `u64` result fell from
-/// about 110 to 25 instructions (callgrind).
+/// `Vec` in and out for every value. With this (and a pool worker's `Ok` tag written by
+/// hand), a worker's whole task of squaring a `u64` fell from 323 to 181 instructions
+/// (callgrind, decoding the argument and encoding the result included).
 struct AppendTo<'a>(&'a mut Vec<u8>);
 
 impl postcard::ser_flavors::Flavor for AppendTo<'_> {

@@ -505,17 +505,12 @@ pub fn plain_serialization_active() -> bool {
     PLAIN_SERIALIZATION_DEPTH.with(|depth| depth.get() > 0)
 }
 
-#[derive(Deserialize)]
-struct WireSegment {
-    memory: IpcSharedMemory,
-    len: u64,
-}
-
-/// What [`WireSegment`] decodes, borrowed: serializing the memory by reference costs no
-/// extra dup(2) and mapping of the memfd (ipc-channel's `clone` makes both).
-#[derive(Serialize)]
-struct WireSegmentRef<'a> {
-    memory: &'a IpcSharedMemory,
+/// A segment on the wire: its memfd and length. Sent with `M = &IpcSharedMemory` (the
+/// memory by reference: no extra dup(2) and mapping of the memfd, which ipc-channel's
+/// `clone` makes) and received with `M = IpcSharedMemory`; both encode alike.
+#[derive(Serialize, Deserialize)]
+struct WireSegment<M> {
+    memory: M,
     len: u64,
 }
 
@@ -531,7 +526,7 @@ impl Serialize for Segment {
                 "a segment without a memfd cannot be sent",
             ));
         };
-        WireSegmentRef {
+        WireSegment {
             memory,
             len: self.len() as u64,
         }
@@ -541,7 +536,7 @@ impl Serialize for Segment {
 
 impl<'de> Deserialize<'de> for Segment {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Segment, D::Error> {
-        let wire = WireSegment::deserialize(deserializer)?;
+        let wire = WireSegment::<IpcSharedMemory>::deserialize(deserializer)?;
         let len = usize::try_from(wire.len).map_err(serde::de::Error::custom)?;
         let mapping = Mapping::of_memfd(wire.memory, len).map_err(serde::de::Error::custom)?;
         Ok(Segment {
