@@ -213,27 +213,27 @@ fn recv_with<T: Serialize + DeserializeOwned>(
     wait: bool,
     inline: &mut Vec<u8>,
 ) -> Result<Next<T>, PipeError> {
-    if inline.len() < INLINE {
-        inline.resize(INLINE, 0);
+    if inline.len() < HEADER + INLINE {
+        inline.resize(HEADER + INLINE, 0);
     }
     loop {
-        let mut head = [0u8; HEADER];
-        let got = seqpacket_io::recv_record(
-            fd,
-            &mut [IoSliceMut::new(&mut head), IoSliceMut::new(inline)],
-            wait,
-        )?;
+        // One buffer, one `recv(2)`: descriptors have no place in a record read here, and
+        // any that a peer attached are closed by the kernel.
+        let got = seqpacket_io::recv_record_into(fd, &mut inline[..HEADER + INLINE], wait)?;
         let (len, whole) = match got {
             Got::Record { len, whole } => (len, whole),
             Got::End => return Ok(Next::End),
             Got::Empty => return Ok(Next::Empty),
         };
+        let (head, body) = inline.split_at(HEADER);
         let Some(code) = code(&head[..len.min(HEADER)]) else {
+            let mut ipc_head = [0u8; HEADER];
+            ipc_head.copy_from_slice(head);
             return foreign(
                 len,
                 whole,
-                &head,
-                &inline[..len.saturating_sub(HEADER).min(INLINE)],
+                &ipc_head,
+                &body[..len.saturating_sub(HEADER).min(INLINE)],
                 max,
             )
             .map(Next::Message);
@@ -243,7 +243,7 @@ fn recv_with<T: Serialize + DeserializeOwned>(
                 "a {len}-byte record is shorter than a frame header"
             )));
         }
-        let total = word(&head).unwrap_or(u64::MAX);
+        let total = word(head).unwrap_or(u64::MAX);
         if code == CONTINUED {
             continue;
         }
@@ -263,7 +263,7 @@ fn recv_with<T: Serialize + DeserializeOwned>(
                 "a frame of {total} bytes starts with a {len}-byte record"
             )));
         }
-        let start = &inline[..first];
+        let start = &body[..first];
         if code == FIRST_BYTES
             && let Some(sink) = Sink::take()
             && let Ok(result) = sink.with_buffer(total, |buffer| {
@@ -365,8 +365,10 @@ fn finish<T: Serialize + DeserializeOwned>(
 }
 
 /// A record that is not ours, already taken off the socket: an ipc-channel message from a
-/// peer that should have sent a frame. Its header gets ipc-channel's checks; a small one
-/// without descriptors is decoded as ipc-channel would, anything else is refused.
+/// peer that should have sent a frame. Its header gets ipc-channel's checks; a message whole
+/// in one small record is decoded as ipc-channel would (any descriptors that came with it
+/// were closed by the kernel: the receiving type has no place for them), anything else is
+/// refused.
 fn foreign<T: Serialize + DeserializeOwned>(
     len: usize,
     whole: bool,
@@ -380,7 +382,11 @@ fn foreign<T: Serialize + DeserializeOwned>(
     match ipc_record::refuse(len, &ipc_head, max, OsIpcSender::get_max_fragment_size()) {
         Some(Refusal::TooLarge { size, max }) => Err(PipeError::MessageTooLarge { size, max }),
         Some(Refusal::Malformed(detail)) => Err(PipeError::Decode(detail)),
-        None if whole && len - ipc_record::HEADER == data.len() && data.len() < INLINE => {
+        None if whole
+            && len - ipc_record::HEADER == data.len()
+            && data.len() < INLINE
+            && word(head) == Some(data.len() as u64) =>
+        {
             guard_decode(|| {
                 IpcMessage::from_data(data.to_vec())
                     .to::<Received<T>>()
@@ -390,8 +396,8 @@ fn foreign<T: Serialize + DeserializeOwned>(
             .map_err(PipeError::Decode)
         }
         None => Err(PipeError::Decode(format!(
-            "a {len}-byte ipc-channel record (with descriptors, or continued elsewhere) \
-             arrived on a pipe whose values carry none"
+            "a {len}-byte ipc-channel record continued elsewhere arrived on a pipe whose \
+             values carry no descriptor"
         ))),
     }
 }
