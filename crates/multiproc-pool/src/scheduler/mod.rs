@@ -4,8 +4,10 @@
 //!
 //! Invariants that keep the pool from deadlocking:
 //!
-//! * Sends to a worker never block for long. A worker's task channel is an ipc-channel socket
-//!   whose sends block once about 208 KiB are unread, so the pool keeps at most
+//! * Sends to a worker never block for long. A batch goes into the worker's task ring
+//!   without waiting for room or for long on its lock (see [`crate::wire`]'s `tasks`), or
+//!   else through its task channel, an ipc-channel socket whose sends block once about 208
+//!   KiB are unread; so the pool keeps at most
 //!   [`IN_FLIGHT_BYTES`](dispatch::IN_FLIGHT_BYTES) of arguments unread per worker (a larger
 //!   chunk is sent only to a worker with nothing else in flight, which is reading). Sends
 //!   can therefore happen with the core lock held.

@@ -23,6 +23,8 @@ pub(crate) enum ToWorker {
     Run(Vec<WireChunk>),
     /// Leave the loop (the pool was closed and has no work left).
     Exit,
+    /// Look at the task channel: a message went there (only ever in the task ring).
+    Wake,
 }
 
 /// From a worker to the pool.

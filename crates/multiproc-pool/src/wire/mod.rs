@@ -1,10 +1,11 @@
 //! The wire protocol between the pool (the parent) and its workers: every message type, and
 //! the encoding and decoding of both directions, so that the two sides cannot drift apart.
 //!
-//! * **Tasks, pool → worker** ([`tasks`]): one ipc-channel per worker carries
-//!   [`ToWorker`] messages, each a batch of [`WireChunk`]s (or the order to leave). The
-//!   worker claims each chunk before running it ([`Claims`]), so that the pool can take back
-//!   the ones it has not started and give them to an idle worker.
+//! * **Tasks, pool → worker** ([`tasks`]): [`ToWorker`] messages, each a batch of
+//!   [`WireChunk`]s (or the order to leave), as postcard in the worker's shared-memory task
+//!   ring, or through its task channel when a batch is too large or the ring is full, in one
+//!   order. The worker claims each chunk before running it ([`Claims`]), so that the pool can
+//!   take back the ones it has not started and give them to an idle worker.
 //! * **Results, worker → pool** ([`results`]): a finished chunk is a
 //!   [`FromWorker::Done`], possibly preceded by [`FromWorker::Partial`]s with the results of its
 //!   first tasks (sent while it runs, so that a worker's death loses little). A small one (under `RING_MESSAGE_MAX`) is postcard in the worker's
