@@ -20,8 +20,9 @@
 //!
 //! A worker asleep on an empty ring also looks at the count every [`CHANNEL_CHECK`], which
 //! bounds the wait for a wake-up the pool could not deliver without blocking (see
-//! [`TaskSender::wake`]). When the pool's end is dropped, the ring is closed: a worker asleep
-//! on it wakes, reads what is left and leaves. A pool process that dies outright takes its workers with it
+//! [`TaskSender::wake`]). When the pool's end is dropped, it puts [`ToWorker::Exit`] in the
+//! ring if there is room. The pool never waits on the ring for long: the worker holds its
+//! lock too, and may be hostile. A pool process that dies outright takes its workers with it
 //! (`PR_SET_PDEATHSIG`, see `multiproc_process`).
 
 use std::time::Duration;
@@ -182,8 +183,20 @@ impl TaskSender {
 
 impl Drop for TaskSender {
     fn drop(&mut self) {
-        // A worker asleep on the ring wakes, finds it closed and leaves.
-        self.ring.close();
+        // Every way a pool ends tells its workers to leave or kills them; this is for a
+        // sender dropped otherwise. A worker asleep on the ring wakes and leaves. Bounded as
+        // in `wake`: the worker shares the ring's lock, and a hostile one may never let go
+        // of it (closing the ring would wait for it for ever).
+        let Ok(exit) = postcard::to_stdvec(&ToWorker::Exit) else {
+            return;
+        };
+        for _ in 0..WAKE_TRIES {
+            match self.ring.put_bytes_timeout(&exit, WAKE_LOCK_WAIT) {
+                // Full for now, or its lock held a moment.
+                Err(QueueError::Full) => {}
+                _ => return,
+            }
+        }
     }
 }
 
