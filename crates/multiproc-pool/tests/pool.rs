@@ -432,3 +432,37 @@ fn large_results_do_not_deadlock() {
         }
     });
 }
+
+fn byte_sum(bytes: Vec<u8>) -> u64 {
+    bytes.iter().map(|&b| u64::from(b)).sum()
+}
+
+/// Arguments larger than a socket's buffer (sent only as the worker reads them) reach idle
+/// workers, between small ones that go through the workers' task rings, in order.
+#[test]
+fn large_arguments_reach_idle_workers() {
+    watchdog(LIMIT, "large arguments", || {
+        for method in METHODS {
+            let pool = pool(method);
+            for round in 0..3u8 {
+                // Idle workers: each large argument goes to a worker asleep on its ring.
+                let large = vec![round; 4 << 20];
+                let want = u64::from(round) * (4 << 20);
+                assert_eq!(
+                    pool.apply_async(byte_sum, (large,)).get().unwrap(),
+                    want,
+                    "{method}"
+                );
+                let mixed: Vec<Vec<u8>> = (0..40)
+                    .map(|i| vec![1; if i % 10 == 0 { 1 << 20 } else { 100 + i }])
+                    .collect();
+                let want: Vec<u64> = mixed.iter().map(|v| v.len() as u64).collect();
+                assert_eq!(
+                    pool.chunksize(1).map(byte_sum, mixed).unwrap(),
+                    want,
+                    "{method}"
+                );
+            }
+        }
+    });
+}

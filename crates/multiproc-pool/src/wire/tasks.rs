@@ -14,9 +14,10 @@
 //! the pool sent through the channel, and those the worker took from it. The pool uses the
 //! ring only while the worker has taken every channel message; the worker reads the channel
 //! only once the ring is empty, checked *after* it saw the count rise (so everything the
-//! pool put in the ring before that channel message comes out of the ring first). After a
-//! channel message the pool puts a [`ToWorker::Wake`] in the ring, so that a worker asleep
-//! on the ring looks at the channel.
+//! pool put in the ring before that channel message comes out of the ring first). Before it
+//! sends a channel message, the pool raises the count and puts a [`ToWorker::Wake`] in the
+//! ring, so that a worker asleep on the ring goes to read the channel: a message larger than
+//! the socket's buffer is only sent as it is read.
 //!
 //! A worker asleep on an empty ring also looks at the count every [`CHANNEL_CHECK`], which
 //! bounds the wait for a wake-up the pool could not deliver without blocking (see
@@ -146,10 +147,12 @@ impl TaskSender {
                 Err(err) => log::debug!("a pool worker's task ring failed: {err}"),
             }
         }
-        self.channel.send(message)?;
+        // Counted and announced before it is sent: a message larger than the socket's
+        // buffer is sent only as the worker reads it, so a worker asleep on its ring must
+        // already be on its way to the channel.
         self.counts.0.fetch_add(ChannelCounts::SENT);
         self.wake();
-        Ok(())
+        self.channel.send(message)
     }
 
     /// Makes sure a worker asleep on its ring wakes to read the channel: puts a
@@ -358,6 +361,20 @@ mod tests {
         );
         sender.run(batch(2, 10)).unwrap();
         assert_eq!(batches.recv_timeout(wait).expect("the ring batch after"), 2);
+        // Larger than the socket's buffer: sent only as the worker reads it, so the worker
+        // must be woken before the send, which runs on its own thread here so that a
+        // worker that never comes fails the test instead of hanging it.
+        let sending = std::thread::spawn(move || {
+            sender.run(batch(3, 4 << 20)).unwrap();
+            sender
+        });
+        assert_eq!(
+            batches
+                .recv_timeout(wait)
+                .expect("a batch larger than the socket's buffer never arrived"),
+            3
+        );
+        let sender = sending.join().unwrap();
         drop(sender);
         let (left, gone) = mpsc::channel();
         std::thread::spawn(move || {
