@@ -129,7 +129,8 @@ impl TaskSender {
     }
 
     /// Sends `message` through the ring if the worker has taken every channel message and
-    /// it fits now, else through the channel (then wakes the worker through the ring).
+    /// it fits now, else through the channel (counted, and the worker woken through the
+    /// ring, first).
     ///
     /// Called by one thread at a time (the dispatcher holds the pool's state), which keeps
     /// the decision and the send together.
