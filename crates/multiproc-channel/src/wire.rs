@@ -227,12 +227,10 @@ fn recv_with<T: Serialize + DeserializeOwned>(
         };
         let (head, body) = inline.split_at(HEADER);
         let Some(code) = code(&head[..len.min(HEADER)]) else {
-            let mut ipc_head = [0u8; HEADER];
-            ipc_head.copy_from_slice(head);
             return foreign(
                 len,
                 whole,
-                &ipc_head,
+                head,
                 &body[..len.saturating_sub(HEADER).min(INLINE)],
                 max,
             )
@@ -372,7 +370,7 @@ fn finish<T: Serialize + DeserializeOwned>(
 fn foreign<T: Serialize + DeserializeOwned>(
     len: usize,
     whole: bool,
-    head: &[u8; HEADER],
+    head: &[u8],
     data: &[u8],
     max: usize,
 ) -> Result<Received<T>, PipeError> {

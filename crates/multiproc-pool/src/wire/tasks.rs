@@ -165,21 +165,24 @@ impl TaskSender {
         if !self.ring.is_empty() {
             return;
         }
-        let Ok(wake) = postcard::to_stdvec(&ToWorker::Wake) else {
-            return;
-        };
         // Sends happen with the pool's core lock held, so this never waits long: a worker
         // that keeps its ring's lock for the whole of it (stopped, or off its CPU, inside
         // its own `get`) finds the message when it next looks at the count, within
-        // [`CHANNEL_CHECK`].
+        // [`CHANNEL_CHECK`]. A full ring (filled meanwhile) needs no wake-up either.
+        self.put_briefly(&ToWorker::Wake, || self.ring.is_empty());
+    }
+
+    /// Puts `message` in the ring, waiting at most [`WAKE_TRIES`] × [`WAKE_LOCK_WAIT`] for
+    /// its lock or for room, and trying again after each wait only while `retry` says so.
+    /// Gives up at once on a closed or corrupt ring.
+    fn put_briefly(&self, message: &ToWorker, retry: impl Fn() -> bool) {
+        let Ok(encoded) = postcard::to_stdvec(message) else {
+            return;
+        };
         for _ in 0..WAKE_TRIES {
-            match self.ring.put_bytes_timeout(&wake, WAKE_LOCK_WAIT) {
-                Ok(()) => return,
-                // The worker held the lock a moment (or the ring filled meanwhile): try
-                // again while the ring is empty.
-                Err(QueueError::Full) if self.ring.is_empty() => {}
-                // Not empty, closed or corrupt: nobody to wake, or no way to.
-                Err(_) => return,
+            match self.ring.put_bytes_timeout(&encoded, WAKE_LOCK_WAIT) {
+                Err(QueueError::Full) if retry() => {}
+                _ => return,
             }
         }
     }
@@ -191,16 +194,7 @@ impl Drop for TaskSender {
         // sender dropped otherwise. A worker asleep on the ring wakes and leaves. Bounded as
         // in `wake`: the worker shares the ring's lock, and a hostile one may never let go
         // of it (closing the ring would wait for it for ever).
-        let Ok(exit) = postcard::to_stdvec(&ToWorker::Exit) else {
-            return;
-        };
-        for _ in 0..WAKE_TRIES {
-            match self.ring.put_bytes_timeout(&exit, WAKE_LOCK_WAIT) {
-                // Full for now, or its lock held a moment.
-                Err(QueueError::Full) => {}
-                _ => return,
-            }
-        }
+        self.put_briefly(&ToWorker::Exit, || true);
     }
 }
 
