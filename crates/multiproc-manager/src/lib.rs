@@ -90,6 +90,7 @@ mod queue;
 mod rlock;
 mod semaphore;
 mod server;
+mod spin;
 mod store;
 mod sync_store;
 mod user;

@@ -1,0 +1,244 @@
+//! Adaptive polling before a blocking wait for the next message of a connection, as KVM
+//! polls a halted virtual CPU before it sleeps (`halt_poll_ns`).
+//!
+//! A call to a manager is a round trip between two processes, and when each side sleeps
+//! while the other works, each message wakes a CPU that went idle. That wake-up is most
+//! of the round trip where idle CPUs are slow to wake: on the 2-vCPU VM of the benchmarks
+//! a call took 43 µs, of which each side spent about 20 µs between its wake-up and its
+//! running again (`perf sched timehist`), against about 5 µs when both sides poll. So a
+//! side about to wait for a message first polls for it, briefly, yielding its CPU between
+//! polls so that a thread it would otherwise keep from running (its peer, on a machine
+//! with more runnable threads than CPUs) does run.
+//!
+//! How long to poll adapts to what the waits turn out to be, per connection:
+//! - a message that arrives while polling keeps the budget;
+//! - a wait that blocked and ended within [`LONG_WAIT`] grows the budget (doubled, from
+//!   [`FIRST_POLL`], up to [`MAX_POLL`]): a longer poll might have caught it;
+//! - a wait longer than [`LONG_WAIT`] (an idle client, a long call) or shorter than
+//!   [`CHEAP_WAIT`] (the wake-up was cheap: a busy machine, or the peer on this CPU) sets
+//!   it to zero, so that a connection used now and then costs no polling at all;
+//! - one wait in [`PROBE_EVERY`] blocks without polling, to see whether blocking became
+//!   cheap again (more clients than CPUs, say), where polling only takes turns away.
+//!
+//! With one CPU to run on, polling can only delay the peer, and there is none.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The first budget after a wait that polling would have shortened.
+pub(crate) const FIRST_POLL: Duration = Duration::from_micros(10);
+/// The longest a wait polls.
+pub(crate) const MAX_POLL: Duration = Duration::from_micros(50);
+/// The longest wait that makes the next one poll. Longer than [`MAX_POLL`]: a side that
+/// does not poll yet waits for the other side's wake-up, work and reply, and for its own
+/// wake-up (about 55 µs on that VM), and polling shortens that.
+pub(crate) const LONG_WAIT: Duration = Duration::from_micros(200);
+/// A blocking wait this short means that waking this side is cheap: no polling.
+pub(crate) const CHEAP_WAIT: Duration = Duration::from_micros(15);
+/// One wait in this many blocks without polling, to measure what blocking costs now.
+pub(crate) const PROBE_EVERY: u32 = 64;
+
+/// The polling budget of one connection's waits.
+#[derive(Debug, Default)]
+pub(crate) struct Spin {
+    budget: Duration,
+    waits: u32,
+}
+
+/// How one wait ended, for [`Spin::learn`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// The message came while polling.
+    Polled,
+    /// The wait blocked; it took this long in all, polling included.
+    Blocked(Duration),
+}
+
+impl Spin {
+    /// Waits for the next message: polls `ready` (which must not block) for up to the
+    /// budget, never past `deadline`, then calls `block` (which takes the message, or
+    /// waits for it if no poll saw it), and learns from how it went. Returns what `block`
+    /// returns.
+    pub(crate) fn wait<T>(
+        &mut self,
+        deadline: Option<Instant>,
+        mut ready: impl FnMut() -> bool,
+        block: impl FnOnce() -> T,
+    ) -> T {
+        let start = Instant::now();
+        let budget = self.budget_now();
+        if !budget.is_zero() {
+            let until = start.checked_add(budget).unwrap_or(start);
+            let until = deadline.map_or(until, |deadline| until.min(deadline));
+            loop {
+                if ready() {
+                    self.learn(Waited::Polled);
+                    return block();
+                }
+                if Instant::now() >= until {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+        }
+        let outcome = block();
+        self.learn(Waited::Blocked(start.elapsed()));
+        outcome
+    }
+
+    /// The budget for this wait: none on one CPU or on a probing wait.
+    fn budget_now(&mut self) -> Duration {
+        self.waits = self.waits.wrapping_add(1);
+        if self.budget.is_zero() || self.waits.is_multiple_of(PROBE_EVERY) || !several_cpus() {
+            Duration::ZERO
+        } else {
+            self.budget
+        }
+    }
+
+    /// Adjusts the budget to how a wait went.
+    pub(crate) fn learn(&mut self, waited: Waited) {
+        match waited {
+            Waited::Polled => {}
+            Waited::Blocked(took) if took < CHEAP_WAIT || took > LONG_WAIT => {
+                self.budget = Duration::ZERO;
+            }
+            Waited::Blocked(_) => {
+                self.budget = self.budget.saturating_mul(2).clamp(FIRST_POLL, MAX_POLL);
+            }
+        }
+    }
+
+    /// The current budget.
+    #[cfg(test)]
+    pub(crate) fn budget(&self) -> Duration {
+        self.budget
+    }
+}
+
+/// Whether this process may run on more than one CPU (asked once).
+fn several_cpus() -> bool {
+    static SEVERAL: OnceLock<bool> = OnceLock::new();
+    *SEVERAL.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn micros(n: u64) -> Duration {
+        Duration::from_micros(n)
+    }
+
+    #[test]
+    fn waits_that_polling_would_shorten_grow_the_budget_to_its_cap() {
+        let mut spin = Spin::default();
+        assert_eq!(spin.budget(), Duration::ZERO);
+        spin.learn(Waited::Blocked(micros(35)));
+        assert_eq!(spin.budget(), FIRST_POLL);
+        spin.learn(Waited::Blocked(micros(35)));
+        assert_eq!(spin.budget(), FIRST_POLL * 2);
+        for _ in 0..10 {
+            spin.learn(Waited::Blocked(micros(40)));
+        }
+        assert_eq!(spin.budget(), MAX_POLL);
+        // A message caught by polling keeps it.
+        spin.learn(Waited::Polled);
+        assert_eq!(spin.budget(), MAX_POLL);
+    }
+
+    #[test]
+    fn long_or_cheap_waits_stop_the_polling() {
+        let mut spin = Spin::default();
+        spin.learn(Waited::Blocked(micros(30)));
+        assert!(!spin.budget().is_zero());
+        spin.learn(Waited::Blocked(LONG_WAIT + micros(1)));
+        assert_eq!(
+            spin.budget(),
+            Duration::ZERO,
+            "an idle peer costs no polling"
+        );
+        spin.learn(Waited::Blocked(micros(30)));
+        spin.learn(Waited::Blocked(micros(3)));
+        assert_eq!(
+            spin.budget(),
+            Duration::ZERO,
+            "a cheap wake-up needs no polling"
+        );
+    }
+
+    #[test]
+    fn a_wait_polls_first_and_then_takes_the_message() {
+        let mut spin = Spin::default();
+        spin.learn(Waited::Blocked(micros(30)));
+        let mut polls = 0;
+        let got = spin.wait(
+            None,
+            || {
+                polls += 1;
+                true
+            },
+            || "message",
+        );
+        assert_eq!(got, "message");
+        if several_cpus() {
+            assert_eq!(polls, 1);
+            assert_eq!(spin.budget(), FIRST_POLL, "kept after a polled message");
+        } else {
+            eprintln!("one CPU: no polling to check");
+            assert_eq!(polls, 0);
+        }
+    }
+
+    #[test]
+    fn polling_stops_at_the_budget_and_at_the_deadline() {
+        let mut spin = Spin::default();
+        for _ in 0..10 {
+            spin.learn(Waited::Blocked(micros(40)));
+        }
+        // A peer that never answers: the poll ends within its budget, then blocks.
+        let start = Instant::now();
+        spin.wait(None, || false, || ());
+        assert!(start.elapsed() >= MAX_POLL || !several_cpus());
+        // A deadline already passed: one poll at most.
+        let mut spin = Spin::default();
+        spin.learn(Waited::Blocked(micros(40)));
+        let mut polls = 0;
+        spin.wait(
+            Some(Instant::now()),
+            || {
+                polls += 1;
+                false
+            },
+            || (),
+        );
+        assert!(polls <= 1, "polled {polls} times past the deadline");
+    }
+
+    #[test]
+    fn one_wait_in_a_while_blocks_to_probe_the_cost_of_blocking() {
+        let mut spin = Spin::default();
+        spin.learn(Waited::Blocked(micros(40)));
+        let mut polled_waits = 0;
+        for _ in 0..PROBE_EVERY {
+            let mut polled = false;
+            // Blocking here "takes" 40 µs as far as learning goes: keep the budget up.
+            spin.wait(
+                None,
+                || {
+                    polled = true;
+                    true
+                },
+                || (),
+            );
+            if polled {
+                polled_waits += 1;
+            } else {
+                spin.learn(Waited::Blocked(micros(40)));
+            }
+        }
+        if several_cpus() {
+            assert_eq!(polled_waits, PROBE_EVERY - 1);
+        }
+    }
+}
