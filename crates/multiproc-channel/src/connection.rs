@@ -1,8 +1,9 @@
 //! `Connection`, one end of a pipe, on ipc-channel.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use ipc_channel::IpcError;
@@ -18,6 +19,7 @@ use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
 use crate::guard::guard_decode;
 use crate::listener::DEFAULT_MAX_MESSAGE_SIZE;
 use crate::record::{self, Next};
+use crate::spin::Spin;
 use crate::sys::{self, Receiver};
 use crate::wire;
 
@@ -60,6 +62,8 @@ pub struct Connection<T> {
     max_message_size: usize,
     /// A message taken off the socket by `poll` or kept back by `recv_bytes_into`.
     pending: RefCell<Option<Received<T>>>,
+    /// How long a receive polls before it blocks.
+    spin: Cell<Spin>,
 }
 
 impl<T> fmt::Debug for Connection<T> {
@@ -104,6 +108,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             receiver: receiver.map(Receiver::new),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             pending: RefCell::new(None),
+            spin: Cell::default(),
         }
     }
 
@@ -167,6 +172,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     }
 
     fn send_frame(&self, frame: FrameOut<'_, T>) -> Result<(), PipeError> {
+        // The next receive waits for a reply (see `spin`).
+        let mut spin = self.spin.get();
+        spin.sent();
+        self.spin.set(spin);
         let sender = match &self.sender {
             // Bytes and descriptor-free values go as the pipe's own frame.
             Some(sender) => match sender.fd().and_then(|fd| wire::send(fd, &frame)) {
@@ -252,6 +261,26 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             )));
         };
         let deadline = timeout.and_then(|timeout| deadline_after(Some(timeout)));
+        if timeout.is_some_and(|timeout| timeout.is_zero()) {
+            return self.fetch_until(fd, deadline);
+        }
+        // A receive that may wait polls briefly first (see `spin`).
+        let mut spin = self.spin.get();
+        let fetched = spin.wait(
+            deadline,
+            || multiproc_sys::poll::wait_readable(fd, Some(Duration::ZERO)).unwrap_or(true),
+            || self.fetch_until(fd, deadline),
+        );
+        self.spin.set(spin);
+        fetched
+    }
+
+    /// [`fetch`](Self::fetch) from `fd`, waiting until `deadline` (`None`: no limit).
+    fn fetch_until(
+        &self,
+        fd: BorrowedFd<'_>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Option<Received<T>>, PipeError> {
         if sys::is_handle_free::<T>() {
             // Only the pipe's own frames come: one receive per message, no peek.
             return wire::fetch(fd, self.max_message_size, deadline);
@@ -287,7 +316,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         }
         // ipc-channel indexes handle lists without bounds checks on malformed input;
         // the guard turns such a panic into a decode error, without printing it.
-        let result = guard_decode(|| receiver.recv().map(Some).map_err(from_ipc));
+        let result = guard_decode(|| self.receiver()?.recv().map(Some).map_err(from_ipc));
         result.unwrap_or_else(|message| Err(PipeError::Decode(message)))
     }
 
@@ -592,6 +621,7 @@ impl<'de, T: Serialize + DeserializeOwned> Deserialize<'de> for Connection<T> {
             receiver: wire.receiver,
             max_message_size: usize::try_from(wire.max_message_size).unwrap_or(usize::MAX),
             pending: RefCell::new(wire.pending),
+            spin: Cell::default(),
         })
     }
 }

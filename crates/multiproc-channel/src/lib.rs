@@ -117,6 +117,7 @@ mod pipe_end;
 mod queue;
 mod record;
 mod ring;
+mod spin;
 #[allow(unsafe_code)] // the crate's one OS-layer module; its system calls go through multiproc-sys
 mod sys;
 mod wait;

@@ -279,3 +279,49 @@ fn duration_max_means_no_limit() {
         [0]
     );
 }
+
+/// A duplex pipe in request-and-reply use polls for each reply before it sleeps (after a
+/// few round trips its budget is up): thousands of round trips with a forked echo child
+/// stay in order, and once the child stops answering a receive with a timeout still
+/// waits its whole timeout and ends with `Timeout`, however warm the polling was.
+#[test]
+fn request_reply_round_trips_poll_and_still_honour_timeouts() {
+    let (parent_end, child_end) = Pipe::<u64>::duplex().unwrap();
+    let child = fork(move || {
+        // Echo until 0, then answer nothing until the parent's last message.
+        loop {
+            let n = child_end.recv().unwrap();
+            if n == 0 {
+                break;
+            }
+            child_end.send(n * 2).unwrap();
+        }
+        assert_eq!(child_end.recv_timeout(LONG).unwrap(), u64::MAX);
+    });
+    for n in 1..=5000u64 {
+        parent_end.send(n).unwrap();
+        assert_eq!(parent_end.recv_timeout(LONG).unwrap(), n * 2);
+    }
+    for n in 1..=500u64 {
+        parent_end.send(n).unwrap();
+        assert_eq!(parent_end.recv().unwrap(), n * 2, "a blocking receive");
+    }
+    parent_end.send(0).unwrap();
+    let start = std::time::Instant::now();
+    let waited = parent_end.recv_timeout(Duration::from_millis(30));
+    assert!(
+        matches!(waited, Err(PipeError::Timeout)),
+        "a reply that never comes: {waited:?}"
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(30),
+        "the timeout ended early, after {:?}",
+        start.elapsed()
+    );
+    assert!(matches!(
+        parent_end.recv_timeout(Duration::ZERO),
+        Err(PipeError::Timeout)
+    ));
+    parent_end.send(u64::MAX).unwrap();
+    child.join_ok(LONG);
+}

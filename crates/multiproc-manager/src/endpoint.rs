@@ -16,7 +16,6 @@ use multiproc_channel::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::ManagerError;
-use crate::spin::Spin;
 use crate::wire::{Reply, Request};
 
 /// An [`Address`] as it travels inside a serialized proxy.
@@ -316,29 +315,6 @@ pub(crate) fn exchange(
             ManagerError::Codec(error.to_string())
         }
     })?;
-    let ready = || connection.poll(Some(Duration::ZERO)).unwrap_or(true);
-    let block = || receive(connection, deadline, timeout);
-    // Without this thread's budget (a call from a thread-local destructor), no polling.
-    let reply = REPLY_SPIN
-        .try_with(|spin| match spin.try_borrow_mut() {
-            Ok(mut spin) => spin.wait(deadline, ready, block),
-            Err(_) => block(),
-        })
-        .unwrap_or_else(|_| receive(connection, deadline, timeout))?;
-    postcard::from_bytes(&reply).map_err(|e| ManagerError::Codec(e.to_string()))
-}
-
-thread_local! {
-    /// How long this thread polls for a reply before it sleeps (see [`Spin`]).
-    static REPLY_SPIN: RefCell<Spin> = RefCell::new(Spin::default());
-}
-
-/// Reads the reply, waiting until `deadline` if there is one.
-fn receive(
-    connection: &SocketConnection<()>,
-    deadline: Option<std::time::Instant>,
-    timeout: Option<Duration>,
-) -> Result<Vec<u8>, ManagerError> {
     if let Some(remaining) = multiproc_sys::time::remaining(deadline) {
         match connection.poll(Some(remaining)) {
             Ok(true) => {}
@@ -346,13 +322,14 @@ fn receive(
             Err(_) => return Err(ManagerGone),
         }
     }
-    connection.recv_bytes().map_err(|error| {
+    let reply = connection.recv_bytes().map_err(|error| {
         if gone(&error) {
             ManagerGone
         } else {
             ManagerError::Codec(error.to_string())
         }
-    })
+    })?;
+    postcard::from_bytes(&reply).map_err(|e| ManagerError::Codec(e.to_string()))
 }
 
 /// A reply, with the server's refusal turned into an error.

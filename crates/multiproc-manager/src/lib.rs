@@ -90,7 +90,6 @@ mod queue;
 mod rlock;
 mod semaphore;
 mod server;
-mod spin;
 mod store;
 mod sync_store;
 mod user;

@@ -13,7 +13,6 @@ use multiproc_channel::{
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::WireAddress;
-use crate::spin::Spin;
 use crate::store::Store;
 use crate::waitable::Peer;
 use crate::wire::{Reply, Request};
@@ -162,17 +161,7 @@ fn serve_connection(
 ) {
     let mut connection = Connection { id, socket };
     let mut held_locks = HashSet::new();
-    let mut spin = Spin::default();
-    loop {
-        let socket = &connection.socket;
-        let received = spin.wait(
-            None,
-            || socket.poll(Some(Duration::ZERO)).unwrap_or(true),
-            || socket.recv_bytes(),
-        );
-        let Ok(bytes) = received else {
-            break;
-        };
+    while let Ok(bytes) = connection.socket.recv_bytes() {
         let (reply, undo) = match postcard::from_bytes::<Request>(&bytes) {
             Ok(Request::UsePipes) => {
                 if !move_to_pipes(&mut connection.socket) {

@@ -19,6 +19,7 @@ use super::pipes::{
 };
 use super::stream::Stream;
 use crate::error::{ListenerError, PipeError, SendError};
+use crate::spin::Spin;
 
 /// An authenticated connection over a socket, from [`Listener::accept`](crate::Listener::accept) or
 /// [`Client::connect`](crate::Client::connect): Python's `multiprocessing.connection.Connection` on a socket.
@@ -66,6 +67,8 @@ pub struct SocketConnection<T> {
     writable: Cell<bool>,
     /// Bytes read ahead of the next frame.
     inbox: RefCell<Inbox>,
+    /// How long a receive polls before it blocks.
+    spin: Cell<Spin>,
     max_message_size: usize,
     _items: PhantomData<fn(T) -> T>,
 }
@@ -111,6 +114,7 @@ impl<T> SocketConnection<T> {
             readable: Cell::new(true),
             writable: Cell::new(true),
             inbox: RefCell::new(Inbox::default()),
+            spin: Cell::default(),
             max_message_size,
             _items: PhantomData,
         }
@@ -134,6 +138,10 @@ impl<T> SocketConnection<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), PipeError> {
+        // The next receive waits for a reply (see `spin`).
+        let mut spin = self.spin.get();
+        spin.sent();
+        self.spin.set(spin);
         let stream = self.stream()?;
         if !self.writable.get() {
             return Err(PipeError::Closed);
@@ -161,6 +169,21 @@ impl<T> SocketConnection<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn recv_bytes(&self) -> Result<Vec<u8>, PipeError> {
+        // A receive that may wait polls briefly first (see `spin`).
+        let mut spin = self.spin.get();
+        let frame = spin.wait(None, || self.poll_now(), || self.read_frame());
+        self.spin.set(spin);
+        frame
+    }
+
+    /// Whether [`poll`](Self::poll) reports something at once (an error counts: the next
+    /// receive reports it).
+    fn poll_now(&self) -> bool {
+        self.poll_until(Some(Duration::ZERO)).unwrap_or(true)
+    }
+
+    /// Reads the next frame, blocking until it is whole.
+    fn read_frame(&self) -> Result<Vec<u8>, PipeError> {
         let stream = self.stream()?;
         if !self.readable.get() {
             return Err(PipeError::Closed);
@@ -201,6 +224,23 @@ impl<T> SocketConnection<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, PipeError> {
+        if timeout.is_some_and(|timeout| timeout.is_zero()) {
+            return self.poll_until(timeout);
+        }
+        // A poll that may wait polls briefly first (see `spin`).
+        let deadline = multiproc_sys::time::deadline_after(timeout);
+        let mut spin = self.spin.get();
+        let ready = spin.wait(
+            deadline,
+            || self.poll_now(),
+            || self.poll_until(multiproc_sys::time::remaining(deadline)),
+        );
+        self.spin.set(spin);
+        ready
+    }
+
+    /// [`poll`](Self::poll) without polling first.
+    fn poll_until(&self, timeout: Option<Duration>) -> Result<bool, PipeError> {
         let stream = self.stream()?;
         if !self.readable.get() || !self.inbox.borrow().is_empty() {
             return Ok(true);
