@@ -37,7 +37,9 @@ use crate::spin::Spin;
 /// connection then receives nothing more ([`PipeError::Closed`]), as with Python's
 /// `recv_bytes(maxlength)`. A peer that hangs up gives [`PipeError::Closed`].
 ///
-/// `Send` but not `Sync`: one thread uses it at a time.
+/// `Send` but not `Sync`: one thread uses it at a time. As on a
+/// [`Connection`](crate::Connection), a receive or a [`poll`](Self::poll) that follows a
+/// send polls briefly for the reply before it sleeps.
 ///
 /// # Examples
 ///
