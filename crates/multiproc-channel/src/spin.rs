@@ -21,11 +21,13 @@
 //! - a message that arrives while polling keeps the budget;
 //! - a wait that blocked and ended within [`LONG_WAIT`] grows the budget (doubled, from
 //!   [`FIRST_POLL`], up to [`MAX_POLL`]): a longer poll might have caught it;
-//! - a wait longer than [`LONG_WAIT`] (an idle client, a long call) or shorter than
-//!   [`CHEAP_WAIT`] (the wake-up was cheap: a busy machine, or the peer on this CPU) sets
-//!   it to zero, so that a connection used now and then costs no polling at all;
+//! - a wait longer than [`LONG_WAIT`] (an idle client, a long call) sets it to zero, so
+//!   that a connection used now and then costs no polling at all;
+//! - a blocking wait shorter than [`CHEAP_WAIT`] (the wake-up was cheap: a busy machine,
+//!   or the peer on this CPU) halves it, down to zero;
 //! - one wait in [`PROBE_EVERY`] blocks without polling, to see whether blocking became
-//!   cheap again (more clients than CPUs, say), where polling only takes turns away.
+//!   cheap again (more clients than CPUs, say), where polling only takes turns away;
+//! - while the budget is zero, one wait in [`SAMPLE_EVERY`] is timed to decide.
 //!
 //! On a machine with one CPU, polling can only delay the peer, and there is none.
 
@@ -48,6 +50,8 @@ pub(crate) const LONG_WAIT: Duration = Duration::from_micros(100);
 pub(crate) const CHEAP_WAIT: Duration = Duration::from_micros(15);
 /// One wait in this many blocks without polling, to measure what blocking costs now.
 pub(crate) const PROBE_EVERY: u32 = 64;
+/// While not polling, one wait in this many is timed (a divisor of [`PROBE_EVERY`]).
+pub(crate) const SAMPLE_EVERY: u32 = 8;
 
 /// The polling budget of one connection's waits.
 #[derive(Clone, Copy, Debug, Default)]
@@ -78,8 +82,14 @@ impl Spin {
         mut ready: impl FnMut() -> bool,
         block: impl FnOnce() -> T,
     ) -> T {
-        if !std::mem::take(&mut self.sent) {
-            // Not a reply: a stream, or a second receive in a row.
+        if !std::mem::take(&mut self.sent) || !several_cpus() {
+            // Not a reply (a stream, or a second receive in a row), or nowhere to poll.
+            return block();
+        }
+        self.waits = self.waits.wrapping_add(1);
+        if self.budget.is_zero() && !self.waits.is_multiple_of(SAMPLE_EVERY) {
+            // Not polling: only one wait in a few is timed, to see whether polling would
+            // pay (two clock reads were 3% of a round trip on one CPU).
             return block();
         }
         let start = Instant::now();
@@ -108,10 +118,9 @@ impl Spin {
         self.sent = true;
     }
 
-    /// The budget for this wait: none on one CPU or on a probing wait.
-    fn budget_now(&mut self) -> Duration {
-        self.waits = self.waits.wrapping_add(1);
-        if self.budget.is_zero() || self.waits.is_multiple_of(PROBE_EVERY) || !several_cpus() {
+    /// The budget for this wait: none on a probing wait.
+    fn budget_now(&self) -> Duration {
+        if self.waits.is_multiple_of(PROBE_EVERY) {
             Duration::ZERO
         } else {
             self.budget
@@ -122,8 +131,15 @@ impl Spin {
     pub(crate) fn learn(&mut self, waited: Waited) {
         match waited {
             Waited::Polled => {}
-            Waited::Blocked(took) if took < CHEAP_WAIT || took > LONG_WAIT => {
-                self.budget = Duration::ZERO;
+            Waited::Blocked(took) if took > LONG_WAIT => self.budget = Duration::ZERO,
+            Waited::Blocked(took) if took < CHEAP_WAIT => {
+                // Halved, not dropped: a probe in a stream of polled replies can find the
+                // reply at once (the CPU had not gone idle yet), and dropping the budget
+                // there cost the next few round trips their polling.
+                self.budget /= 2;
+                if self.budget < FIRST_POLL {
+                    self.budget = Duration::ZERO;
+                }
             }
             Waited::Blocked(_) => {
                 self.budget = self.budget.saturating_mul(2).clamp(FIRST_POLL, MAX_POLL);
@@ -183,11 +199,18 @@ mod tests {
             "an idle peer costs no polling"
         );
         spin.learn(Waited::Blocked(micros(30)));
+        spin.learn(Waited::Blocked(micros(30)));
+        spin.learn(Waited::Blocked(micros(3)));
+        assert_eq!(
+            spin.budget(),
+            FIRST_POLL,
+            "a cheap wake-up halves the budget"
+        );
         spin.learn(Waited::Blocked(micros(3)));
         assert_eq!(
             spin.budget(),
             Duration::ZERO,
-            "a cheap wake-up needs no polling"
+            "cheap wake-ups need no polling"
         );
     }
 
