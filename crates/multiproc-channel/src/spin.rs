@@ -170,6 +170,21 @@ mod tests {
         Duration::from_micros(n)
     }
 
+    /// One wait whose polls all answer `ready` and whose blocking part returns at once;
+    /// returns how many polls it made.
+    fn count_polls(spin: &mut Spin, deadline: Option<Instant>, ready: bool) -> u32 {
+        let mut polls = 0;
+        spin.wait(
+            deadline,
+            || {
+                polls += 1;
+                ready
+            },
+            || (),
+        );
+        polls
+    }
+
     #[test]
     fn waits_that_polling_would_shorten_grow_the_budget_to_its_cap() {
         let mut spin = Spin::default();
@@ -215,20 +230,11 @@ mod tests {
     }
 
     #[test]
-    fn a_wait_polls_first_and_then_takes_the_message() {
+    fn a_reply_wait_polls_first_and_keeps_the_budget_when_that_caught_the_reply() {
         let mut spin = Spin::default();
         spin.learn(Waited::Blocked(micros(30)));
-        let mut polls = 0;
         spin.sent();
-        let got = spin.wait(
-            None,
-            || {
-                polls += 1;
-                true
-            },
-            || "message",
-        );
-        assert_eq!(got, "message");
+        let polls = count_polls(&mut spin, None, true);
         if several_cpus() {
             assert_eq!(polls, 1);
             assert_eq!(spin.budget(), FIRST_POLL, "kept after a polled message");
@@ -247,21 +253,13 @@ mod tests {
         // A peer that never answers: the poll ends within its budget, then blocks.
         let start = Instant::now();
         spin.sent();
-        spin.wait(None, || false, || ());
+        count_polls(&mut spin, None, false);
         assert!(start.elapsed() >= MAX_POLL || !several_cpus());
         // A deadline already passed: one poll at most.
         let mut spin = Spin::default();
         spin.learn(Waited::Blocked(micros(40)));
-        let mut polls = 0;
         spin.sent();
-        spin.wait(
-            Some(Instant::now()),
-            || {
-                polls += 1;
-                false
-            },
-            || (),
-        );
+        let polls = count_polls(&mut spin, Some(Instant::now()), false);
         assert!(polls <= 1, "polled {polls} times past the deadline");
     }
 
@@ -271,20 +269,11 @@ mod tests {
         spin.learn(Waited::Blocked(micros(40)));
         let mut polled_waits = 0;
         for _ in 0..PROBE_EVERY {
-            let mut polled = false;
             spin.sent();
-            // Blocking here "takes" 40 µs as far as learning goes: keep the budget up.
-            spin.wait(
-                None,
-                || {
-                    polled = true;
-                    true
-                },
-                || (),
-            );
-            if polled {
+            if count_polls(&mut spin, None, true) > 0 {
                 polled_waits += 1;
             } else {
+                // The probe's blocking part "took" 40 µs as far as learning goes.
                 spin.learn(Waited::Blocked(micros(40)));
             }
         }
@@ -297,16 +286,11 @@ mod tests {
     fn a_wait_that_follows_no_send_never_polls_nor_learns() {
         let mut spin = Spin::default();
         spin.learn(Waited::Blocked(micros(40)));
-        let mut polls = 0;
-        spin.wait(
-            None,
-            || {
-                polls += 1;
-                true
-            },
-            || (),
+        assert_eq!(
+            count_polls(&mut spin, None, true),
+            0,
+            "a stream's receive polled"
         );
-        assert_eq!(polls, 0, "a stream's receive polled");
         assert_eq!(
             spin.budget(),
             FIRST_POLL,
@@ -314,16 +298,7 @@ mod tests {
         );
         // One send, one polled wait; the next wait without a send does not poll.
         spin.sent();
-        spin.wait(None, || true, || ());
-        let mut polls = 0;
-        spin.wait(
-            None,
-            || {
-                polls += 1;
-                true
-            },
-            || (),
-        );
-        assert_eq!(polls, 0);
+        count_polls(&mut spin, None, true);
+        assert_eq!(count_polls(&mut spin, None, true), 0);
     }
 }
