@@ -180,9 +180,11 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 
     fn send_frame(&self, frame: FrameOut<'_, T>) -> Result<(), PipeError> {
         // The next receive waits for a reply (see `spin`).
-        let mut spin = self.spin.get();
-        spin.sent();
-        self.spin.set(spin);
+        if self.receiver.is_some() {
+            let mut spin = self.spin.get();
+            spin.sent();
+            self.spin.set(spin);
+        }
         let sender = match &self.sender {
             // Bytes and descriptor-free values go as the pipe's own frame.
             Some(sender) => match sender.fd().and_then(|fd| wire::send(fd, &frame)) {
@@ -268,10 +270,22 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             )));
         };
         let deadline = timeout.and_then(|timeout| deadline_after(Some(timeout)));
-        if timeout.is_some_and(|timeout| timeout.is_zero()) {
+        if !self.spin.get().awaits_reply() || timeout.is_some_and(|timeout| timeout.is_zero()) {
             return self.fetch_until(fd, deadline);
         }
-        // A receive that may wait polls briefly first (see `spin`).
+        self.fetch_reply(fd, deadline)
+    }
+
+    /// [`fetch`](Self::fetch) of a reply that may wait: polls briefly first (see `spin`).
+    /// Kept out of line, so that a receive in a stream pays little more than the check
+    /// (callgrind, `send_bytes_8b`: 752 instructions; 758 with this inlined, 710 before
+    /// replies were polled for).
+    #[inline(never)]
+    fn fetch_reply(
+        &self,
+        fd: BorrowedFd<'_>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Option<Received<T>>, PipeError> {
         let mut spin = self.spin.get();
         let fetched = spin.wait(
             deadline,

@@ -113,6 +113,12 @@ impl Spin {
         outcome
     }
 
+    /// Whether the next wait is for a reply (a send came since the last one): only such a
+    /// wait polls.
+    pub(crate) fn awaits_reply(&self) -> bool {
+        self.sent
+    }
+
     /// Notes a send: the next wait is for a reply.
     pub(crate) fn sent(&mut self) {
         self.sent = true;
