@@ -1,6 +1,6 @@
 //! `Connection`, one end of a pipe, on ipc-channel.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::os::fd::BorrowedFd;
@@ -19,7 +19,7 @@ use crate::frame::{self, FrameOut, MAX_HANDLES, Received};
 use crate::guard::guard_decode;
 use crate::listener::DEFAULT_MAX_MESSAGE_SIZE;
 use crate::record::{self, Next};
-use crate::spin::Spin;
+use crate::spin::ReplyWait;
 use crate::sys::{self, Receiver};
 use crate::wire;
 
@@ -69,8 +69,8 @@ pub struct Connection<T> {
     max_message_size: usize,
     /// A message taken off the socket by `poll` or kept back by `recv_bytes_into`.
     pending: RefCell<Option<Received<T>>>,
-    /// How long a receive polls before it blocks.
-    spin: Cell<Spin>,
+    /// How long a receive for a reply polls before it blocks.
+    reply: ReplyWait,
 }
 
 impl<T> fmt::Debug for Connection<T> {
@@ -115,7 +115,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             receiver: receiver.map(Receiver::new),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             pending: RefCell::new(None),
-            spin: Cell::default(),
+            reply: ReplyWait::default(),
         }
     }
 
@@ -181,9 +181,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     fn send_frame(&self, frame: FrameOut<'_, T>) -> Result<(), PipeError> {
         // The next receive waits for a reply (see `spin`).
         if self.receiver.is_some() {
-            let mut spin = self.spin.get();
-            spin.sent();
-            self.spin.set(spin);
+            self.reply.sent();
         }
         let sender = match &self.sender {
             // Bytes and descriptor-free values go as the pipe's own frame.
@@ -270,7 +268,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             )));
         };
         let deadline = timeout.and_then(|timeout| deadline_after(Some(timeout)));
-        if !self.spin.get().awaits_reply() || timeout.is_some_and(|timeout| timeout.is_zero()) {
+        if !self.reply.awaits_reply() || timeout.is_some_and(|timeout| timeout.is_zero()) {
             return self.fetch_until(fd, deadline);
         }
         self.fetch_reply(fd, deadline)
@@ -286,14 +284,11 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         fd: BorrowedFd<'_>,
         deadline: Option<std::time::Instant>,
     ) -> Result<Option<Received<T>>, PipeError> {
-        let mut spin = self.spin.get();
-        let fetched = spin.wait(
+        self.reply.wait(
             deadline,
             || multiproc_sys::poll::wait_readable(fd, Some(Duration::ZERO)).unwrap_or(true),
             || self.fetch_until(fd, deadline),
-        );
-        self.spin.set(spin);
-        fetched
+        )
     }
 
     /// [`fetch`](Self::fetch) from `fd`, waiting until `deadline` (`None`: no limit).
@@ -642,7 +637,7 @@ impl<'de, T: Serialize + DeserializeOwned> Deserialize<'de> for Connection<T> {
             receiver: wire.receiver,
             max_message_size: usize::try_from(wire.max_message_size).unwrap_or(usize::MAX),
             pending: RefCell::new(wire.pending),
-            spin: Cell::default(),
+            reply: ReplyWait::default(),
         })
     }
 }

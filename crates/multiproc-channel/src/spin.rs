@@ -31,6 +31,7 @@
 //!
 //! On a machine with one CPU, polling can only delay the peer, and there is none.
 
+use std::cell::Cell;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -157,6 +158,38 @@ impl Spin {
     #[cfg(test)]
     pub(crate) fn budget(&self) -> Duration {
         self.budget
+    }
+}
+
+/// A connection's [`Spin`], in a `Cell`: connections are `Send` but not `Sync`, and their
+/// methods take `&self`.
+#[derive(Debug, Default)]
+pub(crate) struct ReplyWait(Cell<Spin>);
+
+impl ReplyWait {
+    /// Notes a send: the next wait is for a reply.
+    pub(crate) fn sent(&self) {
+        let mut spin = self.0.get();
+        spin.sent();
+        self.0.set(spin);
+    }
+
+    /// Whether the next wait is for a reply.
+    pub(crate) fn awaits_reply(&self) -> bool {
+        self.0.get().awaits_reply()
+    }
+
+    /// [`Spin::wait`] with this connection's budget.
+    pub(crate) fn wait<T>(
+        &self,
+        deadline: Option<Instant>,
+        ready: impl FnMut() -> bool,
+        block: impl FnOnce() -> T,
+    ) -> T {
+        let mut spin = self.0.get();
+        let outcome = spin.wait(deadline, ready, block);
+        self.0.set(spin);
+        outcome
     }
 }
 

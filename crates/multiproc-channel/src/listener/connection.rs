@@ -19,7 +19,7 @@ use super::pipes::{
 };
 use super::stream::Stream;
 use crate::error::{ListenerError, PipeError, SendError};
-use crate::spin::Spin;
+use crate::spin::ReplyWait;
 
 /// An authenticated connection over a socket, from [`Listener::accept`](crate::Listener::accept) or
 /// [`Client::connect`](crate::Client::connect): Python's `multiprocessing.connection.Connection` on a socket.
@@ -69,8 +69,8 @@ pub struct SocketConnection<T> {
     writable: Cell<bool>,
     /// Bytes read ahead of the next frame.
     inbox: RefCell<Inbox>,
-    /// How long a receive polls before it blocks.
-    spin: Cell<Spin>,
+    /// How long a receive for a reply polls before it blocks.
+    reply: ReplyWait,
     max_message_size: usize,
     _items: PhantomData<fn(T) -> T>,
 }
@@ -116,7 +116,7 @@ impl<T> SocketConnection<T> {
             readable: Cell::new(true),
             writable: Cell::new(true),
             inbox: RefCell::new(Inbox::default()),
-            spin: Cell::default(),
+            reply: ReplyWait::default(),
             max_message_size,
             _items: PhantomData,
         }
@@ -141,9 +141,7 @@ impl<T> SocketConnection<T> {
     /// ```
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), PipeError> {
         // The next receive waits for a reply (see `spin`).
-        let mut spin = self.spin.get();
-        spin.sent();
-        self.spin.set(spin);
+        self.reply.sent();
         let stream = self.stream()?;
         if !self.writable.get() {
             return Err(PipeError::Closed);
@@ -172,10 +170,8 @@ impl<T> SocketConnection<T> {
     /// ```
     pub fn recv_bytes(&self) -> Result<Vec<u8>, PipeError> {
         // A receive that may wait polls briefly first (see `spin`).
-        let mut spin = self.spin.get();
-        let frame = spin.wait(None, || self.poll_now(), || self.read_frame());
-        self.spin.set(spin);
-        frame
+        self.reply
+            .wait(None, || self.poll_now(), || self.read_frame())
     }
 
     /// Whether [`poll`](Self::poll) reports something at once (an error counts: the next
@@ -231,14 +227,11 @@ impl<T> SocketConnection<T> {
         }
         // A poll that may wait polls briefly first (see `spin`).
         let deadline = multiproc_sys::time::deadline_after(timeout);
-        let mut spin = self.spin.get();
-        let ready = spin.wait(
+        self.reply.wait(
             deadline,
             || self.poll_now(),
             || self.poll_until(multiproc_sys::time::remaining(deadline)),
-        );
-        self.spin.set(spin);
-        ready
+        )
     }
 
     /// [`poll`](Self::poll) without polling first.
