@@ -37,9 +37,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The first budget after a wait that polling would have shortened.
-pub(crate) const FIRST_POLL: Duration = Duration::from_micros(10);
+const FIRST_POLL: Duration = Duration::from_micros(10);
 /// The longest a wait polls.
-pub(crate) const MAX_POLL: Duration = Duration::from_micros(50);
+const MAX_POLL: Duration = Duration::from_micros(50);
 /// The longest wait that makes the next one poll. Longer than [`MAX_POLL`]: a side that
 /// does not poll yet waits for the other side's wake-up, work and reply, and for its own
 /// wake-up (about 55 µs on that VM), and polling shortens that. No longer than twice
@@ -47,17 +47,17 @@ pub(crate) const MAX_POLL: Duration = Duration::from_micros(50);
 /// only burns the CPU (a manager client doing 100 µs of work between calls cost its
 /// server thread 58 µs of CPU time per call with a limit of 200 µs, against 17.5 µs not
 /// polling; with this limit the server does not poll for it).
-pub(crate) const LONG_WAIT: Duration = Duration::from_micros(100);
+const LONG_WAIT: Duration = Duration::from_micros(100);
 /// A blocking wait this short means that waking this side is cheap: no polling.
-pub(crate) const CHEAP_WAIT: Duration = Duration::from_micros(15);
+const CHEAP_WAIT: Duration = Duration::from_micros(15);
 /// One wait in this many blocks without polling, to measure what blocking costs now.
-pub(crate) const PROBE_EVERY: u32 = 64;
+const PROBE_EVERY: u32 = 64;
 /// While not polling, one wait in this many is timed (a divisor of [`PROBE_EVERY`]).
-pub(crate) const SAMPLE_EVERY: u32 = 8;
+const SAMPLE_EVERY: u32 = 8;
 
 /// The polling budget of one connection's waits.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Spin {
+struct Spin {
     budget: Duration,
     waits: u32,
     /// Whether this side sent since its last wait: the next wait is for a reply.
@@ -66,7 +66,7 @@ pub(crate) struct Spin {
 
 /// How one wait ended, for [`Spin::learn`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Waited {
+enum Waited {
     /// The message came while polling.
     Polled,
     /// The wait blocked; it took this long in all, polling included.
@@ -78,7 +78,7 @@ impl Spin {
     /// budget, never past `deadline`, then calls `block` (which takes the message, or
     /// waits for it if no poll saw it), and learns from how it went. Returns what `block`
     /// returns.
-    pub(crate) fn wait<T>(
+    fn wait<T>(
         &mut self,
         deadline: Option<Instant>,
         mut ready: impl FnMut() -> bool,
@@ -117,12 +117,12 @@ impl Spin {
 
     /// Whether the next wait is for a reply (a send came since the last one): only such a
     /// wait polls.
-    pub(crate) fn awaits_reply(&self) -> bool {
+    fn awaits_reply(&self) -> bool {
         self.sent
     }
 
     /// Notes a send: the next wait is for a reply.
-    pub(crate) fn sent(&mut self) {
+    fn sent(&mut self) {
         self.sent = true;
     }
 
@@ -136,7 +136,7 @@ impl Spin {
     }
 
     /// Adjusts the budget to how a wait went.
-    pub(crate) fn learn(&mut self, waited: Waited) {
+    fn learn(&mut self, waited: Waited) {
         match waited {
             Waited::Polled => {}
             Waited::Blocked(took) if took > LONG_WAIT => self.budget = Duration::ZERO,
@@ -157,7 +157,7 @@ impl Spin {
 
     /// The current budget.
     #[cfg(test)]
-    pub(crate) fn budget(&self) -> Duration {
+    fn budget(&self) -> Duration {
         self.budget
     }
 }
