@@ -256,6 +256,41 @@ pub(crate) fn socket_messages<const SIZE: usize>(params: &Params) -> Outcome {
     .into()
 }
 
+/// A forked child pushes `n` items of 4 KiB (each a fresh `Vec`, as a user's code makes
+/// them) through a one-producer, one-consumer ring of 256 slots in `MAP_SHARED` memory,
+/// with no lock and no wake-up (both sides spin); the parent pops each into a fresh `Vec`.
+/// The floor for moving items through shared memory between two processes, which a queue
+/// for many producers and consumers, with blocking, can only approach.
+pub(crate) fn shared_slots_4k(params: &Params) -> Outcome {
+    const SIZE: usize = 4096;
+    time_repeats(params, || -> Result<(), BoxError> {
+        let ring = sys::SharedSlots::new(SIZE, 256)?;
+        let n = params.n;
+        let child = sys::fork_single_threaded(|| {
+            let mut producer = ring
+                .producer()
+                .ok_or_else(|| std::io::Error::other("the producer was taken"))?;
+            for i in 0..n {
+                let item = vec![i as u8; SIZE];
+                producer.push(&item);
+            }
+            Ok(())
+        })?;
+        let mut consumer = ring.consumer().ok_or("the consumer was taken")?;
+        let mut last = Vec::new();
+        for _ in 0..n {
+            last = consumer.pop(SIZE);
+        }
+        sys::wait_success(child)?;
+        let expected = (n - 1) as u8;
+        ensure(last.len() == SIZE && last[SIZE - 1] == expected, || {
+            "payload corrupted".into()
+        })?;
+        Ok(())
+    })
+    .into()
+}
+
 /// A fresh `memfd` of `n` `f64`s mapped shared in the parent; a forked child fills it with
 /// `0, 1, 2, ...` (every page faulted in by the child) and exits; the parent checks the
 /// last value. A sample runs from the mapping to the child's exit.

@@ -551,6 +551,22 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         typed::queue::<Vec<u8>, KIB>,
         QUEUE_TARGETS,
     ),
+    Scenario {
+        name: "channel/queue_vec_u8_4k_shared_floor",
+        what: "the Queue<Vec<u8>> 4 KiB row again, against the floor of shared memory: \
+               a lock-free ring for one producer and one consumer, both spinning",
+        metric: KIB_MESSAGES,
+        n_full: 20_000,
+        n_quick: 2000,
+        pinning: Pinning::Unpinned,
+        ours: typed::queue::<Vec<u8>, KIB>,
+        python: false,
+        floor: Some(Floor {
+            label: "floor: one-producer one-consumer ring in MAP_SHARED memory, spinning",
+            run: floor::shared_slots_4k,
+        }),
+        targets: &[],
+    },
     natural(
         "channel/queue_vec_u8_1m",
         "Queue<Vec<u8>>: a child puts n items of 1 MiB, the parent gets them",

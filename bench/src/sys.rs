@@ -11,7 +11,7 @@ use std::fs::{self, File};
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Turns the `-1` convention of libc into an `io::Error`.
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
@@ -202,6 +202,139 @@ impl SharedAtomic {
         // by the kernel (a valid 0), lives as long as `self`, and is only ever accessed
         // through atomics.
         unsafe { &*self.mapping.addr.as_ptr().cast::<AtomicU64>() }
+    }
+}
+
+/// A one-producer, one-consumer ring of `slots` slots of `slot` bytes in `MAP_SHARED`
+/// memory, both sides spinning while it is full or empty: the least a queue in shared memory
+/// can do to move items between two processes (no lock, no wake-up, one copy in and one
+/// out). The head (next slot to read) and the tail (next slot to write) sit on cache lines
+/// of their own; the slots follow, page-aligned.
+///
+/// One process pushes and one pops: each side claims its role once, after the fork, from a
+/// flag in the mapping ([`producer`](Self::producer), [`consumer`](Self::consumer)), and a
+/// role's handle is neither `Clone` nor `Sync`, so no two pushes or pops ever overlap.
+#[derive(Debug)]
+pub(crate) struct SharedSlots {
+    mapping: SharedMapping,
+    slot: usize,
+    slots: u64,
+}
+
+/// Byte offsets of the control words, each on a cache line of its own.
+const SLOTS_HEAD: usize = 0;
+const SLOTS_TAIL: usize = 64;
+const SLOTS_PRODUCER: usize = 128;
+const SLOTS_CONSUMER: usize = 192;
+const SLOTS_DATA: usize = 4096;
+
+/// The pushing side of a [`SharedSlots`].
+#[derive(Debug)]
+pub(crate) struct SlotProducer<'a> {
+    ring: &'a SharedSlots,
+    _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
+}
+
+/// The popping side of a [`SharedSlots`].
+#[derive(Debug)]
+pub(crate) struct SlotConsumer<'a> {
+    ring: &'a SharedSlots,
+    _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
+}
+
+impl SharedSlots {
+    /// An empty ring of `slots` slots of `slot` bytes each.
+    pub(crate) fn new(slot: usize, slots: usize) -> io::Result<Self> {
+        let len = slot
+            .checked_mul(slots)
+            .and_then(|bytes| bytes.checked_add(SLOTS_DATA))
+            .ok_or_else(|| io::Error::other("ring too large"))?;
+        Ok(Self {
+            mapping: SharedMapping::new(len)?,
+            slot,
+            slots: slots.max(1) as u64,
+        })
+    }
+
+    fn word(&self, offset: usize) -> &AtomicU64 {
+        // SAFETY: every offset used is a multiple of 64 below `SLOTS_DATA`, inside the
+        // page-aligned, zero-initialised mapping, which lives as long as `self` and whose
+        // control words are only ever accessed through atomics.
+        unsafe { &*self.mapping.addr.as_ptr().add(offset).cast::<AtomicU64>() }
+    }
+
+    fn claim(&self, offset: usize) -> bool {
+        self.word(offset)
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// The pushing side, to the first process that asks.
+    pub(crate) fn producer(&self) -> Option<SlotProducer<'_>> {
+        self.claim(SLOTS_PRODUCER).then_some(SlotProducer {
+            ring: self,
+            _not_sync: std::marker::PhantomData,
+        })
+    }
+
+    /// The popping side, to the first process that asks.
+    pub(crate) fn consumer(&self) -> Option<SlotConsumer<'_>> {
+        self.claim(SLOTS_CONSUMER).then_some(SlotConsumer {
+            ring: self,
+            _not_sync: std::marker::PhantomData,
+        })
+    }
+
+    fn slot_ptr(&self, position: u64) -> *mut u8 {
+        let index = (position % self.slots) as usize;
+        // In bounds: `index < slots`, and the mapping holds `slots` slots after the header.
+        self.mapping
+            .addr
+            .as_ptr()
+            .wrapping_add(SLOTS_DATA + index * self.slot)
+    }
+}
+
+impl SlotProducer<'_> {
+    /// Copies `item` (at most a slot) into the next slot, spinning while the ring is full.
+    pub(crate) fn push(&mut self, item: &[u8]) {
+        let ring = self.ring;
+        let len = item.len().min(ring.slot);
+        let tail = ring.word(SLOTS_TAIL).load(Ordering::Relaxed);
+        while tail - ring.word(SLOTS_HEAD).load(Ordering::Acquire) >= ring.slots {
+            std::hint::spin_loop();
+        }
+        // SAFETY: the slot is inside the mapping (`slot_ptr`), `len` fits it, and nothing
+        // else touches it now: the one consumer reads a slot only once the tail is past it
+        // (the `Release` store below), and this slot's last read finished before the head
+        // passed it (its `Release` store, read above with `Acquire`); the one producer is
+        // this handle, borrowed exclusively. `item` is private memory.
+        unsafe { std::ptr::copy_nonoverlapping(item.as_ptr(), ring.slot_ptr(tail), len) };
+        ring.word(SLOTS_TAIL).store(tail + 1, Ordering::Release);
+    }
+}
+
+impl SlotConsumer<'_> {
+    /// Copies the next slot's `len` bytes (at most a slot) into a fresh `Vec`, spinning
+    /// while the ring is empty.
+    pub(crate) fn pop(&mut self, len: usize) -> Vec<u8> {
+        let ring = self.ring;
+        let len = len.min(ring.slot);
+        let head = ring.word(SLOTS_HEAD).load(Ordering::Relaxed);
+        while ring.word(SLOTS_TAIL).load(Ordering::Acquire) == head {
+            std::hint::spin_loop();
+        }
+        let mut out = Vec::with_capacity(len);
+        // SAFETY: the slot is inside the mapping and `len` fits it; the producer finished
+        // writing it before moving the tail past it (read above with `Acquire`) and will
+        // not write it again until the head passes it (the `Release` store below); `out`
+        // has room for `len` bytes, all of which the copy initialises.
+        unsafe {
+            std::ptr::copy_nonoverlapping(ring.slot_ptr(head), out.as_mut_ptr(), len);
+            out.set_len(len);
+        }
+        ring.word(SLOTS_HEAD).store(head + 1, Ordering::Release);
+        out
     }
 }
 
