@@ -107,3 +107,78 @@ fn stream_buffers_grow_with_the_bytes_and_stop_at_the_total() {
     }
     assert_eq!(capacities, [300, 600, 1000, 1000]);
 }
+
+/// A record of `len` bytes, each one `fill`.
+fn record_of(len: usize, fill: u8) -> Vec<u8> {
+    vec![fill; len]
+}
+
+#[test]
+fn a_record_copied_ahead_is_taken_when_it_is_still_the_oldest() {
+    let ring = Ring::new(None, 8192).unwrap();
+    ring.put(&record_of(1000, b'a'), None).unwrap();
+    ring.put(&record_of(1000, b'b'), None).unwrap();
+    let mut out = Vec::new();
+    let ahead = ring
+        .copy_ahead(&mut out, false)
+        .expect("a long record is copied ahead");
+    assert_eq!(out, record_of(1000, b'a'));
+    let (skipped, owed) = ring.get_locked(&mut out, None, false, Some(ahead)).unwrap();
+    owed.pay(&ring);
+    assert!(!skipped);
+    assert_eq!(out, record_of(1000, b'a'));
+    assert_eq!(ring.len(), 1);
+    ring.get(&mut out, None).unwrap();
+    assert_eq!(out, record_of(1000, b'b'));
+}
+
+#[test]
+fn a_copy_ahead_is_dropped_when_another_get_took_the_record() {
+    let ring = Ring::new(None, 4096).unwrap();
+    ring.put(&record_of(1000, b'a'), None).unwrap();
+    ring.put(&record_of(1000, b'b'), None).unwrap();
+    let mut out = Vec::new();
+    let ahead = ring.copy_ahead(&mut out, false).unwrap();
+    // Another consumer takes `a`, and a producer reuses its bytes for `c`.
+    let mut other = Vec::new();
+    ring.get(&mut other, None).unwrap();
+    assert_eq!(other, record_of(1000, b'a'));
+    ring.put(&record_of(1000, b'c'), None).unwrap();
+    ring.put(&record_of(1000, b'd'), None).unwrap();
+    let (_, owed) = ring.get_locked(&mut out, None, false, Some(ahead)).unwrap();
+    owed.pay(&ring);
+    assert_eq!(
+        out,
+        record_of(1000, b'b'),
+        "the stale copy of `a` was delivered"
+    );
+    for expected in [b'c', b'd'] {
+        ring.get(&mut out, None).unwrap();
+        assert_eq!(out, record_of(1000, expected));
+    }
+    assert_eq!(ring.len(), 0);
+}
+
+#[test]
+fn a_copy_ahead_is_dropped_after_a_stream_or_a_changed_length() {
+    let ring = Ring::new(None, 4096).unwrap();
+    ring.put(&record_of(1000, b'a'), None).unwrap();
+    let mut out = Vec::new();
+    // A stream that ended in between (it could have moved the tail back to this head).
+    let ahead = ring.copy_ahead(&mut out, false).unwrap();
+    ring.counter(STREAM_GENERATION).fetch_add(1, SeqCst);
+    assert!(ring.take_ahead(ahead).unwrap().is_none());
+    // The length at the head no longer says what was copied.
+    let ahead = ring.copy_ahead(&mut out, false).unwrap();
+    let head = ring.load(HEAD);
+    ring.copy_in(head, &999u32.to_le_bytes()).unwrap();
+    assert!(ring.take_ahead(ahead).unwrap().is_none());
+    ring.copy_in(head, &1000u32.to_le_bytes()).unwrap();
+    // Short records are copied under the lock.
+    ring.get(&mut out, None).unwrap();
+    ring.put(&record_of(100, b's'), None).unwrap();
+    ring.put(&record_of(1000, b'l'), None).unwrap();
+    let mut fresh = Vec::new();
+    assert!(ring.copy_ahead(&mut fresh, false).is_none());
+    assert!(fresh.is_empty());
+}
