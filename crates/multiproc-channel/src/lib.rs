@@ -105,6 +105,7 @@
 #![deny(unsafe_code)]
 
 mod connection;
+mod deadline;
 #[doc(hidden)]
 pub mod decode;
 mod direct;

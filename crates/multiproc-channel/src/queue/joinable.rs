@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{Queue, deadline_after};
+use super::Queue;
+use crate::deadline::Deadline;
 use crate::error::QueueError;
 
 /// A [`Queue`] that also counts unfinished tasks, like Python's
@@ -156,7 +157,7 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, QueueError> {
-        self.queue.ring().join(deadline_after(timeout))
+        self.queue.ring().join(Deadline::after(timeout))
     }
 
     /// Items put and not yet marked done.

@@ -8,13 +8,6 @@ mod joinable;
 mod queue;
 mod simple;
 
-use std::time::{Duration, Instant};
-
 pub use self::joinable::JoinableQueue;
 pub use self::queue::Queue;
 pub use self::simple::SimpleQueue;
-
-fn deadline_after(timeout: Duration) -> Option<Instant> {
-    // A timeout too large to represent means "forever".
-    Instant::now().checked_add(timeout)
-}

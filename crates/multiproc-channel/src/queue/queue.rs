@@ -3,7 +3,7 @@
 use std::any::TypeId;
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,7 +12,7 @@ use super::codec::{
     byte_vec_parts, decode, decode_byte_vec, decode_byte_vec_bytes, decode_string_bytes,
     encode_into, with_scratch,
 };
-use super::deadline_after;
+use crate::deadline::Deadline;
 use crate::error::{QueueError, SendError};
 use crate::ring::{DEFAULT_RING_BYTES, Ring};
 
@@ -135,7 +135,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
         })
     }
 
-    fn put_deadline(&self, item: T, deadline: Option<Instant>) -> Result<(), SendError<T>> {
+    fn put_deadline(&self, item: T, deadline: Deadline) -> Result<(), SendError<T>> {
         let mut prefix = [0u8; 10];
         if let Some(parts) = byte_vec_parts(&item, &mut prefix) {
             let result = self.ring.put_parts(&parts, deadline);
@@ -148,7 +148,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
         result.map_err(|error| SendError::new(item, error))
     }
 
-    fn get_deadline(&self, deadline: Option<Instant>) -> Result<T, QueueError> {
+    fn get_deadline(&self, deadline: Deadline) -> Result<T, QueueError> {
         if TypeId::of::<T>() == TypeId::of::<Vec<u8>>() {
             let mut encoded = Vec::new();
             if self.ring.get_skipping(&mut encoded, deadline, true)? {
@@ -180,7 +180,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put(&self, item: T) -> Result<(), SendError<T>> {
-        self.put_deadline(item, None)
+        self.put_deadline(item, None.into())
     }
 
     /// Puts an item, waiting at most `timeout` for room; [`QueueError::Full`] otherwise.
@@ -196,7 +196,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), SendError<T>> {
-        self.put_deadline(item, deadline_after(timeout))
+        self.put_deadline(item, Deadline::after(timeout))
     }
 
     /// Puts an item only if there is room now, like Python's `put_nowait`.
@@ -210,7 +210,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_nowait(&self, item: T) -> Result<(), SendError<T>> {
-        self.put_deadline(item, Some(Instant::now()))
+        self.put_deadline(item, Deadline::after(Duration::ZERO))
     }
 
     /// Removes and returns the oldest item, blocking while the queue is empty. After
@@ -225,7 +225,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn get(&self) -> Result<T, QueueError> {
-        self.get_deadline(None)
+        self.get_deadline(None.into())
     }
 
     /// Like [`get`](Self::get), waiting at most `timeout`; [`QueueError::Empty`] otherwise.
@@ -241,7 +241,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, QueueError> {
-        self.get_deadline(deadline_after(timeout))
+        self.get_deadline(Deadline::after(timeout))
     }
 
     /// Removes the oldest item if there is one now, like Python's `get_nowait`.
@@ -256,7 +256,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn get_nowait(&self) -> Result<T, QueueError> {
-        self.get_deadline(Some(Instant::now()))
+        self.get_deadline(Deadline::after(Duration::ZERO))
     }
 
     /// Puts raw bytes as one item, like [`Connection::send_bytes`]: no serialization, one
@@ -306,7 +306,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_bytes_timeout(&self, bytes: &[u8], timeout: Duration) -> Result<(), QueueError> {
-        self.ring.put(bytes, deadline_after(timeout))
+        self.ring.put(bytes, Deadline::after(timeout))
     }
 
     /// Removes the oldest item and returns its bytes, blocking while the queue is empty;
@@ -343,7 +343,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// ```
     pub fn get_bytes_timeout(&self, timeout: Duration) -> Result<Vec<u8>, QueueError> {
         let mut bytes = Vec::new();
-        self.ring.get(&mut bytes, deadline_after(timeout))?;
+        self.ring.get(&mut bytes, Deadline::after(timeout))?;
         Ok(bytes)
     }
 

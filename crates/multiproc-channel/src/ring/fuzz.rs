@@ -106,7 +106,7 @@ pub fn fuzz_ring_record(bytes: &[u8]) -> Result<(), String> {
     ring.store(TAIL, tail);
     ring.store(ITEMS, items);
     if flags & 1 != 0 {
-        let _held = ring.acquire(None);
+        let _held = ring.acquire(&None.into());
         ring.repair();
     }
     fuzz_drive(&ring)
@@ -148,7 +148,7 @@ pub fn fuzz_ring_stream(bytes: &[u8]) -> Result<(), String> {
     ring.store(STREAM_WRITER, 0);
     ring.store(STREAM_READER, if flags & 1 != 0 { DISCARD } else { 0 });
     if flags & 2 != 0 {
-        let _held = ring.acquire(None);
+        let _held = ring.acquire(&None.into());
         ring.repair();
     }
     fuzz_drive(&ring)

@@ -38,6 +38,7 @@ use std::time::Instant;
 use multiproc_shared::words::{Acquire, CondvarWord, LockWord};
 use multiproc_shared::{Segment, U64Words, WordHandle};
 
+use crate::deadline::Deadline;
 use crate::error::QueueError;
 
 mod fuzz;
@@ -282,8 +283,9 @@ impl Ring {
         self.poisoned.get().is_some()
     }
 
-    fn acquire(&self, deadline: Option<Instant>) -> Option<Held<'_>> {
-        match self.lock().acquire_spinning(deadline) {
+    fn acquire(&self, deadline: &Deadline) -> Option<Held<'_>> {
+        // A free lock needs no deadline: the clock is read only for a wait.
+        match self.lock().acquire_spinning_with(|| deadline.get()) {
             Acquire::Acquired => Some(Held { ring: self }),
             Acquire::OwnerDied => {
                 let held = Held { ring: self };
@@ -309,7 +311,8 @@ impl Ring {
 
     /// Sleeps on `cond` until notified or `deadline`; during a stream, wakes at least
     /// every [`PEER_CHECK`] to check the stream's peers.
-    fn wait(&self, cond: usize, deadline: Option<Instant>) -> Waited {
+    fn wait(&self, cond: usize, deadline: &Deadline) -> Waited {
+        let deadline = deadline.get();
         let streaming = self.load(STREAM_TOTAL) > 0;
         // The clock is read only during a stream (a read costs tens of nanoseconds in a VM).
         let check = streaming
@@ -464,7 +467,11 @@ impl Ring {
     }
 
     /// Appends one item. `Err(Full)` when `deadline` passes first.
-    pub(crate) fn put(&self, bytes: &[u8], deadline: Option<Instant>) -> Result<(), QueueError> {
+    pub(crate) fn put(
+        &self,
+        bytes: &[u8],
+        deadline: impl Into<Deadline>,
+    ) -> Result<(), QueueError> {
         self.put_parts(&[bytes], deadline)
     }
 
@@ -473,10 +480,10 @@ impl Ring {
     pub(crate) fn put_parts(
         &self,
         parts: &[&[u8]],
-        deadline: Option<Instant>,
+        deadline: impl Into<Deadline>,
     ) -> Result<(), QueueError> {
         self.check_poisoned()?;
-        let result = self.put_unpoisoned(parts, deadline);
+        let result = self.put_unpoisoned(parts, &deadline.into());
         self.poison_on_corrupt(result)
     }
 
@@ -505,7 +512,7 @@ impl Ring {
         Ok(())
     }
 
-    fn put_unpoisoned(&self, parts: &[&[u8]], deadline: Option<Instant>) -> Result<(), QueueError> {
+    fn put_unpoisoned(&self, parts: &[&[u8]], deadline: &Deadline) -> Result<(), QueueError> {
         let total = parts
             .iter()
             .fold(0usize, |sum, part| sum.saturating_add(part.len()));
@@ -524,7 +531,7 @@ impl Ring {
         parts: &[&[u8]],
         total: usize,
         need: u64,
-        deadline: Option<Instant>,
+        deadline: &Deadline,
     ) -> Result<Owed, QueueError> {
         let _held = self.acquire(deadline).ok_or(QueueError::Full)?;
         let tail = loop {
@@ -574,7 +581,7 @@ impl Ring {
     pub(crate) fn get(
         &self,
         out: &mut Vec<u8>,
-        deadline: Option<Instant>,
+        deadline: impl Into<Deadline>,
     ) -> Result<(), QueueError> {
         self.get_skipping(out, deadline, false).map(drop)
     }
@@ -585,12 +592,12 @@ impl Ring {
     pub(crate) fn get_skipping(
         &self,
         out: &mut Vec<u8>,
-        deadline: Option<Instant>,
+        deadline: impl Into<Deadline>,
         skip_prefix: bool,
     ) -> Result<bool, QueueError> {
         out.clear();
         self.check_poisoned()?;
-        let result = self.get_unpoisoned(out, deadline, skip_prefix);
+        let result = self.get_unpoisoned(out, &deadline.into(), skip_prefix);
         if result.is_err() {
             out.clear();
         }
@@ -600,7 +607,7 @@ impl Ring {
     fn get_unpoisoned(
         &self,
         out: &mut Vec<u8>,
-        deadline: Option<Instant>,
+        deadline: &Deadline,
         skip_prefix: bool,
     ) -> Result<bool, QueueError> {
         let ahead = self.copy_ahead(out, skip_prefix);
@@ -704,7 +711,7 @@ impl Ring {
     fn get_locked(
         &self,
         out: &mut Vec<u8>,
-        deadline: Option<Instant>,
+        deadline: &Deadline,
         skip_prefix: bool,
         ahead: Option<Ahead>,
     ) -> Result<(bool, Owed), QueueError> {
@@ -801,7 +808,7 @@ impl Ring {
     }
 
     pub(crate) fn close(&self) {
-        let _held = self.acquire(None);
+        let _held = self.acquire(&None.into());
         self.store(CLOSED, 1);
         self.notify_all();
         self.cond(ALL_DONE).notify_all();
@@ -813,7 +820,7 @@ impl Ring {
 
     pub(crate) fn task_done(&self) -> Result<(), QueueError> {
         self.check_poisoned()?;
-        let _held = self.acquire(None);
+        let _held = self.acquire(&None.into());
         let left = self
             .counter(UNFINISHED)
             .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
@@ -830,8 +837,9 @@ impl Ring {
 
     /// Waits until every item put has been marked done. Returns `Ok(false)` on timeout,
     /// and `Err(Corrupt)` at once on a ring found corrupt (its count cannot be trusted).
-    pub(crate) fn join(&self, deadline: Option<Instant>) -> Result<bool, QueueError> {
+    pub(crate) fn join(&self, deadline: impl Into<Deadline>) -> Result<bool, QueueError> {
         self.check_poisoned()?;
+        let deadline = &deadline.into();
         let Some(_held) = self.acquire(deadline) else {
             return Ok(false);
         };

@@ -3,10 +3,10 @@
 //! when the other dies (see the parent module).
 
 use std::sync::atomic::Ordering::SeqCst;
-use std::time::Instant;
 
 use super::layout::*;
 use super::{Ring, Waited, byte_vec_prefix, pid};
+use crate::deadline::Deadline;
 use crate::error::QueueError;
 
 impl Ring {
@@ -62,7 +62,7 @@ impl Ring {
         &self,
         parts: &[&[u8]],
         len: usize,
-        deadline: Option<Instant>,
+        deadline: &Deadline,
     ) -> Result<(), QueueError> {
         let _held = self.acquire(deadline).ok_or(QueueError::Full)?;
         loop {
@@ -224,7 +224,7 @@ impl Ring {
                 self.end_stream();
                 return Ok(Some(skipped));
             }
-            self.wait(NOT_EMPTY, None);
+            self.wait(NOT_EMPTY, &None.into());
         }
     }
 }

@@ -123,7 +123,9 @@ fn a_record_copied_ahead_is_taken_when_it_is_still_the_oldest() {
         .copy_ahead(&mut out, false)
         .expect("a long record is copied ahead");
     assert_eq!(out, record_of(1000, b'a'));
-    let (skipped, owed) = ring.get_locked(&mut out, None, false, Some(ahead)).unwrap();
+    let (skipped, owed) = ring
+        .get_locked(&mut out, &None.into(), false, Some(ahead))
+        .unwrap();
     owed.pay(&ring);
     assert!(!skipped);
     assert_eq!(out, record_of(1000, b'a'));
@@ -145,7 +147,9 @@ fn a_copy_ahead_is_dropped_when_another_get_took_the_record() {
     assert_eq!(other, record_of(1000, b'a'));
     ring.put(&record_of(1000, b'c'), None).unwrap();
     ring.put(&record_of(1000, b'd'), None).unwrap();
-    let (_, owed) = ring.get_locked(&mut out, None, false, Some(ahead)).unwrap();
+    let (_, owed) = ring
+        .get_locked(&mut out, &None.into(), false, Some(ahead))
+        .unwrap();
     owed.pay(&ring);
     assert_eq!(
         out,

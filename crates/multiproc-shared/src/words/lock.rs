@@ -109,6 +109,33 @@ impl LockWord {
         self.acquire_with_spins(deadline, SPIN_LIMIT)
     }
 
+    /// [`acquire_spinning`](LockWord::acquire_spinning), asking for the deadline only if
+    /// the lock is not free at once: a caller with a timeout reads the clock only when it
+    /// has to wait.
+    ///
+    /// ```
+    /// use multiproc_shared::words::{Acquire, LockWord};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let lock = LockWord::new();
+    /// let mut asked = false;
+    /// let deadline = || {
+    ///     asked = true;
+    ///     Instant::now().checked_add(Duration::from_millis(10))
+    /// };
+    /// assert_eq!(lock.acquire_spinning_with(deadline), Acquire::Acquired);
+    /// assert!(!asked, "a free lock needs no deadline");
+    /// # lock.release().unwrap();
+    /// ```
+    #[inline]
+    pub fn acquire_spinning_with(&self, deadline: impl FnOnce() -> Option<Instant>) -> Acquire {
+        let me = shim::current_pid();
+        if self.acquire_if_free(me) {
+            return Acquire::Acquired;
+        }
+        self.acquire_contended(me, deadline(), SPIN_LIMIT)
+    }
+
     #[inline]
     fn acquire_with_spins(&self, deadline: Option<Instant>, spins: u32) -> Acquire {
         let me = shim::current_pid();
