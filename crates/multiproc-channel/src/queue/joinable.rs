@@ -140,7 +140,7 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn join(&self) -> Result<(), QueueError> {
-        self.queue.ring().join(None).map(|_| ())
+        self.queue.ring().join(Deadline::Never).map(|_| ())
     }
 
     /// Like [`join`](Self::join), giving up after `timeout` (`Duration::ZERO`: check once;
@@ -157,7 +157,7 @@ impl<T: Serialize + DeserializeOwned + 'static> JoinableQueue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, QueueError> {
-        self.queue.ring().join(Deadline::after(timeout))
+        self.queue.ring().join(Deadline::After(timeout))
     }
 
     /// Items put and not yet marked done.

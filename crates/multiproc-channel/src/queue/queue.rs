@@ -180,7 +180,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put(&self, item: T) -> Result<(), SendError<T>> {
-        self.put_deadline(item, None.into())
+        self.put_deadline(item, Deadline::Never)
     }
 
     /// Puts an item, waiting at most `timeout` for room; [`QueueError::Full`] otherwise.
@@ -196,7 +196,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), SendError<T>> {
-        self.put_deadline(item, Deadline::after(timeout))
+        self.put_deadline(item, Deadline::After(timeout))
     }
 
     /// Puts an item only if there is room now, like Python's `put_nowait`.
@@ -210,7 +210,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_nowait(&self, item: T) -> Result<(), SendError<T>> {
-        self.put_deadline(item, Deadline::after(Duration::ZERO))
+        self.put_deadline(item, Deadline::After(Duration::ZERO))
     }
 
     /// Removes and returns the oldest item, blocking while the queue is empty. After
@@ -225,7 +225,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn get(&self) -> Result<T, QueueError> {
-        self.get_deadline(None.into())
+        self.get_deadline(Deadline::Never)
     }
 
     /// Like [`get`](Self::get), waiting at most `timeout`; [`QueueError::Empty`] otherwise.
@@ -241,7 +241,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, QueueError> {
-        self.get_deadline(Deadline::after(timeout))
+        self.get_deadline(Deadline::After(timeout))
     }
 
     /// Removes the oldest item if there is one now, like Python's `get_nowait`.
@@ -256,7 +256,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn get_nowait(&self) -> Result<T, QueueError> {
-        self.get_deadline(Deadline::after(Duration::ZERO))
+        self.get_deadline(Deadline::After(Duration::ZERO))
     }
 
     /// Puts raw bytes as one item, like [`Connection::send_bytes`]: no serialization, one
@@ -286,7 +286,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<(), QueueError> {
-        self.ring.put(bytes, None)
+        self.ring.put(bytes, Deadline::Never)
     }
 
     /// Like [`put_bytes`](Self::put_bytes), waiting at most `timeout` for room;
@@ -306,7 +306,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn put_bytes_timeout(&self, bytes: &[u8], timeout: Duration) -> Result<(), QueueError> {
-        self.ring.put(bytes, Deadline::after(timeout))
+        self.ring.put(bytes, Deadline::After(timeout))
     }
 
     /// Removes the oldest item and returns its bytes, blocking while the queue is empty;
@@ -324,7 +324,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// ```
     pub fn get_bytes(&self) -> Result<Vec<u8>, QueueError> {
         let mut bytes = Vec::new();
-        self.ring.get(&mut bytes, None)?;
+        self.ring.get(&mut bytes, Deadline::Never)?;
         Ok(bytes)
     }
 
@@ -343,7 +343,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// ```
     pub fn get_bytes_timeout(&self, timeout: Duration) -> Result<Vec<u8>, QueueError> {
         let mut bytes = Vec::new();
-        self.ring.get(&mut bytes, Deadline::after(timeout))?;
+        self.ring.get(&mut bytes, Deadline::After(timeout))?;
         Ok(bytes)
     }
 
@@ -361,7 +361,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Queue<T> {
     /// # Ok::<(), multiproc_channel::QueueError>(())
     /// ```
     pub fn get_bytes_into(&self, buf: &mut Vec<u8>) -> Result<usize, QueueError> {
-        self.ring.get(buf, None)?;
+        self.ring.get(buf, Deadline::Never)?;
         Ok(buf.len())
     }
 

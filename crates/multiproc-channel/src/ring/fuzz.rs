@@ -7,6 +7,7 @@ use multiproc_shared::Segment;
 
 use super::Ring;
 use super::layout::*;
+use crate::deadline::Deadline;
 use crate::error::QueueError;
 
 /// The ring size of the fuzz entry points: small, so that inputs reach every wrap.
@@ -65,13 +66,13 @@ fn fuzz_ring(ring_bytes: &[u8]) -> Result<Ring, QueueError> {
 fn fuzz_drive(ring: &Ring) -> Result<(), String> {
     let mut out = Vec::new();
     for _ in 0..8 {
-        match ring.get(&mut out, Some(Instant::now())) {
+        match ring.get(&mut out, Deadline::At(Instant::now())) {
             Ok(()) => {}
             Err(QueueError::Empty | QueueError::Closed) => break,
             Err(err) => return Err(err.to_string()),
         }
     }
-    match ring.put(b"after", Some(Instant::now())) {
+    match ring.put(b"after", Deadline::At(Instant::now())) {
         Ok(()) | Err(QueueError::Full | QueueError::Closed) => Ok(()),
         Err(err) => Err(err.to_string()),
     }
@@ -106,7 +107,7 @@ pub fn fuzz_ring_record(bytes: &[u8]) -> Result<(), String> {
     ring.store(TAIL, tail);
     ring.store(ITEMS, items);
     if flags & 1 != 0 {
-        let _held = ring.acquire(&None.into());
+        let _held = ring.acquire(&mut Deadline::Never);
         ring.repair();
     }
     fuzz_drive(&ring)
@@ -148,7 +149,7 @@ pub fn fuzz_ring_stream(bytes: &[u8]) -> Result<(), String> {
     ring.store(STREAM_WRITER, 0);
     ring.store(STREAM_READER, if flags & 1 != 0 { DISCARD } else { 0 });
     if flags & 2 != 0 {
-        let _held = ring.acquire(&None.into());
+        let _held = ring.acquire(&mut Deadline::Never);
         ring.repair();
     }
     fuzz_drive(&ring)

@@ -283,9 +283,9 @@ impl Ring {
         self.poisoned.get().is_some()
     }
 
-    fn acquire(&self, deadline: &Deadline) -> Option<Held<'_>> {
+    fn acquire(&self, deadline: &mut Deadline) -> Option<Held<'_>> {
         // A free lock needs no deadline: the clock is read only for a wait.
-        match self.lock().acquire_spinning_with(|| deadline.get()) {
+        match self.lock().acquire_spinning_with(|| deadline.resolve()) {
             Acquire::Acquired => Some(Held { ring: self }),
             Acquire::OwnerDied => {
                 let held = Held { ring: self };
@@ -311,8 +311,8 @@ impl Ring {
 
     /// Sleeps on `cond` until notified or `deadline`; during a stream, wakes at least
     /// every [`PEER_CHECK`] to check the stream's peers.
-    fn wait(&self, cond: usize, deadline: &Deadline) -> Waited {
-        let deadline = deadline.get();
+    fn wait(&self, cond: usize, deadline: &mut Deadline) -> Waited {
+        let deadline = deadline.resolve();
         let streaming = self.load(STREAM_TOTAL) > 0;
         // The clock is read only during a stream (a read costs tens of nanoseconds in a VM).
         let check = streaming
@@ -467,11 +467,7 @@ impl Ring {
     }
 
     /// Appends one item. `Err(Full)` when `deadline` passes first.
-    pub(crate) fn put(
-        &self,
-        bytes: &[u8],
-        deadline: impl Into<Deadline>,
-    ) -> Result<(), QueueError> {
+    pub(crate) fn put(&self, bytes: &[u8], deadline: Deadline) -> Result<(), QueueError> {
         self.put_parts(&[bytes], deadline)
     }
 
@@ -480,10 +476,10 @@ impl Ring {
     pub(crate) fn put_parts(
         &self,
         parts: &[&[u8]],
-        deadline: impl Into<Deadline>,
+        mut deadline: Deadline,
     ) -> Result<(), QueueError> {
         self.check_poisoned()?;
-        let result = self.put_unpoisoned(parts, &deadline.into());
+        let result = self.put_unpoisoned(parts, &mut deadline);
         self.poison_on_corrupt(result)
     }
 
@@ -512,7 +508,7 @@ impl Ring {
         Ok(())
     }
 
-    fn put_unpoisoned(&self, parts: &[&[u8]], deadline: &Deadline) -> Result<(), QueueError> {
+    fn put_unpoisoned(&self, parts: &[&[u8]], deadline: &mut Deadline) -> Result<(), QueueError> {
         let total = parts
             .iter()
             .fold(0usize, |sum, part| sum.saturating_add(part.len()));
@@ -531,7 +527,7 @@ impl Ring {
         parts: &[&[u8]],
         total: usize,
         need: u64,
-        deadline: &Deadline,
+        deadline: &mut Deadline,
     ) -> Result<Owed, QueueError> {
         let _held = self.acquire(deadline).ok_or(QueueError::Full)?;
         let tail = loop {
@@ -578,11 +574,7 @@ impl Ring {
 
     /// Removes the oldest item into `out` (cleared first). `Err(Empty)` when `deadline`
     /// passes first, `Err(Closed)` when the queue is closed and drained.
-    pub(crate) fn get(
-        &self,
-        out: &mut Vec<u8>,
-        deadline: impl Into<Deadline>,
-    ) -> Result<(), QueueError> {
+    pub(crate) fn get(&self, out: &mut Vec<u8>, deadline: Deadline) -> Result<(), QueueError> {
         self.get_skipping(out, deadline, false).map(drop)
     }
 
@@ -592,12 +584,12 @@ impl Ring {
     pub(crate) fn get_skipping(
         &self,
         out: &mut Vec<u8>,
-        deadline: impl Into<Deadline>,
+        mut deadline: Deadline,
         skip_prefix: bool,
     ) -> Result<bool, QueueError> {
         out.clear();
         self.check_poisoned()?;
-        let result = self.get_unpoisoned(out, &deadline.into(), skip_prefix);
+        let result = self.get_unpoisoned(out, &mut deadline, skip_prefix);
         if result.is_err() {
             out.clear();
         }
@@ -607,7 +599,7 @@ impl Ring {
     fn get_unpoisoned(
         &self,
         out: &mut Vec<u8>,
-        deadline: &Deadline,
+        deadline: &mut Deadline,
         skip_prefix: bool,
     ) -> Result<bool, QueueError> {
         let ahead = self.copy_ahead(out, skip_prefix);
@@ -711,7 +703,7 @@ impl Ring {
     fn get_locked(
         &self,
         out: &mut Vec<u8>,
-        deadline: &Deadline,
+        deadline: &mut Deadline,
         skip_prefix: bool,
         ahead: Option<Ahead>,
     ) -> Result<(bool, Owed), QueueError> {
@@ -808,7 +800,7 @@ impl Ring {
     }
 
     pub(crate) fn close(&self) {
-        let _held = self.acquire(&None.into());
+        let _held = self.acquire(&mut Deadline::Never);
         self.store(CLOSED, 1);
         self.notify_all();
         self.cond(ALL_DONE).notify_all();
@@ -820,7 +812,7 @@ impl Ring {
 
     pub(crate) fn task_done(&self) -> Result<(), QueueError> {
         self.check_poisoned()?;
-        let _held = self.acquire(&None.into());
+        let _held = self.acquire(&mut Deadline::Never);
         let left = self
             .counter(UNFINISHED)
             .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
@@ -837,9 +829,9 @@ impl Ring {
 
     /// Waits until every item put has been marked done. Returns `Ok(false)` on timeout,
     /// and `Err(Corrupt)` at once on a ring found corrupt (its count cannot be trusted).
-    pub(crate) fn join(&self, deadline: impl Into<Deadline>) -> Result<bool, QueueError> {
+    pub(crate) fn join(&self, mut deadline: Deadline) -> Result<bool, QueueError> {
         self.check_poisoned()?;
-        let deadline = &deadline.into();
+        let deadline = &mut deadline;
         let Some(_held) = self.acquire(deadline) else {
             return Ok(false);
         };

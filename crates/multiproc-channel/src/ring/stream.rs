@@ -62,7 +62,7 @@ impl Ring {
         &self,
         parts: &[&[u8]],
         len: usize,
-        deadline: &Deadline,
+        deadline: &mut Deadline,
     ) -> Result<(), QueueError> {
         let _held = self.acquire(deadline).ok_or(QueueError::Full)?;
         loop {
@@ -224,7 +224,7 @@ impl Ring {
                 self.end_stream();
                 return Ok(Some(skipped));
             }
-            self.wait(NOT_EMPTY, &None.into());
+            self.wait(NOT_EMPTY, &mut Deadline::Never);
         }
     }
 }

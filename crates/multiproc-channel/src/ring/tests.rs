@@ -10,8 +10,8 @@ fn wraps_around() {
     let mut out = Vec::new();
     for round in 0..100u32 {
         let item = vec![round as u8; (round % 40) as usize];
-        ring.put(&item, None).unwrap();
-        ring.get(&mut out, None).unwrap();
+        ring.put(&item, Deadline::Never).unwrap();
+        ring.get(&mut out, Deadline::Never).unwrap();
         assert_eq!(out, item);
     }
     assert_eq!(ring.len(), 0);
@@ -20,8 +20,8 @@ fn wraps_around() {
 #[test]
 fn a_dead_lock_holder_is_taken_over_and_whole_items_are_kept() {
     let ring = Ring::new(None, 4096).unwrap();
-    ring.put(b"one", None).unwrap();
-    ring.put(b"two", None).unwrap();
+    ring.put(b"one", Deadline::Never).unwrap();
+    ring.put(b"two", Deadline::Never).unwrap();
     let child = multiproc_test_support::fork({
         let ring = ring.clone();
         move || {
@@ -39,12 +39,12 @@ fn a_dead_lock_holder_is_taken_over_and_whole_items_are_kept() {
     let mut out = Vec::new();
     let deadline = Some(Instant::now() + Duration::from_secs(10));
     for expected in [b"one", b"two", b"thr"] {
-        ring.get(&mut out, deadline).unwrap();
+        ring.get(&mut out, deadline.into()).unwrap();
         assert_eq!(out, expected);
     }
     assert_eq!(ring.len(), 0);
     assert!(matches!(
-        ring.get(&mut out, Some(Instant::now())),
+        ring.get(&mut out, Deadline::At(Instant::now())),
         Err(QueueError::Empty)
     ));
 }
@@ -57,11 +57,11 @@ fn streams_items_larger_than_the_ring() {
         let ring = ring.clone();
         std::thread::spawn(move || {
             let mut out = Vec::new();
-            ring.get(&mut out, None).unwrap();
+            ring.get(&mut out, Deadline::Never).unwrap();
             out
         })
     };
-    ring.put(&item, None).unwrap();
+    ring.put(&item, Deadline::Never).unwrap();
     assert_eq!(reader.join().unwrap(), item);
 }
 
@@ -116,39 +116,39 @@ fn record_of(len: usize, fill: u8) -> Vec<u8> {
 #[test]
 fn a_record_copied_ahead_is_taken_when_it_is_still_the_oldest() {
     let ring = Ring::new(None, 8192).unwrap();
-    ring.put(&record_of(1000, b'a'), None).unwrap();
-    ring.put(&record_of(1000, b'b'), None).unwrap();
+    ring.put(&record_of(1000, b'a'), Deadline::Never).unwrap();
+    ring.put(&record_of(1000, b'b'), Deadline::Never).unwrap();
     let mut out = Vec::new();
     let ahead = ring
         .copy_ahead(&mut out, false)
         .expect("a long record is copied ahead");
     assert_eq!(out, record_of(1000, b'a'));
     let (skipped, owed) = ring
-        .get_locked(&mut out, &None.into(), false, Some(ahead))
+        .get_locked(&mut out, &mut Deadline::Never, false, Some(ahead))
         .unwrap();
     owed.pay(&ring);
     assert!(!skipped);
     assert_eq!(out, record_of(1000, b'a'));
     assert_eq!(ring.len(), 1);
-    ring.get(&mut out, None).unwrap();
+    ring.get(&mut out, Deadline::Never).unwrap();
     assert_eq!(out, record_of(1000, b'b'));
 }
 
 #[test]
 fn a_copy_ahead_is_dropped_when_another_get_took_the_record() {
     let ring = Ring::new(None, 4096).unwrap();
-    ring.put(&record_of(1000, b'a'), None).unwrap();
-    ring.put(&record_of(1000, b'b'), None).unwrap();
+    ring.put(&record_of(1000, b'a'), Deadline::Never).unwrap();
+    ring.put(&record_of(1000, b'b'), Deadline::Never).unwrap();
     let mut out = Vec::new();
     let ahead = ring.copy_ahead(&mut out, false).unwrap();
     // Another consumer takes `a`, and a producer reuses its bytes for `c`.
     let mut other = Vec::new();
-    ring.get(&mut other, None).unwrap();
+    ring.get(&mut other, Deadline::Never).unwrap();
     assert_eq!(other, record_of(1000, b'a'));
-    ring.put(&record_of(1000, b'c'), None).unwrap();
-    ring.put(&record_of(1000, b'd'), None).unwrap();
+    ring.put(&record_of(1000, b'c'), Deadline::Never).unwrap();
+    ring.put(&record_of(1000, b'd'), Deadline::Never).unwrap();
     let (_, owed) = ring
-        .get_locked(&mut out, &None.into(), false, Some(ahead))
+        .get_locked(&mut out, &mut Deadline::Never, false, Some(ahead))
         .unwrap();
     owed.pay(&ring);
     assert_eq!(
@@ -157,7 +157,7 @@ fn a_copy_ahead_is_dropped_when_another_get_took_the_record() {
         "the stale copy of `a` was delivered"
     );
     for expected in [b'c', b'd'] {
-        ring.get(&mut out, None).unwrap();
+        ring.get(&mut out, Deadline::Never).unwrap();
         assert_eq!(out, record_of(1000, expected));
     }
     assert_eq!(ring.len(), 0);
@@ -166,7 +166,7 @@ fn a_copy_ahead_is_dropped_when_another_get_took_the_record() {
 #[test]
 fn a_copy_ahead_is_dropped_after_a_stream_or_a_changed_length() {
     let ring = Ring::new(None, 4096).unwrap();
-    ring.put(&record_of(1000, b'a'), None).unwrap();
+    ring.put(&record_of(1000, b'a'), Deadline::Never).unwrap();
     let mut out = Vec::new();
     // A stream that ended in between (it could have moved the tail back to this head).
     let ahead = ring.copy_ahead(&mut out, false).unwrap();
@@ -179,9 +179,9 @@ fn a_copy_ahead_is_dropped_after_a_stream_or_a_changed_length() {
     assert!(ring.take_ahead(ahead).unwrap().is_none());
     ring.copy_in(head, &1000u32.to_le_bytes()).unwrap();
     // Short records are copied under the lock.
-    ring.get(&mut out, None).unwrap();
-    ring.put(&record_of(100, b's'), None).unwrap();
-    ring.put(&record_of(1000, b'l'), None).unwrap();
+    ring.get(&mut out, Deadline::Never).unwrap();
+    ring.put(&record_of(100, b's'), Deadline::Never).unwrap();
+    ring.put(&record_of(1000, b'l'), Deadline::Never).unwrap();
     let mut fresh = Vec::new();
     assert!(ring.copy_ahead(&mut fresh, false).is_none());
     assert!(fresh.is_empty());
