@@ -22,16 +22,23 @@ fn consumer(queue: Queue<u64>, report: multiproc_channel::PipeWriter<Vec<u64>>) 
     report.send(taken).unwrap();
 }
 
-#[test]
-fn four_producers_four_consumers_exactly_once() {
-    const PER_PRODUCER: u64 = 20_000;
-    let queue = Queue::<u64>::bounded(1000).unwrap();
-    let producers: Vec<Child> = (0..4u64)
+/// Runs `producers` producer processes, each putting the ids `p * 1_000_000 + i` for `i`
+/// below `per_producer` with `put(queue, id, i)`, and four consumer processes running
+/// `consume` until the queue is closed and drained; checks that every id arrived exactly
+/// once.
+fn exactly_once<T: serde::Serialize + serde::de::DeserializeOwned + 'static>(
+    queue: Queue<T>,
+    producers: u64,
+    per_producer: u64,
+    put: fn(&Queue<T>, u64, u64),
+    consume: fn(Queue<T>, multiproc_channel::PipeWriter<Vec<u64>>),
+) {
+    let producing: Vec<Child> = (0..producers)
         .map(|p| {
             let queue = queue.clone();
             fork(move || {
-                for i in 0..PER_PRODUCER {
-                    queue.put(p * 1_000_000 + i).unwrap();
+                for i in 0..per_producer {
+                    put(&queue, p * 1_000_000 + i, i);
                 }
             })
         })
@@ -41,10 +48,10 @@ fn four_producers_four_consumers_exactly_once() {
     for _ in 0..4 {
         let (reader, writer) = Pipe::<Vec<u64>>::new().unwrap();
         let queue = queue.clone();
-        consumers.push(fork(move || consumer(queue, writer)));
+        consumers.push(fork(move || consume(queue, writer)));
         reports.push(reader);
     }
-    for producer in producers {
+    for producer in producing {
         producer.join_ok(LONG);
     }
     queue.close();
@@ -57,10 +64,22 @@ fn four_producers_four_consumers_exactly_once() {
     }
     let unique: BTreeSet<u64> = all.iter().copied().collect();
     assert_eq!(all.len(), unique.len(), "an item was delivered twice");
-    let expected: BTreeSet<u64> = (0..4u64)
-        .flat_map(|p| (0..PER_PRODUCER).map(move |i| p * 1_000_000 + i))
+    let expected: BTreeSet<u64> = (0..producers)
+        .flat_map(|p| (0..per_producer).map(move |i| p * 1_000_000 + i))
         .collect();
     assert_eq!(unique, expected, "items lost");
+}
+
+#[test]
+fn four_producers_four_consumers_exactly_once() {
+    let queue = Queue::<u64>::bounded(1000).unwrap();
+    exactly_once(
+        queue,
+        4,
+        20_000,
+        |queue, id, _| queue.put(id).unwrap(),
+        consumer,
+    );
 }
 
 /// Item `id` of a producer: `len` bytes, the id first, then bytes that depend on it.
@@ -94,49 +113,16 @@ fn long_item_consumer(queue: Queue<Vec<u8>>, report: multiproc_channel::PipeWrit
 /// items that stream, every item arrives once and whole.
 #[test]
 fn long_items_racing_consumers_arrive_once_and_whole() {
-    const PER_PRODUCER: u64 = 3000;
     let queue = Queue::<Vec<u8>>::with_capacity(None, 32 << 10).unwrap();
-    let producers: Vec<Child> = (0..3u64)
-        .map(|p| {
-            let queue = queue.clone();
-            fork(move || {
-                for i in 0..PER_PRODUCER {
-                    let id = p * 1_000_000 + i;
-                    let len = match i % 100 {
-                        0 => 40_000,
-                        n if n % 3 == 0 => 16 + n as usize,
-                        n => 600 + 50 * n as usize,
-                    };
-                    queue.put(long_item(id, len)).unwrap();
-                }
-            })
-        })
-        .collect();
-    let mut reports = Vec::new();
-    let mut consumers = Vec::new();
-    for _ in 0..4 {
-        let (reader, writer) = Pipe::<Vec<u64>>::new().unwrap();
-        let queue = queue.clone();
-        consumers.push(fork(move || long_item_consumer(queue, writer)));
-        reports.push(reader);
-    }
-    for producer in producers {
-        producer.join_ok(LONG);
-    }
-    queue.close();
-    let mut all = Vec::new();
-    for reader in &reports {
-        all.extend(reader.recv_timeout(LONG).unwrap());
-    }
-    for child in consumers {
-        child.join_ok(LONG);
-    }
-    let unique: BTreeSet<u64> = all.iter().copied().collect();
-    assert_eq!(all.len(), unique.len(), "an item was delivered twice");
-    let expected: BTreeSet<u64> = (0..3u64)
-        .flat_map(|p| (0..PER_PRODUCER).map(move |i| p * 1_000_000 + i))
-        .collect();
-    assert_eq!(unique, expected, "items lost");
+    let put = |queue: &Queue<Vec<u8>>, id: u64, i: u64| {
+        let len = match i % 100 {
+            0 => 40_000,
+            n if n % 3 == 0 => 16 + n as usize,
+            n => 600 + 50 * n as usize,
+        };
+        queue.put(long_item(id, len)).unwrap();
+    };
+    exactly_once(queue, 3, 3000, put, long_item_consumer);
 }
 
 #[test]
