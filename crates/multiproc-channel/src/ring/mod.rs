@@ -31,7 +31,7 @@
 //! fails with the same error.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::{Acquire as Acquiring, Relaxed, Release, SeqCst};
+use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -41,6 +41,7 @@ use multiproc_shared::{Segment, U64Words, WordHandle};
 use crate::deadline::Deadline;
 use crate::error::QueueError;
 
+mod ahead;
 mod fuzz;
 mod layout;
 #[cfg(all(test, loom))]
@@ -49,6 +50,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
+use self::ahead::Ahead;
 pub use self::fuzz::{fuzz_ring_record, fuzz_ring_stream};
 pub(crate) use self::layout::DEFAULT_RING_BYTES;
 use self::layout::*;
@@ -69,11 +71,6 @@ const SMALL_RECORD: usize = 64;
 /// Bytes a get copies out at once from the record's start: the header and the first bytes
 /// of the body, which are the whole of a small one.
 const PEEK: usize = 32;
-
-/// Records at least this long (header included) are copied out before the lock is taken
-/// (see [`Ring::copy_ahead`]); shorter ones are copied under it, where the copy costs less
-/// than the extra look at the header.
-const COPY_AHEAD: u64 = 512;
 
 /// The length of the postcard length prefix at the start of `start` (the first bytes, at
 /// most 10, of a `total`-byte item), if it announces exactly the bytes after it.
@@ -102,19 +99,6 @@ pub(crate) struct Ring {
     /// What this process found wrong with the ring, once it did: every later operation on
     /// this handle or its clones fails with it.
     poisoned: Arc<OnceLock<String>>,
-}
-
-/// A record copied out before the lock was taken: it is the one to take if the head has
-/// not moved since and the record there still has this length.
-#[derive(Clone, Copy)]
-struct Ahead {
-    /// The stream generation when it was copied: a stream that ended since may have
-    /// moved the tail back to an unmoved head.
-    generation: u64,
-    head: u64,
-    len: u64,
-    /// Its `Vec<u8>` length prefix was left out of the copy.
-    skipped: bool,
 }
 
 /// The lock, held; released on drop.
@@ -606,95 +590,6 @@ impl Ring {
         let (skipped, owed) = self.get_locked(out, deadline, skip_prefix, ahead)?;
         owed.pay(self);
         Ok(skipped)
-    }
-
-    /// Copies the oldest record into `out` without the lock, if it is a long one
-    /// ([`COPY_AHEAD`]), so that the copy does not hold up the other processes' puts and
-    /// gets; under the lock, [`take_ahead`](Self::take_ahead) then only checks that it is
-    /// still the oldest and moves the head past it.
-    ///
-    /// Why a record copied this way is whole and unchanged when the check passes: outside
-    /// a stream, bytes below the tail are whole records (a put writes its record, then
-    /// moves the tail with `Release`, read here with `Acquire`); puts write only past the
-    /// tail and at most a ring's length past the head; and the head only ever grows. So
-    /// while the head stays at `head`, nothing writes the record that starts there, and a
-    /// head found unmoved under the lock has not moved since it was read here. A stream
-    /// (the one writer that moves the tail back, taking its item back) ends by bumping the
-    /// stream generation, read first here and compared under the lock; a stream still
-    /// going is seen under the lock. Otherwise another get took the record, the copy may
-    /// hold anything, and the get copies again under the lock.
-    ///
-    /// Every value read here is bounded as under the lock (the span, the record inside it),
-    /// and nothing read decides more than what to copy: a ring scribbled over makes this a
-    /// wasted copy at worst, and the locked path reports it.
-    fn copy_ahead(&self, out: &mut Vec<u8>, skip_prefix: bool) -> Option<Ahead> {
-        let generation = self.counter(STREAM_GENERATION).load(Acquiring);
-        let head = self.counter(HEAD).load(Acquiring);
-        let tail = self.counter(TAIL).load(Acquiring);
-        if self.load(STREAM_TOTAL) != 0 {
-            return None;
-        }
-        let used = checked_span(head, tail, self.capacity())?;
-        if used < COPY_AHEAD {
-            return None;
-        }
-        let mut peek = [0u8; PEEK];
-        self.copy_out(head, &mut peek).ok()?;
-        let mut header = [0u8; RECORD_HEADER];
-        header.copy_from_slice(&peek[..RECORD_HEADER]);
-        let len = u64::from(u32::from_le_bytes(header));
-        let record = checked_record(len, used)?;
-        if record < COPY_AHEAD {
-            return None;
-        }
-        // At most the ring's capacity: `record` lies within `used`.
-        let len_bytes = len as usize;
-        let start = &peek[RECORD_HEADER..];
-        let skip = match skip_prefix {
-            true => byte_vec_prefix(&start[..len_bytes.min(start.len()).min(10)], len_bytes),
-            false => None,
-        };
-        let from = skip.unwrap_or(0);
-        out.reserve_exact(len_bytes - from);
-        let body = head + RECORD_HEADER as u64;
-        if self
-            .append_out(body + from as u64, len_bytes - from, out)
-            .is_err()
-        {
-            out.clear();
-            return None;
-        }
-        Some(Ahead {
-            generation,
-            head,
-            len,
-            skipped: skip.is_some(),
-        })
-    }
-
-    /// Under the lock: takes the record that [`copy_ahead`](Self::copy_ahead) copied, if
-    /// it is still the oldest one (the head has not moved and the record there has the
-    /// length copied). `None` leaves everything as it was.
-    fn take_ahead(&self, ahead: Ahead) -> Result<Option<(bool, Owed)>, QueueError> {
-        if self.load(STREAM_TOTAL) != 0
-            || self.load(STREAM_GENERATION) != ahead.generation
-            || self.load(ITEMS) == 0
-        {
-            return Ok(None);
-        }
-        let (head, _, used) = self.span()?;
-        if head != ahead.head || used < RECORD_HEADER as u64 {
-            return Ok(None);
-        }
-        let len = self.record_len(head)?;
-        match checked_record(len, used) {
-            Some(record) if len == ahead.len => {
-                self.store(HEAD, head + record);
-                self.add(ITEMS, -1);
-                Ok(Some((ahead.skipped, self.owe_not_full())))
-            }
-            _ => Ok(None),
-        }
     }
 
     /// [`get_unpoisoned`](Self::get_unpoisoned) under the lock: whether the prefix was
