@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering::Acquire;
 
 use super::layout::*;
-use super::{Owed, PEEK, Ring, byte_vec_prefix};
+use super::{Owed, PEEK, Ring};
 use crate::error::QueueError;
 
 /// Records at least this long (header included) are copied out before the lock is taken
@@ -57,36 +57,19 @@ impl Ring {
             return None;
         }
         let mut peek = [0u8; PEEK];
-        self.copy_out(head, &mut peek).ok()?;
-        let mut header = [0u8; RECORD_HEADER];
-        header.copy_from_slice(&peek[..RECORD_HEADER]);
-        let len = u64::from(u32::from_le_bytes(header));
-        let record = checked_record(len, used)?;
-        if record < COPY_AHEAD {
+        let peeked = self.peek_record(head, used, &mut peek).ok()?;
+        if peeked.record < COPY_AHEAD {
             return None;
         }
-        // At most the ring's capacity: `record` lies within `used`.
-        let len_bytes = len as usize;
-        let start = &peek[RECORD_HEADER..];
-        let skip = match skip_prefix {
-            true => byte_vec_prefix(&start[..len_bytes.min(start.len()).min(10)], len_bytes),
-            false => None,
-        };
-        let from = skip.unwrap_or(0);
-        out.reserve_exact(len_bytes - from);
-        let body = head + RECORD_HEADER as u64;
-        if self
-            .append_out(body + from as u64, len_bytes - from, out)
-            .is_err()
-        {
+        let Ok(skipped) = self.copy_body(head, &peek, peeked, skip_prefix, out) else {
             out.clear();
             return None;
-        }
+        };
         Some(Ahead {
             generation,
             head,
-            len,
-            skipped: skip.is_some(),
+            len: peeked.len,
+            skipped,
         })
     }
 

@@ -143,6 +143,16 @@ impl Owed {
     }
 }
 
+/// The start of a record, read under the lock or before it ([`Ring::peek_record`]): its
+/// body's length and the whole record's (header included, within the used bytes), and how
+/// many bytes of the peek buffer were read.
+#[derive(Clone, Copy)]
+struct Peeked {
+    len: u64,
+    record: u64,
+    peeked: usize,
+}
+
 fn pid() -> u64 {
     u64::from(std::process::id())
 }
@@ -635,40 +645,12 @@ impl Ring {
                         "{items} items counted, but only {used} bytes are in the ring"
                     )));
                 }
-                // The header and the start of the body (all of a small one) in one copy.
                 let mut peek = [0u8; PEEK];
-                let peeked = usize::try_from(used).map_or(PEEK, |used| used.min(PEEK));
-                self.copy_out(head, &mut peek[..peeked])?;
-                let mut header = [0u8; RECORD_HEADER];
-                header.copy_from_slice(&peek[..RECORD_HEADER]);
-                let len = u64::from(u32::from_le_bytes(header));
-                let Some(record) = checked_record(len, used) else {
-                    return Err(QueueError::Corrupt(format!(
-                        "record length {len} at position {head} runs past the {used} bytes \
-                         in the {}-byte ring",
-                        self.capacity()
-                    )));
-                };
-                // At most the ring's capacity, checked just above.
-                let len = len as usize;
-                let body = head + RECORD_HEADER as u64;
-                // The body's bytes that came with the header: at least its first
-                // `min(len, PEEK - RECORD_HEADER)`, since `used` covers the record.
-                let start = &peek[RECORD_HEADER..peeked];
-                let skip = match skip_prefix {
-                    true => byte_vec_prefix(&start[..len.min(start.len()).min(10)], len),
-                    false => None,
-                };
-                let from = skip.unwrap_or(0);
-                out.reserve_exact(len - from);
-                if len <= start.len() {
-                    out.extend_from_slice(&start[from..len]);
-                } else {
-                    self.append_out(body + from as u64, len - from, out)?;
-                }
-                self.store(HEAD, head + record);
+                let peeked = self.peek_record(head, used, &mut peek)?;
+                let skipped = self.copy_body(head, &peek, peeked, skip_prefix, out)?;
+                self.store(HEAD, head + peeked.record);
                 self.add(ITEMS, -1);
-                return Ok((skip.is_some(), self.owe_not_full()));
+                return Ok((skipped, self.owe_not_full()));
             } else if self.load(CLOSED) != 0 {
                 return Err(QueueError::Closed);
             }
@@ -676,6 +658,67 @@ impl Ring {
                 return Err(QueueError::Empty);
             }
         }
+    }
+
+    /// Reads the header and the first bytes of the record at `head` (all of a small one)
+    /// into `bytes`, in one copy; `used` bytes lie between `head` and the tail, at least a
+    /// header's worth. `Corrupt` if the record's length runs past them.
+    #[inline(always)]
+    fn peek_record(
+        &self,
+        head: u64,
+        used: u64,
+        bytes: &mut [u8; PEEK],
+    ) -> Result<Peeked, QueueError> {
+        let peeked = usize::try_from(used).map_or(PEEK, |used| used.min(PEEK));
+        self.copy_out(head, &mut bytes[..peeked])?;
+        let mut header = [0u8; RECORD_HEADER];
+        header.copy_from_slice(&bytes[..RECORD_HEADER]);
+        let len = u64::from(u32::from_le_bytes(header));
+        let Some(record) = checked_record(len, used) else {
+            return Err(QueueError::Corrupt(format!(
+                "record length {len} at position {head} runs past the {used} bytes \
+                 in the {}-byte ring",
+                self.capacity()
+            )));
+        };
+        Ok(Peeked {
+            len,
+            record,
+            peeked,
+        })
+    }
+
+    /// Appends the body of the record at `head`, peeked into `bytes`, to `out`; with
+    /// `skip_prefix`, a body that starts with a postcard length equal to the rest of it
+    /// comes out without that prefix. Returns whether it did.
+    #[inline(always)]
+    fn copy_body(
+        &self,
+        head: u64,
+        bytes: &[u8; PEEK],
+        peeked: Peeked,
+        skip_prefix: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, QueueError> {
+        // At most the ring's capacity: the record lies within the used bytes.
+        let len = peeked.len as usize;
+        // The body's bytes that came with the header: at least its first
+        // `min(len, PEEK - RECORD_HEADER)`, since the used bytes cover the record.
+        let start = &bytes[RECORD_HEADER..peeked.peeked];
+        let skip = match skip_prefix {
+            true => byte_vec_prefix(&start[..len.min(start.len()).min(10)], len),
+            false => None,
+        };
+        let from = skip.unwrap_or(0);
+        out.reserve_exact(len - from);
+        if len <= start.len() {
+            out.extend_from_slice(&start[from..len]);
+        } else {
+            let body = head + RECORD_HEADER as u64;
+            self.append_out(body + from as u64, len - from, out)?;
+        }
+        Ok(skip.is_some())
     }
 
     /// Items in the queue now (exact: updated under the lock with every put and get).
@@ -726,12 +769,11 @@ impl Ring {
     /// and `Err(Corrupt)` at once on a ring found corrupt (its count cannot be trusted).
     pub(crate) fn join(&self, mut deadline: Deadline) -> Result<bool, QueueError> {
         self.check_poisoned()?;
-        let deadline = &mut deadline;
-        let Some(_held) = self.acquire(deadline) else {
+        let Some(_held) = self.acquire(&mut deadline) else {
             return Ok(false);
         };
         while self.load(UNFINISHED) > 0 {
-            if let Waited::DeadlinePassed = self.wait(ALL_DONE, deadline) {
+            if let Waited::DeadlinePassed = self.wait(ALL_DONE, &mut deadline) {
                 return Ok(self.load(UNFINISHED) == 0);
             }
             // A process that found the ring corrupt meanwhile wakes the waiters too.
